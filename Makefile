@@ -1,0 +1,39 @@
+# Two commands on a fresh clone: `make serve` and `make test`. Setup is idempotent: the venv is
+# created once and reinstalled only when pyproject.toml or constraints.txt change.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+export HF_HUB_OFFLINE := 1
+export TRANSFORMERS_OFFLINE := 1
+export TOKENIZERS_PARALLELISM := false
+
+.PHONY: setup serve test index eval bench-latency bench-build bench-scale bench-load clean
+
+setup: $(STAMP)
+
+$(PY):
+	$(PYTHON) -m venv $(VENV)
+
+# torch first and alone: `torch==2.13.0` resolves to the CPU build on this platform, while any
+# later resolver that saw an unpinned torch would fetch a multi-GB CUDA build.
+$(STAMP): pyproject.toml constraints.txt | $(PY)
+	$(PY) -m pip install -q --disable-pip-version-check torch==2.13.0
+	$(PY) -m pip install -q --disable-pip-version-check -c constraints.txt -e '.[test]'
+	touch $(STAMP)
+
+index: setup
+	$(VENV)/bin/jaxabot index
+
+serve: setup
+	$(VENV)/bin/jaxabot serve
+
+test: setup
+	$(PY) -m pytest
+
+eval: setup
+	$(VENV)/bin/jaxabot eval ../shared/eval/dev.jsonl
+
+clean:
+	rm -rf $(VENV) index/v* index/CURRENT index/.tmp-* index/.lock

@@ -1,0 +1,165 @@
+"""corpus/ → passages → embeddings + BM25 → a new published index version.
+
+Incremental: a document whose file hash is unchanged reuses its stored passage and sentence
+vectors; new and changed documents are embedded; deleted ones drop out. A different model or
+chunker (or a damaged previous index) makes every document count as new.
+"""
+
+import logging
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from bot import store
+from bot.dense import build_dense, describe, save_dense
+from bot.documents import Document, Skipped, load_corpus
+from bot.embedder import Embedder
+from bot.errors import CorpusError, IndexCorrupt, IndexMismatch, IndexMissing
+from bot.lexical import LexicalIndex, Tokenizer
+from bot.passages import CHUNKER_VERSION, Passage, split_passages
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class BuildSummary:
+    version: str
+    documents: int
+    passages: int
+    sentences: int
+    embedded_documents: int
+    reused_documents: int
+    removed_documents: int
+    embedded_texts: int
+    seconds: float
+    dense_type: str
+    changed: bool
+    full_rebuild: bool
+    skipped: list[Skipped] = field(default_factory=list)
+
+
+def _previous(index_dir: Path, model: str) -> store.StoredArrays | None:
+    try:
+        folder, manifest = store.open_current(index_dir, model=model, chunker=CHUNKER_VERSION)
+        return store.load_arrays(folder, manifest)
+    except IndexMissing:
+        return None
+    except (IndexCorrupt, IndexMismatch) as exc:
+        log.warning("not reusing the current index (%s): full rebuild", exc)
+        return None
+
+
+def build_index(corpus_dir: Path, index_dir: Path, embedder: Embedder, tokenizer: Tokenizer, *,
+                max_bytes: int, keep_previous: int = 1, force: bool = False,
+                show_progress: bool = False) -> BuildSummary:
+    t0 = time.perf_counter()
+    with store.build_lock(index_dir):
+        docs, skipped = load_corpus(corpus_dir, max_bytes)
+        for s in skipped:
+            log.warning("skipped %s: %s", s.path, s.reason)
+        if not docs:
+            reasons = "; ".join(f"{s.path}: {s.reason}" for s in skipped) or "the folder is empty"
+            raise CorpusError(f"no usable document in {corpus_dir} ({reasons})")
+
+        prev = None if force else _previous(index_dir, embedder.name)
+        prev_docs = prev.manifest.get("documents", {}) if prev else {}
+        if prev and prev.manifest.get("model", {}).get("dim") != embedder.dim:
+            prev, prev_docs = None, {}
+        unchanged = {d.doc_id for d in docs if prev_docs.get(d.doc_id, {}).get("hash") == d.content_hash}
+        removed = set(prev_docs) - {d.doc_id for d in docs}
+        if prev and not removed and len(unchanged) == len(docs) and len(prev_docs) == len(docs):
+            return BuildSummary(
+                version=prev.manifest["version"], documents=len(docs), passages=len(prev.passages),
+                sentences=len(prev.sentence_vectors), embedded_documents=0,
+                reused_documents=len(docs), removed_documents=0, embedded_texts=0,
+                seconds=time.perf_counter() - t0, dense_type=prev.manifest.get("dense", {}).get("type", ""),
+                changed=False, full_rebuild=False, skipped=skipped)
+
+        passages: list[Passage] = []
+        per_doc: dict[str, list[Passage]] = {}
+        for d in docs:
+            per_doc[d.doc_id] = split_passages(d.doc_id, d.text)
+            passages.extend(per_doc[d.doc_id])
+
+        pvec, svec, embedded = _vectors(docs, per_doc, unchanged, prev, embedder, show_progress)
+        tokens = [tokenizer.tokens(p.embed_text) for p in passages]
+        lexical = LexicalIndex.build(tokens)
+        dense = build_dense(pvec) if len(pvec) else None
+
+        def write(folder: Path) -> None:
+            store.write_jsonl(folder / "documents.jsonl", [_doc_row(d) for d in docs])
+            store.write_jsonl(folder / "passages.jsonl", [_passage_row(p) for p in passages])
+            np.save(folder / "passage_vectors.npy", pvec, allow_pickle=False)
+            np.save(folder / "sentence_vectors.npy", svec, allow_pickle=False)
+            if dense is not None:
+                save_dense(dense, folder / "dense.faiss")
+            lexical.save(folder / "bm25")
+
+        manifest = {
+            "model": {"id": embedder.name, "dim": embedder.dim},
+            "chunker_version": CHUNKER_VERSION,
+            "counts": {"documents": len(docs), "passages": len(passages), "sentences": len(svec)},
+            "dense": {"type": describe(dense) if dense is not None else "none"},
+            "documents": {d.doc_id: {"hash": d.content_hash, "path": d.path,
+                                     "passages": len(per_doc[d.doc_id])} for d in docs},
+        }
+        version = store.publish(index_dir, write, manifest, keep_previous)
+        return BuildSummary(
+            version=version, documents=len(docs), passages=len(passages), sentences=len(svec),
+            embedded_documents=len(docs) - len(unchanged), reused_documents=len(unchanged),
+            removed_documents=len(removed), embedded_texts=embedded,
+            seconds=time.perf_counter() - t0, dense_type=manifest["dense"]["type"],
+            changed=True, full_rebuild=prev is None, skipped=skipped)
+
+
+def _vectors(docs: list[Document], per_doc: dict[str, list[Passage]], unchanged: set[str],
+             prev: store.StoredArrays | None, embedder: Embedder, show_progress: bool):
+    # Rows of the previous version, grouped by document, for the documents we reuse.
+    reuse_p: dict[str, list[int]] = {}
+    reuse_s: dict[str, list[int]] = {}
+    if prev:
+        srow = 0
+        for i, row in enumerate(prev.passages):
+            n = len(row["sentences"])
+            if row["doc_id"] in unchanged:
+                reuse_p.setdefault(row["doc_id"], []).append(i)
+                reuse_s.setdefault(row["doc_id"], []).extend(range(srow, srow + n))
+            srow += n
+
+    to_embed: list[str] = []
+    plan = []  # per document: (doc_id, reused?, first row in to_embed, passages, sentences)
+    for d in docs:
+        ps = per_doc[d.doc_id]
+        n_sent = sum(len(p.sentences) for p in ps)
+        if d.doc_id in unchanged:
+            plan.append((d.doc_id, True, 0, len(ps), n_sent))
+            continue
+        plan.append((d.doc_id, False, len(to_embed), len(ps), n_sent))
+        to_embed.extend(p.embed_text for p in ps)
+        to_embed.extend(d.text[s:e] for p in ps for s, e in p.sentences)
+    fresh = embedder.encode_passages(to_embed, show_progress=show_progress) if to_embed else None
+
+    p_parts, s_parts = [], []
+    for doc_id, reused, first, n_pass, n_sent in plan:
+        if reused:
+            p_parts.append(prev.passage_vectors[reuse_p.get(doc_id, [])])
+            s_parts.append(prev.sentence_vectors[reuse_s.get(doc_id, [])])
+        else:
+            p_parts.append(fresh[first:first + n_pass])
+            s_parts.append(fresh[first + n_pass:first + n_pass + n_sent])
+    dim = embedder.dim
+    pvec = np.concatenate(p_parts) if p_parts else np.zeros((0, dim), np.float32)
+    svec = np.concatenate(s_parts) if s_parts else np.zeros((0, dim), np.float32)
+    return np.ascontiguousarray(pvec, np.float32), np.ascontiguousarray(svec, np.float32), len(to_embed)
+
+
+def _doc_row(d: Document) -> dict:
+    return {"doc_id": d.doc_id, "path": d.path, "title": d.title, "url": d.url, "lang": d.lang,
+            "hash": d.content_hash, "text": d.text}
+
+
+def _passage_row(p: Passage) -> dict:
+    return {"chunk_id": p.chunk_id, "doc_id": p.doc_id, "ordinal": p.ordinal, "section": p.section,
+            "start": p.start, "end": p.end, "sentences": [list(s) for s in p.sentences]}

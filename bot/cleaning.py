@@ -1,0 +1,142 @@
+"""Turning a source into clean, block-structured text: paragraphs separated by one blank line,
+headings on lines of their own, site chrome (menus, footers) removed.
+
+Boilerplate is recognised by shape, not by wording, so the rule works for the next page a user
+adds: a run of many short lines without sentence punctuation at the top or bottom of a page is a
+navigation menu, and short punctuation-less lines after the last paragraph are a footer
+("PAGE TOP", "converted by ..."). Inside the page, nothing is dropped.
+"""
+
+import re
+import unicodedata
+
+from bs4 import BeautifulSoup, Comment
+
+# Sentence-final punctuation, Japanese and Western.
+TERMINATORS = "。！？!?．."
+MENU_MIN_LINES = 4
+MENU_LINE_MAX = 30
+FOOTER_BLOCK_MAX_LINES = 1
+FOOTER_LINE_MAX = 60
+
+_DROP_TAGS = ("script", "style", "noscript", "template", "nav", "header", "footer", "aside",
+              "iframe", "svg", "form", "button", "select", "object", "embed", "canvas")
+_DROP_ROLES = ("navigation", "banner", "contentinfo", "search", "complementary")
+_BLOCK_TAGS = ("p", "div", "section", "article", "main", "h1", "h2", "h3", "h4", "h5", "h6",
+               "ul", "ol", "dl", "table", "pre", "blockquote", "figure", "figcaption",
+               "address", "hr")
+_LINE_TAGS = ("li", "dt", "dd", "tr", "br", "caption")
+# Control characters other than newline and tab say nothing and break JSON/HTML consumers.
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
+
+
+def clean_text(text: str) -> str:
+    text = text.replace("\r\n", "\n").replace("\r", "\n")
+    text = _CONTROL.sub("", text)
+    lines = [re.sub(r"[ \t\u3000]+$", "", line) for line in text.split("\n")]
+    blocks = _blocks(lines)
+    blocks = _trim_chrome(blocks)
+    return "\n\n".join("\n".join(b) for b in blocks)
+
+
+def _blocks(lines: list[str]) -> list[list[str]]:
+    blocks, current = [], []
+    for line in lines:
+        if line.strip():
+            current.append(line)
+        elif current:
+            blocks.append(current)
+            current = []
+    if current:
+        blocks.append(current)
+    return blocks
+
+
+def has_terminator(line: str) -> bool:
+    s = line.rstrip()
+    return any(ch in "。！？!?" for ch in s) or bool(re.search(r"[.．](\s|$)", s))
+
+
+def _is_menu(block: list[str]) -> bool:
+    return (len(block) >= MENU_MIN_LINES
+            and all(len(l.strip()) <= MENU_LINE_MAX and not _ends_sentence(l) for l in block))
+
+
+def _ends_sentence(line: str) -> bool:
+    # Menus contain brand names like "Fan!Fun!", so only a full stop marks prose here.
+    s = line.rstrip()
+    return "。" in s or s.endswith((".", "．"))
+
+
+def _is_footer(block: list[str]) -> bool:
+    return (len(block) <= FOOTER_BLOCK_MAX_LINES
+            and all(len(l.strip()) <= FOOTER_LINE_MAX and "。" not in l for l in block))
+
+
+def _trim_chrome(blocks: list[list[str]]) -> list[list[str]]:
+    while blocks and _is_menu(blocks[0]):
+        blocks = blocks[1:]
+    while blocks and (_is_menu(blocks[-1]) or _is_footer(blocks[-1])):
+        blocks = blocks[:-1]
+    return blocks
+
+
+def html_to_text(source: str) -> tuple[str, dict]:
+    soup = BeautifulSoup(source, "lxml")
+    meta: dict = {}
+    if soup.title and soup.title.string:
+        meta["title"] = soup.title.string.strip()
+    canonical = soup.find("link", rel="canonical")
+    if canonical and canonical.get("href"):
+        meta["url"] = canonical["href"]
+    html = soup.find("html")
+    if html and html.get("lang"):
+        meta["lang"] = html["lang"].split("-")[0].lower()
+    for node in soup.find_all(string=lambda s: isinstance(s, Comment)):
+        node.extract()
+    for tag in soup.find_all(_DROP_TAGS):
+        tag.decompose()
+    for tag in soup.find_all(attrs={"role": _DROP_ROLES}):
+        tag.decompose()
+    root = soup.find("main") or soup.find(attrs={"role": "main"}) or soup.body or soup
+    if "title" not in meta:
+        h1 = root.find("h1")
+        if h1:
+            meta["title"] = h1.get_text(" ", strip=True)
+    for tag in root.find_all(_BLOCK_TAGS):
+        tag.insert_before("\n\n")
+        tag.insert_after("\n\n")
+    for tag in root.find_all(_LINE_TAGS):
+        # One newline after each item keeps a list together as one multi-line block.
+        tag.insert_after("\n")
+    for tag in root.find_all(["td", "th"]):
+        tag.insert_after(" ")
+    text = root.get_text()
+    # Source whitespace inside a line is layout, not content.
+    lines = [re.sub(r"[ \t\u00a0]+", " ", l).strip() for l in text.split("\n")]
+    return "\n".join(lines), meta
+
+
+_MD_HEADING = re.compile(r"^\s{0,3}#{1,6}\s+(.*?)\s*#*\s*$")
+_MD_LINK = re.compile(r"!?\[([^\]]*)\]\([^)]*\)")
+_MD_EMPHASIS = re.compile(r"(\*\*|__|`)(.+?)\1")
+
+
+def markdown_to_text(source: str) -> str:
+    out = []
+    for line in source.replace("\r\n", "\n").split("\n"):
+        m = _MD_HEADING.match(line)
+        if m:
+            # A heading is its own block so the passage splitter sees it as a section title.
+            out.extend(["", m.group(1), ""])
+            continue
+        line = _MD_LINK.sub(r"\1", line)
+        line = _MD_EMPHASIS.sub(r"\2", line)
+        line = re.sub(r"^\s*([-*+]|\d+\.)\s+", "", line)
+        out.append(line)
+    return "\n".join(out)
+
+
+def normalize_for_match(text: str) -> str:
+    """NFKC without whitespace: how gold spans and answer keys are compared."""
+    return re.sub(r"\s+", "", unicodedata.normalize("NFKC", text))

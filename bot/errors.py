@@ -1,0 +1,44 @@
+"""Domain errors, defined once. The edges (CLI, HTTP) translate them into messages and status codes.
+
+This module imports nothing from the package so every layer can use it.
+"""
+
+
+class JaxabotError(Exception):
+    """Base class of every error meant for a user."""
+
+
+class ModelError(JaxabotError):
+    """The embedding model cannot be found, converted or loaded."""
+
+
+class CorpusError(JaxabotError):
+    """The corpus has no usable document."""
+
+
+class IndexMissing(JaxabotError):
+    """No index has been built yet."""
+
+
+class IndexCorrupt(JaxabotError):
+    """An index on disk is damaged (missing file, bad checksum, unreadable manifest)."""
+
+
+class IndexMismatch(JaxabotError):
+    """An index was built for another format, model or dimension."""
+
+
+class BuildInProgress(JaxabotError):
+    """Another build holds the index lock."""
+
+
+class BuildError(JaxabotError):
+    """A build could not be written (disk full, read-only folder, ...); the previous index is untouched."""
+
+
+class InvalidQuestion(JaxabotError):
+    """The question or the history is not acceptable input (empty, too long, malformed)."""
+
+
+class DocumentNotFound(JaxabotError):
+    """No document with that id in the loaded index."""

@@ -1,0 +1,140 @@
+"""Scoring the engine on a JSONL file of questions with gold spans (../shared/eval/dev.jsonl shape:
+id, lang, question, history, answerable, gold_spans, answer_keys)."""
+
+import json
+import time
+import unicodedata
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+
+def _norm_map(text: str) -> tuple[str, list[int]]:
+    """NFKC-normalised, whitespace-free text, with each character's position in the original."""
+    out, pos = [], []
+    for i, ch in enumerate(text):
+        for c in unicodedata.normalize("NFKC", ch):
+            if not c.isspace():
+                out.append(c.lower())
+                pos.append(i)
+    return "".join(out), pos
+
+
+def norm(text: str) -> str:
+    return _norm_map(text)[0]
+
+
+def gold_ranges(text: str, gold: str) -> list[tuple[int, int]]:
+    """Where `gold` occurs in `text`, compared after NFKC and ignoring whitespace."""
+    nt, pos = _norm_map(text)
+    ng = norm(gold)
+    out, start = [], 0
+    while ng:
+        i = nt.find(ng, start)
+        if i < 0:
+            break
+        out.append((pos[i], pos[i + len(ng) - 1] + 1))
+        start = i + 1
+    return out
+
+
+@dataclass
+class CaseResult:
+    id: str
+    answerable: bool
+    found: bool
+    rank: int | None  # 1-based rank of the first citation containing a gold span
+    exact: bool
+    keys_ok: bool
+    latency_ms: float
+    question: str
+    answer: str
+    query: str
+
+
+@dataclass
+class Report:
+    cases: list[CaseResult] = field(default_factory=list)
+
+    def metrics(self) -> dict:
+        ans = [c for c in self.cases if c.answerable]
+        una = [c for c in self.cases if not c.answerable]
+        lat = np.array([c.latency_ms for c in self.cases]) if self.cases else np.zeros(1)
+        mean = lambda xs: round(float(np.mean(xs)), 4) if xs else None  # noqa: E731
+        return {
+            "cases": len(self.cases), "answerable": len(ans), "unanswerable": len(una),
+            "hit@1": mean([c.rank == 1 for c in ans]),
+            "hit@3": mean([c.rank is not None and c.rank <= 3 for c in ans]),
+            "mrr": mean([1.0 / c.rank if c.rank else 0.0 for c in ans]),
+            "citation_exactness": mean([c.exact for c in ans]),
+            "answer_key_accuracy": mean([c.keys_ok for c in ans]),
+            "refusal_accuracy": mean([not c.found for c in una]),
+            "false_refusal_rate": mean([not c.found for c in ans]),
+            "latency_ms_p50": round(float(np.percentile(lat, 50)), 2),
+            "latency_ms_p95": round(float(np.percentile(lat, 95)), 2),
+        }
+
+    def misses(self) -> list[CaseResult]:
+        return [c for c in self.cases
+                if (c.answerable and (c.rank != 1 or not c.exact or not c.keys_ok or not c.found))
+                or (not c.answerable and c.found)]
+
+
+def load_cases(path: Path) -> list[dict]:
+    with open(path, encoding="utf-8") as f:
+        return [json.loads(line) for line in f if line.strip()]
+
+
+def score_case(case: dict, result, latency_ms: float) -> CaseResult:
+    golds = case.get("gold_spans") or []
+    rank, exact = None, False
+    for c in result.citations:
+        ranges = [r for g in golds for r in gold_ranges(c.text, g)]
+        if ranges and rank is None:
+            rank = c.n
+        hs, he = c.highlight
+        if any(s < he and hs < e for s, e in ranges):
+            exact = True
+    answer = norm(result.answer)
+    keys_ok = all(any(norm(alt) in answer for alt in group) for group in case.get("answer_keys") or [])
+    return CaseResult(case["id"], bool(case["answerable"]), result.found, rank, exact,
+                      keys_ok and result.found, latency_ms, case["question"], result.answer, result.query)
+
+
+def run_eval(engine, cases: list[dict], top_k: int = 3) -> Report:
+    report = Report()
+    engine.ask("ウォームアップ", [], top_k)  # first call pays one-off allocation costs
+    for case in cases:
+        t = time.perf_counter()
+        result = engine.ask(case["question"], case.get("history") or [], top_k)
+        report.cases.append(score_case(case, result, (time.perf_counter() - t) * 1000))
+    return report
+
+
+def format_report(report: Report) -> str:
+    m = report.metrics()
+    lines = [f"cases {m['cases']} (answerable {m['answerable']}, unanswerable {m['unanswerable']})"]
+    for k in ("hit@1", "hit@3", "mrr", "citation_exactness", "answer_key_accuracy", "refusal_accuracy",
+              "false_refusal_rate", "latency_ms_p50", "latency_ms_p95"):
+        lines.append(f"  {k:22s} {m[k]}")
+    misses = report.misses()
+    lines.append(f"missed cases: {len(misses)}")
+    for c in misses:
+        why = []
+        if c.answerable and not c.found:
+            why.append("refused")
+        elif c.answerable:
+            if c.rank != 1:
+                why.append(f"gold at rank {c.rank}")
+            if not c.exact:
+                why.append("highlight misses gold")
+            if not c.keys_ok:
+                why.append("answer key missing")
+        else:
+            why.append("answered an unanswerable question")
+        lines.append(f"- {c.id} [{', '.join(why)}] {c.question}")
+        if c.query != c.question:
+            lines.append(f"    query: {c.query}")
+        lines.append("    answer: " + c.answer.replace("\n", " ")[:240])
+    return "\n".join(lines)

@@ -1,0 +1,66 @@
+"""A published index version, loaded into memory for retrieval (read-only once loaded)."""
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from bot import store
+from bot.dense import load_dense
+from bot.errors import IndexCorrupt
+from bot.lexical import LexicalIndex
+from bot.passages import CHUNKER_VERSION, Passage
+
+
+@dataclass(frozen=True)
+class DocInfo:
+    doc_id: str
+    path: str
+    title: str
+    url: str | None
+    lang: str
+    text: str
+
+
+@dataclass
+class SearchIndex:
+    version: str
+    manifest: dict
+    documents: dict[str, DocInfo]
+    passages: list[Passage]
+    passage_vectors: np.ndarray
+    sentence_vectors: np.ndarray
+    sentence_rows: list[range]  # per passage: its rows in sentence_vectors
+    dense: object  # faiss.Index, or None for an index without passages
+    lexical: LexicalIndex
+
+    @property
+    def model(self) -> str:
+        return self.manifest["model"]["id"]
+
+
+def load_index(index_dir: Path, model: str | None = None, check: bool = True) -> SearchIndex:
+    folder, manifest = store.open_current(index_dir, model=model, chunker=CHUNKER_VERSION, check=check)
+    try:
+        docs = {r["doc_id"]: DocInfo(r["doc_id"], r["path"], r["title"], r.get("url"), r["lang"], r["text"])
+                for r in store.read_jsonl(folder / "documents.jsonl")}
+        passages = []
+        rows, first = [], 0
+        for r in store.read_jsonl(folder / "passages.jsonl"):
+            text = docs[r["doc_id"]].text
+            sents = tuple(tuple(s) for s in r["sentences"])
+            passages.append(Passage(r["chunk_id"], r["doc_id"], r["ordinal"], r["section"], r["start"],
+                                    r["end"], text[r["start"]:r["end"]], sents))
+            rows.append(range(first, first + len(sents)))
+            first += len(sents)
+        pvec = np.load(folder / "passage_vectors.npy", allow_pickle=False)
+        svec = np.load(folder / "sentence_vectors.npy", allow_pickle=False)
+        dense = load_dense(folder / "dense.faiss") if passages else None
+        lexical = LexicalIndex.load(folder / "bm25")
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        raise IndexCorrupt(f"index {folder} cannot be read ({exc.__class__.__name__}: {exc}); "
+                           "rebuild with `jaxabot index`") from None
+    if len(pvec) != len(passages) or len(svec) != first:
+        raise IndexCorrupt(f"index {folder} is inconsistent: {len(passages)} passages, "
+                           f"{len(pvec)} passage vectors, {first} sentences, {len(svec)} sentence vectors")
+    return SearchIndex(manifest["version"], manifest, docs, passages, pvec, svec, rows, dense, lexical)

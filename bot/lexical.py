@@ -1,0 +1,71 @@
+"""The lexical side: Japanese tokens from SudachiPy (mode B, normalised forms) scored with BM25
+(bm25s). Measured on the seed page, Sudachi mode B beat fugashi, janome and character bigrams."""
+
+import threading
+from pathlib import Path
+
+import bm25s
+import numpy as np
+from sudachipy import Dictionary, SplitMode
+
+# Parts of speech that carry no topic: particles, auxiliaries, punctuation, whitespace.
+_FUNCTION_POS = {"助詞", "助動詞", "補助記号", "空白", "記号"}
+# Content words for "does this sentence cover the question": nouns, numbers, names.
+_CONTENT_POS = {"名詞", "形状詞", "接頭辞"}
+_NON_CONTENT_SUB = {"代名詞", "非自立可能", "助数詞可能"}
+
+
+class Tokenizer:
+    """Thread-safe wrapper: a Sudachi tokenizer must not be shared between threads."""
+
+    def __init__(self) -> None:
+        self._dict = Dictionary(dict="core")
+        self._local = threading.local()
+
+    def _morphemes(self, text: str):
+        tok = getattr(self._local, "tok", None)
+        if tok is None:
+            tok = self._local.tok = self._dict.create(mode=SplitMode.B)
+        return tok.tokenize(text)
+
+    def tokens(self, text: str) -> list[str]:
+        """Index terms for BM25."""
+        return [m.normalized_form().lower() for m in self._morphemes(text)
+                if m.part_of_speech()[0] not in _FUNCTION_POS]
+
+    def content_terms(self, text: str) -> list[str]:
+        """Terms a supporting sentence should contain: nouns, names, numbers."""
+        out = []
+        for m in self._morphemes(text):
+            pos = m.part_of_speech()
+            if pos[0] in _CONTENT_POS and pos[1] not in _NON_CONTENT_SUB:
+                out.append(m.normalized_form().lower())
+        return out
+
+
+class LexicalIndex:
+    """BM25 over pre-tokenised passages; saved as plain arrays plus JSON (bm25s, no pickle)."""
+
+    def __init__(self, bm25: "bm25s.BM25") -> None:
+        self.bm25 = bm25
+
+    @classmethod
+    def build(cls, corpus_tokens: list[list[str]]) -> "LexicalIndex":
+        bm25 = bm25s.BM25()
+        # bm25s cannot index an empty token list; a placeholder keeps row numbers aligned.
+        bm25.index([toks or ["\u0000"] for toks in corpus_tokens], show_progress=False)
+        return cls(bm25)
+
+    def save(self, folder: Path) -> None:
+        self.bm25.save(str(folder), show_progress=False)
+
+    @classmethod
+    def load(cls, folder: Path) -> "LexicalIndex":
+        return cls(bm25s.BM25.load(str(folder), show_progress=False))
+
+    def scores(self, query_tokens: list[str]) -> np.ndarray:
+        known = [t for t in query_tokens if t in self.bm25.vocab_dict]
+        n = self.bm25.scores["num_docs"]
+        if not known:
+            return np.zeros(n, dtype=np.float32)
+        return np.asarray(self.bm25.get_scores(known), dtype=np.float32)

@@ -1,0 +1,93 @@
+"""Typed results of the engine. The web layer serialises exactly these (POST /api/ask etc.)."""
+
+from typing import Literal
+
+from pydantic import BaseModel, Field
+
+MAX_QUESTION_CHARS = 1000
+MAX_HISTORY_TURNS = 20
+MAX_HISTORY_CHARS = 8000
+MAX_TOP_K = 10
+
+
+class Turn(BaseModel):
+    role: Literal["user", "assistant"]
+    content: str = Field(max_length=MAX_HISTORY_CHARS)
+
+
+class Citation(BaseModel):
+    n: int
+    chunk_id: str
+    doc_id: str
+    title: str
+    url: str | None
+    section: str
+    text: str
+    highlight: tuple[int, int] = Field(description="[start, end) of the supporting sentence within `text`")
+    score: float
+
+
+class Related(BaseModel):
+    chunk_id: str
+    doc_id: str
+    title: str
+    url: str | None
+    section: str
+    text: str
+    score: float
+
+
+class Timings(BaseModel):
+    embed: float
+    search: float
+    answer: float
+    total: float
+
+
+class Answer(BaseModel):
+    answer: str
+    found: bool
+    language: Literal["ja", "en"]
+    query: str = Field(description="the retrieval query actually used (follow-ups are resolved)")
+    citations: list[Citation]
+    related: list[Related]
+    timings_ms: Timings
+    index_version: str
+
+
+class SearchHit(BaseModel):
+    rank: int
+    chunk_id: str
+    doc_id: str
+    title: str
+    url: str | None
+    section: str
+    text: str
+    score: float = Field(description="fused (reciprocal rank fusion) score")
+    dense_score: float | None
+    lexical_score: float | None
+
+
+class PassageSpan(BaseModel):
+    chunk_id: str
+    section: str
+    start: int
+    end: int
+    sentences: list[tuple[int, int]]
+
+
+class DocumentView(BaseModel):
+    doc_id: str
+    title: str
+    url: str | None
+    lang: str
+    path: str
+    text: str
+    passages: list[PassageSpan]
+
+
+class IndexStats(BaseModel):
+    version: str
+    documents: int
+    passages: int
+    model: str

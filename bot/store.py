@@ -1,0 +1,241 @@
+"""The index on disk: one folder per build under `index/`, plain files plus `manifest.json`.
+
+    index/
+      CURRENT                 name of the live version (replaced atomically)
+      .lock                   held by the one build allowed at a time
+      v20261125T105512Z-3f9a/ manifest.json, documents.jsonl, passages.jsonl,
+                              passage_vectors.npy, sentence_vectors.npy, dense.faiss, bm25/
+
+A build writes into a hidden temporary folder, fsyncs it, renames it into place and only then
+points CURRENT at it, so a reader sees the old version or the new one, never half of one.
+"""
+
+import fcntl
+import hashlib
+import json
+import os
+import secrets
+import shutil
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+
+import numpy as np
+
+from bot.errors import BuildError, BuildInProgress, IndexCorrupt, IndexMismatch, IndexMissing
+
+FORMAT_VERSION = 1
+MANIFEST = "manifest.json"
+POINTER = "CURRENT"
+LOCK = ".lock"
+TMP_PREFIX = ".tmp-"
+
+
+def new_version_name() -> str:
+    return datetime.now(timezone.utc).strftime("v%Y%m%dT%H%M%S%fZ-") + secrets.token_hex(2)
+
+
+def _fsync_dir(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def _sha256(path: Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def _files(folder: Path) -> list[Path]:
+    return sorted(p for p in folder.rglob("*") if p.is_file() and p.name != MANIFEST)
+
+
+@contextmanager
+def build_lock(index_dir: Path):
+    """One build at a time, across processes. A second one is refused rather than queued so a
+    user never waits on a lock without knowing why."""
+    try:
+        index_dir.mkdir(parents=True, exist_ok=True)
+        fd = os.open(index_dir / LOCK, os.O_RDWR | os.O_CREAT, 0o644)
+    except OSError as exc:
+        raise BuildError(f"cannot write to the index folder {index_dir}: {exc.strerror or exc}") from None
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise BuildInProgress(f"another build is running on {index_dir}; try again when it ends") from None
+        yield
+    finally:
+        os.close(fd)
+
+
+def write_jsonl(path: Path, rows) -> None:
+    with open(path, "w", encoding="utf-8") as f:
+        for row in rows:
+            f.write(json.dumps(row, ensure_ascii=False) + "\n")
+
+
+def read_jsonl(path: Path) -> list[dict]:
+    with open(path, encoding="utf-8") as f:
+        return [json.loads(line) for line in f if line.strip()]
+
+
+def publish(index_dir: Path, write_files, manifest: dict, keep_previous: int) -> str:
+    """Write a new version with `write_files(folder)`, then make it current. Call under build_lock."""
+    name = new_version_name()
+    tmp = index_dir / f"{TMP_PREFIX}{name}"
+    try:
+        tmp.mkdir(parents=True)
+        write_files(tmp)
+        manifest = dict(manifest, format_version=FORMAT_VERSION, version=name,
+                        built_at=datetime.now(timezone.utc).isoformat(timespec="seconds"),
+                        files={p.relative_to(tmp).as_posix(): _sha256(p) for p in _files(tmp)})
+        (tmp / MANIFEST).write_text(json.dumps(manifest, ensure_ascii=False, indent=2), encoding="utf-8")
+        for p in _files(tmp) + [tmp / MANIFEST]:
+            with open(p, "rb") as f:
+                os.fsync(f.fileno())
+        for d in sorted({p.parent for p in _files(tmp)} | {tmp}, key=lambda x: -len(x.parts)):
+            _fsync_dir(d)
+        final = index_dir / name
+        os.replace(tmp, final)
+        _fsync_dir(index_dir)
+        set_current(index_dir, name)
+    except OSError as exc:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise BuildError(f"cannot write the new index in {index_dir}: {exc.strerror or exc}; "
+                         "the current index is untouched") from None
+    prune(index_dir, keep_previous)
+    return name
+
+
+def set_current(index_dir: Path, name: str) -> None:
+    tmp = index_dir / f"{TMP_PREFIX}{POINTER}-{secrets.token_hex(4)}"
+    with open(tmp, "w", encoding="utf-8") as f:
+        f.write(name + "\n")
+        f.flush()
+        os.fsync(f.fileno())
+    os.replace(tmp, index_dir / POINTER)
+    _fsync_dir(index_dir)
+
+
+def current_version(index_dir: Path) -> str | None:
+    try:
+        name = (index_dir / POINTER).read_text(encoding="utf-8").strip()
+    except FileNotFoundError:
+        return None
+    except OSError as exc:
+        raise IndexCorrupt(f"cannot read {index_dir / POINTER}: {exc.strerror or exc}") from None
+    if not name or "/" in name or name.startswith("."):
+        raise IndexCorrupt(f"{index_dir / POINTER} does not name a version")
+    return name
+
+
+def versions(index_dir: Path) -> list[str]:
+    if not index_dir.is_dir():
+        return []
+    return sorted(p.name for p in index_dir.iterdir()
+                  if p.is_dir() and p.name.startswith("v") and (p / MANIFEST).exists())
+
+
+def prune(index_dir: Path, keep_previous: int) -> None:
+    """Drop leftovers of killed builds and all but the newest `keep_previous` older versions."""
+    current = current_version(index_dir)
+    for p in index_dir.iterdir():
+        if p.name.startswith(TMP_PREFIX):
+            shutil.rmtree(p, ignore_errors=True) if p.is_dir() else p.unlink(missing_ok=True)
+    older = [v for v in versions(index_dir) if v != current]
+    for name in older[: max(0, len(older) - keep_previous)]:
+        shutil.rmtree(index_dir / name, ignore_errors=True)
+
+
+def read_manifest(folder: Path) -> dict:
+    try:
+        manifest = json.loads((folder / MANIFEST).read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise IndexCorrupt(f"{folder / MANIFEST} is missing") from None
+    except (OSError, ValueError) as exc:
+        raise IndexCorrupt(f"{folder / MANIFEST} is unreadable: {exc}") from None
+    if not isinstance(manifest, dict):
+        raise IndexCorrupt(f"{folder / MANIFEST} is not a JSON object")
+    if manifest.get("format_version") != FORMAT_VERSION:
+        raise IndexMismatch(f"index {folder.name} has format {manifest.get('format_version')}, this "
+                            f"jaxabot reads format {FORMAT_VERSION}; rebuild with `jaxabot index`")
+    return manifest
+
+
+def verify(folder: Path, manifest: dict) -> None:
+    """Every file listed is present with its recorded checksum, and nothing listed is missing."""
+    files = manifest.get("files")
+    if not isinstance(files, dict) or not files:
+        raise IndexCorrupt(f"{folder / MANIFEST} lists no files")
+    for rel, digest in files.items():
+        path = folder / rel
+        if not path.is_file():
+            raise IndexCorrupt(f"index file {path} is missing; rebuild with `jaxabot index`")
+        if _sha256(path) != digest:
+            raise IndexCorrupt(f"index file {path} is damaged (checksum mismatch); "
+                               "rebuild with `jaxabot index`")
+
+
+def check_compatible(manifest: dict, folder: Path, model: str | None, chunker: int | None) -> None:
+    built_model = manifest.get("model", {}).get("id")
+    if model is not None and built_model != model:
+        raise IndexMismatch(f"index {folder.name} was built with model {built_model!r}, but the "
+                            f"configured model is {model!r}; rebuild with `jaxabot index`")
+    if chunker is not None and manifest.get("chunker_version") != chunker:
+        raise IndexMismatch(f"index {folder.name} was built with chunker "
+                            f"{manifest.get('chunker_version')}, this jaxabot uses {chunker}; "
+                            "rebuild with `jaxabot index`")
+
+
+def open_current(index_dir: Path, model: str | None = None, chunker: int | None = None,
+                 check: bool = True) -> tuple[Path, dict]:
+    name = current_version(index_dir)
+    if name is None:
+        raise IndexMissing(f"no index in {index_dir}; build one with `jaxabot index`")
+    folder = index_dir / name
+    if not folder.is_dir():
+        raise IndexCorrupt(f"{index_dir / POINTER} names {name}, which does not exist; "
+                           "rebuild with `jaxabot index`")
+    manifest = read_manifest(folder)
+    check_compatible(manifest, folder, model, chunker)
+    if check:
+        verify(folder, manifest)
+    return folder, manifest
+
+
+@dataclass
+class StoredArrays:
+    """What an incremental build reuses from the previous version."""
+    manifest: dict
+    passages: list[dict]
+    passage_vectors: np.ndarray
+    sentence_vectors: np.ndarray
+
+
+def load_arrays(folder: Path, manifest: dict) -> StoredArrays:
+    return StoredArrays(
+        manifest=manifest,
+        passages=read_jsonl(folder / "passages.jsonl"),
+        passage_vectors=np.load(folder / "passage_vectors.npy", allow_pickle=False),
+        sentence_vectors=np.load(folder / "sentence_vectors.npy", allow_pickle=False),
+    )
+
+
+def rollback(index_dir: Path) -> str:
+    """Point CURRENT at the newest version older than the current one."""
+    with build_lock(index_dir):
+        current = current_version(index_dir)
+        older = [v for v in versions(index_dir) if current is None or v < current]
+        if not older:
+            raise IndexMissing(f"no previous version in {index_dir} to roll back to")
+        folder = index_dir / older[-1]
+        verify(folder, read_manifest(folder))
+        set_current(index_dir, older[-1])
+        return older[-1]

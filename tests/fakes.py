@@ -1,0 +1,35 @@
+"""Small deterministic stand-ins for the real model, for fast unit tests."""
+
+import hashlib
+import unicodedata
+
+import numpy as np
+
+
+class FakeEmbedder:
+    """Hashes character bigrams into a unit vector: similar strings get similar vectors,
+    deterministically and in microseconds."""
+
+    def __init__(self, dim: int = 64, name: str = "fake-bigram") -> None:
+        self.dim = dim
+        self.name = name
+        self.calls: list[int] = []  # number of texts per encode call, to assert reuse
+
+    def _vec(self, text: str) -> np.ndarray:
+        t = unicodedata.normalize("NFKC", text).lower()
+        v = np.zeros(self.dim, dtype=np.float32)
+        for a, b in zip(t, t[1:] + " "):
+            h = int.from_bytes(hashlib.blake2b((a + b).encode(), digest_size=4).digest(), "little")
+            v[h % self.dim] += 1.0
+        n = np.linalg.norm(v)
+        return v / n if n else v
+
+    def _encode(self, texts):
+        self.calls.append(len(texts))
+        return np.stack([self._vec(t) for t in texts]) if texts else np.zeros((0, self.dim), np.float32)
+
+    def encode_queries(self, texts):
+        return self._encode(list(texts))
+
+    def encode_passages(self, texts, show_progress: bool = False):
+        return self._encode(list(texts))

@@ -1,0 +1,35 @@
+import subprocess
+import sys
+
+from typer.testing import CliRunner
+
+from bot.cli import app
+from fakes import FakeEmbedder
+
+
+def test_help_does_not_import_torch():
+    code = ("import sys; from typer.testing import CliRunner; from bot.cli import app; "
+            "r = CliRunner().invoke(app, ['--help']); assert r.exit_code == 0, r.output; "
+            "assert 'index' in r.output and 'ask' in r.output; "
+            "heavy = [m for m in ('torch', 'faiss', 'sentence_transformers', 'transformers') if m in sys.modules]; "
+            "assert not heavy, heavy")
+    subprocess.run([sys.executable, "-c", code], check=True)
+
+
+def test_check_reports_missing_index_as_a_message(tmp_path):
+    result = CliRunner().invoke(app, ["index", "--check", "--index", str(tmp_path / "none")])
+    assert result.exit_code == 1
+    assert "no index" in result.output and "Traceback" not in result.output
+
+
+def test_check_names_the_damaged_file(tmp_path, corpus_copy, tokenizer):
+    from bot.build import build_index
+    index_dir = tmp_path / "index"
+    version = build_index(corpus_copy, index_dir, FakeEmbedder(), tokenizer, max_bytes=10**6).version
+    runner = CliRunner()
+    ok = runner.invoke(app, ["index", "--check", "--index", str(index_dir)])
+    assert ok.exit_code == 0 and version in ok.output and "verified" in ok.output
+    target = index_dir / version / "documents.jsonl"
+    target.write_bytes(target.read_bytes()[:-10])
+    bad = runner.invoke(app, ["index", "--check", "--index", str(index_dir)])
+    assert bad.exit_code == 1 and "documents.jsonl" in bad.output and "damaged" in bad.output

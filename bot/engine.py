@@ -8,7 +8,7 @@ import threading
 import time
 from pathlib import Path
 
-from bot.answer import CANDIDATE_PASSAGES, candidate_rows, pick_sentences, score_sentences
+from bot.answer import candidate_rows, pick_sentences, score_sentences
 from bot.compose import compose_answer, compose_not_found
 from bot.conversation import resolve_query
 from bot.embedder import Embedder
@@ -21,6 +21,10 @@ from bot.results import (MAX_HISTORY_CHARS, MAX_HISTORY_TURNS, MAX_QUESTION_CHAR
                          Citation, DocumentView, IndexStats, PassageSpan, Related, SearchHit, Timings,
                          Turn)
 from bot.retrieval import retrieve
+
+
+# Retrieved passages whose sentences form the background the best sentence must stand out from.
+BACKGROUND_PASSAGES = 20
 
 
 class _State:
@@ -92,17 +96,16 @@ class Engine:
         qvec = self.embedder.encode_queries([query])[0]
         t2 = time.perf_counter()
         q_tokens = self.tokenizer.tokens(query)
-        hits = retrieve(index, qvec, q_tokens, use_lexical=has_japanese(query),
-                        k=max(top_k, CANDIDATE_PASSAGES))
+        hits = retrieve(index, qvec, q_tokens, use_lexical=has_japanese(query), k=BACKGROUND_PASSAGES)
         t3 = time.perf_counter()
 
-        q_terms = question_terms(self.tokenizer, question, query, lang)
+        q_terms = question_terms(self.tokenizer, index.lexical, query, lang)
         rows = candidate_rows(index, hits)
-        scored = score_sentences(index, rows, qvec, q_terms, state.sentence_terms)
-        evidence = Evidence.from_scores(scored, hits, q_terms)
+        scored = score_sentences(index, rows, qvec, q_terms, state.sentence_terms, lang)
+        evidence = Evidence.collect(index, scored, hits, qvec, len(q_terms))
         found = decide_found(evidence, lang)
         if found:
-            chosen = pick_sentences(index, scored)[: min(top_k, 3)]
+            chosen = pick_sentences(index, scored, lang)[: min(top_k, 3)]
             text, citations = compose_answer(index, chosen, lang)
             related: list[Related] = []
         else:

@@ -31,7 +31,9 @@ class SearchIndex:
     passage_vectors: np.ndarray
     sentence_vectors: np.ndarray
     sentence_rows: list[range]  # per passage: its rows in sentence_vectors
-    dense: object  # faiss.Index, or None for an index without passages
+    dense: object  # faiss.Index over passages, or None for an index without passages
+    dense_sentences: object  # faiss.Index over sentences
+    sentence_passage: np.ndarray  # passage row of each sentence row
     lexical: LexicalIndex
 
     @property
@@ -56,6 +58,7 @@ def load_index(index_dir: Path, model: str | None = None, check: bool = True) ->
         pvec = np.load(folder / "passage_vectors.npy", allow_pickle=False)
         svec = np.load(folder / "sentence_vectors.npy", allow_pickle=False)
         dense = load_dense(folder / "dense.faiss") if passages else None
+        dense_sentences = load_dense(folder / "sentences.faiss") if passages else None
         lexical = LexicalIndex.load(folder / "bm25")
     except (OSError, ValueError, KeyError, TypeError) as exc:
         raise IndexCorrupt(f"index {folder} cannot be read ({exc.__class__.__name__}: {exc}); "
@@ -63,4 +66,6 @@ def load_index(index_dir: Path, model: str | None = None, check: bool = True) ->
     if len(pvec) != len(passages) or len(svec) != first:
         raise IndexCorrupt(f"index {folder} is inconsistent: {len(passages)} passages, "
                            f"{len(pvec)} passage vectors, {first} sentences, {len(svec)} sentence vectors")
-    return SearchIndex(manifest["version"], manifest, docs, passages, pvec, svec, rows, dense, lexical)
+    owner = np.repeat(np.arange(len(rows), dtype=np.int64), [len(r) for r in rows])
+    return SearchIndex(manifest["version"], manifest, docs, passages, pvec, svec, rows, dense,
+                       dense_sentences, owner, lexical)

@@ -13,6 +13,8 @@ _FUNCTION_POS = {"助詞", "助動詞", "補助記号", "空白", "記号"}
 # Content words for "does this sentence cover the question": nouns, numbers, names.
 _CONTENT_POS = {"名詞", "形状詞", "接頭辞"}
 _NON_CONTENT_SUB = {"代名詞", "非自立可能", "助数詞可能"}
+# Interrogatives and formal nouns (normalised forms): grammar, not content.
+_NON_CONTENT_WORDS = {"何", "何人", "何時", "何処", "誰", "幾ら", "幾つ", "如何", "物", "事"}
 
 
 class Tokenizer:
@@ -38,8 +40,11 @@ class Tokenizer:
         out = []
         for m in self._morphemes(text):
             pos = m.part_of_speech()
-            if pos[0] in _CONTENT_POS and pos[1] not in _NON_CONTENT_SUB:
-                out.append(m.normalized_form().lower())
+            if pos[0] not in _CONTENT_POS or pos[1] in _NON_CONTENT_SUB or pos[2] in _NON_CONTENT_SUB:
+                continue
+            term = m.normalized_form().lower()
+            if term not in _NON_CONTENT_WORDS:
+                out.append(term)
         return out
 
 
@@ -62,6 +67,18 @@ class LexicalIndex:
     @classmethod
     def load(cls, folder: Path) -> "LexicalIndex":
         return cls(bm25s.BM25.load(str(folder), show_progress=False))
+
+    def document_frequency(self, term: str) -> int:
+        # The CSC matrix has one column per term: its stored entries are the passages containing it.
+        col = self.bm25.vocab_dict.get(term)
+        if col is None:
+            return 0
+        indptr = self.bm25.scores["indptr"]
+        return int(indptr[col + 1] - indptr[col])
+
+    @property
+    def num_docs(self) -> int:
+        return int(self.bm25.scores["num_docs"])
 
     def scores(self, query_tokens: list[str]) -> np.ndarray:
         known = [t for t in query_tokens if t in self.bm25.vocab_dict]

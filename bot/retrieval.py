@@ -1,8 +1,10 @@
-"""Hybrid retrieval: dense search and BM25 fused by reciprocal rank fusion.
+"""Hybrid retrieval: ranked lists fused by reciprocal rank fusion (RRF).
 
-BM25 is fused only when the question contains Japanese script: the corpus is Japanese, so for an
-English question its tokens match almost nothing and BM25's ranking is noise that drags good dense
-hits down (measured on dev: see bot/README or the issue note).
+Three lists: passages by dense similarity, passages by their best *sentence's* dense similarity
+(an answering sentence is often diluted in a passage about something else), and BM25 over
+Japanese tokens. BM25 is fused only when the question contains Japanese script: the corpus is
+Japanese, so an English question's tokens match almost nothing and BM25's ranking is noise that
+drags good dense hits down (figures in bot/README.md).
 """
 
 from dataclasses import dataclass
@@ -14,14 +16,20 @@ from bot.index import SearchIndex
 
 RRF_K = 60
 DEPTH = 50
+SENTENCE_DEPTH_FACTOR = 4
 
 
 @dataclass(frozen=True)
 class Hit:
     row: int  # passage row in the index
     score: float  # fused
-    dense: float | None
-    lexical: float | None
+    dense: float  # passage cosine to the query
+    lexical: float | None  # BM25, None when BM25 was not used
+
+
+def _rrf(fused: dict[int, float], ranked: list[int]) -> None:
+    for rank, row in enumerate(ranked):
+        fused[row] = fused.get(row, 0.0) + 1.0 / (RRF_K + rank + 1)
 
 
 def retrieve(index: SearchIndex, qvec: np.ndarray, qtokens: list[str], use_lexical: bool,
@@ -30,25 +38,31 @@ def retrieve(index: SearchIndex, qvec: np.ndarray, qtokens: list[str], use_lexic
     if n == 0:
         return []
     depth = min(depth, n)
-    scores, ids = dense_search(index.dense, qvec[None, :], depth)
-    dense = {int(i): float(s) for i, s in zip(ids[0], scores[0]) if i >= 0}
+    q = qvec[None, :]
     fused: dict[int, float] = {}
-    for rank, row in enumerate(dense):
-        fused[row] = 1.0 / (RRF_K + rank + 1)
+
+    scores, ids = dense_search(index.dense, q, depth)
+    dense = {int(i): float(s) for i, s in zip(ids[0], scores[0]) if i >= 0}
+    _rrf(fused, list(dense))
+
+    s_scores, s_ids = dense_search(index.dense_sentences, q, depth * SENTENCE_DEPTH_FACTOR)
+    by_sentence: list[int] = []
+    for i in s_ids[0]:
+        if i >= 0:
+            row = int(index.sentence_passage[i])
+            if row not in by_sentence:
+                by_sentence.append(row)
+    _rrf(fused, by_sentence[:depth])
+
     lexical: dict[int, float] = {}
     if use_lexical and qtokens:
         bm = index.lexical.scores(qtokens)
-        top = np.argsort(-bm)[:depth]
-        for rank, row in enumerate(int(r) for r in top):
-            if bm[row] <= 0:
-                break
-            lexical[row] = float(bm[row])
-            fused[row] = fused.get(row, 0.0) + 1.0 / (RRF_K + rank + 1)
-    if use_lexical:
-        # Rows found only by BM25 still need a dense score for the answer layer.
-        missing = [r for r in fused if r not in dense]
-        if missing:
-            sims = index.passage_vectors[missing] @ qvec
-            dense.update({r: float(s) for r, s in zip(missing, sims)})
-    order = sorted(fused, key=lambda r: (-fused[r], -dense.get(r, 0.0)))[:k]
-    return [Hit(r, fused[r], dense.get(r), lexical.get(r, 0.0 if use_lexical else None)) for r in order]
+        top = [int(r) for r in np.argsort(-bm)[:depth] if bm[r] > 0]
+        lexical = {r: float(bm[r]) for r in top}
+        _rrf(fused, top)
+
+    missing = [r for r in fused if r not in dense]
+    if missing:  # found by another list only: the answer layer still needs its cosine
+        dense.update(zip(missing, (index.passage_vectors[missing] @ qvec).tolist()))
+    order = sorted(fused, key=lambda r: (-fused[r], -dense[r]))[:k]
+    return [Hit(r, fused[r], dense[r], lexical.get(r, 0.0) if use_lexical else None) for r in order]

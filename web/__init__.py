@@ -1,0 +1,4 @@
+"""The HTTP edge of jaxabot: a FastAPI app (JSON API, chat and document pages, admin rebuild).
+
+It imports `bot`; nothing in `bot` imports it. Build it with `web.app.create_app`.
+"""

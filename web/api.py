@@ -1,0 +1,64 @@
+"""The JSON API: ask, search, documents, health.
+
+Answering and searching embed text on the CPU: they run in worker threads behind the runtime's
+CapacityLimiter, so the event loop stays free (health stays fast) and no more questions are
+computed at once than there are cores for.
+"""
+
+from functools import partial
+from typing import Annotated
+
+from anyio import to_thread
+from fastapi import APIRouter, Path, Query
+from fastapi.responses import JSONResponse
+
+from bot.results import MAX_QUESTION_CHARS, MAX_TOP_K, Answer, DocumentView, Turn
+from web.deps import EngineDep, RuntimeDep
+from web.schemas import AskRequest, ErrorBody, Health, SearchResponse
+
+router = APIRouter(prefix="/api", tags=["questions"])
+
+_ERRORS = {422: {"model": ErrorBody, "description": "invalid input"},
+           503: {"model": ErrorBody, "description": "loading, or no index"}}
+
+
+@router.post("/ask", response_model=Answer, responses={**_ERRORS, 413: {"model": ErrorBody}})
+async def ask(body: AskRequest, engine: EngineDep, runtime: RuntimeDep) -> Answer:
+    """Answer a question from the documents, with citations; follow-ups use `history`."""
+    history = [Turn(role=t.role, content=t.content) for t in body.history]
+    call = partial(engine.ask, body.question, history, body.top_k)
+    return await to_thread.run_sync(call, limiter=runtime.limiter)
+
+
+@router.get("/search", response_model=SearchResponse, responses=_ERRORS)
+async def search(engine: EngineDep, runtime: RuntimeDep,
+                 q: Annotated[str, Query(min_length=1, max_length=MAX_QUESTION_CHARS)],
+                 k: Annotated[int, Query(ge=1, le=MAX_TOP_K)] = 5) -> SearchResponse:
+    """Ranked passages for a query (retrieval only, no answer)."""
+    hits = await to_thread.run_sync(partial(engine.search, q, k), limiter=runtime.limiter)
+    return SearchResponse(query=q, hits=hits)
+
+
+@router.get("/documents/{doc_id:path}", response_model=DocumentView,
+            responses={404: {"model": ErrorBody}, 503: _ERRORS[503]})
+async def document(engine: EngineDep, doc_id: Annotated[str, Path(description="may contain '/'")]) -> DocumentView:
+    """A document's cleaned text, metadata and its passages' offsets."""
+    return engine.document(doc_id)
+
+
+@router.get("/health", response_model=Health, tags=["service"],
+            responses={503: {"model": Health, "description": "loading, no index, or failed to load"}})
+async def health(runtime: RuntimeDep) -> JSONResponse:
+    """`ok` (200) when questions can be answered; `loading`, `no_index` or `error` (503) otherwise."""
+    status = runtime.status
+    engine = runtime.engine
+    stats = engine.stats() if engine is not None else None
+    detail = {"loading": "the model and index are loading",
+              "error": runtime.load_error,
+              "no_index": runtime.index_problem or "no index has been built yet"}.get(status)
+    body = Health(status=status, detail=detail,
+                  index_version=stats.version if stats else None,
+                  documents=stats.documents if stats else None,
+                  passages=stats.passages if stats else None,
+                  model=stats.model if stats else runtime.settings.model)
+    return JSONResponse(body.model_dump(), status_code=200 if status == "ok" else 503)

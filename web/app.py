@@ -1,0 +1,70 @@
+"""The application factory. `jaxabot serve` runs `uvicorn web.app:create_app --factory`.
+
+Nothing heavy happens at import or in `create_app`: the lifespan starts loading the model and
+index in a thread (health says `loading` meanwhile) and keeps them on `app.state.runtime`.
+"""
+
+import threading
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+import jinja2
+from fastapi import FastAPI
+from fastapi.middleware.cors import CORSMiddleware
+from fastapi.staticfiles import StaticFiles
+from fastapi.templating import Jinja2Templates
+
+from bot.embedder import Embedder
+from bot.lexical import Tokenizer
+from bot.settings import Settings
+from web import admin, api, docs, errors, pages
+from web.runtime import Runtime
+from web.security import BodySizeLimitMiddleware, SecurityHeadersMiddleware
+from web.view import answer_parts, highlight_parts, safe_url, source_href
+
+HERE = Path(__file__).resolve().parent
+STATIC_DIR = HERE / "static"
+TEMPLATES_DIR = HERE / "templates"
+
+
+def _templates() -> Jinja2Templates:
+    # Autoescape for every template, whatever its name.
+    env = jinja2.Environment(loader=jinja2.FileSystemLoader(TEMPLATES_DIR), autoescape=True,
+                             trim_blocks=True, lstrip_blocks=True)
+    env.globals.update(answer_parts=answer_parts, highlight_parts=highlight_parts,
+                       source_href=source_href, safe_url=safe_url)
+    return Jinja2Templates(env=env)
+
+
+def create_app(settings: Settings | None = None, *, embedder: Embedder | None = None,
+               tokenizer: Tokenizer | None = None) -> FastAPI:
+    settings = settings or Settings()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI):
+        runtime = Runtime(settings)
+        app.state.runtime = runtime
+        threading.Thread(target=runtime.load, args=(embedder, tokenizer), name="jaxabot-load",
+                         daemon=True).start()
+        yield
+
+    app = FastAPI(title="jaxabot", version="0.1.0", lifespan=lifespan, docs_url=None, redoc_url=None,
+                  description="Grounded, cited answers about JAXA's international cooperation.")
+    app.state.templates = _templates()
+    app.state.static_dir = STATIC_DIR
+
+    errors.install(app)
+    app.include_router(api.router)
+    app.include_router(admin.router)
+    app.include_router(pages.router)
+    app.include_router(docs.router)
+    app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
+
+    # Added innermost first: headers wrap everything, including 413s and CORS preflights.
+    app.add_middleware(BodySizeLimitMiddleware)
+    origins = [o.strip() for o in settings.cors_origins.split(",") if o.strip()]
+    if origins:
+        app.add_middleware(CORSMiddleware, allow_origins=origins, allow_methods=["GET", "POST"],
+                           allow_headers=["Content-Type", "Authorization"])
+    app.add_middleware(SecurityHeadersMiddleware)
+    return app

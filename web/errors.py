@@ -1,0 +1,114 @@
+"""The one place where errors become HTTP responses.
+
+Domain errors (bot.errors) map to a status code here and nowhere else. API clients get
+`{"error": code, "message": ...}` JSON; a browser asking for a page gets the same message as an
+HTML page. Unexpected exceptions are logged and answered with a generic 500: no stack trace and
+no internal detail reaches a client.
+"""
+
+import logging
+from http import HTTPStatus
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse, Response
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from bot.errors import (BuildError, BuildInProgress, CorpusError, DocumentNotFound, IndexCorrupt,
+                        IndexMismatch, IndexMissing, InvalidQuestion, JaxabotError, ModelError)
+from web.i18n import STRINGS, from_accept_language
+from web.runtime import NotReady
+from web.security import apply_security_headers
+
+log = logging.getLogger(__name__)
+
+# status, code, public message (None: the exception's own message is meant for users)
+_DOMAIN: dict[type[JaxabotError], tuple[int, str, str | None]] = {
+    InvalidQuestion: (422, "invalid_input", None),
+    DocumentNotFound: (404, "not_found", None),
+    IndexMissing: (503, "no_index", None),
+    # These carry file paths: say what to do, not where.
+    IndexCorrupt: (503, "index_unavailable", "the index cannot be read; rebuild it"),
+    IndexMismatch: (503, "index_unavailable", "the index does not match this server; rebuild it"),
+    ModelError: (503, "model_unavailable", "the embedding model is unavailable"),
+    BuildInProgress: (409, "build_in_progress", None),
+    CorpusError: (422, "corpus_unusable", None),
+    BuildError: (500, "build_failed", "the index could not be written; the previous one is untouched"),
+}
+RETRY_AFTER_SECONDS = "5"
+
+
+def _code(status: int) -> str:
+    try:
+        return HTTPStatus(status).phrase.lower().replace(" ", "_").replace("-", "_")
+    except ValueError:
+        return "error"
+
+
+def wants_html(request: Request) -> bool:
+    path = request.url.path
+    if path.startswith("/api/") or path in ("/openapi.json", "/docs"):
+        return False
+    return "text/html" in request.headers.get("accept", "")
+
+
+def error_response(request: Request, status: int, code: str, message: str,
+                   details: list[dict] | None = None, headers: dict | None = None) -> Response:
+    if wants_html(request):
+        templates = request.app.state.templates
+        lang = from_accept_language(request.headers.get("accept-language"))
+        return templates.TemplateResponse(request, "error.html", {
+            "lang": lang, "t": STRINGS[lang], "status": status, "message": message}, status_code=status, headers=headers)
+    body = {"error": code, "message": message}
+    if details is not None:
+        body["details"] = details
+    return JSONResponse(body, status_code=status, headers=headers)
+
+
+async def domain_error(request: Request, exc: JaxabotError) -> Response:
+    for cls in type(exc).__mro__:
+        if cls in _DOMAIN:
+            status, code, public = _DOMAIN[cls]
+            break
+    else:
+        status, code, public = 500, "error", "the request could not be completed"
+    if status >= 500:
+        log.warning("%s %s: %s: %s", request.method, request.url.path, type(exc).__name__, exc)
+    headers = {"Retry-After": RETRY_AFTER_SECONDS} if status == 503 else None
+    return error_response(request, status, code, public or str(exc), headers=headers)
+
+
+async def not_ready(request: Request, exc: NotReady) -> Response:
+    return error_response(request, 503, "not_ready", str(exc), headers={"Retry-After": RETRY_AFTER_SECONDS})
+
+
+async def invalid_input(request: Request, exc: RequestValidationError) -> Response:
+    # Without `input`: echoing a 64 KB body back helps nobody.
+    details = [{"loc": list(e.get("loc", ())), "msg": e.get("msg", ""), "type": e.get("type", "")}
+               for e in exc.errors()]
+    first = details[0] if details else {"loc": [], "msg": "invalid input"}
+    where = ".".join(str(p) for p in first["loc"] if p != "body")
+    message = f"{where}: {first['msg']}" if where else first["msg"]
+    return error_response(request, 422, "invalid_input", message, details)
+
+
+async def http_error(request: Request, exc: StarletteHTTPException) -> Response:
+    message = exc.detail if isinstance(exc.detail, str) else HTTPStatus(exc.status_code).phrase
+    return error_response(request, exc.status_code, _code(exc.status_code), message,
+                          headers=getattr(exc, "headers", None))
+
+
+async def unexpected(request: Request, exc: Exception) -> Response:
+    log.error("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
+    response = JSONResponse({"error": "internal_error", "message": "internal server error"}, status_code=500)
+    # This handler runs outside the middleware stack, so it adds the headers itself.
+    apply_security_headers(response.headers)
+    return response
+
+
+def install(app: FastAPI) -> None:
+    app.add_exception_handler(JaxabotError, domain_error)
+    app.add_exception_handler(NotReady, not_ready)
+    app.add_exception_handler(RequestValidationError, invalid_input)
+    app.add_exception_handler(StarletteHTTPException, http_error)
+    app.add_exception_handler(Exception, unexpected)

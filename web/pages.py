@@ -1,0 +1,83 @@
+"""HTML pages: the chat (works without JavaScript through a form POST) and the document view.
+
+Without JavaScript the conversation lives in hidden form fields (`history_role` /
+`history_content` pairs) and each question is a full page POST answered server-side. With
+JavaScript, static/chat.js takes over the same form and talks to /api/ask.
+"""
+
+from functools import partial
+from typing import Annotated
+
+from anyio import to_thread
+from fastapi import APIRouter, Query, Request
+from fastapi.responses import FileResponse, HTMLResponse, Response
+from pydantic import ValidationError
+
+from bot.results import MAX_HISTORY_CHARS, MAX_HISTORY_TURNS, Answer, Turn
+from web.deps import EngineDep, RuntimeDep, TemplatesDep
+from web.i18n import EXAMPLES, STRINGS, choose_lang
+from web.schemas import AskRequest
+from web.view import document_blocks, fit_history, parse_span
+
+router = APIRouter(include_in_schema=False)
+
+LangQuery = Annotated[str | None, Query(pattern="^(ja|en)$")]
+
+
+def chat_context(lang: str, history: list[dict] | None = None, question: str | None = None,
+                 answer: Answer | None = None, error: str | None = None) -> dict:
+    history = history or []
+    next_history = list(history)
+    if question is not None and answer is not None:
+        next_history += [{"role": "user", "content": question.strip()},
+                         {"role": "assistant", "content": answer.answer}]
+    return {"lang": lang, "t": STRINGS[lang], "examples": EXAMPLES[lang], "history": history,
+            "question": question, "answer": answer, "error": error,
+            "next_history": fit_history(next_history), "js_strings": STRINGS,
+            "limits": {"turns": MAX_HISTORY_TURNS, "chars": MAX_HISTORY_CHARS}}
+
+
+@router.get("/", response_class=HTMLResponse)
+async def chat(request: Request, templates: TemplatesDep, lang: LangQuery = None) -> Response:
+    lang = choose_lang(lang, None, request.headers.get("accept-language"))
+    return templates.TemplateResponse(request, "chat.html", chat_context(lang))
+
+
+@router.post("/", response_class=HTMLResponse)
+async def chat_submit(request: Request, templates: TemplatesDep, runtime: RuntimeDep) -> Response:
+    form = await request.form()
+    question = form.get("question")
+    history = [{"role": r, "content": c}
+               for r, c in zip(form.getlist("history_role"), form.getlist("history_content"))]
+    text = question if isinstance(question, str) else ""
+    lang = choose_lang(None, text, request.headers.get("accept-language"))
+    try:
+        body = AskRequest.model_validate({"question": question, "history": fit_history(history)})
+    except ValidationError as exc:
+        message = exc.errors()[0]["msg"].removeprefix("Value error, ")
+        safe_history = [h for h in history if isinstance(h["content"], str)
+                        and h["role"] in ("user", "assistant")]
+        return templates.TemplateResponse(
+            request, "chat.html", chat_context(lang, fit_history(safe_history), error=message),
+            status_code=422)
+    engine = runtime.ready_engine()
+    turns = [Turn(role=t.role, content=t.content) for t in body.history]
+    answer = await to_thread.run_sync(partial(engine.ask, body.question, turns, body.top_k),
+                                      limiter=runtime.limiter)
+    context = chat_context(lang, [t.model_dump() for t in body.history], body.question, answer)
+    return templates.TemplateResponse(request, "chat.html", context)
+
+
+@router.get("/documents/{doc_id:path}", response_class=HTMLResponse)
+async def document(request: Request, templates: TemplatesDep, engine: EngineDep, doc_id: str,
+                   chunk: str | None = None, hl: str | None = None, lang: LangQuery = None) -> Response:
+    view = engine.document(doc_id)
+    lang = choose_lang(lang, None, request.headers.get("accept-language"))
+    return templates.TemplateResponse(request, "document.html", {
+        "lang": lang, "t": STRINGS[lang], "doc": view, "chunk": chunk,
+        "blocks": document_blocks(view, chunk, parse_span(hl))})
+
+
+@router.get("/favicon.ico")
+async def favicon(request: Request) -> FileResponse:
+    return FileResponse(request.app.state.static_dir / "favicon.svg", media_type="image/svg+xml")

@@ -1,0 +1,81 @@
+"""Rebuilding the index in a background thread, then switching the server to it.
+
+The build runs while questions are answered (it shares the engine's model). When it publishes a
+new version the engine reloads it; `Engine.swap` replaces the index in one assignment, so a
+request in flight finishes on the index it started with and the next one sees the new one. If
+the build or the reload fails, the engine still holds the old index and the status says why.
+"""
+
+import logging
+import threading
+from datetime import datetime, timezone
+
+from bot.build import build_index
+from bot.engine import Engine
+from bot.errors import BuildInProgress, JaxabotError
+from bot.settings import Settings
+from web.schemas import BuildStatus
+
+log = logging.getLogger(__name__)
+
+
+def _now() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+class Rebuilder:
+    def __init__(self, engine: Engine, settings: Settings) -> None:
+        self.engine = engine
+        self.settings = settings
+        self._lock = threading.Lock()
+        self._status = BuildStatus(state="idle")
+        self._thread: threading.Thread | None = None
+
+    def status(self) -> BuildStatus:
+        with self._lock:
+            status = self._status.model_copy()
+        index = self.engine.index
+        status.index_version = index.version if index is not None else None
+        return status
+
+    def start(self) -> BuildStatus:
+        """Start a build; BuildInProgress if one is already running in this server."""
+        with self._lock:
+            if self._status.state == "running":
+                raise BuildInProgress("a rebuild is already running; see GET /api/index/status")
+            self._status = BuildStatus(state="running", started_at=_now(),
+                                       last_build=self._status.last_build)
+            self._thread = threading.Thread(target=self._run, name="jaxabot-rebuild", daemon=True)
+            self._thread.start()
+        return self.status()
+
+    def join(self, timeout: float | None = None) -> None:
+        thread = self._thread
+        if thread is not None:
+            thread.join(timeout)
+
+    def _run(self) -> None:
+        s = self.settings
+        try:
+            summary = build_index(s.corpus_dir, s.index_dir, self.engine.embedder, self.engine.tokenizer,
+                                  max_bytes=int(s.max_file_mb * 1_000_000), keep_previous=s.keep_previous)
+            current = self.engine.index
+            if current is None or current.version != summary.version:
+                self.engine.reload(s.index_dir)
+            log.info("rebuild done: %s (%d documents, %d passages)", summary.version,
+                     summary.documents, summary.passages)
+            self._finish(BuildStatus(state="idle", last_build=summary))
+        except JaxabotError as exc:
+            log.error("rebuild failed: %s", exc)
+            self._finish(BuildStatus(state="failed", error=str(exc)))
+        except Exception:  # noqa: BLE001 - a thread's exception would vanish; report it instead
+            log.exception("rebuild failed unexpectedly")
+            self._finish(BuildStatus(state="failed", error="unexpected error; see the server log"))
+
+    def _finish(self, result: BuildStatus) -> None:
+        with self._lock:
+            result.started_at = self._status.started_at
+            result.finished_at = _now()
+            if result.last_build is None:
+                result.last_build = self._status.last_build
+            self._status = result

@@ -1,0 +1,97 @@
+"""What the running server holds: the engine (model + current index), its loading state, the
+limit on concurrent CPU-bound work and the background rebuilder. One instance per app, created in
+the lifespan and kept on `app.state.runtime`.
+
+Loading happens in a thread so the server answers `/api/health` ("loading") at once instead of
+refusing connections while the model starts.
+"""
+
+import logging
+import threading
+from typing import Literal
+
+import anyio
+
+from bot.embedder import Embedder, load_embedder
+from bot.engine import Engine
+from bot.errors import IndexMissing, JaxabotError
+from bot.index import load_index
+from bot.lexical import Tokenizer
+from bot.settings import Settings
+from web.rebuild import Rebuilder
+
+log = logging.getLogger(__name__)
+
+Status = Literal["ok", "no_index", "loading", "error"]
+
+
+class NotReady(Exception):
+    """The model or the index is still loading, or failed to load."""
+
+
+class Runtime:
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        # Sized to the cores: more parallel embeddings than cores only adds latency to each.
+        self.limiter = anyio.CapacityLimiter(max(1, settings.workers))
+        self.engine: Engine | None = None
+        self.loaded = threading.Event()
+        self.load_error: str | None = None
+        self.index_problem: str | None = None
+        self.rebuilder: Rebuilder | None = None
+
+    def load(self, embedder: Embedder | None, tokenizer: Tokenizer | None) -> None:
+        """Load the model and the current index (runs in a thread; never raises)."""
+        s = self.settings
+        try:
+            embedder = embedder or load_embedder(s.model, s.model_cache_dir, s.torch_threads)
+            tokenizer = tokenizer or Tokenizer()
+            try:
+                index = load_index(s.index_dir, model=embedder.name)
+            except IndexMissing:
+                index = None
+            except JaxabotError as exc:
+                # A damaged or incompatible index is not served; a rebuild can replace it.
+                log.error("not serving the index in %s: %s", s.index_dir, exc)
+                self.index_problem = ("the index on disk is damaged or was built for another "
+                                      "model; rebuild it (details in the server log)")
+                index = None
+            engine = Engine(embedder, tokenizer, index)
+            self.rebuilder = Rebuilder(engine, s)
+            self.engine = engine
+        except JaxabotError as exc:
+            log.error("cannot start: %s", exc)
+            self.load_error = str(exc)
+        except Exception:  # noqa: BLE001 - the server must report the failure, not die silently
+            log.exception("unexpected error while loading the model and index")
+            self.load_error = "unexpected error while loading; see the server log"
+        finally:
+            self.loaded.set()
+
+    @property
+    def status(self) -> Status:
+        if not self.loaded.is_set():
+            return "loading"
+        if self.engine is None:
+            return "error"
+        return "ok" if self.engine.index is not None else "no_index"
+
+    def _not_ready(self) -> NotReady:
+        if not self.loaded.is_set():
+            return NotReady("the model and index are still loading; try again in a few seconds")
+        return NotReady("the server could not load its model; see the server log")
+
+    def ready_engine(self) -> Engine:
+        """The engine if it can answer; otherwise the reason as an exception (→ 503)."""
+        engine = self.loaded_engine()
+        if engine.index is None:
+            raise IndexMissing("no index is loaded; build one with `jaxabot index` or "
+                               "POST /api/index/rebuild")
+        return engine
+
+    def loaded_engine(self) -> Engine:
+        """The engine even without an index (a rebuild can create the first one)."""
+        engine = self.engine
+        if engine is None:
+            raise self._not_ready()
+        return engine

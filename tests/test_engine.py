@@ -1,0 +1,112 @@
+"""The answer engine with the real model, real FAISS and real BM25 on the seed corpus."""
+
+import re
+from pathlib import Path
+
+import pytest
+
+from bot.errors import InvalidQuestion
+from bot.evaluate import load_cases, run_eval
+
+pytestmark = pytest.mark.real
+ROOT = Path(__file__).resolve().parent.parent
+DEV = ROOT.parent / "shared" / "eval" / "dev.jsonl"
+HELDOUT = Path(__file__).parent / "data" / "heldout.jsonl"
+
+
+def assert_grounded(result):
+    """Every marker refers to a returned citation and every answer sentence is the highlighted
+    sentence of the passage it cites."""
+    markers = [int(n) for n in re.findall(r"\[(\d+)\]", result.answer)]
+    assert markers, result.answer
+    assert sorted(set(markers)) == [c.n for c in result.citations]
+    for c in result.citations:
+        h0, h1 = c.highlight
+        sentence = c.text[h0:h1]
+        assert 0 <= h0 < h1 <= len(c.text)
+        assert f"{sentence}[{c.n}]" in result.answer or f"「{sentence}」[{c.n}]" in result.answer
+
+
+def test_japanese_question_gets_cited_japanese_answer(real_engine):
+    r = real_engine.ask("SAFEは何年に設立されましたか？")
+    assert r.found and r.language == "ja"
+    assert "2006" in r.answer
+    assert_grounded(r)
+    c = r.citations[0]
+    assert c.url == "https://www.jaxa.jp/projects/int/index_j.html"
+    assert c.title == "国際的な取り組みと貢献" and c.section
+    assert r.index_version == real_engine.index.version
+    assert set(r.timings_ms.model_dump()) == {"embed", "search", "answer", "total"}
+
+
+def test_english_question_gets_english_lead_and_quoted_sources(real_engine):
+    r = real_engine.ask("When was the SAFE initiative established?")
+    assert r.found and r.language == "en"
+    assert r.answer.startswith("The documents (in Japanese) say:")
+    assert "2006" in r.answer
+    assert_grounded(r)
+
+
+@pytest.mark.parametrize("question,lang", [
+    ("JAXAの職員数は何人ですか？", "ja"),
+    ("H3ロケットの打ち上げ費用は？", "ja"),
+    ("What is the best pizza topping?", "en"),
+])
+def test_unanswerable_questions_are_refused(real_engine, question, lang):
+    r = real_engine.ask(question)
+    assert not r.found and r.language == lang
+    assert r.citations == [] and not re.search(r"\[\d+\]", r.answer)
+    assert len(r.related) <= 3
+
+
+def test_japanese_follow_up_uses_the_history(real_engine):
+    history = [{"role": "user", "content": "APRSAFについて教えてください"},
+               {"role": "assistant", "content": "…"}]
+    r = real_engine.ask("それはいつ設立されましたか？", history)
+    assert r.query.startswith("APRSAFについて教えてください")
+    assert r.found and "1993" in r.answer
+    assert_grounded(r)
+
+
+def test_english_follow_up_uses_the_history(real_engine):
+    history = [{"role": "user", "content": "Does JAXA have a tracking station in Sweden?"}]
+    r = real_engine.ask("Where is that station?", history)
+    assert "Sweden" in r.query
+    assert r.found and "キルナ" in r.answer
+
+
+@pytest.mark.parametrize("question,history,top_k", [
+    ("", [], 3),
+    ("   \n\t", [], 3),
+    ("あ" * 1001, [], 3),
+    ("質問です", [{"role": "user", "content": "x"}] * 21, 3),
+    ("質問です", [{"role": "user", "content": "x" * 4001}] * 2, 3),
+    ("質問です", [{"role": "system", "content": "x"}], 3),
+    ("質問です", [], 0),
+    ("質問です", [], 11),
+])
+def test_bad_input_is_an_input_error_not_a_refusal(real_engine, question, history, top_k):
+    with pytest.raises(InvalidQuestion):
+        real_engine.ask(question, history, top_k)
+
+
+def test_search_returns_component_scores(real_engine):
+    hits = real_engine.search("カナダとの協力", k=3)
+    assert [h.rank for h in hits] == [1, 2, 3]
+    assert "カナダ" in hits[0].text
+    assert hits[0].dense_score is not None and hits[0].lexical_score is not None
+    assert hits[0].score >= hits[1].score >= hits[2].score
+    en = real_engine.search("cooperation with Canada", k=3)
+    assert en[0].lexical_score is None  # BM25 is not fused for English questions
+
+
+@pytest.mark.parametrize("path", [DEV, HELDOUT], ids=["dev", "heldout"])
+def test_eval_targets_hold(real_engine, path):
+    if not path.exists():
+        pytest.fail(f"{path} is missing")
+    m = run_eval(real_engine, load_cases(path)).metrics()
+    assert m["hit@3"] >= 0.95
+    assert m["citation_exactness"] >= 0.90
+    assert m["answer_key_accuracy"] >= 0.90
+    assert m["refusal_accuracy"] >= 0.90
+    assert m["false_refusal_rate"] <= 0.05

@@ -1,0 +1,110 @@
+"""Hostile input, table-driven, against a real uvicorn server: every request gets a clear 4xx
+(JSON, no stack trace) and the server answers the next normal question."""
+
+import json
+import shutil
+import socket
+
+import httpx
+import pytest
+
+from fakes import FakeEmbedder
+from web_fixtures import SEED_CORPUS, live_server, make_settings
+
+NORMAL = {"question": "カナダとはどの分野で協力していますか？"}
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory, fake_seed_index_module, tokenizer):
+    from web.app import create_app
+    index = tmp_path_factory.mktemp("hostile") / "index"
+    shutil.copytree(fake_seed_index_module, index)
+    app = create_app(make_settings(SEED_CORPUS, index, model="fake-bigram"),
+                     embedder=FakeEmbedder(), tokenizer=tokenizer)
+    with live_server(app) as base:
+        yield base
+
+
+@pytest.fixture(scope="module")
+def fake_seed_index_module(tmp_path_factory, tokenizer):
+    from bot.build import build_index
+    index = tmp_path_factory.mktemp("fake-seed") / "index"
+    build_index(SEED_CORPUS, index, FakeEmbedder(), tokenizer, max_bytes=10**7)
+    return index
+
+
+def _deep(n: int) -> str:
+    return "[" * n + "]" * n
+
+
+HOSTILE = {
+    "invalid_json": ("application/json", b'{"question": "x",', (400, 422)),
+    "wrong_content_type": ("text/plain", json.dumps(NORMAL).encode(), 422),
+    "form_encoded": ("application/x-www-form-urlencoded", b"question=x", 422),
+    "non_utf8": ("application/json", b'{"question": "\xff\xfe\x81"}', (400, 422)),
+    "json_array": ("application/json", b"[1, 2, 3]", 422),
+    "control_chars_only": ("application/json", json.dumps({"question": "\x00\x01\x02\x7f"}).encode(), 422),
+    "zero_width_only": ("application/json", json.dumps({"question": "\u200b\u200c\u200d\ufeff"}).encode(), 422),
+    "one_mb_body": ("application/json", json.dumps({"question": "あ" * 350_000}).encode(), 413),
+    "ten_mb_body": ("application/json", b'{"question": "' + b"a" * 10_000_000 + b'"}', 413),
+    "question_100k_chars": ("application/json", json.dumps({"question": "a" * 100_000}).encode(), 413),
+    "question_1001_chars": ("application/json", json.dumps({"question": "a" * 1001}).encode(), 422),
+    "deeply_nested": ("application/json", ('{"question": "x", "history": ' + _deep(5000) + "}").encode(), (400, 422)),
+    "unknown_role": ("application/json", json.dumps({"question": "x", "history": [{"role": "system", "content": "hi"}]}).encode(), 422),
+    "history_not_list": ("application/json", json.dumps({"question": "x", "history": "hi"}).encode(), 422),
+    "too_many_turns": ("application/json", json.dumps({"question": "x", "history": [{"role": "user", "content": "a"}] * 21}).encode(), 422),
+    "history_too_long": ("application/json", json.dumps({"question": "x", "history": [{"role": "user", "content": "a" * 3000}] * 3}).encode(), 422),
+    "top_k_zero": ("application/json", json.dumps({"question": "x", "top_k": 0}).encode(), 422),
+    "top_k_negative": ("application/json", json.dumps({"question": "x", "top_k": -1}).encode(), 422),
+    "top_k_million": ("application/json", json.dumps({"question": "x", "top_k": 10**6}).encode(), 422),
+    "top_k_string": ("application/json", json.dumps({"question": "x", "top_k": "many"}).encode(), 422),
+    "question_number": ("application/json", json.dumps({"question": 42}).encode(), 422),
+    "question_null": ("application/json", b'{"question": null}', 422),
+    "empty_body": ("application/json", b"", (400, 422)),
+}
+
+
+@pytest.mark.parametrize("name", HOSTILE)
+def test_hostile_request_gets_a_clear_4xx_then_service_continues(server, name):
+    content_type, body, expected = HOSTILE[name]
+    r = httpx.post(f"{server}/api/ask", content=body, headers={"Content-Type": content_type}, timeout=60)
+    expected = expected if isinstance(expected, tuple) else (expected,)
+    assert r.status_code in expected, (r.status_code, r.text[:300])
+    payload = r.json()
+    assert set(payload) >= {"error", "message"}
+    assert "Traceback" not in r.text and "File \"" not in r.text
+    assert r.headers["X-Content-Type-Options"] == "nosniff"
+    ok = httpx.post(f"{server}/api/ask", json=NORMAL, timeout=60)
+    assert ok.status_code == 200 and "answer" in ok.json()
+
+
+@pytest.mark.parametrize("question", [
+    "カナダ\u200bとの協力は？",  # zero-width inside real text
+    "\u202eカナダとの協力\u202c",  # RTL override
+    "カナダ\x07との協力",  # control character inside real text
+    "🚀🛰️ JAXA?",
+])
+def test_odd_but_meaningful_text_is_answered(server, question):
+    r = httpx.post(f"{server}/api/ask", json={"question": question}, timeout=60)
+    assert r.status_code == 200, r.text
+
+
+def test_chunked_oversized_body_is_refused(server):
+    def chunks():
+        yield b'{"question": "'
+        for _ in range(200):
+            yield b"a" * 1024
+        yield b'"}'
+    r = httpx.post(f"{server}/api/ask", content=chunks(), headers={"Content-Type": "application/json"}, timeout=60)
+    assert r.status_code == 413
+
+
+def test_garbage_on_the_socket_does_not_hurt_the_server(server):
+    host, port = server.removeprefix("http://").split(":")
+    with socket.create_connection((host, int(port)), timeout=10) as s:
+        s.sendall(b"\x16\x03\x01\x02\x00\x01\x00\x01\xfc\x03\x03" + b"\x00" * 64 + b"\r\n\r\n")
+        try:
+            s.recv(1024)
+        except OSError:
+            pass
+    assert httpx.post(f"{server}/api/ask", json=NORMAL, timeout=60).status_code == 200

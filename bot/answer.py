@@ -16,6 +16,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from bot.index import SearchIndex
+from bot.passages import is_heading
 from bot.retrieval import Hit
 
 # How many ranked passages feed sentence scoring (their neighbours are added).
@@ -102,6 +103,9 @@ def pick_sentences(index: SearchIndex, scored: list[ScoredSentence], lang: str) 
     for s in scored[1:]:
         if len(chosen) >= MAX_SENTENCES or s.score < best.score - EXTRA_MARGIN[lang]:
             break
+        text = index.documents[index.passages[s.passage_row].doc_id].text[s.start:s.end]
+        if is_heading(text):
+            continue  # a title-like fragment ("…の歴史") supports nothing beside a real sentence
         vec = index.sentence_vectors[s.vector_row]
         if any(float(vec @ index.sentence_vectors[c.vector_row]) > REDUNDANT_COSINE for c in chosen):
             continue

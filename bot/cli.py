@@ -127,17 +127,20 @@ def ask(question: str,
 @app.command("eval")
 def evaluate(file: Path,
              json_out: Annotated[Optional[Path], typer.Option("--json", help="write metrics and cases here")] = None,
+             evidence: Annotated[bool, typer.Option("--evidence", help="also print the refusal evidence per case")] = False,
              index: IndexOpt = None, model: ModelOpt = None) -> None:
     """Score the engine on a JSONL file of questions with gold spans."""
     from dataclasses import asdict
 
-    from bot.evaluate import format_report, load_cases, run_eval
+    from bot.evaluate import format_evidence, format_report, load_cases, run_eval
     s = _settings(index=index, model=model)
     try:
         report = run_eval(_engine(s), load_cases(file), s.top_k)
     except JaxabotError as exc:
         _fail(exc)
     typer.echo(format_report(report))
+    if evidence:
+        typer.echo("\n" + format_evidence(report))
     if json_out:
         json_out.write_text(json.dumps({"metrics": report.metrics(),
                                         "cases": [asdict(c) for c in report.cases]},

@@ -86,6 +86,11 @@ class Engine:
 
     # -- questions -------------------------------------------------------------------------
     def ask(self, question: str, history: list[Turn] | list[dict] = (), top_k: int = 3) -> Answer:
+        return self.ask_with_evidence(question, history, top_k)[0]
+
+    def ask_with_evidence(self, question: str, history: list[Turn] | list[dict] = (),
+                          top_k: int = 3) -> tuple[Answer, Evidence]:
+        """`ask`, plus the evidence the found/not-found decision was made on (for calibration)."""
         t0 = time.perf_counter()
         question, history = validate(question, history, top_k)
         state = self._require()
@@ -114,11 +119,12 @@ class Engine:
             related = [_related(index, h.row, h.score) for h in hits[: min(top_k, 3)]]
         t4 = time.perf_counter()
         ms = lambda a, b: round((b - a) * 1000, 2)  # noqa: E731
-        return Answer(answer=text, found=found, language=lang, query=query, citations=citations,
-                      related=related,
-                      timings_ms=Timings(embed=ms(t1, t2), search=ms(t2, t3), answer=ms(t3, t4),
-                                         total=ms(t0, t4)),
-                      index_version=index.version)
+        answer = Answer(answer=text, found=found, language=lang, query=query, citations=citations,
+                        related=related,
+                        timings_ms=Timings(embed=ms(t1, t2), search=ms(t2, t3), answer=ms(t3, t4),
+                                           total=ms(t0, t4)),
+                        index_version=index.version)
+        return answer, evidence
 
     def search(self, q: str, k: int = 5) -> list[SearchHit]:
         q, _ = validate(q, [], min(max(k, 1), MAX_TOP_K))

@@ -4,7 +4,7 @@ id, lang, question, history, answerable, gold_spans, answer_keys)."""
 import json
 import time
 import unicodedata
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -51,6 +51,8 @@ class CaseResult:
     question: str
     answer: str
     query: str
+    language: str = ""
+    evidence: dict = field(default_factory=dict)
 
 
 @dataclass
@@ -86,7 +88,7 @@ def load_cases(path: Path) -> list[dict]:
         return [json.loads(line) for line in f if line.strip()]
 
 
-def score_case(case: dict, result, latency_ms: float) -> CaseResult:
+def score_case(case: dict, result, latency_ms: float, evidence: dict | None = None) -> CaseResult:
     golds = case.get("gold_spans") or []
     rank, exact = None, False
     for c in result.citations:
@@ -99,7 +101,8 @@ def score_case(case: dict, result, latency_ms: float) -> CaseResult:
     answer = norm(result.answer)
     keys_ok = all(any(norm(alt) in answer for alt in group) for group in case.get("answer_keys") or [])
     return CaseResult(case["id"], bool(case["answerable"]), result.found, rank, exact,
-                      keys_ok and result.found, latency_ms, case["question"], result.answer, result.query)
+                      keys_ok and result.found, latency_ms, case["question"], result.answer, result.query,
+                      result.language, evidence or {})
 
 
 def run_eval(engine, cases: list[dict], top_k: int = 3) -> Report:
@@ -107,8 +110,9 @@ def run_eval(engine, cases: list[dict], top_k: int = 3) -> Report:
     engine.ask("ウォームアップ", [], top_k)  # first call pays one-off allocation costs
     for case in cases:
         t = time.perf_counter()
-        result = engine.ask(case["question"], case.get("history") or [], top_k)
-        report.cases.append(score_case(case, result, (time.perf_counter() - t) * 1000))
+        result, evidence = engine.ask_with_evidence(case["question"], case.get("history") or [], top_k)
+        latency = (time.perf_counter() - t) * 1000
+        report.cases.append(score_case(case, result, latency, asdict(evidence)))
     return report
 
 
@@ -137,4 +141,25 @@ def format_report(report: Report) -> str:
         if c.query != c.question:
             lines.append(f"    query: {c.query}")
         lines.append("    answer: " + c.answer.replace("\n", " ")[:240])
+    return "\n".join(lines)
+
+
+def format_evidence(report: Report) -> str:
+    """Per-case refusal evidence and its spread by class: what the thresholds are set from."""
+    lines = ["id       lang answerable found   sim    gap    coverage"]
+    for c in report.cases:
+        e = c.evidence
+        lines.append(f"{c.id:8s} {c.language:4s} {str(c.answerable):10s} {str(c.found):6s} "
+                     f"{e.get('sim', 0):.3f}  {e.get('gap', 0):.3f}  {e.get('coverage', 0):.2f}")
+    for lang in ("ja", "en"):
+        for answerable in (True, False):
+            group = [c.evidence for c in report.cases if c.answerable == answerable and c.language == lang]
+            if not group:
+                continue
+            summary = []
+            for key in ("sim", "gap", "coverage"):
+                vals = np.array([g[key] for g in group])
+                summary.append(f"{key} median {np.median(vals):.3f} [{vals.min():.3f}, {vals.max():.3f}]")
+            kind = "answerable" if answerable else "unanswerable"
+            lines.append(f"{lang} {kind:12s} n={len(group):2d}  " + "  ".join(summary))
     return "\n".join(lines)

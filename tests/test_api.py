@@ -5,23 +5,22 @@ FakeEmbedder or fakes that block or fail on purpose.
 """
 
 import json
+import select
 import socket
 import threading
 import time
-from datetime import datetime, timezone
 from concurrent.futures import ThreadPoolExecutor
+from datetime import datetime, timezone
 from urllib.parse import urlsplit
 
 import httpx
 import pytest
-from fastapi.testclient import TestClient
 
 from fakes import FakeEmbedder
 from web_fixtures import *  # noqa: F403 - fixtures
-from web_fixtures import ADMIN_TOKEN, SEED_CORPUS, live_server, make_settings, wait_build, wait_ready
+from web_fixtures import ADMIN_TOKEN, live_server, make_settings, wait_build, wait_ready
 
 AUTH = {"Authorization": f"Bearer {ADMIN_TOKEN}"}
-SECURITY_HEADERS = ("content-security-policy", "x-content-type-options", "referrer-policy")
 ASK_KEYS = {"answer", "found", "language", "query", "citations", "related", "timings_ms", "index_version"}
 CITATION_KEYS = {"n", "chunk_id", "doc_id", "title", "url", "section", "text", "highlight", "score"}
 
@@ -263,13 +262,15 @@ def test_chunked_body_is_counted_while_streaming(fake_app_factory):
         with socket.create_connection((host, port), timeout=10) as sock:
             sock.sendall(b"POST /api/ask HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
                          b"Transfer-Encoding: chunked\r\n\r\n")
-            try:
-                for _ in range(10):
-                    sock.sendall(b"4000\r\n" + b"x" * 0x4000 + b"\r\n")
-                sock.sendall(b"0\r\n\r\n")
-            except OSError:
-                pass  # the server may close the connection once it has answered
+            sent = 0
+            # Send 16 KB chunks until the server answers; it must answer once it has read more
+            # than 64 KB, without waiting for the end of the body.
+            while not select.select([sock], [], [], 0.2)[0]:
+                assert sent <= 10, "no answer after 160 KB of a chunked body"
+                sock.sendall(b"4000\r\n" + b"x" * 0x4000 + b"\r\n")
+                sent += 1
             reply = sock.recv(4096).decode("latin-1")
+        assert 64 * 1024 // 0x4000 <= sent <= 64 * 1024 // 0x4000 + 2, sent
         assert reply.startswith("HTTP/1.1 413"), reply[:200]
         assert "content-security-policy" in reply.lower()
 
@@ -427,7 +428,7 @@ def test_health_stays_fast_while_questions_run(fake_app_factory):
             health = httpx.get(f"{base}/api/health", timeout=5)
             health_seconds = time.perf_counter() - t0
             codes = [f.result() for f in futures]
-    assert health.status_code == 200 and health_seconds < 0.3, health_seconds
+    assert health.status_code == 200 and health_seconds < 0.5, health_seconds
     assert codes == [200, 200, 200]
     assert embedder.max_running == 1  # workers=1: never two embeddings at once
 

@@ -278,11 +278,35 @@ def test_answer_parts_links_only_known_markers():
     ("", (0, 1), []),
     ("あ", (0, 1), [("あ", True)]),
 ])
-def test_highlight_parts_round_trip(text, mark, expected):
-    from web.view import highlight_parts
-    parts = highlight_parts(text, mark)
+def test_mark_parts_round_trip(text, mark, expected):
+    from web.view import mark_parts
+    parts = mark_parts(text, 0, len(text), mark)
     assert parts == expected
     assert "".join(t for t, _ in parts) == text
+
+
+def test_excerpt_keeps_the_cited_sentence_and_nearby_context():
+    from web.view import excerpt_parts
+    text = "前の文です。" * 20 + "引用文。" + "後の文です。" * 20
+    s = text.index("引用文。")
+    before, cited, after = excerpt_parts(text, (s, s + 4), context=30)
+    assert cited == ("引用文。", True)
+    assert before[0].startswith("…前の文") and before[0].endswith("です。") and len(before[0]) <= 31
+    assert after[0].startswith("後の文") and after[0].endswith("です。…") and len(after[0]) <= 32
+    assert text.find(before[0][1:] + "引用文。" + after[0][:-1]) >= 0  # contiguous source text
+
+
+@pytest.mark.parametrize("text, highlight, expected", [
+    ("abc", (0, 3), [("abc", True)]),
+    ("短い文。", None, [("短い文。", False)]),
+    ("", None, []),
+    ("x" * 50, (10, 20), [("x" * 10, False), ("x" * 10, True), ("x" * 30, False)]),
+    ("x" * 100, (60, 70), [("…" + "x" * 30, False), ("x" * 10, True), ("x" * 30, False)]),
+    ("x" * 100, None, [("x" * 60 + "…", False)]),
+])
+def test_excerpt_edges(text, highlight, expected):
+    from web.view import excerpt_parts
+    assert excerpt_parts(text, highlight, context=30) == expected
 
 
 @pytest.mark.parametrize("value, expected", [("3-9", (3, 9)), ("9-3", None), ("", None), (None, None),

@@ -20,7 +20,7 @@ from bot.settings import Settings
 from web import admin, api, docs, errors, pages
 from web.runtime import Runtime
 from web.security import BodySizeLimitMiddleware, SecurityHeadersMiddleware
-from web.view import answer_parts, highlight_parts, safe_url, source_href
+from web.view import answer_parts, excerpt_parts, safe_url, source_href
 
 HERE = Path(__file__).resolve().parent
 STATIC_DIR = HERE / "static"
@@ -31,7 +31,7 @@ def _templates() -> Jinja2Templates:
     # Autoescape for every template, whatever its name.
     env = jinja2.Environment(loader=jinja2.FileSystemLoader(TEMPLATES_DIR), autoescape=True,
                              trim_blocks=True, lstrip_blocks=True)
-    env.globals.update(answer_parts=answer_parts, highlight_parts=highlight_parts,
+    env.globals.update(answer_parts=answer_parts, excerpt_parts=excerpt_parts,
                        source_href=source_href, safe_url=safe_url)
     return Jinja2Templates(env=env)
 

@@ -17,11 +17,12 @@ from bot.results import MAX_HISTORY_CHARS, MAX_HISTORY_TURNS, Answer, Turn
 from web.deps import EngineDep, RuntimeDep, TemplatesDep
 from web.i18n import EXAMPLES, STRINGS, choose_lang
 from web.schemas import AskRequest
-from web.view import document_blocks, fit_history, parse_span
+from web.view import EXCERPT_CONTEXT, document_blocks, fit_history, parse_span
 
 router = APIRouter(include_in_schema=False)
 
-LangQuery = Annotated[str | None, Query(pattern="^(ja|en)$")]
+# An unknown ?lang= falls back to the usual choice rather than failing the page.
+LangQuery = Annotated[str | None, Query(max_length=8)]
 
 
 def chat_context(lang: str, history: list[dict] | None = None, question: str | None = None,
@@ -34,7 +35,7 @@ def chat_context(lang: str, history: list[dict] | None = None, question: str | N
     return {"lang": lang, "t": STRINGS[lang], "examples": EXAMPLES[lang], "history": history,
             "question": question, "answer": answer, "error": error,
             "next_history": fit_history(next_history), "js_strings": STRINGS,
-            "limits": {"turns": MAX_HISTORY_TURNS, "chars": MAX_HISTORY_CHARS}}
+            "limits": {"turns": MAX_HISTORY_TURNS, "chars": MAX_HISTORY_CHARS, "excerpt": EXCERPT_CONTEXT}}
 
 
 @router.get("/", response_class=HTMLResponse)

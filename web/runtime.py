@@ -60,8 +60,9 @@ class Runtime:
             self.rebuilder = Rebuilder(engine, s)
             self.engine = engine
         except JaxabotError as exc:
+            # Health is public: the detail (paths, library messages) goes to the log only.
             log.error("cannot start: %s", exc)
-            self.load_error = str(exc)
+            self.load_error = "the embedding model could not be loaded; see the server log"
         except Exception:  # noqa: BLE001 - the server must report the failure, not die silently
             log.exception("unexpected error while loading the model and index")
             self.load_error = "unexpected error while loading; see the server log"

@@ -2,7 +2,8 @@
 
 Text is split into (text, flag) parts instead of building HTML strings, so the templates stay the
 only place markup is written and every piece of document text goes through autoescaping.
-chat.js mirrors `anchor`, `source_href` and `answer_parts` for answers fetched by script.
+static/chat.js mirrors `anchor`, `source_href`, `safe_url`, `answer_parts` and `excerpt_parts`
+for answers fetched by script; tests/test_browser.py checks both render the same answer.
 """
 
 import re
@@ -14,6 +15,9 @@ from bot.results import Citation, DocumentView, MAX_HISTORY_CHARS, MAX_HISTORY_T
 
 _MARKER = re.compile(r"\[(\d+)\]")
 _PARAGRAPH = re.compile(r"[^\n]+(?:\n[^\n]+)*")
+# Where an excerpt may end without "…": after a sentence end or at a line break.
+_BOUNDARY = re.compile(r"[。！？!?]|\n")
+EXCERPT_CONTEXT = 60
 
 
 def anchor(chunk_id: str) -> str:
@@ -70,8 +74,34 @@ def mark_parts(text: str, start: int, end: int, mark: tuple[int, int] | None) ->
     return [(t, m) for t, m in pieces if t]
 
 
-def highlight_parts(text: str, highlight: tuple[int, int] | None) -> list[tuple[str, bool]]:
-    return mark_parts(text, 0, len(text), tuple(highlight) if highlight else None)
+def excerpt_parts(text: str, highlight: tuple[int, int] | None,
+                  context: int = EXCERPT_CONTEXT) -> list[tuple[str, bool]]:
+    """A card's text: the highlighted sentence with up to `context` characters around it, cut at
+    a sentence or line end where one is near, "…" marking each cut. Without a highlight, the
+    passage's beginning. The whole passage is one click away (the document view)."""
+    if not highlight or not 0 <= highlight[0] < highlight[1]:
+        if len(text) <= 2 * context:
+            return [(text, False)] if text else []
+        return [(_cut_after(text, 0, 2 * context), False)]
+    s, e = highlight[0], min(highlight[1], len(text))
+    start = max(0, s - context)
+    if start > 0:
+        ends = [m.end() for m in _BOUNDARY.finditer(text, start, s)]
+        start = ends[0] if ends else start
+    before = text[start:s].lstrip()
+    if start > 0 and before:
+        before = "…" + before
+    after = _cut_after(text, e, context)
+    return [(t, m) for t, m in ((before, False), (text[s:e], True), (after, False)) if t]
+
+
+def _cut_after(text: str, start: int, context: int) -> str:
+    end = start + context
+    if end >= len(text):
+        return text[start:]
+    ends = [m.end() for m in _BOUNDARY.finditer(text, start, end)]
+    cut = ends[-1] if ends else end
+    return text[start:cut].rstrip() + "…"
 
 
 def parse_span(value: str | None) -> tuple[int, int] | None:

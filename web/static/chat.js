@@ -63,6 +63,43 @@
     return "/documents/" + path + "?" + query + "#" + anchor(chunkId);
   }
 
+  // Mirrors web/view.py excerpt_parts(): the cited sentence with some context, "…" at each cut.
+  function boundaryEnds(text, from, to) {
+    var re = /[。！？!?]|\n/g;
+    var ends = [];
+    var m;
+    re.lastIndex = from;
+    while ((m = re.exec(text)) !== null && m.index < to) ends.push(m.index + m[0].length);
+    return ends;
+  }
+
+  function cutAfter(text, start, context) {
+    var end = start + context;
+    if (end >= text.length) return text.slice(start);
+    var ends = boundaryEnds(text, start, end);
+    var cut = ends.length ? ends[ends.length - 1] : end;
+    return text.slice(start, cut).trimEnd() + "…";
+  }
+
+  function excerptParts(text, highlight) {
+    var context = LIMITS.excerpt;
+    if (!highlight || !(highlight[0] >= 0 && highlight[0] < highlight[1])) {
+      if (text.length <= 2 * context) return text ? [[text, false]] : [];
+      return [[cutAfter(text, 0, 2 * context), false]];
+    }
+    var s = highlight[0];
+    var e = Math.min(highlight[1], text.length);
+    var start = Math.max(0, s - context);
+    if (start > 0) {
+      var ends = boundaryEnds(text, start, s);
+      if (ends.length) start = ends[0];
+    }
+    var before = text.slice(start, s).trimStart();
+    if (start > 0 && before) before = "…" + before;
+    var parts = [[before, false], [text.slice(s, e), true], [cutAfter(text, e, context), false]];
+    return parts.filter(function (p) { return p[0]; });
+  }
+
   function safeUrl(url) {
     if (!url) return null;
     try {
@@ -126,16 +163,9 @@
     li.appendChild(head);
 
     var quote = el("blockquote", "card-text");
-    var text = item.text;
-    if (highlight && highlight[1] > highlight[0]) {
-      var start = Math.max(0, highlight[0]);
-      var end = Math.min(text.length, highlight[1]);
-      if (start > 0) quote.appendChild(document.createTextNode(text.slice(0, start)));
-      quote.appendChild(el("mark", null, text.slice(start, end)));
-      if (end < text.length) quote.appendChild(document.createTextNode(text.slice(end)));
-    } else {
-      quote.textContent = text;
-    }
+    excerptParts(item.text, highlight).forEach(function (part) {
+      quote.appendChild(part[1] ? el("mark", null, part[0]) : document.createTextNode(part[0]));
+    });
     li.appendChild(quote);
 
     var links = el("p", "card-links");
@@ -256,7 +286,8 @@
       log.appendChild(node);
       history.push({ role: "user", content: text });
       history.push({ role: "assistant", content: data.answer });
-      node.scrollIntoView({ block: "start", behavior: "smooth" });
+      // The question at the top, its answer below it.
+      userNode.scrollIntoView({ block: "start", behavior: "smooth" });
     } catch (err) {
       // The question goes back into the box so it can be sent again.
       userNode.remove();

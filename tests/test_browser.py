@@ -1,0 +1,340 @@
+"""The chat in a real browser: Playwright (sync API) driving Debian's Chromium against a uvicorn
+server with the real model and the seed index.
+
+These tests never skip: without /usr/bin/chromium they fail with instructions (CI installs it).
+Screenshots go to $SHOTS_DIR when set (e.g. SHOTS_DIR=/tmp/jaxabot-shots), else to a temp folder.
+"""
+
+import os
+import re
+import shutil
+from pathlib import Path
+
+import pytest
+
+from web_fixtures import *  # noqa: F403 - fixtures
+from web_fixtures import SEED_CORPUS, live_server, make_settings
+
+pytestmark = [pytest.mark.browser, pytest.mark.real]
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-quic"]
+XSS_TEXT = "<img src=x onerror=alert(1)>"
+SCRIPT_TEXT = "</script><script>alert(2)</script>"
+TIMEOUT_MS = 60_000
+
+
+@pytest.fixture(scope="module")
+def browser():
+    if not os.path.exists(CHROMIUM):
+        pytest.fail(f"{CHROMIUM} not found: the browser tests need Debian's Chromium "
+                    "(`apt-get install chromium`; .ci/run installs it). They do not skip.")
+    from playwright.sync_api import sync_playwright
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
+
+
+class Watch:
+    """Everything the page must never do: open a dialog, log an error, break the CSP."""
+
+    def __init__(self, page) -> None:
+        self.dialogs: list[str] = []
+        self.errors: list[str] = []
+        page.on("dialog", self._dialog)
+        page.on("console", lambda m: self.errors.append(m.text) if m.type == "error" else None)
+        page.on("pageerror", lambda e: self.errors.append(str(e)))
+
+    def _dialog(self, dialog) -> None:
+        self.dialogs.append(dialog.message)
+        dialog.dismiss()
+
+    def check(self) -> None:
+        assert self.dialogs == [], f"a dialog fired: {self.dialogs}"
+        assert self.errors == [], f"console errors: {self.errors}"
+
+
+@pytest.fixture
+def open_page(browser):
+    contexts = []
+    watches = []
+
+    def open_(width: int = 1280, height: int = 900, javascript: bool = True, locale: str = "ja-JP"):
+        context = browser.new_context(viewport={"width": width, "height": height},
+                                      java_script_enabled=javascript, locale=locale)
+        context.set_default_timeout(TIMEOUT_MS)
+        contexts.append(context)
+        page = context.new_page()
+        watch = Watch(page)
+        watches.append(watch)
+        return page, watch
+
+    yield open_
+    for context in contexts:
+        context.close()
+    for watch in watches:
+        watch.check()
+
+
+def ask(page, question: str, nth: int):
+    """Type a question, press Enter, wait for the nth bot turn (1-based) and return it."""
+    box = page.locator("#question")
+    box.fill(question)
+    box.press("Enter")
+    turn = page.locator("article.turn-bot").nth(nth - 1)
+    turn.wait_for()
+    return turn
+
+
+def shots_dir(tmp_path) -> Path:
+    folder = Path(os.environ.get("SHOTS_DIR") or tmp_path)
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
+
+
+# ---------------------------------------------------------------------------------------------
+
+def test_japanese_question_gets_a_cited_answer(open_page, real_server):
+    page, watch = open_page()
+    page.goto(real_server + "/")
+    assert page.locator("#welcome").is_visible()
+    assert page.locator("button.example").count() == 3
+
+    # The skip link is the first stop for the keyboard and has a visible focus ring.
+    page.keyboard.press("Tab")
+    focused = page.evaluate("[document.activeElement.className, getComputedStyle(document.activeElement).outlineStyle]")
+    assert focused == ["skip-link", "solid"]
+
+    box = page.locator("#question")
+    box.fill("SAFEは")
+    box.press("Shift+Enter")
+    assert box.input_value() == "SAFEは\n" and page.locator("article.turn").count() == 0
+
+    # Record the pending state as it happens (it may last only a fraction of a second).
+    page.evaluate("""() => {
+        window.__sawPending = false;
+        const pending = document.getElementById('pending');
+        new MutationObserver(() => { if (!pending.hidden) window.__sawPending = true; })
+            .observe(pending, {attributes: true});
+    }""")
+    turn = ask(page, "SAFEは何年に設立されましたか？", 1)
+    assert page.evaluate("window.__sawPending") is True
+    assert page.locator("#pending").is_hidden()
+    assert turn.get_attribute("data-found") == "true"
+    assert "2006" in turn.locator(".answer-text").inner_text()
+    assert page.locator("#welcome").count() == 0
+    assert page.locator("article.turn-user").inner_text().endswith("SAFEは何年に設立されましたか？")
+    cards = turn.locator(".citations .card")
+    assert cards.count() >= 1
+    assert "SAFE" in cards.first.locator("mark").inner_text()
+    assert cards.first.locator(".card-title").inner_text() == "国際的な取り組みと貢献"
+    assert cards.first.locator(".card-section").inner_text()
+    assert page.locator("#log").get_attribute("aria-live") == "polite"
+
+    # [1] links to its card and moves focus there.
+    ref = turn.locator("a.cite-ref").first
+    assert ref.inner_text() == "[1]"
+    ref.click()
+    assert page.evaluate("document.activeElement.id") == cards.first.get_attribute("id")
+    assert box.input_value() == ""
+    watch.check()
+
+
+def test_citation_link_lands_on_the_highlighted_passage(open_page, real_server):
+    page, watch = open_page()
+    page.goto(real_server + "/")
+    turn = ask(page, "カナダとはどの分野で協力していますか？", 1)
+    card = turn.locator(".citations .card").first
+    cited = card.locator("mark").inner_text()
+    assert "カナダ" in cited
+    card.locator("a.card-source").click()
+    page.wait_for_url(re.compile(r"/documents/jaxa-international-cooperation\?chunk=.*#p-"))
+    mark = page.locator("mark.cited-sentence")
+    assert mark.count() == 1 and mark.inner_text() == cited
+    target = page.evaluate("location.hash.slice(1)")
+    passage = page.locator(f"section.passage#{target}")
+    assert "cited" in passage.get_attribute("class")
+    # Scrolled to, and not hidden under the sticky header.
+    box = mark.bounding_box()
+    header = page.locator(".site-header").bounding_box()
+    assert header["height"] <= box["y"] < 900, (box, header)
+    watch.check()
+
+
+def test_follow_up_question_uses_the_conversation(open_page, real_server):
+    page, watch = open_page()
+    page.goto(real_server + "/")
+    first = ask(page, "APRSAFとは何ですか？", 1)
+    assert first.get_attribute("data-found") == "true"
+    with page.expect_request(lambda r: r.url.endswith("/api/ask")) as request_info:
+        second = ask(page, "それはいつ設立されましたか？", 2)
+    sent = request_info.value.post_data_json
+    assert [t["role"] for t in sent["history"]] == ["user", "assistant"]
+    assert sent["history"][0]["content"] == "APRSAFとは何ですか？"
+    assert second.get_attribute("data-found") == "true"
+    assert "1993" in second.locator(".answer-text").inner_text()
+    # Card ids stay unique across answers.
+    ids = page.eval_on_selector_all(".card[id]", "els => els.map(e => e.id)")
+    assert len(ids) == len(set(ids))
+
+    # Starting over clears the conversation.
+    page.locator("#new-conversation").click()
+    page.locator("#welcome").wait_for()
+    assert page.locator("article.turn").count() == 0
+    with page.expect_request(lambda r: r.url.endswith("/api/ask")) as request_info:
+        ask(page, "SAFEは何年に設立されましたか？", 1)
+    assert request_info.value.post_data_json["history"] == []
+    watch.check()
+
+
+def test_question_outside_the_documents_shows_not_found(open_page, real_server):
+    page, watch = open_page()
+    page.goto(real_server + "/")
+    turn = ask(page, "H3ロケットの打ち上げ費用は？", 1)
+    assert "not-found" in turn.get_attribute("class")
+    assert turn.get_attribute("data-found") == "false"
+    assert "資料に答えが見つかりませんでした" in turn.locator(".nf-title").inner_text()
+    assert turn.locator(".citations:not(.related)").count() == 0
+    assert turn.locator(".related .card").count() >= 1
+    assert turn.locator("a.cite-ref").count() == 0
+    watch.check()
+
+
+def test_errors_are_shown_in_the_page(open_page, real_server):
+    page, watch = open_page()
+    page.goto(real_server + "/")
+    page.route("**/api/ask", lambda route: route.fulfill(
+        status=503, content_type="application/json",
+        body='{"error": "no_index", "message": "<b>no index</b> is loaded"}'))
+    page.locator("#question").fill("SAFEは何年に設立されましたか？")
+    page.locator("#question").press("Enter")
+    banner = page.locator("#error")
+    banner.wait_for()
+    assert banner.get_attribute("role") == "alert"
+    assert "<b>no index</b> is loaded" in banner.inner_text()  # as text, not markup
+    assert page.locator("#question").input_value() == "SAFEは何年に設立されましたか？"
+    assert page.locator("article.turn").count() == 0
+    watch.errors = [e for e in watch.errors if "503" not in e]  # the browser logs the failed fetch
+    watch.check()
+
+
+def test_works_without_javascript(open_page, real_server):
+    page, watch = open_page(javascript=False)
+    page.goto(real_server + "/")
+    page.locator("button.example").first.click()
+    page.locator("article.turn-bot").wait_for()
+    assert page.locator("article.turn-bot .card").count() >= 1
+    page.locator("#question").fill("それはいつ設立されましたか？")
+    page.locator("button.send").click()
+    page.wait_for_load_state()
+    assert page.locator("article.turn-user").count() == 2
+    page.locator("article.turn-bot .card a.card-source").first.click()
+    page.wait_for_url(re.compile(r"/documents/"))
+    assert page.locator("mark.cited-sentence").count() == 1
+    watch.check()
+
+
+def test_script_and_server_render_the_same_answer(open_page, real_server):
+    """chat.js mirrors templates/_answer.html: same text, same excerpts, same links."""
+    question = "When was APRSAF founded?"
+
+    def snapshot(page):
+        turn = page.locator("article.turn-bot").last
+        return {
+            "answer": turn.locator(".bubble").inner_text(),
+            "cards": turn.locator(".card-text").all_inner_texts(),
+            "marks": turn.locator(".card-text mark").all_inner_texts(),
+            "titles": turn.locator(".citations-title").all_inner_texts(),
+            "links": [a.get_attribute("href") for a in turn.locator(".card-links a").all()],
+        }
+
+    static, _ = open_page(javascript=False)
+    static.goto(real_server + "/")
+    static.locator("#question").fill(question)
+    static.locator("button.send").click()
+    static.locator("article.turn-bot").wait_for()
+    dynamic, _ = open_page()
+    dynamic.goto(real_server + "/")
+    ask(dynamic, question, 1)
+    expected, got = snapshot(static), snapshot(dynamic)
+    assert got["cards"] and got["marks"]
+    assert got["links"] == [link.replace("#cite-s-", "#cite-j1-") for link in expected["links"]]
+    assert got == dict(expected, links=got["links"])
+
+
+@pytest.fixture(scope="module")
+def hostile_server(tmp_path_factory, seed_index_dir, real_embedder, tokenizer):
+    """Seed corpus plus a document full of markup, built incrementally on a copy of the seed index."""
+    from bot.build import build_index
+    from web.app import create_app
+    root = tmp_path_factory.mktemp("hostile")
+    corpus, index = root / "corpus", root / "index"
+    shutil.copytree(SEED_CORPUS, corpus)
+    shutil.copytree(seed_index_dir, index)
+    (corpus / "hostile.txt").write_text(
+        "---\ntitle: \"試験文書 <script>alert('title')</script>\"\nurl: \"javascript:alert(3)\"\nlang: ja\n---\n"
+        "ゼータ宇宙協定\n\n"
+        f"ゼータ宇宙協定の調印式では、{XSS_TEXT} という文字列と {SCRIPT_TEXT} という文字列が資料に記載されました。\n"
+        "ゼータ宇宙協定は2040年に調印される予定の架空の協定です。\n", encoding="utf-8")
+    build_index(corpus, index, real_embedder, tokenizer, max_bytes=10_000_000)
+    app = create_app(make_settings(corpus, index), embedder=real_embedder, tokenizer=tokenizer)
+    with live_server(app) as base:
+        yield base
+
+
+def test_markup_in_documents_is_shown_as_text(open_page, hostile_server):
+    page, watch = open_page()
+    page.goto(hostile_server + "/")
+    turn = ask(page, "ゼータ宇宙協定の調印式では何が記載されましたか？", 1)
+    assert turn.get_attribute("data-found") == "true"
+    text = turn.inner_text()
+    assert XSS_TEXT in text and "</script>" in text
+    assert page.locator("img[src=x]").count() == 0
+    assert turn.locator("a[href^=javascript]").count() == 0
+    assert "<script>alert('title')</script>" in turn.locator(".card-title").first.inner_text()
+
+    turn.locator("a.card-source").first.click()
+    page.wait_for_url(re.compile(r"/documents/hostile"))
+    body = page.locator("article.document").inner_text()
+    assert XSS_TEXT in body and SCRIPT_TEXT in body
+    assert "<script>alert('title')</script>" in page.locator("h1.document-title").inner_text()
+    assert page.locator("img[src=x]").count() == 0 and page.locator("a[href^=javascript]").count() == 0
+    page.wait_for_timeout(300)  # give any injected handler a chance to fire
+    watch.check()
+
+
+@pytest.mark.parametrize("name, width, height", [("desktop", 1280, 900), ("phone", 375, 812)])
+def test_chat_layout_and_screenshots(open_page, real_server, tmp_path, name, width, height):
+    page, watch = open_page(width, height)
+    page.goto(real_server + "/")
+    folder = shots_dir(tmp_path)
+    page.screenshot(path=str(folder / f"chat-empty-{name}.png"))
+    ask(page, "APRSAFとは何ですか？", 1)
+    page.wait_for_timeout(600)  # let the smooth scroll settle before the screenshot
+    overflow = page.evaluate("document.documentElement.scrollWidth - document.documentElement.clientWidth")
+    assert overflow <= 0, f"horizontal overflow of {overflow}px at {width}px"
+    composer = page.locator("#ask-form").bounding_box()
+    assert composer["x"] >= 0 and composer["x"] + composer["width"] <= width
+    page.screenshot(path=str(folder / f"chat-answer-{name}.png"))
+    page.screenshot(path=str(folder / f"chat-answer-{name}-full.png"), full_page=True)
+    page.locator("article.turn-bot a.card-source").first.click()
+    page.wait_for_url(re.compile(r"/documents/"))
+    page.wait_for_timeout(300)
+    overflow = page.evaluate("document.documentElement.scrollWidth - document.documentElement.clientWidth")
+    assert overflow <= 0
+    page.screenshot(path=str(folder / f"document-{name}.png"))
+    watch.check()
+
+
+def test_api_docs_render_locally_under_the_csp(open_page, real_server):
+    page, watch = open_page()
+    requests = []
+    page.on("request", lambda r: requests.append(r.url))
+    page.goto(real_server + "/docs")
+    page.locator(".swagger-ui .info .title").wait_for()
+    assert "jaxabot" in page.locator(".swagger-ui .info .title").inner_text()
+    page.locator(".opblock-summary-path", has_text="/api/ask").first.wait_for()
+    assert all(u.startswith(real_server) for u in requests), [u for u in requests if not u.startswith(real_server)]
+    watch.check()

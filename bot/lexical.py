@@ -1,12 +1,16 @@
 """The lexical side: Japanese tokens from SudachiPy (mode B, normalised forms) scored with BM25
 (bm25s). Measured on the seed page, Sudachi mode B beat fugashi, janome and character bigrams."""
 
+import logging
 import threading
 from pathlib import Path
 
 import bm25s
 import numpy as np
 from sudachipy import Dictionary, SplitMode
+
+# bm25s sets its own logger to DEBUG, which prints build chatter into the CLI's progress output.
+logging.getLogger("bm25s").setLevel(logging.WARNING)
 
 # Parts of speech that carry no topic: particles, auxiliaries, punctuation, whitespace.
 _FUNCTION_POS = {"助詞", "助動詞", "補助記号", "空白", "記号"}

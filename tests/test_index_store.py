@@ -14,7 +14,8 @@ MB = 10**6
 
 
 def build(corpus, index_dir, embedder, tokenizer, **kw):
-    return build_index(corpus, index_dir, embedder, tokenizer, max_bytes=MB, **kw)
+    kw.setdefault("max_bytes", MB)
+    return build_index(corpus, index_dir, embedder, tokenizer, **kw)
 
 
 def test_build_writes_a_versioned_verified_index(corpus_copy, tmp_path, fake_embedder, tokenizer):
@@ -177,3 +178,27 @@ def test_unwritable_index_folder_is_a_clear_build_error(corpus_copy, tmp_path, f
     blocker.write_text("a file where the index folder should be")
     with pytest.raises(BuildError, match="cannot write to the index folder"):
         build(corpus_copy, blocker / "index", fake_embedder, tokenizer)
+
+
+def test_hostile_corpus_builds_with_warnings_and_never_leaks(corpus_copy, tmp_path, fake_embedder, tokenizer):
+    """Binary, 50 MB, Shift_JIS, script-stuffed HTML and a symlink to /etc/passwd in corpus/."""
+    import os
+    (corpus_copy / "blob.txt").write_bytes(bytes(range(256)) * 64)
+    with open(corpus_copy / "huge.txt", "wb") as f:
+        f.truncate(50 * 1024 * 1024)  # sparse: 50 MB without writing 50 MB
+    (corpus_copy / "sjis.txt").write_bytes("宇宙航空研究開発機構の文書です。".encode("shift_jis"))
+    scripts = "".join(f"<script>alert({i})</script><style>p{{}}</style>" for i in range(500))
+    (corpus_copy / "scripts.html").write_text(
+        f"<html><head><title>脚本</title>{scripts}</head><body>{scripts}<p>本文はここだけです。</p>"
+        f"<img src=x onerror=alert(1)></body></html>", encoding="utf-8")
+    os.symlink("/etc/passwd", corpus_copy / "passwd.md")
+    summary = build(corpus_copy, tmp_path / "index", fake_embedder, tokenizer, max_bytes=10 * MB)
+    reasons = {s.path: s.reason for s in summary.skipped}
+    assert "binary" in reasons["blob.txt"]
+    assert "too large" in reasons["huge.txt"]
+    assert "outside" in reasons["passwd.md"]
+    idx = load_index(tmp_path / "index")
+    assert idx.documents["sjis"].text == "宇宙航空研究開発機構の文書です。"
+    assert idx.documents["scripts"].text == "本文はここだけです。"
+    everything = "".join(d.text for d in idx.documents.values())
+    assert "root:" not in everything and "alert" not in everything

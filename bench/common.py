@@ -124,7 +124,8 @@ class Server:
         self.t_start = 0.0
 
     def start(self) -> "Server":
-        env = dict(os.environ, **OFFLINE_ENV, JAXABOT_CORPUS_DIR=str(self.ws.corpus),
+        # PYTHONFAULTHANDLER: if the server dies of a signal, its log shows where.
+        env = dict(os.environ, **OFFLINE_ENV, PYTHONFAULTHANDLER="1", JAXABOT_CORPUS_DIR=str(self.ws.corpus),
                    JAXABOT_INDEX_DIR=str(self.ws.index), **self.extra_env)
         env.pop("JAXABOT_ADMIN_TOKEN", None)
         if self.admin_token:
@@ -367,3 +368,49 @@ class Latencies:
         self.by_category.setdefault(category, []).append(ms)
         if server_ms is not None:
             self.server_ms.append(server_ms)
+
+
+# -- contention --------------------------------------------------------------------------------
+
+def _busy_jiffies() -> int:
+    fields = Path("/proc/stat").read_text().splitlines()[0].split()[1:]
+    vals = [int(x) for x in fields]
+    idle = vals[3] + (vals[4] if len(vals) > 4 else 0)  # idle + iowait
+    return sum(vals[:8]) - idle  # without guest fields (already counted in user)
+
+
+def _proc_jiffies(pid: int) -> int:
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return 0
+    rest = stat[stat.rfind(")") + 2:].split()
+    return int(rest[11]) + int(rest[12])  # utime + stime (fields 14 and 15)
+
+
+class CpuMeter:
+    """How busy the machine was during a phase, and how much of it was not us: a contention
+    figure printed next to the timings (other engineers run tests on the same 2 cores)."""
+
+    def __init__(self, pids_fn) -> None:
+        self.pids_fn = pids_fn  # -> the pids that are "us" (this process, the server, pollers)
+
+    def __enter__(self) -> "CpuMeter":
+        self.t = time.perf_counter()
+        self.busy = _busy_jiffies()
+        self.ours = {p: _proc_jiffies(p) for p in self.pids_fn()}
+        return self
+
+    def __exit__(self, *exc) -> None:
+        hz = os.sysconf("SC_CLK_TCK")
+        wall = max(1e-9, time.perf_counter() - self.t)
+        busy = (_busy_jiffies() - self.busy) / hz
+        pids = set(self.ours) | set(self.pids_fn())
+        ours = sum(max(0, _proc_jiffies(p) - self.ours.get(p, 0)) for p in pids) / hz
+        self.cores_busy = busy / wall
+        self.cores_ours = ours / wall
+        self.cores_others = max(0.0, busy - ours) / wall
+
+    def summary(self) -> str:
+        return (f"CPU during the phase: {self.cores_busy:.2f} cores busy, {self.cores_ours:.2f} ours, "
+                f"{self.cores_others:.2f} other processes (contention)")

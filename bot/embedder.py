@@ -53,7 +53,11 @@ def resolve_model_path(model: str, cache_dir: Path) -> str:
 
 def load_embedder(model: str, cache_dir: Path, threads: int = 2) -> SentenceTransformerEmbedder:
     import torch
+    import transformers
     from sentence_transformers import SentenceTransformer
+
+    # A weight-loading progress bar on every start is noise for a local model folder.
+    transformers.utils.logging.disable_progress_bar()
 
     torch.set_num_threads(max(1, threads))
     path = resolve_model_path(model, cache_dir)

@@ -101,8 +101,8 @@ class Engine:
         t1 = time.perf_counter()
         qvec = self.embedder.encode_queries([query])[0]
         t2 = time.perf_counter()
-        q_tokens = self.tokenizer.tokens(query)
-        hits = retrieve(index, qvec, q_tokens, use_lexical=has_japanese(query), k=BACKGROUND_PASSAGES)
+        q_tokens, use_lexical = self._lexical_query(query)
+        hits = retrieve(index, qvec, q_tokens, use_lexical=use_lexical, k=BACKGROUND_PASSAGES)
         t3 = time.perf_counter()
 
         q_terms = question_terms(self.tokenizer, index.lexical, query, lang)
@@ -126,11 +126,20 @@ class Engine:
                         index_version=index.version)
         return answer, evidence
 
+    def _lexical_query(self, query: str) -> tuple[list[str], bool]:
+        """BM25 tokens for a query, and whether BM25 should be fused at all."""
+        if has_japanese(query):
+            return self.tokenizer.tokens(query), True
+        # An English question's tokens match almost nothing in Japanese text; fusing their BM25
+        # ranking only adds noise (measured: no gain even from names and numbers alone).
+        return [], False
+
     def search(self, q: str, k: int = 5) -> list[SearchHit]:
         q, _ = validate(q, [], min(max(k, 1), MAX_TOP_K))
         index = self._require().index
         qvec = self.embedder.encode_queries([q])[0]
-        hits = retrieve(index, qvec, self.tokenizer.tokens(q), use_lexical=has_japanese(q), k=k)
+        q_tokens, use_lexical = self._lexical_query(q)
+        hits = retrieve(index, qvec, q_tokens, use_lexical=use_lexical, k=k)
         out = []
         for rank, h in enumerate(hits, 1):
             p = index.passages[h.row]

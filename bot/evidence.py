@@ -15,24 +15,16 @@ evidence separate much better (calibration figures in bot/README.md):
 """
 
 import math
-import re
 from dataclasses import dataclass
 
 import numpy as np
 
+from bot.language import english_anchors
 from bot.lexical import LexicalIndex, Tokenizer
 
 GAP_MIN = 0.055
 COVERAGE_MIN = 0.45
 EN_SIM_MIN = 0.80
-
-# English words that name something: acronyms, capitalised names and numbers.
-_EN_ANCHOR = re.compile(r"\b(?:[A-Z][A-Za-z0-9\-]*|[0-9][0-9,.]*)\b")
-# Capitalised only because they open a sentence; they name nothing.
-_EN_FUNCTION_CAPS = {"What", "When", "Where", "Who", "Whom", "Which", "Why", "How", "Is", "Are", "Was",
-                     "Were", "Do", "Does", "Did", "Can", "Could", "Tell", "The", "A", "An", "And", "In",
-                     "On", "At", "Of", "For", "With", "I", "Please", "Give", "List", "Name", "Explain"}
-
 
 def idf(lexical: LexicalIndex, term: str) -> float:
     n, df = lexical.num_docs, lexical.document_frequency(term)
@@ -44,7 +36,7 @@ def question_terms(tokenizer: Tokenizer, lexical: LexicalIndex, query: str, lang
     if lang == "ja":
         terms = tokenizer.content_terms(query)
     else:
-        words = [w for w in _EN_ANCHOR.findall(query) if w not in _EN_FUNCTION_CAPS]
+        words = english_anchors(query)
         terms = tokenizer.content_terms(" ".join(words)) if words else []
     return {t: idf(lexical, t) for t in dict.fromkeys(terms)}
 

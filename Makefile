@@ -35,5 +35,18 @@ test: setup
 eval: setup
 	$(VENV)/bin/jaxabot eval ../shared/eval/dev.jsonl
 
+# Benchmarks print figures (see bench/README.md); pass options with ARGS=--quick etc.
+bench-latency: setup
+	$(PY) -m bench.latency $(ARGS)
+
+bench-build: setup
+	$(PY) -m bench.build $(ARGS)
+
+bench-scale: setup
+	$(PY) -m bench.scale $(ARGS)
+
+bench-load: setup
+	$(PY) -m bench.load $(ARGS)
+
 clean:
 	rm -rf $(VENV) index/v* index/CURRENT index/.tmp-* index/.lock

@@ -232,6 +232,9 @@ class Question:
 def load_questions() -> list[Question]:
     out = []
     for path in QUESTION_FILES:
+        if not path.exists():  # ../shared/eval lives outside the repository
+            print(f"note: {path} not found; using the other question file(s)", file=sys.stderr)
+            continue
         for line in path.read_text(encoding="utf-8").splitlines():
             if line.strip():
                 d = json.loads(line)
@@ -284,6 +287,8 @@ def median_of_runs(runs: list[dict]) -> dict:
         vals = [r.get(key) for r in runs]
         if isinstance(first, dict):
             out[key] = median_of_runs([v for v in vals if isinstance(v, dict)])
+        elif isinstance(first, int) and not isinstance(first, bool) and all(v == first for v in vals):
+            out[key] = first  # counts and sizes stay integers
         elif isinstance(first, (int, float)) and not isinstance(first, bool):
             out[key] = median([v for v in vals if isinstance(v, (int, float))])
         else:

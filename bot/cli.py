@@ -36,7 +36,8 @@ def _fail(exc: JaxabotError) -> None:
 
 def _embedder(s: Settings):
     from bot.embedder import load_embedder
-    return load_embedder(s.model, s.model_cache_dir, s.torch_threads)
+    from bot.settings import cpu_count
+    return load_embedder(s.model, s.model_cache_dir, s.torch_threads or cpu_count())
 
 
 def _engine(s: Settings):

@@ -10,7 +10,7 @@ from pathlib import Path
 import faiss
 import numpy as np
 
-APPROX_THRESHOLD = 200_000
+APPROX_THRESHOLD = 100_000
 IVF_NPROBE = 16
 
 

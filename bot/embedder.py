@@ -51,7 +51,7 @@ def resolve_model_path(model: str, cache_dir: Path) -> str:
     return model
 
 
-def load_embedder(model: str, cache_dir: Path, threads: int = 2) -> SentenceTransformerEmbedder:
+def load_embedder(model: str, cache_dir: Path, threads: int | None = None) -> SentenceTransformerEmbedder:
     import torch
     import transformers
     from sentence_transformers import SentenceTransformer
@@ -59,7 +59,8 @@ def load_embedder(model: str, cache_dir: Path, threads: int = 2) -> SentenceTran
     # A weight-loading progress bar on every start is noise for a local model folder.
     transformers.utils.logging.disable_progress_bar()
 
-    torch.set_num_threads(max(1, threads))
+    from bot.settings import cpu_count
+    torch.set_num_threads(max(1, threads or cpu_count()))
     path = resolve_model_path(model, cache_dir)
     try:
         st = SentenceTransformer(path, device="cpu")

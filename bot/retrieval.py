@@ -57,7 +57,10 @@ def retrieve(index: SearchIndex, qvec: np.ndarray, qtokens: list[str], use_lexic
     lexical: dict[int, float] = {}
     if use_lexical and qtokens:
         bm = index.lexical.scores(qtokens)
-        top = [int(r) for r in np.argsort(-bm)[:depth] if bm[r] > 0]
+        # A partial sort: at 1M passages a full argsort costs ~77 ms, this ~10 ms (bench/scale).
+        cand = np.argpartition(-bm, depth - 1)[:depth] if len(bm) > depth else np.arange(len(bm))
+        cand = cand[np.lexsort((cand, -bm[cand]))]  # score descending, then row: deterministic
+        top = [int(r) for r in cand if bm[r] > 0]
         lexical = {r: float(bm[r]) for r in top}
         _rrf(fused, top)
 

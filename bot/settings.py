@@ -26,7 +26,9 @@ class Settings(BaseSettings):
     keep_previous: int = 1
     # Files above this size are skipped with a warning rather than read into memory.
     max_file_mb: float = 10.0
-    torch_threads: int = 2
+    # Threads per embedding call. Unset: all cores for a CLI build, cores / workers for the server
+    # (two workers × two threads on two cores cost ~25 % throughput; bench/README.md).
+    torch_threads: int | None = None
 
     host: str = "127.0.0.1"
     port: int = 8000
@@ -37,3 +39,8 @@ class Settings(BaseSettings):
     # Concurrent CPU-bound requests; sized to the cores.
     workers: int = 2
     top_k: int = 3
+
+
+def cpu_count() -> int:
+    import os
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)

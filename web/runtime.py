@@ -17,7 +17,7 @@ from bot.engine import Engine
 from bot.errors import IndexMissing, JaxabotError
 from bot.index import load_index
 from bot.lexical import Tokenizer
-from bot.settings import Settings
+from bot.settings import Settings, cpu_count
 from web.rebuild import Rebuilder
 
 log = logging.getLogger(__name__)
@@ -44,7 +44,8 @@ class Runtime:
         """Load the model and the current index (runs in a thread; never raises)."""
         s = self.settings
         try:
-            embedder = embedder or load_embedder(s.model, s.model_cache_dir, s.torch_threads)
+            threads = s.torch_threads or max(1, cpu_count() // max(1, s.workers))
+            embedder = embedder or load_embedder(s.model, s.model_cache_dir, threads)
             tokenizer = tokenizer or Tokenizer()
             try:
                 index = load_index(s.index_dir, model=embedder.name)

@@ -1,0 +1,168 @@
+"""Index build time for the seed corpus, in process, with the real embedder.
+
+Per run, on a fresh temporary copy of corpus/ and an empty temporary index folder:
+  first build → no-change rebuild → one document added (a second document) → that document
+  edited → forced full rebuild of both documents.
+`bot.build.build_index` is called directly; the embedder is wrapped to time `encode_passages`, so
+"embedding" below is the model's share and "passages/s" is embedded texts (passages + sentences,
+as the build embeds both) per embedding second. Model load time is reported on its own.
+
+    .venv/bin/python -m bench.build [--quick] [--repeat N]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import time
+
+from bench.common import (ADDED_DOC_ID, CpuMeter, added_document, header, loadavg, machine, median, offline,
+                          save_results, table, workspace)
+
+offline()
+
+
+class TimedEmbedder:
+    """The real embedder, timing the passage encoding the build does."""
+
+    def __init__(self, inner) -> None:
+        self.inner = inner
+        self.name = inner.name
+        self.dim = inner.dim
+        self.seconds = 0.0
+        self.texts = 0
+        self.tokens = 0
+
+    def encode_queries(self, texts):
+        return self.inner.encode_queries(texts)
+
+    def encode_passages(self, texts, show_progress: bool = False):
+        t = time.perf_counter()
+        try:
+            return self.inner.encode_passages(texts, show_progress=show_progress)
+        finally:
+            self.seconds += time.perf_counter() - t
+            self.texts += len(texts)
+            self.tokens += self._count_tokens(texts)
+
+    def _count_tokens(self, texts) -> int:
+        """Model tokens (with the passage prompt, truncated as the model truncates): texts/s
+        depends on text length, tokens/s much less."""
+        from bot.embedder import PASSAGE_PROMPT
+
+        st = getattr(self.inner, "model", None)
+        if st is None or not texts:
+            return 0
+        enc = st.tokenizer([PASSAGE_PROMPT + t for t in texts], truncation=True,
+                           max_length=st.max_seq_length)
+        return sum(len(ids) for ids in enc["input_ids"])
+
+    def reset(self) -> None:
+        self.seconds, self.texts, self.tokens = 0.0, 0, 0
+
+
+STEPS = ["first build", "no-change rebuild", "one document added", "one document edited",
+         "forced full rebuild"]
+
+
+def one_run(embedder: TimedEmbedder, tokenizer, max_bytes: int) -> dict:
+    from bot.build import build_index
+
+    out = {}
+    with workspace() as ws:
+        def step(name: str, **kw) -> None:
+            embedder.reset()
+            t = time.perf_counter()
+            s = build_index(ws.corpus, ws.index, embedder, tokenizer, max_bytes=max_bytes, **kw)
+            wall = time.perf_counter() - t
+            out[name] = {"seconds": wall, "embed_s": embedder.seconds, "embedded_texts": s.embedded_texts,
+                         "rest_s": wall - embedder.seconds,
+                         "texts_per_s": (embedder.texts / embedder.seconds) if embedder.seconds else None,
+                         "tokens": embedder.tokens,
+                         "tokens_per_s": (embedder.tokens / embedder.seconds) if embedder.seconds else None,
+                         "documents": s.documents, "passages": s.passages, "sentences": s.sentences,
+                         "embedded_documents": s.embedded_documents, "reused_documents": s.reused_documents,
+                         "changed": s.changed, "version": s.version}
+
+        step("first build")
+        step("no-change rebuild")
+        (ws.corpus / f"{ADDED_DOC_ID}.md").write_text(added_document(1), encoding="utf-8")
+        step("one document added")
+        (ws.corpus / f"{ADDED_DOC_ID}.md").write_text(added_document(2), encoding="utf-8")
+        step("one document edited")
+        step("forced full rebuild", force=True)
+    return out
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--quick", action="store_true", help="1 run")
+    ap.add_argument("--repeat", type=int, default=None, help="runs (default 5, quick 1)")
+    args = ap.parse_args()
+    args.repeat = args.repeat or (1 if args.quick else 5)
+
+    info = machine()
+    header("bench.build", info)
+    from bot.settings import Settings
+
+    settings = Settings()
+    t = time.perf_counter()
+    import torch  # noqa: F401  (the import is part of a cold model load)
+    from bot.embedder import load_embedder
+    import_s = time.perf_counter() - t
+    t = time.perf_counter()
+    embedder = TimedEmbedder(load_embedder(settings.model, settings.model_cache_dir, settings.torch_threads))
+    load_s = time.perf_counter() - t
+    from bot.lexical import Tokenizer
+    t = time.perf_counter()
+    tokenizer = Tokenizer()
+    tok_s = time.perf_counter() - t
+    # Warm the model once (first forward pass allocates) so run 1 is not an outlier.
+    embedder.inner.encode_passages(["ウォームアップ"])
+    print(f"model {settings.model}: import torch + sentence-transformers {import_s:.2f} s, load "
+          f"{load_s:.2f} s; Sudachi dictionary {tok_s:.2f} s; torch threads {settings.torch_threads or "all cores"}\n")
+
+    runs = []
+    t0 = time.perf_counter()
+    for i in range(args.repeat):
+        with CpuMeter(lambda: [os.getpid()]) as cpu:
+            r = one_run(embedder, tokenizer, int(settings.max_file_mb * 1e6))
+        runs.append(r)
+        print(f"run {i + 1}/{args.repeat}: " + ", ".join(f"{k} {v['seconds']:.2f} s" for k, v in r.items())
+              + f" (other processes used {cpu.cores_others:.2f} of {info['cores']} cores)", flush=True)
+    print()
+
+    rows = []
+    med = {}
+    for name in STEPS:
+        vals = [r[name] for r in runs]
+        m = {k: median([v[k] for v in vals]) for k in ("seconds", "embed_s", "rest_s")}
+        rates = [v["texts_per_s"] for v in vals if v["texts_per_s"]]
+        m["texts_per_s"] = median(rates) if rates else None
+        trates = [v["tokens_per_s"] for v in vals if v["tokens_per_s"]]
+        m["tokens_per_s"] = median(trates) if trates else None
+        first = vals[0]
+        med[name] = {**m, "embedded_texts": first["embedded_texts"], "documents": first["documents"],
+                     "passages": first["passages"], "sentences": first["sentences"]}
+        rows.append([name, f"{first['documents']} / {first['passages']} / {first['sentences']}",
+                     f"{first['embedded_documents']} / {first['embedded_texts']} / {first['tokens']}",
+                     m["seconds"] * 1000, m["embed_s"] * 1000, m["rest_s"] * 1000,
+                     "—" if m["texts_per_s"] is None else f"{m['texts_per_s']:.1f}",
+                     "—" if m["tokens_per_s"] is None else f"{m['tokens_per_s']:.0f}",
+                     " / ".join(f"{v['seconds'] * 1000:.0f}" for v in vals)])
+    print(f"## Index build, in process (median of {args.repeat} run{'s' if args.repeat > 1 else ''}), ms\n")
+    print(table(["step", "docs / passages / sentences", "embedded docs / texts / tokens", "total",
+                 "embedding", "rest (split, BM25, FAISS, write, fsync)", "texts/s", "tokens/s",
+                 "runs (total)"], rows))
+    print(f"\nModel load (not included above): {load_s:.2f} s (+ {import_s:.2f} s importing torch and "
+          f"sentence-transformers); Sudachi dictionary {tok_s:.2f} s.")
+    info["loadavg_end"] = loadavg()
+    info["seconds"] = round(time.perf_counter() - t0, 1)
+    print(f"load average at end {info['loadavg_end']}; total {info['seconds']} s")
+    path = save_results("build", {"machine": info, "args": vars(args), "model_load_s": load_s,
+                                  "import_s": import_s, "tokenizer_s": tok_s, "runs": runs, "median": med})
+    print(f"raw results: {path.relative_to(path.parents[2])}")
+
+
+if __name__ == "__main__":
+    main()

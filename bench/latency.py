@@ -1,0 +1,206 @@
+"""Serving latency of a real `jaxabot serve` process on 127.0.0.1.
+
+Per run (a fresh temporary corpus copy and index folder each time):
+  1. first start: process start → first 200 from /api/ask with no index on disk (the server
+     builds it first), then stop;
+  2. cold start: the same, with the index now on disk (an ordinary restart);
+  3. sequential /api/ask latency over the dev + held-out questions (Japanese, English,
+     follow-ups with history, not-found), cycling;
+  4. throughput and latency at concurrency 4 and 16 (httpx async clients);
+  5. peak resident memory of the server process (VmHWM from /proc/<pid>/status).
+Figures are printed per run and as medians over runs. Nothing is asserted.
+
+    .venv/bin/python -m bench.latency [--quick] [--repeat N]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import time
+
+from bench.common import (CpuMeter, Latencies, Server, header, interleaved, load_questions, loadavg, machine,
+                          median_of_runs, offline, pcts, save_results, table, workspace)
+
+offline()
+
+
+def sequential(base: str, questions, n: int) -> Latencies:
+    import httpx
+
+    lat = Latencies()
+    with httpx.Client(base_url=base, timeout=60.0) as client:
+        for i in range(n):
+            q = questions[i % len(questions)]
+            t = time.perf_counter()
+            try:
+                r = client.post("/api/ask", json=q.body())
+            except httpx.HTTPError as exc:
+                lat.errors.append(f"{q.id}: {type(exc).__name__}: {exc}")
+                continue
+            ms = (time.perf_counter() - t) * 1000
+            if r.status_code != 200:
+                lat.errors.append(f"{q.id}: HTTP {r.status_code}: {r.text[:200]}")
+                continue
+            lat.add(q.category, ms, r.json()["timings_ms"]["total"])
+    return lat
+
+
+async def _concurrent(base: str, questions, n: int, concurrency: int) -> tuple[Latencies, float]:
+    import httpx
+
+    lat = Latencies()
+    counter = iter(range(n))
+    limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
+    async with httpx.AsyncClient(base_url=base, timeout=120.0, limits=limits) as client:
+        async def worker() -> None:
+            for i in counter:
+                q = questions[i % len(questions)]
+                t = time.perf_counter()
+                try:
+                    r = await client.post("/api/ask", json=q.body())
+                except httpx.HTTPError as exc:
+                    lat.errors.append(f"{q.id}: {type(exc).__name__}: {exc}")
+                    continue
+                ms = (time.perf_counter() - t) * 1000
+                if r.status_code != 200:
+                    lat.errors.append(f"{q.id}: HTTP {r.status_code}: {r.text[:200]}")
+                    continue
+                lat.add(q.category, ms, r.json()["timings_ms"]["total"])
+
+        t0 = time.perf_counter()
+        await asyncio.gather(*(worker() for _ in range(concurrency)))
+        wall = time.perf_counter() - t0
+    return lat, wall
+
+
+def one_run(run: int, args, questions) -> dict:
+    out: dict = {"loadavg": loadavg()}
+    with workspace() as ws:
+        # 1. first start: no index yet, `serve` builds it before listening.
+        server = Server(ws, log_name="first.log", extra_env=args.server_env).start()
+        try:
+            marks = server.wait_first_answer()
+            out["first_start_s"] = marks["first_answer_s"]
+            out["first_start_vmhwm_mb"] = server.status().get("VmHWM", 0) / 1024
+        finally:
+            server.stop()
+        # 2. cold start with the index on disk, then the measurements on that server.
+        server = Server(ws, log_name="cold.log", extra_env=args.server_env).start()
+        try:
+            marks = server.wait_first_answer()
+            out["cold_start_s"] = marks["first_answer_s"]
+            out["first_http_response_s"] = marks["first_response_s"]
+            out["vmrss_after_start_mb"] = server.status().get("VmRSS", 0) / 1024
+            sequential(server.base, questions, args.warmup)  # not counted
+
+            meter = CpuMeter(lambda: [os.getpid(), server.pid]).__enter__()
+            seq = sequential(server.base, questions, args.sequential)
+            server.check_alive()
+            out["sequential"] = {"requests": len(seq.ms), "errors": len(seq.errors), **pcts(seq.ms),
+                                 "server_p50": pcts(seq.server_ms)["p50"],
+                                 "by_category_p50": {c: pcts(v)["p50"] for c, v in sorted(seq.by_category.items())}}
+            errors = list(seq.errors)
+            for c in args.levels:
+                lat, wall = asyncio.run(_concurrent(server.base, questions, args.concurrent, c))
+                server.check_alive()
+                errors += lat.errors
+                out[f"c{c}"] = {"requests": len(lat.ms), "errors": len(lat.errors), "wall_s": wall,
+                                "rps": len(lat.ms) / wall if wall else 0.0, **pcts(lat.ms),
+                                "server_p50": pcts(lat.server_ms)["p50"]}
+            meter.__exit__(None, None, None)
+            out["cpu_others"] = meter.cores_others
+            out["cpu_ours"] = meter.cores_ours
+            st = server.status()
+            out["vmhwm_mb"] = st.get("VmHWM", 0) / 1024
+            out["vmrss_end_mb"] = st.get("VmRSS", 0) / 1024
+            out["threads"] = st.get("Threads", 0)
+            out["error_samples"] = errors[:10]
+        finally:
+            server.stop()
+    return out
+
+
+def report(runs: list[dict], args) -> dict:
+    med = median_of_runs(runs)
+    n = len(runs)
+    print(f"## Start-up and memory (median of {n} run{'s' if n > 1 else ''}; per run in brackets)\n")
+    per = lambda key, d=1: " / ".join(f"{r.get(key, float('nan')):.{d}f}" for r in runs)  # noqa: E731
+    print(table(["measure", "median", "runs"], [
+        ["first start, no index (process start → first answer, s)", med["first_start_s"], per("first_start_s")],
+        ["cold start, index on disk (process start → first answer, s)", med["cold_start_s"], per("cold_start_s")],
+        ["  of which: process start → first HTTP response (s)", med["first_http_response_s"], per("first_http_response_s")],
+        ["peak RSS (VmHWM) after the runs, MB", med["vmhwm_mb"], per("vmhwm_mb", 0)],
+        ["peak RSS of the first-start process (model loaded twice), MB", med["first_start_vmhwm_mb"], per("first_start_vmhwm_mb", 0)],
+        ["RSS right after start, MB", med["vmrss_after_start_mb"], per("vmrss_after_start_mb", 0)],
+    ]))
+    print()
+    print(f"## /api/ask latency, client side, ms (median of {n} run{'s' if n > 1 else ''})\n")
+    rows = []
+    s = med["sequential"]
+    rows.append(["sequential (1 client)", s["requests"], s["errors"], "—", s["p50"], s["p95"], s["p99"], s["server_p50"]])
+    for c in args.levels:
+        m = med[f"c{c}"]
+        rows.append([f"concurrency {c}", m["requests"], m["errors"], f"{m['rps']:.1f}", m["p50"], m["p95"],
+                     m["p99"], m["server_p50"]])
+    print(table(["phase", "requests", "errors", "req/s", "p50", "p95", "p99", "server total p50"], rows))
+    print()
+    print("Sequential p50 by question type, ms: " + ", ".join(
+        f"{c} {v:.1f}" for c, v in s["by_category_p50"].items()))
+    print()
+    for r in runs:
+        for e in r.get("error_samples", []):
+            print(f"ERROR: {e}")
+    return med
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--quick", action="store_true", help="1 run, fewer requests")
+    ap.add_argument("--repeat", type=int, default=None, help="runs (default 3, quick 1)")
+    ap.add_argument("--sequential", type=int, default=None, help="sequential requests (default 138, quick 46)")
+    ap.add_argument("--concurrent", type=int, default=None, help="requests per concurrency level (default 160, quick 48)")
+    ap.add_argument("--levels", default="4,16", help="concurrency levels")
+    ap.add_argument("--warmup", type=int, default=8)
+    ap.add_argument("--server-env", action="append", default=[], metavar="KEY=VALUE",
+                    help="extra environment for the server (e.g. JAXABOT_TORCH_THREADS=1); repeatable")
+    args = ap.parse_args()
+    args.server_env = dict(kv.split("=", 1) for kv in args.server_env)
+    args.repeat = args.repeat or (1 if args.quick else 3)
+    args.sequential = args.sequential or (46 if args.quick else 138)
+    args.concurrent = args.concurrent or (48 if args.quick else 160)
+    args.levels = [int(x) for x in args.levels.split(",") if x]
+
+    info = machine()
+    questions = interleaved(load_questions())
+    header("bench.latency", info)
+    print(f"{len(questions)} questions (dev + held-out: ja, en, follow-ups, not-found), cycled; "
+          f"{args.repeat} run(s): {args.sequential} sequential + {args.concurrent} per concurrency level "
+          f"{args.levels}; {args.warmup} warm-up requests per run"
+          + (f"; server environment {args.server_env}" if args.server_env else "") + "\n")
+    runs = []
+    t0 = time.perf_counter()
+    for i in range(args.repeat):
+        r = one_run(i, args, questions)
+        print(f"run {i + 1}/{args.repeat}: first start {r['first_start_s']:.1f} s, cold start "
+              f"{r['cold_start_s']:.1f} s, sequential p50 {r['sequential']['p50']:.1f} ms, "
+              + ", ".join(f"c{c} {r[f'c{c}']['rps']:.1f} req/s p95 {r[f'c{c}']['p95']:.0f} ms" for c in args.levels)
+              + f", VmHWM {r['vmhwm_mb']:.0f} MB (other processes used {r['cpu_others']:.2f} of "
+              f"{info['cores']} cores)", flush=True)
+        runs.append(r)
+    print()
+    med = report(runs, args)
+    info["loadavg_end"] = loadavg()
+    info["seconds"] = round(time.perf_counter() - t0, 1)
+    print(f"load average at end {info['loadavg_end']}; total {info['seconds']} s")
+    path = save_results("latency", {"machine": info, "args": vars(args), "runs": runs, "median": med})
+    print(f"raw results: {path.relative_to(path.parents[2])}")
+    errors = sum(r["sequential"]["errors"] + sum(r[f"c{c}"]["errors"] for c in args.levels) for r in runs)
+    if errors:
+        print(f"{errors} request(s) failed")
+        raise SystemExit(1)
+
+
+if __name__ == "__main__":
+    main()

@@ -14,7 +14,7 @@ from bot.compose import compose_answer, compose_not_found
 from bot.conversation import resolve_query
 from bot.embedder import Embedder
 from bot.errors import DocumentNotFound, IndexMissing, InvalidQuestion
-from bot.evidence import Evidence, decide_found, question_terms
+from bot.evidence import Evidence, decide_found, question_terms, worth_relating
 from bot.index import SearchIndex, load_index
 from bot.language import detect_language, has_japanese
 from bot.lexical import Tokenizer
@@ -116,7 +116,8 @@ class Engine:
             related: list[Related] = []
         else:
             text, citations = compose_not_found(lang), []
-            related = [_related(index, h.row, h.score) for h in hits[: min(top_k, 3)]]
+            related = ([_related(index, h.row, h.score) for h in hits[: min(top_k, 3)]]
+                       if worth_relating(evidence, lang) else [])
         t4 = time.perf_counter()
         ms = lambda a, b: round((b - a) * 1000, 2)  # noqa: E731
         answer = Answer(answer=text, found=found, language=lang, query=query, citations=citations,

@@ -25,6 +25,9 @@ from bot.lexical import LexicalIndex, Tokenizer
 GAP_MIN = 0.055
 COVERAGE_MIN = 0.45
 EN_SIM_MIN = 0.80
+# Below these best-sentence cosines the corpus is off-topic for the question (pizza, weather):
+# related passages would only be noise, so none are offered. Same calibration table.
+RELATED_SIM_MIN = {"ja": 0.82, "en": 0.78}
 
 def idf(lexical: LexicalIndex, term: str) -> float:
     n, df = lexical.num_docs, lexical.document_frequency(term)
@@ -66,3 +69,8 @@ def decide_found(e: Evidence, lang: str) -> bool:
         return e.coverage >= COVERAGE_MIN
     # English: only the dense match can judge; Latin names are not reliably in Japanese text.
     return e.sim >= EN_SIM_MIN
+
+
+def worth_relating(e: Evidence, lang: str) -> bool:
+    """Whether passages near an unanswered question are worth showing as "related"."""
+    return e.sim >= RELATED_SIM_MIN[lang]

@@ -192,7 +192,7 @@ def test_follow_up_question_uses_the_conversation(open_page, real_server):
 def test_question_outside_the_documents_shows_not_found(open_page, real_server):
     page, watch = open_page()
     page.goto(real_server + "/")
-    turn = ask(page, "H3ロケットの打ち上げ費用は？", 1)
+    turn = ask(page, "JAXAの職員数は何人ですか？", 1)
     assert "not-found" in turn.get_attribute("class")
     assert turn.get_attribute("data-found") == "false"
     assert "資料に答えが見つかりませんでした" in turn.locator(".nf-title").inner_text()

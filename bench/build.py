@@ -120,7 +120,7 @@ def main() -> None:
     # Warm the model once (first forward pass allocates) so run 1 is not an outlier.
     embedder.inner.encode_passages(["ウォームアップ"])
     print(f"model {settings.model}: import torch + sentence-transformers {import_s:.2f} s, load "
-          f"{load_s:.2f} s; Sudachi dictionary {tok_s:.2f} s; torch threads {settings.torch_threads or "all cores"}\n")
+          f"{load_s:.2f} s; Sudachi dictionary {tok_s:.2f} s; torch threads {settings.torch_threads or 'all cores'}\n")
 
     runs = []
     t0 = time.perf_counter()

@@ -79,7 +79,7 @@ def added_document(edition: int = 1) -> str:
         "木星の強い放射線から電子機器を守るため、チタン製の保護箱を採用しました。"
         f"この文書は第{edition}版です。",
     ]
-    front = f"---\ntitle: 探査機ハルニレ（ベンチマーク用）\nurl: https://example.invalid/harunire\nlang: ja\n---\n"
+    front = "---\ntitle: 探査機ハルニレ（ベンチマーク用）\nurl: https://example.invalid/harunire\nlang: ja\n---\n"
     return front + "\n\n".join(paragraphs) + "\n"
 
 

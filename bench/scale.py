@@ -288,7 +288,7 @@ def recommend(dense: list[dict]) -> None:
         rows.append([f"{t:,}", none if chosen["recall10"] is None else str(chosen["recall10"]),
                      none if p is None else str(p), fmt(worst10, 3), fmt(worst50, 3), fmt(worst_ms, 2),
                      f"{flat_ms:.2f}", f"{ivf_s:.1f}"])
-    print(f"## Threshold candidates (structured vectors: clustered + hierarchical)\n")
+    print("## Threshold candidates (structured vectors: clustered + hierarchical)\n")
     print(table(["threshold T", f"min nprobe, recall@10 ≥ {TARGET_RECALL} at all n ≥ T",
                  f"min nprobe, recall@10 and @50 ≥ {TARGET_RECALL}", "worst recall@10", "worst recall@50",
                  "worst IVF p95 ms (n ≥ T)", "flat p50 ms at T", "IVF build s at T (per index, every rebuild)"],
@@ -335,7 +335,7 @@ def report(dense: list[dict], lexical: list[dict]) -> dict:
     print()
     recommend(dense)
     if lexical:
-        print(f"## Lexical (BM25, bm25s via bot.lexical): 3–5-token queries\n")
+        print("## Lexical (BM25, bm25s via bot.lexical): 3–5-token queries\n")
         print(table(["passages", "tokens/passage", "build s", "MB (CSC arrays)", "RSS Δ MB", "scores p50 ms",
                      "scores p95 ms", "argsort top-50 p50 ms", "argpartition top-50 p50 ms"],
                     [[f"{c['n']:,}", f"{c['tokens_mean']:.0f}", f"{c['build_s']:.2f}", f"{c['bytes'] / 1e6:.0f}",

@@ -31,7 +31,7 @@ def _settings(corpus: Path | None = None, index: Path | None = None, model: str 
 
 def _fail(exc: JaxabotError) -> None:
     typer.secho(f"error: {exc}", fg=typer.colors.RED, err=True)
-    raise typer.Exit(1)
+    raise typer.Exit(1) from None
 
 
 def _embedder(s: Settings):
@@ -106,7 +106,7 @@ def ask(question: str,
         turns = json.loads(history.read_text(encoding="utf-8")) if history else []
     except (OSError, ValueError) as exc:
         typer.secho(f"error: cannot read history file {history}: {exc}", fg=typer.colors.RED, err=True)
-        raise typer.Exit(1)
+        raise typer.Exit(1) from None
     try:
         result = _engine(s).ask(question, turns, top_k)
     except JaxabotError as exc:

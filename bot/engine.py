@@ -19,7 +19,7 @@ from bot.index import SearchIndex, load_index
 from bot.language import detect_language, has_japanese
 from bot.lexical import Tokenizer
 from bot.results import (MAX_HISTORY_CHARS, MAX_HISTORY_TURNS, MAX_QUESTION_CHARS, MAX_TOP_K, Answer,
-                         Citation, DocumentView, IndexStats, PassageSpan, Related, SearchHit, Timings,
+                         DocumentView, IndexStats, PassageSpan, Related, SearchHit, Timings,
                          Turn)
 from bot.retrieval import retrieve
 

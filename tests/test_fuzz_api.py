@@ -1,7 +1,6 @@
 """Property-based fuzzing of the API from its own OpenAPI schema (schemathesis): no 5xx, and
 every response conforms to the schema."""
 
-import shutil
 
 import pytest
 import schemathesis

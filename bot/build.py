@@ -14,9 +14,9 @@ import numpy as np
 
 from bot import store
 from bot.dense import build_dense, describe, save_dense
-from bot.documents import Document, Skipped, load_corpus
+from bot.documents import Document, Skipped, require_documents
 from bot.embedder import Embedder
-from bot.errors import CorpusError, IndexCorrupt, IndexMismatch, IndexMissing
+from bot.errors import IndexCorrupt, IndexMismatch, IndexMissing
 from bot.lexical import LexicalIndex, Tokenizer
 from bot.passages import CHUNKER_VERSION, Passage, split_passages
 
@@ -56,12 +56,9 @@ def build_index(corpus_dir: Path, index_dir: Path, embedder: Embedder, tokenizer
                 show_progress: bool = False) -> BuildSummary:
     t0 = time.perf_counter()
     with store.build_lock(index_dir):
-        docs, skipped = load_corpus(corpus_dir, max_bytes)
+        docs, skipped = require_documents(corpus_dir, max_bytes)
         for s in skipped:
             log.warning("skipped %s: %s", s.path, s.reason)
-        if not docs:
-            reasons = "; ".join(f"{s.path}: {s.reason}" for s in skipped) or "the folder is empty"
-            raise CorpusError(f"no usable document in {corpus_dir} ({reasons})")
 
         prev = None if force else _previous(index_dir, embedder.name)
         prev_docs = prev.manifest.get("documents", {}) if prev else {}

@@ -155,6 +155,7 @@ def serve(host: Annotated[Optional[str], typer.Option(help="[JAXABOT_HOST]")] = 
     """Serve the web chat and JSON API (building the index first if there is none)."""
     import uvicorn
 
+    from bot.documents import require_documents
     from bot.store import current_version
     s = _settings(corpus, index, model)
     # The app builds its own Settings from the environment (it is an edge too): hand it our flags.
@@ -163,9 +164,10 @@ def serve(host: Annotated[Optional[str], typer.Option(help="[JAXABOT_HOST]")] = 
             os.environ[f"JAXABOT_{key}"] = str(value)
     try:
         if current_version(s.index_dir) is None:
-            typer.echo("no index yet: building it first")
-            index_cmd = globals()["index"]
-            index_cmd(corpus=corpus, index=index, model=model)
+            # Fail here, before starting a server, if there is nothing to build from.
+            docs, _ = require_documents(s.corpus_dir, int(s.max_file_mb * 1e6))
+            typer.echo(f"no index yet: the server builds it from {len(docs)} documents on start")
+            os.environ["JAXABOT_BUILD_IF_MISSING"] = "true"
     except JaxabotError as exc:
         _fail(exc)
     uvicorn.run("web.app:create_app", factory=True, host=host or s.host, port=port or s.port,

@@ -21,6 +21,7 @@ from pathlib import Path
 import yaml
 
 from bot.cleaning import clean_text, html_to_text, markdown_to_text
+from bot.errors import CorpusError
 
 SUFFIXES = (".txt", ".md", ".html", ".htm")
 # Tried in order when a file is not UTF-8: Japanese pages still come in these.
@@ -43,6 +44,15 @@ class Document:
 class Skipped:
     path: str
     reason: str
+
+
+def require_documents(corpus_dir: Path, max_bytes: int) -> tuple[list[Document], list[Skipped]]:
+    """`load_corpus`, failing with every file's reason when no document is usable."""
+    docs, skipped = load_corpus(corpus_dir, max_bytes)
+    if not docs:
+        reasons = "; ".join(f"{s.path}: {s.reason}" for s in skipped) or "the folder is empty"
+        raise CorpusError(f"no usable document in {corpus_dir} ({reasons})")
+    return docs, skipped
 
 
 def doc_id_for(relative: Path) -> str:

@@ -55,8 +55,10 @@ def load_index(index_dir: Path, model: str | None = None, check: bool = True) ->
                                     r["end"], text[r["start"]:r["end"]], sents))
             rows.append(range(first, first + len(sents)))
             first += len(sents)
-        pvec = np.load(folder / "passage_vectors.npy", allow_pickle=False)
-        svec = np.load(folder / "sentence_vectors.npy", allow_pickle=False)
+        # Memory-mapped: FAISS holds its own copy for search; these are only read row by row
+        # (answer scoring), so mapping them keeps a large index from living in RAM twice.
+        pvec = np.load(folder / "passage_vectors.npy", allow_pickle=False, mmap_mode="r")
+        svec = np.load(folder / "sentence_vectors.npy", allow_pickle=False, mmap_mode="r")
         dense = load_dense(folder / "dense.faiss") if passages else None
         dense_sentences = load_dense(folder / "sentences.faiss") if passages else None
         lexical = LexicalIndex.load(folder / "bm25")

@@ -39,6 +39,9 @@ class Settings(BaseSettings):
     # Concurrent CPU-bound requests; sized to the cores.
     workers: int = 2
     top_k: int = 3
+    # The server builds the index itself when none exists (`jaxabot serve` sets this), so the
+    # model is loaded once instead of once for the build and again for serving.
+    build_if_missing: bool = False
 
 
 def cpu_count() -> int:

@@ -398,6 +398,23 @@ def test_no_index_is_503_until_a_rebuild(fake_app_factory, tmp_path, corpus_copy
     assert client.post("/api/ask", json={"question": "SAFEとは？"}).status_code == 200
 
 
+def test_server_builds_the_first_index_itself_when_asked(fake_app_factory, tmp_path, corpus_copy):
+    client = fake_app_factory(index_dir=tmp_path / "empty-index", corpus_dir=corpus_copy,
+                              build_if_missing=True)
+    body = client.get("/api/health").json()
+    assert body["status"] == "ok" and body["documents"] == 1 and body["index_version"]
+    assert client.post("/api/ask", json={"question": "SAFEとは？"}).status_code == 200
+
+
+def test_first_build_failure_leaves_no_index_with_a_reason(fake_app_factory, tmp_path):
+    empty = tmp_path / "empty-corpus"
+    empty.mkdir()
+    client = fake_app_factory(index_dir=tmp_path / "empty-index", corpus_dir=empty, build_if_missing=True)
+    body = client.get("/api/health").json()
+    assert body["status"] == "no_index" and "corpus" in body["detail"]
+    assert str(tmp_path) not in body["detail"]
+
+
 def test_damaged_index_is_reported_without_paths(fake_app_factory, tmp_path, fake_seed_index):
     import shutil
     index_dir = tmp_path / "damaged"

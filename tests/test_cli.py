@@ -33,3 +33,15 @@ def test_check_names_the_damaged_file(tmp_path, corpus_copy, tokenizer):
     target.write_bytes(target.read_bytes()[:-10])
     bad = runner.invoke(app, ["index", "--check", "--index", str(index_dir)])
     assert bad.exit_code == 1 and "documents.jsonl" in bad.output and "damaged" in bad.output
+
+
+def test_serve_with_nothing_to_index_fails_before_starting(tmp_path, monkeypatch):
+    empty = tmp_path / "corpus"
+    empty.mkdir()
+    (empty / "blank.txt").write_text("")
+    # serve hands its flags to the app through the environment; let monkeypatch restore them.
+    monkeypatch.setenv("JAXABOT_CORPUS_DIR", str(empty))
+    monkeypatch.setenv("JAXABOT_INDEX_DIR", str(tmp_path / "index"))
+    result = CliRunner().invoke(app, ["serve", "--corpus", str(empty), "--index", str(tmp_path / "index")])
+    assert result.exit_code == 1
+    assert "no usable document" in result.output and "blank.txt: empty file" in result.output

@@ -12,6 +12,7 @@ from typing import Literal
 
 import anyio
 
+from bot.build import build_index
 from bot.embedder import Embedder, load_embedder
 from bot.engine import Engine
 from bot.errors import IndexMissing, JaxabotError
@@ -50,7 +51,7 @@ class Runtime:
             try:
                 index = load_index(s.index_dir, model=embedder.name)
             except IndexMissing:
-                index = None
+                index = self._first_build(embedder, tokenizer) if s.build_if_missing else None
             except JaxabotError as exc:
                 # A damaged or incompatible index is not served; a rebuild can replace it.
                 log.error("not serving the index in %s: %s", s.index_dir, exc)
@@ -69,6 +70,22 @@ class Runtime:
             self.load_error = "unexpected error while loading; see the server log"
         finally:
             self.loaded.set()
+
+    def _first_build(self, embedder: Embedder, tokenizer: Tokenizer):
+        """Build the first index with the model just loaded; None (no_index) if that fails."""
+        s = self.settings
+        try:
+            summary = build_index(s.corpus_dir, s.index_dir, embedder, tokenizer,
+                                  max_bytes=int(s.max_file_mb * 1_000_000), keep_previous=s.keep_previous)
+        except JaxabotError as exc:
+            log.error("cannot build the first index: %s", exc)
+            self.index_problem = "no index could be built from the corpus; see the server log"
+            return None
+        for skipped in summary.skipped:
+            log.warning("skipped %s: %s", skipped.path, skipped.reason)
+        log.info("built the first index: %s (%d documents, %d passages)", summary.version,
+                 summary.documents, summary.passages)
+        return load_index(s.index_dir, model=embedder.name)
 
     @property
     def status(self) -> Status:

@@ -132,7 +132,7 @@ def report(runs: list[dict], args) -> dict:
         ["cold start, index on disk (process start → first answer, s)", med["cold_start_s"], per("cold_start_s")],
         ["  of which: process start → first HTTP response (s)", med["first_http_response_s"], per("first_http_response_s")],
         ["peak RSS (VmHWM) after the runs, MB", med["vmhwm_mb"], per("vmhwm_mb", 0)],
-        ["peak RSS of the first-start process (model loaded twice), MB", med["first_start_vmhwm_mb"], per("first_start_vmhwm_mb", 0)],
+        ["peak RSS of the first-start process, MB", med["first_start_vmhwm_mb"], per("first_start_vmhwm_mb", 0)],
         ["RSS right after start, MB", med["vmrss_after_start_mb"], per("vmrss_after_start_mb", 0)],
     ]))
     print()

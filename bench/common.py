@@ -374,6 +374,16 @@ class Latencies:
         if server_ms is not None:
             self.server_ms.append(server_ms)
 
+    def record(self, q, started: float, response=None, exc: Exception | None = None) -> None:
+        """One /api/ask outcome: an exception, a non-200, or a latency (client and server)."""
+        if exc is not None:
+            self.errors.append(f"{q.id}: {type(exc).__name__}: {exc}")
+        elif response.status_code != 200:
+            self.errors.append(f"{q.id}: HTTP {response.status_code}: {response.text[:200]}")
+        else:
+            ms = (time.perf_counter() - started) * 1000
+            self.add(q.category, ms, response.json()["timings_ms"]["total"])
+
 
 # -- contention --------------------------------------------------------------------------------
 

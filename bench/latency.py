@@ -35,15 +35,9 @@ def sequential(base: str, questions, n: int) -> Latencies:
             q = questions[i % len(questions)]
             t = time.perf_counter()
             try:
-                r = client.post("/api/ask", json=q.body())
+                lat.record(q, t, client.post("/api/ask", json=q.body()))
             except httpx.HTTPError as exc:
-                lat.errors.append(f"{q.id}: {type(exc).__name__}: {exc}")
-                continue
-            ms = (time.perf_counter() - t) * 1000
-            if r.status_code != 200:
-                lat.errors.append(f"{q.id}: HTTP {r.status_code}: {r.text[:200]}")
-                continue
-            lat.add(q.category, ms, r.json()["timings_ms"]["total"])
+                lat.record(q, t, exc=exc)
     return lat
 
 
@@ -59,15 +53,9 @@ async def _concurrent(base: str, questions, n: int, concurrency: int) -> tuple[L
                 q = questions[i % len(questions)]
                 t = time.perf_counter()
                 try:
-                    r = await client.post("/api/ask", json=q.body())
+                    lat.record(q, t, await client.post("/api/ask", json=q.body()))
                 except httpx.HTTPError as exc:
-                    lat.errors.append(f"{q.id}: {type(exc).__name__}: {exc}")
-                    continue
-                ms = (time.perf_counter() - t) * 1000
-                if r.status_code != 200:
-                    lat.errors.append(f"{q.id}: HTTP {r.status_code}: {r.text[:200]}")
-                    continue
-                lat.add(q.category, ms, r.json()["timings_ms"]["total"])
+                    lat.record(q, t, exc=exc)
 
         t0 = time.perf_counter()
         await asyncio.gather(*(worker() for _ in range(concurrency)))

@@ -19,7 +19,7 @@ from bot.index import SearchIndex, load_index
 from bot.language import detect_language, has_japanese
 from bot.lexical import Tokenizer
 from bot.results import (MAX_HISTORY_CHARS, MAX_HISTORY_TURNS, MAX_QUESTION_CHARS, MAX_TOP_K, Answer,
-                         DocumentView, IndexStats, PassageSpan, Related, SearchHit, Timings,
+                         DocumentView, IndexStats, PassageSpan, Related, SearchHit, SearchResults, Timings,
                          Turn)
 from bot.retrieval import retrieve
 
@@ -135,7 +135,7 @@ class Engine:
         # ranking only adds noise (measured: no gain even from names and numbers alone).
         return [], False
 
-    def search(self, q: str, k: int = 5) -> list[SearchHit]:
+    def search(self, q: str, k: int = 5) -> SearchResults:
         q, _ = validate(q, [], min(max(k, 1), MAX_TOP_K))
         index = self._require().index
         qvec = self.embedder.encode_queries([q])[0]
@@ -149,7 +149,7 @@ class Engine:
                                  section=p.section, text=p.text, score=round(h.score, 6),
                                  dense_score=None if h.dense is None else round(h.dense, 6),
                                  lexical_score=None if h.lexical is None else round(h.lexical, 6)))
-        return out
+        return SearchResults(query=q, index_version=index.version, hits=out)
 
     def document(self, doc_id: str) -> DocumentView:
         index = self._require().index

@@ -68,6 +68,12 @@ class SearchHit(BaseModel):
     lexical_score: float | None
 
 
+class SearchResults(BaseModel):
+    query: str
+    index_version: str = Field(description="the index the hits come from")
+    hits: list[SearchHit]
+
+
 class PassageSpan(BaseModel):
     chunk_id: str
     section: str

@@ -167,7 +167,7 @@ def test_search_returns_ranked_passages(real_client):
     r = real_client.get("/api/search", params={"q": "カナダ宇宙庁", "k": 4})
     assert r.status_code == 200, r.text
     body = r.json()
-    assert body["query"] == "カナダ宇宙庁"
+    assert body["query"] == "カナダ宇宙庁" and body["index_version"]
     hits = body["hits"]
     assert [h["rank"] for h in hits] == [1, 2, 3, 4]
     assert "カナダ" in hits[0]["text"]

@@ -91,12 +91,14 @@ def test_bad_input_is_an_input_error_not_a_refusal(real_engine, question, histor
 
 
 def test_search_returns_component_scores(real_engine):
-    hits = real_engine.search("カナダとの協力", k=3)
+    results = real_engine.search("カナダとの協力", k=3)
+    assert results.index_version == real_engine.index.version
+    hits = results.hits
     assert [h.rank for h in hits] == [1, 2, 3]
     assert "カナダ" in hits[0].text
     assert hits[0].dense_score is not None and hits[0].lexical_score is not None
     assert hits[0].score >= hits[1].score >= hits[2].score
-    en = real_engine.search("cooperation with Canada", k=3)
+    en = real_engine.search("cooperation with Canada", k=3).hits
     assert en[0].lexical_score is None  # BM25 is not fused for English questions
 
 

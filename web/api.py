@@ -12,9 +12,9 @@ from anyio import to_thread
 from fastapi import APIRouter, Path, Query
 from fastapi.responses import JSONResponse
 
-from bot.results import MAX_QUESTION_CHARS, MAX_TOP_K, Answer, DocumentView, Turn
+from bot.results import MAX_QUESTION_CHARS, MAX_TOP_K, Answer, DocumentView, SearchResults, Turn
 from web.deps import EngineDep, RuntimeDep
-from web.schemas import AskRequest, ErrorBody, Health, SearchResponse
+from web.schemas import AskRequest, ErrorBody, Health
 
 router = APIRouter(prefix="/api", tags=["questions"])
 
@@ -30,13 +30,12 @@ async def ask(body: AskRequest, engine: EngineDep, runtime: RuntimeDep) -> Answe
     return await to_thread.run_sync(call, limiter=runtime.limiter)
 
 
-@router.get("/search", response_model=SearchResponse, responses=_ERRORS)
+@router.get("/search", response_model=SearchResults, responses=_ERRORS)
 async def search(engine: EngineDep, runtime: RuntimeDep,
                  q: Annotated[str, Query(min_length=1, max_length=MAX_QUESTION_CHARS)],
-                 k: Annotated[int, Query(ge=1, le=MAX_TOP_K)] = 5) -> SearchResponse:
+                 k: Annotated[int, Query(ge=1, le=MAX_TOP_K)] = 5) -> SearchResults:
     """Ranked passages for a query (retrieval only, no answer)."""
-    hits = await to_thread.run_sync(partial(engine.search, q, k), limiter=runtime.limiter)
-    return SearchResponse(query=q, hits=hits)
+    return await to_thread.run_sync(partial(engine.search, q, k), limiter=runtime.limiter)
 
 
 @router.get("/documents/{doc_id:path}", response_model=DocumentView,

@@ -7,7 +7,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from bot.build import BuildSummary
-from bot.results import MAX_HISTORY_CHARS, MAX_HISTORY_TURNS, MAX_QUESTION_CHARS, MAX_TOP_K, SearchHit
+from bot.results import MAX_HISTORY_CHARS, MAX_HISTORY_TURNS, MAX_QUESTION_CHARS, MAX_TOP_K
 
 
 class HistoryTurn(BaseModel):
@@ -43,11 +43,6 @@ class AskRequest(BaseModel):
         if total > MAX_HISTORY_CHARS:
             raise ValueError(f"the history has {total} characters; at most {MAX_HISTORY_CHARS} are allowed")
         return self
-
-
-class SearchResponse(BaseModel):
-    query: str
-    hits: list[SearchHit]
 
 
 class Health(BaseModel):

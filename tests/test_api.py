@@ -398,6 +398,18 @@ def test_no_index_is_503_until_a_rebuild(fake_app_factory, tmp_path, corpus_copy
     assert client.post("/api/ask", json={"question": "SAFEとは？"}).status_code == 200
 
 
+def test_rebuild_while_another_process_builds_is_409(fake_app_factory, tmp_path):
+    from bot.store import build_lock
+    client = fake_app_factory(admin_token=ADMIN_TOKEN)
+    index_dir = client.app.state.runtime.settings.index_dir
+    with build_lock(index_dir):  # what a running `jaxabot index` holds
+        r = client.post("/api/index/rebuild", headers=AUTH)
+    assert r.status_code == 409 and r.json()["error"] == "build_in_progress"
+    assert client.get("/api/index/status", headers=AUTH).json()["state"] == "idle"
+    assert client.post("/api/index/rebuild", headers=AUTH).status_code == 202
+    assert wait_build(client, AUTH)["state"] == "idle"
+
+
 def test_server_builds_the_first_index_itself_when_asked(fake_app_factory, tmp_path, corpus_copy):
     client = fake_app_factory(index_dir=tmp_path / "empty-index", corpus_dir=corpus_copy,
                               build_if_missing=True)

@@ -11,6 +11,7 @@ import threading
 from datetime import datetime, timezone
 
 from bot.build import build_index
+from bot.store import build_lock
 from bot.engine import Engine
 from bot.errors import BuildInProgress, JaxabotError
 from bot.settings import Settings
@@ -43,6 +44,10 @@ class Rebuilder:
         with self._lock:
             if self._status.state == "running":
                 raise BuildInProgress("a rebuild is already running; see GET /api/index/status")
+            # A build by another process (`jaxabot index`) holds the lock: say so now (409)
+            # rather than accepting and failing in the background.
+            with build_lock(self.settings.index_dir):
+                pass
             self._status = BuildStatus(state="running", started_at=_now(),
                                        last_build=self._status.last_build)
             self._thread = threading.Thread(target=self._run, name="jaxabot-rebuild", daemon=True)

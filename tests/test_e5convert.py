@@ -334,7 +334,7 @@ def _corruptions(good: bytes) -> dict[str, bytes]:
     return {
         "empty": b"",
         "tiny": good[:3],
-        "bad_magic": b"XXXX" + good[4:],
+        "bad_magic": b"JUNK" + good[4:],
         "header_only": good[:48],
         "truncated_vocab": good[:1_000_000],
         "truncated_weights": good[: len(good) - 1000],

@@ -3,7 +3,7 @@
 Per run, on a fresh temporary copy of corpus/ and an empty temporary index folder:
   first build → no-change rebuild → one document added (a second document) → that document
   edited → forced full rebuild of both documents.
-`bot.build.build_index` is called directly; the embedder is wrapped to time `encode_passages`, so
+`bot.store.build.build_index` is called directly; the embedder is wrapped to time `encode_passages`, so
 "embedding" below is the model's share and "passages/s" is embedded texts (passages + sentences,
 as the build embeds both) per embedding second. Model load time is reported on its own.
 
@@ -48,7 +48,7 @@ class TimedEmbedder:
     def _count_tokens(self, texts) -> int:
         """Model tokens (with the passage prompt, truncated as the model truncates): texts/s
         depends on text length, tokens/s much less."""
-        from bot.embedder import PASSAGE_PROMPT
+        from bot.embed.embedder import PASSAGE_PROMPT
 
         st = getattr(self.inner, "model", None)
         if st is None or not texts:
@@ -66,7 +66,7 @@ STEPS = ["first build", "no-change rebuild", "one document added", "one document
 
 
 def one_run(embedder: TimedEmbedder, tokenizer, max_bytes: int) -> dict:
-    from bot.build import build_index
+    from bot.store.build import build_index
 
     out = {}
     with workspace() as ws:
@@ -108,12 +108,12 @@ def main() -> None:
     settings = Settings()
     t = time.perf_counter()
     import torch  # noqa: F401  (the import is part of a cold model load)
-    from bot.embedder import load_embedder
+    from bot.embed.embedder import load_embedder
     import_s = time.perf_counter() - t
     t = time.perf_counter()
     embedder = TimedEmbedder(load_embedder(settings.model, settings.model_cache_dir, settings.torch_threads))
     load_s = time.perf_counter() - t
-    from bot.lexical import Tokenizer
+    from bot.store.lexical import Tokenizer
     t = time.perf_counter()
     tokenizer = Tokenizer()
     tok_s = time.perf_counter() - t

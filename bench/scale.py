@@ -1,6 +1,6 @@
 """Retrieval cost as the corpus grows, on synthetic indexes (no model, no server).
 
-Dense (bot.dense.build_dense with the threshold forced, so both index types are built at every
+Dense (bot.store.dense.build_dense with the threshold forced, so both index types are built at every
 size): 384-dim unit vectors of two kinds,
   - random: uniform on the sphere, the worst case for IVF (no structure to partition);
   - clustered: a Gaussian mixture (1,000 components, per-point cosine ≈ 0.78 to its centre),
@@ -8,17 +8,17 @@ size): 384-dim unit vectors of two kinds,
   - hierarchical: a two-level mixture (100 topics × 100 subtopics, cosine ≈ 0.7 at each level),
     neighbours on a continuum rather than in separated blobs: between the two above;
 → build time, index bytes, RSS delta, single-query search latency p50/p95 (k=50, as
-bot.retrieval asks for passages) for flat and for IVF at each nprobe, and IVF recall@10 against
+bot.answer.retrieval asks for passages) for flat and for IVF at each nprobe, and IVF recall@10 against
 exact (flat) search.
 
-Lexical (bot.lexical.LexicalIndex over synthetic Japanese-like token lists: ~65 tokens per
+Lexical (bot.store.lexical.LexicalIndex over synthetic Japanese-like token lists: ~65 tokens per
 passage drawn from a Zipf distribution over a 50k vocabulary) → build time, bytes, RSS delta,
 `scores()` latency for 3–5-token queries, and the cost of the full-array argsort that
-bot.retrieval runs on those scores.
+bot.answer.retrieval runs on those scores.
 
     .venv/bin/python -m bench.scale [--quick] [--sizes 10000,100000,300000,1000000]
 
-Default sizes 10k, 100k, 300k (around bot.dense.APPROX_THRESHOLD) and 1M; --quick does 10k and
+Default sizes 10k, 100k, 300k (around bot.store.dense.APPROX_THRESHOLD) and 1M; --quick does 10k and
 100k only. 1M needs ~5 GB free and several minutes (IVF k-means).
 """
 
@@ -37,7 +37,7 @@ from bench.common import fmt, header, loadavg, machine, median_of_runs, offline,
 offline()
 
 DIM = 384
-K_SEARCH = 50  # bot.retrieval.DEPTH
+K_SEARCH = 50  # bot.answer.retrieval.DEPTH
 K_RECALL = 10
 NPROBES = [1, 2, 4, 8, 16, 32, 64, 128]
 VOCAB = 50_000
@@ -120,7 +120,7 @@ class Hierarchy:
 
 def time_queries(index, queries: np.ndarray, k: int) -> tuple[list[float], np.ndarray]:
     """One query per search call, as the bot searches; ms per query and the ids found."""
-    from bot.dense import search
+    from bot.store.dense import search
 
     ms, found = [], []
     for q in queries:
@@ -146,7 +146,7 @@ def ivf_bytes(index) -> int:
 
 
 def dense_case(n: int, kind: str, vectors: np.ndarray, queries: np.ndarray, lat_queries: int) -> dict:
-    from bot.dense import build_dense, describe
+    from bot.store.dense import build_dense, describe
 
     out: dict = {"n": n, "kind": kind}
     # Flat (exact): threshold above n.
@@ -211,7 +211,7 @@ def zipf_p(size: int) -> np.ndarray:
 
 
 def bm25_case(n: int, rng: np.random.Generator, vocab: np.ndarray, n_queries: int) -> dict:
-    from bot.lexical import LexicalIndex
+    from bot.store.lexical import LexicalIndex
 
     p = zipf_p(len(vocab))
     lengths = rng.integers(20, 111, size=n)  # mean ≈ 65 terms, like the seed corpus' passages
@@ -237,7 +237,7 @@ def bm25_case(n: int, rng: np.random.Generator, vocab: np.ndarray, n_queries: in
         t = time.perf_counter()
         s = lex.scores(q)
         t1 = time.perf_counter()
-        top = [int(r) for r in np.argsort(-s)[:K_SEARCH] if s[r] > 0]  # what bot.retrieval does
+        top = [int(r) for r in np.argsort(-s)[:K_SEARCH] if s[r] > 0]  # what bot.answer.retrieval does
         t2 = time.perf_counter()
         part = np.argpartition(-s, K_SEARCH - 1)[:K_SEARCH] if len(s) > K_SEARCH else np.arange(len(s))
         part = part[np.argsort(-s[part])]
@@ -265,7 +265,7 @@ def min_nprobe(case: dict) -> int | None:
 def recommend(dense: list[dict]) -> None:
     """For each candidate threshold T (a measured size): the smallest nprobe whose worst recall
     over the structured vector kinds at every size ≥ T meets the target at k=10 and also at k=50
-    (bot.retrieval fuses the top 50), with the flat latency just below T it replaces."""
+    (bot.answer.retrieval fuses the top 50), with the flat latency just below T it replaces."""
     structured = [c for c in dense if c["kind"] in ("clustered", "hierarchical")]
     sizes = sorted({c["n"] for c in structured})
     if not sizes:
@@ -335,7 +335,7 @@ def report(dense: list[dict], lexical: list[dict]) -> dict:
     print()
     recommend(dense)
     if lexical:
-        print("## Lexical (BM25, bm25s via bot.lexical): 3–5-token queries\n")
+        print("## Lexical (BM25, bm25s via bot.store.lexical): 3–5-token queries\n")
         print(table(["passages", "tokens/passage", "build s", "MB (CSC arrays)", "RSS Δ MB", "scores p50 ms",
                      "scores p95 ms", "argsort top-50 p50 ms", "argpartition top-50 p50 ms"],
                     [[f"{c['n']:,}", f"{c['tokens_mean']:.0f}", f"{c['build_s']:.2f}", f"{c['bytes'] / 1e6:.0f}",
@@ -386,8 +386,8 @@ def main() -> None:
     print(f"faiss {faiss.__version__} ({faiss.omp_get_max_threads()} OpenMP threads), dim {DIM}, "
           f"{'vectors from ' + args.vectors if args.vectors else f'sizes {sizes}'}, "
           f"{n_queries} queries for recall, {lat_queries} timed one per call; "
-          f"current bot.dense: APPROX_THRESHOLD={__import__('bot.dense').dense.APPROX_THRESHOLD}, "
-          f"IVF_NPROBE={__import__('bot.dense').dense.IVF_NPROBE}\n", flush=True)
+          f"current bot.store.dense: APPROX_THRESHOLD={__import__('bot.store.dense').dense.APPROX_THRESHOLD}, "
+          f"IVF_NPROBE={__import__('bot.store.dense').dense.IVF_NPROBE}\n", flush=True)
     t0 = time.perf_counter()
     if args.vectors:
         data = np.load(args.vectors, mmap_mode="r")

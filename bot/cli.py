@@ -35,7 +35,7 @@ def _fail(exc: JaxabotError) -> None:
 
 
 def _embedder(s: Settings):
-    from bot.embedder import load_embedder
+    from bot.embed.embedder import load_embedder
     from bot.settings import cpu_count
     return load_embedder(s.model, s.model_cache_dir, s.torch_threads or cpu_count())
 
@@ -63,7 +63,7 @@ def index(corpus: CorpusOpt = None, index: IndexOpt = None, model: ModelOpt = No
     s = _settings(corpus, index, model)
     try:
         if check:
-            from bot.index import load_index
+            from bot.store.index import load_index
             idx = load_index(s.index_dir)
             m = idx.manifest
             typer.echo(f"ok: {idx.version} — {m['counts']['documents']} documents, "
@@ -71,11 +71,11 @@ def index(corpus: CorpusOpt = None, index: IndexOpt = None, model: ModelOpt = No
                        f"(dim {m['model']['dim']}), {len(m['files'])} files verified")
             return
         if rollback:
-            from bot.store import rollback as do_rollback
+            from bot.store.versions import rollback as do_rollback
             typer.echo(f"current version is now {do_rollback(s.index_dir)}")
             return
-        from bot.build import build_index
-        from bot.lexical import Tokenizer
+        from bot.store.build import build_index
+        from bot.store.lexical import Tokenizer
         t = time.perf_counter()
         embedder = _embedder(s)
         load_s = time.perf_counter() - t
@@ -155,8 +155,8 @@ def serve(host: Annotated[Optional[str], typer.Option(help="[JAXABOT_HOST]")] = 
     """Serve the web chat and JSON API (building the index first if there is none)."""
     import uvicorn
 
-    from bot.documents import require_documents
-    from bot.store import current_version
+    from bot.ingest.documents import require_documents
+    from bot.store.versions import current_version
     s = _settings(corpus, index, model)
     # The app builds its own Settings from the environment (it is an edge too): hand it our flags.
     for key, value in {"CORPUS_DIR": corpus, "INDEX_DIR": index, "MODEL": model}.items():

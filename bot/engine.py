@@ -9,19 +9,19 @@ import time
 import unicodedata
 from pathlib import Path
 
-from bot.answer import candidate_rows, pick_sentences, score_sentences
-from bot.compose import compose_answer, compose_not_found
-from bot.conversation import resolve_query
-from bot.embedder import Embedder
+from bot.answer.sentences import candidate_rows, pick_sentences, score_sentences
+from bot.answer.compose import compose_answer, compose_not_found
+from bot.answer.conversation import resolve_query
+from bot.embed.embedder import Embedder
 from bot.errors import DocumentNotFound, IndexMissing, InvalidQuestion
-from bot.evidence import Evidence, decide_found, question_terms, worth_relating
-from bot.index import SearchIndex, load_index
+from bot.answer.evidence import Evidence, decide_found, question_terms, worth_relating
+from bot.store.index import SearchIndex, load_index
 from bot.language import detect_language, has_japanese
-from bot.lexical import Tokenizer
+from bot.store.lexical import Tokenizer
 from bot.results import (MAX_HISTORY_CHARS, MAX_HISTORY_TURNS, MAX_QUESTION_CHARS, MAX_TOP_K, Answer,
                          DocumentView, IndexStats, PassageSpan, Related, SearchHit, SearchResults, Timings,
                          Turn)
-from bot.retrieval import retrieve
+from bot.answer.retrieval import retrieve
 
 
 # Retrieved passages whose sentences form the background the best sentence must stand out from.

@@ -25,7 +25,7 @@ def _no_jaxabot_env(monkeypatch):
 
 @pytest.fixture(scope="session")
 def tokenizer():
-    from bot.lexical import Tokenizer
+    from bot.store.lexical import Tokenizer
     return Tokenizer()
 
 
@@ -43,7 +43,7 @@ def model_cache_dir() -> Path:
 
 @pytest.fixture(scope="session")
 def real_embedder(model_cache_dir):
-    from bot.embedder import load_embedder
+    from bot.embed.embedder import load_embedder
     from bot.settings import DEFAULT_MODEL
     return load_embedder(DEFAULT_MODEL, model_cache_dir, threads=2)
 
@@ -51,7 +51,7 @@ def real_embedder(model_cache_dir):
 @pytest.fixture(scope="session")
 def seed_index_dir(tmp_path_factory, real_embedder, tokenizer) -> Path:
     """The seed corpus built once with the real model (real FAISS, real BM25)."""
-    from bot.build import build_index
+    from bot.store.build import build_index
     index_dir = tmp_path_factory.mktemp("seed-index")
     build_index(SEED_CORPUS, index_dir, real_embedder, tokenizer, max_bytes=10_000_000)
     return index_dir

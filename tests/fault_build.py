@@ -5,8 +5,8 @@ import sys
 import time
 from pathlib import Path
 
-from bot.build import build_index
-from bot.lexical import Tokenizer
+from bot.store.build import build_index
+from bot.store.lexical import Tokenizer
 from fakes import FakeEmbedder
 
 

@@ -4,11 +4,11 @@ import re
 
 import pytest
 
-from bot.build import build_index
+from bot.store.build import build_index
 from bot.engine import Engine, validate
 from bot.errors import IndexMissing, InvalidQuestion
 from bot.evaluate import gold_ranges, norm, score_case
-from bot.evidence import Evidence, decide_found
+from bot.answer.evidence import Evidence, decide_found
 
 
 @pytest.fixture

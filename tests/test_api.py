@@ -399,7 +399,7 @@ def test_no_index_is_503_until_a_rebuild(fake_app_factory, tmp_path, corpus_copy
 
 
 def test_rebuild_while_another_process_builds_is_409(fake_app_factory, tmp_path):
-    from bot.store import build_lock
+    from bot.store.versions import build_lock
     client = fake_app_factory(admin_token=ADMIN_TOKEN)
     index_dir = client.app.state.runtime.settings.index_dir
     with build_lock(index_dir):  # what a running `jaxabot index` holds

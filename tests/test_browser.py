@@ -267,7 +267,7 @@ def test_script_and_server_render_the_same_answer(open_page, real_server):
 @pytest.fixture(scope="module")
 def hostile_server(tmp_path_factory, seed_index_dir, real_embedder, tokenizer):
     """Seed corpus plus a document full of markup, built incrementally on a copy of the seed index."""
-    from bot.build import build_index
+    from bot.store.build import build_index
     from web.app import create_app
     root = tmp_path_factory.mktemp("hostile")
     corpus, index = root / "corpus", root / "index"

@@ -23,7 +23,7 @@ def test_check_reports_missing_index_as_a_message(tmp_path):
 
 
 def test_check_names_the_damaged_file(tmp_path, corpus_copy, tokenizer):
-    from bot.build import build_index
+    from bot.store.build import build_index
     index_dir = tmp_path / "index"
     version = build_index(corpus_copy, index_dir, FakeEmbedder(), tokenizer, max_bytes=10**6).version
     runner = CliRunner()

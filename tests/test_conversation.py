@@ -1,6 +1,6 @@
 import pytest
 
-from bot.conversation import is_follow_up, resolve_query
+from bot.answer.conversation import is_follow_up, resolve_query
 from bot.results import Turn
 
 H = [Turn(role="user", content="APRSAFについて教えて"), Turn(role="assistant", content="…")]

@@ -1,7 +1,7 @@
 import os
 
-from bot.cleaning import clean_text
-from bot.documents import load_corpus
+from bot.ingest.cleaning import clean_text
+from bot.ingest.documents import load_corpus
 
 MB = 10**6
 

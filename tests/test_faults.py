@@ -11,10 +11,10 @@ from pathlib import Path
 
 from typer.testing import CliRunner
 
-from bot import store
+from bot.store import versions as store
 from bot.cli import app
 from bot.engine import Engine
-from bot.index import load_index
+from bot.store.index import load_index
 from fakes import FakeEmbedder
 
 HERE = Path(__file__).parent

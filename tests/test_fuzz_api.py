@@ -13,7 +13,7 @@ from web_fixtures import SEED_CORPUS, live_server, make_settings
 
 @pytest.fixture(scope="module")
 def base_url(tmp_path_factory, tokenizer):
-    from bot.build import build_index
+    from bot.store.build import build_index
     from web.app import create_app
     index = tmp_path_factory.mktemp("fuzz") / "index"
     build_index(SEED_CORPUS, index, FakeEmbedder(), tokenizer, max_bytes=10**7)

@@ -27,7 +27,7 @@ def server(tmp_path_factory, fake_seed_index_module, tokenizer):
 
 @pytest.fixture(scope="module")
 def fake_seed_index_module(tmp_path_factory, tokenizer):
-    from bot.build import build_index
+    from bot.store.build import build_index
     index = tmp_path_factory.mktemp("fake-seed") / "index"
     build_index(SEED_CORPUS, index, FakeEmbedder(), tokenizer, max_bytes=10**7)
     return index

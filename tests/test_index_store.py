@@ -4,10 +4,10 @@ import threading
 import numpy as np
 import pytest
 
-from bot import store
-from bot.build import build_index
+from bot.store import versions as store
+from bot.store.build import build_index
 from bot.errors import BuildError, BuildInProgress, CorpusError, IndexCorrupt, IndexMismatch, IndexMissing
-from bot.index import load_index
+from bot.store.index import load_index
 from fakes import FakeEmbedder
 
 MB = 10**6
@@ -36,7 +36,7 @@ def test_build_writes_a_versioned_verified_index(corpus_copy, tmp_path, fake_emb
 
 
 def test_save_load_gives_the_same_hits(corpus_copy, tmp_path, fake_embedder, tokenizer):
-    from bot.retrieval import retrieve
+    from bot.answer.retrieval import retrieve
     index_dir = tmp_path / "index"
     build(corpus_copy, index_dir, fake_embedder, tokenizer)
     a, b = load_index(index_dir), load_index(index_dir)

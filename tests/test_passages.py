@@ -1,7 +1,7 @@
 import pytest
 
-from bot.documents import load_corpus
-from bot.passages import TARGET_MAX, split_passages, split_sentences
+from bot.ingest.documents import load_corpus
+from bot.ingest.passages import TARGET_MAX, split_passages, split_sentences
 
 CASES = {
     "empty": "",

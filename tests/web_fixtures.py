@@ -43,7 +43,7 @@ def wait_ready(runtime, timeout: float = 60.0) -> None:
 @pytest.fixture(scope="session")
 def fake_seed_index(tmp_path_factory, tokenizer) -> Path:
     """The seed corpus indexed once with FakeEmbedder (copy it before rebuilding into it)."""
-    from bot.build import build_index
+    from bot.store.build import build_index
     index_dir = tmp_path_factory.mktemp("fake-seed-index")
     build_index(SEED_CORPUS, index_dir, FakeEmbedder(), tokenizer, max_bytes=10_000_000)
     return index_dir

@@ -14,8 +14,8 @@ from fastapi.middleware.cors import CORSMiddleware
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 
-from bot.embedder import Embedder
-from bot.lexical import Tokenizer
+from bot.embed.embedder import Embedder
+from bot.store.lexical import Tokenizer
 from bot.settings import Settings
 from web import admin, api, docs, errors, pages
 from web.runtime import Runtime

@@ -10,8 +10,8 @@ import logging
 import threading
 from datetime import datetime, timezone
 
-from bot.build import build_index
-from bot.store import build_lock
+from bot.store.build import build_index
+from bot.store.versions import build_lock
 from bot.engine import Engine
 from bot.errors import BuildInProgress, JaxabotError
 from bot.settings import Settings

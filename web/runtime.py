@@ -12,12 +12,12 @@ from typing import Literal
 
 import anyio
 
-from bot.build import build_index
-from bot.embedder import Embedder, load_embedder
+from bot.store.build import build_index
+from bot.embed.embedder import Embedder, load_embedder
 from bot.engine import Engine
 from bot.errors import IndexMissing, JaxabotError
-from bot.index import load_index
-from bot.lexical import Tokenizer
+from bot.store.index import load_index
+from bot.store.lexical import Tokenizer
 from bot.settings import Settings, cpu_count
 from web.rebuild import Rebuilder
 

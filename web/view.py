@@ -10,7 +10,7 @@ import re
 from dataclasses import dataclass, field
 from urllib.parse import quote, urlsplit
 
-from bot.passages import is_heading
+from bot.ingest.passages import is_heading
 from bot.results import Citation, DocumentView, MAX_HISTORY_CHARS, MAX_HISTORY_TURNS
 
 _MARKER = re.compile(r"\[(\d+)\]")

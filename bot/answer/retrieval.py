@@ -11,8 +11,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from bot.dense import search as dense_search
-from bot.index import SearchIndex
+from bot.store.dense import search as dense_search
+from bot.store.index import SearchIndex
 
 RRF_K = 60
 DEPTH = 50

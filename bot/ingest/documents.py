@@ -20,7 +20,7 @@ from pathlib import Path
 
 import yaml
 
-from bot.cleaning import clean_text, html_to_text, markdown_to_text
+from bot.ingest.cleaning import clean_text, html_to_text, markdown_to_text
 from bot.errors import CorpusError
 
 SUFFIXES = (".txt", ".md", ".html", ".htm")

@@ -5,11 +5,11 @@ from pathlib import Path
 
 import numpy as np
 
-from bot import store
-from bot.dense import load_dense
+from bot.store import versions as store
+from bot.store.dense import load_dense
 from bot.errors import IndexCorrupt
-from bot.lexical import LexicalIndex
-from bot.passages import CHUNKER_VERSION, Passage
+from bot.store.lexical import LexicalIndex
+from bot.ingest.passages import CHUNKER_VERSION, Passage
 
 
 @dataclass(frozen=True)

@@ -4,8 +4,8 @@ The corpus is Japanese. An English question gets an English lead-in and the Japa
 quoted as they are: a machine translation here would be an uncited claim.
 """
 
-from bot.answer import ScoredSentence
-from bot.index import SearchIndex
+from bot.answer.sentences import ScoredSentence
+from bot.store.index import SearchIndex
 from bot.results import Citation
 
 NOT_FOUND = {

@@ -12,13 +12,13 @@ from pathlib import Path
 
 import numpy as np
 
-from bot import store
-from bot.dense import build_dense, describe, save_dense
-from bot.documents import Document, Skipped, require_documents
-from bot.embedder import Embedder
+from bot.store import versions as store
+from bot.store.dense import build_dense, describe, save_dense
+from bot.ingest.documents import Document, Skipped, require_documents
+from bot.embed.embedder import Embedder
 from bot.errors import IndexCorrupt, IndexMismatch, IndexMissing
-from bot.lexical import LexicalIndex, Tokenizer
-from bot.passages import CHUNKER_VERSION, Passage, split_passages
+from bot.store.lexical import LexicalIndex, Tokenizer
+from bot.ingest.passages import CHUNKER_VERSION, Passage, split_passages
 
 log = logging.getLogger(__name__)
 

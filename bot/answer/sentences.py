@@ -15,9 +15,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from bot.index import SearchIndex
-from bot.passages import is_heading
-from bot.retrieval import Hit
+from bot.store.index import SearchIndex
+from bot.ingest.passages import is_heading
+from bot.answer.retrieval import Hit
 
 # How many ranked passages feed sentence scoring (their neighbours are added).
 CANDIDATE_PASSAGES = 4

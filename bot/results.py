@@ -24,6 +24,9 @@ class Citation(BaseModel):
     section: str
     text: str
     highlight: tuple[int, int] = Field(description="[start, end) of the supporting sentence within `text`")
+    answer_span: tuple[int, int] | None = Field(
+        default=None, description="[start, end) within `text` of the phrase that answers the question "
+                                  "(a year, number, name, place...), when the question asks for one")
     score: float
 
 

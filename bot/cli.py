@@ -174,5 +174,42 @@ def serve(host: Annotated[Optional[str], typer.Option(help="[JAXABOT_HOST]")] = 
                 log_level="info", limit_concurrency=256, timeout_graceful_shutdown=5)
 
 
+feedback_app = typer.Typer(no_args_is_help=True, help="Readers' feedback on answers (thumbs up/down, comments).")
+app.add_typer(feedback_app, name="feedback")
+
+
+@feedback_app.command("export")
+def feedback_export(
+        as_json: Annotated[bool, typer.Option("--json", help="print a JSON array")] = False,
+        data_dir: Annotated[Optional[Path], typer.Option("--data-dir", help="data folder [JAXABOT_DATA_DIR]")] = None,
+) -> None:
+    """Print all feedback, newest first: rating, time, index version, question, answer, comment, sources."""
+    from bot.feedback import FILENAME, FeedbackStore
+    s = Settings(**({"data_dir": data_dir} if data_dir is not None else {}))
+    records = []
+    if (s.data_dir / FILENAME).exists():  # exporting never creates the database
+        try:
+            store = FeedbackStore(s.data_dir)
+            records = store.list()
+            store.close()
+        except JaxabotError as exc:
+            _fail(exc)
+    if as_json:
+        typer.echo(json.dumps([r.model_dump() for r in records], ensure_ascii=False, indent=2))
+        return
+    if not records:
+        typer.echo(f"no feedback yet in {s.data_dir}")
+        return
+    for r in records:
+        typer.echo(f"{'+1' if r.rating == 'up' else '-1'}  {r.created_at}  index {r.index_version}  [{r.id}]")
+        typer.echo(f"  Q: {r.question}".replace("\n", " "))
+        typer.echo(f"  A: {r.answer}".replace("\n", " "))
+        if r.comment:
+            typer.echo(f"  comment: {r.comment}".replace("\n", " "))
+        for c in r.citations:
+            typer.echo(f"  [{c.get('n')}] {c.get('title', '')} — {c.get('section', '')} ({c.get('chunk_id', '')})")
+        typer.echo("")
+
+
 def run() -> None:
     app()

@@ -42,3 +42,7 @@ class InvalidQuestion(JaxabotError):
 
 class DocumentNotFound(JaxabotError):
     """No document with that id in the loaded index."""
+
+
+class FeedbackError(JaxabotError):
+    """The feedback database cannot be opened or written (unreadable file, newer schema)."""

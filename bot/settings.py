@@ -42,6 +42,10 @@ class Settings(BaseSettings):
     # The server builds the index itself when none exists (`jaxabot serve` sets this), so the
     # model is loaded once instead of once for the build and again for serving.
     build_if_missing: bool = False
+    # Server-side state that is not the index (the feedback database); git-ignored.
+    data_dir: Path = Path("data")
+    # Feedback requests accepted per client (IP address) per minute; more get 429.
+    feedback_per_minute: int = 20
 
 
 def cpu_count() -> int:

@@ -17,10 +17,10 @@ from fastapi.templating import Jinja2Templates
 from bot.embed.embedder import Embedder
 from bot.store.lexical import Tokenizer
 from bot.settings import Settings
-from web import admin, api, docs, errors, pages
+from web import admin, api, docs, errors, feedback, pages, suggest
 from web.runtime import Runtime
 from web.security import BodySizeLimitMiddleware, SecurityHeadersMiddleware
-from web.view import answer_parts, excerpt_parts, safe_url, source_href
+from web.view import answer_parts, card_parts, excerpt_parts, safe_url, source_href
 
 HERE = Path(__file__).resolve().parent
 STATIC_DIR = HERE / "static"
@@ -31,7 +31,7 @@ def _templates() -> Jinja2Templates:
     # Autoescape for every template, whatever its name.
     env = jinja2.Environment(loader=jinja2.FileSystemLoader(TEMPLATES_DIR), autoescape=True,
                              trim_blocks=True, lstrip_blocks=True)
-    env.globals.update(answer_parts=answer_parts, excerpt_parts=excerpt_parts,
+    env.globals.update(answer_parts=answer_parts, excerpt_parts=excerpt_parts, card_parts=card_parts,
                        source_href=source_href, safe_url=safe_url)
     return Jinja2Templates(env=env)
 
@@ -47,6 +47,7 @@ def create_app(settings: Settings | None = None, *, embedder: Embedder | None = 
         threading.Thread(target=runtime.load, args=(embedder, tokenizer), name="jaxabot-load",
                          daemon=True).start()
         yield
+        feedback.close_store(app)
 
     app = FastAPI(title="jaxabot", version="0.1.0", lifespan=lifespan, docs_url=None, redoc_url=None,
                   description="Grounded, cited answers about JAXA's international cooperation.")
@@ -56,9 +57,13 @@ def create_app(settings: Settings | None = None, *, embedder: Embedder | None = 
     errors.install(app)
     app.include_router(api.router)
     app.include_router(admin.router)
+    app.include_router(feedback.router)
+    app.include_router(feedback.admin_router)
+    app.include_router(suggest.router)
     app.include_router(pages.router)
     app.include_router(docs.router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
+    docs.install_openapi(app, settings)
 
     # Added innermost first: headers wrap everything, including 413s and CORS preflights.
     app.add_middleware(BodySizeLimitMiddleware)

@@ -97,21 +97,22 @@ def excerpt_parts(text: str, highlight: tuple[int, int] | None,
 
 def card_parts(text: str, highlight: tuple[int, int] | None,
                answer_span: tuple[int, int] | None = None,
-               context: int = EXCERPT_CONTEXT) -> list[tuple[str, bool, bool]]:
-    """`excerpt_parts` as (text, marked, bold): within the marked (cited) sentence, the phrase
-    at `answer_span` (offsets into `text`, like `highlight`) is bold. A span outside the cited
-    sentence is ignored: the bold is there to point into the sentence being quoted."""
-    out: list[tuple[str, bool, bool]] = []
+               context: int = EXCERPT_CONTEXT) -> list[tuple[str, bool, list[tuple[str, bool]]]]:
+    """`excerpt_parts` as (text, marked, pieces): the marked (cited) sentence comes in pieces
+    flagged bold where `answer_span` (offsets into `text`, like `highlight`) falls. A span
+    outside the cited sentence is ignored: the bold points into the sentence being quoted."""
+    out: list[tuple[str, bool, list[tuple[str, bool]]]] = []
     for piece, marked in excerpt_parts(text, highlight, context):
-        if not (marked and highlight and answer_span):
-            out.append((piece, marked, False))
+        if not marked:
+            out.append((piece, False, []))
             continue
-        s = highlight[0]
-        bs, be = max(answer_span[0] - s, 0), min(answer_span[1] - s, len(piece))
-        if bs >= be:
-            out.append((piece, True, False))
-            continue
-        out.extend((t, True, b) for t, b in ((piece[:bs], False), (piece[bs:be], True), (piece[be:], False)) if t)
+        pieces = [(piece, False)]
+        if highlight and answer_span:
+            bs = max(answer_span[0] - highlight[0], 0)
+            be = min(answer_span[1] - highlight[0], len(piece))
+            if bs < be:
+                pieces = [(t, b) for t, b in ((piece[:bs], False), (piece[bs:be], True), (piece[be:], False)) if t]
+        out.append((piece, True, pieces))
     return out
 
 
@@ -191,8 +192,8 @@ _SUGGESTION = {"ja": "「{}」について教えてください", "en": "What do
 def next_questions(doc: DocumentView, chunk_id: str, lang: str, include_own: bool = False,
                    k: int = 3) -> list[str]:
     """Questions about the sections of `doc` nearest to the passage `chunk_id` (its own section
-    too when `include_own`, e.g. for a related passage after a "not found"). A section title used
-    for more than one stretch of the document (「一覧」, 「関連サイト」) says nothing; it is skipped."""
+    too when `include_own`, e.g. for a related passage after a "not found"). A heading that occurs
+    more than once in the document (「一覧」, 「関連サイト」) names no topic; it is skipped."""
     runs: list[tuple[str, int]] = []  # (section, index of its first passage), in document order
     own = None
     for i, p in enumerate(doc.passages):
@@ -202,10 +203,10 @@ def next_questions(doc: DocumentView, chunk_id: str, lang: str, include_own: boo
             own = (runs[-1][0] if runs and p.section else None, i)
     if own is None:
         return []
-    counts: dict[str, int] = {}
-    for section, _ in runs:
-        counts[section] = counts.get(section, 0) + 1
+    lines: dict[str, int] = {}
+    for line in doc.text.splitlines():
+        lines[line.strip()] = lines.get(line.strip(), 0) + 1
     candidates = [(abs(i - own[1]), i, s) for s, i in runs
-                  if counts[s] == 1 and (include_own or s != own[0])]
+                  if lines.get(s, 0) <= 1 and (include_own or s != own[0])]
     template = _SUGGESTION.get(lang, _SUGGESTION["ja"])
     return [template.format(s) for _, _, s in sorted(candidates)[:k]]

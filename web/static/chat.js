@@ -229,24 +229,20 @@
 
   // Mirrors web/view.py card_parts(): the answer phrase bold inside the cited sentence.
   function cardParts(text, highlight, span) {
-    var out = [];
-    excerptParts(text, highlight).forEach(function (part) {
-      if (!(part[1] && highlight && span)) {
-        out.push([part[0], part[1], false]);
-        return;
-      }
+    return excerptParts(text, highlight).map(function (part) {
+      if (!part[1]) return [part[0], false, []];
       var piece = part[0];
-      var bs = Math.max(span[0] - highlight[0], 0);
-      var be = Math.min(span[1] - highlight[0], piece.length);
-      if (bs >= be) {
-        out.push([piece, true, false]);
-        return;
+      var pieces = [[piece, false]];
+      if (highlight && span) {
+        var bs = Math.max(span[0] - highlight[0], 0);
+        var be = Math.min(span[1] - highlight[0], piece.length);
+        if (bs < be) {
+          pieces = [[piece.slice(0, bs), false], [piece.slice(bs, be), true], [piece.slice(be), false]]
+            .filter(function (p) { return p[0]; });
+        }
       }
-      [[piece.slice(0, bs), false], [piece.slice(bs, be), true], [piece.slice(be), false]].forEach(function (p) {
-        if (p[0]) out.push([p[0], true, p[1]]);
-      });
+      return [piece, true, pieces];
     });
-    return out;
   }
 
   function safeUrl(url) {
@@ -325,7 +321,9 @@
         return;
       }
       var mark = el("mark");
-      mark.appendChild(part[2] ? el("strong", "answer-span", part[0]) : document.createTextNode(part[0]));
+      part[2].forEach(function (piece) {
+        mark.appendChild(piece[1] ? el("strong", "answer-span", piece[0]) : document.createTextNode(piece[0]));
+      });
       quote.appendChild(mark);
     });
     li.appendChild(quote);
@@ -559,8 +557,9 @@
   function setBusy(on, text) {
     busy = on;
     sendButton.disabled = on;
-    pending.hidden = !on;
-    pendingText.textContent = on ? text : "";
+    // Still starting up: that stays said until the server is ready.
+    pending.hidden = !on && !starting;
+    pendingText.textContent = on ? text : (starting ? pageStrings.starting : "");
     if (on) log.setAttribute("aria-busy", "true");
     else log.removeAttribute("aria-busy");
   }
@@ -802,7 +801,7 @@
       open.setAttribute("data-action", "open-conversation");
       open.appendChild(el("span", "conversation-title", titleOf(conv)));
       var questions = conv.turns.filter(function (t) { return t.role === "user"; }).length;
-      var meta = formatTime(conv.updated) + " · " + questions;
+      var meta = formatTime(conv.updated) + " · " + fmt(pageStrings.questions_count, { n: questions });
       open.appendChild(el("span", "conversation-meta", meta));
       if (conversation && conv.id === conversation.id) {
         li.setAttribute("aria-current", "true");
@@ -912,19 +911,18 @@
       var data = await response.json().catch(function () { return null; });
       var loading = data && data.status === "loading";
       if (loading && attempt < 300) {
-        if (!starting && !busy) setBusy(false);
-        starting = true;
-        pending.hidden = false;
-        pendingText.textContent = pageStrings.starting;
+        if (!starting && !busy) {
+          starting = true;
+          setBusy(false);
+        }
         window.setTimeout(function () { watchStartup(attempt + 1); }, 2000);
         return;
       }
-      if (starting && !busy) {
-        pending.hidden = true;
-        pendingText.textContent = "";
+      if (starting) {
+        starting = false;
+        if (!busy) setBusy(false);
         announce(pageStrings.ready);
       }
-      starting = false;
     } catch (e) { /* the first question will report a network problem */ }
   }
 

@@ -272,6 +272,17 @@ def test_conversation_survives_reload_language_document_and_back(open_page, serv
         ask(page, "三つ目の質問")
     assert [t["role"] for t in req.value.post_data_json["history"]] == ["user", "assistant"] * 2
 
+    # A second tab opens the same conversation; starting a new one there leaves this tab's alone.
+    other, other_watch = open_page(context=page.context)
+    other.goto(server + "/")
+    other.locator('[data-role="assistant"]').nth(2).wait_for()
+    other.locator('[data-action="new-conversation"]').click()
+    ask(other, "別のタブの質問")
+    page.reload()
+    page.locator('[data-role="assistant"]').nth(2).wait_for()
+    assert len(user_questions(page)) == 3
+    other.close()
+
     page.locator('[data-action="lang"]').click()
     page.wait_for_url(re.compile(r"\?lang=en"))
     page.locator('[data-role="assistant"]').nth(2).wait_for()

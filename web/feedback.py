@@ -77,7 +77,7 @@ class RateLimiter:
 
 def rate_limit(request: Request, settings: SettingsDep) -> None:
     limiter = getattr(request.app.state, "feedback_limiter", None)
-    if limiter is None or limiter.per_window != settings.feedback_per_minute:
+    if limiter is None:  # one per app (a race here at most forgets a request or two)
         limiter = request.app.state.feedback_limiter = RateLimiter(settings.feedback_per_minute)
     client = request.client.host if request.client else "unknown"
     wait = limiter.check(client)

@@ -13,6 +13,8 @@
   var LIMITS = config.limits;
   var STORE_KEY = "jaxabot.conversations.v1";
   var RETURN_KEY = "jaxabot.return-to";
+  // Which conversation this tab shows (per tab, so two tabs can hold two conversations).
+  var TAB_KEY = "jaxabot.current";
   var MAX_CONVERSATIONS = 50;
   var TITLE_CHARS = 60;
   var form = document.getElementById("ask-form");
@@ -93,6 +95,15 @@
       data.items.unshift(conversation);
       data.current = conversation.id;
     });
+    setTabCurrent(conversation.id);
+  }
+
+  function setTabCurrent(id) {
+    try { sessionStorage.setItem(TAB_KEY, id || ""); } catch (e) { /* the store's choice is used */ }
+  }
+
+  function tabCurrent() {
+    try { return sessionStorage.getItem(TAB_KEY); } catch (e) { return null; }
   }
 
   function newId() {
@@ -872,6 +883,7 @@
     });
     if (conversation && conversation.id === id) {
       conversation = null;
+      setTabCurrent("");
       renderConversation();
     }
     renderList();
@@ -882,6 +894,7 @@
 
   function openConversation(id) {
     var data = updateStore(function (d) { d.current = id; });
+    setTabCurrent(id);
     conversation = data.items.filter(function (c) { return c.id === id; })[0] || null;
     serverHistory = null;
     errorBox.hidden = true;
@@ -896,6 +909,7 @@
     conversation = null;
     serverHistory = null;
     updateStore(function (data) { data.current = null; });
+    setTabCurrent("");
     errorBox.hidden = true;
     renderConversation();
     window.scrollTo(0, 0);
@@ -933,7 +947,10 @@
       return;
     }
     var data = readStore();
-    conversation = data.items.filter(function (c) { return c.id === data.current; })[0] || null;
+    // This tab's conversation; a new tab opens the one used last.
+    var id = tabCurrent();
+    if (id === null) id = data.current;
+    conversation = data.items.filter(function (c) { return c.id === id; })[0] || null;
     renderConversation();
     var back = null;
     try {
@@ -942,10 +959,10 @@
     } catch (e) { back = null; }
     var card = back && document.getElementById(back);
     if (card) card.scrollIntoView({ block: "center" });
-    else if (conversation) {
-      var last = log.querySelector("article.turn-bot:last-of-type") || log.lastElementChild;
-      var turns = log.querySelectorAll("article.turn");
-      if (turns.length) (last || turns[turns.length - 1]).scrollIntoView({ block: "start" });
+    else {
+      // Where the conversation left off: the start of its last answer.
+      var answers = log.querySelectorAll("article.turn-bot");
+      if (answers.length) answers[answers.length - 1].scrollIntoView({ block: "start" });
     }
   }
 

@@ -297,7 +297,8 @@ def test_conversation_survives_reload_language_document_and_back(open_page, serv
     assert len(user_questions(page)) == 3
     page.locator("a.card-source").first.click()
     page.wait_for_url(re.compile(r"/documents/"))
-    page.locator(".header-button").click()  # 「チャットに戻る」: the document page follows the browser's language
+    assert page.locator("html").get_attribute("lang") == "en"  # the chat's language carries over
+    page.locator(".header-button", has_text="Back to the chat").click()
     page.locator('[data-role="assistant"]').nth(2).wait_for()
     assert len(user_questions(page)) == 3
     # Back where the reader left: the card whose source was opened is on screen.

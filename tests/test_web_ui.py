@@ -141,3 +141,12 @@ def test_start_up_error_page_is_in_japanese(fake_app_factory):
     assert r.status_code == 503 and "起動中です。数秒後にもう一度お試しください。" in r.text
     embedder.release.set()
     wait_ready(client.app.state.runtime)
+
+
+def test_source_links_carry_the_chats_language(templates):
+    from web.pages import chat_context
+    from web.view import source_href
+    assert source_href("d", "d#p0", (1, 4), "en") == "/documents/d?chunk=d%23p0&hl=1-4&lang=en#p-d-p0"
+    assert source_href("d", "d#p0", None, "xx") == "/documents/d?chunk=d%23p0#p-d-p0"
+    html = templates.get_template("chat.html").render(chat_context("en", question="Q", answer=fake_answer("x")))
+    assert f'href="/documents/{DOC_ID}?chunk={DOC_ID}%23p1&amp;hl=4-5&amp;lang=en#p-' in html

@@ -25,11 +25,15 @@ def anchor(chunk_id: str) -> str:
     return "p-" + re.sub(r"[^A-Za-z0-9_-]", "-", chunk_id)
 
 
-def source_href(doc_id: str, chunk_id: str, highlight: tuple[int, int] | None = None) -> str:
-    """Link to a passage in the document view; `highlight` is relative to the passage text."""
+def source_href(doc_id: str, chunk_id: str, highlight: tuple[int, int] | None = None,
+                lang: str | None = None) -> str:
+    """Link to a passage in the document view; `highlight` is relative to the passage text.
+    `lang` keeps the chat's language on the document page (and on its way back to the chat)."""
     query = f"chunk={quote(chunk_id, safe='')}"
     if highlight is not None:
         query += f"&hl={int(highlight[0])}-{int(highlight[1])}"
+    if lang in ("ja", "en"):
+        query += f"&lang={lang}"
     return f"/documents/{quote(doc_id, safe='/')}?{query}#{anchor(chunk_id)}"
 
 

@@ -198,6 +198,7 @@
     var path = docId.split("/").map(encodeURIComponent).join("/");
     var query = "chunk=" + encodeURIComponent(chunkId);
     if (highlight) query += "&hl=" + Number(highlight[0]) + "-" + Number(highlight[1]);
+    if (config.lang === "ja" || config.lang === "en") query += "&lang=" + config.lang;
     return "/documents/" + path + "?" + query + "#" + anchor(chunkId);
   }
 

@@ -252,6 +252,34 @@ def test_answer_tools_contrast_and_screenshots(open_page, server, answers, tmp_p
     overflow = page.evaluate("document.documentElement.scrollWidth - document.documentElement.clientWidth")
     assert overflow <= 0
     page.screenshot(path=str(folder / f"ui-answer-{name}-full.png"), full_page=True)
+
+    # Thumbs up: pressed, thanked, and the optional comment box opens (same contrast rules).
+    turn.locator('[data-action="feedback-up"]').click()
+    turn.locator(".feedback-form").wait_for()
+    assert turn.locator('[data-action="feedback-up"]').get_attribute("aria-pressed") == "true"
+    ratios = page.evaluate(CONTRAST_JS, [['[data-action="feedback-up"]', ".feedback-label", ".feedback-send",
+                                          ".action-status"], [".feedback-comment", ".feedback-send"]])
+    low = {k: v for k, v in ratios.items() if v == "missing" or v < (3 if k.startswith("border") else 4.5)}
+    assert not low, low
+    turn.locator(".feedback-comment").scroll_into_view_if_needed()
+    page.screenshot(path=str(folder / f"ui-feedback-{name}.png"))
+
+    # The list of conversations, as a modal dialog.
+    page.locator('[data-action="conversations"]').click()
+    dialog = page.locator("dialog#conversations")
+    dialog.wait_for()
+    assert page.evaluate("document.activeElement.closest('dialog') !== null")
+    ratios = page.evaluate(CONTRAST_JS, [[".conversation-title", ".conversation-meta", ".conversation-current",
+                                          ".conversations-note"], [".conversation-open", ".icon-button"]])
+    low = {k: v for k, v in ratios.items() if v == "missing" or v < (3 if k.startswith("border") else 4.5)}
+    assert not low, low
+    box = dialog.bounding_box()
+    assert box["x"] >= 0 and box["x"] + box["width"] <= width
+    delete = dialog.locator('[data-action="delete-conversation"]').first.bounding_box()
+    assert delete["x"] + delete["width"] <= box["x"] + box["width"]  # long titles are cut, not the row
+    page.screenshot(path=str(folder / f"ui-conversations-{name}.png"))
+    page.keyboard.press("Escape")
+    assert not dialog.is_visible()
     watch.check()
 
 

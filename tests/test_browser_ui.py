@@ -14,6 +14,7 @@ import shutil
 
 import httpx
 import pytest
+from playwright.sync_api import expect
 from typer.testing import CliRunner
 
 from fakes import FakeEmbedder
@@ -401,13 +402,14 @@ def test_feedback_is_stored_with_the_answer_and_survives_a_restart(open_page, br
         with page.expect_response(lambda r: r.url.endswith("/api/feedback")) as resp:
             down.click()
         assert resp.value.status == 201
-        assert down.get_attribute("aria-pressed") == "true" and up.get_attribute("aria-pressed") == "false"
+        expect(down).to_have_attribute("aria-pressed", "true")  # the page updates after the response
+        assert up.get_attribute("aria-pressed") == "false"
         turn.locator(".feedback-comment").fill("年だけでなく参加国も知りたい")
         with page.expect_response(lambda r: "/api/feedback/" in r.url) as resp:
             turn.locator('[data-action="feedback-send"]').click()
         assert resp.value.status == 200
-        assert turn.locator(".action-status").inner_text() == "ご意見を受け付けました。ありがとうございます。"
-        assert turn.locator(".feedback-form").is_hidden()
+        expect(turn.locator(".action-status")).to_have_text("ご意見を受け付けました。ありがとうございます。")
+        expect(turn.locator(".feedback-form")).to_be_hidden()
         # Kept with the conversation: after a reload the rating still shows.
         page.reload()
         assert page.locator('[data-action="feedback-down"]').get_attribute("aria-pressed") == "true"

@@ -146,7 +146,7 @@ def test_suggestions_come_from_the_cited_documents_other_sections(fake_client):
     assert all(q.startswith("「") and q.endswith("」について教えてください") for q in questions)
     asked = [q[1:q.index("」")] for q in questions]
     assert "アジア・太平洋地域" not in asked and all(s in sections for s in asked)
-    # A section name used for several parts of the page (「一覧」) is not a question.
+    # A heading that occurs twice in the document (「関連サイト」) names no topic.
     assert "関連サイト" in sections and "関連サイト" not in asked
     own = fake_client.get("/api/suggestions", params={"doc_id": doc["doc_id"], "chunk_id": target["chunk_id"],
                                                       "lang": "en", "include_own": "true"}).json()["questions"]

@@ -2,8 +2,8 @@
 
 Text is split into (text, flag) parts instead of building HTML strings, so the templates stay the
 only place markup is written and every piece of document text goes through autoescaping.
-static/chat.js mirrors `anchor`, `source_href`, `safe_url`, `answer_parts` and `excerpt_parts`
-for answers fetched by script; tests/test_browser.py checks both render the same answer.
+static/chat.js mirrors `anchor`, `source_href`, `safe_url`, `answer_parts`, `excerpt_parts` and
+`card_parts` for answers fetched by script; tests/test_browser.py checks both render the same answer.
 """
 
 import re

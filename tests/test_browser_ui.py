@@ -477,6 +477,14 @@ def test_character_counter_instead_of_silent_truncation(open_page, server, tmp_p
     assert page.locator("article.turn").count() == 0
     box.fill("あ" * 1000)
     assert box.get_attribute("aria-invalid") is None
+    # A question taller than the screen: the answer's start is what stays in view.
+    box.press("Enter")
+    turn = page.locator("article.turn-bot")
+    turn.wait_for()
+    page.wait_for_timeout(100)
+    top = turn.bounding_box()["y"]
+    header = page.locator(".site-header").bounding_box()
+    assert header["y"] + header["height"] - 1 <= top < 812 * 0.6, top
     watch.check()
 
 

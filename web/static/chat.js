@@ -592,9 +592,12 @@
     else input.removeAttribute("aria-invalid");
   }
 
-  function keepInView(node) {
-    // The answer's start just under the sticky header (scroll-margin-top in app.css).
-    node.scrollIntoView({ block: "start", behavior: scrollBehavior() });
+  function keepInView(question, answer) {
+    // The question at the top when its answer's start still shows well below it; otherwise the
+    // answer's start just under the sticky header (scroll-margin-top in app.css).
+    var gap = answer.getBoundingClientRect().top - question.getBoundingClientRect().top;
+    var target = gap < window.innerHeight * 0.35 ? question : answer;
+    target.scrollIntoView({ block: "start", behavior: scrollBehavior() });
   }
 
   async function ask(question) {
@@ -650,7 +653,7 @@
       log.appendChild(node);
       setBusy(false);
       announce(spokenAnswer(data));
-      keepInView(node);
+      keepInView(userNode, node);
       loadSuggestions(node, turn);
     } catch (err) {
       // The question goes back into the box so it can be sent again.

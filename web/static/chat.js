@@ -1093,7 +1093,6 @@
     if (event.key === STORE_KEY && dialog.open) renderList();
   });
 
-  input.removeAttribute("maxlength");
   restore();
   updateCounter();
   watchStartup(0);

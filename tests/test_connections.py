@@ -249,3 +249,37 @@ def test_jaxabot_serve_runs_uvicorn_with_the_guarded_protocol(tmp_path, monkeypa
     assert import_from_string(seen["http"]) is GuardedH11Protocol
     # Counting connections (idle ones too) is what locked everyone out; the queue bounds work.
     assert seen.get("limit_concurrency") is None
+
+
+def test_a_client_that_stops_reading_its_response_is_disconnected():
+    """The protocol alone, under an app that streams a large response to a client that never
+    reads it: the app's send must not wait forever."""
+    from web.connections import LIMITS_KEY
+    finished = threading.Event()
+
+    async def app(scope, receive, send):
+        if scope["type"] == "lifespan":
+            scope["state"][LIMITS_KEY] = {"request_timeout": REQUEST_TIMEOUT, "max_connections": 100}
+            await receive()
+            await send({"type": "lifespan.startup.complete"})
+            await receive()
+            await send({"type": "lifespan.shutdown.complete"})
+            return
+        await send({"type": "http.response.start", "status": 200, "headers": []})
+        if scope["path"] == "/big":
+            for _ in range(500):  # 32 MB: far more than the socket buffers hold
+                await send({"type": "http.response.body", "body": b"x" * 65536, "more_body": True})
+        await send({"type": "http.response.body", "body": b"ok"})
+        if scope["path"] == "/big":
+            finished.set()
+
+    with live_server(app) as base:
+        port = int(base.rsplit(":", 1)[1])
+        s = socket.socket()
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+        try:
+            s.connect((HOST, port))
+            s.sendall(b"GET /big HTTP/1.1\r\nHost: test\r\n\r\n")
+            assert finished.wait(PATIENCE), "the response to a client that does not read never ended"
+        finally:
+            s.close()

@@ -10,6 +10,8 @@ included, get 503. Here instead:
   - a connection has `request_timeout` seconds, from connecting or from the end of its previous
     response, to send complete request headers; then it gets a 408 (if it sent part of a request)
     and is closed. The body has its own deadline in `web.security.BodySizeLimitMiddleware`.
+  - a client that stops reading its response for `request_timeout` seconds (the send buffers are
+    full) is disconnected instead of holding the response open forever;
   - at `max_connections`, a new connection closes the one that has been idle (no request in
     progress) the longest; only when every connection is busy with a request is the new one
     closed. A real client is never locked out by idle ones.
@@ -74,6 +76,7 @@ class GuardedH11Protocol(H11Protocol):
         self.request_timeout = limits.get("request_timeout", self.request_timeout)
         self.max_connections = limits.get("max_connections", self.max_connections)
         self._deadline: Any = None
+        self._write_deadline: Any = None
         self._idle_since = time.monotonic()
         super().connection_made(transport)
         self._arm()
@@ -81,7 +84,17 @@ class GuardedH11Protocol(H11Protocol):
 
     def connection_lost(self, exc: Exception | None) -> None:
         self._disarm()
+        self._write_resumed()
         super().connection_lost(exc)
+
+    def pause_writing(self) -> None:
+        super().pause_writing()
+        if self._write_deadline is None:
+            self._write_deadline = self.loop.call_later(self.request_timeout, self._write_stalled)
+
+    def resume_writing(self) -> None:
+        self._write_resumed()
+        super().resume_writing()
 
     def handle_events(self) -> None:
         super().handle_events()
@@ -125,6 +138,17 @@ class GuardedH11Protocol(H11Protocol):
             self.transport.write(error_bytes(408, "Request Timeout", "request_timeout",
                                              f"no complete request within {self.request_timeout:g} s"))
         self.transport.close()
+
+    def _write_resumed(self) -> None:
+        if self._write_deadline is not None:
+            self._write_deadline.cancel()
+            self._write_deadline = None
+
+    def _write_stalled(self) -> None:
+        # The client has not read for request_timeout seconds: drop the connection (the app's
+        # pending send returns, as for any disconnect).
+        self._write_deadline = None
+        self.transport.abort()
 
     def _make_room(self) -> None:
         if len(self.connections) <= self.max_connections:

@@ -107,6 +107,10 @@ class GuardedH11Protocol(H11Protocol):
             self._idle_since = time.monotonic()
             self._arm()  # the next request, if any, has the same deadline
 
+    def handle_websocket_upgrade(self, event: h11.Request) -> None:
+        self._disarm()  # the connection now belongs to the WebSocket protocol
+        super().handle_websocket_upgrade(event)
+
     def send_400_response(self, msg: str) -> None:
         # uvicorn's version (after logging `msg`) sends text/plain without our headers.
         if self.conn.our_state in (h11.IDLE, h11.SEND_RESPONSE):

@@ -14,7 +14,7 @@ CHROMIUM ?= /usr/bin/chromium
 APT_GET ?= apt-get
 UID_NOW ?= $(shell id -u)
 
-.PHONY: setup chromium serve test index eval bench-latency bench-build bench-scale bench-load clean
+.PHONY: setup chromium serve test index eval bench-latency bench-build bench-scale bench-load bench-hostile clean
 
 setup: $(STAMP)
 
@@ -66,6 +66,9 @@ bench-scale: setup
 
 bench-load: setup
 	$(PY) -m bench.load $(ARGS)
+
+bench-hostile: setup
+	$(PY) -m bench.hostile $(ARGS)
 
 clean:
 	rm -rf $(VENV) index/v* index/CURRENT index/.tmp-* index/.lock

@@ -24,6 +24,7 @@ from __future__ import annotations
 import functools
 import logging
 import math
+import os
 import re
 import time
 import warnings
@@ -107,8 +108,12 @@ class _EmbedActor:
         self.embedder = load()
 
     def __call__(self, batch: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+        t = time.perf_counter()
         vectors = self.embedder.encode_passages(batch["text"].tolist())
-        return {"row": batch["row"], "vector": np.asarray(vectors, dtype=np.float32)}
+        n = len(vectors)
+        # Which worker did the batch and how long the model took: per-worker throughput.
+        return {"row": batch["row"], "vector": np.asarray(vectors, dtype=np.float32),
+                "worker": np.full(n, os.getpid()), "encode_s": np.full(n, (time.perf_counter() - t) / max(n, 1))}
 
 
 def _probe_dim(load: Loader) -> int:
@@ -182,8 +187,14 @@ class RayEmbedder:
                                 num_cpus=ACTOR_CPUS, max_restarts=RETRIES, max_task_retries=RETRIES)
         out: np.ndarray | None = None
         done, first = 0, None
+        workers: dict[int, list[float]] = {}  # pid -> [texts, encode seconds]
         for part in ds.iter_batches(batch_size=None, batch_format="numpy"):
             vectors = part["vector"]
+            for pid in np.unique(part["worker"]):
+                mine = part["worker"] == pid
+                w = workers.setdefault(int(pid), [0, 0.0])
+                w[0] += int(mine.sum())
+                w[1] += float(part["encode_s"][mine].sum())
             if out is None:
                 out = np.empty((n, vectors.shape[1]), dtype=np.float32)
                 first = time.perf_counter()
@@ -198,7 +209,8 @@ class RayEmbedder:
         self._dim = out.shape[1]
         self.last_run = {"texts": n, "actors": actors, "blocks": blocks, "batch": batch,
                          "seconds": time.perf_counter() - t0,
-                         "first_batch_s": (first or t0) - t0}
+                         "first_batch_s": (first or t0) - t0,
+                         "workers": {pid: {"texts": n_, "encode_s": s_} for pid, (n_, s_) in workers.items()}}
         return out
 
 

@@ -132,3 +132,25 @@ def test_a_failing_build_publishes_nothing(head, tmp_path, corpus_copy, tokenize
     assert store.current_version(index_dir) == good
     assert sorted(p.name for p in index_dir.iterdir()) == before
     assert json.loads((index_dir / good / "manifest.json").read_text())["counts"]["documents"] == 1
+
+
+def test_cli_takes_the_address_from_the_environment(monkeypatch, tmp_path):
+    """JAXABOT_RAY_ADDRESS selects a Ray build like --ray; a cluster that cannot be reached is a
+    one-line error, not a traceback (no cluster is started here)."""
+    from typer.testing import CliRunner
+
+    import bot.store.distributed as distributed
+    from bot.cli import app
+
+    seen = []
+
+    def unreachable(address, num_cpus=None):
+        seen.append(address)
+        raise BuildError(f"cannot connect to the Ray cluster at {address!r}: refused")
+
+    monkeypatch.setattr(distributed, "ray_session", unreachable)
+    monkeypatch.setenv("JAXABOT_RAY_ADDRESS", "10.0.0.1:6379")
+    result = CliRunner().invoke(app, ["index", "--corpus", str(ROOT / "corpus"), "--index", str(tmp_path / "i")])
+    assert result.exit_code == 1 and seen == ["10.0.0.1:6379"]
+    assert "cannot connect to the Ray cluster" in result.output and "Traceback" not in result.output
+    assert not (tmp_path / "i").exists() or store.current_version(tmp_path / "i") is None

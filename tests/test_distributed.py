@@ -86,15 +86,22 @@ def test_cli_build_on_ray_equals_a_local_build(head, tmp_path, seed_index_dir):
 def test_incremental_build_sends_only_changed_documents(head, tmp_path, corpus_copy, tokenizer):
     address, _ = head
     ray_index, local_index = tmp_path / "ray", tmp_path / "local"
+    for i in range(6):  # > 512 texts: a build that embedded in chunks would start several jobs
+        (corpus_copy / f"gen{i}.md").write_text(f"# 生成{i}\n\n" + "\n\n".join(
+            f"## 節{j}\n\n" + "".join(f"文書{i}の節{j}の文{k}である。" for k in range(8)) for j in range(12)) + "\n",
+            encoding="utf-8")
     with ray_session(address):
         embedder = RayEmbedder("fake-bigram", FakeEmbedder, actors=2)
         first = build_index(corpus_copy, ray_index, embedder, tokenizer, max_bytes=MAX_BYTES)
-        assert first.embedded_texts == embedder.last_run["texts"] > 0
+        assert first.embedded_texts == embedder.last_run["texts"] > 512
+        assert embedder.runs == 1  # one cluster job (one model load per worker) per build
         (corpus_copy / "added.md").write_text("# 追加\n\n小惑星探査機の新しい計画が発表された。打ち上げは2031年の予定である。\n",
                                              encoding="utf-8")
         second = build_index(corpus_copy, ray_index, embedder, tokenizer, max_bytes=MAX_BYTES)
     assert second.embedded_documents == 1 and second.reused_documents == first.documents
     assert embedder.last_run["texts"] == second.embedded_texts < first.embedded_texts
+    assert embedder.runs == 2
+    assert sum(w["texts"] for w in embedder.last_run["workers"].values()) == second.embedded_texts
     build_index(corpus_copy, local_index, FakeEmbedder(), tokenizer, max_bytes=MAX_BYTES)
     ray_folder, _, ray_p, ray_s = _current(ray_index)
     local_folder, _, local_p, local_s = _current(local_index)

@@ -138,6 +138,9 @@ class RayEmbedder:
         self._dim: int | None = None
         self.on_rows = on_rows
         self.last_run: dict = {}
+        # Cluster jobs started. Each starts an actor pool (a model load per worker), so a build
+        # must hand all its texts over in one call, never in chunks.
+        self.runs = 0
 
     @property
     def dim(self) -> int:
@@ -170,6 +173,7 @@ class RayEmbedder:
     def _run(self, texts: list[str]) -> np.ndarray:
         import ray.data
 
+        self.runs += 1
         n = len(texts)
         actors = self._actors or cluster_cpus()
         blocks, batch = plan_blocks(n, actors)

@@ -174,5 +174,18 @@ def serve(host: Annotated[Optional[str], typer.Option(help="[JAXABOT_HOST]")] = 
                 log_level="info", limit_concurrency=256, timeout_graceful_shutdown=5)
 
 
+@app.command()
+def mcp(index: IndexOpt = None, model: ModelOpt = None) -> None:
+    """Serve the MCP tools ask, search and get_document over stdio (for MCP clients that start
+    `jaxabot mcp` themselves; the web server has them at /mcp too)."""
+    s = _settings(index=index, model=model)
+    try:
+        engine = _engine(s)  # before serving: a missing index fails here, with a clear message
+    except JaxabotError as exc:
+        _fail(exc)
+    from web.mcp_server import serve_stdio
+    serve_stdio(engine)
+
+
 def run() -> None:
     app()

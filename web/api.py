@@ -9,11 +9,12 @@ from functools import partial
 from typing import Annotated
 
 from anyio import to_thread
-from fastapi import APIRouter, Path, Query
+from fastapi import APIRouter, Path, Query, Request
 from fastapi.responses import JSONResponse
 
 from bot.results import MAX_QUESTION_CHARS, MAX_TOP_K, Answer, DocumentView, SearchResults, Turn
 from web.deps import EngineDep, RuntimeDep
+from web.metrics import record_answer
 from web.schemas import AskRequest, ErrorBody, Health
 
 router = APIRouter(prefix="/api", tags=["questions"])
@@ -23,11 +24,13 @@ _ERRORS = {422: {"model": ErrorBody, "description": "invalid input"},
 
 
 @router.post("/ask", response_model=Answer, responses={**_ERRORS, 413: {"model": ErrorBody}})
-async def ask(body: AskRequest, engine: EngineDep, runtime: RuntimeDep) -> Answer:
+async def ask(body: AskRequest, engine: EngineDep, runtime: RuntimeDep, request: Request) -> Answer:
     """Answer a question from the documents, with citations; follow-ups use `history`."""
     history = [Turn(role=t.role, content=t.content) for t in body.history]
     call = partial(engine.ask, body.question, history, body.top_k)
-    return await to_thread.run_sync(call, limiter=runtime.limiter)
+    answer = await to_thread.run_sync(call, limiter=runtime.limiter)
+    record_answer(request.app, answer, "api")
+    return answer
 
 
 @router.get("/search", response_model=SearchResults, responses=_ERRORS)

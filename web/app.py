@@ -17,7 +17,7 @@ from fastapi.templating import Jinja2Templates
 from bot.embed.embedder import Embedder
 from bot.store.lexical import Tokenizer
 from bot.settings import Settings
-from web import admin, api, docs, errors, pages
+from web import admin, api, docs, errors, mcp_server, metrics, openai_api, pages
 from web.runtime import Runtime
 from web.security import BodySizeLimitMiddleware, SecurityHeadersMiddleware
 from web.view import answer_parts, excerpt_parts, safe_url, source_href
@@ -44,9 +44,11 @@ def create_app(settings: Settings | None = None, *, embedder: Embedder | None = 
     async def lifespan(app: FastAPI):
         runtime = Runtime(settings)
         app.state.runtime = runtime
+        runtime.build_listeners.append(app.state.metrics.build_finished)
         threading.Thread(target=runtime.load, args=(embedder, tokenizer), name="jaxabot-load",
                          daemon=True).start()
-        yield
+        async with mcp_server.running(app):
+            yield
 
     app = FastAPI(title="jaxabot", version="0.1.0", lifespan=lifespan, docs_url=None, redoc_url=None,
                   description="Grounded, cited answers about JAXA's international cooperation.")
@@ -58,6 +60,8 @@ def create_app(settings: Settings | None = None, *, embedder: Embedder | None = 
     app.include_router(admin.router)
     app.include_router(pages.router)
     app.include_router(docs.router)
+    app.include_router(openai_api.router)
+    mcp_server.install(app)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
 
     # Added innermost first: headers wrap everything, including 413s and CORS preflights.
@@ -67,4 +71,5 @@ def create_app(settings: Settings | None = None, *, embedder: Embedder | None = 
         app.add_middleware(CORSMiddleware, allow_origins=origins, allow_methods=["GET", "POST"],
                            allow_headers=["Content-Type", "Authorization"])
     app.add_middleware(SecurityHeadersMiddleware)
+    metrics.install(app)  # last: its middleware is outermost and counts every response
     return app

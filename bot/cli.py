@@ -178,9 +178,15 @@ def serve(host: Annotated[Optional[str], typer.Option(help="[JAXABOT_HOST]")] = 
 def mcp(index: IndexOpt = None, model: ModelOpt = None) -> None:
     """Serve the MCP tools ask, search and get_document over stdio (for MCP clients that start
     `jaxabot mcp` themselves; the web server has them at /mcp too)."""
+    from bot.errors import IndexMissing
+    from bot.store.versions import current_version
     s = _settings(index=index, model=model)
     try:
-        engine = _engine(s)  # before serving: a missing index fails here, with a clear message
+        # Before serving, and before the model load when there is no index at all: a client
+        # shows the server's stderr, so the reason must be there, not in a failed tool call.
+        if current_version(s.index_dir) is None:
+            raise IndexMissing(f"no index in {s.index_dir}; build one with `jaxabot index`")
+        engine = _engine(s)
     except JaxabotError as exc:
         _fail(exc)
     from web.mcp_server import serve_stdio

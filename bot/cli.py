@@ -176,8 +176,7 @@ def serve(host: Annotated[Optional[str], typer.Option(help="[JAXABOT_HOST]")] = 
 
 @app.command()
 def mcp(index: IndexOpt = None, model: ModelOpt = None) -> None:
-    """Serve the MCP tools ask, search and get_document over stdio (for MCP clients that start
-    `jaxabot mcp` themselves; the web server has them at /mcp too)."""
+    """Serve the MCP tools ask, search and get_document over stdio (the web server: /mcp)."""
     from bot.errors import IndexMissing
     from bot.store.versions import current_version
     s = _settings(index=index, model=model)

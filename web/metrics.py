@@ -45,8 +45,6 @@ class Metrics:
                                  labels, buckets=REQUEST_BUCKETS, registry=r)
         self.answers = Counter("jaxabot_answers", "Answers by outcome (found or refused) and interface",
                                ["outcome", "interface"], registry=r)
-        self.rejections = Counter("jaxabot_queue_rejections",
-                                  "Questions refused because the queue was full", registry=r)
         self.builds = Histogram("jaxabot_index_build_duration_seconds",
                                 "Index builds (first build and rebuilds) by outcome",
                                 ["outcome"], buckets=BUILD_BUCKETS, registry=r)

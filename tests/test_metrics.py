@@ -33,6 +33,8 @@ def test_requests_answers_and_index_are_counted(fake_client):
     assert client.get("/api/documents/jaxa-international-cooperation").status_code == 200
     assert client.get("/api/documents/nope/nope").status_code == 404
     client.get("/no/such/page")
+    assert client.get("/static/favicon.svg").status_code == 200
+    client.post("/mcp", json={"jsonrpc": "2.0", "id": 1, "method": "ping"})
 
     m = scrape(client)
     route = "jaxabot_http_requests_total"
@@ -44,6 +46,8 @@ def test_requests_answers_and_index_are_counted(fake_client):
     assert value(m, route, route=doc, method="GET", status="200") == 1
     assert value(m, route, route=doc, method="GET", status="404") == 1
     assert value(m, route, route="unmatched", method="GET", status="404") == 1
+    assert value(m, route, route="/static", method="GET", status="200") == 1
+    assert sum(v for k, v in m.items() if k[0] == route and ("route", "/mcp") in k[1]) == 1
     assert not any("nope" in str(k) or "/no/such" in str(k) for k in m)
     assert value(m, "jaxabot_http_request_duration_seconds_count", route="/api/ask", method="POST", status="200") == 1
 

@@ -141,6 +141,12 @@ def test_pieces_join_back_exactly(text):
     assert "".join(parts) == text and all(parts)
 
 
+def test_pieces_end_after_quotes_and_markers():
+    assert pieces("「第一文。」[1]\n「第二文。」[2]") == ["「第一文。」[1]\n", "「第二文。」[2]"]
+    assert pieces("It began in 1993 [1]. It meets yearly.") == ["It began in 1993 [1]. ", "It meets yearly."]
+    assert pieces("設立しました。[1] また、参加しています。[2][3]") == ["設立しました。[1] ", "また、参加しています。[2][3]"]
+
+
 # ---------------------------------------------------------------------------------------------
 # The official SDK against a real server with the real model
 

@@ -22,6 +22,7 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from prometheus_client import CollectorRegistry, Counter, Histogram, disable_created_metrics
 from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.exposition import CONTENT_TYPE_LATEST, generate_latest
+from starlette.routing import BaseRoute, Match, Mount, Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from bot.results import Answer
@@ -112,9 +113,18 @@ class MetricsMiddleware:
     """Counts and times every HTTP request by its route template (bounded cardinality: an
     unknown path counts as `unmatched`, never as itself)."""
 
-    def __init__(self, app: ASGIApp, metrics: Metrics) -> None:
+    def __init__(self, app: ASGIApp, metrics: Metrics, routes: list[BaseRoute]) -> None:
         self.app = app
         self.metrics = metrics
+        # FastAPI names the matched route in the scope for its own routes only; plain Starlette
+        # routes (/mcp, the /static mount) are matched here, before routing rewrites the scope.
+        self.routes = routes
+
+    def _plain_route(self, scope: Scope) -> str | None:
+        for route in self.routes:
+            if type(route) in (Route, Mount) and route.matches(scope)[0] is Match.FULL:
+                return route.path
+        return None
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -122,6 +132,7 @@ class MetricsMiddleware:
             return
         start = time.perf_counter()
         status = 500  # if the app raises before answering, the client gets a 500
+        plain = self._plain_route(scope)
 
         async def send_status(message: Message) -> None:
             nonlocal status
@@ -132,7 +143,7 @@ class MetricsMiddleware:
         try:
             await self.app(scope, receive, send_status)
         finally:
-            route = getattr(scope.get("route"), "path", None) or "unmatched"
+            route = getattr(scope.get("route"), "path", None) or plain or "unmatched"
             labels = (route, scope["method"], str(status))
             self.metrics.requests.labels(*labels).inc()
             self.metrics.latency.labels(*labels).observe(time.perf_counter() - start)
@@ -169,5 +180,5 @@ def install(app: FastAPI) -> Metrics:
     m.registry.register(RuntimeCollector(app))
     app.state.metrics = m
     app.include_router(router)
-    app.add_middleware(MetricsMiddleware, metrics=m)
+    app.add_middleware(MetricsMiddleware, metrics=m, routes=app.router.routes)
     return m

@@ -40,9 +40,9 @@ _ERRORS = {400: {**_ERROR, "description": "invalid request (OpenAI error shape)"
            413: {**_ERROR, "description": "request body too large"},
            503: {**_ERROR, "description": "loading, or no index"}}
 
-# Where a streamed answer is cut into pieces: after citation markers, sentence ends and line
-# breaks, so a chat UI shows it sentence by sentence.
-_BREAK = re.compile(r"(?:\[\d+\])+\s*|[。！？]|(?<=[.!?])\s+|\n+")
+# Where a streamed answer is cut into pieces: after a sentence end with its closing quotes and
+# citation markers, and at line breaks, so a chat UI shows it sentence by sentence.
+_BREAK = re.compile(r"[。！？]?[」』）)]*(?:\[\d+\])+[.!?]?\s*|[。！？][」』）)]*|(?<=[.!?])\s+|\n+")
 
 
 def _model_card(runtime) -> ModelCard:

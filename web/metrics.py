@@ -3,7 +3,7 @@
 - HTTP requests and latency by route template, method and status (an ASGI middleware, so
   streamed responses, 413s from the body limit and crashes are counted too);
 - answers by outcome (`found` / `refused`) and interface (api, page, openai, mcp);
-- the worker pool: busy workers, questions waiting for one (queue length), rejections;
+- the worker pool: its size, busy workers, questions waiting for one (queue length);
 - the served index: version (an info-style gauge), age, documents, passages;
 - index builds (first build and rebuilds): duration histogram by outcome, failures.
 

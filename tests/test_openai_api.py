@@ -1,12 +1,18 @@
 """The OpenAI-compatible endpoints: shapes, errors and limits with a fake model (fast), and the
 official `openai` SDK against a real server with the real model (plain, streamed, follow-up)."""
 
+import time
+from concurrent.futures import ThreadPoolExecutor
+
 import httpx
 import openai
 import pytest
 
+from fakes import FakeEmbedder
+
 from web.openai_api import pieces
 from web_fixtures import *  # noqa: F403 - fixtures
+from web_fixtures import live_server
 
 QUESTION = "SAFEは何年に設立されましたか？"
 CITATION_KEYS = {"n", "title", "url", "doc_id", "chunk_id", "text", "highlight", "answer_span"}
@@ -132,6 +138,28 @@ def test_not_ready_is_503_with_retry_after(fake_app_factory, tmp_path):
     error = assert_openai_error(r, 503)
     assert error["type"] == "server_error" and error["code"] == "no_index"
     assert r.headers["retry-after"]
+
+
+class SlowEmbedder(FakeEmbedder):
+    def encode_queries(self, texts):
+        time.sleep(0.8)
+        return super().encode_queries(texts)
+
+
+def test_full_queue_is_503_in_openai_shape_and_counted(fake_app_factory):
+    """workers=1 and no waiting room: of two questions at once, one is refused at once."""
+    app = fake_app_factory(embedder=SlowEmbedder(), workers=1, queue_limit=0).app
+    body = {"model": "jaxabot", "messages": [{"role": "user", "content": "カナダ宇宙庁との協力"}]}
+    with live_server(app) as base:
+        with ThreadPoolExecutor(2) as pool:
+            responses = list(pool.map(lambda _: httpx.post(f"{base}/v1/chat/completions", json=body, timeout=30),
+                                      range(2)))
+        metrics = httpx.get(f"{base}/metrics").text
+    assert sorted(r.status_code for r in responses) == [200, 503]
+    refused = next(r for r in responses if r.status_code == 503)
+    error = assert_openai_error(refused, 503)
+    assert error["code"] == "overloaded" and int(refused.headers["retry-after"]) >= 1
+    assert "jaxabot_queue_rejections_total 1.0" in metrics
 
 
 @pytest.mark.parametrize("text", ["", "SAFEは2006年に設立されました[1]。", "APRSAF was founded in 1993 [1]. It meets yearly [2][3].",

@@ -20,6 +20,7 @@ from web.i18n import STRINGS, from_accept_language
 from web.openai_errors import is_openai_path, openai_error
 from web.runtime import NotReady
 from web.security import apply_security_headers
+from web.workqueue import ClientGone, Overloaded
 
 log = logging.getLogger(__name__)
 
@@ -68,11 +69,13 @@ def error_response(request: Request, status: int, code: str, message: str,
     return JSONResponse(body, status_code=status, headers=headers)
 
 
-def describe(exc: JaxabotError | NotReady) -> tuple[int, str, str]:
+def describe(exc: JaxabotError | NotReady | Overloaded) -> tuple[int, str, str]:
     """(status, code, public message) of a domain error: the one mapping every edge uses (HTTP
     JSON, OpenAI's error shape, MCP tool errors)."""
     if isinstance(exc, NotReady):
         return 503, "not_ready", str(exc)
+    if isinstance(exc, Overloaded):
+        return 503, "overloaded", str(exc)
     for cls in type(exc).__mro__:
         if cls in _DOMAIN:
             status, code, public = _DOMAIN[cls]
@@ -90,6 +93,16 @@ async def domain_error(request: Request, exc: JaxabotError) -> Response:
 
 async def not_ready(request: Request, exc: NotReady) -> Response:
     return error_response(request, 503, "not_ready", str(exc), headers={"Retry-After": RETRY_AFTER_SECONDS})
+
+
+async def overloaded(request: Request, exc: Overloaded) -> Response:
+    status, code, message = describe(exc)
+    return error_response(request, status, code, message, headers={"Retry-After": str(exc.retry_after)})
+
+
+async def client_gone(request: Request, exc: ClientGone) -> Response:
+    # Nobody reads this; 499 (nginx's "client closed request") tells the access log what happened.
+    return Response(status_code=499)
 
 
 async def invalid_input(request: Request, exc: RequestValidationError) -> Response:
@@ -122,6 +135,8 @@ async def unexpected(request: Request, exc: Exception) -> Response:
 def install(app: FastAPI) -> None:
     app.add_exception_handler(JaxabotError, domain_error)
     app.add_exception_handler(NotReady, not_ready)
+    app.add_exception_handler(Overloaded, overloaded)
+    app.add_exception_handler(ClientGone, client_gone)
     app.add_exception_handler(RequestValidationError, invalid_input)
     app.add_exception_handler(StarletteHTTPException, http_error)
     app.add_exception_handler(Exception, unexpected)

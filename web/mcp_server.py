@@ -2,7 +2,7 @@
 
 Two transports share one definition of the tools:
 - streamable HTTP at `/mcp` on the web server (`install` + `running`), on the server's engine,
-  worker limit and metrics. Stateless, JSON responses: no session to lose between replicas, and
+  bounded question queue and metrics. Stateless, JSON responses: no session to lose between replicas, and
   the tools have no progress to stream.
 - stdio for `jaxabot mcp` (`serve_stdio`), on an engine the command loads.
 
@@ -16,6 +16,7 @@ from contextlib import asynccontextmanager
 from functools import partial
 from typing import Annotated, TypeVar
 
+import anyio
 from anyio import to_thread
 from fastapi import FastAPI
 from mcp.server.mcpserver import MCPServer
@@ -31,6 +32,7 @@ from bot.results import (MAX_HISTORY_TURNS, MAX_QUESTION_CHARS, MAX_TOP_K, Answe
 from web.errors import describe
 from web.metrics import record_answer
 from web.runtime import NotReady
+from web.workqueue import Overloaded
 
 PATH = "/mcp"
 T = TypeVar("T")
@@ -64,7 +66,7 @@ class Tools:
         try:
             engine = self.engine()
             return await self.run(partial(work, engine))
-        except (JaxabotError, NotReady) as exc:
+        except (JaxabotError, NotReady, Overloaded) as exc:
             raise ToolError(describe(exc)[2]) from None
 
     async def ask(self,
@@ -136,6 +138,11 @@ def create_server(tools: Tools) -> MCPServer:
 
 # -- streamable HTTP on the web server --------------------------------------------------------
 
+async def _no_disconnect() -> dict:
+    await anyio.sleep_forever()
+    return {}
+
+
 class _Endpoint:
     """An ASGI app (not a request handler): the SDK's session manager answers the request."""
 
@@ -157,7 +164,8 @@ async def running(app: FastAPI):
         return runtime.ready_engine()
 
     async def run(work):
-        return await to_thread.run_sync(work, limiter=runtime.limiter)
+        # The bounded queue of /api/ask; an MCP tool call has no HTTP disconnect to watch here.
+        return await runtime.questions.run(work, _no_disconnect)
 
     tools = Tools(ready, run, on_answer=lambda a: record_answer(app, a, "mcp"))
     server = create_server(tools)

@@ -3,7 +3,7 @@
 - HTTP requests and latency by route template, method and status (an ASGI middleware, so
   streamed responses, 413s from the body limit and crashes are counted too);
 - answers by outcome (`found` / `refused`) and interface (api, page, openai, mcp);
-- the worker pool: its size, busy workers, questions waiting for one (queue length);
+- the bounded question queue (web.workqueue): workers, busy, waiting, limit, rejections, abandoned;
 - the served index: version (an info-style gauge), age, documents, passages;
 - index builds (first build and rebuilds): duration histogram by outcome, failures.
 
@@ -20,7 +20,7 @@ from fastapi import APIRouter, Depends, FastAPI, HTTPException, Request
 from fastapi.responses import Response
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from prometheus_client import CollectorRegistry, Counter, Histogram, disable_created_metrics
-from prometheus_client.core import GaugeMetricFamily
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
 from prometheus_client.exposition import CONTENT_TYPE_LATEST, generate_latest
 from starlette.routing import BaseRoute, Match, Mount, Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -80,12 +80,17 @@ class RuntimeCollector:
         runtime = getattr(self.app.state, "runtime", None)
         if runtime is None:
             return
-        stats = runtime.limiter.statistics()
-        yield GaugeMetricFamily("jaxabot_workers", "Concurrent question workers", value=stats.total_tokens)
-        yield GaugeMetricFamily("jaxabot_workers_busy", "Workers computing an answer now",
-                                value=stats.borrowed_tokens)
+        queue = runtime.questions.snapshot()
+        yield GaugeMetricFamily("jaxabot_workers", "Concurrent question workers", value=queue["workers"])
+        yield GaugeMetricFamily("jaxabot_workers_busy", "Workers computing an answer now", value=queue["running"])
         yield GaugeMetricFamily("jaxabot_queue_length", "Questions waiting for a free worker",
-                                value=stats.tasks_waiting)
+                                value=queue["waiting"])
+        yield GaugeMetricFamily("jaxabot_queue_limit", "Questions allowed to wait before 503",
+                                value=queue["limit"])
+        yield CounterMetricFamily("jaxabot_queue_rejections", "Questions refused because the queue was full",
+                                  value=queue["rejected"])
+        yield CounterMetricFamily("jaxabot_queue_abandoned", "Questions dropped because the client left "
+                                  "before they were computed", value=queue["abandoned"])
         up = GaugeMetricFamily("jaxabot_up", "1 for the current state (ok, loading, no_index, error)",
                                labels=["state"])
         up.add_metric([runtime.status], 1)

@@ -8,6 +8,7 @@ sources in a top-level `citations` array (plus `found`), which plain OpenAI clie
 A streamed answer is computed first and then sent as OpenAI chunks (role, content pieces, a final
 chunk with finish_reason, citations and found, then `data: [DONE]`): errors therefore still arrive
 as an HTTP status in OpenAI's error shape, and the pieces concatenate to the non-streamed text.
+Questions go through the same bounded queue as /api/ask (a full queue is a 503 with Retry-After).
 Errors are shaped by web/errors.py (→ web/openai_errors.py) like every other error.
 """
 
@@ -19,7 +20,6 @@ from collections.abc import Iterator
 from datetime import datetime
 from functools import partial
 
-from anyio import to_thread
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, Response, StreamingResponse
 
@@ -38,7 +38,7 @@ _ERROR = {"model": OpenAIErrorBody}
 _ERRORS = {400: {**_ERROR, "description": "invalid request (OpenAI error shape)"},
            404: {**_ERROR, "description": "unknown model"},
            413: {**_ERROR, "description": "request body too large"},
-           503: {**_ERROR, "description": "loading, or no index"}}
+           503: {**_ERROR, "description": "loading, no index, or too many questions waiting (Retry-After)"}}
 
 # Where a streamed answer is cut into pieces: after a sentence end with its closing quotes and
 # citation markers, and at line breaks, so a chat UI shows it sentence by sentence.
@@ -145,7 +145,7 @@ async def chat_completions(body: ChatRequest, request: Request, engine: EngineDe
     if body.model != MODEL_ID:
         return _unknown_model(body.model)
     question, history = conversation(body.messages)
-    answer = await to_thread.run_sync(partial(engine.ask, question, history), limiter=runtime.limiter)
+    answer = await runtime.questions.run(partial(engine.ask, question, history), request.receive)
     record_answer(request.app, answer, "openai")
     completion_id = f"chatcmpl-{uuid.uuid4().hex}"
     created = int(time.time())

@@ -21,7 +21,7 @@ import numpy as np
 
 from bench import jsquad
 from bench.common import ROOT, offline
-from bench.qa import CACHE, DEV_FILE
+from bench.qa import CACHE, DEV_FILE, QueryCache
 
 OUT = ROOT / "bot" / "answer" / "fusion.json"
 FOLDS = 5
@@ -38,11 +38,14 @@ def ranked_lists(engine, cases: list[dict]) -> list[dict]:
     from bot.language import detect_language
 
     index = engine.index
-    out = []
+    queries = []
     for c in cases:
         q, history = validate(c["question"], c.get("history") or [], 3)
-        query = resolve_query(q, history, detect_language(q))
-        qvec = engine.embedder.encode_queries([query])[0]
+        queries.append(resolve_query(q, history, detect_language(q), engine.tokenizer))
+    vectors = np.concatenate([engine.embedder.encode_queries(queries[i:i + 256])
+                              for i in range(0, len(queries), 256)]) if queries else []
+    out = []
+    for c, query, qvec in zip(cases, queries, vectors):
         tokens, use_lexical = engine._lexical_query(query)
         lists = lists_of(index, qvec, tokens, use_lexical)
         gold = {r for lst in lists.values() for r in lst
@@ -88,13 +91,14 @@ def main(argv: list[str] | None = None) -> None:
     from bot.store.lexical import Tokenizer
 
     s = Settings()
-    embedder = load_embedder(s.model, s.model_cache_dir, cpu_count())
+    embedder = QueryCache(load_embedder(s.model, s.model_cache_dir, cpu_count()), CACHE / "queries.json")
     tokenizer = Tokenizer()
     articles = jsquad.load_articles()
     cases = [c for c in jsquad.answerable_of(articles, jsquad.holdout_titles(articles)) if c["answerable"]]
     data = ranked_lists(Engine.load(CACHE / "index", embedder, tokenizer), cases)
     dev = [c for c in load_cases(DEV_FILE) if c["answerable"] and c["lang"] == "ja"]
     dev_data = ranked_lists(Engine.load(CACHE / "seed-index", embedder, tokenizer), dev)
+    embedder.save()
 
     grid = settings()
     folds = np.array(jsquad.split_by_article([{"article": d["article"]} for d in data], FOLDS))

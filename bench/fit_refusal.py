@@ -1,4 +1,4 @@
-"""Fit the refusal decision: a logistic regression over the evidence the engine computes.
+"""Fit the refusal decision (per question language, `--lang`): a logistic regression over the evidence the engine computes.
 
 Reads the raw results of a full `python -m bench.qa --sets ja,dev` run (every case carries its
 evidence), fits P(the documents answer) on the JSQuAD open corpus — questions of the held-out
@@ -32,7 +32,7 @@ def rows(raw: dict, lang: str = "ja") -> tuple[np.ndarray, np.ndarray, list[str]
     articles = {c["id"]: c["article"] for c in
                 jsquad.answerable_of(jsquad.load_articles(), jsquad.holdout_titles(jsquad.load_articles()))}
     X, y, groups, ids = [], [], [], []
-    for name in ("ja", "dev"):
+    for name in ("ja", "dev", "en"):
         for c in raw.get(name, {}).get("cases", []):
             if c["language"] != lang or not c["evidence"]:
                 continue
@@ -87,12 +87,13 @@ def main(argv: list[str] | None = None) -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("results", type=Path, help="raw results of `python -m bench.qa --sets ja,dev`")
     ap.add_argument("--max-false-refusal", type=float, default=0.03)
+    ap.add_argument("--lang", default="ja", choices=("ja", "en"), help="which questions' model to fit")
     ap.add_argument("--dry-run", action="store_true")
     args = ap.parse_args(argv)
     from bot.answer.evidence import FEATURES
 
     raw = json.loads(args.results.read_text(encoding="utf-8"))
-    X, y, groups, ids = rows(raw)
+    X, y, groups, ids = rows(raw, args.lang)
     w = class_weights(y, groups)
     titles = sorted(set(groups) - {"seed"})
     fold_of = {t: f for t, f in zip(titles, jsquad.split_by_article([{"article": t} for t in titles], FOLDS))}
@@ -132,13 +133,13 @@ def main(argv: list[str] | None = None) -> None:
         print(f"  dev {ids[i]}: P={p_all[i]:.2f} answerable={bool(y[i])}")
     if not args.dry_run:
         model = {"format": 1, "fitted_by": "bench/fit_refusal.py", "features": list(FEATURES),
-                 "models": {"ja": {"mean": mean.round(6).tolist(), "scale": scale.round(6).tolist(),
+                 "models": {args.lang: {"mean": mean.round(6).tolist(), "scale": scale.round(6).tolist(),
                                    "bias": round(float(beta[0]), 6),
                                    "coef": beta[1:].round(6).tolist(), "threshold": chosen,
                                    "cv_false_refusal": round(fr, 4), "cv_unanswerable_refused": round(rr, 4)}}}
         previous = json.loads(OUT.read_text(encoding="utf-8")) if OUT.exists() else {}
         for lang, m in previous.get("models", {}).items():
-            if lang != "ja" and previous.get("features") == list(FEATURES):
+            if lang != args.lang and previous.get("features") == list(FEATURES):
                 model["models"][lang] = m
         OUT.write_text(json.dumps(model, indent=2) + "\n", encoding="utf-8")
         print(f"wrote {OUT.relative_to(ROOT)}")

@@ -12,7 +12,8 @@ from pathlib import Path
 import numpy as np
 
 from bot.answer.sentences import candidate_rows, demote_repeats, pick_sentences, score_sentences
-from bot.answer.compose import compose_answer, compose_not_found
+from bot.answer.compose import Phrase, compose_answer, compose_not_found
+from bot.answer.phrase import find_phrase, question_type
 from bot.answer.conversation import Resolved, resolve
 from bot.embed.embedder import Embedder
 from bot.errors import DocumentNotFound, IndexMissing, InvalidQuestion
@@ -117,9 +118,10 @@ class Engine:
             scored = demote_repeats(index, scored, [t.content for t in history if t.role == "assistant"])
         evidence = Evidence.collect(index, scored, hits, qvec, len(q_terms))
         found = decide_found(evidence, lang)
+        asks_for = question_type(query, self.tokenizer) if lang == "ja" else None
         if found:
-            chosen = pick_sentences(index, scored, lang)[: min(top_k, 3)]
-            text, citations = compose_answer(index, chosen, lang)
+            chosen = pick_sentences(index, scored, lang, top_k)
+            text, citations = compose_answer(index, chosen, lang, self._phrase(index, scored[0], query, asks_for))
             related: list[Related] = []
         else:
             text, citations = compose_not_found(lang), []
@@ -128,11 +130,21 @@ class Engine:
         t4 = time.perf_counter()
         ms = lambda a, b: round((b - a) * 1000, 2)  # noqa: E731
         answer = Answer(answer=text, found=found, language=lang, query=query, citations=citations,
-                        related=related,
+                        related=related, asks_for=asks_for,
                         timings_ms=Timings(embed=ms(t1, t2), search=ms(t2, t3), answer=ms(t3, t4),
                                            total=ms(t0, t4)),
                         index_version=index.version)
         return answer, evidence
+
+    def _phrase(self, index: SearchIndex, best, query: str, asks_for: str | None) -> Phrase | None:
+        """Where in the best sentence the asked-for phrase (a year, number, name, place) is."""
+        if asks_for is None:
+            return None
+        sentence = index.documents[index.passages[best.passage_row].doc_id].text[best.start:best.end]
+        span = find_phrase(sentence, query, asks_for, self.tokenizer)
+        if span is None:
+            return None
+        return Phrase(best.vector_row, best.start + span[0], best.start + span[1])
 
     def _encode(self, resolved: Resolved, index: SearchIndex) -> tuple[np.ndarray, str | None]:
         """The query vector and, for a follow-up, the document the previous question is answered

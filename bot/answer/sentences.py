@@ -114,13 +114,15 @@ def demote_repeats(index: SearchIndex, scored: list[ScoredSentence], said: list[
     return out
 
 
-def pick_sentences(index: SearchIndex, scored: list[ScoredSentence], lang: str) -> list[ScoredSentence]:
+def pick_sentences(index: SearchIndex, scored: list[ScoredSentence], lang: str,
+                   limit: int = MAX_SENTENCES) -> list[ScoredSentence]:
+    """The best sentence and close runners-up (at most `limit`), in document order."""
     if not scored:
         return []
     best = scored[0]
     chosen = [best]
     for s in scored[1:]:
-        if len(chosen) >= MAX_SENTENCES or s.score < best.score - EXTRA_MARGIN[lang]:
+        if len(chosen) >= min(limit, MAX_SENTENCES) or s.score < best.score - EXTRA_MARGIN[lang]:
             break
         text = index.documents[index.passages[s.passage_row].doc_id].text[s.start:s.end]
         if is_heading(text):

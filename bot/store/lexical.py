@@ -34,6 +34,11 @@ class Tokenizer:
             tok = self._local.tok = self._dict.create(mode=SplitMode.B)
         return tok.tokenize(text)
 
+    def morphemes(self, text: str):
+        """Sudachi morphemes (mode B) with their character offsets, for callers that need the
+        part of speech (the answer phrase finder)."""
+        return self._morphemes(text)
+
     def tokens(self, text: str) -> list[str]:
         """Index terms for BM25."""
         return [m.normalized_form().lower() for m in self._morphemes(text)

@@ -20,9 +20,11 @@ Two steps, both on SudachiPy morphemes (mode B, exact character offsets):
 import json
 import math
 import unicodedata
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from pathlib import Path
+
+import numpy as np
 
 MODEL_PATH = Path(__file__).with_name("phrase_model.json")
 FORMAT_VERSION = 1
@@ -88,7 +90,9 @@ class QuestionInfo:
 
 
 def _is_counter(tok: Tok) -> bool:
-    return "助数詞" in tok.pos or "助数詞可能" in tok.pos
+    """A counter when it follows a numeral: Sudachi's 助数詞 categories, or any noun-like suffix
+    (3人: 人 is 接尾辞,名詞的,一般)."""
+    return "助数詞" in tok.pos or "助数詞可能" in tok.pos or tok.pos[0] == "接尾辞"
 
 
 def _split_counter(norm: str, tokenizer) -> bool:
@@ -153,7 +157,7 @@ def analyse_question(question: str, tokenizer) -> QuestionInfo:
             used = [i, i + 1]
             if nxt.norm in TIME_UNITS or nxt.surface in TIME_UNITS:
                 info = QuestionInfo("time", counter=nxt.norm)
-            elif _is_counter(nxt):
+            elif _is_counter(nxt) or t.pos[1] == "数詞" or _split_counter(nxt.norm, tokenizer):
                 info = QuestionInfo("number", counter=nxt.norm)
             else:  # 何気団 / 何貿易: what kind of X, answered by a name ending in X
                 info = QuestionInfo(_head_type(nxt.norm, "name"), head=nxt.norm)
@@ -251,9 +255,16 @@ def _finish(info: QuestionInfo, toks: list[Tok], skip: set[int]) -> QuestionInfo
     return info
 
 
+@lru_cache(maxsize=256)
+def _analysed(question: str, tokenizer) -> QuestionInfo:
+    # question_type and find_phrase are called in turn on the same question: analyse it once.
+    return analyse_question(question, tokenizer)
+
+
 def question_type(question: str, tokenizer) -> str | None:
-    """"time", "number", "person", "place", "name", "org", or None when no phrase answers it."""
-    return analyse_question(question, tokenizer).qtype
+    """"time", "number", "person", "place", "name", "org", "thing" (a bare 何 that is not a
+    definition question), or None when no phrase answers it (why / how / explain)."""
+    return _analysed(question, tokenizer).qtype
 
 
 # --- candidates -------------------------------------------------------------------------------
@@ -416,9 +427,10 @@ def feature_names() -> list[str]:
     return list(BASE_FEATURES) + [f"{t}:{f}" for t in TYPES for f in BASE_FEATURES]
 
 
-def feature_rows(sentence: str, q: QuestionInfo, tokenizer) -> tuple[list[tuple[int, int]], list[list[float]]]:
+def feature_rows(sentence: str, q: QuestionInfo, tokenizer,
+                 crossed: bool = True) -> tuple[list[tuple[int, int]], list[list[float]]]:
     """Candidate character spans in `sentence` and their feature vectors (the fitting script and
-    `find_phrase` share this)."""
+    `find_phrase` share this); without `crossed`, only the base features."""
     toks = _toks(sentence, tokenizer)
     if not toks:
         return [], []
@@ -433,11 +445,14 @@ def feature_rows(sentence: str, q: QuestionInfo, tokenizer) -> tuple[list[tuple[
     n_base = len(BASE_FEATURES)
     for i, j, kind in candidates(toks, sentence):
         base = _features(toks, i, j, kind, runs_at, q, anchors, sentence)
+        spans.append((toks[i].start, toks[j - 1].end))
+        if not crossed:
+            rows.append(base)
+            continue
         row = base + [0.0] * (n_base * len(TYPES))
         if q.qtype in TYPES:
             off = n_base * (1 + TYPES.index(q.qtype))
             row[off:off + n_base] = base
-        spans.append((toks[i].start, toks[j - 1].end))
         rows.append(row)
     return spans, rows
 
@@ -449,6 +464,15 @@ class PhraseModel:
 
     def score(self, row: list[float]) -> float:
         return sum(w * x for w, x in zip(self.weights, row))
+
+    @property
+    def by_type(self) -> dict[str, list[float]]:
+        """Base weights plus each type's crossed weights: a row's score is this · base features
+        (the crossed block of a row is the base block or zeros)."""
+        n = len(BASE_FEATURES)
+        base = self.weights[:n]
+        return {t: [b + c for b, c in zip(base, self.weights[n * (1 + k):n * (2 + k)])]
+                for k, t in enumerate(TYPES)}
 
 
 def load_model(path: Path = MODEL_PATH) -> PhraseModel:
@@ -466,17 +490,20 @@ def default_model() -> PhraseModel:
     return load_model()
 
 
+@lru_cache(maxsize=8)
+def _type_weights(model: PhraseModel) -> dict[str, np.ndarray]:
+    return {t: np.asarray(w) for t, w in model.by_type.items()}
+
+
 def find_phrase(sentence: str, question: str, qtype: str | None, tokenizer,
                 model: PhraseModel | None = None) -> tuple[int, int] | None:
     """[start, end) of the phrase in `sentence` that answers `question`, or None when the question
     type asks for no phrase or the sentence has no candidate."""
     if qtype not in TYPES:
         return None
-    model = model or default_model()
-    q = analyse_question(question, tokenizer)
-    q.qtype = qtype
-    spans, rows = feature_rows(sentence, q, tokenizer)
+    w = _type_weights(model or default_model())[qtype]
+    q = replace(_analysed(question, tokenizer), qtype=qtype)
+    spans, rows = feature_rows(sentence, q, tokenizer, crossed=False)
     if not spans:
         return None
-    best = max(range(len(spans)), key=lambda k: model.score(rows[k]))
-    return spans[best]
+    return spans[int(np.argmax(np.asarray(rows) @ w))]

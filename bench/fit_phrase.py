@@ -137,6 +137,7 @@ def main() -> None:
     ap.add_argument("--data", default=str(DEFAULT_PATH))
     ap.add_argument("--no-write", action="store_true")
     ap.add_argument("--l2", type=float, default=L2)
+    ap.add_argument("--errors", metavar="TYPE", help="print the cross-validated misses of one type")
     args = ap.parse_args()
     tok = Tokenizer()
     t0 = time.perf_counter()
@@ -153,6 +154,10 @@ def main() -> None:
     print(f"candidate ceiling (best candidate's F1, typed questions): {np.mean(oracle):.3f}")
     print(f"{FOLDS}-fold cross-validation by article (l2={args.l2}):")
     report(cases, preds)
+    if args.errors:
+        for c in cases:
+            if c["qtype"] == args.errors and max(char_f1(preds[c["id"]], g) for g in c["answers"]) < 0.5:
+                print(f"{c['question']} | gold {c['answers']} | got {preds[c['id']]!r} | {c['sentence']}")
     if args.no_write:
         return
     w = fit(cases, args.l2)

@@ -58,6 +58,7 @@ _HEAD_CLASS = {
 }
 
 _OPEN = "「『“【（(〈《"
+_PAREN = "（("  # a parenthesis holds a reading, gloss or abbreviation more often than an answer
 _CLOSE = "」』”】）)〉》"
 _JOIN_SYMBOLS = set("・-－‐／/.．&＆'’")
 _PARTICLE_POS = "助詞"
@@ -300,7 +301,7 @@ MAX_RUN_TOKENS = 10
 
 
 def candidates(toks: list[Tok], sentence: str) -> list[tuple[int, int, str]]:
-    """(first token, end token, kind) spans; kind is "run", "no" (A の B) or "quote"."""
+    """(first token, end token, kind) spans; kind is "run", "no" (A の B), "quote" or "paren"."""
     out: dict[tuple[int, int], str] = {}
     runs = _runs(toks)
     for a, b in runs:
@@ -322,7 +323,7 @@ def candidates(toks: list[Tok], sentence: str) -> list[tuple[int, int, str]]:
         elif t.surface in _CLOSE and stack:
             a = stack.pop()
             if i - a > 1 and toks[i - 1].end - toks[a + 1].start <= 40:
-                out[(a + 1, i)] = "quote"
+                out[(a + 1, i)] = "paren" if toks[a].surface in _PAREN else "quote"
     return [(i, j, k) for (i, j), k in out.items()]
 
 
@@ -350,7 +351,12 @@ BASE_FEATURES = (
     "next_end", "prev_no", "has_number", "number_counter", "counter_match", "time_unit", "starts_number",
     "person", "person_all", "place", "proper", "proper_all", "katakana", "latin", "digits", "head_match",
     "head_in", "ends_suffix", "ends_sahen", "rel_pos", "followed_by_noun_run",
+    "kind_paren", "in_paren", "hiragana", "prev_anchor", "next_anchor", "left_terms", "right_terms",
+    "called", "quoted_called",
 )
+# Verbs of naming: 〜と呼ぶ / 〜という / 〜と称する.
+_NAMING = {"言う", "呼ぶ", "称する", "名付ける", "呼ばれる"}
+WINDOW = 4
 
 
 def _features(toks: list[Tok], i: int, j: int, kind: str, runs_at: dict[int, tuple[int, int]],
@@ -363,9 +369,10 @@ def _features(toks: list[Tok], i: int, j: int, kind: str, runs_at: dict[int, tup
     nxt = toks[j] if j < len(toks) else None
     nxt_s = nxt.surface if nxt is not None else ""
     prv = toks[i - 1] if i > 0 else None
-    if kind == "quote" and nxt is not None and nxt.surface in _CLOSE:
+    if kind in ("quote", "paren") and nxt is not None and nxt.surface in _CLOSE:
         nxt = toks[j + 1] if j + 1 < len(toks) else None
         nxt_s = nxt.surface if nxt is not None else ""
+    anchor_set = set(anchors)
     dists = [min(abs(k - i), abs(k - (j - 1))) for k in anchors if not i <= k < j]
     near = 1.0 / (1.0 + min(dists)) if dists else 0.0
     has_num = any(t.pos[1] == "数詞" for t in span)
@@ -381,7 +388,18 @@ def _features(toks: list[Tok], i: int, j: int, kind: str, runs_at: dict[int, tup
     kata, latin, digits = _script_share(surf)
     head = q.head
     last = span[-1]
-    followed_by_run = nxt is not None and _nounish(nxt) and kind != "quote"
+    followed_by_run = nxt is not None and _nounish(nxt) and kind not in ("quote", "paren")
+    nj = j + 1 if kind in ("quote", "paren") and j < len(toks) and toks[j].surface in _CLOSE else j
+    k = nj
+    while k < len(toks) and toks[k].surface in _OPEN + _CLOSE and k < nj + 3:
+        k += 1  # 「リラ冷え」とも呼ぶ: look past a closing bracket
+    called = k < len(toks) and toks[k].surface == "と" and any(
+        t.norm in _NAMING for t in toks[k + 1:k + 4])
+    left = {toks[x].norm for x in anchors if i - WINDOW <= x < i}
+    right = {toks[x].norm for x in anchors if nj <= x < nj + WINDOW}
+    n_terms = max(len(q.terms), 1)
+    in_paren = prv is not None and prv.surface in _PAREN
+    hira = sum(1 for ch in surf if "\u3041" <= ch <= "\u309f") / max(len(surf), 1)
     return [
         1.0,
         math.log1p(len(surf)),
@@ -419,6 +437,15 @@ def _features(toks: list[Tok], i: int, j: int, kind: str, runs_at: dict[int, tup
         float("サ変可能" in last.pos),
         span[0].start / max(len(text), 1),
         float(followed_by_run),
+        float(kind == "paren"),
+        float(in_paren),
+        hira,
+        float(i - 1 in anchor_set),
+        float(nj in anchor_set or nj + 1 in anchor_set and toks[nj].pos[0] == "助詞"),
+        len(left) / n_terms,
+        len(right) / n_terms,
+        float(called),
+        float(called and kind == "quote"),
     ]
 
 

@@ -60,7 +60,8 @@ _HEAD_CLASS = {
 _OPEN = "「『“【（(〈《"
 _PAREN = "（("  # a parenthesis holds a reading, gloss or abbreviation more often than an answer
 _CLOSE = "」』”】）)〉》"
-_JOIN_SYMBOLS = set("・-－‐／/.．&＆'’")
+_JOIN_SYMBOLS = set("・-－‐／/.．&＆'’:：〜～")
+_RANGE = {"から", "〜", "～", "-", "－", "–", "—", "ー"}
 _PARTICLE_POS = "助詞"
 _COPULA = {"だ", "です", "である", "で", "ある"}
 
@@ -315,6 +316,14 @@ def candidates(toks: list[Tok], sentence: str) -> list[tuple[int, int, str]]:
     for (a1, b1), (a2, b2) in zip(runs, runs[1:]):
         if a2 == b1 + 1 and toks[b1].surface == "の" and b2 - a1 <= MAX_RUN_TOKENS + 1:
             out.setdefault((a1, b2), "no")
+        # 40日から50日前後 / 1:30 - 5:00: a range between two numbers
+        gap = [t for t in toks[b1:a2] if t.pos[0] != "空白"]
+        if len(gap) == 1 and gap[0].surface in _RANGE and b2 - a1 <= MAX_RUN_TOKENS + 2 \
+                and any(t.pos[1] == "数詞" for t in toks[a1:b1]) and toks[a2].pos[1] == "数詞":
+            first = max((k for k in range(a1, b1) if toks[k].pos[1] == "数詞"), default=a1)
+            while first > a1 and (toks[first - 1].pos[1] == "数詞" or toks[first - 1].surface in _JOIN_SYMBOLS):
+                first -= 1
+            out[(first, b2)] = "range"
     # 「quoted」 names: the tokens strictly inside a bracket pair.
     stack: list[int] = []
     for i, t in enumerate(toks):
@@ -352,7 +361,7 @@ BASE_FEATURES = (
     "person", "person_all", "place", "proper", "proper_all", "katakana", "latin", "digits", "head_match",
     "head_in", "ends_suffix", "ends_sahen", "rel_pos", "followed_by_noun_run",
     "kind_paren", "in_paren", "hiragana", "prev_anchor", "next_anchor", "left_terms", "right_terms",
-    "called", "quoted_called",
+    "called", "quoted_called", "kind_range", "cuts_counter", "after_number",
 )
 # Verbs of naming: 〜と呼ぶ / 〜という / 〜と称する.
 _NAMING = {"言う", "呼ぶ", "称する", "名付ける", "呼ばれる"}
@@ -446,6 +455,9 @@ def _features(toks: list[Tok], i: int, j: int, kind: str, runs_at: dict[int, tup
         len(right) / n_terms,
         float(called),
         float(called and kind == "quote"),
+        float(kind == "range"),
+        float(last.pos[1] == "数詞" and nxt is not None and _is_counter(nxt)),
+        float(prv is not None and prv.pos[1] == "数詞" and kind != "quote"),
     ]
 
 

@@ -212,6 +212,8 @@ def analyse_question(question: str, tokenizer) -> QuestionInfo:
         if found:
             interrogative.update(used)
             info.particle = _next_particle(toks, max(used) + 1)
+            if info.head is None:
+                info.head = _head_near(toks, min(used), max(used))
     if not found and any(t.norm == "何" for t in toks):
         # A bare 何 (〜は何か): some thing, named by a noun phrase — unless it asks for a
         # definition (〜とは何か), which a phrase does not answer.
@@ -219,12 +221,25 @@ def analyse_question(question: str, tokenizer) -> QuestionInfo:
                        and toks[k + 1].surface == "は" for k, t in enumerate(toks))
         if defining:
             return _finish(QuestionInfo(None), toks, interrogative)
-        info, found = QuestionInfo("thing"), True
-        info.particle = _next_particle(toks, next(k for k, t in enumerate(toks) if t.norm == "何") + 1)
+        at = next(k for k, t in enumerate(toks) if t.norm == "何")
+        head = _head_near(toks, at, at)
+        info, found = QuestionInfo(_head_type(head, "thing"), head=head), True
+        info.particle = _next_particle(toks, at + 1)
     if not found:
         info, used = _topic_head(toks)
         interrogative.update(used)
     return _finish(info, toks, interrogative)
+
+
+def _head_near(toks: list[Tok], first: int, last: int) -> str | None:
+    """The noun an interrogative asks about: どこの国 → 国; 首都はどこ / 法律は何 → 首都 / 法律."""
+    if last + 2 < len(toks) and toks[last + 1].surface == "の" and toks[last + 2].pos[0] == "名詞":
+        return toks[last + 2].norm
+    k = first - 1
+    if k >= 1 and toks[k].pos[0] == "助詞" and toks[k].surface in ("は", "とは", "が") \
+            and toks[k - 1].pos[0] in ("名詞", "接尾辞") and toks[k - 1].pos[1] != "代名詞":
+        return toks[k - 1].norm
+    return None
 
 
 def _topic_head(toks: list[Tok]) -> tuple[QuestionInfo, list[int]]:

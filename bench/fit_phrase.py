@@ -132,6 +132,23 @@ def report(cases: list[dict], preds: dict[str, str]) -> None:
             print(f"{t:10} {len(a):5d} {a[:, 0].mean():6.3f} {a[:, 1].mean():6.3f}")
 
 
+def timing(cases: list[dict], tok: Tokenizer, n: int = 300) -> None:
+    """Wall time of question_type + find_phrase with the shipped model (a ratio to Sudachi's own
+    tokenisation of the same sentence is printed too: the machine is shared)."""
+    typed = [c for c in cases if c["qtype"] in phrase.TYPES][:n]
+    calls, tokenise = [], []
+    for c in typed:
+        t0 = time.perf_counter()
+        phrase.find_phrase(c["sentence"], c["question"], phrase.question_type(c["question"], tok), tok)
+        t1 = time.perf_counter()
+        tok.morphemes(c["sentence"])
+        calls.append(t1 - t0)
+        tokenise.append(time.perf_counter() - t1)
+    print(f"find_phrase on {len(typed)} sentences: median {np.median(calls) * 1e3:.2f} ms, "
+          f"p95 {np.percentile(calls, 95) * 1e3:.2f} ms "
+          f"({np.median(calls) / np.median(tokenise):.0f}x Sudachi's tokenisation of the sentence)")
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--data", default=str(DEFAULT_PATH))
@@ -158,6 +175,7 @@ def main() -> None:
         for c in cases:
             if c["qtype"] == args.errors and max(char_f1(preds[c["id"]], g) for g in c["answers"]) < 0.5:
                 print(f"{c['question']} | gold {c['answers']} | got {preds[c['id']]!r} | {c['sentence']}")
+    timing(cases, tok)
     if args.no_write:
         return
     w = fit(cases, args.l2)

@@ -51,7 +51,7 @@ def is_follow_up(question: str, lang: str) -> bool:
 def topic_of(question: str, tokenizer) -> str | None:
     """The phrase a Japanese question is about: the noun phrase before its first topic marker
     (は, が, について, …), else its longest noun phrase; None if it only has interrogatives."""
-    morphs = tokenizer.morphemes(question)
+    morphs = [(m.surface(), m.part_of_speech(), m.begin(), m.end()) for m in tokenizer.morphemes(question)]
     phrases: list[tuple[int, int, str]] = []  # (start, end, following surface)
     i = 0
     while i < len(morphs):

@@ -34,9 +34,10 @@ class Tokenizer:
             tok = self._local.tok = self._dict.create(mode=SplitMode.B)
         return tok.tokenize(text)
 
-    def morphemes(self, text: str) -> list[tuple[str, tuple[str, ...], int, int]]:
-        """(surface, part of speech, start, end) of each token: for parsers above this layer."""
-        return [(m.surface(), tuple(m.part_of_speech()), m.begin(), m.end()) for m in self._morphemes(text)]
+    def morphemes(self, text: str):
+        """Sudachi morphemes (mode B) with their character offsets, for callers that need the
+        part of speech (the answer phrase finder)."""
+        return self._morphemes(text)
 
     def tokens(self, text: str) -> list[str]:
         """Index terms for BM25."""

@@ -101,6 +101,7 @@ def prewarm(cache: QueryCache, cases: list[dict], tokenizer) -> None:
     todo = [t for t in dict.fromkeys(texts) if t not in cache.vectors]
     for i in range(0, len(todo), 256):
         cache.encode_queries(todo[i:i + 256])
+        cache.save()  # an interrupted run keeps what it embedded
 
 
 def sample(cases: list[dict], n: int | None, seed: int = 8) -> list[dict]:

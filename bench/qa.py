@@ -192,7 +192,7 @@ def main(argv: list[str] | None = None) -> None:
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps({name: {"metrics": r.metrics(), "cases": [asdict(c) for c in r.cases]}
                                for name, r in result["reports"].items()}, ensure_ascii=False), encoding="utf-8")
-    print(f"raw results: {out.relative_to(ROOT)}")
+    print(f"raw results: {out}")
 
 
 if __name__ == "__main__":

@@ -87,6 +87,8 @@ class QuestionInfo:
     particle: str | None = None  # the particle right after the interrogative phrase (どこで → で)
     counter: str | None = None  # 何年 → 年, 何カ国 → 箇国
     head: str | None = None  # どの国 → 国, 何という川 → 川
+    before: str | None = None  # the word right before the interrogative (マーラーの何 → マーラー)
+    after: str | None = None  # the first content word after it (何を支持した → 支持)
     terms: set[str] = field(default_factory=set)  # content words (normalised)
     surfaces: set[str] = field(default_factory=set)
 
@@ -214,6 +216,7 @@ def analyse_question(question: str, tokenizer) -> QuestionInfo:
             info.particle = _next_particle(toks, max(used) + 1)
             if info.head is None:
                 info.head = _head_near(toks, min(used), max(used))
+            info.before, info.after = _neighbours(toks, min(used), max(used))
     if not found and any(t.norm == "何" for t in toks):
         # A bare 何 (〜は何か): some thing, named by a noun phrase — unless it asks for a
         # definition (〜とは何か), which a phrase does not answer.
@@ -225,10 +228,28 @@ def analyse_question(question: str, tokenizer) -> QuestionInfo:
         head = _head_near(toks, at, at)
         info, found = QuestionInfo(_head_type(head, "thing"), head=head), True
         info.particle = _next_particle(toks, at + 1)
+        info.before, info.after = _neighbours(toks, at, at)
     if not found:
         info, used = _topic_head(toks)
         interrogative.update(used)
     return _finish(info, toks, interrogative)
+
+
+def _content(t: Tok) -> bool:
+    return t.pos[0] in ("名詞", "動詞", "形容詞", "形状詞") and t.pos[1] != "代名詞" and "非自立可能" not in t.pos
+
+
+def _neighbours(toks: list[Tok], first: int, last: int) -> tuple[str | None, str | None]:
+    """Content words next to a span, skipping at most one particle on each side."""
+    k = first - 1
+    if k >= 0 and toks[k].pos[0] == "助詞":
+        k -= 1
+    before = toks[k].norm if k >= 0 and _content(toks[k]) else None
+    k = last + 1
+    while k < len(toks) and toks[k].pos[0] in ("助詞", "補助記号") and k <= last + 2:
+        k += 1
+    after = toks[k].norm if k < len(toks) and _content(toks[k]) else None
+    return before, after
 
 
 def _head_near(toks: list[Tok], first: int, last: int) -> str | None:
@@ -377,6 +398,7 @@ BASE_FEATURES = (
     "head_in", "ends_suffix", "ends_sahen", "rel_pos", "followed_by_noun_run",
     "kind_paren", "in_paren", "hiragana", "prev_anchor", "next_anchor", "left_terms", "right_terms",
     "called", "quoted_called", "kind_range", "cuts_counter", "after_number",
+    "before_match", "after_match", "after_near", "particle_and_after",
 )
 # Verbs of naming: 〜と呼ぶ / 〜という / 〜と称する.
 _NAMING = {"言う", "呼ぶ", "称する", "名付ける", "呼ばれる"}
@@ -414,6 +436,9 @@ def _features(toks: list[Tok], i: int, j: int, kind: str, runs_at: dict[int, tup
     last = span[-1]
     followed_by_run = nxt is not None and _nounish(nxt) and kind not in ("quote", "paren")
     nj = j + 1 if kind in ("quote", "paren") and j < len(toks) and toks[j].surface in _CLOSE else j
+    before, after = _neighbours(toks, i - 1 if kind in ("quote", "paren") else i,
+                                nj - 1)
+    after_near = q.after is not None and any(t.norm == q.after for t in toks[j:j + 6])
     k = nj
     while k < len(toks) and toks[k].surface in _OPEN + _CLOSE and k < nj + 3:
         k += 1  # 「リラ冷え」とも呼ぶ: look past a closing bracket
@@ -473,6 +498,10 @@ def _features(toks: list[Tok], i: int, j: int, kind: str, runs_at: dict[int, tup
         float(kind == "range"),
         float(last.pos[1] == "数詞" and nxt is not None and _is_counter(nxt)),
         float(prv is not None and prv.pos[1] == "数詞" and kind != "quote"),
+        float(q.before is not None and before == q.before),
+        float(q.after is not None and after == q.after),
+        float(after_near),
+        float(after_near and q.particle is not None and nxt_s == q.particle),
     ]
 
 

@@ -510,6 +510,24 @@ def feature_names() -> list[str]:
     return list(BASE_FEATURES) + [f"{t}:{f}" for t in TYPES for f in BASE_FEATURES]
 
 
+# Cost is linear in candidates: in a very long sentence only those near the question's words are
+# scored (JSQuAD answers lie within a few tokens of them; see the `near` feature).
+LONG_SENTENCE_TOKENS = 120
+NEAR_TOKENS = 25
+
+
+def _long_sentence_filter(toks: list[Tok], anchors: list[int]) -> list[bool] | None:
+    if len(toks) <= LONG_SENTENCE_TOKENS:
+        return None
+    keep = [False] * len(toks)
+    for a in anchors or [0]:
+        for k in range(max(a - NEAR_TOKENS, 0), min(a + NEAR_TOKENS + 1, len(toks))):
+            keep[k] = True
+    if not anchors:
+        keep[:LONG_SENTENCE_TOKENS] = [True] * LONG_SENTENCE_TOKENS
+    return keep
+
+
 def feature_rows(sentence: str, q: QuestionInfo, tokenizer,
                  crossed: bool = True) -> tuple[list[tuple[int, int]], list[list[float]]]:
     """Candidate character spans in `sentence` and their feature vectors (the fitting script and
@@ -526,7 +544,10 @@ def feature_rows(sentence: str, q: QuestionInfo, tokenizer,
                and (t.norm in q.terms or t.surface in q.surfaces)]
     spans, rows = [], []
     n_base = len(BASE_FEATURES)
+    keep = _long_sentence_filter(toks, anchors)
     for i, j, kind in candidates(toks, sentence):
+        if keep is not None and not (keep[i] and keep[j - 1]):
+            continue
         base = _features(toks, i, j, kind, runs_at, q, anchors, sentence)
         spans.append((toks[i].start, toks[j - 1].end))
         if not crossed:

@@ -155,6 +155,7 @@ def main() -> None:
     ap.add_argument("--no-write", action="store_true")
     ap.add_argument("--l2", type=float, default=L2)
     ap.add_argument("--errors", metavar="TYPE", help="print the cross-validated misses of one type")
+    ap.add_argument("--below", type=float, default=0.5, help="with --errors: misses are answers under this F1")
     args = ap.parse_args()
     tok = Tokenizer()
     t0 = time.perf_counter()
@@ -173,7 +174,8 @@ def main() -> None:
     report(cases, preds)
     if args.errors:
         for c in cases:
-            if c["qtype"] == args.errors and max(char_f1(preds[c["id"]], g) for g in c["answers"]) < 0.5:
+            if c["qtype"] == args.errors and max(char_f1(preds[c["id"]], g) for g in c["answers"]) < args.below \
+                    and max(exact(preds[c["id"]], g) for g in c["answers"]) == 0:
                 print(f"{c['question']} | gold {c['answers']} | got {preds[c['id']]!r} | {c['sentence']}")
     if args.no_write:
         try:

@@ -399,6 +399,7 @@ BASE_FEATURES = (
     "kind_paren", "in_paren", "hiragana", "prev_anchor", "next_anchor", "left_terms", "right_terms",
     "called", "quoted_called", "kind_range", "cuts_counter", "after_number",
     "before_match", "after_match", "after_near", "particle_and_after",
+    "first_proper", "common_then_proper", "common_share",
 )
 # Verbs of naming: 〜と呼ぶ / 〜という / 〜と称する.
 _NAMING = {"言う", "呼ぶ", "称する", "名付ける", "呼ばれる"}
@@ -502,6 +503,9 @@ def _features(toks: list[Tok], i: int, j: int, kind: str, runs_at: dict[int, tup
         float(q.after is not None and after == q.after),
         float(after_near),
         float(after_near and q.particle is not None and nxt_s == q.particle),
+        float(content[0].pos[1] == "固有名詞"),
+        float(bool(proper) and content[0].pos[1] == "普通名詞"),  # 長女マリア・アンナ: a title before a name
+        sum(1 for t in content if t.pos[1] == "普通名詞") / len(content),
     ]
 
 

@@ -269,16 +269,20 @@ def _topic_head(toks: list[Tok]) -> tuple[QuestionInfo, list[int]]:
     k = len(toks)
     while k > 0 and toks[k - 1].pos[0] in ("補助記号", "空白"):
         k -= 1
+    particles = []
     while k > 0 and toks[k - 1].pos[0] == "助詞" and toks[k - 1].surface in ("は", "とは", "って", "か", "と"):
         k -= 1
+        particles.append(toks[k].surface)
     if k == 0 or toks[k - 1].pos[0] not in ("名詞", "接尾辞") or toks[k - 1].pos[1] == "代名詞":
         return QuestionInfo(None), []
+    # 〜の政体は？ asks for a thing; 〜とは？ asks for a definition, which no phrase answers.
+    default = "thing" if particles == ["は"] else None
     head = toks[k - 1].norm
     if head in _NAME_NOUNS or head[-1:] == "名" and len(head) > 1:
         return QuestionInfo("name", head=head), [k - 1]
     if head[-1:] == "数" or head in _QUANTITY_NOUNS:
         return QuestionInfo("number", head=head), [k - 1]
-    return QuestionInfo(_head_type(head, None), head=head), [k - 1]
+    return QuestionInfo(_head_type(head, default), head=head), [k - 1]
 
 
 def _finish(info: QuestionInfo, toks: list[Tok], skip: set[int]) -> QuestionInfo:

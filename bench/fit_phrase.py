@@ -184,14 +184,17 @@ def main() -> None:
             print(f"no timing: {e}")
         return
     w = fit(cases, args.l2)
-    phrase.MODEL_PATH.write_text(json.dumps({
+    model = {
         "format": phrase.FORMAT_VERSION,
         "fitted_by": "bench/fit_phrase.py",
-        "data": "JSQuAD v1.3 validation, answerable questions with a typed question",
+        "data": "JSQuAD v1.3 validation: answerable questions with a typed question, their answer sentence",
         "l2": args.l2,
         "features": phrase.feature_names(),
         "weights": [round(float(x), 5) for x in w],
-    }, ensure_ascii=False, indent=0) + "\n", encoding="utf-8")
+    }
+    # One line per key: small diffs when refitted, still plain JSON.
+    lines = [f"{json.dumps(k)}: {json.dumps(v, ensure_ascii=False)}" for k, v in model.items()]
+    phrase.MODEL_PATH.write_text("{\n" + ",\n".join(lines) + "\n}\n", encoding="utf-8")
     print(f"wrote {phrase.MODEL_PATH}")
     phrase.default_model.cache_clear()
     timing(cases, tok)

@@ -3,18 +3,20 @@
 Two steps, both on SudachiPy morphemes (mode B, exact character offsets):
 
 1. `question_type` reads what a Japanese question asks for from its interrogative and the word
-   right after it: いつ / 何+time unit → "time"; 何+counter (Sudachi's 助数詞 categories), いくつ,
-   どのくらい → "number"; 誰 / 何者 → "person"; どこ → "place"; 何という / 何と呼ぶ / 名称は /
-   何+noun (何気団) → "name"; どの+noun takes the class of its noun (国 → place, 団体 → org, …).
-   Why / how / explain questions (なぜ, どのように, どんな) get None: no phrase answers them.
+   next to it: いつ / 何+calendar unit → "time"; 何+counter (Sudachi's 助数詞 categories, or a noun
+   suffix after a numeral), いくつ, どのくらい → "number"; 誰 / 何者 → "person"; どこ → "place";
+   何という / 何と呼ぶ / 名称は / 何+noun (何気団) → "name"; どの+noun or a final topic noun takes
+   the class of that noun (国 → place, 団体 → "org", 人物 → person, …); a bare 何 or an
+   unclassified final topic (〜の政体は？) → "thing". Why / how / definition questions (なぜ,
+   どのように, 〜とは何か) get None: no phrase answers them.
 2. `find_phrase` proposes candidate spans in the sentence — every sub-span of a maximal run of
    nouns / prefixes / suffixes (numbers with counters, dates with eras, compound names), noun
-   phrases joined by の, and 「quoted」 names — and ranks them with a conditional logit model whose
-   weights were fitted on JSQuAD (bench/fit_phrase.py → phrase_model.json). Features describe the
-   candidate's fit to the question type (numbers, counters, Sudachi's 人名 / 地名 / 固有名詞), its
-   overlap with the question's words (answers rarely repeat them), its distance to the question's
-   words found in the sentence, whether the particle after it matches the one after the
-   interrogative (どこで → …で), and its length and position.
+   phrases joined by の, numeric ranges, 「quoted」 and (parenthesised) text — and ranks them with
+   a conditional logit whose weights were fitted on JSQuAD (bench/fit_phrase.py →
+   phrase_model.json). Features describe the candidate's fit to the question type (numbers,
+   counters, Sudachi's 人名 / 地名 / 固有名詞), its overlap with the question's words (answers
+   rarely repeat them), the question's words around it in the sentence, whether the particle
+   after it matches the one after the interrogative (どこで → …で), and its length and position.
 """
 
 import json
@@ -44,13 +46,15 @@ TIME_UNITS = {"年", "月", "日", "世紀", "年代", "時代", "時", "時期"
 # Nouns that ask for a name when they are the topic (〜の名称は？).
 _NAME_NOUNS = {"名前", "名称", "略称", "呼称", "通称", "愛称", "正式名称", "略号", "名", "題名", "作品名", "国名",
                "地名", "人名", "社名", "団体名", "組織名", "学名", "和名", "英名", "英語名", "別名", "異名", "旧名"}
-# Head nouns of どの X / 何という X that decide the type (a closed set of classifier nouns).
 # Topic nouns that ask for a quantity (〜の人口は？).
 _QUANTITY_NOUNS = {"人口", "面積", "人数", "金額", "額", "量", "率", "割合", "距離", "長さ", "高さ", "重さ", "速度",
                    "温度", "規模", "総数", "順位", "価格", "値段", "費用", "年齢"}
+# Head nouns of どの X / 何という X / 〜の X は that decide the type (a closed set of classifier
+# nouns; a compound is classed by its last character too: 出身国 → 国).
 _HEAD_CLASS = {
     **{w: "place" for w in ("国", "地域", "場所", "都市", "町", "街", "村", "県", "州", "島", "地方", "大陸",
-                           "土地", "都道府県", "首都", "所在地", "出身地", "本社", "本部", "拠点", "位置", "国家", "市", "港", "空港", "駅", "地点", "海", "山", "川")},
+                           "土地", "都道府県", "首都", "所在地", "出身地", "本社", "本部", "拠点", "位置", "国家",
+                           "市", "港", "空港", "駅", "地点", "海", "山", "川")},
     **{w: "person" for w in ("人", "人物", "者", "選手", "作家", "人間", "王", "皇帝", "監督", "首相", "大統領")},
     **{w: "org" for w in ("組織", "団体", "企業", "会社", "機関", "政党", "党", "大学", "学校", "チーム", "クラブ",
                           "省庁", "省")},
@@ -121,10 +125,6 @@ def _head_type(head: str | None, default: str | None) -> str | None:
         if key in _HEAD_CLASS:
             return _HEAD_CLASS[key]
     return default
-
-
-def _is_noun(t: Tok) -> bool:
-    return t.pos[0] in ("名詞", "接尾辞") and t.pos[1] != "数詞" or t.pos[0] == "名詞" and t.pos[1] == "数詞"
 
 
 def analyse_question(question: str, tokenizer) -> QuestionInfo:
@@ -573,9 +573,6 @@ def feature_rows(sentence: str, q: QuestionInfo, tokenizer,
 class PhraseModel:
     features: tuple[str, ...]
     weights: tuple[float, ...]
-
-    def score(self, row: list[float]) -> float:
-        return sum(w * x for w, x in zip(self.weights, row))
 
     @property
     def by_type(self) -> dict[str, list[float]]:

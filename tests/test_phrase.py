@@ -86,3 +86,20 @@ def test_model_with_other_features_is_refused(tmp_path):
     bad.write_text(json.dumps(data), encoding="utf-8")
     with pytest.raises(ValueError, match="refit"):
         phrase.load_model(bad)
+
+
+def test_numeric_range_is_one_phrase(tokenizer):
+    sentence = "工事の期間はどの区間でも40日から50日前後と大差はない。"
+    assert _answer(sentence, "工事の期間はどれくらいか？", tokenizer) == "40日から50日前後"
+
+
+@pytest.mark.parametrize("sentence", ["", "。", "   ", "そうだった。"])
+def test_degenerate_sentences(tokenizer, sentence):
+    assert find_phrase(sentence, "それはいつ？", "time", tokenizer) is None
+
+
+def test_long_sentence_still_finds_the_phrase_near_the_question_words(tokenizer):
+    filler = "研究者たちは多くの観測装置を次々に改良し、" * 20
+    sentence = filler + "新しい望遠鏡は1998年に完成した。"
+    start, end = find_phrase(sentence, "新しい望遠鏡はいつ完成した？", "time", tokenizer)
+    assert sentence[start:end] == "1998年"

@@ -3,18 +3,20 @@
 Two steps, both on SudachiPy morphemes (mode B, exact character offsets):
 
 1. `question_type` reads what a Japanese question asks for from its interrogative and the word
-   right after it: いつ / 何+time unit → "time"; 何+counter (Sudachi's 助数詞 categories), いくつ,
-   どのくらい → "number"; 誰 / 何者 → "person"; どこ → "place"; 何という / 何と呼ぶ / 名称は /
-   何+noun (何気団) → "name"; どの+noun takes the class of its noun (国 → place, 団体 → org, …).
-   Why / how / explain questions (なぜ, どのように, どんな) get None: no phrase answers them.
+   next to it: いつ / 何+calendar unit → "time"; 何+counter (Sudachi's 助数詞 categories, or a noun
+   suffix after a numeral), いくつ, どのくらい → "number"; 誰 / 何者 → "person"; どこ → "place";
+   何という / 何と呼ぶ / 名称は / 何+noun (何気団) → "name"; どの+noun or a final topic noun takes
+   the class of that noun (国 → place, 団体 → "org", 人物 → person, …); a bare 何 or an
+   unclassified final topic (〜の政体は？) → "thing". Why / how / definition questions (なぜ,
+   どのように, 〜とは何か) get None: no phrase answers them.
 2. `find_phrase` proposes candidate spans in the sentence — every sub-span of a maximal run of
    nouns / prefixes / suffixes (numbers with counters, dates with eras, compound names), noun
-   phrases joined by の, and 「quoted」 names — and ranks them with a conditional logit model whose
-   weights were fitted on JSQuAD (bench/fit_phrase.py → phrase_model.json). Features describe the
-   candidate's fit to the question type (numbers, counters, Sudachi's 人名 / 地名 / 固有名詞), its
-   overlap with the question's words (answers rarely repeat them), its distance to the question's
-   words found in the sentence, whether the particle after it matches the one after the
-   interrogative (どこで → …で), and its length and position.
+   phrases joined by の, numeric ranges, 「quoted」 and (parenthesised) text — and ranks them with
+   a conditional logit whose weights were fitted on JSQuAD (bench/fit_phrase.py →
+   phrase_model.json). Features describe the candidate's fit to the question type (numbers,
+   counters, Sudachi's 人名 / 地名 / 固有名詞), its overlap with the question's words (answers
+   rarely repeat them), the question's words around it in the sentence, whether the particle
+   after it matches the one after the interrogative (どこで → …で), and its length and position.
 """
 
 import json
@@ -44,13 +46,15 @@ TIME_UNITS = {"年", "月", "日", "世紀", "年代", "時代", "時", "時期"
 # Nouns that ask for a name when they are the topic (〜の名称は？).
 _NAME_NOUNS = {"名前", "名称", "略称", "呼称", "通称", "愛称", "正式名称", "略号", "名", "題名", "作品名", "国名",
                "地名", "人名", "社名", "団体名", "組織名", "学名", "和名", "英名", "英語名", "別名", "異名", "旧名"}
-# Head nouns of どの X / 何という X that decide the type (a closed set of classifier nouns).
 # Topic nouns that ask for a quantity (〜の人口は？).
 _QUANTITY_NOUNS = {"人口", "面積", "人数", "金額", "額", "量", "率", "割合", "距離", "長さ", "高さ", "重さ", "速度",
                    "温度", "規模", "総数", "順位", "価格", "値段", "費用", "年齢"}
+# Head nouns of どの X / 何という X / 〜の X は that decide the type (a closed set of classifier
+# nouns; a compound is classed by its last character too: 出身国 → 国).
 _HEAD_CLASS = {
     **{w: "place" for w in ("国", "地域", "場所", "都市", "町", "街", "村", "県", "州", "島", "地方", "大陸",
-                           "土地", "都道府県", "首都", "所在地", "出身地", "本社", "本部", "拠点", "位置", "国家", "市", "港", "空港", "駅", "地点", "海", "山", "川")},
+                           "土地", "都道府県", "首都", "所在地", "出身地", "本社", "本部", "拠点", "位置", "国家",
+                           "市", "港", "空港", "駅", "地点", "海", "山", "川")},
     **{w: "person" for w in ("人", "人物", "者", "選手", "作家", "人間", "王", "皇帝", "監督", "首相", "大統領")},
     **{w: "org" for w in ("組織", "団体", "企業", "会社", "機関", "政党", "党", "大学", "学校", "チーム", "クラブ",
                           "省庁", "省")},
@@ -87,6 +91,8 @@ class QuestionInfo:
     particle: str | None = None  # the particle right after the interrogative phrase (どこで → で)
     counter: str | None = None  # 何年 → 年, 何カ国 → 箇国
     head: str | None = None  # どの国 → 国, 何という川 → 川
+    before: str | None = None  # the word right before the interrogative (マーラーの何 → マーラー)
+    after: str | None = None  # the first content word after it (何を支持した → 支持)
     terms: set[str] = field(default_factory=set)  # content words (normalised)
     surfaces: set[str] = field(default_factory=set)
 
@@ -119,10 +125,6 @@ def _head_type(head: str | None, default: str | None) -> str | None:
         if key in _HEAD_CLASS:
             return _HEAD_CLASS[key]
     return default
-
-
-def _is_noun(t: Tok) -> bool:
-    return t.pos[0] in ("名詞", "接尾辞") and t.pos[1] != "数詞" or t.pos[0] == "名詞" and t.pos[1] == "数詞"
 
 
 def analyse_question(question: str, tokenizer) -> QuestionInfo:
@@ -214,6 +216,7 @@ def analyse_question(question: str, tokenizer) -> QuestionInfo:
             info.particle = _next_particle(toks, max(used) + 1)
             if info.head is None:
                 info.head = _head_near(toks, min(used), max(used))
+            info.before, info.after = _neighbours(toks, min(used), max(used))
     if not found and any(t.norm == "何" for t in toks):
         # A bare 何 (〜は何か): some thing, named by a noun phrase — unless it asks for a
         # definition (〜とは何か), which a phrase does not answer.
@@ -225,10 +228,28 @@ def analyse_question(question: str, tokenizer) -> QuestionInfo:
         head = _head_near(toks, at, at)
         info, found = QuestionInfo(_head_type(head, "thing"), head=head), True
         info.particle = _next_particle(toks, at + 1)
+        info.before, info.after = _neighbours(toks, at, at)
     if not found:
         info, used = _topic_head(toks)
         interrogative.update(used)
     return _finish(info, toks, interrogative)
+
+
+def _content(t: Tok) -> bool:
+    return t.pos[0] in ("名詞", "動詞", "形容詞", "形状詞") and t.pos[1] != "代名詞" and "非自立可能" not in t.pos
+
+
+def _neighbours(toks: list[Tok], first: int, last: int) -> tuple[str | None, str | None]:
+    """Content words next to a span, skipping at most one particle on each side."""
+    k = first - 1
+    if k >= 0 and toks[k].pos[0] == "助詞":
+        k -= 1
+    before = toks[k].norm if k >= 0 and _content(toks[k]) else None
+    k = last + 1
+    while k < len(toks) and toks[k].pos[0] in ("助詞", "補助記号") and k <= last + 2:
+        k += 1
+    after = toks[k].norm if k < len(toks) and _content(toks[k]) else None
+    return before, after
 
 
 def _head_near(toks: list[Tok], first: int, last: int) -> str | None:
@@ -248,16 +269,20 @@ def _topic_head(toks: list[Tok]) -> tuple[QuestionInfo, list[int]]:
     k = len(toks)
     while k > 0 and toks[k - 1].pos[0] in ("補助記号", "空白"):
         k -= 1
+    particles = []
     while k > 0 and toks[k - 1].pos[0] == "助詞" and toks[k - 1].surface in ("は", "とは", "って", "か", "と"):
         k -= 1
+        particles.append(toks[k].surface)
     if k == 0 or toks[k - 1].pos[0] not in ("名詞", "接尾辞") or toks[k - 1].pos[1] == "代名詞":
         return QuestionInfo(None), []
+    # 〜の政体は？ asks for a thing; 〜とは？ asks for a definition, which no phrase answers.
+    default = "thing" if particles == ["は"] else None
     head = toks[k - 1].norm
     if head in _NAME_NOUNS or head[-1:] == "名" and len(head) > 1:
         return QuestionInfo("name", head=head), [k - 1]
     if head[-1:] == "数" or head in _QUANTITY_NOUNS:
         return QuestionInfo("number", head=head), [k - 1]
-    return QuestionInfo(_head_type(head, None), head=head), [k - 1]
+    return QuestionInfo(_head_type(head, default), head=head), [k - 1]
 
 
 def _finish(info: QuestionInfo, toks: list[Tok], skip: set[int]) -> QuestionInfo:
@@ -377,6 +402,8 @@ BASE_FEATURES = (
     "head_in", "ends_suffix", "ends_sahen", "rel_pos", "followed_by_noun_run",
     "kind_paren", "in_paren", "hiragana", "prev_anchor", "next_anchor", "left_terms", "right_terms",
     "called", "quoted_called", "kind_range", "cuts_counter", "after_number",
+    "before_match", "after_match", "after_near", "particle_and_after",
+    "first_proper", "common_then_proper", "common_share",
 )
 # Verbs of naming: 〜と呼ぶ / 〜という / 〜と称する.
 _NAMING = {"言う", "呼ぶ", "称する", "名付ける", "呼ばれる"}
@@ -414,6 +441,9 @@ def _features(toks: list[Tok], i: int, j: int, kind: str, runs_at: dict[int, tup
     last = span[-1]
     followed_by_run = nxt is not None and _nounish(nxt) and kind not in ("quote", "paren")
     nj = j + 1 if kind in ("quote", "paren") and j < len(toks) and toks[j].surface in _CLOSE else j
+    before, after = _neighbours(toks, i - 1 if kind in ("quote", "paren") else i,
+                                nj - 1)
+    after_near = q.after is not None and any(t.norm == q.after for t in toks[j:j + 6])
     k = nj
     while k < len(toks) and toks[k].surface in _OPEN + _CLOSE and k < nj + 3:
         k += 1  # 「リラ冷え」とも呼ぶ: look past a closing bracket
@@ -473,12 +503,37 @@ def _features(toks: list[Tok], i: int, j: int, kind: str, runs_at: dict[int, tup
         float(kind == "range"),
         float(last.pos[1] == "数詞" and nxt is not None and _is_counter(nxt)),
         float(prv is not None and prv.pos[1] == "数詞" and kind != "quote"),
+        float(q.before is not None and before == q.before),
+        float(q.after is not None and after == q.after),
+        float(after_near),
+        float(after_near and q.particle is not None and nxt_s == q.particle),
+        float(content[0].pos[1] == "固有名詞"),
+        float(bool(proper) and content[0].pos[1] == "普通名詞"),  # 長女マリア・アンナ: a title before a name
+        sum(1 for t in content if t.pos[1] == "普通名詞") / len(content),
     ]
 
 
 def feature_names() -> list[str]:
     """The model's inputs: the base features, then each crossed with every question type."""
     return list(BASE_FEATURES) + [f"{t}:{f}" for t in TYPES for f in BASE_FEATURES]
+
+
+# Cost is linear in candidates: in a very long sentence only those near the question's words are
+# scored (JSQuAD answers lie within a few tokens of them; see the `near` feature).
+LONG_SENTENCE_TOKENS = 120
+NEAR_TOKENS = 25
+
+
+def _long_sentence_filter(toks: list[Tok], anchors: list[int]) -> list[bool] | None:
+    if len(toks) <= LONG_SENTENCE_TOKENS:
+        return None
+    keep = [False] * len(toks)
+    for a in anchors or [0]:
+        for k in range(max(a - NEAR_TOKENS, 0), min(a + NEAR_TOKENS + 1, len(toks))):
+            keep[k] = True
+    if not anchors:
+        keep[:LONG_SENTENCE_TOKENS] = [True] * LONG_SENTENCE_TOKENS
+    return keep
 
 
 def feature_rows(sentence: str, q: QuestionInfo, tokenizer,
@@ -497,7 +552,10 @@ def feature_rows(sentence: str, q: QuestionInfo, tokenizer,
                and (t.norm in q.terms or t.surface in q.surfaces)]
     spans, rows = [], []
     n_base = len(BASE_FEATURES)
+    keep = _long_sentence_filter(toks, anchors)
     for i, j, kind in candidates(toks, sentence):
+        if keep is not None and not (keep[i] and keep[j - 1]):
+            continue
         base = _features(toks, i, j, kind, runs_at, q, anchors, sentence)
         spans.append((toks[i].start, toks[j - 1].end))
         if not crossed:
@@ -515,9 +573,6 @@ def feature_rows(sentence: str, q: QuestionInfo, tokenizer,
 class PhraseModel:
     features: tuple[str, ...]
     weights: tuple[float, ...]
-
-    def score(self, row: list[float]) -> float:
-        return sum(w * x for w, x in zip(self.weights, row))
 
     @property
     def by_type(self) -> dict[str, list[float]]:

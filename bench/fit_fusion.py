@@ -32,7 +32,7 @@ RRF_KS = (5, 10, 20, 40, 60)
 def ranked_lists(engine, cases: list[dict]) -> list[dict]:
     """The three ranked lists (rows, best first) per case, plus the rows holding its gold."""
     from bot.answer.conversation import resolve_query
-    from bot.answer.retrieval import ranked_lists as lists_of
+    from bot.answer.retrieval import ranked_lists as lists_of, score_features
     from bot.engine import validate
     from bot.evaluate import gold_ranges
     from bot.language import detect_language
@@ -47,26 +47,17 @@ def ranked_lists(engine, cases: list[dict]) -> list[dict]:
     out = []
     for c, query, qvec in zip(cases, queries, vectors):
         tokens, use_lexical = engine._lexical_query(query)
-        lists = lists_of(index, qvec, tokens, use_lexical)
+        full = lists_of(index, qvec, tokens, use_lexical)
+        lists = full.ranked
         gold = {r for lst in lists.values() for r in lst
                 if any(gold_ranges(index.passages[r].text, g) for g in c["gold_spans"])}
-        out.append({"lists": lists, "gold": gold, "article": c.get("article", "dev")})
+        rows = sorted({r for lst in lists.values() for r in lst})
+        out.append({"lists": lists, "gold": gold, "article": c.get("article", "dev"), "rows": rows,
+                    "features": score_features(index, full, qvec, rows)})
     return out
 
 
-def fused_top(lists: dict[str, list[int]], weights: dict[str, float], k: int) -> int | None:
-    scores: dict[int, float] = {}
-    for name, rows in lists.items():
-        w = weights.get(name, 0.0)
-        if w:
-            for rank, r in enumerate(rows):
-                scores[r] = scores.get(r, 0.0) + w / (k + rank + 1)
-    return max(scores, key=lambda r: (scores[r], -r)) if scores else None
-
-
-def hit1(data: list[dict], setting: tuple) -> float:
-    weights, k = setting
-    return float(np.mean([fused_top(d["lists"], weights, k) in d["gold"] for d in data])) if data else 0.0
+LISTS = ("passage", "sentence", "bm25")
 
 
 def settings() -> list[tuple]:
@@ -77,6 +68,48 @@ def settings() -> list[tuple]:
         for k in RRF_KS:
             out.append(({"passage": wp, "sentence": ws, "bm25": wl}, k))
     return out
+
+
+def hit_matrix(data: list[dict], grid: list[tuple]) -> np.ndarray:
+    """hits[case, setting]: does the setting's fused first passage hold the case's gold?
+    Fusion is a weighted sum of reciprocal ranks, so each case is one small matrix product per k."""
+    hits = np.zeros((len(data), len(grid)), dtype=bool)
+    by_k: dict[float, list[int]] = {}
+    for j, (_, k) in enumerate(grid):
+        by_k.setdefault(k, []).append(j)
+    for i, d in enumerate(data):
+        rows = sorted({r for name in LISTS for r in d["lists"].get(name, [])})
+        if not rows:
+            continue
+        pos = {r: n for n, r in enumerate(rows)}
+        gold = np.array([r in d["gold"] for r in rows])
+        if not gold.any():
+            continue
+        for k, cols in by_k.items():
+            rr = np.zeros((len(rows), len(LISTS)))
+            for c, name in enumerate(LISTS):
+                for rank, r in enumerate(d["lists"].get(name, [])):
+                    rr[pos[r], c] = 1.0 / (k + rank + 1)
+            W = np.array([[grid[j][0][name] for name in LISTS] for j in cols])
+            scores = rr @ W.T  # rows × settings; ties go to the lower row, as in retrieval
+            hits[i, cols] = gold[np.argmax(scores, axis=0)]
+    return hits
+
+
+LINEAR_WEIGHTS = np.round(np.arange(0.0, 1.01, 0.05), 2)
+
+
+def linear_hits(data: list[dict]) -> tuple[np.ndarray, list[tuple]]:
+    """hits[case, setting] for score fusion: w_p·cos(passage) + w_s·cos(best sentence) + w_b·BM25/max."""
+    grid = [(wp, ws, 1.0) for wp in LINEAR_WEIGHTS for ws in LINEAR_WEIGHTS] + [(1.0, 1.0, 0.0)]
+    W = np.array(grid).T
+    hits = np.zeros((len(data), len(grid)), dtype=bool)
+    for i, d in enumerate(data):
+        if not d["rows"]:
+            continue
+        gold = np.array([r in d["gold"] for r in d["rows"]])
+        hits[i] = gold[np.argmax(d["features"] @ W, axis=0)]
+    return hits, grid
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -100,29 +133,41 @@ def main(argv: list[str] | None = None) -> None:
     dev_data = ranked_lists(Engine.load(CACHE / "seed-index", embedder, tokenizer), dev)
     embedder.save()
 
-    grid = settings()
+    named = [({"passage": 1.0, "sentence": 0.0, "bm25": 0.0}, 60), ({"passage": 0.0, "sentence": 0.0, "bm25": 1.0}, 60),
+             ({"passage": 1.0, "sentence": 1.0, "bm25": 1.0}, 60)]
+    grid = named + settings()
+    hits, dev_hits = hit_matrix(data, grid), hit_matrix(dev_data, grid)
     folds = np.array(jsquad.split_by_article([{"article": d["article"]} for d in data], FOLDS))
     cv_hits = []
     for f in range(FOLDS):
-        train = [d for d, g in zip(data, folds) if g != f]
-        test = [d for d, g in zip(data, folds) if g == f]
-        best = max(grid, key=lambda st: hit1(train, st))
-        cv_hits.append((hit1(test, best), len(test), best))
+        best = int(np.argmax(hits[folds != f].mean(0)))
+        cv_hits.append((float(hits[folds == f, best].mean()), int((folds == f).sum()), grid[best]))
     cv = sum(h * n for h, n, _ in cv_hits) / sum(n for _, n, _ in cv_hits)
-    chosen = max(grid, key=lambda st: hit1(data, st))
-    print("| setting | JSQuAD hit@1 | dev (seed) hit@1 |\n|---|---|---|")
-    named = {"passages only": ({"passage": 1.0}, 60), "BM25 only": ({"bm25": 1.0}, 60),
-             "wave 1 (equal RRF, k=60)": ({"passage": 1.0, "sentence": 1.0, "bm25": 1.0}, 60),
-             "chosen": chosen}
-    for name, st in named.items():
-        print(f"| {name} {st[0]} k={st[1]} | {hit1(data, st):.3f} | {hit1(dev_data, st):.3f} |")
+    chosen = int(np.argmax(hits.mean(0)))
+    print("| setting | JSQuAD hit@1 | dev (seed, ja) hit@1 |\n|---|---|---|")
+    for name, j in (("passages only", 0), ("BM25 only", 1), ("wave 1: equal RRF", 2), ("chosen", chosen)):
+        print(f"| {name} {grid[j][0]} k={grid[j][1]} | {hits[:, j].mean():.3f} | {dev_hits[:, j].mean():.3f} |")
     print(f"\ncross-validated hit@1 (setting chosen on the other {FOLDS - 1} folds' articles): {cv:.3f}")
     for h, n, st in cv_hits:
         print(f"  fold: {h:.3f} on {n} questions with {st[0]} k={st[1]}")
+    lhits, lgrid = linear_hits(data)
+    ldev, _ = linear_hits(dev_data)
+    lcv = []
+    for f in range(FOLDS):
+        best = int(np.argmax(lhits[folds != f].mean(0)))
+        lcv.append((float(lhits[folds == f, best].mean()), int((folds == f).sum()), lgrid[best]))
+    lbest = int(np.argmax(lhits.mean(0)))
+    lcv_mean = sum(h * n for h, n, _ in lcv) / sum(n for _, n, _ in lcv)
+    print(f"\nscore fusion (passage, sentence, BM25/max) best {lgrid[lbest]}: {lhits[:, lbest].mean():.3f}, "
+          f"dev {ldev[:, lbest].mean():.3f}; cross-validated {lcv_mean:.3f}")
+    for h, n, st in lcv:
+        print(f"  fold: {h:.3f} on {n} questions with {st}")
     if not args.dry_run:
-        OUT.write_text(json.dumps({"format": 1, "fitted_by": "bench/fit_fusion.py",
-                                   "weights": chosen[0], "rrf_k": chosen[1],
-                                   "jsquad_hit@1": round(hit1(data, chosen), 4),
+        weights, k = grid[chosen]
+        previous = json.loads(OUT.read_text(encoding="utf-8")) if OUT.exists() else {}
+        weights = {**weights, "topic": previous.get("weights", {}).get("topic", 1.0)}
+        OUT.write_text(json.dumps({"format": 1, "fitted_by": "bench/fit_fusion.py", "weights": weights,
+                                   "rrf_k": k, "jsquad_hit@1": round(float(hits[:, chosen].mean()), 4),
                                    "cv_hit@1": round(cv, 4)}, indent=2) + "\n", encoding="utf-8")
         print(f"wrote {OUT.relative_to(ROOT)}")
 

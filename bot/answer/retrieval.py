@@ -49,6 +49,23 @@ class Lists:
     ranked: dict[str, list[int]]
     dense: dict[int, float]
     lexical: dict[int, float]
+    bm25: np.ndarray | None = None  # every passage's BM25 score, when BM25 was used
+
+
+def score_features(index: SearchIndex, lists: Lists, qvec: np.ndarray, rows: list[int]) -> np.ndarray:
+    """Per candidate passage: its cosine, its best sentence's cosine, and its BM25 score relative
+    to the best BM25 score of the query (0 without BM25)."""
+    out = np.zeros((len(rows), 3), dtype=np.float32)
+    if not rows:
+        return out
+    out[:, 0] = index.passage_vectors[rows] @ qvec
+    for i, r in enumerate(rows):
+        vr = index.sentence_rows[r]
+        if len(vr):
+            out[i, 1] = float(np.max(index.sentence_vectors[vr.start:vr.stop] @ qvec))
+    if lists.bm25 is not None and lists.bm25.size and lists.bm25.max() > 0:
+        out[:, 2] = lists.bm25[rows] / lists.bm25.max()
+    return out
 
 
 def ranked_lists(index: SearchIndex, qvec: np.ndarray, qtokens: list[str], use_lexical: bool,
@@ -76,6 +93,7 @@ def ranked_lists(index: SearchIndex, qvec: np.ndarray, qtokens: list[str], use_l
         top = [int(r) for r in cand if bm[r] > 0]
         lexical = {r: float(bm[r]) for r in top}
         ranked["bm25"] = top
+        return Lists(ranked, dense, lexical, bm)
     return Lists(ranked, dense, lexical)
 
 

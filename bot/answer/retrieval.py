@@ -34,13 +34,16 @@ class Hit:
 @dataclass(frozen=True)
 class Fusion:
     weights: dict[str, float]
-    rrf_k: float
+    rrf_k: float = 60.0
+    # "rrf": weighted reciprocal ranks; "linear": weighted passage cosine, best-sentence cosine and
+    # BM25 relative to the query's best BM25 score, over the union of the lists.
+    method: str = "rrf"
 
 
 @functools.cache
 def fusion() -> Fusion:
     data = json.loads(FUSION_FILE.read_text(encoding="utf-8"))
-    return Fusion(weights=data["weights"], rrf_k=float(data["rrf_k"]))
+    return Fusion(weights=data["weights"], rrf_k=float(data.get("rrf_k", 60)), method=data.get("method", "rrf"))
 
 
 @dataclass
@@ -97,6 +100,18 @@ def ranked_lists(index: SearchIndex, qvec: np.ndarray, qtokens: list[str], use_l
     return Lists(ranked, dense, lexical)
 
 
+def fuse_linear(index: SearchIndex, lists: Lists, qvec: np.ndarray, f: Fusion,
+                topic_doc: str | None = None) -> dict[int, float]:
+    """Weighted sum of the candidates' scores (features in `score_features`); a follow-up's
+    current document gets the `topic` weight on top."""
+    rows = list(dict.fromkeys(r for name in ("passage", "sentence", "bm25") for r in lists.ranked.get(name, ())))
+    w = np.array([f.weights.get(name, 0.0) for name in ("passage", "sentence", "bm25")], dtype=np.float32)
+    scores = score_features(index, lists, qvec, rows) @ w
+    if topic_doc is not None:
+        scores += f.weights.get("topic", 0.0) * np.array([index.passages[r].doc_id == topic_doc for r in rows])
+    return dict(zip(rows, scores.tolist()))
+
+
 def fuse(ranked: dict[str, list[int]], f: Fusion) -> dict[int, float]:
     """Weighted reciprocal rank fusion."""
     fused: dict[int, float] = {}
@@ -120,9 +135,13 @@ def retrieve(index: SearchIndex, qvec: np.ndarray, qtokens: list[str], use_lexic
     if len(index.passages) == 0:
         return []
     lists = ranked_lists(index, qvec, qtokens, use_lexical, depth)
-    if topic_doc is not None:
-        lists.ranked["topic"] = topic_list(index, lists.ranked, topic_doc)
-    fused = fuse(lists.ranked, fusion())
+    f = fusion()
+    if f.method == "linear":
+        fused = fuse_linear(index, lists, qvec, f, topic_doc)
+    else:
+        if topic_doc is not None:
+            lists.ranked["topic"] = topic_list(index, lists.ranked, topic_doc)
+        fused = fuse(lists.ranked, f)
     dense = lists.dense
     missing = [r for r in fused if r not in dense]
     if missing:  # found by another list only: the answer layer still needs its cosine

@@ -39,6 +39,11 @@ def gold_ranges(text: str, gold: str) -> list[tuple[int, int]]:
     return out
 
 
+# The questions the answer-phrase measures are taken on: those asking for a time, number, person,
+# place or name (JSQuAD's answers to "what" questions are often whole clauses).
+PHRASE_TYPES = ("time", "number", "person", "place", "name")
+
+
 @dataclass
 class CaseResult:
     id: str
@@ -70,7 +75,7 @@ class Report:
         lat = np.array([c.latency_ms for c in self.cases]) if self.cases else np.zeros(1)
         mean = lambda xs: round(float(np.mean(xs)), 4) if xs else None  # noqa: E731
         searched = [c for c in ans if c.search_rank != -1]
-        typed = [c for c in ans if c.asks_for and c.phrase_f1 is not None]
+        typed = [c for c in ans if c.asks_for in PHRASE_TYPES and c.phrase_f1 is not None]
         return {
             "cases": len(self.cases), "answerable": len(ans), "unanswerable": len(una),
             "search_hit@1": mean([c.search_rank == 1 for c in searched]),

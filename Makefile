@@ -14,7 +14,7 @@ CHROMIUM ?= /usr/bin/chromium
 APT_GET ?= apt-get
 UID_NOW ?= $(shell id -u)
 
-.PHONY: setup chromium serve test index eval bench-latency bench-build bench-scale bench-load bench-hostile clean
+.PHONY: setup chromium serve test index eval bench-latency bench-build bench-scale bench-load bench-hostile bench-qa clean
 
 setup: $(STAMP)
 
@@ -69,6 +69,10 @@ bench-load: setup
 
 bench-hostile: setup
 	$(PY) -m bench.hostile $(ARGS)
+
+# Answer quality on the JSQuAD open corpus + the seed dev set (bench/qa.py; ARGS=--sample 600 etc.)
+bench-qa: setup
+	$(PY) -m bench.qa $(ARGS)
 
 clean:
 	rm -rf $(VENV) index/v* index/CURRENT index/.tmp-* index/.lock

@@ -48,5 +48,11 @@ bench-scale: setup
 bench-load: setup
 	$(PY) -m bench.load $(ARGS)
 
+# jaxabot vs txtai (bench-only extra, installed here, not by setup)
+.PHONY: bench-peers
+bench-peers: setup
+	$(PY) -m pip install -q --disable-pip-version-check -c constraints.txt -e '.[bench]'
+	$(PY) -m bench.peers $(ARGS)
+
 clean:
 	rm -rf $(VENV) index/v* index/CURRENT index/.tmp-* index/.lock

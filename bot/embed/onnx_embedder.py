@@ -38,6 +38,9 @@ class OnnxEmbedder:
         opts.intra_op_num_threads = max(1, threads)
         opts.inter_op_num_threads = 1
         opts.log_severity_level = 3  # warnings about unused initializers are noise
+        # Idle pool threads sleep instead of spinning: on shared cores a spinning thread takes
+        # CPU from the other worker (or another process) for no work.
+        opts.add_session_config_entry("session.intra_op.allow_spinning", "0")
         # The session opens in a thread while the tokenizer is built here: ONNX Runtime releases
         # the GIL while it initialises, `tokenizers` holds it while it builds the 250k-piece
         # vocabulary, so the two overlap on two cores.

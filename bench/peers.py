@@ -4,7 +4,7 @@ in one run: per-question latency and hit@k.
 - jaxabot: its own server (`jaxabot serve`, ONNX Runtime by default) over a temporary copy of
   corpus/, measured over HTTP: `GET /api/search` (retrieval, ranked passages) and `POST /api/ask`
   (the full answer). With `--backends onnx,torch` a second server with
-  `JAXABOT_EMBED_BACKEND=torch` runs over the same index, one after the other.
+  `JAXABOT_EMBED_BACKEND=torch` runs over the same index, at the same time.
 - txtai (`pip install -e '.[bench]'`): `txtai.Embeddings` over jaxabot's own passages (section
   title + text, as jaxabot embeds them), the same converted model through sentence-transformers,
   the same "query: " / "passage: " prompts, queried in this process (no HTTP).
@@ -91,47 +91,56 @@ def run(args) -> dict:
             servers.append((backend, Server(ws, extra_env=env, log_name=f"server-{backend}.log")))
 
         st = SentenceTransformer(model_path, device="cpu")
-        txtai_emb = None
         records = {name: [] for name in ("txtai", "st_encode")}
-        for backend, server in servers:
-            with server:
-                marks = server.wait_first_answer()
-                print(f"jaxabot ({backend}) first answer {marks['first_answer_s']:.1f} s after process start")
-                if txtai_emb is None:
-                    index = load_index(ws.index)
-                    passages = [p.embed_text for p in index.passages]
-                    txtai_emb, txtai_build_s = _txtai(model_path, passages)
-                    print(f"txtai indexed {len(passages)} passages in {txtai_build_s:.2f} s")
-                    results["passages"] = len(passages)
-                    results["txtai_index_s"] = txtai_build_s
-                recs = {"search": [], "ask": []}
-                with httpx.Client(base_url=server.base, timeout=60.0) as client, \
-                        CpuMeter(lambda: [server.pid]) as meter:
-                    for _ in range(args.repeat):
-                        for q in questions:
-                            text, gold = q["question"], q.get("gold_spans") or []
-                            if backend == servers[0][0]:  # peers once, interleaved with the first backend
-                                t = time.perf_counter()
-                                found = txtai_emb.search(text, max(KS))
-                                records["txtai"].append(((time.perf_counter() - t) * 1000,
-                                                         _hit_rank([r["text"] for r in found], gold), q))
-                                t = time.perf_counter()
-                                st.encode(["query: " + text], normalize_embeddings=True)
-                                records["st_encode"].append(((time.perf_counter() - t) * 1000, None, q))
+        recs = {backend: {"search": [], "ask": []} for backend, _ in servers}
+        marks = {}
+        try:
+            # The first server builds the index; the others start once it exists and load it. All
+            # stay up, so each question goes to every server in turn (same moment, same contention).
+            for backend, server in servers:
+                server.start()
+                marks[backend] = server.wait_first_answer()
+                print(f"jaxabot ({backend}) first answer {marks[backend]['first_answer_s']:.1f} s after process start")
+            index = load_index(ws.index)
+            passages = [p.embed_text for p in index.passages]
+            txtai_emb, txtai_build_s = _txtai(model_path, passages)
+            print(f"txtai indexed {len(passages)} passages in {txtai_build_s:.2f} s")
+            results["passages"] = len(passages)
+            results["txtai_index_s"] = txtai_build_s
+            clients = {backend: httpx.Client(base_url=server.base, timeout=60.0) for backend, server in servers}
+            with CpuMeter(lambda: [server.pid for _, server in servers]) as meter:
+                for _ in range(args.repeat):
+                    for q in questions:
+                        text, gold = q["question"], q.get("gold_spans") or []
+                        t = time.perf_counter()
+                        found = txtai_emb.search(text, max(KS))
+                        records["txtai"].append(((time.perf_counter() - t) * 1000,
+                                                 _hit_rank([r["text"] for r in found], gold), q))
+                        t = time.perf_counter()
+                        st.encode(["query: " + text], normalize_embeddings=True)
+                        records["st_encode"].append(((time.perf_counter() - t) * 1000, None, q))
+                        for backend, client in clients.items():
                             t = time.perf_counter()
                             r = client.get("/api/search", params={"q": text, "k": max(KS)})
                             ms = (time.perf_counter() - t) * 1000
                             r.raise_for_status()
-                            recs["search"].append((ms, _hit_rank([h["text"] for h in r.json()["hits"]], gold), q))
+                            recs[backend]["search"].append(
+                                (ms, _hit_rank([h["text"] for h in r.json()["hits"]], gold), q))
                             t = time.perf_counter()
                             r = client.post("/api/ask", json={"question": text})
                             ms = (time.perf_counter() - t) * 1000
                             r.raise_for_status()
-                            recs["ask"].append((ms, None, q))
-                results["backends"][backend] = {
-                    "first_answer_s": marks["first_answer_s"], "contention": meter.cores_others,
-                    **{k: _summary(v) for k, v in recs.items()}}
-                print(meter.summary())
+                            recs[backend]["ask"].append((ms, None, q))
+            for client in clients.values():
+                client.close()
+        finally:
+            for _, server in servers:
+                server.stop()
+        print(meter.summary())
+        for backend, _ in servers:
+            results["backends"][backend] = {
+                "first_answer_s": marks[backend]["first_answer_s"], "contention": meter.cores_others,
+                **{k: _summary(v) for k, v in recs[backend].items()}}
         results["txtai"] = _summary(records["txtai"])
         results["st_encode"] = _summary(records["st_encode"])
     return results
@@ -165,8 +174,8 @@ def report(res: dict) -> None:
     print(table(["", "requests", "p50 ms", "p95 ms", "p50 / txtai", "p50 / ST encode",
                  *(f"hit@{k}" for k in KS)], rows))
     for backend, b in res["backends"].items():
-        print(f"- {backend}: first answer {b['first_answer_s']:.1f} s after start; other processes used "
-              f"{b['contention']:.2f} of 2 cores during its phase")
+        print(f"- {backend}: first answer {b['first_answer_s']:.1f} s after start")
+    print(f"- other processes used {b['contention']:.2f} of 2 cores during the measurements")
 
 
 def main() -> None:

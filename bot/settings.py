@@ -56,6 +56,11 @@ class Settings(BaseSettings):
     # The server builds the index itself when none exists (`jaxabot serve` sets this), so the
     # model is loaded once instead of once for the build and again for serving.
     build_if_missing: bool = False
+    # Embed builds on a Ray cluster (`jaxabot index --ray`): its address (`ray://host:10001`,
+    # `host:6379`, `auto`) or `local` for an in-process one. Needs the `cluster` extra.
+    ray_address: str | None = None
+    # Embedding actors on the cluster; unset: one per CPU of the cluster.
+    ray_actors: int | None = None
 
 
 def cpu_count() -> int:

@@ -13,7 +13,7 @@ from pathlib import Path
 import numpy as np
 
 from bot.store import versions as store
-from bot.store.dense import build_dense, describe, save_dense
+from bot.store.dense import build_dense, centroids_of, describe, save_dense
 from bot.ingest.documents import Document, Skipped, require_documents
 from bot.embed.embedder import Embedder
 from bot.errors import IndexCorrupt, IndexMismatch, IndexMissing
@@ -90,8 +90,15 @@ def build_index(corpus_dir: Path, index_dir: Path, embedder: Embedder, tokenizer
         embed_seconds = time.perf_counter() - t_embed
         tokens = [tokenizer.tokens(p.embed_text) for p in passages]
         lexical = LexicalIndex.build(tokens)
-        dense = build_dense(pvec) if len(pvec) else None
-        dense_sentences = build_dense(svec) if len(svec) else None
+        # Same model, incremental build: the previous IVF centroids still partition the space.
+        prev_folder = index_dir / prev.manifest["version"] if prev else None
+        fresh_p = np.array([d.doc_id not in unchanged for d in docs for _ in per_doc[d.doc_id]], bool)
+        fresh_s = np.array([d.doc_id not in unchanged for d in docs for p in per_doc[d.doc_id]
+                            for _ in p.sentences], bool)
+        dense = (build_dense(pvec, centroids=_centroids(prev_folder, "dense.faiss"), fresh=fresh_p)
+                 if len(pvec) else None)
+        dense_sentences = (build_dense(svec, centroids=_centroids(prev_folder, "sentences.faiss"), fresh=fresh_s)
+                           if len(svec) else None)
 
         def write(folder: Path) -> None:
             store.write_jsonl(folder / "documents.jsonl", [_doc_row(d) for d in docs])
@@ -159,6 +166,10 @@ def _vectors(docs: list[Document], per_doc: dict[str, list[Passage]], unchanged:
     pvec = np.concatenate(p_parts) if p_parts else np.zeros((0, dim), np.float32)
     svec = np.concatenate(s_parts) if s_parts else np.zeros((0, dim), np.float32)
     return np.ascontiguousarray(pvec, np.float32), np.ascontiguousarray(svec, np.float32), len(to_embed)
+
+
+def _centroids(folder: Path | None, name: str) -> np.ndarray | None:
+    return centroids_of(folder / name) if folder is not None and (folder / name).is_file() else None
 
 
 def _doc_row(d: Document) -> dict:

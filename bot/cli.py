@@ -223,5 +223,23 @@ def serve(host: Annotated[Optional[str], typer.Option(help="[JAXABOT_HOST]")] = 
                 http="web.connections:GuardedH11Protocol", log_level="info", timeout_graceful_shutdown=5)
 
 
+@app.command()
+def mcp(index: IndexOpt = None, model: ModelOpt = None) -> None:
+    """Serve the MCP tools ask, search and get_document over stdio (the web server: /mcp)."""
+    from bot.errors import IndexMissing
+    from bot.store.versions import current_version
+    s = _settings(index=index, model=model)
+    try:
+        # Before serving, and before the model load when there is no index at all: a client
+        # shows the server's stderr, so the reason must be there, not in a failed tool call.
+        if current_version(s.index_dir) is None:
+            raise IndexMissing(f"no index in {s.index_dir}; build one with `jaxabot index`")
+        engine = _engine(s)
+    except JaxabotError as exc:
+        _fail(exc)
+    from web.mcp_server import serve_stdio
+    serve_stdio(engine)
+
+
 def run() -> None:
     app()

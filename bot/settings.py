@@ -39,6 +39,8 @@ class Settings(BaseSettings):
     port: int = 8000
     # Without a token the rebuild endpoint is disabled.
     admin_token: str | None = None
+    # With an admin token set, /metrics needs it too (off the public chat's path) unless this is true.
+    metrics_public: bool = False
     # Comma-separated origins; CORS stays off when empty.
     cors_origins: str = ""
     # Concurrent CPU-bound requests; sized to the cores.

@@ -74,5 +74,11 @@ bench-hostile: setup
 bench-qa: setup
 	$(PY) -m bench.qa $(ARGS)
 
+# jaxabot vs txtai (bench-only extra, installed here, not by setup)
+.PHONY: bench-peers
+bench-peers: setup
+	$(PY) -m pip install -q --disable-pip-version-check -c constraints.txt -e '.[bench]'
+	$(PY) -m bench.peers $(ARGS)
+
 clean:
 	rm -rf $(VENV) index/v* index/CURRENT index/.tmp-* index/.lock

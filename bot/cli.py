@@ -37,7 +37,7 @@ def _fail(exc: JaxabotError) -> None:
 def _embedder(s: Settings):
     from bot.embed.embedder import load_embedder
     from bot.settings import cpu_count
-    return load_embedder(s.model, s.model_cache_dir, s.torch_threads or cpu_count())
+    return load_embedder(s.model, s.model_cache_dir, s.torch_threads or cpu_count(), s.embed_backend)
 
 
 def _engine(s: Settings):
@@ -101,7 +101,8 @@ def _report_build(summary, extra: str) -> None:
                f"{summary.sentences} sentences; embedded {summary.embedded_documents} documents "
                f"({summary.embedded_texts} texts), reused {summary.reused_documents}, removed "
                f"{summary.removed_documents}; {summary.dense_type} index; "
-               f"{summary.seconds:.2f} s ({extra})")
+               f"{summary.seconds:.2f} s ({extra})"
+               + (f"; embedding {summary.texts_per_second:.1f} texts/s" if summary.texts_per_second else ""))
 
 
 def _index_on_ray(s: Settings, force: bool) -> None:

@@ -2,6 +2,7 @@
 variables, overridden by CLI flags, and passed inward as plain arguments."""
 
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -29,6 +30,10 @@ class Settings(BaseSettings):
     # Threads per embedding call. Unset: all cores for a CLI build, cores / workers for the server
     # (two workers × two threads on two cores cost ~25 % throughput; bench/README.md).
     torch_threads: int | None = None
+    # "onnx": ONNX Runtime, no torch at serving time (the model is exported once, at conversion
+    # or on first use); "torch": sentence-transformers on torch (the fallback, and the baseline
+    # in benchmarks). `torch_threads` sizes either.
+    embed_backend: Literal["onnx", "torch"] = "onnx"
 
     host: str = "127.0.0.1"
     port: int = 8000

@@ -51,7 +51,7 @@ class Runtime:
         s = self.settings
         try:
             threads = s.torch_threads or max(1, cpu_count() // max(1, s.workers))
-            embedder = embedder or load_embedder(s.model, s.model_cache_dir, threads)
+            embedder = embedder or load_embedder(s.model, s.model_cache_dir, threads, s.embed_backend)
             tokenizer = tokenizer or Tokenizer()
             try:
                 index = load_index(s.index_dir, model=embedder.name)

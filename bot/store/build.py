@@ -38,6 +38,11 @@ class BuildSummary:
     changed: bool
     full_rebuild: bool
     skipped: list[Skipped] = field(default_factory=list)
+    embed_seconds: float = 0.0  # of `seconds`, spent embedding `embedded_texts`
+
+    @property
+    def texts_per_second(self) -> float | None:
+        return self.embedded_texts / self.embed_seconds if self.embedded_texts and self.embed_seconds > 0 else None
 
 
 def _previous(index_dir: Path, model: str) -> store.StoredArrays | None:
@@ -81,7 +86,9 @@ def build_index(corpus_dir: Path, index_dir: Path, embedder: Embedder, tokenizer
             per_doc[d.doc_id] = split_passages(d.doc_id, d.text)
             passages.extend(per_doc[d.doc_id])
 
+        t_embed = time.perf_counter()
         pvec, svec, embedded = _vectors(docs, per_doc, unchanged, prev, embedder, show_progress)
+        embed_seconds = time.perf_counter() - t_embed
         tokens = [tokenizer.tokens(p.embed_text) for p in passages]
         lexical = LexicalIndex.build(tokens)
         # Same model, incremental build: the previous IVF centroids still partition the space.
@@ -119,7 +126,7 @@ def build_index(corpus_dir: Path, index_dir: Path, embedder: Embedder, tokenizer
             embedded_documents=len(docs) - len(unchanged), reused_documents=len(unchanged),
             removed_documents=len(removed), embedded_texts=embedded,
             seconds=time.perf_counter() - t0, dense_type=manifest["dense"]["type"],
-            changed=True, full_rebuild=prev is None, skipped=skipped)
+            changed=True, full_rebuild=prev is None, skipped=skipped, embed_seconds=embed_seconds)
 
 
 def _vectors(docs: list[Document], per_doc: dict[str, list[Passage]], unchanged: set[str],

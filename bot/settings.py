@@ -42,6 +42,12 @@ class Settings(BaseSettings):
     # The server builds the index itself when none exists (`jaxabot serve` sets this), so the
     # model is loaded once instead of once for the build and again for serving.
     build_if_missing: bool = False
+    # Seconds between checks of index/CURRENT: a build or rollback by the CLI or another process
+    # is served within this time, without a restart. 0 turns following off.
+    follow_interval: float = 2.0
+    # `serve --watch`: rebuild when corpus/ changes, once it has been quiet this many ms.
+    watch: bool = False
+    watch_debounce_ms: int = 1500
 
 
 def cpu_count() -> int:

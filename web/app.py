@@ -47,6 +47,7 @@ def create_app(settings: Settings | None = None, *, embedder: Embedder | None = 
         threading.Thread(target=runtime.load, args=(embedder, tokenizer), name="jaxabot-load",
                          daemon=True).start()
         yield
+        runtime.close()
 
     app = FastAPI(title="jaxabot", version="0.1.0", lifespan=lifespan, docs_url=None, redoc_url=None,
                   description="Grounded, cited answers about JAXA's international cooperation.")

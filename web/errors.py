@@ -15,7 +15,8 @@ from fastapi.responses import JSONResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from bot.errors import (BuildError, BuildInProgress, CorpusError, DocumentNotFound, IndexCorrupt,
-                        IndexMismatch, IndexMissing, InvalidQuestion, JaxabotError, ModelError)
+                        IndexMismatch, IndexMissing, InvalidQuestion, JaxabotError, ModelError,
+                        NothingToRollBack)
 from web.i18n import STRINGS, from_accept_language
 from web.runtime import NotReady
 from web.security import apply_security_headers
@@ -32,6 +33,7 @@ _DOMAIN: dict[type[JaxabotError], tuple[int, str, str | None]] = {
     IndexMismatch: (503, "index_unavailable", "the index does not match this server; rebuild it"),
     ModelError: (503, "model_unavailable", "the embedding model is unavailable"),
     BuildInProgress: (409, "build_in_progress", None),
+    NothingToRollBack: (409, "nothing_to_roll_back", "no intact earlier version to roll back to"),
     CorpusError: (422, "corpus_unusable", None),
     BuildError: (500, "build_failed", "the index could not be written; the previous one is untouched"),
 }

@@ -27,7 +27,7 @@ class IndexFollower:
         self.interval = interval
         self.degraded: str | None = None
         self._seen: str | None = None  # CURRENT's content when last acted on
-        self._damaged: str | None = None  # served version whose files were found changed
+        self._damaged: set[tuple[str, bool]] = set()  # (version, folder gone) already acted on
         self._lock = threading.Lock()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
@@ -91,17 +91,25 @@ class IndexFollower:
         self.degraded = problem
 
     def _served_changed(self) -> bool:
-        """The served version's folder is gone or one of its files changed size (once per version)."""
+        """The served version's folder is gone or one of its files changed size (each reported
+        once per version, so a lasting problem is not reloaded on every poll)."""
         index = self.engine.index
-        if index is None or index.version == self._damaged:
+        if index is None:
             return False
-        try:
-            store.verify_sizes(self.index_dir / index.version, index.manifest)
-        except IndexCorrupt as exc:
-            log.error("files of the served version changed on disk: %s", exc)
-            self._damaged = index.version
-            return True
-        return False
+        folder = self.index_dir / index.version
+        if not folder.is_dir():
+            problem = "gone"
+        else:
+            try:
+                store.verify_sizes(folder, index.manifest)
+                return False
+            except IndexCorrupt as exc:
+                problem = str(exc)
+        if (index.version, problem == "gone") in self._damaged:
+            return False
+        self._damaged.add((index.version, problem == "gone"))
+        log.error("files of the served version %s changed on disk: %s", index.version, problem)
+        return True
 
     def poll_once(self) -> None:
         if self._pointer() != self._seen or self._served_changed():

@@ -20,6 +20,7 @@ import fcntl
 import hashlib
 import json
 import os
+import re
 import secrets
 import shutil
 from contextlib import contextmanager
@@ -38,6 +39,7 @@ POINTER = "CURRENT"
 HISTORY = "HISTORY"
 LOCK = ".lock"
 TMP_PREFIX = ".tmp-"
+_VERSION_NAME = re.compile(r"v[0-9A-Za-z_-]{1,100}")
 
 
 def new_version_name() -> str:
@@ -137,13 +139,19 @@ def set_current(index_dir: Path, name: str) -> None:
 
 
 def current_version(index_dir: Path) -> str | None:
+    """The version CURRENT names; None without CURRENT; IndexCorrupt when it is unreadable or
+    does not name a version (garbage bytes, a path, an empty file)."""
     try:
-        name = (index_dir / POINTER).read_text(encoding="utf-8").strip()
+        raw = (index_dir / POINTER).read_bytes()
     except FileNotFoundError:
         return None
     except OSError as exc:
         raise IndexCorrupt(f"cannot read {index_dir / POINTER}: {exc.strerror or exc}") from None
-    if not name or "/" in name or name.startswith("."):
+    try:
+        name = raw.decode("utf-8").strip()
+    except UnicodeDecodeError:
+        name = ""
+    if not _VERSION_NAME.fullmatch(name):
         raise IndexCorrupt(f"{index_dir / POINTER} does not name a version")
     return name
 

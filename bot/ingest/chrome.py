@@ -38,9 +38,12 @@ _BARE = re.compile(r"\s(\S{1,%d})$" % LABEL_MAX_CHARS)
 _JAPANESE = re.compile(r"[\u3040-\u30ff\u3400-\u9fff]")
 
 
+# A number with an optional short unit: sizes inside a label vary ("PDF:1.2MB", "PDF:850KB").
+_NUMBER = r"\d+(?:[.,]\d+)*\s?[A-Za-z]{0,2}"
+
+
 def _shape(tail: str) -> str:
-    # Sizes and counts inside a label vary ("PDF:1.2MB", "PDF:300KB"); the label does not.
-    return re.sub(r"\d+", "0", tail)
+    return re.sub(_NUMBER, "0", tail)
 
 
 def trailing_label(line: str) -> str | None:
@@ -61,7 +64,7 @@ def trailing_label(line: str) -> str | None:
 
 
 def _pattern(shape: str) -> str:
-    return re.escape(shape).replace("0", r"\d+(?:[.,]\d+)?")
+    return re.escape(shape).replace("0", _NUMBER)
 
 
 @dataclass

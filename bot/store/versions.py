@@ -114,11 +114,12 @@ def publish(index_dir: Path, write_files, manifest: dict, keep_previous: int) ->
         for d in sorted({p.parent for p in _files(tmp)} | {tmp}, key=lambda x: -len(x.parts)):
             _fsync_dir(d)
         final = index_dir / name
+        history = read_history(index_dir)  # before the new folder exists: it is not history yet
         os.replace(tmp, final)
         _fsync_dir(index_dir)
-        history = read_history(index_dir)
         set_current(index_dir, name)
-        history.live.append(name)
+        if name not in history.live:
+            history.live.append(name)
         write_history(index_dir, history)
     except OSError as exc:
         shutil.rmtree(tmp, ignore_errors=True)

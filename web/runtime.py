@@ -94,6 +94,10 @@ class Runtime:
             log.error("cannot build the first index: %s", exc)
             self.index_problem = "no index could be built from the corpus; see the server log"
             return None
+        except Exception:  # noqa: BLE001 - a corpus problem, not the model's: say so, keep serving
+            log.exception("unexpected error while building the first index")
+            self.index_problem = "no index could be built from the corpus; see the server log"
+            return None
         for skipped in summary.skipped:
             log.warning("skipped %s: %s", skipped.path, skipped.reason)
         log.info("built the first index: %s (%d documents, %d passages)", summary.version,

@@ -105,15 +105,19 @@ def learn_chrome(texts: list[str]) -> Chrome:
             max_in_one[lab] = max(max_in_one[lab], n)
     candidates = {lab for lab, n in label_lines.items() if n >= LABEL_MIN_LINES
                   and (max_in_one[lab] >= LABEL_MIN_LINES or per_doc_labels[lab] >= LABEL_MIN_DOCUMENTS)}
-    labels = {lab for lab in candidates if not _in_running_text(lab, texts)}
+    labels = candidates - _in_running_text(candidates, texts)
     edge = {line for line, n in per_doc_lines.items()
             if n >= EDGE_MIN_DOCUMENTS and len(line) <= EDGE_LINE_MAX}
     return Chrome(labels=labels, edge_lines=edge)
 
 
-def _in_running_text(shape: str, texts: list[str]) -> bool:
-    """Does the tail also occur inside prose (not as a trailing label)? Then it is a word."""
-    rx = re.compile(_pattern(shape))
+def _in_running_text(shapes: set[str], texts: list[str]) -> set[str]:
+    """The shapes that also occur inside prose (not as a trailing label): those are words.
+    One pass over the corpus for all of them."""
+    if not shapes:
+        return set()
+    rx = re.compile("|".join(_pattern(s) for s in sorted(shapes, key=len, reverse=True)))
+    words: set[str] = set()
     for text in texts:
         for m in rx.finditer(text):
             before = text[m.start() - 1] if m.start() else "\n"
@@ -121,5 +125,5 @@ def _in_running_text(shape: str, texts: list[str]) -> bool:
             tail_position = before in " \t\u3000" and (after in ("", "\n", " ", "\t", "\u3000")
                                                         or after in _CLOSERS)
             if not tail_position:
-                return True
-    return False
+                words.add(_shape(m.group(0)))
+    return words

@@ -15,6 +15,7 @@ from bot.store.build import build_index
 from bot.store.index import load_index
 from bot.store.lexical import MAX_PIECE_BYTES, pieces
 from fakes import FakeEmbedder
+from web_fixtures import *  # noqa: F401,F403
 
 MB = 10**6
 CHROME_CORPUS = Path(__file__).parent / "data" / "chrome_corpus"
@@ -206,3 +207,19 @@ def test_answer_to_the_first_example_question_carries_no_link_label(real_engine)
     r = real_engine.ask("SAFEは何年に設立されましたか？")
     assert r.found and "2006" in r.answer
     assert "外部リンク" not in r.answer and all("外部リンク" not in c.text for c in r.citations)
+
+
+def test_through_the_api_no_script_urls_and_a_long_line_builds_on_a_fresh_install(fake_app_factory, corpus_copy,
+                                                                                    tmp_path):
+    # Before: the first build failed on Sudachi's limit and health blamed the model.
+    (corpus_copy / "long.txt").write_text("長い行" * 20_000 + "\n\n普通の文です。", encoding="utf-8")
+    (corpus_copy / "js.md").write_text("---\ntitle: 試験\nurl: 'javascript:alert(1)'\n---\n試験の本文です。\n",
+                                       encoding="utf-8")
+    (corpus_copy / "data.md").write_text("---\nurl: 'data:text/html,<b>x</b>'\n---\nデータの本文です。\n",
+                                         encoding="utf-8")
+    client = fake_app_factory(index_dir=tmp_path / "fresh", corpus_dir=corpus_copy, build_if_missing=True)
+    assert client.get("/api/health").json()["status"] == "ok"
+    for doc_id in ("js", "data"):
+        r = client.get(f"/api/documents/{doc_id}")
+        assert r.status_code == 200 and r.json()["url"] is None
+    assert client.get("/api/documents/long").status_code == 200

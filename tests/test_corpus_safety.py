@@ -139,6 +139,9 @@ def test_repeated_link_labels_are_removed(chrome_docs):
     assert "別ウィンドウで開く" not in h and "PDF" not in h
     assert "2019年2月 第1回タッチダウン\n" in h and "\n記者会見資料\n" in h
     assert "別ウィンドウで開く" not in chrome_docs["kibo"].text  # one occurrence there, learned from the corpus
+    partners = chrome_docs["site/partners"].text  # HTML: a label inside the link, after its text
+    assert "外部サイトへ" not in partners and "米国航空宇宙局" in partners
+    assert "詳しくは協力機関一覧をご覧ください。" in partners  # a link inside prose is left as it reads
 
 
 def test_content_that_looks_like_chrome_stays(chrome_docs):

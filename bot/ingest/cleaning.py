@@ -133,6 +133,12 @@ def html_to_text(source: str) -> tuple[str, dict]:
     for tag in root.find_all(_LINE_TAGS):
         # One newline after each item keeps a list together as one multi-line block.
         tag.insert_after("\n")
+    for link in root.find_all("a"):
+        # A link's trailing icon or label (<a>資料<span>別ウィンドウで開く</span></a>) is set off by a
+        # space, as it reads on screen, so `bot.ingest.chrome` can learn it as a repeated label.
+        children = [c for c in link.children if not (isinstance(c, str) and not c.strip())]
+        if len(children) > 1 and getattr(children[-1], "name", None) in ("span", "img", "i", "small", "em"):
+            children[-1].insert_before(" ")
     for tag in root.find_all(["td", "th"]):
         tag.insert_after(" ")
     text = root.get_text()

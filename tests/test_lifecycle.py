@@ -3,7 +3,6 @@ rollback by history, pruning, last-good fallback (`degraded`) for every kind of 
 that follows CURRENT and survives files changed under it, admin rollback / progress / cancel,
 and `serve --watch`."""
 
-import json
 import os
 import shutil
 import subprocess
@@ -13,7 +12,6 @@ import time
 from pathlib import Path
 
 import httpx
-import numpy as np
 import pytest
 from typer.testing import CliRunner
 

@@ -111,11 +111,6 @@ class _Source:
     raw_hash: str
 
 
-def read_document(path: Path, rel: Path, root: Path, max_bytes: int, chrome: Chrome | None = None) -> Document:
-    """One file on its own (no corpus to learn chrome from unless `chrome` is given)."""
-    return to_document(read_source(path, rel, root, max_bytes), chrome)
-
-
 def read_source(path: Path, rel: Path, root: Path, max_bytes: int) -> _Source:
     try:
         real = path.resolve(strict=True)

@@ -346,3 +346,15 @@ def test_watch_rebuilds_when_the_corpus_changes(corpus_copy, tmp_path, fake_app_
     assert client.get("/api/documents/watched2").status_code == 200
     watcher = client.app.state.runtime.watcher
     assert 1 <= watcher.builds_started <= 2
+
+
+def test_a_server_without_an_index_serves_the_first_cli_build(corpus_copy, tmp_path, fake_app_factory, tokenizer):
+    index = tmp_path / "index"
+    client = fake_app_factory(index_dir=index, corpus_dir=corpus_copy, follow_interval=0.2)
+    assert client.get("/api/health").json()["status"] == "no_index"
+    version = _build(corpus_copy, index, tokenizer)
+    deadline = time.monotonic() + 15
+    while (health := client.get("/api/health").json())["status"] != "ok":
+        assert time.monotonic() < deadline, health
+        time.sleep(0.1)
+    assert health["index_version"] == version

@@ -19,6 +19,7 @@ and the `keep_previous` versions live before it, and deletes the rest (rejected 
 import fcntl
 import hashlib
 import json
+import logging
 import os
 import re
 import secrets
@@ -32,6 +33,8 @@ import numpy as np
 
 from bot.errors import (BuildError, BuildInProgress, IndexCorrupt, IndexMismatch, IndexMissing,
                         NothingToRollBack)
+
+log = logging.getLogger(__name__)
 
 FORMAT_VERSION = 1
 MANIFEST = "manifest.json"
@@ -118,13 +121,18 @@ def publish(index_dir: Path, write_files, manifest: dict, keep_previous: int) ->
         os.replace(tmp, final)
         _fsync_dir(index_dir)
         set_current(index_dir, name)
-        if name not in history.live:
-            history.live.append(name)
-        write_history(index_dir, history)
     except OSError as exc:
         shutil.rmtree(tmp, ignore_errors=True)
         raise BuildError(f"cannot write the new index in {index_dir}: {exc.strerror or exc}; "
                          "the current index is untouched") from None
+    # Published: a HISTORY that cannot be written only costs rollback precision (it is then
+    # derived from version names), never the build.
+    if name not in history.live:
+        history.live.append(name)
+    try:
+        write_history(index_dir, history)
+    except OSError as exc:
+        log.warning("cannot record %s in %s: %s", name, index_dir / HISTORY, exc.strerror or exc)
     prune(index_dir, keep_previous)
     return name
 
@@ -184,7 +192,10 @@ def prune(index_dir: Path, keep_previous: int) -> None:
     for name in sorted(on_disk - keep):
         shutil.rmtree(index_dir / name, ignore_errors=True)
     if history.trim(on_disk & keep | {current}):
-        write_history(index_dir, history)
+        try:
+            write_history(index_dir, history)
+        except OSError as exc:
+            log.warning("cannot update %s: %s", index_dir / HISTORY, exc.strerror or exc)
 
 
 @dataclass

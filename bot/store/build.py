@@ -69,6 +69,8 @@ def build_index(corpus_dir: Path, index_dir: Path, embedder: Embedder, tokenizer
         report.update(stage="reading")
         docs, skipped = require_documents(corpus_dir, max_bytes)
         report.update(stage="splitting", documents_total=len(docs))
+        for s in skipped:
+            log.warning("skipped %s: %s", s.path, s.reason)
 
         prev = None if force else _previous(index_dir, embedder.name)
         prev_docs = prev.manifest.get("documents", {}) if prev else {}
@@ -77,6 +79,7 @@ def build_index(corpus_dir: Path, index_dir: Path, embedder: Embedder, tokenizer
         unchanged = {d.doc_id for d in docs if prev_docs.get(d.doc_id, {}).get("hash") == d.content_hash}
         removed = set(prev_docs) - {d.doc_id for d in docs}
         if prev and not removed and len(unchanged) == len(docs) and len(prev_docs) == len(docs):
+            report.finish()
             return BuildSummary(
                 version=prev.manifest["version"], documents=len(docs), passages=len(prev.passages),
                 sentences=len(prev.sentence_vectors), embedded_documents=0,
@@ -107,8 +110,6 @@ def build_index(corpus_dir: Path, index_dir: Path, embedder: Embedder, tokenizer
             raise CorpusError("no usable document: " + "; ".join(f"{s.path}: {s.reason}" for s in skipped))
         docs = usable
         unchanged &= {d.doc_id for d in docs}
-        for s in skipped:
-            log.warning("skipped %s: %s", s.path, s.reason)
 
         pvec, svec, embedded = _vectors(docs, per_doc, unchanged, prev, embedder, show_progress, report)
         report.update(stage="indexing")
@@ -136,7 +137,7 @@ def build_index(corpus_dir: Path, index_dir: Path, embedder: Embedder, tokenizer
         }
         report.update(stage="writing")
         version = store.publish(index_dir, write, manifest, keep_previous)
-        report.state.stage = "done"
+        report.finish()
         return BuildSummary(
             version=version, documents=len(docs), passages=len(passages), sentences=len(svec),
             embedded_documents=len(docs) - len(unchanged), reused_documents=len(unchanged),

@@ -51,6 +51,13 @@ class Reporter:
         if self._cancel is not None and self._cancel.is_set():
             raise BuildCancelled("the build was cancelled; the current index is untouched")
 
+    def finish(self) -> None:
+        """The build is published (or had nothing to do): report `done`; too late to cancel."""
+        self.state.stage = "done"
+        self.state.elapsed_seconds = round(time.monotonic() - self.state.started, 3)
+        if self._progress is not None:
+            self._progress(self.state)
+
     def update(self, **changes) -> None:
         self.check()
         s = self.state

@@ -20,7 +20,7 @@ $(PY):
 # later resolver that saw an unpinned torch would fetch a multi-GB CUDA build.
 $(STAMP): pyproject.toml constraints.txt | $(PY)
 	$(PY) -m pip install -q --disable-pip-version-check torch==2.13.0
-	$(PY) -m pip install -q --disable-pip-version-check -c constraints.txt -e '.[test]'
+	$(PY) -m pip install -q --disable-pip-version-check -c constraints.txt -e '.[test,cluster]'
 	touch $(STAMP)
 
 index: setup

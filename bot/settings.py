@@ -34,6 +34,8 @@ class Settings(BaseSettings):
     port: int = 8000
     # Without a token the rebuild endpoint is disabled.
     admin_token: str | None = None
+    # With an admin token set, /metrics needs it too (off the public chat's path) unless this is true.
+    metrics_public: bool = False
     # Comma-separated origins; CORS stays off when empty.
     cors_origins: str = ""
     # Concurrent CPU-bound requests; sized to the cores.
@@ -57,6 +59,11 @@ class Settings(BaseSettings):
     # `serve --watch`: rebuild when corpus/ changes, once it has been quiet this many ms.
     watch: bool = False
     watch_debounce_ms: int = 1500
+    # Embed builds on a Ray cluster (`jaxabot index --ray`): its address (`ray://host:10001`,
+    # `host:6379`, `auto`) or `local` for an in-process one. Needs the `cluster` extra.
+    ray_address: str | None = None
+    # Embedding actors on the cluster; unset: one per CPU of the cluster.
+    ray_actors: int | None = None
 
 
 def cpu_count() -> int:

@@ -10,6 +10,7 @@ embedded rows, elapsed time) and can be cancelled; a cancelled build publishes n
 
 import logging
 import threading
+from collections.abc import Callable
 from datetime import datetime, timezone
 from typing import Callable
 
@@ -31,10 +32,12 @@ def _now() -> datetime:
 
 class Rebuilder:
     def __init__(self, engine: Engine, settings: Settings,
-                 on_published: Callable[[], object] | None = None) -> None:
+                 on_published: Callable[[], object] | None = None,
+                 on_finish: Callable[[bool, float], None] | None = None) -> None:
         self.engine = engine
         self.settings = settings
         self._on_published = on_published or (lambda: engine.reload(settings.index_dir))
+        self.on_finish = on_finish  # (succeeded, seconds): the metrics hook
         self._lock = threading.Lock()
         self._status = BuildStatus(state="idle")
         self._progress: BuildProgress | None = None
@@ -132,3 +135,5 @@ class Rebuilder:
             if result.last_build is None:
                 result.last_build = self._status.last_build
             self._status = result
+        if self.on_finish is not None and result.started_at is not None:
+            self.on_finish(result.state == "idle", (result.finished_at - result.started_at).total_seconds())

@@ -14,7 +14,7 @@ from pathlib import Path
 import numpy as np
 
 from bot.store import versions as store
-from bot.store.dense import build_dense, describe, save_dense
+from bot.store.dense import build_dense, centroids_of, describe, save_dense
 from bot.ingest.documents import Document, Skipped, require_documents
 from bot.embed.embedder import Embedder
 from bot.errors import CorpusError, IndexCorrupt, IndexMismatch, IndexMissing
@@ -114,8 +114,15 @@ def build_index(corpus_dir: Path, index_dir: Path, embedder: Embedder, tokenizer
         pvec, svec, embedded = _vectors(docs, per_doc, unchanged, prev, embedder, show_progress, report)
         report.update(stage="indexing")
         lexical = LexicalIndex.build(tokens)
-        dense = build_dense(pvec) if len(pvec) else None
-        dense_sentences = build_dense(svec) if len(svec) else None
+        # Same model, incremental build: the previous IVF centroids still partition the space.
+        prev_folder = index_dir / prev.manifest["version"] if prev else None
+        fresh_p = np.array([d.doc_id not in unchanged for d in docs for _ in per_doc[d.doc_id]], bool)
+        fresh_s = np.array([d.doc_id not in unchanged for d in docs for p in per_doc[d.doc_id]
+                            for _ in p.sentences], bool)
+        dense = (build_dense(pvec, centroids=_centroids(prev_folder, "dense.faiss"), fresh=fresh_p)
+                 if len(pvec) else None)
+        dense_sentences = (build_dense(svec, centroids=_centroids(prev_folder, "sentences.faiss"), fresh=fresh_s)
+                           if len(svec) else None)
 
         def write(folder: Path) -> None:
             store.write_jsonl(folder / "documents.jsonl", [_doc_row(d) for d in docs])
@@ -189,11 +196,21 @@ def _vectors(docs: list[Document], per_doc: dict[str, list[Passage]], unchanged:
 
 def _embed(texts: list[str], embedder: Embedder, show_progress: bool, report: Reporter) -> np.ndarray:
     report.update(stage="embedding", rows_total=len(texts), rows_done=0)
+    if hasattr(embedder, "on_rows"):
+        # A cluster embedder (bot.store.distributed.RayEmbedder) takes the whole build as one job
+        # (one model load per worker) and reports its own rows through `on_rows`.
+        vectors = embedder.encode_passages(texts, show_progress=show_progress)
+        report.update(rows_done=len(texts))
+        return vectors
     parts = []
     for start in range(0, len(texts), EMBED_CHUNK):
         parts.append(embedder.encode_passages(texts[start:start + EMBED_CHUNK], show_progress=show_progress))
         report.update(rows_done=min(len(texts), start + EMBED_CHUNK))
     return np.concatenate(parts)
+
+
+def _centroids(folder: Path | None, name: str) -> np.ndarray | None:
+    return centroids_of(folder / name) if folder is not None and (folder / name).is_file() else None
 
 
 def _doc_row(d: Document) -> dict:

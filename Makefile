@@ -9,7 +9,7 @@ export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
 export TOKENIZERS_PARALLELISM := false
 
-.PHONY: setup serve test index eval bench-latency bench-build bench-scale bench-load bench-hostile clean
+.PHONY: setup serve test index eval bench-latency bench-build bench-scale bench-load bench-hostile bench-qa clean
 
 setup: $(STAMP)
 
@@ -50,6 +50,10 @@ bench-load: setup
 
 bench-hostile: setup
 	$(PY) -m bench.hostile $(ARGS)
+
+# Answer quality on the JSQuAD open corpus + the seed dev set (bench/qa.py; ARGS=--sample 600 etc.)
+bench-qa: setup
+	$(PY) -m bench.qa $(ARGS)
 
 clean:
 	rm -rf $(VENV) index/v* index/CURRENT index/.tmp-* index/.lock

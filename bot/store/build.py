@@ -18,7 +18,7 @@ from bot.store.dense import build_dense, centroids_of, describe, save_dense
 from bot.ingest.documents import Document, Skipped, require_documents
 from bot.embed.embedder import Embedder
 from bot.errors import CorpusError, IndexCorrupt, IndexMismatch, IndexMissing
-from bot.store.lexical import LexicalIndex, Tokenizer
+from bot.store.lexical import LEXICAL_VERSION, LexicalIndex, Tokenizer
 from bot.store.progress import ProgressFn, Reporter
 from bot.ingest.passages import CHUNKER_VERSION, Passage, split_passages
 
@@ -78,7 +78,8 @@ def build_index(corpus_dir: Path, index_dir: Path, embedder: Embedder, tokenizer
             prev, prev_docs = None, {}
         unchanged = {d.doc_id for d in docs if prev_docs.get(d.doc_id, {}).get("hash") == d.content_hash}
         removed = set(prev_docs) - {d.doc_id for d in docs}
-        if prev and not removed and len(unchanged) == len(docs) and len(prev_docs) == len(docs):
+        same_terms = prev is not None and prev.manifest.get("lexical_version", 1) == LEXICAL_VERSION
+        if prev and same_terms and not removed and len(unchanged) == len(docs) and len(prev_docs) == len(docs):
             report.finish()
             return BuildSummary(
                 version=prev.manifest["version"], documents=len(docs), passages=len(prev.passages),
@@ -137,6 +138,7 @@ def build_index(corpus_dir: Path, index_dir: Path, embedder: Embedder, tokenizer
         manifest = {
             "model": {"id": embedder.name, "dim": embedder.dim},
             "chunker_version": CHUNKER_VERSION,
+            "lexical_version": LEXICAL_VERSION,
             "counts": {"documents": len(docs), "passages": len(passages), "sentences": len(svec)},
             "dense": {"type": describe(dense) if dense is not None else "none"},
             "documents": {d.doc_id: {"hash": d.content_hash, "path": d.path,

@@ -4,6 +4,7 @@
 import logging
 import re
 import threading
+import unicodedata
 from pathlib import Path
 
 import bm25s
@@ -46,6 +47,20 @@ def pieces(text: str, max_bytes: int = MAX_PIECE_BYTES) -> list[str]:
     return out
 
 
+# Version of the BM25 terms: an index whose terms were made differently is re-tokenised on the
+# next build (its vectors are reused).
+LEXICAL_VERSION = 3
+# BM25's term-frequency saturation. On the JSQuAD open corpus (words + bigrams, b = 0.75), hit@1 was
+# 0.899 at k1 = 1.2 against 0.894 at bm25s's default 1.5 and 0.859 at 2.0 (bot/README.md).
+K1 = 1.2
+_ALNUM_RUN = re.compile(r"[^\W_]+")
+
+
+def char_bigrams(text: str) -> list[str]:
+    return [f"\u0002{run[i:i + 2]}" for run in _ALNUM_RUN.findall(unicodedata.normalize("NFKC", text).lower())
+            for i in range(len(run) - 1)]
+
+
 class Tokenizer:
     """Thread-safe wrapper: a Sudachi tokenizer must not be shared between threads."""
 
@@ -61,10 +76,20 @@ class Tokenizer:
             return tok.tokenize(text)
         return [m for piece in pieces(text) for m in tok.tokenize(piece)]
 
+    def morphemes(self, text: str):
+        """Sudachi morphemes (mode B) with their character offsets, for callers that need the
+        part of speech (the answer phrase finder). Offsets must index `text`, so a text too long
+        for one Sudachi call is cut to its first piece instead of being tokenised in pieces."""
+        return self._morphemes(text[: MAX_PIECE_BYTES // 4])
+
     def tokens(self, text: str) -> list[str]:
-        """Index terms for BM25."""
-        return [m.normalized_form().lower() for m in self._morphemes(text)
-                if m.part_of_speech()[0] not in _FUNCTION_POS]
+        """Index terms for BM25: Sudachi's words plus the character bigrams of each run of letters
+        and digits. Bigrams match where word boundaries differ between question and text
+        (compounds, kanji variants of a name); measured on the JSQuAD open corpus, BM25 hit@1
+        0.869 with words alone, 0.894 with both (bot/README.md)."""
+        words = [m.normalized_form().lower() for m in self._morphemes(text)
+                 if m.part_of_speech()[0] not in _FUNCTION_POS]
+        return words + char_bigrams(text)
 
     def content_terms(self, text: str) -> list[str]:
         """Terms a supporting sentence should contain: nouns, names, numbers."""
@@ -87,7 +112,7 @@ class LexicalIndex:
 
     @classmethod
     def build(cls, corpus_tokens: list[list[str]]) -> "LexicalIndex":
-        bm25 = bm25s.BM25()
+        bm25 = bm25s.BM25(k1=K1)
         # bm25s cannot index an empty token list; a placeholder keeps row numbers aligned.
         bm25.index([toks or ["\u0000"] for toks in corpus_tokens], show_progress=False)
         return cls(bm25)

@@ -21,6 +21,7 @@ from scipy.optimize import minimize
 
 from bench import jsquad
 from bench.common import ROOT
+from bot.answer.evidence import Z_CLIP
 
 OUT = ROOT / "bot" / "answer" / "refusal.json"
 FOLDS = 5
@@ -47,7 +48,7 @@ def rows(raw: dict, lang: str = "ja") -> tuple[np.ndarray, np.ndarray, list[str]
 def fit(X: np.ndarray, y: np.ndarray, w: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Standardised L2-regularised logistic regression; returns (mean, scale, [bias, coef...])."""
     mean, scale = X.mean(0), X.std(0) + 1e-9
-    Z = np.hstack([np.ones((len(X), 1)), (X - mean) / scale])
+    Z = np.hstack([np.ones((len(X), 1)), np.clip((X - mean) / scale, -Z_CLIP, Z_CLIP)])
 
     def loss(beta):
         z = Z @ beta
@@ -65,7 +66,7 @@ def fit(X: np.ndarray, y: np.ndarray, w: np.ndarray) -> tuple[np.ndarray, np.nda
 
 
 def prob(X: np.ndarray, mean, scale, beta) -> np.ndarray:
-    return 1 / (1 + np.exp(-(beta[0] + ((X - mean) / scale) @ beta[1:])))
+    return 1 / (1 + np.exp(-(beta[0] + np.clip((X - mean) / scale, -Z_CLIP, Z_CLIP) @ beta[1:])))
 
 
 def class_weights(y: np.ndarray, groups: list[str]) -> np.ndarray:

@@ -49,9 +49,9 @@ def test_the_fitted_refusal_model_separates_strong_from_weak_evidence():
     # on the topic, but the question's own words are missing: 「JAXAの職員数は何人ですか？」 as measured
     assert not decide_found(Evidence(sim=0.866, gap=0.084, coverage=0.246, n_terms=2, passage_sim=0.857,
                                      coverage_max=0.246, lexical_agree=1.0, passage_margin=0.047), "ja")
-    # nothing stands out and little matches
-    assert not decide_found(Evidence(sim=0.8, gap=0.02, coverage=0.3, n_terms=3, passage_sim=0.79,
-                                     coverage_max=0.3, lexical_agree=0.2, passage_margin=0.01), "ja")
+    # nothing stands out and none of its words occur: 「H3ロケットの打ち上げ費用は？」 as measured
+    assert not decide_found(Evidence(sim=0.818, gap=0.035, coverage=0.0, n_terms=4, passage_sim=0.808,
+                                     coverage_max=0.0, lexical_agree=0.0, passage_margin=0.025), "ja")
     assert decide_found(Evidence(sim=0.85, gap=0.10, coverage=0.0, n_terms=0), "en")
     assert not decide_found(Evidence(sim=0.75, gap=0.10, coverage=0.0, n_terms=0), "en")
 

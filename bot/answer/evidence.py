@@ -76,8 +76,12 @@ class Evidence:
 
 COVERAGE_TOP = 5
 # The decision's inputs, in the order of the fitted coefficients (bot/answer/refusal.json).
-FEATURES = ("sim", "gap", "coverage", "coverage_max", "passage_sim", "lexical_agree", "passage_margin",
-            "terms")
+# (BM25's agreement with the first passage is kept as evidence but not used: under score fusion it
+# is 1 for almost every question, and a feature with no spread extrapolates wildly.)
+FEATURES = ("sim", "gap", "coverage", "coverage_max", "passage_sim", "passage_margin", "terms")
+# Standardised inputs are clipped: evidence far outside what the model was fitted on must not
+# decide alone.
+Z_CLIP = 4.0
 REFUSAL_FILE = Path(__file__).with_name("refusal.json")
 
 
@@ -85,8 +89,7 @@ def features(e: "Evidence | dict") -> list[float]:
     d = e if isinstance(e, dict) else asdict(e)
     # Few content words make coverage all-or-nothing; the model learns how far to trust it.
     return [d.get("sim", 0.0), d.get("gap", 0.0), d.get("coverage", 0.0), d.get("coverage_max", 0.0),
-            d.get("passage_sim", 0.0), d.get("lexical_agree", 0.0), d.get("passage_margin", 0.0),
-            min(d.get("n_terms", 0), 6) / 6]
+            d.get("passage_sim", 0.0), d.get("passage_margin", 0.0), min(d.get("n_terms", 0), 6) / 6]
 
 
 @functools.cache
@@ -102,7 +105,8 @@ def answer_probability(e: Evidence, lang: str) -> float | None:
     m = refusal_models().get(lang)
     if m is None:
         return None
-    z = m["bias"] + sum(c * (x - mu) / sd for c, x, mu, sd in zip(m["coef"], features(e), m["mean"], m["scale"]))
+    z = m["bias"] + sum(c * max(-Z_CLIP, min(Z_CLIP, (x - mu) / sd))
+                        for c, x, mu, sd in zip(m["coef"], features(e), m["mean"], m["scale"]))
     return 1.0 / (1.0 + math.exp(-z))
 
 

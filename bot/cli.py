@@ -12,7 +12,7 @@ from typing import Annotated, Optional
 
 import typer
 
-from bot.errors import JaxabotError
+from bot.errors import IndexCorrupt, JaxabotError
 from bot.settings import Settings
 
 app = typer.Typer(add_completion=False, no_args_is_help=True,
@@ -57,7 +57,7 @@ def main(verbose: Annotated[bool, typer.Option("--verbose", "-v")] = False) -> N
 def index(corpus: CorpusOpt = None, index: IndexOpt = None, model: ModelOpt = None,
           check: Annotated[bool, typer.Option("--check", help="verify the current index and exit")] = False,
           force: Annotated[bool, typer.Option("--force", help="re-embed every document")] = False,
-          rollback: Annotated[bool, typer.Option("--rollback", help="make the previous version current")] = False,
+          rollback: Annotated[bool, typer.Option("--rollback", help="make the version live before the current one current again")] = False,
           ray: Annotated[Optional[str], typer.Option("--ray", metavar="ADDRESS", help="embed on a Ray cluster at ADDRESS, or `local` [JAXABOT_RAY_ADDRESS]")] = None,
           ) -> None:
     """Build or incrementally rebuild the index from the corpus."""
@@ -85,9 +85,10 @@ def index(corpus: CorpusOpt = None, index: IndexOpt = None, model: ModelOpt = No
         t = time.perf_counter()
         embedder = _embedder(s)
         load_s = time.perf_counter() - t
-        summary = build_index(s.corpus_dir, s.index_dir, embedder, Tokenizer(),
-                              max_bytes=int(s.max_file_mb * 1e6), keep_previous=s.keep_previous,
-                              force=force, show_progress=sys.stderr.isatty())
+        with _ProgressBar(enabled=sys.stderr.isatty()) as bar:
+            summary = build_index(s.corpus_dir, s.index_dir, embedder, Tokenizer(),
+                                  max_bytes=int(s.max_file_mb * 1e6), keep_previous=s.keep_previous,
+                                  force=force, progress=bar.update)
     except JaxabotError as exc:
         _fail(exc)
     _report_build(summary, f"+{load_s:.2f} s model load")
@@ -138,6 +139,40 @@ def _index_on_ray(s: Settings, force: bool) -> None:
     except JaxabotError as exc:
         _fail(exc)
     _report_build(summary, f"embedded on Ray at {s.ray_address}")
+
+
+class _ProgressBar:
+    """A tqdm bar per build stage that has a count (documents split, texts embedded)."""
+
+    def __init__(self, enabled: bool) -> None:
+        self.enabled = enabled
+        self.bar = None
+        self.stage = None
+
+    def update(self, p) -> None:
+        if not self.enabled:
+            return
+        from tqdm import tqdm
+        done, total, unit = ((p.rows_done, p.rows_total, "texts") if p.stage == "embedding"
+                             else (p.documents_done, p.documents_total, "docs"))
+        if p.stage != self.stage:
+            self.close()
+            self.stage = p.stage
+            if total:
+                self.bar = tqdm(total=total, desc=p.stage, unit=unit, leave=False, file=sys.stderr)
+        if self.bar is not None:
+            self.bar.update(done - self.bar.n)
+
+    def close(self) -> None:
+        if self.bar is not None:
+            self.bar.close()
+            self.bar = None
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
 
 
 @app.command()
@@ -197,7 +232,9 @@ def evaluate(file: Path,
 @app.command()
 def serve(host: Annotated[Optional[str], typer.Option(help="[JAXABOT_HOST]")] = None,
           port: Annotated[Optional[int], typer.Option(help="[JAXABOT_PORT]")] = None,
-          corpus: CorpusOpt = None, index: IndexOpt = None, model: ModelOpt = None) -> None:
+          corpus: CorpusOpt = None, index: IndexOpt = None, model: ModelOpt = None,
+          watch: Annotated[bool, typer.Option("--watch", help="rebuild when the corpus changes [JAXABOT_WATCH]")] = False,
+          ) -> None:
     """Serve the web chat and JSON API (building the index first if there is none)."""
     import uvicorn
 
@@ -205,11 +242,18 @@ def serve(host: Annotated[Optional[str], typer.Option(help="[JAXABOT_HOST]")] = 
     from bot.store.versions import current_version
     s = _settings(corpus, index, model)
     # The app builds its own Settings from the environment (it is an edge too): hand it our flags.
-    for key, value in {"CORPUS_DIR": corpus, "INDEX_DIR": index, "MODEL": model}.items():
+    for key, value in {"CORPUS_DIR": corpus, "INDEX_DIR": index, "MODEL": model,
+                       "WATCH": "true" if watch else None}.items():
         if value is not None:
             os.environ[f"JAXABOT_{key}"] = str(value)
     try:
-        if current_version(s.index_dir) is None:
+        try:
+            pointer = current_version(s.index_dir)
+        except IndexCorrupt as exc:
+            # The server serves the newest intact version (degraded) and says why.
+            typer.secho(f"warning: {exc}; serving the newest intact version", fg=typer.colors.YELLOW, err=True)
+            pointer = ""
+        if pointer is None:
             # Fail here, before starting a server, if there is nothing to build from.
             docs, _ = require_documents(s.corpus_dir, int(s.max_file_mb * 1e6))
             typer.echo(f"no index yet: the server builds it from {len(docs)} documents on start")

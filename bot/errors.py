@@ -46,3 +46,11 @@ class DocumentNotFound(JaxabotError):
 
 class FeedbackError(JaxabotError):
     """The feedback database cannot be opened or written (unreadable file, newer schema)."""
+
+
+class BuildCancelled(JaxabotError):
+    """A build was cancelled on request before it published anything; the current index is untouched."""
+
+
+class NothingToRollBack(JaxabotError):
+    """No intact version was live before the current one; nothing was changed."""

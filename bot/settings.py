@@ -62,6 +62,12 @@ class Settings(BaseSettings):
     data_dir: Path = Path("data")
     # Feedback requests accepted per client (IP address) per minute; more get 429.
     feedback_per_minute: int = 20
+    # Seconds between checks of index/CURRENT: a build or rollback by the CLI or another process
+    # is served within this time, without a restart. 0 turns following off.
+    follow_interval: float = 2.0
+    # `serve --watch`: rebuild when corpus/ changes, once it has been quiet this many ms.
+    watch: bool = False
+    watch_debounce_ms: int = 1500
     # Embed builds on a Ray cluster (`jaxabot index --ray`): its address (`ray://host:10001`,
     # `host:6379`, `auto`) or `local` for an in-process one. Needs the `cluster` extra.
     ray_address: str | None = None

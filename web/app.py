@@ -53,6 +53,7 @@ def create_app(settings: Settings | None = None, *, embedder: Embedder | None = 
         async with mcp_server.running(app):
             yield connection_limits(settings)  # read by web.connections.GuardedH11Protocol
         feedback.close_store(app)
+        runtime.close()
 
     app = FastAPI(title="jaxabot", version="0.1.0", lifespan=lifespan, docs_url=None, redoc_url=None,
                   # Starlette's slash redirect builds its Location from the Host header.

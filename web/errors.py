@@ -16,7 +16,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from bot.errors import (BuildError, BuildInProgress, CorpusError, DocumentNotFound, FeedbackError,
                         IndexCorrupt, IndexMismatch, IndexMissing, InvalidQuestion, JaxabotError,
-                        ModelError)
+                        ModelError, NothingToRollBack)
 from web.i18n import STRINGS, from_accept_language
 from web.openai_errors import is_openai_path, openai_error
 from web.runtime import NotReady
@@ -35,6 +35,7 @@ _DOMAIN: dict[type[JaxabotError], tuple[int, str, str | None]] = {
     IndexMismatch: (503, "index_unavailable", "the index does not match this server; rebuild it"),
     ModelError: (503, "model_unavailable", "the embedding model is unavailable"),
     BuildInProgress: (409, "build_in_progress", None),
+    NothingToRollBack: (409, "nothing_to_roll_back", "no intact earlier version to roll back to"),
     CorpusError: (422, "corpus_unusable", None),
     BuildError: (500, "build_failed", "the index could not be written; the previous one is untouched"),
     FeedbackError: (503, "feedback_unavailable", "feedback cannot be stored right now"),

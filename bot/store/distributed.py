@@ -241,7 +241,6 @@ class RayEmbedder:
                          "workers": {pid: {"texts": n_, "encode_s": s_} for pid, (n_, s_) in workers.items()}}
         return out
 
-
     def _check_backends(self, backends: set[str]) -> None:
         if len(backends) > 1:
             raise BuildError(f"the Ray workers embedded with different backends ({', '.join(sorted(backends))}); "

@@ -10,6 +10,7 @@ import json
 import os
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import numpy as np
@@ -23,7 +24,7 @@ from bot.errors import BuildError  # noqa: E402
 from bot.store import versions as store  # noqa: E402
 from bot.store.build import build_index  # noqa: E402
 from bot.store.distributed import RayEmbedder, plan_blocks, ray_session, settings_loader  # noqa: E402
-from fakes import BrokenEmbedder, CrashOnceEmbedder, FakeEmbedder  # noqa: E402
+from fakes import BrokenEmbedder, CrashOnceEmbedder, FakeEmbedder, SlowEmbedder  # noqa: E402
 from ray_head import ray_head  # noqa: E402
 from web_fixtures import *  # noqa: E402,F401,F403
 from web_fixtures import ADMIN_TOKEN, make_settings, wait_build, wait_ready  # noqa: E402
@@ -236,6 +237,29 @@ def test_api_rebuild_on_ray_reports_rows_and_a_failed_one_publishes_nothing(head
     assert failed["current_version"] == failed["index_version"] == done["current_version"]
     assert failed["last_build"] == done["last_build"]
     assert client.post("/api/ask", json={"question": "生成0の段落は？"}).status_code == 200
+
+
+def test_api_rebuild_on_ray_can_be_cancelled(head, corpus_copy, fake_app_factory):
+    address, _ = head
+    for i in range(8):
+        (corpus_copy / f"gen{i}.md").write_text(f"# 生成{i}\n\n" + "\n\n".join(
+            "".join(f"文書{i}の段落{j}の文{k}である。" for k in range(6)) for j in range(10)) + "\n", encoding="utf-8")
+    client = fake_app_factory(corpus_dir=corpus_copy, admin_token=ADMIN_TOKEN, ray_address=address, ray_actors=2)
+    rebuilder = client.app.state.runtime.rebuilder
+    rebuilder.ray_loader = functools.partial(SlowEmbedder, 0.5)
+    before = client.get("/api/index/status", headers=AUTH).json()["current_version"]
+    assert client.post("/api/index/rebuild", headers=AUTH).status_code == 202
+    deadline = time.monotonic() + 240
+    while True:  # cancel once the cluster has returned some rows, not all
+        status = client.get("/api/index/status", headers=AUTH).json()
+        p = status["progress"]
+        if p and p["stage"] == "embedding" and 0 < p["rows_done"] < p["rows_total"]:
+            break
+        assert status["state"] == "running" and time.monotonic() < deadline, status
+        time.sleep(0.05)
+    assert client.post("/api/index/cancel", headers=AUTH).status_code == 200
+    final = wait_build(client, AUTH, timeout=120)
+    assert final["state"] == "cancelled" and final["current_version"] == before == final["index_version"]
 
 
 @pytest.mark.real

@@ -67,13 +67,17 @@ def test_workers_load_the_model_with_the_drivers_settings(tmp_path):
     assert settings_loader(Settings(), "torch").args[1:] == (Settings().model_cache_dir, 1, "torch")
 
 
-def test_workers_with_another_backend_than_the_queries_publish_nothing(head, tmp_path, corpus_copy, tokenizer):
-    address, _ = head
-    with ray_session(address):
-        embedder = RayEmbedder("fake-bigram", FakeEmbedder, actors=2, expect_backend="onnx")
-        with pytest.raises(BuildError, match="embedded with unknown, but queries are embedded with onnx"):
-            build_index(corpus_copy, tmp_path / "index", embedder, tokenizer, max_bytes=MAX_BYTES)
-    assert store.current_version(tmp_path / "index") is None
+def test_workers_with_another_backend_than_the_queries_publish_nothing():
+    """The workers report the backend they really embed with (the CLI test sees `torch` come back
+    from them); a build whose workers disagree with each other or with the server's queries fails
+    at the first batch, before anything is published."""
+    server = RayEmbedder("m", FakeEmbedder, expect_backend="onnx")
+    server._check_backends({"onnx"})
+    with pytest.raises(BuildError, match="embedded with torch, but queries are embedded with onnx"):
+        server._check_backends({"torch"})
+    with pytest.raises(BuildError, match="different backends \\(onnx, torch\\); nothing was published"):
+        RayEmbedder("m", FakeEmbedder)._check_backends({"torch", "onnx"})
+    RayEmbedder("m", FakeEmbedder)._check_backends({"torch"})  # the CLI accepts what all workers use
 
 
 def test_blocks_give_every_actor_work():

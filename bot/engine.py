@@ -12,6 +12,8 @@ from pathlib import Path
 from bot.answer.sentences import candidate_rows, pick_sentences, score_sentences
 from bot.answer.compose import compose_answer, compose_not_found
 from bot.answer.conversation import resolve_query
+from bot.answer import crosslingual
+from bot.answer.compose_en import EnglishComposer
 from bot.embed.embedder import Embedder
 from bot.errors import DocumentNotFound, IndexMissing, InvalidQuestion
 from bot.answer.evidence import Evidence, decide_found, question_terms, worth_relating
@@ -50,6 +52,7 @@ class Engine:
     def __init__(self, embedder: Embedder, tokenizer: Tokenizer, index: SearchIndex | None = None) -> None:
         self.embedder = embedder
         self.tokenizer = tokenizer
+        self._english = EnglishComposer(tokenizer)
         self._state = _State(index, tokenizer) if index is not None else None
 
     @classmethod
@@ -98,26 +101,36 @@ class Engine:
         lang = detect_language(question)
         query = resolve_query(question, history, lang)
 
+        # English branch (issue 9): Japanese search terms from the index's term table.
+        en = crosslingual.english_terms(query, index.terms, index.lexical) if not has_japanese(query) else None
         t1 = time.perf_counter()
-        qvec = self.embedder.encode_queries([query])[0]
+        dense_text, q_tokens, use_lexical = self._queries(index, query, en)
+        qvec = self.embedder.encode_queries([dense_text])[0]
         t2 = time.perf_counter()
-        q_tokens, use_lexical = self._lexical_query(query)
         hits = retrieve(index, qvec, q_tokens, use_lexical=use_lexical, k=BACKGROUND_PASSAGES)
         t3 = time.perf_counter()
 
-        q_terms = question_terms(self.tokenizer, index.lexical, query, lang)
+        q_terms = (question_terms(self.tokenizer, index.lexical, query, lang) if en is None
+                   else crosslingual.term_weights(en, index.lexical))
         rows = candidate_rows(index, hits)
         scored = score_sentences(index, rows, qvec, q_terms, state.sentence_terms, lang)
         evidence = Evidence.collect(index, scored, hits, qvec, len(q_terms))
-        found = decide_found(evidence, lang)
+        if en is None:
+            found = decide_found(evidence, lang)
+        else:
+            evidence.coverage = max((crosslingual.coverage(en, index.lexical, t) for t in
+                                     _best_terms(state, index, scored, crosslingual.COVERAGE_SENTENCES)), default=0.0)
+            found = crosslingual.decide_found(evidence)
         if found:
             chosen = pick_sentences(index, scored, lang)[: min(top_k, 3)]
-            text, citations = compose_answer(index, chosen, lang)
+            text, citations = (compose_answer(index, chosen, lang) if en is None else
+                               self._english.compose(index, chosen, query, [t.surface for t in en]))
             related: list[Related] = []
         else:
             text, citations = compose_not_found(lang), []
+            # An English reader gets no unrelated Japanese passages with a refusal.
             related = ([_related(index, h.row, h.score) for h in hits[: min(top_k, 3)]]
-                       if worth_relating(evidence, lang) else [])
+                       if en is None and worth_relating(evidence, lang) else [])
         t4 = time.perf_counter()
         ms = lambda a, b: round((b - a) * 1000, 2)  # noqa: E731
         answer = Answer(answer=text, found=found, language=lang, query=query, citations=citations,
@@ -126,6 +139,15 @@ class Engine:
                                            total=ms(t0, t4)),
                         index_version=index.version)
         return answer, evidence
+
+    def _queries(self, index: SearchIndex, query: str, en=None) -> tuple[str, list[str], bool]:
+        """The text to embed, the BM25 tokens, and whether BM25 is fused. English questions get
+        Japanese search terms from the index's term table (bot/answer/crosslingual.py)."""
+        if has_japanese(query):
+            return query, *self._lexical_query(query)
+        if en is None:
+            en = crosslingual.english_terms(query, index.terms, index.lexical)
+        return crosslingual.dense_query(query, en), crosslingual.lexical_tokens(en), bool(en)
 
     def _lexical_query(self, query: str) -> tuple[list[str], bool]:
         """BM25 tokens for a query, and whether BM25 should be fused at all."""
@@ -138,8 +160,8 @@ class Engine:
     def search(self, q: str, k: int = 5) -> SearchResults:
         q, _ = validate(q, [], min(max(k, 1), MAX_TOP_K))
         index = self._require().index
-        qvec = self.embedder.encode_queries([q])[0]
-        q_tokens, use_lexical = self._lexical_query(q)
+        dense_text, q_tokens, use_lexical = self._queries(index, q)
+        qvec = self.embedder.encode_queries([dense_text])[0]
         hits = retrieve(index, qvec, q_tokens, use_lexical=use_lexical, k=k)
         out = []
         for rank, h in enumerate(hits, 1):
@@ -161,6 +183,16 @@ class Engine:
                  for p in index.passages if p.doc_id == doc_id]
         return DocumentView(doc_id=d.doc_id, title=d.title, url=d.url, lang=d.lang, path=d.path,
                             text=d.text, passages=spans)
+
+
+def _best_terms(state: _State, index: SearchIndex, scored, n: int = 1) -> list[set[str]]:
+    """Content terms of the best `n` sentences, each with its section title's."""
+    out = []
+    for s in scored[:n]:
+        p = index.passages[s.passage_row]
+        terms = state.sentence_terms(s.vector_row, index.documents[p.doc_id].text[s.start:s.end])
+        out.append(terms | (state.sentence_terms(-1 - s.passage_row, p.section) if p.section else set()))
+    return out
 
 
 def _related(index: SearchIndex, row: int, score: float) -> Related:

@@ -18,6 +18,7 @@ from bot.ingest.documents import Document, Skipped, require_documents
 from bot.embed.embedder import Embedder
 from bot.errors import IndexCorrupt, IndexMismatch, IndexMissing
 from bot.store.lexical import LexicalIndex, Tokenizer
+from bot.store import termtable
 from bot.ingest.passages import CHUNKER_VERSION, Passage, split_passages
 
 log = logging.getLogger(__name__)
@@ -83,6 +84,7 @@ def build_index(corpus_dir: Path, index_dir: Path, embedder: Embedder, tokenizer
         pvec, svec, embedded = _vectors(docs, per_doc, unchanged, prev, embedder, show_progress)
         tokens = [tokenizer.tokens(p.embed_text) for p in passages]
         lexical = LexicalIndex.build(tokens)
+        terms = termtable.build_term_table([p.embed_text for p in passages], tokenizer, lexical.vocabulary)
         dense = build_dense(pvec) if len(pvec) else None
         dense_sentences = build_dense(svec) if len(svec) else None
 
@@ -95,12 +97,14 @@ def build_index(corpus_dir: Path, index_dir: Path, embedder: Embedder, tokenizer
                 save_dense(dense, folder / "dense.faiss")
                 save_dense(dense_sentences, folder / "sentences.faiss")
             lexical.save(folder / "bm25")
+            terms.save(folder / termtable.FILE)
 
         manifest = {
             "model": {"id": embedder.name, "dim": embedder.dim},
             "chunker_version": CHUNKER_VERSION,
             "counts": {"documents": len(docs), "passages": len(passages), "sentences": len(svec)},
             "dense": {"type": describe(dense) if dense is not None else "none"},
+            "termtable": {"version": termtable.VERSION, "english_keys": len(terms.english)},
             "documents": {d.doc_id: {"hash": d.content_hash, "path": d.path,
                                      "passages": len(per_doc[d.doc_id])} for d in docs},
         }

@@ -34,6 +34,15 @@ class Tokenizer:
             tok = self._local.tok = self._dict.create(mode=SplitMode.B)
         return tok.tokenize(text)
 
+    def morphemes(self, text: str) -> list:
+        """Sudachi morphemes (mode B), for callers that need readings and parts of speech."""
+        return list(self._morphemes(text))
+
+    @staticmethod
+    def parts(morpheme) -> list:
+        """A morpheme's mode-A parts (豊岡市 → 豊岡, 市); empty when it does not split."""
+        return list(morpheme.split(SplitMode.A))
+
     def tokens(self, text: str) -> list[str]:
         """Index terms for BM25."""
         return [m.normalized_form().lower() for m in self._morphemes(text)
@@ -79,6 +88,13 @@ class LexicalIndex:
             return 0
         indptr = self.bm25.scores["indptr"]
         return int(indptr[col + 1] - indptr[col])
+
+    def __contains__(self, term: str) -> bool:
+        return term in self.bm25.vocab_dict
+
+    @property
+    def vocabulary(self) -> set[str]:
+        return set(self.bm25.vocab_dict)
 
     @property
     def num_docs(self) -> int:

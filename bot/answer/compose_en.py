@@ -1,0 +1,263 @@
+"""The answer to an English question, composed from the cited sentences without pretending to
+translate them (no translation model exists offline; a made-up translation would be an uncited
+claim):
+
+1. one English sentence per question type (when / how many / who / where / what) stating the
+   answer phrase where it can be given in English faithfully — years, dates, numbers with their
+   unit, Latin-script names and acronyms, romanised Japanese names, loanwords' English spellings —
+   with its citation marker; otherwise what the cited sentence is about, in the glossary's words;
+2. the cited sentences as they are, each labelled with its source language;
+3. a glossary of the Japanese sentences' key words (dictionary glosses, labelled as such).
+
+Sentences from English documents are quoted as the answer itself.
+"""
+
+import re
+import unicodedata
+from dataclasses import dataclass
+
+from bot.answer.sentences import ScoredSentence
+from bot.results import Citation
+from bot.store.index import SearchIndex
+from bot.store.lexical import Tokenizer
+from bot.store.termtable import romaji
+
+GLOSSARY_HEADING = "Glossary (dictionary glosses of words in the quoted Japanese; not a translation):"
+MAX_GLOSSARY = 8
+MONTHS = ["January", "February", "March", "April", "May", "June", "July", "August", "September",
+          "October", "November", "December"]
+ERAS = {"明治": "Meiji", "大正": "Taishō", "昭和": "Shōwa", "平成": "Heisei", "令和": "Reiwa"}
+ERA_START = {"明治": 1868, "大正": 1912, "昭和": 1926, "平成": 1989, "令和": 2019}
+# Counters and units → English. Only those whose meaning is unambiguous.
+UNITS = {
+    "人": "people", "名": "people", "年": "years", "年間": "years", "か月": "months", "ヶ月": "months",
+    "カ月": "months", "日": "days", "日間": "days", "時間": "hours", "分": "minutes", "秒": "seconds",
+    "回": "times", "か所": "places", "ヶ所": "places", "カ所": "places", "箇所": "places", "種類": "kinds",
+    "社": "companies", "校": "schools", "巻": "volumes", "部": "copies", "曲": "pieces", "歳": "years old",
+    "才": "years old", "件": "cases", "基": "units", "台": "units", "機": "aircraft", "隻": "ships",
+    "か国": "countries", "ヶ国": "countries", "カ国": "countries", "階": "floors", "倍": "times",
+    "%": "%", "％": "%", "パーセント": "percent", "℃": "°C", "度": "degrees", "km": "km", "m": "m",
+    "cm": "cm", "mm": "mm", "kg": "kg", "t": "t", "トン": "tonnes", "円": "yen", "ドル": "dollars",
+    "メートル": "metres", "キロメートル": "kilometres", "世紀": "century", "番": "number", "号": "number",
+    "条": "article", "位": "place", "文字": "characters", "字": "characters", "語": "words",
+}
+_SCALE = {"万": 10_000, "億": 100_000_000, "千": 1000, "百万": 1_000_000}
+_NUM = r"[0-9０-９][0-9０-９,，.．]*"
+_DATE = re.compile(r"(?:(明治|大正|昭和|平成|令和)(\d{1,2}|元)年|(\d{3,4})年(代)?)(?:(\d{1,2})月(?:(\d{1,2})日)?)?"
+                   r"|(\d{1,2})月(\d{1,2})日|(\d{1,2})世紀")
+_QUANTITY = re.compile(r"(約|およそ|最大|最低|少なくとも)?(" + _NUM + r")\s*(百万|万|億|千)?\s*("
+                       + "|".join(sorted((re.escape(u) for u in UNITS), key=len, reverse=True)) + r")?")
+_LATIN = re.compile(r"[A-Za-z][A-Za-z0-9&.\-/]*(?:[ ・][A-Z][A-Za-z0-9&.\-]*)*")
+_KATAKANA = re.compile(r"^[\u30a0-\u30ffー・＝]+$")
+
+
+@dataclass
+class Gloss:
+    japanese: str
+    english: str
+
+
+def question_type(question: str) -> str:
+    q = question.lower()
+    if re.search(r"\b(when|what year|which year|what date|which date|what century|which century|since when|"
+                 r"in what year|how long ago|what time|what period|from when)\b", q):
+        return "when"
+    if re.search(r"\b(how many|how much|how old|how long|how far|how high|how large|how big|what percentage|"
+                 r"what share|what proportion|how often|what number|what temperature|at what temperature|"
+                 r"at least how|at most how|about how|more than how)\b", q):
+        return "how many"
+    if re.search(r"\b(who|whom|whose)\b", q):
+        return "who"
+    if re.search(r"\b(where|which country|what country|which city|what city|which prefecture|which region|"
+                 r"which state|what place|which place|which sea|which river|which lake)\b", q):
+        return "where"
+    return "what"
+
+
+def _int(s: str) -> str:
+    return unicodedata.normalize("NFKC", s).replace(",", "").replace("，", "")
+
+
+def date_english(m: re.Match) -> str:
+    era, era_year, year, decade, month, day, m2, d2, century = m.groups()
+    if century:
+        n = int(century)
+        suffix = "th" if 10 <= n % 100 <= 20 else {1: "st", 2: "nd", 3: "rd"}.get(n % 10, "th")
+        return f"the {n}{suffix} century"
+    if m2:
+        return f"{int(d2)} {MONTHS[int(m2) - 1]}" if 1 <= int(m2) <= 12 else m.group(0)
+    if era:
+        n = 1 if era_year == "元" else int(era_year)
+        y = f"{ERAS[era]} {n} ({ERA_START[era] + n - 1})"
+    else:
+        y = f"the {year}s" if decade else year
+    if month and 1 <= int(month) <= 12:
+        y = f"{MONTHS[int(month) - 1]} {y}" if not day else f"{int(day)} {MONTHS[int(month) - 1]} {y}"
+    return y
+
+
+def quantity_english(m: re.Match) -> str | None:
+    approx, num, scale, unit = m.groups()
+    value = _int(num)
+    if scale:
+        try:
+            f = float(value) * _SCALE[scale]
+        except ValueError:
+            return None
+        value = f"{int(f):,}" if f == int(f) else f"{f:,.1f}"
+    elif value.isdigit() and len(value) > 3:
+        value = f"{int(value):,}"
+    prefix = {"約": "about ", "およそ": "about ", "最大": "at most ", "最低": "at least ",
+              "少なくとも": "at least "}.get(approx or "", "")
+    if not unit:
+        return prefix + value
+    u = UNITS[unit]
+    if u in ("%", "°C", "km", "m", "cm", "mm", "kg", "t"):
+        return f"{prefix}{value}{'' if u in ('%', '°C') else ' '}{u}"
+    if u == "century":
+        return None
+    if u in ("number", "article", "place"):
+        return f"{u} {value}" if u != "place" else f"{prefix}{value} (rank)"
+    if value == "1" and u.endswith("s") and u not in ("times",):
+        u = u[:-1]
+    return f"{prefix}{value} {u}"
+
+
+class EnglishComposer:
+    """Needs the tokenizer (names and key words of the cited sentences) and the index's term table."""
+
+    def __init__(self, tokenizer: Tokenizer) -> None:
+        self.tokenizer = tokenizer
+
+    # -- the words of a sentence, in English where faithful --------------------------------------
+    def _name_english(self, index: SearchIndex, m) -> str | None:
+        surface = m.surface()
+        gloss = index.terms.glosses.get(surface)
+        if _KATAKANA.match(surface) and gloss and re.fullmatch(r"[A-Za-z][A-Za-z .'\-]*", gloss):
+            return gloss  # a loanword's or foreign name's English spelling (UniDic / JMnedict)
+        if m.part_of_speech()[1] == "固有名詞":
+            if gloss and re.fullmatch(r"[A-Z][A-Za-z .'\-]*", gloss):
+                return gloss
+            r = romaji(m.reading_form())
+            return r.capitalize() if r else None
+        return None
+
+    def glossary(self, index: SearchIndex, sentences: list[str], first: list[str]) -> list[Gloss]:
+        """Key words of the sentences with their dictionary glosses; the question's words first."""
+        out: dict[str, str] = {}
+        for text in sentences:
+            for m in self.tokenizer.morphemes(text):
+                pos = m.part_of_speech()
+                if pos[0] not in ("名詞", "動詞", "形容詞", "形状詞") or pos[1] in ("数詞", "非自立可能"):
+                    continue
+                surface = m.surface()
+                if surface in out or len(surface) < 2 and not _KATAKANA.match(surface):
+                    continue
+                english = self._name_english(index, m) if pos[1] == "固有名詞" else None
+                english = english or index.terms.glosses.get(surface) or index.terms.glosses.get(m.dictionary_form())
+                if english:
+                    out[surface if pos[0] == "名詞" else m.dictionary_form()] = english
+        for k in first:  # the question's own words (compounds too) lead the glossary
+            if k not in out and any(k in t for t in sentences) and index.terms.glosses.get(k):
+                out[k] = index.terms.glosses[k]
+        order = list(dict.fromkeys([k for k in first if k in out] + list(out)))
+        # One entry per meaning: 豊岡 beside 豊岡市 (both "Toyooka") says nothing new.
+        keep = [k for k in order if not any(k != o and k in o and out[o] == out[k] for o in order)]
+        return [Gloss(k, out[k]) for k in keep[:MAX_GLOSSARY]]
+
+    def answer_phrase(self, index: SearchIndex, sentence: str, qtype: str, avoid: set[str],
+                      span: str | None = None) -> str | None:
+        """The answer phrase in English, when it can be given faithfully; `span` is the Japanese
+        answer phrase when the Japanese extractor found one (preferred)."""
+        texts = [span] if span else []
+        texts.append(sentence)
+        for text in texts:
+            found = self._phrase_in(index, text, qtype, avoid)
+            if found:
+                return found
+        return None
+
+    def _phrase_in(self, index: SearchIndex, text: str, qtype: str, avoid: set[str]) -> str | None:
+        norm = unicodedata.normalize("NFKC", text)
+        if qtype == "when":
+            for m in _DATE.finditer(norm):
+                if m.group(0) not in avoid:
+                    return date_english(m)
+        if qtype == "how many":
+            for m in _QUANTITY.finditer(norm):
+                if m.group(0) in avoid or _int(m.group(2)) in avoid:
+                    continue
+                if m.group(4) == "年" and re.match(r"\d{3,4}$", _int(m.group(2))) and not m.group(3):
+                    continue  # a year, not a number of years
+                e = quantity_english(m)
+                if e:
+                    return e
+        if qtype in ("who", "where", "what"):
+            kinds = {"who": ("人名",), "where": ("地名", "一般"), "what": ("一般", "人名", "地名")}[qtype]
+            for m in self.tokenizer.morphemes(text):
+                pos = m.part_of_speech()
+                named = pos[1] == "固有名詞" and pos[2] in kinds
+                loan = qtype == "what" and _KATAKANA.match(m.surface()) and len(m.surface()) > 2
+                if (named or loan) and m.surface() not in avoid:
+                    e = self._name_english(index, m) if named else None
+                    if loan and not named:
+                        g = index.terms.glosses.get(m.surface())
+                        e = g if g and re.fullmatch(r"[A-Za-z][A-Za-z .'\-]*", g) else None
+                    if e:
+                        return e if not named or e == index.terms.glosses.get(m.surface()) else f"{e} ({m.surface()})"
+            for m in _LATIN.finditer(norm):
+                if m.group(0).lower() not in {a.lower() for a in avoid}:
+                    return m.group(0)
+        if qtype in ("when", "how many", "what"):
+            m = _QUANTITY.search(norm) if qtype == "what" else None
+            if m and m.group(4):
+                return quantity_english(m)
+        return None
+
+    # -- the answer --------------------------------------------------------------------------------
+    def compose(self, index: SearchIndex, chosen: list[ScoredSentence], question: str,
+                asked: list[str]) -> tuple[str, list[Citation]]:
+        """`asked`: the Japanese words the question was searched with (they are not the answer)."""
+        citations: list[Citation] = []
+        quotes: list[str] = []
+        ja_sentences: list[str] = []
+        for n, s in enumerate(chosen, 1):
+            p = index.passages[s.passage_row]
+            d = index.documents[p.doc_id]
+            sentence = d.text[s.start:s.end].strip()
+            citations.append(Citation(
+                n=n, chunk_id=p.chunk_id, doc_id=p.doc_id, title=d.title, url=d.url, section=p.section,
+                text=p.text, highlight=(s.start - p.start, s.end - p.start), score=round(s.score, 6)))
+            if d.lang == "en" or not re.search(r"[\u3040-\u30ff\u4e00-\u9fff]", sentence):
+                quotes.append(f"“{sentence}” [{n}] (English source)")
+            else:
+                quotes.append(f"「{sentence}」[{n}] (Japanese source)")
+                ja_sentences.append(sentence)
+        if not ja_sentences:  # English documents answer directly
+            return "The documents say:\n\n" + "\n".join(quotes), citations
+
+        qtype = question_type(question)
+        phrase, marker = None, 1
+        # The best-scored cited sentence first: the quotes are in document order.
+        for n in sorted(range(len(chosen)), key=lambda i: -chosen[i].score):
+            c = citations[n]
+            span = c.text[c.answer_span[0]:c.answer_span[1]] if c.answer_span else None
+            phrase = self.answer_phrase(index, c.text[c.highlight[0]:c.highlight[1]], qtype, set(asked), span)
+            if phrase:
+                marker = c.n
+                break
+        gloss = self.glossary(index, ja_sentences, asked)
+        if phrase:
+            lead = {"when": "When", "how many": "How many", "who": "Who", "where": "Where",
+                    "what": "Answer"}[qtype] + f": {phrase} [{marker}]."
+            lead += " (From the cited Japanese text; its words are glossed below.)"
+        elif gloss:
+            about = ", ".join(dict.fromkeys(g.english for g in gloss[:5]))
+            lead = (f"The closest passage [1] does not state this in a form that can be given in English "
+                    f"faithfully; it is about: {about}.")
+        else:
+            lead = "The closest passage [1] is quoted below; it cannot be rendered in English faithfully."
+        parts = [lead, "\n".join(quotes)]
+        if gloss:
+            parts.append(GLOSSARY_HEADING + "\n" + "\n".join(f"- {g.japanese}: {g.english}" for g in gloss))
+        return "\n\n".join(parts), citations

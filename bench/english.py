@@ -72,6 +72,28 @@ def run(engine, cases: list[dict]) -> list[dict]:
     return rows
 
 
+def variants(engine, cases: list[dict]) -> dict:
+    """Retrieval hit@3 (answerable cases) for each way of using the Japanese terms: what the
+    fusion was chosen from."""
+    from bot.answer import crosslingual
+    from bot.answer.retrieval import retrieve
+    index = engine.index
+    out: dict[str, list[bool]] = {}
+    for c in cases:
+        if not c["answerable"]:
+            continue
+        terms = crosslingual.english_terms(c["question"], index.terms, index.lexical)
+        plain, augmented = engine.embedder.encode_queries([c["question"],
+                                                           crosslingual.dense_query(c["question"], terms)])
+        tokens = crosslingual.lexical_tokens(terms)
+        for name, qvec, lex in (("dense (English only)", plain, False), ("dense + BM25 terms", plain, True),
+                                ("dense with terms", augmented, False),
+                                ("dense with terms + BM25 terms", augmented, True)):
+            hits = retrieve(index, qvec, tokens, use_lexical=lex and bool(tokens), k=3)
+            out.setdefault(name, []).append(any(hit(index.passages[h.row].text, c["gold_spans"]) for h in hits))
+    return {k: round(sum(v) / len(v), 3) for k, v in out.items()}
+
+
 def summary(rows: list[dict]) -> dict:
     ans = [r for r in rows if r["answerable"]]
     una = [r for r in rows if not r["answerable"]]
@@ -92,6 +114,7 @@ def main() -> None:
     ap.add_argument("--corpus", type=Path, default=None)
     ap.add_argument("--part", choices=["tune", "check", "all"], default="all")
     ap.add_argument("--japanese", action="store_true", help="also ask the same questions in Japanese")
+    ap.add_argument("--variants", action="store_true", help="only compare retrieval variants (hit@3)")
     ap.add_argument("--out", type=Path, default=None, help="write per-case rows (JSON lines)")
     args = ap.parse_args()
 
@@ -113,6 +136,10 @@ def main() -> None:
 
     cases = english_cases()
     parts = ["tune", "check"] if args.part == "all" else [args.part]
+    if args.variants:
+        for part in parts:
+            print(f"retrieval hit@3, {part}:", variants(engine, [c for c in cases if c["part"] == part]))
+        return
     table = {}
     all_rows = []
     for part in parts:

@@ -36,7 +36,7 @@ UNITS = {
     "社": "companies", "校": "schools", "巻": "volumes", "部": "copies", "曲": "pieces", "歳": "years old",
     "才": "years old", "件": "cases", "基": "units", "台": "units", "機": "aircraft", "隻": "ships",
     "か国": "countries", "ヶ国": "countries", "カ国": "countries", "階": "floors", "倍": "times",
-    "%": "%", "％": "%", "パーセント": "percent", "℃": "°C", "度": "degrees", "km": "km", "m": "m",
+    "%": "%", "％": "%", "パーセント": "percent", "℃": "°C", "°C": "°C", "度": "degrees", "km": "km", "m": "m",
     "cm": "cm", "mm": "mm", "kg": "kg", "t": "t", "トン": "tonnes", "円": "yen", "ドル": "dollars",
     "メートル": "metres", "キロメートル": "kilometres", "世紀": "century", "番": "number", "号": "number",
     "条": "article", "位": "place", "文字": "characters", "字": "characters", "語": "words",
@@ -49,6 +49,12 @@ _QUANTITY = re.compile(r"(約|およそ|最大|最低|少なくとも)?(" + _NUM
                        + "|".join(sorted((re.escape(u) for u in UNITS), key=len, reverse=True)) + r")?")
 _LATIN = re.compile(r"[A-Za-z][A-Za-z0-9&.\-/]*(?:[ ・][A-Z][A-Za-z0-9&.\-]*)*")
 _KATAKANA = re.compile(r"^[\u30a0-\u30ffー・＝]+$")
+_RANGE = re.compile(r"((?:明治|大正|昭和|平成|令和)?\d{1,4}年(?:代)?(?:\d{1,2}月(?:\d{1,2}日)?)?)\s*(?:から|-|–|〜|~)\s*"
+                    r"((?:明治|大正|昭和|平成|令和)?\d{1,4}年(?:代)?(?:\d{1,2}月(?:\d{1,2}日)?)?)")
+_MEASURES = {"%", "°C", "km", "m", "cm", "mm", "kg", "t", "degrees", "metres", "kilometres", "tonnes", "percent"}
+_MEASURE_WORDS = re.compile(r"\b(temperature|percent|percentage|share|rate|far|distance|long|high|height|deep|"
+                            r"depth|wide|width|area|size|weigh|weight|cm|km|mm|metres?|meters?|degrees?|"
+                            r"literacy|snowfall|rainfall|price|cost|yen|dollars?)\b", re.I)
 
 
 @dataclass
@@ -64,7 +70,8 @@ def question_type(question: str) -> str:
         return "when"
     if re.search(r"\b(how many|how much|how old|how long|how far|how high|how large|how big|what percentage|"
                  r"what share|what proportion|how often|what number|what temperature|at what temperature|"
-                 r"at least how|at most how|about how|more than how)\b", q):
+                 r"at least how|at most how|about how|more than how|what is the population|"
+                 r"average annual|what is the literacy|in cm|in km|what is the rate|how tall)\b", q):
         return "how many"
     if re.search(r"\b(who|whom|whose)\b", q):
         return "who"
@@ -166,53 +173,77 @@ class EnglishComposer:
         return [Gloss(k, out[k]) for k in keep[:MAX_GLOSSARY]]
 
     def answer_phrase(self, index: SearchIndex, sentence: str, qtype: str, avoid: set[str],
-                      span: str | None = None) -> str | None:
+                      span: str | None = None, question: str = "") -> str | None:
         """The answer phrase in English, when it can be given faithfully; `span` is the Japanese
-        answer phrase when the Japanese extractor found one (preferred)."""
-        texts = [span] if span else []
-        texts.append(sentence)
-        for text in texts:
-            found = self._phrase_in(index, text, qtype, avoid)
+        answer phrase when the Japanese extractor found one (preferred). `avoid`: the question's
+        own Japanese terms (the answer is not what was asked about)."""
+        if span:
+            found = self._candidates(index, span, qtype, avoid, question)
             if found:
-                return found
-        return None
+                return found[0][2]
+        found = self._candidates(index, sentence, qtype, avoid, question)
+        if not found:
+            return None
+        # Nearest to where the question's terms are in the sentence: the answer stands beside them.
+        anchors = [m.start() for a in avoid if a for m in re.finditer(re.escape(a), sentence)]
+        if anchors:
+            found.sort(key=lambda c: (c[0], min(abs(c[1] - a) for a in anchors)))
+        return found[0][2]
 
-    def _phrase_in(self, index: SearchIndex, text: str, qtype: str, avoid: set[str]) -> str | None:
+    def _candidates(self, index: SearchIndex, text: str, qtype: str, avoid: set[str],
+                    question: str) -> list[tuple[int, int, str]]:
+        """(priority, position, English) of each phrase of the sentence that could answer."""
         norm = unicodedata.normalize("NFKC", text)
+        q_numbers = set(re.findall(r"[0-9]+", question))
+        q_words = {w.lower() for w in re.findall(r"[A-Za-z][A-Za-z0-9\-]*", question)}
+        out: list[tuple[int, int, str]] = []
         if qtype == "when":
+            for m in _RANGE.finditer(norm):
+                a, b = _DATE.fullmatch(m.group(1)), _DATE.fullmatch(m.group(2))
+                if a and b:
+                    out.append((0, m.start(), f"{date_english(a)} to {date_english(b)}"))
             for m in _DATE.finditer(norm):
-                if m.group(0) not in avoid:
-                    return date_english(m)
+                if not set(re.findall(r"[0-9]+", m.group(0))) <= q_numbers:
+                    out.append((1, m.start(), date_english(m)))
         if qtype == "how many":
+            measuring = bool(_MEASURE_WORDS.search(question))
             for m in _QUANTITY.finditer(norm):
-                if m.group(0) in avoid or _int(m.group(2)) in avoid:
-                    continue
-                if m.group(4) == "年" and re.match(r"\d{3,4}$", _int(m.group(2))) and not m.group(3):
-                    continue  # a year, not a number of years
+                num = _int(m.group(2))
+                if num in q_numbers or (m.group(4) == "年" and re.match(r"\d{3,4}$", num) and not m.group(3)):
+                    continue  # a number the question gives, or a year rather than a number of years
+                unit = UNITS.get(m.group(4) or "", "")
                 e = quantity_english(m)
                 if e:
-                    return e
+                    out.append((0 if unit and (measuring or unit not in _MEASURES) else 1, m.start(), e))
         if qtype in ("who", "where", "what"):
             kinds = {"who": ("人名",), "where": ("地名", "一般"), "what": ("一般", "人名", "地名")}[qtype]
+            pos_at = 0
             for m in self.tokenizer.morphemes(text):
                 pos = m.part_of_speech()
-                named = pos[1] == "固有名詞" and pos[2] in kinds
-                loan = qtype == "what" and _KATAKANA.match(m.surface()) and len(m.surface()) > 2
-                if (named or loan) and m.surface() not in avoid:
-                    e = self._name_english(index, m) if named else None
-                    if loan and not named:
-                        g = index.terms.glosses.get(m.surface())
-                        e = g if g and re.fullmatch(r"[A-Za-z][A-Za-z .'\-]*", g) else None
-                    if e:
-                        return e if not named or e == index.terms.glosses.get(m.surface()) else f"{e} ({m.surface()})"
+                at = text.find(m.surface(), pos_at)
+                pos_at = max(pos_at, at)
+                if m.surface() in avoid or any(m.surface() in a for a in avoid if a):
+                    continue
+                if pos[1] == "固有名詞" and pos[2] in kinds:
+                    e = self._name_english(index, m)
+                    if e and e.lower() not in q_words:
+                        gloss = index.terms.glosses.get(m.surface())
+                        out.append((0, at, e if e == gloss else f"{e} ({m.surface()})"))
+                elif qtype == "what" and _KATAKANA.match(m.surface()) and len(m.surface()) > 2:
+                    g = index.terms.glosses.get(m.surface())
+                    if g and re.fullmatch(r"[A-Za-z][A-Za-z .'\-]*", g) and g.lower() not in q_words:
+                        out.append((2, at, g))
             for m in _LATIN.finditer(norm):
-                if m.group(0).lower() not in {a.lower() for a in avoid}:
-                    return m.group(0)
-        if qtype in ("when", "how many", "what"):
-            m = _QUANTITY.search(norm) if qtype == "what" else None
-            if m and m.group(4):
-                return quantity_english(m)
-        return None
+                if len(m.group(0)) > 1 and m.group(0).lower() not in q_words:
+                    out.append((1 if qtype == "what" else 2, m.start(), m.group(0)))
+        if qtype == "what":
+            for m in _QUANTITY.finditer(norm):
+                if m.group(4) and _int(m.group(2)) not in q_numbers:
+                    e = quantity_english(m)
+                    if e:
+                        out.append((3, m.start(), e))
+        out.sort(key=lambda c: (c[0], c[1]))
+        return out
 
     # -- the answer --------------------------------------------------------------------------------
     def compose(self, index: SearchIndex, chosen: list[ScoredSentence], question: str,
@@ -242,7 +273,8 @@ class EnglishComposer:
         for n in sorted(range(len(chosen)), key=lambda i: -chosen[i].score):
             c = citations[n]
             span = c.text[c.answer_span[0]:c.answer_span[1]] if c.answer_span else None
-            phrase = self.answer_phrase(index, c.text[c.highlight[0]:c.highlight[1]], qtype, set(asked), span)
+            phrase = self.answer_phrase(index, c.text[c.highlight[0]:c.highlight[1]], qtype, set(asked), span,
+                                        question)
             if phrase:
                 marker = c.n
                 break

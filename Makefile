@@ -9,7 +9,7 @@ export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
 export TOKENIZERS_PARALLELISM := false
 
-.PHONY: setup serve test index eval bench-latency bench-build bench-scale bench-load clean
+.PHONY: setup serve test index eval bench-latency bench-build bench-scale bench-load bench-english clean
 
 setup: $(STAMP)
 
@@ -36,6 +36,10 @@ eval: setup
 	$(VENV)/bin/jaxabot eval ../shared/eval/dev.jsonl
 
 # Benchmarks print figures (see bench/README.md); pass options with ARGS=--quick etc.
+# English versions of JSQuAD questions (bench/data/jsquad_en.jsonl); builds the corpus + index once.
+bench-english: setup
+	$(PY) -m bench.english --index /tmp/jaxabot-jsquad/index $(ARGS)
+
 bench-latency: setup
 	$(PY) -m bench.latency $(ARGS)
 

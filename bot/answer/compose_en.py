@@ -51,6 +51,8 @@ _LATIN = re.compile(r"[A-Za-z][A-Za-z0-9&.\-/]*(?:[ ・][A-Z][A-Za-z0-9&.\-]*)*"
 _KATAKANA = re.compile(r"^[\u30a0-\u30ffー・＝]+$")
 _RANGE = re.compile(r"((?:明治|大正|昭和|平成|令和)?\d{1,4}年(?:代)?(?:\d{1,2}月(?:\d{1,2}日)?)?)\s*(?:から|-|–|〜|~)\s*"
                     r"((?:明治|大正|昭和|平成|令和)?\d{1,4}年(?:代)?(?:\d{1,2}月(?:\d{1,2}日)?)?)")
+_BARE_YEAR = re.compile(r"(?<![0-9.,])(?:1[0-9]{3}|20[0-9]{2})(?![0-9.,年月日%])")
+_JAPANESE = re.compile(r"[\u3040-\u30ff\u3400-\u9fff]")
 _MEASURES = {"%", "°C", "km", "m", "cm", "mm", "kg", "t", "degrees", "metres", "kilometres", "tonnes", "percent"}
 _MEASURE_WORDS = re.compile(r"\b(temperature|percent|percentage|share|rate|far|distance|long|high|height|deep|"
                             r"depth|wide|width|area|size|weigh|weight|cm|km|mm|metres?|meters?|degrees?|"
@@ -139,6 +141,8 @@ class EnglishComposer:
     # -- the words of a sentence, in English where faithful --------------------------------------
     def _name_english(self, index: SearchIndex, m) -> str | None:
         surface = m.surface()
+        if not _JAPANESE.search(surface):
+            return surface  # written in Latin script already
         gloss = index.terms.glosses.get(surface)
         if _KATAKANA.match(surface) and gloss and re.fullmatch(r"[A-Za-z][A-Za-z .'\-]*", gloss):
             return gloss  # a loanword's or foreign name's English spelling (UniDic / JMnedict)
@@ -158,8 +162,9 @@ class EnglishComposer:
                 if pos[0] not in ("名詞", "動詞", "形容詞", "形状詞") or pos[1] in ("数詞", "非自立可能"):
                     continue
                 surface = m.surface()
-                if surface in out or len(surface) < 2 and not _KATAKANA.match(surface):
-                    continue
+                if surface in out or len(surface) < 2 and not _KATAKANA.match(surface) \
+                        or not _JAPANESE.search(surface):
+                    continue  # Latin-script words (JAXA) need no gloss
                 english = self._name_english(index, m) if pos[1] == "固有名詞" else None
                 english = english or index.terms.glosses.get(surface) or index.terms.glosses.get(m.dictionary_form())
                 if english:
@@ -205,6 +210,9 @@ class EnglishComposer:
             for m in _DATE.finditer(norm):
                 if not set(re.findall(r"[0-9]+", m.group(0))) <= q_numbers:
                     out.append((1, m.start(), date_english(m)))
+            for m in _BARE_YEAR.finditer(norm):  # "2006 SAFEの設立": a year without 年
+                if m.group(0) not in q_numbers:
+                    out.append((2, m.start(), m.group(0)))
         if qtype == "how many":
             measuring = bool(_MEASURE_WORDS.search(question))
             for m in _QUANTITY.finditer(norm):

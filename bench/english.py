@@ -94,6 +94,25 @@ def variants(engine, cases: list[dict]) -> dict:
     return {k: round(sum(v) / len(v), 3) for k, v in out.items()}
 
 
+def fit_refusal(rows: list[dict], min_refused: float = 0.9) -> tuple:
+    """The English refusal rule's thresholds (gap, sim, coverage), from per-case evidence rows
+    (`answerable`, `cited`, `sim`, `gap`, `coverage`, as written by `--evidence`): the most
+    answerable questions answered with the gold cited, while refusing at least `min_refused` of
+    the unanswerable ones."""
+    ans = [r for r in rows if r["answerable"]]
+    una = [r for r in rows if not r["answerable"]]
+    best = None
+    for g in (0.0, 0.02, 0.025, 0.03, 0.035, 0.04, 0.045, 0.05, 0.055):
+        for sim in (0.70, 0.78, 0.80, 0.82, 0.83, 0.84, 0.85):
+            for cov in (0.0, 0.1, 0.2, 0.3, 0.35, 0.4, 0.45, 0.5, 0.6):
+                ok = lambda r: r["gap"] >= g and r["sim"] >= sim and r["coverage"] >= cov  # noqa: E731
+                refused = sum(not ok(r) for r in una) / len(una)
+                cited = sum(r["cited"] and ok(r) for r in ans) / len(ans)
+                if refused >= min_refused and (best is None or cited > best[0]):
+                    best = (round(cited, 3), round(refused, 3), g, sim, cov)
+    return best
+
+
 def summary(rows: list[dict]) -> dict:
     ans = [r for r in rows if r["answerable"]]
     una = [r for r in rows if not r["answerable"]]

@@ -9,7 +9,7 @@ export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
 export TOKENIZERS_PARALLELISM := false
 
-.PHONY: setup serve test index eval bench-latency bench-build bench-scale bench-load bench-english clean
+.PHONY: setup serve test index eval bench-latency bench-build bench-scale bench-load bench-hostile bench-english clean
 
 setup: $(STAMP)
 
@@ -51,6 +51,9 @@ bench-scale: setup
 
 bench-load: setup
 	$(PY) -m bench.load $(ARGS)
+
+bench-hostile: setup
+	$(PY) -m bench.hostile $(ARGS)
 
 clean:
 	rm -rf $(VENV) index/v* index/CURRENT index/.tmp-* index/.lock

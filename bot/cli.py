@@ -170,8 +170,11 @@ def serve(host: Annotated[Optional[str], typer.Option(help="[JAXABOT_HOST]")] = 
             os.environ["JAXABOT_BUILD_IF_MISSING"] = "true"
     except JaxabotError as exc:
         _fail(exc)
+    # Request deadlines and the connection cap live in the protocol (web/connections.py); the
+    # work is bounded by the app's question queue, so uvicorn's limit_concurrency (which counts
+    # idle connections too, and then refuses everyone) is not used.
     uvicorn.run("web.app:create_app", factory=True, host=host or s.host, port=port or s.port,
-                log_level="info", limit_concurrency=256, timeout_graceful_shutdown=5)
+                http="web.connections:GuardedH11Protocol", log_level="info", timeout_graceful_shutdown=5)
 
 
 def run() -> None:

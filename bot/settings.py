@@ -38,6 +38,15 @@ class Settings(BaseSettings):
     cors_origins: str = ""
     # Concurrent CPU-bound requests; sized to the cores.
     workers: int = 2
+    # Questions waiting for a worker; more get 503 + Retry-After at once. 64 is ~1.2 s of waiting
+    # at the measured ~55 answers/s on 2 cores (bench/README.md), 4x bench.load's 16 clients.
+    queue_limit: int = 64
+    # Seconds a client has to send a request's headers (from connecting or from its previous
+    # response) and, separately, its body; then 408 and the connection is closed.
+    request_timeout: float = 10.0
+    # Open connections; at the cap the longest-idle one is closed for a new one.
+    # Unset: the process's open-file limit minus 256 (web/connections.py).
+    max_connections: int | None = None
     top_k: int = 3
     # The server builds the index itself when none exists (`jaxabot serve` sets this), so the
     # model is loaded once instead of once for the build and again for serving.

@@ -108,3 +108,100 @@ def test_garbage_on_the_socket_does_not_hurt_the_server(server):
         except OSError:
             pass
     assert httpx.post(f"{server}/api/ask", json=NORMAL, timeout=60).status_code == 200
+
+
+# -- the HTML chat form (the no-JavaScript path) --------------------------------------------
+
+FILE = ("notes.txt", b"not a history turn", "text/plain")
+FORMS = {
+    "file_in_history_content": ({"question": "x", "history_role": "user"}, {"history_content": FILE}),
+    "file_as_question": ({}, {"question": FILE}),
+    "file_in_history_role": ({"question": "x", "history_content": "hi"}, {"history_role": FILE}),
+    "repeated_question": ({"question": ["a", "b"]}, None),
+    "missing_question": ({"history_role": "user", "history_content": "hi"}, None),
+    "empty_form": ({}, None),
+    "role_without_content": ({"question": "x", "history_role": ["user", "assistant"], "history_content": "hi"}, None),
+    "content_without_role": ({"question": "x", "history_content": "hi"}, None),
+    "unknown_role": ({"question": "x", "history_role": "system", "history_content": "hi"}, None),
+    "blank_question": ({"question": "   "}, None),
+}
+
+
+@pytest.mark.parametrize("name", FORMS)
+def test_odd_chat_forms_get_a_4xx_page_then_service_continues(server, name):
+    data, files = FORMS[name]
+    r = httpx.post(f"{server}/", data=data, files=files, headers={"Accept": "text/html"}, timeout=60)
+    assert 400 <= r.status_code < 500, (r.status_code, r.text[:300])
+    assert r.headers["content-type"].startswith("text/html")
+    assert r.headers["X-Frame-Options"] == "DENY"
+    assert "Traceback" not in r.text
+    ok = httpx.post(f"{server}/", data={"question": NORMAL["question"]}, timeout=60)
+    assert ok.status_code == 200
+
+
+def test_the_form_keeps_the_readable_history_when_it_refuses(server):
+    r = httpx.post(f"{server}/", data={"question": ["a", "b"], "history_role": ["user", "assistant"],
+                                       "history_content": ["最初の質問", "最初の答え"]}, timeout=60)
+    assert r.status_code == 422
+    assert "最初の質問" in r.text and "最初の答え" in r.text
+
+
+# -- HEAD, redirects, security headers on errors -----------------------------------------------
+
+GET_PATHS = ["/", "/?lang=en", "/api/health", "/api/search?q=%E3%82%AB%E3%83%8A%E3%83%80", "/docs",
+             "/openapi.json", "/static/chat.js", "/favicon.ico", "/documents/jaxa-international-cooperation",
+             "/api/documents/jaxa-international-cooperation", "/api/documents/no-such-doc"]
+
+
+@pytest.mark.parametrize("path", GET_PATHS)
+def test_head_works_on_get_routes(server, path):
+    get = httpx.get(f"{server}{path}", timeout=60)
+    head = httpx.head(f"{server}{path}", timeout=60)
+    assert head.status_code == get.status_code != 405
+    assert head.content == b""
+    assert head.headers["content-type"] == get.headers["content-type"]
+    assert head.headers["content-length"] == str(len(get.content))
+    assert head.headers["X-Content-Type-Options"] == "nosniff"
+
+
+def test_head_on_a_post_only_route_is_405_not_500(server):
+    r = httpx.head(f"{server}/api/ask", timeout=60)
+    assert r.status_code == 405 and "POST" in r.headers["allow"]
+
+
+@pytest.mark.parametrize("path", ["/api/health/", "/docs/", "/api/ask/", "/static", "/static/",
+                                  "/documents/", "//evil.example/", "/api/search/?q=x"])
+def test_no_redirect_is_built_from_the_host_header(server, path):
+    for headers in ({"Host": "evil.example"}, {"Host": "evil.example", "X-Forwarded-Host": "evil.example",
+                                                 "X-Forwarded-Proto": "https"}):
+        r = httpx.get(f"{server}{path}", headers=headers, follow_redirects=False, timeout=60)
+        assert "evil.example" not in r.headers.get("location", ""), (path, r.status_code, r.headers)
+        assert "evil.example" not in r.text
+
+
+ERRORS = {
+    "not_found": ("GET", "/no/such/page", {}, b"", 404),
+    "method_not_allowed": ("DELETE", "/api/ask", {}, b"", 405),
+    "too_large": ("POST", "/api/ask", {"Content-Type": "application/json"}, b"x" * 70_000, 413),
+    "bad_content_length": ("POST", "/api/ask", {"Content-Length": "12x"}, b"", 400),
+    "invalid": ("POST", "/api/ask", {"Content-Type": "application/json"}, b"{}", 422),
+    "html_not_found": ("GET", "/documents/nope", {"Accept": "text/html"}, b"", 404),
+}
+
+
+@pytest.mark.parametrize("name", ERRORS)
+def test_error_responses_carry_the_security_headers(server, name):
+    method, path, headers, body, status = ERRORS[name]
+    host, port = server.removeprefix("http://").split(":")
+    head = "".join(f"{k}: {v}\r\n" for k, v in headers.items())
+    if "Content-Length" not in headers:
+        head += f"Content-Length: {len(body)}\r\n"
+    with socket.create_connection((host, int(port)), timeout=60) as s:
+        s.sendall(f"{method} {path} HTTP/1.1\r\nHost: test\r\nConnection: close\r\n{head}\r\n".encode() + body)
+        raw = b""
+        while chunk := s.recv(65536):
+            raw += chunk
+    lines = raw.split(b"\r\n\r\n", 1)[0].decode("latin-1").lower().split("\r\n")
+    assert lines[0].split()[1] == str(status), lines[0]
+    assert "x-content-type-options: nosniff" in lines and "x-frame-options: deny" in lines
+    assert any(line.startswith("content-security-policy: ") for line in lines)

@@ -90,9 +90,12 @@ def free_port() -> int:
 
 @contextmanager
 def live_server(app, timeout: float = 120.0):
-    """Run `app` in uvicorn on a free port in a thread; yield its base URL once it is ready."""
+    """Run `app` in uvicorn on a free port in a thread, with the connection handling of `jaxabot
+    serve`; yield its base URL once it is ready."""
+    from web.connections import GuardedH11Protocol
     port = free_port()
-    config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="on")
+    config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="on",
+                            http=GuardedH11Protocol)
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, name="uvicorn-test", daemon=True)
     thread.start()

@@ -1,15 +1,15 @@
 """The JSON API: ask, search, documents, health.
 
-Answering and searching embed text on the CPU: they run in worker threads behind the runtime's
-CapacityLimiter, so the event loop stays free (health stays fast) and no more questions are
-computed at once than there are cores for.
+Answering and searching embed text on the CPU: they go through the runtime's bounded question
+queue (web.workqueue) into worker threads, so the event loop stays free (health stays fast), no
+more questions are computed at once than there are cores for, a full queue answers 503 with
+Retry-After, and a client that has gone is not computed for.
 """
 
 from functools import partial
 from typing import Annotated
 
-from anyio import to_thread
-from fastapi import APIRouter, Path, Query
+from fastapi import APIRouter, Path, Query, Request
 from fastapi.responses import JSONResponse
 
 from bot.results import MAX_QUESTION_CHARS, MAX_TOP_K, Answer, DocumentView, SearchResults, Turn
@@ -19,23 +19,24 @@ from web.schemas import AskRequest, ErrorBody, Health
 router = APIRouter(prefix="/api", tags=["questions"])
 
 _ERRORS = {422: {"model": ErrorBody, "description": "invalid input"},
-           503: {"model": ErrorBody, "description": "loading, or no index"}}
+           503: {"model": ErrorBody, "description": "loading, no index, or too many questions waiting "
+                                                    "(with Retry-After)"}}
 
 
 @router.post("/ask", response_model=Answer, responses={**_ERRORS, 413: {"model": ErrorBody}})
-async def ask(body: AskRequest, engine: EngineDep, runtime: RuntimeDep) -> Answer:
+async def ask(body: AskRequest, engine: EngineDep, runtime: RuntimeDep, request: Request) -> Answer:
     """Answer a question from the documents, with citations; follow-ups use `history`."""
     history = [Turn(role=t.role, content=t.content) for t in body.history]
     call = partial(engine.ask, body.question, history, body.top_k)
-    return await to_thread.run_sync(call, limiter=runtime.limiter)
+    return await runtime.questions.run(call, request.receive)
 
 
 @router.get("/search", response_model=SearchResults, responses=_ERRORS)
-async def search(engine: EngineDep, runtime: RuntimeDep,
+async def search(engine: EngineDep, runtime: RuntimeDep, request: Request,
                  q: Annotated[str, Query(min_length=1, max_length=MAX_QUESTION_CHARS)],
                  k: Annotated[int, Query(ge=1, le=MAX_TOP_K)] = 5) -> SearchResults:
     """Ranked passages for a query (retrieval only, no answer)."""
-    return await to_thread.run_sync(partial(engine.search, q, k), limiter=runtime.limiter)
+    return await runtime.questions.run(partial(engine.search, q, k), request.receive)
 
 
 @router.get("/documents/{doc_id:path}", response_model=DocumentView,

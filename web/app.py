@@ -18,6 +18,8 @@ from bot.embed.embedder import Embedder
 from bot.store.lexical import Tokenizer
 from bot.settings import Settings
 from web import admin, api, docs, errors, pages
+from web.connections import connection_limits
+from web.head import HeadAsGetMiddleware
 from web.runtime import Runtime
 from web.security import BodySizeLimitMiddleware, SecurityHeadersMiddleware
 from web.view import answer_parts, excerpt_parts, safe_url, source_href
@@ -44,12 +46,16 @@ def create_app(settings: Settings | None = None, *, embedder: Embedder | None = 
     async def lifespan(app: FastAPI):
         runtime = Runtime(settings)
         app.state.runtime = runtime
+        app.state.question_queue = runtime.questions  # waiting / running / rejected / abandoned
         threading.Thread(target=runtime.load, args=(embedder, tokenizer), name="jaxabot-load",
                          daemon=True).start()
-        yield
+        yield connection_limits(settings)  # read by web.connections.GuardedH11Protocol
 
     app = FastAPI(title="jaxabot", version="0.1.0", lifespan=lifespan, docs_url=None, redoc_url=None,
+                  # Starlette's slash redirect builds its Location from the Host header.
+                  redirect_slashes=False,
                   description="Grounded, cited answers about JAXA's international cooperation.")
+    app.state.settings = settings
     app.state.templates = _templates()
     app.state.static_dir = STATIC_DIR
 
@@ -61,7 +67,8 @@ def create_app(settings: Settings | None = None, *, embedder: Embedder | None = 
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
 
     # Added innermost first: headers wrap everything, including 413s and CORS preflights.
-    app.add_middleware(BodySizeLimitMiddleware)
+    app.add_middleware(BodySizeLimitMiddleware, timeout=settings.request_timeout)
+    app.add_middleware(HeadAsGetMiddleware)
     origins = [o.strip() for o in settings.cors_origins.split(",") if o.strip()]
     if origins:
         app.add_middleware(CORSMiddleware, allow_origins=origins, allow_methods=["GET", "POST"],

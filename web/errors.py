@@ -19,6 +19,7 @@ from bot.errors import (BuildError, BuildInProgress, CorpusError, DocumentNotFou
 from web.i18n import STRINGS, from_accept_language
 from web.runtime import NotReady
 from web.security import apply_security_headers
+from web.workqueue import ClientGone, Overloaded
 
 log = logging.getLogger(__name__)
 
@@ -82,6 +83,15 @@ async def not_ready(request: Request, exc: NotReady) -> Response:
     return error_response(request, 503, "not_ready", str(exc), headers={"Retry-After": RETRY_AFTER_SECONDS})
 
 
+async def overloaded(request: Request, exc: Overloaded) -> Response:
+    return error_response(request, 503, "overloaded", str(exc), headers={"Retry-After": str(exc.retry_after)})
+
+
+async def client_gone(request: Request, exc: ClientGone) -> Response:
+    # Nobody reads this; 499 (nginx's "client closed request") tells the access log what happened.
+    return Response(status_code=499)
+
+
 async def invalid_input(request: Request, exc: RequestValidationError) -> Response:
     # Without `input`: echoing a 64 KB body back helps nobody.
     details = [{"loc": list(e.get("loc", ())), "msg": e.get("msg", ""), "type": e.get("type", "")}
@@ -109,6 +119,8 @@ async def unexpected(request: Request, exc: Exception) -> Response:
 def install(app: FastAPI) -> None:
     app.add_exception_handler(JaxabotError, domain_error)
     app.add_exception_handler(NotReady, not_ready)
+    app.add_exception_handler(Overloaded, overloaded)
+    app.add_exception_handler(ClientGone, client_gone)
     app.add_exception_handler(RequestValidationError, invalid_input)
     app.add_exception_handler(StarletteHTTPException, http_error)
     app.add_exception_handler(Exception, unexpected)

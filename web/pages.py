@@ -8,12 +8,12 @@ JavaScript, static/chat.js takes over the same form and talks to /api/ask.
 from functools import partial
 from typing import Annotated
 
-from anyio import to_thread
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import FileResponse, HTMLResponse, Response
 from pydantic import ValidationError
 
 from bot.results import MAX_HISTORY_CHARS, MAX_HISTORY_TURNS, Answer, Turn
+from web.chat_form import FormProblem, read_chat_form, readable_history
 from web.deps import EngineDep, RuntimeDep, TemplatesDep
 from web.i18n import EXAMPLES, STRINGS, choose_lang
 from web.schemas import AskRequest
@@ -46,25 +46,27 @@ async def chat(request: Request, templates: TemplatesDep, lang: LangQuery = None
 
 @router.post("/", response_class=HTMLResponse)
 async def chat_submit(request: Request, templates: TemplatesDep, runtime: RuntimeDep) -> Response:
-    form = await request.form()
-    question = form.get("question")
-    history = [{"role": r, "content": c}
-               for r, c in zip(form.getlist("history_role"), form.getlist("history_content"))]
-    text = question if isinstance(question, str) else ""
-    lang = choose_lang(None, text, request.headers.get("accept-language"))
+    async with request.form() as form:
+        try:
+            question, history = read_chat_form(form)
+        except FormProblem as exc:
+            lang = choose_lang(None, None, request.headers.get("accept-language"))
+            return templates.TemplateResponse(
+                request, "chat.html", chat_context(lang, fit_history(readable_history(form)), error=str(exc)),
+                status_code=422)
+    lang = choose_lang(None, question, request.headers.get("accept-language"))
     try:
         body = AskRequest.model_validate({"question": question, "history": fit_history(history)})
     except ValidationError as exc:
         message = exc.errors()[0]["msg"].removeprefix("Value error, ")
-        safe_history = [h for h in history if isinstance(h["content"], str)
-                        and h["role"] in ("user", "assistant")]
+        safe_history = [h for h in history if h["role"] in ("user", "assistant")]
         return templates.TemplateResponse(
             request, "chat.html", chat_context(lang, fit_history(safe_history), error=message),
             status_code=422)
     engine = runtime.ready_engine()
     turns = [Turn(role=t.role, content=t.content) for t in body.history]
-    answer = await to_thread.run_sync(partial(engine.ask, body.question, turns, body.top_k),
-                                      limiter=runtime.limiter)
+    answer = await runtime.questions.run(partial(engine.ask, body.question, turns, body.top_k),
+                                         request.receive)
     context = chat_context(lang, [t.model_dump() for t in body.history], body.question, answer)
     return templates.TemplateResponse(request, "chat.html", context)
 

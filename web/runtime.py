@@ -1,5 +1,5 @@
 """What the running server holds: the engine (model + current index), its loading state, the
-limit on concurrent CPU-bound work and the background rebuilder. One instance per app, created in
+bounded queue of CPU-bound work and the background rebuilder. One instance per app, created in
 the lifespan and kept on `app.state.runtime`.
 
 Loading happens in a thread so the server answers `/api/health` ("loading") at once instead of
@@ -10,8 +10,6 @@ import logging
 import threading
 from typing import Literal
 
-import anyio
-
 from bot.store.build import build_index
 from bot.embed.embedder import Embedder, load_embedder
 from bot.engine import Engine
@@ -20,6 +18,7 @@ from bot.store.index import load_index
 from bot.store.lexical import Tokenizer
 from bot.settings import Settings, cpu_count
 from web.rebuild import Rebuilder
+from web.workqueue import QuestionQueue
 
 log = logging.getLogger(__name__)
 
@@ -34,7 +33,9 @@ class Runtime:
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
         # Sized to the cores: more parallel embeddings than cores only adds latency to each.
-        self.limiter = anyio.CapacityLimiter(max(1, settings.workers))
+        # Questions go through the bounded queue (`questions.run`); `limiter` is its thread pool.
+        self.questions = QuestionQueue(settings.workers, settings.queue_limit)
+        self.limiter = self.questions.threads
         self.engine: Engine | None = None
         self.loaded = threading.Event()
         self.load_error: str | None = None

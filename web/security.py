@@ -7,6 +7,8 @@ not, including static files and errors produced by exception handlers inside the
 import json
 import secrets
 
+import anyio
+
 from starlette.datastructures import Headers, MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -53,14 +55,23 @@ class BodyTooLarge(Exception):
     pass
 
 
+class ClientLeft(Exception):
+    pass
+
+
 class BodySizeLimitMiddleware:
     """Refuse bodies over `max_bytes` with 413, whether announced by Content-Length or streamed
     in chunks. The body is read here (at most max_bytes + 1 bytes) and replayed to the app, so
-    the app never parses a partial body and the 413 is sent before any route runs."""
+    the app never parses a partial body and the 413 is sent before any route runs.
 
-    def __init__(self, app: ASGIApp, max_bytes: int = MAX_BODY_BYTES) -> None:
+    The body must arrive within `timeout` seconds (a Content-Length longer than the body, or a
+    body trickled byte by byte, gets 408 and the connection is closed), and a client that
+    disconnects while sending it is dropped without calling the app."""
+
+    def __init__(self, app: ASGIApp, max_bytes: int = MAX_BODY_BYTES, timeout: float | None = None) -> None:
         self.app = app
         self.max_bytes = max_bytes
+        self.timeout = timeout
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -78,11 +89,18 @@ class BodySizeLimitMiddleware:
                                  f"the request body is larger than {self.max_bytes} bytes")
                 return
         try:
-            body = await self._read(receive)
+            with anyio.fail_after(self.timeout):
+                body = await self._read(receive)
         except BodyTooLarge:
             await _send_json(send, 413, "body_too_large",
                              f"the request body is larger than {self.max_bytes} bytes")
             return
+        except TimeoutError:
+            await _send_json(send, 408, "request_timeout",
+                             f"the request body did not arrive within {self.timeout:g} s")
+            return
+        except ClientLeft:
+            return  # nobody to answer
         replayed = False
 
         async def replay() -> Message:
@@ -99,7 +117,7 @@ class BodySizeLimitMiddleware:
         while True:
             message = await receive()
             if message["type"] == "http.disconnect":
-                break
+                raise ClientLeft
             chunk = message.get("body", b"")
             size += len(chunk)
             if size > self.max_bytes:

@@ -345,11 +345,11 @@ def test_english_question_gets_english_statement_quotes_and_glossary(open_page, 
     such, and a glossary that says it is not a translation; a refusal lists no Japanese passages."""
     page, watch = open_page(locale="en-US")
     page.goto(real_server + "/")
-    turn = ask(page, "When was the SAFE initiative established?", 1)
+    turn = ask(page, "What was the title of the German National Day special event at Expo 2025?", 1)
     assert turn.get_attribute("data-found") == "true" and turn.get_attribute("lang") == "en"
     text = turn.locator(".answer-text").first.inner_text()
     statement = text.split("\n")[0]
-    assert "2006" in statement and re.search(r"\[\d\]", statement)
+    assert re.search(r"\[\d\]", statement) and not re.search(r"[\u3040-\u30ff]", statement.split(":")[0])
     assert "(Japanese source)" in text
     assert "Glossary" in text and "not a translation" in text
     assert turn.locator("a.cite-ref").count() >= 2  # the statement's marker and the quote's

@@ -224,7 +224,9 @@ class EnglishComposer:
                 if e:
                     out.append((0 if unit and (measuring or unit not in _MEASURES) else 1, m.start(), e))
         if qtype in ("who", "where", "what"):
-            kinds = {"who": ("人名",), "where": ("地名", "一般"), "what": ("一般", "人名", "地名")}[qtype]
+            # A "what" question asks for a thing: a place or person named beside it is rarely the
+            # answer (seen: "Answer: Osaka" for an event's title), so only who/where take names.
+            kinds = {"who": ("人名",), "where": ("地名", "一般"), "what": ()}[qtype]
             pos_at = 0
             for m in self.tokenizer.morphemes(text):
                 pos = m.part_of_speech()

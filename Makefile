@@ -9,7 +9,7 @@ export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
 export TOKENIZERS_PARALLELISM := false
 
-.PHONY: setup serve test index eval bench-latency bench-build bench-scale bench-load bench-hostile bench-english clean
+.PHONY: setup serve test index eval bench-latency bench-build bench-scale bench-load bench-hostile bench-english bench-qa clean
 
 setup: $(STAMP)
 
@@ -20,7 +20,7 @@ $(PY):
 # later resolver that saw an unpinned torch would fetch a multi-GB CUDA build.
 $(STAMP): pyproject.toml constraints.txt | $(PY)
 	$(PY) -m pip install -q --disable-pip-version-check torch==2.13.0
-	$(PY) -m pip install -q --disable-pip-version-check -c constraints.txt -e '.[test]'
+	$(PY) -m pip install -q --disable-pip-version-check -c constraints.txt -e '.[test,cluster]'
 	touch $(STAMP)
 
 index: setup
@@ -54,6 +54,10 @@ bench-load: setup
 
 bench-hostile: setup
 	$(PY) -m bench.hostile $(ARGS)
+
+# Answer quality on the JSQuAD open corpus + the seed dev set (bench/qa.py; ARGS=--sample 600 etc.)
+bench-qa: setup
+	$(PY) -m bench.qa $(ARGS)
 
 clean:
 	rm -rf $(VENV) index/v* index/CURRENT index/.tmp-* index/.lock

@@ -95,6 +95,10 @@ def one_run(embedder: TimedEmbedder, tokenizer, max_bytes: int) -> dict:
 
 
 def main() -> None:
+    import sys
+    if "--ray" in sys.argv[1:]:  # local vs Ray on a generated larger corpus: bench/build_ray.py
+        from bench.build_ray import main as ray_main
+        return ray_main([a for a in sys.argv[1:] if a != "--ray"])
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--quick", action="store_true", help="1 run")
     ap.add_argument("--repeat", type=int, default=None, help="runs (default 5, quick 1)")

@@ -58,9 +58,12 @@ def index(corpus: CorpusOpt = None, index: IndexOpt = None, model: ModelOpt = No
           check: Annotated[bool, typer.Option("--check", help="verify the current index and exit")] = False,
           force: Annotated[bool, typer.Option("--force", help="re-embed every document")] = False,
           rollback: Annotated[bool, typer.Option("--rollback", help="make the previous version current")] = False,
+          ray: Annotated[Optional[str], typer.Option("--ray", metavar="ADDRESS", help="embed on a Ray cluster at ADDRESS, or `local` [JAXABOT_RAY_ADDRESS]")] = None,
           ) -> None:
     """Build or incrementally rebuild the index from the corpus."""
     s = _settings(corpus, index, model)
+    if ray:
+        s.ray_address = ray
     try:
         if check:
             from bot.store.index import load_index
@@ -76,6 +79,9 @@ def index(corpus: CorpusOpt = None, index: IndexOpt = None, model: ModelOpt = No
             return
         from bot.store.build import build_index
         from bot.store.lexical import Tokenizer
+        if s.ray_address:
+            _index_on_ray(s, force)
+            return
         t = time.perf_counter()
         embedder = _embedder(s)
         load_s = time.perf_counter() - t
@@ -84,6 +90,10 @@ def index(corpus: CorpusOpt = None, index: IndexOpt = None, model: ModelOpt = No
                               force=force, show_progress=sys.stderr.isatty())
     except JaxabotError as exc:
         _fail(exc)
+    _report_build(summary, f"+{load_s:.2f} s model load")
+
+
+def _report_build(summary, extra: str) -> None:
     for sk in summary.skipped:
         typer.secho(f"warning: skipped {sk.path}: {sk.reason}", fg=typer.colors.YELLOW, err=True)
     state = "built" if summary.changed else "up to date"
@@ -91,7 +101,42 @@ def index(corpus: CorpusOpt = None, index: IndexOpt = None, model: ModelOpt = No
                f"{summary.sentences} sentences; embedded {summary.embedded_documents} documents "
                f"({summary.embedded_texts} texts), reused {summary.reused_documents}, removed "
                f"{summary.removed_documents}; {summary.dense_type} index; "
-               f"{summary.seconds:.2f} s (+{load_s:.2f} s model load)")
+               f"{summary.seconds:.2f} s ({extra})")
+
+
+def _index_on_ray(s: Settings, force: bool) -> None:
+    """The build with its embedding on a Ray cluster; the driver never loads the model."""
+    try:
+        from bot.store.distributed import RayEmbedder, embedder_loader, ray_session
+    except ImportError:
+        typer.secho("error: --ray needs the cluster extra: pip install 'jaxabot[cluster]'",
+                    fg=typer.colors.RED, err=True)
+        raise typer.Exit(1) from None
+    from bot.store.build import build_index
+    from bot.store.lexical import Tokenizer
+
+    last = [0.0]
+
+    def on_rows(done: int, total: int, rate: float | None) -> None:
+        now = time.monotonic()
+        if done < total and now - last[0] < 2.0:
+            return
+        last[0] = now
+        speed = f", {rate:.1f} texts/s" if rate else ""
+        typer.echo(f"embedded {done:,} / {total:,} texts on Ray{speed}", err=True)
+
+    # One torch thread per actor: the cluster runs one actor per CPU.
+    os.environ.setdefault("RAY_USAGE_STATS_ENABLED", "0")
+    try:
+        with ray_session(s.ray_address):
+            embedder = RayEmbedder(s.model, embedder_loader(s.model, s.model_cache_dir, s.torch_threads or 1),
+                                   actors=s.ray_actors, on_rows=on_rows)
+            summary = build_index(s.corpus_dir, s.index_dir, embedder, Tokenizer(),
+                                  max_bytes=int(s.max_file_mb * 1e6), keep_previous=s.keep_previous,
+                                  force=force)
+    except JaxabotError as exc:
+        _fail(exc)
+    _report_build(summary, f"embedded on Ray at {s.ray_address}")
 
 
 @app.command()
@@ -175,6 +220,24 @@ def serve(host: Annotated[Optional[str], typer.Option(help="[JAXABOT_HOST]")] = 
     # idle connections too, and then refuses everyone) is not used.
     uvicorn.run("web.app:create_app", factory=True, host=host or s.host, port=port or s.port,
                 http="web.connections:GuardedH11Protocol", log_level="info", timeout_graceful_shutdown=5)
+
+
+@app.command()
+def mcp(index: IndexOpt = None, model: ModelOpt = None) -> None:
+    """Serve the MCP tools ask, search and get_document over stdio (the web server: /mcp)."""
+    from bot.errors import IndexMissing
+    from bot.store.versions import current_version
+    s = _settings(index=index, model=model)
+    try:
+        # Before serving, and before the model load when there is no index at all: a client
+        # shows the server's stderr, so the reason must be there, not in a failed tool call.
+        if current_version(s.index_dir) is None:
+            raise IndexMissing(f"no index in {s.index_dir}; build one with `jaxabot index`")
+        engine = _engine(s)
+    except JaxabotError as exc:
+        _fail(exc)
+    from web.mcp_server import serve_stdio
+    serve_stdio(engine)
 
 
 def run() -> None:

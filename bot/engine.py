@@ -9,9 +9,12 @@ import time
 import unicodedata
 from pathlib import Path
 
-from bot.answer.sentences import candidate_rows, pick_sentences, score_sentences
-from bot.answer.compose import compose_answer, compose_not_found
-from bot.answer.conversation import resolve_query
+import numpy as np
+
+from bot.answer.sentences import candidate_rows, demote_repeats, pick_sentences, score_sentences
+from bot.answer.compose import Phrase, compose_answer, compose_not_found
+from bot.answer.phrase import find_phrase, question_type
+from bot.answer.conversation import Resolved, resolve
 from bot.answer import crosslingual
 from bot.answer.compose_en import EnglishComposer
 from bot.embed.embedder import Embedder
@@ -24,8 +27,12 @@ from bot.results import (MAX_HISTORY_CHARS, MAX_HISTORY_TURNS, MAX_QUESTION_CHAR
                          DocumentView, IndexStats, PassageSpan, Related, SearchHit, SearchResults, Timings,
                          Turn)
 from bot.answer.retrieval import retrieve
+from bot.store.dense import search as dense_search
 
 
+# Question types whose phrase leads the answer. "thing" (a bare 何) is found less reliably (char F1
+# 0.72 against 0.74–0.94 for these; bot/README.md), and a wrong lead is worse than none.
+LEAD_TYPES = ("time", "number", "person", "place", "name", "org")
 # Retrieved passages whose sentences form the background the best sentence must stand out from.
 BACKGROUND_PASSAGES = 20
 
@@ -99,21 +106,25 @@ class Engine:
         state = self._require()
         index = state.index
         lang = detect_language(question)
-        query = resolve_query(question, history, lang)
+        resolved = resolve(question, history, lang, self.tokenizer)
+        query = resolved.query
 
         # English branch (issue 9): Japanese search terms from the index's term table.
         en = crosslingual.english_terms(query, index.terms, index.lexical) if not has_japanese(query) else None
         t1 = time.perf_counter()
         dense_text, q_tokens, use_lexical = self._queries(index, query, en)
-        qvec = self.embedder.encode_queries([dense_text])[0]
+        qvec, topic_doc = self._encode(resolved, index, dense_text)
         t2 = time.perf_counter()
-        hits = retrieve(index, qvec, q_tokens, use_lexical=use_lexical, k=BACKGROUND_PASSAGES)
+        hits = retrieve(index, qvec, q_tokens, use_lexical=use_lexical, k=BACKGROUND_PASSAGES,
+                        topic_doc=topic_doc)
         t3 = time.perf_counter()
 
         q_terms = (question_terms(self.tokenizer, index.lexical, query, lang) if en is None
                    else crosslingual.term_weights(en, index.lexical))
         rows = candidate_rows(index, hits)
         scored = score_sentences(index, rows, qvec, q_terms, state.sentence_terms, lang)
+        if resolved.follow_up:
+            scored = demote_repeats(index, scored, [t.content for t in history if t.role == "assistant"])
         evidence = Evidence.collect(index, scored, hits, qvec, len(q_terms))
         if en is None:
             found = decide_found(evidence, lang)
@@ -121,9 +132,11 @@ class Engine:
             evidence.coverage = max((crosslingual.coverage(en, index.lexical, t) for t in
                                      _best_terms(state, index, scored, crosslingual.COVERAGE_SENTENCES)), default=0.0)
             found = crosslingual.decide_found(evidence)
+        asks_for = question_type(query, self.tokenizer) if lang == "ja" else None
         if found:
-            chosen = pick_sentences(index, scored, lang)[: min(top_k, 3)]
-            text, citations = (compose_answer(index, chosen, lang) if en is None else
+            chosen = pick_sentences(index, scored, lang, top_k)
+            text, citations = (compose_answer(index, chosen, lang, self._phrase(index, scored[0], query, asks_for))
+                               if en is None else
                                self._english.compose(index, chosen, query, [t.surface for t in en]))
             related: list[Related] = []
         else:
@@ -134,7 +147,7 @@ class Engine:
         t4 = time.perf_counter()
         ms = lambda a, b: round((b - a) * 1000, 2)  # noqa: E731
         answer = Answer(answer=text, found=found, language=lang, query=query, citations=citations,
-                        related=related,
+                        related=related, asks_for=asks_for,
                         timings_ms=Timings(embed=ms(t1, t2), search=ms(t2, t3), answer=ms(t3, t4),
                                            total=ms(t0, t4)),
                         index_version=index.version)
@@ -149,6 +162,28 @@ class Engine:
             en = crosslingual.english_terms(query, index.terms, index.lexical)
         return crosslingual.dense_query(query, en), crosslingual.lexical_tokens(en), bool(en)
 
+    def _phrase(self, index: SearchIndex, best, query: str, asks_for: str | None) -> Phrase | None:
+        """Where in the best sentence the asked-for phrase (a year, number, name, place) is."""
+        if asks_for not in LEAD_TYPES:
+            return None
+        sentence = index.documents[index.passages[best.passage_row].doc_id].text[best.start:best.end]
+        span = find_phrase(sentence, query, asks_for, self.tokenizer)
+        if span is None:
+            return None
+        return Phrase(best.vector_row, best.start + span[0], best.start + span[1])
+
+    def _encode(self, resolved: Resolved, index: SearchIndex, dense_text: str) -> tuple[np.ndarray, str | None]:
+        """The query vector (of `dense_text`: the resolved query, with Japanese search terms for an
+        English question) and, for a follow-up, the document the previous question is answered
+        from (both embedded in one call)."""
+        if not resolved.follow_up or not resolved.previous:
+            return self.embedder.encode_queries([dense_text])[0], None
+        qvec, pvec = self.embedder.encode_queries([dense_text, resolved.previous])
+        _, ids = dense_search(index.dense_sentences, pvec[None, :], 1)
+        row = int(ids[0][0])
+        topic_doc = index.passages[int(index.sentence_passage[row])].doc_id if row >= 0 else None
+        return qvec, topic_doc
+
     def _lexical_query(self, query: str) -> tuple[list[str], bool]:
         """BM25 tokens for a query, and whether BM25 should be fused at all."""
         if has_japanese(query):
@@ -157,12 +192,16 @@ class Engine:
         # ranking only adds noise (measured: no gain even from names and numbers alone).
         return [], False
 
-    def search(self, q: str, k: int = 5) -> SearchResults:
-        q, _ = validate(q, [], min(max(k, 1), MAX_TOP_K))
+    def search(self, q: str, k: int = 5, history: list[Turn] | list[dict] = ()) -> SearchResults:
+        """Passages ranked as the answer's retrieval ranks them (a follow-up is resolved with the
+        history first)."""
+        q, history = validate(q, history, min(max(k, 1), MAX_TOP_K))
         index = self._require().index
+        resolved = resolve(q, history, detect_language(q), self.tokenizer)
+        q = resolved.query
         dense_text, q_tokens, use_lexical = self._queries(index, q)
-        qvec = self.embedder.encode_queries([dense_text])[0]
-        hits = retrieve(index, qvec, q_tokens, use_lexical=use_lexical, k=k)
+        qvec, topic_doc = self._encode(resolved, index, dense_text)
+        hits = retrieve(index, qvec, q_tokens, use_lexical=use_lexical, k=k, topic_doc=topic_doc)
         out = []
         for rank, h in enumerate(hits, 1):
             p = index.passages[h.row]

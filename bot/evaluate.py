@@ -39,6 +39,11 @@ def gold_ranges(text: str, gold: str) -> list[tuple[int, int]]:
     return out
 
 
+# The questions the answer-phrase measures are taken on: those asking for a time, number, person,
+# place or name (JSQuAD's answers to "what" questions are often whole clauses).
+PHRASE_TYPES = ("time", "number", "person", "place", "name")
+
+
 @dataclass
 class CaseResult:
     id: str
@@ -53,6 +58,11 @@ class CaseResult:
     query: str
     language: str = ""
     evidence: dict = field(default_factory=dict)
+    search_rank: int | None = None  # rank of the first /api/search hit containing a gold span
+    phrase: str | None = None  # the answering phrase the engine gave (first citation's answer_span)
+    phrase_em: float | None = None  # None when the case has no annotated answers
+    phrase_f1: float | None = None
+    asks_for: str | None = None  # the kind of phrase the question asks for, if any
 
 
 @dataclass
@@ -64,8 +74,14 @@ class Report:
         una = [c for c in self.cases if not c.answerable]
         lat = np.array([c.latency_ms for c in self.cases]) if self.cases else np.zeros(1)
         mean = lambda xs: round(float(np.mean(xs)), 4) if xs else None  # noqa: E731
+        searched = [c for c in ans if c.search_rank != -1]
+        typed = [c for c in ans if c.asks_for in PHRASE_TYPES and c.phrase_f1 is not None]
         return {
             "cases": len(self.cases), "answerable": len(ans), "unanswerable": len(una),
+            "search_hit@1": mean([c.search_rank == 1 for c in searched]),
+            "search_hit@3": mean([c.search_rank is not None and c.search_rank <= 3 for c in searched]),
+            "search_mrr": mean([1.0 / c.search_rank if c.search_rank else 0.0 for c in searched]),
+            "answered": mean([c.found and c.rank is not None and c.keys_ok for c in ans]),
             "hit@1": mean([c.rank == 1 for c in ans]),
             "hit@3": mean([c.rank is not None and c.rank <= 3 for c in ans]),
             "mrr": mean([1.0 / c.rank if c.rank else 0.0 for c in ans]),
@@ -73,6 +89,9 @@ class Report:
             "answer_key_accuracy": mean([c.keys_ok for c in ans]),
             "refusal_accuracy": mean([not c.found for c in una]),
             "false_refusal_rate": mean([not c.found for c in ans]),
+            "typed_questions": len(typed),
+            "phrase_em": mean([c.phrase_em for c in typed]),
+            "phrase_f1": mean([c.phrase_f1 for c in typed]),
             "latency_ms_p50": round(float(np.percentile(lat, 50)), 2),
             "latency_ms_p95": round(float(np.percentile(lat, 95)), 2),
         }
@@ -88,6 +107,33 @@ def load_cases(path: Path) -> list[dict]:
         return [json.loads(line) for line in f if line.strip()]
 
 
+def char_f1(prediction: str, gold: str) -> float:
+    """JSQuAD's character F1: overlap of the two bags of (normalised) characters."""
+    p, g = list(norm(prediction)), list(norm(gold))
+    if not p or not g:
+        return float(p == g)
+    common = sum(min(p.count(ch), g.count(ch)) for ch in set(p))
+    if not common:
+        return 0.0
+    precision, recall = common / len(p), common / len(g)
+    return 2 * precision * recall / (precision + recall)
+
+
+def phrase_scores(phrase: str | None, answers: list[str]) -> tuple[float, float]:
+    """Exact match and character F1 of the engine's phrase against the best-matching annotator."""
+    if not phrase or not answers:
+        return 0.0, 0.0
+    return (max(float(norm(phrase) == norm(a)) for a in answers), max(char_f1(phrase, a) for a in answers))
+
+
+def gold_rank(texts: list[str], golds: list[str]) -> int | None:
+    """1-based position of the first text that contains a gold span."""
+    for i, text in enumerate(texts, 1):
+        if any(gold_ranges(text, g) for g in golds):
+            return i
+    return None
+
+
 def score_case(case: dict, result, latency_ms: float, evidence: dict | None = None) -> CaseResult:
     golds = case.get("gold_spans") or []
     rank, exact = None, False
@@ -100,28 +146,51 @@ def score_case(case: dict, result, latency_ms: float, evidence: dict | None = No
             exact = True
     answer = norm(result.answer)
     keys_ok = all(any(norm(alt) in answer for alt in group) for group in case.get("answer_keys") or [])
+    phrase = None
+    if result.found and result.citations and result.citations[0].answer_span:
+        a, b = result.citations[0].answer_span
+        phrase = result.citations[0].text[a:b]
+    answers = case.get("answers") or []
+    em, f1 = phrase_scores(phrase, answers) if answers else (None, None)
     return CaseResult(case["id"], bool(case["answerable"]), result.found, rank, exact,
                       keys_ok and result.found, latency_ms, case["question"], result.answer, result.query,
-                      result.language, evidence or {})
+                      result.language, evidence or {}, phrase=phrase, phrase_em=em, phrase_f1=f1,
+                      asks_for=getattr(result, "asks_for", None))
 
 
-def run_eval(engine, cases: list[dict], top_k: int = 3) -> Report:
+SEARCH_DEPTH = 10
+
+
+def run_eval(engine, cases: list[dict], top_k: int = 3, search: bool = True) -> Report:
+    """Ask every case (timed) and, with `search`, rank passages as /api/search does (with the
+    case's history, so follow-ups are resolved the same way)."""
     report = Report()
     engine.ask("ウォームアップ", [], top_k)  # first call pays one-off allocation costs
     for case in cases:
+        history = case.get("history") or []
         t = time.perf_counter()
-        result, evidence = engine.ask_with_evidence(case["question"], case.get("history") or [], top_k)
+        result, evidence = engine.ask_with_evidence(case["question"], history, top_k)
         latency = (time.perf_counter() - t) * 1000
-        report.cases.append(score_case(case, result, latency, asdict(evidence)))
+        scored = score_case(case, result, latency, asdict(evidence))
+        if search and case.get("answerable"):
+            hits = engine.search(case["question"], SEARCH_DEPTH, history).hits
+            scored.search_rank = gold_rank([h.text for h in hits], case.get("gold_spans") or [])
+        else:
+            scored.search_rank = -1  # not searched
+        report.cases.append(scored)
     return report
 
 
 def format_report(report: Report) -> str:
     m = report.metrics()
     lines = [f"cases {m['cases']} (answerable {m['answerable']}, unanswerable {m['unanswerable']})"]
-    for k in ("hit@1", "hit@3", "mrr", "citation_exactness", "answer_key_accuracy", "refusal_accuracy",
-              "false_refusal_rate", "latency_ms_p50", "latency_ms_p95"):
+    for k in ("search_hit@1", "search_hit@3", "search_mrr", "answered", "hit@1", "hit@3", "mrr",
+              "citation_exactness", "answer_key_accuracy", "refusal_accuracy", "false_refusal_rate",
+              "typed_questions", "phrase_em", "phrase_f1", "latency_ms_p50", "latency_ms_p95"):
         lines.append(f"  {k:22s} {m[k]}")
+    curve = refusal_curve(report)
+    if curve:
+        lines.append(curve)
     misses = report.misses()
     lines.append(f"missed cases: {len(misses)}")
     for c in misses:
@@ -141,6 +210,19 @@ def format_report(report: Report) -> str:
         if c.query != c.question:
             lines.append(f"    query: {c.query}")
         lines.append("    answer: " + c.answer.replace("\n", " ")[:240])
+    return "\n".join(lines)
+
+
+def refusal_curve(report: Report, thresholds=(0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9)) -> str:
+    """How refusals and false refusals trade off as the decision's threshold moves (fitted model's
+    probability; bench/fit_refusal.py chooses the operating point)."""
+    rows = [(c.answerable, c.evidence.get("p_answer")) for c in report.cases]
+    ans = np.array([p for a, p in rows if a and p is not None])
+    una = np.array([p for a, p in rows if not a and p is not None])
+    if not len(ans) or not len(una):
+        return ""
+    lines = ["refusal curve (P(answer) threshold: answerable refused / unanswerable refused)"]
+    lines += [f"  {t:.1f}: {np.mean(ans < t):.3f} / {np.mean(una < t):.3f}" for t in thresholds]
     return "\n".join(lines)
 
 

@@ -56,6 +56,8 @@ class Answer(BaseModel):
     related: list[Related]
     timings_ms: Timings
     index_version: str
+    asks_for: str | None = Field(default=None, description="what the question asks for (time, number, person, "
+                                                           "place, name, org, thing), when it asks for a phrase")
 
 
 class SearchHit(BaseModel):

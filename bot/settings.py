@@ -34,6 +34,8 @@ class Settings(BaseSettings):
     port: int = 8000
     # Without a token the rebuild endpoint is disabled.
     admin_token: str | None = None
+    # With an admin token set, /metrics needs it too (off the public chat's path) unless this is true.
+    metrics_public: bool = False
     # Comma-separated origins; CORS stays off when empty.
     cors_origins: str = ""
     # Concurrent CPU-bound requests; sized to the cores.
@@ -51,6 +53,11 @@ class Settings(BaseSettings):
     # The server builds the index itself when none exists (`jaxabot serve` sets this), so the
     # model is loaded once instead of once for the build and again for serving.
     build_if_missing: bool = False
+    # Embed builds on a Ray cluster (`jaxabot index --ray`): its address (`ray://host:10001`,
+    # `host:6379`, `auto`) or `local` for an in-process one. Needs the `cluster` extra.
+    ray_address: str | None = None
+    # Embedding actors on the cluster; unset: one per CPU of the cluster.
+    ray_actors: int | None = None
 
 
 def cpu_count() -> int:

@@ -33,3 +33,28 @@ class FakeEmbedder:
 
     def encode_passages(self, texts, show_progress: bool = False):
         return self._encode(list(texts))
+
+
+class CrashOnceEmbedder(FakeEmbedder):
+    """Kills its own process on its first batch, once per marker file: a worker that dies
+    mid-build (OOM, node lost). Ray must restart it and retry the batch."""
+
+    def __init__(self, marker: str) -> None:
+        super().__init__()
+        self.marker = marker
+
+    def encode_passages(self, texts, show_progress: bool = False):
+        import os
+        try:
+            fd = os.open(self.marker, os.O_CREAT | os.O_EXCL | os.O_WRONLY)
+        except FileExistsError:
+            return super().encode_passages(texts)
+        os.close(fd)
+        os._exit(1)
+
+
+class BrokenEmbedder(FakeEmbedder):
+    """Raises on every batch: a model error that retrying cannot fix."""
+
+    def encode_passages(self, texts, show_progress: bool = False):
+        raise RuntimeError("broken model")

@@ -42,10 +42,16 @@ def test_validate_strips_and_checks():
         validate(None, [], 3)
 
 
-def test_refusal_needs_both_a_standing_out_sentence_and_coverage():
-    assert decide_found(Evidence(sim=0.9, gap=0.10, coverage=0.8, n_terms=3), "ja")
-    assert not decide_found(Evidence(sim=0.9, gap=0.02, coverage=1.0, n_terms=3), "ja")
-    assert not decide_found(Evidence(sim=0.9, gap=0.10, coverage=0.2, n_terms=3), "ja")
+def test_the_fitted_refusal_model_separates_strong_from_weak_evidence():
+    strong = dict(sim=0.9, gap=0.12, coverage=1.0, n_terms=3, passage_sim=0.88, coverage_max=1.0,
+                  lexical_agree=1.0, passage_margin=0.05)
+    assert decide_found(Evidence(**strong), "ja")
+    # on the topic, but the question's own words are missing: 「JAXAの職員数は何人ですか？」 as measured
+    assert not decide_found(Evidence(sim=0.866, gap=0.084, coverage=0.246, n_terms=2, passage_sim=0.857,
+                                     coverage_max=0.246, lexical_agree=1.0, passage_margin=0.047), "ja")
+    # nothing stands out and none of its words occur: 「H3ロケットの打ち上げ費用は？」 as measured
+    assert not decide_found(Evidence(sim=0.818, gap=0.035, coverage=0.0, n_terms=4, passage_sim=0.808,
+                                     coverage_max=0.0, lexical_agree=0.0, passage_margin=0.025), "ja")
     assert decide_found(Evidence(sim=0.85, gap=0.10, coverage=0.0, n_terms=0), "en")
     assert not decide_found(Evidence(sim=0.75, gap=0.10, coverage=0.0, n_terms=0), "en")
 

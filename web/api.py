@@ -14,6 +14,7 @@ from fastapi.responses import JSONResponse
 
 from bot.results import MAX_QUESTION_CHARS, MAX_TOP_K, Answer, DocumentView, SearchResults, Turn
 from web.deps import EngineDep, RuntimeDep
+from web.metrics import record_answer
 from web.schemas import AskRequest, ErrorBody, Health
 
 router = APIRouter(prefix="/api", tags=["questions"])
@@ -28,7 +29,9 @@ async def ask(body: AskRequest, engine: EngineDep, runtime: RuntimeDep, request:
     """Answer a question from the documents, with citations; follow-ups use `history`."""
     history = [Turn(role=t.role, content=t.content) for t in body.history]
     call = partial(engine.ask, body.question, history, body.top_k)
-    return await runtime.questions.run(call, request.receive)
+    answer = await runtime.questions.run(call, request.receive)
+    record_answer(request.app, answer, "api")
+    return answer
 
 
 @router.get("/search", response_model=SearchResults, responses=_ERRORS)

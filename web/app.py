@@ -17,7 +17,7 @@ from fastapi.templating import Jinja2Templates
 from bot.embed.embedder import Embedder
 from bot.store.lexical import Tokenizer
 from bot.settings import Settings
-from web import admin, api, docs, errors, pages
+from web import admin, api, docs, errors, mcp_server, metrics, openai_api, pages
 from web.connections import connection_limits
 from web.head import HeadAsGetMiddleware
 from web.runtime import Runtime
@@ -47,9 +47,11 @@ def create_app(settings: Settings | None = None, *, embedder: Embedder | None = 
         runtime = Runtime(settings)
         app.state.runtime = runtime
         app.state.question_queue = runtime.questions  # waiting / running / rejected / abandoned
+        runtime.build_listeners.append(app.state.metrics.build_finished)
         threading.Thread(target=runtime.load, args=(embedder, tokenizer), name="jaxabot-load",
                          daemon=True).start()
-        yield connection_limits(settings)  # read by web.connections.GuardedH11Protocol
+        async with mcp_server.running(app):
+            yield connection_limits(settings)  # read by web.connections.GuardedH11Protocol
 
     app = FastAPI(title="jaxabot", version="0.1.0", lifespan=lifespan, docs_url=None, redoc_url=None,
                   # Starlette's slash redirect builds its Location from the Host header.
@@ -64,6 +66,8 @@ def create_app(settings: Settings | None = None, *, embedder: Embedder | None = 
     app.include_router(admin.router)
     app.include_router(pages.router)
     app.include_router(docs.router)
+    app.include_router(openai_api.router)
+    mcp_server.install(app)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
 
     # Added innermost first: headers wrap everything, including 413s and CORS preflights.
@@ -74,4 +78,5 @@ def create_app(settings: Settings | None = None, *, embedder: Embedder | None = 
         app.add_middleware(CORSMiddleware, allow_origins=origins, allow_methods=["GET", "POST"],
                            allow_headers=["Content-Type", "Authorization"])
     app.add_middleware(SecurityHeadersMiddleware)
+    metrics.install(app)  # last: its middleware is outermost and counts every response
     return app

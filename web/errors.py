@@ -17,6 +17,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from bot.errors import (BuildError, BuildInProgress, CorpusError, DocumentNotFound, IndexCorrupt,
                         IndexMismatch, IndexMissing, InvalidQuestion, JaxabotError, ModelError)
 from web.i18n import STRINGS, from_accept_language
+from web.openai_errors import is_openai_path, openai_error
 from web.runtime import NotReady
 from web.security import apply_security_headers
 from web.workqueue import ClientGone, Overloaded
@@ -48,13 +49,15 @@ def _code(status: int) -> str:
 
 def wants_html(request: Request) -> bool:
     path = request.url.path
-    if path.startswith("/api/") or path in ("/openapi.json", "/docs"):
+    if path.startswith(("/api/", "/v1/")) or path in ("/openapi.json", "/docs", "/metrics", "/mcp"):
         return False
     return "text/html" in request.headers.get("accept", "")
 
 
 def error_response(request: Request, status: int, code: str, message: str,
                    details: list[dict] | None = None, headers: dict | None = None) -> Response:
+    if is_openai_path(request.url.path):
+        return openai_error(status, code, message, details, headers)
     if wants_html(request):
         templates = request.app.state.templates
         lang = from_accept_language(request.headers.get("accept-language"))
@@ -66,17 +69,26 @@ def error_response(request: Request, status: int, code: str, message: str,
     return JSONResponse(body, status_code=status, headers=headers)
 
 
-async def domain_error(request: Request, exc: JaxabotError) -> Response:
+def describe(exc: JaxabotError | NotReady | Overloaded) -> tuple[int, str, str]:
+    """(status, code, public message) of a domain error: the one mapping every edge uses (HTTP
+    JSON, OpenAI's error shape, MCP tool errors)."""
+    if isinstance(exc, NotReady):
+        return 503, "not_ready", str(exc)
+    if isinstance(exc, Overloaded):
+        return 503, "overloaded", str(exc)
     for cls in type(exc).__mro__:
         if cls in _DOMAIN:
             status, code, public = _DOMAIN[cls]
-            break
-    else:
-        status, code, public = 500, "error", "the request could not be completed"
+            return status, code, public or str(exc)
+    return 500, "error", "the request could not be completed"
+
+
+async def domain_error(request: Request, exc: JaxabotError) -> Response:
+    status, code, message = describe(exc)
     if status == 500:
         log.error("%s %s: %s: %s", request.method, request.url.path, type(exc).__name__, exc)
     headers = {"Retry-After": RETRY_AFTER_SECONDS} if status == 503 else None
-    return error_response(request, status, code, public or str(exc), headers=headers)
+    return error_response(request, status, code, message, headers=headers)
 
 
 async def not_ready(request: Request, exc: NotReady) -> Response:
@@ -84,7 +96,8 @@ async def not_ready(request: Request, exc: NotReady) -> Response:
 
 
 async def overloaded(request: Request, exc: Overloaded) -> Response:
-    return error_response(request, 503, "overloaded", str(exc), headers={"Retry-After": str(exc.retry_after)})
+    status, code, message = describe(exc)
+    return error_response(request, status, code, message, headers={"Retry-After": str(exc.retry_after)})
 
 
 async def client_gone(request: Request, exc: ClientGone) -> Response:
@@ -110,7 +123,10 @@ async def http_error(request: Request, exc: StarletteHTTPException) -> Response:
 
 async def unexpected(request: Request, exc: Exception) -> Response:
     log.error("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
-    response = JSONResponse({"error": "internal_error", "message": "internal server error"}, status_code=500)
+    if is_openai_path(request.url.path):
+        response = openai_error(500, "internal_error", "internal server error")
+    else:
+        response = JSONResponse({"error": "internal_error", "message": "internal server error"}, status_code=500)
     # This handler runs outside the middleware stack, so it adds the headers itself.
     apply_security_headers(response.headers)
     return response

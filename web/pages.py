@@ -16,6 +16,7 @@ from bot.results import MAX_HISTORY_CHARS, MAX_HISTORY_TURNS, Answer, Turn
 from web.chat_form import FormProblem, read_chat_form, readable_history
 from web.deps import EngineDep, RuntimeDep, TemplatesDep
 from web.i18n import EXAMPLES, STRINGS, choose_lang
+from web.metrics import record_answer
 from web.schemas import AskRequest
 from web.view import EXCERPT_CONTEXT, document_blocks, fit_history, parse_span
 
@@ -67,6 +68,7 @@ async def chat_submit(request: Request, templates: TemplatesDep, runtime: Runtim
     turns = [Turn(role=t.role, content=t.content) for t in body.history]
     answer = await runtime.questions.run(partial(engine.ask, body.question, turns, body.top_k),
                                          request.receive)
+    record_answer(request.app, answer, "page")
     context = chat_context(lang, [t.model_dump() for t in body.history], body.question, answer)
     return templates.TemplateResponse(request, "chat.html", context)
 

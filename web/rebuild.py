@@ -8,6 +8,7 @@ the build or the reload fails, the engine still holds the old index and the stat
 
 import logging
 import threading
+from collections.abc import Callable
 from datetime import datetime, timezone
 
 from bot.store.build import build_index
@@ -25,9 +26,11 @@ def _now() -> datetime:
 
 
 class Rebuilder:
-    def __init__(self, engine: Engine, settings: Settings) -> None:
+    def __init__(self, engine: Engine, settings: Settings,
+                 on_finish: Callable[[bool, float], None] | None = None) -> None:
         self.engine = engine
         self.settings = settings
+        self.on_finish = on_finish  # (succeeded, seconds): the metrics hook
         self._lock = threading.Lock()
         self._status = BuildStatus(state="idle")
         self._thread: threading.Thread | None = None
@@ -84,3 +87,5 @@ class Rebuilder:
             if result.last_build is None:
                 result.last_build = self._status.last_build
             self._status = result
+        if self.on_finish is not None and result.started_at is not None:
+            self.on_finish(result.state != "failed", (result.finished_at - result.started_at).total_seconds())

@@ -8,6 +8,8 @@ refusing connections while the model starts.
 
 import logging
 import threading
+import time
+from collections.abc import Callable
 from typing import Literal
 
 from bot.store.build import build_index
@@ -41,6 +43,8 @@ class Runtime:
         self.load_error: str | None = None
         self.index_problem: str | None = None
         self.rebuilder: Rebuilder | None = None
+        # Told (succeeded, seconds) after every build this server runs (metrics).
+        self.build_listeners: list[Callable[[bool, float], None]] = []
 
     def load(self, embedder: Embedder | None, tokenizer: Tokenizer | None) -> None:
         """Load the model and the current index (runs in a thread; never raises)."""
@@ -60,7 +64,7 @@ class Runtime:
                                       "model; rebuild it (details in the server log)")
                 index = None
             engine = Engine(embedder, tokenizer, index)
-            self.rebuilder = Rebuilder(engine, s)
+            self.rebuilder = Rebuilder(engine, s, on_finish=self.build_finished)
             self.engine = engine
         except JaxabotError as exc:
             # Health is public: the detail (paths, library messages) goes to the log only.
@@ -75,10 +79,13 @@ class Runtime:
     def _first_build(self, embedder: Embedder, tokenizer: Tokenizer):
         """Build the first index with the model just loaded; None (no_index) if that fails."""
         s = self.settings
+        start = time.perf_counter()
         try:
             summary = build_index(s.corpus_dir, s.index_dir, embedder, tokenizer,
                                   max_bytes=int(s.max_file_mb * 1_000_000), keep_previous=s.keep_previous)
+            self.build_finished(True, time.perf_counter() - start)
         except JaxabotError as exc:
+            self.build_finished(False, time.perf_counter() - start)
             log.error("cannot build the first index: %s", exc)
             self.index_problem = "no index could be built from the corpus; see the server log"
             return None
@@ -87,6 +94,10 @@ class Runtime:
         log.info("built the first index: %s (%d documents, %d passages)", summary.version,
                  summary.documents, summary.passages)
         return load_index(s.index_dir, model=embedder.name)
+
+    def build_finished(self, ok: bool, seconds: float) -> None:
+        for listener in self.build_listeners:
+            listener(ok, seconds)
 
     @property
     def status(self) -> Status:

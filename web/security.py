@@ -12,6 +12,8 @@ import anyio
 from starlette.datastructures import Headers, MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from web.openai_errors import is_openai_path, openai_error
+
 MAX_BODY_BYTES = 64 * 1024
 
 # No inline script or style anywhere: the pages load /static files only.
@@ -82,21 +84,21 @@ class BodySizeLimitMiddleware:
             try:
                 too_large = int(length) > self.max_bytes
             except ValueError:
-                await _send_json(send, 400, "bad_request", "invalid Content-Length header")
+                await _send_json(scope, send, 400, "bad_request", "invalid Content-Length header")
                 return
             if too_large:
-                await _send_json(send, 413, "body_too_large",
+                await _send_json(scope, send, 413, "body_too_large",
                                  f"the request body is larger than {self.max_bytes} bytes")
                 return
         try:
             with anyio.fail_after(self.timeout):
                 body = await self._read(receive)
         except BodyTooLarge:
-            await _send_json(send, 413, "body_too_large",
+            await _send_json(scope, send, 413, "body_too_large",
                              f"the request body is larger than {self.max_bytes} bytes")
             return
         except TimeoutError:
-            await _send_json(send, 408, "request_timeout",
+            await _send_json(scope, send, 408, "request_timeout",
                              f"the request body did not arrive within {self.timeout:g} s")
             return
         except ClientLeft:
@@ -128,8 +130,11 @@ class BodySizeLimitMiddleware:
         return b"".join(chunks)
 
 
-async def _send_json(send: Send, status: int, code: str, message: str) -> None:
-    body = json.dumps({"error": code, "message": message}).encode()
+async def _send_json(scope: Scope, send: Send, status: int, code: str, message: str) -> None:
+    if is_openai_path(scope["path"]):
+        body = openai_error(status, code, message).body
+    else:
+        body = json.dumps({"error": code, "message": message}).encode()
     await send({"type": "http.response.start", "status": status,
                 "headers": [(b"content-type", b"application/json"),
                             (b"content-length", str(len(body)).encode()),

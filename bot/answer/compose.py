@@ -4,6 +4,8 @@ The corpus is Japanese. An English question gets an English lead-in and the Japa
 quoted as they are: a machine translation here would be an uncited claim.
 """
 
+from dataclasses import dataclass
+
 from bot.answer.sentences import ScoredSentence
 from bot.store.index import SearchIndex
 from bot.results import Citation
@@ -18,17 +20,34 @@ def compose_not_found(lang: str) -> str:
     return NOT_FOUND[lang]
 
 
-def compose_answer(index: SearchIndex, chosen: list[ScoredSentence], lang: str) -> tuple[str, list[Citation]]:
+@dataclass(frozen=True)
+class Phrase:
+    """The answering phrase: document offsets inside the chosen sentence at `vector_row`."""
+    vector_row: int
+    start: int
+    end: int
+
+
+def compose_answer(index: SearchIndex, chosen: list[ScoredSentence], lang: str,
+                   phrase: Phrase | None = None) -> tuple[str, list[Citation]]:
+    """The sentences with [n] markers; a Japanese answer to a question asking for a time, number,
+    name or place leads with that phrase (「1993年です。[1]」), and its citation carries its span."""
     citations: list[Citation] = []
     parts: list[str] = []
+    lead = ""
     for n, s in enumerate(chosen, 1):
         p = index.passages[s.passage_row]
         d = index.documents[p.doc_id]
         sentence = d.text[s.start:s.end]
+        span = None
+        if phrase is not None and phrase.vector_row == s.vector_row:
+            span = (phrase.start - p.start, phrase.end - p.start)
+            lead = f"{d.text[phrase.start:phrase.end]}です。[{n}]"
         citations.append(Citation(
             n=n, chunk_id=p.chunk_id, doc_id=p.doc_id, title=d.title, url=d.url, section=p.section,
-            text=p.text, highlight=(s.start - p.start, s.end - p.start), score=round(s.score, 6)))
+            text=p.text, highlight=(s.start - p.start, s.end - p.start), answer_span=span,
+            score=round(s.score, 6)))
         parts.append(f"{sentence}[{n}]" if lang == "ja" else f"「{sentence}」[{n}]")
     if lang == "ja":
-        return "\n".join(parts), citations
+        return "\n".join([lead] + parts if lead else parts), citations
     return "The documents (in Japanese) say:\n" + "\n".join(parts), citations

@@ -1,21 +1,42 @@
-"""Follow-up questions: 「それはいつ設立されましたか？」 or "Where is that station?" only make sense
-with the conversation so far. For retrieval such a question is joined to the previous user turn.
+"""Follow-up questions: 「それはどこで開催されましたか？」 or "Where is that station?" only make sense
+with the conversation so far.
 
 A question is treated as a follow-up when it points back (a demonstrative or pronoun), or when it
-is too short to stand on its own (ellipsis: 「いつ？」, "And Canada?").
+is too short to stand on its own (ellipsis: 「いつ？」, "And Canada?"). It is then resolved to what
+the previous turn was about, not glued to the whole previous question, so the current question
+keeps its own weight: in Japanese the pronoun is replaced by the previous question's topic (the
+phrase it asked about: 「APRSAFは…」 → APRSAF), found by parsing, and previous questions that were
+follow-ups themselves are resolved first. The engine also favours the document the previous
+question was answered from (see `Engine._topic_document`).
 """
 
 import re
+from dataclasses import dataclass
 
 # Demonstratives and pronouns that refer to something said earlier (grammar, not topics).
 _JA_DEIXIS = re.compile(r"(その|それ|そこ|そちら|この|これ|ここ|あの|あれ|同(?:機関|会議|社|国)|彼|彼女|上記)")
 _JA_OPENERS = re.compile(r"^(では|じゃあ|それで|また|さらに|他に|ほかに)")
+# What replaces a pronoun: 「それは」→「Xは」, 「その」→「Xの」, 「そこで」→「Xで」.
+_JA_PRONOUN = re.compile(r"(?:それ|これ|あれ|そちら|そこ|ここ|あそこ|同(?:機関|会議|社|国)|彼女|彼)(?!ぞれ)"
+                         r"|(?P<det>その|この|あの)")
 _EN_REFERENCE = re.compile(
     r"\b(it|its|it's|that|this|those|these|they|them|their|there|he|she|him|her|his|the same|"
     r"such|former|latter)\b", re.I)
 _EN_OPENERS = re.compile(r"^\s*(and|also|what about|how about|then)\b", re.I)
 _MIN_STANDALONE_CHARS = 6
 _MIN_STANDALONE_WORDS = 3
+# Particles that mark what a Japanese question is about: 「Xは」「Xが」「Xについて」「Xとは」「Xって」.
+_TOPIC_MARKERS = ("は", "が", "について", "とは", "って", "の")
+_NOUNISH = {"名詞", "接頭辞", "接尾辞"}
+_INTERROGATIVE = re.compile(r"何|誰|どこ|いつ|どの|どれ|いく")
+
+
+@dataclass(frozen=True)
+class Resolved:
+    query: str  # the text to retrieve with
+    follow_up: bool
+    previous: str | None = None  # the previous user question, itself resolved
+    topic: str | None = None  # what the pronoun was taken to mean
 
 
 def is_follow_up(question: str, lang: str) -> bool:
@@ -27,17 +48,61 @@ def is_follow_up(question: str, lang: str) -> bool:
     return bool(_EN_REFERENCE.search(q) or _EN_OPENERS.match(q)) or len(words) < _MIN_STANDALONE_WORDS
 
 
-def previous_user_turn(history: list) -> str | None:
-    for turn in reversed(history):
+def topic_of(question: str, tokenizer) -> str | None:
+    """The phrase a Japanese question is about: the noun phrase before its first topic marker
+    (は, が, について, …), else its longest noun phrase; None if it only has interrogatives."""
+    morphs = [(m.surface(), m.part_of_speech(), m.begin(), m.end()) for m in tokenizer.morphemes(question)]
+    phrases: list[tuple[int, int, str]] = []  # (start, end, following surface)
+    i = 0
+    while i < len(morphs):
+        j = i
+        while j < len(morphs) and (morphs[j][1][0] in _NOUNISH
+                                   or (j > i and morphs[j][0] in "・-") ):
+            j += 1
+        if j > i:
+            nxt = morphs[j][0] if j < len(morphs) else ""
+            phrases.append((morphs[i][2], morphs[j - 1][3], nxt))
+            i = j
+        else:
+            i += 1
+    phrases = [(s, e, n) for s, e, n in phrases if not _INTERROGATIVE.search(question[s:e])]
+    if not phrases:
+        return None
+    for marker in _TOPIC_MARKERS:
+        for s, e, nxt in phrases:
+            if nxt == marker:
+                return question[s:e]
+    s, e, _ = max(phrases, key=lambda x: x[1] - x[0])
+    return question[s:e]
+
+
+def previous_user_turn(history: list) -> tuple[str | None, list]:
+    """The last user turn's text and the history before it."""
+    for i in range(len(history) - 1, -1, -1):
+        turn = history[i]
         if turn.role == "user" and turn.content.strip():
-            return turn.content.strip()
-    return None
+            return turn.content.strip(), history[:i]
+    return None, []
 
 
-def resolve_query(question: str, history: list, lang: str) -> str:
-    """The text to retrieve with: the question alone, or joined to the previous user turn."""
+def resolve(question: str, history: list, lang: str, tokenizer=None) -> Resolved:
     question = question.strip()
-    previous = previous_user_turn(history)
-    if previous and is_follow_up(question, lang):
-        return f"{previous} {question}"
-    return question
+    previous, earlier = previous_user_turn(history)
+    if not previous or not is_follow_up(question, lang):
+        return Resolved(question, False)
+    prev = resolve(previous, earlier, lang, tokenizer)
+    if lang == "ja" and tokenizer is not None:
+        topic = topic_of(prev.query, tokenizer)
+        if topic:
+            m = _JA_PRONOUN.search(question)
+            if m:
+                query = question[:m.start()] + topic + ("の" if m.group("det") else "") + question[m.end():]
+            else:  # ellipsis: 「いつ？」「では、予算は？」
+                query = f"{topic} {question}"
+            return Resolved(query, True, prev.query, topic)
+    return Resolved(f"{prev.query} {question}", True, prev.query, None)
+
+
+def resolve_query(question: str, history: list, lang: str, tokenizer=None) -> str:
+    """The text to retrieve with: the question alone, or resolved against the conversation."""
+    return resolve(question, history, lang, tokenizer).query

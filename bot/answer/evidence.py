@@ -14,8 +14,11 @@ evidence separate much better (calibration figures in bot/README.md):
   Japanese text (JAXA, ISECG, 2006) or as Sudachi's katakana reading (Canada → カナダ).
 """
 
+import functools
+import json
 import math
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
+from pathlib import Path
 
 import numpy as np
 
@@ -50,6 +53,11 @@ class Evidence:
     gap: float  # best sentence cosine minus the median over the retrieved passages' sentences
     coverage: float  # IDF-weighted share of the question's content terms in the best sentence
     n_terms: int
+    passage_sim: float = 0.0  # cosine of the first retrieved passage
+    coverage_max: float = 0.0  # the best coverage among the top-ranked sentences
+    lexical_agree: float = 0.0  # BM25 score of the first passage over the best BM25 score retrieved
+    passage_margin: float = 0.0  # first passage's cosine minus the fifth's
+    p_answer: float | None = None  # the fitted model's P(the documents answer), when there is one
 
     @classmethod
     def collect(cls, index, scored, hits, qvec: np.ndarray, n_terms: int) -> "Evidence":
@@ -59,10 +67,54 @@ class Evidence:
         background = float(np.median(index.sentence_vectors[rows] @ qvec)) if rows else 0.0
         best = max(scored, key=lambda s: s.sim)
         top = scored[0]
-        return cls(best.sim, best.sim - background, top.coverage, n_terms)
+        lex = [h.lexical or 0.0 for h in hits]
+        agree = (lex[0] / max(lex)) if lex and max(lex) > 0 else 0.0
+        margin = hits[0].dense - hits[min(4, len(hits) - 1)].dense if hits else 0.0
+        return cls(best.sim, best.sim - background, top.coverage, n_terms, hits[0].dense if hits else 0.0,
+                   max(s.coverage for s in scored[:COVERAGE_TOP]), agree, margin)
+
+
+COVERAGE_TOP = 5
+# The decision's inputs, in the order of the fitted coefficients (bot/answer/refusal.json).
+# (BM25's agreement with the first passage is kept as evidence but not used: under score fusion it
+# is 1 for almost every question, and a feature with no spread extrapolates wildly.)
+FEATURES = ("sim", "gap", "coverage", "coverage_max", "passage_sim", "passage_margin", "terms")
+# Standardised inputs are clipped: evidence far outside what the model was fitted on must not
+# decide alone.
+Z_CLIP = 4.0
+REFUSAL_FILE = Path(__file__).with_name("refusal.json")
+
+
+def features(e: "Evidence | dict") -> list[float]:
+    d = e if isinstance(e, dict) else asdict(e)
+    # Few content words make coverage all-or-nothing; the model learns how far to trust it.
+    return [d.get("sim", 0.0), d.get("gap", 0.0), d.get("coverage", 0.0), d.get("coverage_max", 0.0),
+            d.get("passage_sim", 0.0), d.get("passage_margin", 0.0), min(d.get("n_terms", 0), 6) / 6]
+
+
+@functools.cache
+def refusal_models() -> dict:
+    data = json.loads(REFUSAL_FILE.read_text(encoding="utf-8")) if REFUSAL_FILE.exists() else {}
+    if tuple(data.get("features", ())) != FEATURES:
+        return {}  # fitted on other features: unusable, so the rule below decides
+    return data["models"]
+
+
+def answer_probability(e: Evidence, lang: str) -> float | None:
+    """P(the documents answer), from the fitted model for this language (None if there is none)."""
+    m = refusal_models().get(lang)
+    if m is None:
+        return None
+    z = m["bias"] + sum(c * max(-Z_CLIP, min(Z_CLIP, (x - mu) / sd))
+                        for c, x, mu, sd in zip(m["coef"], features(e), m["mean"], m["scale"]))
+    return 1.0 / (1.0 + math.exp(-z))
 
 
 def decide_found(e: Evidence, lang: str) -> bool:
+    p = e.p_answer = answer_probability(e, lang)
+    if p is not None:
+        return p >= refusal_models()[lang]["threshold"]
+    # No fitted model for this language: wave 1's calibrated rule (bot/README.md).
     if e.gap < GAP_MIN:
         return False
     if lang == "ja":

@@ -7,16 +7,20 @@ Japanese, so an English question's tokens match almost nothing and BM25's rankin
 drags good dense hits down (figures in bot/README.md).
 """
 
+import functools
+import json
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 
 from bot.store.dense import search as dense_search
 from bot.store.index import SearchIndex
 
-RRF_K = 60
 DEPTH = 50
 SENTENCE_DEPTH_FACTOR = 4
+# The lists' weights and the RRF constant are fitted on the JSQuAD benchmark (bench/fit_fusion.py).
+FUSION_FILE = Path(__file__).with_name("fusion.json")
 
 
 @dataclass(frozen=True)
@@ -27,23 +31,52 @@ class Hit:
     lexical: float | None  # BM25, None when BM25 was not used
 
 
-def _rrf(fused: dict[int, float], ranked: list[int]) -> None:
-    for rank, row in enumerate(ranked):
-        fused[row] = fused.get(row, 0.0) + 1.0 / (RRF_K + rank + 1)
+@dataclass(frozen=True)
+class Fusion:
+    weights: dict[str, float]
+    rrf_k: float = 60.0
+    # "rrf": weighted reciprocal ranks; "linear": weighted passage cosine, best-sentence cosine and
+    # BM25 relative to the query's best BM25 score, over the union of the lists.
+    method: str = "rrf"
 
 
-def retrieve(index: SearchIndex, qvec: np.ndarray, qtokens: list[str], use_lexical: bool,
-             k: int, depth: int = DEPTH) -> list[Hit]:
-    n = len(index.passages)
-    if n == 0:
-        return []
-    depth = min(depth, n)
+@functools.cache
+def fusion() -> Fusion:
+    data = json.loads(FUSION_FILE.read_text(encoding="utf-8"))
+    return Fusion(weights=data["weights"], rrf_k=float(data.get("rrf_k", 60)), method=data.get("method", "rrf"))
+
+
+@dataclass
+class Lists:
+    """The ranked lists before fusion, with the scores the answer layer needs."""
+    ranked: dict[str, list[int]]
+    dense: dict[int, float]
+    lexical: dict[int, float]
+    bm25: np.ndarray | None = None  # every passage's BM25 score, when BM25 was used
+
+
+def score_features(index: SearchIndex, lists: Lists, qvec: np.ndarray, rows: list[int]) -> np.ndarray:
+    """Per candidate passage: its cosine, its best sentence's cosine, and its BM25 score relative
+    to the best BM25 score of the query (0 without BM25)."""
+    out = np.zeros((len(rows), 3), dtype=np.float32)
+    if not rows:
+        return out
+    out[:, 0] = index.passage_vectors[rows] @ qvec
+    for i, r in enumerate(rows):
+        vr = index.sentence_rows[r]
+        if len(vr):
+            out[i, 1] = float(np.max(index.sentence_vectors[vr.start:vr.stop] @ qvec))
+    if lists.bm25 is not None and lists.bm25.size and lists.bm25.max() > 0:
+        out[:, 2] = lists.bm25[rows] / lists.bm25.max()
+    return out
+
+
+def ranked_lists(index: SearchIndex, qvec: np.ndarray, qtokens: list[str], use_lexical: bool,
+                 depth: int = DEPTH) -> Lists:
+    depth = min(depth, len(index.passages))
     q = qvec[None, :]
-    fused: dict[int, float] = {}
-
     scores, ids = dense_search(index.dense, q, depth)
     dense = {int(i): float(s) for i, s in zip(ids[0], scores[0]) if i >= 0}
-    _rrf(fused, list(dense))
 
     s_scores, s_ids = dense_search(index.dense_sentences, q, depth * SENTENCE_DEPTH_FACTOR)
     by_sentence: list[int] = []
@@ -52,7 +85,7 @@ def retrieve(index: SearchIndex, qvec: np.ndarray, qtokens: list[str], use_lexic
             row = int(index.sentence_passage[i])
             if row not in by_sentence:
                 by_sentence.append(row)
-    _rrf(fused, by_sentence[:depth])
+    ranked = {"passage": list(dense), "sentence": by_sentence[:depth]}
 
     lexical: dict[int, float] = {}
     if use_lexical and qtokens:
@@ -62,10 +95,56 @@ def retrieve(index: SearchIndex, qvec: np.ndarray, qtokens: list[str], use_lexic
         cand = cand[np.lexsort((cand, -bm[cand]))]  # score descending, then row: deterministic
         top = [int(r) for r in cand if bm[r] > 0]
         lexical = {r: float(bm[r]) for r in top}
-        _rrf(fused, top)
+        ranked["bm25"] = top
+        return Lists(ranked, dense, lexical, bm)
+    return Lists(ranked, dense, lexical)
 
+
+def fuse_linear(index: SearchIndex, lists: Lists, qvec: np.ndarray, f: Fusion,
+                topic_doc: str | None = None) -> dict[int, float]:
+    """Weighted sum of the candidates' scores (features in `score_features`); a follow-up's
+    current document gets the `topic` weight on top."""
+    rows = list(dict.fromkeys(r for name in ("passage", "sentence", "bm25") for r in lists.ranked.get(name, ())))
+    w = np.array([f.weights.get(name, 0.0) for name in ("passage", "sentence", "bm25")], dtype=np.float32)
+    scores = score_features(index, lists, qvec, rows) @ w
+    if topic_doc is not None:
+        scores += f.weights.get("topic", 0.0) * np.array([index.passages[r].doc_id == topic_doc for r in rows])
+    return dict(zip(rows, scores.tolist()))
+
+
+def fuse(ranked: dict[str, list[int]], f: Fusion) -> dict[int, float]:
+    """Weighted reciprocal rank fusion."""
+    fused: dict[int, float] = {}
+    for name, rows in ranked.items():
+        w = f.weights.get(name, 0.0)
+        if w:
+            for rank, row in enumerate(rows):
+                fused[row] = fused.get(row, 0.0) + w / (f.rrf_k + rank + 1)
+    return fused
+
+
+def topic_list(index: SearchIndex, ranked: dict[str, list[int]], doc_id: str) -> list[int]:
+    """The passages of the conversation's current document, in the order the other lists found them:
+    a follow-up is most likely about the document the previous answer came from."""
+    rows = dict.fromkeys(r for name in ("sentence", "passage") for r in ranked.get(name, ()))
+    return [r for r in rows if index.passages[r].doc_id == doc_id]
+
+
+def retrieve(index: SearchIndex, qvec: np.ndarray, qtokens: list[str], use_lexical: bool,
+             k: int, depth: int = DEPTH, topic_doc: str | None = None) -> list[Hit]:
+    if len(index.passages) == 0:
+        return []
+    lists = ranked_lists(index, qvec, qtokens, use_lexical, depth)
+    f = fusion()
+    if f.method == "linear":
+        fused = fuse_linear(index, lists, qvec, f, topic_doc)
+    else:
+        if topic_doc is not None:
+            lists.ranked["topic"] = topic_list(index, lists.ranked, topic_doc)
+        fused = fuse(lists.ranked, f)
+    dense = lists.dense
     missing = [r for r in fused if r not in dense]
     if missing:  # found by another list only: the answer layer still needs its cosine
         dense.update(zip(missing, (index.passage_vectors[missing] @ qvec).tolist()))
     order = sorted(fused, key=lambda r: (-fused[r], -dense[r]))[:k]
-    return [Hit(r, fused[r], dense[r], lexical.get(r, 0.0) if use_lexical else None) for r in order]
+    return [Hit(r, fused[r], dense[r], lists.lexical.get(r, 0.0) if use_lexical else None) for r in order]

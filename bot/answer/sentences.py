@@ -95,13 +95,34 @@ def score_sentences(index: SearchIndex, rows: list[int], qvec: np.ndarray, q_ter
     return out
 
 
-def pick_sentences(index: SearchIndex, scored: list[ScoredSentence], lang: str) -> list[ScoredSentence]:
+# A sentence the conversation already quoted is only repeated when it still wins by this much:
+# a follow-up asks for something new (「それはどこで開催されましたか？」 after the founding year).
+REPEAT_PENALTY = 0.05
+
+
+def demote_repeats(index: SearchIndex, scored: list[ScoredSentence], said: list[str]) -> list[ScoredSentence]:
+    if not said:
+        return scored
+    told = normalize(" ".join(said))
+    out = []
+    for s in scored:
+        text = normalize(index.documents[index.passages[s.passage_row].doc_id].text[s.start:s.end])
+        if text and text in told:
+            s = ScoredSentence(**{**s.__dict__, "score": s.score - REPEAT_PENALTY})
+        out.append(s)
+    out.sort(key=lambda x: -x.score)
+    return out
+
+
+def pick_sentences(index: SearchIndex, scored: list[ScoredSentence], lang: str,
+                   limit: int = MAX_SENTENCES) -> list[ScoredSentence]:
+    """The best sentence and close runners-up (at most `limit`), in document order."""
     if not scored:
         return []
     best = scored[0]
     chosen = [best]
     for s in scored[1:]:
-        if len(chosen) >= MAX_SENTENCES or s.score < best.score - EXTRA_MARGIN[lang]:
+        if len(chosen) >= min(limit, MAX_SENTENCES) or s.score < best.score - EXTRA_MARGIN[lang]:
             break
         text = index.documents[index.passages[s.passage_row].doc_id].text[s.start:s.end]
         if is_heading(text):

@@ -13,11 +13,11 @@ from pathlib import Path
 import numpy as np
 
 from bot.store import versions as store
-from bot.store.dense import build_dense, describe, save_dense
+from bot.store.dense import build_dense, centroids_of, describe, save_dense
 from bot.ingest.documents import Document, Skipped, require_documents
 from bot.embed.embedder import Embedder
 from bot.errors import IndexCorrupt, IndexMismatch, IndexMissing
-from bot.store.lexical import LexicalIndex, Tokenizer
+from bot.store.lexical import LEXICAL_VERSION, LexicalIndex, Tokenizer
 from bot.store import termtable
 from bot.ingest.passages import CHUNKER_VERSION, Passage, split_passages
 
@@ -67,7 +67,8 @@ def build_index(corpus_dir: Path, index_dir: Path, embedder: Embedder, tokenizer
             prev, prev_docs = None, {}
         unchanged = {d.doc_id for d in docs if prev_docs.get(d.doc_id, {}).get("hash") == d.content_hash}
         removed = set(prev_docs) - {d.doc_id for d in docs}
-        if prev and not removed and len(unchanged) == len(docs) and len(prev_docs) == len(docs):
+        same_terms = prev is not None and prev.manifest.get("lexical_version", 1) == LEXICAL_VERSION
+        if prev and same_terms and not removed and len(unchanged) == len(docs) and len(prev_docs) == len(docs):
             return BuildSummary(
                 version=prev.manifest["version"], documents=len(docs), passages=len(prev.passages),
                 sentences=len(prev.sentence_vectors), embedded_documents=0,
@@ -85,8 +86,15 @@ def build_index(corpus_dir: Path, index_dir: Path, embedder: Embedder, tokenizer
         tokens = [tokenizer.tokens(p.embed_text) for p in passages]
         lexical = LexicalIndex.build(tokens)
         terms = termtable.build_term_table([p.embed_text for p in passages], tokenizer, lexical.vocabulary)
-        dense = build_dense(pvec) if len(pvec) else None
-        dense_sentences = build_dense(svec) if len(svec) else None
+        # Same model, incremental build: the previous IVF centroids still partition the space.
+        prev_folder = index_dir / prev.manifest["version"] if prev else None
+        fresh_p = np.array([d.doc_id not in unchanged for d in docs for _ in per_doc[d.doc_id]], bool)
+        fresh_s = np.array([d.doc_id not in unchanged for d in docs for p in per_doc[d.doc_id]
+                            for _ in p.sentences], bool)
+        dense = (build_dense(pvec, centroids=_centroids(prev_folder, "dense.faiss"), fresh=fresh_p)
+                 if len(pvec) else None)
+        dense_sentences = (build_dense(svec, centroids=_centroids(prev_folder, "sentences.faiss"), fresh=fresh_s)
+                           if len(svec) else None)
 
         def write(folder: Path) -> None:
             store.write_jsonl(folder / "documents.jsonl", [_doc_row(d) for d in docs])
@@ -102,6 +110,7 @@ def build_index(corpus_dir: Path, index_dir: Path, embedder: Embedder, tokenizer
         manifest = {
             "model": {"id": embedder.name, "dim": embedder.dim},
             "chunker_version": CHUNKER_VERSION,
+            "lexical_version": LEXICAL_VERSION,
             "counts": {"documents": len(docs), "passages": len(passages), "sentences": len(svec)},
             "dense": {"type": describe(dense) if dense is not None else "none"},
             "termtable": {"version": termtable.VERSION, "english_keys": len(terms.english)},
@@ -156,6 +165,10 @@ def _vectors(docs: list[Document], per_doc: dict[str, list[Passage]], unchanged:
     pvec = np.concatenate(p_parts) if p_parts else np.zeros((0, dim), np.float32)
     svec = np.concatenate(s_parts) if s_parts else np.zeros((0, dim), np.float32)
     return np.ascontiguousarray(pvec, np.float32), np.ascontiguousarray(svec, np.float32), len(to_embed)
+
+
+def _centroids(folder: Path | None, name: str) -> np.ndarray | None:
+    return centroids_of(folder / name) if folder is not None and (folder / name).is_file() else None
 
 
 def _doc_row(d: Document) -> dict:

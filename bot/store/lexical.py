@@ -2,7 +2,9 @@
 (bm25s). Measured on the seed page, Sudachi mode B beat fugashi, janome and character bigrams."""
 
 import logging
+import re
 import threading
+import unicodedata
 from pathlib import Path
 
 import bm25s
@@ -19,6 +21,20 @@ _CONTENT_POS = {"名詞", "形状詞", "接頭辞"}
 _NON_CONTENT_SUB = {"代名詞", "非自立可能", "助数詞可能"}
 # Interrogatives and formal nouns (normalised forms): grammar, not content.
 _NON_CONTENT_WORDS = {"何", "何人", "何時", "何処", "誰", "幾ら", "幾つ", "如何", "物", "事"}
+
+
+# Version of the BM25 terms: an index whose terms were made differently is re-tokenised on the
+# next build (its vectors are reused).
+LEXICAL_VERSION = 3
+# BM25's term-frequency saturation. On the JSQuAD open corpus (words + bigrams, b = 0.75), hit@1 was
+# 0.899 at k1 = 1.2 against 0.894 at bm25s's default 1.5 and 0.859 at 2.0 (bot/README.md).
+K1 = 1.2
+_ALNUM_RUN = re.compile(r"[^\W_]+")
+
+
+def char_bigrams(text: str) -> list[str]:
+    return [f"\u0002{run[i:i + 2]}" for run in _ALNUM_RUN.findall(unicodedata.normalize("NFKC", text).lower())
+            for i in range(len(run) - 1)]
 
 
 class Tokenizer:
@@ -44,9 +60,13 @@ class Tokenizer:
         return list(morpheme.split(SplitMode.A))
 
     def tokens(self, text: str) -> list[str]:
-        """Index terms for BM25."""
-        return [m.normalized_form().lower() for m in self._morphemes(text)
-                if m.part_of_speech()[0] not in _FUNCTION_POS]
+        """Index terms for BM25: Sudachi's words plus the character bigrams of each run of letters
+        and digits. Bigrams match where word boundaries differ between question and text
+        (compounds, kanji variants of a name); measured on the JSQuAD open corpus, BM25 hit@1
+        0.869 with words alone, 0.894 with both (bot/README.md)."""
+        words = [m.normalized_form().lower() for m in self._morphemes(text)
+                 if m.part_of_speech()[0] not in _FUNCTION_POS]
+        return words + char_bigrams(text)
 
     def content_terms(self, text: str) -> list[str]:
         """Terms a supporting sentence should contain: nouns, names, numbers."""
@@ -69,7 +89,7 @@ class LexicalIndex:
 
     @classmethod
     def build(cls, corpus_tokens: list[list[str]]) -> "LexicalIndex":
-        bm25 = bm25s.BM25()
+        bm25 = bm25s.BM25(k1=K1)
         # bm25s cannot index an empty token list; a placeholder keeps row numbers aligned.
         bm25.index([toks or ["\u0000"] for toks in corpus_tokens], show_progress=False)
         return cls(bm25)

@@ -1,0 +1,199 @@
+"""Answer quality on the JSQuAD open corpus and the seed corpus (`make bench-qa`).
+
+Builds the open corpus from ../shared/benchmarks/jsquad (49 articles indexed, 10 held out whose
+questions must be refused) with the real model, then runs the project's eval on:
+
+- ja: the Japanese questions (answerable and unanswerable);
+- follow-up: answerable questions whose article title is replaced by a pronoun, asked after
+  another question on the same article, beside the same questions asked standalone;
+- en: the English questions of bench/data/jsquad_en.jsonl (same Japanese gold), when present;
+- dev: ../shared/eval/dev.jsonl on the seed corpus.
+
+It prints one table and saves every case to bench/results/qa-<time>.json. The corpus and index are
+cached under bench/results/qa/ (the build is incremental, so later runs only embed what changed).
+
+    python -m bench.qa                 # everything
+    python -m bench.qa --sample 600    # a fixed random sample of each set (faster)
+    python -m bench.qa --sets ja,dev
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import random
+import sys
+import time
+from dataclasses import asdict
+from pathlib import Path
+
+from bench import jsquad
+from bench.common import RESULTS_DIR, ROOT, offline
+
+EN_FILE = ROOT / "bench" / "data" / "jsquad_en.jsonl"
+DEV_FILE = ROOT.parent / "shared" / "eval" / "dev.jsonl"
+CACHE = RESULTS_DIR / "qa"
+SETS = ("ja", "follow-up", "en", "dev")
+COLUMNS = [("search_hit@1", "search@1"), ("search_hit@3", "search@3"), ("answered", "answered"),
+           ("hit@3", "cited@3"), ("citation_exactness", "exact"), ("false_refusal_rate", "false ref."),
+           ("refusal_accuracy", "refused (unans.)"), ("phrase_f1", "phrase F1"), ("phrase_em", "phrase EM"),
+           ("latency_ms_p50", "p50 ms")]
+
+
+def english_cases(ja_cases: list[dict]) -> list[dict]:
+    """bench/data/jsquad_en.jsonl holds ids and English questions; the gold comes from JSQuAD."""
+    if not EN_FILE.exists():
+        return []
+    by_id = {c["id"]: c for c in ja_cases}
+    out = []
+    for line in EN_FILE.read_text(encoding="utf-8").splitlines():
+        if line.strip():
+            row = json.loads(line)
+            if row["id"] in by_id:
+                out.append({**by_id[row["id"]], "lang": "en", "question": row["question"],
+                            "question_ja": by_id[row["id"]]["question"]})
+    return out
+
+
+class QueryCache:
+    """Wraps the embedder so each benchmark question is embedded once across runs (the questions
+    are fixed; only the engine around them changes). Passages are never cached here: the index
+    build is incremental on its own. Latency figures come from the seed-corpus dev run, which
+    does not use the cache."""
+
+    def __init__(self, embedder, path: Path) -> None:
+        self.embedder, self.path = embedder, path
+        self.name, self.dim = embedder.name, embedder.dim
+        self.vectors: dict[str, list[float]] = {}
+        if path.exists():
+            data = json.loads(path.read_text(encoding="utf-8"))
+            if data.get("model") == embedder.name:
+                self.vectors = data["vectors"]
+        self.added = 0
+
+    def encode_queries(self, texts: list[str]):
+        import numpy as np
+        todo = [t for t in dict.fromkeys(texts) if t not in self.vectors]
+        if todo:
+            for t, v in zip(todo, self.embedder.encode_queries(todo)):
+                self.vectors[t] = v.tolist()
+            self.added += len(todo)
+        return np.array([self.vectors[t] for t in texts], dtype=np.float32)
+
+    def encode_passages(self, texts: list[str], show_progress: bool = False):
+        return self.embedder.encode_passages(texts, show_progress=show_progress)
+
+    def save(self) -> None:
+        if self.added:
+            self.path.write_text(json.dumps({"model": self.name, "vectors": self.vectors}), encoding="utf-8")
+
+
+def prewarm(cache: QueryCache, cases: list[dict], tokenizer) -> None:
+    """Embed every query the engine will ask for, in large batches (much faster than one by one)."""
+    from bot.answer.conversation import resolve
+    from bot.engine import validate
+    from bot.language import detect_language
+    texts = []
+    for c in cases:
+        q, history = validate(c["question"], c.get("history") or [], 3)
+        r = resolve(q, history, detect_language(q), tokenizer)
+        texts += [r.query] + ([r.previous] if r.follow_up and r.previous else [])
+    todo = [t for t in dict.fromkeys(texts) if t not in cache.vectors]
+    for i in range(0, len(todo), 256):
+        cache.encode_queries(todo[i:i + 256])
+        cache.save()  # an interrupted run keeps what it embedded
+
+
+def sample(cases: list[dict], n: int | None, seed: int = 8) -> list[dict]:
+    if not n or n >= len(cases):
+        return cases
+    return random.Random(seed).sample(cases, n)
+
+
+def load_engine(corpus: Path, index: Path, embedder, tokenizer):
+    from bot.engine import Engine
+    from bot.store.build import build_index
+    summary = build_index(corpus, index, embedder, tokenizer, max_bytes=50 << 20)
+    print(f"index {summary.version}: {summary.documents} documents, {summary.passages} passages "
+          f"({summary.embedded_texts} texts embedded in {summary.seconds:.1f} s)", file=sys.stderr)
+    return Engine.load(index, embedder, tokenizer)
+
+
+def run(sets: list[str], n: int | None) -> dict:
+    offline()
+    from bot.embed.embedder import load_embedder
+    from bot.evaluate import Report, load_cases, run_eval
+    from bot.settings import Settings, cpu_count
+    from bot.store.lexical import Tokenizer
+
+    settings = Settings()
+    t0 = time.perf_counter()
+    embedder = load_embedder(settings.model, settings.model_cache_dir, cpu_count())
+    tokenizer = Tokenizer()
+    articles = jsquad.load_articles()
+    held_out = jsquad.holdout_titles(articles)
+    corpus = CACHE / "corpus"
+    written = jsquad.write_corpus(articles, corpus, held_out)
+    print(f"JSQuAD open corpus: {written} articles indexed, {len(held_out)} held out", file=sys.stderr)
+    cases = jsquad.answerable_of(articles, held_out)
+
+    reports: dict[str, Report] = {}
+    cached = QueryCache(embedder, CACHE / "queries.json")
+    if {"ja", "follow-up", "en"} & set(sets):
+        engine = load_engine(corpus, CACHE / "index", cached, tokenizer)
+        ja = sample(cases, n) if "ja" in sets else []
+        fus = sample(jsquad.follow_ups(cases), n) if "follow-up" in sets else []
+        standalone = [c for c in cases if c["id"] in {f["standalone"] for f in fus}]
+        en = english_cases(cases) if "en" in sets else []
+        prewarm(cached, ja + fus + standalone + en, tokenizer)
+        cached.save()
+        if ja:
+            reports["ja"] = run_eval(engine, ja)
+        if fus:
+            reports["follow-up"] = run_eval(engine, fus)
+            reports["(standalone)"] = run_eval(engine, standalone)
+        if en:
+            reports["en"] = run_eval(engine, en)
+        cached.save()
+    if "dev" in sets:
+        engine = load_engine(ROOT / "corpus", CACHE / "seed-index", embedder, tokenizer)
+        reports["dev"] = run_eval(engine, load_cases(DEV_FILE))
+    seconds = time.perf_counter() - t0
+    return {"reports": reports, "seconds": seconds}
+
+
+def table(reports: dict) -> str:
+    head = "| set | cases (ans/unans) | " + " | ".join(c[1] for c in COLUMNS) + " |"
+    lines = [head, "|" + "---|" * (len(COLUMNS) + 2)]
+    for name, report in reports.items():
+        m = report.metrics()
+        cells = ["—" if m.get(k) is None else f"{m[k]:.3f}" if isinstance(m[k], float) else str(m[k])
+                 for k, _ in COLUMNS]
+        lines.append(f"| {name} | {m['answerable']}/{m['unanswerable']} | " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--sets", default=",".join(SETS), help=f"comma-separated, from {', '.join(SETS)}")
+    ap.add_argument("--sample", type=int, default=None, help="at most this many cases per set (fixed seed)")
+    ap.add_argument("--out", type=Path, default=None, help="raw results (default bench/results/qa-<time>.json)")
+    args = ap.parse_args(argv)
+    sets = [s for s in args.sets.split(",") if s]
+    unknown = set(sets) - set(SETS)
+    if unknown:
+        ap.error(f"unknown sets: {', '.join(sorted(unknown))}")
+    result = run(sets, args.sample)
+    print(table(result["reports"]))
+    print(f"\n({result['seconds']:.0f} s; answered = a top-3 citation holds the gold at its place and the "
+          "answer text holds an annotator's answer; phrase F1/EM over questions asking for a time, number, "
+          "name or place)")
+    out = args.out or RESULTS_DIR / time.strftime("qa-%Y%m%d-%H%M%S.json")
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps({name: {"metrics": r.metrics(), "cases": [asdict(c) for c in r.cases]}
+                               for name, r in result["reports"].items()}, ensure_ascii=False), encoding="utf-8")
+    print(f"raw results: {out}")
+
+
+if __name__ == "__main__":
+    main()

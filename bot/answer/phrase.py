@@ -1,0 +1,618 @@
+"""The phrase that answers the question, inside the sentence that answers it.
+
+Two steps, both on SudachiPy morphemes (mode B, exact character offsets):
+
+1. `question_type` reads what a Japanese question asks for from its interrogative and the word
+   next to it: いつ / 何+calendar unit → "time"; 何+counter (Sudachi's 助数詞 categories, or a noun
+   suffix after a numeral), いくつ, どのくらい → "number"; 誰 / 何者 → "person"; どこ → "place";
+   何という / 何と呼ぶ / 名称は / 何+noun (何気団) → "name"; どの+noun or a final topic noun takes
+   the class of that noun (国 → place, 団体 → "org", 人物 → person, …); a bare 何 or an
+   unclassified final topic (〜の政体は？) → "thing". Why / how / definition questions (なぜ,
+   どのように, 〜とは何か) get None: no phrase answers them.
+2. `find_phrase` proposes candidate spans in the sentence — every sub-span of a maximal run of
+   nouns / prefixes / suffixes (numbers with counters, dates with eras, compound names), noun
+   phrases joined by の, numeric ranges, 「quoted」 and (parenthesised) text — and ranks them with
+   a conditional logit whose weights were fitted on JSQuAD (bench/fit_phrase.py →
+   phrase_model.json). Features describe the candidate's fit to the question type (numbers,
+   counters, Sudachi's 人名 / 地名 / 固有名詞), its overlap with the question's words (answers
+   rarely repeat them), the question's words around it in the sentence, whether the particle
+   after it matches the one after the interrogative (どこで → …で), and its length and position.
+"""
+
+import json
+import math
+import unicodedata
+from dataclasses import dataclass, field, replace
+from functools import lru_cache
+from pathlib import Path
+
+import numpy as np
+
+MODEL_PATH = Path(__file__).with_name("phrase_model.json")
+FORMAT_VERSION = 1
+TYPES = ("time", "number", "person", "place", "name", "org", "thing")
+
+# Interrogatives (normalised forms): grammar, not topics.
+_TIME_WH = {"何時", "何時頃"}
+_TIME_WH_SURFACE = {"いつ", "いつごろ", "いつ頃"}
+_PERSON_WH = {"誰", "何者", "どなた", "何方"}
+_PLACE_WH = {"何処", "どこ", "何方此方"}
+_NUMBER_WH = {"幾つ", "幾ら", "幾等", "幾何"}
+_DEGREE = {"くらい", "位", "ぐらい", "程", "ほど"}  # どのくらい / どれほど: how much, how long
+_WHICH = {"どの", "何の", "どういう", "どんな", "如何なる"}
+_NO_PHRASE = {"何故", "なぜ", "どうして", "如何して", "どう", "如何", "どのよう", "どの様", "如何様"}
+# Calendar units: a counter after 何 that asks for a time rather than a quantity.
+TIME_UNITS = {"年", "月", "日", "世紀", "年代", "時代", "時", "時期", "曜日", "年度", "元号", "西暦", "年号", "頃", "季節"}
+# Nouns that ask for a name when they are the topic (〜の名称は？).
+_NAME_NOUNS = {"名前", "名称", "略称", "呼称", "通称", "愛称", "正式名称", "略号", "名", "題名", "作品名", "国名",
+               "地名", "人名", "社名", "団体名", "組織名", "学名", "和名", "英名", "英語名", "別名", "異名", "旧名"}
+# Topic nouns that ask for a quantity (〜の人口は？).
+_QUANTITY_NOUNS = {"人口", "面積", "人数", "金額", "額", "量", "率", "割合", "距離", "長さ", "高さ", "重さ", "速度",
+                   "温度", "規模", "総数", "順位", "価格", "値段", "費用", "年齢"}
+# Head nouns of どの X / 何という X / 〜の X は that decide the type (a closed set of classifier
+# nouns; a compound is classed by its last character too: 出身国 → 国).
+_HEAD_CLASS = {
+    **{w: "place" for w in ("国", "地域", "場所", "都市", "町", "街", "村", "県", "州", "島", "地方", "大陸",
+                           "土地", "都道府県", "首都", "所在地", "出身地", "本社", "本部", "拠点", "位置", "国家",
+                           "市", "港", "空港", "駅", "地点", "海", "山", "川")},
+    **{w: "person" for w in ("人", "人物", "者", "選手", "作家", "人間", "王", "皇帝", "監督", "首相", "大統領")},
+    **{w: "org" for w in ("組織", "団体", "企業", "会社", "機関", "政党", "党", "大学", "学校", "チーム", "クラブ",
+                          "省庁", "省")},
+    **{w: "time" for w in TIME_UNITS},
+}
+
+_OPEN = "「『“【（(〈《"
+_PAREN = "（("  # a parenthesis holds a reading, gloss or abbreviation more often than an answer
+_CLOSE = "」』”】）)〉》"
+_JOIN_SYMBOLS = set("・-－‐／/.．&＆'’:：〜～")
+_RANGE = {"から", "〜", "～", "-", "－", "–", "—", "ー"}
+_PARTICLE_POS = "助詞"
+_COPULA = {"だ", "です", "である", "で", "ある"}
+
+
+@dataclass(frozen=True)
+class Tok:
+    start: int
+    end: int
+    surface: str
+    norm: str
+    pos: tuple[str, ...]
+
+
+def _toks(text: str, tokenizer) -> list[Tok]:
+    return [Tok(m.begin(), m.end(), m.surface(), m.normalized_form(), tuple(m.part_of_speech()))
+            for m in tokenizer.morphemes(text)]
+
+
+@dataclass
+class QuestionInfo:
+    qtype: str | None
+    text: str = ""
+    particle: str | None = None  # the particle right after the interrogative phrase (どこで → で)
+    counter: str | None = None  # 何年 → 年, 何カ国 → 箇国
+    head: str | None = None  # どの国 → 国, 何という川 → 川
+    before: str | None = None  # the word right before the interrogative (マーラーの何 → マーラー)
+    after: str | None = None  # the first content word after it (何を支持した → 支持)
+    terms: set[str] = field(default_factory=set)  # content words (normalised)
+    surfaces: set[str] = field(default_factory=set)
+
+
+def _is_counter(tok: Tok) -> bool:
+    """A counter when it follows a numeral: Sudachi's 助数詞 categories, or any noun-like suffix
+    (3人: 人 is 接尾辞,名詞的,一般)."""
+    return "助数詞" in tok.pos or "助数詞可能" in tok.pos or tok.pos[0] == "接尾辞"
+
+
+def _split_counter(norm: str, tokenizer) -> bool:
+    """Is `norm` (what follows 何 in a fused word like 何人 / 何回) a counter? Ask Sudachi how it
+    reads the same word after a digit."""
+    toks = _toks("3" + norm, tokenizer)
+    return len(toks) >= 2 and toks[0].pos[1] == "数詞" and _is_counter(toks[1])
+
+
+def _next_particle(toks: list[Tok], i: int) -> str | None:
+    while i < len(toks) and toks[i].pos[0] == _PARTICLE_POS and toks[i].surface in ("か", "も"):
+        i += 1  # 誰かが / 何年も: skip the indefinite / additive particle
+    if i < len(toks) and toks[i].pos[0] == _PARTICLE_POS:
+        return toks[i].surface
+    return None
+
+
+def _head_type(head: str | None, default: str | None) -> str | None:
+    if head is None:
+        return default
+    for key in (head, head[-1:]):
+        if key in _HEAD_CLASS:
+            return _HEAD_CLASS[key]
+    return default
+
+
+def analyse_question(question: str, tokenizer) -> QuestionInfo:
+    toks = _toks(question, tokenizer)
+    info = QuestionInfo(None)
+    interrogative: set[int] = set()
+    found = False
+    for i, t in enumerate(toks):
+        if found:
+            break
+        nxt = toks[i + 1] if i + 1 < len(toks) else None
+        if t.norm in _NO_PHRASE or t.surface in _NO_PHRASE:
+            if t.norm == "如何" and nxt is not None and nxt.surface in ("なる",):
+                continue
+            if t.surface in ("どう", "どの") and nxt is not None and nxt.surface in _DEGREE:
+                pass
+            else:
+                return _finish(QuestionInfo(None), toks, interrogative | {i})
+        if nxt is not None and (nxt.surface == "も" or nxt.surface == "で" and i + 2 < len(toks)
+                                and toks[i + 2].surface == "も"):
+            continue  # 誰も / いくらでも / 何でも: indefinite, not a question word
+        if t.norm in _PERSON_WH or t.surface in _PERSON_WH:
+            info, found, used = QuestionInfo("person"), True, [i]
+        elif t.norm in _TIME_WH or t.surface in _TIME_WH_SURFACE:
+            info, found, used = QuestionInfo("time"), True, [i]
+        elif t.norm in _PLACE_WH or t.surface in _PLACE_WH:
+            info, found, used = QuestionInfo("place"), True, [i]
+        elif t.norm in _NUMBER_WH:
+            info, found, used = QuestionInfo("number"), True, [i]
+        elif t.surface in ("どの", "どれ", "どん") and nxt is not None and nxt.surface in _DEGREE:
+            info, found, used = QuestionInfo("number"), True, [i, i + 1]
+        elif t.norm == "何" and nxt is not None and (nxt.pos[0] == "名詞" or nxt.pos[0] == "接尾辞") \
+                and nxt.pos[1] != "数詞":
+            used = [i, i + 1]
+            if nxt.norm in TIME_UNITS or nxt.surface in TIME_UNITS:
+                info = QuestionInfo("time", counter=nxt.norm)
+            elif _is_counter(nxt) or t.pos[1] == "数詞" or _split_counter(nxt.norm, tokenizer):
+                info = QuestionInfo("number", counter=nxt.norm)
+            else:  # 何気団 / 何貿易: what kind of X, answered by a name ending in X
+                info = QuestionInfo(_head_type(nxt.norm, "name"), head=nxt.norm)
+            found = True
+        elif t.norm == "何" and nxt is not None and nxt.surface == "と":
+            # 何と呼ぶ / 何という X
+            used = [i, i + 1]
+            head = None
+            j = i + 2
+            if j < len(toks) and toks[j].norm in ("言う", "云う"):
+                used.append(j)
+                if j + 1 < len(toks) and toks[j + 1].pos[0] == "名詞":
+                    head = toks[j + 1].norm
+                    used.append(j + 1)
+            info, found = QuestionInfo(_head_type(head, "name"), head=head), True
+        elif t.norm == "何" and nxt is not None and nxt.surface == "の" and i + 2 < len(toks) \
+                and toks[i + 2].pos[0] == "名詞":
+            head = toks[i + 2].norm
+            info, found, used = QuestionInfo(_head_type(head, "name"), head=head), True, [i, i + 1, i + 2]
+        elif len(t.norm) > 1 and t.norm[0] == "何" and t.pos[1] == "数詞":
+            # 何万人 / 何百: a numeral with 何 in it, the counter (if any) follows
+            used = [i]
+            counter = None
+            if nxt is not None and nxt.pos[0] in ("名詞", "接尾辞") and nxt.pos[1] != "数詞":
+                counter = nxt.norm
+                used.append(i + 1)
+            qt = "time" if counter in TIME_UNITS else "number"
+            info, found = QuestionInfo(qt, counter=counter), True
+        elif len(t.norm) > 1 and t.norm[0] == "何" and t.pos[0] == "名詞":
+            # Sudachi fuses 何人 / 何回 / 何語 into one word: split off what follows 何.
+            rest = t.norm[1:]
+            used = [i]
+            if rest in TIME_UNITS:
+                info = QuestionInfo("time", counter=rest)
+            elif _split_counter(rest, tokenizer):
+                info = QuestionInfo("number", counter=rest)
+            else:
+                info = QuestionInfo(_head_type(rest, "name"), head=rest)
+            found = True
+        elif t.surface in _WHICH or t.norm in _WHICH:
+            if nxt is not None and nxt.pos[0] == "名詞":
+                j = i + 1
+                while j + 1 < len(toks) and toks[j + 1].pos[0] in ("名詞", "接尾辞"):
+                    j += 1
+                head = toks[j].norm
+                default = None if t.surface in ("どんな", "どういう") else "name"
+                qt = _head_type(head, default)
+                if qt is not None:
+                    info, found, used = QuestionInfo(qt, head=head), True, list(range(i, j + 1))
+        if found:
+            interrogative.update(used)
+            info.particle = _next_particle(toks, max(used) + 1)
+            if info.head is None:
+                info.head = _head_near(toks, min(used), max(used))
+            info.before, info.after = _neighbours(toks, min(used), max(used))
+    if not found and any(t.norm == "何" for t in toks):
+        # A bare 何 (〜は何か): some thing, named by a noun phrase — unless it asks for a
+        # definition (〜とは何か), which a phrase does not answer.
+        defining = any(t.surface in ("とは", "って") or t.surface == "と" and k + 1 < len(toks)
+                       and toks[k + 1].surface == "は" for k, t in enumerate(toks))
+        if defining:
+            return _finish(QuestionInfo(None), toks, interrogative)
+        at = next(k for k, t in enumerate(toks) if t.norm == "何")
+        head = _head_near(toks, at, at)
+        info, found = QuestionInfo(_head_type(head, "thing"), head=head), True
+        info.particle = _next_particle(toks, at + 1)
+        info.before, info.after = _neighbours(toks, at, at)
+    if not found:
+        info, used = _topic_head(toks)
+        interrogative.update(used)
+    return _finish(info, toks, interrogative)
+
+
+def _content(t: Tok) -> bool:
+    return t.pos[0] in ("名詞", "動詞", "形容詞", "形状詞") and t.pos[1] != "代名詞" and "非自立可能" not in t.pos
+
+
+def _neighbours(toks: list[Tok], first: int, last: int) -> tuple[str | None, str | None]:
+    """Content words next to a span, skipping at most one particle on each side."""
+    k = first - 1
+    if k >= 0 and toks[k].pos[0] == "助詞":
+        k -= 1
+    before = toks[k].norm if k >= 0 and _content(toks[k]) else None
+    k = last + 1
+    while k < len(toks) and toks[k].pos[0] in ("助詞", "補助記号") and k <= last + 2:
+        k += 1
+    after = toks[k].norm if k < len(toks) and _content(toks[k]) else None
+    return before, after
+
+
+def _head_near(toks: list[Tok], first: int, last: int) -> str | None:
+    """The noun an interrogative asks about: どこの国 → 国; 首都はどこ / 法律は何 → 首都 / 法律."""
+    if last + 2 < len(toks) and toks[last + 1].surface == "の" and toks[last + 2].pos[0] == "名詞":
+        return toks[last + 2].norm
+    k = first - 1
+    if k >= 1 and toks[k].pos[0] == "助詞" and toks[k].surface in ("は", "とは", "が") \
+            and toks[k - 1].pos[0] in ("名詞", "接尾辞") and toks[k - 1].pos[1] != "代名詞":
+        return toks[k - 1].norm
+    return None
+
+
+def _topic_head(toks: list[Tok]) -> tuple[QuestionInfo, list[int]]:
+    """A question without an interrogative that ends on its topic (〜した年は？, 〜の名称は,
+    〜を開発した人物は): the type follows from that noun."""
+    k = len(toks)
+    while k > 0 and toks[k - 1].pos[0] in ("補助記号", "空白"):
+        k -= 1
+    particles = []
+    while k > 0 and toks[k - 1].pos[0] == "助詞" and toks[k - 1].surface in ("は", "とは", "って", "か", "と"):
+        k -= 1
+        particles.append(toks[k].surface)
+    if k == 0 or toks[k - 1].pos[0] not in ("名詞", "接尾辞") or toks[k - 1].pos[1] == "代名詞":
+        return QuestionInfo(None), []
+    # 〜の政体は？ asks for a thing; 〜とは？ asks for a definition, which no phrase answers.
+    default = "thing" if particles == ["は"] else None
+    head = toks[k - 1].norm
+    if head in _NAME_NOUNS or head[-1:] == "名" and len(head) > 1:
+        return QuestionInfo("name", head=head), [k - 1]
+    if head[-1:] == "数" or head in _QUANTITY_NOUNS:
+        return QuestionInfo("number", head=head), [k - 1]
+    return QuestionInfo(_head_type(head, default), head=head), [k - 1]
+
+
+def _finish(info: QuestionInfo, toks: list[Tok], skip: set[int]) -> QuestionInfo:
+    info.text = "".join(t.surface for t in toks)
+    for i, t in enumerate(toks):
+        if i in skip:
+            continue
+        if t.pos[0] in ("名詞", "形状詞", "動詞", "形容詞") and t.pos[1] not in ("代名詞",) \
+                and "非自立可能" not in t.pos:
+            info.terms.add(t.norm)
+            info.surfaces.add(t.surface)
+    return info
+
+
+@lru_cache(maxsize=256)
+def _analysed(question: str, tokenizer) -> QuestionInfo:
+    # question_type and find_phrase are called in turn on the same question: analyse it once.
+    return analyse_question(question, tokenizer)
+
+
+def question_type(question: str, tokenizer) -> str | None:
+    """"time", "number", "person", "place", "name", "org", "thing" (a bare 何 that is not a
+    definition question), or None when no phrase answers it (why / how / explain)."""
+    return _analysed(question, tokenizer).qtype
+
+
+# --- candidates -------------------------------------------------------------------------------
+
+def _nounish(t: Tok) -> bool:
+    if t.pos[0] in ("名詞", "接頭辞", "接尾辞"):
+        return "非自立可能" not in t.pos or _is_counter(t)
+    return t.pos[0] == "記号" and t.surface not in _OPEN + _CLOSE
+
+
+def _runs(toks: list[Tok]) -> list[tuple[int, int]]:
+    """Maximal runs of noun-like tokens (a joining symbol such as ・ inside a run is kept)."""
+    runs = []
+    i = 0
+    while i < len(toks):
+        if not _nounish(toks[i]):
+            i += 1
+            continue
+        j = i
+        while j < len(toks):
+            if _nounish(toks[j]):
+                j += 1
+            elif toks[j].surface in _JOIN_SYMBOLS and j + 1 < len(toks) and _nounish(toks[j + 1]) and j > i:
+                j += 1
+            else:
+                break
+        runs.append((i, j))
+        i = j
+    return runs
+
+
+MAX_RUN_TOKENS = 10
+
+
+def candidates(toks: list[Tok], sentence: str) -> list[tuple[int, int, str]]:
+    """(first token, end token, kind) spans; kind is "run", "no" (A の B), "quote" or "paren"."""
+    out: dict[tuple[int, int], str] = {}
+    runs = _runs(toks)
+    for a, b in runs:
+        for i in range(a, b):
+            if toks[i].pos[0] == "接尾辞" or toks[i].surface in _JOIN_SYMBOLS:
+                continue
+            for j in range(i + 1, min(b, i + MAX_RUN_TOKENS) + 1):
+                if toks[j - 1].pos[0] == "接頭辞" or toks[j - 1].surface in _JOIN_SYMBOLS:
+                    continue
+                out.setdefault((i, j), "run")
+    for (a1, b1), (a2, b2) in zip(runs, runs[1:]):
+        if a2 == b1 + 1 and toks[b1].surface == "の" and b2 - a1 <= MAX_RUN_TOKENS + 1:
+            out.setdefault((a1, b2), "no")
+        # 40日から50日前後 / 1:30 - 5:00: a range between two numbers
+        gap = [t for t in toks[b1:a2] if t.pos[0] != "空白"]
+        if len(gap) == 1 and gap[0].surface in _RANGE and b2 - a1 <= MAX_RUN_TOKENS + 2 \
+                and any(t.pos[1] == "数詞" for t in toks[a1:b1]) and toks[a2].pos[1] == "数詞":
+            first = max((k for k in range(a1, b1) if toks[k].pos[1] == "数詞"), default=a1)
+            while first > a1 and (toks[first - 1].pos[1] == "数詞" or toks[first - 1].surface in _JOIN_SYMBOLS):
+                first -= 1
+            out[(first, b2)] = "range"
+    # 「quoted」 names: the tokens strictly inside a bracket pair.
+    stack: list[int] = []
+    for i, t in enumerate(toks):
+        if t.surface in _OPEN:
+            stack.append(i)
+        elif t.surface in _CLOSE and stack:
+            a = stack.pop()
+            if i - a > 1 and toks[i - 1].end - toks[a + 1].start <= 40:
+                out[(a + 1, i)] = "paren" if toks[a].surface in _PAREN else "quote"
+    return [(i, j, k) for (i, j), k in out.items()]
+
+
+# --- features ---------------------------------------------------------------------------------
+
+def _script_share(text: str) -> tuple[float, float, float]:
+    kata = latin = digit = 0
+    for ch in text:
+        name = unicodedata.name(ch, "")
+        if "KATAKANA" in name:
+            kata += 1
+        elif ch.isascii() and ch.isalpha() or "FULLWIDTH LATIN" in name:
+            latin += 1
+        elif ch.isdigit():
+            digit += 1
+    n = max(len(text), 1)
+    return kata / n, latin / n, digit / n
+
+
+# Base features of a candidate; the model also crosses each with the question type.
+BASE_FEATURES = (
+    "bias", "log_chars", "tokens", "full_run", "run_start", "run_end", "kind_no", "kind_quote",
+    "overlap", "any_overlap", "in_question", "near", "anchored", "particle_match",
+    "next_wa", "next_ga", "next_no", "next_wo", "next_ni", "next_de", "next_to", "next_comma", "next_copula",
+    "next_end", "prev_no", "has_number", "number_counter", "counter_match", "time_unit", "starts_number",
+    "person", "person_all", "place", "proper", "proper_all", "katakana", "latin", "digits", "head_match",
+    "head_in", "ends_suffix", "ends_sahen", "rel_pos", "followed_by_noun_run",
+    "kind_paren", "in_paren", "hiragana", "prev_anchor", "next_anchor", "left_terms", "right_terms",
+    "called", "quoted_called", "kind_range", "cuts_counter", "after_number",
+    "before_match", "after_match", "after_near", "particle_and_after",
+    "first_proper", "common_then_proper", "common_share",
+)
+# Verbs of naming: 〜と呼ぶ / 〜という / 〜と称する.
+_NAMING = {"言う", "呼ぶ", "称する", "名付ける", "呼ばれる"}
+WINDOW = 4
+
+
+def _features(toks: list[Tok], i: int, j: int, kind: str, runs_at: dict[int, tuple[int, int]],
+              q: QuestionInfo, anchors: list[int], text: str) -> list[float]:
+    span = toks[i:j]
+    surf = text[span[0].start:span[-1].end]
+    nouns = [t for t in span if t.pos[0] in ("名詞", "接尾辞", "接頭辞")]
+    in_q = [t for t in nouns if t.norm in q.terms or t.surface in q.surfaces]
+    a, b = runs_at.get(i, (i, j))
+    nxt = toks[j] if j < len(toks) else None
+    nxt_s = nxt.surface if nxt is not None else ""
+    prv = toks[i - 1] if i > 0 else None
+    if kind in ("quote", "paren") and nxt is not None and nxt.surface in _CLOSE:
+        nxt = toks[j + 1] if j + 1 < len(toks) else None
+        nxt_s = nxt.surface if nxt is not None else ""
+    anchor_set = set(anchors)
+    dists = [min(abs(k - i), abs(k - (j - 1))) for k in anchors if not i <= k < j]
+    near = 1.0 / (1.0 + min(dists)) if dists else 0.0
+    has_num = any(t.pos[1] == "数詞" for t in span)
+    num_counter = any(t.pos[1] == "数詞" and k + 1 < len(span) and _is_counter(span[k + 1])
+                      for k, t in enumerate(span))
+    counter_match = q.counter is not None and any(t.norm == q.counter or t.surface == q.counter for t in span)
+    time_unit = any(t.norm in TIME_UNITS or t.surface in TIME_UNITS for t in span[1:]) and has_num \
+        or any(t.norm in ("元年",) for t in span)
+    person = [t for t in span if "人名" in t.pos]
+    place = [t for t in span if "地名" in t.pos]
+    proper = [t for t in span if t.pos[1] == "固有名詞"]
+    content = [t for t in span if t.surface not in _JOIN_SYMBOLS] or span
+    kata, latin, digits = _script_share(surf)
+    head = q.head
+    last = span[-1]
+    followed_by_run = nxt is not None and _nounish(nxt) and kind not in ("quote", "paren")
+    nj = j + 1 if kind in ("quote", "paren") and j < len(toks) and toks[j].surface in _CLOSE else j
+    before, after = _neighbours(toks, i - 1 if kind in ("quote", "paren") else i,
+                                nj - 1)
+    after_near = q.after is not None and any(t.norm == q.after for t in toks[j:j + 6])
+    k = nj
+    while k < len(toks) and toks[k].surface in _OPEN + _CLOSE and k < nj + 3:
+        k += 1  # 「リラ冷え」とも呼ぶ: look past a closing bracket
+    called = k < len(toks) and toks[k].surface == "と" and any(
+        t.norm in _NAMING for t in toks[k + 1:k + 4])
+    left = {toks[x].norm for x in anchors if i - WINDOW <= x < i}
+    right = {toks[x].norm for x in anchors if nj <= x < nj + WINDOW}
+    n_terms = max(len(q.terms), 1)
+    in_paren = prv is not None and prv.surface in _PAREN
+    hira = sum(1 for ch in surf if "\u3041" <= ch <= "\u309f") / max(len(surf), 1)
+    return [
+        1.0,
+        math.log1p(len(surf)),
+        min(len(span), 10) / 10.0,
+        float((i, j) == (a, b) if kind == "run" else 0.0),
+        float(i == a),
+        float(j == b),
+        float(kind == "no"),
+        float(kind == "quote" or (prv is not None and prv.surface in _OPEN and nxt_s in _CLOSE)),
+        len(in_q) / max(len(nouns), 1),
+        float(bool(in_q)),
+        float(surf in q.text),
+        near,
+        float(bool(anchors)),
+        float(q.particle is not None and nxt_s == q.particle),
+        float(nxt_s == "は"), float(nxt_s == "が"), float(nxt_s == "の"), float(nxt_s == "を"),
+        float(nxt_s == "に"), float(nxt_s == "で"), float(nxt_s == "と"), float(nxt_s in ("、", "，", ",")),
+        float(nxt is not None and (nxt.pos[0] == "助動詞" or nxt.norm in _COPULA)),
+        float(nxt is None or nxt.pos[1] == "句点"),
+        float(prv is not None and prv.surface == "の"),
+        float(has_num),
+        float(num_counter),
+        float(counter_match),
+        float(time_unit),
+        float(span[0].pos[1] == "数詞" or span[0].pos[0] == "接頭辞" and len(span) > 1 and span[1].pos[1] == "数詞"),
+        float(bool(person)),
+        float(len(person) == len(content)),
+        float(bool(place)),
+        float(bool(proper)),
+        float(len(proper) == len(content)),
+        kata, latin, digits,
+        float(head is not None and (last.norm == head or surf.endswith(head))),
+        float(head is not None and head in surf),
+        float(last.pos[0] == "接尾辞"),
+        float("サ変可能" in last.pos),
+        span[0].start / max(len(text), 1),
+        float(followed_by_run),
+        float(kind == "paren"),
+        float(in_paren),
+        hira,
+        float(i - 1 in anchor_set),
+        float(nj in anchor_set or nj + 1 in anchor_set and toks[nj].pos[0] == "助詞"),
+        len(left) / n_terms,
+        len(right) / n_terms,
+        float(called),
+        float(called and kind == "quote"),
+        float(kind == "range"),
+        float(last.pos[1] == "数詞" and nxt is not None and _is_counter(nxt)),
+        float(prv is not None and prv.pos[1] == "数詞" and kind != "quote"),
+        float(q.before is not None and before == q.before),
+        float(q.after is not None and after == q.after),
+        float(after_near),
+        float(after_near and q.particle is not None and nxt_s == q.particle),
+        float(content[0].pos[1] == "固有名詞"),
+        float(bool(proper) and content[0].pos[1] == "普通名詞"),  # 長女マリア・アンナ: a title before a name
+        sum(1 for t in content if t.pos[1] == "普通名詞") / len(content),
+    ]
+
+
+def feature_names() -> list[str]:
+    """The model's inputs: the base features, then each crossed with every question type."""
+    return list(BASE_FEATURES) + [f"{t}:{f}" for t in TYPES for f in BASE_FEATURES]
+
+
+# Cost is linear in candidates: in a very long sentence only those near the question's words are
+# scored (JSQuAD answers lie within a few tokens of them; see the `near` feature).
+LONG_SENTENCE_TOKENS = 120
+NEAR_TOKENS = 25
+
+
+def _long_sentence_filter(toks: list[Tok], anchors: list[int]) -> list[bool] | None:
+    if len(toks) <= LONG_SENTENCE_TOKENS:
+        return None
+    keep = [False] * len(toks)
+    for a in anchors or [0]:
+        for k in range(max(a - NEAR_TOKENS, 0), min(a + NEAR_TOKENS + 1, len(toks))):
+            keep[k] = True
+    if not anchors:
+        keep[:LONG_SENTENCE_TOKENS] = [True] * LONG_SENTENCE_TOKENS
+    return keep
+
+
+def feature_rows(sentence: str, q: QuestionInfo, tokenizer,
+                 crossed: bool = True) -> tuple[list[tuple[int, int]], list[list[float]]]:
+    """Candidate character spans in `sentence` and their feature vectors (the fitting script and
+    `find_phrase` share this); without `crossed`, only the base features."""
+    toks = _toks(sentence, tokenizer)
+    if not toks:
+        return [], []
+    runs = _runs(toks)
+    runs_at = {}
+    for a, b in runs:
+        for k in range(a, b):
+            runs_at[k] = (a, b)
+    anchors = [k for k, t in enumerate(toks) if t.pos[0] not in ("助詞", "助動詞", "補助記号")
+               and (t.norm in q.terms or t.surface in q.surfaces)]
+    spans, rows = [], []
+    n_base = len(BASE_FEATURES)
+    keep = _long_sentence_filter(toks, anchors)
+    for i, j, kind in candidates(toks, sentence):
+        if keep is not None and not (keep[i] and keep[j - 1]):
+            continue
+        base = _features(toks, i, j, kind, runs_at, q, anchors, sentence)
+        spans.append((toks[i].start, toks[j - 1].end))
+        if not crossed:
+            rows.append(base)
+            continue
+        row = base + [0.0] * (n_base * len(TYPES))
+        if q.qtype in TYPES:
+            off = n_base * (1 + TYPES.index(q.qtype))
+            row[off:off + n_base] = base
+        rows.append(row)
+    return spans, rows
+
+
+@dataclass(frozen=True)
+class PhraseModel:
+    features: tuple[str, ...]
+    weights: tuple[float, ...]
+
+    @property
+    def by_type(self) -> dict[str, list[float]]:
+        """Base weights plus each type's crossed weights: a row's score is this · base features
+        (the crossed block of a row is the base block or zeros)."""
+        n = len(BASE_FEATURES)
+        base = self.weights[:n]
+        return {t: [b + c for b, c in zip(base, self.weights[n * (1 + k):n * (2 + k)])]
+                for k, t in enumerate(TYPES)}
+
+
+def load_model(path: Path = MODEL_PATH) -> PhraseModel:
+    data = json.loads(Path(path).read_text(encoding="utf-8"))
+    if data.get("format") != FORMAT_VERSION:
+        raise ValueError(f"{path}: phrase model format {data.get('format')!r}, expected {FORMAT_VERSION}")
+    names = tuple(data["features"])
+    if list(names) != feature_names():
+        raise ValueError(f"{path}: the model's features do not match this code's; refit with bench/fit_phrase.py")
+    return PhraseModel(names, tuple(float(w) for w in data["weights"]))
+
+
+@lru_cache(maxsize=1)
+def default_model() -> PhraseModel:
+    return load_model()
+
+
+@lru_cache(maxsize=8)
+def _type_weights(model: PhraseModel) -> dict[str, np.ndarray]:
+    return {t: np.asarray(w) for t, w in model.by_type.items()}
+
+
+def find_phrase(sentence: str, question: str, qtype: str | None, tokenizer,
+                model: PhraseModel | None = None) -> tuple[int, int] | None:
+    """[start, end) of the phrase in `sentence` that answers `question`, or None when the question
+    type asks for no phrase or the sentence has no candidate."""
+    if qtype not in TYPES:
+        return None
+    w = _type_weights(model or default_model())[qtype]
+    q = replace(_analysed(question, tokenizer), qtype=qtype)
+    spans, rows = feature_rows(sentence, q, tokenizer, crossed=False)
+    if not spans:
+        return None
+    return spans[int(np.argmax(np.asarray(rows) @ w))]

@@ -1,0 +1,65 @@
+"""A real Ray head for tests: loopback only, its own temp dir, token auth with a throwaway token,
+no usage stats, stopped by its process id (never `ray stop`, which would stop other people's)."""
+
+import os
+import secrets
+import signal
+import subprocess
+import sys
+import time
+from contextlib import contextmanager
+from pathlib import Path
+
+from web_fixtures import free_port
+
+ROOT = Path(__file__).resolve().parent.parent
+RAY = Path(sys.executable).parent / "ray"
+
+
+def ray_env(token: str) -> dict[str, str]:
+    return {
+        "RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER": "0",
+        "RAY_USAGE_STATS_ENABLED": "0",
+        "RAY_AUTH_MODE": "token",
+        "RAY_AUTH_TOKEN": token,
+        # Workers import the test fakes (CrashOnceEmbedder...) by module name.
+        "PYTHONPATH": os.pathsep.join([str(ROOT), str(ROOT / "tests")]),
+    }
+
+
+@contextmanager
+def ray_head(temp_dir: Path, num_cpus: int = 2, timeout: float = 120.0):
+    """Yield (address, env): the env a driver needs to connect."""
+    token = secrets.token_hex(16)
+    env = ray_env(token)
+    port = free_port()
+    cmd = [str(RAY), "start", "--head", "--block", "--node-ip-address", "127.0.0.1", "--port", str(port),
+           "--num-cpus", str(num_cpus), "--include-dashboard", "false", "--disable-usage-stats",
+           "--temp-dir", str(temp_dir), "--object-store-memory", str(300 * 1024 * 1024),
+           "--dashboard-agent-listen-port", str(free_port()), "--dashboard-agent-grpc-port", str(free_port()),
+           "--metrics-export-port", str(free_port()), "--runtime-env-agent-port", str(free_port()),
+           "--dashboard-port", str(free_port())]
+    log = open(temp_dir.parent / f"ray-head-{port}.log", "w")
+    proc = subprocess.Popen(cmd, env={**os.environ, **env}, stdout=log, stderr=subprocess.STDOUT,
+                            start_new_session=True)
+    try:
+        deadline = time.monotonic() + timeout
+        while b"Ray runtime started" not in Path(log.name).read_bytes():
+            if proc.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError(f"ray head did not start: {Path(log.name).read_text()[-3000:]}")
+            time.sleep(0.5)
+        yield f"127.0.0.1:{port}", env
+    finally:
+        # `ray start --block` stops its own children on SIGTERM; the group kill is the backstop
+        # for anything it left (the group is ours: start_new_session above).
+        proc.send_signal(signal.SIGTERM)
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+        try:
+            os.killpg(proc.pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+        log.close()

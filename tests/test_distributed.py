@@ -1,0 +1,163 @@
+"""Distributed builds on a real Ray head (one per module, loopback only): the CLI with the real
+model equals a local build; incremental builds send only changed documents; a dying worker is
+retried; a failing model publishes nothing."""
+
+import functools
+import importlib.util
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+# Not importorskip: ray must be imported only after the fixture sets its auth environment.
+if importlib.util.find_spec("ray") is None:
+    pytest.skip("the cluster extra is not installed", allow_module_level=True)
+
+from bot.errors import BuildError  # noqa: E402
+from bot.store import versions as store  # noqa: E402
+from bot.store.build import build_index  # noqa: E402
+from bot.store.distributed import RayEmbedder, plan_blocks, ray_session  # noqa: E402
+from fakes import BrokenEmbedder, CrashOnceEmbedder, FakeEmbedder  # noqa: E402
+from ray_head import ray_head  # noqa: E402
+
+ROOT = Path(__file__).resolve().parent.parent
+JAXABOT = Path(sys.executable).parent / "jaxabot"
+MAX_BYTES = 10**6
+
+
+@pytest.fixture(scope="module")
+def head(tmp_path_factory):
+    temp = tmp_path_factory.mktemp("ray") / "t"  # Ray's socket paths must stay short
+    temp.mkdir()
+    with ray_head(temp) as (address, env):
+        saved = {k: os.environ.get(k) for k in env}
+        os.environ.update(env)
+        try:
+            yield address, env
+        finally:
+            for k, v in saved.items():
+                if v is None:
+                    os.environ.pop(k, None)
+                else:
+                    os.environ[k] = v
+
+
+def _current(index_dir: Path):
+    folder, manifest = store.open_current(index_dir)
+    return folder, manifest, np.load(folder / "passage_vectors.npy"), np.load(folder / "sentence_vectors.npy")
+
+
+def test_blocks_give_every_actor_work():
+    assert plan_blocks(10, 2) == (8, 2)
+    assert plan_blocks(3, 2) == (3, 1)
+    blocks, batch = plan_blocks(100_000, 4)
+    assert blocks * batch >= 100_000 and batch <= 256 and blocks >= 16
+
+
+@pytest.mark.real
+def test_cli_build_on_ray_equals_a_local_build(head, tmp_path, seed_index_dir):
+    address, env = head
+    index_dir = tmp_path / "index"
+    run = subprocess.run([str(JAXABOT), "index", "--ray", address, "--corpus", str(ROOT / "corpus"),
+                          "--index", str(index_dir)], env={**os.environ, **env}, capture_output=True,
+                         text=True, timeout=600)
+    assert run.returncode == 0, run.stderr[-3000:]
+    assert "built:" in run.stdout and "embedded on Ray" in run.stdout
+    assert "texts on Ray" in run.stderr  # progress: rows embedded / total, rate
+    check = subprocess.run([str(JAXABOT), "index", "--check", "--index", str(index_dir)],
+                           capture_output=True, text=True, timeout=120)
+    assert check.returncode == 0 and "verified" in check.stdout
+
+    ray_folder, ray_manifest, ray_p, ray_s = _current(index_dir)
+    local_folder, local_manifest, local_p, local_s = _current(seed_index_dir)
+    for name in ("passages.jsonl", "documents.jsonl"):
+        assert (ray_folder / name).read_text(encoding="utf-8") == (local_folder / name).read_text(encoding="utf-8")
+    for key in ("model", "counts", "dense", "documents", "chunker_version"):
+        assert ray_manifest[key] == local_manifest[key]
+    assert ray_p.shape == local_p.shape and ray_s.shape == local_s.shape
+    assert np.min(np.sum(ray_p * local_p, axis=1)) >= 0.999
+    assert np.min(np.sum(ray_s * local_s, axis=1)) >= 0.999
+
+
+def test_incremental_build_sends_only_changed_documents(head, tmp_path, corpus_copy, tokenizer):
+    address, _ = head
+    ray_index, local_index = tmp_path / "ray", tmp_path / "local"
+    for i in range(6):  # > 512 texts: a build that embedded in chunks would start several jobs
+        (corpus_copy / f"gen{i}.md").write_text(f"# 生成{i}\n\n" + "\n\n".join(
+            f"## 節{j}\n\n" + "".join(f"文書{i}の節{j}の文{k}である。" for k in range(8)) for j in range(12)) + "\n",
+            encoding="utf-8")
+    with ray_session(address):
+        embedder = RayEmbedder("fake-bigram", FakeEmbedder, actors=2)
+        first = build_index(corpus_copy, ray_index, embedder, tokenizer, max_bytes=MAX_BYTES)
+        assert first.embedded_texts == embedder.last_run["texts"] > 512
+        assert embedder.runs == 1  # one cluster job (one model load per worker) per build
+        (corpus_copy / "added.md").write_text("# 追加\n\n小惑星探査機の新しい計画が発表された。打ち上げは2031年の予定である。\n",
+                                             encoding="utf-8")
+        second = build_index(corpus_copy, ray_index, embedder, tokenizer, max_bytes=MAX_BYTES)
+    assert second.embedded_documents == 1 and second.reused_documents == first.documents
+    assert embedder.last_run["texts"] == second.embedded_texts < first.embedded_texts
+    assert embedder.runs == 2
+    assert sum(w["texts"] for w in embedder.last_run["workers"].values()) == second.embedded_texts
+    build_index(corpus_copy, local_index, FakeEmbedder(), tokenizer, max_bytes=MAX_BYTES)
+    ray_folder, _, ray_p, ray_s = _current(ray_index)
+    local_folder, _, local_p, local_s = _current(local_index)
+    assert (ray_folder / "passages.jsonl").read_bytes() == (local_folder / "passages.jsonl").read_bytes()
+    np.testing.assert_allclose(ray_p, local_p, atol=1e-6)
+    np.testing.assert_allclose(ray_s, local_s, atol=1e-6)
+
+
+def test_a_worker_that_dies_is_retried(head, tmp_path, corpus_copy, tokenizer):
+    address, _ = head
+    marker = tmp_path / "crashed"
+    with ray_session(address):
+        embedder = RayEmbedder("fake-bigram", functools.partial(CrashOnceEmbedder, str(marker)), actors=2)
+        summary = build_index(corpus_copy, tmp_path / "index", embedder, tokenizer, max_bytes=MAX_BYTES)
+    assert marker.exists()  # a worker really died
+    assert summary.changed and summary.embedded_texts > 0
+    _, _, p, _ = _current(tmp_path / "index")
+    local = build_index(corpus_copy, tmp_path / "local", FakeEmbedder(), tokenizer, max_bytes=MAX_BYTES)
+    assert local.passages == summary.passages
+    np.testing.assert_allclose(p, _current(tmp_path / "local")[2], atol=1e-6)
+
+
+def test_a_failing_build_publishes_nothing(head, tmp_path, corpus_copy, tokenizer):
+    address, _ = head
+    index_dir = tmp_path / "index"
+    good = build_index(corpus_copy, index_dir, FakeEmbedder(), tokenizer, max_bytes=MAX_BYTES).version
+    before = sorted(p.name for p in index_dir.iterdir())
+    (corpus_copy / "added.md").write_text("# 追加\n\n新しい文書。\n", encoding="utf-8")
+    rows = []
+    with ray_session(address):
+        embedder = RayEmbedder("fake-bigram", BrokenEmbedder, actors=2,
+                               on_rows=lambda done, total, rate: rows.append(done))
+        with pytest.raises(BuildError, match="nothing was published.*broken model"):
+            build_index(corpus_copy, index_dir, embedder, tokenizer, max_bytes=MAX_BYTES)
+    assert store.current_version(index_dir) == good
+    assert sorted(p.name for p in index_dir.iterdir()) == before
+    assert json.loads((index_dir / good / "manifest.json").read_text())["counts"]["documents"] == 1
+
+
+def test_cli_takes_the_address_from_the_environment(monkeypatch, tmp_path):
+    """JAXABOT_RAY_ADDRESS selects a Ray build like --ray; a cluster that cannot be reached is a
+    one-line error, not a traceback (no cluster is started here)."""
+    from typer.testing import CliRunner
+
+    import bot.store.distributed as distributed
+    from bot.cli import app
+
+    seen = []
+
+    def unreachable(address, num_cpus=None):
+        seen.append(address)
+        raise BuildError(f"cannot connect to the Ray cluster at {address!r}: refused")
+
+    monkeypatch.setattr(distributed, "ray_session", unreachable)
+    monkeypatch.setenv("JAXABOT_RAY_ADDRESS", "10.0.0.1:6379")
+    result = CliRunner().invoke(app, ["index", "--corpus", str(ROOT / "corpus"), "--index", str(tmp_path / "i")])
+    assert result.exit_code == 1 and seen == ["10.0.0.1:6379"]
+    assert "cannot connect to the Ray cluster" in result.output and "Traceback" not in result.output
+    assert not (tmp_path / "i").exists() or store.current_version(tmp_path / "i") is None

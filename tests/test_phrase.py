@@ -1,0 +1,105 @@
+"""The answer phrase: question types and the phrase inside a sentence, with real Sudachi and the
+shipped fitted model. Sentences and questions are our own, written for these tests."""
+
+import json
+
+import pytest
+
+from bot.answer import phrase
+from bot.answer.phrase import find_phrase, question_type
+
+JAXA = ("宇宙航空研究開発機構は2003年10月1日に、宇宙科学研究所など3つの機関が統合して発足し、"
+        "本社を東京都調布市に置いている。")
+
+
+@pytest.mark.parametrize("question, expected", [
+    ("SAFEは何年に設立されましたか？", "time"),
+    ("はやぶさはいつ打ち上げられた？", "time"),
+    ("この寺が建てられたのは何世紀？", "time"),
+    ("会議には何カ国が参加しましたか", "number"),
+    ("会員は何人いる？", "number"),
+    ("衛星はいくつ打ち上げられた？", "number"),
+    ("工事はどのくらい続いた？", "number"),
+    ("万博で誰が話しましたか？", "person"),
+    ("初代の所長は何者か", "person"),
+    ("それはどこで開催されましたか？", "place"),
+    ("どの国が最初に参加した？", "place"),
+    ("この計画は何と呼ばれている？", "name"),
+    ("その探査機の名称は？", "name"),
+    ("どの団体が主催した？", "org"),
+    ("なぜ打ち上げは延期されたのか", None),
+    ("どのようにして衛星を回収したのか", None),
+    ("国際宇宙ステーションについて教えて", None),
+    ("宇宙条約とは何か", None),
+])
+def test_question_type(tokenizer, question, expected):
+    assert question_type(question, tokenizer) == expected
+
+
+def test_indefinite_interrogative_is_not_the_question(tokenizer):
+    # 「いくらでも」 is not a quantity question; the question asks for a person.
+    assert question_type("予算はいくらでも出すと言ったのは誰か", tokenizer) == "person"
+
+
+def _answer(sentence, question, tokenizer):
+    qtype = question_type(question, tokenizer)
+    span = find_phrase(sentence, question, qtype, tokenizer)
+    assert span is not None
+    start, end = span
+    assert 0 <= start < end <= len(sentence)
+    return sentence[start:end]
+
+
+@pytest.mark.parametrize("sentence, question, expected", [
+    (JAXA, "宇宙航空研究開発機構はいつ発足した？", "2003年10月1日"),
+    (JAXA, "宇宙航空研究開発機構の本社はどこに置かれている？", "東京都調布市"),
+    ("会議には平成5年に24か国が参加した。", "会議には何か国が参加した？", "24か国"),
+    ("会議には平成5年に24か国が参加した。", "会議は何年に開かれた？", "平成5年"),
+    ("この装置は1998年にヨハネス・ミュラーが設計した。", "この装置を設計したのは誰？", "ヨハネス・ミュラー"),
+    ("この探査機は「はやぶさ」と呼ばれている。", "この探査機は何と呼ばれている？", "はやぶさ"),
+    ("式典には約三百人が出席した。", "式典には何人が出席した？", "約三百人"),
+])
+def test_find_phrase(tokenizer, sentence, question, expected):
+    assert _answer(sentence, question, tokenizer) == expected
+
+
+def test_no_phrase_for_untyped_question(tokenizer):
+    assert find_phrase(JAXA, "なぜ統合したのか", None, tokenizer) is None
+
+
+def test_no_candidate_gives_none(tokenizer):
+    assert find_phrase("そうだった。", "いつ？", "time", tokenizer) is None
+
+
+def test_shipped_model_loads_and_matches_the_features():
+    model = phrase.load_model()
+    assert list(model.features) == phrase.feature_names()
+    assert len(model.weights) == len(model.features)
+    data = json.loads(phrase.MODEL_PATH.read_text(encoding="utf-8"))
+    assert data["format"] == phrase.FORMAT_VERSION
+
+
+def test_model_with_other_features_is_refused(tmp_path):
+    data = json.loads(phrase.MODEL_PATH.read_text(encoding="utf-8"))
+    data["features"] = data["features"][:-1]
+    bad = tmp_path / "m.json"
+    bad.write_text(json.dumps(data), encoding="utf-8")
+    with pytest.raises(ValueError, match="refit"):
+        phrase.load_model(bad)
+
+
+def test_numeric_range_is_one_phrase(tokenizer):
+    sentence = "工事の期間はどの区間でも40日から50日前後と大差はない。"
+    assert _answer(sentence, "工事の期間はどれくらいか？", tokenizer) == "40日から50日前後"
+
+
+@pytest.mark.parametrize("sentence", ["", "。", "   ", "そうだった。"])
+def test_degenerate_sentences(tokenizer, sentence):
+    assert find_phrase(sentence, "それはいつ？", "time", tokenizer) is None
+
+
+def test_long_sentence_still_finds_the_phrase_near_the_question_words(tokenizer):
+    filler = "研究者たちは多くの観測装置を次々に改良し、" * 20
+    sentence = filler + "新しい望遠鏡は1998年に完成した。"
+    start, end = find_phrase(sentence, "新しい望遠鏡はいつ完成した？", "time", tokenizer)
+    assert sentence[start:end] == "1998年"

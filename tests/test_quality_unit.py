@@ -1,0 +1,97 @@
+"""Fast tests of the benchmark scoring, the fitted fusion and refusal files, and follow-up retrieval."""
+
+import json
+
+import pytest
+
+from bot.answer import evidence, retrieval
+from bot.answer.evidence import FEATURES, Evidence, answer_probability, features
+from bot.answer.retrieval import Fusion, fuse
+from bot.evaluate import char_f1, gold_rank, phrase_scores
+from bot.results import Turn
+from bot.store.build import build_index
+from bot.engine import Engine
+from bench import jsquad
+
+
+@pytest.mark.parametrize("pred,gold,f1", [
+    ("1993年", "1993年", 1.0),
+    ("1993", "1993年", 0.8889),
+    ("小笠原諸島", "小 笠原諸島", 1.0),  # whitespace and width do not count
+    ("東京", "大阪", 0.0),
+    ("", "大阪", 0.0),
+])
+def test_char_f1_is_jsquads_bag_of_characters(pred, gold, f1):
+    assert char_f1(pred, gold) == pytest.approx(f1, abs=1e-4)
+
+
+def test_phrase_scores_take_the_best_annotator():
+    assert phrase_scores("雨季", ["雨季", "梅雨の雨季"]) == (1.0, 1.0)
+    em, f1 = phrase_scores("梅雨", ["雨季", "梅雨の雨季"])
+    assert em == 0.0 and 0 < f1 < 1
+    assert phrase_scores(None, ["雨季"]) == (0.0, 0.0)
+
+
+def test_gold_rank_is_the_first_text_holding_a_gold_span():
+    texts = ["関係ない文。", "設立は1993年である。", "1993年に設立。"]
+    assert gold_rank(texts, ["は1993年で"]) == 2
+    assert gold_rank(texts, ["2001年"]) is None
+
+
+def test_weighted_fusion_follows_its_weights():
+    ranked = {"passage": [1, 2, 3], "bm25": [3, 2, 1]}
+    assert max(fuse(ranked, Fusion({"passage": 1.0, "bm25": 0.0}, 60)).items(), key=lambda x: x[1])[0] == 1
+    assert max(fuse(ranked, Fusion({"passage": 0.25, "bm25": 1.0}, 60)).items(), key=lambda x: x[1])[0] == 3
+
+
+def test_shipped_fusion_and_refusal_files_load():
+    f = retrieval.fusion()
+    assert set(f.weights) <= {"passage", "sentence", "bm25", "topic"} and f.rrf_k > 0
+    models = evidence.refusal_models()
+    for m in models.values():
+        assert len(m["coef"]) == len(m["mean"]) == len(m["scale"]) == len(FEATURES)
+        assert 0 < m["threshold"] < 1
+
+
+def test_refusal_probability_rises_with_evidence(monkeypatch, tmp_path):
+    model = {"format": 1, "features": list(FEATURES), "models": {"ja": {
+        "mean": [0.0] * len(FEATURES), "scale": [1.0] * len(FEATURES), "bias": -1.0,
+        "coef": [2.0, 3.0, 1.0] + [0.0] * (len(FEATURES) - 3), "threshold": 0.5}}}
+    path = tmp_path / "refusal.json"
+    path.write_text(json.dumps(model))
+    monkeypatch.setattr(evidence, "REFUSAL_FILE", path)
+    evidence.refusal_models.cache_clear()
+    try:
+        weak, strong = Evidence(0.1, 0.0, 0.0, 2), Evidence(0.9, 0.2, 1.0, 2)
+        assert answer_probability(weak, "ja") < 0.5 < answer_probability(strong, "ja")
+        assert evidence.decide_found(strong, "ja") and not evidence.decide_found(weak, "ja")
+        assert answer_probability(strong, "en") is None  # no model for English: the rule decides
+        assert len(features(strong)) == len(FEATURES)
+    finally:
+        evidence.refusal_models.cache_clear()
+
+
+def test_follow_up_prefers_the_previous_answers_document(tmp_path, fake_embedder, tokenizer):
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    (corpus / "a.txt").write_text("---\ntitle: 梅雨\n---\n梅雨\n\n梅雨は東アジアの雨季である。梅雨は六月に始まる。\n", encoding="utf-8")
+    (corpus / "b.txt").write_text("---\ntitle: 台風\n---\n台風\n\n台風は夏から秋に来る。台風は南の海で生まれる。\n", encoding="utf-8")
+    build_index(corpus, tmp_path / "index", fake_embedder, tokenizer, max_bytes=10**6)
+    engine = Engine.load(tmp_path / "index", fake_embedder, tokenizer)
+    history = [Turn(role="user", content="梅雨は何の一種ですか？"), Turn(role="assistant", content="雨季")]
+    hits = engine.search("それはいつ始まりますか？", 2, history).hits
+    assert engine.search("それはいつ始まりますか？", 2, history).query == "梅雨はいつ始まりますか？"
+    assert hits[0].doc_id == "a"
+
+
+def test_jsquad_follow_up_replaces_the_title_with_a_pronoun():
+    case = {"question": "日本で梅雨がないのは北海道とどこか。"}
+    assert jsquad.follow_up_of(case, "梅雨") == "日本でそれがないのは北海道とどこか。"
+    assert jsquad.follow_up_of({"question": "梅雨の時期はいつか"}, "梅雨") == "その時期はいつか"
+    assert jsquad.follow_up_of({"question": "雨季とは何か"}, "梅雨") is None
+
+
+def test_gold_span_stays_inside_its_sentence():
+    text = "前の文。梅雨は雨季の一種である。次の文。"
+    start = text.index("雨季")
+    assert jsquad.gold_span(text, start, start + 2) == "梅雨は雨季の一種で"

@@ -9,7 +9,12 @@ export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
 export TOKENIZERS_PARALLELISM := false
 
-.PHONY: setup serve test index eval bench-latency bench-build bench-scale bench-load bench-hostile bench-english bench-qa clean
+# Browser tests drive Debian's Chromium (never a downloaded browser build).
+CHROMIUM ?= /usr/bin/chromium
+APT_GET ?= apt-get
+UID_NOW ?= $(shell id -u)
+
+.PHONY: setup chromium serve test index eval bench-latency bench-build bench-scale bench-load bench-hostile bench-english bench-qa clean
 
 setup: $(STAMP)
 
@@ -29,8 +34,22 @@ index: setup
 serve: setup
 	$(VENV)/bin/jaxabot serve
 
-test: setup
+# Chromium first: without it (and without root to install it) stop before any test runs.
+test: chromium setup
 	$(PY) -m pytest
+
+chromium:
+	@if [ ! -x "$(CHROMIUM)" ]; then \
+	  if [ "$(UID_NOW)" = "0" ]; then \
+	    echo "$(CHROMIUM) is missing: installing Debian's chromium package"; \
+	    export DEBIAN_FRONTEND=noninteractive; \
+	    $(APT_GET) update -qq && $(APT_GET) install -y -qq chromium >/dev/null || exit 1; \
+	    [ -x "$(CHROMIUM)" ] || { echo "error: chromium was installed but $(CHROMIUM) is still missing" >&2; exit 1; }; \
+	  else \
+	    echo "error: the browser tests need $(CHROMIUM); install it with: sudo apt-get install chromium (or run make test as root)" >&2; \
+	    exit 1; \
+	  fi; \
+	fi
 
 eval: setup
 	$(VENV)/bin/jaxabot eval ../shared/eval/dev.jsonl
@@ -58,6 +77,12 @@ bench-hostile: setup
 # Answer quality on the JSQuAD open corpus + the seed dev set (bench/qa.py; ARGS=--sample 600 etc.)
 bench-qa: setup
 	$(PY) -m bench.qa $(ARGS)
+
+# jaxabot vs txtai (bench-only extra, installed here, not by setup)
+.PHONY: bench-peers
+bench-peers: setup
+	$(PY) -m pip install -q --disable-pip-version-check -c constraints.txt -e '.[bench]'
+	$(PY) -m bench.peers $(ARGS)
 
 clean:
 	rm -rf $(VENV) index/v* index/CURRENT index/.tmp-* index/.lock

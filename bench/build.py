@@ -50,8 +50,13 @@ class TimedEmbedder:
         depends on text length, tokens/s much less."""
         from bot.embed.embedder import PASSAGE_PROMPT
 
+        if not texts:
+            return 0
+        onnx_tok = getattr(self.inner, "tokenizer", None)  # OnnxEmbedder: a truncating `tokenizers` tokenizer
+        if onnx_tok is not None and hasattr(onnx_tok, "encode_batch"):
+            return sum(len(e.ids) for e in onnx_tok.encode_batch([PASSAGE_PROMPT + t for t in texts]))
         st = getattr(self.inner, "model", None)
-        if st is None or not texts:
+        if st is None:
             return 0
         enc = st.tokenizer([PASSAGE_PROMPT + t for t in texts], truncation=True,
                            max_length=st.max_seq_length)
@@ -94,48 +99,7 @@ def one_run(embedder: TimedEmbedder, tokenizer, max_bytes: int) -> dict:
     return out
 
 
-def main() -> None:
-    import sys
-    if "--ray" in sys.argv[1:]:  # local vs Ray on a generated larger corpus: bench/build_ray.py
-        from bench.build_ray import main as ray_main
-        return ray_main([a for a in sys.argv[1:] if a != "--ray"])
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--quick", action="store_true", help="1 run")
-    ap.add_argument("--repeat", type=int, default=None, help="runs (default 5, quick 1)")
-    args = ap.parse_args()
-    args.repeat = args.repeat or (1 if args.quick else 5)
-
-    info = machine()
-    header("bench.build", info)
-    from bot.settings import Settings
-
-    settings = Settings()
-    t = time.perf_counter()
-    import torch  # noqa: F401  (the import is part of a cold model load)
-    from bot.embed.embedder import load_embedder
-    import_s = time.perf_counter() - t
-    t = time.perf_counter()
-    embedder = TimedEmbedder(load_embedder(settings.model, settings.model_cache_dir, settings.torch_threads))
-    load_s = time.perf_counter() - t
-    from bot.store.lexical import Tokenizer
-    t = time.perf_counter()
-    tokenizer = Tokenizer()
-    tok_s = time.perf_counter() - t
-    # Warm the model once (first forward pass allocates) so run 1 is not an outlier.
-    embedder.inner.encode_passages(["ウォームアップ"])
-    print(f"model {settings.model}: import torch + sentence-transformers {import_s:.2f} s, load "
-          f"{load_s:.2f} s; Sudachi dictionary {tok_s:.2f} s; torch threads {settings.torch_threads or 'all cores'}\n")
-
-    runs = []
-    t0 = time.perf_counter()
-    for i in range(args.repeat):
-        with CpuMeter(lambda: [os.getpid()]) as cpu:
-            r = one_run(embedder, tokenizer, int(settings.max_file_mb * 1e6))
-        runs.append(r)
-        print(f"run {i + 1}/{args.repeat}: " + ", ".join(f"{k} {v['seconds']:.2f} s" for k, v in r.items())
-              + f" (other processes used {cpu.cores_others:.2f} of {info['cores']} cores)", flush=True)
-    print()
-
+def _report(backend: str, runs: list, args) -> dict:
     rows = []
     med = {}
     for name in STEPS:
@@ -154,17 +118,74 @@ def main() -> None:
                      "—" if m["texts_per_s"] is None else f"{m['texts_per_s']:.1f}",
                      "—" if m["tokens_per_s"] is None else f"{m['tokens_per_s']:.0f}",
                      " / ".join(f"{v['seconds'] * 1000:.0f}" for v in vals)])
-    print(f"## Index build, in process (median of {args.repeat} run{'s' if args.repeat > 1 else ''}), ms\n")
+    print(f"## Index build with the {backend} backend, in process (median of {args.repeat} "
+          f"run{'s' if args.repeat > 1 else ''}), ms\n")
     print(table(["step", "docs / passages / sentences", "embedded docs / texts / tokens", "total",
                  "embedding", "rest (split, BM25, FAISS, write, fsync)", "texts/s", "tokens/s",
                  "runs (total)"], rows))
-    print(f"\nModel load (not included above): {load_s:.2f} s (+ {import_s:.2f} s importing torch and "
-          f"sentence-transformers); Sudachi dictionary {tok_s:.2f} s.")
+    print()
+    return med
+
+
+def main() -> None:
+    import sys
+    if "--ray" in sys.argv[1:]:  # local vs Ray on a generated larger corpus: bench/build_ray.py
+        from bench.build_ray import main as ray_main
+        return ray_main([a for a in sys.argv[1:] if a != "--ray"])
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--quick", action="store_true", help="1 run")
+    ap.add_argument("--repeat", type=int, default=None, help="runs (default 5, quick 1)")
+    ap.add_argument("--backends", default="onnx,torch", type=lambda v: [x for x in v.split(",") if x],
+                    help="embedding backends, run alternately (default onnx,torch)")
+    args = ap.parse_args()
+    args.repeat = args.repeat or (1 if args.quick else 5)
+
+    info = machine()
+    header("bench.build", info)
+    from bot.settings import Settings
+
+    settings = Settings()
+    from bot.embed.embedder import load_embedder
+    from bot.store.lexical import Tokenizer
+    t = time.perf_counter()
+    tokenizer = Tokenizer()
+    tok_s = time.perf_counter() - t
+    embedders, load_s = {}, {}
+    for backend in args.backends:
+        t = time.perf_counter()
+        embedders[backend] = TimedEmbedder(load_embedder(settings.model, settings.model_cache_dir,
+                                                         settings.torch_threads, backend))
+        load_s[backend] = time.perf_counter() - t
+        # Warm the model once (first forward pass allocates) so run 1 is not an outlier.
+        embedders[backend].inner.encode_passages(["ウォームアップ"])
+    print(f"model {settings.model}: load " + ", ".join(f"{b} {s:.2f} s" for b, s in load_s.items())
+          + f" (torch includes importing torch + sentence-transformers); Sudachi dictionary {tok_s:.2f} s; "
+          f"threads {settings.torch_threads or 'all cores'}\n")
+
+    runs: dict[str, list] = {b: [] for b in args.backends}
+    t0 = time.perf_counter()
+    for i in range(args.repeat):
+        for backend, embedder in embedders.items():  # alternating, so contention hits both alike
+            with CpuMeter(lambda: [os.getpid()]) as cpu:
+                r = one_run(embedder, tokenizer, int(settings.max_file_mb * 1e6))
+            runs[backend].append(r)
+            print(f"run {i + 1}/{args.repeat} {backend}: " + ", ".join(f"{k} {v['seconds']:.2f} s" for k, v in r.items())
+                  + f" (other processes used {cpu.cores_others:.2f} of {info['cores']} cores)", flush=True)
+    print()
+    med = {b: _report(b, r, args) for b, r in runs.items()}
+    if len(med) > 1:
+        first, *others = args.backends
+        for other in others:
+            print(f"texts/s {first} / {other} (same run): " + ", ".join(
+                f"{name} {med[first][name]['texts_per_s'] / med[other][name]['texts_per_s']:.2f}×"
+                for name in STEPS if med[first][name]["texts_per_s"] and med[other][name]["texts_per_s"]))
+    print(f"\nModel load (not included above): " + ", ".join(f"{b} {s:.2f} s" for b, s in load_s.items())
+          + f"; Sudachi dictionary {tok_s:.2f} s.")
     info["loadavg_end"] = loadavg()
     info["seconds"] = round(time.perf_counter() - t0, 1)
     print(f"load average at end {info['loadavg_end']}; total {info['seconds']} s")
     path = save_results("build", {"machine": info, "args": vars(args), "model_load_s": load_s,
-                                  "import_s": import_s, "tokenizer_s": tok_s, "runs": runs, "median": med})
+                                  "tokenizer_s": tok_s, "runs": runs, "median": med})
     print(f"raw results: {path.relative_to(path.parents[2])}")
 
 

@@ -20,8 +20,8 @@ import asyncio
 import os
 import time
 
-from bench.common import (CpuMeter, Latencies, Server, header, interleaved, load_questions, loadavg, machine,
-                          median_of_runs, offline, pcts, save_results, table, workspace)
+from bench.common import (CpuMeter, Latencies, Server, _proc_jiffies, header, interleaved, load_questions, loadavg,
+                          machine, median_of_runs, offline, pcts, save_results, table, workspace)
 
 offline()
 
@@ -63,11 +63,12 @@ async def _concurrent(base: str, questions, n: int, concurrency: int) -> tuple[L
     return lat, wall
 
 
-def one_run(run: int, args, questions) -> dict:
+def one_run(run: int, args, questions, env: dict | None = None) -> dict:
+    env = args.server_env if env is None else env
     out: dict = {"loadavg": loadavg()}
     with workspace() as ws:
         # 1. first start: no index yet, `serve` builds it before listening.
-        server = Server(ws, log_name="first.log", extra_env=args.server_env).start()
+        server = Server(ws, log_name="first.log", extra_env=env).start()
         try:
             marks = server.wait_first_answer()
             out["first_start_s"] = marks["first_answer_s"]
@@ -75,10 +76,12 @@ def one_run(run: int, args, questions) -> dict:
         finally:
             server.stop()
         # 2. cold start with the index on disk, then the measurements on that server.
-        server = Server(ws, log_name="cold.log", extra_env=args.server_env).start()
+        server = Server(ws, log_name="cold.log", extra_env=env).start()
         try:
             marks = server.wait_first_answer()
             out["cold_start_s"] = marks["first_answer_s"]
+            # CPU seconds the server used to get there: contention inflates it far less than wall time.
+            out["cold_start_cpu_s"] = _proc_jiffies(server.pid) / os.sysconf("SC_CLK_TCK")
             out["first_http_response_s"] = marks["first_response_s"]
             out["vmrss_after_start_mb"] = server.status().get("VmRSS", 0) / 1024
             sequential(server.base, questions, args.warmup)  # not counted
@@ -119,6 +122,7 @@ def report(runs: list[dict], args) -> dict:
         ["first start, no index (process start → first answer, s)", med["first_start_s"], per("first_start_s")],
         ["cold start, index on disk (process start → first answer, s)", med["cold_start_s"], per("cold_start_s")],
         ["  of which: process start → first HTTP response (s)", med["first_http_response_s"], per("first_http_response_s")],
+        ["cold start, server CPU seconds to the first answer", med.get("cold_start_cpu_s"), per("cold_start_cpu_s", 2)],
         ["peak RSS (VmHWM) after the runs, MB", med["vmhwm_mb"], per("vmhwm_mb", 0)],
         ["peak RSS of the first-start process, MB", med["first_start_vmhwm_mb"], per("first_start_vmhwm_mb", 0)],
         ["RSS right after start, MB", med["vmrss_after_start_mb"], per("vmrss_after_start_mb", 0)],
@@ -143,6 +147,33 @@ def report(runs: list[dict], args) -> dict:
     return med
 
 
+def _print_run(i: int, args, r: dict, info: dict, label: str = "") -> None:
+    print(f"run {i + 1}/{args.repeat}{' ' + label if label else ''}: first start {r['first_start_s']:.1f} s, "
+          f"cold start {r['cold_start_s']:.1f} s, sequential p50 {r['sequential']['p50']:.1f} ms, "
+          + ", ".join(f"c{c} {r[f'c{c}']['rps']:.1f} req/s p95 {r[f'c{c}']['p95']:.0f} ms" for c in args.levels)
+          + f", VmHWM {r['vmhwm_mb']:.0f} MB (other processes used {r['cpu_others']:.2f} of "
+          f"{info['cores']} cores)", flush=True)
+
+
+def compare(med: dict, base: dict, args) -> None:
+    """The main settings against the baseline, as ratios (both measured in this run)."""
+    ratio = lambda a, b: f"{a / b:.2f}" if b else "—"  # noqa: E731
+    rows = [["cold start, s", med["cold_start_s"], base["cold_start_s"], ratio(med["cold_start_s"], base["cold_start_s"])],
+            ["cold start, server CPU s", med["cold_start_cpu_s"], base["cold_start_cpu_s"],
+             ratio(med["cold_start_cpu_s"], base["cold_start_cpu_s"])],
+            ["first start, s", med["first_start_s"], base["first_start_s"],
+             ratio(med["first_start_s"], base["first_start_s"])],
+            ["peak RSS, MB", med["vmhwm_mb"], base["vmhwm_mb"], ratio(med["vmhwm_mb"], base["vmhwm_mb"])],
+            ["sequential p50, ms", med["sequential"]["p50"], base["sequential"]["p50"],
+             ratio(med["sequential"]["p50"], base["sequential"]["p50"])]]
+    for c in args.levels:
+        rows.append([f"req/s at concurrency {c}", med[f"c{c}"]["rps"], base[f"c{c}"]["rps"],
+                     f"{med[f'c{c}']['rps'] / base[f'c{c}']['rps']:.2f}"])
+    print("## Main settings vs baseline (same run)\n")
+    print(table(["measure", "main", "baseline", "main / baseline"], rows))
+    print()
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--quick", action="store_true", help="1 run, fewer requests")
@@ -153,8 +184,12 @@ def main() -> None:
     ap.add_argument("--warmup", type=int, default=8)
     ap.add_argument("--server-env", action="append", default=[], metavar="KEY=VALUE",
                     help="extra environment for the server (e.g. JAXABOT_TORCH_THREADS=1); repeatable")
+    ap.add_argument("--baseline-env", action="append", default=[], metavar="KEY=VALUE",
+                    help="also run a baseline server with this environment (e.g. JAXABOT_EMBED_BACKEND=torch), "
+                         "alternating with the main one run by run, and print the ratios; repeatable")
     args = ap.parse_args()
     args.server_env = dict(kv.split("=", 1) for kv in args.server_env)
+    args.baseline_env = dict(kv.split("=", 1) for kv in args.baseline_env)
     args.repeat = args.repeat or (1 if args.quick else 3)
     args.sequential = args.sequential or (46 if args.quick else 138)
     args.concurrent = args.concurrent or (48 if args.quick else 160)
@@ -167,24 +202,30 @@ def main() -> None:
           f"{args.repeat} run(s): {args.sequential} sequential + {args.concurrent} per concurrency level "
           f"{args.levels}; {args.warmup} warm-up requests per run"
           + (f"; server environment {args.server_env}" if args.server_env else "") + "\n")
-    runs = []
+    runs, baseline = [], []
     t0 = time.perf_counter()
     for i in range(args.repeat):
         r = one_run(i, args, questions)
-        print(f"run {i + 1}/{args.repeat}: first start {r['first_start_s']:.1f} s, cold start "
-              f"{r['cold_start_s']:.1f} s, sequential p50 {r['sequential']['p50']:.1f} ms, "
-              + ", ".join(f"c{c} {r[f'c{c}']['rps']:.1f} req/s p95 {r[f'c{c}']['p95']:.0f} ms" for c in args.levels)
-              + f", VmHWM {r['vmhwm_mb']:.0f} MB (other processes used {r['cpu_others']:.2f} of "
-              f"{info['cores']} cores)", flush=True)
+        _print_run(i, args, r, info)
         runs.append(r)
+        if args.baseline_env:
+            b = one_run(i, args, questions, env=args.baseline_env)
+            _print_run(i, args, b, info, label=f"baseline {args.baseline_env}")
+            baseline.append(b)
     print()
     med = report(runs, args)
+    if baseline:
+        print(f"### Baseline: server environment {args.baseline_env}\n")
+        base = report(baseline, args)
+        compare(med, base, args)
     info["loadavg_end"] = loadavg()
     info["seconds"] = round(time.perf_counter() - t0, 1)
     print(f"load average at end {info['loadavg_end']}; total {info['seconds']} s")
-    path = save_results("latency", {"machine": info, "args": vars(args), "runs": runs, "median": med})
+    path = save_results("latency", {"machine": info, "args": vars(args), "runs": runs, "median": med,
+                                    "baseline_runs": baseline})
     print(f"raw results: {path.relative_to(path.parents[2])}")
-    errors = sum(r["sequential"]["errors"] + sum(r[f"c{c}"]["errors"] for c in args.levels) for r in runs)
+    errors = sum(r["sequential"]["errors"] + sum(r[f"c{c}"]["errors"] for c in args.levels)
+                 for r in runs + baseline)
     if errors:
         print(f"{errors} request(s) failed")
         raise SystemExit(1)

@@ -12,7 +12,7 @@ from typing import Annotated, Optional
 
 import typer
 
-from bot.errors import JaxabotError
+from bot.errors import IndexCorrupt, JaxabotError
 from bot.settings import Settings
 
 app = typer.Typer(add_completion=False, no_args_is_help=True,
@@ -37,7 +37,7 @@ def _fail(exc: JaxabotError) -> None:
 def _embedder(s: Settings):
     from bot.embed.embedder import load_embedder
     from bot.settings import cpu_count
-    return load_embedder(s.model, s.model_cache_dir, s.torch_threads or cpu_count())
+    return load_embedder(s.model, s.model_cache_dir, s.torch_threads or cpu_count(), s.embed_backend)
 
 
 def _engine(s: Settings):
@@ -57,7 +57,7 @@ def main(verbose: Annotated[bool, typer.Option("--verbose", "-v")] = False) -> N
 def index(corpus: CorpusOpt = None, index: IndexOpt = None, model: ModelOpt = None,
           check: Annotated[bool, typer.Option("--check", help="verify the current index and exit")] = False,
           force: Annotated[bool, typer.Option("--force", help="re-embed every document")] = False,
-          rollback: Annotated[bool, typer.Option("--rollback", help="make the previous version current")] = False,
+          rollback: Annotated[bool, typer.Option("--rollback", help="make the version live before the current one current again")] = False,
           ray: Annotated[Optional[str], typer.Option("--ray", metavar="ADDRESS", help="embed on a Ray cluster at ADDRESS, or `local` [JAXABOT_RAY_ADDRESS]")] = None,
           ) -> None:
     """Build or incrementally rebuild the index from the corpus."""
@@ -85,9 +85,10 @@ def index(corpus: CorpusOpt = None, index: IndexOpt = None, model: ModelOpt = No
         t = time.perf_counter()
         embedder = _embedder(s)
         load_s = time.perf_counter() - t
-        summary = build_index(s.corpus_dir, s.index_dir, embedder, Tokenizer(),
-                              max_bytes=int(s.max_file_mb * 1e6), keep_previous=s.keep_previous,
-                              force=force, show_progress=sys.stderr.isatty())
+        with _ProgressBar(enabled=sys.stderr.isatty()) as bar:
+            summary = build_index(s.corpus_dir, s.index_dir, embedder, Tokenizer(),
+                                  max_bytes=int(s.max_file_mb * 1e6), keep_previous=s.keep_previous,
+                                  force=force, progress=bar.update)
     except JaxabotError as exc:
         _fail(exc)
     _report_build(summary, f"+{load_s:.2f} s model load")
@@ -101,7 +102,8 @@ def _report_build(summary, extra: str) -> None:
                f"{summary.sentences} sentences; embedded {summary.embedded_documents} documents "
                f"({summary.embedded_texts} texts), reused {summary.reused_documents}, removed "
                f"{summary.removed_documents}; {summary.dense_type} index; "
-               f"{summary.seconds:.2f} s ({extra})")
+               f"{summary.seconds:.2f} s ({extra})"
+               + (f"; embedding {summary.texts_per_second:.1f} texts/s" if summary.texts_per_second else ""))
 
 
 def _index_on_ray(s: Settings, force: bool) -> None:
@@ -137,6 +139,40 @@ def _index_on_ray(s: Settings, force: bool) -> None:
     except JaxabotError as exc:
         _fail(exc)
     _report_build(summary, f"embedded on Ray at {s.ray_address}")
+
+
+class _ProgressBar:
+    """A tqdm bar per build stage that has a count (documents split, texts embedded)."""
+
+    def __init__(self, enabled: bool) -> None:
+        self.enabled = enabled
+        self.bar = None
+        self.stage = None
+
+    def update(self, p) -> None:
+        if not self.enabled:
+            return
+        from tqdm import tqdm
+        done, total, unit = ((p.rows_done, p.rows_total, "texts") if p.stage == "embedding"
+                             else (p.documents_done, p.documents_total, "docs"))
+        if p.stage != self.stage:
+            self.close()
+            self.stage = p.stage
+            if total:
+                self.bar = tqdm(total=total, desc=p.stage, unit=unit, leave=False, file=sys.stderr)
+        if self.bar is not None:
+            self.bar.update(done - self.bar.n)
+
+    def close(self) -> None:
+        if self.bar is not None:
+            self.bar.close()
+            self.bar = None
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
 
 
 @app.command()
@@ -196,7 +232,9 @@ def evaluate(file: Path,
 @app.command()
 def serve(host: Annotated[Optional[str], typer.Option(help="[JAXABOT_HOST]")] = None,
           port: Annotated[Optional[int], typer.Option(help="[JAXABOT_PORT]")] = None,
-          corpus: CorpusOpt = None, index: IndexOpt = None, model: ModelOpt = None) -> None:
+          corpus: CorpusOpt = None, index: IndexOpt = None, model: ModelOpt = None,
+          watch: Annotated[bool, typer.Option("--watch", help="rebuild when the corpus changes [JAXABOT_WATCH]")] = False,
+          ) -> None:
     """Serve the web chat and JSON API (building the index first if there is none)."""
     import uvicorn
 
@@ -204,11 +242,18 @@ def serve(host: Annotated[Optional[str], typer.Option(help="[JAXABOT_HOST]")] = 
     from bot.store.versions import current_version
     s = _settings(corpus, index, model)
     # The app builds its own Settings from the environment (it is an edge too): hand it our flags.
-    for key, value in {"CORPUS_DIR": corpus, "INDEX_DIR": index, "MODEL": model}.items():
+    for key, value in {"CORPUS_DIR": corpus, "INDEX_DIR": index, "MODEL": model,
+                       "WATCH": "true" if watch else None}.items():
         if value is not None:
             os.environ[f"JAXABOT_{key}"] = str(value)
     try:
-        if current_version(s.index_dir) is None:
+        try:
+            pointer = current_version(s.index_dir)
+        except IndexCorrupt as exc:
+            # The server serves the newest intact version (degraded) and says why.
+            typer.secho(f"warning: {exc}; serving the newest intact version", fg=typer.colors.YELLOW, err=True)
+            pointer = ""
+        if pointer is None:
             # Fail here, before starting a server, if there is nothing to build from.
             docs, _ = require_documents(s.corpus_dir, int(s.max_file_mb * 1e6))
             typer.echo(f"no index yet: the server builds it from {len(docs)} documents on start")
@@ -220,6 +265,43 @@ def serve(host: Annotated[Optional[str], typer.Option(help="[JAXABOT_HOST]")] = 
     # idle connections too, and then refuses everyone) is not used.
     uvicorn.run("web.app:create_app", factory=True, host=host or s.host, port=port or s.port,
                 http="web.connections:GuardedH11Protocol", log_level="info", timeout_graceful_shutdown=5)
+
+
+feedback_app = typer.Typer(no_args_is_help=True, help="Readers' feedback on answers (thumbs up/down, comments).")
+app.add_typer(feedback_app, name="feedback")
+
+
+@feedback_app.command("export")
+def feedback_export(
+        as_json: Annotated[bool, typer.Option("--json", help="print a JSON array")] = False,
+        data_dir: Annotated[Optional[Path], typer.Option("--data-dir", help="data folder [JAXABOT_DATA_DIR]")] = None,
+) -> None:
+    """Print all feedback, newest first: rating, time, index version, question, answer, comment, sources."""
+    from bot.feedback import FILENAME, FeedbackStore
+    s = Settings(**({"data_dir": data_dir} if data_dir is not None else {}))
+    records = []
+    if (s.data_dir / FILENAME).exists():  # exporting never creates the database
+        try:
+            store = FeedbackStore(s.data_dir)
+            records = store.list()
+            store.close()
+        except JaxabotError as exc:
+            _fail(exc)
+    if as_json:
+        typer.echo(json.dumps([r.model_dump() for r in records], ensure_ascii=False, indent=2))
+        return
+    if not records:
+        typer.echo(f"no feedback yet in {s.data_dir}")
+        return
+    for r in records:
+        typer.echo(f"{'+1' if r.rating == 'up' else '-1'}  {r.created_at}  index {r.index_version}  [{r.id}]")
+        typer.echo(f"  Q: {r.question}".replace("\n", " "))
+        typer.echo(f"  A: {r.answer}".replace("\n", " "))
+        if r.comment:
+            typer.echo(f"  comment: {r.comment}".replace("\n", " "))
+        for c in r.citations:
+            typer.echo(f"  [{c.get('n')}] {c.get('title', '')} — {c.get('section', '')} ({c.get('chunk_id', '')})")
+        typer.echo("")
 
 
 @app.command()

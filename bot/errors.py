@@ -42,3 +42,15 @@ class InvalidQuestion(JaxabotError):
 
 class DocumentNotFound(JaxabotError):
     """No document with that id in the loaded index."""
+
+
+class FeedbackError(JaxabotError):
+    """The feedback database cannot be opened or written (unreadable file, newer schema)."""
+
+
+class BuildCancelled(JaxabotError):
+    """A build was cancelled on request before it published anything; the current index is untouched."""
+
+
+class NothingToRollBack(JaxabotError):
+    """No intact version was live before the current one; nothing was changed."""

@@ -2,6 +2,7 @@
 variables, overridden by CLI flags, and passed inward as plain arguments."""
 
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -29,6 +30,10 @@ class Settings(BaseSettings):
     # Threads per embedding call. Unset: all cores for a CLI build, cores / workers for the server
     # (two workers × two threads on two cores cost ~25 % throughput; bench/README.md).
     torch_threads: int | None = None
+    # "onnx": ONNX Runtime, no torch at serving time (the model is exported once, at conversion
+    # or on first use); "torch": sentence-transformers on torch (the fallback, and the baseline
+    # in benchmarks). `torch_threads` sizes either.
+    embed_backend: Literal["onnx", "torch"] = "onnx"
 
     host: str = "127.0.0.1"
     port: int = 8000
@@ -53,6 +58,16 @@ class Settings(BaseSettings):
     # The server builds the index itself when none exists (`jaxabot serve` sets this), so the
     # model is loaded once instead of once for the build and again for serving.
     build_if_missing: bool = False
+    # Server-side state that is not the index (the feedback database); git-ignored.
+    data_dir: Path = Path("data")
+    # Feedback requests accepted per client (IP address) per minute; more get 429.
+    feedback_per_minute: int = 20
+    # Seconds between checks of index/CURRENT: a build or rollback by the CLI or another process
+    # is served within this time, without a restart. 0 turns following off.
+    follow_interval: float = 2.0
+    # `serve --watch`: rebuild when corpus/ changes, once it has been quiet this many ms.
+    watch: bool = False
+    watch_debounce_ms: int = 1500
     # Embed builds on a Ray cluster (`jaxabot index --ray`): its address (`ray://host:10001`,
     # `host:6379`, `auto`) or `local` for an in-process one. Needs the `cluster` extra.
     ray_address: str | None = None

@@ -21,7 +21,8 @@ from web_fixtures import *  # noqa: F403 - fixtures
 from web_fixtures import ADMIN_TOKEN, live_server, make_settings, wait_build, wait_ready
 
 AUTH = {"Authorization": f"Bearer {ADMIN_TOKEN}"}
-ASK_KEYS = {"answer", "found", "language", "query", "citations", "related", "timings_ms", "index_version"}
+ASK_KEYS = {"answer", "found", "language", "query", "citations", "related", "timings_ms", "index_version",
+            "asks_for"}
 CITATION_KEYS = {"n", "chunk_id", "doc_id", "title", "url", "section", "text", "highlight", "score", "answer_span"}
 
 

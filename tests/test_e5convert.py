@@ -163,7 +163,8 @@ EMBED_TEXTS = [
 def converted(tmp_path_factory) -> Path:
     cache = os.environ.get("JAXABOT_TEST_MODEL_CACHE")
     cache_dir = Path(cache) if cache else tmp_path_factory.mktemp("e5-model-cache")
-    return ensure_converted(cache_dir)
+    # The ONNX export is proven in test_onnx.py on the shared model cache; here only the folder.
+    return ensure_converted(cache_dir, onnx=False)
 
 
 @pytest.fixture(scope="session")
@@ -304,7 +305,7 @@ def test_importing_the_converter_stays_light():
 def test_ensure_converted_reuses_the_folder(converted):
     stamp = converted / "model.safetensors"
     before = stamp.stat().st_mtime_ns
-    assert ensure_converted(converted.parent) == converted
+    assert ensure_converted(converted.parent, onnx=False) == converted
     assert stamp.stat().st_mtime_ns == before
 
 
@@ -313,20 +314,20 @@ def test_incomplete_folder_is_rebuilt_and_races_are_safe(converted, tmp_path):
     cache = tmp_path / "cache"
     shutil.copytree(converted, cache / converted.name)
     (cache / converted.name / "tokenizer.json").unlink()
-    assert ensure_converted(cache) == cache / converted.name
+    assert ensure_converted(cache, onnx=False) == cache / converted.name
     assert (cache / converted.name / "tokenizer.json").is_file()
 
     # ...and two processes converting into an empty cache at once both end up with one good folder.
     race = tmp_path / "race"
     code = ("import sys; from pathlib import Path; from bot.embed.e5convert import ensure_converted; "
-            "print(ensure_converted(Path(sys.argv[1])))")
+            "print(ensure_converted(Path(sys.argv[1]), onnx=False))")
     procs = [subprocess.Popen([sys.executable, "-c", code, str(race)], cwd=ROOT, text=True,
                               stdout=subprocess.PIPE, stderr=subprocess.PIPE) for _ in range(2)]
     outputs = [p.communicate(timeout=300) for p in procs]
     assert [p.returncode for p in procs] == [0, 0], outputs
     assert {out.strip() for out, _ in outputs} == {str(race / converted.name)}
     assert [p.name for p in race.iterdir()] == [converted.name]  # no temp folder left behind
-    assert ensure_converted(race) == race / converted.name
+    assert ensure_converted(race, onnx=False) == race / converted.name
 
 
 def _corruptions(good: bytes) -> dict[str, bytes]:

@@ -64,8 +64,9 @@ def test_japanese_follow_up_uses_the_history(real_engine):
     history = [{"role": "user", "content": "APRSAFについて教えてください"},
                {"role": "assistant", "content": "…"}]
     r = real_engine.ask("それはいつ設立されましたか？", history)
-    assert r.query.startswith("APRSAFについて教えてください")
-    assert r.found and "1993" in r.answer
+    assert r.query == "APRSAFはいつ設立されましたか？"  # the pronoun is replaced by the previous topic
+    assert r.found and r.answer.startswith("1993年です。[")
+    assert r.asks_for == "time"
     assert_grounded(r)
 
 

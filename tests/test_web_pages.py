@@ -98,7 +98,11 @@ def test_no_js_form_post_renders_the_answer(real_client):
     assert 'class="turn turn-user"' in html and "SAFEは何年に設立されましたか？" in html
     assert html.count('class="card"') == len(answer.citations) >= 1
     c = answer.citations[0]
-    assert f'<mark>{c.text[c.highlight[0]:c.highlight[1]]}</mark>' in html
+    # The answer phrase (answer_span) is bold inside the marked sentence.
+    unbolded = re.sub(r'</?strong[^>]*>', "", html)
+    assert f'<mark>{c.text[c.highlight[0]:c.highlight[1]]}</mark>' in unbolded
+    if c.answer_span:
+        assert f'<strong class="answer-span">{c.text[c.answer_span[0]:c.answer_span[1]]}</strong>' in html
     assert f'href="#cite-s-{c.n}"' in html and f'id="cite-s-{c.n}"' in html
     assert f'href="/documents/{DOC_ID}?chunk={DOC_ID}%23' in html
     # The conversation travels in hidden fields for the next question.

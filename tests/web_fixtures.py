@@ -4,6 +4,8 @@ uvicorn server on a free 127.0.0.1 port. Import the fixtures into a test module 
 
 import shutil
 import socket
+import tempfile
+import uuid
 import threading
 import time
 from contextlib import contextmanager
@@ -30,7 +32,10 @@ def make_settings(corpus_dir: Path, index_dir: Path, **overrides):
     # Every field the app reads is explicit, so a developer's JAXABOT_* variables cannot leak in
     # (session fixtures are set up before conftest's autouse env cleaner runs).
     values = dict(corpus_dir=corpus_dir, index_dir=index_dir, admin_token=None, cors_origins="",
-                  workers=2, keep_previous=1, max_file_mb=10.0)
+                  workers=2, keep_previous=1, max_file_mb=10.0,
+                  # Feedback goes to a fresh folder, never the checkout's data/.
+                  # (created only if something stores feedback).
+                  data_dir=Path(tempfile.gettempdir()) / f"jaxabot-test-data-{uuid.uuid4().hex}")
     values.update(overrides)
     return Settings(**values)
 

@@ -1,14 +1,15 @@
-"""Admin endpoints: start an incremental rebuild of the index and follow it.
+"""Admin endpoints: rebuild the index, follow or cancel the build, roll back.
 
-Both need `Authorization: Bearer <JAXABOT_ADMIN_TOKEN>`; without a configured token they answer
+All need `Authorization: Bearer <JAXABOT_ADMIN_TOKEN>`; without a configured token they answer
 404, as if they did not exist.
 """
 
+from anyio import to_thread
 from fastapi import APIRouter
 from fastapi.responses import JSONResponse
 
-from web.deps import AdminDep, RebuilderDep
-from web.schemas import BuildStatus, ErrorBody
+from web.deps import AdminDep, RebuilderDep, RuntimeDep
+from web.schemas import BuildStatus, ErrorBody, RollbackResult
 
 router = APIRouter(prefix="/api/index", tags=["admin"], dependencies=[AdminDep],
                    responses={401: {"model": ErrorBody, "description": "no token"},
@@ -16,17 +17,41 @@ router = APIRouter(prefix="/api/index", tags=["admin"], dependencies=[AdminDep],
                               404: {"model": ErrorBody, "description": "rebuild over HTTP is disabled"}})
 
 
+def _with_runtime(status: BuildStatus, runtime) -> BuildStatus:
+    status.degraded = runtime.degraded
+    return status
+
+
 @router.post("/rebuild", status_code=202, response_model=BuildStatus,
              responses={409: {"model": ErrorBody, "description": "a rebuild is already running"}})
-async def rebuild(rebuilder: RebuilderDep) -> JSONResponse:
+async def rebuild(rebuilder: RebuilderDep, runtime: RuntimeDep) -> JSONResponse:
     """Start an incremental rebuild in the background; the server switches to the new index when
     it is published, without a restart."""
-    status = rebuilder.start()
+    status = _with_runtime(rebuilder.start(), runtime)
     return JSONResponse(status.model_dump(mode="json"), status_code=202,
                         headers={"Location": "/api/index/status"})
 
 
 @router.get("/status", response_model=BuildStatus)
-async def status(rebuilder: RebuilderDep) -> BuildStatus:
-    """`idle`, `running` or `failed`, with the last successful build's summary."""
-    return rebuilder.status()
+async def status(rebuilder: RebuilderDep, runtime: RuntimeDep) -> BuildStatus:
+    """`idle`, `running`, `failed` or `cancelled`, with the running build's progress (documents
+    and embedded rows done / total, elapsed time), the last successful build's summary, the
+    version served and the one CURRENT names, and `degraded` when they differ for a bad reason."""
+    return _with_runtime(rebuilder.status(), runtime)
+
+
+@router.post("/cancel", response_model=BuildStatus)
+async def cancel(rebuilder: RebuilderDep, runtime: RuntimeDep) -> BuildStatus:
+    """Ask the running build to stop; it ends within one batch and publishes nothing (state
+    `cancelled`). Without a running build, nothing happens."""
+    return _with_runtime(rebuilder.cancel(), runtime)
+
+
+@router.post("/rollback", response_model=RollbackResult,
+             responses={409: {"model": ErrorBody,
+                              "description": "a build is running, or no earlier intact version"}})
+async def rollback(rebuilder: RebuilderDep) -> RollbackResult:
+    """Make the version that was live before the current one current again and serve it. The
+    rolled-back version is never restored by a later rollback."""
+    name = await to_thread.run_sync(rebuilder.rollback)
+    return RollbackResult(current_version=name)

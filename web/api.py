@@ -52,16 +52,19 @@ async def document(engine: EngineDep, doc_id: Annotated[str, Path(description="m
 @router.get("/health", response_model=Health, tags=["service"],
             responses={503: {"model": Health, "description": "loading, no index, or failed to load"}})
 async def health(runtime: RuntimeDep) -> JSONResponse:
-    """`ok` (200) when questions can be answered; `loading`, `no_index` or `error` (503) otherwise."""
+    """`ok` (200) when questions can be answered, `degraded` (200) when they are answered from an
+    older intact version (see `detail`); `loading`, `no_index` or `error` (503) otherwise."""
     status = runtime.status
     engine = runtime.engine
     stats = engine.stats() if engine is not None else None
     detail = {"loading": "the model and index are loading",
               "error": runtime.load_error,
+              "degraded": runtime.degraded,
               "no_index": runtime.index_problem or "no index has been built yet"}.get(status)
     body = Health(status=status, detail=detail,
                   index_version=stats.version if stats else None,
                   documents=stats.documents if stats else None,
                   passages=stats.passages if stats else None,
                   model=stats.model if stats else runtime.settings.model)
-    return JSONResponse(body.model_dump(), status_code=200 if status == "ok" else 503)
+    # Degraded still answers questions (from an older intact version): 200, with the reason.
+    return JSONResponse(body.model_dump(), status_code=200 if status in ("ok", "degraded") else 503)

@@ -17,12 +17,12 @@ from fastapi.templating import Jinja2Templates
 from bot.embed.embedder import Embedder
 from bot.store.lexical import Tokenizer
 from bot.settings import Settings
-from web import admin, api, docs, errors, mcp_server, metrics, openai_api, pages
+from web import admin, api, docs, errors, feedback, mcp_server, metrics, openai_api, pages, suggest
 from web.connections import connection_limits
 from web.head import HeadAsGetMiddleware
 from web.runtime import Runtime
 from web.security import BodySizeLimitMiddleware, SecurityHeadersMiddleware
-from web.view import answer_parts, excerpt_parts, safe_url, source_href
+from web.view import answer_parts, card_parts, excerpt_parts, safe_url, source_href
 
 HERE = Path(__file__).resolve().parent
 STATIC_DIR = HERE / "static"
@@ -33,7 +33,7 @@ def _templates() -> Jinja2Templates:
     # Autoescape for every template, whatever its name.
     env = jinja2.Environment(loader=jinja2.FileSystemLoader(TEMPLATES_DIR), autoescape=True,
                              trim_blocks=True, lstrip_blocks=True)
-    env.globals.update(answer_parts=answer_parts, excerpt_parts=excerpt_parts,
+    env.globals.update(answer_parts=answer_parts, excerpt_parts=excerpt_parts, card_parts=card_parts,
                        source_href=source_href, safe_url=safe_url)
     return Jinja2Templates(env=env)
 
@@ -52,6 +52,8 @@ def create_app(settings: Settings | None = None, *, embedder: Embedder | None = 
                          daemon=True).start()
         async with mcp_server.running(app):
             yield connection_limits(settings)  # read by web.connections.GuardedH11Protocol
+        feedback.close_store(app)
+        runtime.close()
 
     app = FastAPI(title="jaxabot", version="0.1.0", lifespan=lifespan, docs_url=None, redoc_url=None,
                   # Starlette's slash redirect builds its Location from the Host header.
@@ -64,11 +66,15 @@ def create_app(settings: Settings | None = None, *, embedder: Embedder | None = 
     errors.install(app)
     app.include_router(api.router)
     app.include_router(admin.router)
+    app.include_router(feedback.router)
+    app.include_router(feedback.admin_router)
+    app.include_router(suggest.router)
     app.include_router(pages.router)
     app.include_router(docs.router)
     app.include_router(openai_api.router)
     mcp_server.install(app)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
+    docs.install_openapi(app, settings)
 
     # Added innermost first: headers wrap everything, including 413s and CORS preflights.
     app.add_middleware(BodySizeLimitMiddleware, timeout=settings.request_timeout)

@@ -14,8 +14,9 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from bot.errors import (BuildError, BuildInProgress, CorpusError, DocumentNotFound, IndexCorrupt,
-                        IndexMismatch, IndexMissing, InvalidQuestion, JaxabotError, ModelError)
+from bot.errors import (BuildError, BuildInProgress, CorpusError, DocumentNotFound, FeedbackError,
+                        IndexCorrupt, IndexMismatch, IndexMissing, InvalidQuestion, JaxabotError,
+                        ModelError, NothingToRollBack)
 from web.i18n import STRINGS, from_accept_language
 from web.openai_errors import is_openai_path, openai_error
 from web.runtime import NotReady
@@ -34,8 +35,10 @@ _DOMAIN: dict[type[JaxabotError], tuple[int, str, str | None]] = {
     IndexMismatch: (503, "index_unavailable", "the index does not match this server; rebuild it"),
     ModelError: (503, "model_unavailable", "the embedding model is unavailable"),
     BuildInProgress: (409, "build_in_progress", None),
+    NothingToRollBack: (409, "nothing_to_roll_back", "no intact earlier version to roll back to"),
     CorpusError: (422, "corpus_unusable", None),
     BuildError: (500, "build_failed", "the index could not be written; the previous one is untouched"),
+    FeedbackError: (503, "feedback_unavailable", "feedback cannot be stored right now"),
 }
 RETRY_AFTER_SECONDS = "5"
 
@@ -62,7 +65,7 @@ def error_response(request: Request, status: int, code: str, message: str,
         templates = request.app.state.templates
         lang = from_accept_language(request.headers.get("accept-language"))
         return templates.TemplateResponse(request, "error.html", {
-            "lang": lang, "t": STRINGS[lang], "status": status, "message": message}, status_code=status, headers=headers)
+            "lang": lang, "t": STRINGS[lang], "status": status, "message": message, "code": code}, status_code=status, headers=headers)
     body = {"error": code, "message": message}
     if details is not None:
         body["details"] = details

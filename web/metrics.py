@@ -91,7 +91,7 @@ class RuntimeCollector:
                                   value=queue["rejected"])
         yield CounterMetricFamily("jaxabot_queue_abandoned", "Questions dropped because the client left "
                                   "before they were computed", value=queue["abandoned"])
-        up = GaugeMetricFamily("jaxabot_up", "1 for the current state (ok, loading, no_index, error)",
+        up = GaugeMetricFamily("jaxabot_up", "1 for the current state (ok, degraded, loading, no_index, error)",
                                labels=["state"])
         up.add_metric([runtime.status], 1)
         yield up

@@ -12,13 +12,14 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import FileResponse, HTMLResponse, Response
 from pydantic import ValidationError
 
-from bot.results import MAX_HISTORY_CHARS, MAX_HISTORY_TURNS, Answer, Turn
+from bot.errors import DocumentNotFound
+from bot.results import MAX_HISTORY_CHARS, MAX_HISTORY_TURNS, MAX_QUESTION_CHARS, Answer, Turn
 from web.chat_form import FormProblem, read_chat_form, readable_history
 from web.deps import EngineDep, RuntimeDep, TemplatesDep
 from web.i18n import EXAMPLES, STRINGS, choose_lang
 from web.metrics import record_answer
 from web.schemas import AskRequest
-from web.view import EXCERPT_CONTEXT, document_blocks, fit_history, parse_span
+from web.view import EXCERPT_CONTEXT, document_blocks, fit_history, next_questions, parse_span
 
 router = APIRouter(include_in_schema=False)
 
@@ -27,16 +28,30 @@ LangQuery = Annotated[str | None, Query(max_length=8)]
 
 
 def chat_context(lang: str, history: list[dict] | None = None, question: str | None = None,
-                 answer: Answer | None = None, error: str | None = None) -> dict:
+                 answer: Answer | None = None, error: str | None = None,
+                 suggestions: list[str] | None = None) -> dict:
     history = history or []
     next_history = list(history)
     if question is not None and answer is not None:
         next_history += [{"role": "user", "content": question.strip()},
                          {"role": "assistant", "content": answer.answer}]
     return {"lang": lang, "t": STRINGS[lang], "examples": EXAMPLES[lang], "history": history,
-            "question": question, "answer": answer, "error": error,
+            "question": question, "answer": answer, "error": error, "suggestions": suggestions or [],
             "next_history": fit_history(next_history), "js_strings": STRINGS,
-            "limits": {"turns": MAX_HISTORY_TURNS, "chars": MAX_HISTORY_CHARS, "excerpt": EXCERPT_CONTEXT}}
+            "limits": {"turns": MAX_HISTORY_TURNS, "chars": MAX_HISTORY_CHARS, "excerpt": EXCERPT_CONTEXT,
+                       "question": MAX_QUESTION_CHARS}}
+
+
+def answer_suggestions(engine, answer: Answer) -> list[str]:
+    """Next questions from the first cited (or, when nothing was found, related) passage's document."""
+    source = answer.citations[0] if answer.citations else (answer.related[0] if answer.related else None)
+    if source is None:
+        return []
+    try:
+        doc = engine.document(source.doc_id)
+    except DocumentNotFound:  # the index changed between the answer and now
+        return []
+    return next_questions(doc, source.chunk_id, answer.language, include_own=not answer.citations)
 
 
 @router.get("/", response_class=HTMLResponse)
@@ -55,11 +70,19 @@ async def chat_submit(request: Request, templates: TemplatesDep, runtime: Runtim
             return templates.TemplateResponse(
                 request, "chat.html", chat_context(lang, fit_history(readable_history(form)), error=str(exc)),
                 status_code=422)
+        # A suggested or example question arrives as its button's value (the text box is empty).
+        suggested = form.getlist("suggested")
+        if len(suggested) == 1 and isinstance(suggested[0], str) and suggested[0].strip():
+            question = suggested[0]
     lang = choose_lang(None, question, request.headers.get("accept-language"))
     try:
         body = AskRequest.model_validate({"question": question, "history": fit_history(history)})
-    except ValidationError as exc:
-        message = exc.errors()[0]["msg"].removeprefix("Value error, ")
+    except ValidationError:
+        strings = STRINGS[lang]
+        if len(question) > MAX_QUESTION_CHARS:
+            message = strings["too_long"].format(over=len(question) - MAX_QUESTION_CHARS, max=MAX_QUESTION_CHARS)
+        else:
+            message = strings["error_invalid_input"]
         safe_history = [h for h in history if h["role"] in ("user", "assistant")]
         return templates.TemplateResponse(
             request, "chat.html", chat_context(lang, fit_history(safe_history), error=message),
@@ -69,7 +92,8 @@ async def chat_submit(request: Request, templates: TemplatesDep, runtime: Runtim
     answer = await runtime.questions.run(partial(engine.ask, body.question, turns, body.top_k),
                                          request.receive)
     record_answer(request.app, answer, "page")
-    context = chat_context(lang, [t.model_dump() for t in body.history], body.question, answer)
+    context = chat_context(lang, [t.model_dump() for t in body.history], body.question, answer,
+                           suggestions=answer_suggestions(engine, answer))
     return templates.TemplateResponse(request, "chat.html", context)
 
 

@@ -1,22 +1,27 @@
-"""Rebuilding the index in a background thread, then switching the server to it.
+"""Rebuilding the index in a background thread, then switching the server to it; rolling back.
 
 The build runs while questions are answered (it shares the engine's model). When it publishes a
-new version the engine reloads it; `Engine.swap` replaces the index in one assignment, so a
-request in flight finishes on the index it started with and the next one sees the new one. If
-the build or the reload fails, the engine still holds the old index and the status says why.
+new version the server reloads it (`on_published`, the index follower's refresh); `Engine.swap`
+replaces the index in one assignment, so a request in flight finishes on the index it started
+with and the next one sees the new one. If the build or the reload fails, the engine still holds
+the old index and the status says why. A running build reports its progress (documents,
+embedded rows, elapsed time) and can be cancelled; a cancelled build publishes nothing.
 """
 
 import logging
 import threading
 from collections.abc import Callable
 from datetime import datetime, timezone
+from typing import Callable
 
+from bot.store import versions as store
 from bot.store.build import build_index
+from bot.store.progress import BuildProgress
 from bot.store.versions import build_lock
 from bot.engine import Engine
-from bot.errors import BuildInProgress, JaxabotError
+from bot.errors import BuildCancelled, BuildInProgress, JaxabotError
 from bot.settings import Settings
-from web.schemas import BuildStatus
+from web.schemas import BuildProgressBody, BuildStatus
 
 log = logging.getLogger(__name__)
 
@@ -27,20 +32,35 @@ def _now() -> datetime:
 
 class Rebuilder:
     def __init__(self, engine: Engine, settings: Settings,
+                 on_published: Callable[[], object] | None = None,
                  on_finish: Callable[[bool, float], None] | None = None) -> None:
         self.engine = engine
         self.settings = settings
+        self._on_published = on_published or (lambda: engine.reload(settings.index_dir))
         self.on_finish = on_finish  # (succeeded, seconds): the metrics hook
         self._lock = threading.Lock()
         self._status = BuildStatus(state="idle")
+        self._progress: BuildProgress | None = None
+        self._cancel = threading.Event()
         self._thread: threading.Thread | None = None
 
     def status(self) -> BuildStatus:
         with self._lock:
             status = self._status.model_copy()
+            progress = self._progress
+        if progress is not None:
+            status.progress = BuildProgressBody(**progress.as_dict())
         index = self.engine.index
         status.index_version = index.version if index is not None else None
+        try:
+            status.current_version = store.current_version(self.settings.index_dir)
+        except JaxabotError:
+            status.current_version = None
         return status
+
+    @property
+    def running(self) -> bool:
+        return self._status.state == "running"
 
     def start(self) -> BuildStatus:
         """Start a build; BuildInProgress if one is already running in this server."""
@@ -53,26 +73,54 @@ class Rebuilder:
                 pass
             self._status = BuildStatus(state="running", started_at=_now(),
                                        last_build=self._status.last_build)
+            self._progress = BuildProgress()
+            self._cancel = threading.Event()
             self._thread = threading.Thread(target=self._run, name="jaxabot-rebuild", daemon=True)
             self._thread.start()
         return self.status()
+
+    def cancel(self) -> BuildStatus:
+        """Ask the running build to stop (it ends within one batch); BuildInProgress-free no-op
+        when nothing runs."""
+        with self._lock:
+            if self._status.state == "running":
+                self._cancel.set()
+        return self.status()
+
+    def rollback(self) -> str:
+        """Make the previous live version current (see `versions.rollback`) and serve it."""
+        with self._lock:
+            if self._status.state == "running":
+                raise BuildInProgress("a rebuild is running; cancel it or wait before rolling back")
+            name = store.rollback(self.settings.index_dir)
+        log.info("rolled back to %s", name)
+        self._on_published()
+        return name
 
     def join(self, timeout: float | None = None) -> None:
         thread = self._thread
         if thread is not None:
             thread.join(timeout)
 
+    def _record(self, progress: BuildProgress) -> None:
+        with self._lock:
+            self._progress = BuildProgress(**{k: v for k, v in vars(progress).items()})
+
     def _run(self) -> None:
         s = self.settings
         try:
             summary = build_index(s.corpus_dir, s.index_dir, self.engine.embedder, self.engine.tokenizer,
-                                  max_bytes=int(s.max_file_mb * 1_000_000), keep_previous=s.keep_previous)
+                                  max_bytes=int(s.max_file_mb * 1_000_000), keep_previous=s.keep_previous,
+                                  progress=self._record, cancel=self._cancel)
             current = self.engine.index
             if current is None or current.version != summary.version:
-                self.engine.reload(s.index_dir)
+                self._on_published()
             log.info("rebuild done: %s (%d documents, %d passages)", summary.version,
                      summary.documents, summary.passages)
             self._finish(BuildStatus(state="idle", last_build=summary))
+        except BuildCancelled as exc:
+            log.warning("rebuild cancelled")
+            self._finish(BuildStatus(state="cancelled", error=str(exc)))
         except JaxabotError as exc:
             log.error("rebuild failed: %s", exc)
             self._finish(BuildStatus(state="failed", error=str(exc)))
@@ -88,4 +136,4 @@ class Rebuilder:
                 result.last_build = self._status.last_build
             self._status = result
         if self.on_finish is not None and result.started_at is not None:
-            self.on_finish(result.state != "failed", (result.finished_at - result.started_at).total_seconds())
+            self.on_finish(result.state == "idle", (result.finished_at - result.started_at).total_seconds())

@@ -16,15 +16,16 @@ from bot.store.build import build_index
 from bot.embed.embedder import Embedder, load_embedder
 from bot.engine import Engine
 from bot.errors import IndexMissing, JaxabotError
-from bot.store.index import load_index
+from bot.store.index import load_index, load_servable
 from bot.store.lexical import Tokenizer
 from bot.settings import Settings, cpu_count
+from web.follow import IndexFollower
 from web.rebuild import Rebuilder
 from web.workqueue import QuestionQueue
 
 log = logging.getLogger(__name__)
 
-Status = Literal["ok", "no_index", "loading", "error"]
+Status = Literal["ok", "degraded", "no_index", "loading", "error"]
 
 
 class NotReady(Exception):
@@ -43,6 +44,8 @@ class Runtime:
         self.load_error: str | None = None
         self.index_problem: str | None = None
         self.rebuilder: Rebuilder | None = None
+        self.follower: IndexFollower | None = None
+        self.watcher = None  # web.watch.CorpusWatcher with `serve --watch`
         # Told (succeeded, seconds) after every build this server runs (metrics).
         self.build_listeners: list[Callable[[bool, float], None]] = []
 
@@ -51,21 +54,32 @@ class Runtime:
         s = self.settings
         try:
             threads = s.torch_threads or max(1, cpu_count() // max(1, s.workers))
-            embedder = embedder or load_embedder(s.model, s.model_cache_dir, threads)
+            embedder = embedder or load_embedder(s.model, s.model_cache_dir, threads, s.embed_backend)
             tokenizer = tokenizer or Tokenizer()
+            problem = None
             try:
-                index = load_index(s.index_dir, model=embedder.name)
+                # The current version, or the newest intact one if it is damaged (degraded).
+                index, problem = load_servable(s.index_dir, model=embedder.name)
             except IndexMissing:
                 index = self._first_build(embedder, tokenizer) if s.build_if_missing else None
             except JaxabotError as exc:
-                # A damaged or incompatible index is not served; a rebuild can replace it.
+                # No intact version: nothing is served; a rebuild (or a CLI build, which the
+                # follower picks up) can replace it.
                 log.error("not serving the index in %s: %s", s.index_dir, exc)
                 self.index_problem = ("the index on disk is damaged or was built for another "
                                       "model; rebuild it (details in the server log)")
                 index = None
             engine = Engine(embedder, tokenizer, index)
-            self.rebuilder = Rebuilder(engine, s, on_finish=self.build_finished)
+            self.follower = IndexFollower(engine, s.index_dir, s.follow_interval)
+            self.follower.adopt(problem)
+            self.rebuilder = Rebuilder(engine, s, on_published=self.follower.refresh,
+                                       on_finish=self.build_finished)
             self.engine = engine
+            self.follower.start()
+            if s.watch:
+                from web.watch import CorpusWatcher
+                self.watcher = CorpusWatcher(s.corpus_dir, self.rebuilder, s.watch_debounce_ms)
+                self.watcher.start()
         except JaxabotError as exc:
             # Health is public: the detail (paths, library messages) goes to the log only.
             log.error("cannot start: %s", exc)
@@ -89,6 +103,10 @@ class Runtime:
             log.error("cannot build the first index: %s", exc)
             self.index_problem = "no index could be built from the corpus; see the server log"
             return None
+        except Exception:  # noqa: BLE001 - a corpus problem, not the model's: say so, keep serving
+            log.exception("unexpected error while building the first index")
+            self.index_problem = "no index could be built from the corpus; see the server log"
+            return None
         for skipped in summary.skipped:
             log.warning("skipped %s: %s", skipped.path, skipped.reason)
         log.info("built the first index: %s (%d documents, %d passages)", summary.version,
@@ -105,7 +123,21 @@ class Runtime:
             return "loading"
         if self.engine is None:
             return "error"
-        return "ok" if self.engine.index is not None else "no_index"
+        if self.engine.index is None:
+            return "no_index"
+        return "degraded" if self.degraded else "ok"
+
+    @property
+    def degraded(self) -> str | None:
+        """Why the served version is not the current one (or not intact on disk), if so."""
+        follower = self.follower
+        return follower.degraded if follower is not None else None
+
+    def close(self) -> None:
+        """Stop the background threads (follower, watcher); a running build finishes on its own."""
+        for part in (self.watcher, self.follower):
+            if part is not None:
+                part.stop()
 
     def _not_ready(self) -> NotReady:
         if not self.loaded.is_set():

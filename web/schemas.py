@@ -46,7 +46,9 @@ class AskRequest(BaseModel):
 
 
 class Health(BaseModel):
-    status: Literal["ok", "no_index", "loading", "error"]
+    status: Literal["ok", "degraded", "no_index", "loading", "error"] = Field(
+        description="`degraded` (200): answering from an older intact version because the current "
+                    "one cannot be used; `detail` says why")
     index_version: str | None = None
     documents: int | None = None
     passages: int | None = None
@@ -60,10 +62,27 @@ class ErrorBody(BaseModel):
     details: list[dict] | None = Field(None, description="per-field problems for invalid input")
 
 
+class BuildProgressBody(BaseModel):
+    stage: str = Field(description="reading, splitting, embedding, indexing, writing or done")
+    documents_done: int
+    documents_total: int
+    rows_done: int = Field(description="texts (passages + sentences) embedded so far")
+    rows_total: int
+    rows_per_second: float | None = None
+    elapsed_seconds: float
+
+
 class BuildStatus(BaseModel):
-    state: Literal["idle", "running", "failed"]
+    state: Literal["idle", "running", "failed", "cancelled"]
+    progress: BuildProgressBody | None = Field(None, description="of the running (or last) build")
+    current_version: str | None = Field(None, description="the version CURRENT names on disk")
+    degraded: str | None = Field(None, description="why the served version is not the current one")
     started_at: datetime | None = None
     finished_at: datetime | None = None
     error: str | None = Field(None, description="why the last build failed (the old index keeps serving)")
     last_build: BuildSummary | None = Field(None, description="summary of the last successful build")
     index_version: str | None = Field(None, description="the version being served now")
+
+
+class RollbackResult(BaseModel):
+    current_version: str = Field(description="the version now current and served")

@@ -2,8 +2,8 @@
 
 Text is split into (text, flag) parts instead of building HTML strings, so the templates stay the
 only place markup is written and every piece of document text goes through autoescaping.
-static/chat.js mirrors `anchor`, `source_href`, `safe_url`, `answer_parts` and `excerpt_parts`
-for answers fetched by script; tests/test_browser.py checks both render the same answer.
+static/chat.js mirrors `anchor`, `source_href`, `safe_url`, `answer_parts`, `excerpt_parts` and
+`card_parts` for answers fetched by script; tests/test_browser.py checks both render the same answer.
 """
 
 import re
@@ -25,11 +25,15 @@ def anchor(chunk_id: str) -> str:
     return "p-" + re.sub(r"[^A-Za-z0-9_-]", "-", chunk_id)
 
 
-def source_href(doc_id: str, chunk_id: str, highlight: tuple[int, int] | None = None) -> str:
-    """Link to a passage in the document view; `highlight` is relative to the passage text."""
+def source_href(doc_id: str, chunk_id: str, highlight: tuple[int, int] | None = None,
+                lang: str | None = None) -> str:
+    """Link to a passage in the document view; `highlight` is relative to the passage text.
+    `lang` keeps the chat's language on the document page (and on its way back to the chat)."""
     query = f"chunk={quote(chunk_id, safe='')}"
     if highlight is not None:
         query += f"&hl={int(highlight[0])}-{int(highlight[1])}"
+    if lang in ("ja", "en"):
+        query += f"&lang={lang}"
     return f"/documents/{quote(doc_id, safe='/')}?{query}#{anchor(chunk_id)}"
 
 
@@ -93,6 +97,27 @@ def excerpt_parts(text: str, highlight: tuple[int, int] | None,
         before = "…" + before
     after = _cut_after(text, e, context)
     return [(t, m) for t, m in ((before, False), (text[s:e], True), (after, False)) if t]
+
+
+def card_parts(text: str, highlight: tuple[int, int] | None,
+               answer_span: tuple[int, int] | None = None,
+               context: int = EXCERPT_CONTEXT) -> list[tuple[str, bool, list[tuple[str, bool]]]]:
+    """`excerpt_parts` as (text, marked, pieces): the marked (cited) sentence comes in pieces
+    flagged bold where `answer_span` (offsets into `text`, like `highlight`) falls. A span
+    outside the cited sentence is ignored: the bold points into the sentence being quoted."""
+    out: list[tuple[str, bool, list[tuple[str, bool]]]] = []
+    for piece, marked in excerpt_parts(text, highlight, context):
+        if not marked:
+            out.append((piece, False, []))
+            continue
+        pieces = [(piece, False)]
+        if highlight and answer_span:
+            bs = max(answer_span[0] - highlight[0], 0)
+            be = min(answer_span[1] - highlight[0], len(piece))
+            if bs < be:
+                pieces = [(t, b) for t, b in ((piece[:bs], False), (piece[bs:be], True), (piece[be:], False)) if t]
+        out.append((piece, True, pieces))
+    return out
 
 
 def _cut_after(text: str, start: int, context: int) -> str:
@@ -163,3 +188,29 @@ def fit_history(turns: list[dict]) -> list[dict]:
         kept.append(turn)
         total += size
     return kept[::-1]
+
+
+_SUGGESTION = {"ja": "「{}」について教えてください", "en": "What do the documents say about “{}”?"}
+
+
+def next_questions(doc: DocumentView, chunk_id: str, lang: str, include_own: bool = False,
+                   k: int = 3) -> list[str]:
+    """Questions about the sections of `doc` nearest to the passage `chunk_id` (its own section
+    too when `include_own`, e.g. for a related passage after a "not found"). A heading that occurs
+    more than once in the document (「一覧」, 「関連サイト」) names no topic; it is skipped."""
+    runs: list[tuple[str, int]] = []  # (section, index of its first passage), in document order
+    own = None
+    for i, p in enumerate(doc.passages):
+        if p.section and (not runs or runs[-1][0] != p.section):
+            runs.append((p.section, i))
+        if p.chunk_id == chunk_id:
+            own = (runs[-1][0] if runs and p.section else None, i)
+    if own is None:
+        return []
+    lines: dict[str, int] = {}
+    for line in doc.text.splitlines():
+        lines[line.strip()] = lines.get(line.strip(), 0) + 1
+    candidates = [(abs(i - own[1]), i, s) for s, i in runs
+                  if lines.get(s, 0) <= 1 and (include_own or s != own[0])]
+    template = _SUGGESTION.get(lang, _SUGGESTION["ja"])
+    return [template.format(s) for _, _, s in sorted(candidates)[:k]]

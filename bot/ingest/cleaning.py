@@ -1,16 +1,21 @@
 """Turning a source into clean, block-structured text: paragraphs separated by one blank line,
 headings on lines of their own, site chrome (menus, footers) removed.
 
-Boilerplate is recognised by shape, not by wording, so the rule works for the next page a user
-adds: a run of many short lines without sentence punctuation at the top or bottom of a page is a
-navigation menu, and short punctuation-less lines after the last paragraph are a footer
-("PAGE TOP", "converted by ..."). Inside the page, nothing is dropped.
+Boilerplate is recognised by shape and repetition, not by wording, so the rule works for the next
+page a user adds: a run of many short lines without sentence punctuation at the top or bottom of a
+page is a navigation menu, and a short line without any sentence punctuation after the last
+paragraph is a footer ("PAGE TOP", "converted by ..."). What the corpus shows to be chrome
+(`bot.ingest.chrome`: short lines repeated at the edges of several documents, link labels
+repeated at line ends) goes too. Inside the page nothing else is dropped, and a document is never
+trimmed to nothing: its last block stays, however short ("It lasts ten years.").
 """
 
 import re
 import unicodedata
 
 from bs4 import BeautifulSoup, Comment
+
+from bot.ingest.chrome import Chrome
 
 # Sentence-final punctuation, Japanese and Western.
 TERMINATORS = "。！？!?．."
@@ -30,13 +35,30 @@ _LINE_TAGS = ("li", "dt", "dd", "tr", "br", "caption")
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
 
 
-def clean_text(text: str) -> str:
-    text = text.replace("\r\n", "\n").replace("\r", "\n")
-    text = _CONTROL.sub("", text)
+def prepare_text(text: str) -> str:
+    """Newlines unified, control characters out: the text `learn_chrome` and `clean_text` see."""
+    return _CONTROL.sub("", text.replace("\r\n", "\n").replace("\r", "\n"))
+
+
+def clean_text(text: str, chrome: Chrome | None = None) -> str:
+    text = prepare_text(text)
+    if chrome is not None:
+        text = chrome.strip_labels(text)
     lines = [re.sub(r"[ \t\u3000]+$", "", line) for line in text.split("\n")]
+    if chrome is not None and chrome.edge_lines:
+        lines = _trim_repeated_edges(lines, chrome.edge_lines)
     blocks = _blocks(lines)
     blocks = _trim_chrome(blocks)
     return "\n\n".join("\n".join(b) for b in blocks)
+
+
+def _trim_repeated_edges(lines: list[str], edge_lines: set[str]) -> list[str]:
+    # Lines other documents share at their edges, from the top and from the bottom, stopping at
+    # the first line of this document's own (which is always kept).
+    content = [i for i, line in enumerate(lines) if line.strip() and line.strip() not in edge_lines]
+    if not content:
+        return lines
+    return lines[content[0]:content[-1] + 1]
 
 
 def _blocks(lines: list[str]) -> list[list[str]]:
@@ -69,14 +91,16 @@ def _ends_sentence(line: str) -> bool:
 
 
 def _is_footer(block: list[str]) -> bool:
+    # Any sentence punctuation, Japanese or Western, makes it prose ("It lasts ten years.").
     return (len(block) <= FOOTER_BLOCK_MAX_LINES
-            and all(len(l.strip()) <= FOOTER_LINE_MAX and "。" not in l for l in block))
+            and all(len(l.strip()) <= FOOTER_LINE_MAX and not has_terminator(l) for l in block))
 
 
 def _trim_chrome(blocks: list[list[str]]) -> list[list[str]]:
-    while blocks and _is_menu(blocks[0]):
+    # The last remaining block is the document's content, whatever its shape.
+    while len(blocks) > 1 and _is_menu(blocks[0]):
         blocks = blocks[1:]
-    while blocks and (_is_menu(blocks[-1]) or _is_footer(blocks[-1])):
+    while len(blocks) > 1 and (_is_menu(blocks[-1]) or _is_footer(blocks[-1])):
         blocks = blocks[:-1]
     return blocks
 
@@ -109,6 +133,12 @@ def html_to_text(source: str) -> tuple[str, dict]:
     for tag in root.find_all(_LINE_TAGS):
         # One newline after each item keeps a list together as one multi-line block.
         tag.insert_after("\n")
+    for link in root.find_all("a"):
+        # A link's trailing icon or label (<a>資料<span>別ウィンドウで開く</span></a>) is set off by a
+        # space, as it reads on screen, so `bot.ingest.chrome` can learn it as a repeated label.
+        children = [c for c in link.children if not (isinstance(c, str) and not c.strip())]
+        if len(children) > 1 and getattr(children[-1], "name", None) in ("span", "img", "i", "small", "em"):
+            children[-1].insert_before(" ")
     for tag in root.find_all(["td", "th"]):
         tag.insert_after(" ")
     text = root.get_text()

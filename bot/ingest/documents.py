@@ -18,15 +18,16 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-import yaml
-
-from bot.ingest.cleaning import clean_text, html_to_text, markdown_to_text
+from bot.ingest.chrome import Chrome, learn_chrome
+from bot.ingest.cleaning import clean_text, html_to_text, markdown_to_text, prepare_text
+from bot.ingest.frontmatter import MAX_FRONT_MATTER_BYTES, FrontMatterError, html_metadata, parse_front_matter
 from bot.errors import CorpusError
 
 SUFFIXES = (".txt", ".md", ".html", ".htm")
 # Tried in order when a file is not UTF-8: Japanese pages still come in these.
 FALLBACK_ENCODINGS = ("cp932", "euc_jp")
 _FRONT_MATTER = re.compile(r"\A---[ \t]*\r?\n(.*?)\r?\n---[ \t]*(?:\r?\n|\Z)", re.S)
+_FRONT_MATTER_START = re.compile(r"\A---[ \t]*\r?\n")
 
 
 @dataclass(frozen=True)
@@ -37,7 +38,7 @@ class Document:
     url: str | None
     lang: str
     text: str  # cleaned text; every offset in the index points into it
-    content_hash: str  # sha256 of the file's bytes: decides whether a rebuild re-embeds it
+    content_hash: str  # sha256 of the file's bytes and its cleaned text: decides whether a rebuild re-embeds it
 
 
 @dataclass(frozen=True)
@@ -61,11 +62,13 @@ def doc_id_for(relative: Path) -> str:
 
 
 def load_corpus(corpus_dir: Path, max_bytes: int) -> tuple[list[Document], list[Skipped]]:
+    """Every usable document, cleaned. Two passes: read every file, learn the corpus's chrome
+    (labels and boilerplate lines that recur, `bot.ingest.chrome`), then clean each document."""
     root = corpus_dir.resolve()
-    docs: list[Document] = []
+    sources: list[_Source] = []
     skipped: list[Skipped] = []
     if not root.is_dir():
-        return docs, [Skipped(str(corpus_dir), "corpus folder does not exist")]
+        return [], [Skipped(str(corpus_dir), "corpus folder does not exist")]
     for path in sorted(_walk(corpus_dir)):
         rel = path.relative_to(corpus_dir)
         if path.suffix.lower() not in SUFFIXES:
@@ -75,12 +78,17 @@ def load_corpus(corpus_dir: Path, max_bytes: int) -> tuple[list[Document], list[
         if rel.as_posix().lower() == "readme.md":
             continue  # the folder's own instructions, not a document
         try:
-            doc = read_document(path, rel, root, max_bytes)
+            sources.append(read_source(path, rel, root, max_bytes))
         except _Skip as why:
             skipped.append(Skipped(rel.as_posix(), str(why)))
-            continue
-        docs.append(doc)
-    return docs, skipped
+    chrome = learn_chrome([src.text for src in sources])
+    docs: list[Document] = []
+    for src in sources:
+        try:
+            docs.append(to_document(src, chrome))
+        except _Skip as why:
+            skipped.append(Skipped(src.rel.as_posix(), str(why)))
+    return docs, sorted(skipped, key=lambda s: s.path)
 
 
 def _walk(corpus_dir: Path):
@@ -95,7 +103,15 @@ class _Skip(Exception):
     pass
 
 
-def read_document(path: Path, rel: Path, root: Path, max_bytes: int) -> Document:
+@dataclass
+class _Source:
+    rel: Path
+    text: str  # decoded, front matter and markup removed, not yet cleaned
+    meta: dict
+    raw_hash: str
+
+
+def read_source(path: Path, rel: Path, root: Path, max_bytes: int) -> _Source:
     try:
         real = path.resolve(strict=True)
     except OSError as exc:
@@ -117,26 +133,33 @@ def read_document(path: Path, rel: Path, root: Path, max_bytes: int) -> Document
         raise _Skip("binary file")
     source = _decode(raw)
     kind = path.suffix.lower()
-    meta: dict = {}
     if kind in (".html", ".htm"):
         text, meta = html_to_text(source)
+        meta = html_metadata(meta)
     else:
         body, meta = split_front_matter(source)
         text = markdown_to_text(body) if kind == ".md" else body
-    text = clean_text(text)
-    if not text:
+    return _Source(rel, prepare_text(text), meta, hashlib.sha256(raw).hexdigest())
+
+
+def to_document(src: _Source, chrome: Chrome | None) -> Document:
+    text = clean_text(src.text, chrome)
+    if not text.strip():
         raise _Skip("no text left after cleaning")
-    title = str(meta.get("title") or _first_line(text) or rel.stem).strip()
-    lang = str(meta.get("lang") or _guess_lang(text))
-    url = meta.get("url") or meta.get("source")
+    meta = src.meta
+    title = (meta.get("title") or _first_line(text) or src.rel.stem).strip()
+    lang = meta.get("lang") or _guess_lang(text)
+    # The cleaned text is part of the hash: what the corpus teaches about chrome can change a
+    # document's text without changing its bytes, and its vectors must follow.
+    content_hash = hashlib.sha256(f"{src.raw_hash}\n{text}".encode("utf-8")).hexdigest()
     return Document(
-        doc_id=doc_id_for(rel),
-        path=rel.as_posix(),
+        doc_id=doc_id_for(src.rel),
+        path=src.rel.as_posix(),
         title=title,
-        url=str(url) if url else None,
+        url=meta.get("url"),
         lang=lang,
         text=text,
-        content_hash=hashlib.sha256(raw).hexdigest(),
+        content_hash=content_hash,
     )
 
 
@@ -154,15 +177,15 @@ def _decode(raw: bytes) -> str:
 
 
 def split_front_matter(source: str) -> tuple[str, dict]:
-    m = _FRONT_MATTER.match(source)
+    m = _FRONT_MATTER.match(source[: MAX_FRONT_MATTER_BYTES + 64])
     if not m:
+        if _FRONT_MATTER_START.match(source) and _FRONT_MATTER.match(source):
+            raise _Skip(f"front matter is larger than {MAX_FRONT_MATTER_BYTES} bytes")
         return source, {}
     try:
-        meta = yaml.safe_load(m.group(1)) or {}
-    except yaml.YAMLError as exc:
-        raise _Skip(f"front matter is not valid YAML ({exc.__class__.__name__})") from None
-    if not isinstance(meta, dict):
-        raise _Skip("front matter must be a mapping of key: value lines")
+        meta = parse_front_matter(m.group(1))
+    except FrontMatterError as exc:
+        raise _Skip(str(exc)) from None
     return source[m.end():], meta
 
 

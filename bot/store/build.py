@@ -6,6 +6,7 @@ chunker (or a damaged previous index) makes every document count as new.
 """
 
 import logging
+import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -16,12 +17,17 @@ from bot.store import versions as store
 from bot.store.dense import build_dense, centroids_of, describe, save_dense
 from bot.ingest.documents import Document, Skipped, require_documents
 from bot.embed.embedder import Embedder
-from bot.errors import IndexCorrupt, IndexMismatch, IndexMissing
+from bot.errors import CorpusError, IndexCorrupt, IndexMismatch, IndexMissing
 from bot.store.lexical import LEXICAL_VERSION, LexicalIndex, Tokenizer
 from bot.store import termtable
+from bot.store.progress import ProgressFn, Reporter
 from bot.ingest.passages import CHUNKER_VERSION, Passage, split_passages
 
 log = logging.getLogger(__name__)
+
+# Texts per embedding call: small enough that progress and cancellation are seen every few
+# seconds on a CPU, large enough that the model's own batching stays efficient.
+EMBED_CHUNK = 512
 
 
 @dataclass
@@ -39,6 +45,11 @@ class BuildSummary:
     changed: bool
     full_rebuild: bool
     skipped: list[Skipped] = field(default_factory=list)
+    embed_seconds: float = 0.0  # of `seconds`, spent embedding `embedded_texts`
+
+    @property
+    def texts_per_second(self) -> float | None:
+        return self.embedded_texts / self.embed_seconds if self.embedded_texts and self.embed_seconds > 0 else None
 
 
 def _previous(index_dir: Path, model: str) -> store.StoredArrays | None:
@@ -54,10 +65,16 @@ def _previous(index_dir: Path, model: str) -> store.StoredArrays | None:
 
 def build_index(corpus_dir: Path, index_dir: Path, embedder: Embedder, tokenizer: Tokenizer, *,
                 max_bytes: int, keep_previous: int = 1, force: bool = False,
-                show_progress: bool = False) -> BuildSummary:
+                show_progress: bool = False, progress: ProgressFn | None = None,
+                cancel: threading.Event | None = None) -> BuildSummary:
+    """Build (incrementally) and publish. `progress` is called with a `BuildProgress` as the build
+    advances; setting `cancel` stops it with BuildCancelled before anything is published."""
     t0 = time.perf_counter()
+    report = Reporter(progress, cancel)
     with store.build_lock(index_dir):
+        report.update(stage="reading")
         docs, skipped = require_documents(corpus_dir, max_bytes)
+        report.update(stage="splitting", documents_total=len(docs))
         for s in skipped:
             log.warning("skipped %s: %s", s.path, s.reason)
 
@@ -69,6 +86,7 @@ def build_index(corpus_dir: Path, index_dir: Path, embedder: Embedder, tokenizer
         removed = set(prev_docs) - {d.doc_id for d in docs}
         same_terms = prev is not None and prev.manifest.get("lexical_version", 1) == LEXICAL_VERSION
         if prev and same_terms and not removed and len(unchanged) == len(docs) and len(prev_docs) == len(docs):
+            report.finish()
             return BuildSummary(
                 version=prev.manifest["version"], documents=len(docs), passages=len(prev.passages),
                 sentences=len(prev.sentence_vectors), embedded_documents=0,
@@ -78,12 +96,32 @@ def build_index(corpus_dir: Path, index_dir: Path, embedder: Embedder, tokenizer
 
         passages: list[Passage] = []
         per_doc: dict[str, list[Passage]] = {}
-        for d in docs:
-            per_doc[d.doc_id] = split_passages(d.doc_id, d.text)
-            passages.extend(per_doc[d.doc_id])
+        tokens: list[list[str]] = []
+        usable: list[Document] = []
+        for i, d in enumerate(docs):
+            try:
+                split = split_passages(d.doc_id, d.text)
+                doc_tokens = [tokenizer.tokens(p.embed_text) for p in split]
+            except Exception as exc:  # noqa: BLE001 - one document must never fail the build
+                log.exception("cannot process %s", d.path)
+                skipped.append(Skipped(d.path, f"cannot be split or tokenised ({exc.__class__.__name__}: "
+                                               f"{str(exc)[:200]})"))
+                continue
+            usable.append(d)
+            per_doc[d.doc_id] = split
+            passages.extend(split)
+            tokens.extend(doc_tokens)
+            if i % 50 == 49 or i == len(docs) - 1:
+                report.update(documents_done=i + 1)
+        if not usable:
+            raise CorpusError("no usable document: " + "; ".join(f"{s.path}: {s.reason}" for s in skipped))
+        docs = usable
+        unchanged &= {d.doc_id for d in docs}
 
-        pvec, svec, embedded = _vectors(docs, per_doc, unchanged, prev, embedder, show_progress)
-        tokens = [tokenizer.tokens(p.embed_text) for p in passages]
+        t_embed = time.perf_counter()
+        pvec, svec, embedded = _vectors(docs, per_doc, unchanged, prev, embedder, show_progress, report)
+        embed_seconds = time.perf_counter() - t_embed
+        report.update(stage="indexing")
         lexical = LexicalIndex.build(tokens)
         terms = termtable.build_term_table([p.embed_text for p in passages], tokenizer, lexical.vocabulary)
         # Same model, incremental build: the previous IVF centroids still partition the space.
@@ -117,17 +155,19 @@ def build_index(corpus_dir: Path, index_dir: Path, embedder: Embedder, tokenizer
             "documents": {d.doc_id: {"hash": d.content_hash, "path": d.path,
                                      "passages": len(per_doc[d.doc_id])} for d in docs},
         }
+        report.update(stage="writing")
         version = store.publish(index_dir, write, manifest, keep_previous)
+        report.finish()
         return BuildSummary(
             version=version, documents=len(docs), passages=len(passages), sentences=len(svec),
             embedded_documents=len(docs) - len(unchanged), reused_documents=len(unchanged),
             removed_documents=len(removed), embedded_texts=embedded,
             seconds=time.perf_counter() - t0, dense_type=manifest["dense"]["type"],
-            changed=True, full_rebuild=prev is None, skipped=skipped)
+            changed=True, full_rebuild=prev is None, skipped=skipped, embed_seconds=embed_seconds)
 
 
 def _vectors(docs: list[Document], per_doc: dict[str, list[Passage]], unchanged: set[str],
-             prev: store.StoredArrays | None, embedder: Embedder, show_progress: bool):
+             prev: store.StoredArrays | None, embedder: Embedder, show_progress: bool, report: Reporter):
     # Rows of the previous version, grouped by document, for the documents we reuse.
     reuse_p: dict[str, list[int]] = {}
     reuse_s: dict[str, list[int]] = {}
@@ -151,7 +191,7 @@ def _vectors(docs: list[Document], per_doc: dict[str, list[Passage]], unchanged:
         plan.append((d.doc_id, False, len(to_embed), len(ps), n_sent))
         to_embed.extend(p.embed_text for p in ps)
         to_embed.extend(d.text[s:e] for p in ps for s, e in p.sentences)
-    fresh = embedder.encode_passages(to_embed, show_progress=show_progress) if to_embed else None
+    fresh = _embed(to_embed, embedder, show_progress, report) if to_embed else None
 
     p_parts, s_parts = [], []
     for doc_id, reused, first, n_pass, n_sent in plan:
@@ -165,6 +205,21 @@ def _vectors(docs: list[Document], per_doc: dict[str, list[Passage]], unchanged:
     pvec = np.concatenate(p_parts) if p_parts else np.zeros((0, dim), np.float32)
     svec = np.concatenate(s_parts) if s_parts else np.zeros((0, dim), np.float32)
     return np.ascontiguousarray(pvec, np.float32), np.ascontiguousarray(svec, np.float32), len(to_embed)
+
+
+def _embed(texts: list[str], embedder: Embedder, show_progress: bool, report: Reporter) -> np.ndarray:
+    report.update(stage="embedding", rows_total=len(texts), rows_done=0)
+    if hasattr(embedder, "on_rows"):
+        # A cluster embedder (bot.store.distributed.RayEmbedder) takes the whole build as one job
+        # (one model load per worker) and reports its own rows through `on_rows`.
+        vectors = embedder.encode_passages(texts, show_progress=show_progress)
+        report.update(rows_done=len(texts))
+        return vectors
+    parts = []
+    for start in range(0, len(texts), EMBED_CHUNK):
+        parts.append(embedder.encode_passages(texts[start:start + EMBED_CHUNK], show_progress=show_progress))
+        report.update(rows_done=min(len(texts), start + EMBED_CHUNK))
+    return np.concatenate(parts)
 
 
 def _centroids(folder: Path | None, name: str) -> np.ndarray | None:

@@ -1,5 +1,12 @@
-"""A published index version, loaded into memory for retrieval (read-only once loaded)."""
+"""A published index version, loaded into memory for retrieval (read-only once loaded).
 
+Everything is read into memory, nothing is memory-mapped: a mapped file truncated under a running
+server kills it with SIGBUS on the next access, with no log line, while reading these files costs
+little (FAISS and BM25 hold their own copies anyway). Sizes are checked against the manifest
+before anything is read, and a version that cannot be used is refused with IndexCorrupt.
+"""
+
+import logging
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -7,7 +14,7 @@ import numpy as np
 
 from bot.store import versions as store
 from bot.store.dense import load_dense
-from bot.errors import IndexCorrupt
+from bot.errors import IndexCorrupt, IndexMismatch, IndexMissing
 from bot.store.lexical import LexicalIndex
 from bot.store.termtable import FILE as TERMTABLE_FILE, TermTable
 from bot.ingest.passages import CHUNKER_VERSION, Passage
@@ -43,8 +50,56 @@ class SearchIndex:
         return self.manifest["model"]["id"]
 
 
+log = logging.getLogger(__name__)
+
+
 def load_index(index_dir: Path, model: str | None = None, check: bool = True) -> SearchIndex:
+    """The current version (CURRENT), verified; IndexMissing / IndexCorrupt / IndexMismatch."""
     folder, manifest = store.open_current(index_dir, model=model, chunker=CHUNKER_VERSION, check=check)
+    return _read(folder, manifest)
+
+
+def load_version(folder: Path, model: str | None = None, check: bool = True) -> SearchIndex:
+    manifest = store.open_version(folder, model=model, chunker=CHUNKER_VERSION, check=check)
+    return _read(folder, manifest)
+
+
+def load_servable(index_dir: Path, model: str | None = None) -> tuple[SearchIndex, str | None]:
+    """The current version, or when it cannot be used (damaged file or manifest, missing folder,
+    garbage or missing CURRENT) the newest intact version, with why (None when current).
+    IndexMissing when there is no version at all; the current version's error when none is intact."""
+    try:
+        return load_index(index_dir, model=model), None
+    except IndexMissing:
+        if not store.versions(index_dir):
+            raise
+        error: Exception = IndexMissing(f"{index_dir / store.POINTER} is missing")
+        public = "no version is marked current (CURRENT is missing)"
+    except (IndexCorrupt, IndexMismatch) as exc:
+        error = exc
+        name = _current_name(index_dir)
+        what = f"the current version ({name})" if name else "CURRENT (unreadable)"
+        public = f"{what} is {'damaged' if isinstance(exc, IndexCorrupt) else 'incompatible with this server'}"
+    current = _current_name(index_dir)
+    for name in store.fallback_order(index_dir, exclude={current} if current else set()):
+        try:
+            index = load_version(index_dir / name, model=model)
+        except (IndexCorrupt, IndexMismatch) as exc:
+            log.warning("version %s cannot be served either: %s", name, exc)
+            continue
+        log.error("degraded: %s; serving the last intact version %s", error, name)
+        return index, f"{public}; serving the last intact version {name}"
+    raise error
+
+
+def _current_name(index_dir: Path) -> str | None:
+    try:
+        return store.current_version(index_dir)
+    except IndexCorrupt:
+        return None
+
+
+def _read(folder: Path, manifest: dict) -> SearchIndex:
     try:
         docs = {r["doc_id"]: DocInfo(r["doc_id"], r["path"], r["title"], r.get("url"), r["lang"], r["text"])
                 for r in store.read_jsonl(folder / "documents.jsonl")}
@@ -57,10 +112,8 @@ def load_index(index_dir: Path, model: str | None = None, check: bool = True) ->
                                     r["end"], text[r["start"]:r["end"]], sents))
             rows.append(range(first, first + len(sents)))
             first += len(sents)
-        # Memory-mapped: FAISS holds its own copy for search; these are only read row by row
-        # (answer scoring), so mapping them keeps a large index from living in RAM twice.
-        pvec = np.load(folder / "passage_vectors.npy", allow_pickle=False, mmap_mode="r")
-        svec = np.load(folder / "sentence_vectors.npy", allow_pickle=False, mmap_mode="r")
+        pvec = np.load(folder / "passage_vectors.npy", allow_pickle=False)
+        svec = np.load(folder / "sentence_vectors.npy", allow_pickle=False)
         dense = load_dense(folder / "dense.faiss") if passages else None
         dense_sentences = load_dense(folder / "sentences.faiss") if passages else None
         lexical = LexicalIndex.load(folder / "bm25")

@@ -21,6 +21,30 @@ _CONTENT_POS = {"名詞", "形状詞", "接頭辞"}
 _NON_CONTENT_SUB = {"代名詞", "非自立可能", "助数詞可能"}
 # Interrogatives and formal nouns (normalised forms): grammar, not content.
 _NON_CONTENT_WORDS = {"何", "何人", "何時", "何処", "誰", "幾ら", "幾つ", "如何", "物", "事"}
+# Sudachi refuses inputs above 49149 UTF-8 bytes ("Input is too long"); longer text is tokenised
+# in pieces well below that, cut where a word cannot continue (line, sentence or space).
+MAX_PIECE_BYTES = 16_000
+_BREAK = re.compile(r"[\n。！？!?．.、,\s]")
+
+
+def pieces(text: str, max_bytes: int = MAX_PIECE_BYTES) -> list[str]:
+    """`text` cut into consecutive pieces of at most `max_bytes` UTF-8 bytes, at a line,
+    sentence, comma or space break when the window has one (a hard cut otherwise)."""
+    if len(text.encode("utf-8")) <= max_bytes:
+        return [text]
+    out, start = [], 0
+    # At most 4 bytes a character: a window of max_bytes // 4 characters always fits.
+    window = max(1, max_bytes // 4)
+    while start < len(text):
+        end = min(len(text), start + window)
+        if end < len(text):
+            cut = None
+            for m in _BREAK.finditer(text, start + window // 2, end):
+                cut = m.end()
+            end = cut or end
+        out.append(text[start:end])
+        start = end
+    return out
 
 
 # Version of the BM25 terms: an index whose terms were made differently is re-tokenised on the
@@ -48,11 +72,16 @@ class Tokenizer:
         tok = getattr(self._local, "tok", None)
         if tok is None:
             tok = self._local.tok = self._dict.create(mode=SplitMode.B)
-        return tok.tokenize(text)
+        if len(text) * 4 <= MAX_PIECE_BYTES:
+            return tok.tokenize(text)
+        return [m for piece in pieces(text) for m in tok.tokenize(piece)]
 
     def morphemes(self, text: str) -> list:
-        """Sudachi morphemes (mode B), for callers that need readings and parts of speech."""
-        return list(self._morphemes(text))
+        """Sudachi morphemes (mode B) with their character offsets, for callers that need readings
+        and parts of speech (the answer phrase finder, the English term table). Offsets must index
+        `text`, so a text too long for one Sudachi call is cut to its first piece instead of being
+        tokenised in pieces."""
+        return list(self._morphemes(text[: MAX_PIECE_BYTES // 4]))
 
     @staticmethod
     def parts(morpheme) -> list:

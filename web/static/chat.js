@@ -1,5 +1,7 @@
-// The chat, enhanced: questions go to /api/ask without a page reload. Without this script the
-// same form posts to "/" and the server renders the answer (see web/pages.py).
+// The chat, enhanced: questions go to /api/ask without a page reload, conversations are kept in
+// this browser (localStorage) and restored on reload, language switch, return from a document
+// and Back. Without this script the same form posts to "/" and the server renders the answer
+// (see web/pages.py).
 //
 // Untrusted text (questions, answers, document passages) only ever enters the page through
 // textContent / createTextNode — never innerHTML. The markup mirrors templates/_answer.html.
@@ -9,26 +11,117 @@
   var config = JSON.parse(document.getElementById("ui-strings").textContent);
   var STRINGS = config.strings;
   var LIMITS = config.limits;
+  var STORE_KEY = "jaxabot.conversations.v1";
+  var RETURN_KEY = "jaxabot.return-to";
+  // Which conversation this tab shows (per tab, so two tabs can hold two conversations).
+  var TAB_KEY = "jaxabot.current";
+  var MAX_CONVERSATIONS = 50;
+  var TITLE_CHARS = 60;
   var form = document.getElementById("ask-form");
   var input = document.getElementById("question");
-  var sendButton = form.querySelector("button[type=submit]");
+  var sendButton = form.querySelector("button.send");
   var log = document.getElementById("log");
   var pending = document.getElementById("pending");
+  var pendingText = document.getElementById("pending-text");
   var errorBox = document.getElementById("error");
+  var announcer = document.getElementById("announcer");
+  var counter = document.getElementById("counter");
+  var examplesMenu = document.getElementById("examples-menu");
+  var dialog = document.getElementById("conversations");
+  var listNode = document.getElementById("conversation-list");
+  var emptyNote = document.getElementById("conversations-empty");
+  var listButton = document.getElementById("conversations-button");
+  var welcome = document.getElementById("welcome");
   var pageStrings = STRINGS[config.lang] || STRINGS.ja;
-  var history = readHistory();
-  var turnCount = 0;
+  var reducedMotion = window.matchMedia && window.matchMedia("(prefers-reduced-motion: reduce)").matches;
   var busy = false;
+  var starting = false;
+  // The conversation on screen: null until its first question is answered.
+  var conversation = null;
+  // Set when the server rendered turns itself (the no-script form was used): those stay as they are.
+  var serverHistory = null;
 
-  // The conversation so far, as the server rendered it into hidden fields.
-  function readHistory() {
-    var roles = form.querySelectorAll("input[name=history_role]");
-    var contents = form.querySelectorAll("input[name=history_content]");
-    var turns = [];
-    for (var i = 0; i < roles.length && i < contents.length; i++) {
-      turns.push({ role: roles[i].value, content: contents[i].value });
+  function fmt(template, values) {
+    return template.replace(/\{(\w+)\}/g, function (_, key) { return String(values[key]); });
+  }
+
+  function scrollBehavior() {
+    return reducedMotion ? "auto" : "smooth";
+  }
+
+  // ---- storage --------------------------------------------------------------------------------
+  // Every change re-reads the store first, so two tabs editing different conversations don't
+  // overwrite each other.
+
+  function readStore() {
+    try {
+      var data = JSON.parse(localStorage.getItem(STORE_KEY));
+      if (data && Array.isArray(data.items)) return data;
+    } catch (e) { /* unreadable: start again */ }
+    return { current: null, items: [] };
+  }
+
+  function writeStore(data) {
+    data.items.sort(function (a, b) { return b.updated - a.updated; });
+    data.items = data.items.slice(0, MAX_CONVERSATIONS);
+    for (;;) {
+      try {
+        localStorage.setItem(STORE_KEY, JSON.stringify(data));
+        return true;
+      } catch (e) {
+        // Full: the oldest conversation other than the current one goes first.
+        var victim = -1;
+        for (var i = data.items.length - 1; i >= 0; i--) {
+          if (data.items[i].id !== data.current) { victim = i; break; }
+        }
+        if (victim < 0) return false;
+        data.items.splice(victim, 1);
+      }
     }
-    return turns;
+  }
+
+  function updateStore(change) {
+    var data = readStore();
+    change(data);
+    writeStore(data);
+    return data;
+  }
+
+  function saveConversation() {
+    if (!conversation) return;
+    conversation.updated = Date.now();
+    updateStore(function (data) {
+      data.items = data.items.filter(function (c) { return c.id !== conversation.id; });
+      data.items.unshift(conversation);
+      data.current = conversation.id;
+    });
+    setTabCurrent(conversation.id);
+  }
+
+  function setTabCurrent(id) {
+    try { sessionStorage.setItem(TAB_KEY, id || ""); } catch (e) { /* the store's choice is used */ }
+  }
+
+  function tabCurrent() {
+    try { return sessionStorage.getItem(TAB_KEY); } catch (e) { return null; }
+  }
+
+  function newId() {
+    if (window.crypto && crypto.randomUUID) return crypto.randomUUID();
+    return String(Date.now()) + "-" + String(Math.random()).slice(2);
+  }
+
+  function titleOf(conv) {
+    return conv.title || pageStrings.untitled;
+  }
+
+  // The turns as the API takes them: questions and answer texts.
+  function textHistory() {
+    if (serverHistory) return serverHistory;
+    if (!conversation) return [];
+    return conversation.turns.map(function (t) {
+      return { role: t.role, content: t.role === "user" ? t.content : t.answer.answer };
+    });
   }
 
   // Same rule as web/view.py fit_history: the newest turns within the API's limits.
@@ -44,12 +137,57 @@
     return kept;
   }
 
+  // The conversation the server rendered into hidden fields (no-script form posts only).
+  function readHiddenHistory() {
+    var roles = form.querySelectorAll("input[name=history_role]");
+    var contents = form.querySelectorAll("input[name=history_content]");
+    var turns = [];
+    for (var i = 0; i < roles.length && i < contents.length; i++) {
+      turns.push({ role: roles[i].value, content: contents[i].value });
+    }
+    return turns;
+  }
+
+  // ---- markup (mirrors templates/_answer.html) ---------------------------------------------------
+
   function el(tag, className, text) {
     var node = document.createElement(tag);
     if (className) node.className = className;
     if (text !== undefined && text !== null) node.textContent = text;
     return node;
   }
+
+  function hiddenText(text) {
+    return el("span", "visually-hidden", text);
+  }
+
+  function svgIcon(path, size) {
+    var ns = "http://www.w3.org/2000/svg";
+    var svg = document.createElementNS(ns, "svg");
+    svg.setAttribute("class", "icon");
+    svg.setAttribute("viewBox", "0 0 24 24");
+    svg.setAttribute("width", String(size || 18));
+    svg.setAttribute("height", String(size || 18));
+    svg.setAttribute("aria-hidden", "true");
+    svg.setAttribute("focusable", "false");
+    var p = document.createElementNS(ns, "path");
+    p.setAttribute("d", path);
+    p.setAttribute("fill", "none");
+    p.setAttribute("stroke", "currentColor");
+    p.setAttribute("stroke-width", "2");
+    p.setAttribute("stroke-linecap", "round");
+    p.setAttribute("stroke-linejoin", "round");
+    svg.appendChild(p);
+    return svg;
+  }
+
+  var ICONS = {
+    copy: "M9 9h10v11H9zM5 15V4h10",
+    up: "M7 10v10H4V10zM7 10l4-7c1.5 0 2.5 1 2.2 2.6L12.6 9H19a2 2 0 0 1 2 2.3l-1.3 7A2 2 0 0 1 17.7 20H7",
+    down: "M17 14V4h3v10zM17 14l-4 7c-1.5 0-2.5-1-2.2-2.6l.6-3.4H5a2 2 0 0 1-2-2.3l1.3-7A2 2 0 0 1 6.3 4H17",
+    rename: "M4 20h4L19 9l-4-4L4 16zM13.5 6.5l4 4",
+    trash: "M4 7h16M9 7V4h6v3M6 7l1 13h10l1-13",
+  };
 
   // Mirrors web/view.py anchor() and source_href().
   function anchor(chunkId) {
@@ -60,6 +198,7 @@
     var path = docId.split("/").map(encodeURIComponent).join("/");
     var query = "chunk=" + encodeURIComponent(chunkId);
     if (highlight) query += "&hl=" + Number(highlight[0]) + "-" + Number(highlight[1]);
+    if (config.lang === "ja" || config.lang === "en") query += "&lang=" + config.lang;
     return "/documents/" + path + "?" + query + "#" + anchor(chunkId);
   }
 
@@ -100,6 +239,24 @@
     return parts.filter(function (p) { return p[0]; });
   }
 
+  // Mirrors web/view.py card_parts(): the answer phrase bold inside the cited sentence.
+  function cardParts(text, highlight, span) {
+    return excerptParts(text, highlight).map(function (part) {
+      if (!part[1]) return [part[0], false, []];
+      var piece = part[0];
+      var pieces = [[piece, false]];
+      if (highlight && span) {
+        var bs = Math.max(span[0] - highlight[0], 0);
+        var be = Math.min(span[1] - highlight[0], piece.length);
+        if (bs < be) {
+          pieces = [[piece.slice(0, bs), false], [piece.slice(bs, be), true], [piece.slice(be), false]]
+            .filter(function (p) { return p[0]; });
+        }
+      }
+      return [piece, true, pieces];
+    });
+  }
+
   function safeUrl(url) {
     if (!url) return null;
     try {
@@ -116,6 +273,7 @@
 
   function userTurn(text) {
     var article = el("article", "turn turn-user");
+    article.setAttribute("data-role", "user");
     article.appendChild(turnLabel(pageStrings.you));
     var bubble = el("div", "bubble");
     bubble.appendChild(el("p", "answer-text", text));
@@ -124,19 +282,24 @@
   }
 
   // The answer text with its [n] markers turned into links to the citation cards.
-  function answerParagraph(answer, tid) {
+  function answerParagraph(answer, tid, strings) {
     var p = el("p", "answer-text");
-    var known = {};
-    answer.citations.forEach(function (c) { known[c.n] = true; });
+    var byN = {};
+    answer.citations.forEach(function (c) { byN[c.n] = c; });
     var re = /\[(\d+)\]/g;
     var pos = 0;
     var m;
     while ((m = re.exec(answer.answer)) !== null) {
       var n = Number(m[1]);
-      if (!known[n]) continue;
+      var c = byN[n];
+      if (!c) continue;
       if (m.index > pos) p.appendChild(document.createTextNode(answer.answer.slice(pos, m.index)));
       var link = el("a", "cite-ref", m[0]);
       link.href = "#cite-" + tid + "-" + n;
+      link.setAttribute("aria-label", fmt(strings.source_n, { n: n }));
+      var preview = el("span", "cite-preview", c.text.slice(c.highlight[0], c.highlight[1]));
+      preview.setAttribute("aria-hidden", "true");
+      link.appendChild(preview);
       p.appendChild(link);
       pos = m.index + m[0].length;
     }
@@ -144,7 +307,7 @@
     return p;
   }
 
-  function passageCard(item, n, strings, tid, highlight) {
+  function passageCard(item, label, n, strings, tid, highlight, span) {
     var li = el("li", "card");
     if (n) {
       li.id = "cite-" + tid + "-" + n;
@@ -155,6 +318,7 @@
       var badge = el("span", "card-n", String(n));
       badge.setAttribute("aria-hidden", "true");
       head.appendChild(badge);
+      head.appendChild(hiddenText(label));
     }
     var titles = el("div", "card-titles");
     titles.appendChild(el("p", "card-title", item.title));
@@ -163,18 +327,29 @@
     li.appendChild(head);
 
     var quote = el("blockquote", "card-text");
-    excerptParts(item.text, highlight).forEach(function (part) {
-      quote.appendChild(part[1] ? el("mark", null, part[0]) : document.createTextNode(part[0]));
+    cardParts(item.text, highlight, span).forEach(function (part) {
+      if (!part[1]) {
+        quote.appendChild(document.createTextNode(part[0]));
+        return;
+      }
+      var mark = el("mark");
+      part[2].forEach(function (piece) {
+        mark.appendChild(piece[1] ? el("strong", "answer-span", piece[0]) : document.createTextNode(piece[0]));
+      });
+      quote.appendChild(mark);
     });
     li.appendChild(quote);
 
+    var suffix = fmt(strings.link_suffix, { label: label });
     var links = el("p", "card-links");
     var source = el("a", "card-source", strings.view_source);
+    source.appendChild(hiddenText(suffix));
     source.href = sourceHref(item.doc_id, item.chunk_id, highlight);
     links.appendChild(source);
     var url = safeUrl(item.url);
     if (url) {
       var original = el("a", "card-original", strings.original_page);
+      original.appendChild(hiddenText(suffix + strings.new_tab));
       original.href = url;
       original.rel = "noopener noreferrer external";
       original.target = "_blank";
@@ -193,15 +368,79 @@
     return { section: section, list: list };
   }
 
-  function botTurn(answer, tid) {
+  function actionButton(action, icon, text, labelOnly) {
+    var button = el("button", "action");
+    button.type = "button";
+    button.setAttribute("data-action", action);
+    button.appendChild(svgIcon(icon));
+    var span = el("span", labelOnly ? "visually-hidden" : "action-text", text);
+    button.appendChild(span);
+    return button;
+  }
+
+  function actionsBar(strings, tid, turn) {
+    var bar = el("div", "actions");
+    bar.appendChild(actionButton("copy", ICONS.copy, strings.copy));
+    var up = actionButton("feedback-up", ICONS.up, strings.feedback_up, true);
+    var down = actionButton("feedback-down", ICONS.down, strings.feedback_down, true);
+    up.title = strings.feedback_up;
+    down.title = strings.feedback_down;
+    var rating = turn.feedback && turn.feedback.rating;
+    up.setAttribute("aria-pressed", rating === "up" ? "true" : "false");
+    down.setAttribute("aria-pressed", rating === "down" ? "true" : "false");
+    bar.appendChild(up);
+    bar.appendChild(down);
+    bar.appendChild(el("span", "action-status"));
+
+    var commentForm = el("form", "feedback-form");
+    commentForm.hidden = !(turn.feedback && turn.feedback.id && !turn.feedback.comment);
+    var label = el("label", "feedback-label", strings.feedback_comment_label);
+    label.htmlFor = "comment-" + tid;
+    var area = el("textarea", "feedback-comment");
+    area.id = "comment-" + tid;
+    area.rows = 2;
+    area.maxLength = 1000;
+    var send = el("button", "feedback-send", strings.feedback_send);
+    send.type = "submit";
+    send.setAttribute("data-action", "feedback-send");
+    commentForm.appendChild(label);
+    commentForm.appendChild(area);
+    commentForm.appendChild(send);
+    var wrap = el("div", "answer-tools");
+    wrap.appendChild(bar);
+    wrap.appendChild(commentForm);
+    return wrap;
+  }
+
+  function suggestionSection(strings, questions) {
+    var section = el("section", "suggestions");
+    section.setAttribute("aria-label", strings.suggestions);
+    section.appendChild(el("h2", "suggestions-title", strings.suggestions));
+    var list = el("ul", "suggestion-list");
+    questions.forEach(function (q) {
+      var li = el("li");
+      var button = el("button", "suggestion", q);
+      button.type = "button";
+      button.value = q;
+      button.setAttribute("data-action", "suggestion");
+      li.appendChild(button);
+      list.appendChild(li);
+    });
+    section.appendChild(list);
+    return section;
+  }
+
+  function botTurn(answer, tid, turn) {
     var strings = STRINGS[answer.language] || pageStrings;
     var article = el("article", "turn turn-bot" + (answer.found ? "" : " not-found"));
+    article.setAttribute("data-role", "assistant");
     article.setAttribute("data-found", answer.found ? "true" : "false");
+    article.setAttribute("data-turn", tid);
     article.lang = answer.language;
     article.appendChild(turnLabel(strings.bot));
     var bubble = el("div", "bubble");
     if (answer.found) {
-      bubble.appendChild(answerParagraph(answer, tid));
+      bubble.appendChild(answerParagraph(answer, tid, strings));
     } else {
       var title = el("p", "nf-title");
       var icon = el("span", "nf-icon", "?");
@@ -212,35 +451,127 @@
       bubble.appendChild(el("p", "answer-text", answer.answer));
     }
     article.appendChild(bubble);
+    article.appendChild(actionsBar(strings, tid, turn));
     if (answer.citations.length) {
       var cites = cardSection(strings.sources, "ol");
       answer.citations.forEach(function (c) {
-        cites.list.appendChild(passageCard(c, c.n, strings, tid, c.highlight));
+        cites.list.appendChild(passageCard(c, fmt(strings.source_n, { n: c.n }), c.n, strings, tid,
+                                           c.highlight, c.answer_span));
       });
       article.appendChild(cites.section);
     }
     if (answer.related.length) {
       var related = cardSection(strings.related, "ul", "related");
-      answer.related.forEach(function (r) {
-        related.list.appendChild(passageCard(r, null, strings, tid, null));
+      answer.related.forEach(function (r, i) {
+        related.list.appendChild(passageCard(r, fmt(strings.related_n, { n: i + 1 }), null, strings, tid, null, null));
       });
       article.appendChild(related.section);
     }
+    if (turn.suggestions && turn.suggestions.length) article.appendChild(suggestionSection(strings, turn.suggestions));
     return article;
   }
 
+  // The answer as plain text with its sources, for the clipboard.
+  function plainAnswer(answer) {
+    var strings = STRINGS[answer.language] || pageStrings;
+    var lines = [answer.answer];
+    if (answer.citations.length) {
+      lines.push("", strings.sources + ":");
+      answer.citations.forEach(function (c) {
+        lines.push("[" + c.n + "] " + c.title + (c.section ? " — " + c.section : ""));
+        lines.push("    「" + c.text.slice(c.highlight[0], c.highlight[1]).trim() + "」");
+        lines.push("    " + location.origin + sourceHref(c.doc_id, c.chunk_id, c.highlight));
+        var url = safeUrl(c.url);
+        if (url) lines.push("    " + url);
+      });
+    }
+    return lines.join("\n");
+  }
+
+  // What a screen reader hears once per answer: the text, markers read as 「出典1」.
+  function spokenAnswer(answer) {
+    var strings = STRINGS[answer.language] || pageStrings;
+    var text = answer.answer.replace(/\[(\d+)\]/g, function (_, n) {
+      return strings.link_suffix.replace("{label}", fmt(strings.source_n, { n: n }));
+    });
+    var extra = answer.citations.length ? " " + fmt(strings.sources_count, { n: answer.citations.length }) : "";
+    return strings.answer_announce + ": " + (answer.found ? "" : strings.not_found_title + "。") + text + extra;
+  }
+
+  function announce(text) {
+    // Cleared first, so the same message twice is announced twice.
+    announcer.textContent = "";
+    window.setTimeout(function () { announcer.textContent = text; }, 50);
+  }
+
+  // ---- rendering a conversation -----------------------------------------------------------------
+
+  function clearLog() {
+    Array.prototype.slice.call(log.querySelectorAll("article.turn")).forEach(function (n) { n.remove(); });
+  }
+
+  function showWelcome(on) {
+    if (welcome) {
+      if (on && !welcome.parentNode) log.insertBefore(welcome, log.firstChild);
+      if (!on && welcome.parentNode) welcome.remove();
+    }
+    examplesMenu.hidden = on;
+    if (on) examplesMenu.open = false;
+  }
+
+  function renderConversation() {
+    clearLog();
+    var answers = 0;
+    var turns = conversation ? conversation.turns : [];
+    showWelcome(turns.length === 0);
+    turns.forEach(function (turn, i) {
+      if (turn.role === "user") {
+        log.appendChild(userTurn(turn.content));
+      } else {
+        answers += 1;
+        var node = botTurn(turn.answer, "j" + answers, turn);
+        node.setAttribute("data-index", String(i));
+        log.appendChild(node);
+      }
+    });
+  }
+
+  function answerCount() {
+    return log.querySelectorAll("article.turn-bot").length;
+  }
+
+  function turnFor(article) {
+    if (!conversation || !article) return null;
+    var index = Number(article.getAttribute("data-index"));
+    var turn = conversation.turns[index];
+    return turn && turn.role === "assistant" ? { turn: turn, index: index } : null;
+  }
+
+  // ---- asking -----------------------------------------------------------------------------------
+
   function showError(message) {
     errorBox.textContent = "";
-    var strong = el("strong", null, pageStrings.error_title + ": ");
-    errorBox.appendChild(strong);
+    errorBox.appendChild(el("strong", null, pageStrings.error_title + ": "));
     errorBox.appendChild(document.createTextNode(message));
     errorBox.hidden = false;
   }
 
-  function setBusy(on) {
+  // Errors in the page's language: by the API's error code, else by status.
+  function errorMessage(status, data) {
+    var code = data && typeof data.error === "string" ? data.error : "";
+    var known = code && pageStrings["error_" + code];
+    if (known) return known;
+    if (status === 429) return pageStrings.error_too_many_requests;
+    if (status === 503) return pageStrings.error_unavailable;
+    return pageStrings.error_generic + " (HTTP " + status + ")";
+  }
+
+  function setBusy(on, text) {
     busy = on;
     sendButton.disabled = on;
-    pending.hidden = !on;
+    // Still starting up: that stays said until the server is ready.
+    pending.hidden = !on && !starting;
+    pendingText.textContent = on ? text : (starting ? pageStrings.starting : "");
     if (on) log.setAttribute("aria-busy", "true");
     else log.removeAttribute("aria-busy");
   }
@@ -250,6 +581,25 @@
     input.style.height = Math.min(input.scrollHeight, 200) + "px";
   }
 
+  function updateCounter() {
+    var n = input.value.length;
+    var max = LIMITS.question;
+    var near = n >= Math.floor(max * 0.8);
+    counter.hidden = !near;
+    counter.textContent = near ? fmt(pageStrings.counter, { n: n, max: max }) : "";
+    counter.classList.toggle("over", n > max);
+    if (n > max) input.setAttribute("aria-invalid", "true");
+    else input.removeAttribute("aria-invalid");
+  }
+
+  function keepInView(question, answer) {
+    // The question at the top when its answer's start still shows well below it; otherwise the
+    // answer's start just under the sticky header (scroll-margin-top in app.css).
+    var gap = answer.getBoundingClientRect().top - question.getBoundingClientRect().top;
+    var target = gap < window.innerHeight * 0.35 ? question : answer;
+    target.scrollIntoView({ block: "start", behavior: scrollBehavior() });
+  }
+
   async function ask(question) {
     if (busy) return;
     var text = question.trim();
@@ -257,20 +607,26 @@
       input.focus();
       return;
     }
+    if (question.length > LIMITS.question) {
+      var over = fmt(pageStrings.too_long, { over: question.length - LIMITS.question, max: LIMITS.question });
+      showError(over);
+      input.focus();
+      return;
+    }
     errorBox.hidden = true;
-    var welcome = document.getElementById("welcome");
-    if (welcome) welcome.remove();
+    showWelcome(false);
+    examplesMenu.open = false;
     var userNode = userTurn(question);
     log.appendChild(userNode);
     input.value = "";
     autosize();
-    setBusy(true);
-    pending.scrollIntoView({ block: "nearest", behavior: "smooth" });
+    updateCounter();
+    setBusy(true, pageStrings.pending);
     try {
       var response = await fetch("/api/ask", {
         method: "POST",
         headers: { "Content-Type": "application/json", "Accept": "application/json" },
-        body: JSON.stringify({ question: question, history: fitHistory(history), top_k: 3 }),
+        body: JSON.stringify({ question: question, history: fitHistory(textHistory()), top_k: 3 }),
       });
       var data = null;
       try {
@@ -279,30 +635,348 @@
         data = null;
       }
       if (!response.ok || !data || typeof data.answer !== "string") {
-        throw new Error((data && data.message) || pageStrings.error_generic + " (HTTP " + response.status + ")");
+        throw new Error(errorMessage(response.status, data));
       }
-      turnCount += 1;
-      var node = botTurn(data, "j" + turnCount);
+      if (serverHistory) {
+        serverHistory.push({ role: "user", content: text }, { role: "assistant", content: data.answer });
+      } else if (!conversation) {
+        var now = Date.now();
+        conversation = { id: newId(), title: text.slice(0, TITLE_CHARS), created: now, updated: now, turns: [] };
+      }
+      var turn = { role: "assistant", answer: data };
+      var node = botTurn(data, "j" + (answerCount() + 1), turn);
+      if (conversation && !serverHistory) {
+        conversation.turns.push({ role: "user", content: question }, turn);
+        node.setAttribute("data-index", String(conversation.turns.length - 1));
+        saveConversation();
+      }
       log.appendChild(node);
-      history.push({ role: "user", content: text });
-      history.push({ role: "assistant", content: data.answer });
-      // The question at the top, its answer below it.
-      userNode.scrollIntoView({ block: "start", behavior: "smooth" });
+      setBusy(false);
+      announce(spokenAnswer(data));
+      keepInView(userNode, node);
+      loadSuggestions(node, turn);
     } catch (err) {
       // The question goes back into the box so it can be sent again.
       userNode.remove();
+      if (!conversation || !conversation.turns.length) showWelcome(!serverHistory);
       input.value = question;
       autosize();
+      updateCounter();
       showError(err instanceof TypeError ? pageStrings.error_network : err.message);
     } finally {
-      setBusy(false);
-      input.focus();
+      if (busy) setBusy(false);
+      input.focus({ preventScroll: true });
     }
   }
 
+  async function loadSuggestions(node, turn) {
+    var answer = turn.answer;
+    var source = answer.citations[0] || answer.related[0];
+    if (!source) return;
+    var query = new URLSearchParams({ doc_id: source.doc_id, chunk_id: source.chunk_id, lang: answer.language,
+                                      include_own: answer.citations.length ? "false" : "true" });
+    try {
+      var response = await fetch("/api/suggestions?" + query.toString(), { headers: { "Accept": "application/json" } });
+      if (!response.ok) return;
+      var data = await response.json();
+      var questions = (data.questions || []).filter(function (q) { return typeof q === "string"; }).slice(0, 3);
+      if (!questions.length || !node.isConnected) return;
+      turn.suggestions = questions;
+      node.appendChild(suggestionSection(STRINGS[answer.language] || pageStrings, questions));
+      if (conversation && conversation.turns.indexOf(turn) >= 0) saveConversation();
+    } catch (e) { /* suggestions are optional */ }
+  }
+
+  // ---- per-answer actions -----------------------------------------------------------------------
+
+  async function copyText(text) {
+    try {
+      await navigator.clipboard.writeText(text);
+      return true;
+    } catch (e) {
+      // Without clipboard permission: the old way, through a selected off-screen textarea.
+      var area = el("textarea", "visually-hidden");
+      area.value = text;
+      document.body.appendChild(area);
+      area.select();
+      var ok = false;
+      try { ok = document.execCommand("copy"); } catch (e2) { ok = false; }
+      area.remove();
+      return ok;
+    }
+  }
+
+  function setActionStatus(article, text) {
+    article.querySelector(".action-status").textContent = text;
+    announce(text);
+  }
+
+  async function sendFeedback(article, rating) {
+    var found = turnFor(article);
+    if (!found) return;
+    var turn = found.turn;
+    var strings = STRINGS[turn.answer.language] || pageStrings;
+    if (turn.feedback && turn.feedback.rating === rating) return;
+    var question = conversation.turns[found.index - 1];
+    var answer = turn.answer;
+    var url = "/api/feedback";
+    var method = "POST";
+    var body;
+    if (turn.feedback && turn.feedback.id) {
+      url += "/" + encodeURIComponent(turn.feedback.id);
+      method = "PATCH";
+      body = { rating: rating };
+    } else {
+      body = {
+        rating: rating, question: question ? question.content : "", answer: answer.answer,
+        index_version: answer.index_version, language: answer.language,
+        citations: answer.citations.map(function (c) {
+          return { n: c.n, doc_id: c.doc_id, chunk_id: c.chunk_id, title: c.title, section: c.section,
+                   highlight: c.highlight };
+        }),
+      };
+    }
+    try {
+      var response = await fetch(url, {
+        method: method, headers: { "Content-Type": "application/json", "Accept": "application/json" },
+        body: JSON.stringify(body),
+      });
+      var data = await response.json().catch(function () { return null; });
+      if (!response.ok || !data || !data.id) throw new Error(errorMessage(response.status, data));
+      turn.feedback = { id: data.id, rating: data.rating, comment: data.comment };
+      saveConversation();
+      article.querySelector("[data-action=feedback-up]").setAttribute("aria-pressed", String(rating === "up"));
+      article.querySelector("[data-action=feedback-down]").setAttribute("aria-pressed", String(rating === "down"));
+      var commentForm = article.querySelector(".feedback-form");
+      if (!data.comment) commentForm.hidden = false;
+      setActionStatus(article, strings.feedback_thanks);
+    } catch (err) {
+      setActionStatus(article, strings.feedback_failed + " " + (err instanceof TypeError ? pageStrings.error_network : err.message));
+    }
+  }
+
+  async function sendComment(article) {
+    var found = turnFor(article);
+    if (!found || !found.turn.feedback) return;
+    var turn = found.turn;
+    var strings = STRINGS[turn.answer.language] || pageStrings;
+    var area = article.querySelector(".feedback-comment");
+    var comment = area.value.trim();
+    if (!comment) {
+      area.focus();
+      return;
+    }
+    try {
+      var response = await fetch("/api/feedback/" + encodeURIComponent(turn.feedback.id), {
+        method: "PATCH", headers: { "Content-Type": "application/json", "Accept": "application/json" },
+        body: JSON.stringify({ comment: comment }),
+      });
+      var data = await response.json().catch(function () { return null; });
+      if (!response.ok || !data) throw new Error(errorMessage(response.status, data));
+      turn.feedback.comment = data.comment;
+      saveConversation();
+      article.querySelector(".feedback-form").hidden = true;
+      setActionStatus(article, strings.feedback_comment_thanks);
+      article.querySelector("[data-action=feedback-" + turn.feedback.rating + "]").focus();
+    } catch (err) {
+      setActionStatus(article, strings.feedback_failed + " " + (err instanceof TypeError ? pageStrings.error_network : err.message));
+    }
+  }
+
+  // ---- the list of conversations ----------------------------------------------------------------
+
+  function formatTime(ms) {
+    try {
+      return new Date(ms).toLocaleString(config.lang === "ja" ? "ja-JP" : "en-GB",
+                                         { dateStyle: "medium", timeStyle: "short" });
+    } catch (e) {
+      return new Date(ms).toISOString();
+    }
+  }
+
+  function iconButton(action, icon, label) {
+    var button = el("button", "icon-button");
+    button.type = "button";
+    button.setAttribute("data-action", action);
+    button.setAttribute("aria-label", label);
+    button.title = label;
+    button.appendChild(svgIcon(icon));
+    return button;
+  }
+
+  function renderList() {
+    var data = readStore();
+    listNode.textContent = "";
+    emptyNote.hidden = data.items.length > 0;
+    data.items.forEach(function (conv) {
+      var li = el("li", "conversation-item");
+      li.setAttribute("data-id", conv.id);
+      var open = el("button", "conversation-open");
+      open.type = "button";
+      open.setAttribute("data-action", "open-conversation");
+      open.appendChild(el("span", "conversation-title", titleOf(conv)));
+      var questions = conv.turns.filter(function (t) { return t.role === "user"; }).length;
+      var meta = formatTime(conv.updated) + " · " + fmt(pageStrings.questions_count, { n: questions });
+      open.appendChild(el("span", "conversation-meta", meta));
+      if (conversation && conv.id === conversation.id) {
+        li.setAttribute("aria-current", "true");
+        open.appendChild(el("span", "conversation-current", pageStrings.current));
+      }
+      li.appendChild(open);
+      li.appendChild(iconButton("rename-conversation", ICONS.rename, pageStrings.rename + ": " + titleOf(conv)));
+      li.appendChild(iconButton("delete-conversation", ICONS.trash, pageStrings["delete"] + ": " + titleOf(conv)));
+      listNode.appendChild(li);
+    });
+  }
+
+  function startRename(li) {
+    var id = li.getAttribute("data-id");
+    var conv = readStore().items.filter(function (c) { return c.id === id; })[0];
+    if (!conv) return;
+    var edit = el("form", "conversation-rename");
+    var field = el("input", "conversation-name");
+    field.type = "text";
+    field.value = titleOf(conv);
+    field.maxLength = 120;
+    field.setAttribute("aria-label", pageStrings.rename_label);
+    var save = el("button", "small-button", pageStrings.save);
+    save.type = "submit";
+    save.setAttribute("data-action", "save-name");
+    var cancel = el("button", "small-button secondary", pageStrings.cancel);
+    cancel.type = "button";
+    cancel.setAttribute("data-action", "cancel-rename");
+    edit.appendChild(field);
+    edit.appendChild(save);
+    edit.appendChild(cancel);
+    li.textContent = "";
+    li.appendChild(edit);
+    field.focus();
+    field.select();
+    edit.addEventListener("submit", function (event) {
+      event.preventDefault();
+      var title = field.value.trim().slice(0, 120);
+      updateStore(function (data) {
+        data.items.forEach(function (c) { if (c.id === id) c.title = title; });
+      });
+      if (conversation && conversation.id === id) conversation.title = title;
+      renderList();
+      focusItem(id, "rename-conversation");
+    });
+    field.addEventListener("keydown", function (event) {
+      if (event.key === "Escape") {
+        event.preventDefault();
+        renderList();
+        focusItem(id, "rename-conversation");
+      }
+    });
+  }
+
+  function focusItem(id, action) {
+    var li = listNode.querySelector('li[data-id="' + CSS.escape(id) + '"]');
+    var target = li && li.querySelector("[data-action=" + action + "]");
+    (target || dialog.querySelector("[data-action=close-conversations]")).focus();
+  }
+
+  function deleteConversation(li) {
+    var id = li.getAttribute("data-id");
+    var next = li.nextElementSibling || li.previousElementSibling;
+    var nextId = next && next.getAttribute("data-id");
+    updateStore(function (data) {
+      data.items = data.items.filter(function (c) { return c.id !== id; });
+      if (data.current === id) data.current = null;
+    });
+    if (conversation && conversation.id === id) {
+      conversation = null;
+      setTabCurrent("");
+      renderConversation();
+    }
+    renderList();
+    announce(pageStrings.deleted);
+    if (nextId) focusItem(nextId, "open-conversation");
+    else dialog.querySelector("[data-action=close-conversations]").focus();
+  }
+
+  function openConversation(id) {
+    var data = updateStore(function (d) { d.current = id; });
+    setTabCurrent(id);
+    conversation = data.items.filter(function (c) { return c.id === id; })[0] || null;
+    serverHistory = null;
+    errorBox.hidden = true;
+    renderConversation();
+    dialog.close();
+    window.scrollTo(0, 0);
+    input.focus({ preventScroll: true });
+  }
+
+  function newConversation() {
+    if (busy) return;
+    conversation = null;
+    serverHistory = null;
+    updateStore(function (data) { data.current = null; });
+    setTabCurrent("");
+    errorBox.hidden = true;
+    renderConversation();
+    window.scrollTo(0, 0);
+    input.focus();
+  }
+
+  // ---- start-up -----------------------------------------------------------------------------------
+
+  // While the server is still loading its model, say so (in the page's language) until it is ready.
+  async function watchStartup(attempt) {
+    try {
+      var response = await fetch("/api/health", { headers: { "Accept": "application/json" } });
+      var data = await response.json().catch(function () { return null; });
+      var loading = data && data.status === "loading";
+      if (loading && attempt < 300) {
+        if (!starting && !busy) {
+          starting = true;
+          setBusy(false);
+        }
+        window.setTimeout(function () { watchStartup(attempt + 1); }, 2000);
+        return;
+      }
+      if (starting) {
+        starting = false;
+        if (!busy) setBusy(false);
+        announce(pageStrings.ready);
+      }
+    } catch (e) { /* the first question will report a network problem */ }
+  }
+
+  function restore() {
+    if (log.querySelector("article.turn")) {
+      // The no-script form answered this page: continue from its hidden fields.
+      serverHistory = readHiddenHistory();
+      return;
+    }
+    var data = readStore();
+    // This tab's conversation; a new tab opens the one used last.
+    var id = tabCurrent();
+    if (id === null) id = data.current;
+    conversation = data.items.filter(function (c) { return c.id === id; })[0] || null;
+    renderConversation();
+    var back = null;
+    try {
+      back = sessionStorage.getItem(RETURN_KEY);
+      sessionStorage.removeItem(RETURN_KEY);
+    } catch (e) { back = null; }
+    var card = back && document.getElementById(back);
+    if (card) card.scrollIntoView({ block: "center" });
+    else {
+      // Where the conversation left off: the start of its last answer.
+      var answers = log.querySelectorAll("article.turn-bot");
+      if (answers.length) answers[answers.length - 1].scrollIntoView({ block: "start" });
+    }
+  }
+
+  // ---- events ---------------------------------------------------------------------------------------
+
   form.addEventListener("submit", function (event) {
     event.preventDefault();
-    ask(input.value);
+    var button = event.submitter;
+    if (button && button.name === "suggested" && button.value) ask(button.value);
+    else ask(input.value);
   });
 
   input.addEventListener("keydown", function (event) {
@@ -312,7 +986,10 @@
       ask(input.value);
     }
   });
-  input.addEventListener("input", autosize);
+  input.addEventListener("input", function () {
+    autosize();
+    updateCounter();
+  });
 
   var examples = document.querySelector("form.examples");
   if (examples) {
@@ -323,17 +1000,100 @@
     });
   }
 
-  // Move keyboard focus to the card a [n] link points to, so Tab continues from there.
   log.addEventListener("click", function (event) {
-    var link = event.target.closest && event.target.closest("a.cite-ref");
-    if (!link) return;
-    var card = document.getElementById(link.getAttribute("href").slice(1));
-    if (!card) return;
-    event.preventDefault();
-    card.scrollIntoView({ block: "center", behavior: "smooth" });
-    card.focus({ preventScroll: true });
-    card.classList.remove("flash");
-    void card.offsetWidth;
-    card.classList.add("flash");
+    var target = event.target.closest ? event.target : null;
+    if (!target) return;
+    // Move keyboard focus to the card a [n] link points to, so Tab continues from there.
+    var ref = target.closest("a.cite-ref");
+    if (ref) {
+      var card = document.getElementById(ref.getAttribute("href").slice(1));
+      if (!card) return;
+      event.preventDefault();
+      card.scrollIntoView({ block: "center", behavior: scrollBehavior() });
+      card.focus({ preventScroll: true });
+      card.classList.remove("flash");
+      void card.offsetWidth;
+      card.classList.add("flash");
+      return;
+    }
+    var source = target.closest("a.card-source");
+    if (source) {
+      // Coming back (link, Back, reload) returns to this card.
+      var li = source.closest("li.card");
+      try { if (li && li.id) sessionStorage.setItem(RETURN_KEY, li.id); } catch (e) { /* optional */ }
+      return;
+    }
+    var button = target.closest("button[data-action]");
+    if (!button) return;
+    var article = button.closest("article.turn-bot");
+    var action = button.getAttribute("data-action");
+    if (action === "copy") {
+      var found = turnFor(article);
+      if (!found) return;
+      var strings = STRINGS[found.turn.answer.language] || pageStrings;
+      copyText(plainAnswer(found.turn.answer)).then(function (ok) {
+        setActionStatus(article, ok ? strings.copied : strings.copy_failed);
+      });
+    } else if (action === "feedback-up" || action === "feedback-down") {
+      sendFeedback(article, action === "feedback-up" ? "up" : "down");
+    } else if (action === "suggestion") {
+      ask(button.value);
+    }
   });
+
+  log.addEventListener("submit", function (event) {
+    var commentForm = event.target.closest(".feedback-form");
+    if (!commentForm) return;
+    event.preventDefault();
+    sendComment(commentForm.closest("article.turn-bot"));
+  });
+
+  document.getElementById("new-conversation").addEventListener("click", function (event) {
+    event.preventDefault();
+    newConversation();
+  });
+
+  listButton.hidden = false;
+  listButton.addEventListener("click", function () {
+    renderList();
+    dialog.showModal();
+    var current = listNode.querySelector("li[aria-current] [data-action=open-conversation]");
+    (current || dialog.querySelector("[data-action=close-conversations]")).focus();
+  });
+
+  dialog.addEventListener("click", function (event) {
+    if (event.target === dialog) {  // the backdrop
+      dialog.close();
+      return;
+    }
+    var button = event.target.closest("button[data-action]");
+    if (!button) return;
+    var li = button.closest("li.conversation-item");
+    var action = button.getAttribute("data-action");
+    if (action === "close-conversations") dialog.close();
+    else if (action === "open-conversation") openConversation(li.getAttribute("data-id"));
+    else if (action === "rename-conversation") startRename(li);
+    else if (action === "delete-conversation") deleteConversation(li);
+    else if (action === "cancel-rename") {
+      var id = li.getAttribute("data-id");
+      renderList();
+      focusItem(id, "rename-conversation");
+    }
+  });
+  dialog.addEventListener("close", function () { listButton.focus({ preventScroll: true }); });
+
+  // Back/forward cache: the page comes back as it was left, but another tab may have changed the
+  // store since.
+  window.addEventListener("pageshow", function (event) {
+    if (event.persisted && !busy) restore();
+  });
+
+  // Another tab renamed or deleted a conversation: keep the open list true.
+  window.addEventListener("storage", function (event) {
+    if (event.key === STORE_KEY && dialog.open) renderList();
+  });
+
+  restore();
+  updateCounter();
+  watchStartup(0);
 })();

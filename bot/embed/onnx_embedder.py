@@ -1,0 +1,153 @@
+"""Embedding on ONNX Runtime: a `tokenizers` tokenizer, one inference session, nothing else.
+
+sentence-transformers' own ONNX backend needs `optimum-onnx`, whose releases pin
+transformers < 4.58 (we run 5.24), and importing sentence-transformers imports torch; this class
+is the small torch-free equivalent for a graph made by `bot.embed.onnx_export` (the graph already
+pools and normalises, so this side only tokenizes, pads and batches).
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+from pathlib import Path
+
+import numpy as np
+
+from bot.embed.embedder import PASSAGE_PROMPT, QUERY_PROMPT
+from bot.embed.onnx_export import FP32_FILE, INPUTS, ONNX_DIR
+from bot.errors import ModelError
+
+# A batch holds at most this many texts and this many tokens (rows × longest row): long passages
+# go in small batches, short sentences in large ones, and padding stays small because texts are
+# batched in order of length.
+MAX_BATCH_TEXTS = 64
+MAX_BATCH_TOKENS = 8192
+
+
+class OnnxEmbedder:
+    backend = "onnx"
+
+    def __init__(self, name: str, folder: Path, threads: int = 1) -> None:
+        import onnxruntime as ort
+
+        folder = Path(folder)
+        graph = folder / ONNX_DIR / FP32_FILE
+        self.name = name
+        opts = ort.SessionOptions()
+        opts.intra_op_num_threads = max(1, threads)
+        opts.inter_op_num_threads = 1
+        opts.log_severity_level = 3  # warnings about unused initializers are noise
+        # Idle pool threads sleep instead of spinning: on shared cores a spinning thread takes
+        # CPU from the other worker (or another process) for no work.
+        opts.add_session_config_entry("session.intra_op.allow_spinning", "0")
+        # The session opens in a thread while the tokenizer is built here: ONNX Runtime releases
+        # the GIL while it initialises, `tokenizers` holds it while it builds the 250k-piece
+        # vocabulary, so the two overlap on two cores.
+        opened: dict = {}
+
+        def open_session() -> None:
+            try:
+                opened["session"] = ort.InferenceSession(str(graph), opts, providers=["CPUExecutionProvider"])
+            except Exception as exc:  # noqa: BLE001 - re-raised below as a ModelError
+                opened["error"] = exc
+
+        if not graph.is_file():
+            raise ModelError(f"{folder} has no ONNX graph {graph.relative_to(folder)}")
+        opener = threading.Thread(target=open_session, name="onnx-session", daemon=True)
+        opener.start()
+        try:
+            self.tokenizer = _load_tokenizer(folder)
+        except ModelError:
+            raise
+        except Exception as exc:  # tokenizers raises many types
+            raise ModelError(f"cannot load the tokenizer in {folder}: {exc}") from exc
+        finally:
+            opener.join()
+        if "error" in opened:
+            raise ModelError(f"cannot load the ONNX model {graph}: {opened['error']}") from opened["error"]
+        self.session = opened["session"]
+        self.pad_id = _pad_id(folder, self.tokenizer)
+        self.dim = int(self._run([self.tokenizer.encode(QUERY_PROMPT).ids]).shape[1])
+
+    def encode_queries(self, texts: list[str]) -> np.ndarray:
+        return self._encode(texts, QUERY_PROMPT)
+
+    def encode_passages(self, texts: list[str], show_progress: bool = False) -> np.ndarray:
+        return self._encode(texts, PASSAGE_PROMPT, show_progress)
+
+    def _encode(self, texts: list[str], prompt: str, show_progress: bool = False) -> np.ndarray:
+        if not texts:
+            return np.zeros((0, self.dim), dtype=np.float32)
+        ids = [e.ids for e in self.tokenizer.encode_batch([prompt + t for t in texts])]
+        out = np.empty((len(ids), self.dim), dtype=np.float32)
+        batches = length_batches([len(x) for x in ids])
+        if show_progress:
+            from tqdm import tqdm
+            batches = tqdm(batches, desc="embedding", unit="batch")
+        for rows in batches:
+            out[rows] = self._run([ids[i] for i in rows])
+        return out
+
+    def _run(self, rows: list[list[int]]) -> np.ndarray:
+        width = max(len(r) for r in rows)
+        ids = np.full((len(rows), width), self.pad_id, dtype=np.int64)
+        mask = np.zeros((len(rows), width), dtype=np.int64)
+        for i, r in enumerate(rows):
+            ids[i, :len(r)] = r
+            mask[i, :len(r)] = 1
+        (vecs,) = self.session.run(None, {INPUTS[0]: ids, INPUTS[1]: mask})
+        return vecs.astype(np.float32, copy=False)
+
+
+def length_batches(lengths: list[int], max_texts: int = MAX_BATCH_TEXTS,
+                   max_tokens: int = MAX_BATCH_TOKENS) -> list[list[int]]:
+    """Indices grouped into batches of similar length (longest first), each within both limits."""
+    order = sorted(range(len(lengths)), key=lambda i: -lengths[i])
+    batches: list[list[int]] = []
+    for i in order:
+        # Longest first: the first row of a batch is its widest, so the token cost is known.
+        if batches and len(batches[-1]) < max_texts \
+                and (len(batches[-1]) + 1) * lengths[batches[-1][0]] <= max_tokens:
+            batches[-1].append(i)
+        else:
+            batches.append([i])
+    return batches
+
+
+def _read_json(path: Path) -> dict:
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+
+
+def _max_length(folder: Path) -> int:
+    st = _read_json(folder / "sentence_bert_config.json").get("max_seq_length")
+    tok = _read_json(folder / "tokenizer_config.json").get("model_max_length")
+    candidates = [int(x) for x in (st, tok) if isinstance(x, (int, float)) and 0 < x < 1_000_000]
+    return min(candidates) if candidates else 512
+
+
+def _load_tokenizer(folder: Path):
+    """The tokenizer as sentence-transformers would run it: truncated to the model's maximum
+    length, no padding (batches are padded here), special tokens in user text kept as text
+    when the model's tokenizer config says so."""
+    from tokenizers import Tokenizer
+
+    path = folder / "tokenizer.json"
+    if not path.is_file():
+        raise ModelError(f"{folder} has no tokenizer.json (a fast tokenizer is needed for ONNX)")
+    tok = Tokenizer.from_file(str(path))
+    tok.no_padding()
+    tok.enable_truncation(_max_length(folder))
+    tok.encode_special_tokens = bool(_read_json(folder / "tokenizer_config.json").get("split_special_tokens"))
+    return tok
+
+
+def _pad_id(folder: Path, tok) -> int:
+    pad = _read_json(folder / "special_tokens_map.json").get("pad_token")
+    if isinstance(pad, dict):
+        pad = pad.get("content")
+    pid = tok.token_to_id(pad) if isinstance(pad, str) else None
+    return int(pid) if pid is not None else 0  # masked out either way

@@ -1,0 +1,56 @@
+"""`make test` sets up its own browser: Debian's Chromium via apt-get when run as root, otherwise a
+one-line instruction and a non-zero exit before any test runs. apt-get is replaced by a stub that
+records its arguments and "installs" a file, so nothing is installed here."""
+
+import os
+import stat
+import subprocess
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def make(*args: str, **env: str) -> subprocess.CompletedProcess:
+    return subprocess.run(["make", "--no-print-directory", "-C", str(ROOT), *args], capture_output=True,
+                          text=True, timeout=60, env={**os.environ, **env})
+
+
+def fake_apt(tmp_path: Path, chromium: Path) -> tuple[Path, Path]:
+    calls = tmp_path / "calls"
+    script = tmp_path / "apt-get"
+    script.write_text(f"#!/bin/sh\necho \"$DEBIAN_FRONTEND $*\" >> {calls}\n"
+                      f"case \"$1\" in install) printf '#!/bin/sh\\n' > {chromium}; chmod +x {chromium};; esac\n")
+    script.chmod(script.stat().st_mode | stat.S_IEXEC)
+    return script, calls
+
+
+def test_as_root_a_missing_chromium_is_installed_with_apt(tmp_path):
+    chromium = tmp_path / "chromium"
+    apt, calls = fake_apt(tmp_path, chromium)
+    r = make("chromium", f"CHROMIUM={chromium}", f"APT_GET={apt}", "UID_NOW=0")
+    assert r.returncode == 0, r.stderr
+    assert calls.read_text().splitlines() == ["noninteractive update -qq",
+                                              "noninteractive install -y -qq chromium"]
+    assert os.access(chromium, os.X_OK)
+    # Present now: nothing more is installed.
+    assert make("chromium", f"CHROMIUM={chromium}", f"APT_GET={apt}", "UID_NOW=0").returncode == 0
+    assert len(calls.read_text().splitlines()) == 2
+
+
+def test_without_root_it_says_how_and_stops_before_the_tests(tmp_path):
+    chromium = tmp_path / "chromium"
+    apt, calls = fake_apt(tmp_path, chromium)
+    # `test` itself: it must fail at the browser check, before setup or pytest run.
+    r = make("test", f"CHROMIUM={chromium}", f"APT_GET={apt}", "UID_NOW=1000", "PY=/bin/false")
+    assert r.returncode != 0
+    lines = [line for line in r.stderr.splitlines() if line.startswith("error:")]
+    assert lines == [f"error: the browser tests need {chromium}; install it with: sudo apt-get install "
+                     "chromium (or run make test as root)"]
+    assert not calls.exists() and not chromium.exists()
+    assert "pytest" not in r.stdout
+
+
+def test_a_failed_install_fails(tmp_path):
+    chromium = tmp_path / "chromium"
+    r = make("chromium", f"CHROMIUM={chromium}", "APT_GET=/bin/false", "UID_NOW=0")
+    assert r.returncode != 0

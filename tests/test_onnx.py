@@ -1,0 +1,207 @@
+"""The ONNX Runtime path against sentence-transformers on torch: same tokens, same embeddings
+(cosine ≥ 0.99, in practice ≥ 0.9999 for fp32), same top-3 passages and the same answers on the
+dev questions; serving it never imports torch; a user's own model is exported on first use, and
+falls back to torch when it cannot be."""
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from bot.embed.onnx_embedder import OnnxEmbedder, length_batches
+from bot.settings import DEFAULT_MODEL
+from conftest import ROOT, SHARED
+
+DEV = SHARED / "eval" / "dev.jsonl"
+
+
+def test_length_batches_respect_both_limits_and_cover_every_text():
+    rng = np.random.default_rng(0)
+    lengths = [int(x) for x in rng.integers(3, 513, size=500)]
+    batches = length_batches(lengths, max_texts=16, max_tokens=2048)
+    assert sorted(i for b in batches for i in b) == list(range(500))
+    for b in batches:
+        widest = max(lengths[i] for i in b)
+        assert len(b) <= 16 and len(b) * widest <= 2048 or len(b) == 1
+    # longest first, so a batch never mixes a long text into a batch of short ones
+    firsts = [lengths[b[0]] for b in batches]
+    assert firsts == sorted(firsts, reverse=True)
+    assert length_batches([]) == []
+
+
+# ------------------------------------------------------------------------- real model (default)
+
+@pytest.fixture(scope="module")
+def torch_embedder(model_cache_dir):
+    from bot.embed.embedder import load_torch_embedder
+    # One thread: torch's OpenMP threads spin, which on shared cores slows everything down.
+    return load_torch_embedder(DEFAULT_MODEL, model_cache_dir, 1)
+
+
+@pytest.fixture(scope="module")
+def dev_questions() -> list[str]:
+    if not DEV.is_file():
+        pytest.skip(f"{DEV} is not present")
+    return [json.loads(line)["question"] for line in DEV.read_text(encoding="utf-8").splitlines() if line.strip()]
+
+
+@pytest.mark.real
+def test_default_embedder_is_onnx(real_embedder):
+    assert isinstance(real_embedder, OnnxEmbedder)
+    assert real_embedder.dim == 384
+
+
+@pytest.mark.real
+def test_token_ids_match_sentence_transformers(real_embedder, torch_embedder):
+    from test_e5convert import TEXTS
+
+    for prompt in ("query: ", "passage: "):
+        texts = [prompt + t for t in TEXTS]  # includes "<s> literal </s>" and a text over 512 tokens
+        ours = [e.ids for e in real_embedder.tokenizer.encode_batch(texts)]
+        theirs = torch_embedder.model.tokenize(texts)
+        for i, ids in enumerate(ours):
+            mask = theirs["attention_mask"][i].bool()
+            assert ids == theirs["input_ids"][i][mask].tolist(), texts[i][:60]
+    assert max(len(x) for x in ours) == 512
+
+
+@pytest.mark.real
+def test_embeddings_match_torch_on_the_conversion_texts(real_embedder, torch_embedder):
+    from test_e5convert import EMBED_TEXTS
+
+    for encode in ("encode_queries", "encode_passages"):
+        ours = getattr(real_embedder, encode)(EMBED_TEXTS)
+        theirs = getattr(torch_embedder, encode)(EMBED_TEXTS)
+        np.testing.assert_allclose(np.linalg.norm(ours, axis=1), 1.0, atol=1e-5)
+        cos = (ours * theirs).sum(axis=1)
+        print(f"\n{encode}: fp32 ONNX vs torch min cosine {cos.min():.6f}")
+        assert cos.min() >= 0.99
+
+
+@pytest.mark.real
+def test_batching_does_not_change_embeddings(real_embedder):
+    from test_e5convert import EMBED_TEXTS
+
+    texts = EMBED_TEXTS[::3]  # short and long ones, so batches hold padding
+    together = real_embedder.encode_passages(texts)
+    alone = np.stack([real_embedder.encode_passages([t])[0] for t in texts])
+    assert np.abs(together - alone).max() < 1e-4
+
+
+@pytest.mark.real
+def test_dev_questions_rank_the_same_top3(real_engine, real_embedder, torch_embedder, dev_questions):
+    index = real_engine.index
+    passages = [p.embed_text for p in index.passages]
+    sentences = [index.documents[p.doc_id].text[s:e] for p in index.passages for s, e in p.sentences]
+    corpora = {"passages": passages, "sentences": sentences}
+    embedders = {"onnx": real_embedder, "torch": torch_embedder}
+    queries = {label: emb.encode_queries(dev_questions) for label, emb in embedders.items()}
+    for name, texts in corpora.items():
+        top = {}
+        for label, emb in embedders.items():
+            scores = queries[label] @ emb.encode_passages(texts).T
+            top[label] = np.argsort(-scores, axis=1, kind="stable")[:, :3]
+        differ = [q for q, a, b in zip(dev_questions, top["onnx"], top["torch"]) if list(a) != list(b)]
+        assert not differ, f"{name}: top-3 differs for {differ}"
+
+
+@pytest.mark.real
+def test_dev_answers_are_the_same_with_torch_queries(real_engine, torch_embedder, tokenizer, dev_questions):
+    from bot.engine import Engine
+
+    torch_engine = Engine(torch_embedder, tokenizer, real_engine.index)
+    for q in dev_questions:
+        a, b = real_engine.ask(q), torch_engine.ask(q)
+        assert (a.found, [c.chunk_id for c in a.citations]) == (b.found, [c.chunk_id for c in b.citations]), q
+
+
+@pytest.mark.real
+def test_serving_on_onnx_never_imports_torch(model_cache_dir, seed_index_dir):
+    code = (
+        "import sys; from pathlib import Path\n"
+        "from bot.embed.embedder import load_embedder\n"
+        "from bot.engine import Engine\n"
+        "import web.app\n"
+        f"e = load_embedder({DEFAULT_MODEL!r}, Path(sys.argv[1]), 1)\n"
+        "a = Engine.load(Path(sys.argv[2]), e).ask('JAXAはどのような分野で国際協力を進めていますか？')\n"
+        "print(type(e).__name__, a.found, sorted(m for m in ('torch', 'sentence_transformers', 'transformers')"
+        " if m in sys.modules))\n")
+    out = subprocess.run([sys.executable, "-c", code, str(model_cache_dir), str(seed_index_dir)], cwd=ROOT,
+                         capture_output=True, text=True, timeout=300)
+    assert out.returncode == 0, out.stderr[-2000:]
+    assert out.stdout.split() == ["OnnxEmbedder", "True", "[]"]
+
+
+# ------------------------------------------------------------------------- a user's own model
+
+@pytest.fixture(scope="module")
+def tiny_model(tmp_path_factory, model_cache_dir) -> Path:
+    """A small random BERT with CLS pooling and the real tokenizer, saved as a
+    sentence-transformers folder: a stand-in for a user's own model (nothing downloaded)."""
+    import torch
+    from sentence_transformers import SentenceTransformer, models
+    from transformers import AutoTokenizer, BertConfig, BertModel
+
+    from bot.embed.e5convert import ensure_converted
+
+    work = tmp_path_factory.mktemp("tiny-model")
+    torch.manual_seed(0)
+    tok = AutoTokenizer.from_pretrained(str(ensure_converted(model_cache_dir, onnx=False)))
+    cfg = BertConfig(vocab_size=len(tok), hidden_size=32, num_hidden_layers=2, num_attention_heads=2,
+                     intermediate_size=64, max_position_embeddings=514, pad_token_id=tok.pad_token_id)
+    BertModel(cfg).save_pretrained(str(work / "hf"))
+    tok.save_pretrained(str(work / "hf"))
+    modules = [models.Transformer(str(work / "hf"), max_seq_length=128),
+               models.Pooling(32, pooling_mode="cls"), models.Normalize()]
+    SentenceTransformer(modules=modules, device="cpu").save(str(work / "st"))
+    return work / "st"
+
+
+@pytest.mark.real
+def test_users_own_model_is_exported_on_first_use(tiny_model, tmp_path):
+    from sentence_transformers import SentenceTransformer
+
+    from bot.embed.embedder import load_embedder
+    cache = tmp_path / "cache"
+    emb = load_embedder(str(tiny_model), cache, 1)
+    assert isinstance(emb, OnnxEmbedder) and emb.dim == 32 and emb.name == str(tiny_model)
+    texts = ["JAXAとNASAの協力", "the " * 200]  # the second is truncated at 128 tokens
+    ref = SentenceTransformer(str(tiny_model), device="cpu").encode(
+        ["query: " + t for t in texts], normalize_embeddings=True)
+    cos = (emb.encode_queries(texts) * ref).sum(axis=1)
+    assert cos.min() >= 0.99
+    exported = list(cache.glob("onnx-*"))
+    assert len(exported) == 1
+    # a second load reuses the export
+    mtime = (exported[0] / "onnx" / "model.onnx").stat().st_mtime_ns
+    load_embedder(str(tiny_model), cache, 1)
+    assert (exported[0] / "onnx" / "model.onnx").stat().st_mtime_ns == mtime
+
+
+@pytest.mark.real
+def test_a_model_that_cannot_be_exported_is_served_with_torch(tiny_model, tmp_path, monkeypatch):
+    import bot.embed.onnx_export as onnx_export
+    from bot.embed.embedder import SentenceTransformerEmbedder, load_embedder
+    from bot.errors import ModelError
+
+    def refuse(model, cache_dir):
+        raise ModelError("no exporter for this architecture")
+
+    monkeypatch.setattr(onnx_export, "ensure_user_onnx", refuse)
+    emb = load_embedder(str(tiny_model), tmp_path, 1)
+    assert isinstance(emb, SentenceTransformerEmbedder)
+    assert emb.encode_queries(["a"]).shape == (1, 32)
+
+
+def test_build_summary_reports_embedding_throughput(tmp_path, fake_embedder, tokenizer, corpus_copy):
+    from bot.store.build import build_index
+
+    summary = build_index(corpus_copy, tmp_path / "index", fake_embedder, tokenizer, max_bytes=10_000_000)
+    assert summary.embedded_texts == summary.passages + summary.sentences
+    assert 0 < summary.embed_seconds <= summary.seconds
+    assert summary.texts_per_second == summary.embedded_texts / summary.embed_seconds
+    again = build_index(corpus_copy, tmp_path / "index", fake_embedder, tokenizer, max_bytes=10_000_000)
+    assert again.embedded_texts == 0 and again.texts_per_second is None

@@ -1,0 +1,152 @@
+"""Server side of the conversation UI: the bold answer phrase, suggested questions (also without
+JavaScript), automation hooks, the /docs link, errors in the page's language. Fast: templates
+rendered by name and the app on the fake embedder."""
+
+import pytest
+
+from bot.results import Answer, Citation, DocumentView, PassageSpan, Timings
+from test_api import GatedEmbedder
+from test_web_pages import XSS, assert_no_inline_code, fake_answer, hidden_history
+from web_fixtures import *  # noqa: F403 - fixtures
+from web_fixtures import wait_ready
+
+DOC_ID = "jaxa-international-cooperation"
+
+
+@pytest.fixture
+def templates():
+    from web.app import _templates
+    return _templates().env
+
+
+def spanned_answer(phrase: str, span_shift: int = 0) -> Answer:
+    answer = fake_answer(f"設立は{phrase}です。")
+    c = answer.citations[0]
+    start = c.text.index(phrase) + span_shift
+    cited = c.model_copy(update={"answer_span": (start, start + len(phrase))})
+    return answer.model_copy(update={"citations": [cited]})
+
+
+# ---------------------------------------------------------------------------------------------
+# The answer phrase in bold
+
+def test_card_parts_bolds_the_span_inside_the_cited_sentence():
+    from web.view import card_parts
+    text = "前の文。SAFEは2006年に設立された。後の文。"
+    hl = (4, 21)
+    assert card_parts(text, hl, (9, 14)) == [
+        ("前の文。", False, []),
+        ("SAFEは2006年に設立された。", True, [("SAFEは", False), ("2006年", True), ("に設立された。", False)]),
+        ("後の文。", False, [])]
+    # No span, or a span outside the sentence: the sentence is marked, nothing is bold.
+    for span in (None, (0, 3), (21, 24)):
+        assert card_parts(text, hl, span)[1] == ("SAFEは2006年に設立された。", True, [("SAFEは2006年に設立された。", False)])
+    # A span overlapping the sentence's edge is clipped to it.
+    assert card_parts(text, hl, (2, 8))[1][2] == [("SAFE", True), ("は2006年に設立された。", False)]
+
+
+def test_answer_span_is_bold_in_the_rendered_card_and_escaped(templates):
+    from web.pages import chat_context
+    html = templates.get_template("chat.html").render(chat_context("ja", question="Q", answer=spanned_answer("2006年")))
+    assert '<mark>設立は<strong class="answer-span">2006年</strong>です。</mark>' in html
+    hostile = templates.get_template("chat.html").render(chat_context("ja", question="Q", answer=spanned_answer(XSS)))
+    assert '<strong class="answer-span">&lt;img src=x' in hostile and "<img src=x" not in hostile
+    assert_no_inline_code(hostile)
+
+
+def test_markers_cards_and_links_have_distinct_spoken_labels(templates):
+    from web.pages import chat_context
+    html = templates.get_template("chat.html").render(chat_context("ja", question="Q", answer=fake_answer("答え")))
+    assert 'class="cite-ref" href="#cite-s-1" aria-label="出典1"' in html
+    assert '<span class="card-n" aria-hidden="true">1</span><span class="visually-hidden">出典1</span>' in html
+    assert '原文で見る<span class="visually-hidden">（出典1）</span>' in html
+    assert '元のページ<span class="visually-hidden">（出典1）（新しいタブで開きます）</span>' in html
+    en = templates.get_template("chat.html").render(chat_context("en", question="Q", answer=fake_answer("x").model_copy(update={"language": "en"})))
+    assert "Original page<span class=\"visually-hidden\"> (Source 1) (opens in a new tab)</span>" in en
+
+
+# ---------------------------------------------------------------------------------------------
+# Suggested questions
+
+def _doc(sections: list[str]) -> DocumentView:
+    text = "\n".join(s for i, s in enumerate(sections) if i == 0 or sections[i - 1] != s)  # headings
+    passages = [PassageSpan(chunk_id=f"d#p{i}", section=s, start=0, end=1, sentences=[(0, 1)])
+                for i, s in enumerate(sections)]
+    return DocumentView(doc_id="d", title="t", url=None, lang="ja", path="d.txt", text=text, passages=passages)
+
+
+def test_next_questions_prefer_nearby_sections_and_skip_repeated_headings():
+    from web.view import next_questions
+    doc = _doc(["A", "一覧", "B", "B", "C", "一覧", "D", "E"])
+    # Nearest first (ties: earlier in the document); 「一覧」 occurs twice, B is the passage's own.
+    assert next_questions(doc, "d#p2", "ja") == ["「A」について教えてください", "「C」について教えてください",
+                                                 "「D」について教えてください"]
+    assert next_questions(doc, "d#p2", "ja", include_own=True)[0] == "「B」について教えてください"
+    assert next_questions(doc, "d#p7", "en", k=1) == ["What do the documents say about “D”?"]
+    assert next_questions(doc, "d#p99", "ja") == []
+
+
+def test_no_js_answer_offers_suggestions_that_continue_the_conversation(fake_client):
+    r = fake_client.post("/", data={"question": "アジア・太平洋地域の協力について"})
+    assert r.status_code == 200
+    suggestions = r.context["suggestions"]
+    assert 1 <= len(suggestions) <= 3
+    html = r.text
+    for q in suggestions:
+        assert f'form="ask-form" name="suggested" value="{q}" formnovalidate>{q}</button>' in html
+    # The examples stay reachable after the first question.
+    assert '<details class="examples-menu" id="examples-menu">' in html
+    history = hidden_history(html)
+    data = {"suggested": suggestions[0], "question": "",
+            "history_role": [x for x, _ in history], "history_content": [c for _, c in history]}
+    follow = fake_client.post("/", data=data)
+    assert follow.status_code == 200 and follow.context["question"] == suggestions[0]
+    assert len(hidden_history(follow.text)) == 4
+
+
+# ---------------------------------------------------------------------------------------------
+# Page furniture, hooks and errors
+
+def test_chat_page_hooks_footer_and_regions(fake_client):
+    html = fake_client.get("/").text
+    for hook in ('data-action="lang"', 'data-action="new-conversation"', 'data-action="conversations"'):
+        assert hook in html
+    assert '<a href="/docs" data-action="api-docs">APIドキュメント</a>' in html
+    assert 'id="announcer" class="visually-hidden" aria-live="polite"' in html
+    assert 'id="status" class="status" role="status"' in html
+    assert '<section id="log" class="log" aria-label="会話">' in html  # not a live region
+    assert "maxlength" not in html.split('id="question"')[1].split(">")[0]  # no silent truncation
+    assert '<meta name="color-scheme" content="light dark">' in html
+    assert '<details class="examples-menu" id="examples-menu" hidden>' in html
+    r = fake_client.post("/", data={"question": "x"})
+    assert 'data-role="user"' in r.text and 'data-role="assistant"' in r.text
+
+
+def test_no_js_errors_speak_the_pages_language(fake_client):
+    r = fake_client.post("/", data={"question": "あ" * 1003})
+    assert r.status_code == 422 and "質問が3文字長すぎます（最大1000文字）。" in r.text
+    r = fake_client.post("/", data={"question": "   "})
+    assert r.status_code == 422 and "この質問は受け付けられません" in r.text
+    r = fake_client.get("/documents/no-such-doc", headers={"accept": "text/html"})
+    assert r.status_code == 404 and "お探しのページや資料は見つかりませんでした。" in r.text
+    r = fake_client.get("/documents/no-such-doc", headers={"accept": "text/html", "accept-language": "en"})
+    assert "The page or document was not found." in r.text and '<p class="error-detail" lang="en">' in r.text
+
+
+def test_start_up_error_page_is_in_japanese(fake_app_factory):
+    embedder = GatedEmbedder(block_name=True)
+    client = fake_app_factory(embedder=embedder, wait=False)
+    assert embedder.entered.wait(10)
+    r = client.post("/", data={"question": "SAFEとは？"}, headers={"accept": "text/html", "accept-language": "ja"})
+    assert r.status_code == 503 and "起動中です。数秒後にもう一度お試しください。" in r.text
+    embedder.release.set()
+    wait_ready(client.app.state.runtime)
+
+
+def test_source_links_carry_the_chats_language(templates):
+    from web.pages import chat_context
+    from web.view import source_href
+    assert source_href("d", "d#p0", (1, 4), "en") == "/documents/d?chunk=d%23p0&hl=1-4&lang=en#p-d-p0"
+    assert source_href("d", "d#p0", None, "xx") == "/documents/d?chunk=d%23p0#p-d-p0"
+    html = templates.get_template("chat.html").render(chat_context("en", question="Q", answer=fake_answer("x")))
+    assert f'href="/documents/{DOC_ID}?chunk={DOC_ID}%23p1&amp;hl=4-5&amp;lang=en#p-' in html

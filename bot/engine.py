@@ -116,7 +116,7 @@ class Engine:
         qvec, topic_doc = self._encode(resolved, index, dense_text)
         t2 = time.perf_counter()
         hits = retrieve(index, qvec, q_tokens, use_lexical=use_lexical, k=BACKGROUND_PASSAGES,
-                        topic_doc=topic_doc)
+                        topic_doc=topic_doc, lang=lang)
         t3 = time.perf_counter()
 
         q_terms = (question_terms(self.tokenizer, index.lexical, query, lang) if en is None
@@ -201,7 +201,8 @@ class Engine:
         q = resolved.query
         dense_text, q_tokens, use_lexical = self._queries(index, q)
         qvec, topic_doc = self._encode(resolved, index, dense_text)
-        hits = retrieve(index, qvec, q_tokens, use_lexical=use_lexical, k=k, topic_doc=topic_doc)
+        hits = retrieve(index, qvec, q_tokens, use_lexical=use_lexical, k=k, topic_doc=topic_doc,
+                        lang=detect_language(q))
         out = []
         for rank, h in enumerate(hits, 1):
             p = index.passages[h.row]

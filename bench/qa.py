@@ -28,9 +28,9 @@ from dataclasses import asdict
 from pathlib import Path
 
 from bench import jsquad
+from bench.jsquad_en import EN_PATH as EN_FILE, english_cases
 from bench.common import RESULTS_DIR, ROOT, offline
 
-EN_FILE = ROOT / "bench" / "data" / "jsquad_en.jsonl"
 DEV_FILE = ROOT.parent / "shared" / "eval" / "dev.jsonl"
 CACHE = RESULTS_DIR / "qa"
 SETS = ("ja", "follow-up", "en", "dev")
@@ -38,21 +38,6 @@ COLUMNS = [("search_hit@1", "search@1"), ("search_hit@3", "search@3"), ("answere
            ("hit@3", "cited@3"), ("citation_exactness", "exact"), ("false_refusal_rate", "false ref."),
            ("refusal_accuracy", "refused (unans.)"), ("phrase_f1", "phrase F1"), ("phrase_em", "phrase EM"),
            ("latency_ms_p50", "p50 ms")]
-
-
-def english_cases(ja_cases: list[dict]) -> list[dict]:
-    """bench/data/jsquad_en.jsonl holds ids and English questions; the gold comes from JSQuAD."""
-    if not EN_FILE.exists():
-        return []
-    by_id = {c["id"]: c for c in ja_cases}
-    out = []
-    for line in EN_FILE.read_text(encoding="utf-8").splitlines():
-        if line.strip():
-            row = json.loads(line)
-            if row["id"] in by_id:
-                out.append({**by_id[row["id"]], "lang": "en", "question": row["question"],
-                            "question_ja": by_id[row["id"]]["question"]})
-    return out
 
 
 class QueryCache:
@@ -144,7 +129,7 @@ def run(sets: list[str], n: int | None) -> dict:
         ja = sample(cases, n) if "ja" in sets else []
         fus = sample(jsquad.follow_ups(cases), n) if "follow-up" in sets else []
         standalone = [c for c in cases if c["id"] in {f["standalone"] for f in fus}]
-        en = english_cases(cases) if "en" in sets else []
+        en = english_cases() if "en" in sets and EN_FILE.exists() else []
         prewarm(cached, ja + fus + standalone + en, tokenizer)
         cached.save()
         if ja:

@@ -324,3 +324,7 @@ def mcp(index: IndexOpt = None, model: ModelOpt = None) -> None:
 
 def run() -> None:
     app()
+
+
+if __name__ == "__main__":
+    run()

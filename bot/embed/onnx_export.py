@@ -21,7 +21,6 @@ torch is imported here only, at export time; serving never imports this module's
 
 from __future__ import annotations
 
-import errno
 import hashlib
 import json
 import os
@@ -29,6 +28,7 @@ import shutil
 import time
 from pathlib import Path
 
+from bot.embed.folders import install_folder, sweep_stale
 from bot.errors import ModelError
 
 ONNX_DIR = "onnx"
@@ -41,7 +41,6 @@ _OPSET = 17
 _STAMP = "export.json"
 # Bump when the exported graph changes, so exports made by older code are redone.
 EXPORT_REVISION = 2
-_STALE_TMP_SECONDS = 3600
 
 
 def ensure_onnx(folder: Path) -> Path:
@@ -52,12 +51,12 @@ def ensure_onnx(folder: Path) -> Path:
     dest = folder / ONNX_DIR
     if is_exported(dest):
         return folder
-    _sweep_stale(folder)
+    sweep_stale(folder, ONNX_DIR)
     tmp = folder / f".{ONNX_DIR}.tmp-{os.getpid()}-{time.monotonic_ns()}"
     try:
         tmp.mkdir()
         _export(_load_st(str(folder)), tmp)
-        _install(tmp, dest)
+        install_folder(tmp, dest, is_exported)
     except OSError as exc:
         raise ModelError(f"cannot write the ONNX export to {dest}: {exc}") from exc
     finally:
@@ -88,7 +87,7 @@ def ensure_user_onnx(model: str, cache_dir: Path) -> Path:
         try:
             tmp.mkdir()
             _export(st, tmp)
-            _install(tmp, folder / ONNX_DIR)
+            install_folder(tmp, folder / ONNX_DIR, is_exported)
         finally:
             shutil.rmtree(tmp, ignore_errors=True)
     except OSError as exc:
@@ -121,31 +120,6 @@ def _export(st, out: Path) -> None:
     files = {p.name: p.stat().st_size for p in sorted(out.iterdir()) if p.is_file()}
     (out / _STAMP).write_text(json.dumps({"revision": EXPORT_REVISION, "opset": _OPSET, "files": files},
                                          indent=2) + "\n", encoding="utf-8")
-
-
-def _install(tmp: Path, dest: Path) -> None:
-    try:
-        os.replace(tmp, dest)
-        return
-    except OSError as exc:
-        if exc.errno not in (errno.ENOTEMPTY, errno.EEXIST):
-            raise
-    if is_exported(dest):  # another process finished first: its export is as good as ours
-        return
-    trash = dest.parent / f".{dest.name}.old-{os.getpid()}-{time.monotonic_ns()}"
-    os.replace(dest, trash)  # a leftover from an interrupted export
-    shutil.rmtree(trash, ignore_errors=True)
-    os.replace(tmp, dest)
-
-
-def _sweep_stale(folder: Path) -> None:
-    now = time.time()
-    for p in folder.glob(f".{ONNX_DIR}.*-*"):
-        try:
-            if now - p.stat().st_mtime > _STALE_TMP_SECONDS:
-                shutil.rmtree(p, ignore_errors=True)
-        except OSError:
-            pass
 
 
 def _load_st(model: str):

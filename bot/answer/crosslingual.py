@@ -8,7 +8,8 @@ import re
 from dataclasses import dataclass
 
 from bot.answer.evidence import idf
-from bot.store.termtable import TermTable, fold, key_of
+from bot.store.lexical import BIGRAM_MARK
+from bot.store.termtable import TermTable, fold, key_of, stem
 
 # Words that carry the question's grammar, not its topic. They never start or end a looked-up
 # phrase and are never looked up alone.
@@ -52,9 +53,44 @@ def _variants(word: str) -> list[str]:
     return list(dict.fromkeys(out))
 
 
-def english_terms(question: str, table: TermTable, vocabulary) -> list[Term]:
+def _as_written(word: str, vocabulary, tokenizer) -> list[str]:
+    """The BM25 tokens of a Latin-script word or number as the index holds it, or []. An acronym
+    goes through the index's tokenizer, which may normalise it (SAFE → セーフ); other words are
+    matched as written: Sudachi also turns common English words into katakana (member → メンバー),
+    which drowned their dictionary terms (measured on the English benchmark: answered 0.79 → 0.76)."""
+    plain = word.lower().replace(",", "")
+    if plain in vocabulary:
+        return [plain]
+    if tokenizer is None or len(word) < 2 or not word.isupper():
+        return []
+    # Words only: an acronym's character bigrams would count it several times over.
+    return [t for t in tokenizer.tokens(word) if t in vocabulary and not t.startswith(BIGRAM_MARK)]
+
+
+def _dictionary(word: str, table: TermTable, capitalised: bool) -> list | None:
+    """Dictionary terms for one lower-case word: its inflections first, then words sharing its
+    stem ("cooperate" → the gloss "cooperation"), then, for a capitalised word, the place a
+    demonym is formed from (Asian → Asia, Canadian → Canada, European → Europe)."""
+    for v in _variants(word):
+        found = table.english.get(key_of(v))
+        if found:
+            return found
+    found = table.stems.get(stem(word))
+    if found:
+        return found
+    if capitalised:
+        for suffix, repl in (("ian", "ia"), ("ian", "a"), ("an", "a"), ("ean", "e"), ("ese", ""), ("ese", "a")):
+            if word.endswith(suffix) and len(word) > len(suffix) + 2:
+                found = table.english.get(word[: -len(suffix)] + repl)
+                if found:
+                    return found
+    return None
+
+
+def english_terms(question: str, table: TermTable, vocabulary, tokenizer=None) -> list[Term]:
     """Japanese terms for an English question, in question order. `vocabulary` answers
-    `token in vocabulary` for the BM25 index's terms."""
+    `token in vocabulary` for the BM25 index's terms; `tokenizer` (the index's) gives the tokens
+    of words written as they are."""
     words = _WORD.findall(question)
     lower = [w.lower().replace("’", "'") for w in words]
     used = [False] * len(words)
@@ -81,18 +117,15 @@ def english_terms(question: str, table: TermTable, vocabulary) -> list[Term]:
     for i, w in enumerate(words):
         if used[i] or lower[i] in STOPWORDS:
             continue
-        # Acronyms, Latin-script names and numbers that the Japanese text writes as they are.
-        plain = lower[i].replace(",", "")
-        if plain in vocabulary and (w[0].isupper() or w[0].isdigit() or len(w) == 1):
-            take(i, 1, [[w, [plain]]], "verbatim")
+        # Acronyms, Latin-script names and numbers that the Japanese text writes as they are
+        # (through the index's own tokenizer, which may normalise them: SAFE → セーフ).
+        written = _as_written(w, vocabulary, tokenizer)
+        if written and (w[0].isupper() or w[0].isdigit() or len(w) == 1):
+            take(i, 1, [[w, written]], "verbatim")
             continue
-        if plain in vocabulary:  # an English word of an English document in the corpus
-            take(i, 1, [[w, [plain]]], "verbatim")
-        found = None
-        for v in _variants(lower[i]):
-            found = table.english.get(key_of(v))
-            if found:
-                break
+        if written:  # an English word of an English document in the corpus
+            take(i, 1, [[w, written]], "verbatim")
+        found = _dictionary(lower[i], table, capitalised=w[0].isupper())
         if found and len(w) > 1:
             take(i, 1, found, "dictionary")
         if w[0].isupper() or not found:

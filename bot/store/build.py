@@ -84,7 +84,10 @@ def build_index(corpus_dir: Path, index_dir: Path, embedder: Embedder, tokenizer
             prev, prev_docs = None, {}
         unchanged = {d.doc_id for d in docs if prev_docs.get(d.doc_id, {}).get("hash") == d.content_hash}
         removed = set(prev_docs) - {d.doc_id for d in docs}
-        same_terms = prev is not None and prev.manifest.get("lexical_version", 1) == LEXICAL_VERSION
+        # Tokens and the English term table are derived from the text alone: an index written by an
+        # older version of either is rebuilt (vectors reused), not kept as "unchanged".
+        same_terms = (prev is not None and prev.manifest.get("lexical_version", 1) == LEXICAL_VERSION
+                      and prev.manifest.get("termtable", {}).get("version") == termtable.VERSION)
         if prev and same_terms and not removed and len(unchanged) == len(docs) and len(prev_docs) == len(docs):
             report.finish()
             return BuildSummary(

@@ -56,8 +56,12 @@ K1 = 1.2
 _ALNUM_RUN = re.compile(r"[^\W_]+")
 
 
+# Marks a character-bigram term, so it can never equal a word term.
+BIGRAM_MARK = "\u0002"
+
+
 def char_bigrams(text: str) -> list[str]:
-    return [f"\u0002{run[i:i + 2]}" for run in _ALNUM_RUN.findall(unicodedata.normalize("NFKC", text).lower())
+    return [f"{BIGRAM_MARK}{run[i:i + 2]}" for run in _ALNUM_RUN.findall(unicodedata.normalize("NFKC", text).lower())
             for i in range(len(run) - 1)]
 
 

@@ -21,7 +21,8 @@ import logging
 import re
 import sqlite3
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
 
 from bot.store.lexical import Tokenizer
@@ -29,7 +30,7 @@ from bot.store.lexical import Tokenizer
 log = logging.getLogger(__name__)
 
 FILE = "termtable.json"
-VERSION = 1
+VERSION = 2
 # Senses of a JMdict entry whose glosses are used: later senses are rare uses that mostly add noise.
 MAX_SENSES = 3
 # Japanese terms kept per English key (the most frequent in the corpus first).
@@ -111,6 +112,9 @@ class TermTable:
     readings: dict[str, list[list]]
     # Japanese surface → a short English gloss (for the answer's glossary)
     glosses: dict[str, str]
+    # Snowball stem of a one-word English key → Japanese terms: a question's "established" or
+    # "cooperate" finds the glosses "establishment" (設立) and "cooperation" (協力)
+    stems: dict[str, list[list]] = field(default_factory=dict)
 
     @classmethod
     def empty(cls) -> "TermTable":
@@ -118,7 +122,8 @@ class TermTable:
 
     def save(self, path: Path) -> None:
         path.write_text(json.dumps({"version": VERSION, "english": self.english, "readings": self.readings,
-                                    "glosses": self.glosses}, ensure_ascii=False, separators=(",", ":")),
+                                    "glosses": self.glosses, "stems": self.stems},
+                                   ensure_ascii=False, separators=(",", ":")),
                         encoding="utf-8")
 
     @classmethod
@@ -126,7 +131,18 @@ class TermTable:
         if not path.exists():  # an index built before the table existed: no English terms
             return cls.empty()
         data = json.loads(path.read_text(encoding="utf-8"))
-        return cls(data["english"], data["readings"], data["glosses"])
+        return cls(data["english"], data["readings"], data["glosses"], data.get("stems", {}))
+
+
+@lru_cache(maxsize=1)
+def _stemmer():
+    import snowballstemmer
+    return snowballstemmer.stemmer("english")
+
+
+def stem(word: str) -> str:
+    """The Snowball (Porter2) stem of one lower-case English word."""
+    return _stemmer().stemWord(word)
 
 
 def _jmdict_path() -> Path | None:
@@ -263,7 +279,15 @@ def build_term_table(texts: list[str], tokenizer: Tokenizer, vocabulary: set[str
         return [[s, by_surface[s][1]] for s in order]
 
     table_en = {k: best(v) for k, v in english.items()}
+    by_stem: dict[str, dict[str, tuple[int, list[str]]]] = {}
+    for key, by_surface in english.items():
+        if " " not in key:
+            merged = by_stem.setdefault(stem(key), {})
+            for surface, (rank, tokens) in by_surface.items():
+                if surface not in merged or merged[surface][0] > rank:
+                    merged[surface] = (rank, tokens)
+    table_stems = {k: best(v) for k, v in by_stem.items()}
     table_readings = {k: [[s, t] for s, t in sorted(v.items(), key=lambda x: -freq[x[0]])[:MAX_TERMS_PER_KEY]]
                       for k, v in readings.items()}
-    used = {s for v in table_en.values() for s, _ in v} | {s for v in table_readings.values() for s, _ in v}
-    return TermTable(table_en, table_readings, {s: g for s, g in glosses.items() if s in used})
+    used = {s for v in (*table_en.values(), *table_stems.values(), *table_readings.values()) for s, _ in v}
+    return TermTable(table_en, table_readings, {s: g for s, g in glosses.items() if s in used}, table_stems)

@@ -133,12 +133,10 @@ class Engine:
         if resolved.follow_up:
             scored = demote_repeats(index, scored, [t.content for t in history if t.role == "assistant"])
         evidence = Evidence.collect(index, scored, hits, qvec, len(q_terms))
-        if en is None:
-            found = decide_found(evidence, lang)
-        else:
+        if en is not None:  # coverage of the English words, through their Japanese terms
             evidence.coverage = max((crosslingual.coverage(en, index.lexical, t) for t in
                                      _best_terms(state, index, scored, crosslingual.COVERAGE_SENTENCES)), default=0.0)
-            found = crosslingual.decide_found(evidence)
+        found = decide_found(evidence, lang)
         asks_for = question_type(query, self.tokenizer) if lang == "ja" else None
         if found:
             chosen = pick_sentences(index, scored, lang, top_k)

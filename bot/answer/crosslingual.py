@@ -170,24 +170,5 @@ def coverage(terms: list[Term], lexical, text_terms: set[str]) -> float:
     return got / total if total else 0.0
 
 
-# Fitted on the tuning articles of bench/data/jsquad_en.jsonl with bench.english.fit_refusal
-# (per-case evidence of the English questions; figures in bench/README.md). With the Japanese
-# terms in the dense query the best-sentence cosine rises for answerable questions (median 0.87)
-# more than for unanswerable ones (0.83); coverage (the question's words found through their
-# Japanese terms) catches on-topic questions about something absent.
-EN_GAP_MIN = 0.035
-EN_SIM_MIN = 0.84
-EN_COVERAGE_MIN = 0.2
 # Coverage is the best over this many top-scored sentences.
 COVERAGE_SENTENCES = 3
-
-
-WAVE1_GAP_MIN, WAVE1_SIM_MIN = 0.055, 0.80
-
-
-def decide_found(e) -> bool:
-    """Found when the JSQuAD-fitted rule holds, or wave 1's English rule (a sentence that stands
-    out clearly: gap ≥ 0.055 at cosine ≥ 0.80), which the seed corpus's English questions were
-    calibrated on: its pages are written differently from Wikipedia and score lower cosines."""
-    fitted = e.gap >= EN_GAP_MIN and e.sim >= EN_SIM_MIN and e.coverage >= EN_COVERAGE_MIN
-    return fitted or (e.gap >= WAVE1_GAP_MIN and e.sim >= WAVE1_SIM_MIN)

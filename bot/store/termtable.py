@@ -30,7 +30,7 @@ from bot.store.lexical import Tokenizer
 log = logging.getLogger(__name__)
 
 FILE = "termtable.json"
-VERSION = 2
+VERSION = 3
 # Senses of a JMdict entry whose glosses are used: later senses are rare uses that mostly add noise.
 MAX_SENSES = 3
 # Japanese terms kept per English key (the most frequent in the corpus first).
@@ -268,7 +268,9 @@ def build_term_table(texts: list[str], tokenizer: Tokenizer, vocabulary: set[str
         tokens = [t for t in tokenizer.tokens(surface) if t in vocabulary]
         if tokens:
             add(key_of(spelled), surface, tokens, 0)
-            glosses[surface] = spelled
+            # JMdict's gloss first: UniDic spells some loanwords in their source language
+            # (ドイツ → Duits, イギリス → Inglez), JMdict in English (Germany, United Kingdom).
+            glosses.setdefault(surface, spelled)
             forms.setdefault(surface, tokens)
     for key, by_surface in readings.items():
         for surface in by_surface:

@@ -14,7 +14,7 @@ CHROMIUM ?= /usr/bin/chromium
 APT_GET ?= apt-get
 UID_NOW ?= $(shell id -u)
 
-.PHONY: setup chromium serve test index eval bench-latency bench-build bench-scale bench-load bench-hostile bench-english bench-qa clean
+.PHONY: setup chromium serve test index eval bench-latency bench-build bench-scale bench-load bench-hostile bench-qa clean
 
 setup: $(STAMP)
 
@@ -56,9 +56,6 @@ eval: setup
 
 # Benchmarks print figures (see bench/README.md); pass options with ARGS=--quick etc.
 # English versions of JSQuAD questions (bench/data/jsquad_en.jsonl); builds the corpus + index once.
-bench-english: setup
-	$(PY) -m bench.english --index /tmp/jaxabot-jsquad/index $(ARGS)
-
 bench-latency: setup
 	$(PY) -m bench.latency $(ARGS)
 

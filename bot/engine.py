@@ -134,7 +134,7 @@ class Engine:
             scored = demote_repeats(index, scored, [t.content for t in history if t.role == "assistant"])
         evidence = Evidence.collect(index, scored, hits, qvec, len(q_terms))
         if en is not None:  # coverage of the English words, through their Japanese terms
-            evidence.coverage = max((crosslingual.coverage(en, index.lexical, t) for t in
+            evidence.coverage = max((crosslingual.coverage(en, index.lexical, t, query) for t in
                                      _best_terms(state, index, scored, crosslingual.COVERAGE_SENTENCES)), default=0.0)
         found = decide_found(evidence, lang)
         asks_for = question_type(query, self.tokenizer) if lang == "ja" else None

@@ -12,7 +12,7 @@ from bot.answer.crosslingual import english_terms
 from bot.engine import Engine
 from bot.store.build import build_index
 from bot.store.index import load_index
-from bot.store.termtable import FILE, TermTable, fold, key_of, romaji
+from bot.store.termtable import FILE, TermTable, fold, key_of, romaji, stem
 from fakes import FakeEmbedder
 
 DOC = """---
@@ -40,10 +40,10 @@ The hangar at the airfield was completed in 1987 and holds twelve aircraft.
 
 @pytest.fixture(autouse=True)
 def _thresholds(monkeypatch):
-    # The fake embedder's cosines mean nothing: decide on the question's words found alone.
-    monkeypatch.setattr(crosslingual, "EN_GAP_MIN", -1.0)
-    monkeypatch.setattr(crosslingual, "EN_SIM_MIN", -1.0)
-    monkeypatch.setattr(crosslingual, "EN_COVERAGE_MIN", 0.3)
+    # The fake embedder's cosines mean nothing: decide on the question's words found alone
+    # (coverage of the English words through their Japanese terms).
+    import bot.engine
+    monkeypatch.setattr(bot.engine, "decide_found", lambda e, lang: e.coverage >= 0.3)
 
 
 def _engine(root, tokenizer, docs: dict[str, str]) -> Engine:
@@ -104,6 +104,53 @@ def test_english_question_to_japanese_terms(engine):
     assert by_english.get("GPS") == "GPS"
     # Words the corpus does not have give nothing.
     assert english_terms("What about pizza toppings?", index.terms, index.lexical) == []
+
+
+def _table(english: dict, stems: dict | None = None) -> TermTable:
+    return TermTable({k: [[s, [s]] for s in v] for k, v in english.items()}, {}, {},
+                     {k: [[s, [s]] for s in v] for k, v in (stems or {}).items()})
+
+
+def test_stems_demonyms_and_acronyms_find_the_corpus_words(tokenizer):
+    # A question's verb finds the dictionary's noun gloss through their shared stem.
+    table = _table({"establishment": ["設立"], "asia": ["アジア"], "canada": ["カナダ"]},
+                   stems={stem("establishment"): ["設立"]})
+    terms = english_terms("When was it established?", table, set())
+    assert [(t.english, t.surface) for t in terms] == [("established", "設立")]
+    # A demonym finds its place: Asian → Asia, Canadian → Canada.
+    surfaces = {t.surface for t in english_terms("Which Asian and Canadian agencies?", table, set())}
+    assert {"アジア", "カナダ"} <= surfaces
+    # An acronym the index's tokenizer normalises (Sudachi writes SAFE as セーフ) is still found,
+    # while an ordinary word is not turned into katakana.
+    vocabulary = {"セーフ", "メンバー"}
+    assert [t.tokens for t in english_terms("When was SAFE founded?", _table({}), vocabulary, tokenizer)] \
+        == [("セーフ",)]
+    assert english_terms("Which member joined?", _table({}), vocabulary, tokenizer) == []
+
+
+def test_coverage_counts_the_question_words_the_corpus_has_no_term_for():
+    class Lexical:  # every term equally rare
+        num_docs = 10
+
+        def document_frequency(self, term):
+            return 1
+
+    table = _table({"agency": ["機関"]})
+    q = "Which agency is JAXA with?"
+    covered = crosslingual.coverage(english_terms(q, table, {"jaxa", "機関"}), Lexical(), {"jaxa", "機関"}, q)
+    # "employees" has no Japanese term in this corpus: the question is about something it lacks.
+    q = "How many employees does JAXA have?"
+    missing = crosslingual.coverage(english_terms(q, table, {"jaxa"}), Lexical(), {"jaxa"}, q)
+    assert covered == 1.0 and missing == 0.5
+
+
+def test_the_english_statement_measure_accepts_faithful_renderings():
+    from bot.evaluate import states
+    assert states("14.9万人", "How many: 149,000 people [1].")
+    assert states("3月", "When: March 2001 [1].")
+    assert states("FM放送", "Answer: FM [2].")
+    assert not states("1888年", "When: 2431 [2].")
+    assert not states("2万", "How many: 20,001 [1].")
 
 
 def test_question_types():

@@ -155,9 +155,18 @@ def term_weights(terms: list[Term], lexical) -> dict[str, float]:
     return {t: idf(lexical, t) for term in terms for t in term.tokens}
 
 
-def coverage(terms: list[Term], lexical, text_terms: set[str]) -> float:
+def content_words(question: str) -> list[str]:
+    """The question's words that carry its topic (lower case)."""
+    return [w for w in (x.lower().replace("’", "'") for x in _WORD.findall(question))
+            if w not in STOPWORDS and len(w) > 1]
+
+
+def coverage(terms: list[Term], lexical, text_terms: set[str], question: str = "") -> float:
     """IDF-weighted share of the question's English words that the text covers: a word counts
-    when any of its Japanese terms is there (one of 雇用/仕事/職 for "employment" is enough)."""
+    when any of its Japanese terms is there (one of 雇用/仕事/職 for "employment" is enough). A
+    content word of `question` with no term at all counts as not covered, with the mean weight
+    of the others: "employees" in "How many employees does JAXA have?" is what the question is
+    about, and a corpus with no word for it cannot answer it."""
     groups: dict[str, list[tuple[str, ...]]] = {}
     for t in terms:
         groups.setdefault(t.english.lower(), []).append(t.tokens)
@@ -167,6 +176,10 @@ def coverage(terms: list[Term], lexical, text_terms: set[str]) -> float:
         total += w
         if any(all(tok in text_terms for tok in toks) for toks in alternatives):
             got += w
+    termed = {w for key in groups for w in key.replace("’", "'").split()}
+    missing = [w for w in content_words(question) if w not in termed]
+    if missing:
+        total += len(missing) * (total / len(groups) if groups else 1.0)
     return got / total if total else 0.0
 
 

@@ -146,6 +146,8 @@ def run(sets: list[str], n: int | None) -> dict:
     if "dev" in sets:
         engine = load_engine(ROOT / "corpus", CACHE / "seed-index", embedder, tokenizer)
         reports["dev"] = run_eval(engine, load_cases(DEV_FILE))
+        for lang in ("ja", "en"):  # English latency beside Japanese, in the same run
+            reports[f"dev ({lang})"] = Report([c for c in reports["dev"].cases if c.language == lang])
     seconds = time.perf_counter() - t0
     return {"reports": reports, "seconds": seconds}
 

@@ -160,6 +160,9 @@ def test_question_types():
     assert question_type("Who was the mayor?") == "who"
     assert question_type("Where is Bodh Gaya?") == "where"
     assert question_type("What is a hectometre?") == "what"
+    # a quantity asked for by its name
+    assert question_type("What is the highest temperature ever recorded in Toyooka?") == "how many"
+    assert question_type("At about what water temperature do salmon spawn?") == "how many"
 
 
 def test_english_answer_states_the_date_with_quote_and_glossary(engine):

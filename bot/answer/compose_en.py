@@ -52,6 +52,7 @@ _KATAKANA = re.compile(r"^[\u30a0-\u30ffー・＝]+$")
 _RANGE = re.compile(r"((?:明治|大正|昭和|平成|令和)?\d{1,4}年(?:代)?(?:\d{1,2}月(?:\d{1,2}日)?)?)\s*(?:から|-|–|〜|~)\s*"
                     r"((?:明治|大正|昭和|平成|令和)?\d{1,4}年(?:代)?(?:\d{1,2}月(?:\d{1,2}日)?)?)")
 _BARE_YEAR = re.compile(r"(?<![0-9.,])(?:1[0-9]{3}|20[0-9]{2})(?![0-9.,年月日%])")
+_CLOCK = re.compile(r"(?<![0-9])(\d{1,2})時(?:(\d{1,2})分)?|(?<![0-9])(\d{1,2}):(\d{2})(?![0-9])")
 _JAPANESE = re.compile(r"[\u3040-\u30ff\u3400-\u9fff]")
 _MEASURES = {"%", "°C", "km", "m", "cm", "mm", "kg", "t", "degrees", "metres", "kilometres", "tonnes", "percent"}
 _MEASURE_WORDS = re.compile(r"\b(temperature|percent|percentage|share|rate|far|distance|long|high|height|deep|"
@@ -74,6 +75,11 @@ def question_type(question: str) -> str:
                  r"what share|what proportion|how often|what number|what temperature|at what temperature|"
                  r"at least how|at most how|about how|more than how|what is the population|"
                  r"average annual|what is the literacy|in cm|in km|what is the rate|how tall)\b", q):
+        return "how many"
+    # "What is the highest temperature…", "at about what water temperature…": a quantity by name.
+    if re.search(r"\bwhat\b(?:\W+[\w'-]+){0,5}?\W+(temperatures?|rainfall|snowfall|population|rates?|share|"
+                 r"percentage|proportion|fraction|height|length|depth|area|distance|weight|price|cost|amount|"
+                 r"speed|budget|altitude|elevation)\b", q):
         return "how many"
     if re.search(r"\b(who|whom|whose)\b", q):
         return "who"
@@ -210,6 +216,10 @@ class EnglishComposer:
             for m in _DATE.finditer(norm):
                 if not set(re.findall(r"[0-9]+", m.group(0))) <= q_numbers:
                     out.append((1, m.start(), date_english(m)))
+            if re.search(r"\bwhat time\b", question.lower()):  # a time of day: 5時 / 5:00
+                for m in _CLOCK.finditer(norm):
+                    hour, minute = m.group(1) or m.group(3), m.group(2) or m.group(4) or "00"
+                    out.append((0, m.start(), f"{int(hour)}:{int(minute):02d}"))
             for m in _BARE_YEAR.finditer(norm):  # "2006 SAFEの設立": a year without 年
                 if m.group(0) not in q_numbers:
                     out.append((2, m.start(), m.group(0)))

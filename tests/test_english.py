@@ -205,3 +205,36 @@ def test_benchmark_file_shape():
             .read_text(encoding="utf-8").splitlines()]
     assert len(rows) >= 400 and all(set(r) == {"id", "question"} for r in rows)
     assert len({r["id"] for r in rows}) == len(rows)
+
+
+def test_stems_are_right_when_threads_stem_at_once():
+    # An index build (term table) runs beside English questions: a shared Snowball stemmer mixes
+    # their words up (wrong stems, IndexError).
+    import random
+    import string
+    import sys
+    import threading
+    old = sys.getswitchinterval()
+    sys.setswitchinterval(1e-6)
+    try:
+        rng = random.Random(5)
+        words = ["".join(rng.choice(string.ascii_lowercase) for _ in range(rng.randint(3, 14)))
+                 for _ in range(4000)]
+        expected = {w: stem(w) for w in words}
+        wrong: list = []
+
+        def run():
+            for w in words:
+                try:
+                    if stem(w) != expected[w]:
+                        wrong.append(w)
+                except Exception as exc:  # noqa: BLE001 - what the race raised
+                    wrong.append(repr(exc))
+        threads = [threading.Thread(target=run) for _ in range(4)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+    finally:
+        sys.setswitchinterval(old)
+    assert wrong == []

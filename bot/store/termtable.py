@@ -20,9 +20,9 @@ import json
 import logging
 import re
 import sqlite3
+import threading
 from collections import Counter
 from dataclasses import dataclass, field
-from functools import lru_cache
 from pathlib import Path
 
 from bot.store.lexical import Tokenizer
@@ -134,15 +134,17 @@ class TermTable:
         return cls(data["english"], data["readings"], data["glosses"], data.get("stems", {}))
 
 
-@lru_cache(maxsize=1)
-def _stemmer():
-    import snowballstemmer
-    return snowballstemmer.stemmer("english")
+_local = threading.local()
 
 
 def stem(word: str) -> str:
-    """The Snowball (Porter2) stem of one lower-case English word."""
-    return _stemmer().stemWord(word)
+    """The Snowball (Porter2) stem of one lower-case English word. A stemmer keeps its word in its
+    own state, so each thread has its own (an index build runs beside questions)."""
+    stemmer = getattr(_local, "stemmer", None)
+    if stemmer is None:
+        import snowballstemmer
+        stemmer = _local.stemmer = snowballstemmer.stemmer("english")
+    return stemmer.stemWord(word)
 
 
 def _jmdict_path() -> Path | None:

@@ -56,8 +56,12 @@ K1 = 1.2
 _ALNUM_RUN = re.compile(r"[^\W_]+")
 
 
+# Marks a character-bigram term, so it can never equal a word term.
+BIGRAM_MARK = "\u0002"
+
+
 def char_bigrams(text: str) -> list[str]:
-    return [f"\u0002{run[i:i + 2]}" for run in _ALNUM_RUN.findall(unicodedata.normalize("NFKC", text).lower())
+    return [f"{BIGRAM_MARK}{run[i:i + 2]}" for run in _ALNUM_RUN.findall(unicodedata.normalize("NFKC", text).lower())
             for i in range(len(run) - 1)]
 
 
@@ -76,11 +80,17 @@ class Tokenizer:
             return tok.tokenize(text)
         return [m for piece in pieces(text) for m in tok.tokenize(piece)]
 
-    def morphemes(self, text: str):
-        """Sudachi morphemes (mode B) with their character offsets, for callers that need the
-        part of speech (the answer phrase finder). Offsets must index `text`, so a text too long
-        for one Sudachi call is cut to its first piece instead of being tokenised in pieces."""
-        return self._morphemes(text[: MAX_PIECE_BYTES // 4])
+    def morphemes(self, text: str) -> list:
+        """Sudachi morphemes (mode B) with their character offsets, for callers that need readings
+        and parts of speech (the answer phrase finder, the English term table). Offsets must index
+        `text`, so a text too long for one Sudachi call is cut to its first piece instead of being
+        tokenised in pieces."""
+        return list(self._morphemes(text[: MAX_PIECE_BYTES // 4]))
+
+    @staticmethod
+    def parts(morpheme) -> list:
+        """A morpheme's mode-A parts (豊岡市 → 豊岡, 市); empty when it does not split."""
+        return list(morpheme.split(SplitMode.A))
 
     def tokens(self, text: str) -> list[str]:
         """Index terms for BM25: Sudachi's words plus the character bigrams of each run of letters
@@ -131,6 +141,13 @@ class LexicalIndex:
             return 0
         indptr = self.bm25.scores["indptr"]
         return int(indptr[col + 1] - indptr[col])
+
+    def __contains__(self, term: str) -> bool:
+        return term in self.bm25.vocab_dict
+
+    @property
+    def vocabulary(self) -> set[str]:
+        return set(self.bm25.vocab_dict)
 
     @property
     def num_docs(self) -> int:

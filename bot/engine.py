@@ -110,7 +110,7 @@ class Engine:
         query = resolved.query
 
         # English branch (issue 9): Japanese search terms from the index's term table.
-        en = (crosslingual.english_terms(query, index.terms, index.lexical, self.tokenizer)
+        en = (crosslingual.english_terms(query, index.terms, index.lexical)
               if not has_japanese(query) else None)
         t1 = time.perf_counter()
         dense_text, q_tokens, use_lexical = self._queries(index, query, en)
@@ -164,7 +164,7 @@ class Engine:
         if has_japanese(query):
             return query, *self._lexical_query(query)
         if en is None:
-            en = crosslingual.english_terms(query, index.terms, index.lexical, self.tokenizer)
+            en = crosslingual.english_terms(query, index.terms, index.lexical)
         return crosslingual.dense_query(query, en), crosslingual.lexical_tokens(en), bool(en)
 
     def _phrase(self, index: SearchIndex, best, query: str, asks_for: str | None) -> Phrase | None:

@@ -25,7 +25,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from bot.store.lexical import Tokenizer
+from bot.store.lexical import Tokenizer, term_of
 
 log = logging.getLogger(__name__)
 
@@ -225,7 +225,7 @@ def build_term_table(texts: list[str], tokenizer: Tokenizer, vocabulary: set[str
         run: list = []
         for m in tokenizer.morphemes(text) + [None]:
             pos = m.part_of_speech() if m is not None else ("",)
-            token = m.normalized_form().lower() if m is not None else ""
+            token = term_of(m) if m is not None else ""
             if m is None or pos[0] not in _RUN_POS or token not in vocabulary:
                 run = []
                 continue
@@ -235,7 +235,7 @@ def build_term_table(texts: list[str], tokenizer: Tokenizer, vocabulary: set[str
                 part = run[-n:]
                 compound = "".join(x.surface() for x in part)
                 freq[compound] += 1
-                forms.setdefault(compound, [x.normalized_form().lower() for x in part])
+                forms.setdefault(compound, [term_of(x) for x in part])
             if pos[0] not in _CONTENT_POS:
                 continue  # affixes only inside runs (市 + 長 → 市長 "mayor")
             freq[surface] += 1

@@ -241,3 +241,14 @@ def test_stems_are_right_when_threads_stem_at_once():
     finally:
         sys.setswitchinterval(old)
     assert wrong == []
+
+
+def test_statement_candidates_are_not_date_parts_or_words_beside_a_title(engine, tokenizer):
+    from bot.answer.compose_en import EnglishComposer
+    composer = EnglishComposer(tokenizer)
+    text = "2025年6月20日、ドイツのイベント「地球、その先へ」が開催され、3日間続いた。"
+    found = [c[2] for c in composer._candidates(engine.index, text, "how many", set(), "How many days did it last?")]
+    assert "3 days" in found and "20 days" not in found  # 6月20日 is a date
+    found = [c[2] for c in composer._candidates(engine.index, text, "what", set(),
+                                                "What was the title of the event?")]
+    assert not any("Germany" in f or "20 days" in f for f in found)

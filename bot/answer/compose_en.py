@@ -208,6 +208,11 @@ class EnglishComposer:
         q_numbers = set(re.findall(r"[0-9]+", question))
         q_words = {w.lower() for w in re.findall(r"[A-Za-z][A-Za-z0-9\-]*", question)}
         out: list[tuple[int, int, str]] = []
+        # 6月20日 is a date, not "20 days": quantities inside dates are not candidates.
+        dates = [(m.start(), m.end()) for m in _DATE.finditer(norm)]
+
+        def in_date(m: re.Match) -> bool:
+            return any(a <= m.start(2) < b for a, b in dates)
         if qtype == "when":
             for m in _RANGE.finditer(norm):
                 a, b = _DATE.fullmatch(m.group(1)), _DATE.fullmatch(m.group(2))
@@ -227,7 +232,7 @@ class EnglishComposer:
             measuring = bool(_MEASURE_WORDS.search(question))
             for m in _QUANTITY.finditer(norm):
                 num = _int(m.group(2))
-                if num in q_numbers or (m.group(4) == "年" and re.match(r"\d{3,4}$", num) and not m.group(3)):
+                if in_date(m) or num in q_numbers or (m.group(4) == "年" and re.match(r"\d{3,4}$", num) and not m.group(3)):
                     continue  # a number the question gives, or a year rather than a number of years
                 unit = UNITS.get(m.group(4) or "", "")
                 e = quantity_english(m)
@@ -237,6 +242,9 @@ class EnglishComposer:
             # A "what" question asks for a thing: a place or person named beside it is rarely the
             # answer (seen: "Answer: Osaka" for an event's title), so only who/where take names.
             kinds = {"who": ("人名",), "where": ("地名", "一般"), "what": ()}[qtype]
+            # A title or a name asked for is written as the documents write it, in Japanese:
+            # a loanword beside it (ドイツ → "Germany" for an event's title) is not the answer.
+            titled = bool(re.search(r"\b(title|titled|called|named|name of)\b", question.lower()))
             pos_at = 0
             for m in self.tokenizer.morphemes(text):
                 pos = m.part_of_speech()
@@ -249,7 +257,7 @@ class EnglishComposer:
                     if e and e.lower() not in q_words:
                         gloss = index.terms.glosses.get(m.surface())
                         out.append((0, at, e if e == gloss else f"{e} ({m.surface()})"))
-                elif qtype == "what" and _KATAKANA.match(m.surface()) and len(m.surface()) > 2:
+                elif qtype == "what" and not titled and _KATAKANA.match(m.surface()) and len(m.surface()) > 2:
                     g = index.terms.glosses.get(m.surface())
                     if g and re.fullmatch(r"[A-Za-z][A-Za-z .'\-]*", g) and g.lower() not in q_words:
                         out.append((2, at, g))
@@ -258,7 +266,7 @@ class EnglishComposer:
                     out.append((1 if qtype == "what" else 2, m.start(), m.group(0)))
         if qtype == "what":
             for m in _QUANTITY.finditer(norm):
-                if m.group(4) and _int(m.group(2)) not in q_numbers:
+                if m.group(4) and _int(m.group(2)) not in q_numbers and not in_date(m):
                     e = quantity_english(m)
                     if e:
                         out.append((3, m.start(), e))

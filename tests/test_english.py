@@ -122,6 +122,9 @@ def test_stems_demonyms_and_acronyms_find_the_corpus_words():
     assert {"アジア", "カナダ"} <= surfaces
     # Acronyms and names are index terms as written (lower case), as the corpus's Latin words are.
     assert [t.tokens for t in english_terms("When was SAFE founded?", _table({}), {"safe"})] == [("safe",)]
+    # A hyphenated name is found by its parts, as the tokenizer indexed them.
+    assert [t.tokens for t in english_terms("Where was APRSAF-26 held?", _table({}), {"aprsaf", "26"})] \
+        == [("aprsaf", "26")]
 
 
 def test_coverage_counts_the_question_words_the_corpus_has_no_term_for():

@@ -255,3 +255,12 @@ def test_statement_candidates_are_not_date_parts_or_words_beside_a_title(engine,
     found = [c[2] for c in composer._candidates(engine.index, text, "what", set(),
                                                 "What was the title of the event?")]
     assert not any("Germany" in f or "20 days" in f for f in found)
+
+
+def test_an_english_follow_up_searches_with_the_previous_topic(engine):
+    from bot.answer.conversation import resolve
+    from bot.results import Turn
+    resolved = resolve("Who was its mayor?", [Turn(role="user", content="Where is Toyooka?")], "en")
+    assert resolved.query == "Who was Toyooka's mayor?"
+    surfaces = {t.surface for t in engine._english_terms(engine.index, resolved)}
+    assert {"豊岡市", "市長"} <= surfaces or {"豊岡", "市長"} <= surfaces, surfaces

@@ -66,6 +66,14 @@ class Gloss:
     english: str
 
 
+def asked(question: str, resolved: str) -> str:
+    """The question whose type the statement answers: a follow-up's own ("Where was it held?"),
+    unless it asks nothing by itself ("And with the US?" asks what the previous question did)."""
+    if re.search(r"\b(what|which|when|where|who|whom|whose|how|why)\b", question.lower()):
+        return question
+    return resolved
+
+
 def question_type(question: str) -> str:
     q = question.lower()
     if re.search(r"\b(when|what year|which year|what date|which date|what century|which century|since when|"

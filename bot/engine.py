@@ -142,7 +142,7 @@ class Engine:
             text, citations = (compose_answer(index, chosen, lang, self._phrase(index, scored[0], query, asks_for))
                                if en is None else
                                self._english.compose(index, chosen, english_asked(question, query),
-                                                   [t.surface for t in en]))
+                                                   en))
             related: list[Related] = []
         else:
             text, citations = compose_not_found(lang), []

@@ -264,3 +264,13 @@ def test_an_english_follow_up_searches_with_the_previous_topic(engine):
     assert resolved.query == "Who was Toyooka's mayor?"
     surfaces = {t.surface for t in engine._english_terms(engine.index, resolved)}
     assert {"豊岡市", "市長"} <= surfaces or {"豊岡", "市長"} <= surfaces, surfaces
+
+
+def test_the_glossary_gives_a_question_word_the_sense_it_was_asked_in(engine, tokenizer):
+    from bot.answer.compose_en import EnglishComposer
+    composer = EnglishComposer(tokenizer)
+    text = "豊岡市は兵庫県の北部にある市で、田淵氏が市長を務めた。"
+    plain = {g.japanese: g.english for g in composer.glossary(engine.index, [text], ["市長"])}
+    asked = {g.japanese: g.english for g in composer.glossary(engine.index, [text], ["市長"], {"市長": "city head"})}
+    assert plain.get("市長") and plain["市長"] != "city head"
+    assert asked["市長"] == "city head" and list(asked)[0] == "市長"

@@ -167,8 +167,12 @@ class EnglishComposer:
             return r.capitalize() if r else None
         return None
 
-    def glossary(self, index: SearchIndex, sentences: list[str], first: list[str]) -> list[Gloss]:
-        """Key words of the sentences with their dictionary glosses; the question's words first."""
+    def glossary(self, index: SearchIndex, sentences: list[str], first: list[str],
+                 senses: dict[str, str] | None = None) -> list[Gloss]:
+        """Key words of the sentences with their dictionary glosses; the question's words first,
+        glossed by the English word they were found for (取り組み asked as "initiative" is not
+        JMdict's first sense, "bout")."""
+        senses = senses or {}
         out: dict[str, str] = {}
         for text in sentences:
             for m in self.tokenizer.morphemes(text):
@@ -186,6 +190,9 @@ class EnglishComposer:
         for k in first:  # the question's own words (compounds too) lead the glossary
             if k not in out and any(k in t for t in sentences) and index.terms.glosses.get(k):
                 out[k] = index.terms.glosses[k]
+        for k, english in senses.items():
+            if k in out:
+                out[k] = english
         order = list(dict.fromkeys([k for k in first if k in out] + list(out)))
         # One entry per meaning: 豊岡 beside 豊岡市 (both "Toyooka") says nothing new.
         keep = [k for k in order if not any(k != o and k in o and out[o] == out[k] for o in order)]
@@ -283,8 +290,11 @@ class EnglishComposer:
 
     # -- the answer --------------------------------------------------------------------------------
     def compose(self, index: SearchIndex, chosen: list[ScoredSentence], question: str,
-                asked: list[str]) -> tuple[str, list[Citation]]:
-        """`asked`: the Japanese words the question was searched with (they are not the answer)."""
+                terms: list) -> tuple[str, list[Citation]]:
+        """`terms`: the Japanese terms the question was searched with (crosslingual.Term; their
+        words are not the answer, and the glossary gives them the sense the question asked in)."""
+        asked = [t.surface for t in terms]
+        senses = {t.surface: t.english.lower() for t in terms if t.kind == "dictionary"}
         citations: list[Citation] = []
         quotes: list[str] = []
         ja_sentences: list[str] = []
@@ -314,7 +324,7 @@ class EnglishComposer:
             if phrase:
                 marker = c.n
                 break
-        gloss = self.glossary(index, ja_sentences, asked)
+        gloss = self.glossary(index, ja_sentences, asked, senses)
         if phrase:
             lead = {"when": "When", "how many": "How many", "who": "Who", "where": "Where",
                     "what": "Answer"}[qtype] + f": {phrase} [{marker}]."

@@ -164,27 +164,24 @@ def _jmdict_glosses(forms: list[str]) -> dict[str, list[tuple[int, str]]]:
         return {}
     out: dict[str, list[tuple[int, str]]] = {}
     con = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+
+    def rows(query: str):
+        """(form, sense or translation ID, gloss) for the forms, in chunks SQLite accepts."""
+        for i in range(0, len(forms), 900):
+            chunk = forms[i:i + 900]
+            yield from con.execute(query.format(marks=",".join("?" * len(chunk))), chunk)
     try:
         for table in ("Kanji", "Kana"):
-            for i in range(0, len(forms), 900):
-                chunk = forms[i:i + 900]
-                marks = ",".join("?" * len(chunk))
-                rows = con.execute(
+            for form, sid, gloss in rows(
                     f"SELECT f.text, s.ID, g.text FROM {table} f JOIN Sense s ON s.idseq = f.idseq "
-                    f"JOIN SenseGloss g ON g.sid = s.ID WHERE f.text IN ({marks}) "
-                    "ORDER BY f.text, s.ID", chunk)
-                for form, sid, gloss in rows:
-                    out.setdefault(form, []).append((sid, gloss))
+                    "JOIN SenseGloss g ON g.sid = s.ID WHERE f.text IN ({marks}) ORDER BY f.text, s.ID"):
+                out.setdefault(form, []).append((sid, gloss))
         for table in ("NEKanji", "NEKana"):
-            for i in range(0, len(forms), 900):
-                chunk = forms[i:i + 900]
-                marks = ",".join("?" * len(chunk))
-                rows = con.execute(
+            for form, tid, gloss in rows(
                     f"SELECT f.text, t.ID, g.text FROM {table} f JOIN NETranslation t ON t.idseq = f.idseq "
-                    f"JOIN NETransGloss g ON g.tid = t.ID WHERE f.text IN ({marks})", chunk)
-                for form, tid, gloss in rows:
-                    if form not in out:  # names only where the general dictionary has nothing
-                        out.setdefault("\0" + form, []).append((tid, gloss))
+                    "JOIN NETransGloss g ON g.tid = t.ID WHERE f.text IN ({marks})"):
+                if form not in out:  # names only where the general dictionary has nothing
+                    out.setdefault("\0" + form, []).append((tid, gloss))
     finally:
         con.close()
     for k in [k for k in out if k.startswith("\0")]:

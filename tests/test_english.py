@@ -82,6 +82,9 @@ def test_term_table_is_part_of_the_versioned_index(engine):
     # The table is a file of the version folder, covered by the manifest's checksums.
     assert FILE in index.manifest["files"]
     assert index.manifest["termtable"]["english_keys"] == len(index.terms.english) > 0
+    # A Latin-script name is matched as written, never by its romanised katakana reading.
+    assert not any(re.fullmatch(r"[A-Za-z0-9]+", surface)
+                   for found in index.terms.readings.values() for surface, _ in found)
     # Built from the corpus's own words: every term occurs in the index.
     for found in index.terms.english.values():
         for _, tokens in found:
@@ -158,7 +161,11 @@ def test_question_types():
     assert question_type("How many stations are there?") == "how many"
     assert question_type("Who was the mayor?") == "who"
     assert question_type("Where is Bodh Gaya?") == "where"
-    assert question_type("What is a hectometre?") == "what"
+    assert question_type("What is a hectometre called in short?") == "what"
+    # a description asked for: the sentences answer it, not one phrase of them
+    assert question_type("What is APRSAF?") == "describe"
+    assert question_type("Tell me about cooperation with Russia") == "describe"
+    assert question_type("Who is the president of JAXA?") == "who"
     # a quantity asked for by its name
     assert question_type("What is the highest temperature ever recorded in Toyooka?") == "how many"
     assert question_type("At about what water temperature do salmon spawn?") == "how many"

@@ -74,6 +74,12 @@ def asked(question: str, resolved: str) -> str:
     return resolved
 
 
+# "What is APRSAF?", "Tell me about cooperation with Russia": the answer is what the sentences say,
+# not one phrase of them.
+_DESCRIBE = re.compile(r"^\s*(?:what\s+(?:is|are|was|were)\s+(?:an?\s+|the\s+)?[^,;?]{1,40}\?\s*$"
+                       r"|what\s+(?:does|do|did)\s+.{1,40}\s+do\b|tell me about|describe|explain)", re.I)
+
+
 def question_type(question: str) -> str:
     q = question.lower()
     if re.search(r"\b(when|what year|which year|what date|which date|what century|which century|since when|"
@@ -89,6 +95,9 @@ def question_type(question: str) -> str:
                  r"percentage|proportion|fraction|height|length|depth|area|distance|weight|price|cost|amount|"
                  r"speed|budget|altitude|elevation)\b", q):
         return "how many"
+    if _DESCRIBE.search(question) and not re.search(
+            r"\b(called|named|name|title|titled|abbreviat\w*|stands? for|short)\b", q):
+        return "describe"
     if re.search(r"\b(who|whom|whose)\b", q):
         return "who"
     if re.search(r"\b(where|which country|what country|which city|what city|which prefecture|which region|"
@@ -181,14 +190,15 @@ class EnglishComposer:
                     continue
                 surface = m.surface()
                 if surface in out or len(surface) < 2 and not _KATAKANA.match(surface) \
-                        or not _JAPANESE.search(surface):
+                        or not _JAPANESE.search(unicodedata.normalize("NFKC", surface)):
                     continue  # Latin-script words (JAXA) need no gloss
                 english = self._name_english(index, m) if pos[1] == "固有名詞" else None
                 english = english or index.terms.glosses.get(surface) or index.terms.glosses.get(m.dictionary_form())
                 if english:
                     out[surface if pos[0] == "名詞" else m.dictionary_form()] = english
         for k in first:  # the question's own words (compounds too) lead the glossary
-            if k not in out and any(k in t for t in sentences) and index.terms.glosses.get(k):
+            if k not in out and _JAPANESE.search(k) and any(k in t for t in sentences) \
+                    and index.terms.glosses.get(k):
                 out[k] = index.terms.glosses[k]
         for k, english in senses.items():
             if k in out:
@@ -329,6 +339,9 @@ class EnglishComposer:
             lead = {"when": "When", "how many": "How many", "who": "Who", "where": "Where",
                     "what": "Answer"}[qtype] + f": {phrase} [{marker}]."
             lead += " (From the cited Japanese text; its words are glossed below.)"
+        elif gloss and qtype == "describe":
+            about = ", ".join(dict.fromkeys(g.english for g in gloss[:5]))
+            lead = f"The documents describe this in Japanese, quoted below [1]; the words they use: {about}."
         elif gloss:
             about = ", ".join(dict.fromkeys(g.english for g in gloss[:5]))
             lead = (f"The closest passage [1] does not state this in a form that can be given in English "

@@ -21,6 +21,7 @@ import logging
 import re
 import sqlite3
 import threading
+import unicodedata
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -30,7 +31,7 @@ from bot.store.lexical import Tokenizer, term_of
 log = logging.getLogger(__name__)
 
 FILE = "termtable.json"
-VERSION = 3
+VERSION = 4
 # Senses of a JMdict entry whose glosses are used: later senses are rare uses that mostly add noise.
 MAX_SENSES = 3
 # Japanese terms kept per English key (the most frequent in the corpus first).
@@ -44,6 +45,7 @@ _RUN_POS = _CONTENT_POS | {"接頭辞", "接尾辞"}
 _KATAKANA_WORD = re.compile(r"^[\u30a0-\u30ffー・]+$")
 _HIRAGANA = re.compile(r"^[\u3040-\u309fー]+$")
 _PAREN = re.compile(r"\s*\([^)]*\)")
+_LATIN = re.compile(r"[A-Za-z0-9][A-Za-z0-9 .&'\-]*")
 _KEY_CLEAN = re.compile(r"[^a-z0-9\- ']+")
 
 # --- kana → romaji (Hepburn), for matching romanised names ------------------------------------
@@ -242,7 +244,9 @@ def build_term_table(texts: list[str], tokenizer: Tokenizer, vocabulary: set[str
             parts = tokenizer.parts(m) if len(surface) > 2 else []
             for x in parts:  # 降雪量 → 降雪 ("snowfall"), 豊岡市 → 豊岡
                 forms.setdefault(x.surface(), [token])
-            if pos[1] == "固有名詞":
+            if pos[1] == "固有名詞" and not _LATIN.fullmatch(unicodedata.normalize("NFKC", surface)):
+                # (a Latin-script name is matched as written; its katakana reading, romanised,
+                # would only be noise: ISS → "aiesuesu")
                 for s in {m.reading_form(), *(x.reading_form() for x in parts)}:
                     key = fold(romaji(s))
                     if len(key) >= 3:

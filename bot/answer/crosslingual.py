@@ -8,7 +8,6 @@ import re
 from dataclasses import dataclass
 
 from bot.answer.evidence import idf
-from bot.store.lexical import BIGRAM_MARK
 from bot.store.termtable import TermTable, fold, key_of, stem
 
 # Words that carry the question's grammar, not its topic. They never start or end a looked-up
@@ -53,18 +52,15 @@ def _variants(word: str) -> list[str]:
     return list(dict.fromkeys(out))
 
 
-def _as_written(word: str, vocabulary, tokenizer) -> list[str]:
-    """The BM25 tokens of a Latin-script word or number as the index holds it, or []. An acronym
-    goes through the index's tokenizer, which may normalise it (SAFE → セーフ); other words are
-    matched as written: Sudachi also turns common English words into katakana (member → メンバー),
-    which drowned their dictionary terms (measured on the English benchmark: answered 0.79 → 0.76)."""
-    plain = word.lower().replace(",", "")
+def _as_written(word: str, vocabulary) -> list[str]:
+    """The BM25 token of a Latin-script word or number as the index holds it (Latin words are
+    index terms as written, lower case: bot/store/lexical.term_of), or []."""
+    plain = re.sub(r"'s$", "", word.lower().replace(",", "").replace("’", "'"))  # JAXA's → jaxa
     if plain in vocabulary:
         return [plain]
-    if tokenizer is None or len(word) < 2 or not word.isupper():
-        return []
-    # Words only: an acronym's character bigrams would count it several times over.
-    return [t for t in tokenizer.tokens(word) if t in vocabulary and not t.startswith(BIGRAM_MARK)]
+    # APRSAF-26, ISO/TS-16949: the index has the parts (the tokenizer splits at the hyphen).
+    parts = [x for x in re.split(r"[-/.]", plain) if x]
+    return parts if len(parts) > 1 and all(x in vocabulary for x in parts) else []
 
 
 def _dictionary(word: str, table: TermTable, capitalised: bool) -> list | None:
@@ -87,10 +83,9 @@ def _dictionary(word: str, table: TermTable, capitalised: bool) -> list | None:
     return None
 
 
-def english_terms(question: str, table: TermTable, vocabulary, tokenizer=None) -> list[Term]:
+def english_terms(question: str, table: TermTable, vocabulary) -> list[Term]:
     """Japanese terms for an English question, in question order. `vocabulary` answers
-    `token in vocabulary` for the BM25 index's terms; `tokenizer` (the index's) gives the tokens
-    of words written as they are."""
+    `token in vocabulary` for the BM25 index's terms."""
     words = _WORD.findall(question)
     lower = [w.lower().replace("’", "'") for w in words]
     used = [False] * len(words)
@@ -117,14 +112,15 @@ def english_terms(question: str, table: TermTable, vocabulary, tokenizer=None) -
     for i, w in enumerate(words):
         if used[i] or lower[i] in STOPWORDS:
             continue
-        # Acronyms, Latin-script names and numbers that the Japanese text writes as they are
-        # (through the index's own tokenizer, which may normalise them: SAFE → セーフ).
-        written = _as_written(w, vocabulary, tokenizer)
-        if written and (w[0].isupper() or w[0].isdigit() or len(w) == 1):
+        # Acronyms, Latin-script names, numbers and English documents' words, as written.
+        written = _as_written(w, vocabulary)
+        if written:
             take(i, 1, [[w, written]], "verbatim")
+        # Numbers and acronyms are what they are; a name written in Latin script somewhere in the
+        # corpus is still looked up, since the Japanese text mostly spells it in katakana
+        # (Dominica → ドミニカ).
+        if written and (w[0].isdigit() or len(w) == 1 or w.isupper()):
             continue
-        if written:  # an English word of an English document in the corpus
-            take(i, 1, [[w, written]], "verbatim")
         found = _dictionary(lower[i], table, capitalised=w[0].isupper())
         if found and len(w) > 1:
             take(i, 1, found, "dictionary")

@@ -51,8 +51,10 @@ class Settings(BaseSettings):
     metrics_public: bool = False
     # Comma-separated origins; CORS stays off when empty.
     cors_origins: str = ""
-    # Concurrent CPU-bound requests; sized to the cores.
-    workers: int = 2
+    # Questions computed at once. Their query embeddings are micro-batched (`embed_batch`), so
+    # more workers than cores let batches form: 8 on 2 cores measured best (bench/README.md,
+    # bench.tune). With batching off, size it to the cores (2).
+    workers: int = 8
     # Questions waiting for a worker; more get 503 + Retry-After at once. 64 is ~1.2 s of waiting
     # at the measured ~55 answers/s on 2 cores (bench/README.md), 4x bench.load's 16 clients.
     queue_limit: int = 64

@@ -74,7 +74,8 @@ def collect(limit: int | None = None) -> dict:
         q, history = validate(case["question"], [], 3)
         c = engine.candidates(q, history, state)
         index = c.index
-        evidence = Evidence.collect(index, c.scored, c.hits, c.qvec, len(c.q_terms))
+        evidence = Evidence.collect(index, c.scored, c.hits, c.qvec, len(c.q_terms),
+                                    choice.type_support(index, c.scored, c.q_info, state.sentence_profile))
         found = decide_found(evidence, c.lang)
         X = choice.features(index, c.scored, c.hits, c.qvec, c.q_terms, state.sentence_terms, c.q_info,
                             state.sentence_profile)

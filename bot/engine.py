@@ -131,13 +131,13 @@ class Engine:
         state = self._require()
         c = self.candidates(question, history, state)
         index, lang, query, scored, hits = c.index, c.lang, c.query, c.scored, c.hits
-        evidence = Evidence.collect(index, scored, hits, c.qvec, len(c.q_terms))
+        evidence = Evidence.collect(index, scored, hits, c.qvec, len(c.q_terms),
+                                    choice.type_support(index, scored, c.q_info, state.sentence_profile))
         found = decide_found(evidence, lang)
         asks_for = c.q_info.qtype if c.q_info is not None else None
         if found:
             chosen = self._choose(c, state, top_k)
-            best = chosen[0]
-            chosen = sorted(chosen, key=lambda s: (index.passages[s.passage_row].doc_id, s.start))
+            best = max(chosen, key=lambda s: s.score)
             text, citations = compose_answer(index, chosen, lang, self._phrase(index, best, query, asks_for))
             related: list[Related] = []
         else:
@@ -181,16 +181,17 @@ class Engine:
         return Candidates(index, lang, query, qvec, hits, q_terms, scored, q_info, t1, t2, t3)
 
     def _choose(self, c: "Candidates", state: "_State", top_k: int) -> list[ScoredSentence]:
-        """The sentences to quote, most probable first: the fitted ranker for Japanese questions
-        (bot/answer/choice.py), the fixed mix otherwise."""
+        """The sentences to quote, in the order they are shown; each one's score is what it was
+        chosen on (the fitted ranker's probability for Japanese questions, bot/answer/choice.py;
+        the fixed mix otherwise)."""
         model = choice.default_model()
         if c.lang != "ja" or model is None:
-            picked = pick_sentences(c.index, c.scored, c.lang, top_k)
-            return sorted(picked, key=lambda s: -s.score)
+            return pick_sentences(c.index, c.scored, c.lang, top_k)  # in document order
         X = choice.features(c.index, c.scored, c.hits, c.qvec, c.q_terms, state.sentence_terms, c.q_info,
                             state.sentence_profile)
-        return choice.choose(c.index, c.scored, choice.probabilities(X, model), min(top_k, MAX_SENTENCES),
-                             model.confidence)
+        chosen = choice.choose(c.index, c.scored, choice.probabilities(X, model), min(top_k, MAX_SENTENCES),
+                               model.confidence)
+        return choice.reading_order(c.index, chosen)
 
     def _phrase(self, index: SearchIndex, best, query: str, asks_for: str | None) -> Phrase | None:
         """Where in the best sentence the asked-for phrase (a year, number, name, place) is."""

@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import functools
 import json
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
@@ -125,6 +126,21 @@ def type_match(p: Profile, q: phrase.QuestionInfo) -> float:
     if t == "org":
         return float(fresh(p.propers))
     return float(p.named)
+
+
+# How many of the fixed mix's first sentences are searched for a phrase of the asked-for type
+# (refusal evidence: 「万博で誰が話しましたか？」 is answerable because a retrieved sentence names people).
+SUPPORT_TOP = 5
+
+
+def type_support(index: SearchIndex, scored: list[ScoredSentence], q_info: phrase.QuestionInfo | None,
+                 sentence_profile: Callable[[int, str], Profile]) -> float:
+    """1 when one of the first sentences has a word of the kind the question asks for (or the
+    question asks for no particular kind), else 0."""
+    if q_info is None or q_info.qtype not in phrase.TYPES:
+        return 1.0
+    return max((type_match(sentence_profile(s.vector_row, _text(index, s)), q_info) for s in scored[:SUPPORT_TOP]),
+               default=0.0)
 
 
 def features(index: SearchIndex, scored: list[ScoredSentence], hits: list[Hit], qvec: np.ndarray,
@@ -238,7 +254,30 @@ def choose(index: SearchIndex, scored: list[ScoredSentence], probs: np.ndarray, 
         s = scored[int(k)]
         vec = index.sentence_vectors[s.vector_row]
         if any(float(vec @ index.sentence_vectors[c.vector_row]) > REDUNDANT_COSINE for c in chosen):
+            held += float(probs[k])  # says what a quoted sentence says: its answer is quoted already
             continue
         chosen.append(ScoredSentence(**{**s.__dict__, "score": float(probs[k])}))
         held += float(probs[k])
     return chosen
+
+
+# A sentence opening with a demonstrative continues the one before it (grammar, not topics):
+# 「これを〇〇という。」「この時代の…」「同社は…」.
+_CONTINUES = re.compile(r"^[「『(（]?(これ|この|それ|その|こう|そう|こちら|同[社国年機会省庁局氏])")
+
+
+def reading_order(index: SearchIndex, chosen: list[ScoredSentence]) -> list[ScoredSentence]:
+    """Quoted sentences as a reader should meet them: most probable first, so that [1] is the best
+    evidence, except that a sentence continuing the one before it (「…を感じる。これを〇〇という。」)
+    is kept right after it when both are quoted."""
+    doc = lambda s: index.passages[s.passage_row].doc_id  # noqa: E731
+    runs: list[list[ScoredSentence]] = []
+    for s in sorted(chosen, key=lambda s: s.vector_row):
+        prev = runs[-1][-1] if runs else None
+        if prev is not None and prev.vector_row + 1 == s.vector_row and doc(prev) == doc(s) \
+                and _CONTINUES.match(index.documents[doc(s)].text[s.start:s.end]):
+            runs[-1].append(s)
+        else:
+            runs.append([s])
+    runs.sort(key=lambda run: -max(s.score for s in run))
+    return [s for run in runs for s in run]

@@ -55,6 +55,7 @@ eval: setup
 	$(VENV)/bin/jaxabot eval ../shared/eval/dev.jsonl
 
 # Benchmarks print figures (see bench/README.md); pass options with ARGS=--quick etc.
+# English versions of JSQuAD questions (bench/data/jsquad_en.jsonl); builds the corpus + index once.
 bench-latency: setup
 	$(PY) -m bench.latency $(ARGS)
 

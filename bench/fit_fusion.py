@@ -38,15 +38,15 @@ def ranked_lists(engine, cases: list[dict]) -> list[dict]:
     from bot.language import detect_language
 
     index = engine.index
-    queries = []
+    searches = []  # (text to embed, BM25 tokens, whether BM25 is fused), as the engine searches
     for c in cases:
         q, history = validate(c["question"], c.get("history") or [], 3)
-        queries.append(resolve_query(q, history, detect_language(q), engine.tokenizer))
-    vectors = np.concatenate([engine.embedder.encode_queries(queries[i:i + 256])
-                              for i in range(0, len(queries), 256)]) if queries else []
+        searches.append(engine._queries(index, resolve_query(q, history, detect_language(q), engine.tokenizer)))
+    texts = [s[0] for s in searches]
+    vectors = np.concatenate([engine.embedder.encode_queries(texts[i:i + 256])
+                              for i in range(0, len(texts), 256)]) if texts else []
     out = []
-    for c, query, qvec in zip(cases, queries, vectors):
-        tokens, use_lexical = engine._lexical_query(query)
+    for c, (_, tokens, use_lexical), qvec in zip(cases, searches, vectors):
         full = lists_of(index, qvec, tokens, use_lexical)
         lists = full.ranked
         gold = {r for lst in lists.values() for r in lst
@@ -118,6 +118,8 @@ def linear_hits(data: list[dict]) -> tuple[np.ndarray, list[tuple]]:
 def main(argv: list[str] | None = None) -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--dry-run", action="store_true")
+    ap.add_argument("--lang", default="ja", choices=("ja", "en"),
+                    help="fit for Japanese questions, or for the English ones of bench/data/jsquad_en.jsonl")
     args = ap.parse_args(argv)
     offline()
     from bot.embed.embedder import load_embedder
@@ -130,9 +132,13 @@ def main(argv: list[str] | None = None) -> None:
     embedder = QueryCache(load_embedder(s.model, s.model_cache_dir, cpu_count()), CACHE / "queries.json")
     tokenizer = Tokenizer()
     articles = jsquad.load_articles()
-    cases = [c for c in jsquad.answerable_of(articles, jsquad.holdout_titles(articles)) if c["answerable"]]
+    if args.lang == "ja":
+        cases = [c for c in jsquad.answerable_of(articles, jsquad.holdout_titles(articles)) if c["answerable"]]
+    else:
+        from bench.jsquad_en import english_cases
+        cases = [c for c in english_cases() if c["answerable"]]
     data = ranked_lists(Engine.load(CACHE / "index", embedder, tokenizer), cases)
-    dev = [c for c in load_cases(DEV_FILE) if c["answerable"] and c["lang"] == "ja"]
+    dev = [c for c in load_cases(DEV_FILE) if c["answerable"] and c["lang"] == args.lang]
     dev_data = ranked_lists(Engine.load(CACHE / "seed-index", embedder, tokenizer), dev)
     embedder.save()
 
@@ -147,7 +153,7 @@ def main(argv: list[str] | None = None) -> None:
         cv_hits.append((float(hits[folds == f, best].mean()), int((folds == f).sum()), grid[best]))
     cv = sum(h * n for h, n, _ in cv_hits) / sum(n for _, n, _ in cv_hits)
     chosen = int(np.argmax(hits.mean(0)))
-    print("| setting | JSQuAD hit@1 | dev (seed, ja) hit@1 |\n|---|---|---|")
+    print(f"| setting | JSQuAD hit@1 ({args.lang}) | dev (seed, {args.lang}) hit@1 |\n|---|---|---|")
     for name, j in (("passages only", 0), ("BM25 only", 1), ("wave 1: equal RRF", 2), ("chosen", chosen)):
         print(f"| {name} {grid[j][0]} k={grid[j][1]} | {hits[:, j].mean():.3f} | {dev_hits[:, j].mean():.3f} |")
     print(f"\ncross-validated hit@1 (setting chosen on the other {FOLDS - 1} folds' articles): {cv:.3f}")
@@ -166,7 +172,9 @@ def main(argv: list[str] | None = None) -> None:
     for h, n, st in lcv:
         print(f"  fold: {h:.3f} on {n} questions with {st}")
     if not args.dry_run:
-        previous = json.loads(OUT.read_text(encoding="utf-8")) if OUT.exists() else {}
+        whole = json.loads(OUT.read_text(encoding="utf-8")) if OUT.exists() else {}
+        languages = whole.get("languages", {})
+        previous = whole if args.lang == "ja" else languages.get(args.lang, whole)
         if lcv_mean > cv:  # the better method by cross-validated hit@1
             wp, ws, wb = (float(x) for x in lgrid[lbest])
             out = {"method": "linear", "weights": {"passage": wp, "sentence": ws, "bm25": wb,
@@ -176,8 +184,12 @@ def main(argv: list[str] | None = None) -> None:
             weights, k = grid[chosen]
             out = {"method": "rrf", "weights": {**weights, "topic": previous.get("weights", {}).get("topic", 1.0)},
                    "rrf_k": k, "jsquad_hit@1": round(float(hits[:, chosen].mean()), 4), "cv_hit@1": round(cv, 4)}
-        OUT.write_text(json.dumps({"format": 1, "fitted_by": "bench/fit_fusion.py", **out}, indent=2) + "\n",
-                       encoding="utf-8")
+        if args.lang == "ja":
+            whole = {"format": 1, "fitted_by": "bench/fit_fusion.py", **out,
+                     **({"languages": languages} if languages else {})}
+        else:  # another language's questions get their own entry (bot/answer/retrieval.fusion)
+            whole = {**whole, "languages": {**languages, args.lang: out}}
+        OUT.write_text(json.dumps(whole, indent=2) + "\n", encoding="utf-8")
         print(f"wrote {OUT.relative_to(ROOT)}")
 
 

@@ -39,7 +39,7 @@ def rows(raw: dict, lang: str = "ja") -> tuple[np.ndarray, np.ndarray, list[str]
                 continue
             X.append(features(c["evidence"]))
             y.append(1.0 if c["answerable"] else 0.0)
-            groups.append(articles.get(c["id"], "seed"))
+            groups.append(articles.get(c["id"].removesuffix("-en"), "seed"))  # English ids end in -en
             ids.append(c["id"])
     assert len(FEATURES) == len(X[0])
     return np.array(X), np.array(y), groups, ids

@@ -18,6 +18,8 @@ from bot.answer.sentences import (MAX_SENTENCES, ScoredSentence, candidate_rows,
 from bot.answer.compose import Phrase, compose_answer, compose_not_found
 from bot.answer.phrase import find_phrase, morpheme_toks, question_info
 from bot.answer.conversation import Resolved, resolve
+from bot.answer import crosslingual
+from bot.answer.compose_en import EnglishComposer
 from bot.embed.embedder import Embedder
 from bot.errors import DocumentNotFound, IndexMissing, InvalidQuestion
 from bot.answer.evidence import Evidence, decide_found, question_terms, worth_relating
@@ -49,6 +51,7 @@ class Candidates:
     q_terms: dict[str, float]
     scored: list[ScoredSentence]
     q_info: object  # phrase.QuestionInfo for a Japanese question, else None
+    en: object  # an English question's Japanese search terms (bot/answer/crosslingual.py), else None
     t_start: float
     t_embedded: float
     t_searched: float
@@ -85,6 +88,7 @@ class Engine:
     def __init__(self, embedder: Embedder, tokenizer: Tokenizer, index: SearchIndex | None = None) -> None:
         self.embedder = embedder
         self.tokenizer = tokenizer
+        self._english = EnglishComposer(tokenizer)
         self._state = _State(index, tokenizer) if index is not None else None
 
     @classmethod
@@ -130,20 +134,26 @@ class Engine:
         question, history = validate(question, history, top_k)
         state = self._require()
         c = self.candidates(question, history, state)
-        index, lang, query, scored, hits = c.index, c.lang, c.query, c.scored, c.hits
+        index, lang, query, scored, hits, en = c.index, c.lang, c.query, c.scored, c.hits, c.en
         evidence = Evidence.collect(index, scored, hits, c.qvec, len(c.q_terms),
                                     choice.type_support(index, scored, c.q_info, state.sentence_profile))
+        if en is not None:  # coverage of the English words, through their Japanese terms
+            evidence.coverage = max((crosslingual.coverage(en, index.lexical, t, query) for t in
+                                     _best_terms(state, index, scored, crosslingual.COVERAGE_SENTENCES)), default=0.0)
         found = decide_found(evidence, lang)
         asks_for = c.q_info.qtype if c.q_info is not None else None
         if found:
             chosen = self._choose(c, state, top_k)
             best = max(chosen, key=lambda s: s.score)
-            text, citations = compose_answer(index, chosen, lang, self._phrase(index, best, query, asks_for))
+            text, citations = (compose_answer(index, chosen, lang, self._phrase(index, best, query, asks_for))
+                               if en is None else
+                               self._english.compose(index, chosen, query, [t.surface for t in en]))
             related: list[Related] = []
         else:
             text, citations = compose_not_found(lang), []
+            # An English reader gets no unrelated Japanese passages with a refusal.
             related = ([_related(index, h.row, h.score) for h in hits[: min(top_k, 3)]]
-                       if worth_relating(evidence, lang) else [])
+                       if en is None and worth_relating(evidence, lang) else [])
         t4 = time.perf_counter()
         ms = lambda a, b: round((b - a) * 1000, 2)  # noqa: E731
         answer = Answer(answer=text, found=found, language=lang, query=query, citations=citations,
@@ -161,24 +171,32 @@ class Engine:
         lang = detect_language(question)
         resolved = resolve(question, history, lang, self.tokenizer)
         query = resolved.query
+
+        # English branch (issue 9): Japanese search terms from the index's term table.
+        en = (crosslingual.english_terms(query, index.terms, index.lexical)
+              if not has_japanese(query) else None)
         t1 = time.perf_counter()
-        qvec, topic_doc = self._encode(resolved, index)
+        dense_text, q_tokens, use_lexical = self._queries(index, query, en)
+        qvec, topic_doc = self._encode(resolved, index, dense_text)
         t2 = time.perf_counter()
-        q_tokens, use_lexical = self._lexical_query(query)
         hits = retrieve(index, qvec, q_tokens, use_lexical=use_lexical, k=BACKGROUND_PASSAGES,
-                        topic_doc=topic_doc)
+                        topic_doc=topic_doc, lang=lang)
         t3 = time.perf_counter()
-        # A follow-up's own words decide coverage: the topic put in for its pronoun may be the
-        # previous question's subject rather than what the documents call it.
-        q_terms = question_terms(self.tokenizer, index.lexical,
-                                 question if resolved.topic else query, lang) or \
-            question_terms(self.tokenizer, index.lexical, query, lang)
+
+        if en is not None:
+            q_terms = crosslingual.term_weights(en, index.lexical)
+        else:
+            # A follow-up's own words decide coverage: the topic put in for its pronoun may be the
+            # previous question's subject rather than what the documents call it.
+            q_terms = question_terms(self.tokenizer, index.lexical,
+                                     question if resolved.topic else query, lang) or \
+                question_terms(self.tokenizer, index.lexical, query, lang)
         rows = candidate_rows(index, hits)
         scored = score_sentences(index, rows, qvec, q_terms, state.sentence_terms, lang)
         if resolved.follow_up:
             scored = demote_repeats(index, scored, [t.content for t in history if t.role == "assistant"])
         q_info = question_info(query, self.tokenizer) if lang == "ja" else None
-        return Candidates(index, lang, query, qvec, hits, q_terms, scored, q_info, t1, t2, t3)
+        return Candidates(index, lang, query, qvec, hits, q_terms, scored, q_info, en, t1, t2, t3)
 
     def _choose(self, c: "Candidates", state: "_State", top_k: int) -> list[ScoredSentence]:
         """The sentences to quote, in the order they are shown; each one's score is what it was
@@ -193,6 +211,15 @@ class Engine:
                                model.confidence)
         return choice.reading_order(c.index, chosen)
 
+    def _queries(self, index: SearchIndex, query: str, en=None) -> tuple[str, list[str], bool]:
+        """The text to embed, the BM25 tokens, and whether BM25 is fused. English questions get
+        Japanese search terms from the index's term table (bot/answer/crosslingual.py)."""
+        if has_japanese(query):
+            return query, *self._lexical_query(query)
+        if en is None:
+            en = crosslingual.english_terms(query, index.terms, index.lexical)
+        return crosslingual.dense_query(query, en), crosslingual.lexical_tokens(en), bool(en)
+
     def _phrase(self, index: SearchIndex, best, query: str, asks_for: str | None) -> Phrase | None:
         """Where in the best sentence the asked-for phrase (a year, number, name, place) is."""
         if asks_for not in LEAD_TYPES:
@@ -203,12 +230,13 @@ class Engine:
             return None
         return Phrase(best.vector_row, best.start + span[0], best.start + span[1])
 
-    def _encode(self, resolved: Resolved, index: SearchIndex) -> tuple[np.ndarray, str | None]:
-        """The query vector and, for a follow-up, the document the previous question is answered
-        from (both questions embedded in one call)."""
+    def _encode(self, resolved: Resolved, index: SearchIndex, dense_text: str) -> tuple[np.ndarray, str | None]:
+        """The query vector (of `dense_text`: the resolved query, with Japanese search terms for an
+        English question) and, for a follow-up, the document the previous question is answered
+        from (both embedded in one call)."""
         if not resolved.follow_up or not resolved.previous:
-            return self.embedder.encode_queries([resolved.query])[0], None
-        qvec, pvec = self.embedder.encode_queries([resolved.query, resolved.previous])
+            return self.embedder.encode_queries([dense_text])[0], None
+        qvec, pvec = self.embedder.encode_queries([dense_text, resolved.previous])
         _, ids = dense_search(index.dense_sentences, pvec[None, :], 1)
         row = int(ids[0][0])
         topic_doc = index.passages[int(index.sentence_passage[row])].doc_id if row >= 0 else None
@@ -229,9 +257,10 @@ class Engine:
         index = self._require().index
         resolved = resolve(q, history, detect_language(q), self.tokenizer)
         q = resolved.query
-        qvec, topic_doc = self._encode(resolved, index)
-        q_tokens, use_lexical = self._lexical_query(q)
-        hits = retrieve(index, qvec, q_tokens, use_lexical=use_lexical, k=k, topic_doc=topic_doc)
+        dense_text, q_tokens, use_lexical = self._queries(index, q)
+        qvec, topic_doc = self._encode(resolved, index, dense_text)
+        hits = retrieve(index, qvec, q_tokens, use_lexical=use_lexical, k=k, topic_doc=topic_doc,
+                        lang=detect_language(q))
         out = []
         for rank, h in enumerate(hits, 1):
             p = index.passages[h.row]
@@ -252,6 +281,16 @@ class Engine:
                  for p in index.passages if p.doc_id == doc_id]
         return DocumentView(doc_id=d.doc_id, title=d.title, url=d.url, lang=d.lang, path=d.path,
                             text=d.text, passages=spans)
+
+
+def _best_terms(state: _State, index: SearchIndex, scored, n: int = 1) -> list[set[str]]:
+    """Content terms of the best `n` sentences, each with its section title's."""
+    out = []
+    for s in scored[:n]:
+        p = index.passages[s.passage_row]
+        terms = state.sentence_terms(s.vector_row, index.documents[p.doc_id].text[s.start:s.end])
+        out.append(terms | (state.sentence_terms(-1 - s.passage_row, p.section) if p.section else set()))
+    return out
 
 
 def _related(index: SearchIndex, row: int, score: float) -> Related:

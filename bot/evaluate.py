@@ -2,6 +2,7 @@
 id, lang, question, history, answerable, gold_spans, answer_keys)."""
 
 import json
+import re
 import time
 import unicodedata
 from dataclasses import asdict, dataclass, field
@@ -63,6 +64,9 @@ class CaseResult:
     phrase_em: float | None = None  # None when the case has no annotated answers
     phrase_f1: float | None = None
     asks_for: str | None = None  # the kind of phrase the question asks for, if any
+    # English question, gold cited in the top 3, gold language-neutral (digits, Latin letters):
+    # whether the English statement gives it (None otherwise)
+    stated: bool | None = None
 
 
 @dataclass
@@ -92,6 +96,8 @@ class Report:
             "typed_questions": len(typed),
             "phrase_em": mean([c.phrase_em for c in typed]),
             "phrase_f1": mean([c.phrase_f1 for c in typed]),
+            "neutral_stated": mean([c.stated for c in ans if c.stated is not None]),
+            "neutral_cases": sum(c.stated is not None for c in ans),
             "latency_ms_p50": round(float(np.percentile(lat, 50)), 2),
             "latency_ms_p95": round(float(np.percentile(lat, 95)), 2),
         }
@@ -155,10 +161,45 @@ def score_case(case: dict, result, latency_ms: float, evidence: dict | None = No
         phrase = spans[0].text[a:b]
     answers = case.get("answers") or []
     em, f1 = phrase_scores(phrase, answers) if answers else (None, None)
+    neutral = [a for a in answers if language_neutral(a)]
+    stated = (any(states(a, english_part(result.answer)) for a in neutral)
+              if result.language == "en" and result.found and rank is not None and neutral else None)
     return CaseResult(case["id"], bool(case["answerable"]), result.found, rank, exact,
                       keys_ok and result.found, latency_ms, case["question"], result.answer, result.query,
                       result.language, evidence or {}, phrase=phrase, phrase_em=em, phrase_f1=f1,
-                      asks_for=getattr(result, "asks_for", None))
+                      asks_for=getattr(result, "asks_for", None), stated=stated)
+
+
+MONTHS = ["January", "February", "March", "April", "May", "June", "July", "August", "September",
+          "October", "November", "December"]
+
+
+def language_neutral(answer: str) -> bool:
+    """A gold answer an English sentence can state as it is: it holds digits or Latin letters."""
+    return bool(re.search(r"[0-9A-Za-z]", unicodedata.normalize("NFKC", answer)))
+
+
+def states(answer: str, english: str) -> bool:
+    """Whether `english` states a language-neutral gold answer: each of its numbers (a month may
+    be named) and Latin-script words appears."""
+    a = unicodedata.normalize("NFKC", answer)
+    e = unicodedata.normalize("NFKC", english).replace(",", "")
+    for m in re.finditer(r"([0-9][0-9,.]*)(月|万|億)?", a):
+        num = m.group(1).replace(",", "").rstrip(".")
+        if m.group(2) == "月" and num.isdigit() and 1 <= int(num) <= 12 and MONTHS[int(num) - 1] in e:
+            continue
+        if m.group(2) in ("万", "億"):  # 14.9万 may be stated as 149,000
+            scaled = float(num) * (10_000 if m.group(2) == "万" else 100_000_000)
+            if scaled == int(scaled) and re.search(rf"(?<![0-9.]){int(scaled)}(?![0-9])", e):
+                continue
+        if not re.search(r"(?<![0-9.])" + re.escape(num) + r"(?![0-9])", e):
+            return False
+    return all(w.lower() in e.lower() for w in re.findall(r"[A-Za-z][A-Za-z\-]*", a))
+
+
+def english_part(answer: str) -> str:
+    """An English answer's own statement: its text before the quoted sentences."""
+    return answer.split("\n\n", 1)[0]
 
 
 SEARCH_DEPTH = 10

@@ -52,8 +52,12 @@ def test_the_fitted_refusal_model_separates_strong_from_weak_evidence():
     # nothing stands out and none of its words occur: 「H3ロケットの打ち上げ費用は？」 as measured
     assert not decide_found(Evidence(sim=0.818, gap=0.035, coverage=0.0, n_terms=4, passage_sim=0.808,
                                      coverage_max=0.0, lexical_agree=0.0, passage_margin=0.025), "ja")
-    assert decide_found(Evidence(sim=0.85, gap=0.10, coverage=0.0, n_terms=0), "en")
-    assert not decide_found(Evidence(sim=0.75, gap=0.10, coverage=0.0, n_terms=0), "en")
+    # English (its own fitted model): "What was the title of the German National Day special event
+    # at Expo 2025?" and "What is the best pizza topping?" on the seed corpus, as measured
+    assert decide_found(Evidence(sim=0.895, gap=0.109, coverage=0.375, n_terms=10, passage_sim=0.88,
+                                 coverage_max=0.316, lexical_agree=1.0, passage_margin=0.087), "en")
+    assert not decide_found(Evidence(sim=0.818, gap=0.036, coverage=0.333, n_terms=1, passage_sim=0.772,
+                                     coverage_max=1.0, lexical_agree=1.0, passage_margin=-0.02), "en")
 
 
 @pytest.mark.parametrize("text,gold,expected", [

@@ -343,3 +343,25 @@ def test_api_docs_render_locally_under_the_csp(open_page, real_server):
     page.locator(".opblock-summary-path", has_text="/api/ask").first.wait_for()
     assert all(u.startswith(real_server) for u in requests), [u for u in requests if not u.startswith(real_server)]
     watch.check()
+
+
+def test_english_question_gets_english_statement_quotes_and_glossary(open_page, real_server, tmp_path):
+    """Issue 9: an English asker reads an English statement, the quoted Japanese source labelled as
+    such, and a glossary that says it is not a translation; a refusal lists no Japanese passages."""
+    page, watch = open_page(locale="en-US")
+    page.goto(real_server + "/")
+    turn = ask(page, "What was the title of the German National Day special event at Expo 2025?", 1)
+    assert turn.get_attribute("data-found") == "true" and turn.get_attribute("lang") == "en"
+    text = turn.locator(".answer-text").first.inner_text()
+    statement = text.split("\n")[0]
+    assert re.search(r"\[\d\]", statement) and not re.search(r"[\u3040-\u30ff]", statement.split(":")[0])
+    assert "(Japanese source)" in text
+    assert "Glossary" in text and "not a translation" in text
+    assert turn.locator("a.cite-ref").count() >= 2  # the statement's marker and the quote's
+    assert turn.locator(".citations .card").count() >= 1
+    turn.screenshot(path=str(shots_dir(tmp_path) / "english-answer.png"))
+
+    refused = ask(page, "What is the best pizza topping?", 2)
+    assert refused.get_attribute("data-found") == "false"
+    assert refused.locator(".related .card").count() == 0
+    watch.check()

@@ -41,8 +41,11 @@ class Fusion:
 
 
 @functools.cache
-def fusion() -> Fusion:
+def fusion(lang: str = "ja") -> Fusion:
+    """The fusion for questions in `lang`: a language may have its own entry under "languages"
+    (English questions search with dictionary terms, whose BM25 is noisier than Japanese words)."""
     data = json.loads(FUSION_FILE.read_text(encoding="utf-8"))
+    data = data.get("languages", {}).get(lang, data)
     return Fusion(weights=data["weights"], rrf_k=float(data.get("rrf_k", 60)), method=data.get("method", "rrf"))
 
 
@@ -131,11 +134,11 @@ def topic_list(index: SearchIndex, ranked: dict[str, list[int]], doc_id: str) ->
 
 
 def retrieve(index: SearchIndex, qvec: np.ndarray, qtokens: list[str], use_lexical: bool,
-             k: int, depth: int = DEPTH, topic_doc: str | None = None) -> list[Hit]:
+             k: int, depth: int = DEPTH, topic_doc: str | None = None, lang: str = "ja") -> list[Hit]:
     if len(index.passages) == 0:
         return []
     lists = ranked_lists(index, qvec, qtokens, use_lexical, depth)
-    f = fusion()
+    f = fusion(lang)
     if f.method == "linear":
         fused = fuse_linear(index, lists, qvec, f, topic_doc)
     else:

@@ -19,6 +19,7 @@ from bot.ingest.documents import Document, Skipped, require_documents
 from bot.embed.embedder import Embedder
 from bot.errors import CorpusError, IndexCorrupt, IndexMismatch, IndexMissing
 from bot.store.lexical import LEXICAL_VERSION, LexicalIndex, Tokenizer
+from bot.store import termtable
 from bot.store.progress import ProgressFn, Reporter
 from bot.ingest.passages import CHUNKER_VERSION, Passage, split_passages
 
@@ -83,7 +84,10 @@ def build_index(corpus_dir: Path, index_dir: Path, embedder: Embedder, tokenizer
             prev, prev_docs = None, {}
         unchanged = {d.doc_id for d in docs if prev_docs.get(d.doc_id, {}).get("hash") == d.content_hash}
         removed = set(prev_docs) - {d.doc_id for d in docs}
-        same_terms = prev is not None and prev.manifest.get("lexical_version", 1) == LEXICAL_VERSION
+        # Tokens and the English term table are derived from the text alone: an index written by an
+        # older version of either is rebuilt (vectors reused), not kept as "unchanged".
+        same_terms = (prev is not None and prev.manifest.get("lexical_version", 1) == LEXICAL_VERSION
+                      and prev.manifest.get("termtable", {}).get("version") == termtable.VERSION)
         if prev and same_terms and not removed and len(unchanged) == len(docs) and len(prev_docs) == len(docs):
             report.finish()
             return BuildSummary(
@@ -122,6 +126,7 @@ def build_index(corpus_dir: Path, index_dir: Path, embedder: Embedder, tokenizer
         embed_seconds = time.perf_counter() - t_embed
         report.update(stage="indexing")
         lexical = LexicalIndex.build(tokens)
+        terms = termtable.build_term_table([p.embed_text for p in passages], tokenizer, lexical.vocabulary)
         # Same model, incremental build: the previous IVF centroids still partition the space.
         prev_folder = index_dir / prev.manifest["version"] if prev else None
         fresh_p = np.array([d.doc_id not in unchanged for d in docs for _ in per_doc[d.doc_id]], bool)
@@ -141,6 +146,7 @@ def build_index(corpus_dir: Path, index_dir: Path, embedder: Embedder, tokenizer
                 save_dense(dense, folder / "dense.faiss")
                 save_dense(dense_sentences, folder / "sentences.faiss")
             lexical.save(folder / "bm25")
+            terms.save(folder / termtable.FILE)
 
         manifest = {
             "model": {"id": embedder.name, "dim": embedder.dim},
@@ -148,6 +154,7 @@ def build_index(corpus_dir: Path, index_dir: Path, embedder: Embedder, tokenizer
             "lexical_version": LEXICAL_VERSION,
             "counts": {"documents": len(docs), "passages": len(passages), "sentences": len(svec)},
             "dense": {"type": describe(dense) if dense is not None else "none"},
+            "termtable": {"version": termtable.VERSION, "english_keys": len(terms.english)},
             "documents": {d.doc_id: {"hash": d.content_hash, "path": d.path,
                                      "passages": len(per_doc[d.doc_id])} for d in docs},
         }

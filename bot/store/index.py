@@ -7,7 +7,7 @@ before anything is read, and a version that cannot be used is refused with Index
 """
 
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -16,6 +16,7 @@ from bot.store import versions as store
 from bot.store.dense import load_dense
 from bot.errors import IndexCorrupt, IndexMismatch, IndexMissing
 from bot.store.lexical import LexicalIndex
+from bot.store.termtable import FILE as TERMTABLE_FILE, TermTable
 from bot.ingest.passages import CHUNKER_VERSION, Passage
 
 
@@ -42,6 +43,7 @@ class SearchIndex:
     dense_sentences: object  # faiss.Index over sentences
     sentence_passage: np.ndarray  # passage row of each sentence row
     lexical: LexicalIndex
+    terms: TermTable = field(default_factory=TermTable.empty)  # English → Japanese search terms
 
     @property
     def model(self) -> str:
@@ -115,6 +117,7 @@ def _read(folder: Path, manifest: dict) -> SearchIndex:
         dense = load_dense(folder / "dense.faiss") if passages else None
         dense_sentences = load_dense(folder / "sentences.faiss") if passages else None
         lexical = LexicalIndex.load(folder / "bm25")
+        terms = TermTable.load(folder / TERMTABLE_FILE)
     except (OSError, ValueError, KeyError, TypeError) as exc:
         raise IndexCorrupt(f"index {folder} cannot be read ({exc.__class__.__name__}: {exc}); "
                            "rebuild with `jaxabot index`") from None
@@ -123,4 +126,4 @@ def _read(folder: Path, manifest: dict) -> SearchIndex:
                            f"{len(pvec)} passage vectors, {first} sentences, {len(svec)} sentence vectors")
     owner = np.repeat(np.arange(len(rows), dtype=np.int64), [len(r) for r in rows])
     return SearchIndex(manifest["version"], manifest, docs, passages, pvec, svec, rows, dense,
-                       dense_sentences, owner, lexical)
+                       dense_sentences, owner, lexical, terms)

@@ -49,16 +49,34 @@ def pieces(text: str, max_bytes: int = MAX_PIECE_BYTES) -> list[str]:
 
 # Version of the BM25 terms: an index whose terms were made differently is re-tokenised on the
 # next build (its vectors are reused).
-LEXICAL_VERSION = 3
+LEXICAL_VERSION = 4
 # BM25's term-frequency saturation. On the JSQuAD open corpus (words + bigrams, b = 0.75), hit@1 was
 # 0.899 at k1 = 1.2 against 0.894 at bm25s's default 1.5 and 0.859 at 2.0 (bot/README.md).
 K1 = 1.2
 _ALNUM_RUN = re.compile(r"[^\W_]+")
 
 
+# Marks a character-bigram term, so it can never equal a word term.
+BIGRAM_MARK = "\u0002"
+
+
 def char_bigrams(text: str) -> list[str]:
-    return [f"\u0002{run[i:i + 2]}" for run in _ALNUM_RUN.findall(unicodedata.normalize("NFKC", text).lower())
+    return [f"{BIGRAM_MARK}{run[i:i + 2]}" for run in _ALNUM_RUN.findall(unicodedata.normalize("NFKC", text).lower())
             for i in range(len(run) - 1)]
+
+
+_LATIN_WORD = re.compile(r"[A-Za-z][A-Za-z0-9'’\-]*")
+
+
+def term_of(morpheme) -> str:
+    """A morpheme's index term: Sudachi's normalised form, except for a word in Latin script, which
+    stays as written (lower case). Sudachi respells English words in katakana (aircraft →
+    エアクラフト, SAFE → セーフ), so an English document's words and an English question's would
+    not meet."""
+    surface = morpheme.surface()
+    if _LATIN_WORD.fullmatch(surface):
+        return surface.lower()
+    return morpheme.normalized_form().lower()
 
 
 class Tokenizer:
@@ -76,19 +94,24 @@ class Tokenizer:
             return tok.tokenize(text)
         return [m for piece in pieces(text) for m in tok.tokenize(piece)]
 
-    def morphemes(self, text: str):
-        """Sudachi morphemes (mode B) with their character offsets, for callers that need the
-        part of speech (the answer phrase finder). Offsets must index `text`, so a text too long
-        for one Sudachi call is cut to its first piece instead of being tokenised in pieces."""
-        return self._morphemes(text[: MAX_PIECE_BYTES // 4])
+    def morphemes(self, text: str) -> list:
+        """Sudachi morphemes (mode B) with their character offsets, for callers that need readings
+        and parts of speech (the answer phrase finder, the English term table). Offsets must index
+        `text`, so a text too long for one Sudachi call is cut to its first piece instead of being
+        tokenised in pieces."""
+        return list(self._morphemes(text[: MAX_PIECE_BYTES // 4]))
+
+    @staticmethod
+    def parts(morpheme) -> list:
+        """A morpheme's mode-A parts (豊岡市 → 豊岡, 市); empty when it does not split."""
+        return list(morpheme.split(SplitMode.A))
 
     def tokens(self, text: str) -> list[str]:
         """Index terms for BM25: Sudachi's words plus the character bigrams of each run of letters
         and digits. Bigrams match where word boundaries differ between question and text
         (compounds, kanji variants of a name); measured on the JSQuAD open corpus, BM25 hit@1
         0.869 with words alone, 0.894 with both (bot/README.md)."""
-        words = [m.normalized_form().lower() for m in self._morphemes(text)
-                 if m.part_of_speech()[0] not in _FUNCTION_POS]
+        words = [term_of(m) for m in self._morphemes(text) if m.part_of_speech()[0] not in _FUNCTION_POS]
         return words + char_bigrams(text)
 
     def content_terms(self, text: str) -> list[str]:
@@ -98,7 +121,7 @@ class Tokenizer:
             pos = m.part_of_speech()
             if pos[0] not in _CONTENT_POS or pos[1] in _NON_CONTENT_SUB or pos[2] in _NON_CONTENT_SUB:
                 continue
-            term = m.normalized_form().lower()
+            term = term_of(m)
             if term not in _NON_CONTENT_WORDS:
                 out.append(term)
         return out
@@ -131,6 +154,13 @@ class LexicalIndex:
             return 0
         indptr = self.bm25.scores["indptr"]
         return int(indptr[col + 1] - indptr[col])
+
+    def __contains__(self, term: str) -> bool:
+        return term in self.bm25.vocab_dict
+
+    @property
+    def vocabulary(self) -> set[str]:
+        return set(self.bm25.vocab_dict)
 
     @property
     def num_docs(self) -> int:

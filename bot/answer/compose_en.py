@@ -1,0 +1,315 @@
+"""The answer to an English question, composed from the cited sentences without pretending to
+translate them (no translation model exists offline; a made-up translation would be an uncited
+claim):
+
+1. one English sentence per question type (when / how many / who / where / what) stating the
+   answer phrase where it can be given in English faithfully — years, dates, numbers with their
+   unit, Latin-script names and acronyms, romanised Japanese names, loanwords' English spellings —
+   with its citation marker; otherwise what the cited sentence is about, in the glossary's words;
+2. the cited sentences as they are, each labelled with its source language;
+3. a glossary of the Japanese sentences' key words (dictionary glosses, labelled as such).
+
+Sentences from English documents are quoted as the answer itself.
+"""
+
+import re
+import unicodedata
+from dataclasses import dataclass
+
+from bot.answer.sentences import ScoredSentence
+from bot.results import Citation
+from bot.store.index import SearchIndex
+from bot.store.lexical import Tokenizer
+from bot.store.termtable import romaji
+
+GLOSSARY_HEADING = "Glossary (dictionary glosses of words in the quoted Japanese; not a translation):"
+MAX_GLOSSARY = 8
+MONTHS = ["January", "February", "March", "April", "May", "June", "July", "August", "September",
+          "October", "November", "December"]
+ERAS = {"明治": "Meiji", "大正": "Taishō", "昭和": "Shōwa", "平成": "Heisei", "令和": "Reiwa"}
+ERA_START = {"明治": 1868, "大正": 1912, "昭和": 1926, "平成": 1989, "令和": 2019}
+# Counters and units → English. Only those whose meaning is unambiguous.
+UNITS = {
+    "人": "people", "名": "people", "年": "years", "年間": "years", "か月": "months", "ヶ月": "months",
+    "カ月": "months", "日": "days", "日間": "days", "時間": "hours", "分": "minutes", "秒": "seconds",
+    "回": "times", "か所": "places", "ヶ所": "places", "カ所": "places", "箇所": "places", "種類": "kinds",
+    "社": "companies", "校": "schools", "巻": "volumes", "部": "copies", "曲": "pieces", "歳": "years old",
+    "才": "years old", "件": "cases", "基": "units", "台": "units", "機": "aircraft", "隻": "ships",
+    "か国": "countries", "ヶ国": "countries", "カ国": "countries", "階": "floors", "倍": "times",
+    "%": "%", "％": "%", "パーセント": "percent", "℃": "°C", "°C": "°C", "度": "degrees", "km": "km", "m": "m",
+    "cm": "cm", "mm": "mm", "kg": "kg", "t": "t", "トン": "tonnes", "円": "yen", "ドル": "dollars",
+    "メートル": "metres", "キロメートル": "kilometres", "世紀": "century", "番": "number", "号": "number",
+    "条": "article", "位": "place", "文字": "characters", "字": "characters", "語": "words",
+}
+_SCALE = {"万": 10_000, "億": 100_000_000, "千": 1000, "百万": 1_000_000}
+_NUM = r"[0-9０-９][0-9０-９,，.．]*"
+_DATE = re.compile(r"(?:(明治|大正|昭和|平成|令和)(\d{1,2}|元)年|(\d{3,4})年(代)?)(?:(\d{1,2})月(?:(\d{1,2})日)?)?"
+                   r"|(\d{1,2})月(\d{1,2})日|(\d{1,2})世紀")
+_QUANTITY = re.compile(r"(約|およそ|最大|最低|少なくとも)?(" + _NUM + r")\s*(百万|万|億|千)?\s*("
+                       + "|".join(sorted((re.escape(u) for u in UNITS), key=len, reverse=True)) + r")?")
+_LATIN = re.compile(r"[A-Za-z][A-Za-z0-9&.\-/]*(?:[ ・][A-Z][A-Za-z0-9&.\-]*)*")
+_KATAKANA = re.compile(r"^[\u30a0-\u30ffー・＝]+$")
+_RANGE = re.compile(r"((?:明治|大正|昭和|平成|令和)?\d{1,4}年(?:代)?(?:\d{1,2}月(?:\d{1,2}日)?)?)\s*(?:から|-|–|〜|~)\s*"
+                    r"((?:明治|大正|昭和|平成|令和)?\d{1,4}年(?:代)?(?:\d{1,2}月(?:\d{1,2}日)?)?)")
+_BARE_YEAR = re.compile(r"(?<![0-9.,])(?:1[0-9]{3}|20[0-9]{2})(?![0-9.,年月日%])")
+_CLOCK = re.compile(r"(?<![0-9])(\d{1,2})時(?:(\d{1,2})分)?|(?<![0-9])(\d{1,2}):(\d{2})(?![0-9])")
+_JAPANESE = re.compile(r"[\u3040-\u30ff\u3400-\u9fff]")
+_MEASURES = {"%", "°C", "km", "m", "cm", "mm", "kg", "t", "degrees", "metres", "kilometres", "tonnes", "percent"}
+_MEASURE_WORDS = re.compile(r"\b(temperature|percent|percentage|share|rate|far|distance|long|high|height|deep|"
+                            r"depth|wide|width|area|size|weigh|weight|cm|km|mm|metres?|meters?|degrees?|"
+                            r"literacy|snowfall|rainfall|price|cost|yen|dollars?)\b", re.I)
+
+
+@dataclass
+class Gloss:
+    japanese: str
+    english: str
+
+
+def question_type(question: str) -> str:
+    q = question.lower()
+    if re.search(r"\b(when|what year|which year|what date|which date|what century|which century|since when|"
+                 r"in what year|how long ago|what time|what period|from when)\b", q):
+        return "when"
+    if re.search(r"\b(how many|how much|how old|how long|how far|how high|how large|how big|what percentage|"
+                 r"what share|what proportion|how often|what number|what temperature|at what temperature|"
+                 r"at least how|at most how|about how|more than how|what is the population|"
+                 r"average annual|what is the literacy|in cm|in km|what is the rate|how tall)\b", q):
+        return "how many"
+    # "What is the highest temperature…", "at about what water temperature…": a quantity by name.
+    if re.search(r"\bwhat\b(?:\W+[\w'-]+){0,5}?\W+(temperatures?|rainfall|snowfall|population|rates?|share|"
+                 r"percentage|proportion|fraction|height|length|depth|area|distance|weight|price|cost|amount|"
+                 r"speed|budget|altitude|elevation)\b", q):
+        return "how many"
+    if re.search(r"\b(who|whom|whose)\b", q):
+        return "who"
+    if re.search(r"\b(where|which country|what country|which city|what city|which prefecture|which region|"
+                 r"which state|what place|which place|which sea|which river|which lake)\b", q):
+        return "where"
+    return "what"
+
+
+def _int(s: str) -> str:
+    return unicodedata.normalize("NFKC", s).replace(",", "").replace("，", "")
+
+
+def date_english(m: re.Match) -> str:
+    era, era_year, year, decade, month, day, m2, d2, century = m.groups()
+    if century:
+        n = int(century)
+        suffix = "th" if 10 <= n % 100 <= 20 else {1: "st", 2: "nd", 3: "rd"}.get(n % 10, "th")
+        return f"the {n}{suffix} century"
+    if m2:
+        return f"{int(d2)} {MONTHS[int(m2) - 1]}" if 1 <= int(m2) <= 12 else m.group(0)
+    if era:
+        n = 1 if era_year == "元" else int(era_year)
+        y = f"{ERAS[era]} {n} ({ERA_START[era] + n - 1})"
+    else:
+        y = f"the {year}s" if decade else year
+    if month and 1 <= int(month) <= 12:
+        y = f"{MONTHS[int(month) - 1]} {y}" if not day else f"{int(day)} {MONTHS[int(month) - 1]} {y}"
+    return y
+
+
+def quantity_english(m: re.Match) -> str | None:
+    approx, num, scale, unit = m.groups()
+    value = _int(num)
+    if scale:
+        try:
+            f = float(value) * _SCALE[scale]
+        except ValueError:
+            return None
+        value = f"{int(f):,}" if f == int(f) else f"{f:,.1f}"
+    elif value.isdigit() and len(value) > 3:
+        value = f"{int(value):,}"
+    prefix = {"約": "about ", "およそ": "about ", "最大": "at most ", "最低": "at least ",
+              "少なくとも": "at least "}.get(approx or "", "")
+    if not unit:
+        return prefix + value
+    u = UNITS[unit]
+    if u in ("%", "°C", "km", "m", "cm", "mm", "kg", "t"):
+        return f"{prefix}{value}{'' if u in ('%', '°C') else ' '}{u}"
+    if u == "century":
+        return None
+    if u in ("number", "article", "place"):
+        return f"{u} {value}" if u != "place" else f"{prefix}{value} (rank)"
+    if value == "1" and u.endswith("s") and u not in ("times",):
+        u = u[:-1]
+    return f"{prefix}{value} {u}"
+
+
+class EnglishComposer:
+    """Needs the tokenizer (names and key words of the cited sentences) and the index's term table."""
+
+    def __init__(self, tokenizer: Tokenizer) -> None:
+        self.tokenizer = tokenizer
+
+    # -- the words of a sentence, in English where faithful --------------------------------------
+    def _name_english(self, index: SearchIndex, m) -> str | None:
+        surface = m.surface()
+        if not _JAPANESE.search(surface):
+            return surface  # written in Latin script already
+        gloss = index.terms.glosses.get(surface)
+        if _KATAKANA.match(surface) and gloss and re.fullmatch(r"[A-Za-z][A-Za-z .'\-]*", gloss):
+            return gloss  # a loanword's or foreign name's English spelling (UniDic / JMnedict)
+        if m.part_of_speech()[1] == "固有名詞":
+            if gloss and re.fullmatch(r"[A-Z][A-Za-z .'\-]*", gloss):
+                return gloss
+            r = romaji(m.reading_form())
+            return r.capitalize() if r else None
+        return None
+
+    def glossary(self, index: SearchIndex, sentences: list[str], first: list[str]) -> list[Gloss]:
+        """Key words of the sentences with their dictionary glosses; the question's words first."""
+        out: dict[str, str] = {}
+        for text in sentences:
+            for m in self.tokenizer.morphemes(text):
+                pos = m.part_of_speech()
+                if pos[0] not in ("名詞", "動詞", "形容詞", "形状詞") or pos[1] in ("数詞", "非自立可能"):
+                    continue
+                surface = m.surface()
+                if surface in out or len(surface) < 2 and not _KATAKANA.match(surface) \
+                        or not _JAPANESE.search(surface):
+                    continue  # Latin-script words (JAXA) need no gloss
+                english = self._name_english(index, m) if pos[1] == "固有名詞" else None
+                english = english or index.terms.glosses.get(surface) or index.terms.glosses.get(m.dictionary_form())
+                if english:
+                    out[surface if pos[0] == "名詞" else m.dictionary_form()] = english
+        for k in first:  # the question's own words (compounds too) lead the glossary
+            if k not in out and any(k in t for t in sentences) and index.terms.glosses.get(k):
+                out[k] = index.terms.glosses[k]
+        order = list(dict.fromkeys([k for k in first if k in out] + list(out)))
+        # One entry per meaning: 豊岡 beside 豊岡市 (both "Toyooka") says nothing new.
+        keep = [k for k in order if not any(k != o and k in o and out[o] == out[k] for o in order)]
+        return [Gloss(k, out[k]) for k in keep[:MAX_GLOSSARY]]
+
+    def answer_phrase(self, index: SearchIndex, sentence: str, qtype: str, avoid: set[str],
+                      span: str | None = None, question: str = "") -> str | None:
+        """The answer phrase in English, when it can be given faithfully; `span` is the Japanese
+        answer phrase when the Japanese extractor found one (preferred). `avoid`: the question's
+        own Japanese terms (the answer is not what was asked about)."""
+        if span:
+            found = self._candidates(index, span, qtype, avoid, question)
+            if found:
+                return found[0][2]
+        found = self._candidates(index, sentence, qtype, avoid, question)
+        if not found:
+            return None
+        # Nearest to where the question's terms are in the sentence: the answer stands beside them.
+        anchors = [m.start() for a in avoid if a for m in re.finditer(re.escape(a), sentence)]
+        if anchors:
+            found.sort(key=lambda c: (c[0], min(abs(c[1] - a) for a in anchors)))
+        return found[0][2]
+
+    def _candidates(self, index: SearchIndex, text: str, qtype: str, avoid: set[str],
+                    question: str) -> list[tuple[int, int, str]]:
+        """(priority, position, English) of each phrase of the sentence that could answer."""
+        norm = unicodedata.normalize("NFKC", text)
+        q_numbers = set(re.findall(r"[0-9]+", question))
+        q_words = {w.lower() for w in re.findall(r"[A-Za-z][A-Za-z0-9\-]*", question)}
+        out: list[tuple[int, int, str]] = []
+        if qtype == "when":
+            for m in _RANGE.finditer(norm):
+                a, b = _DATE.fullmatch(m.group(1)), _DATE.fullmatch(m.group(2))
+                if a and b:
+                    out.append((0, m.start(), f"{date_english(a)} to {date_english(b)}"))
+            for m in _DATE.finditer(norm):
+                if not set(re.findall(r"[0-9]+", m.group(0))) <= q_numbers:
+                    out.append((1, m.start(), date_english(m)))
+            if re.search(r"\bwhat time\b", question.lower()):  # a time of day: 5時 / 5:00
+                for m in _CLOCK.finditer(norm):
+                    hour, minute = m.group(1) or m.group(3), m.group(2) or m.group(4) or "00"
+                    out.append((0, m.start(), f"{int(hour)}:{int(minute):02d}"))
+            for m in _BARE_YEAR.finditer(norm):  # "2006 SAFEの設立": a year without 年
+                if m.group(0) not in q_numbers:
+                    out.append((2, m.start(), m.group(0)))
+        if qtype == "how many":
+            measuring = bool(_MEASURE_WORDS.search(question))
+            for m in _QUANTITY.finditer(norm):
+                num = _int(m.group(2))
+                if num in q_numbers or (m.group(4) == "年" and re.match(r"\d{3,4}$", num) and not m.group(3)):
+                    continue  # a number the question gives, or a year rather than a number of years
+                unit = UNITS.get(m.group(4) or "", "")
+                e = quantity_english(m)
+                if e:
+                    out.append((0 if unit and (measuring or unit not in _MEASURES) else 1, m.start(), e))
+        if qtype in ("who", "where", "what"):
+            # A "what" question asks for a thing: a place or person named beside it is rarely the
+            # answer (seen: "Answer: Osaka" for an event's title), so only who/where take names.
+            kinds = {"who": ("人名",), "where": ("地名", "一般"), "what": ()}[qtype]
+            pos_at = 0
+            for m in self.tokenizer.morphemes(text):
+                pos = m.part_of_speech()
+                at = text.find(m.surface(), pos_at)
+                pos_at = max(pos_at, at)
+                if m.surface() in avoid or any(m.surface() in a for a in avoid if a):
+                    continue
+                if pos[1] == "固有名詞" and pos[2] in kinds:
+                    e = self._name_english(index, m)
+                    if e and e.lower() not in q_words:
+                        gloss = index.terms.glosses.get(m.surface())
+                        out.append((0, at, e if e == gloss else f"{e} ({m.surface()})"))
+                elif qtype == "what" and _KATAKANA.match(m.surface()) and len(m.surface()) > 2:
+                    g = index.terms.glosses.get(m.surface())
+                    if g and re.fullmatch(r"[A-Za-z][A-Za-z .'\-]*", g) and g.lower() not in q_words:
+                        out.append((2, at, g))
+            for m in _LATIN.finditer(norm):
+                if len(m.group(0)) > 1 and m.group(0).lower() not in q_words:
+                    out.append((1 if qtype == "what" else 2, m.start(), m.group(0)))
+        if qtype == "what":
+            for m in _QUANTITY.finditer(norm):
+                if m.group(4) and _int(m.group(2)) not in q_numbers:
+                    e = quantity_english(m)
+                    if e:
+                        out.append((3, m.start(), e))
+        out.sort(key=lambda c: (c[0], c[1]))
+        return out
+
+    # -- the answer --------------------------------------------------------------------------------
+    def compose(self, index: SearchIndex, chosen: list[ScoredSentence], question: str,
+                asked: list[str]) -> tuple[str, list[Citation]]:
+        """`asked`: the Japanese words the question was searched with (they are not the answer)."""
+        citations: list[Citation] = []
+        quotes: list[str] = []
+        ja_sentences: list[str] = []
+        for n, s in enumerate(chosen, 1):
+            p = index.passages[s.passage_row]
+            d = index.documents[p.doc_id]
+            sentence = d.text[s.start:s.end].strip()
+            citations.append(Citation(
+                n=n, chunk_id=p.chunk_id, doc_id=p.doc_id, title=d.title, url=d.url, section=p.section,
+                text=p.text, highlight=(s.start - p.start, s.end - p.start), score=round(s.score, 6)))
+            if d.lang == "en" or not re.search(r"[\u3040-\u30ff\u4e00-\u9fff]", sentence):
+                quotes.append(f"“{sentence}” [{n}] (English source)")
+            else:
+                quotes.append(f"「{sentence}」[{n}] (Japanese source)")
+                ja_sentences.append(sentence)
+        if not ja_sentences:  # English documents answer directly
+            return "The documents say:\n\n" + "\n".join(quotes), citations
+
+        qtype = question_type(question)
+        phrase, marker = None, 1
+        # The best-scored cited sentence first: the quotes are in document order.
+        for n in sorted(range(len(chosen)), key=lambda i: -chosen[i].score):
+            c = citations[n]
+            span = c.text[c.answer_span[0]:c.answer_span[1]] if c.answer_span else None
+            phrase = self.answer_phrase(index, c.text[c.highlight[0]:c.highlight[1]], qtype, set(asked), span,
+                                        question)
+            if phrase:
+                marker = c.n
+                break
+        gloss = self.glossary(index, ja_sentences, asked)
+        if phrase:
+            lead = {"when": "When", "how many": "How many", "who": "Who", "where": "Where",
+                    "what": "Answer"}[qtype] + f": {phrase} [{marker}]."
+            lead += " (From the cited Japanese text; its words are glossed below.)"
+        elif gloss:
+            about = ", ".join(dict.fromkeys(g.english for g in gloss[:5]))
+            lead = (f"The closest passage [1] does not state this in a form that can be given in English "
+                    f"faithfully; it is about: {about}.")
+        else:
+            lead = "The closest passage [1] is quoted below; it cannot be rendered in English faithfully."
+        parts = [lead, "\n".join(quotes)]
+        if gloss:
+            parts.append(GLOSSARY_HEADING + "\n" + "\n".join(f"- {g.japanese}: {g.english}" for g in gloss))
+        return "\n\n".join(parts), citations

@@ -1,0 +1,179 @@
+"""An English question → Japanese search terms, through the index's term table
+(bot/store/termtable.py): multiword dictionary entries first (longest match), then single words,
+loanwords and romanised names; acronyms, Latin-script names and numbers as written when the index
+has them. Every term returned occurs in the index.
+"""
+
+import re
+from dataclasses import dataclass
+
+from bot.answer.evidence import idf
+from bot.store.termtable import TermTable, fold, key_of, stem
+
+# Words that carry the question's grammar, not its topic. They never start or end a looked-up
+# phrase and are never looked up alone.
+STOPWORDS = frozenset("""
+a an the of in on at to for from by with about as into onto over under than then and or but nor not no
+is are was were be been being am do does did done doing have has had having will would shall should can
+could may might must what when where who whom whose which why how many much long old far often
+this that these those it its it's they them their there here he him his she her i me my we us our you
+your one ones some any each every other another such also too very just only even still yet ever
+please tell give name list say said called call known mean means meant stand stands kind type sort
+if so up out around after before since until while during between among through against
+""".split())
+_WORD = re.compile(r"[A-Za-z0-9][A-Za-z0-9'’\-\.]*[A-Za-z0-9]|[A-Za-z0-9]")
+MAX_PHRASE = 4
+
+
+@dataclass(frozen=True)
+class Term:
+    english: str  # the question's words it stands for
+    surface: str  # the Japanese word as written in the corpus
+    tokens: tuple[str, ...]  # its BM25 tokens
+    kind: str  # "dictionary", "reading" (romanised name) or "verbatim"
+
+
+def _variants(word: str) -> list[str]:
+    """Simple English inflections back to the dictionary's headword form."""
+    w = word.lower()
+    out = [w]
+    if len(w) > 4 and w.endswith("ies"):
+        out.append(w[:-3] + "y")
+    if len(w) > 3 and w.endswith("es"):
+        out.append(w[:-2])
+    if len(w) > 3 and w.endswith("s") and not w.endswith("ss"):
+        out.append(w[:-1])
+    if len(w) > 4 and w.endswith("ed"):
+        out += [w[:-2], w[:-1]]
+    if len(w) > 5 and w.endswith("ing"):
+        out += [w[:-3], w[:-3] + "e"]
+    if w.endswith("'s") or w.endswith("’s"):
+        out.append(w[:-2])
+    return list(dict.fromkeys(out))
+
+
+def _as_written(word: str, vocabulary) -> list[str]:
+    """The BM25 token of a Latin-script word or number as the index holds it (Latin words are
+    index terms as written, lower case: bot/store/lexical.term_of), or []."""
+    plain = word.lower().replace(",", "").replace("’", "'")
+    return [plain] if plain in vocabulary else []
+
+
+def _dictionary(word: str, table: TermTable, capitalised: bool) -> list | None:
+    """Dictionary terms for one lower-case word: its inflections first, then words sharing its
+    stem ("cooperate" → the gloss "cooperation"), then, for a capitalised word, the place a
+    demonym is formed from (Asian → Asia, Canadian → Canada, European → Europe)."""
+    for v in _variants(word):
+        found = table.english.get(key_of(v))
+        if found:
+            return found
+    found = table.stems.get(stem(word))
+    if found:
+        return found
+    if capitalised:
+        for suffix, repl in (("ian", "ia"), ("ian", "a"), ("an", "a"), ("ean", "e"), ("ese", ""), ("ese", "a")):
+            if word.endswith(suffix) and len(word) > len(suffix) + 2:
+                found = table.english.get(word[: -len(suffix)] + repl)
+                if found:
+                    return found
+    return None
+
+
+def english_terms(question: str, table: TermTable, vocabulary) -> list[Term]:
+    """Japanese terms for an English question, in question order. `vocabulary` answers
+    `token in vocabulary` for the BM25 index's terms."""
+    words = _WORD.findall(question)
+    lower = [w.lower().replace("’", "'") for w in words]
+    used = [False] * len(words)
+    terms: list[Term] = []
+
+    def take(i: int, n: int, found: list, kind: str) -> None:
+        for j in range(i, i + n):
+            used[j] = True
+        english = " ".join(words[i:i + n])
+        for surface, tokens in found:
+            terms.append(Term(english, surface, tuple(tokens), kind))
+
+    # Multiword dictionary entries first, longest first.
+    for n in range(MAX_PHRASE, 1, -1):
+        for i in range(len(words) - n + 1):
+            if any(used[i:i + n]) or lower[i] in STOPWORDS or lower[i + n - 1] in STOPWORDS:
+                continue
+            head = lower[i:i + n - 1]
+            for last in _variants(lower[i + n - 1]):
+                found = table.english.get(key_of(" ".join(head + [last])))
+                if found:
+                    take(i, n, found, "dictionary")
+                    break
+    for i, w in enumerate(words):
+        if used[i] or lower[i] in STOPWORDS:
+            continue
+        # Acronyms, Latin-script names, numbers and English documents' words, as written.
+        written = _as_written(w, vocabulary)
+        if written:
+            take(i, 1, [[w, written]], "verbatim")
+        # Numbers and acronyms are what they are; a name written in Latin script somewhere in the
+        # corpus is still looked up, since the Japanese text mostly spells it in katakana
+        # (Dominica → ドミニカ).
+        if written and (w[0].isdigit() or len(w) == 1 or w.isupper()):
+            continue
+        found = _dictionary(lower[i], table, capitalised=w[0].isupper())
+        if found and len(w) > 1:
+            take(i, 1, found, "dictionary")
+        if w[0].isupper() or not found:
+            # A capitalised word may be a Japanese name written in romaji (Tabuchi, Toyooka).
+            have = {t.surface for t in terms}
+            for v in _variants(w):
+                named = [x for x in table.readings.get(fold(v), []) if x[0] not in have]
+                if named:
+                    take(i, 1, named, "reading")
+                    break
+    return terms
+
+
+def lexical_tokens(terms: list[Term]) -> list[str]:
+    return [t for term in terms for t in term.tokens]
+
+
+def dense_query(question: str, terms: list[Term]) -> str:
+    """The English question followed by its Japanese terms: the multilingual model matches the
+    Japanese words to the Japanese text better than the English ones."""
+    surfaces = list(dict.fromkeys(t.surface for t in terms if t.kind != "verbatim"))
+    return question if not surfaces else question + " " + " ".join(surfaces)
+
+
+def term_weights(terms: list[Term], lexical) -> dict[str, float]:
+    """BM25 tokens with IDF weights, for sentence scoring (the Japanese path's `question_terms`)."""
+    return {t: idf(lexical, t) for term in terms for t in term.tokens}
+
+
+def content_words(question: str) -> list[str]:
+    """The question's words that carry its topic (lower case)."""
+    return [w for w in (x.lower().replace("’", "'") for x in _WORD.findall(question))
+            if w not in STOPWORDS and len(w) > 1]
+
+
+def coverage(terms: list[Term], lexical, text_terms: set[str], question: str = "") -> float:
+    """IDF-weighted share of the question's English words that the text covers: a word counts
+    when any of its Japanese terms is there (one of 雇用/仕事/職 for "employment" is enough). A
+    content word of `question` with no term at all counts as not covered, with the mean weight
+    of the others: "employees" in "How many employees does JAXA have?" is what the question is
+    about, and a corpus with no word for it cannot answer it."""
+    groups: dict[str, list[tuple[str, ...]]] = {}
+    for t in terms:
+        groups.setdefault(t.english.lower(), []).append(t.tokens)
+    total = got = 0.0
+    for alternatives in groups.values():
+        w = max(idf(lexical, tok) for toks in alternatives for tok in toks)
+        total += w
+        if any(all(tok in text_terms for tok in toks) for toks in alternatives):
+            got += w
+    termed = {w for key in groups for w in key.replace("’", "'").split()}
+    missing = [w for w in content_words(question) if w not in termed]
+    if missing:
+        total += len(missing) * (total / len(groups) if groups else 1.0)
+    return got / total if total else 0.0
+
+
+# Coverage is the best over this many top-scored sentences.
+COVERAGE_SENTENCES = 3

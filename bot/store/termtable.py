@@ -1,0 +1,297 @@
+"""English → Japanese search terms, built at index time from the corpus's own words.
+
+An English question matches almost nothing in Japanese text. This table gives the English words
+under which each corpus word can be asked for, from three sources:
+
+- **JMdict** (the EDRDG's Japanese-English dictionary, CC BY-SA 4.0, read from the `jamdict-data`
+  package's SQLite file): the English glosses of every corpus word and of every run of two or three
+  adjacent content words (職業 + 紹介 → 職業紹介 → "employment agency"); names from JMnedict;
+- **UniDic** (`unidic-lite` through `fugashi`): a katakana loanword's lemma carries its English
+  spelling (センチネル-sentinel, マーラー-Mahler);
+- **readings**: Sudachi's reading of a proper noun, romanised (田淵 → tabuchi, 豊岡市 → toyooka).
+
+Only corpus words are looked up, so every term the table gives occurs in the index. The reverse
+direction (corpus word → a short English gloss) feeds the English answer's glossary. The table is
+a plain JSON file in the versioned index folder (`termtable.json`, listed in the manifest's
+checksums like every other file).
+"""
+
+import json
+import logging
+import re
+import sqlite3
+import threading
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from bot.store.lexical import Tokenizer, term_of
+
+log = logging.getLogger(__name__)
+
+FILE = "termtable.json"
+VERSION = 3
+# Senses of a JMdict entry whose glosses are used: later senses are rare uses that mostly add noise.
+MAX_SENSES = 3
+# Japanese terms kept per English key (the most frequent in the corpus first).
+MAX_TERMS_PER_KEY = 4
+MAX_KEY_WORDS = 4
+# A run of adjacent content words looked up as one dictionary word.
+MAX_RUN = 3
+
+_CONTENT_POS = {"名詞", "動詞", "形容詞", "形状詞", "副詞"}
+_RUN_POS = _CONTENT_POS | {"接頭辞", "接尾辞"}
+_KATAKANA_WORD = re.compile(r"^[\u30a0-\u30ffー・]+$")
+_HIRAGANA = re.compile(r"^[\u3040-\u309fー]+$")
+_PAREN = re.compile(r"\s*\([^)]*\)")
+_KEY_CLEAN = re.compile(r"[^a-z0-9\- ']+")
+
+# --- kana → romaji (Hepburn), for matching romanised names ------------------------------------
+_KANA = {
+    "ア": "a", "イ": "i", "ウ": "u", "エ": "e", "オ": "o", "カ": "ka", "キ": "ki", "ク": "ku", "ケ": "ke",
+    "コ": "ko", "サ": "sa", "シ": "shi", "ス": "su", "セ": "se", "ソ": "so", "タ": "ta", "チ": "chi",
+    "ツ": "tsu", "テ": "te", "ト": "to", "ナ": "na", "ニ": "ni", "ヌ": "nu", "ネ": "ne", "ノ": "no",
+    "ハ": "ha", "ヒ": "hi", "フ": "fu", "ヘ": "he", "ホ": "ho", "マ": "ma", "ミ": "mi", "ム": "mu",
+    "メ": "me", "モ": "mo", "ヤ": "ya", "ユ": "yu", "ヨ": "yo", "ラ": "ra", "リ": "ri", "ル": "ru",
+    "レ": "re", "ロ": "ro", "ワ": "wa", "ヰ": "i", "ヱ": "e", "ヲ": "o", "ン": "n", "ガ": "ga", "ギ": "gi",
+    "グ": "gu", "ゲ": "ge", "ゴ": "go", "ザ": "za", "ジ": "ji", "ズ": "zu", "ゼ": "ze", "ゾ": "zo",
+    "ダ": "da", "ヂ": "ji", "ヅ": "zu", "デ": "de", "ド": "do", "バ": "ba", "ビ": "bi", "ブ": "bu",
+    "ベ": "be", "ボ": "bo", "パ": "pa", "ピ": "pi", "プ": "pu", "ペ": "pe", "ポ": "po", "ヴ": "vu",
+    "ァ": "a", "ィ": "i", "ゥ": "u", "ェ": "e", "ォ": "o", "ャ": "ya", "ュ": "yu", "ョ": "yo", "ヮ": "wa",
+}
+_SMALL_Y = {"ャ": "a", "ュ": "u", "ョ": "o"}
+_SMALL_V = {"ァ": "a", "ィ": "i", "ゥ": "u", "ェ": "e", "ォ": "o"}
+
+
+def romaji(kana: str) -> str:
+    """Katakana (or hiragana) → Hepburn romaji: シミズ → shimizu, キョウト → kyouto."""
+    s = "".join(chr(ord(c) + 0x60) if "\u3041" <= c <= "\u3096" else c for c in kana)
+    out: list[str] = []
+    i = 0
+    while i < len(s):
+        c = s[i]
+        nxt = s[i + 1] if i + 1 < len(s) else ""
+        if c == "ッ":
+            base = _KANA.get(nxt, "")
+            out.append("t" if base.startswith("ch") else base[:1])
+        elif c == "ー":
+            out.append(out[-1][-1] if out and out[-1] else "")
+        elif nxt in _SMALL_Y and c in _KANA and _KANA[c].endswith("i") and len(_KANA[c]) > 1:
+            base = _KANA[c][:-1]
+            out.append((base if base in ("sh", "ch", "j") else base + "y") + _SMALL_Y[nxt])
+            i += 1
+        elif nxt in _SMALL_V and c in _KANA and c not in _SMALL_V:
+            out.append(_KANA[c].rstrip("aiueo") + _SMALL_V[nxt] if _KANA[c] != "fu" else "f" + _SMALL_V[nxt])
+            i += 1
+        else:
+            out.append(_KANA.get(c, ""))
+        i += 1
+    return "".join(out)
+
+
+def fold(word: str) -> str:
+    """A romanisation key that forgives the usual spelling variants: long vowels written or not
+    (Tōkyō, Toukyou, Tokyo), m or n before b/p (Shimbun, Shinbun)."""
+    w = re.sub(r"[^a-z]", "", word.lower().translate(str.maketrans("āēīōūâêîôû", "aeiouaeiou")))
+    w = w.replace("ou", "o").replace("mb", "nb").replace("mp", "np")
+    return re.sub(r"([aeiou])\1+", r"\1", w)
+
+
+def key_of(english: str) -> str:
+    """An English word or phrase as a table key: lower case, no parentheses, no leading "to"."""
+    k = _PAREN.sub("", english.lower()).strip()
+    k = re.sub(r"^(to|a|an|the) ", "", k)
+    return " ".join(_KEY_CLEAN.sub(" ", k).split())
+
+
+@dataclass
+class TermTable:
+    # English key → Japanese terms, each [surface, [BM25 tokens]]
+    english: dict[str, list[list]]
+    # romanised (folded) reading → Japanese terms, same shape
+    readings: dict[str, list[list]]
+    # Japanese surface → a short English gloss (for the answer's glossary)
+    glosses: dict[str, str]
+    # Snowball stem of a one-word English key → Japanese terms: a question's "established" or
+    # "cooperate" finds the glosses "establishment" (設立) and "cooperation" (協力)
+    stems: dict[str, list[list]] = field(default_factory=dict)
+
+    @classmethod
+    def empty(cls) -> "TermTable":
+        return cls({}, {}, {})
+
+    def save(self, path: Path) -> None:
+        path.write_text(json.dumps({"version": VERSION, "english": self.english, "readings": self.readings,
+                                    "glosses": self.glosses, "stems": self.stems},
+                                   ensure_ascii=False, separators=(",", ":")),
+                        encoding="utf-8")
+
+    @classmethod
+    def load(cls, path: Path) -> "TermTable":
+        if not path.exists():  # an index built before the table existed: no English terms
+            return cls.empty()
+        data = json.loads(path.read_text(encoding="utf-8"))
+        return cls(data["english"], data["readings"], data["glosses"], data.get("stems", {}))
+
+
+_local = threading.local()
+
+
+def stem(word: str) -> str:
+    """The Snowball (Porter2) stem of one lower-case English word. A stemmer keeps its word in its
+    own state, so each thread has its own (an index build runs beside questions)."""
+    stemmer = getattr(_local, "stemmer", None)
+    if stemmer is None:
+        import snowballstemmer
+        stemmer = _local.stemmer = snowballstemmer.stemmer("english")
+    return stemmer.stemWord(word)
+
+
+def _jmdict_path() -> Path | None:
+    try:
+        import jamdict_data
+    except ImportError:
+        return None
+    path = Path(jamdict_data.JAMDICT_DB_PATH)
+    return path if path.exists() else None
+
+
+def _jmdict_glosses(forms: list[str]) -> dict[str, list[tuple[int, str]]]:
+    """Japanese written form → [(sense rank, English gloss)] for the forms JMdict knows."""
+    path = _jmdict_path()
+    if path is None:
+        log.warning("jamdict-data is not installed: English questions get no dictionary terms")
+        return {}
+    out: dict[str, list[tuple[int, str]]] = {}
+    con = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+    try:
+        for table in ("Kanji", "Kana"):
+            for i in range(0, len(forms), 900):
+                chunk = forms[i:i + 900]
+                marks = ",".join("?" * len(chunk))
+                rows = con.execute(
+                    f"SELECT f.text, s.ID, g.text FROM {table} f JOIN Sense s ON s.idseq = f.idseq "
+                    f"JOIN SenseGloss g ON g.sid = s.ID WHERE f.text IN ({marks}) "
+                    "ORDER BY f.text, s.ID", chunk)
+                for form, sid, gloss in rows:
+                    out.setdefault(form, []).append((sid, gloss))
+        for table in ("NEKanji", "NEKana"):
+            for i in range(0, len(forms), 900):
+                chunk = forms[i:i + 900]
+                marks = ",".join("?" * len(chunk))
+                rows = con.execute(
+                    f"SELECT f.text, t.ID, g.text FROM {table} f JOIN NETranslation t ON t.idseq = f.idseq "
+                    f"JOIN NETransGloss g ON g.tid = t.ID WHERE f.text IN ({marks})", chunk)
+                for form, tid, gloss in rows:
+                    if form not in out:  # names only where the general dictionary has nothing
+                        out.setdefault("\0" + form, []).append((tid, gloss))
+    finally:
+        con.close()
+    for k in [k for k in out if k.startswith("\0")]:
+        out.setdefault(k[1:], out.pop(k))
+    # Rank senses 0, 1, 2 within each form (IDs are global).
+    ranked = {}
+    for form, pairs in out.items():
+        sense_ids = list(dict.fromkeys(sid for sid, _ in pairs))
+        ranked[form] = [(sense_ids.index(sid), g) for sid, g in pairs if sense_ids.index(sid) < MAX_SENSES]
+    return ranked
+
+
+def _loanwords(texts: list[str]) -> dict[str, str]:
+    """Katakana word → its English spelling, from UniDic lemmas."""
+    try:
+        import fugashi
+    except ImportError:
+        log.warning("fugashi/unidic-lite are not installed: no loanword table")
+        return {}
+    tagger = fugashi.Tagger()
+    out: dict[str, str] = {}
+    for text in texts:
+        for w in tagger(text):
+            lemma = getattr(w.feature, "lemma", None) or ""
+            if "-" in lemma and _KATAKANA_WORD.match(w.surface):
+                english = lemma.split("-", 1)[1]
+                if re.fullmatch(r"[A-Za-z][A-Za-z .'\-]*", english):
+                    out.setdefault(w.surface, english)
+    return out
+
+
+def build_term_table(texts: list[str], tokenizer: Tokenizer, vocabulary: set[str]) -> TermTable:
+    """The table for a corpus (`texts`: its passages); `vocabulary`: the BM25 index's terms."""
+    freq: Counter = Counter()
+    forms: dict[str, list[str]] = {}  # Japanese form → BM25 tokens
+    readings: dict[str, dict[str, list[str]]] = {}
+    for text in texts:
+        run: list = []
+        for m in tokenizer.morphemes(text) + [None]:
+            pos = m.part_of_speech() if m is not None else ("",)
+            token = term_of(m) if m is not None else ""
+            if m is None or pos[0] not in _RUN_POS or token not in vocabulary:
+                run = []
+                continue
+            run.append(m)
+            surface = m.surface()
+            for n in range(2, min(MAX_RUN, len(run)) + 1):
+                part = run[-n:]
+                compound = "".join(x.surface() for x in part)
+                freq[compound] += 1
+                forms.setdefault(compound, [term_of(x) for x in part])
+            if pos[0] not in _CONTENT_POS:
+                continue  # affixes only inside runs (市 + 長 → 市長 "mayor")
+            freq[surface] += 1
+            forms.setdefault(surface, [token])
+            if m.dictionary_form() != surface:
+                forms.setdefault(m.dictionary_form(), [token])
+            parts = tokenizer.parts(m) if len(surface) > 2 else []
+            for x in parts:  # 降雪量 → 降雪 ("snowfall"), 豊岡市 → 豊岡
+                forms.setdefault(x.surface(), [token])
+            if pos[1] == "固有名詞":
+                for s in {m.reading_form(), *(x.reading_form() for x in parts)}:
+                    key = fold(romaji(s))
+                    if len(key) >= 3:
+                        readings.setdefault(key, {})[surface] = [token]
+
+    english: dict[str, dict[str, tuple[int, list[str]]]] = {}
+    glosses: dict[str, str] = {}
+
+    def add(key: str, surface: str, tokens: list[str], rank: int) -> None:
+        if key and len(key.split()) <= MAX_KEY_WORDS:
+            have = english.setdefault(key, {})
+            if surface not in have or have[surface][0] > rank:
+                have[surface] = (rank, tokens)
+
+    # Hiragana-only forms are grammar or verb endings far more often than the noun they spell.
+    lookup = sorted(f for f in forms if not _HIRAGANA.match(f))
+    for surface, pairs in _jmdict_glosses(lookup).items():
+        for rank, gloss in pairs:
+            add(key_of(gloss), surface, forms[surface], rank)
+        glosses.setdefault(surface, _PAREN.sub("", pairs[0][1]).strip())
+    for surface, spelled in _loanwords(texts).items():
+        tokens = [t for t in tokenizer.tokens(surface) if t in vocabulary]
+        if tokens:
+            add(key_of(spelled), surface, tokens, 0)
+            # JMdict's gloss first: UniDic spells some loanwords in their source language
+            # (ドイツ → Duits, イギリス → Inglez), JMdict in English (Germany, United Kingdom).
+            glosses.setdefault(surface, spelled)
+            forms.setdefault(surface, tokens)
+    for key, by_surface in readings.items():
+        for surface in by_surface:
+            glosses.setdefault(surface, key.capitalize())
+
+    def best(by_surface: dict) -> list[list]:
+        order = sorted(by_surface, key=lambda s: (by_surface[s][0], -freq[s], s))[:MAX_TERMS_PER_KEY]
+        return [[s, by_surface[s][1]] for s in order]
+
+    table_en = {k: best(v) for k, v in english.items()}
+    by_stem: dict[str, dict[str, tuple[int, list[str]]]] = {}
+    for key, by_surface in english.items():
+        if " " not in key:
+            merged = by_stem.setdefault(stem(key), {})
+            for surface, (rank, tokens) in by_surface.items():
+                if surface not in merged or merged[surface][0] > rank:
+                    merged[surface] = (rank, tokens)
+    table_stems = {k: best(v) for k, v in by_stem.items()}
+    table_readings = {k: [[s, t] for s, t in sorted(v.items(), key=lambda x: -freq[x[0]])[:MAX_TERMS_PER_KEY]]
+                      for k, v in readings.items()}
+    used = {s for v in (*table_en.values(), *table_stems.values(), *table_readings.values()) for s, _ in v}
+    return TermTable(table_en, table_readings, {s: g for s, g in glosses.items() if s in used}, table_stems)

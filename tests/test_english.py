@@ -1,0 +1,243 @@
+"""English askers (issue 9): the index-time term table, English question → Japanese search terms,
+and the English answer (statement, quotes, glossary) — with the fake embedder and a tiny corpus."""
+
+import json
+import re
+
+import pytest
+
+from bot.answer.compose_en import GLOSSARY_HEADING, question_type
+from bot.answer import crosslingual
+from bot.answer.crosslingual import english_terms
+from bot.engine import Engine
+from bot.store.build import build_index
+from bot.store.index import load_index
+from bot.store.termtable import FILE, TermTable, fold, key_of, romaji, stem
+from fakes import FakeEmbedder
+
+DOC = """---
+title: 豊岡市
+lang: ja
+---
+豊岡市
+
+豊岡市は兵庫県の北部にある市で、田淵氏が市長を務めた。過去最深積雪は1936年2月3日に記録された。
+
+市内にはセンチネルという名の研究所があり、GPSの電子基準点が約1,300ヶ所に設置されている。
+
+伝染病の研究では国際空港の検疫が重要である。
+"""
+
+EN_DOC = """---
+title: Hangar notes
+lang: en
+---
+Hangar notes
+
+The hangar at the airfield was completed in 1987 and holds twelve aircraft.
+"""
+
+
+@pytest.fixture(autouse=True)
+def _thresholds(monkeypatch):
+    # The fake embedder's cosines mean nothing: decide on the question's words found alone
+    # (coverage of the English words through their Japanese terms).
+    import bot.engine
+    monkeypatch.setattr(bot.engine, "decide_found", lambda e, lang: e.coverage >= 0.3)
+
+
+def _engine(root, tokenizer, docs: dict[str, str]) -> Engine:
+    (root / "corpus").mkdir()
+    for name, text in docs.items():
+        (root / "corpus" / name).write_text(text, encoding="utf-8")
+    emb = FakeEmbedder()
+    build_index(root / "corpus", root / "index", emb, tokenizer, max_bytes=2**20)
+    return Engine(emb, tokenizer, load_index(root / "index"))
+
+
+@pytest.fixture(scope="module")
+def engine(tmp_path_factory, tokenizer):
+    return _engine(tmp_path_factory.mktemp("en"), tokenizer, {"toyooka.md": DOC})
+
+
+@pytest.fixture(scope="module")
+def mixed_engine(tmp_path_factory, tokenizer):
+    return _engine(tmp_path_factory.mktemp("mixed"), tokenizer, {"toyooka.md": DOC, "hangar.md": EN_DOC})
+
+
+def test_romaji_and_folding():
+    assert romaji("シミズ") == "shimizu"
+    assert romaji("キョウト") == "kyouto"
+    assert romaji("ハッケン") == "hakken"
+    assert romaji("マッチャ") == "matcha"
+    assert romaji("ティー") == "tii"
+    # Long vowels written or not, m or n before b/p: one key.
+    assert fold("Tōkyō") == fold("Toukyou") == fold("Tokyo")
+    assert fold("Shimbun") == fold("shinbun")
+    assert key_of("to discover (something)") == "discover"
+
+
+def test_term_table_is_part_of_the_versioned_index(engine):
+    index = engine.index
+    # The table is a file of the version folder, covered by the manifest's checksums.
+    assert FILE in index.manifest["files"]
+    assert index.manifest["termtable"]["english_keys"] == len(index.terms.english) > 0
+    # Built from the corpus's own words: every term occurs in the index.
+    for found in index.terms.english.values():
+        for _, tokens in found:
+            assert all(t in index.lexical for t in tokens)
+
+
+def test_english_question_to_japanese_terms(engine):
+    index = engine.index
+    terms = english_terms("On what date was Toyooka's record deepest snow recorded?", index.terms, index.lexical)
+    surfaces = {t.surface for t in terms}
+    assert {"豊岡市", "積雪"} & surfaces, surfaces  # a romanised name and a dictionary word
+    assert "Toyooka's" in {t.english for t in terms}
+    # Multiword entries first: "infectious disease" is one term, not "infectious" + "disease".
+    terms = english_terms("What is an infectious disease?", index.terms, index.lexical)
+    assert [t.surface for t in terms if t.english.lower() == "infectious disease"] == ["伝染病"]
+    # Loanwords through their English spelling, acronyms as written.
+    terms = english_terms("Where is the Sentinel lab with GPS stations?", index.terms, index.lexical)
+    by_english = {t.english: t.surface for t in terms}
+    assert by_english.get("Sentinel") == "センチネル"
+    assert by_english.get("GPS") == "GPS"
+    # Words the corpus does not have give nothing.
+    assert english_terms("What about pizza toppings?", index.terms, index.lexical) == []
+
+
+def _table(english: dict, stems: dict | None = None) -> TermTable:
+    return TermTable({k: [[s, [s]] for s in v] for k, v in english.items()}, {}, {},
+                     {k: [[s, [s]] for s in v] for k, v in (stems or {}).items()})
+
+
+def test_stems_demonyms_and_acronyms_find_the_corpus_words():
+    # A question's verb finds the dictionary's noun gloss through their shared stem.
+    table = _table({"establishment": ["設立"], "asia": ["アジア"], "canada": ["カナダ"]},
+                   stems={stem("establishment"): ["設立"]})
+    terms = english_terms("When was it established?", table, set())
+    assert [(t.english, t.surface) for t in terms] == [("established", "設立")]
+    # A demonym finds its place: Asian → Asia, Canadian → Canada.
+    surfaces = {t.surface for t in english_terms("Which Asian and Canadian agencies?", table, set())}
+    assert {"アジア", "カナダ"} <= surfaces
+    # Acronyms and names are index terms as written (lower case), as the corpus's Latin words are.
+    assert [t.tokens for t in english_terms("When was SAFE founded?", _table({}), {"safe"})] == [("safe",)]
+
+
+def test_coverage_counts_the_question_words_the_corpus_has_no_term_for():
+    class Lexical:  # every term equally rare
+        num_docs = 10
+
+        def document_frequency(self, term):
+            return 1
+
+    table = _table({"agency": ["機関"]})
+    q = "Which agency is JAXA with?"
+    covered = crosslingual.coverage(english_terms(q, table, {"jaxa", "機関"}), Lexical(), {"jaxa", "機関"}, q)
+    # "employees" has no Japanese term in this corpus: the question is about something it lacks.
+    q = "How many employees does JAXA have?"
+    missing = crosslingual.coverage(english_terms(q, table, {"jaxa"}), Lexical(), {"jaxa"}, q)
+    assert covered == 1.0 and missing == 0.5
+
+
+def test_the_english_statement_measure_accepts_faithful_renderings():
+    from bot.evaluate import states
+    assert states("14.9万人", "How many: 149,000 people [1].")
+    assert states("3月", "When: March 2001 [1].")
+    assert states("FM放送", "Answer: FM [2].")
+    assert not states("1888年", "When: 2431 [2].")
+    assert not states("2万", "How many: 20,001 [1].")
+
+
+def test_question_types():
+    assert question_type("When was it founded?") == "when"
+    assert question_type("In what year did he die?") == "when"
+    assert question_type("How many stations are there?") == "how many"
+    assert question_type("Who was the mayor?") == "who"
+    assert question_type("Where is Bodh Gaya?") == "where"
+    assert question_type("What is a hectometre?") == "what"
+    # a quantity asked for by its name
+    assert question_type("What is the highest temperature ever recorded in Toyooka?") == "how many"
+    assert question_type("At about what water temperature do salmon spawn?") == "how many"
+
+
+def test_english_answer_states_the_date_with_quote_and_glossary(engine):
+    a = engine.ask("On what date was Toyooka's record deepest snow recorded?")
+    assert a.found and a.language == "en"
+    statement, quotes, glossary = a.answer.split("\n\n")[:3]
+    assert re.search(r"3 February 1936 \[\d\]", statement)
+    assert "1936年2月3日" in quotes and "(Japanese source)" in quotes
+    assert glossary.startswith(GLOSSARY_HEADING)
+    assert "not a translation" in GLOSSARY_HEADING
+    assert "- 最深積雪: deepest snow" in glossary and glossary.count("- 記録:") == 1
+
+
+def test_english_answer_states_numbers_and_names(engine):
+    a = engine.ask("About how many electronic reference points with GPS are there?")
+    assert a.found
+    assert "1,300 places" in a.answer.split("\n\n")[0]
+    a = engine.ask("Who was the mayor of Toyooka?")
+    assert a.found
+    assert "Tabuchi" in a.answer.split("\n\n")[0]
+
+
+def test_english_documents_answer_english_questions_directly(mixed_engine):
+    a = mixed_engine.ask("When was the hangar at the airfield completed?")
+    assert a.found
+    assert "(English source)" in a.answer and "1987" in a.answer
+    assert "Japanese source" not in a.answer and GLOSSARY_HEADING not in a.answer
+
+
+def test_english_documents_words_meet_the_questions_words(mixed_engine, tokenizer):
+    # Latin-script words are index terms as written (Sudachi would respell them: エアクラフト).
+    assert {"aircraft", "hangar", "safe"} <= set(tokenizer.tokens("The hangar holds aircraft. SAFEの設立"))
+    hits = mixed_engine.search("How many aircraft does the hangar hold?", k=2).hits
+    assert hits[0].title == "Hangar notes" and hits[0].lexical_score and hits[0].lexical_score > 0
+
+
+def test_english_refusal_lists_no_japanese_passages(engine):
+    a = engine.ask("What is the recipe for chocolate cake with strawberries?")
+    assert not a.found
+    assert a.answer == "The documents do not answer this question."
+    assert a.related == [] and a.citations == []
+
+
+def test_benchmark_file_shape():
+    from pathlib import Path
+    rows = [json.loads(x) for x in (Path(__file__).parent.parent / "bench/data/jsquad_en.jsonl")
+            .read_text(encoding="utf-8").splitlines()]
+    assert len(rows) >= 400 and all(set(r) == {"id", "question"} for r in rows)
+    assert len({r["id"] for r in rows}) == len(rows)
+
+
+def test_stems_are_right_when_threads_stem_at_once():
+    # An index build (term table) runs beside English questions: a shared Snowball stemmer mixes
+    # their words up (wrong stems, IndexError).
+    import random
+    import string
+    import sys
+    import threading
+    old = sys.getswitchinterval()
+    sys.setswitchinterval(1e-6)
+    try:
+        rng = random.Random(5)
+        words = ["".join(rng.choice(string.ascii_lowercase) for _ in range(rng.randint(3, 14)))
+                 for _ in range(4000)]
+        expected = {w: stem(w) for w in words}
+        wrong: list = []
+
+        def run():
+            for w in words:
+                try:
+                    if stem(w) != expected[w]:
+                        wrong.append(w)
+                except Exception as exc:  # noqa: BLE001 - what the race raised
+                    wrong.append(repr(exc))
+        threads = [threading.Thread(target=run) for _ in range(4)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+    finally:
+        sys.setswitchinterval(old)
+    assert wrong == []

@@ -13,12 +13,19 @@ from bot.engine import Engine
 from bot.store.build import build_index
 
 
-def _scored(n: int) -> list[ScoredSentence]:
-    return [ScoredSentence(0, k, k, 10 * k, 10 * k + 9, 0.8, 0.8, 0.5, 1.0 - k / 10) for k in range(n)]
+SENTENCES = ["衛星は地球を回る。", "静止衛星は止まって見える。", "高度は約三万六千キロである。", "気象衛星が使う。"]
 
 
-def _index(vectors) -> SimpleNamespace:
-    return SimpleNamespace(sentence_vectors=np.asarray(vectors, dtype=np.float32))
+def _scored(n: int, sentences=SENTENCES) -> list[ScoredSentence]:
+    starts = np.cumsum([0] + [len(t) for t in sentences])
+    return [ScoredSentence(0, k, k, int(starts[k]), int(starts[k + 1]), 0.8, 0.8, 0.5, 1.0 - k / 10)
+            for k in range(n)]
+
+
+def _index(vectors, sentences=SENTENCES) -> SimpleNamespace:
+    return SimpleNamespace(sentence_vectors=np.asarray(vectors, dtype=np.float32),
+                           passages=[SimpleNamespace(doc_id="d")],
+                           documents={"d": SimpleNamespace(text="".join(sentences))})
 
 
 def test_choose_adds_runners_up_until_confident():
@@ -31,6 +38,12 @@ def test_choose_adds_runners_up_until_confident():
     assert two[0].score == pytest.approx(0.5)  # the probability becomes the citation's score
     assert [s.vector_row for s in choice.choose(index, _scored(4), probs, 3, 0.99)] == [1, 2, 0]
     assert len(choice.choose(index, _scored(4), probs, 1, 0.99)) == 1  # top_k caps it
+
+
+def test_choose_never_quotes_a_heading_beside_a_real_sentence():
+    headed = ["宇宙開発の歴史", *SENTENCES[1:]]  # a title-like line, as the seed corpus has
+    chosen = choice.choose(_index(np.eye(4), headed), _scored(4, headed), np.array([0.9, 0.05, 0.03, 0.02]), 3, 0.5)
+    assert [s.vector_row for s in chosen] == [1]
 
 
 def test_choose_skips_a_near_duplicate():

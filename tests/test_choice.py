@@ -40,12 +40,6 @@ def test_choose_adds_runners_up_until_confident():
     assert len(choice.choose(index, _scored(4), probs, 1, 0.99)) == 1  # top_k caps it
 
 
-def test_choose_never_quotes_a_heading_beside_a_real_sentence():
-    headed = ["宇宙開発の歴史", *SENTENCES[1:]]  # a title-like line, as the seed corpus has
-    chosen = choice.choose(_index(np.eye(4), headed), _scored(4, headed), np.array([0.9, 0.05, 0.03, 0.02]), 3, 0.5)
-    assert [s.vector_row for s in chosen] == [1]
-
-
 def test_choose_skips_a_near_duplicate():
     vectors = np.eye(4)
     vectors[2] = vectors[1]  # the runner-up says the same as the best

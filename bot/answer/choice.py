@@ -243,17 +243,9 @@ def probabilities(X: np.ndarray, model: ChoiceModel) -> np.ndarray:
 def choose(index: SearchIndex, scored: list[ScoredSentence], probs: np.ndarray, limit: int,
            confidence: float) -> list[ScoredSentence]:
     """The most probable sentence, then runners-up until the quoted ones hold the answer with
-    probability `confidence` (at most `limit`; a near-duplicate of a quoted sentence adds nothing
-    and a heading is not quoted), most probable first. Each chosen sentence carries its
-    probability as its score."""
+    probability `confidence` (at most `limit`; a near-duplicate of a quoted sentence adds nothing),
+    in document order. Each chosen sentence carries its probability as its score."""
     order = np.argsort(-probs, kind="stable")
-    # A title-like line (「…の歴史」, a news headline) supports nothing on its own: JSQuAD's
-    # documents, which the ranker learnt from, have none but their title, so it is never quoted
-    # when a real sentence is a candidate.
-    real = [k for k in order if not is_heading(_text(index, scored[int(k)]))]
-    if real and len(real) < len(order):
-        order = real
-        probs = probs / max(float(probs[real].sum()), 1e-12)  # the answer is in one of them
     chosen: list[ScoredSentence] = []
     held = 0.0
     for k in order:

@@ -13,6 +13,7 @@ tuned on the first and reported on the second.
 import argparse
 import json
 import random
+import re
 from pathlib import Path
 
 from bench.jsquad import answerable_of, holdout_titles, load_articles
@@ -73,6 +74,53 @@ def english_cases(path: Path = EN_PATH) -> list[dict]:
         c = by_id[row["id"]]
         out.append({**c, "id": c["id"] + "-en", "lang": "en", "question": row["question"],
                     "question_ja": c["question"], "part": "check" if c["article"] in check else "tune"})
+    return out
+
+
+_PROPER = re.compile(r"\b[A-Z][A-Za-z0-9\-'’]*(?:\s+(?:of\s+|the\s+|and\s+)?[A-Z][A-Za-z0-9\-'’]*)*")
+
+
+def _names(question: str) -> list[tuple[str, bool]]:
+    """Capitalised phrases of a question (possessive 's cut off), each with whether it opens the
+    question (a capital there may only mark the sentence start)."""
+    out = []
+    for m in _PROPER.finditer(question):
+        name = re.sub(r"(?:'s|’s)$", "", m.group(0))
+        if len(name) > 1:
+            out.append((name, m.start() == 0))
+    return out
+
+
+def english_follow_ups(cases: list[dict], seed: int = PICK_SEED) -> list[dict]:
+    """Follow-up versions of answerable English questions: the name a question shares with another
+    question about the same article ("Laos") becomes "it" ("its" for "Laos's"), asked after that
+    other question (its user turn and its annotated answer), as the Japanese follow-ups are made."""
+    rng = random.Random(seed)
+    by_article: dict[str, list[dict]] = {}
+    for c in cases:
+        if c["answerable"]:
+            by_article.setdefault(c["article"], []).append(c)
+    out = []
+    for c in cases:
+        if not c["answerable"]:
+            continue
+        others = [o for o in by_article[c["article"]] if o["id"] != c["id"]]
+        # A name at the start of the question counts when the other question has it mid-sentence.
+        shared = [(len(n), n, o) for n, first in _names(c["question"]) for o in others
+                  if re.search(r"(?<!^)\b" + re.escape(n) + r"\b" if first else r"\b" + re.escape(n) + r"\b",
+                               o["question"])]
+        if not shared:
+            continue
+        best = max(n for n, _, _ in shared)
+        name, prev = rng.choice(sorted([(n, o["id"]) for k, n, o in shared if k == best]))
+        prev = next(o for o in others if o["id"] == prev)
+        q = re.sub(re.escape(name) + r"(?:'s|’s)", "its", c["question"], count=1)
+        q = q.replace(name, "it", 1)
+        if q.startswith(("it", "its")):
+            q = q[0].upper() + q[1:]
+        history = [{"role": "user", "content": prev["question"]},
+                   {"role": "assistant", "content": prev["answers"][0]}]
+        out.append({**c, "id": c["id"] + "-fu", "question": q, "history": history, "standalone": c["id"]})
     return out
 
 

@@ -28,7 +28,7 @@ from dataclasses import asdict
 from pathlib import Path
 
 from bench import jsquad
-from bench.jsquad_en import EN_PATH as EN_FILE, english_cases
+from bench.jsquad_en import EN_PATH as EN_FILE, english_cases, english_follow_ups
 from bench.common import RESULTS_DIR, ROOT, offline
 
 DEV_FILE = ROOT.parent / "shared" / "eval" / "dev.jsonl"
@@ -142,6 +142,11 @@ def run(sets: list[str], n: int | None) -> dict:
             # The articles the English methods were never tuned on (bench/jsquad_en.py).
             check = {c["id"] for c in en if c["part"] == "check"}
             reports["en (check articles)"] = Report([c for c in reports["en"].cases if c.id in check])
+            en_fus = english_follow_ups(en)
+            if en_fus:
+                reports["en follow-up"] = run_eval(engine, en_fus)
+                alone = {f["standalone"] for f in en_fus}
+                reports["(en standalone)"] = Report([c for c in reports["en"].cases if c.id in alone])
         cached.save()
     if "dev" in sets:
         engine = load_engine(ROOT / "corpus", CACHE / "seed-index", embedder, tokenizer)

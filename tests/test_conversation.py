@@ -52,3 +52,26 @@ def test_a_chain_of_follow_ups_keeps_the_first_topic(tokenizer):
                Turn(role="user", content="それはどこで開催されましたか？"), Turn(role="assistant", content="…")]
     r = resolve("その参加国は？", history, "ja", tokenizer)
     assert r.query == "APRSAFの参加国は？" and r.topic == "APRSAF"
+
+
+def test_english_topics():
+    from bot.answer.conversation import english_topic
+    assert english_topic("When was APRSAF founded?") == "APRSAF"
+    assert english_topic("Who attended the German National Day event?") == "German National Day"
+    # a possessive names its head; a question's first word is capitalised anyway
+    assert english_topic("What does JAXA's aeronautics directorate do internationally?") == \
+        "JAXA's aeronautics directorate"
+    assert english_topic("What does it do?") is None
+
+
+@pytest.mark.parametrize("question,previous,expected", [
+    ("Where was it held?", "When was APRSAF founded?", "Where was APRSAF held?"),
+    ("What is its budget?", "When was APRSAF founded?", "What is APRSAF's budget?"),
+    ("And with Canada?", "When did cooperation with Europe start?", "When did cooperation with Canada start?"),
+    # nothing to put in: the previous question comes along whole
+    ("Where is that station?", "Does JAXA have a tracking station in Sweden?",
+     "Does JAXA have a tracking station in Sweden? Where is that station?"),
+])
+def test_english_follow_ups_are_resolved_to_the_previous_topic(question, previous, expected):
+    r = resolve(question, [Turn(role="user", content=previous)], "en")
+    assert r.follow_up and r.query == expected

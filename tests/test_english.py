@@ -82,6 +82,9 @@ def test_term_table_is_part_of_the_versioned_index(engine):
     # The table is a file of the version folder, covered by the manifest's checksums.
     assert FILE in index.manifest["files"]
     assert index.manifest["termtable"]["english_keys"] == len(index.terms.english) > 0
+    # A Latin-script name is matched as written, never by its romanised katakana reading.
+    assert not any(re.fullmatch(r"[A-Za-z0-9]+", surface)
+                   for found in index.terms.readings.values() for surface, _ in found)
     # Built from the corpus's own words: every term occurs in the index.
     for found in index.terms.english.values():
         for _, tokens in found:
@@ -122,6 +125,9 @@ def test_stems_demonyms_and_acronyms_find_the_corpus_words():
     assert {"アジア", "カナダ"} <= surfaces
     # Acronyms and names are index terms as written (lower case), as the corpus's Latin words are.
     assert [t.tokens for t in english_terms("When was SAFE founded?", _table({}), {"safe"})] == [("safe",)]
+    # A hyphenated name is found by its parts, as the tokenizer indexed them.
+    assert [t.tokens for t in english_terms("Where was APRSAF-26 held?", _table({}), {"aprsaf", "26"})] \
+        == [("aprsaf", "26")]
 
 
 def test_coverage_counts_the_question_words_the_corpus_has_no_term_for():
@@ -155,7 +161,11 @@ def test_question_types():
     assert question_type("How many stations are there?") == "how many"
     assert question_type("Who was the mayor?") == "who"
     assert question_type("Where is Bodh Gaya?") == "where"
-    assert question_type("What is a hectometre?") == "what"
+    assert question_type("What is a hectometre called in short?") == "what"
+    # a description asked for: the sentences answer it, not one phrase of them
+    assert question_type("What is APRSAF?") == "describe"
+    assert question_type("Tell me about cooperation with Russia") == "describe"
+    assert question_type("Who is the president of JAXA?") == "who"
     # a quantity asked for by its name
     assert question_type("What is the highest temperature ever recorded in Toyooka?") == "how many"
     assert question_type("At about what water temperature do salmon spawn?") == "how many"
@@ -241,3 +251,33 @@ def test_stems_are_right_when_threads_stem_at_once():
     finally:
         sys.setswitchinterval(old)
     assert wrong == []
+
+
+def test_statement_candidates_are_not_date_parts_or_words_beside_a_title(engine, tokenizer):
+    from bot.answer.compose_en import EnglishComposer
+    composer = EnglishComposer(tokenizer)
+    text = "2025年6月20日、ドイツのイベント「地球、その先へ」が開催され、3日間続いた。"
+    found = [c[2] for c in composer._candidates(engine.index, text, "how many", set(), "How many days did it last?")]
+    assert "3 days" in found and "20 days" not in found  # 6月20日 is a date
+    found = [c[2] for c in composer._candidates(engine.index, text, "what", set(),
+                                                "What was the title of the event?")]
+    assert not any("Germany" in f or "20 days" in f for f in found)
+
+
+def test_an_english_follow_up_searches_with_the_previous_topic(engine):
+    from bot.answer.conversation import resolve
+    from bot.results import Turn
+    resolved = resolve("Who was its mayor?", [Turn(role="user", content="Where is Toyooka?")], "en")
+    assert resolved.query == "Who was Toyooka's mayor?"
+    surfaces = {t.surface for t in engine._english_terms(engine.index, resolved)}
+    assert {"豊岡市", "市長"} <= surfaces or {"豊岡", "市長"} <= surfaces, surfaces
+
+
+def test_the_glossary_gives_a_question_word_the_sense_it_was_asked_in(engine, tokenizer):
+    from bot.answer.compose_en import EnglishComposer
+    composer = EnglishComposer(tokenizer)
+    text = "豊岡市は兵庫県の北部にある市で、田淵氏が市長を務めた。"
+    plain = {g.japanese: g.english for g in composer.glossary(engine.index, [text], ["市長"])}
+    asked = {g.japanese: g.english for g in composer.glossary(engine.index, [text], ["市長"], {"市長": "city head"})}
+    assert plain.get("市長") and plain["市長"] != "city head"
+    assert asked["市長"] == "city head" and list(asked)[0] == "市長"

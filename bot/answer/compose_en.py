@@ -66,6 +66,20 @@ class Gloss:
     english: str
 
 
+def asked(question: str, resolved: str) -> str:
+    """The question whose type the statement answers: a follow-up's own ("Where was it held?"),
+    unless it asks nothing by itself ("And with the US?" asks what the previous question did)."""
+    if re.search(r"\b(what|which|when|where|who|whom|whose|how|why)\b", question.lower()):
+        return question
+    return resolved
+
+
+# "What is APRSAF?", "Tell me about cooperation with Russia": the answer is what the sentences say,
+# not one phrase of them.
+_DESCRIBE = re.compile(r"^\s*(?:what\s+(?:is|are|was|were)\s+(?:an?\s+|the\s+)?[^,;?]{1,40}\?\s*$"
+                       r"|what\s+(?:does|do|did)\s+.{1,40}\s+do\b|tell me about|describe|explain)", re.I)
+
+
 def question_type(question: str) -> str:
     q = question.lower()
     if re.search(r"\b(when|what year|which year|what date|which date|what century|which century|since when|"
@@ -81,6 +95,9 @@ def question_type(question: str) -> str:
                  r"percentage|proportion|fraction|height|length|depth|area|distance|weight|price|cost|amount|"
                  r"speed|budget|altitude|elevation)\b", q):
         return "how many"
+    if _DESCRIBE.search(question) and not re.search(
+            r"\b(called|named|name|title|titled|abbreviat\w*|stands? for|short)\b", q):
+        return "describe"
     if re.search(r"\b(who|whom|whose)\b", q):
         return "who"
     if re.search(r"\b(where|which country|what country|which city|what city|which prefecture|which region|"
@@ -159,8 +176,12 @@ class EnglishComposer:
             return r.capitalize() if r else None
         return None
 
-    def glossary(self, index: SearchIndex, sentences: list[str], first: list[str]) -> list[Gloss]:
-        """Key words of the sentences with their dictionary glosses; the question's words first."""
+    def glossary(self, index: SearchIndex, sentences: list[str], first: list[str],
+                 senses: dict[str, str] | None = None) -> list[Gloss]:
+        """Key words of the sentences with their dictionary glosses; the question's words first,
+        glossed by the English word they were found for (取り組み asked as "initiative" is not
+        JMdict's first sense, "bout")."""
+        senses = senses or {}
         out: dict[str, str] = {}
         for text in sentences:
             for m in self.tokenizer.morphemes(text):
@@ -169,15 +190,19 @@ class EnglishComposer:
                     continue
                 surface = m.surface()
                 if surface in out or len(surface) < 2 and not _KATAKANA.match(surface) \
-                        or not _JAPANESE.search(surface):
+                        or not _JAPANESE.search(unicodedata.normalize("NFKC", surface)):
                     continue  # Latin-script words (JAXA) need no gloss
                 english = self._name_english(index, m) if pos[1] == "固有名詞" else None
                 english = english or index.terms.glosses.get(surface) or index.terms.glosses.get(m.dictionary_form())
                 if english:
                     out[surface if pos[0] == "名詞" else m.dictionary_form()] = english
         for k in first:  # the question's own words (compounds too) lead the glossary
-            if k not in out and any(k in t for t in sentences) and index.terms.glosses.get(k):
+            if k not in out and _JAPANESE.search(k) and any(k in t for t in sentences) \
+                    and index.terms.glosses.get(k):
                 out[k] = index.terms.glosses[k]
+        for k, english in senses.items():
+            if k in out:
+                out[k] = english
         order = list(dict.fromkeys([k for k in first if k in out] + list(out)))
         # One entry per meaning: 豊岡 beside 豊岡市 (both "Toyooka") says nothing new.
         keep = [k for k in order if not any(k != o and k in o and out[o] == out[k] for o in order)]
@@ -208,6 +233,11 @@ class EnglishComposer:
         q_numbers = set(re.findall(r"[0-9]+", question))
         q_words = {w.lower() for w in re.findall(r"[A-Za-z][A-Za-z0-9\-]*", question)}
         out: list[tuple[int, int, str]] = []
+        # 6月20日 is a date, not "20 days": quantities inside dates are not candidates.
+        dates = [(m.start(), m.end()) for m in _DATE.finditer(norm)]
+
+        def in_date(m: re.Match) -> bool:
+            return any(a <= m.start(2) < b for a, b in dates)
         if qtype == "when":
             for m in _RANGE.finditer(norm):
                 a, b = _DATE.fullmatch(m.group(1)), _DATE.fullmatch(m.group(2))
@@ -227,7 +257,7 @@ class EnglishComposer:
             measuring = bool(_MEASURE_WORDS.search(question))
             for m in _QUANTITY.finditer(norm):
                 num = _int(m.group(2))
-                if num in q_numbers or (m.group(4) == "年" and re.match(r"\d{3,4}$", num) and not m.group(3)):
+                if in_date(m) or num in q_numbers or (m.group(4) == "年" and re.match(r"\d{3,4}$", num) and not m.group(3)):
                     continue  # a number the question gives, or a year rather than a number of years
                 unit = UNITS.get(m.group(4) or "", "")
                 e = quantity_english(m)
@@ -237,6 +267,9 @@ class EnglishComposer:
             # A "what" question asks for a thing: a place or person named beside it is rarely the
             # answer (seen: "Answer: Osaka" for an event's title), so only who/where take names.
             kinds = {"who": ("人名",), "where": ("地名", "一般"), "what": ()}[qtype]
+            # A title or a name asked for is written as the documents write it, in Japanese:
+            # a loanword beside it (ドイツ → "Germany" for an event's title) is not the answer.
+            titled = bool(re.search(r"\b(title|titled|called|named|name of)\b", question.lower()))
             pos_at = 0
             for m in self.tokenizer.morphemes(text):
                 pos = m.part_of_speech()
@@ -249,7 +282,7 @@ class EnglishComposer:
                     if e and e.lower() not in q_words:
                         gloss = index.terms.glosses.get(m.surface())
                         out.append((0, at, e if e == gloss else f"{e} ({m.surface()})"))
-                elif qtype == "what" and _KATAKANA.match(m.surface()) and len(m.surface()) > 2:
+                elif qtype == "what" and not titled and _KATAKANA.match(m.surface()) and len(m.surface()) > 2:
                     g = index.terms.glosses.get(m.surface())
                     if g and re.fullmatch(r"[A-Za-z][A-Za-z .'\-]*", g) and g.lower() not in q_words:
                         out.append((2, at, g))
@@ -258,7 +291,7 @@ class EnglishComposer:
                     out.append((1 if qtype == "what" else 2, m.start(), m.group(0)))
         if qtype == "what":
             for m in _QUANTITY.finditer(norm):
-                if m.group(4) and _int(m.group(2)) not in q_numbers:
+                if m.group(4) and _int(m.group(2)) not in q_numbers and not in_date(m):
                     e = quantity_english(m)
                     if e:
                         out.append((3, m.start(), e))
@@ -267,8 +300,11 @@ class EnglishComposer:
 
     # -- the answer --------------------------------------------------------------------------------
     def compose(self, index: SearchIndex, chosen: list[ScoredSentence], question: str,
-                asked: list[str]) -> tuple[str, list[Citation]]:
-        """`asked`: the Japanese words the question was searched with (they are not the answer)."""
+                terms: list) -> tuple[str, list[Citation]]:
+        """`terms`: the Japanese terms the question was searched with (crosslingual.Term; their
+        words are not the answer, and the glossary gives them the sense the question asked in)."""
+        asked = [t.surface for t in terms]
+        senses = {t.surface: t.english.lower() for t in terms if t.kind == "dictionary"}
         citations: list[Citation] = []
         quotes: list[str] = []
         ja_sentences: list[str] = []
@@ -298,11 +334,14 @@ class EnglishComposer:
             if phrase:
                 marker = c.n
                 break
-        gloss = self.glossary(index, ja_sentences, asked)
+        gloss = self.glossary(index, ja_sentences, asked, senses)
         if phrase:
             lead = {"when": "When", "how many": "How many", "who": "Who", "where": "Where",
                     "what": "Answer"}[qtype] + f": {phrase} [{marker}]."
             lead += " (From the cited Japanese text; its words are glossed below.)"
+        elif gloss and qtype == "describe":
+            about = ", ".join(dict.fromkeys(g.english for g in gloss[:5]))
+            lead = f"The documents describe this in Japanese, quoted below [1]; the words they use: {about}."
         elif gloss:
             about = ", ".join(dict.fromkeys(g.english for g in gloss[:5]))
             lead = (f"The closest passage [1] does not state this in a form that can be given in English "

@@ -13,6 +13,8 @@ question was answered from (see `Engine._topic_document`).
 import re
 from dataclasses import dataclass
 
+from bot.answer.crosslingual import STOPWORDS
+
 # Demonstratives and pronouns that refer to something said earlier (grammar, not topics).
 _JA_DEIXIS = re.compile(r"(その|それ|そこ|そちら|この|これ|ここ|あの|あれ|同(?:機関|会議|社|国)|彼|彼女|上記)")
 _JA_OPENERS = re.compile(r"^(では|じゃあ|それで|また|さらに|他に|ほかに)")
@@ -76,6 +78,35 @@ def topic_of(question: str, tokenizer) -> str | None:
     return question[s:e]
 
 
+_EN_NAME = re.compile(r"\b[A-Z][A-Za-z0-9\-]*(?:\s+(?:of\s+|the\s+|and\s+)?[A-Z][A-Za-z0-9\-]*)*")
+# The pronouns a name can stand in for ("its"/"their" become the name's possessive).
+_EN_PRONOUN = re.compile(r"\b(it|its|they|them|their)\b", re.I)
+
+
+def english_topic(question: str) -> str | None:
+    """The name an English question is about: its longest capitalised phrase (a question's first
+    word is capitalised anyway and does not count), or None."""
+    names = []
+    for m in _EN_NAME.finditer(question):
+        words = m.group(0).split()
+        if m.start() == 0:
+            words = words[1:]
+        name = re.sub(r"^(?:of|the|and)\s+", "", " ".join(words))
+        # A possessive names its head: "JAXA's aeronautics directorate", not "JAXA".
+        head = re.match(r"(?:'s|’s)((?:\s+[a-z][a-z\-]*)+)", question[m.end():])
+        if head and name:
+            kept = []
+            for w in head.group(1).split():
+                if w in STOPWORDS:
+                    break
+                kept.append(w)
+            if kept:
+                name = f"{name}'s {' '.join(kept)}"
+        if len(name) > 1:
+            names.append(name)
+    return max(names, key=len) if names else None
+
+
 def previous_user_turn(history: list) -> tuple[str | None, list]:
     """The last user turn's text and the history before it."""
     for i in range(len(history) - 1, -1, -1):
@@ -100,6 +131,17 @@ def resolve(question: str, history: list, lang: str, tokenizer=None) -> Resolved
             else:  # ellipsis: 「いつ？」「では、予算は？」
                 query = f"{topic} {question}"
             return Resolved(query, True, prev.query, topic)
+    if lang == "en":
+        topic = english_topic(prev.query)
+        m = _EN_PRONOUN.search(question)
+        if topic and m:
+            said = topic + ("'s" if m.group(1).lower() in ("its", "their") else "")
+            return Resolved(question[:m.start()] + said + question[m.end():], True, prev.query, topic)
+        # Ellipsis naming something new ("And with the US?" after "When did cooperation with
+        # Europe start?"): the previous question, asked about it.
+        new = english_topic(question)
+        if topic and not m and new and _EN_OPENERS.match(question) and topic in prev.query:
+            return Resolved(prev.query.replace(topic, new, 1), True, prev.query, topic)
     return Resolved(f"{prev.query} {question}", True, prev.query, None)
 
 

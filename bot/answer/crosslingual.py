@@ -55,8 +55,12 @@ def _variants(word: str) -> list[str]:
 def _as_written(word: str, vocabulary) -> list[str]:
     """The BM25 token of a Latin-script word or number as the index holds it (Latin words are
     index terms as written, lower case: bot/store/lexical.term_of), or []."""
-    plain = word.lower().replace(",", "").replace("’", "'")
-    return [plain] if plain in vocabulary else []
+    plain = re.sub(r"'s$", "", word.lower().replace(",", "").replace("’", "'"))  # JAXA's → jaxa
+    if plain in vocabulary:
+        return [plain]
+    # APRSAF-26, ISO/TS-16949: the index has the parts (the tokenizer splits at the hyphen).
+    parts = [x for x in re.split(r"[-/.]", plain) if x]
+    return parts if len(parts) > 1 and all(x in vocabulary for x in parts) else []
 
 
 def _dictionary(word: str, table: TermTable, capitalised: bool) -> list | None:

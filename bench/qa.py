@@ -10,7 +10,9 @@ questions must be refused) with the real model, then runs the project's eval on:
 - dev: ../shared/eval/dev.jsonl on the seed corpus.
 
 It prints one table and saves every case to bench/results/qa-<time>.json. The corpus and index are
-cached under bench/results/qa/ (the build is incremental, so later runs only embed what changed).
+cached under bench/results/qa/ (bench/results/qa-torch/ with JAXABOT_EMBED_BACKEND=torch: the vectors
+are kept by model name, which both backends share; the build is incremental, so later runs only
+embed what changed).
 
     python -m bench.qa                 # everything
     python -m bench.qa --sample 600    # a fixed random sample of each set (faster)
@@ -89,6 +91,12 @@ def prewarm(cache: QueryCache, cases: list[dict], tokenizer) -> None:
         cache.save()  # an interrupted run keeps what it embedded
 
 
+def cache_dir(backend: str) -> Path:
+    """The cache of one embedding backend: the query vectors and the index's passage vectors are
+    kept by model name, which ONNX and torch share, so each backend gets its own folder."""
+    return CACHE if backend == "onnx" else CACHE.with_name(f"qa-{backend}")
+
+
 def sample(cases: list[dict], n: int | None, seed: int = 8) -> list[dict]:
     if not n or n >= len(cases):
         return cases
@@ -113,19 +121,22 @@ def run(sets: list[str], n: int | None) -> dict:
 
     settings = Settings()
     t0 = time.perf_counter()
-    embedder = load_embedder(settings.model, settings.model_cache_dir, cpu_count())
+    embedder = load_embedder(settings.model, settings.model_cache_dir, cpu_count(), settings.embed_backend)
+    # Vectors from another backend must not be reused (same model name): one cache per backend.
+    cache = cache_dir(getattr(embedder, "backend", settings.embed_backend))
+    print(f"embedding with {getattr(embedder, 'backend', '?')}; cache {cache}", file=sys.stderr)
     tokenizer = Tokenizer()
     articles = jsquad.load_articles()
     held_out = jsquad.holdout_titles(articles)
-    corpus = CACHE / "corpus"
+    corpus = cache / "corpus"
     written = jsquad.write_corpus(articles, corpus, held_out)
     print(f"JSQuAD open corpus: {written} articles indexed, {len(held_out)} held out", file=sys.stderr)
     cases = jsquad.answerable_of(articles, held_out)
 
     reports: dict[str, Report] = {}
-    cached = QueryCache(embedder, CACHE / "queries.json")
+    cached = QueryCache(embedder, cache / "queries.json")
     if {"ja", "follow-up", "en"} & set(sets):
-        engine = load_engine(corpus, CACHE / "index", cached, tokenizer)
+        engine = load_engine(corpus, cache / "index", cached, tokenizer)
         ja = sample(cases, n) if "ja" in sets else []
         fus = sample(jsquad.follow_ups(cases), n) if "follow-up" in sets else []
         standalone = [c for c in cases if c["id"] in {f["standalone"] for f in fus}]
@@ -149,7 +160,7 @@ def run(sets: list[str], n: int | None) -> dict:
                 reports["(en standalone)"] = Report([c for c in reports["en"].cases if c.id in alone])
         cached.save()
     if "dev" in sets:
-        engine = load_engine(ROOT / "corpus", CACHE / "seed-index", embedder, tokenizer)
+        engine = load_engine(ROOT / "corpus", cache / "seed-index", embedder, tokenizer)
         reports["dev"] = run_eval(engine, load_cases(DEV_FILE))
         for lang in ("ja", "en"):  # English latency beside Japanese, in the same run
             reports[f"dev ({lang})"] = Report([c for c in reports["dev"].cases if c.language == lang])

@@ -34,6 +34,14 @@ class Settings(BaseSettings):
     # or on first use); "torch": sentence-transformers on torch (the fallback, and the baseline
     # in benchmarks). `torch_threads` sizes either.
     embed_backend: Literal["onnx", "torch"] = "onnx"
+    # The server gathers the query embeddings of questions computed at once into one model call
+    # (bot/embed/batching.py) of at most this many texts; 0 or 1 turns micro-batching off.
+    embed_batch: int = 16
+    # Milliseconds to wait for more queries once one arrives (0: take what is waiting; the next
+    # questions gather while a call runs).
+    embed_batch_wait_ms: float = 0.0
+    # Batched model calls running at once; unset `torch_threads` gives each cores / this threads.
+    embed_calls: int = 1
 
     host: str = "127.0.0.1"
     port: int = 8000
@@ -43,8 +51,10 @@ class Settings(BaseSettings):
     metrics_public: bool = False
     # Comma-separated origins; CORS stays off when empty.
     cors_origins: str = ""
-    # Concurrent CPU-bound requests; sized to the cores.
-    workers: int = 2
+    # Questions computed at once. Their query embeddings are micro-batched (`embed_batch`), so
+    # more workers than cores let batches form: 8 on 2 cores measured best (bench/README.md,
+    # bench.tune). With batching off, size it to the cores (2).
+    workers: int = 8
     # Questions waiting for a worker; more get 503 + Retry-After at once. 64 is ~1.2 s of waiting
     # at the measured ~55 answers/s on 2 cores (bench/README.md), 4x bench.load's 16 clients.
     queue_limit: int = 64

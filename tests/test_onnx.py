@@ -32,6 +32,17 @@ def test_length_batches_respect_both_limits_and_cover_every_text():
     assert length_batches([]) == []
 
 
+def test_length_batches_keep_padding_small():
+    # Queries of 10-21 tokens: one band per ~15 % of length, not one call padded to the longest.
+    lengths = [10, 21, 14, 18, 11, 20, 15, 12, 19, 13, 16, 17]
+    batches = length_batches(lengths)
+    assert sorted(i for b in batches for i in b) == list(range(len(lengths)))
+    for b in batches:
+        assert min(lengths[i] for i in b) >= 0.85 * max(lengths[i] for i in b)
+    assert 1 < len(batches) < len(lengths)
+    assert length_batches([7] * 100, max_texts=64) == [list(range(64)), list(range(64, 100))]
+
+
 # ------------------------------------------------------------------------- real model (default)
 
 @pytest.fixture(scope="module")

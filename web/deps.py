@@ -1,5 +1,9 @@
 """Dependencies as `Annotated` aliases, so routes declare what they need and tests can override
-them with `app.dependency_overrides`."""
+them with `app.dependency_overrides`.
+
+They are `async def` although they only read attributes: FastAPI runs a plain `def` dependency in
+its thread pool, which cost every question two thread hand-offs on the event loop (a tenth of
+its CPU under load, py-spy; bench/README.md) and made health wait for a pool thread."""
 
 from typing import Annotated
 
@@ -14,21 +18,21 @@ from web.runtime import Runtime
 from web.security import token_matches
 
 
-def get_runtime(request: Request) -> Runtime:
+async def get_runtime(request: Request) -> Runtime:
     return request.app.state.runtime
 
 
 RuntimeDep = Annotated[Runtime, Depends(get_runtime)]
 
 
-def get_settings(runtime: RuntimeDep) -> Settings:
+async def get_settings(runtime: RuntimeDep) -> Settings:
     return runtime.settings
 
 
 SettingsDep = Annotated[Settings, Depends(get_settings)]
 
 
-def get_engine(runtime: RuntimeDep) -> Engine:
+async def get_engine(runtime: RuntimeDep) -> Engine:
     """An engine with an index; 503 (via the error handlers) while loading or without an index."""
     return runtime.ready_engine()
 
@@ -36,7 +40,7 @@ def get_engine(runtime: RuntimeDep) -> Engine:
 EngineDep = Annotated[Engine, Depends(get_engine)]
 
 
-def get_templates(request: Request) -> Jinja2Templates:
+async def get_templates(request: Request) -> Jinja2Templates:
     return request.app.state.templates
 
 
@@ -45,8 +49,8 @@ TemplatesDep = Annotated[Jinja2Templates, Depends(get_templates)]
 _bearer = HTTPBearer(auto_error=False, description="the server's JAXABOT_ADMIN_TOKEN")
 
 
-def require_admin(settings: SettingsDep,
-                  credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]) -> None:
+async def require_admin(settings: SettingsDep,
+                        credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]) -> None:
     if not settings.admin_token:
         # Not advertised: without a configured token the admin endpoints do not exist.
         raise HTTPException(404, "index rebuild over HTTP is disabled (no JAXABOT_ADMIN_TOKEN is set)")
@@ -60,7 +64,7 @@ def require_admin(settings: SettingsDep,
 AdminDep = Depends(require_admin)
 
 
-def get_rebuilder(runtime: RuntimeDep) -> Rebuilder:
+async def get_rebuilder(runtime: RuntimeDep) -> Rebuilder:
     runtime.loaded_engine()  # 503 while loading
     return runtime.rebuilder
 

@@ -1,4 +1,4 @@
-"""The MCP server (official `mcp` SDK): tools `ask`, `search` and `get_document`.
+"""The MCP server (official `mcp` SDK; the tools are in web.mcp_tools).
 
 Two transports share one definition of the tools:
 - streamable HTTP at `/mcp` on the web server (`install` + `running`), on the server's engine,
@@ -6,134 +6,39 @@ Two transports share one definition of the tools:
   the tools have no progress to stream.
 - stdio for `jaxabot mcp` (`serve_stdio`), on an engine the command loads.
 
-Domain errors become tool errors (`isError: true`) with the same public message the HTTP API
-gives (web.errors.describe); anything unexpected reaches the client only as "Error executing
-tool", the SDK logs the traceback.
+The web server starts the SDK once its model has loaded: importing it takes ~0.5 s of CPU that
+would otherwise hold the interpreter on the way to the first answer (cold start; bench/README.md).
+Until then /mcp answers 503 with Retry-After, as /api/ask does while loading.
 """
 
-from collections.abc import Awaitable, Callable
+import logging
 from contextlib import asynccontextmanager
-from functools import partial
-from typing import Annotated, TypeVar
+from importlib import import_module
 
 import anyio
 from anyio import to_thread
 from fastapi import FastAPI
-from mcp.server.mcpserver import MCPServer
-from mcp.server.mcpserver.exceptions import ToolError
-from mcp.types import CallToolResult, TextContent, ToolAnnotations
-from pydantic import BaseModel, Field
+from starlette.requests import Request
 from starlette.types import Receive, Scope, Send
 
 from bot.engine import Engine
-from bot.errors import JaxabotError
-from bot.results import (MAX_HISTORY_TURNS, MAX_QUESTION_CHARS, MAX_TOP_K, Answer, Citation, DocumentView,
-                         SearchResults, Turn)
-from web.errors import describe
+from web.errors import not_ready
 from web.metrics import record_answer
 from web.runtime import NotReady
-from web.workqueue import Overloaded
+
+log = logging.getLogger(__name__)
 
 PATH = "/mcp"
-T = TypeVar("T")
 
-INSTRUCTIONS = ("jaxabot answers questions about JAXA's international cooperation (and any other "
-                "documents its operator indexed) by quoting the documents' own sentences, each with "
-                "a numbered citation. It never invents an answer: when the documents do not answer, "
-                "`found` is false. Ask in Japanese or English.")
+# `from web.mcp_server import Tools` keeps working without importing the SDK with this module.
+_TOOLS_NAMES = ("Tools", "AskResult", "create_server", "INSTRUCTIONS")
 
 
-class AskResult(BaseModel):
-    answer: str = Field(description="the answer, with [n] markers that refer to `citations`")
-    found: bool = Field(description="false when the documents do not answer the question")
-    language: str = Field(description="ja or en: the language of the question and the answer")
-    citations: list[Citation]
-    index_version: str
-
-
-class Tools:
-    """The three tools, over `engine()` (raises when nothing can answer) and `run` (runs CPU
-    work off the event loop, within the server's worker limit)."""
-
-    def __init__(self, engine: Callable[[], Engine],
-                 run: Callable[[Callable[[], T]], Awaitable[T]],
-                 on_answer: Callable[[Answer], None] | None = None) -> None:
-        self.engine = engine
-        self.run = run
-        self.on_answer = on_answer
-
-    async def _call(self, work: Callable[[Engine], T]) -> T:
-        try:
-            engine = self.engine()
-            return await self.run(partial(work, engine))
-        except (JaxabotError, NotReady, Overloaded) as exc:
-            raise ToolError(describe(exc)[2]) from None
-
-    async def ask(self,
-                  question: Annotated[str, Field(max_length=MAX_QUESTION_CHARS, description=(
-                      "the question, in Japanese or English, e.g. 'SAFEは何年に設立されましたか？'"))],
-                  history: Annotated[list[Turn] | None, Field(max_length=MAX_HISTORY_TURNS, description=(
-                      "earlier turns of the conversation, oldest first, so a follow-up such as "
-                      "'When was it founded?' is understood"))] = None,
-                  ) -> Annotated[CallToolResult, AskResult]:
-        """Answer a question from the indexed documents. The answer quotes the documents'
-        sentences with [n] markers; each citation gives the title, URL, section and the passage
-        text with the supporting sentence's [start, end) `highlight` (and `answer_span`, the
-        phrase that answers, when there is one). When the documents do not answer, `found` is
-        false and there are no citations: say so rather than guessing."""
-        answer = await self._call(lambda e: e.ask(question, history or []))
-        if self.on_answer is not None:
-            self.on_answer(answer)
-        result = AskResult(answer=answer.answer, found=answer.found, language=answer.language,
-                           citations=answer.citations, index_version=answer.index_version)
-        return CallToolResult(content=[TextContent(type="text", text=_ask_text(result))],
-                              structured_content=result.model_dump(mode="json"))
-
-    async def search(self,
-                     query: Annotated[str, Field(max_length=MAX_QUESTION_CHARS,
-                                                 description="words or a question to look for")],
-                     k: Annotated[int, Field(ge=1, le=MAX_TOP_K, description="passages wanted")] = 5,
-                     ) -> Annotated[CallToolResult, SearchResults]:
-        """Find the passages most related to a query (hybrid dense + BM25 retrieval, no answer
-        composed). Each hit has its rank, document id, title, URL, section, text and score; use
-        `get_document` with a hit's doc_id to read the whole document."""
-        results = await self._call(lambda e: e.search(query, k))
-        lines = [f"{h.rank}. {h.title} — {h.section} (doc_id {h.doc_id}, {h.chunk_id})\n{h.text}"
-                 for h in results.hits]
-        return CallToolResult(content=[TextContent(type="text", text="\n\n".join(lines) or "no passages")],
-                              structured_content=results.model_dump(mode="json"))
-
-    async def get_document(self,
-                           doc_id: Annotated[str, Field(min_length=1, max_length=500, description=(
-                               "a document id from a citation or search hit, e.g. "
-                               "'jaxa-international-cooperation'"))],
-                           ) -> Annotated[CallToolResult, DocumentView]:
-        """Read one indexed document: its cleaned text and metadata (title, URL, language) with
-        the [start, end) offsets of its passages and their sentences within `text`."""
-        doc = await self._call(lambda e: e.document(doc_id))
-        header = f"{doc.title}\n{doc.url or doc.doc_id}\n\n"
-        return CallToolResult(content=[TextContent(type="text", text=header + doc.text)],
-                              structured_content=doc.model_dump(mode="json"))
-
-
-def _ask_text(result: AskResult) -> str:
-    lines = [result.answer]
-    if result.citations:
-        lines.append("\nSources:")
-        for c in result.citations:
-            h0, h1 = c.highlight
-            lines.append(f"[{c.n}] {c.title} — {c.section} ({c.url or c.doc_id})\n    {c.text[h0:h1]}")
-    return "\n".join(lines)
-
-
-def create_server(tools: Tools) -> MCPServer:
-    server = MCPServer("jaxabot", title="jaxabot: cited answers from documents", version="0.1.0",
-                       instructions=INSTRUCTIONS, log_level="WARNING")
-    read_only = ToolAnnotations(read_only_hint=True, idempotent_hint=True, open_world_hint=False)
-    server.add_tool(tools.ask, name="ask", title="Ask the documents", annotations=read_only)
-    server.add_tool(tools.search, name="search", title="Search passages", annotations=read_only)
-    server.add_tool(tools.get_document, name="get_document", title="Read a document", annotations=read_only)
-    return server
+def __getattr__(name: str):
+    if name in _TOOLS_NAMES:
+        from web import mcp_tools
+        return getattr(mcp_tools, name)
+    raise AttributeError(name)
 
 
 # -- streamable HTTP on the web server --------------------------------------------------------
@@ -147,7 +52,18 @@ class _Endpoint:
     """An ASGI app (not a request handler): the SDK's session manager answers the request."""
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        await scope["app"].state.mcp_manager.handle_request(scope, receive, send)
+        app = scope["app"]
+        started = getattr(app.state, "mcp_started", None)
+        if started is not None and app.state.runtime.loaded.is_set():
+            await started.wait()  # the SDK starts right after the model has loaded
+        manager = getattr(app.state, "mcp_manager", None)
+        if manager is None:
+            message = ("the model and index are still loading; try again in a few seconds"
+                       if started is not None and not started.is_set() else "the MCP server is not running")
+            response = await not_ready(Request(scope, receive), NotReady(message))
+            await response(scope, receive, send)
+            return
+        await manager.handle_request(scope, receive, send)
 
 
 def install(app: FastAPI) -> None:
@@ -157,24 +73,48 @@ def install(app: FastAPI) -> None:
 @asynccontextmanager
 async def running(app: FastAPI):
     """Run the MCP session manager for the app's lifetime (enter it in the app's lifespan, after
-    app.state.runtime exists). A session manager runs once, so each lifespan makes its own."""
+    app.state.runtime exists), from the moment the model has loaded. A session manager runs
+    once, so each lifespan makes its own."""
+    app.state.mcp_started = anyio.Event()
+    app.state.mcp_manager = None
+    async with anyio.create_task_group() as tg:
+        tg.start_soon(_serve_after_loading, app)
+        try:
+            yield
+        finally:
+            tg.cancel_scope.cancel()
+
+
+async def _serve_after_loading(app: FastAPI) -> None:
     runtime = app.state.runtime
+    started: anyio.Event = app.state.mcp_started
+    try:
+        while not runtime.loaded.is_set():
+            await anyio.sleep(0.02)
+        # Imported in a thread: the event loop keeps answering (health) meanwhile.
+        tools_module = await to_thread.run_sync(import_module, "web.mcp_tools")
 
-    def ready() -> Engine:
-        return runtime.ready_engine()
+        def ready() -> Engine:
+            return runtime.ready_engine()
 
-    async def run(work):
-        # The bounded queue of /api/ask; an MCP tool call has no HTTP disconnect to watch here.
-        return await runtime.questions.run(work, _no_disconnect)
+        async def run(work):
+            # The bounded queue of /api/ask; an MCP tool call has no HTTP disconnect to watch here.
+            return await runtime.questions.run(work, _no_disconnect)
 
-    tools = Tools(ready, run, on_answer=lambda a: record_answer(app, a, "mcp"))
-    server = create_server(tools)
-    # DNS-rebinding protection (Host/Origin allowlist) is on when the server listens on loopback.
-    server.streamable_http_app(streamable_http_path=PATH, stateless_http=True, json_response=True,
-                               host=runtime.settings.host)
-    app.state.mcp_manager = server.session_manager
-    async with server.session_manager.run():
-        yield
+        tools = tools_module.Tools(ready, run, on_answer=lambda a: record_answer(app, a, "mcp"))
+        server = tools_module.create_server(tools)
+        # DNS-rebinding protection (Host/Origin allowlist) is on when the server listens on loopback.
+        server.streamable_http_app(streamable_http_path=PATH, stateless_http=True, json_response=True,
+                                   host=runtime.settings.host)
+        async with server.session_manager.run():
+            app.state.mcp_manager = server.session_manager
+            started.set()
+            await anyio.sleep_forever()
+    except Exception:  # noqa: BLE001 - MCP is one surface: the rest of the server keeps serving
+        log.exception("the MCP server could not start")
+    finally:
+        app.state.mcp_manager = None
+        started.set()
 
 
 # -- stdio for `jaxabot mcp` --------------------------------------------------------------------
@@ -184,5 +124,7 @@ def serve_stdio(engine: Engine) -> None:
 
     async def run(work):
         return await to_thread.run_sync(work)
+
+    from web.mcp_tools import Tools, create_server
 
     create_server(Tools(lambda: engine, run)).run("stdio")

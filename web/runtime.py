@@ -13,6 +13,7 @@ from collections.abc import Callable
 from typing import Literal
 
 from bot.store.build import build_index
+from bot.embed.batching import QueryBatcher
 from bot.embed.embedder import Embedder, load_embedder
 from bot.engine import Engine
 from bot.errors import IndexMissing, JaxabotError
@@ -46,6 +47,7 @@ class Runtime:
         self.rebuilder: Rebuilder | None = None
         self.follower: IndexFollower | None = None
         self.watcher = None  # web.watch.CorpusWatcher with `serve --watch`
+        self.batcher: QueryBatcher | None = None  # query micro-batching (settings.embed_batch)
         # Told (succeeded, seconds) after every build this server runs (metrics).
         self.build_listeners: list[Callable[[bool, float], None]] = []
 
@@ -53,8 +55,14 @@ class Runtime:
         """Load the model and the current index (runs in a thread; never raises)."""
         s = self.settings
         try:
-            threads = s.torch_threads or max(1, cpu_count() // max(1, s.workers))
+            batching = s.embed_batch > 1
+            # Model calls at once: the batcher's runners, or else one per worker.
+            calls = s.embed_calls if batching else s.workers
+            threads = s.torch_threads or max(1, cpu_count() // max(1, calls))
             embedder = embedder or load_embedder(s.model, s.model_cache_dir, threads, s.embed_backend)
+            if batching:
+                self.batcher = QueryBatcher(embedder, s.embed_batch, s.embed_batch_wait_ms / 1000, s.embed_calls)
+                embedder = self.batcher
             tokenizer = tokenizer or Tokenizer()
             problem = None
             try:
@@ -134,10 +142,13 @@ class Runtime:
         return follower.degraded if follower is not None else None
 
     def close(self) -> None:
-        """Stop the background threads (follower, watcher); a running build finishes on its own."""
+        """Stop the background threads (follower, watcher, query batcher); a running build
+        finishes on its own."""
         for part in (self.watcher, self.follower):
             if part is not None:
                 part.stop()
+        if self.batcher is not None:
+            self.batcher.close()
 
     def _not_ready(self) -> NotReady:
         if not self.loaded.is_set():

@@ -1,0 +1,127 @@
+"""The MCP tools `ask`, `search` and `get_document` and the SDK server that carries them (official
+`mcp` SDK), shared by both transports of web.mcp_server.
+
+Kept apart from web.mcp_server because the SDK takes ~0.5 s of CPU to import: the web server
+imports this module only once its model has loaded, off the way to the first answer.
+
+Domain errors become tool errors (`isError: true`) with the same public message the HTTP API
+gives (web.errors.describe); anything unexpected reaches the client only as "Error executing
+tool", the SDK logs the traceback.
+"""
+
+from collections.abc import Awaitable, Callable
+from functools import partial
+from typing import Annotated, TypeVar
+
+from mcp.server.mcpserver import MCPServer
+from mcp.server.mcpserver.exceptions import ToolError
+from mcp.types import CallToolResult, TextContent, ToolAnnotations
+from pydantic import BaseModel, Field
+
+from bot.engine import Engine
+from bot.errors import JaxabotError
+from bot.results import (MAX_HISTORY_TURNS, MAX_QUESTION_CHARS, MAX_TOP_K, Answer, Citation, DocumentView,
+                         SearchResults, Turn)
+from web.errors import describe
+from web.runtime import NotReady
+from web.workqueue import Overloaded
+
+T = TypeVar("T")
+
+INSTRUCTIONS = ("jaxabot answers questions about JAXA's international cooperation (and any other "
+                "documents its operator indexed) by quoting the documents' own sentences, each with "
+                "a numbered citation. It never invents an answer: when the documents do not answer, "
+                "`found` is false. Ask in Japanese or English.")
+
+
+class AskResult(BaseModel):
+    answer: str = Field(description="the answer, with [n] markers that refer to `citations`")
+    found: bool = Field(description="false when the documents do not answer the question")
+    language: str = Field(description="ja or en: the language of the question and the answer")
+    citations: list[Citation]
+    index_version: str
+
+
+class Tools:
+    """The three tools, over `engine()` (raises when nothing can answer) and `run` (runs CPU
+    work off the event loop, within the server's worker limit)."""
+
+    def __init__(self, engine: Callable[[], Engine],
+                 run: Callable[[Callable[[], T]], Awaitable[T]],
+                 on_answer: Callable[[Answer], None] | None = None) -> None:
+        self.engine = engine
+        self.run = run
+        self.on_answer = on_answer
+
+    async def _call(self, work: Callable[[Engine], T]) -> T:
+        try:
+            engine = self.engine()
+            return await self.run(partial(work, engine))
+        except (JaxabotError, NotReady, Overloaded) as exc:
+            raise ToolError(describe(exc)[2]) from None
+
+    async def ask(self,
+                  question: Annotated[str, Field(max_length=MAX_QUESTION_CHARS, description=(
+                      "the question, in Japanese or English, e.g. 'SAFEは何年に設立されましたか？'"))],
+                  history: Annotated[list[Turn] | None, Field(max_length=MAX_HISTORY_TURNS, description=(
+                      "earlier turns of the conversation, oldest first, so a follow-up such as "
+                      "'When was it founded?' is understood"))] = None,
+                  ) -> Annotated[CallToolResult, AskResult]:
+        """Answer a question from the indexed documents. The answer quotes the documents'
+        sentences with [n] markers; each citation gives the title, URL, section and the passage
+        text with the supporting sentence's [start, end) `highlight` (and `answer_span`, the
+        phrase that answers, when there is one). When the documents do not answer, `found` is
+        false and there are no citations: say so rather than guessing."""
+        answer = await self._call(lambda e: e.ask(question, history or []))
+        if self.on_answer is not None:
+            self.on_answer(answer)
+        result = AskResult(answer=answer.answer, found=answer.found, language=answer.language,
+                           citations=answer.citations, index_version=answer.index_version)
+        return CallToolResult(content=[TextContent(type="text", text=_ask_text(result))],
+                              structured_content=result.model_dump(mode="json"))
+
+    async def search(self,
+                     query: Annotated[str, Field(max_length=MAX_QUESTION_CHARS,
+                                                 description="words or a question to look for")],
+                     k: Annotated[int, Field(ge=1, le=MAX_TOP_K, description="passages wanted")] = 5,
+                     ) -> Annotated[CallToolResult, SearchResults]:
+        """Find the passages most related to a query (hybrid dense + BM25 retrieval, no answer
+        composed). Each hit has its rank, document id, title, URL, section, text and score; use
+        `get_document` with a hit's doc_id to read the whole document."""
+        results = await self._call(lambda e: e.search(query, k))
+        lines = [f"{h.rank}. {h.title} — {h.section} (doc_id {h.doc_id}, {h.chunk_id})\n{h.text}"
+                 for h in results.hits]
+        return CallToolResult(content=[TextContent(type="text", text="\n\n".join(lines) or "no passages")],
+                              structured_content=results.model_dump(mode="json"))
+
+    async def get_document(self,
+                           doc_id: Annotated[str, Field(min_length=1, max_length=500, description=(
+                               "a document id from a citation or search hit, e.g. "
+                               "'jaxa-international-cooperation'"))],
+                           ) -> Annotated[CallToolResult, DocumentView]:
+        """Read one indexed document: its cleaned text and metadata (title, URL, language) with
+        the [start, end) offsets of its passages and their sentences within `text`."""
+        doc = await self._call(lambda e: e.document(doc_id))
+        header = f"{doc.title}\n{doc.url or doc.doc_id}\n\n"
+        return CallToolResult(content=[TextContent(type="text", text=header + doc.text)],
+                              structured_content=doc.model_dump(mode="json"))
+
+
+def _ask_text(result: AskResult) -> str:
+    lines = [result.answer]
+    if result.citations:
+        lines.append("\nSources:")
+        for c in result.citations:
+            h0, h1 = c.highlight
+            lines.append(f"[{c.n}] {c.title} — {c.section} ({c.url or c.doc_id})\n    {c.text[h0:h1]}")
+    return "\n".join(lines)
+
+
+def create_server(tools: Tools) -> MCPServer:
+    server = MCPServer("jaxabot", title="jaxabot: cited answers from documents", version="0.1.0",
+                       instructions=INSTRUCTIONS, log_level="WARNING")
+    read_only = ToolAnnotations(read_only_hint=True, idempotent_hint=True, open_world_hint=False)
+    server.add_tool(tools.ask, name="ask", title="Ask the documents", annotations=read_only)
+    server.add_tool(tools.search, name="search", title="Search passages", annotations=read_only)
+    server.add_tool(tools.get_document, name="get_document", title="Read a document", annotations=read_only)
+    return server

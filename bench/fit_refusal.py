@@ -47,7 +47,8 @@ def rows(raw: dict, lang: str = "ja") -> tuple[np.ndarray, np.ndarray, list[str]
 
 def fit(X: np.ndarray, y: np.ndarray, w: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Standardised L2-regularised logistic regression; returns (mean, scale, [bias, coef...])."""
-    mean, scale = X.mean(0), X.std(0) + 1e-9
+    mean, scale = X.mean(0), X.std(0)
+    scale[scale < 1e-6] = 1.0  # a feature without spread for this language (English type_support) stays inert
     Z = np.hstack([np.ones((len(X), 1)), np.clip((X - mean) / scale, -Z_CLIP, Z_CLIP)])
 
     def loss(beta):

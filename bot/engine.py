@@ -7,13 +7,16 @@ state once, so it finishes on the index it started with.
 import threading
 import time
 import unicodedata
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
-from bot.answer.sentences import candidate_rows, demote_repeats, pick_sentences, score_sentences
+from bot.answer import choice
+from bot.answer.sentences import (MAX_SENTENCES, ScoredSentence, candidate_rows, demote_repeats, pick_sentences,
+                                  score_sentences)
 from bot.answer.compose import Phrase, compose_answer, compose_not_found
-from bot.answer.phrase import find_phrase, question_type
+from bot.answer.phrase import find_phrase, morpheme_toks, question_info
 from bot.answer.conversation import Resolved, resolve
 from bot.answer import crosslingual
 from bot.answer.compose_en import EnglishComposer, asked as english_asked
@@ -37,6 +40,23 @@ LEAD_TYPES = ("time", "number", "person", "place", "name", "org")
 BACKGROUND_PASSAGES = 20
 
 
+@dataclass
+class Candidates:
+    """A question's retrieval and scored candidate sentences (the fixed mix's order)."""
+    index: SearchIndex
+    lang: str
+    query: str
+    qvec: np.ndarray
+    hits: list
+    q_terms: dict[str, float]
+    scored: list[ScoredSentence]
+    q_info: object  # phrase.QuestionInfo for a Japanese question, else None
+    en: object  # an English question's Japanese search terms (bot/answer/crosslingual.py), else None
+    t_start: float
+    t_embedded: float
+    t_searched: float
+
+
 class _State:
     """An index plus caches derived from it; replaced as a whole on swap."""
 
@@ -44,6 +64,7 @@ class _State:
         self.index = index
         self._tokenizer = tokenizer
         self._terms: dict[int, set[str]] = {}
+        self._profiles: dict[int, choice.Profile] = {}
         self._lock = threading.Lock()
 
     def sentence_terms(self, key: int, text: str) -> set[str]:
@@ -53,6 +74,14 @@ class _State:
             with self._lock:
                 self._terms[key] = terms
         return terms
+
+    def sentence_profile(self, key: int, text: str) -> choice.Profile:
+        found = self._profiles.get(key)
+        if found is None:
+            found = choice.profile(morpheme_toks(text, self._tokenizer))
+            with self._lock:
+                self._profiles[key] = found
+        return found
 
 
 class Engine:
@@ -104,6 +133,40 @@ class Engine:
         t0 = time.perf_counter()
         question, history = validate(question, history, top_k)
         state = self._require()
+        c = self.candidates(question, history, state)
+        index, lang, query, scored, hits, en = c.index, c.lang, c.query, c.scored, c.hits, c.en
+        evidence = Evidence.collect(index, scored, hits, c.qvec, len(c.q_terms),
+                                    choice.type_support(index, scored, c.q_info, state.sentence_profile))
+        if en is not None:  # coverage of the English words, through their Japanese terms
+            evidence.coverage = max((crosslingual.coverage(en, index.lexical, t, query) for t in
+                                     _best_terms(state, index, scored, crosslingual.COVERAGE_SENTENCES)), default=0.0)
+        found = decide_found(evidence, lang)
+        asks_for = c.q_info.qtype if c.q_info is not None else None
+        if found:
+            chosen = self._choose(c, state, top_k)
+            best = max(chosen, key=lambda s: s.score)
+            text, citations = (compose_answer(index, chosen, lang, self._phrase(index, best, query, asks_for))
+                               if en is None else
+                               self._english.compose(index, chosen, english_asked(question, query), en))
+            related: list[Related] = []
+        else:
+            text, citations = compose_not_found(lang), []
+            # An English reader gets no unrelated Japanese passages with a refusal.
+            related = ([_related(index, h.row, h.score) for h in hits[: min(top_k, 3)]]
+                       if en is None and worth_relating(evidence, lang) else [])
+        t4 = time.perf_counter()
+        ms = lambda a, b: round((b - a) * 1000, 2)  # noqa: E731
+        answer = Answer(answer=text, found=found, language=lang, query=query, citations=citations,
+                        related=related, asks_for=asks_for,
+                        timings_ms=Timings(embed=ms(c.t_start, c.t_embedded), search=ms(c.t_embedded, c.t_searched),
+                                           answer=ms(c.t_searched, t4), total=ms(t0, t4)),
+                        index_version=index.version)
+        return answer, evidence
+
+    def candidates(self, question: str, history: list[Turn], state: "_State | None" = None) -> "Candidates":
+        """Retrieval and the scored candidate sentences for a validated question (the answer's
+        first half; bench/fit_choice.py fits the sentence choice on it)."""
+        state = state or self._require()
         index = state.index
         lang = detect_language(question)
         resolved = resolve(question, history, lang, self.tokenizer)
@@ -131,32 +194,21 @@ class Engine:
         scored = score_sentences(index, rows, qvec, q_terms, state.sentence_terms, lang)
         if resolved.follow_up:
             scored = demote_repeats(index, scored, [t.content for t in history if t.role == "assistant"])
-        evidence = Evidence.collect(index, scored, hits, qvec, len(q_terms))
-        if en is not None:  # coverage of the English words, through their Japanese terms
-            evidence.coverage = max((crosslingual.coverage(en, index.lexical, t, query) for t in
-                                     _best_terms(state, index, scored, crosslingual.COVERAGE_SENTENCES)), default=0.0)
-        found = decide_found(evidence, lang)
-        asks_for = question_type(query, self.tokenizer) if lang == "ja" else None
-        if found:
-            chosen = pick_sentences(index, scored, lang, top_k)
-            text, citations = (compose_answer(index, chosen, lang, self._phrase(index, scored[0], query, asks_for))
-                               if en is None else
-                               self._english.compose(index, chosen, english_asked(question, query),
-                                                   en))
-            related: list[Related] = []
-        else:
-            text, citations = compose_not_found(lang), []
-            # An English reader gets no unrelated Japanese passages with a refusal.
-            related = ([_related(index, h.row, h.score) for h in hits[: min(top_k, 3)]]
-                       if en is None and worth_relating(evidence, lang) else [])
-        t4 = time.perf_counter()
-        ms = lambda a, b: round((b - a) * 1000, 2)  # noqa: E731
-        answer = Answer(answer=text, found=found, language=lang, query=query, citations=citations,
-                        related=related, asks_for=asks_for,
-                        timings_ms=Timings(embed=ms(t1, t2), search=ms(t2, t3), answer=ms(t3, t4),
-                                           total=ms(t0, t4)),
-                        index_version=index.version)
-        return answer, evidence
+        q_info = question_info(query, self.tokenizer) if lang == "ja" else None
+        return Candidates(index, lang, query, qvec, hits, q_terms, scored, q_info, en, t1, t2, t3)
+
+    def _choose(self, c: "Candidates", state: "_State", top_k: int) -> list[ScoredSentence]:
+        """The sentences to quote, in the order they are shown; each one's score is what it was
+        chosen on (the fitted ranker's probability for Japanese questions, bot/answer/choice.py;
+        the fixed mix otherwise)."""
+        model = choice.default_model()
+        if c.lang != "ja" or model is None:
+            return pick_sentences(c.index, c.scored, c.lang, top_k)  # in document order
+        X = choice.features(c.index, c.scored, c.hits, c.qvec, c.q_terms, state.sentence_terms, c.q_info,
+                            state.sentence_profile)
+        chosen = choice.choose(c.index, c.scored, choice.probabilities(X, model), min(top_k, MAX_SENTENCES),
+                               model.confidence)
+        return choice.reading_order(c.index, chosen)
 
     @staticmethod
     def _english_terms(index: SearchIndex, resolved: Resolved) -> list:

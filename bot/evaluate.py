@@ -60,7 +60,7 @@ class CaseResult:
     language: str = ""
     evidence: dict = field(default_factory=dict)
     search_rank: int | None = None  # rank of the first /api/search hit containing a gold span
-    phrase: str | None = None  # the answering phrase the engine gave (first citation's answer_span)
+    phrase: str | None = None  # the answering phrase the engine gave (its citation's answer_span)
     phrase_em: float | None = None  # None when the case has no annotated answers
     phrase_f1: float | None = None
     asks_for: str | None = None  # the kind of phrase the question asks for, if any
@@ -153,9 +153,12 @@ def score_case(case: dict, result, latency_ms: float, evidence: dict | None = No
     answer = norm(result.answer)
     keys_ok = all(any(norm(alt) in answer for alt in group) for group in case.get("answer_keys") or [])
     phrase = None
-    if result.found and result.citations and result.citations[0].answer_span:
-        a, b = result.citations[0].answer_span
-        phrase = result.citations[0].text[a:b]
+    # The answer carries at most one phrase, in the citation of the sentence it was found in (not
+    # necessarily the first: citations follow document order).
+    spans = [c for c in result.citations if c.answer_span] if result.found else []
+    if spans:
+        a, b = spans[0].answer_span
+        phrase = spans[0].text[a:b]
     answers = case.get("answers") or []
     em, f1 = phrase_scores(phrase, answers) if answers else (None, None)
     neutral = [a for a in answers if language_neutral(a)]

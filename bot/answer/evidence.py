@@ -58,11 +58,14 @@ class Evidence:
     lexical_agree: float = 0.0  # BM25 score of the first passage over the best BM25 score retrieved
     passage_margin: float = 0.0  # first passage's cosine minus the fifth's
     p_answer: float | None = None  # the fitted model's P(the documents answer), when there is one
+    # 1 when a top sentence has a word of the asked-for kind (a person for 誰, a year for いつ) or
+    # the question asks for no particular kind (bot/answer/choice.py: type_support)
+    type_support: float = 1.0
 
     @classmethod
-    def collect(cls, index, scored, hits, qvec: np.ndarray, n_terms: int) -> "Evidence":
+    def collect(cls, index, scored, hits, qvec: np.ndarray, n_terms: int, type_support: float = 1.0) -> "Evidence":
         if not scored:
-            return cls(0.0, 0.0, 0.0, n_terms)
+            return cls(0.0, 0.0, 0.0, n_terms, type_support=type_support)
         rows = [r for h in hits for r in index.sentence_rows[h.row]]
         background = float(np.median(index.sentence_vectors[rows] @ qvec)) if rows else 0.0
         best = max(scored, key=lambda s: s.sim)
@@ -71,14 +74,14 @@ class Evidence:
         agree = (lex[0] / max(lex)) if lex and max(lex) > 0 else 0.0
         margin = hits[0].dense - hits[min(4, len(hits) - 1)].dense if hits else 0.0
         return cls(best.sim, best.sim - background, top.coverage, n_terms, hits[0].dense if hits else 0.0,
-                   max(s.coverage for s in scored[:COVERAGE_TOP]), agree, margin)
+                   max(s.coverage for s in scored[:COVERAGE_TOP]), agree, margin, type_support=type_support)
 
 
 COVERAGE_TOP = 5
 # The decision's inputs, in the order of the fitted coefficients (bot/answer/refusal.json).
 # (BM25's agreement with the first passage is kept as evidence but not used: under score fusion it
 # is 1 for almost every question, and a feature with no spread extrapolates wildly.)
-FEATURES = ("sim", "gap", "coverage", "coverage_max", "passage_sim", "passage_margin", "terms")
+FEATURES = ("sim", "gap", "coverage", "coverage_max", "passage_sim", "passage_margin", "terms", "type_support")
 # Standardised inputs are clipped: evidence far outside what the model was fitted on must not
 # decide alone.
 Z_CLIP = 4.0
@@ -89,7 +92,8 @@ def features(e: "Evidence | dict") -> list[float]:
     d = e if isinstance(e, dict) else asdict(e)
     # Few content words make coverage all-or-nothing; the model learns how far to trust it.
     return [d.get("sim", 0.0), d.get("gap", 0.0), d.get("coverage", 0.0), d.get("coverage_max", 0.0),
-            d.get("passage_sim", 0.0), d.get("passage_margin", 0.0), min(d.get("n_terms", 0), 6) / 6]
+            d.get("passage_sim", 0.0), d.get("passage_margin", 0.0), min(d.get("n_terms", 0), 6) / 6,
+            d.get("type_support", 1.0)]
 
 
 @functools.cache

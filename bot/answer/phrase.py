@@ -79,7 +79,8 @@ class Tok:
     pos: tuple[str, ...]
 
 
-def _toks(text: str, tokenizer) -> list[Tok]:
+def morpheme_toks(text: str, tokenizer) -> list[Tok]:
+    """`text`'s morphemes with offsets, normalised form and part of speech."""
     return [Tok(m.begin(), m.end(), m.surface(), m.normalized_form(), tuple(m.part_of_speech()))
             for m in tokenizer.morphemes(text)]
 
@@ -106,7 +107,7 @@ def _is_counter(tok: Tok) -> bool:
 def _split_counter(norm: str, tokenizer) -> bool:
     """Is `norm` (what follows 何 in a fused word like 何人 / 何回) a counter? Ask Sudachi how it
     reads the same word after a digit."""
-    toks = _toks("3" + norm, tokenizer)
+    toks = morpheme_toks("3" + norm, tokenizer)
     return len(toks) >= 2 and toks[0].pos[1] == "数詞" and _is_counter(toks[1])
 
 
@@ -128,7 +129,7 @@ def _head_type(head: str | None, default: str | None) -> str | None:
 
 
 def analyse_question(question: str, tokenizer) -> QuestionInfo:
-    toks = _toks(question, tokenizer)
+    toks = morpheme_toks(question, tokenizer)
     info = QuestionInfo(None)
     interrogative: set[int] = set()
     found = False
@@ -301,6 +302,11 @@ def _finish(info: QuestionInfo, toks: list[Tok], skip: set[int]) -> QuestionInfo
 def _analysed(question: str, tokenizer) -> QuestionInfo:
     # question_type and find_phrase are called in turn on the same question: analyse it once.
     return analyse_question(question, tokenizer)
+
+
+def question_info(question: str, tokenizer) -> QuestionInfo:
+    """What a question asks for and its words (analysed once per question; do not mutate)."""
+    return _analysed(question, tokenizer)
 
 
 def question_type(question: str, tokenizer) -> str | None:
@@ -540,7 +546,7 @@ def feature_rows(sentence: str, q: QuestionInfo, tokenizer,
                  crossed: bool = True) -> tuple[list[tuple[int, int]], list[list[float]]]:
     """Candidate character spans in `sentence` and their feature vectors (the fitting script and
     `find_phrase` share this); without `crossed`, only the base features."""
-    toks = _toks(sentence, tokenizer)
+    toks = morpheme_toks(sentence, tokenizer)
     if not toks:
         return [], []
     runs = _runs(toks)

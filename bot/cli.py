@@ -109,7 +109,7 @@ def _report_build(summary, extra: str) -> None:
 def _index_on_ray(s: Settings, force: bool) -> None:
     """The build with its embedding on a Ray cluster; the driver never loads the model."""
     try:
-        from bot.store.distributed import RayEmbedder, embedder_loader, ray_session
+        from bot.store.distributed import RayEmbedder, ray_session, settings_loader
     except ImportError:
         typer.secho("error: --ray needs the cluster extra: pip install 'jaxabot[cluster]'",
                     fg=typer.colors.RED, err=True)
@@ -127,18 +127,17 @@ def _index_on_ray(s: Settings, force: bool) -> None:
         speed = f", {rate:.1f} texts/s" if rate else ""
         typer.echo(f"embedded {done:,} / {total:,} texts on Ray{speed}", err=True)
 
-    # One torch thread per actor: the cluster runs one actor per CPU.
     os.environ.setdefault("RAY_USAGE_STATS_ENABLED", "0")
     try:
         with ray_session(s.ray_address):
-            embedder = RayEmbedder(s.model, embedder_loader(s.model, s.model_cache_dir, s.torch_threads or 1),
-                                   actors=s.ray_actors, on_rows=on_rows)
+            embedder = RayEmbedder(s.model, settings_loader(s), actors=s.ray_actors, on_rows=on_rows)
             summary = build_index(s.corpus_dir, s.index_dir, embedder, Tokenizer(),
                                   max_bytes=int(s.max_file_mb * 1e6), keep_previous=s.keep_previous,
                                   force=force)
     except JaxabotError as exc:
         _fail(exc)
-    _report_build(summary, f"embedded on Ray at {s.ray_address}")
+    backend = embedder.last_run.get("backend")
+    _report_build(summary, f"embedded on Ray at {s.ray_address}" + (f" with {backend}" if backend else ""))
 
 
 class _ProgressBar:

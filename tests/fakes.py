@@ -58,3 +58,16 @@ class BrokenEmbedder(FakeEmbedder):
 
     def encode_passages(self, texts, show_progress: bool = False):
         raise RuntimeError("broken model")
+
+
+class SlowEmbedder(FakeEmbedder):
+    """Sleeps per batch (in a Ray worker too): a long build a test can watch and cancel."""
+
+    def __init__(self, seconds_per_batch: float = 0.5) -> None:
+        super().__init__()
+        self.seconds = seconds_per_batch
+
+    def encode_passages(self, texts, show_progress: bool = False):
+        import time
+        time.sleep(self.seconds)
+        return super().encode_passages(texts)

@@ -6,11 +6,16 @@ replaces the index in one assignment, so a request in flight finishes on the ind
 with and the next one sees the new one. If the build or the reload fails, the engine still holds
 the old index and the status says why. A running build reports its progress (documents,
 embedded rows, elapsed time) and can be cancelled; a cancelled build publishes nothing.
+
+With JAXABOT_RAY_ADDRESS set, the embedding runs on that Ray cluster through the same path as
+`jaxabot index --ray` (bot.store.distributed): its rows come back into the same progress, and a
+failed cluster job fails the build, which publishes nothing and says why in the status.
 """
 
 import logging
 import threading
 from collections.abc import Callable
+from contextlib import nullcontext
 from datetime import datetime, timezone
 from typing import Callable
 
@@ -43,6 +48,9 @@ class Rebuilder:
         self._progress: BuildProgress | None = None
         self._cancel = threading.Event()
         self._thread: threading.Thread | None = None
+        # With JAXABOT_RAY_ADDRESS: what each Ray worker calls to load its model (default: the
+        # settings' model with this server's backend; tests put a fake here).
+        self.ray_loader: Callable[[], object] | None = None
 
     def status(self) -> BuildStatus:
         with self._lock:
@@ -50,6 +58,7 @@ class Rebuilder:
             progress = self._progress
         if progress is not None:
             status.progress = BuildProgressBody(**progress.as_dict())
+        status.embedding_on = f"ray {self.settings.ray_address}" if self.settings.ray_address else "local"
         index = self.engine.index
         status.index_version = index.version if index is not None else None
         try:
@@ -106,12 +115,27 @@ class Rebuilder:
         with self._lock:
             self._progress = BuildProgress(**{k: v for k, v in vars(progress).items()})
 
+    def _embedder(self):
+        """The engine's own model, or with JAXABOT_RAY_ADDRESS the same Ray path as `jaxabot index
+        --ray`: workers load the model with the server's settings and the backend the server's
+        queries really use, so the vectors match them."""
+        s = self.settings
+        if not s.ray_address:
+            return nullcontext(self.engine.embedder)
+        from bot.store.distributed import ray_embedder, settings_loader
+
+        backend = getattr(self.engine.embedder, "backend", None)
+        load = self.ray_loader or settings_loader(s, backend)
+        return ray_embedder(s.ray_address, self.engine.embedder.name, load, actors=s.ray_actors,
+                            expect_backend=backend)
+
     def _run(self) -> None:
         s = self.settings
         try:
-            summary = build_index(s.corpus_dir, s.index_dir, self.engine.embedder, self.engine.tokenizer,
-                                  max_bytes=int(s.max_file_mb * 1_000_000), keep_previous=s.keep_previous,
-                                  progress=self._record, cancel=self._cancel)
+            with self._embedder() as embedder:
+                summary = build_index(s.corpus_dir, s.index_dir, embedder, self.engine.tokenizer,
+                                      max_bytes=int(s.max_file_mb * 1_000_000), keep_previous=s.keep_previous,
+                                      progress=self._record, cancel=self._cancel)
             current = self.engine.index
             if current is None or current.version != summary.version:
                 self._on_published()

@@ -82,6 +82,8 @@ class BuildStatus(BaseModel):
     error: str | None = Field(None, description="why the last build failed (the old index keeps serving)")
     last_build: BuildSummary | None = Field(None, description="summary of the last successful build")
     index_version: str | None = Field(None, description="the version being served now")
+    embedding_on: str | None = Field(None, description="where a rebuild embeds: `local`, or `ray ADDRESS` "
+                                                       "(JAXABOT_RAY_ADDRESS)")
 
 
 class RollbackResult(BaseModel):

@@ -214,8 +214,20 @@ def _embed(texts: list[str], embedder: Embedder, show_progress: bool, report: Re
     report.update(stage="embedding", rows_total=len(texts), rows_done=0)
     if hasattr(embedder, "on_rows"):
         # A cluster embedder (bot.store.distributed.RayEmbedder) takes the whole build as one job
-        # (one model load per worker) and reports its own rows through `on_rows`.
-        vectors = embedder.encode_passages(texts, show_progress=show_progress)
+        # (one model load per worker) and reports its rows through `on_rows` as they come back:
+        # they go to the build's progress (and cancellation check) and to the caller's callback.
+        outer = embedder.on_rows
+
+        def rows(done: int, total: int, rate: float | None) -> None:
+            if outer is not None:
+                outer(done, total, rate)
+            report.update(rows_done=done)
+
+        embedder.on_rows = rows
+        try:
+            vectors = embedder.encode_passages(texts, show_progress=show_progress)
+        finally:
+            embedder.on_rows = outer
         report.update(rows_done=len(texts))
         return vectors
     parts = []

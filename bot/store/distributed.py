@@ -34,7 +34,7 @@ from typing import Callable, Iterator
 
 import numpy as np
 
-from bot.errors import BuildError
+from bot.errors import BuildError, JaxabotError
 
 log = logging.getLogger(__name__)
 
@@ -56,17 +56,30 @@ RowsFn = Callable[[int, int, float | None], None]
 Loader = Callable[[], object]
 
 
-def embedder_loader(model: str, cache_dir: Path, threads: int | None) -> Loader:
-    """What each actor calls once to get its embedder: the local build's own load function."""
+def embedder_loader(model: str, cache_dir: Path, threads: int | None, backend: str) -> Loader:
+    """What each actor calls once to get its embedder: the local build's own load function, with
+    the driver's model settings bound in (the actor reads no settings or environment of its own,
+    so every worker embeds with the driver's model, backend and threads)."""
     from bot.embed.embedder import load_embedder
-    return functools.partial(load_embedder, model, cache_dir, threads)
+    return functools.partial(load_embedder, model, cache_dir, threads, backend)
+
+
+def settings_loader(settings, backend: str | None = None) -> Loader:
+    """`embedder_loader` from the settings object: one thread per actor unless `torch_threads`
+    says otherwise (the cluster runs one actor per CPU), and the settings' embed backend unless
+    the caller names the one it really uses (a server whose ONNX export fell back to torch)."""
+    return embedder_loader(settings.model, settings.model_cache_dir, settings.torch_threads or 1,
+                           backend or settings.embed_backend)
 
 
 @contextmanager
 def ray_session(address: str, num_cpus: int | None = None) -> Iterator[None]:
     """Connect to the cluster at `address` (`local` starts an in-process one on 127.0.0.1) and
     disconnect afterwards. A session that was already open (a caller's) is used and left open."""
-    import ray
+    try:
+        import ray
+    except ImportError:
+        raise BuildError("building on Ray needs the cluster extra: pip install 'jaxabot[cluster]'") from None
 
     if ray.is_initialized():
         yield
@@ -106,6 +119,9 @@ class _EmbedActor:
 
     def __init__(self, load: Loader) -> None:
         self.embedder = load()
+        # The backend this worker really embeds with (ONNX falls back to torch when a model
+        # cannot be exported), so the driver can check every worker used the same one.
+        self.backend = str(getattr(self.embedder, "backend", "") or "unknown")
 
     def __call__(self, batch: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
         t = time.perf_counter()
@@ -113,7 +129,8 @@ class _EmbedActor:
         n = len(vectors)
         # Which worker did the batch and how long the model took: per-worker throughput.
         return {"row": batch["row"], "vector": np.asarray(vectors, dtype=np.float32),
-                "worker": np.full(n, os.getpid()), "encode_s": np.full(n, (time.perf_counter() - t) / max(n, 1))}
+                "worker": np.full(n, os.getpid()), "encode_s": np.full(n, (time.perf_counter() - t) / max(n, 1)),
+                "backend": np.full(n, self.backend)}
 
 
 def _probe_dim(load: Loader) -> int:
@@ -131,10 +148,13 @@ class RayEmbedder:
     place of a local embedder. Call inside `ray_session`."""
 
     def __init__(self, name: str, load: Loader, *, actors: int | None = None,
-                 on_rows: RowsFn | None = None) -> None:
+                 on_rows: RowsFn | None = None, expect_backend: str | None = None) -> None:
         self.name = name
         self._load = load
         self._actors = actors
+        # A server's queries are embedded by its own model: vectors from another backend would
+        # not match them exactly, so such a build fails instead of publishing.
+        self.expect_backend = expect_backend
         self._dim: int | None = None
         self.on_rows = on_rows
         self.last_run: dict = {}
@@ -164,7 +184,7 @@ class RayEmbedder:
             return np.zeros((0, self.dim), dtype=np.float32)
         try:
             return self._run(texts)
-        except BuildError:
+        except JaxabotError:  # BuildError, or BuildCancelled from a progress callback
             raise
         except Exception as exc:
             raise BuildError(f"the distributed embedding failed, nothing was published: "
@@ -192,8 +212,11 @@ class RayEmbedder:
         out: np.ndarray | None = None
         done, first = 0, None
         workers: dict[int, list[float]] = {}  # pid -> [texts, encode seconds]
+        backends: set[str] = set()
         for part in ds.iter_batches(batch_size=None, batch_format="numpy"):
             vectors = part["vector"]
+            backends.update(str(b) for b in np.unique(part["backend"]))
+            self._check_backends(backends)
             for pid in np.unique(part["worker"]):
                 mine = part["worker"] == pid
                 w = workers.setdefault(int(pid), [0, 0.0])
@@ -212,10 +235,27 @@ class RayEmbedder:
             raise BuildError(f"the cluster returned {done} of {n} vectors; nothing was published")
         self._dim = out.shape[1]
         self.last_run = {"texts": n, "actors": actors, "blocks": blocks, "batch": batch,
+                         "backend": next(iter(backends)),
                          "seconds": time.perf_counter() - t0,
                          "first_batch_s": (first or t0) - t0,
                          "workers": {pid: {"texts": n_, "encode_s": s_} for pid, (n_, s_) in workers.items()}}
         return out
+
+    def _check_backends(self, backends: set[str]) -> None:
+        if len(backends) > 1:
+            raise BuildError(f"the Ray workers embedded with different backends ({', '.join(sorted(backends))}); "
+                             "nothing was published")
+        if self.expect_backend and backends and backends != {self.expect_backend}:
+            raise BuildError(f"the Ray workers embedded with {next(iter(backends))}, but queries are embedded "
+                             f"with {self.expect_backend}; nothing was published")
+
+
+@contextmanager
+def ray_embedder(address: str, name: str, load: Loader, *, actors: int | None = None,
+                 expect_backend: str | None = None) -> Iterator[RayEmbedder]:
+    """A RayEmbedder inside its own session: what a server's rebuild uses."""
+    with ray_session(address):
+        yield RayEmbedder(name, load, actors=actors, expect_backend=expect_backend)
 
 
 def _cause(exc: BaseException) -> str:

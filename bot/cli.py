@@ -108,12 +108,8 @@ def _report_build(summary, extra: str) -> None:
 
 def _index_on_ray(s: Settings, force: bool) -> None:
     """The build with its embedding on a Ray cluster; the driver never loads the model."""
-    try:
-        from bot.store.distributed import RayEmbedder, ray_session, settings_loader
-    except ImportError:
-        typer.secho("error: --ray needs the cluster extra: pip install 'jaxabot[cluster]'",
-                    fg=typer.colors.RED, err=True)
-        raise typer.Exit(1) from None
+    # (A missing `ray` package is reported by bot.store.distributed as a build error.)
+    from bot.store.distributed import RayEmbedder, ray_session, settings_loader
     from bot.store.build import build_index
     from bot.store.lexical import Tokenizer
 

@@ -17,7 +17,6 @@ import threading
 from collections.abc import Callable
 from contextlib import nullcontext
 from datetime import datetime, timezone
-from typing import Callable
 
 from bot.store import versions as store
 from bot.store.build import build_index

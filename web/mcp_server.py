@@ -6,9 +6,10 @@ Two transports share one definition of the tools:
   the tools have no progress to stream.
 - stdio for `jaxabot mcp` (`serve_stdio`), on an engine the command loads.
 
-The web server starts the SDK once its model has loaded: importing it takes ~0.5 s of CPU that
-would otherwise hold the interpreter on the way to the first answer (cold start; bench/README.md).
-Until then /mcp answers 503 with Retry-After, as /api/ask does while loading.
+The web server starts the SDK on the first /mcp request after its model has loaded: importing it
+takes ~0.5 s of CPU that would otherwise hold the interpreter on the way to the first answer
+(cold start; bench/README.md), and a server nobody asks over MCP never pays it. While the model
+loads, /mcp answers 503 with Retry-After, as /api/ask does.
 """
 
 import logging
@@ -55,7 +56,8 @@ class _Endpoint:
         app = scope["app"]
         started = getattr(app.state, "mcp_started", None)
         if started is not None and app.state.runtime.loaded.is_set():
-            await started.wait()  # the SDK starts right after the model has loaded
+            app.state.mcp_wanted.set()  # the first MCP request starts the SDK
+            await started.wait()
         manager = getattr(app.state, "mcp_manager", None)
         if manager is None:
             message = ("the model and index are still loading; try again in a few seconds"
@@ -73,9 +75,10 @@ def install(app: FastAPI) -> None:
 @asynccontextmanager
 async def running(app: FastAPI):
     """Run the MCP session manager for the app's lifetime (enter it in the app's lifespan, after
-    app.state.runtime exists), from the moment the model has loaded. A session manager runs
-    once, so each lifespan makes its own."""
+    app.state.runtime exists), from the first /mcp request once the model has loaded. A session
+    manager runs once, so each lifespan makes its own."""
     app.state.mcp_started = anyio.Event()
+    app.state.mcp_wanted = anyio.Event()
     app.state.mcp_manager = None
     async with anyio.create_task_group() as tg:
         tg.start_soon(_serve_after_loading, app)
@@ -89,6 +92,7 @@ async def _serve_after_loading(app: FastAPI) -> None:
     runtime = app.state.runtime
     started: anyio.Event = app.state.mcp_started
     try:
+        await app.state.mcp_wanted.wait()
         while not runtime.loaded.is_set():
             await anyio.sleep(0.02)
         # Imported in a thread: the event loop keeps answering (health) meanwhile.

@@ -30,9 +30,9 @@ import time
 from pathlib import Path
 
 import numpy as np
-from scipy.optimize import minimize
 
 from bench import jsquad
+from bench.clogit import fit_conditional_logit
 from bench.common import RESULTS_DIR, offline
 
 FOLDS = 5
@@ -125,20 +125,9 @@ def fit(X: np.ndarray, y: np.ndarray, group: np.ndarray, l2: float = L2):
     Z, y, group = Z[keep], y[keep], group[keep]
     _, group = np.unique(group, return_inverse=True)
     starts = np.flatnonzero(np.r_[True, group[1:] != group[:-1]])
-    n = len(starts)
     pos = np.add.reduceat(y.astype(float), starts)
     target = y / pos[group]
-
-    def loss(w):
-        s = Z @ w
-        m = np.maximum.reduceat(s, starts)
-        e = np.exp(s - m[group])
-        z = np.add.reduceat(e, starts)
-        p = e / z[group]
-        nll = -(target * (s - m[group] - np.log(z[group]))).sum() / n
-        return nll + 0.5 * l2 / n * w @ w, Z.T @ (p - target) / n + l2 / n * w
-
-    w = minimize(loss, np.zeros(Z.shape[1]), jac=True, method="L-BFGS-B", options={"maxiter": 1000}).x
+    w = fit_conditional_logit(Z, target, starts, group, l2, maxiter=1000)
     return mean, scale, w
 
 

@@ -19,8 +19,8 @@ import unicodedata
 from collections import Counter, defaultdict
 
 import numpy as np
-from scipy.optimize import minimize
 
+from bench.clogit import fit_conditional_logit
 from bench.jsquad import DEFAULT_PATH, load_articles, split_by_article
 from bot.answer import phrase
 from bot.ingest.passages import split_sentences
@@ -90,20 +90,7 @@ def fit(cases: list[dict], l2: float = L2) -> np.ndarray:
     starts = np.cumsum([0] + [len(c["spans"]) for c in train])[:-1]
     target = np.concatenate([(c["f1"] == c["f1"].max()) / (c["f1"] == c["f1"].max()).sum() for c in train])
     group = np.repeat(np.arange(len(train)), [len(c["spans"]) for c in train])
-    n = len(train)
-
-    def loss(w):
-        s = X @ w
-        m = np.maximum.reduceat(s, starts)
-        e = np.exp(s - m[group])
-        z = np.add.reduceat(e, starts)
-        p = e / z[group]
-        nll = -(target * (s - m[group] - np.log(z[group]))).sum() / n
-        grad = X.T @ (p - target) / n
-        return nll + 0.5 * l2 / n * w @ w, grad + l2 / n * w
-
-    res = minimize(loss, np.zeros(X.shape[1]), jac=True, method="L-BFGS-B", options={"maxiter": 500})
-    return res.x
+    return fit_conditional_logit(X, target, starts, group, l2, maxiter=500)
 
 
 def predict(c: dict, w: np.ndarray) -> str:

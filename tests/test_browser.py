@@ -56,26 +56,40 @@ class Watch:
         assert self.errors == [], f"console errors: {self.errors}"
 
 
+class Pages:
+    """The browser contexts a test opens and a Watch on each of their pages; `close` closes them
+    and fails on any dialog or console error seen."""
+
+    def __init__(self) -> None:
+        self.contexts: list = []
+        self.watches: list[Watch] = []
+
+    def new(self, context):
+        page = context.new_page()
+        watch = Watch(page)
+        self.watches.append(watch)
+        return page, watch
+
+    def close(self) -> None:
+        for context in self.contexts:
+            context.close()
+        for watch in self.watches:
+            watch.check()
+
+
 @pytest.fixture
 def open_page(browser):
-    contexts = []
-    watches = []
+    pages = Pages()
 
     def open_(width: int = 1280, height: int = 900, javascript: bool = True, locale: str = "ja-JP"):
         context = browser.new_context(viewport={"width": width, "height": height},
                                       java_script_enabled=javascript, locale=locale)
         context.set_default_timeout(TIMEOUT_MS)
-        contexts.append(context)
-        page = context.new_page()
-        watch = Watch(page)
-        watches.append(watch)
-        return page, watch
+        pages.contexts.append(context)
+        return pages.new(context)
 
     yield open_
-    for context in contexts:
-        context.close()
-    for watch in watches:
-        watch.check()
+    pages.close()
 
 
 def ask(page, question: str, nth: int):

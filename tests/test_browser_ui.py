@@ -18,7 +18,7 @@ from playwright.sync_api import expect
 from typer.testing import CliRunner
 
 from fakes import FakeEmbedder
-from test_browser import CHROMIUM, CHROMIUM_ARGS, TIMEOUT_MS, Watch, shots_dir
+from test_browser import CHROMIUM, CHROMIUM_ARGS, TIMEOUT_MS, Pages, Watch, shots_dir
 from web_fixtures import fake_seed_index  # noqa: F401 - fixture
 from web_fixtures import ADMIN_TOKEN, SEED_CORPUS, live_server, make_settings
 
@@ -82,7 +82,7 @@ def answers(server):
 
 @pytest.fixture
 def open_page(browser, server, answers):
-    contexts, watches = [], []
+    pages = Pages()
 
     def open_(theme="light", width=1280, height=900, context=None, locale="ja-JP", route=True):
         if context is None:
@@ -90,10 +90,8 @@ def open_page(browser, server, answers):
                                           color_scheme=theme, reduced_motion="reduce")
             context.set_default_timeout(TIMEOUT_MS)
             context.grant_permissions(["clipboard-read", "clipboard-write"], origin=server)
-            contexts.append(context)
-        page = context.new_page()
-        watch = Watch(page)
-        watches.append(watch)
+            pages.contexts.append(context)
+        page, watch = pages.new(context)
         if route:
             def fulfil(r):
                 question = json.loads(r.request.post_data)["question"]
@@ -103,10 +101,7 @@ def open_page(browser, server, answers):
         return page, watch
 
     yield open_
-    for context in contexts:
-        context.close()
-    for watch in watches:
-        watch.check()
+    pages.close()
 
 
 def ask(page, question):

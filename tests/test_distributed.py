@@ -208,11 +208,16 @@ def _recording(rebuilder) -> list:
     return seen
 
 
+def _generate(corpus: Path, documents: int) -> None:
+    """Documents of 10 paragraphs of 6 sentences: enough rows for several cluster batches."""
+    for i in range(documents):
+        (corpus / f"gen{i}.md").write_text(f"# 生成{i}\n\n" + "\n\n".join(
+            "".join(f"文書{i}の段落{j}の文{k}である。" for k in range(6)) for j in range(10)) + "\n", encoding="utf-8")
+
+
 def test_api_rebuild_on_ray_reports_rows_and_a_failed_one_publishes_nothing(head, corpus_copy, fake_app_factory):
     address, _ = head
-    for i in range(4):
-        (corpus_copy / f"gen{i}.md").write_text(f"# 生成{i}\n\n" + "\n\n".join(
-            "".join(f"文書{i}の段落{j}の文{k}である。" for k in range(6)) for j in range(10)) + "\n", encoding="utf-8")
+    _generate(corpus_copy, 4)
     client = fake_app_factory(corpus_dir=corpus_copy, admin_token=ADMIN_TOKEN, ray_address=address, ray_actors=2)
     rebuilder = client.app.state.runtime.rebuilder
     rebuilder.ray_loader = FakeEmbedder  # what each worker loads
@@ -245,9 +250,7 @@ def test_api_rebuild_on_ray_reports_rows_and_a_failed_one_publishes_nothing(head
 
 def test_api_rebuild_on_ray_can_be_cancelled(head, corpus_copy, fake_app_factory):
     address, _ = head
-    for i in range(8):
-        (corpus_copy / f"gen{i}.md").write_text(f"# 生成{i}\n\n" + "\n\n".join(
-            "".join(f"文書{i}の段落{j}の文{k}である。" for k in range(6)) for j in range(10)) + "\n", encoding="utf-8")
+    _generate(corpus_copy, 8)
     client = fake_app_factory(corpus_dir=corpus_copy, admin_token=ADMIN_TOKEN, ray_address=address, ray_actors=2)
     rebuilder = client.app.state.runtime.rebuilder
     rebuilder.ray_loader = functools.partial(SlowEmbedder, 0.5)

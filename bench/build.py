@@ -179,7 +179,7 @@ def main() -> None:
             print(f"texts/s {first} / {other} (same run): " + ", ".join(
                 f"{name} {med[first][name]['texts_per_s'] / med[other][name]['texts_per_s']:.2f}×"
                 for name in STEPS if med[first][name]["texts_per_s"] and med[other][name]["texts_per_s"]))
-    print(f"\nModel load (not included above): " + ", ".join(f"{b} {s:.2f} s" for b, s in load_s.items())
+    print("\nModel load (not included above): " + ", ".join(f"{b} {s:.2f} s" for b, s in load_s.items())
           + f"; Sudachi dictionary {tok_s:.2f} s.")
     info["loadavg_end"] = loadavg()
     info["seconds"] = round(time.perf_counter() - t0, 1)

@@ -15,7 +15,6 @@ from __future__ import annotations
 import argparse
 import itertools
 import json
-from pathlib import Path
 
 import numpy as np
 

@@ -10,7 +10,6 @@ Screenshots go to $SHOTS_DIR when set, else to a temp folder.
 
 import json
 import re
-import shutil
 
 import httpx
 import pytest

@@ -4,7 +4,6 @@ model has loaded, and /mcp answers 503 + Retry-After until then, as /api/ask doe
 import subprocess
 import sys
 import threading
-import time
 
 from web_fixtures import fake_app_factory, fake_seed_index  # noqa: F401 - fixtures
 from web_fixtures import wait_ready

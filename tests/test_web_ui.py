@@ -4,7 +4,7 @@ rendered by name and the app on the fake embedder."""
 
 import pytest
 
-from bot.results import Answer, Citation, DocumentView, PassageSpan, Timings
+from bot.results import Answer, DocumentView, PassageSpan
 from test_api import GatedEmbedder
 from test_web_pages import XSS, assert_no_inline_code, fake_answer, hidden_history
 from web_fixtures import *  # noqa: F403 - fixtures

@@ -1,8 +1,9 @@
 """Distributed builds on a real Ray head (one per module, loopback only): the CLI with the real
 model equals a local build; workers embed with the driver's settings (backend, model, threads);
 incremental builds send only changed documents; a dying worker is retried; a failing model
-publishes nothing; the server's first build and admin rebuild take the same Ray path with JAXABOT_RAY_ADDRESS,
-shows its rows and rate in the build status, and says why a failed one published nothing."""
+publishes nothing; the server's first build and admin rebuild take the same Ray path with
+JAXABOT_RAY_ADDRESS, and a rebuild shows its rows and rate in the build status and says why a
+failed one published nothing."""
 
 import functools
 import importlib.util

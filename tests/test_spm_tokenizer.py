@@ -150,6 +150,9 @@ def test_adversarial_strings(hf, sp):
     long = sp.encode("passage: " + "宇宙航空研究開発機構。" * 120).ids
     assert len(long) == 512 and long[0] == 0 and long[-1] == 2
     assert sp.encode("").ids == hf.encode("").ids == [0, 2]
+    for tok in (hf, sp):  # text that is not valid Unicode fails the same way on both
+        with pytest.raises(TypeError):
+            tok.encode("a\ud800b")
 
 
 @pytest.mark.real

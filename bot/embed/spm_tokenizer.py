@@ -125,8 +125,12 @@ class SpmTokenizer:
         self._max_body = max_length - 2
 
     def encode(self, text: str) -> Encoding:
+        try:
+            normalized = self._normalize(text)
+        except UnicodeEncodeError as exc:  # lone surrogates: the same error as tokenizers' encode
+            raise TypeError("TextInputSequence must be str") from exc
         ids: list[int] = []
-        for piece, _ in self._pre_tokenize(self._normalize(text)):
+        for piece, _ in self._pre_tokenize(normalized):
             ids += self._viterbi(piece)
         return Encoding([self._bos, *ids[:self._max_body], self._eos])
 

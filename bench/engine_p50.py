@@ -10,6 +10,7 @@ the embedding; only the difference and the ratio of the medians mean anything.
 
     python -m bench.engine_p50                      # wave 1 (b7846fa) vs HEAD, torch on both
     python -m bench.engine_p50 --base <commit> --rounds 3 --repeat 3 --backend torch
+    python -m bench.engine_p50 --head-backend onnx  # wave 1 as it shipped (torch) vs today as it ships (ONNX)
 """
 
 from __future__ import annotations
@@ -100,12 +101,15 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--rounds", type=int, default=3)
     ap.add_argument("--repeat", type=int, default=3)
     ap.add_argument("--backend", default="torch", choices=("torch", "onnx"))
+    ap.add_argument("--head-backend", default=None, choices=("torch", "onnx"),
+                    help="the head's backend, when it differs from --backend (wave 1 had torch only)")
     args = ap.parse_args(argv)
     cases = [json.loads(line) for line in DEV.read_text(encoding="utf-8").splitlines() if line.strip()]
     got: dict[str, dict[str, list[float]]] = {"base": {"wall": [], "inner": []}, "head": {"wall": [], "inner": []}}
     with tempfile.TemporaryDirectory() as tmp:
         trees = {name: tree_of(c, Path(tmp)) for name, c in (("base", args.base), ("head", args.head))}
-        procs = {name: start(tree, args.backend) for name, tree in trees.items()}
+        backends = {"base": args.backend, "head": args.head_backend or args.backend}
+        procs = {name: start(tree, backends[name]) for name, tree in trees.items()}
         try:
             for case in cases:  # warm-up: first-call allocations and per-sentence caches
                 for proc in procs.values():
@@ -123,7 +127,8 @@ def main(argv: list[str] | None = None) -> None:
             for proc in procs.values():
                 proc.stdin.close()
                 proc.wait(timeout=60)
-    print(f"backend {args.backend}; {len(got['base']['wall'])} asks per side (dev set, seed corpus)")
+    print(f"backend: base {backends['base']}, head {backends['head']}; {len(got['base']['wall'])} asks per side "
+          "(dev set, seed corpus)")
     print("| | base " + args.base + " | head " + args.head + " | head - base | head / base |")
     print("|---|---|---|---|---|")
     for k, label in (("wall", "ask p50 ms (embedding included)"), ("inner", "p50 ms without embedding")):

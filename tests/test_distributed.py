@@ -1,8 +1,9 @@
 """Distributed builds on a real Ray head (one per module, loopback only): the CLI with the real
 model equals a local build; workers embed with the driver's settings (backend, model, threads);
 incremental builds send only changed documents; a dying worker is retried; a failing model
-publishes nothing; the server's admin rebuild takes the same Ray path with JAXABOT_RAY_ADDRESS,
-shows its rows and rate in the build status, and says why a failed one published nothing."""
+publishes nothing; the server's first build and admin rebuild take the same Ray path with
+JAXABOT_RAY_ADDRESS, and a rebuild shows its rows and rate in the build status and says why a
+failed one published nothing."""
 
 import functools
 import importlib.util
@@ -246,6 +247,25 @@ def test_api_rebuild_on_ray_reports_rows_and_a_failed_one_publishes_nothing(head
     assert failed["current_version"] == failed["index_version"] == done["current_version"]
     assert failed["last_build"] == done["last_build"]
     assert client.post("/api/ask", json={"question": "生成0の段落は？"}).status_code == 200
+
+
+def test_server_first_build_embeds_on_ray(head, corpus_copy, fake_app_factory, monkeypatch, tmp_path):
+    """A server started without an index, with JAXABOT_RAY_ADDRESS, builds its first index on the
+    cluster as its rebuilds do: its own model embeds nothing but the questions."""
+    import bot.store.distributed as distributed
+
+    address, _ = head
+    monkeypatch.setattr(distributed, "settings_loader", lambda settings, backend=None: FakeEmbedder)
+    driver = FakeEmbedder()
+    client = fake_app_factory(embedder=driver, index_dir=tmp_path / "new-index", corpus_dir=corpus_copy,
+                              build_if_missing=True, ray_address=address, ray_actors=2)
+    assert client.get("/api/health").json()["status"] == "ok"
+    assert driver.calls == []  # every passage and sentence vector came from the cluster
+    _, _, passages, sentences = _current(tmp_path / "new-index")
+    assert len(passages) > 0 and len(sentences) > 0
+    r = client.get("/api/search", params={"q": "APRSAF", "k": 3})
+    assert r.status_code == 200 and r.json()["hits"]
+    assert driver.calls == [1]  # the query, here
 
 
 def test_api_rebuild_on_ray_can_be_cancelled(head, corpus_copy, fake_app_factory):

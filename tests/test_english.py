@@ -259,6 +259,11 @@ def test_statement_candidates_are_not_date_parts_or_words_beside_a_title(engine,
     text = "2025年6月20日、ドイツのイベント「地球、その先へ」が開催され、3日間続いた。"
     found = [c[2] for c in composer._candidates(engine.index, text, "how many", set(), "How many days did it last?")]
     assert "3 days" in found and "20 days" not in found  # 6月20日 is a date
+    text = "第27回の会合には、30以上の国・地域が参加した。"
+    found = [c[2] for c in composer._candidates(engine.index, text, "how many", set(),
+                                                "How many countries take part?")]
+    assert found and not any("27" in f for f in found)  # 第27回: the 27th meeting, not a count
+    assert found[0] == "30 or more"  # 30以上: the bound is part of the figure
     found = [c[2] for c in composer._candidates(engine.index, text, "what", set(),
                                                 "What was the title of the event?")]
     assert not any("Germany" in f or "20 days" in f for f in found)

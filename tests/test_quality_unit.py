@@ -44,9 +44,55 @@ def test_weighted_fusion_follows_its_weights():
     assert max(fuse(ranked, Fusion({"passage": 0.25, "bm25": 1.0}, 60)).items(), key=lambda x: x[1])[0] == 3
 
 
+def _vectors_index():
+    """Two passages of unit vectors: passage 0 has one sentence close to the query among far ones,
+    passage 1 two sentences moderately close (its best below passage 0's)."""
+    from types import SimpleNamespace
+
+    import numpy as np
+
+    def unit(*xs):
+        v = np.array(xs, dtype=np.float32)
+        return v / np.linalg.norm(v)
+
+    sentences = np.stack([unit(1, 0.1, 0), unit(0, 1, 0), unit(0, 0, 1), unit(1, 0.5, 0), unit(1, 0.6, 0)])
+    return SimpleNamespace(passage_vectors=np.stack([unit(1, 1, 1), unit(1, 0.55, 0)]),
+                           sentence_vectors=sentences, sentence_rows=[range(0, 3), range(3, 5)])
+
+
+def test_score_features_give_best_and_second_best_sentence_cosines():
+    import numpy as np
+
+    index = _vectors_index()
+    q = np.array([1, 0, 0], dtype=np.float32)
+    bm25 = np.array([2.0, 4.0])
+    lists = retrieval.Lists({}, {}, {}, bm25)
+    X = retrieval.score_features(index, lists, q, [0, 1])
+    assert retrieval.SCORES == ("passage", "sentence", "sentence2", "bm25")
+    s = index.sentence_vectors @ q
+    assert X[0, 1] == pytest.approx(s[0]) and X[0, 2] == pytest.approx(max(s[1], s[2]))
+    assert X[1, 1] == pytest.approx(s[3]) and X[1, 2] == pytest.approx(s[4])
+    assert X[:, 3].tolist() == pytest.approx([0.5, 1.0])
+    assert X[0, 0] == pytest.approx(index.passage_vectors[0] @ q)
+
+
+def test_linear_fusion_weighs_the_second_sentence():
+    import numpy as np
+
+    index = _vectors_index()
+    q = np.array([1, 0, 0], dtype=np.float32)
+    lists = retrieval.Lists({"sentence": [0, 1]}, {}, {}, None)
+    # Passage 0's best sentence is the closest of all: on the best sentence alone it wins ...
+    alone = retrieval.fuse_linear(index, lists, q, Fusion({"sentence": 1.0}, method="linear"))
+    assert max(alone, key=alone.get) == 0
+    # ... but a passage whose second sentence is as close wins when that counts.
+    both = retrieval.fuse_linear(index, lists, q, Fusion({"sentence": 1.0, "sentence2": 1.0}, method="linear"))
+    assert max(both, key=both.get) == 1
+
+
 def test_shipped_fusion_and_refusal_files_load():
     f = retrieval.fusion()
-    assert set(f.weights) <= {"passage", "sentence", "bm25", "topic"} and f.rrf_k > 0
+    assert set(f.weights) <= {*retrieval.SCORES, "topic"} and f.rrf_k > 0
     models = evidence.refusal_models()
     for m in models.values():
         assert len(m["coef"]) == len(m["mean"]) == len(m["scale"]) == len(FEATURES)

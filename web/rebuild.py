@@ -30,6 +30,21 @@ from web.schemas import BuildProgressBody, BuildStatus
 log = logging.getLogger(__name__)
 
 
+def embedding_for_builds(settings: Settings, embedder, ray_loader: Callable[[], object] | None = None):
+    """A context giving the model a build embeds with: the server's own, or with
+    JAXABOT_RAY_ADDRESS the same Ray path as `jaxabot index --ray`, whose workers load the model
+    with the server's settings (or `ray_loader`) and the backend the server's queries really use,
+    so the vectors match them."""
+    if not settings.ray_address:
+        return nullcontext(embedder)
+    from bot.store.distributed import ray_embedder, settings_loader
+
+    backend = getattr(embedder, "backend", None)
+    load = ray_loader or settings_loader(settings, backend)
+    return ray_embedder(settings.ray_address, embedder.name, load, actors=settings.ray_actors,
+                        expect_backend=backend)
+
+
 def _now() -> datetime:
     return datetime.now(timezone.utc)
 
@@ -115,18 +130,7 @@ class Rebuilder:
             self._progress = BuildProgress(**{k: v for k, v in vars(progress).items()})
 
     def _embedder(self):
-        """The engine's own model, or with JAXABOT_RAY_ADDRESS the same Ray path as `jaxabot index
-        --ray`: workers load the model with the server's settings and the backend the server's
-        queries really use, so the vectors match them."""
-        s = self.settings
-        if not s.ray_address:
-            return nullcontext(self.engine.embedder)
-        from bot.store.distributed import ray_embedder, settings_loader
-
-        backend = getattr(self.engine.embedder, "backend", None)
-        load = self.ray_loader or settings_loader(s, backend)
-        return ray_embedder(s.ray_address, self.engine.embedder.name, load, actors=s.ray_actors,
-                            expect_backend=backend)
+        return embedding_for_builds(self.settings, self.engine.embedder, self.ray_loader)
 
     def _run(self) -> None:
         s = self.settings

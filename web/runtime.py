@@ -21,7 +21,7 @@ from bot.store.index import load_index, load_servable
 from bot.store.lexical import Tokenizer
 from bot.settings import Settings, cpu_count
 from web.follow import IndexFollower
-from web.rebuild import Rebuilder
+from web.rebuild import Rebuilder, embedding_for_builds
 from web.workqueue import QuestionQueue
 
 log = logging.getLogger(__name__)
@@ -103,8 +103,10 @@ class Runtime:
         s = self.settings
         start = time.perf_counter()
         try:
-            summary = build_index(s.corpus_dir, s.index_dir, embedder, tokenizer,
-                                  max_bytes=int(s.max_file_mb * 1_000_000), keep_previous=s.keep_previous)
+            # With JAXABOT_RAY_ADDRESS the first build embeds on the cluster too, as rebuilds do.
+            with embedding_for_builds(s, embedder) as build_embedder:
+                summary = build_index(s.corpus_dir, s.index_dir, build_embedder, tokenizer,
+                                      max_bytes=int(s.max_file_mb * 1_000_000), keep_previous=s.keep_previous)
             self.build_finished(True, time.perf_counter() - start)
         except JaxabotError as exc:
             self.build_finished(False, time.perf_counter() - start)
@@ -117,8 +119,8 @@ class Runtime:
             return None
         for skipped in summary.skipped:
             log.warning("skipped %s: %s", skipped.path, skipped.reason)
-        log.info("built the first index: %s (%d documents, %d passages)", summary.version,
-                 summary.documents, summary.passages)
+        log.info("built the first index: %s (%d documents, %d passages; embedded %s)", summary.version,
+                 summary.documents, summary.passages, f"on ray {s.ray_address}" if s.ray_address else "here")
         return load_index(s.index_dir, model=embedder.name)
 
     def build_finished(self, ok: bool, seconds: float) -> None:

@@ -46,7 +46,8 @@ _NUM = r"[0-9０-９][0-9０-９,，.．]*"
 _DATE = re.compile(r"(?:(明治|大正|昭和|平成|令和)(\d{1,2}|元)年|(\d{3,4})年(代)?)(?:(\d{1,2})月(?:(\d{1,2})日)?)?"
                    r"|(\d{1,2})月(\d{1,2})日|(\d{1,2})世紀")
 _QUANTITY = re.compile(r"(約|およそ|最大|最低|少なくとも)?(" + _NUM + r")\s*(百万|万|億|千)?\s*("
-                       + "|".join(sorted((re.escape(u) for u in UNITS), key=len, reverse=True)) + r")?")
+                       + "|".join(sorted((re.escape(u) for u in UNITS), key=len, reverse=True)) + r")?"
+                       r"(以上|以下|未満|超|余り)?")
 _LATIN = re.compile(r"[A-Za-z][A-Za-z0-9&.\-/]*(?:[ ・][A-Z][A-Za-z0-9&.\-]*)*")
 _KATAKANA = re.compile(r"^[\u30a0-\u30ffー・＝]+$")
 _RANGE = re.compile(r"((?:明治|大正|昭和|平成|令和)?\d{1,4}年(?:代)?(?:\d{1,2}月(?:\d{1,2}日)?)?)\s*(?:から|-|–|〜|~)\s*"
@@ -129,7 +130,7 @@ def date_english(m: re.Match) -> str:
 
 
 def quantity_english(m: re.Match) -> str | None:
-    approx, num, scale, unit = m.groups()
+    approx, num, scale, unit, bound = m.groups()
     value = _int(num)
     if scale:
         try:
@@ -141,18 +142,22 @@ def quantity_english(m: re.Match) -> str | None:
         value = f"{int(value):,}"
     prefix = {"約": "about ", "およそ": "about ", "最大": "at most ", "最低": "at least ",
               "少なくとも": "at least "}.get(approx or "", "")
+    # 30以上 / 30カ国以上: the bound after the number (30 or more), unless a prefix said it.
+    if bound and not prefix:
+        prefix = {"以下": "up to ", "未満": "under ", "超": "over ", "余り": "over "}.get(bound, "")
+    suffix = " or more" if bound == "以上" and not approx else ""
     if not unit:
-        return prefix + value
+        return prefix + value + suffix
     u = UNITS[unit]
     if u in ("%", "°C", "km", "m", "cm", "mm", "kg", "t"):
-        return f"{prefix}{value}{'' if u in ('%', '°C') else ' '}{u}"
+        return f"{prefix}{value}{'' if u in ('%', '°C') else ' '}{u}{suffix}"
     if u == "century":
         return None
     if u in ("number", "article", "place"):
         return f"{u} {value}" if u != "place" else f"{prefix}{value} (rank)"
     if value == "1" and u.endswith("s") and u not in ("times",):
         u = u[:-1]
-    return f"{prefix}{value} {u}"
+    return f"{prefix}{value} {u}{suffix}"
 
 
 class EnglishComposer:
@@ -238,6 +243,11 @@ class EnglishComposer:
 
         def in_date(m: re.Match) -> bool:
             return any(a <= m.start(2) < b for a, b in dates)
+
+        def ordinal(m: re.Match) -> bool:
+            # 第27回 is the 27th meeting, not 27 times; 第2条 is still "article 2" (an ordinal unit).
+            return m.start(2) > 0 and norm[m.start(2) - 1] == "第" and \
+                UNITS.get(m.group(4) or "") not in ("number", "article", "place")
         if qtype == "when":
             for m in _RANGE.finditer(norm):
                 a, b = _DATE.fullmatch(m.group(1)), _DATE.fullmatch(m.group(2))
@@ -257,7 +267,8 @@ class EnglishComposer:
             measuring = bool(_MEASURE_WORDS.search(question))
             for m in _QUANTITY.finditer(norm):
                 num = _int(m.group(2))
-                if in_date(m) or num in q_numbers or (m.group(4) == "年" and re.match(r"\d{3,4}$", num) and not m.group(3)):
+                if in_date(m) or ordinal(m) or num in q_numbers or \
+                        (m.group(4) == "年" and re.match(r"\d{3,4}$", num) and not m.group(3)):
                     continue  # a number the question gives, or a year rather than a number of years
                 unit = UNITS.get(m.group(4) or "", "")
                 e = quantity_english(m)
@@ -291,7 +302,7 @@ class EnglishComposer:
                     out.append((1 if qtype == "what" else 2, m.start(), m.group(0)))
         if qtype == "what":
             for m in _QUANTITY.finditer(norm):
-                if m.group(4) and _int(m.group(2)) not in q_numbers and not in_date(m):
+                if m.group(4) and _int(m.group(2)) not in q_numbers and not in_date(m) and not ordinal(m):
                     e = quantity_english(m)
                     if e:
                         out.append((3, m.start(), e))

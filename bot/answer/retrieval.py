@@ -35,8 +35,8 @@ class Hit:
 class Fusion:
     weights: dict[str, float]
     rrf_k: float = 60.0
-    # "rrf": weighted reciprocal ranks; "linear": weighted passage cosine, best-sentence cosine and
-    # BM25 relative to the query's best BM25 score, over the union of the lists.
+    # "rrf": weighted reciprocal ranks; "linear": a weighted sum of the `SCORES` of each passage in
+    # the union of the lists.
     method: str = "rrf"
 
 
@@ -58,19 +58,30 @@ class Lists:
     bm25: np.ndarray | None = None  # every passage's BM25 score, when BM25 was used
 
 
+# The candidates' scores a linear fusion weighs, in column order (bot/answer/fusion.json).
+SCORES = ("passage", "sentence", "sentence2", "bm25")
+
+
 def score_features(index: SearchIndex, lists: Lists, qvec: np.ndarray, rows: list[int]) -> np.ndarray:
-    """Per candidate passage: its cosine, its best sentence's cosine, and its BM25 score relative
-    to the best BM25 score of the query (0 without BM25)."""
-    out = np.zeros((len(rows), 3), dtype=np.float32)
+    """Per candidate passage (columns as `SCORES`): its cosine, its best and second-best sentences'
+    cosines (a one-sentence passage's best counts twice: a passage whose best sentence stands out
+    from the rest is likelier to hold the answer than one that is uniformly close), and its BM25
+    score relative to the best BM25 score of the query (0 without BM25)."""
+    out = np.zeros((len(rows), len(SCORES)), dtype=np.float32)
     if not rows:
         return out
     out[:, 0] = index.passage_vectors[rows] @ qvec
     for i, r in enumerate(rows):
         vr = index.sentence_rows[r]
         if len(vr):
-            out[i, 1] = float(np.max(index.sentence_vectors[vr.start:vr.stop] @ qvec))
+            cos = index.sentence_vectors[vr.start:vr.stop] @ qvec
+            if len(cos) > 1:
+                second, best = np.partition(cos, len(cos) - 2)[-2:]
+                out[i, 1], out[i, 2] = best, second
+            else:
+                out[i, 1] = out[i, 2] = cos[0]
     if lists.bm25 is not None and lists.bm25.size and lists.bm25.max() > 0:
-        out[:, 2] = lists.bm25[rows] / lists.bm25.max()
+        out[:, 3] = lists.bm25[rows] / lists.bm25.max()
     return out
 
 
@@ -108,7 +119,7 @@ def fuse_linear(index: SearchIndex, lists: Lists, qvec: np.ndarray, f: Fusion,
     """Weighted sum of the candidates' scores (features in `score_features`); a follow-up's
     current document gets the `topic` weight on top."""
     rows = list(dict.fromkeys(r for name in ("passage", "sentence", "bm25") for r in lists.ranked.get(name, ())))
-    w = np.array([f.weights.get(name, 0.0) for name in ("passage", "sentence", "bm25")], dtype=np.float32)
+    w = np.array([f.weights.get(name, 0.0) for name in SCORES], dtype=np.float32)
     scores = score_features(index, lists, qvec, rows) @ w
     if topic_doc is not None:
         scores += f.weights.get("topic", 0.0) * np.array([index.passages[r].doc_id == topic_doc for r in rows])

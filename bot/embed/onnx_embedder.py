@@ -139,7 +139,7 @@ def _load_tokenizer(folder: Path):
     """The tokenizer as sentence-transformers would run it: truncated to the model's maximum
     length, no padding (batches are padded here), special tokens in user text kept as text
     when the model's tokenizer config says so. The converted model's SentencePiece vocabulary
-    when the folder has one (same ids, loads ~3× faster in a fifth of the memory), else
+    when the folder has one (same ids, ~0.1 s and ~70 MB to load instead of ~0.9 s and ~300 MB), else
     `tokenizer.json` (a user's own model)."""
     split_special = bool(_read_json(folder / "tokenizer_config.json").get("split_special_tokens"))
     max_length = _max_length(folder)

@@ -10,7 +10,7 @@ and the model takes ~290 MB; the largest part of the server's cold start. The co
   included, is NORMAL, because the pipeline treats those as plain text that the vocabulary may
   match (`split_special_tokens`; their score is 0). Its normalizer spec carries the converter's
   character table, so the file alone tokenizes close to the engine, but not identically (see
-  below). Its vocabulary loads in ~0.15 s and ~60 MB.
+  below). Its vocabulary loads in ~0.1 s and ~70 MB.
 - `sentencepiece.json`: what runs around the vocabulary, exactly as in `tokenizer.json`: the
   `tokenizers` normalizer and pre-tokenizer (a small `tokenizers` pipeline with a one-piece
   model, built in milliseconds), the special ids, the score of an unknown character, and the

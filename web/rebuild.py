@@ -129,13 +129,10 @@ class Rebuilder:
         with self._lock:
             self._progress = BuildProgress(**{k: v for k, v in vars(progress).items()})
 
-    def _embedder(self):
-        return embedding_for_builds(self.settings, self.engine.embedder, self.ray_loader)
-
     def _run(self) -> None:
         s = self.settings
         try:
-            with self._embedder() as embedder:
+            with embedding_for_builds(s, self.engine.embedder, self.ray_loader) as embedder:
                 summary = build_index(s.corpus_dir, s.index_dir, embedder, self.engine.tokenizer,
                                       max_bytes=int(s.max_file_mb * 1_000_000), keep_previous=s.keep_previous,
                                       progress=self._record, cancel=self._cancel)

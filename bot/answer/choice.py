@@ -13,9 +13,9 @@ at by hand:
 - a passage ranked lower by retrieval holds the answer.
 
 The ranker is a conditional logit (a softmax over one question's candidates) over features that
-describe exactly these: the sentence's own match, its neighbours' match, how well the answer-phrase
-model (bot/answer/phrase.py) finds a phrase of the asked-for type in it, its passage's retrieval
-rank and its position. Its probabilities are calibrated (cross-validated by article), so the number
+describe exactly these: the sentence's own match, its neighbours' match, whether it has a word of
+the asked-for kind (a person's name, a year, a number with the asked counter; `type_match`), its
+passage's retrieval rank and its position. Its probabilities are calibrated (cross-validated by article), so the number
 of sentences quoted follows from them: runners-up are added until the quoted sentences hold the
 answer with probability `confidence`, at most `limit`. The weights and the confidence level live in
 choice.json, written by bench/fit_choice.py.
@@ -244,7 +244,8 @@ def choose(index: SearchIndex, scored: list[ScoredSentence], probs: np.ndarray, 
            confidence: float) -> list[ScoredSentence]:
     """The most probable sentence, then runners-up until the quoted ones hold the answer with
     probability `confidence` (at most `limit`; a near-duplicate of a quoted sentence adds nothing),
-    in document order. Each chosen sentence carries its probability as its score."""
+    most probable first (`reading_order` arranges them for reading). Each chosen sentence carries
+    its probability as its score."""
     order = np.argsort(-probs, kind="stable")
     chosen: list[ScoredSentence] = []
     held = 0.0

@@ -1,0 +1,97 @@
+"""The int8 query graph (bot/embed/quantize.py) on a tiny hand-made graph: which products are
+quantised, that the kept ones stay fp32, that the result is made once and redone when the recipe
+changes, and that a broken recipe file means no int8 graph rather than a crash."""
+
+import json
+
+import numpy as np
+import onnx
+import onnxruntime as ort
+import pytest
+from onnx import TensorProto, helper, numpy_helper
+
+from bot.embed.quantize import Q8_DIR, Q8_FILE, ensure_query_graph, load_recipe, quantize_graph, weight_matmuls
+
+
+@pytest.fixture()
+def graph(tmp_path):
+    """x · W1 → · W2 → y, plus a product of two inputs (x · b), which is not a weight product."""
+    rng = np.random.default_rng(0)
+    w1 = numpy_helper.from_array(rng.normal(size=(16, 16)).astype(np.float32), "w1")
+    w2 = numpy_helper.from_array(rng.normal(size=(16, 8)).astype(np.float32), "w2")
+    nodes = [helper.make_node("MatMul", ["x", "w1"], ["h"], name="mm1"),
+             helper.make_node("MatMul", ["h", "w2"], ["y"], name="mm2"),
+             helper.make_node("MatMul", ["x", "b"], ["z"], name="activations")]
+    g = helper.make_graph(nodes, "tiny", [helper.make_tensor_value_info("x", TensorProto.FLOAT, [None, 16]),
+                                          helper.make_tensor_value_info("b", TensorProto.FLOAT, [16, 4])],
+                          [helper.make_tensor_value_info("y", TensorProto.FLOAT, [None, 8]),
+                           helper.make_tensor_value_info("z", TensorProto.FLOAT, [None, 4])], [w1, w2])
+    model = helper.make_model(g, opset_imports=[helper.make_opsetid("", 17)], ir_version=8)
+    path = tmp_path / "fp32.onnx"
+    onnx.save_model(model, str(path))
+    return path
+
+
+def _ops(path):
+    return {n.name: n.op_type for n in onnx.load(str(path), load_external_data=False).graph.node}
+
+
+def _run(path, x):
+    s = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"])
+    return s.run(["y"], {"x": x, "b": np.ones((16, 4), np.float32)})[0]
+
+
+def test_weight_matmuls_are_the_products_with_a_weight(graph):
+    assert weight_matmuls(graph) == ["mm1", "mm2"]
+
+
+def test_kept_products_stay_fp32_and_the_rest_is_int8(graph, tmp_path):
+    dest = tmp_path / "q" / "model.onnx"
+    dest.parent.mkdir()
+    quantize_graph(graph, dest, keep_fp32=["mm2"])
+    ops = _ops(dest)
+    assert ops["mm2"] == "MatMul" and ops["activations"] == "MatMul"
+    assert "mm1" not in ops or ops["mm1"] != "MatMul"
+    assert any(op == "MatMulInteger" for op in ops.values())
+    x = np.random.default_rng(1).normal(size=(5, 16)).astype(np.float32)
+    a, b = _run(graph, x), _run(dest, x)
+    assert not np.array_equal(a, b)  # quantised...
+    cos = (a * b).sum(1) / np.linalg.norm(a, axis=1) / np.linalg.norm(b, axis=1)
+    assert cos.min() > 0.99  # ...and close
+
+
+def test_the_graph_is_made_once_and_redone_for_another_recipe(graph, tmp_path):
+    folder = tmp_path / "model"
+    folder.mkdir()
+    first = ensure_query_graph(folder, graph, {"keep_fp32": ["mm2"]})
+    assert first == folder / Q8_DIR / Q8_FILE and _ops(first)["mm2"] == "MatMul"
+    mtime = first.stat().st_mtime_ns
+    assert ensure_query_graph(folder, graph, {"keep_fp32": ["mm2"]}).stat().st_mtime_ns == mtime
+    again = ensure_query_graph(folder, graph, {"keep_fp32": []})
+    assert _ops(again).get("mm2") != "MatMul" and "MatMulInteger" in _ops(again).values()
+    assert [p.name for p in folder.iterdir()] == [Q8_DIR]  # no temp folder left behind
+
+
+def test_a_damaged_query_graph_is_made_again(graph, tmp_path):
+    folder = tmp_path / "model"
+    folder.mkdir()
+    path = ensure_query_graph(folder, graph, {"keep_fp32": ["mm2"]})
+    path.write_bytes(path.read_bytes()[:10])  # truncated: its size no longer matches the stamp
+    path = ensure_query_graph(folder, graph, {"keep_fp32": ["mm2"]})
+    x = np.ones((2, 16), np.float32)
+    assert _run(path, x).shape == (2, 8)
+
+
+@pytest.mark.parametrize("text", ["", "{", "[]", '{"keep_fp32": "mm1"}', '{"keep_fp32": [1]}'])
+def test_a_broken_recipe_means_no_int8_graph(tmp_path, text):
+    path = tmp_path / "recipe.json"
+    path.write_text(text, encoding="utf-8")
+    assert load_recipe(path) is None
+    assert load_recipe(tmp_path / "missing.json") is None
+
+
+def test_the_shipped_recipe_loads():
+    recipe = load_recipe()
+    assert recipe is not None and recipe["keep_fp32"]
+    assert recipe["fitted_by"] == "bench/fit_quant.py"
+    json.dumps(recipe)  # plain data

@@ -68,8 +68,7 @@ def main() -> None:
     from bot.store.lexical import Tokenizer
 
     settings = Settings()
-    embedder = QueryCache(load_embedder(settings.model, settings.model_cache_dir, cpu_count()),
-                          CACHE / "queries.json")
+    embedder = QueryCache(load_embedder(settings.model, settings.model_cache_dir, cpu_count()), CACHE)
     tokenizer = Tokenizer()
     cases = english_cases()
     jmdict = termtable._jmdict_glosses

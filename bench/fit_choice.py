@@ -62,7 +62,7 @@ def collect(limit: int | None = None) -> dict:
     held_out = jsquad.holdout_titles(articles)
     jsquad.write_corpus(articles, CACHE / "corpus", held_out)
     cases = [c for c in jsquad.answerable_of(articles, held_out) if c["answerable"]][:limit]
-    cached = QueryCache(embedder, CACHE / "queries.json")
+    cached = QueryCache(embedder, CACHE)
     engine = load_engine(CACHE / "corpus", CACHE / "index", cached, tokenizer)
     prewarm(cached, cases, tokenizer)
     cached.save()

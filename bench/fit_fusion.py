@@ -160,7 +160,7 @@ def main(argv: list[str] | None = None) -> None:
     from bot.store.lexical import Tokenizer
 
     s = Settings()
-    embedder = QueryCache(load_embedder(s.model, s.model_cache_dir, cpu_count()), CACHE / "queries.json")
+    embedder = QueryCache(load_embedder(s.model, s.model_cache_dir, cpu_count()), CACHE)
     tokenizer = Tokenizer()
     articles = jsquad.load_articles()
     if args.lang == "ja":

@@ -48,7 +48,11 @@ class QueryCache:
     build is incremental on its own. Latency figures come from the seed-corpus dev run, which
     does not use the cache."""
 
-    def __init__(self, embedder, path: Path) -> None:
+    def __init__(self, embedder, folder: Path) -> None:
+        # Questions embedded by the int8 query graph differ from fp32 ones (the passages do not):
+        # each precision keeps its own vectors beside the shared index.
+        precision = getattr(embedder, "query_precision", "fp32")
+        path = folder / ("queries.json" if precision == "fp32" else f"queries-{precision}.json")
         self.embedder, self.path = embedder, path
         self.name, self.dim = embedder.name, embedder.dim
         self.vectors: dict[str, list[float]] = {}
@@ -93,7 +97,8 @@ def prewarm(cache: QueryCache, cases: list[dict], tokenizer) -> None:
 
 def cache_dir(backend: str) -> Path:
     """The cache of one embedding backend: the query vectors and the index's passage vectors are
-    kept by model name, which ONNX and torch share, so each backend gets its own folder."""
+    kept by model name, which ONNX and torch share, so each backend gets its own folder (and each
+    query precision its own query vectors in it: `QueryCache`)."""
     return CACHE if backend == "onnx" else CACHE.with_name(f"qa-{backend}")
 
 
@@ -134,7 +139,7 @@ def run(sets: list[str], n: int | None) -> dict:
     cases = jsquad.answerable_of(articles, held_out)
 
     reports: dict[str, Report] = {}
-    cached = QueryCache(embedder, cache / "queries.json")
+    cached = QueryCache(embedder, cache)
     if {"ja", "follow-up", "en"} & set(sets):
         engine = load_engine(corpus, cache / "index", cached, tokenizer)
         ja = sample(cases, n) if "ja" in sets else []

@@ -37,7 +37,8 @@ def _fail(exc: JaxabotError) -> None:
 def _embedder(s: Settings):
     from bot.embed.embedder import load_embedder
     from bot.settings import cpu_count
-    return load_embedder(s.model, s.model_cache_dir, s.torch_threads or cpu_count(), s.embed_backend)
+    return load_embedder(s.model, s.model_cache_dir, s.torch_threads or cpu_count(), s.embed_backend,
+                         s.query_int8)
 
 
 def _engine(s: Settings):

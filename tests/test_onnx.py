@@ -1,7 +1,9 @@
 """The ONNX Runtime path against sentence-transformers on torch: same tokens, same embeddings
 (cosine ≥ 0.99, in practice ≥ 0.9999 for fp32), same top-3 passages and the same answers on the
-dev questions; serving it never imports torch; a user's own model is exported on first use, and
-falls back to torch when it cannot be."""
+dev questions with fp32 questions; the default int8 questions (bot/embed/quantize.py) still within
+cosine 0.99 of torch, with passages untouched; serving it never imports torch; a user's own model
+is exported on first use (fp32 questions: no recipe is fitted for it), and falls back to torch
+when it cannot be."""
 
 import json
 import subprocess
@@ -59,6 +61,19 @@ def dev_questions() -> list[str]:
     return [json.loads(line)["question"] for line in DEV.read_text(encoding="utf-8").splitlines() if line.strip()]
 
 
+@pytest.fixture(scope="module")
+def fp32_embedder(model_cache_dir):
+    """The default model with fp32 questions (`query_int8` off): the graph that must equal torch."""
+    from bot.embed.embedder import load_embedder
+    return load_embedder(DEFAULT_MODEL, model_cache_dir, threads=2, query_int8=False)
+
+
+@pytest.fixture(scope="module")
+def fp32_engine(real_engine, fp32_embedder, tokenizer):
+    from bot.engine import Engine
+    return Engine(fp32_embedder, tokenizer, real_engine.index)
+
+
 @pytest.mark.real
 def test_default_embedder_is_onnx(real_embedder):
     from bot.embed.spm_tokenizer import SpmTokenizer
@@ -66,6 +81,7 @@ def test_default_embedder_is_onnx(real_embedder):
     assert isinstance(real_embedder, OnnxEmbedder)
     assert real_embedder.dim == 384
     assert isinstance(real_embedder.tokenizer, SpmTokenizer)
+    assert real_embedder.query_precision == "int8"  # the fitted recipe applies to the default model
 
 
 @pytest.mark.real
@@ -83,16 +99,56 @@ def test_token_ids_match_sentence_transformers(real_embedder, torch_embedder):
 
 
 @pytest.mark.real
-def test_embeddings_match_torch_on_the_conversion_texts(real_embedder, torch_embedder):
+@pytest.mark.parametrize("questions", ["fp32", "int8"])
+def test_embeddings_match_torch_on_the_conversion_texts(questions, real_embedder, fp32_embedder, torch_embedder):
     from test_e5convert import EMBED_TEXTS
 
+    emb = real_embedder if questions == "int8" else fp32_embedder
+    assert emb.query_precision == questions
     for encode in ("encode_queries", "encode_passages"):
-        ours = getattr(real_embedder, encode)(EMBED_TEXTS)
+        ours = getattr(emb, encode)(EMBED_TEXTS)
         theirs = getattr(torch_embedder, encode)(EMBED_TEXTS)
         np.testing.assert_allclose(np.linalg.norm(ours, axis=1), 1.0, atol=1e-5)
         cos = (ours * theirs).sum(axis=1)
-        print(f"\n{encode}: fp32 ONNX vs torch min cosine {cos.min():.6f}")
-        assert cos.min() >= 0.99
+        print(f"\n{encode} ({questions} questions): ONNX vs torch min cosine {cos.min():.6f}")
+        assert cos.min() >= (0.99 if encode == "encode_queries" else 0.9999)
+
+
+@pytest.mark.real
+def test_int8_questions_leave_passages_fp32(real_embedder, fp32_embedder):
+    """Only questions go through the int8 graph: an index built by the default embedder is the
+    fp32 index, vector for vector, while its questions do differ from fp32 ones."""
+    from test_e5convert import EMBED_TEXTS
+
+    assert np.array_equal(real_embedder.encode_passages(EMBED_TEXTS), fp32_embedder.encode_passages(EMBED_TEXTS))
+    assert not np.array_equal(real_embedder.encode_queries(EMBED_TEXTS), fp32_embedder.encode_queries(EMBED_TEXTS))
+
+
+@pytest.mark.real
+def test_an_int8_question_does_not_depend_on_its_batch(real_embedder, dev_questions):
+    """Dynamic int8 scales a product's input by the whole batch: batched questions would change
+    each other's vectors (and the server batches concurrent questions), so each runs alone."""
+    questions = dev_questions[:8]
+    alone = np.stack([real_embedder.encode_queries([q])[0] for q in questions])
+    assert np.array_equal(real_embedder.encode_queries(questions), alone)
+
+
+@pytest.mark.real
+def test_int8_query_graph_keeps_the_fitted_products_fp32(real_embedder, model_cache_dir):
+    import onnx
+
+    from bot.embed.e5convert import ensure_converted
+    from bot.embed.quantize import Q8_DIR, Q8_FILE, load_recipe, weight_matmuls
+
+    folder = ensure_converted(model_cache_dir)
+    keep = set(load_recipe()["keep_fp32"])
+    graph = onnx.load(str(folder / Q8_DIR / Q8_FILE), load_external_data=False)
+    ops = {n.name: n.op_type for n in graph.graph.node}
+    every = set(weight_matmuls(folder / "onnx" / "model.onnx"))
+    assert keep and keep < every
+    assert all(ops.get(n) == "MatMul" for n in keep)  # still fp32
+    assert not any(ops.get(n) == "MatMul" for n in every - keep)  # the others were quantised
+    assert sum(n.op_type == "MatMulInteger" for n in graph.graph.node) == len(every - keep)
 
 
 @pytest.mark.real
@@ -106,12 +162,12 @@ def test_batching_does_not_change_embeddings(real_embedder):
 
 
 @pytest.mark.real
-def test_dev_questions_rank_the_same_top3(real_engine, real_embedder, torch_embedder, dev_questions):
+def test_dev_questions_rank_the_same_top3(real_engine, fp32_embedder, torch_embedder, dev_questions):
     index = real_engine.index
     passages = [p.embed_text for p in index.passages]
     sentences = [index.documents[p.doc_id].text[s:e] for p in index.passages for s, e in p.sentences]
     corpora = {"passages": passages, "sentences": sentences}
-    embedders = {"onnx": real_embedder, "torch": torch_embedder}
+    embedders = {"onnx": fp32_embedder, "torch": torch_embedder}
     queries = {label: emb.encode_queries(dev_questions) for label, emb in embedders.items()}
     for name, texts in corpora.items():
         top = {}
@@ -123,12 +179,12 @@ def test_dev_questions_rank_the_same_top3(real_engine, real_embedder, torch_embe
 
 
 @pytest.mark.real
-def test_dev_answers_are_the_same_with_torch_queries(real_engine, torch_embedder, tokenizer, dev_questions):
+def test_dev_answers_are_the_same_with_torch_queries(fp32_engine, torch_embedder, tokenizer, dev_questions):
     from bot.engine import Engine
 
-    torch_engine = Engine(torch_embedder, tokenizer, real_engine.index)
+    torch_engine = Engine(torch_embedder, tokenizer, fp32_engine.index)
     for q in dev_questions:
-        a, b = real_engine.ask(q), torch_engine.ask(q)
+        a, b = fp32_engine.ask(q), torch_engine.ask(q)
         assert (a.found, [c.chunk_id for c in a.citations]) == (b.found, [c.chunk_id for c in b.citations]), q
 
 
@@ -182,6 +238,7 @@ def test_users_own_model_is_exported_on_first_use(tiny_model, tmp_path):
     cache = tmp_path / "cache"
     emb = load_embedder(str(tiny_model), cache, 1)
     assert isinstance(emb, OnnxEmbedder) and emb.dim == 32 and emb.name == str(tiny_model)
+    assert emb.query_precision == "fp32"  # the int8 recipe was fitted for the default model only
     from tokenizers import Tokenizer
     assert isinstance(emb.tokenizer, Tokenizer)  # no SentencePiece vocabulary: tokenizer.json
     texts = ["JAXAとNASAの協力", "the " * 200]  # the second is truncated at 128 tokens

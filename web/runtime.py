@@ -59,7 +59,8 @@ class Runtime:
             # Model calls at once: the batcher's runners, or else one per worker.
             calls = s.embed_calls if batching else s.workers
             threads = s.torch_threads or max(1, cpu_count() // max(1, calls))
-            embedder = embedder or load_embedder(s.model, s.model_cache_dir, threads, s.embed_backend)
+            embedder = embedder or load_embedder(s.model, s.model_cache_dir, threads, s.embed_backend,
+                                                 s.query_int8)
             if batching:
                 self.batcher = QueryBatcher(embedder, s.embed_batch, s.embed_batch_wait_ms / 1000, s.embed_calls)
                 embedder = self.batcher

@@ -57,10 +57,13 @@ def resolve_model_path(model: str, cache_dir: Path, onnx: bool = False) -> str:
     return model
 
 
-def load_embedder(model: str, cache_dir: Path, threads: int | None = None, backend: str = "onnx") -> Embedder:
+def load_embedder(model: str, cache_dir: Path, threads: int | None = None, backend: str = "onnx",
+                  query_int8: bool = True) -> Embedder:
     """The embedder for `model`: ONNX Runtime (no torch) unless `backend` is "torch". A model other
     than the default is exported to ONNX on first use; if an export cannot be made or loaded,
-    torch serves the model (logged) rather than the server failing to start."""
+    torch serves the model (logged) rather than the server failing to start. With `query_int8`,
+    the default model embeds questions with its fitted int8 graph (bot/embed/quantize.py), made
+    once beside the export; passages stay fp32."""
     from bot.settings import cpu_count
 
     threads = max(1, threads or cpu_count())
@@ -74,11 +77,29 @@ def load_embedder(model: str, cache_dir: Path, threads: int | None = None, backe
                 folder = Path(resolve_model_path(model, cache_dir, onnx=True))
             else:
                 folder = ensure_user_onnx(model, cache_dir)
-            log.info("embedding with ONNX Runtime (%d thread(s)) from %s", threads, folder)
-            return OnnxEmbedder(model, folder, threads)
+            query_graph = _query_graph(model, folder) if query_int8 else None
+            log.info("embedding with ONNX Runtime (%d thread(s), questions %s) from %s", threads,
+                     "int8" if query_graph else "fp32", folder)
+            return OnnxEmbedder(model, folder, threads, query_graph)
         except ModelError as exc:
             log.warning("embedding %r with torch: no ONNX export (%s)", model, exc)
     return load_torch_embedder(model, cache_dir, threads)
+
+
+def _query_graph(model: str, folder: Path) -> Path | None:
+    """The int8 query graph when a recipe was fitted for `model` (only the default model has
+    one); None, and fp32 questions, when there is none or it cannot be made."""
+    from bot.embed.onnx_export import FP32_FILE, ONNX_DIR
+    from bot.embed.quantize import ensure_query_graph, load_recipe
+
+    recipe = load_recipe()
+    if recipe is None or recipe.get("model") != model:
+        return None
+    try:
+        return ensure_query_graph(folder, folder / ONNX_DIR / FP32_FILE, recipe)
+    except ModelError as exc:
+        log.warning("questions embedded in fp32: %s", exc)
+        return None
 
 
 def load_torch_embedder(model: str, cache_dir: Path, threads: int) -> SentenceTransformerEmbedder:

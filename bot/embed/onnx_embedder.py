@@ -33,31 +33,27 @@ MIN_BATCH_FILL = 0.85
 class OnnxEmbedder:
     backend = "onnx"
 
-    def __init__(self, name: str, folder: Path, threads: int = 1) -> None:
-        import onnxruntime as ort
-
+    def __init__(self, name: str, folder: Path, threads: int = 1, query_graph: Path | None = None) -> None:
+        """`query_graph`: a graph for questions only (bot.embed.quantize's int8 one); passages
+        always go through the fp32 graph, opened when the first passage is embedded."""
         folder = Path(folder)
         graph = folder / ONNX_DIR / FP32_FILE
         self.name = name
-        opts = ort.SessionOptions()
-        opts.intra_op_num_threads = max(1, threads)
-        opts.inter_op_num_threads = 1
-        opts.log_severity_level = 3  # warnings about unused initializers are noise
-        # Idle pool threads sleep instead of spinning: on shared cores a spinning thread takes
-        # CPU from the other worker (or another process) for no work.
-        opts.add_session_config_entry("session.intra_op.allow_spinning", "0")
+        self.query_precision = "int8" if query_graph is not None else "fp32"
+        self._threads = max(1, threads)
+        self._graph = graph
+        if not graph.is_file():
+            raise ModelError(f"{folder} has no ONNX graph {graph.relative_to(folder)}")
         # The session opens in a thread while the tokenizer is loaded here: ONNX Runtime releases
         # the GIL while it initialises, so the two overlap on two cores.
         opened: dict = {}
 
         def open_session() -> None:
             try:
-                opened["session"] = ort.InferenceSession(str(graph), opts, providers=["CPUExecutionProvider"])
+                opened["session"] = self._open(query_graph or graph)
             except Exception as exc:  # noqa: BLE001 - re-raised below as a ModelError
                 opened["error"] = exc
 
-        if not graph.is_file():
-            raise ModelError(f"{folder} has no ONNX graph {graph.relative_to(folder)}")
         opener = threading.Thread(target=open_session, name="onnx-session", daemon=True)
         opener.start()
         try:
@@ -69,38 +65,73 @@ class OnnxEmbedder:
         finally:
             opener.join()
         if "error" in opened:
-            raise ModelError(f"cannot load the ONNX model {graph}: {opened['error']}") from opened["error"]
-        self.session = opened["session"]
+            raise ModelError(f"cannot load the ONNX model {query_graph or graph}: {opened['error']}") \
+                from opened["error"]
+        self.query_session = opened["session"]
+        # The fp32 session for passages: the query session itself when that is fp32; otherwise
+        # opened on the first build, so a server that only answers never holds both.
+        self._session = None if query_graph is not None else self.query_session
+        self._session_lock = threading.Lock()
         self.pad_id = _pad_id(folder, self.tokenizer)
-        self.dim = int(self._run([self.tokenizer.encode(QUERY_PROMPT).ids]).shape[1])
+        self.dim = int(self._run(self.query_session, [self.tokenizer.encode(QUERY_PROMPT).ids]).shape[1])
+
+    @property
+    def session(self):
+        """The fp32 session (passages; questions too unless an int8 query graph is loaded)."""
+        if self._session is None:
+            with self._session_lock:
+                if self._session is None:
+                    try:
+                        self._session = self._open(self._graph)
+                    except Exception as exc:  # noqa: BLE001 - one clear message for users
+                        raise ModelError(f"cannot load the ONNX model {self._graph}: {exc}") from exc
+        return self._session
+
+    def _open(self, graph: Path):
+        import onnxruntime as ort
+
+        opts = ort.SessionOptions()
+        opts.intra_op_num_threads = self._threads
+        opts.inter_op_num_threads = 1
+        opts.log_severity_level = 3  # warnings about unused initializers are noise
+        # Idle pool threads sleep instead of spinning: on shared cores a spinning thread takes
+        # CPU from the other worker (or another process) for no work.
+        opts.add_session_config_entry("session.intra_op.allow_spinning", "0")
+        return ort.InferenceSession(str(graph), opts, providers=["CPUExecutionProvider"])
 
     def encode_queries(self, texts: list[str]) -> np.ndarray:
-        return self._encode(texts, QUERY_PROMPT)
+        if self.query_precision == "int8":
+            # One question per call: dynamic int8 quantises each product's input with one scale
+            # for the whole batch, so batch-mates (and their padding) would change a question's
+            # vector (cosine down to 0.997) and its answer would depend on who asked alongside.
+            return self._encode(texts, QUERY_PROMPT, self.query_session, max_rows=1)
+        return self._encode(texts, QUERY_PROMPT, self.query_session)
 
     def encode_passages(self, texts: list[str], show_progress: bool = False) -> np.ndarray:
-        return self._encode(texts, PASSAGE_PROMPT, show_progress)
+        return self._encode(texts, PASSAGE_PROMPT, self.session, show_progress)
 
-    def _encode(self, texts: list[str], prompt: str, show_progress: bool = False) -> np.ndarray:
+    def _encode(self, texts: list[str], prompt: str, session, show_progress: bool = False,
+                max_rows: int = MAX_BATCH_TEXTS) -> np.ndarray:
         if not texts:
             return np.zeros((0, self.dim), dtype=np.float32)
         ids = [e.ids for e in self.tokenizer.encode_batch([prompt + t for t in texts])]
         out = np.empty((len(ids), self.dim), dtype=np.float32)
-        batches = length_batches([len(x) for x in ids])
+        batches = length_batches([len(x) for x in ids], max_texts=max_rows)
         if show_progress:
             from tqdm import tqdm
             batches = tqdm(batches, desc="embedding", unit="batch")
         for rows in batches:
-            out[rows] = self._run([ids[i] for i in rows])
+            out[rows] = self._run(session, [ids[i] for i in rows])
         return out
 
-    def _run(self, rows: list[list[int]]) -> np.ndarray:
+    def _run(self, session, rows: list[list[int]]) -> np.ndarray:
         width = max(len(r) for r in rows)
         ids = np.full((len(rows), width), self.pad_id, dtype=np.int64)
         mask = np.zeros((len(rows), width), dtype=np.int64)
         for i, r in enumerate(rows):
             ids[i, :len(r)] = r
             mask[i, :len(r)] = 1
-        (vecs,) = self.session.run(None, {INPUTS[0]: ids, INPUTS[1]: mask})
+        (vecs,) = session.run(None, {INPUTS[0]: ids, INPUTS[1]: mask})
         return vecs.astype(np.float32, copy=False)
 
 

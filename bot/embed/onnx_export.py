@@ -12,9 +12,9 @@ Files, in `<folder>/onnx/` (sentence-transformers' own layout and names):
   memory-maps them: the 250k × 384 word-embedding matrix (384 MB) stays on disk except for the
   rows actually looked up, and a session opens in a fraction of a second.
 
-No int8 graph: dynamic int8 quantisation, even of the feed-forward matrices alone, moved
-embeddings below cosine 0.99 of torch and changed dev questions' top-3 passages (`bench.quantize`,
-bench/README.md "int8"), while fp32 on ONNX Runtime agrees with torch to 1e-6.
+This graph is fp32 and embeds passages (it agrees with torch to 1e-6). Questions of the default
+model go through an int8 copy made from it by `bot.embed.quantize` (most products int8, the fitted
+few fp32), in its own folder beside this one.
 
 torch is imported here only, at export time; serving never imports this module's dependencies.
 """

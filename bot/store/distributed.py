@@ -59,9 +59,10 @@ Loader = Callable[[], object]
 def embedder_loader(model: str, cache_dir: Path, threads: int | None, backend: str) -> Loader:
     """What each actor calls once to get its embedder: the local build's own load function, with
     the driver's model settings bound in (the actor reads no settings or environment of its own,
-    so every worker embeds with the driver's model, backend and threads)."""
+    so every worker embeds with the driver's model, backend and threads). Actors embed passages
+    only, so they never make the int8 query graph."""
     from bot.embed.embedder import load_embedder
-    return functools.partial(load_embedder, model, cache_dir, threads, backend)
+    return functools.partial(load_embedder, model, cache_dir, threads, backend, query_int8=False)
 
 
 def settings_loader(settings, backend: str | None = None) -> Loader:

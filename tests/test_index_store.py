@@ -202,3 +202,36 @@ def test_hostile_corpus_builds_with_warnings_and_never_leaks(corpus_copy, tmp_pa
     assert idx.documents["scripts"].text == "本文はここだけです。"
     everything = "".join(d.text for d in idx.documents.values())
     assert "root:" not in everything and "alert" not in everything
+
+
+def test_the_tokenizer_analyses_a_question_once_per_thread():
+    """A question is tokenised for BM25, for its coverage terms and for follow-up resolution:
+    Sudachi runs once for it on the answering thread, again for another text, and per thread
+    (a Sudachi tokenizer is not shared)."""
+    from bot.store.lexical import Tokenizer
+
+    tok = Tokenizer()
+    calls = []
+    real = tok._dict.create
+
+    def counting_create(*args, **kwargs):
+        inner = real(*args, **kwargs)
+
+        class Counting:
+            def tokenize(self, text):
+                calls.append((threading.get_ident(), text))
+                return inner.tokenize(text)
+        return Counting()
+
+    tok._dict = type("D", (), {"create": staticmethod(counting_create)})()
+    q = "JAXAはどの分野で協力していますか？"
+    first = tok.tokens(q)
+    assert tok.tokens(q) == first and [m.surface() for m in tok.morphemes(q)][:2] == ["JAXA", "は"]
+    tok.content_terms(q)
+    assert len(calls) == 1
+    tok.tokens("国際宇宙ステーション")
+    assert tok.tokens(q) == first and len(calls) == 3
+    other = threading.Thread(target=tok.tokens, args=(q,))
+    other.start()
+    other.join()
+    assert len(calls) == 4 and calls[-1][0] != calls[0][0]

@@ -259,8 +259,6 @@ def serve(host: Annotated[Optional[str], typer.Option(help="[JAXABOT_HOST]")] = 
     # Request deadlines and the connection cap live in the protocol (web/connections.py); the
     # work is bounded by the app's question queue, so uvicorn's limit_concurrency (which counts
     # idle connections too, and then refuses everyone) is not used.
-    # loop "auto" (uvicorn's default) is uvloop, a dependency; the connection guard is an h11
-    # protocol either way.
     uvicorn.run("web.app:create_app", factory=True, host=host or s.host, port=port or s.port,
                 http="web.connections:GuardedH11Protocol", log_level="info", timeout_graceful_shutdown=5)
 

@@ -278,3 +278,21 @@ def test_build_summary_reports_embedding_throughput(tmp_path, fake_embedder, tok
     assert summary.texts_per_second == summary.embedded_texts / summary.embed_seconds
     again = build_index(corpus_copy, tmp_path / "index", fake_embedder, tokenizer, max_bytes=10_000_000)
     assert again.embedded_texts == 0 and again.texts_per_second is None
+
+
+@pytest.mark.real
+def test_a_server_build_gives_the_passage_session_back(real_embedder, tokenizer, corpus_copy, tmp_path):
+    """With int8 questions the fp32 passage session is only needed by builds: after the server's
+    build (web.rebuild.embedding_for_builds) it is closed, and the next build opens it again."""
+    from bot.settings import Settings
+    from bot.store.build import build_index
+    from web.rebuild import embedding_for_builds
+
+    settings = Settings(corpus_dir=corpus_copy, index_dir=tmp_path / "index")
+    for _ in range(2):
+        with embedding_for_builds(settings, real_embedder) as embedder:
+            assert embedder is real_embedder
+            build_index(corpus_copy, settings.index_dir, embedder, tokenizer, max_bytes=10_000_000, force=True)
+            assert real_embedder._session is not None  # opened for the passages
+        assert real_embedder._session is None
+    assert real_embedder.encode_passages(["JAXAの国際協力"]).shape == (1, 384)  # reopened on demand

@@ -15,7 +15,7 @@ failed cluster job fails the build, which publishes nothing and says why in the 
 import logging
 import threading
 from collections.abc import Callable
-from contextlib import nullcontext
+from contextlib import contextmanager
 from datetime import datetime, timezone
 
 from bot.store import versions as store
@@ -36,13 +36,25 @@ def embedding_for_builds(settings: Settings, embedder, ray_loader: Callable[[], 
     with the server's settings (or `ray_loader`) and the backend the server's queries really use,
     so the vectors match them."""
     if not settings.ray_address:
-        return nullcontext(embedder)
+        return _local_build(embedder)
     from bot.store.distributed import ray_embedder, settings_loader
 
     backend = getattr(embedder, "backend", None)
     load = ray_loader or settings_loader(settings, backend)
     return ray_embedder(settings.ray_address, embedder.name, load, actors=settings.ray_actors,
                         expect_backend=backend)
+
+
+@contextmanager
+def _local_build(embedder):
+    """The server's own model for a build; afterwards the passage side's memory is given back
+    (`release_passages`: a server answers with its question graph until the next build)."""
+    try:
+        yield embedder
+    finally:
+        release = getattr(embedder, "release_passages", None)
+        if release is not None:
+            release()
 
 
 def _now() -> datetime:

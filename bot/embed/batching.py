@@ -65,6 +65,11 @@ class QueryBatcher:
     def encode_passages(self, texts: list[str], show_progress: bool = False) -> np.ndarray:
         return self.embedder.encode_passages(texts, show_progress)
 
+    def release_passages(self) -> None:
+        release = getattr(self.embedder, "release_passages", None)
+        if release is not None:
+            release()
+
     # -- batching ----------------------------------------------------------------------------
     def submit(self, texts: list[str]) -> Future:
         """A future of the query vectors of `texts` (rows in the same order)."""

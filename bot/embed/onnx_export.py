@@ -28,7 +28,7 @@ import shutil
 import time
 from pathlib import Path
 
-from bot.embed.folders import install_folder, sweep_stale
+from bot.embed.folders import has_stamp, install_folder, sweep_stale, write_stamp
 from bot.errors import ModelError
 
 ONNX_DIR = "onnx"
@@ -98,12 +98,7 @@ def ensure_user_onnx(model: str, cache_dir: Path) -> Path:
 
 
 def is_exported(onnx_dir: Path) -> bool:
-    try:
-        stamp = json.loads((Path(onnx_dir) / _STAMP).read_text(encoding="utf-8"))
-        return (stamp.get("revision") == EXPORT_REVISION
-                and all((Path(onnx_dir) / n).stat().st_size == size for n, size in stamp["files"].items()))
-    except (OSError, ValueError, KeyError, TypeError, AttributeError):
-        return False
+    return has_stamp(onnx_dir, _STAMP, revision=EXPORT_REVISION)
 
 
 def _export(st, out: Path) -> None:
@@ -117,9 +112,7 @@ def _export(st, out: Path) -> None:
         raise
     except Exception as exc:  # the exporters raise many types; one clear message for users
         raise ModelError(f"cannot export the model to ONNX: {exc}") from exc
-    files = {p.name: p.stat().st_size for p in sorted(out.iterdir()) if p.is_file()}
-    (out / _STAMP).write_text(json.dumps({"revision": EXPORT_REVISION, "opset": _OPSET, "files": files},
-                                         indent=2) + "\n", encoding="utf-8")
+    write_stamp(out, _STAMP, revision=EXPORT_REVISION, opset=_OPSET)
 
 
 def _load_st(model: str):

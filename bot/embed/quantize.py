@@ -21,7 +21,7 @@ import shutil
 import time
 from pathlib import Path
 
-from bot.embed.folders import install_folder, sweep_stale
+from bot.embed.folders import has_stamp, install_folder, sweep_stale, write_stamp
 from bot.errors import ModelError
 
 RECIPE_FILE = Path(__file__).with_name("query_int8.json")
@@ -88,9 +88,7 @@ def ensure_query_graph(folder: Path, fp32: Path, recipe: dict) -> Path:
         quantize_graph(fp32, tmp / Q8_FILE, recipe["keep_fp32"])
         for p in tmp.iterdir():
             os.chmod(p, 0o644)  # onnx writes the data file 0600; the model cache is shared
-        files = {p.name: p.stat().st_size for p in sorted(tmp.iterdir()) if p.is_file()}
-        (tmp / _STAMP).write_text(json.dumps({"recipe": digest, "files": files}, indent=2) + "\n",
-                                  encoding="utf-8")
+        write_stamp(tmp, _STAMP, recipe=digest)
         install_folder(tmp, dest, lambda d: is_quantized(d, digest))
     except OSError as exc:
         raise ModelError(f"cannot write the int8 query graph to {dest}: {exc}") from exc
@@ -104,9 +102,4 @@ def ensure_query_graph(folder: Path, fp32: Path, recipe: dict) -> Path:
 
 
 def is_quantized(q8_dir: Path, digest: str) -> bool:
-    try:
-        stamp = json.loads((Path(q8_dir) / _STAMP).read_text(encoding="utf-8"))
-        return (stamp.get("recipe") == digest
-                and all((Path(q8_dir) / n).stat().st_size == size for n, size in stamp["files"].items()))
-    except (OSError, ValueError, KeyError, TypeError, AttributeError):
-        return False
+    return has_stamp(q8_dir, _STAMP, recipe=digest)

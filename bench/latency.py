@@ -93,13 +93,21 @@ def one_run(run: int, args, questions, env: dict | None = None) -> dict:
                                  "server_p50": pcts(seq.server_ms)["p50"],
                                  "by_category_p50": {c: pcts(v)["p50"] for c, v in sorted(seq.by_category.items())}}
             errors = list(seq.errors)
+            hz = os.sysconf("SC_CLK_TCK")
             for c in args.levels:
+                # CPU per request of the server and of this load generator, which share the cores:
+                # req/s ≈ cores / (server + client CPU per request) once both are CPU-bound.
+                server_j, client_s = _proc_jiffies(server.pid), time.process_time()
                 lat, wall = asyncio.run(_concurrent(server.base, questions, args.concurrent, c))
+                server_cpu = (_proc_jiffies(server.pid) - server_j) / hz
+                client_cpu = time.process_time() - client_s
                 server.check_alive()
                 errors += lat.errors
+                n = max(1, len(lat.ms))
                 out[f"c{c}"] = {"requests": len(lat.ms), "errors": len(lat.errors), "wall_s": wall,
                                 "rps": len(lat.ms) / wall if wall else 0.0, **pcts(lat.ms),
-                                "server_p50": pcts(lat.server_ms)["p50"]}
+                                "server_p50": pcts(lat.server_ms)["p50"],
+                                "server_cpu_ms": server_cpu * 1000 / n, "client_cpu_ms": client_cpu * 1000 / n}
             meter.__exit__(None, None, None)
             out["cpu_others"] = meter.cores_others
             out["cpu_ours"] = meter.cores_ours
@@ -131,12 +139,14 @@ def report(runs: list[dict], args) -> dict:
     print(f"## /api/ask latency, client side, ms (median of {n} run{'s' if n > 1 else ''})\n")
     rows = []
     s = med["sequential"]
-    rows.append(["sequential (1 client)", s["requests"], s["errors"], "—", s["p50"], s["p95"], s["p99"], s["server_p50"]])
+    rows.append(["sequential (1 client)", s["requests"], s["errors"], "—", s["p50"], s["p95"], s["p99"], s["server_p50"],
+                 "—", "—"])
     for c in args.levels:
         m = med[f"c{c}"]
         rows.append([f"concurrency {c}", m["requests"], m["errors"], f"{m['rps']:.1f}", m["p50"], m["p95"],
-                     m["p99"], m["server_p50"]])
-    print(table(["phase", "requests", "errors", "req/s", "p50", "p95", "p99", "server total p50"], rows))
+                     m["p99"], m["server_p50"], _cpu(m, "server_cpu_ms"), _cpu(m, "client_cpu_ms")])
+    print(table(["phase", "requests", "errors", "req/s", "p50", "p95", "p99", "server total p50",
+                 "server CPU ms / answer", "load generator CPU ms / request"], rows))
     print()
     print("Sequential p50 by question type, ms: " + ", ".join(
         f"{c} {v:.1f}" for c, v in s["by_category_p50"].items()))
@@ -145,6 +155,10 @@ def report(runs: list[dict], args) -> dict:
         for e in r.get("error_samples", []):
             print(f"ERROR: {e}")
     return med
+
+
+def _cpu(m: dict, key: str) -> str:
+    return f"{m[key]:.1f}" if key in m else "—"  # runs saved before this column existed
 
 
 def _print_run(i: int, args, r: dict, info: dict, label: str = "") -> None:
@@ -169,6 +183,9 @@ def compare(med: dict, base: dict, args) -> None:
     for c in args.levels:
         rows.append([f"req/s at concurrency {c}", med[f"c{c}"]["rps"], base[f"c{c}"]["rps"],
                      f"{med[f'c{c}']['rps'] / base[f'c{c}']['rps']:.2f}"])
+        m, b = med[f"c{c}"].get("server_cpu_ms"), base[f"c{c}"].get("server_cpu_ms")
+        if m and b:
+            rows.append([f"server CPU ms per answer at concurrency {c}", m, b, ratio(m, b)])
     print("## Main settings vs baseline (same run)\n")
     print(table(["measure", "main", "baseline", "main / baseline"], rows))
     print()

@@ -78,14 +78,16 @@ class OnnxEmbedder:
     @property
     def session(self):
         """The fp32 session (passages; questions too unless an int8 query graph is loaded)."""
-        if self._session is None:
+        session = self._session  # one read: release_passages may clear the attribute meanwhile
+        if session is None:
             with self._session_lock:
                 if self._session is None:
                     try:
                         self._session = self._open(self._graph)
                     except Exception as exc:  # noqa: BLE001 - one clear message for users
                         raise ModelError(f"cannot load the ONNX model {self._graph}: {exc}") from exc
-        return self._session
+                session = self._session
+        return session
 
     def release_passages(self) -> None:
         """Close the fp32 passage session when questions have their own graph: after a build of

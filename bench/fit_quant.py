@@ -34,6 +34,7 @@ from pathlib import Path
 import numpy as np
 
 from bench.common import ROOT, machine, offline
+from bench.quantize import kind
 
 # A product stays fp32 when its error alone is an outlier: more than this many times the median
 # product's. Measured (bench/README.md): three feed-forward outputs (layers 4, 0 and 5) at 75×, 15×
@@ -42,10 +43,6 @@ from bench.common import ROOT, machine, offline
 OUTLIER = 10.0
 SAMPLE_JA = 800
 SOLO_SAMPLE = 120
-_GROUPS = (("query/key/value", ("/attention/self/query/", "/attention/self/key/", "/attention/self/value/")),
-           ("attention output", ("/attention/output/dense/",)),
-           ("feed-forward 1", ("/intermediate/dense/",)),
-           ("feed-forward 2", ("/output/dense/",)))
 
 
 def units(names: list[str]) -> dict[str, list[str]]:
@@ -53,9 +50,7 @@ def units(names: list[str]) -> dict[str, list[str]]:
     out: dict[str, list[str]] = {}
     for n in names:
         layer = re.search(r"layer\.(\d+)/", n)
-        kind = next((k for k, marks in _GROUPS if any(m in n for m in marks)
-                     and not (k == "feed-forward 2" and "/attention/" in n)), None)
-        key = f"layer {int(layer.group(1)):2d} {kind}" if layer and kind else n
+        key = f"layer {int(layer.group(1)):2d} {kind(n)}" if layer and kind(n) else n
         out.setdefault(key, []).append(n)
     return out
 

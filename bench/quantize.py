@@ -28,27 +28,35 @@ import numpy as np
 from bench.common import QUESTION_FILES, fmt, header, machine, offline, save_results, table
 
 
-_GROUPS = {
-    "query/key/value": lambda n: any(f"/attention/self/{x}/" in n for x in ("query", "key", "value")),
-    "attention output": lambda n: "/attention/output/dense/" in n,
-    "feed-forward 1": lambda n: "/intermediate/dense/" in n,
-    "feed-forward 2": lambda n: n.endswith("/output/dense/MatMul") and "/attention/" not in n,
-}
+GROUPS = ("query/key/value", "attention output", "feed-forward 1", "feed-forward 2")
+
+
+def kind(node: str) -> str | None:
+    """Which of `GROUPS` a weight MatMul of the e5 export is (by its traced name); None otherwise."""
+    if any(f"/attention/self/{x}/" in node for x in ("query", "key", "value")):
+        return "query/key/value"
+    if "/attention/output/dense/" in node:
+        return "attention output"
+    if "/intermediate/dense/" in node:
+        return "feed-forward 1"
+    if node.endswith("/output/dense/MatMul"):
+        return "feed-forward 2"
+    return None
 
 
 def _variants(fp32: Path, work: Path) -> dict[str, Path]:
-    import onnx
     from onnxruntime.quantization import QuantType, quantize_dynamic
+
+    from bot.embed.quantize import weight_matmuls
 
     # MatMuls with a weight matrix; the two per layer between activations (scores, context) stay
     # fp32 in every variant: they are a few percent of the work.
-    names = [n.name for n in onnx.load(str(fp32), load_external_data=False).graph.node
-             if n.op_type == "MatMul" and any(g(n.name) for g in _GROUPS.values())]
+    names = [n for n in weight_matmuls(fp32) if kind(n)]
     plans = {"int8: every weight MatMul": names}
-    for label, member in _GROUPS.items():
-        plans[f"int8: {label} only"] = [n for n in names if member(n)]
-    for label, member in _GROUPS.items():
-        plans[f"int8: all but {label}"] = [n for n in names if not member(n)]
+    for label in GROUPS:
+        plans[f"int8: {label} only"] = [n for n in names if kind(n) == label]
+    for label in GROUPS:
+        plans[f"int8: all but {label}"] = [n for n in names if kind(n) != label]
     out = {"fp32 (shipped)": fp32}
     for i, (label, nodes) in enumerate(plans.items()):
         dest = work / f"q{i}.onnx"

@@ -58,7 +58,7 @@ class Settings(BaseSettings):
     # Comma-separated origins; CORS stays off when empty.
     cors_origins: str = ""
     # Questions computed at once. Unset: with int8 questions (one thread per model call), as many
-    # as cores: 2 on 2 cores measured 3.2x the old settings' req/s, as fast as micro-batching's
+    # as cores: 2 on 2 cores measured 2.7-3.2x the old settings' req/s, as fast as micro-batching's
     # 2 calls at once, with /api/health at 4 ms p50 instead of 14 (bench/README.md, bench.tune).
     # With fp32 questions 8, so that micro-batches form (8 on 2 cores measured best then).
     workers: int | None = None
@@ -93,8 +93,9 @@ class Settings(BaseSettings):
 
     @model_validator(mode="after")
     def _serving_sizes(self) -> "Settings":
-        """Unset serving sizes follow how questions are embedded (see `workers`)."""
-        int8 = self.embed_backend == "onnx" and self.query_int8
+        """Unset serving sizes follow how questions are embedded (see `workers`): int8 only for
+        the default model, the one its recipe was fitted for (bot/embed/quantize.py)."""
+        int8 = self.embed_backend == "onnx" and self.query_int8 and self.model == DEFAULT_MODEL
         if self.workers is None:
             self.workers = cpu_count() if int8 else 8
         if self.embed_batch is None:

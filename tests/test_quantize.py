@@ -10,7 +10,9 @@ import onnxruntime as ort
 import pytest
 from onnx import TensorProto, helper, numpy_helper
 
-from bot.embed.quantize import Q8_DIR, Q8_FILE, ensure_query_graph, load_recipe, quantize_graph, weight_matmuls
+from bot.embed.quantize import (Q8_DIR, Q8_FILE, ensure_query_graph, load_recipe, quantize_graph, recipe_digest,
+                                split_outliers, weight_matmuls)
+from bot.errors import ModelError
 
 
 @pytest.fixture()
@@ -82,7 +84,11 @@ def test_a_damaged_query_graph_is_made_again(graph, tmp_path):
     assert _run(path, x).shape == (2, 8)
 
 
-@pytest.mark.parametrize("text", ["", "{", "[]", '{"keep_fp32": "mm1"}', '{"keep_fp32": [1]}'])
+@pytest.mark.parametrize("text", ["", "{", "[]", '{"keep_fp32": "mm1"}', '{"keep_fp32": [1]}',
+                                  '{"keep_fp32": [], "outlier_channels": ["mm1"]}',
+                                  '{"keep_fp32": [], "outlier_channels": {"mm1": []}}',
+                                  '{"keep_fp32": [], "outlier_channels": {"mm1": [-1]}}',
+                                  '{"keep_fp32": [], "outlier_channels": {"mm1": [1.5]}}'])
 def test_a_broken_recipe_means_no_int8_graph(tmp_path, text):
     path = tmp_path / "recipe.json"
     path.write_text(text, encoding="utf-8")
@@ -92,7 +98,7 @@ def test_a_broken_recipe_means_no_int8_graph(tmp_path, text):
 
 def test_the_shipped_recipe_loads():
     recipe = load_recipe()
-    assert recipe is not None and recipe["keep_fp32"]
+    assert recipe is not None and recipe["outlier_channels"]
     assert recipe["fitted_by"] == "bench/fit_quant.py"
     json.dumps(recipe)  # plain data
 
@@ -129,3 +135,51 @@ def test_the_quantisers_advice_is_dropped_and_nothing_else(graph, tmp_path, capl
     assert not any("pre-processing" in m for m in messages)
     assert "a server's own warning" in messages
     assert logging.getLogger().level == level and not logging.getLogger().filters
+
+
+def _cos(a, b):
+    return (a * b).sum(1) / np.linalg.norm(a, axis=1) / np.linalg.norm(b, axis=1)
+
+
+def test_an_outlier_channel_split_off_stays_fp32_and_spares_the_others(graph, tmp_path):
+    """One input channel 60× the rest (as the model's feed-forward inputs have) sets a product's
+    whole int8 range; split off, it is computed in fp32 and the rest quantises finely."""
+    x = np.random.default_rng(2).normal(size=(6, 16)).astype(np.float32)
+    x[:, 3] *= 60
+    plain, split = tmp_path / "plain.onnx", tmp_path / "split.onnx"
+    quantize_graph(graph, plain, keep_fp32=["mm2"])  # mm1 alone int8, in both
+    quantize_graph(graph, split, keep_fp32=["mm2"], outlier_channels={"mm1": [3]})
+    ops = _ops(split)
+    assert ops["mm1/outlier_matmul"] == "MatMul"  # the outlier channel's part, fp32
+    assert "mm1" not in ops or ops["mm1"] != "MatMul"  # the rest, int8
+    exact = _run(graph, x)
+    assert _cos(_run(split, x), exact).min() > _cos(_run(plain, x), exact).min()
+    assert np.abs(_run(split, x) - exact).mean() < 0.1 * np.abs(_run(plain, x) - exact).mean()  # 0.09 vs 3.2
+
+
+def test_splitting_without_quantising_changes_nothing(graph, tmp_path):
+    """The rewrite alone is exact: (x · mask) · W' + x[k] · W[k] = x · W."""
+    model = onnx.load(str(graph))
+    assert split_outliers(model, {"mm1": [3, 5], "mm2": [0]}) == ["mm1/outlier_matmul", "mm2/outlier_matmul"]
+    path = tmp_path / "rewritten.onnx"
+    onnx.save_model(model, str(path))
+    x = np.random.default_rng(3).normal(size=(4, 16)).astype(np.float32)
+    np.testing.assert_allclose(_run(path, x), _run(graph, x), rtol=1e-5, atol=1e-5)
+
+
+@pytest.mark.parametrize("channels, message", [({"nowhere": [1]}, "does not have"),
+                                               ({"mm1": [16]}, "channel 16 of 16")])
+def test_a_recipe_that_does_not_fit_the_graph_is_refused(graph, tmp_path, channels, message):
+    with pytest.raises(ModelError, match=message):
+        ensure_query_graph(tmp_path, graph, {"keep_fp32": [], "outlier_channels": channels})
+    assert not (tmp_path / Q8_DIR).exists()
+
+
+def test_the_graph_is_redone_when_the_split_channels_change(graph, tmp_path):
+    one = {"keep_fp32": [], "outlier_channels": {"mm1": [3]}}
+    two = {"keep_fp32": [], "outlier_channels": {"mm1": [4]}}
+    assert recipe_digest(one) != recipe_digest(two) != recipe_digest({"keep_fp32": []})
+    path = ensure_query_graph(tmp_path, graph, one)
+    ensure_query_graph(tmp_path, graph, two)
+    rows = {t.name: numpy_helper.to_array(t) for t in onnx.load(str(path)).graph.initializer}
+    assert rows["mm1/outlier_channels"].tolist() == [4]

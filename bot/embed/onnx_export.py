@@ -13,8 +13,8 @@ Files, in `<folder>/onnx/` (sentence-transformers' own layout and names):
   rows actually looked up, and a session opens in a fraction of a second.
 
 This graph is fp32 and embeds passages (it agrees with torch to 1e-6). Questions of the default
-model go through an int8 copy made from it by `bot.embed.quantize` (most products int8, the fitted
-few fp32), in its own folder beside this one.
+model go through an int8 copy made from it by `bot.embed.quantize` (every product int8, a fitted
+few outlier channels fp32), in its own folder beside this one.
 
 torch is imported here only, at export time; serving never imports this module's dependencies.
 """

@@ -58,8 +58,9 @@ class Settings(BaseSettings):
     # Comma-separated origins; CORS stays off when empty.
     cors_origins: str = ""
     # Questions computed at once. Unset: with int8 questions (one thread per model call), as many
-    # as cores: 2 on 2 cores measured 2.7-3.2x the old settings' req/s, as fast as micro-batching's
-    # 2 calls at once, with /api/health at 4 ms p50 instead of 14 (bench/README.md, bench.tune).
+    # as cores: 2 on 2 cores measured 2.9-3.1x the old settings' req/s, faster than one embedding
+    # thread feeding more workers and as fast as 2 batched calls, with /api/health at 4 ms p50
+    # instead of 14 (bench/README.md, bench.tune).
     # With fp32 questions 8, so that micro-batches form (8 on 2 cores measured best then).
     workers: int | None = None
     # Questions waiting for a worker; more get 503 + Retry-After at once. 64 is ~0.5 s of waiting

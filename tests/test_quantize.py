@@ -183,3 +183,4 @@ def test_the_graph_is_redone_when_the_split_channels_change(graph, tmp_path):
     ensure_query_graph(tmp_path, graph, two)
     rows = {t.name: numpy_helper.to_array(t) for t in onnx.load(str(path)).graph.initializer}
     assert rows["mm1/outlier_channels"].tolist() == [4]
+    assert not [p.name for p in tmp_path.rglob("*split*")]  # the rewritten fp32 copy is gone

@@ -6,8 +6,8 @@ exactly what it was; a question's embedding is most of an answer's time, and int
 
 Dynamic quantisation (onnxruntime.quantization): int8 weights per output channel, activations
 quantised per call with one range per product input. A few products' inputs hold one channel
-that spikes to 25–60× the rest (on the first and last tokens): that channel alone would set the
-range and leave the other 1,535 a handful of int8 steps. So for those products,
+whose peak (on the first and last tokens) is 23–48× the median channel's: that channel alone
+would set the range and leave the other 1,535 a handful of int8 steps. So for those products,
 X · W = (X with the outlier channels zeroed) · W + X[outlier channels] · W[their rows]: the first part
 goes int8 over a range the outliers no longer set, the second (one or two columns of X) stays fp32.
 Which products and channels is fitted, not chosen by hand (`bench/fit_quant.py` →

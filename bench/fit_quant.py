@@ -46,7 +46,7 @@ from bench.quantize import kind
 # the median product's. Measured (bench/README.md): three feed-forward outputs (layers 4, 0 and 5)
 # at 75×, 15× and 15× the median carry over half of the all-int8 error; the next product is at 9×
 # and the rest trail off below it. The same factor picks a product's outlier channels: above 10×
-# the median channel's largest |activation| (one channel each, at 23–48×; the next at most 5.6×).
+# the median channel's largest |activation| (one channel each, at 23–48×; the next at most 5.7×).
 OUTLIER = 10.0
 SAMPLE_JA = 800
 SOLO_SAMPLE = 120
@@ -205,11 +205,13 @@ def main() -> None:
               f"{', '.join(kept) or '(none)'}")
         products = [n for u in kept for n in all_units[u]]
         calibration = [r for k in sets for r in ids[k][:SOLO_SAMPLE]]
-        channels = {p: ks for p, ks in outlier_channels(
-            channel_maxima(small, products, calibration)).items() if ks}
+        peaks = channel_maxima(small, products, calibration)
+        channels = {p: ks for p, ks in outlier_channels(peaks).items() if ks}
         whole = [p for p in products if p not in channels]
         for p in products:
-            print(f"  {p}: {'outlier input channels ' + str(channels[p]) if p in channels else 'no outlier channel: fp32'}")
+            ratios = np.sort(peaks[p] / np.median(peaks[p]))[::-1][:3]
+            found = f"outlier input channels {channels[p]}" if p in channels else "no outlier channel: fp32"
+            print(f"  {p}: {found} (the top 3 channels' peaks: {', '.join(f'{r:.1f}' for r in ratios)}× the median)")
         steps = {}
         for label, keep, split in (("all int8", [], None), ("outlier products fp32", products, None),
                                    ("fitted: outlier channels split", whole, channels)):

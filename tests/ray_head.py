@@ -24,6 +24,11 @@ def ray_env(token: str) -> dict[str, str]:
         "RAY_AUTH_TOKEN": token,
         # Workers import the test fakes (CrashOnceEmbedder...) by module name.
         "PYTHONPATH": os.pathsep.join([str(ROOT), str(ROOT / "tests")]),
+        # A Ray client left in the test process after `ray.shutdown` (a Ray Data thread of a
+        # cancelled build outlives it) retries the head for this long once the head is stopped,
+        # then exits the whole process with status 1 (Ray's default is 60 s: one CI run died so,
+        # 62 s after this module's head stopped, in another module's test).
+        "RAY_gcs_rpc_server_reconnect_timeout_s": "3600",
     }
 
 

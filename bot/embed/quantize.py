@@ -52,13 +52,12 @@ def load_recipe(path: Path = RECIPE_FILE) -> dict | None:
     return recipe
 
 
-def weight_matmuls(graph) -> list[str]:
+def weight_matmuls(graph: Path) -> list[str]:
     """Names of the MatMul nodes that multiply by a weight (an initializer): the ones int8 speeds
-    up. Products of two activations (attention scores, context) are left alone. `graph`: a path
-    or a loaded model."""
+    up. Products of two activations (attention scores, context) are left alone."""
     import onnx
 
-    model = graph if isinstance(graph, onnx.ModelProto) else onnx.load(str(graph), load_external_data=False)
+    model = onnx.load(str(graph), load_external_data=False)
     weights = {t.name for t in model.graph.initializer}
     return [n.name for n in model.graph.node if n.op_type == "MatMul" and any(i in weights for i in n.input)]
 
@@ -129,19 +128,21 @@ def quantize_graph(fp32: Path, dest: Path, keep_fp32: list[str],
     import onnx
     from onnxruntime.quantization import QuantType, quantize_dynamic
 
-    source, fp32_parts = Path(fp32), []
+    # The products to quantise, by their names in `fp32`: a split keeps them (its fp32 remainders
+    # are new nodes, not listed, so they stay fp32).
+    keep = set(keep_fp32)
+    nodes = [n for n in weight_matmuls(fp32) if n not in keep]
+    source = Path(fp32)
     split = Path(dest).with_name(".split.onnx")
     if outlier_channels:
         # The rewritten graph goes to a file, so that only the quantiser's own copy of the
         # weights is in memory while it works (passing the loaded model kept a second copy:
         # 2.2 GB peak instead of 1.75).
         model = onnx.load(str(fp32))
-        fp32_parts = split_outliers(model, outlier_channels)
+        split_outliers(model, outlier_channels)
         onnx.save_model(model, str(split), save_as_external_data=True, location=split.name + ".data")
         del model
         source = split
-    keep = set(keep_fp32) | set(fp32_parts)
-    nodes = [n for n in weight_matmuls(source) if n not in keep]
     # The quantiser warns on the root logger ("consider pre-processing"): noise here. A filter on
     # the root logger drops only records made there from its own files, not other threads' logs
     # (a named logger's records reach the root's handlers without passing the root's filters).

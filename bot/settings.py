@@ -34,9 +34,9 @@ class Settings(BaseSettings):
     # or on first use); "torch": sentence-transformers on torch (the fallback, and the baseline
     # in benchmarks). `torch_threads` sizes either.
     embed_backend: Literal["onnx", "torch"] = "onnx"
-    # With ONNX, questions (not passages) go through the default model's int8 graph, whose
-    # fp32-kept products are fitted on the benchmark (bot/embed/quantize.py): about half the
-    # time of an fp32 question, JSQuAD figures within ±0.01 (bench/README.md, "int8 questions").
+    # With ONNX, questions (not passages) go through the default model's int8 graph, its outlier
+    # channels fitted on the benchmark (bot/embed/quantize.py): 0.42x the CPU of an fp32
+    # question, JSQuAD figures within ±0.01 (bench/README.md, "int8 questions").
     # False: questions in fp32 too, identical to torch's.
     query_int8: bool = True
     # The server gathers the query embeddings of questions computed at once into one model call

@@ -6,7 +6,8 @@ Per run (a fresh temporary corpus copy and index folder each time):
   2. cold start: the same, with the index now on disk (an ordinary restart);
   3. sequential /api/ask latency over the dev + held-out questions (Japanese, English,
      follow-ups with history, not-found), cycling;
-  4. throughput and latency at concurrency 4 and 16 (httpx async clients);
+  4. throughput and latency at concurrency 4 and 16 (bench.loadgen's lean keep-alive clients,
+     or httpx's async client with `--client httpx`; `--client lean,httpx` measures both);
   5. peak resident memory of the server process (VmHWM from /proc/<pid>/status).
 Figures are printed per run and as medians over runs. Nothing is asserted.
 
@@ -41,10 +42,15 @@ def sequential(base: str, questions, n: int) -> Latencies:
     return lat
 
 
-async def _concurrent(base: str, questions, n: int, concurrency: int) -> tuple[Latencies, float]:
+async def _concurrent(base: str, questions, n: int, concurrency: int,
+                      client: str = "lean") -> tuple[Latencies, float]:
+    lat = Latencies()
+    if client == "lean":
+        from bench.loadgen import post_all
+        wall = await post_all(base, "/api/ask", questions, lambda q: q.body(), n, concurrency, lat.record)
+        return lat, wall
     import httpx
 
-    lat = Latencies()
     counter = iter(range(n))
     limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
     async with httpx.AsyncClient(base_url=base, timeout=120.0, limits=limits) as client:
@@ -94,17 +100,17 @@ def one_run(run: int, args, questions, env: dict | None = None) -> dict:
                                  "by_category_p50": {c: pcts(v)["p50"] for c, v in sorted(seq.by_category.items())}}
             errors = list(seq.errors)
             hz = os.sysconf("SC_CLK_TCK")
-            for c in args.levels:
+            for c, client in phases(args):
                 # CPU per request of the server and of this load generator, which share the cores:
                 # req/s ≈ cores / (server + client CPU per request) once both are CPU-bound.
                 server_j, client_s = _proc_jiffies(server.pid), time.process_time()
-                lat, wall = asyncio.run(_concurrent(server.base, questions, args.concurrent, c))
+                lat, wall = asyncio.run(_concurrent(server.base, questions, args.concurrent, c, client))
                 server_cpu = (_proc_jiffies(server.pid) - server_j) / hz
                 client_cpu = time.process_time() - client_s
                 server.check_alive()
                 errors += lat.errors
                 n = max(1, len(lat.ms))
-                out[f"c{c}"] = {"requests": len(lat.ms), "errors": len(lat.errors), "wall_s": wall,
+                out[key(c, client, args)] = {"requests": len(lat.ms), "errors": len(lat.errors), "wall_s": wall,
                                 "rps": len(lat.ms) / wall if wall else 0.0, **pcts(lat.ms),
                                 "server_p50": pcts(lat.server_ms)["p50"],
                                 "server_cpu_ms": server_cpu * 1000 / n, "client_cpu_ms": client_cpu * 1000 / n}
@@ -119,6 +125,19 @@ def one_run(run: int, args, questions, env: dict | None = None) -> dict:
         finally:
             server.stop()
     return out
+
+
+def phases(args) -> list[tuple[int, str]]:
+    return [(c, client) for c in args.levels for client in args.client]
+
+
+def key(c: int, client: str, args) -> str:
+    """Results key of a concurrency phase: `c16` with the first client named, `c16-httpx` etc."""
+    return f"c{c}" if client == args.client[0] else f"c{c}-{client}"
+
+
+def label(c: int, client: str, args) -> str:
+    return f"concurrency {c}" + (f" ({client})" if len(args.client) > 1 else "")
 
 
 def report(runs: list[dict], args) -> dict:
@@ -141,9 +160,9 @@ def report(runs: list[dict], args) -> dict:
     s = med["sequential"]
     rows.append(["sequential (1 client)", s["requests"], s["errors"], "—", s["p50"], s["p95"], s["p99"], s["server_p50"],
                  "—", "—"])
-    for c in args.levels:
-        m = med[f"c{c}"]
-        rows.append([f"concurrency {c}", m["requests"], m["errors"], f"{m['rps']:.1f}", m["p50"], m["p95"],
+    for c, client in phases(args):
+        m = med[key(c, client, args)]
+        rows.append([label(c, client, args), m["requests"], m["errors"], f"{m['rps']:.1f}", m["p50"], m["p95"],
                      m["p99"], m["server_p50"], _cpu(m, "server_cpu_ms"), _cpu(m, "client_cpu_ms")])
     print(table(["phase", "requests", "errors", "req/s", "p50", "p95", "p99", "server total p50",
                  "server CPU ms / answer", "load generator CPU ms / request"], rows))
@@ -164,7 +183,8 @@ def _cpu(m: dict, key: str) -> str:
 def _print_run(i: int, args, r: dict, info: dict, label: str = "") -> None:
     print(f"run {i + 1}/{args.repeat}{' ' + label if label else ''}: first start {r['first_start_s']:.1f} s, "
           f"cold start {r['cold_start_s']:.1f} s, sequential p50 {r['sequential']['p50']:.1f} ms, "
-          + ", ".join(f"c{c} {r[f'c{c}']['rps']:.1f} req/s p95 {r[f'c{c}']['p95']:.0f} ms" for c in args.levels)
+          + ", ".join(f"{key(c, cl, args)} {r[key(c, cl, args)]['rps']:.1f} req/s p95 {r[key(c, cl, args)]['p95']:.0f} ms"
+                      for c, cl in phases(args))
           + f", VmHWM {r['vmhwm_mb']:.0f} MB (other processes used {r['cpu_others']:.2f} of "
           f"{info['cores']} cores)", flush=True)
 
@@ -180,12 +200,13 @@ def compare(med: dict, base: dict, args) -> None:
             ["peak RSS, MB", med["vmhwm_mb"], base["vmhwm_mb"], ratio(med["vmhwm_mb"], base["vmhwm_mb"])],
             ["sequential p50, ms", med["sequential"]["p50"], base["sequential"]["p50"],
              ratio(med["sequential"]["p50"], base["sequential"]["p50"])]]
-    for c in args.levels:
-        rows.append([f"req/s at concurrency {c}", med[f"c{c}"]["rps"], base[f"c{c}"]["rps"],
-                     f"{med[f'c{c}']['rps'] / base[f'c{c}']['rps']:.2f}"])
-        m, b = med[f"c{c}"].get("server_cpu_ms"), base[f"c{c}"].get("server_cpu_ms")
+    for c, client in phases(args):
+        k = key(c, client, args)
+        rows.append([f"req/s at {label(c, client, args)}", med[k]["rps"], base[k]["rps"],
+                     f"{med[k]['rps'] / base[k]['rps']:.2f}"])
+        m, b = med[k].get("server_cpu_ms"), base[k].get("server_cpu_ms")
         if m and b:
-            rows.append([f"server CPU ms per answer at concurrency {c}", m, b, ratio(m, b)])
+            rows.append([f"server CPU ms per answer at {label(c, client, args)}", m, b, ratio(m, b)])
     print("## Main settings vs baseline (same run)\n")
     print(table(["measure", "main", "baseline", "main / baseline"], rows))
     print()
@@ -199,6 +220,9 @@ def main() -> None:
     ap.add_argument("--concurrent", type=int, default=None, help="requests per concurrency level (default 160, quick 48)")
     ap.add_argument("--levels", default="4,16", help="concurrency levels")
     ap.add_argument("--warmup", type=int, default=8)
+    ap.add_argument("--client", default="lean",
+                    help="load generator(s) of the concurrency phases, comma-separated: lean (bench.loadgen, "
+                         "~0.2 ms of CPU per request) and/or httpx (~2 ms; the figures before session 7)")
     ap.add_argument("--server-env", action="append", default=[], metavar="KEY=VALUE",
                     help="extra environment for the server (e.g. JAXABOT_TORCH_THREADS=1); repeatable")
     ap.add_argument("--baseline-env", action="append", default=[], metavar="KEY=VALUE",
@@ -211,13 +235,16 @@ def main() -> None:
     args.sequential = args.sequential or (46 if args.quick else 138)
     args.concurrent = args.concurrent or (48 if args.quick else 160)
     args.levels = [int(x) for x in args.levels.split(",") if x]
+    args.client = [x for x in args.client.split(",") if x]
+    if not args.client or set(args.client) - {"lean", "httpx"}:
+        ap.error("--client takes lean, httpx or both")
 
     info = machine()
     questions = interleaved(load_questions())
     header("bench.latency", info)
     print(f"{len(questions)} questions (dev + held-out: ja, en, follow-ups, not-found), cycled; "
           f"{args.repeat} run(s): {args.sequential} sequential + {args.concurrent} per concurrency level "
-          f"{args.levels}; {args.warmup} warm-up requests per run"
+          f"{args.levels} (load generator: {', '.join(args.client)}); {args.warmup} warm-up requests per run"
           + (f"; server environment {args.server_env}" if args.server_env else "") + "\n")
     runs, baseline = [], []
     t0 = time.perf_counter()
@@ -241,7 +268,7 @@ def main() -> None:
     path = save_results("latency", {"machine": info, "args": vars(args), "runs": runs, "median": med,
                                     "baseline_runs": baseline})
     print(f"raw results: {path.relative_to(path.parents[2])}")
-    errors = sum(r["sequential"]["errors"] + sum(r[f"c{c}"]["errors"] for c in args.levels)
+    errors = sum(r["sequential"]["errors"] + sum(r[key(c, cl, args)]["errors"] for c, cl in phases(args))
                  for r in runs + baseline)
     if errors:
         print(f"{errors} request(s) failed")

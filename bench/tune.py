@@ -42,7 +42,7 @@ async def _with_health(base: str, questions, args, health: list[float]):
 
     poller = asyncio.create_task(poll())
     try:
-        return await _concurrent(base, questions, args.requests, args.clients)
+        return await _concurrent(base, questions, args.requests, args.clients, args.load_generator)
     finally:
         done.set()
         await poller
@@ -73,6 +73,8 @@ def main() -> None:
     ap.add_argument("--config", action="append", required=True, metavar="'K=V K=V'",
                     help="one server configuration (space-separated KEY=VALUE); repeatable, first is the reference")
     ap.add_argument("--clients", type=int, default=16)
+    ap.add_argument("--load-generator", choices=("lean", "httpx"), default="lean",
+                    help="bench.loadgen's keep-alive clients (~0.2 ms of CPU per request) or httpx's (~2 ms)")
     ap.add_argument("--requests", type=int, default=160, help="requests per measurement")
     ap.add_argument("--rounds", type=int, default=2)
     ap.add_argument("--warmup", type=int, default=8)
@@ -96,7 +98,7 @@ def main() -> None:
              f"{med(res, 'health_p50'):.1f}", f"{med(res, 'health_max'):.0f}",
              f"{med(res, 'vmhwm_mb'):.0f}"] for c, res in zip(args.config, results)]
     print()
-    print(f"{args.clients} clients, {args.requests} requests per measurement, median of {args.rounds} round(s)\n")
+    print(f"{args.clients} clients ({args.load_generator}), {args.requests} requests per measurement, median of {args.rounds} round(s)\n")
     print(table(["configuration", "req/s", "× first", "server CPU ms / answer", "× first", "p50 ms", "p95 ms",
                  "health p50 ms", "health max ms", "peak RSS MB"], rows))
     path = save_results("tune", {"machine": info, "args": vars(args), "results": results})

@@ -21,6 +21,7 @@ from bot.answer.conversation import Resolved, resolve
 from bot.answer import crosslingual
 from bot.answer.compose_en import EnglishComposer, asked as english_asked
 from bot.embed.embedder import Embedder
+from bot.embed.recent import RecentQueries
 from bot.errors import DocumentNotFound, IndexMissing, InvalidQuestion
 from bot.answer.evidence import Evidence, decide_found, question_terms, worth_relating
 from bot.store.index import SearchIndex, load_index
@@ -88,6 +89,8 @@ class Engine:
     def __init__(self, embedder: Embedder, tokenizer: Tokenizer, index: SearchIndex | None = None) -> None:
         self.embedder = embedder
         self.tokenizer = tokenizer
+        # Vectors of the questions just asked, for the follow-ups that refer to them (bot/embed/recent.py).
+        self.recent = RecentQueries()
         self._english = EnglishComposer(tokenizer)
         self._state = _State(index, tokenizer) if index is not None else None
 
@@ -244,10 +247,19 @@ class Engine:
     def _encode(self, resolved: Resolved, index: SearchIndex, dense_text: str) -> tuple[np.ndarray, str | None]:
         """The query vector (of `dense_text`: the resolved query, with Japanese search terms for an
         English question) and, for a follow-up, the document the previous question is answered
-        from (both embedded in one call)."""
+        from (the previous question's vector from `recent`, else both embedded in one call)."""
         if not resolved.follow_up or not resolved.previous:
-            return self.embedder.encode_queries([dense_text])[0], None
-        qvec, pvec = self.embedder.encode_queries([dense_text, resolved.previous])
+            qvec = self.embedder.encode_queries([dense_text])[0]
+            self.recent.put(dense_text, qvec)
+            return qvec, None
+        # In a chat the previous question was embedded when it was asked (as its resolved text,
+        # which is what `previous` holds): a follow-up then costs one embedding, not two.
+        pvec = self.recent.get(resolved.previous)
+        if pvec is None:
+            qvec, pvec = self.embedder.encode_queries([dense_text, resolved.previous])
+        else:
+            qvec = self.embedder.encode_queries([dense_text])[0]
+        self.recent.put(dense_text, qvec)  # a follow-up to this follow-up refers to its resolved text
         _, ids = dense_search(index.dense_sentences, pvec[None, :], 1)
         row = int(ids[0][0])
         topic_doc = index.passages[int(index.sentence_passage[row])].doc_id if row >= 0 else None

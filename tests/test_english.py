@@ -160,6 +160,10 @@ def test_question_types():
     assert question_type("In what year did he die?") == "when"
     assert question_type("How many stations are there?") == "how many"
     assert question_type("Who was the mayor?") == "who"
+    assert question_type("Who was Tokugawa Yoshimune?") == "describe"  # a named person: who they are
+    assert question_type("Who is Kawakatsu?") == "describe"
+    assert question_type("Who is the president of JAXA?") == "who"
+    assert question_type("Who was the \"eternal zenza\" called \"Kobusho\"?") == "who"
     assert question_type("Where is Bodh Gaya?") == "where"
     assert question_type("What is a hectometre called in short?") == "what"
     # a description asked for: the sentences answer it, not one phrase of them

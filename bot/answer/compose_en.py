@@ -79,6 +79,11 @@ def asked(question: str, resolved: str) -> str:
 # not one phrase of them.
 _DESCRIBE = re.compile(r"^\s*(?:what\s+(?:is|are|was|were)\s+(?:an?\s+|the\s+)?[^,;?]{1,40}\?\s*$"
                        r"|what\s+(?:does|do|did)\s+.{1,40}\s+do\b|tell me about|describe|explain)", re.I)
+# "Who is Kawakatsu?" names the person and asks who they are (a role, a description): another
+# name from the sentence is not the answer ("Who: MMX" was). "Who was the shogun…?" still asks
+# for a name. Case-sensitive: the name is what is capitalised.
+_WHO_IS_NAME = re.compile(r"^\s*[Ww]ho\s+(?:is|was|are|were)\s+(?!the\b|an?\b)"
+                          r"[A-Z][\w.'’-]*(?:\s+[A-Z][\w.'’-]*){0,3}\s*\?*\s*$")
 
 
 def question_type(question: str) -> str:
@@ -98,6 +103,8 @@ def question_type(question: str) -> str:
         return "how many"
     if _DESCRIBE.search(question) and not re.search(
             r"\b(called|named|name|title|titled|abbreviat\w*|stands? for|short)\b", q):
+        return "describe"
+    if _WHO_IS_NAME.match(question):
         return "describe"
     if re.search(r"\b(who|whom|whose)\b", q):
         return "who"

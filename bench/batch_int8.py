@@ -1,0 +1,217 @@
+"""Can int8 questions share a model call without changing any question's vector? A measurement.
+
+The shipped int8 question graph (bot/embed/quantize.py) quantises each product's input with one
+range per call (ONNX Runtime's DynamicQuantizeLinear): alone, that range is the question's own;
+in a batch it would be the batch's, so questions run one per call and micro-batching is off.
+This script rewrites that graph so that the range is taken **per question, over its real tokens
+only** (padding masked out): the same range, zero point and int8 values as when the question runs
+alone, the same integer products (the per-question zero point is taken out of the int32 sums,
+as MatMulInteger takes one zero point per call), the same scales. It then prints
+
+- how far the rewritten graph's vectors are from the shipped graph's, alone and in padded
+  batches of mixed questions (they should agree to float rounding);
+- CPU milliseconds per question, one thread, for the shipped graph one per call and the
+  rewritten one at 1, 4, 8 and 16 per call (length-banded batches, as the embedder makes them).
+
+Nothing here is used by the server; it tells whether the rewrite is worth wiring in.
+
+    .venv/bin/python -m bench.batch_int8 [--questions 400] [--rounds 3]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+from bench.common import ROOT, header, machine, offline
+
+offline()
+
+
+def _const(name: str, value) -> "object":
+    from onnx import numpy_helper
+    return numpy_helper.from_array(np.asarray(value), name)
+
+
+def per_question_graph(src: Path, dest: Path) -> dict:
+    """Rewrite every DynamicQuantizeLinear of the int8 question graph at `src` into a per-question
+    quantisation (padding masked), fixing up its MatMulInteger and scale consumers; save to `dest`.
+    Returns counts for the report."""
+    import onnx
+    from onnx import TensorProto, helper, numpy_helper
+
+    model = onnx.load(str(src))
+    g = model.graph
+    inits = {i.name: i for i in g.initializer}
+    consumers: dict[str, list] = {}
+    for n in g.node:
+        for i in n.input:
+            consumers.setdefault(i, []).append(n)
+    mask_input = next(i.name for i in g.input if "mask" in i.name)
+    extra_inits = [_const("pq/zero", np.float32(0.0)), _const("pq/255", np.float32(255.0)),
+                   _const("pq/axes2", np.array([2], dtype=np.int64)), _const("pq/flat", np.array([-1], dtype=np.int64))]
+    head = [helper.make_node("Cast", [mask_input], ["pq/maskf"], to=TensorProto.FLOAT, name="pq/mask_cast"),
+            helper.make_node("Unsqueeze", ["pq/maskf", "pq/axes2"], ["pq/mask3"], name="pq/mask_unsqueeze")]
+    new_nodes, dql, mmi_fixed = [], 0, 0
+    replaced: set[str] = set()
+    for n in g.node:
+        if n.op_type != "DynamicQuantizeLinear":
+            continue
+        dql += 1
+        x, (xq, xs, xzp) = n.input[0], n.output
+        p = f"pq/{dql}/"
+        nodes = [
+            helper.make_node("Mul", [x, "pq/mask3"], [p + "xm"]),
+            helper.make_node("ReduceMax", [p + "xm"], [p + "rmax"], axes=[1, 2], keepdims=1),
+            helper.make_node("ReduceMin", [p + "xm"], [p + "rmin"], axes=[1, 2], keepdims=1),
+            helper.make_node("Max", [p + "rmax", "pq/zero"], [p + "qmax"]),
+            helper.make_node("Min", [p + "rmin", "pq/zero"], [p + "qmin"]),
+            helper.make_node("Sub", [p + "qmax", p + "qmin"], [p + "range"]),
+            helper.make_node("Div", [p + "range", "pq/255"], [p + "scale3"]),
+            helper.make_node("Neg", [p + "qmin"], [p + "nqmin"]),
+            helper.make_node("Div", [p + "nqmin", p + "scale3"], [p + "zpf0"]),
+            helper.make_node("Clip", [p + "zpf0", "pq/zero", "pq/255"], [p + "zpf1"]),
+            helper.make_node("Round", [p + "zpf1"], [p + "zpf"]),
+            helper.make_node("Cast", [p + "zpf"], [p + "zp3"], to=TensorProto.UINT8),
+            helper.make_node("Cast", [p + "zpf"], [p + "zp3i"], to=TensorProto.INT32),
+            helper.make_node("Reshape", [p + "scale3", "pq/flat"], [p + "scale1"]),
+            helper.make_node("Reshape", [p + "zp3", "pq/flat"], [p + "zp1"]),
+            helper.make_node("QuantizeLinear", [x, p + "scale1", p + "zp1"], [xq], axis=0),
+        ]
+        new_nodes.append((n, nodes))
+        replaced.add(n.name)
+        for c in consumers.get(xzp, []):  # MatMulInteger(xq, wq, xzp, wzp)
+            assert c.op_type == "MatMulInteger" and c.input[2] == xzp, c
+            wq, wzp = c.input[1], c.input[3] if len(c.input) > 3 else ""
+            if wzp:
+                assert not numpy_helper.to_array(inits[wzp]).any(), "weights with a non-zero zero point"
+            w = numpy_helper.to_array(inits[wq]).astype(np.int32)
+            colsum = f"{c.name}/pq_colsum"
+            extra_inits.append(_const(colsum, w.sum(axis=0).astype(np.int32)))
+            out = c.output[0]
+            raw = out + "/pq_raw"
+            del c.input[2:]
+            c.input.extend(["", wzp] if wzp else [])
+            c.output[0] = raw
+            fix = [helper.make_node("Mul", [p + "zp3i", colsum], [raw + "_zpcol"]),
+                   helper.make_node("Sub", [raw, raw + "_zpcol"], [out])]
+            new_nodes.append((c, fix))
+            mmi_fixed += 1
+        for c in consumers.get(xs, []):  # Mul(x_scale, w_scale): now [B,1,1] × [M] = [B,1,M]
+            for k, name in enumerate(c.input):
+                if name == xs:
+                    c.input[k] = p + "scale3"
+    after: dict[str, list] = {}
+    for anchor, nodes in new_nodes:
+        after.setdefault(anchor.name, []).extend(nodes)
+    order = head[:]
+    for n in g.node:
+        if n.name in replaced:
+            order.extend(after[n.name])  # the replacement where the DynamicQuantizeLinear was
+            continue
+        order.append(n)
+        order.extend(after.get(n.name, []) if n.op_type == "MatMulInteger" else [])
+    del g.node[:]
+    g.node.extend(order)
+    g.initializer.extend(extra_inits)
+    onnx.save(model, str(dest), save_as_external_data=True, location=dest.name + ".data")
+    return {"quantizers": dql, "products": mmi_fixed, "nodes": len(order)}
+
+
+def _session(path: Path):
+    import onnxruntime as ort
+    opts = ort.SessionOptions()
+    opts.intra_op_num_threads = 1
+    opts.inter_op_num_threads = 1
+    opts.log_severity_level = 3
+    opts.add_session_config_entry("session.intra_op.allow_spinning", "0")
+    return ort.InferenceSession(str(path), opts, providers=["CPUExecutionProvider"])
+
+
+def _run(session, rows: list[list[int]], pad_id: int) -> np.ndarray:
+    width = max(len(r) for r in rows)
+    ids = np.full((len(rows), width), pad_id, dtype=np.int64)
+    mask = np.zeros((len(rows), width), dtype=np.int64)
+    for i, r in enumerate(rows):
+        ids[i, :len(r)] = r
+        mask[i, :len(r)] = 1
+    names = [i.name for i in session.get_inputs()]
+    return session.run(None, {names[0]: ids, names[1]: mask})[0]
+
+
+def _questions(n: int) -> list[str]:
+    from bench.common import load_questions
+    out = [q.question for q in load_questions()]
+    en = ROOT / "bench" / "data" / "jsquad_en.jsonl"
+    if en.exists():
+        out += [json.loads(line)["question"] for line in en.read_text(encoding="utf-8").splitlines() if line.strip()]
+    return out[:n]
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--questions", type=int, default=400)
+    ap.add_argument("--rounds", type=int, default=3)
+    args = ap.parse_args()
+
+    from bot.embed.embedder import QUERY_PROMPT, resolve_model_path
+    from bot.embed.onnx_embedder import _load_tokenizer, _pad_id, length_batches
+    from bot.embed.quantize import Q8_DIR, Q8_FILE
+    from bot.settings import DEFAULT_MODEL, Settings
+
+    info = machine()
+    header("bench.batch_int8", info)
+    folder = Path(resolve_model_path(DEFAULT_MODEL, Settings().model_cache_dir, onnx=True))
+    shipped_path = folder / Q8_DIR / Q8_FILE
+    tok = _load_tokenizer(folder)
+    pad = _pad_id(folder, tok)
+    texts = _questions(args.questions)
+    rows = [e.ids for e in tok.encode_batch([QUERY_PROMPT + t for t in texts])]
+    print(f"{len(texts)} questions (dev + held-out + English JSQuAD), {min(map(len, rows))}–"
+          f"{max(map(len, rows))} tokens\n")
+    with tempfile.TemporaryDirectory() as tmp:
+        dest = Path(tmp) / "model.onnx"
+        t = time.perf_counter()
+        counts = per_question_graph(shipped_path, dest)
+        print(f"rewritten in {time.perf_counter() - t:.1f} s: {counts['quantizers']} quantisers, "
+              f"{counts['products']} products, {counts['nodes']} nodes\n")
+        shipped, rewritten = _session(shipped_path), _session(dest)
+        alone = np.concatenate([_run(shipped, [r], pad) for r in rows])
+        alone_new = np.concatenate([_run(rewritten, [r], pad) for r in rows])
+        rng = np.random.default_rng(0)
+        perm = rng.permutation(len(rows))
+        mixed = np.empty_like(alone)
+        for k in range(0, len(perm), 8):  # mixed lengths: the most padding
+            idx = perm[k:k + 8]
+            mixed[idx] = _run(rewritten, [rows[i] for i in idx], pad)
+        for name, vecs in (("rewritten, one per call", alone_new), ("rewritten, batches of 8 mixed lengths", mixed)):
+            cos = np.sum(vecs * alone, axis=1) / np.linalg.norm(vecs, axis=1) / np.linalg.norm(alone, axis=1)
+            print(f"{name} vs shipped one per call: max |Δ| {np.abs(vecs - alone).max():.2e}, "
+                  f"min cosine {cos.min():.7f}")
+        print()
+        lengths = [len(r) for r in rows]
+        plans = {"shipped, 1 per call": (shipped, [[i] for i in range(len(rows))])}
+        for b in (1, 4, 8, 16):
+            plans[f"rewritten, ≤ {b} per call"] = (rewritten, length_batches(lengths, max_texts=b))
+        cpu: dict[str, list[float]] = {k: [] for k in plans}
+        for _ in range(args.rounds):
+            for name, (session, batches) in plans.items():
+                t = time.process_time()
+                for batch in batches:
+                    _run(session, [rows[i] for i in batch], pad)
+                cpu[name].append((time.process_time() - t) * 1000 / len(rows))
+        base = float(np.median(cpu["shipped, 1 per call"]))
+        print("| graph, questions per call | CPU ms per question (median of rounds) | × shipped | rounds |")
+        print("|---|---|---|---|")
+        for name, xs in cpu.items():
+            m = float(np.median(xs))
+            print(f"| {name} | {m:.2f} | {m / base:.2f} | {' / '.join(f'{x:.2f}' for x in xs)} |")
+
+
+if __name__ == "__main__":
+    main()

@@ -314,3 +314,20 @@ def test_the_glossary_gives_a_question_word_the_sense_it_was_asked_in(engine, to
     asked = {g.japanese: g.english for g in composer.glossary(engine.index, [text], ["市長"], {"市長": "city head"})}
     assert plain.get("市長") and plain["市長"] != "city head"
     assert asked["市長"] == "city head" and list(asked)[0] == "市長"
+
+
+def test_names_keep_their_capitals_and_a_persons_reading_in_context(engine, tokenizer):
+    from bot.answer.compose_en import EnglishComposer
+    composer = EnglishComposer(tokenizer)
+    text = "豊岡市は兵庫県の北部にある市で、田淵氏が市長を務めた。"
+    # A place asked for as "toyooka" (the question's word, lower-cased) keeps its capital.
+    def gloss(sense: str) -> str:
+        return {g.japanese: g.english for g in composer.glossary(engine.index, [text], ["豊岡市"],
+                                                                  {"豊岡市": sense})}["豊岡市"]
+
+    assert gloss("toyooka") == "Toyooka"
+    assert gloss("toyooka city") == "Toyooka city"  # the sense asked in, with the name's capital
+    # A person's name is romanised from Sudachi's reading in the sentence, not the name
+    # dictionary's first reading (川勝: カワカツ, where the dictionary lists "Kawakachi" first).
+    person = next(m for m in tokenizer.morphemes("川勝プロジェクトマネージャが登壇した。") if m.surface() == "川勝")
+    assert composer._name_english(engine.index, person) == "Kawakatsu"

@@ -181,10 +181,16 @@ class EnglishComposer:
         gloss = index.terms.glosses.get(surface)
         if _KATAKANA.match(surface) and gloss and re.fullmatch(r"[A-Za-z][A-Za-z .'\-]*", gloss):
             return gloss  # a loanword's or foreign name's English spelling (UniDic / JMnedict)
-        if m.part_of_speech()[1] == "固有名詞":
+        pos = m.part_of_speech()
+        if pos[1] == "固有名詞":
+            r = romaji(m.reading_form())
+            # A person's name has no English, only a romanisation: Sudachi's reading (chosen in
+            # context) over the name dictionary's, whose first reading may be a rare one (川勝:
+            # "Kawakachi" there, カワカツ here). Places and organisations keep their English names.
+            if pos[2] == "人名" and r:
+                return r.capitalize()
             if gloss and re.fullmatch(r"[A-Z][A-Za-z .'\-]*", gloss):
                 return gloss
-            r = romaji(m.reading_form())
             return r.capitalize() if r else None
         return None
 
@@ -213,8 +219,10 @@ class EnglishComposer:
                     and index.terms.glosses.get(k):
                 out[k] = index.terms.glosses[k]
         for k, english in senses.items():
-            if k in out:
-                out[k] = english
+            # The sense the question asked in; a name keeps its capital (カナダ "Canada", not the
+            # lower-cased "canada" the question's word was matched as).
+            if k in out and out[k].lower() != english.lower():
+                out[k] = english[:1].upper() + english[1:] if out[k][:1].isupper() else english
         order = list(dict.fromkeys([k for k in first if k in out] + list(out)))
         # One entry per meaning: 豊岡 beside 豊岡市 (both "Toyooka") says nothing new.
         keep = [k for k in order if not any(k != o and k in o and out[o] == out[k] for o in order)]

@@ -248,18 +248,18 @@ class Engine:
         """The query vector (of `dense_text`: the resolved query, with Japanese search terms for an
         English question) and, for a follow-up, the document the previous question is answered
         from (the previous question's vector from `recent`, else both embedded in one call)."""
-        if not resolved.follow_up or not resolved.previous:
-            qvec = self.embedder.encode_queries([dense_text])[0]
-            self.recent.put(dense_text, qvec)
-            return qvec, None
-        # In a chat the previous question was embedded when it was asked (as its resolved text,
-        # which is what `previous` holds): a follow-up then costs one embedding, not two.
-        pvec = self.recent.get(resolved.previous)
-        if pvec is None:
+        # In a chat the previous question was embedded when it was asked, as its resolved text
+        # (what a follow-up's `previous` holds): a follow-up then costs one embedding, not two.
+        follows = resolved.follow_up and bool(resolved.previous)
+        pvec = self.recent.get(resolved.previous) if follows else None
+        if follows and pvec is None:
             qvec, pvec = self.embedder.encode_queries([dense_text, resolved.previous])
         else:
             qvec = self.embedder.encode_queries([dense_text])[0]
-        self.recent.put(dense_text, qvec)  # a follow-up to this follow-up refers to its resolved text
+        if dense_text == resolved.query:  # only such a text can be a later follow-up's `previous`
+            self.recent.put(dense_text, qvec)
+        if pvec is None:
+            return qvec, None
         _, ids = dense_search(index.dense_sentences, pvec[None, :], 1)
         row = int(ids[0][0])
         topic_doc = index.passages[int(index.sentence_passage[row])].doc_id if row >= 0 else None

@@ -57,8 +57,9 @@ def per_question_graph(src: Path, dest: Path) -> dict:
                    _const("pq/axes2", np.array([2], dtype=np.int64)), _const("pq/flat", np.array([-1], dtype=np.int64))]
     head = [helper.make_node("Cast", [mask_input], ["pq/maskf"], to=TensorProto.FLOAT, name="pq/mask_cast"),
             helper.make_node("Unsqueeze", ["pq/maskf", "pq/axes2"], ["pq/mask3"], name="pq/mask_unsqueeze")]
-    new_nodes, dql, mmi_fixed = [], 0, 0
-    replaced: set[str] = set()
+    replacing: dict[str, list] = {}  # DynamicQuantizeLinear name → the nodes that take its place
+    following: dict[str, list] = {}  # MatMulInteger name → its zero-point correction
+    dql = mmi_fixed = 0
     for n in g.node:
         if n.op_type != "DynamicQuantizeLinear":
             continue
@@ -83,8 +84,7 @@ def per_question_graph(src: Path, dest: Path) -> dict:
             helper.make_node("Reshape", [p + "zp3", "pq/flat"], [p + "zp1"]),
             helper.make_node("QuantizeLinear", [x, p + "scale1", p + "zp1"], [xq], axis=0),
         ]
-        new_nodes.append((n, nodes))
-        replaced.add(n.name)
+        replacing[n.name] = nodes
         for c in consumers.get(xzp, []):  # MatMulInteger(xq, wq, xzp, wzp)
             assert c.op_type == "MatMulInteger" and c.input[2] == xzp, c
             wq, wzp = c.input[1], c.input[3] if len(c.input) > 3 else ""
@@ -100,48 +100,21 @@ def per_question_graph(src: Path, dest: Path) -> dict:
             c.output[0] = raw
             fix = [helper.make_node("Mul", [p + "zp3i", colsum], [raw + "_zpcol"]),
                    helper.make_node("Sub", [raw, raw + "_zpcol"], [out])]
-            new_nodes.append((c, fix))
+            following[c.name] = fix
             mmi_fixed += 1
         for c in consumers.get(xs, []):  # Mul(x_scale, w_scale): now [B,1,1] × [M] = [B,1,M]
             for k, name in enumerate(c.input):
                 if name == xs:
                     c.input[k] = p + "scale3"
-    after: dict[str, list] = {}
-    for anchor, nodes in new_nodes:
-        after.setdefault(anchor.name, []).extend(nodes)
     order = head[:]
     for n in g.node:
-        if n.name in replaced:
-            order.extend(after[n.name])  # the replacement where the DynamicQuantizeLinear was
-            continue
-        order.append(n)
-        order.extend(after.get(n.name, []) if n.op_type == "MatMulInteger" else [])
+        order.extend(replacing.get(n.name) or [n])
+        order.extend(following.get(n.name, []))
     del g.node[:]
     g.node.extend(order)
     g.initializer.extend(extra_inits)
     onnx.save(model, str(dest), save_as_external_data=True, location=dest.name + ".data")
     return {"quantizers": dql, "products": mmi_fixed, "nodes": len(order)}
-
-
-def _session(path: Path):
-    import onnxruntime as ort
-    opts = ort.SessionOptions()
-    opts.intra_op_num_threads = 1
-    opts.inter_op_num_threads = 1
-    opts.log_severity_level = 3
-    opts.add_session_config_entry("session.intra_op.allow_spinning", "0")
-    return ort.InferenceSession(str(path), opts, providers=["CPUExecutionProvider"])
-
-
-def _run(session, rows: list[list[int]], pad_id: int) -> np.ndarray:
-    width = max(len(r) for r in rows)
-    ids = np.full((len(rows), width), pad_id, dtype=np.int64)
-    mask = np.zeros((len(rows), width), dtype=np.int64)
-    for i, r in enumerate(rows):
-        ids[i, :len(r)] = r
-        mask[i, :len(r)] = 1
-    names = [i.name for i in session.get_inputs()]
-    return session.run(None, {names[0]: ids, names[1]: mask})[0]
 
 
 def _questions(n: int) -> list[str]:
@@ -160,7 +133,7 @@ def main() -> None:
     args = ap.parse_args()
 
     from bot.embed.embedder import QUERY_PROMPT, resolve_model_path
-    from bot.embed.onnx_embedder import _load_tokenizer, _pad_id, length_batches
+    from bot.embed.onnx_embedder import OnnxEmbedder, length_batches
     from bot.embed.quantize import Q8_DIR, Q8_FILE
     from bot.settings import DEFAULT_MODEL, Settings
 
@@ -168,10 +141,10 @@ def main() -> None:
     header("bench.batch_int8", info)
     folder = Path(resolve_model_path(DEFAULT_MODEL, Settings().model_cache_dir, onnx=True))
     shipped_path = folder / Q8_DIR / Q8_FILE
-    tok = _load_tokenizer(folder)
-    pad = _pad_id(folder, tok)
+    # The server's embedder, one thread: its tokenizer, padding and session options.
+    emb = OnnxEmbedder(DEFAULT_MODEL, folder, 1, query_graph=shipped_path)
     texts = _questions(args.questions)
-    rows = [e.ids for e in tok.encode_batch([QUERY_PROMPT + t for t in texts])]
+    rows = [e.ids for e in emb.tokenizer.encode_batch([QUERY_PROMPT + t for t in texts])]
     print(f"{len(texts)} questions (dev + held-out + English JSQuAD), {min(map(len, rows))}–"
           f"{max(map(len, rows))} tokens\n")
     with tempfile.TemporaryDirectory() as tmp:
@@ -180,15 +153,15 @@ def main() -> None:
         counts = per_question_graph(shipped_path, dest)
         print(f"rewritten in {time.perf_counter() - t:.1f} s: {counts['quantizers']} quantisers, "
               f"{counts['products']} products, {counts['nodes']} nodes\n")
-        shipped, rewritten = _session(shipped_path), _session(dest)
-        alone = np.concatenate([_run(shipped, [r], pad) for r in rows])
-        alone_new = np.concatenate([_run(rewritten, [r], pad) for r in rows])
+        shipped, rewritten = emb.query_session, emb._open(dest)
+        alone = np.concatenate([emb._run(shipped, [r]) for r in rows])
+        alone_new = np.concatenate([emb._run(rewritten, [r]) for r in rows])
         rng = np.random.default_rng(0)
         perm = rng.permutation(len(rows))
         mixed = np.empty_like(alone)
         for k in range(0, len(perm), 8):  # mixed lengths: the most padding
             idx = perm[k:k + 8]
-            mixed[idx] = _run(rewritten, [rows[i] for i in idx], pad)
+            mixed[idx] = emb._run(rewritten, [rows[i] for i in idx])
         for name, vecs in (("rewritten, one per call", alone_new), ("rewritten, batches of 8 mixed lengths", mixed)):
             cos = np.sum(vecs * alone, axis=1) / np.linalg.norm(vecs, axis=1) / np.linalg.norm(alone, axis=1)
             print(f"{name} vs shipped one per call: max |Δ| {np.abs(vecs - alone).max():.2e}, "
@@ -203,7 +176,7 @@ def main() -> None:
             for name, (session, batches) in plans.items():
                 t = time.process_time()
                 for batch in batches:
-                    _run(session, [rows[i] for i in batch], pad)
+                    emb._run(session, [rows[i] for i in batch])
                 cpu[name].append((time.process_time() - t) * 1000 / len(rows))
         base = float(np.median(cpu["shipped, 1 per call"]))
         print("| graph, questions per call | CPU ms per question (median of rounds) | × shipped | rounds |")

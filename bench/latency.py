@@ -43,9 +43,9 @@ def sequential(base: str, questions, n: int) -> Latencies:
 
 
 async def _concurrent(base: str, questions, n: int, concurrency: int,
-                      client: str = "lean") -> tuple[Latencies, float]:
+                      generator: str = "lean") -> tuple[Latencies, float]:
     lat = Latencies()
-    if client == "lean":
+    if generator == "lean":
         from bench.loadgen import post_all
         wall = await post_all(base, "/api/ask", questions, lambda q: q.body(), n, concurrency, lat.record)
         return lat, wall
@@ -222,7 +222,7 @@ def main() -> None:
     ap.add_argument("--warmup", type=int, default=8)
     ap.add_argument("--client", default="lean",
                     help="load generator(s) of the concurrency phases, comma-separated: lean (bench.loadgen, "
-                         "~0.2 ms of CPU per request) and/or httpx (~2 ms; the figures before session 7)")
+                         "~0.4 ms of CPU per request) and/or httpx (~2 ms; the figures before session 7)")
     ap.add_argument("--server-env", action="append", default=[], metavar="KEY=VALUE",
                     help="extra environment for the server (e.g. JAXABOT_TORCH_THREADS=1); repeatable")
     ap.add_argument("--baseline-env", action="append", default=[], metavar="KEY=VALUE",

@@ -74,7 +74,7 @@ def main() -> None:
                     help="one server configuration (space-separated KEY=VALUE); repeatable, first is the reference")
     ap.add_argument("--clients", type=int, default=16)
     ap.add_argument("--load-generator", choices=("lean", "httpx"), default="lean",
-                    help="bench.loadgen's keep-alive clients (~0.2 ms of CPU per request) or httpx's (~2 ms)")
+                    help="bench.loadgen's keep-alive clients (~0.4 ms of CPU per request) or httpx's (~2 ms)")
     ap.add_argument("--requests", type=int, default=160, help="requests per measurement")
     ap.add_argument("--rounds", type=int, default=2)
     ap.add_argument("--warmup", type=int, default=8)

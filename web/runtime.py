@@ -61,7 +61,6 @@ class Runtime:
             threads = s.torch_threads or max(1, cpu_count() // max(1, calls))
             embedder = embedder or load_embedder(s.model, s.model_cache_dir, threads, s.embed_backend,
                                                  s.query_int8)
-            runners = s.embed_calls
             int8 = getattr(embedder, "query_precision", None) == "int8"
             if int8 != s.expects_int8_questions:
                 # The sizes were chosen for questions in the other precision (the int8 graph could
@@ -74,10 +73,10 @@ class Runtime:
                     self.questions.resize(sized.workers)
                     self.settings = s = sized
                     batching = s.embed_batch > 1
-                    # The model's threads per call are set: enough calls at once to use every core.
-                    runners = max(s.embed_calls, cpu_count() // threads)
             if batching:
-                self.batcher = QueryBatcher(embedder, s.embed_batch, s.embed_batch_wait_ms / 1000, runners)
+                # One call per core unless set (JAXABOT_EMBED_CALLS): matches the one thread per call
+                # the model was opened with under int8's sizes too, after a resize.
+                self.batcher = QueryBatcher(embedder, s.embed_batch, s.embed_batch_wait_ms / 1000, s.embed_calls)
                 embedder = self.batcher
             tokenizer = tokenizer or Tokenizer()
             problem = None

@@ -101,3 +101,43 @@ def test_admin_token_guards_metrics_unless_public(fake_app_factory, public):
 
 def test_metrics_are_open_without_an_admin_token(fake_client):
     scrape(fake_client)
+
+
+def test_made_up_methods_and_paths_add_no_series(fake_seed_index, tmp_path, tokenizer):
+    """HTTP allows any token as a method: 200 made-up ones (on a real server) leave the number of
+    series unchanged; they count under method="other"."""
+    import shutil
+
+    import httpx
+
+    from fakes import FakeEmbedder
+    from web.app import create_app
+    from web.metrics import status_label
+    from web_fixtures import SEED_CORPUS, live_server, make_settings
+
+    index = tmp_path / "index"
+    shutil.copytree(fake_seed_index, index)
+    app = create_app(make_settings(SEED_CORPUS, index, model="fake-bigram"), embedder=FakeEmbedder(),
+                     tokenizer=tokenizer)
+    with live_server(app) as base, httpx.Client(base_url=base, timeout=10) as http:
+        def series() -> set:
+            r = http.get("/metrics")
+            assert r.status_code == 200
+            return {(s.name, tuple(sorted(s.labels.items())))
+                    for family in text_string_to_metric_families(r.text) for s in family.samples}
+
+        for method in ("MADEUP", "GET"):
+            http.request(method, "/api/health")
+            http.request(method, "/no/such/path")
+        series()  # the first scrape adds the /metrics series
+        before = series()
+        for i in range(200):
+            assert http.request(f"MADE-UP{i}", "/api/health" if i % 2 else f"/x{i}").status_code in (404, 405)
+        after = series()
+        assert after == before
+        counts = {k: v for k, v in scrape(http).items() if k[0] == "jaxabot_http_requests_total"}
+    assert sum(v for k, v in counts.items() if ("method", "other") in k[1]) == 202
+    assert len(after) < 1000
+    assert not any(dict(k[1])["method"].startswith("MADE") for k in counts)
+    assert [status_label(s) for s in (99, 100, 404, 599, 600, 7000)] == ["other", "100", "404", "599",
+                                                                      "other", "other"]

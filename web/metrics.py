@@ -7,7 +7,10 @@
 - the served index: version (an info-style gauge), age, documents, passages;
 - index builds (first build and rebuilds): duration histogram by outcome, failures.
 
-Each app has its own registry (tests create many apps in one process). Gauges about the runtime
+Every label comes from a fixed set, so the number of series is bounded by construction whatever
+clients send: `route` is a route template or `unmatched`, `method` one of `METHODS` or `other`,
+`status` a status code from 100 to 599 or `other`. The text is rendered in a worker thread, off
+the event loop. Each app has its own registry (tests create many apps in one process). Gauges about the runtime
 are read when Prometheus scrapes, so they cannot go stale. When `JAXABOT_ADMIN_TOKEN` is set the
 endpoint needs it as a Bearer token unless `JAXABOT_METRICS_PUBLIC=true`.
 """
@@ -16,6 +19,7 @@ import time
 from datetime import datetime, timezone
 from typing import Annotated
 
+from anyio import to_thread
 from fastapi import APIRouter, Depends, FastAPI, HTTPException, Request
 from fastapi.responses import Response
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
@@ -32,6 +36,16 @@ from web.security import token_matches
 # Seconds; questions take ~0.05-2 s on a laptop CPU, rebuilds seconds to minutes.
 REQUEST_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30)
 BUILD_BUCKETS = (1, 2.5, 5, 10, 30, 60, 120, 300, 600, 1800, 3600)
+# The `method` label: any other method (HTTP allows any token) counts as `other`.
+METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "DELETE", "OPTIONS", "PATCH"})
+
+
+def method_label(method: str) -> str:
+    return method if method in METHODS else "other"
+
+
+def status_label(status: int) -> str:
+    return str(status) if 100 <= status <= 599 else "other"
 
 
 class Metrics:
@@ -149,7 +163,7 @@ class MetricsMiddleware:
             await self.app(scope, receive, send_status)
         finally:
             route = getattr(scope.get("route"), "path", None) or plain or "unmatched"
-            labels = (route, scope["method"], str(status))
+            labels = (route, method_label(scope["method"]), status_label(status))
             self.metrics.requests.labels(*labels).inc()
             self.metrics.latency.labels(*labels).observe(time.perf_counter() - start)
 
@@ -173,7 +187,9 @@ router = APIRouter(include_in_schema=False, dependencies=[Depends(require_metric
 
 @router.get("/metrics")
 async def metrics(request: Request) -> Response:
-    return Response(generate_latest(request.app.state.metrics.registry), media_type=CONTENT_TYPE_LATEST)
+    # Collecting and rendering every series is CPU work: in a thread, so the loop stays free.
+    body = await to_thread.run_sync(generate_latest, request.app.state.metrics.registry)
+    return Response(body, media_type=CONTENT_TYPE_LATEST)
 
 
 def install(app: FastAPI) -> Metrics:

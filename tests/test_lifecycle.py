@@ -3,12 +3,14 @@ rollback by history, pruning, last-good fallback (`degraded`) for every kind of 
 that follows CURRENT and survives files changed under it, admin rollback / progress / cancel,
 and `serve --watch`."""
 
+import logging
 import os
 import shutil
 import subprocess
 import sys
 import threading
 import time
+from contextlib import contextmanager
 from pathlib import Path
 
 import httpx
@@ -21,7 +23,7 @@ from bot.store.build import build_index
 from bot.store.index import load_index, load_servable
 from fakes import FakeEmbedder
 from web_fixtures import *  # noqa: F401,F403
-from web_fixtures import ADMIN_TOKEN, free_port, wait_build
+from web_fixtures import ADMIN_TOKEN, free_port, make_settings, wait_build
 
 HERE = Path(__file__).parent
 AUTH = {"Authorization": f"Bearer {ADMIN_TOKEN}"}
@@ -271,6 +273,127 @@ def test_admin_rollback_serves_the_previous_version(three_versions, fake_app_fac
     r = client.post("/api/index/rollback", headers=AUTH)
     assert r.status_code == 409 and r.json()["error"] == "nothing_to_roll_back"
     assert client.get("/api/health").json()["index_version"] == a
+
+
+def test_rollback_verifies_without_the_build_lock(three_versions):
+    _, index, (a, b, c) = three_versions
+
+    def verify_while_a_build_starts(folder, manifest):
+        with store.build_lock(index):  # BuildInProgress if the rollback held it
+            pass
+        store.verify(folder, manifest)
+
+    assert store.rollback(index, verify_while_a_build_starts) == b
+
+
+def test_a_build_published_during_a_rollbacks_verification_is_not_undone(three_versions, tokenizer):
+    corpus, index, (a, b, c) = three_versions
+    built = []
+
+    def verify_while_a_build_publishes(folder, manifest):
+        if not built:
+            built.append(_build(corpus, index, tokenizer, "検証中にできた版です。", keep_previous=5))
+        store.verify(folder, manifest)
+
+    # The choice (b, before c) is made again on what is live now: d is rolled back to c.
+    assert store.rollback(index, verify_while_a_build_publishes) == c
+    assert store.read_history(index).rejected == built
+
+
+class _GatedVerifier:
+    """store.verify that first waits for `release` (as hashing a version of several GB does)."""
+
+    def __init__(self) -> None:
+        self.entered = threading.Event()
+        self.release = threading.Event()
+
+    def __call__(self, folder, manifest) -> None:
+        self.entered.set()
+        self.release.wait(10)
+        store.verify(folder, manifest)
+
+
+class _SlowCallbacks(logging.Handler):
+    """asyncio's debug-mode reports of callbacks that held the event loop too long."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.reports: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        message = record.getMessage()
+        if message.startswith("Executing"):
+            self.reports.append(message)
+
+
+@contextmanager
+def audited_server(app, slow_callback_s: float = 1.0):
+    """`live_server` with the event loop in asyncio debug mode: yields (base URL, reports), the
+    callbacks that ran longer than `slow_callback_s` on the loop (anything blocking it)."""
+    import asyncio
+
+    import uvicorn
+
+    from web.connections import GuardedH11Protocol
+    port = free_port()
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning",
+                                           lifespan="on", http=GuardedH11Protocol, loop="asyncio"))
+
+    async def serve() -> None:
+        loop = asyncio.get_running_loop()
+        loop.set_debug(True)
+        loop.slow_callback_duration = slow_callback_s
+        await server.serve()
+
+    handler = _SlowCallbacks()
+    asyncio_log = logging.getLogger("asyncio")
+    asyncio_log.addHandler(handler)
+    thread = threading.Thread(target=asyncio.run, args=(serve(),), name="uvicorn-audited", daemon=True)
+    thread.start()
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            assert thread.is_alive() and time.monotonic() < deadline, "the test server did not start"
+            try:
+                if httpx.get(f"{base}/api/health", timeout=2).status_code == 200:
+                    break
+            except httpx.TransportError:
+                pass
+            time.sleep(0.1)
+        yield base, handler.reports
+    finally:
+        server.should_exit = True
+        thread.join(30)
+        asyncio_log.removeHandler(handler)
+
+
+def test_status_and_health_answer_while_a_rollback_verifies(three_versions, tokenizer):
+    from web.app import create_app
+    corpus, index, (a, b, c) = three_versions
+    app = create_app(make_settings(corpus, index, model="fake-bigram", admin_token=ADMIN_TOKEN),
+                     embedder=FakeEmbedder(), tokenizer=tokenizer)
+    verifier = _GatedVerifier()
+    rolled_back = {}
+    with audited_server(app) as (base, slow_callbacks):
+        app.state.runtime.rebuilder.verify_version = verifier
+        rollback = threading.Thread(target=lambda: rolled_back.update(
+            r=httpx.post(f"{base}/api/index/rollback", headers=AUTH, timeout=30)))
+        rollback.start()
+        try:
+            assert verifier.entered.wait(10), "the rollback did not start verifying"
+            # Each would wait for the rollback (up to 10 s) if it blocked the loop or the lock.
+            status = httpx.get(f"{base}/api/index/status", headers=AUTH, timeout=2)
+            assert status.status_code == 200 and status.json()["current_version"] == c
+            health = httpx.get(f"{base}/api/health", timeout=2)
+            assert health.status_code == 200 and health.json()["index_version"] == c
+            assert httpx.post(f"{base}/api/index/cancel", headers=AUTH, timeout=2).status_code == 200
+        finally:
+            verifier.release.set()
+            rollback.join(30)
+        assert rolled_back["r"].status_code == 200 and rolled_back["r"].json() == {"current_version": b}
+        assert httpx.get(f"{base}/api/health", timeout=5).json()["index_version"] == b
+    assert slow_callbacks == []
 
 
 class _SlowEmbedder(FakeEmbedder):

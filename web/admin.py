@@ -1,7 +1,8 @@
 """Admin endpoints: rebuild the index, follow or cancel the build, roll back.
 
 All need `Authorization: Bearer <JAXABOT_ADMIN_TOKEN>`; without a configured token they answer
-404, as if they did not exist.
+404, as if they did not exist. Each runs the rebuilder in a worker thread: they read CURRENT or
+take a file lock, which must not stall the event loop (and health with it).
 """
 
 from anyio import to_thread
@@ -27,7 +28,7 @@ def _with_runtime(status: BuildStatus, runtime) -> BuildStatus:
 async def rebuild(rebuilder: RebuilderDep, runtime: RuntimeDep) -> JSONResponse:
     """Start an incremental rebuild in the background; the server switches to the new index when
     it is published, without a restart."""
-    status = _with_runtime(rebuilder.start(), runtime)
+    status = _with_runtime(await to_thread.run_sync(rebuilder.start), runtime)
     return JSONResponse(status.model_dump(mode="json"), status_code=202,
                         headers={"Location": "/api/index/status"})
 
@@ -37,14 +38,14 @@ async def status(rebuilder: RebuilderDep, runtime: RuntimeDep) -> BuildStatus:
     """`idle`, `running`, `failed` or `cancelled`, with the running build's progress (documents
     and embedded rows done / total, elapsed time), the last successful build's summary, the
     version served and the one CURRENT names, and `degraded` when they differ for a bad reason."""
-    return _with_runtime(rebuilder.status(), runtime)
+    return _with_runtime(await to_thread.run_sync(rebuilder.status), runtime)
 
 
 @router.post("/cancel", response_model=BuildStatus)
 async def cancel(rebuilder: RebuilderDep, runtime: RuntimeDep) -> BuildStatus:
     """Ask the running build to stop; it ends within one batch and publishes nothing (state
     `cancelled`). Without a running build, nothing happens."""
-    return _with_runtime(rebuilder.cancel(), runtime)
+    return _with_runtime(await to_thread.run_sync(rebuilder.cancel), runtime)
 
 
 @router.post("/rollback", response_model=RollbackResult,

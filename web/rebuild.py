@@ -7,6 +7,10 @@ with and the next one sees the new one. If the build or the reload fails, the en
 the old index and the status says why. A running build reports its progress (documents,
 embedded rows, elapsed time) and can be cancelled; a cancelled build publishes nothing.
 
+The rebuilder's lock guards only its in-memory state and is never held across file work: a
+rollback verifies the old version's checksums (seconds on a large index) without it, so status,
+rebuild and cancel never wait for one.
+
 With JAXABOT_RAY_ADDRESS set, the embedding runs on that Ray cluster through the same path as
 `jaxabot index --ray` (bot.store.distributed): its rows come back into the same progress, and a
 failed cluster job fails the build, which publishes nothing and says why in the status.
@@ -17,6 +21,7 @@ import threading
 from collections.abc import Callable
 from contextlib import contextmanager
 from datetime import datetime, timezone
+from pathlib import Path
 
 from bot.store import versions as store
 from bot.store.build import build_index
@@ -64,11 +69,14 @@ def _now() -> datetime:
 class Rebuilder:
     def __init__(self, engine: Engine, settings: Settings,
                  on_published: Callable[[], object] | None = None,
-                 on_finish: Callable[[bool, float], None] | None = None) -> None:
+                 on_finish: Callable[[bool, float], None] | None = None,
+                 verify_version: Callable[[Path, dict], None] = store.verify) -> None:
         self.engine = engine
         self.settings = settings
         self._on_published = on_published or (lambda: engine.reload(settings.index_dir))
         self.on_finish = on_finish  # (succeeded, seconds): the metrics hook
+        # How a rollback checks the version it returns to (tests pass a slow one).
+        self.verify_version = verify_version
         self._lock = threading.Lock()
         self._status = BuildStatus(state="idle")
         self._progress: BuildProgress | None = None
@@ -99,13 +107,15 @@ class Rebuilder:
 
     def start(self) -> BuildStatus:
         """Start a build; BuildInProgress if one is already running in this server."""
+        if self.running:
+            raise BuildInProgress("a rebuild is already running; see GET /api/index/status")
+        # A build by another process (`jaxabot index`) holds the lock: say so now (409) rather
+        # than accepting and failing in the background. (File work: not under self._lock.)
+        with build_lock(self.settings.index_dir):
+            pass
         with self._lock:
             if self._status.state == "running":
                 raise BuildInProgress("a rebuild is already running; see GET /api/index/status")
-            # A build by another process (`jaxabot index`) holds the lock: say so now (409)
-            # rather than accepting and failing in the background.
-            with build_lock(self.settings.index_dir):
-                pass
             self._status = BuildStatus(state="running", started_at=_now(),
                                        last_build=self._status.last_build)
             self._progress = BuildProgress()
@@ -127,7 +137,9 @@ class Rebuilder:
         with self._lock:
             if self._status.state == "running":
                 raise BuildInProgress("a rebuild is running; cancel it or wait before rolling back")
-            name = store.rollback(self.settings.index_dir)
+        # Without the lock: the verification takes seconds. A build started meanwhile holds the
+        # build lock, so the switch is refused (BuildInProgress) rather than mixed with it.
+        name = store.rollback(self.settings.index_dir, self.verify_version)
         log.info("rolled back to %s", name)
         self._on_published()
         return name

@@ -24,6 +24,7 @@ import os
 import re
 import secrets
 import shutil
+from collections.abc import Callable
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timezone
@@ -352,11 +353,32 @@ def load_arrays(folder: Path, manifest: dict) -> StoredArrays:
     )
 
 
-def rollback(index_dir: Path) -> str:
+# A rollback whose CURRENT / HISTORY changed while it verified (a build or another rollback
+# finished meanwhile) chooses again, this many times at most.
+ROLLBACK_ATTEMPTS = 3
+
+
+def _pointer_state(index_dir: Path) -> tuple:
+    """What a rollback's choice depends on: CURRENT and HISTORY as bytes, the versions on disk."""
+    def raw(name: str) -> bytes | None:
+        try:
+            return (index_dir / name).read_bytes()
+        except FileNotFoundError:
+            return None
+    return raw(POINTER), raw(HISTORY), tuple(versions(index_dir))
+
+
+def rollback(index_dir: Path, verify_version: Callable[[Path, dict], None] = verify) -> str:
     """Make the version that was live before the current one current again, and record the
     current one as rejected (a second rollback goes further back, never to it). A previous
-    version that fails verification is skipped (and rejected) on the way."""
-    with build_lock(index_dir):
+    version that fails verification is skipped (and rejected) on the way.
+
+    Verifying checksums takes seconds on a large version, so it runs without the build lock: the
+    lock is taken only to switch, once CURRENT, HISTORY and the versions on disk are seen to be
+    what the choice was made on (otherwise the choice is made again). `verify_version(folder,
+    manifest)` raises IndexCorrupt / IndexMismatch for a version that cannot be served."""
+    for _ in range(ROLLBACK_ATTEMPTS):
+        state = _pointer_state(index_dir)
         history = read_history(index_dir)
         try:
             current = current_version(index_dir)
@@ -369,19 +391,29 @@ def rollback(index_dir: Path) -> str:
                 live = live[: live.index(current)]
             if current not in rejected:
                 rejected.append(current)
-        on_disk = set(versions(index_dir))
+        on_disk = set(state[2])
+        chosen = None
         while live:
             name = live[-1]
             if name in on_disk and name not in rejected:
                 folder = index_dir / name
                 try:
-                    verify(folder, read_manifest(folder))
+                    verify_version(folder, read_manifest(folder))
                 except (IndexCorrupt, IndexMismatch):
                     rejected.append(name)
                 else:
-                    set_current(index_dir, name)
-                    write_history(index_dir, History(live, rejected))
-                    return name
+                    chosen = name
+                    break
             live.pop()
-        raise NothingToRollBack(f"no intact earlier version in {index_dir} to roll back to "
-                                "(see HISTORY); nothing was changed")
+        with build_lock(index_dir):
+            if _pointer_state(index_dir) != state:
+                log.info("the index changed while a rollback verified %s; choosing again", index_dir)
+                continue
+            if chosen is None:
+                raise NothingToRollBack(f"no intact earlier version in {index_dir} to roll back to "
+                                        "(see HISTORY); nothing was changed")
+            set_current(index_dir, chosen)
+            write_history(index_dir, History(live, rejected))
+            return chosen
+    raise BuildInProgress(f"the index in {index_dir} kept changing during the rollback (builds or "
+                          "other rollbacks); nothing was changed; try again")

@@ -481,3 +481,91 @@ def test_a_server_without_an_index_serves_the_first_cli_build(corpus_copy, tmp_p
         assert time.monotonic() < deadline, health
         time.sleep(0.1)
     assert health["index_version"] == version
+
+
+def _watching(fake_app_factory, fake_seed_index, corpus: Path, tmp_path: Path, debounce_ms: int):
+    index = tmp_path / "index"
+    shutil.copytree(fake_seed_index, index)
+    client = fake_app_factory(index_dir=index, corpus_dir=corpus, watch=True, watch_debounce_ms=debounce_ms,
+                              admin_token=ADMIN_TOKEN)
+    time.sleep(0.5)  # let the watcher start
+    return client, client.app.state.runtime.watcher
+
+
+def _wait_for(predicate, what: str, timeout: float = 30):
+    deadline = time.monotonic() + timeout
+    while not (result := predicate()):
+        assert time.monotonic() < deadline, what
+        time.sleep(0.05)
+    return result
+
+
+def test_watch_waits_until_a_slowly_written_file_is_complete(corpus_copy, tmp_path, fake_app_factory,
+                                                            fake_seed_index):
+    client, watcher = _watching(fake_app_factory, fake_seed_index, corpus_copy, tmp_path, debounce_ms=500)
+    lines = [f"ゆっくり書かれた文書の第{i}段落です。" for i in range(20)]
+    with open(corpus_copy / "slow.md", "w", encoding="utf-8") as f:
+        f.write("# 遅い書き込み\n\n")
+        for line in lines:  # ~2 s, a write every 0.1 s: never quiet for 0.5 s
+            f.write(line + "\n\n")
+            f.flush()
+            time.sleep(0.1)
+    assert watcher.builds_started == 0  # nothing built while the writer was writing
+    _wait_for(lambda: watcher.builds_started, "the watcher did not rebuild")
+    wait_build(client, AUTH)
+    time.sleep(1.0)  # two debounce times: no second build follows
+    assert watcher.builds_started == 1
+    text = client.get("/api/documents/slow").json()["text"]
+    assert all(line in text for line in lines)
+
+
+def test_watch_builds_once_for_a_burst_of_edits(corpus_copy, tmp_path, fake_app_factory, fake_seed_index):
+    client, watcher = _watching(fake_app_factory, fake_seed_index, corpus_copy, tmp_path, debounce_ms=500)
+    for i in range(20):
+        (corpus_copy / "edited.md").write_text(f"# 編集\n\n{i}回目の編集です。", encoding="utf-8")
+        time.sleep(0.02)
+    _wait_for(lambda: watcher.builds_started, "the watcher did not rebuild")
+    wait_build(client, AUTH)
+    time.sleep(1.0)
+    assert watcher.builds_started == 1
+    assert "19回目の編集です。" in client.get("/api/documents/edited").json()["text"]
+
+
+def test_watch_follows_a_replaced_or_restored_corpus_folder(corpus_copy, tmp_path, fake_app_factory,
+                                                            fake_seed_index, caplog):
+    client, watcher = _watching(fake_app_factory, fake_seed_index, corpus_copy, tmp_path, debounce_ms=200)
+
+    def served(doc_id: str) -> bool:
+        return client.get(f"/api/documents/{doc_id}").status_code == 200
+
+    def add(name: str) -> None:
+        (corpus_copy / f"{name}.md").write_text(f"# {name}\n\n{name}で追加された文書です。", encoding="utf-8")
+
+    # A deploy: the new folder is renamed over the old one.
+    staged = tmp_path / "corpus-new"
+    shutil.copytree(corpus_copy, staged)
+    (staged / "deployed.md").write_text("# 配備\n\n配備で追加された文書です。", encoding="utf-8")
+    corpus_copy.rename(tmp_path / "corpus-old")
+    staged.rename(corpus_copy)
+    _wait_for(lambda: served("deployed"), "the replaced folder was not indexed")
+    add("after-deploy")  # the new folder is the one watched now
+    _wait_for(lambda: served("after-deploy"), "a file added after the deploy was not indexed")
+
+    # Deleted: health and the log say so; nothing is built meanwhile.
+    wait_build(client, AUTH)
+    builds = watcher.builds_started
+    shutil.rmtree(corpus_copy)
+    health = _wait_for(lambda: (h := client.get("/api/health").json())["status"] == "degraded" and h,
+                       "health did not report the missing folder")
+    assert "corpus folder is missing" in health["detail"] and str(tmp_path) not in health["detail"]
+    assert "corpus folder" in caplog.text and "is missing" in caplog.text
+    time.sleep(0.5)
+    assert watcher.builds_started == builds
+
+    # Restored: watched again, indexed again, health ok again.
+    shutil.copytree(tmp_path / "corpus-old", corpus_copy)
+    add("restored")
+    _wait_for(lambda: served("restored"), "the restored folder was not indexed")
+    assert client.get("/api/health").json()["status"] == "ok"
+    add("after-restore")
+    _wait_for(lambda: served("after-restore"), "a file added after the restore was not indexed")

@@ -154,9 +154,12 @@ class Runtime:
 
     @property
     def degraded(self) -> str | None:
-        """Why the served version is not the current one (or not intact on disk), if so."""
-        follower = self.follower
-        return follower.degraded if follower is not None else None
+        """Why the served version is not the current one (or not intact on disk), or why corpus
+        changes are not being indexed under `serve --watch` (its folder is missing), if so."""
+        follower, watcher = self.follower, self.watcher
+        problems = [follower.degraded if follower is not None else None,
+                    watcher.problem if watcher is not None else None]
+        return "; ".join(p for p in problems if p) or None
 
     def close(self) -> None:
         """Stop the background threads (follower, watcher, query batcher); a running build

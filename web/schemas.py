@@ -48,7 +48,8 @@ class AskRequest(BaseModel):
 class Health(BaseModel):
     status: Literal["ok", "degraded", "no_index", "loading", "error"] = Field(
         description="`degraded` (200): answering from an older intact version because the current "
-                    "one cannot be used; `detail` says why")
+                    "one cannot be used, or (`serve --watch`) the corpus folder is missing so "
+                    "changes are not indexed; `detail` says why")
     index_version: str | None = None
     documents: int | None = None
     passages: int | None = None
@@ -76,7 +77,8 @@ class BuildStatus(BaseModel):
     state: Literal["idle", "running", "failed", "cancelled"]
     progress: BuildProgressBody | None = Field(None, description="of the running (or last) build")
     current_version: str | None = Field(None, description="the version CURRENT names on disk")
-    degraded: str | None = Field(None, description="why the served version is not the current one")
+    degraded: str | None = Field(None, description="why the served version is not the current one, "
+                                 "or why corpus changes are not being indexed")
     started_at: datetime | None = None
     finished_at: datetime | None = None
     error: str | None = Field(None, description="why the last build failed (the old index keeps serving)")

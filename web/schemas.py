@@ -48,7 +48,7 @@ class AskRequest(BaseModel):
 class Health(BaseModel):
     status: Literal["ok", "degraded", "no_index", "loading", "error"] = Field(
         description="`degraded` (200): answering from an older intact version because the current "
-                    "one cannot be used; `detail` says why")
+                    "one cannot be used, or feedback cannot be stored; `detail` says why")
     index_version: str | None = None
     documents: int | None = None
     passages: int | None = None

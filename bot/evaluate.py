@@ -67,6 +67,8 @@ class CaseResult:
     # English question, gold cited in the top 3, gold language-neutral (digits, Latin letters):
     # whether the English statement gives it (None otherwise)
     stated: bool | None = None
+    lead_ok: bool = False  # every answer key in the answer's first line
+    kind: str | None = None  # the case's own label (time, list, definition, …), when it has one
 
 
 @dataclass
@@ -96,6 +98,7 @@ class Report:
             "typed_questions": len(typed),
             "phrase_em": mean([c.phrase_em for c in typed]),
             "phrase_f1": mean([c.phrase_f1 for c in typed]),
+            "lead": mean([c.lead_ok for c in ans]),
             "neutral_stated": mean([c.stated for c in ans if c.stated is not None]),
             "neutral_cases": sum(c.stated is not None for c in ans),
             "latency_ms_p50": round(float(np.percentile(lat, 50)), 2),
@@ -152,6 +155,9 @@ def score_case(case: dict, result, latency_ms: float, evidence: dict | None = No
             exact = True
     answer = norm(result.answer)
     keys_ok = all(any(norm(alt) in answer for alt in group) for group in case.get("answer_keys") or [])
+    first = norm(result.answer.split("\n", 1)[0])
+    lead_ok = result.found and keys_ok and all(any(norm(alt) in first for alt in group)
+                                                for group in case.get("answer_keys") or [])
     phrase = None
     # The answer carries at most one phrase, in the citation of the sentence it was found in (not
     # necessarily the first: citations follow document order).
@@ -167,7 +173,8 @@ def score_case(case: dict, result, latency_ms: float, evidence: dict | None = No
     return CaseResult(case["id"], bool(case["answerable"]), result.found, rank, exact,
                       keys_ok and result.found, latency_ms, case["question"], result.answer, result.query,
                       result.language, evidence or {}, phrase=phrase, phrase_em=em, phrase_f1=f1,
-                      asks_for=getattr(result, "asks_for", None), stated=stated)
+                      asks_for=getattr(result, "asks_for", None), stated=stated, lead_ok=lead_ok,
+                      kind=case.get("kind"))
 
 
 MONTHS = ["January", "February", "March", "April", "May", "June", "July", "August", "September",

@@ -16,7 +16,8 @@ from bot.answer import choice
 from bot.answer.sentences import (MAX_SENTENCES, ScoredSentence, candidate_rows, demote_repeats, pick_sentences,
                                   score_sentences)
 from bot.answer.compose import Phrase, compose_answer, compose_not_found
-from bot.answer.phrase import find_phrase, morpheme_toks, question_info
+from bot.answer import constraints
+from bot.answer.phrase import fits_type, morpheme_toks, question_info, rank_phrases
 from bot.answer.conversation import Resolved, resolve
 from bot.answer import crosslingual
 from bot.answer.compose_en import EnglishComposer, asked as english_asked
@@ -37,6 +38,14 @@ from bot.store.dense import search as dense_search
 # Question types whose phrase leads the answer. "thing" (a bare 何) is found less reliably (char F1
 # 0.72 against 0.74–0.94 for these; bot/README.md), and a wrong lead is worse than none.
 LEAD_TYPES = ("time", "number", "person", "place", "name", "org")
+# A phrase in the quoted sentence ranked k-th by the sentence choice must outscore the first's by
+# k times this to lead (phrase-ranker logits).
+LEAD_RANK_PENALTY = 2.0
+# How many of the best candidate sentences are checked against the question's identifiers.
+CONSTRAINT_DEPTH = 12
+# A name more than this share of the documents carry is the corpus's own subject (JAXA on JAXA's
+# pages), not what distinguishes one page from another.
+COMMON_NAME_SHARE = 0.5
 # Retrieved passages whose sentences form the background the best sentence must stand out from.
 BACKGROUND_PASSAGES = 20
 
@@ -66,7 +75,28 @@ class _State:
         self._tokenizer = tokenizer
         self._terms: dict[int, set[str]] = {}
         self._profiles: dict[int, choice.Profile] = {}
+        self._flat: dict[str, str] = {}
+        self._common: dict[str, bool] = {}
         self._lock = threading.Lock()
+
+    def common_name(self, name: str) -> bool:
+        """Whether more than half of the documents carry `name` (flattened): the corpus's own subject."""
+        found = self._common.get(name)
+        if found is None:
+            docs = self.index.documents
+            have = sum(name in self.flat_document(k, d) for k, d in docs.items())
+            found = have > COMMON_NAME_SHARE * len(docs)
+            with self._lock:
+                self._common[name] = found
+        return found
+
+    def flat_document(self, doc_id: str, doc) -> str:
+        found = self._flat.get(doc_id)
+        if found is None:
+            found = constraints.flat(f"{doc.title}\n{doc.text}")
+            with self._lock:
+                self._flat[doc_id] = found
+        return found
 
     def sentence_terms(self, key: int, text: str) -> set[str]:
         terms = self._terms.get(key)
@@ -145,15 +175,18 @@ class Engine:
                                      _best_terms(state, index, scored, crosslingual.COVERAGE_SENTENCES)), default=0.0)
         found = decide_found(evidence, lang)
         asks_for = c.q_info.qtype if c.q_info is not None else None
+        missing: list[str] = []
+        if found:
+            c.scored, missing = self._holding(c, state)
+            found = not missing
         if found:
             chosen = self._choose(c, state, top_k)
-            best = max(chosen, key=lambda s: s.score)
-            text, citations = (compose_answer(index, chosen, lang, self._phrase(index, best, query, asks_for))
+            text, citations = (compose_answer(index, chosen, lang, self._phrase(index, chosen, query, c.q_info))
                                if en is None else
                                self._english.compose(index, chosen, english_asked(question, query), en))
             related: list[Related] = []
         else:
-            text, citations = compose_not_found(lang), []
+            text, citations = compose_not_found(lang, missing), []
             # An English reader gets no unrelated Japanese passages with a refusal.
             related = ([_related(index, h.row, h.score) for h in hits[: min(top_k, 3)]]
                        if en is None and worth_relating(evidence, lang) else [])
@@ -200,6 +233,42 @@ class Engine:
         q_info = question_info(query, self.tokenizer) if lang == "ja" else None
         return Candidates(index, lang, query, qvec, hits, q_terms, scored, q_info, en, t1, t2, t3)
 
+    def _holding(self, c: "Candidates", state: "_State") -> tuple[list[ScoredSentence], list[str]]:
+        """The candidate sentences in whose context the question's identifiers hold (years,
+        editions, codes, names: bot/answer/constraints.py), and what the best candidate lacks when
+        none holds them (the documents describe a sibling). When none of the first
+        `CONSTRAINT_DEPTH` candidates holds them, the sentences of the other retrieved passages
+        whose documents name them are scored and checked too (a Japanese question answered by an
+        English page ranks it below same-language siblings)."""
+        ids = constraints.identifiers(c.query, c.lang, self.tokenizer)
+        if not ids or not c.scored:
+            return c.scored, []
+        keep, first = self._check_all(ids, c.scored[:CONSTRAINT_DEPTH], c, state)
+        if keep:
+            return keep + [s for s in c.scored[CONSTRAINT_DEPTH:] if s not in keep], []
+        seen = {s.passage_row for s in c.scored}
+        rows = [h.row for h in c.hits if h.row not in seen]
+        if rows:
+            more = score_sentences(c.index, rows, c.qvec, c.q_terms, state.sentence_terms, c.lang)
+            keep, _ = self._check_all(ids, more[:CONSTRAINT_DEPTH], c, state)
+            if keep:
+                return keep, []
+        return c.scored, first.missing
+
+    def _check_all(self, ids, scored, c: "Candidates", state: "_State"):
+        keep, first = [], None
+        index = c.index
+        for s in scored:
+            p = index.passages[s.passage_row]
+            d = index.documents[p.doc_id]
+            ctx = constraints.Context.of(d.text[s.start:s.end], p.section, d.title, d.text, d.url)
+            result = constraints.check(ids, ctx, state.flat_document(p.doc_id, d), c.lang, state.common_name)
+            if result.ok:
+                keep.append(s)
+            elif first is None:
+                first = result
+        return keep, first
+
     def _choose(self, c: "Candidates", state: "_State", top_k: int) -> list[ScoredSentence]:
         """The sentences to quote, in the order they are shown; each one's score is what it was
         chosen on (the fitted ranker's probability for Japanese questions, bot/answer/choice.py;
@@ -234,15 +303,24 @@ class Engine:
             en = crosslingual.english_terms(query, index.terms, index.lexical)
         return crosslingual.dense_query(query, en), crosslingual.lexical_tokens(en), bool(en)
 
-    def _phrase(self, index: SearchIndex, best, query: str, asks_for: str | None) -> Phrase | None:
-        """Where in the best sentence the asked-for phrase (a year, number, name, place) is."""
+    def _phrase(self, index: SearchIndex, chosen, query: str, q_info) -> Phrase | None:
+        """The asked-for phrase (a date, number, name, place): the best-scored candidate of the
+        asked type across the quoted sentences, or None when none of them has one."""
+        asks_for = q_info.qtype if q_info is not None else None
         if asks_for not in LEAD_TYPES:
             return None
-        sentence = index.documents[index.passages[best.passage_row].doc_id].text[best.start:best.end]
-        span = find_phrase(sentence, query, asks_for, self.tokenizer)
-        if span is None:
-            return None
-        return Phrase(best.vector_row, best.start + span[0], best.start + span[1])
+        best: tuple[float, Phrase] | None = None
+        for rank, s in enumerate(sorted(chosen, key=lambda x: -x.score)):
+            text = index.documents[index.passages[s.passage_row].doc_id].text
+            sentence = text[s.start:s.end]
+            for score, (a, b) in rank_phrases(sentence, query, asks_for, self.tokenizer):
+                score -= LEAD_RANK_PENALTY * rank
+                if best is not None and score <= best[0]:
+                    break
+                if fits_type(sentence[a:b], asks_for, self.tokenizer, q_info.head, q_info.counter, sentence[b:]):
+                    best = (score, Phrase(s.vector_row, s.start + a, s.start + b))
+                    break
+        return best[1] if best else None
 
     def _encode(self, resolved: Resolved, index: SearchIndex, dense_text: str) -> tuple[np.ndarray, str | None]:
         """The query vector (of `dense_text`: the resolved query, with Japanese search terms for an

@@ -16,8 +16,16 @@ NOT_FOUND = {
 }
 
 
-def compose_not_found(lang: str) -> str:
-    return NOT_FOUND[lang]
+def compose_not_found(lang: str, missing: list[str] = ()) -> str:
+    """The refusal; when the documents describe something close to what was asked but not the
+    identifiers the question names (another edition, year or mission), it says which."""
+    if not missing:
+        return NOT_FOUND[lang]
+    if lang == "ja":
+        named = "・".join(f"「{m}」" for m in missing)
+        return f"資料の中に、この質問に答える記述は見つかりませんでした。近い記述はありますが、{named}についてのものではありません。"
+    named = ", ".join(f'"{m}"' for m in missing)
+    return f"The documents do not answer this question. Close passages exist, but they are not about {named}."
 
 
 @dataclass(frozen=True)

@@ -21,6 +21,7 @@ Two steps, both on SudachiPy morphemes (mode B, exact character offsets):
 
 import json
 import math
+import re
 import unicodedata
 from dataclasses import dataclass, field, replace
 from functools import lru_cache
@@ -94,6 +95,7 @@ class QuestionInfo:
     head: str | None = None  # どの国 → 国, 何という川 → 川
     before: str | None = None  # the word right before the interrogative (マーラーの何 → マーラー)
     after: str | None = None  # the first content word after it (何を支持した → 支持)
+    predicate: str | None = None  # what was done: the content word before のは (加盟したのはいつ → 加盟), else `after`
     terms: set[str] = field(default_factory=set)  # content words (normalised)
     surfaces: set[str] = field(default_factory=set)
 
@@ -230,7 +232,8 @@ def analyse_question(question: str, tokenizer) -> QuestionInfo:
             return _finish(QuestionInfo(None), toks, interrogative)
         at = next(k for k, t in enumerate(toks) if t.norm == "何")
         head = _head_near(toks, at, at)
-        info, found = QuestionInfo(_head_type(head, "thing"), head=head), True
+        kind = "name" if head in _NAME_NOUNS else _head_type(head, "thing")
+        info, found = QuestionInfo(kind, head=head), True
         info.particle = _next_particle(toks, at + 1)
         info.before, info.after = _neighbours(toks, at, at)
     if not found:
@@ -289,8 +292,22 @@ def _topic_head(toks: list[Tok]) -> tuple[QuestionInfo, list[int]]:
     return QuestionInfo(_head_type(head, default), head=head), [k - 1]
 
 
+def _predicate(toks: list[Tok]) -> str | None:
+    """The content word before 〜のは / 〜のが (〜に加盟したのはいつ → 加盟), if the question has one."""
+    for k in range(len(toks) - 1, 1, -1):
+        if toks[k].surface in ("は", "が") and toks[k - 1].surface == "の" and toks[k - 1].pos[0] == "助詞":
+            j = k - 2
+            while j >= 0 and toks[j].pos[0] in ("助動詞", "助詞") or j >= 0 and "非自立可能" in toks[j].pos:
+                j -= 1
+            if j >= 0 and _content(toks[j]):
+                return toks[j].norm
+            return None
+    return None
+
+
 def _finish(info: QuestionInfo, toks: list[Tok], skip: set[int]) -> QuestionInfo:
     info.text = "".join(t.surface for t in toks)
+    info.predicate = _predicate(toks) or info.after
     for i, t in enumerate(toks):
         if i in skip:
             continue
@@ -415,7 +432,11 @@ BASE_FEATURES = (
     "called", "quoted_called", "kind_range", "cuts_counter", "after_number",
     "before_match", "after_match", "after_near", "particle_and_after",
     "first_proper", "common_then_proper", "common_share",
+    "particle_equiv", "predicate_after", "predicate_near", "unique_left", "unique_right", "head_after",
 )
+# Particles that mark the same role as the one after the interrogative (どこで → 東京において / 東京にて).
+_EQUIV = {"で": ("にて", "において", "における", "で"), "に": ("に", "には", "にて"), "から": ("から", "より")}
+PREDICATE_WINDOW = 8
 # Verbs of naming: 〜と呼ぶ / 〜という / 〜と称する.
 _NAMING = {"言う", "呼ぶ", "称する", "名付ける", "呼ばれる"}
 WINDOW = 4
@@ -465,6 +486,17 @@ def _features(toks: list[Tok], i: int, j: int, kind: str, runs_at: dict[int, tup
     n_terms = max(len(q.terms), 1)
     in_paren = prv is not None and prv.surface in _PAREN
     hira = sum(1 for ch in surf if "\u3041" <= ch <= "\u309f") / max(len(surf), 1)
+    follow = "".join(t.surface for t in toks[nj:nj + 3])
+    equiv = q.particle is not None and any(follow.startswith(p) for p in _EQUIV.get(q.particle, (q.particle,)))
+    pred = q.predicate
+    pred_after = pred is not None and any(t.norm == pred for t in toks[nj:nj + PREDICATE_WINDOW])
+    pred_near = pred is not None and any(t.norm == pred for t in toks[max(i - PREDICATE_WINDOW, 0):i])
+    # An anchor that occurs once in the sentence tells candidates apart; one repeated throughout
+    # (宇宙飛行士 beside every name of a list) does not.
+    counts = anchor_counts(toks, anchors)
+    uniq_left = sum(1.0 / counts[toks[x].norm] for x in anchors if i - WINDOW <= x < i) / n_terms
+    uniq_right = sum(1.0 / counts[toks[x].norm] for x in anchors if nj <= x < nj + WINDOW) / n_terms
+    head_after = head is not None and any(t.norm == head or t.surface.endswith(head) for t in toks[nj:nj + 3])
     return [
         1.0,
         math.log1p(len(surf)),
@@ -521,7 +553,20 @@ def _features(toks: list[Tok], i: int, j: int, kind: str, runs_at: dict[int, tup
         float(content[0].pos[1] == "固有名詞"),
         float(bool(proper) and content[0].pos[1] == "普通名詞"),  # 長女マリア・アンナ: a title before a name
         sum(1 for t in content if t.pos[1] == "普通名詞") / len(content),
+        float(equiv),
+        float(pred_after),
+        float(pred_near),
+        uniq_left,
+        uniq_right,
+        float(head_after),
     ]
+
+
+def anchor_counts(toks: list[Tok], anchors: list[int]) -> dict[str, int]:
+    counts: dict[str, int] = {}
+    for x in anchors:
+        counts[toks[x].norm] = counts.get(toks[x].norm, 0) + 1
+    return counts
 
 
 def feature_names() -> list[str]:
@@ -615,15 +660,86 @@ def _type_weights(model: PhraseModel) -> dict[str, np.ndarray]:
     return {t: np.asarray(w) for t, w in model.by_type.items()}
 
 
-def find_phrase(sentence: str, question: str, qtype: str | None, tokenizer,
-                model: PhraseModel | None = None) -> tuple[int, int] | None:
-    """[start, end) of the phrase in `sentence` that answers `question`, or None when the question
-    type asks for no phrase or the sentence has no candidate."""
+def rank_phrases(sentence: str, question: str, qtype: str | None, tokenizer,
+                 model: PhraseModel | None = None) -> list[tuple[float, tuple[int, int]]]:
+    """Every candidate span of `sentence` with the fitted ranker's score, best first (empty when
+    the question type asks for no phrase)."""
     if qtype not in TYPES:
-        return None
+        return []
     w = _type_weights(model or default_model())[qtype]
     q = replace(question_info(question, tokenizer), qtype=qtype)
     spans, rows = feature_rows(sentence, q, tokenizer, crossed=False)
     if not spans:
-        return None
-    return spans[int(np.argmax(np.asarray(rows) @ w))]
+        return []
+    scores = np.asarray(rows) @ w
+    return [(float(scores[k]), spans[k]) for k in np.argsort(-scores, kind="stable")]
+
+
+def find_phrase(sentence: str, question: str, qtype: str | None, tokenizer,
+                model: PhraseModel | None = None) -> tuple[int, int] | None:
+    """[start, end) of the phrase in `sentence` that answers `question`, or None when the question
+    type asks for no phrase or the sentence has no candidate."""
+    ranked = rank_phrases(sentence, question, qtype, tokenizer, model)
+    return ranked[0][1] if ranked else None
+
+
+# --- does a phrase have the asked type? ---------------------------------------------------------
+
+_NUMERAL = re.compile(r"[0-9０-９〇一二三四五六七八九十百千万億]")
+_DATE = re.compile(r"[0-9０-９〇一二三四五六七八九十]+\s*(?:年|月|日|世紀|年代|年度|時|頃|期)|元年|明治|大正|昭和|平成|令和"
+                   r"|上旬|中旬|下旬|[0-9]{4}")
+_PLACE_SUFFIX = ("市", "県", "州", "国", "島", "都", "府", "町", "村", "会場", "ホテル", "官邸", "センター", "大学",
+                 "基地", "空港", "港", "館", "ホール", "宮殿", "本部", "本社", "地域", "地方", "省")
+_ORG_SUFFIX = ("機関", "庁", "省", "大学", "委員会", "協会", "会社", "センター", "局", "部", "会", "機構", "研究所",
+               "財団", "連合", "グループ", "チーム", "社", "事務局", "政府", "学会", "本部")
+_PERSON_SUFFIX = ("氏", "長官", "大使", "理事長", "理事", "教授", "首相", "総理", "大臣", "総裁", "社長", "会長",
+                  "大統領", "宇宙飛行士", "博士", "議長", "所長", "局長", "部長", "陛下", "殿下", "大公")
+
+
+# Counters that count the same things (何人 is answered by 580名; 何か国 by 28カ国).
+_COUNTER_CLASSES = (("人", "名"), ("箇国", "か国", "カ国", "ヶ国", "ヵ国", "ケ国", "国"), ("機", "基", "台"),
+                    ("個", "つ"), ("回", "度"))
+
+
+def _counter_forms(counter: str) -> tuple[str, ...]:
+    for forms in _COUNTER_CLASSES:
+        if counter in forms:
+            return forms
+    return (counter,)
+
+
+def fits_type(phrase: str, qtype: str | None, tokenizer, head: str | None = None,
+              counter: str | None = None, after: str = "") -> bool:
+    """Whether `phrase` is of the kind the question asks for: a date for いつ, a number for 何人,
+    a person, place or organisation (by Sudachi's proper-noun classes or the noun it ends on) for
+    誰 / どこ / どの機関, a word ending on the asked noun for 何という会議. A lead of another kind
+    names the wrong thing. `after` is the sentence's text right after the phrase."""
+    text = unicodedata.normalize("NFKC", phrase).strip()
+    if not text or qtype in (None, "thing"):
+        return bool(text)
+    if qtype == "time":
+        return bool(_DATE.search(text))
+    if qtype == "number":
+        # A number asked with a counter (何人) is one that counts the same things: the counter
+        # inside the phrase or right after it (33の国・地域 does not answer 何人).
+        if not _NUMERAL.search(text):
+            return False
+        if counter is None:
+            return True
+        tail = text + unicodedata.normalize("NFKC", after)[:3]
+        return any(f in tail for f in _counter_forms(counter))
+    toks = morpheme_toks(text, tokenizer)
+    if not toks or _DATE.fullmatch(text) or re.fullmatch(r"[0-9.,]+", text):
+        return False
+    pos = [t.pos for t in toks]
+    latin = bool(re.search(r"[A-Za-z]{2,}", text))
+    if qtype == "person":
+        return any("人名" in p for p in pos) or text.endswith(_PERSON_SUFFIX) or latin
+    if qtype == "place":
+        return any("地名" in p for p in pos) or text.endswith(_PLACE_SUFFIX) or latin \
+            or any(p[1] == "固有名詞" for p in pos)
+    if qtype == "org":
+        return any(p[1] == "固有名詞" for p in pos) or text.endswith(_ORG_SUFFIX) or latin
+    if qtype == "name" and head:
+        return head in text or text.endswith(head[-1:]) or latin or any(p[1] == "固有名詞" for p in pos)
+    return True

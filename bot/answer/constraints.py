@@ -1,0 +1,171 @@
+"""The identifiers a question names must hold in the evidence that answers it.
+
+Visitors ask about a topic the pages cover for a detail they may not state: the 20th meeting of a
+series whose 21st the page describes, a year the page does not mention, a mission the page never
+names. Retrieval then finds the sibling, and an answer read off it would be confidently wrong.
+So the identifiers of a question are read out of it and checked against a candidate sentence:
+
+- edition numbers (第21回, APRSAF-21, 21st, third round) must appear in the sentence, its section
+  heading, its document's title or the document's opening lines (where a page states its subject);
+  years (西暦 or 和暦: 平成27年 is 2015) anywhere in the sentence's document;
+- codes (BIRDS-3, NG-11) likewise, as written or as their name beside the edition number;
+- names (Latin-script words such as LUPEX, and Sudachi's proper nouns written in katakana such as
+  アルテミス) must appear somewhere in the sentence's document.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass, field
+
+# Western year = era year + offset.
+ERAS = {"明治": 1867, "大正": 1911, "昭和": 1925, "平成": 1988, "令和": 2018}
+_ERA_YEAR = re.compile(r"(明治|大正|昭和|平成|令和)\s*(元|[0-9]{1,2})\s*年")
+_YEAR = re.compile(r"(?<![0-9])((?:1[89]|20)[0-9]{2})(?![0-9])")
+# Edition numbers: 第21回, 第3弾, 21回目, 今次21回, 21st.
+_EDITION_JA = re.compile(r"第\s*([0-9]{1,3})\s*(?:回|弾|期|次|号機?)|(?<![0-9])([0-9]{1,3})\s*回目")
+_EDITION_CTX = re.compile(r"第\s*([0-9]{1,3})|(?<![0-9.])([0-9]{1,3})\s*回(?:目|会合|大会|会議|総会)")
+_ORDINAL_EN = re.compile(r"(?<![0-9])([0-9]{1,3})(?:st|nd|rd|th)\b", re.I)
+_ORDINAL_WORDS = {"second": 2, "third": 3, "fourth": 4, "fifth": 5, "sixth": 6, "seventh": 7, "eighth": 8,
+                  "ninth": 9, "tenth": 10}
+_ORDINAL_NOUNS = r"(?:round|meeting|session|call|conference|selection|edition|forum|workshop)"
+_ORDINAL_WORD = re.compile(r"\b(" + "|".join(_ORDINAL_WORDS) + r")\s+" + _ORDINAL_NOUNS, re.I)
+# A code: Latin letters joined to a number (APRSAF-21, BIRDS-3, NG-11, H3).
+_CODE = re.compile(r"(?<![A-Za-z0-9])([A-Za-z]{1,12})[-‐\s]?([0-9]{1,3})(?![0-9])")
+_LATIN_WORD = re.compile(r"(?<![A-Za-z0-9])[A-Za-z][A-Za-z0-9]*(?:[-.&][A-Za-z0-9]+)*")
+# How much of a document's beginning states its date and subject (a press release's date line).
+HEADER_CHARS = 200
+# Latin words of a Japanese question that are grammar or units rather than names.
+_LATIN_STOP = {"cm", "km", "kg", "mm", "m", "g", "t", "s", "no", "vs", "etc", "u"}
+
+
+def _nfkc(text: str) -> str:
+    return unicodedata.normalize("NFKC", text)
+
+
+def flat(text: str) -> str:
+    """Case-folded NFKC text without spaces, hyphens and middle dots: for matching names."""
+    return re.sub(r"[\s\-‐・･.]", "", _nfkc(text)).lower()
+
+
+def years(text: str) -> set[int]:
+    """Years a text mentions, 和暦 converted (平成27年 → 2015)."""
+    t = _nfkc(text)
+    out = {int(m.group(1)) for m in _YEAR.finditer(t)}
+    for m in _ERA_YEAR.finditer(t):
+        out.add(ERAS[m.group(1)] + (1 if m.group(2) == "元" else int(m.group(2))))
+    return out
+
+
+def _context_editions(text: str, codes: bool = True) -> set[int]:
+    """Edition numbers a text states (第21回, 21回目, 21st, third round), and with `codes` the
+    numbers of its codes too (APRSAF-21 is the 21st APRSAF)."""
+    t = _nfkc(text)
+    out = {int(a or b) for a, b in _EDITION_CTX.findall(t)}
+    out |= {int(n) for n in _ORDINAL_EN.findall(t)}
+    out |= {_ORDINAL_WORDS[w.lower()] for w in _ORDINAL_WORD.findall(t)}
+    if codes:
+        out |= {int(n) for name, n in _CODE.findall(t) if name.isupper()}
+    return out
+
+
+@dataclass
+class Identifiers:
+    years: set[int] = field(default_factory=set)
+    editions: set[int] = field(default_factory=set)
+    codes: set[tuple[str, int]] = field(default_factory=set)  # (lower-cased name, number)
+    names: set[str] = field(default_factory=set)  # flattened
+    shown: dict[str, str] = field(default_factory=dict)  # a name's flattened form → as the question writes it
+
+    def __bool__(self) -> bool:
+        return bool(self.years or self.editions or self.codes or self.names)
+
+
+# A year that frames the question rather than naming what it asks about (2024年の時点で, as of 2004).
+_FRAME_YEAR = re.compile(r"(?:[0-9]{4}|(?:明治|大正|昭和|平成|令和)\s*(?:元|[0-9]{1,2}))\s*年?\s*(?:の時点|時点|現在)"
+                         r"|\bas of\s+(?:\w+\s+)?[0-9]{4}", re.I)
+
+
+def identifiers(question: str, lang: str, tokenizer=None) -> Identifiers:
+    """The identifiers a question names. `tokenizer` (Sudachi) finds proper nouns in Japanese."""
+    q = _nfkc(question)
+    ids = Identifiers(years=years(q) - years(" ".join(m.group(0) for m in _FRAME_YEAR.finditer(q))))
+    for a, b in _EDITION_JA.findall(q):
+        ids.editions.add(int(a or b))
+    ids.editions |= {int(n) for n in _ORDINAL_EN.findall(q)}
+    ids.editions |= {_ORDINAL_WORDS[w.lower()] for w in _ORDINAL_WORD.findall(q)}
+    for name, n in _CODE.findall(q):
+        if not name.isupper() or name.lower() in _LATIN_STOP or int(n) in ids.years:
+            continue  # "in 2019", "size 3": a word before a number is no code
+        ids.codes.add((name.lower(), int(n)))
+    coded = {c for c, _ in ids.codes}
+    rest = _CODE.sub(lambda m: " " if m.group(1).lower() in coded else m.group(0), q)
+    if lang == "ja":
+        for w in _LATIN_WORD.findall(rest):
+            if w.lower() not in _LATIN_STOP and w.lower() not in coded and not w.isdigit() and len(w) > 1:
+                ids.names.add(flat(w))
+                ids.shown[flat(w)] = w
+        if tokenizer is not None:
+            for m in tokenizer.morphemes(q):
+                pos = m.part_of_speech()
+                s = m.surface()
+                # Places are written many ways (カナダ, 日加, 加): only other proper nouns count.
+                if pos[1] == "固有名詞" and pos[2] != "地名" and len(s) > 1 \
+                        and all("\u30a0" <= ch <= "\u30ff" for ch in s):
+                    ids.names.add(flat(s))
+                    ids.shown[flat(s)] = s
+    else:
+        # English: acronyms are written the same in Japanese pages (JAXA, DLR, LUPEX).
+        # (Two-letter ones are mostly country and unit abbreviations that Japanese writes its own way: US.)
+        for w in re.findall(r"(?<![A-Za-z0-9])[A-Z][A-Z0-9]{2,}(?![A-Za-z0-9])", rest):
+            if w.lower() not in coded and not w.isdigit():
+                ids.names.add(flat(w))
+                ids.shown[flat(w)] = w
+    return ids
+
+
+@dataclass
+class Context:
+    """What a sentence is read with: its own text, section, document title and opening, and the
+    whole document (for names)."""
+    near: str
+    document: str
+
+    @classmethod
+    def of(cls, sentence: str, section: str, title: str, doc_text: str, url: str | None = None) -> "Context":
+        # A page's address often carries its date (/press/2004/11/…).
+        return cls(near="\n".join((sentence, section or "", title or "", doc_text[:HEADER_CHARS])),
+                   document="\n".join((title or "", url or "", doc_text)))
+
+
+@dataclass
+class Check:
+    ok: bool
+    missing: list[str] = field(default_factory=list)
+
+
+def check(ids: Identifiers, ctx: Context, flat_document: str | None = None, lang: str = "ja",
+          common=lambda name: False) -> Check:
+    """Whether every identifier of the question holds in a sentence's context; `missing` lists the
+    ones that do not, as a reader would write them. `common(name)` is true for a name most of the
+    corpus's documents carry (the publisher's own): it says nothing about a particular page.
+
+    A year may stand anywhere in the document: questions use years as a frame too (2004年の時点で).
+    """
+    if not ids:
+        return Check(True)
+    missing: list[str] = []
+    doc_years = years(ctx.document)
+    missing += [f"{y}年" if lang == "ja" else str(y) for y in sorted(ids.years - doc_years)]
+    editions = _context_editions(ctx.near)
+    missing += [f"第{e}回" if lang == "ja" else f"No. {e}" for e in sorted(ids.editions - editions)]
+    near_flat = flat(ctx.near)
+    ordinal = _context_editions(ctx.near, codes=False)
+    for name, n in sorted(ids.codes):
+        if f"{name}{n}" in near_flat or (name in near_flat and n in ordinal):
+            continue
+        missing.append(f"{name.upper()}-{n}")
+    doc_flat = flat_document if flat_document is not None else flat(ctx.document)
+    missing += [ids.shown.get(w, w) for w in sorted(ids.names) if w not in doc_flat and not common(w)]
+    return Check(not missing, missing)

@@ -1,0 +1,109 @@
+"""The identifiers a question names, and whether a sentence's context holds them."""
+
+import pytest
+
+from bot.answer.constraints import Context, check, identifiers, years
+from bot.answer.phrase import fits_type
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("平成27年9月に締結", {2015}),
+    ("昭和61年から", {1986}),
+    ("令和元年", {2019}),
+    ("2019年9月24日", {2019}),
+    ("12月2日から5日まで", set()),
+    ("", set()),
+])
+def test_years_convert_japanese_eras(text, expected):
+    assert years(text) == expected
+
+
+def test_identifiers_of_japanese_and_english_questions(tokenizer):
+    ids = identifiers("第21回のAPRSAFはどこで開催されましたか？", "ja", tokenizer)
+    assert ids.editions == {21} and ids.names == {"aprsaf"}
+    assert identifiers("APRSAF-21には何人が参加しましたか？", "ja", tokenizer).codes == {("aprsaf", 21)}
+    assert identifiers("Where was the 22nd APRSAF meeting held?", "en").editions == {22}
+    assert identifiers("Who was selected in the third round of KiboCUBE?", "en").editions == {3}
+    assert identifiers("For which countries were the BIRDS-3 CubeSats first satellites?", "en").codes == {("birds", 3)}
+    # a year that frames the question is not what it asks about
+    assert not identifiers("2024年の時点でAPRSAFには何年の歴史がありますか？", "ja", tokenizer).years
+    assert not identifiers("How many times had the panel met as of 2004?", "en").years
+    # places are written many ways (カナダ, 日加): no name check for them
+    assert "カナダ" not in identifiers("JAXAとカナダ宇宙庁の初めての会合はいつですか？", "ja", tokenizer).names
+    assert not identifiers("ロケットはどこから打ち上げられましたか？", "ja", tokenizer)
+
+
+def _ctx(sentence, section="", title="", doc=""):
+    return Context.of(sentence, section, title, doc or sentence)
+
+
+def test_an_edition_must_hold_near_the_sentence(tokenizer):
+    ids = identifiers("第20回のAPRSAFはどこで開催されましたか？", "ja", tokenizer)
+    sibling = check(ids, _ctx("第21回アジア・太平洋地域宇宙機関会議(APRSAF-21)は東京において開催された。"))
+    assert not sibling.ok and sibling.missing == ["第20回"]
+    assert check(ids, _ctx("会議は東京で開催された。", title="APRSAF-20 提言文")).ok
+    assert check(identifiers("APRSAF-21の参加者は何人？", "ja", tokenizer),
+                 _ctx("第21回の会合には580名が参加した。", title="APRSAFの報告")).ok
+
+
+def test_a_year_may_stand_anywhere_in_the_document_and_in_era_form(tokenizer):
+    ids = identifiers("2015年にKiboCUBEの取決めを結んだのは誰ですか？", "ja", tokenizer)
+    assert check(ids, _ctx("JAXAはKiboCUBEの取決めを締結した。", doc="KiboCUBE 平成27年9月 JAXAは締結した。")).ok
+    assert check(ids, _ctx("締結した。", doc="KiboCUBEについて。2016年に締結した。")).missing == ["2015年"]
+
+
+def test_names_must_be_in_the_document_unless_the_corpus_is_about_them(tokenizer):
+    ids = identifiers("アルテミス計画で日本人が月面に降り立つのは何年ですか？", "ja", tokenizer)
+    ctx = _ctx("日本人宇宙飛行士がソユーズ宇宙船に搭乗した。")
+    assert check(ids, ctx).missing == ["アルテミス"]
+    assert check(ids, ctx, common=lambda name: name == "アルテミス").ok
+
+
+@pytest.mark.parametrize("phrase, qtype, ok", [
+    ("平成27年9月", "time", True),
+    ("2020年1月29日", "time", True),
+    ("13件", "time", False),
+    ("科学的・技術的", "time", False),
+    ("580名", "number", True),
+    ("東京", "place", True),
+    ("タイオリエンタルホテル", "place", True),
+    ("12月2日", "place", False),
+    ("モディ", "person", True),
+    ("2019", "person", False),
+    ("実行委員会", "org", True),
+])
+def test_a_lead_phrase_must_be_of_the_asked_type(tokenizer, phrase, qtype, ok):
+    assert fits_type(phrase, qtype, tokenizer) is ok
+
+
+@pytest.fixture(scope="module")
+def meetings_engine(tmp_path_factory, real_embedder, tokenizer):
+    from pathlib import Path
+
+    from bot.engine import Engine
+    from bot.store.build import build_index
+    index = tmp_path_factory.mktemp("meetings") / "index"
+    build_index(Path(__file__).parent / "data" / "pages", index, real_embedder, tokenizer, max_bytes=10**6)
+    return Engine.load(index, real_embedder, tokenizer)
+
+
+@pytest.mark.real
+def test_a_sibling_edition_is_refused_and_says_which(meetings_engine):
+    asked = meetings_engine.ask("第21回のアジア宇宙会議はどこで開催されましたか？")
+    assert asked.found and asked.answer.splitlines()[0].startswith("東京")
+    sibling = meetings_engine.ask("第23回のアジア宇宙会議はどこで開催されましたか？")
+    assert not sibling.found and "第23回" in sibling.answer and not sibling.citations
+
+
+@pytest.mark.real
+def test_the_lead_is_of_the_asked_type(meetings_engine):
+    when = meetings_engine.ask("第22回アジア宇宙会議はいつ開かれましたか？")
+    assert when.found and when.answer.splitlines()[0].startswith("平成27年12月1日")
+    many = meetings_engine.ask("ASC-21には何人が参加しましたか？")
+    assert many.found and many.answer.splitlines()[0].startswith("580名")
+
+
+def test_a_counted_number_must_count_the_asked_things(tokenizer):
+    assert fits_type("580名", "number", tokenizer, counter="人")
+    assert fits_type("28", "number", tokenizer, counter="箇国", after="か国・地域")
+    assert not fits_type("33", "number", tokenizer, counter="人", after="の国・地域")

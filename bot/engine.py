@@ -4,6 +4,7 @@ The index can be swapped while requests run (after a rebuild): each request read
 state once, so it finishes on the index it started with.
 """
 
+import math
 import threading
 import time
 import unicodedata
@@ -38,9 +39,9 @@ from bot.store.dense import search as dense_search
 # Question types whose phrase leads the answer. "thing" (a bare 何) is found less reliably (char F1
 # 0.72 against 0.74–0.94 for these; bot/README.md), and a wrong lead is worse than none.
 LEAD_TYPES = ("time", "number", "person", "place", "name", "org")
-# A phrase in the quoted sentence ranked k-th by the sentence choice must outscore the first's by
-# k times this to lead (phrase-ranker logits).
-LEAD_RANK_PENALTY = 2.0
+# A phrase's lead score: its ranker logit plus this times the log of its sentence's chosen
+# probability relative to the best sentence's.
+LEAD_SENTENCE_WEIGHT = 1.0
 # How many of the best candidate sentences are checked against the question's identifiers.
 CONSTRAINT_DEPTH = 12
 # A name more than this share of the documents carry is the corpus's own subject (JAXA on JAXA's
@@ -310,11 +311,13 @@ class Engine:
         if asks_for not in LEAD_TYPES:
             return None
         best: tuple[float, Phrase] | None = None
-        for rank, s in enumerate(sorted(chosen, key=lambda x: -x.score)):
+        top = max(x.score for x in chosen)
+        for s in sorted(chosen, key=lambda x: -x.score):
             text = index.documents[index.passages[s.passage_row].doc_id].text
             sentence = text[s.start:s.end]
+            prior = LEAD_SENTENCE_WEIGHT * math.log(max(s.score, 1e-6) / max(top, 1e-6))
             for score, (a, b) in rank_phrases(sentence, query, asks_for, self.tokenizer):
-                score -= LEAD_RANK_PENALTY * rank
+                score += prior
                 if best is not None and score <= best[0]:
                     break
                 if fits_type(sentence[a:b], asks_for, self.tokenizer, q_info.head, q_info.counter, sentence[b:]):

@@ -331,3 +331,19 @@ def test_names_keep_their_capitals_and_a_persons_reading_in_context(engine, toke
     # dictionary's first reading (川勝: カワカツ, where the dictionary lists "Kawakachi" first).
     person = next(m for m in tokenizer.morphemes("川勝プロジェクトマネージャが登壇した。") if m.surface() == "川勝")
     assert composer._name_english(engine.index, person) == "Kawakatsu"
+
+
+@pytest.mark.parametrize("sentence, qtype, question, expected", [
+    ("The cube satellite was successfully launched from the ISS on 11 May 2018.", "when",
+     "When was Kenya's KiboCUBE satellite released from the ISS?", "11 May 2018"),
+    ("A team from the Surya University in Indonesia were selected by UNOOSA and JAXA.", "what",
+     "Which Indonesian university was selected in the third round of KiboCUBE?", "Surya University"),
+    ("Thirty-five participants from twenty countries attended the workshop.", "how many",
+     "How many people attended the workshop?", "Thirty-five participants"),
+    ("The session was held in Bremen, Germany on 30 September 2018.", "where",
+     "Where was the Kibo session held?", "Bremen, Germany"),
+    ("The programme was launched jointly by JAXA and UNOOSA.", "when", "When was it launched?", None),
+])
+def test_english_sources_lead_with_the_asked_phrase(sentence, qtype, question, expected):
+    from bot.answer.compose_en import english_phrase
+    assert english_phrase(sentence, qtype, question) == expected

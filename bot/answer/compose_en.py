@@ -61,6 +61,83 @@ _MEASURE_WORDS = re.compile(r"\b(temperature|percent|percentage|share|rate|far|d
                             r"literacy|snowfall|rainfall|price|cost|yen|dollars?)\b", re.I)
 
 
+# Phrases of an English sentence that answer a question of each type.
+_MONTH = r"(?:January|February|March|April|May|June|July|August|September|October|November|December|" \
+         r"Jan\.?|Feb\.?|Mar\.?|Apr\.?|Jun\.?|Jul\.?|Aug\.?|Sep\.?|Sept\.?|Oct\.?|Nov\.?|Dec\.?)"
+_EN_DATES = (re.compile(rf"\b\d{{1,2}}(?:st|nd|rd|th)?\s+{_MONTH}\s+\d{{4}}\b"),
+             re.compile(rf"\b{_MONTH}\s+\d{{1,2}}(?:st|nd|rd|th)?,?\s+\d{{4}}\b"),
+             re.compile(rf"\b{_MONTH}\s+\d{{4}}\b"),
+             re.compile(rf"\b\d{{1,2}}(?:st|nd|rd|th)?\s+{_MONTH}\b|\b{_MONTH}\s+\d{{1,2}}(?:st|nd|rd|th)?\b"),
+             re.compile(r"\b(?:1[89]|20)\d{2}\b"))
+_NUMBER_WORDS = r"(?:one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|thirteen|fourteen|fifteen|" \
+                r"sixteen|seventeen|eighteen|nineteen|twenty|thirty|forty|fifty|sixty|seventy|eighty|ninety|" \
+                r"hundred|thousand)(?:-(?:one|two|three|four|five|six|seven|eight|nine))?"
+_EN_QUANTITY = re.compile(r"\b(?:(?:more than|over|about|approximately|around|nearly|almost|close to|at least|"
+                          r"up to|some)\s+)?(?:\d[\d,.]*\s*(?:%|percent\b)?|" + _NUMBER_WORDS + r"\b)"
+                          r"(?:\s+(?:million|billion|thousand|hundred))?(?:\s+[a-z]+)?", re.I)
+_CAPS = r"[A-Z][\w'’&.-]*"
+_EN_NAME = re.compile(rf"(?:(?:Mr|Ms|Mrs|Dr|Prof)\.\s+)?{_CAPS}(?:\s+(?:of|de|for|the|and|{_CAPS}))*"
+                      rf"(?:\s*\({_CAPS}\))?")
+_EN_PLACE = re.compile(rf"\b(?:in|at|from)\s+((?:the\s+)?{_CAPS}(?:\s+{_CAPS})*(?:,\s*{_CAPS}(?:\s+{_CAPS})*)?)")
+_PEOPLE = {"people", "persons", "participants", "attendees", "delegates", "members", "experts", "students"}
+_EN_STOP = {"the", "a", "an", "on", "in", "at", "this", "that", "these", "it", "its", "they", "we", "he", "she",
+            "after", "before", "since", "according", "with", "for", "to", "and", "of", "as", "by", "from"}
+
+
+def english_phrase(sentence: str, qtype: str, question: str) -> str | None:
+    """The phrase of an English sentence that answers an English question of type `qtype`
+    (a date, a quantity, a place after in/at, a person's or organisation's name), nearest to the
+    question's own words in the sentence; None when the sentence has none of that kind."""
+    q_words = {w.lower() for w in re.findall(r"[A-Za-z][A-Za-z0-9\-]*", question)}
+    q_numbers = set(re.findall(r"[0-9]+", question))
+    found: list[tuple[int, int, str]] = []  # (priority, position, phrase)
+    if qtype == "when":
+        taken: list[tuple[int, int]] = []
+        for prio, rx in enumerate(_EN_DATES):
+            for m in rx.finditer(sentence):
+                if any(a <= m.start() < b for a, b in taken) or set(re.findall(r"[0-9]+", m.group(0))) <= q_numbers:
+                    continue
+                taken.append((m.start(), m.end()))
+                found.append((prio, m.start(), m.group(0)))
+    elif qtype == "how many":
+        for m in _EN_QUANTITY.finditer(sentence):
+            text = m.group(0).strip()
+            nums = re.findall(r"[0-9]+", text)
+            if nums and (set(nums) <= q_numbers or re.fullmatch(r"(?:1[89]|20)\d{2}", nums[0])):
+                continue
+            last = text.split()[-1].lower()
+            if last in _EN_STOP:
+                text = text.rsplit(" ", 1)[0]
+            # The counted noun the question names (years, proposals) or, for people, any noun for them.
+            noun = text.split()[-1].lower().rstrip("s")
+            counted = noun in {w.rstrip("s") for w in q_words} or (
+                bool(q_words & _PEOPLE) and noun + "s" in _PEOPLE | {"peoples"})
+            found.append((0 if counted else 1, m.start(), text))
+    elif qtype == "where":
+        for m in _EN_PLACE.finditer(sentence):
+            place = m.group(1)
+            if place.lower().removeprefix("the ") in q_words or re.match(_MONTH, place):
+                continue
+            found.append((0, m.start(1), place))
+    if qtype in ("who", "what"):
+        head = re.search(r"\b(?:which|what)\s+(?:[a-z]+\s+)?([a-z]+)", question.lower())
+        for m in _EN_NAME.finditer(sentence):
+            name = m.group(0).strip()
+            words = [w.lower().strip("().,") for w in name.split()]
+            if m.start() == 0 and words[0] in _EN_STOP or all(w in q_words or w in _EN_STOP for w in words) \
+                    or re.fullmatch(_MONTH, name):
+                continue
+            prio = 0 if head and head.group(1) in words else 1
+            if qtype == "who" and len(words) < 2:
+                prio += 1
+            found.append((prio, m.start(), name))
+    if not found:
+        return None
+    anchors = [m.start() for w in q_words if len(w) > 3 for m in re.finditer(re.escape(w), sentence, re.I)]
+    found.sort(key=lambda c: (c[0], min((abs(c[1] - a) for a in anchors), default=c[1])))
+    return found[0][2]
+
+
 @dataclass
 class Gloss:
     japanese: str
@@ -346,10 +423,20 @@ class EnglishComposer:
             else:
                 quotes.append(f"「{sentence}」[{n}] (Japanese source)")
                 ja_sentences.append(sentence)
-        if not ja_sentences:  # English documents answer directly
-            return "The documents say:\n\n" + "\n".join(quotes), citations
-
         qtype = question_type(question)
+        if not ja_sentences:  # English documents answer directly, led by the asked-for phrase
+            lead = "The documents say:"
+            if qtype != "describe":
+                for n in sorted(range(len(chosen)), key=lambda i: -chosen[i].score):
+                    c = citations[n]
+                    phrase = english_phrase(c.text[c.highlight[0]:c.highlight[1]], qtype, question)
+                    if phrase:
+                        label = {"when": "When", "how many": "How many", "who": "Who", "where": "Where",
+                                 "what": "Answer"}[qtype]
+                        lead = f"{label}: {phrase} [{c.n}]."
+                        break
+            return lead + "\n\n" + "\n".join(quotes), citations
+
         phrase, marker = None, 1
         # The best-scored cited sentence first: the quotes are in document order. A date or a
         # quantity may come from a runner-up; a name or a thing only from the best sentence (names

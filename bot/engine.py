@@ -18,10 +18,10 @@ from bot.answer.sentences import (MAX_SENTENCES, ScoredSentence, candidate_rows,
                                   score_sentences)
 from bot.answer.compose import Phrase, compose_answer, compose_not_found
 from bot.answer import constraints
-from bot.answer.phrase import fits_type, morpheme_toks, question_info, rank_phrases
+from bot.answer.phrase import QuestionInfo, fits_type, morpheme_toks, question_info, rank_phrases
 from bot.answer.conversation import Resolved, resolve
 from bot.answer import crosslingual
-from bot.answer.compose_en import EnglishComposer, asked as english_asked
+from bot.answer.compose_en import EnglishComposer, asked as english_asked, japanese_kind
 from bot.embed.embedder import Embedder
 from bot.embed.recent import RecentQueries
 from bot.errors import DocumentNotFound, IndexMissing, InvalidQuestion
@@ -182,9 +182,12 @@ class Engine:
             found = not missing
         if found:
             chosen = self._choose(c, state, top_k)
-            text, citations = (compose_answer(index, chosen, lang, self._phrase(index, chosen, query, c.q_info))
-                               if en is None else
-                               self._english.compose(index, chosen, english_asked(question, query), en))
+            if en is None:
+                text, citations = compose_answer(index, chosen, lang, self._phrase(index, chosen, query, c.q_info))
+            else:
+                asked_en = english_asked(question, query)
+                text, citations = self._english.compose(index, chosen, asked_en, en,
+                                                        self._phrase_en(index, chosen, asked_en, en))
             related: list[Related] = []
         else:
             text, citations = compose_not_found(lang, missing), []
@@ -316,7 +319,7 @@ class Engine:
             text = index.documents[index.passages[s.passage_row].doc_id].text
             sentence = text[s.start:s.end]
             prior = LEAD_SENTENCE_WEIGHT * math.log(max(s.score, 1e-6) / max(top, 1e-6))
-            for score, (a, b) in rank_phrases(sentence, query, asks_for, self.tokenizer):
+            for score, (a, b) in rank_phrases(sentence, query, asks_for, self.tokenizer, info=q_info):
                 score += prior
                 if best is not None and score <= best[0]:
                     break
@@ -324,6 +327,21 @@ class Engine:
                     best = (score, Phrase(s.vector_row, s.start + a, s.start + b))
                     break
         return best[1] if best else None
+
+    def _phrase_en(self, index: SearchIndex, chosen, question: str, en) -> Phrase | None:
+        """For an English question, the Japanese phrase of the asked kind (a date, a counted number,
+        a person, place or organisation) in the quoted Japanese sentences, found with the question's
+        Japanese search terms as its words."""
+        kind, counter = japanese_kind(question)
+        if kind is None:
+            return None
+        terms = {t.surface for t in en}
+        norms = {m.normalized_form() for t in terms for m in self.tokenizer.morphemes(t)}
+        info = QuestionInfo(kind, text=" ".join(sorted(terms)), counter=counter, terms=norms | terms,
+                            surfaces=terms)
+        japanese = [s for s in chosen
+                    if has_japanese(index.documents[index.passages[s.passage_row].doc_id].text[s.start:s.end])]
+        return self._phrase(index, japanese, info.text, info) if japanese else None
 
     def _encode(self, resolved: Resolved, index: SearchIndex, dense_text: str) -> tuple[np.ndarray, str | None]:
         """The query vector (of `dense_text`: the resolved query, with Japanese search terms for an

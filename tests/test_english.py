@@ -347,3 +347,16 @@ def test_names_keep_their_capitals_and_a_persons_reading_in_context(engine, toke
 def test_english_sources_lead_with_the_asked_phrase(sentence, qtype, question, expected):
     from bot.answer.compose_en import english_phrase
     assert english_phrase(sentence, qtype, question) == expected
+
+
+@pytest.mark.parametrize("question, expected", [
+    ("When was the agreement signed?", ("time", None)),
+    ("How many people attended the workshop?", ("number", "人")),
+    ("Where was the meeting held?", ("place", None)),
+    ("Which company signed a letter of intent with JAXA?", ("org", None)),
+    ("For which countries were they the first satellites?", ("place", None)),
+    ("What is India responsible for?", (None, None)),
+])
+def test_english_questions_map_to_the_japanese_kind_they_ask_for(question, expected):
+    from bot.answer.compose_en import japanese_kind
+    assert japanese_kind(question) == expected

@@ -191,6 +191,38 @@ def question_type(question: str) -> str:
     return "what"
 
 
+# What an English question asks for, as the Japanese phrase finder's types (bot/answer/phrase.py).
+_JA_TYPE = {"when": "time", "how many": "number", "who": "person", "where": "place"}
+_HEAD_TYPES = (
+    (r"compan(?:y|ies)|organi[sz]ations?|agenc(?:y|ies)|institutes?|institutions?|universit(?:y|ies)|"
+     r"centers?|centres?|bod(?:y|ies)|ministr(?:y|ies)|committees?|teams?|firms?", "org"),
+    (r"countr(?:y|ies)|cit(?:y|ies)|prefectures?|regions?|states?|venues?|places?|islands?", "place"),
+    (r"persons?|people|leaders?|ministers?|presidents?|astronauts?|officials?|scientists?", "person"),
+)
+# Counted nouns of "how many X" → the Japanese counters that count them.
+_COUNTERS = {"people": "人", "persons": "人", "participants": "人", "times": "回", "countries": "箇国",
+             "satellites": "機", "years": "年", "proposals": "件", "applications": "件", "cases": "件"}
+
+
+def japanese_kind(question: str) -> tuple[str | None, str | None]:
+    """(type, counter) of the Japanese phrase that answers an English question: a date for when,
+    a counted number for how many, a person, place or organisation for who / where / which X;
+    (None, None) when the question asks for no phrase of a checkable kind."""
+    kind = question_type(question)
+    q = question.lower()
+    if kind == "how many":
+        m = re.search(r"how many\s+(\w+)", q)
+        return "number", _COUNTERS.get(m.group(1)) if m else None
+    if kind in _JA_TYPE:
+        return _JA_TYPE[kind], None
+    m = re.search(r"\b(?:which|what)\s+(?:\w+\s+)?(\w+)", q)
+    if m:
+        for pattern, t in _HEAD_TYPES:
+            if re.fullmatch(pattern, m.group(1)):
+                return t, None
+    return None, None
+
+
 def _int(s: str) -> str:
     return unicodedata.normalize("NFKC", s).replace(",", "").replace("，", "")
 
@@ -312,8 +344,20 @@ class EnglishComposer:
         own Japanese terms (the answer is not what was asked about)."""
         if span:
             found = self._candidates(index, span, qtype, avoid, question)
-            if found:
-                return found[0][2]
+            english = found[0][2] if found else None
+            inner = re.search(r"\((.+)\)$", english or "")
+            if english and qtype in ("who", "where", "what") and (
+                    len(found) > 1 or inner and 2 * len(inner.group(1)) < len(span)):
+                # A name is given in English only when one name is the whole phrase: a part of
+                # it (アラブ首長国連邦アブダビ → "Arab") or a word's dictionary gloss misnames it.
+                english = None
+            if english and span in english:
+                return english
+            if english and qtype in ("when", "how many"):
+                return english
+            # A name, place or organisation as the documents write it, with its English name or
+            # reading when it has one.
+            return f"{english} ({span})" if english and _JAPANESE.search(span) else span
         found = self._candidates(index, sentence, qtype, avoid, question)
         if not found:
             return None
@@ -403,9 +447,11 @@ class EnglishComposer:
 
     # -- the answer --------------------------------------------------------------------------------
     def compose(self, index: SearchIndex, chosen: list[ScoredSentence], question: str,
-                terms: list) -> tuple[str, list[Citation]]:
+                terms: list, phrase_at=None) -> tuple[str, list[Citation]]:
         """`terms`: the Japanese terms the question was searched with (crosslingual.Term; their
-        words are not the answer, and the glossary gives them the sense the question asked in)."""
+        words are not the answer, and the glossary gives them the sense the question asked in).
+        `phrase_at`: the Japanese answer phrase of the asked kind (compose.Phrase), when the
+        engine found one; with a kind to check and none found, no phrase leads."""
         asked = [t.surface for t in terms]
         senses = {t.surface: t.english.lower() for t in terms if t.kind == "dictionary"}
         citations: list[Citation] = []
@@ -415,9 +461,13 @@ class EnglishComposer:
             p = index.passages[s.passage_row]
             d = index.documents[p.doc_id]
             sentence = d.text[s.start:s.end].strip()
+            span = None
+            if phrase_at is not None and phrase_at.vector_row == s.vector_row:
+                span = (phrase_at.start - p.start, phrase_at.end - p.start)
             citations.append(Citation(
                 n=n, chunk_id=p.chunk_id, doc_id=p.doc_id, title=d.title, url=d.url, section=p.section,
-                text=p.text, highlight=(s.start - p.start, s.end - p.start), score=round(s.score, 6)))
+                text=p.text, highlight=(s.start - p.start, s.end - p.start), answer_span=span,
+                score=round(s.score, 6)))
             if d.lang == "en" or not re.search(r"[\u3040-\u30ff\u4e00-\u9fff]", sentence):
                 quotes.append(f"“{sentence}” [{n}] (English source)")
             else:
@@ -443,11 +493,20 @@ class EnglishComposer:
         # taken from runners-up stated no language-neutral gold on the English benchmark, and
         # dropping them raised "en stated" 0.611 → 0.621, on the check articles 0.708 → 0.750).
         order = sorted(range(len(chosen)), key=lambda i: -chosen[i].score)
-        for n in order if qtype in ("when", "how many") else order[:1]:
-            c = citations[n]
-            span = c.text[c.answer_span[0]:c.answer_span[1]] if c.answer_span else None
+        checked = japanese_kind(question)[0] is not None
+        led = [n for n in order if citations[n].answer_span]
+        if led:  # the engine's phrase of the asked kind
+            c = citations[led[0]]
+            span = c.text[c.answer_span[0]:c.answer_span[1]]
             phrase = self.answer_phrase(index, c.text[c.highlight[0]:c.highlight[1]], qtype, set(asked), span,
                                         question)
+            marker = c.n
+        for n in [] if led or checked and qtype not in ("when", "how many") else \
+                order if qtype in ("when", "how many") else order[:1]:
+            c = citations[n]
+            sentence = c.text[c.highlight[0]:c.highlight[1]]
+            phrase = (english_phrase(sentence, qtype, question) if not _JAPANESE.search(sentence) else
+                      self.answer_phrase(index, sentence, qtype, set(asked), None, question))
             if phrase:
                 marker = c.n
                 break

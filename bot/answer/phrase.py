@@ -661,13 +661,14 @@ def _type_weights(model: PhraseModel) -> dict[str, np.ndarray]:
 
 
 def rank_phrases(sentence: str, question: str, qtype: str | None, tokenizer,
-                 model: PhraseModel | None = None) -> list[tuple[float, tuple[int, int]]]:
+                 model: PhraseModel | None = None, info: QuestionInfo | None = None) -> list[tuple[float, tuple[int, int]]]:
     """Every candidate span of `sentence` with the fitted ranker's score, best first (empty when
-    the question type asks for no phrase)."""
+    the question type asks for no phrase). `info` stands in for the analysis of `question` (an
+    English question's Japanese search terms)."""
     if qtype not in TYPES:
         return []
     w = _type_weights(model or default_model())[qtype]
-    q = replace(question_info(question, tokenizer), qtype=qtype)
+    q = replace(info or question_info(question, tokenizer), qtype=qtype)
     spans, rows = feature_rows(sentence, q, tokenizer, crossed=False)
     if not spans:
         return []

@@ -215,10 +215,10 @@ def japanese_kind(question: str) -> tuple[str | None, str | None]:
         return "number", _COUNTERS.get(m.group(1)) if m else None
     if kind in _JA_TYPE:
         return _JA_TYPE[kind], None
-    m = re.search(r"\b(?:which|what)\s+(?:\w+\s+)?(\w+)", q)
-    if m:
+    m = re.search(r"\b(?:which|what)\s+(\w+)(?:\s+(\w+))?", q)
+    for word in (m.groups() if m else ()):  # which company / which Indonesian university
         for pattern, t in _HEAD_TYPES:
-            if re.fullmatch(pattern, m.group(1)):
+            if word and re.fullmatch(pattern, word):
                 return t, None
     return None, None
 

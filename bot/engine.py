@@ -16,7 +16,7 @@ import numpy as np
 from bot.answer import choice
 from bot.answer.sentences import (MAX_SENTENCES, ScoredSentence, candidate_rows, demote_repeats, pick_sentences,
                                   score_sentences)
-from bot.answer.compose import Phrase, compose_answer, compose_not_found
+from bot.answer.compose import Phrase, compose_answer, compose_not_found, compose_partial
 from bot.answer import constraints
 from bot.answer.phrase import QuestionInfo, fits_type, morpheme_toks, question_info, rank_phrases
 from bot.answer.conversation import Resolved, resolve
@@ -180,10 +180,17 @@ class Engine:
         if found:
             c.scored, missing = self._holding(c, state)
             found = not missing
+        state_name = "answered" if found else "not_found"
         if found:
             chosen = self._choose(c, state, top_k)
-            if en is None:
-                text, citations = compose_answer(index, chosen, lang, self._phrase(index, chosen, query, c.q_info))
+            phrase = self._phrase(index, chosen, query, c.q_info) if en is None else None
+            if en is None and not self._gives_asked_kind(index, chosen, c.q_info, phrase):
+                # The sentences are about the question but do not give what it asks for (a date,
+                # a number, a name of the asked kind): say so, and cite what they do say.
+                found, state_name = False, "partial"
+                text, citations = compose_partial(index, chosen, lang, c.q_info)
+            elif en is None:
+                text, citations = compose_answer(index, chosen, lang, phrase)
             else:
                 asked_en = english_asked(question, query)
                 text, citations = self._english.compose(index, chosen, asked_en, en,
@@ -196,7 +203,7 @@ class Engine:
                        if en is None and worth_relating(evidence, lang) else [])
         t4 = time.perf_counter()
         ms = lambda a, b: round((b - a) * 1000, 2)  # noqa: E731
-        answer = Answer(answer=text, found=found, language=lang, query=query, citations=citations,
+        answer = Answer(answer=text, found=found, state=state_name, language=lang, query=query, citations=citations,
                         related=related, asks_for=asks_for,
                         timings_ms=Timings(embed=ms(c.t_start, c.t_embedded), search=ms(c.t_embedded, c.t_searched),
                                            answer=ms(c.t_searched, t4), total=ms(t0, t4)),
@@ -327,6 +334,22 @@ class Engine:
                     best = (score, Phrase(s.vector_row, s.start + a, s.start + b))
                     break
         return best[1] if best else None
+
+    @staticmethod
+    def _gives_asked_kind(index: SearchIndex, chosen, q_info, phrase: Phrase | None) -> bool:
+        """Whether the quoted sentences give what the question asks for: a phrase of the asked
+        type (when it asks for one), or the noun it asks about (どのロケット: a rocket)."""
+        if q_info is None or q_info.qtype is None:
+            return True
+        if q_info.qtype in LEAD_TYPES:
+            return phrase is not None
+        head = q_info.head or ""
+        # A kind named in katakana (どのロケット, 主なセンサ) is a concrete thing the sentences
+        # would name; a kanji classifier (部分, 文書, 目的) is answered without being repeated.
+        if q_info.qtype == "thing" and len(head) > 1 and all("\u30a0" <= ch <= "\u30ff" for ch in head):
+            texts = [index.documents[index.passages[s.passage_row].doc_id].text[s.start:s.end] for s in chosen]
+            return any(head.rstrip("ー") in t for t in texts)
+        return True
 
     def _phrase_en(self, index: SearchIndex, chosen, question: str, en) -> Phrase | None:
         """For an English question, the Japanese phrase of the asked kind (a date, a counted number,

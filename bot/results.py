@@ -50,6 +50,9 @@ class Timings(BaseModel):
 class Answer(BaseModel):
     answer: str
     found: bool
+    state: Literal["answered", "partial", "not_found"] = Field(
+        default="answered", description="`answered`; `partial`: the documents speak about the question but do "
+                                        "not give what it asks for (what they say is cited); `not_found`")
     language: Literal["ja", "en"]
     query: str = Field(description="the retrieval query actually used (follow-ups are resolved)")
     citations: list[Citation]

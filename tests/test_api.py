@@ -22,7 +22,7 @@ from web_fixtures import ADMIN_TOKEN, live_server, make_settings, wait_build, wa
 
 AUTH = {"Authorization": f"Bearer {ADMIN_TOKEN}"}
 ASK_KEYS = {"answer", "found", "language", "query", "citations", "related", "timings_ms", "index_version",
-            "asks_for"}
+            "asks_for", "state"}
 CITATION_KEYS = {"n", "chunk_id", "doc_id", "title", "url", "section", "text", "highlight", "score", "answer_span"}
 
 

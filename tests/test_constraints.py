@@ -107,3 +107,12 @@ def test_a_counted_number_must_count_the_asked_things(tokenizer):
     assert fits_type("580名", "number", tokenizer, counter="人")
     assert fits_type("28", "number", tokenizer, counter="箇国", after="か国・地域")
     assert not fits_type("33", "number", tokenizer, counter="人", after="の国・地域")
+
+
+@pytest.mark.real
+def test_a_question_whose_asked_kind_the_sentences_lack_gets_a_partial_answer(meetings_engine):
+    a = meetings_engine.ask("第21回アジア宇宙会議で基調講演をしたのは誰ですか？")
+    assert not a.found and a.state == "partial"
+    assert a.answer.startswith("資料には、お尋ねの人物は書かれていません。") and a.citations
+    full = meetings_engine.ask("第22回アジア宇宙会議で基調講演をしたのは誰ですか？")
+    assert full.found and full.state == "answered" and full.answer.startswith("小池俊雄")

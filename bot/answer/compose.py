@@ -28,6 +28,22 @@ def compose_not_found(lang: str, missing: list[str] = ()) -> str:
     return f"The documents do not answer this question. Close passages exist, but they are not about {named}."
 
 
+# What a question of each type asks for, as the partial answer names it.
+ASKED = {"time": "日付・時期", "number": "数", "person": "人物", "place": "場所", "name": "名称", "org": "組織"}
+
+
+def compose_partial(index: SearchIndex, chosen: list[ScoredSentence], lang: str,
+                    q_info=None) -> tuple[str, list[Citation]]:
+    """The documents speak about the question but do not give what it asks for: say so first,
+    then cite what they do say."""
+    asked = ASKED.get(getattr(q_info, "qtype", None) or "")
+    if asked is None and getattr(q_info, "head", None):
+        asked = q_info.head
+    what = f"お尋ねの{asked}" if asked else "お尋ねの点"
+    text, citations = compose_answer(index, chosen, lang)
+    return f"資料には、{what}は書かれていません。関連する記述は次のとおりです。\n{text}", citations
+
+
 @dataclass(frozen=True)
 class Phrase:
     """The answering phrase: document offsets inside the chosen sentence at `vector_row`."""

@@ -734,10 +734,12 @@ def fits_type(phrase: str, qtype: str | None, tokenizer, head: str | None = None
         return False
     pos = [t.pos for t in toks]
     latin = bool(re.search(r"[A-Za-z]{2,}", text))
+    # A Latin-script name: a capitalised word (Bridenstine), not a code (ASC-21).
+    latin_name = bool(re.search(r"[A-Z][a-z]+", text)) and not re.search(r"[0-9]", text)
     if qtype == "person":
-        return any("人名" in p for p in pos) or text.endswith(_PERSON_SUFFIX) or latin
+        return any("人名" in p for p in pos) or text.endswith(_PERSON_SUFFIX) or latin_name
     if qtype == "place":
-        return any("地名" in p for p in pos) or text.endswith(_PLACE_SUFFIX) or latin \
+        return any("地名" in p for p in pos) or text.endswith(_PLACE_SUFFIX) or latin_name \
             or any(p[1] == "固有名詞" for p in pos)
     if qtype == "org":
         return any(p[1] == "固有名詞" for p in pos) or text.endswith(_ORG_SUFFIX) or latin

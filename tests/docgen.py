@@ -123,6 +123,23 @@ def scanned_pdf(path: Path) -> Path:
     return path
 
 
+def mixed_pdf(path: Path) -> Path:
+    """Page 1 with a text layer, page 2 only a scanned image."""
+    from reportlab.lib.utils import ImageReader
+    from reportlab.pdfgen import canvas
+    _fonts()
+    c = canvas.Canvas(str(path), pagesize=(595.27, 841.89))
+    c.setFont("HeiseiKakuGo-W5", 12)
+    c.drawString(50, 700, "一ページ目には文字の層があります。")
+    c.showPage()
+    buf = io.BytesIO()
+    _text_image(["二ページ目は画像だけです。"]).save(buf, "PNG")
+    c.drawImage(ImageReader(io.BytesIO(buf.getvalue())), 0, 0, 595.27, 841.89)
+    c.showPage()
+    c.save()
+    return path
+
+
 def garbled_pdf(path: Path) -> Path:
     """Japanese drawn with a CID font whose ToUnicode map sends every character to the wrong code
     (の → 䛾, the rest to private-use code points): the page looks right, its text layer is garbage.

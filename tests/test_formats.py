@@ -203,6 +203,43 @@ def test_a_file_that_cannot_be_read_keeps_its_previous_version(tmp_path, fake_em
     assert third.removed_documents == 1 and third.documents == 1
 
 
+class FakeOcr:
+    """Reads every page as the same two words (deterministic, no Tesseract)."""
+
+    def __init__(self):
+        self.pages = 0
+
+    def unavailable(self):
+        return None
+
+    def read(self, image):
+        from bot.ingest.ocr import OcrPage, OcrWord
+        self.pages += 1
+        words = [OcrWord("画像の", 80.0, (100, 100, 160, 130)), OcrWord("文です。", 60.0, (160, 100, 240, 130))]
+        return OcrPage([[words]], vertical=False, confidence=70.0)
+
+
+def test_the_build_summary_counts_ocr_pages_and_names_pages_left_out(tmp_path, fake_embedder, tokenizer):
+    from bot.store.build import build_index
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    docgen.mixed_pdf(corpus / "mixed.pdf")
+    ocr = FakeOcr()
+    summary = build_index(corpus, tmp_path / "i1", fake_embedder, tokenizer, max_bytes=10 * MB,
+                          read_options=ReadOptions(ocr=ocr))
+    assert summary.ocr_pages == 1 and ocr.pages == 1 and summary.left_out == []
+    from bot.store.index import load_index
+    doc = load_index(tmp_path / "i1").documents["mixed"]
+    assert doc.text.endswith("画像の文です。")
+    assert doc.locate(len(doc.text) - 1).ocr == 0.7 and doc.locate(len(doc.text) - 1).page == 2
+    assert len(doc.span_boxes(len(doc.text) - 7, len(doc.text))) == 7  # boxes from the OCR words
+    summary = build_index(corpus, tmp_path / "i2", fake_embedder, tokenizer, max_bytes=10 * MB,
+                          read_options=ReadOptions(ocr=NoOcr()))
+    assert summary.ocr_pages == 0 and summary.documents == 1
+    assert [(s.path, INSTALL_HINT in s.reason, "page 2 has no text layer" in s.reason)
+            for s in summary.left_out] == [("mixed.pdf", True, True)]
+
+
 # --- end to end with the real model ------------------------------------------------------------
 
 

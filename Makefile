@@ -14,7 +14,7 @@ CHROMIUM ?= /usr/bin/chromium
 APT_GET ?= apt-get
 UID_NOW ?= $(shell id -u)
 
-.PHONY: setup chromium serve test index eval bench-latency bench-build bench-scale bench-load bench-hostile bench-qa clean
+.PHONY: setup chromium tesseract serve test index eval bench-ingest bench-latency bench-build bench-scale bench-load bench-hostile bench-qa clean
 
 setup: $(STAMP)
 
@@ -34,9 +34,27 @@ index: setup
 serve: setup
 	$(VENV)/bin/jaxabot serve
 
-# Chromium first: without it (and without root to install it) stop before any test runs.
-test: chromium setup
+# Chromium and Tesseract first: without them (and without root to install them) stop before any
+# test runs. Serving never needs Tesseract (a page that needs OCR is then left out with the reason).
+test: chromium tesseract setup
 	$(PY) -m pytest
+
+# OCR of scanned PDF pages: Debian's Tesseract 5 with Japanese (horizontal and vertical), and the
+# Noto CJK fonts the tests draw their scanned pages with.
+TESSERACT ?= /usr/bin/tesseract
+TESSERACT_PACKAGES := tesseract-ocr tesseract-ocr-jpn tesseract-ocr-jpn-vert fonts-noto-cjk
+NOTO_CJK := /usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc
+tesseract:
+	@if [ ! -x "$(TESSERACT)" ] || [ ! -f "$(NOTO_CJK)" ] || ! "$(TESSERACT)" --list-langs 2>/dev/null | grep -qx jpn_vert; then \
+	  if [ "$(UID_NOW)" = "0" ]; then \
+	    echo "Tesseract with Japanese or the Noto CJK fonts are missing: installing $(TESSERACT_PACKAGES)"; \
+	    export DEBIAN_FRONTEND=noninteractive; \
+	    $(APT_GET) update -qq && $(APT_GET) install -y -qq $(TESSERACT_PACKAGES) >/dev/null || exit 1; \
+	  else \
+	    echo "error: the OCR tests need Tesseract; install it with: sudo apt-get install $(TESSERACT_PACKAGES) (or run make test as root)" >&2; \
+	    exit 1; \
+	  fi; \
+	fi
 
 chromium:
 	@if [ ! -x "$(CHROMIUM)" ]; then \
@@ -74,6 +92,12 @@ bench-hostile: setup
 # Answer quality on the JSQuAD open corpus + the seed dev set (bench/qa.py; ARGS=--sample 600 etc.)
 bench-qa: setup
 	$(PY) -m bench.qa $(ARGS)
+
+# PDF/Office reading: pages/s (text layer, OCR), Office files/s, peak RSS; extraction quality
+# beside markitdown alone (installed here, not by setup).
+bench-ingest: setup
+	$(PY) -m pip install -q --disable-pip-version-check -c constraints.txt -e '.[bench-ingest]'
+	$(PY) -m bench.ingest $(ARGS)
 
 # jaxabot vs txtai (bench-only extra, installed here, not by setup)
 .PHONY: bench-peers

@@ -101,6 +101,7 @@ def index(corpus: CorpusOpt = None, index: IndexOpt = None, model: ModelOpt = No
             from bot.store.versions import rollback as do_rollback
             typer.echo(f"current version is now {do_rollback(s.index_dir)}")
             return
+        from bot.ingest.documents import ReadOptions
         from bot.store.build import build_index
         from bot.store.lexical import Tokenizer
         if s.ray_address:
@@ -112,7 +113,7 @@ def index(corpus: CorpusOpt = None, index: IndexOpt = None, model: ModelOpt = No
         with _ProgressBar(enabled=sys.stderr.isatty()) as bar:
             summary = build_index(s.corpus_dir, s.index_dir, embedder, Tokenizer(),
                                   max_bytes=int(s.max_file_mb * 1e6), keep_previous=s.keep_previous,
-                                  force=force, progress=bar.update)
+                                  force=force, progress=bar.update, read_options=ReadOptions.from_settings(s))
     except JaxabotError as exc:
         _fail(exc)
     _report_build(summary, f"+{load_s:.2f} s model load")
@@ -120,20 +121,25 @@ def index(corpus: CorpusOpt = None, index: IndexOpt = None, model: ModelOpt = No
 
 def _report_build(summary, extra: str) -> None:
     for sk in summary.skipped:
-        typer.secho(f"warning: skipped {sk.path}: {sk.reason}", fg=typer.colors.YELLOW, err=True)
+        kept = " (its previous version stays in the index)" if sk.kept_previous else ""
+        typer.secho(f"warning: skipped {sk.path}: {sk.reason}{kept}", fg=typer.colors.YELLOW, err=True)
+    for sk in summary.left_out:
+        typer.secho(f"warning: {sk.path}: {sk.reason}", fg=typer.colors.YELLOW, err=True)
     state = "built" if summary.changed else "up to date"
     typer.echo(f"{state}: {summary.version} — {summary.documents} documents, {summary.passages} passages, "
                f"{summary.sentences} sentences; embedded {summary.embedded_documents} documents "
                f"({summary.embedded_texts} texts), reused {summary.reused_documents}, removed "
                f"{summary.removed_documents}; {summary.dense_type} index; "
                f"{summary.seconds:.2f} s ({extra})"
-               + (f"; embedding {summary.texts_per_second:.1f} texts/s" if summary.texts_per_second else ""))
+               + (f"; embedding {summary.texts_per_second:.1f} texts/s" if summary.texts_per_second else "")
+               + (f"; {summary.ocr_pages} PDF pages OCR'd" if summary.ocr_pages else ""))
 
 
 def _index_on_ray(s: Settings, force: bool) -> None:
     """The build with its embedding on a Ray cluster; the driver never loads the model."""
     # (A missing `ray` package is reported by bot.store.distributed as a build error.)
     from bot.store.distributed import RayEmbedder, ray_session, settings_loader
+    from bot.ingest.documents import ReadOptions
     from bot.store.build import build_index
     from bot.store.lexical import Tokenizer
 
@@ -153,7 +159,7 @@ def _index_on_ray(s: Settings, force: bool) -> None:
             embedder = RayEmbedder(s.model, settings_loader(s), actors=s.ray_actors, on_rows=on_rows)
             summary = build_index(s.corpus_dir, s.index_dir, embedder, Tokenizer(),
                                   max_bytes=int(s.max_file_mb * 1e6), keep_previous=s.keep_previous,
-                                  force=force)
+                                  force=force, read_options=ReadOptions.from_settings(s))
     except JaxabotError as exc:
         _fail(exc)
     backend = embedder.last_run.get("backend")

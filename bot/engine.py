@@ -26,7 +26,7 @@ from bot.embed.embedder import Embedder
 from bot.embed.recent import RecentQueries
 from bot.errors import DocumentNotFound, IndexMissing, InvalidQuestion
 from bot.answer.evidence import Evidence, decide_found, question_terms, worth_relating
-from bot.store.index import SearchIndex, load_index
+from bot.store.index import DocInfo, SearchIndex, load_index
 from bot.language import detect_language, has_japanese
 from bot.store.lexical import Tokenizer
 from bot.results import (MAX_HISTORY_CHARS, MAX_HISTORY_TURNS, MAX_QUESTION_CHARS, MAX_TOP_K, Answer,
@@ -417,6 +417,14 @@ class Engine:
                                  lexical_score=None if h.lexical is None else round(h.lexical, 6)))
         return SearchResults(query=q, index_version=index.version, hits=out)
 
+    def document_info(self, doc_id: str) -> DocInfo:
+        """The indexed document with its locations and character boxes (for the page view)."""
+        index = self._require().index
+        d = index.documents.get(doc_id)
+        if d is None:
+            raise DocumentNotFound(f"no document {doc_id!r} in index {index.version}")
+        return d
+
     def document(self, doc_id: str) -> DocumentView:
         index = self._require().index
         d = index.documents.get(doc_id)
@@ -426,7 +434,8 @@ class Engine:
                              sentences=[tuple(s) for s in p.sentences])
                  for p in index.passages if p.doc_id == doc_id]
         return DocumentView(doc_id=d.doc_id, title=d.title, url=d.url, lang=d.lang, path=d.path,
-                            text=d.text, passages=spans)
+                            text=d.text, passages=spans, kind=d.kind,
+                            locations=[tuple(loc.to_row()) for loc in d.locations])
 
 
 def _best_terms(state: _State, index: SearchIndex, scored, n: int = 1) -> list[set[str]]:

@@ -28,6 +28,11 @@ class Citation(BaseModel):
         default=None, description="[start, end) within `text` of the phrase that answers the question "
                                   "(a year, number, name, place...), when the question asks for one")
     score: float
+    page: int | None = Field(default=None, description="PDF: the page (1-based) the cited sentence is on")
+    slide: int | None = Field(default=None, description="PowerPoint: the slide (1-based) of the cited sentence")
+    sheet: str | None = Field(default=None, description="Excel: the sheet of the cited sentence")
+    row: int | None = Field(default=None, description="Excel: the row (1-based) of the cited sentence")
+    ocr_confidence: float | None = Field(default=None, description="0–1, when the cited text was read by OCR")
 
 
 class Related(BaseModel):
@@ -98,6 +103,10 @@ class DocumentView(BaseModel):
     path: str
     text: str
     passages: list[PassageSpan]
+    kind: str = Field(default="text", description="text, pdf, docx, pptx or xlsx")
+    locations: list[tuple[int, int, dict]] = Field(
+        default_factory=list, description="[start, end, {page|slide|sheet|row|ocr}]: where stretches of `text` "
+                                          "come from in the file")
 
 
 class IndexStats(BaseModel):

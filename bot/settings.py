@@ -28,6 +28,16 @@ class Settings(BaseSettings):
     keep_previous: int = 1
     # Files above this size are skipped with a warning rather than read into memory.
     max_file_mb: float = 10.0
+    # PDFs with more pages are skipped with the reason; so are files whose reading takes longer.
+    max_pdf_pages: int = Field(2000, ge=1)
+    max_read_seconds: float = Field(600.0, gt=0)
+    # Word/PowerPoint/Excel (zip) files unpacking to more than this are skipped (zip bombs).
+    max_unzipped_mb: float = Field(200.0, gt=0)
+    # Excel sheets with more rows are skipped (a million empty rows).
+    max_sheet_rows: int = Field(100_000, ge=1)
+    # OCR of scanned or garbled PDF pages with Tesseract (jpn, jpn_vert); false: such pages are left out.
+    ocr: bool = True
+    ocr_timeout: float = Field(120.0, gt=0)  # seconds per page
     # Threads per embedding call. Unset: all cores for a CLI build, cores / workers for the server
     # (two workers × two threads on two cores cost ~25 % throughput; bench/README.md).
     torch_threads: int | None = None

@@ -23,7 +23,8 @@ from web_fixtures import ADMIN_TOKEN, live_server, make_settings, wait_build, wa
 AUTH = {"Authorization": f"Bearer {ADMIN_TOKEN}"}
 ASK_KEYS = {"answer", "found", "language", "query", "citations", "related", "timings_ms", "index_version",
             "asks_for", "state"}
-CITATION_KEYS = {"n", "chunk_id", "doc_id", "title", "url", "section", "text", "highlight", "score", "answer_span"}
+CITATION_KEYS = {"n", "chunk_id", "doc_id", "title", "url", "section", "text", "highlight", "score", "answer_span",
+                 "page", "slide", "sheet", "row", "ocr_confidence"}  # locations: null for text documents
 
 
 def assert_security_headers(response) -> None:

@@ -54,3 +54,26 @@ def test_a_failed_install_fails(tmp_path):
     chromium = tmp_path / "chromium"
     r = make("chromium", f"CHROMIUM={chromium}", "APT_GET=/bin/false", "UID_NOW=0")
     assert r.returncode != 0
+
+
+def test_make_test_installs_tesseract_with_japanese_as_root_or_says_how(tmp_path):
+    tesseract, font = tmp_path / "tesseract", tmp_path / "noto.ttc"
+    calls = tmp_path / "calls"
+    apt = tmp_path / "apt-get"
+    apt.write_text(f"#!/bin/sh\necho \"$DEBIAN_FRONTEND $*\" >> {calls}\n"
+                   f"case \"$1\" in install) printf '#!/bin/sh\\necho jpn\\necho jpn_vert\\n' > {tesseract}; "
+                   f"chmod +x {tesseract}; : > {font};; esac\n")
+    apt.chmod(apt.stat().st_mode | stat.S_IEXEC)
+    args = (f"TESSERACT={tesseract}", f"NOTO_CJK={font}", f"APT_GET={apt}")
+    r = make("tesseract", *args, "UID_NOW=1000")
+    assert r.returncode != 0 and not calls.exists()
+    assert [line for line in r.stderr.splitlines() if line.startswith("error:")] == [
+        "error: the OCR tests need Tesseract; install it with: sudo apt-get install tesseract-ocr "
+        "tesseract-ocr-jpn tesseract-ocr-jpn-vert fonts-noto-cjk (or run make test as root)"]
+    r = make("tesseract", *args, "UID_NOW=0")
+    assert r.returncode == 0, r.stderr
+    assert calls.read_text().splitlines() == [
+        "noninteractive update -qq",
+        "noninteractive install -y -qq tesseract-ocr tesseract-ocr-jpn tesseract-ocr-jpn-vert fonts-noto-cjk"]
+    assert make("tesseract", *args, "UID_NOW=0").returncode == 0  # present now: nothing more installed
+    assert len(calls.read_text().splitlines()) == 2

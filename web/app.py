@@ -17,7 +17,7 @@ from fastapi.templating import Jinja2Templates
 from bot.embed.embedder import Embedder
 from bot.store.lexical import Tokenizer
 from bot.settings import Settings
-from web import admin, api, docs, errors, feedback, mcp_server, metrics, openai_api, pages, suggest
+from web import admin, api, docs, errors, feedback, mcp_server, metrics, openai_api, page_image, pages, suggest
 from web.connections import connection_limits
 from web.head import HeadAsGetMiddleware
 from web.runtime import Runtime
@@ -71,6 +71,7 @@ def create_app(settings: Settings | None = None, *, embedder: Embedder | None = 
     app.include_router(feedback.router)
     app.include_router(feedback.admin_router)
     app.include_router(suggest.router)
+    app.include_router(page_image.router)
     app.include_router(pages.router)
     app.include_router(docs.router)
     app.include_router(openai_api.router)

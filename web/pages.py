@@ -19,7 +19,8 @@ from web.deps import EngineDep, RuntimeDep, TemplatesDep
 from web.i18n import EXAMPLES, STRINGS, choose_lang
 from web.metrics import record_answer
 from web.schemas import AskRequest
-from web.view import EXCERPT_CONTEXT, document_blocks, fit_history, next_questions, parse_span
+from web.view import (EXCERPT_CONTEXT, cited_place, document_blocks, fit_history, next_questions, original_href,
+                      page_image_href, parse_span)
 
 router = APIRouter(include_in_schema=False)
 
@@ -102,9 +103,13 @@ async def document(request: Request, templates: TemplatesDep, engine: EngineDep,
                    chunk: str | None = None, hl: str | None = None, lang: LangQuery = None) -> Response:
     view = engine.document(doc_id)
     lang = choose_lang(lang, None, request.headers.get("accept-language"))
+    span = parse_span(hl)
+    place = cited_place(view, chunk, span)
     return templates.TemplateResponse(request, "document.html", {
         "lang": lang, "t": STRINGS[lang], "doc": view, "chunk": chunk,
-        "blocks": document_blocks(view, chunk, parse_span(hl))})
+        "blocks": document_blocks(view, chunk, span), "place": place,
+        "page_image": page_image_href(doc_id, place.page, place.start, place.end) if place and place.page else None,
+        "original": original_href(doc_id, place.page if place else None) if view.kind != "text" else None})
 
 
 @router.get("/favicon.ico")

@@ -24,6 +24,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from bot.store import versions as store
+from bot.ingest.documents import ReadOptions
 from bot.store.build import build_index
 from bot.store.progress import BuildProgress
 from bot.store.versions import build_lock
@@ -159,7 +160,8 @@ class Rebuilder:
             with embedding_for_builds(s, self.engine.embedder, self.ray_loader) as embedder:
                 summary = build_index(s.corpus_dir, s.index_dir, embedder, self.engine.tokenizer,
                                       max_bytes=int(s.max_file_mb * 1_000_000), keep_previous=s.keep_previous,
-                                      progress=self._record, cancel=self._cancel)
+                                      progress=self._record, cancel=self._cancel,
+                                      read_options=ReadOptions.from_settings(s))
             current = self.engine.index
             if current is None or current.version != summary.version:
                 self._on_published()

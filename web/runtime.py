@@ -12,6 +12,7 @@ import time
 from collections.abc import Callable
 from typing import Literal
 
+from bot.ingest.documents import ReadOptions
 from bot.store.build import build_index
 from bot.embed.batching import QueryBatcher
 from bot.embed.embedder import Embedder, load_embedder
@@ -121,7 +122,8 @@ class Runtime:
             # With JAXABOT_RAY_ADDRESS the first build embeds on the cluster too, as rebuilds do.
             with embedding_for_builds(s, embedder) as build_embedder:
                 summary = build_index(s.corpus_dir, s.index_dir, build_embedder, tokenizer,
-                                      max_bytes=int(s.max_file_mb * 1_000_000), keep_previous=s.keep_previous)
+                                      max_bytes=int(s.max_file_mb * 1_000_000), keep_previous=s.keep_previous,
+                                      read_options=ReadOptions.from_settings(s))
             self.build_finished(True, time.perf_counter() - start)
         except JaxabotError as exc:
             self.build_finished(False, time.perf_counter() - start)

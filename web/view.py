@@ -214,3 +214,45 @@ def next_questions(doc: DocumentView, chunk_id: str, lang: str, include_own: boo
                   if lines.get(s, 0) <= 1 and (include_own or s != own[0])]
     template = _SUGGESTION.get(lang, _SUGGESTION["ja"])
     return [template.format(s) for _, _, s in sorted(candidates)[:k]]
+
+
+@dataclass
+class CitedPlace:
+    """Where the cited sentence is in its file, for the document view."""
+    start: int  # the sentence's document offsets
+    end: int
+    page: int | None = None
+    slide: int | None = None
+    sheet: str | None = None
+    row: int | None = None
+    ocr: float | None = None
+
+
+def cited_place(doc: DocumentView, chunk: str | None, hl: tuple[int, int] | None) -> CitedPlace | None:
+    """The cited sentence's location (page, slide, sheet and row) from the document's locations."""
+    if not chunk or not hl or not doc.locations:
+        return None
+    passage = next((p for p in doc.passages if p.chunk_id == chunk), None)
+    if passage is None:
+        return None
+    start, end = passage.start + hl[0], min(passage.start + hl[1], passage.end)
+    where = None
+    for s, e, w in doc.locations:
+        if s <= start < e:
+            where = w
+            break
+        if s > start:
+            break
+        where = w
+    if where is None:
+        return None
+    return CitedPlace(start, end, where.get("page"), where.get("slide"), where.get("sheet"),
+                      where.get("row"), where.get("ocr"))
+
+
+def page_image_href(doc_id: str, page: int, start: int, end: int) -> str:
+    return f"/page-image/{quote(doc_id, safe='/')}?page={int(page)}&s={int(start)}-{int(end)}"
+
+
+def original_href(doc_id: str, page: int | None = None) -> str:
+    return f"/original/{quote(doc_id, safe='/')}" + (f"#page={int(page)}" if page else "")

@@ -16,6 +16,20 @@ NOT_FOUND = {
 }
 
 
+def location_fields(doc, start: int) -> dict:
+    """Citation fields for the sentence starting at `start`: page, slide, sheet, row, OCR confidence."""
+    loc = doc.locate(start) if hasattr(doc, "locate") else None
+    if loc is None:
+        return {}
+    out = {k: v for k, v in (("page", loc.page), ("slide", loc.slide), ("sheet", loc.sheet), ("row", loc.row))
+           if v is not None}
+    if loc.ocr is not None:
+        out["ocr_confidence"] = loc.ocr
+    return out
+
+
+
+
 def compose_not_found(lang: str, missing: list[str] = ()) -> str:
     """The refusal; when the documents describe something close to what was asked but not the
     identifiers the question names (another edition, year or mission), it says which."""
@@ -70,7 +84,7 @@ def compose_answer(index: SearchIndex, chosen: list[ScoredSentence], lang: str,
         citations.append(Citation(
             n=n, chunk_id=p.chunk_id, doc_id=p.doc_id, title=d.title, url=d.url, section=p.section,
             text=p.text, highlight=(s.start - p.start, s.end - p.start), answer_span=span,
-            score=round(s.score, 6)))
+            score=round(s.score, 6), **location_fields(d, s.start)))
         parts.append(f"{sentence}[{n}]" if lang == "ja" else f"「{sentence}」[{n}]")
     if lang == "ja":
         return "\n".join([lead] + parts if lead else parts), citations

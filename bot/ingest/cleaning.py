@@ -40,15 +40,19 @@ def prepare_text(text: str) -> str:
     return _CONTROL.sub("", text.replace("\r\n", "\n").replace("\r", "\n"))
 
 
-def clean_text(text: str, chrome: Chrome | None = None) -> str:
+def clean_text(text: str, chrome: Chrome | None = None, by_shape: bool = True) -> str:
+    """`by_shape=False` (a structured file: its table rows, slides and sheets are known) keeps
+    menu- and footer-shaped blocks and lines other documents share at their edges; repeated link
+    labels still go."""
     text = prepare_text(text)
     if chrome is not None:
         text = chrome.strip_labels(text)
     lines = [re.sub(r"[ \t\u3000]+$", "", line) for line in text.split("\n")]
-    if chrome is not None and chrome.edge_lines:
+    if chrome is not None and chrome.edge_lines and by_shape:
         lines = _trim_repeated_edges(lines, chrome.edge_lines)
     blocks = _blocks(lines)
-    blocks = _trim_chrome(blocks)
+    if by_shape:
+        blocks = _trim_chrome(blocks)
     return "\n\n".join("\n".join(b) for b in blocks)
 
 

@@ -15,15 +15,23 @@ cannot be used is skipped with a reason; it never stops the build on its own.
 import hashlib
 import os
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from bot.ingest.chrome import Chrome, learn_chrome
 from bot.ingest.cleaning import clean_text, html_to_text, markdown_to_text, prepare_text
 from bot.ingest.frontmatter import MAX_FRONT_MATTER_BYTES, FrontMatterError, html_metadata, parse_front_matter
+from bot.ingest.locations import Box, Extracted, Location, remap
+from bot.ingest.ocr import OcrEngine, Tesseract
+from bot.ingest.office import OfficeLimits, OfficeRefused, read_office
+from bot.ingest.pdf import PdfRefused, ReadLimits, read_pdf
 from bot.errors import CorpusError
 
-SUFFIXES = (".txt", ".md", ".html", ".htm")
+TEXT_SUFFIXES = (".txt", ".md", ".html", ".htm")
+STRUCTURED_SUFFIXES = (".pdf", ".docx", ".pptx", ".xlsx")
+SUFFIXES = TEXT_SUFFIXES + STRUCTURED_SUFFIXES
+# Bump when what a reader of a structured format extracts changes: their documents are re-embedded.
+EXTRACT_VERSION = 1
 # Tried in order when a file is not UTF-8: Japanese pages still come in these.
 FALLBACK_ENCODINGS = ("cp932", "euc_jp")
 _FRONT_MATTER = re.compile(r"\A---[ \t]*\r?\n(.*?)\r?\n---[ \t]*(?:\r?\n|\Z)", re.S)
@@ -39,17 +47,42 @@ class Document:
     lang: str
     text: str  # cleaned text; every offset in the index points into it
     content_hash: str  # sha256 of the file's bytes and its cleaned text: decides whether a rebuild re-embeds it
+    kind: str = "text"  # text, pdf, docx, pptx, xlsx
+    locations: tuple[Location, ...] = ()  # where stretches of `text` are in the file (page, slide, sheet, row)
+    boxes: dict[int, Box] = field(default_factory=dict, compare=False)  # PDF: offset → character box
+    page_sizes: tuple[tuple[float, float], ...] = ()
+    pages: int = 0  # PDF pages, slides or sheets
+    ocr_pages: int = 0
+    notes: tuple[str, ...] = ()  # parts left out (pages that needed OCR without Tesseract), with why
+    file_hash: str = ""  # sha256 of the file's bytes: the page view renders only the file that was indexed
 
 
 @dataclass(frozen=True)
 class Skipped:
     path: str
     reason: str
+    kept_previous: bool = False  # the version in the previous index stays in the new one
 
 
-def require_documents(corpus_dir: Path, max_bytes: int) -> tuple[list[Document], list[Skipped]]:
+@dataclass
+class ReadOptions:
+    """How structured files are read: limits and the OCR engine (None: no OCR)."""
+    pdf: ReadLimits = field(default_factory=ReadLimits)
+    office: OfficeLimits = field(default_factory=OfficeLimits)
+    ocr: OcrEngine | None = field(default_factory=Tesseract)
+
+    @classmethod
+    def from_settings(cls, settings) -> "ReadOptions":
+        return cls(pdf=ReadLimits(max_pages=settings.max_pdf_pages, seconds=settings.max_read_seconds),
+                   office=OfficeLimits(max_unzipped_bytes=int(settings.max_unzipped_mb * 1e6),
+                                       max_rows=settings.max_sheet_rows),
+                   ocr=Tesseract(timeout=settings.ocr_timeout) if settings.ocr else None)
+
+
+def require_documents(corpus_dir: Path, max_bytes: int, options: ReadOptions | None = None
+                      ) -> tuple[list[Document], list[Skipped]]:
     """`load_corpus`, failing with every file's reason when no document is usable."""
-    docs, skipped = load_corpus(corpus_dir, max_bytes)
+    docs, skipped = load_corpus(corpus_dir, max_bytes, options)
     if not docs:
         reasons = "; ".join(f"{s.path}: {s.reason}" for s in skipped) or "the folder is empty"
         raise CorpusError(f"no usable document in {corpus_dir} ({reasons})")
@@ -61,9 +94,11 @@ def doc_id_for(relative: Path) -> str:
     return relative.with_suffix("").as_posix()
 
 
-def load_corpus(corpus_dir: Path, max_bytes: int) -> tuple[list[Document], list[Skipped]]:
+def load_corpus(corpus_dir: Path, max_bytes: int, options: ReadOptions | None = None
+                ) -> tuple[list[Document], list[Skipped]]:
     """Every usable document, cleaned. Two passes: read every file, learn the corpus's chrome
     (labels and boilerplate lines that recur, `bot.ingest.chrome`), then clean each document."""
+    options = options or ReadOptions()
     root = corpus_dir.resolve()
     sources: list[_Source] = []
     skipped: list[Skipped] = []
@@ -78,7 +113,7 @@ def load_corpus(corpus_dir: Path, max_bytes: int) -> tuple[list[Document], list[
         if rel.as_posix().lower() == "readme.md":
             continue  # the folder's own instructions, not a document
         try:
-            sources.append(read_source(path, rel, root, max_bytes))
+            sources.append(read_source(path, rel, root, max_bytes, options))
         except _Skip as why:
             skipped.append(Skipped(rel.as_posix(), str(why)))
     chrome = learn_chrome([src.text for src in sources])
@@ -109,9 +144,25 @@ class _Source:
     text: str  # decoded, front matter and markup removed, not yet cleaned
     meta: dict
     raw_hash: str
+    extracted: Extracted | None = None  # a structured file's text with its locations
 
 
-def read_source(path: Path, rel: Path, root: Path, max_bytes: int) -> _Source:
+_CONTROL_CHARS = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
+
+
+def read_structured(raw: bytes, kind: str, options: ReadOptions) -> Extracted:
+    """A PDF or Office file's text with locations; _Skip with the reason when it cannot be read."""
+    try:
+        if kind == "pdf":
+            return read_pdf(raw, options.pdf, options.ocr)
+        return read_office(raw, kind, options.office)
+    except (PdfRefused, OfficeRefused) as why:
+        raise _Skip(str(why)) from None
+    except Exception as exc:  # noqa: BLE001 - a file the libraries choke on must never stop the build
+        raise _Skip(f"cannot be read ({exc.__class__.__name__}: {str(exc)[:160]})") from None
+
+
+def read_source(path: Path, rel: Path, root: Path, max_bytes: int, options: ReadOptions | None = None) -> _Source:
     try:
         real = path.resolve(strict=True)
     except OSError as exc:
@@ -129,10 +180,16 @@ def read_source(path: Path, rel: Path, root: Path, max_bytes: int) -> _Source:
         raise _Skip(f"unreadable ({exc.strerror or exc})") from None
     if not raw.strip():
         raise _Skip("empty file")
+    kind = path.suffix.lower()
+    if kind in STRUCTURED_SUFFIXES:
+        extracted = read_structured(raw, kind[1:], options or ReadOptions())
+        # Same length, so the reader's offsets stay valid; cleaning sees no control characters.
+        extracted.text = _CONTROL_CHARS.sub(" ", extracted.text)
+        meta = {"title": extracted.title} if extracted.title else {}
+        return _Source(rel, extracted.text, meta, hashlib.sha256(raw).hexdigest(), extracted)
     if b"\x00" in raw[:8192]:
         raise _Skip("binary file")
     source = _decode(raw)
-    kind = path.suffix.lower()
     if kind in (".html", ".htm"):
         text, meta = html_to_text(source)
         meta = html_metadata(meta)
@@ -143,15 +200,27 @@ def read_source(path: Path, rel: Path, root: Path, max_bytes: int) -> _Source:
 
 
 def to_document(src: _Source, chrome: Chrome | None) -> Document:
-    text = clean_text(src.text, chrome)
+    ex = src.extracted
+    # A structured file's blocks are known (tables, slides, sheets): no menu or footer by shape;
+    # its running headers and footers went by repetition across its pages.
+    text = clean_text(src.text, chrome, by_shape=ex is None)
     if not text.strip():
+        if ex is not None and ex.notes:
+            raise _Skip("no text: " + "; ".join(ex.notes))
         raise _Skip("no text left after cleaning")
     meta = src.meta
-    title = (meta.get("title") or _first_line(text) or src.rel.stem).strip()
+    located: dict = {}
+    if ex is not None:
+        locations, boxes = remap(src.text, text, ex.locations, ex.boxes)
+        located = dict(kind=ex.kind, locations=tuple(locations), boxes=boxes, page_sizes=tuple(ex.page_sizes),
+                       pages=ex.pages, ocr_pages=ex.ocr_pages, notes=tuple(ex.notes))
+    first = _first_line(text) if ex is None or ex.kind in ("pdf", "docx") else ""
+    title = (meta.get("title") or first or src.rel.stem).strip()
     lang = meta.get("lang") or _guess_lang(text)
     # The cleaned text is part of the hash: what the corpus teaches about chrome can change a
     # document's text without changing its bytes, and its vectors must follow.
-    content_hash = hashlib.sha256(f"{src.raw_hash}\n{text}".encode("utf-8")).hexdigest()
+    salt = f"\n{EXTRACT_VERSION}" if ex is not None else ""
+    content_hash = hashlib.sha256(f"{src.raw_hash}\n{text}{salt}".encode("utf-8")).hexdigest()
     return Document(
         doc_id=doc_id_for(src.rel),
         path=src.rel.as_posix(),
@@ -160,6 +229,8 @@ def to_document(src: _Source, chrome: Chrome | None) -> Document:
         lang=lang,
         text=text,
         content_hash=content_hash,
+        file_hash=src.raw_hash,
+        **located,
     )
 
 

@@ -15,7 +15,8 @@ import numpy as np
 
 from bot.store import versions as store
 from bot.store.dense import build_dense, centroids_of, describe, save_dense
-from bot.ingest.documents import Document, Skipped, require_documents
+from bot.ingest.documents import Document, ReadOptions, Skipped, load_corpus
+from bot.ingest.locations import BOX_SCALE, LOCATIONS_VERSION, Location, boxes_array
 from bot.embed.embedder import Embedder
 from bot.errors import CorpusError, IndexCorrupt, IndexMismatch, IndexMissing
 from bot.store.lexical import LEXICAL_VERSION, LexicalIndex, Tokenizer
@@ -46,6 +47,8 @@ class BuildSummary:
     full_rebuild: bool
     skipped: list[Skipped] = field(default_factory=list)
     embed_seconds: float = 0.0  # of `seconds`, spent embedding `embedded_texts`
+    ocr_pages: int = 0  # PDF pages read by OCR (in the documents read by this build)
+    left_out: list[Skipped] = field(default_factory=list)  # parts of indexed files left out (pages needing OCR)
 
     @property
     def texts_per_second(self) -> float | None:
@@ -66,28 +69,38 @@ def _previous(index_dir: Path, model: str) -> store.StoredArrays | None:
 def build_index(corpus_dir: Path, index_dir: Path, embedder: Embedder, tokenizer: Tokenizer, *,
                 max_bytes: int, keep_previous: int = 1, force: bool = False,
                 show_progress: bool = False, progress: ProgressFn | None = None,
-                cancel: threading.Event | None = None) -> BuildSummary:
+                cancel: threading.Event | None = None, read_options: ReadOptions | None = None) -> BuildSummary:
     """Build (incrementally) and publish. `progress` is called with a `BuildProgress` as the build
     advances; setting `cancel` stops it with BuildCancelled before anything is published."""
     t0 = time.perf_counter()
     report = Reporter(progress, cancel)
     with store.build_lock(index_dir):
         report.update(stage="reading")
-        docs, skipped = require_documents(corpus_dir, max_bytes)
-        report.update(stage="splitting", documents_total=len(docs))
-        for s in skipped:
-            log.warning("skipped %s: %s", s.path, s.reason)
-
+        docs, skipped = load_corpus(corpus_dir, max_bytes, read_options)
         prev = None if force else _previous(index_dir, embedder.name)
         prev_docs = prev.manifest.get("documents", {}) if prev else {}
         if prev and prev.manifest.get("model", {}).get("dim") != embedder.dim:
             prev, prev_docs = None, {}
+        # A file that cannot be read now keeps the version the previous index has of it.
+        docs, skipped = _keep_previous(docs, skipped, prev)
+        if not docs:
+            reasons = "; ".join(f"{s.path}: {s.reason}" for s in skipped) or "the folder is empty"
+            raise CorpusError(f"no usable document in {corpus_dir} ({reasons})")
+        report.update(stage="splitting", documents_total=len(docs))
+        for s in skipped:
+            log.warning("skipped %s: %s%s", s.path, s.reason,
+                        " (its previous version stays in the index)" if s.kept_previous else "")
+        left_out = [Skipped(d.path, note) for d in docs for note in d.notes]
+        for s in left_out:
+            log.warning("%s: %s", s.path, s.reason)
+        ocr_pages = sum(d.ocr_pages for d in docs)
         unchanged = {d.doc_id for d in docs if prev_docs.get(d.doc_id, {}).get("hash") == d.content_hash}
         removed = set(prev_docs) - {d.doc_id for d in docs}
         # Tokens and the English term table are derived from the text alone: an index written by an
         # older version of either is rebuilt (vectors reused), not kept as "unchanged".
         same_terms = (prev is not None and prev.manifest.get("lexical_version", 1) == LEXICAL_VERSION
-                      and prev.manifest.get("termtable", {}).get("version") == termtable.VERSION)
+                      and prev.manifest.get("termtable", {}).get("version") == termtable.VERSION
+                      and prev.manifest.get("locations", {}).get("version") == LOCATIONS_VERSION)
         if prev and same_terms and not removed and len(unchanged) == len(docs) and len(prev_docs) == len(docs):
             report.finish()
             return BuildSummary(
@@ -95,7 +108,7 @@ def build_index(corpus_dir: Path, index_dir: Path, embedder: Embedder, tokenizer
                 sentences=len(prev.sentence_vectors), embedded_documents=0,
                 reused_documents=len(docs), removed_documents=0, embedded_texts=0,
                 seconds=time.perf_counter() - t0, dense_type=prev.manifest.get("dense", {}).get("type", ""),
-                changed=False, full_rebuild=False, skipped=skipped)
+                changed=False, full_rebuild=False, skipped=skipped, ocr_pages=ocr_pages, left_out=left_out)
 
         passages: list[Passage] = []
         per_doc: dict[str, list[Passage]] = {}
@@ -137,8 +150,11 @@ def build_index(corpus_dir: Path, index_dir: Path, embedder: Embedder, tokenizer
         dense_sentences = (build_dense(svec, centroids=_centroids(prev_folder, "sentences.faiss"), fresh=fresh_s)
                            if len(svec) else None)
 
+        boxes = np.concatenate([boxes_array(i, d.boxes) for i, d in enumerate(docs)])
+
         def write(folder: Path) -> None:
             store.write_jsonl(folder / "documents.jsonl", [_doc_row(d) for d in docs])
+            np.save(folder / "boxes.npy", boxes, allow_pickle=False)
             store.write_jsonl(folder / "passages.jsonl", [_passage_row(p) for p in passages])
             np.save(folder / "passage_vectors.npy", pvec, allow_pickle=False)
             np.save(folder / "sentence_vectors.npy", svec, allow_pickle=False)
@@ -155,8 +171,8 @@ def build_index(corpus_dir: Path, index_dir: Path, embedder: Embedder, tokenizer
             "counts": {"documents": len(docs), "passages": len(passages), "sentences": len(svec)},
             "dense": {"type": describe(dense) if dense is not None else "none"},
             "termtable": {"version": termtable.VERSION, "english_keys": len(terms.english)},
-            "documents": {d.doc_id: {"hash": d.content_hash, "path": d.path,
-                                     "passages": len(per_doc[d.doc_id])} for d in docs},
+            "locations": {"version": LOCATIONS_VERSION, "boxes": len(boxes)},
+            "documents": {d.doc_id: _manifest_doc(d, len(per_doc[d.doc_id])) for d in docs},
         }
         report.update(stage="writing")
         version = store.publish(index_dir, write, manifest, keep_previous)
@@ -166,7 +182,8 @@ def build_index(corpus_dir: Path, index_dir: Path, embedder: Embedder, tokenizer
             embedded_documents=len(docs) - len(unchanged), reused_documents=len(unchanged),
             removed_documents=len(removed), embedded_texts=embedded,
             seconds=time.perf_counter() - t0, dense_type=manifest["dense"]["type"],
-            changed=True, full_rebuild=prev is None, skipped=skipped, embed_seconds=embed_seconds)
+            changed=True, full_rebuild=prev is None, skipped=skipped, embed_seconds=embed_seconds,
+            ocr_pages=ocr_pages, left_out=left_out)
 
 
 def _vectors(docs: list[Document], per_doc: dict[str, list[Passage]], unchanged: set[str],
@@ -241,9 +258,56 @@ def _centroids(folder: Path | None, name: str) -> np.ndarray | None:
     return centroids_of(folder / name) if folder is not None and (folder / name).is_file() else None
 
 
+def _manifest_doc(d: Document, passages: int) -> dict:
+    row = {"hash": d.content_hash, "path": d.path, "passages": passages}
+    if d.kind != "text":
+        row.update(kind=d.kind, pages=d.pages, ocr_pages=d.ocr_pages)
+        if d.notes:
+            row["left_out"] = list(d.notes)
+    return row
+
+
 def _doc_row(d: Document) -> dict:
-    return {"doc_id": d.doc_id, "path": d.path, "title": d.title, "url": d.url, "lang": d.lang,
-            "hash": d.content_hash, "text": d.text}
+    row = {"doc_id": d.doc_id, "path": d.path, "title": d.title, "url": d.url, "lang": d.lang,
+           "hash": d.content_hash, "text": d.text}
+    if d.kind != "text":
+        row.update(kind=d.kind, file_hash=d.file_hash, pages=d.pages, ocr_pages=d.ocr_pages,
+                   notes=list(d.notes), locations=[loc.to_row() for loc in d.locations],
+                   page_sizes=[list(s) for s in d.page_sizes])
+    return row
+
+
+def doc_from_row(row: dict, boxes: np.ndarray | None, doc_row: int) -> Document:
+    """A document as a previous version stored it (with its character boxes)."""
+    own = {}
+    if boxes is not None and len(boxes):
+        for r in boxes[boxes[:, 0] == doc_row]:
+            own[int(r[1])] = (int(r[2]), *(float(v) / BOX_SCALE for v in r[3:7]))
+    return Document(
+        doc_id=row["doc_id"], path=row["path"], title=row["title"], url=row.get("url"), lang=row["lang"],
+        text=row["text"], content_hash=row["hash"], kind=row.get("kind", "text"),
+        locations=tuple(Location.from_row(x) for x in row.get("locations", [])), boxes=own,
+        page_sizes=tuple(tuple(s) for s in row.get("page_sizes", [])), pages=row.get("pages", 0),
+        ocr_pages=row.get("ocr_pages", 0), notes=tuple(row.get("notes", [])), file_hash=row.get("file_hash", ""))
+
+
+def _keep_previous(docs: list[Document], skipped: list[Skipped], prev: store.StoredArrays | None
+                   ) -> tuple[list[Document], list[Skipped]]:
+    if prev is None or not skipped:
+        return docs, skipped
+    rows = {row["path"]: (i, row) for i, row in enumerate(prev.documents)}
+    have = {d.doc_id for d in docs}
+    out = []
+    for s in skipped:
+        found = rows.get(s.path)
+        if found is None or found[1]["doc_id"] in have:
+            out.append(s)
+            continue
+        i, row = found
+        docs.append(doc_from_row(row, prev.boxes, i))
+        have.add(row["doc_id"])
+        out.append(Skipped(s.path, s.reason, kept_previous=True))
+    return sorted(docs, key=lambda d: d.path), out
 
 
 def _passage_row(p: Passage) -> dict:

@@ -17,6 +17,7 @@ from bot.store.dense import load_dense
 from bot.errors import IndexCorrupt, IndexMismatch, IndexMissing
 from bot.store.lexical import LexicalIndex
 from bot.store.termtable import FILE as TERMTABLE_FILE, TermTable
+from bot.ingest.locations import Location, locate, span_boxes
 from bot.ingest.passages import CHUNKER_VERSION, Passage
 
 
@@ -28,6 +29,17 @@ class DocInfo:
     url: str | None
     lang: str
     text: str
+    kind: str = "text"  # text, pdf, docx, pptx, xlsx
+    locations: tuple[Location, ...] = ()
+    page_sizes: tuple[tuple[float, float], ...] = ()
+    file_hash: str = ""
+    boxes: np.ndarray | None = field(default=None, compare=False)  # its rows of boxes.npy
+
+    def locate(self, offset: int) -> Location | None:
+        return locate(self.locations, offset)
+
+    def span_boxes(self, start: int, end: int) -> list:
+        return span_boxes(self.boxes, start, end) if self.boxes is not None else []
 
 
 @dataclass
@@ -99,10 +111,22 @@ def _current_name(index_dir: Path) -> str | None:
         return None
 
 
+def _doc_info(r: dict, i: int, boxes: np.ndarray | None) -> DocInfo:
+    own = None
+    if boxes is not None and len(boxes) and r.get("kind") == "pdf":
+        own = np.ascontiguousarray(boxes[boxes[:, 0] == i])
+    return DocInfo(r["doc_id"], r["path"], r["title"], r.get("url"), r["lang"], r["text"],
+                   kind=r.get("kind", "text"),
+                   locations=tuple(Location.from_row(x) for x in r.get("locations", [])),
+                   page_sizes=tuple(tuple(s) for s in r.get("page_sizes", [])),
+                   file_hash=r.get("file_hash", ""), boxes=own)
+
+
 def _read(folder: Path, manifest: dict) -> SearchIndex:
     try:
-        docs = {r["doc_id"]: DocInfo(r["doc_id"], r["path"], r["title"], r.get("url"), r["lang"], r["text"])
-                for r in store.read_jsonl(folder / "documents.jsonl")}
+        rows = store.read_jsonl(folder / "documents.jsonl")
+        boxes = np.load(folder / "boxes.npy", allow_pickle=False) if (folder / "boxes.npy").is_file() else None
+        docs = {r["doc_id"]: _doc_info(r, i, boxes) for i, r in enumerate(rows)}
         passages = []
         rows, first = [], 0
         for r in store.read_jsonl(folder / "passages.jsonl"):

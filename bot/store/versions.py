@@ -26,7 +26,7 @@ import secrets
 import shutil
 from collections.abc import Callable
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -342,14 +342,19 @@ class StoredArrays:
     passages: list[dict]
     passage_vectors: np.ndarray
     sentence_vectors: np.ndarray
+    documents: list[dict] = field(default_factory=list)  # documents.jsonl: kept when a file cannot be read
+    boxes: np.ndarray | None = None  # boxes.npy, when the version has one
 
 
 def load_arrays(folder: Path, manifest: dict) -> StoredArrays:
+    boxes = folder / "boxes.npy"
     return StoredArrays(
         manifest=manifest,
         passages=read_jsonl(folder / "passages.jsonl"),
         passage_vectors=np.load(folder / "passage_vectors.npy", allow_pickle=False),
         sentence_vectors=np.load(folder / "sentence_vectors.npy", allow_pickle=False),
+        documents=read_jsonl(folder / "documents.jsonl"),
+        boxes=np.load(boxes, allow_pickle=False) if boxes.is_file() else None,
     )
 
 

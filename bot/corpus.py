@@ -81,6 +81,7 @@ def clean_name(raw: str) -> str:
     the ingest layer reads."""
     name = unicodedata.normalize("NFC", raw or "")
     name = name.replace("\\", "/").rsplit("/", 1)[-1]
+    name = re.sub(r"\s+", " ", name)
     name = "".join(ch for ch in name if unicodedata.category(ch) not in _UNSAFE_CATEGORIES)
     name = _RESERVED_CHARS.sub("_", name)
     name = re.sub(r"\s+", " ", name).strip().lstrip(".").strip().rstrip(". ")
@@ -439,8 +440,9 @@ class Corpus:
             raise DocumentNotFound(f"no corpus file {rel}")
         return rel, path
 
-    def check_new(self, files: list[tuple[str, bytes]]) -> list[tuple[str, bytes]]:
-        """The (clean name, bytes) of files to add, all checked before any is written."""
+    def check_new(self, files: list[tuple[str, bytes]], replace: bool = False) -> list[tuple[str, bytes, bool]]:
+        """(clean name, bytes, exists) of files to write, all checked before any is written: a
+        taken name is DocumentExists unless `replace`."""
         if not files:
             raise UploadRejected("no file was sent")
         if len(files) > MAX_FILES_PER_UPLOAD:
@@ -451,19 +453,22 @@ class Corpus:
             if name.lower() in seen:
                 raise UploadRejected(f"{name} was sent twice")
             seen.add(name.lower())
-            if (self.corpus_dir / name).exists() or (self.corpus_dir / name).is_symlink():
+            target = self.corpus_dir / name
+            exists = target.exists() or target.is_symlink()
+            if exists and not replace:
                 raise DocumentExists(f"{name} already exists; replace it instead")
-            out.append((name, data))
+            if exists and (target.is_symlink() or not target.is_file()):
+                raise UploadRejected(f"{name} is not a regular file; it cannot be replaced")
+            out.append((name, data, exists))
         return out
 
-    def add(self, files: list[tuple[str, bytes]]) -> list[str]:
-        """Add new files (all or none checked first; DocumentExists for a taken name)."""
-        checked = self.check_new(files)
-        written = []
-        for name, data in checked:
-            write_atomic(self.corpus_dir, name, data, replace=False)
-            written.append(name)
-        return written
+    def add(self, files: list[tuple[str, bytes]], replace: bool = False) -> list[tuple[str, bool]]:
+        """Write files into the corpus root, all checked first (none is written if one fails);
+        (name, replaced) for each. A taken name is DocumentExists unless `replace`."""
+        checked = self.check_new(files, replace)
+        for name, data, exists in checked:
+            write_atomic(self.corpus_dir, name, data, replace=exists)
+        return [(name, exists) for name, _, exists in checked]
 
     def replace(self, name: str, data: bytes) -> str:
         """Replace an existing file's content (same name; its type checked as for an upload)."""

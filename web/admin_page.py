@@ -193,7 +193,7 @@ async def upload(request: Request, templates: TemplatesDep, runtime: RuntimeDep,
                  audit: AuditDep) -> Response:
     async def work(form: FormData, session: Session) -> str:
         files = [f for f in await read_files(form.getlist("files")) if f[0] or f[1]]
-        names = await to_thread.run_sync(corpus.add, files)
+        names = [name for name, _ in await to_thread.run_sync(corpus.add, files)]
         for name in names:
             audit.record(session.who, "upload", name)
         return "uploaded"

@@ -94,7 +94,7 @@ async def upload(request: Request, corpus: CorpusDep, audit: AuditDep, who: Admi
     type by content) before any is written; none is written if one fails."""
     async with request.form(max_files=MAX_FILES_PER_UPLOAD, max_fields=MAX_FILES_PER_UPLOAD + 4) as form:
         files = await read_files(form.getlist("files"))
-    names = await to_thread.run_sync(corpus.add, files)
+    names = [name for name, _ in await to_thread.run_sync(corpus.add, files)]
     for name in names:
         audit.record(who, "upload", name)
     return JSONResponse(Changed(names=names).model_dump(), status_code=201)

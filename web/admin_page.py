@@ -113,7 +113,8 @@ async def admin(request: Request, templates: TemplatesDep, runtime: RuntimeDep, 
                 audit: AuditDep, done: str | None = None) -> Response:
     session = _session(request)
     if session is None:
-        return _login_page(request, templates, 401, notice=NOTICES.get(done or ""))
+        # The login form only (200: it shows nothing of the corpus; a failed login is 401).
+        return _login_page(request, templates, notice=NOTICES.get(done or ""))
     return await _render(request, templates, session, runtime, corpus, audit, runtime.settings.index_dir,
                          notice=NOTICES.get(done or ""))
 

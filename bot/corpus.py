@@ -248,6 +248,8 @@ class DocumentRow(BaseModel):
     size: int | None = Field(None, description="bytes on disk (None: the file is gone)")
     modified_at: datetime | None = None
     passages: int | None = None
+    pages: int | None = Field(None, description="pages (PDF), slides or sheets, when the index records them")
+    ocr_pages: int | None = Field(None, description="pages read by OCR, when the index records them")
     language: str | None = None
     indexed_version: str | None = Field(None, description="the current index version holding it")
     status: Status = Field(description="indexed; changed since indexed; pending (never indexed); "
@@ -317,6 +319,10 @@ def _built_at(version: str, manifest: dict) -> datetime | None:
         return datetime.fromisoformat(manifest.get("built_at", ""))
     except (TypeError, ValueError):
         return None
+
+
+def _count(value) -> int | None:
+    return value if isinstance(value, int) and not isinstance(value, bool) else None
 
 
 def _mtime(stat: os.stat_result) -> datetime:
@@ -400,6 +406,7 @@ class Corpus:
             if entry is not None:
                 row.title, row.language = titles.get(name, (None, None))
                 row.passages = entry.get("passages")
+                row.pages, row.ocr_pages = _count(entry.get("pages")), _count(entry.get("ocr_pages"))
                 row.indexed_version = version
                 changed = built is not None and _mtime(st) > built
                 row.status = "changed" if changed else "indexed"

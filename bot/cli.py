@@ -13,7 +13,7 @@ from typing import Annotated, Optional
 
 import typer
 
-from bot.errors import IndexCorrupt, JaxabotError
+from bot.errors import IndexCorrupt, JaxabotError, UploadTooLarge
 from bot.settings import Settings
 
 app = typer.Typer(add_completion=False, no_args_is_help=True,
@@ -334,6 +334,105 @@ def feedback_export(
             typer.echo(f"  [{printable(str(c.get('n')))}] {printable(str(c.get('title', '')))} — "
                        f"{printable(str(c.get('section', '')))} ({printable(str(c.get('chunk_id', '')))})")
         typer.echo("")
+
+
+documents_app = typer.Typer(no_args_is_help=True, help="Corpus files: list, add, remove (into the trash), restore.")
+app.add_typer(documents_app, name="documents")
+DataOpt = Annotated[Optional[Path], typer.Option("--data-dir", help="data folder: trash, audit log [JAXABOT_DATA_DIR]")]
+
+
+def _corpus(corpus: Path | None, index: Path | None, data_dir: Path | None):
+    from bot.audit import AuditLog
+    from bot.corpus import Corpus
+    s = _settings(corpus, index)
+    if data_dir is not None:
+        s.data_dir = data_dir
+    return Corpus(s.corpus_dir, s.data_dir, s.index_dir, int(s.max_file_mb * 1_000_000)), AuditLog(s.data_dir)
+
+
+def _who() -> str:
+    import getpass
+    try:
+        return f"cli ({getpass.getuser()})"
+    except (KeyError, OSError):
+        return "cli"
+
+
+@documents_app.command("list")
+def documents_list(corpus: CorpusOpt = None, index: IndexOpt = None, data_dir: DataOpt = None,
+                   as_json: Annotated[bool, typer.Option("--json", help="print JSON")] = False) -> None:
+    """The corpus files with their index status (indexed, changed, pending, skipped with the
+    reason, removed), then the trash."""
+    files, _ = _corpus(corpus, index, data_dir)
+    listing = files.listing()
+    if as_json:
+        typer.echo(listing.model_dump_json(indent=2))
+        return
+    typer.echo(f"index version: {listing.current_version or 'none'}")
+    for d in listing.documents:
+        size = "-" if d.size is None else str(d.size)
+        typer.echo(f"{d.status:8} {printable(d.name)}  {d.format}  {size} B  "
+                   f"passages {d.passages if d.passages is not None else '-'}  {printable(d.title or '')}"
+                   + (f"  ({printable(d.reason)})" if d.reason else ""))
+    for e in listing.trash:
+        typer.echo(f"trash    {printable(e.name)}  [{e.id}] deleted {e.deleted_at:%Y-%m-%d %H:%M} by "
+                   f"{printable(e.deleted_by)}" + ("  (still in the index)" if e.in_index else ""))
+
+
+@documents_app.command("add")
+def documents_add(files: Annotated[list[Path], typer.Argument(help="files to copy into the corpus")],
+                  replace: Annotated[bool, typer.Option("--replace", help="replace files of the same name")] = False,
+                  corpus: CorpusOpt = None, index: IndexOpt = None, data_dir: DataOpt = None) -> None:
+    """Copy files into the corpus folder (names sanitised, type checked by content, written
+    atomically). All are checked before any is written. Run `jaxabot index` afterwards."""
+    store, audit = _corpus(corpus, index, data_dir)
+    try:
+        for f in files:  # before reading: a huge file is refused without being read
+            if f.stat().st_size > store.max_bytes:
+                _fail(UploadTooLarge(f"{f.name}: {f.stat().st_size / 1e6:.1f} MB is over the "
+                                     f"{store.max_bytes / 1e6:g} MB limit (JAXABOT_MAX_FILE_MB)"))
+        data = [(f.name, f.read_bytes()) for f in files]
+    except OSError as exc:
+        typer.secho(f"error: cannot read {exc.filename}: {exc.strerror}", fg=typer.colors.RED, err=True)
+        raise typer.Exit(1) from None
+    try:
+        written = store.add(data, replace=replace)
+    except JaxabotError as exc:
+        _fail(exc)
+    who = _who()
+    for name, replaced in written:
+        audit.record(who, "replace" if replaced else "upload", name)
+        typer.echo(f"{'replaced' if replaced else 'added'} {printable(name)}")
+    typer.echo("run `jaxabot index` (or rebuild from the admin page) to index the change")
+
+
+@documents_app.command("remove")
+def documents_remove(names: Annotated[list[str], typer.Argument(help="corpus files, as `jaxabot documents list` names them")],
+                     corpus: CorpusOpt = None, index: IndexOpt = None, data_dir: DataOpt = None) -> None:
+    """Move files to the trash (restorable with `jaxabot documents restore ID` until the next
+    build publishes without them)."""
+    store, audit = _corpus(corpus, index, data_dir)
+    who = _who()
+    for name in names:
+        try:
+            entry = store.remove(name, who)
+        except JaxabotError as exc:
+            _fail(exc)
+        audit.record(who, "delete", entry.name)
+        typer.echo(f"moved {printable(entry.name)} to the trash [{entry.id}]")
+
+
+@documents_app.command("restore")
+def documents_restore(entry_id: Annotated[str, typer.Argument(help="the trash entry's id (see `documents list`)")],
+                      corpus: CorpusOpt = None, index: IndexOpt = None, data_dir: DataOpt = None) -> None:
+    """Put a deleted file back into the corpus folder."""
+    store, audit = _corpus(corpus, index, data_dir)
+    try:
+        name = store.restore(entry_id)
+    except JaxabotError as exc:
+        _fail(exc)
+    audit.record(_who(), "restore", name)
+    typer.echo(f"restored {printable(name)}")
 
 
 @app.command()

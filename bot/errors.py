@@ -67,3 +67,19 @@ class BuildCancelled(JaxabotError):
 
 class NothingToRollBack(JaxabotError):
     """No intact version was live before the current one; nothing was changed."""
+
+
+class UploadRejected(JaxabotError):
+    """A file offered for the corpus is refused (name, type by content, size); nothing was written."""
+
+
+class UploadTooLarge(UploadRejected):
+    """A file offered for the corpus is larger than JAXABOT_MAX_FILE_MB; nothing was written."""
+
+
+class DocumentExists(JaxabotError):
+    """A corpus file of that name already exists (replace it instead), or blocks a restore."""
+
+
+class CorpusUnwritable(JaxabotError):
+    """The corpus or data folder cannot be written (read-only, full disk); nothing was changed."""

@@ -67,6 +67,8 @@ class Settings(BaseSettings):
     port: int = 8000
     # Without a token the rebuild endpoint is disabled.
     admin_token: str | None = None
+    # How long an admin page login lasts (its signed cookie expires then).
+    admin_session_minutes: int = Field(480, ge=1)
     # With an admin token set, /metrics needs it too (off the public chat's path) unless this is true.
     metrics_public: bool = False
     # Comma-separated origins; CORS stays off when empty.

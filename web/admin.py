@@ -9,7 +9,7 @@ from anyio import to_thread
 from fastapi import APIRouter
 from fastapi.responses import JSONResponse
 
-from web.deps import AdminDep, RebuilderDep, RuntimeDep
+from web.deps import AdminActorDep, AdminDep, AuditDep, RebuilderDep, RuntimeDep
 from web.schemas import BuildStatus, ErrorBody, RollbackResult
 
 router = APIRouter(prefix="/api/index", tags=["admin"], dependencies=[AdminDep],
@@ -25,10 +25,11 @@ def _with_runtime(status: BuildStatus, runtime) -> BuildStatus:
 
 @router.post("/rebuild", status_code=202, response_model=BuildStatus,
              responses={409: {"model": ErrorBody, "description": "a rebuild is already running"}})
-async def rebuild(rebuilder: RebuilderDep, runtime: RuntimeDep) -> JSONResponse:
+async def rebuild(rebuilder: RebuilderDep, runtime: RuntimeDep, audit: AuditDep, who: AdminActorDep) -> JSONResponse:
     """Start an incremental rebuild in the background; the server switches to the new index when
     it is published, without a restart."""
     status = _with_runtime(await to_thread.run_sync(rebuilder.start), runtime)
+    audit.record(who, "rebuild")
     return JSONResponse(status.model_dump(mode="json"), status_code=202,
                         headers={"Location": "/api/index/status"})
 
@@ -42,17 +43,20 @@ async def status(rebuilder: RebuilderDep, runtime: RuntimeDep) -> BuildStatus:
 
 
 @router.post("/cancel", response_model=BuildStatus)
-async def cancel(rebuilder: RebuilderDep, runtime: RuntimeDep) -> BuildStatus:
+async def cancel(rebuilder: RebuilderDep, runtime: RuntimeDep, audit: AuditDep, who: AdminActorDep) -> BuildStatus:
     """Ask the running build to stop; it ends within one batch and publishes nothing (state
     `cancelled`). Without a running build, nothing happens."""
-    return _with_runtime(await to_thread.run_sync(rebuilder.cancel), runtime)
+    status = _with_runtime(await to_thread.run_sync(rebuilder.cancel), runtime)
+    audit.record(who, "cancel")
+    return status
 
 
 @router.post("/rollback", response_model=RollbackResult,
              responses={409: {"model": ErrorBody,
                               "description": "a build is running, or no earlier intact version"}})
-async def rollback(rebuilder: RebuilderDep) -> RollbackResult:
+async def rollback(rebuilder: RebuilderDep, audit: AuditDep, who: AdminActorDep) -> RollbackResult:
     """Make the version that was live before the current one current again and serve it. The
     rolled-back version is never restored by a later rollback."""
     name = await to_thread.run_sync(rebuilder.rollback)
+    audit.record(who, "rollback", name)
     return RollbackResult(current_version=name)

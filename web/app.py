@@ -17,11 +17,14 @@ from fastapi.templating import Jinja2Templates
 from bot.embed.embedder import Embedder
 from bot.store.lexical import Tokenizer
 from bot.settings import Settings
-from web import admin, api, docs, errors, feedback, mcp_server, metrics, openai_api, page_image, pages, suggest
+from bot.audit import AuditLog
+from web import (admin, admin_page, api, docs, documents_api, errors, feedback, mcp_server, metrics,
+                 openai_api, page_image, pages, suggest)
 from web.connections import connection_limits
 from web.head import HeadAsGetMiddleware
 from web.runtime import Runtime
 from web.security import BodySizeLimitMiddleware, SecurityHeadersMiddleware
+from web.sessions import Sessions
 from web.view import answer_parts, card_parts, excerpt_parts, safe_url, source_href
 
 HERE = Path(__file__).resolve().parent
@@ -64,10 +67,16 @@ def create_app(settings: Settings | None = None, *, embedder: Embedder | None = 
     app.state.feedback = feedback.FeedbackService(settings.data_dir, settings.feedback_max_rows)
     app.state.templates = _templates()
     app.state.static_dir = STATIC_DIR
+    app.state.audit = AuditLog(settings.data_dir)
+    # The admin page's logins (None: no token, no admin page).
+    app.state.admin_sessions = (Sessions(settings.admin_token, settings.admin_session_minutes)
+                                if settings.admin_token else None)
 
     errors.install(app)
     app.include_router(api.router)
     app.include_router(admin.router)
+    app.include_router(documents_api.router)
+    app.include_router(admin_page.router)
     app.include_router(feedback.router)
     app.include_router(feedback.admin_router)
     app.include_router(suggest.router)
@@ -80,7 +89,10 @@ def create_app(settings: Settings | None = None, *, embedder: Embedder | None = 
     docs.install_openapi(app, settings)
 
     # Added innermost first: headers wrap everything, including 413s and CORS preflights.
-    app.add_middleware(BodySizeLimitMiddleware, timeout=settings.request_timeout)
+    app.add_middleware(BodySizeLimitMiddleware, timeout=settings.request_timeout,
+                       large_bytes=documents_api.upload_request_bytes(settings),
+                       allows_large=documents_api.large_body_allowed(settings, app.state.admin_sessions),
+                       large_timeout=max(settings.request_timeout, 120.0))
     app.add_middleware(HeadAsGetMiddleware)
     origins = [o.strip() for o in settings.cors_origins.split(",") if o.strip()]
     if origins:

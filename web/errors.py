@@ -14,9 +14,10 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from bot.errors import (BuildError, BuildInProgress, CorpusError, DocumentNotFound, FeedbackError,
-                        FeedbackFull, IndexCorrupt, IndexMismatch, IndexMissing, InvalidQuestion, JaxabotError,
-                        ModelError, NothingToRollBack)
+from bot.errors import (BuildError, BuildInProgress, CorpusError, CorpusUnwritable, DocumentExists,
+                        DocumentNotFound, FeedbackError, FeedbackFull, IndexCorrupt, IndexMismatch, IndexMissing,
+                        InvalidQuestion, JaxabotError, ModelError, NothingToRollBack, UploadRejected,
+                        UploadTooLarge)
 from web.i18n import STRINGS, from_accept_language
 from web.openai_errors import is_openai_path, openai_error
 from web.runtime import NotReady
@@ -40,6 +41,10 @@ _DOMAIN: dict[type[JaxabotError], tuple[int, str, str | None]] = {
     BuildError: (500, "build_failed", "the index could not be written; the previous one is untouched"),
     FeedbackError: (503, "feedback_unavailable", "feedback cannot be stored right now"),
     FeedbackFull: (507, "feedback_full", "the feedback store is full; feedback cannot be stored"),
+    UploadRejected: (422, "upload_rejected", None),
+    UploadTooLarge: (413, "file_too_large", None),
+    DocumentExists: (409, "document_exists", None),
+    CorpusUnwritable: (503, "corpus_unwritable", None),
 }
 RETRY_AFTER_SECONDS = "5"
 

@@ -28,6 +28,7 @@ from bot.ingest.documents import ReadOptions
 from bot.store.build import build_index
 from bot.store.progress import BuildProgress
 from bot.store.versions import build_lock
+from bot.corpus import Corpus, record_build
 from bot.engine import Engine
 from bot.errors import BuildCancelled, BuildInProgress, JaxabotError
 from bot.settings import Settings
@@ -61,6 +62,17 @@ def _local_build(embedder):
         release = getattr(embedder, "release_passages", None)
         if release is not None:
             release()
+
+
+def note_build(settings: Settings, summary) -> None:
+    """After a build: keep what it skipped and why for the admin page (the manifest has no room for
+    it), and purge the trash of files the new version no longer holds."""
+    record_build(settings.data_dir, summary.version, {sk.path: sk.reason for sk in summary.skipped})
+    try:
+        Corpus(settings.corpus_dir, settings.data_dir, settings.index_dir,
+               int(settings.max_file_mb * 1_000_000)).purge_trash()
+    except OSError as exc:
+        log.warning("cannot purge the trash in %s: %s", settings.data_dir, exc.strerror or exc)
 
 
 def _now() -> datetime:
@@ -167,6 +179,7 @@ class Rebuilder:
                 self._on_published()
             log.info("rebuild done: %s (%d documents, %d passages)", summary.version,
                      summary.documents, summary.passages)
+            note_build(s, summary)
             self._finish(BuildStatus(state="idle", last_build=summary))
         except BuildCancelled as exc:
             log.warning("rebuild cancelled")

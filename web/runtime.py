@@ -22,7 +22,7 @@ from bot.store.index import load_index, load_servable
 from bot.store.lexical import Tokenizer
 from bot.settings import Settings, cpu_count
 from web.follow import IndexFollower
-from web.rebuild import Rebuilder, embedding_for_builds
+from web.rebuild import Rebuilder, embedding_for_builds, note_build
 from web.workqueue import QuestionQueue
 
 log = logging.getLogger(__name__)
@@ -136,6 +136,7 @@ class Runtime:
             return None
         for skipped in summary.skipped:
             log.warning("skipped %s: %s", skipped.path, skipped.reason)
+        note_build(s, summary)
         log.info("built the first index: %s (%d documents, %d passages; embedded %s)", summary.version,
                  summary.documents, summary.passages, f"on ray {s.ray_address}" if s.ray_address else "here")
         return load_index(s.index_dir, model=embedder.name)

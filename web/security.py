@@ -6,6 +6,7 @@ not, including static files and errors produced by exception handlers inside the
 
 import json
 import secrets
+from collections.abc import Callable
 
 import anyio
 
@@ -70,36 +71,46 @@ class BodySizeLimitMiddleware:
     body trickled byte by byte, gets 408 and the connection is closed), and a client that
     disconnects while sending it is dropped without calling the app."""
 
-    def __init__(self, app: ASGIApp, max_bytes: int = MAX_BODY_BYTES, timeout: float | None = None) -> None:
+    def __init__(self, app: ASGIApp, max_bytes: int = MAX_BODY_BYTES, timeout: float | None = None,
+                 large_bytes: int | None = None, allows_large: Callable[[Scope], bool] | None = None,
+                 large_timeout: float | None = None) -> None:
         self.app = app
         self.max_bytes = max_bytes
         self.timeout = timeout
+        # Uploads: requests `allows_large` accepts (admin uploads, authenticated) may send up to
+        # `large_bytes` within `large_timeout` seconds.
+        self.large_bytes = large_bytes
+        self.allows_large = allows_large
+        self.large_timeout = large_timeout
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        limit, timeout = self.max_bytes, self.timeout
+        if self.large_bytes is not None and self.allows_large is not None and self.allows_large(scope):
+            limit, timeout = self.large_bytes, self.large_timeout or timeout
         length = Headers(scope=scope).get("content-length")
         if length is not None:
             try:
-                too_large = int(length) > self.max_bytes
+                too_large = int(length) > limit
             except ValueError:
                 await _send_json(scope, send, 400, "bad_request", "invalid Content-Length header")
                 return
             if too_large:
                 await _send_json(scope, send, 413, "body_too_large",
-                                 f"the request body is larger than {self.max_bytes} bytes")
+                                 f"the request body is larger than {limit} bytes")
                 return
         try:
-            with anyio.fail_after(self.timeout):
-                body = await self._read(receive)
+            with anyio.fail_after(timeout):
+                body = await self._read(receive, limit)
         except BodyTooLarge:
             await _send_json(scope, send, 413, "body_too_large",
-                             f"the request body is larger than {self.max_bytes} bytes")
+                             f"the request body is larger than {limit} bytes")
             return
         except TimeoutError:
             await _send_json(scope, send, 408, "request_timeout",
-                             f"the request body did not arrive within {self.timeout:g} s")
+                             f"the request body did not arrive within {timeout:g} s")
             return
         except ClientLeft:
             return  # nobody to answer
@@ -114,7 +125,7 @@ class BodySizeLimitMiddleware:
 
         await self.app(scope, replay, send)
 
-    async def _read(self, receive: Receive) -> bytes:
+    async def _read(self, receive: Receive, limit: int) -> bytes:
         chunks, size = [], 0
         while True:
             message = await receive()
@@ -122,7 +133,7 @@ class BodySizeLimitMiddleware:
                 raise ClientLeft
             chunk = message.get("body", b"")
             size += len(chunk)
-            if size > self.max_bytes:
+            if size > limit:
                 raise BodyTooLarge
             chunks.append(chunk)
             if not message.get("more_body", False):

@@ -315,7 +315,9 @@ def mcp(index: IndexOpt = None, model: ModelOpt = None) -> None:
     except JaxabotError as exc:
         _fail(exc)
     from web.mcp_server import serve_stdio
-    serve_stdio(engine)
+    from web.workqueue import QuestionQueue
+    # The web server's admission rules: JAXABOT_WORKERS at once, JAXABOT_QUEUE_LIMIT waiting.
+    serve_stdio(engine, QuestionQueue(s.workers, s.queue_limit))
 
 
 def run() -> None:

@@ -184,7 +184,9 @@ def ask(question: str,
     except (OSError, ValueError) as exc:
         typer.secho(f"error: cannot read history file {history}: {exc}", fg=typer.colors.RED, err=True)
         raise typer.Exit(1) from None
+    from bot.engine import validate
     try:
+        validate(question, turns, top_k)  # the engine's own check, before loading the model
         result = _engine(s).ask(question, turns, top_k)
     except JaxabotError as exc:
         _fail(exc)

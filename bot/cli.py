@@ -213,7 +213,9 @@ def ask(question: str,
     except (OSError, ValueError) as exc:
         typer.secho(f"error: cannot read history file {history}: {exc}", fg=typer.colors.RED, err=True)
         raise typer.Exit(1) from None
+    from bot.engine import validate
     try:
+        validate(question, turns, top_k)  # the engine's own check, before loading the model
         result = _engine(s).ask(question, turns, top_k)
     except JaxabotError as exc:
         _fail(exc)
@@ -450,7 +452,9 @@ def mcp(index: IndexOpt = None, model: ModelOpt = None) -> None:
     except JaxabotError as exc:
         _fail(exc)
     from web.mcp_server import serve_stdio
-    serve_stdio(engine)
+    from web.workqueue import QuestionQueue
+    # The web server's admission rules: JAXABOT_WORKERS at once, JAXABOT_QUEUE_LIMIT waiting.
+    serve_stdio(engine, QuestionQueue(s.workers, s.queue_limit))
 
 
 def run() -> None:

@@ -461,9 +461,22 @@ def visible_text(text: str) -> str:
     return "".join(ch for ch in text if ch in "\n\t" or unicodedata.category(ch) not in ("Cc", "Cf"))
 
 
+def _encodable(text: str, what: str) -> None:
+    """Text the tokenizers and the model can take: valid Unicode, so UTF-8 can encode it. A lone
+    surrogate (a JSON "\\ud800" escape, or bytes on a command line that are not UTF-8) cannot be."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        raise InvalidQuestion(f"{what} contains characters that are not valid Unicode text "
+                              "(a lone surrogate)") from None
+
+
 def validate(question, history, top_k: int) -> tuple[str, list[Turn]]:
+    """The one check of a question and its history, whatever the entry point (HTTP API, chat
+    form, OpenAI API, MCP, CLI): InvalidQuestion says what is wrong."""
     if not isinstance(question, str):
         raise InvalidQuestion("the question must be text")
+    _encodable(question, "the question")
     q = visible_text(question).strip()
     if not q:
         raise InvalidQuestion("the question is empty")
@@ -474,6 +487,10 @@ def validate(question, history, top_k: int) -> tuple[str, list[Turn]]:
     history = list(history or [])
     if len(history) > MAX_HISTORY_TURNS:
         raise InvalidQuestion(f"the history has more than {MAX_HISTORY_TURNS} turns")
+    for t in history:
+        content = t.content if isinstance(t, Turn) else t.get("content") if isinstance(t, dict) else None
+        if isinstance(content, str):
+            _encodable(content, "the history")
     try:
         turns = [t if isinstance(t, Turn) else Turn.model_validate(t) for t in history]
     except ValueError as exc:

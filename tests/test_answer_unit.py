@@ -42,6 +42,17 @@ def test_validate_strips_and_checks():
         validate(None, [], 3)
 
 
+@pytest.mark.parametrize("question, history", [
+    ("SAFEは\ud800?", []),  # a lone surrogate: no UTF-8 for the tokenizer
+    ("SAFE\udcff", []),  # how a command line passes bytes that are not UTF-8
+    ("それは？", [{"role": "user", "content": "SAFE\udfff"}]),
+])
+def test_text_that_cannot_be_encoded_is_invalid_input(fake_engine, question, history):
+    for call in (lambda: fake_engine.ask(question, history), lambda: fake_engine.search(question, 3, history)):
+        with pytest.raises(InvalidQuestion, match="not valid Unicode"):
+            call()
+
+
 def test_the_fitted_refusal_model_separates_strong_from_weak_evidence():
     strong = dict(sim=0.9, gap=0.12, coverage=1.0, n_terms=3, passage_sim=0.88, coverage_max=1.0,
                   lexical_agree=1.0, passage_margin=0.05)

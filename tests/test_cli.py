@@ -45,3 +45,10 @@ def test_serve_with_nothing_to_index_fails_before_starting(tmp_path, monkeypatch
     result = CliRunner().invoke(app, ["serve", "--corpus", str(empty), "--index", str(tmp_path / "index")])
     assert result.exit_code == 1
     assert "no usable document" in result.output and "blank.txt: empty file" in result.output
+
+
+def test_ask_refuses_text_that_is_not_unicode_before_loading_anything(tmp_path):
+    # Bytes on the command line that are not UTF-8 reach Python as lone surrogates.
+    result = CliRunner().invoke(app, ["ask", "SAFE\udcff?", "--index", str(tmp_path / "none")])
+    assert result.exit_code == 1
+    assert "not valid Unicode" in result.output and "Traceback" not in result.output

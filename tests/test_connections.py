@@ -172,6 +172,17 @@ def test_a_full_queue_answers_503_with_retry_after(tight):
         # The page form and search share the queue; health does not wait in it.
         assert httpx.post(f"{base}/", data={"question": "x"}, timeout=PATIENCE).status_code == 503
         assert httpx.get(f"{base}/api/search", params={"q": "x"}, timeout=PATIENCE).status_code == 503
+        # So do the OpenAI API (its error shape) and MCP (a tool error saying when to come back).
+        r = httpx.post(f"{base}/v1/chat/completions", timeout=PATIENCE,
+                       json={"model": "jaxabot", "messages": [{"role": "user", "content": "x"}]})
+        assert r.status_code == 503 and int(r.headers["Retry-After"]) >= 1
+        assert r.json()["error"]["code"] == "overloaded" and r.json()["error"]["type"] == "server_error"
+        r = httpx.post(f"{base}/mcp", json=mcp_ask(1, "x"), timeout=PATIENCE,
+                       headers={"Accept": "application/json, text/event-stream"})
+        result = r.json()["result"]
+        assert r.status_code == 200 and result["isError"] is True
+        assert "busy" in result["content"][0]["text"] and "seconds" in result["content"][0]["text"]
+        assert queue.rejected == rejected + 5
         assert httpx.get(f"{base}/api/health", timeout=PATIENCE).status_code == 200
     finally:
         gate.open.set()
@@ -283,3 +294,77 @@ def test_a_client_that_stops_reading_its_response_is_disconnected():
             assert finished.wait(PATIENCE), "the response to a client that does not read never ended"
         finally:
             s.close()
+
+
+# -- /mcp: no long-lived streams, the same admission and abandonment as /api/ask -----------------
+
+def mcp_post(port: int, body: dict) -> bytes:
+    data = json.dumps(body).encode()
+    return (f"POST /mcp HTTP/1.1\r\nHost: {HOST}:{port}\r\nContent-Type: application/json\r\n"
+            f"Accept: application/json, text/event-stream\r\nContent-Length: {len(data)}\r\n\r\n").encode() + data
+
+
+def mcp_ask(i: int, question: str) -> dict:
+    return {"jsonrpc": "2.0", "id": i, "method": "tools/call",
+            "params": {"name": "ask", "arguments": {"question": question}}}
+
+
+def test_event_streams_on_mcp_are_refused_and_cannot_hold_connections(tmp_path, fake_seed_index, tokenizer):  # noqa: F811
+    # A long request timeout and a small cap: only evicting idle connections can make room.
+    with started(tmp_path, fake_seed_index, tokenizer, max_connections=40, request_timeout=600) as (_, base, port):
+        streams = []
+        try:
+            for i in range(100):  # GET and HEAD asking for an event stream, never read
+                s = socket.create_connection((HOST, port))
+                streams.append(s)
+                s.sendall(f"{'HEAD' if i % 2 else 'GET'} /mcp HTTP/1.1\r\nHost: {HOST}:{port}\r\n"
+                          f"Accept: text/event-stream\r\n\r\n".encode())
+            assert httpx.get(f"{base}/api/health", timeout=PATIENCE).status_code == 200
+            for method in ("GET", "HEAD"):
+                r = httpx.request(method, f"{base}/mcp", headers={"Accept": "text/event-stream"}, timeout=PATIENCE)
+                assert r.status_code == 405 and r.headers["allow"] == "POST", (method, r.status_code)
+            r = httpx.get(f"{base}/mcp", headers={"Accept": "text/event-stream"}, timeout=PATIENCE)
+            assert r.json()["error"] == "method_not_allowed" and r.headers["x-frame-options"] == "DENY"
+            # POST (the only method of a stateless endpoint) still answers.
+            r = httpx.post(f"{base}/mcp", json={"jsonrpc": "2.0", "id": 1, "method": "tools/list"},
+                           headers={"Accept": "application/json, text/event-stream"}, timeout=PATIENCE)
+            assert r.status_code == 200 and {t["name"] for t in r.json()["result"]["tools"]} >= {"ask"}
+        finally:
+            for s in streams:
+                s.close()
+
+
+def test_abandoned_mcp_calls_are_not_computed(server):
+    """MCP tool calls wait in the question queue like /api/ask and leave it when their client
+    hangs up: nothing is computed for them."""
+    app, base, port = server
+    queue = app.state.question_queue
+    gate = Gate(app.state.runtime.engine)
+    before = dict(queue.snapshot())
+    busy = [threading.Thread(target=httpx.post, args=(f"{base}/api/ask",),
+                             kwargs={"json": {"question": f"busy {i}"}, "timeout": PATIENCE})
+            for i in range(queue.workers)]
+    callers = []
+    try:
+        for t in busy:
+            t.start()
+        wait_until(lambda: len(gate.calls) == queue.workers, "every worker busy")
+        for i in range(20):
+            s = socket.create_connection((HOST, port))
+            callers.append(s)
+            s.sendall(mcp_post(port, mcp_ask(i, f"abandoned {i}")))
+        wait_until(lambda: queue.waiting == 20, "the MCP calls wait in the queue")
+        for s in callers:
+            s.close()
+        wait_until(lambda: queue.waiting == 0, "the abandoned MCP calls left the queue")
+        assert queue.abandoned - before["abandoned"] == 20
+        gate.open.set()
+        for t in busy:
+            t.join(PATIENCE)
+        r = httpx.post(f"{base}/api/ask", json=REAL, timeout=PATIENCE)
+        assert r.status_code == 200
+        assert not [q for q in gate.calls if q.startswith("abandoned")]
+    finally:
+        for s in callers:
+            s.close()
+        gate.restore()

@@ -61,6 +61,9 @@ HOSTILE = {
     "question_number": ("application/json", json.dumps({"question": 42}).encode(), 422),
     "question_null": ("application/json", b'{"question": null}', 422),
     "empty_body": ("application/json", b"", (400, 422)),
+    "lone_surrogate": ("application/json", b'{"question": "SAFE\\u306f\\ud800?"}', 422),
+    "lone_surrogate_in_history": ("application/json", b'{"question": "x", "history": '
+                                  b'[{"role": "user", "content": "a\\udc80"}]}', 422),
 }
 
 
@@ -205,3 +208,62 @@ def test_error_responses_carry_the_security_headers(server, name):
     assert lines[0].split()[1] == str(status), lines[0]
     assert "x-content-type-options: nosniff" in lines and "x-frame-options: deny" in lines
     assert any(line.startswith("content-security-policy: ") for line in lines)
+
+
+# -- text the engine cannot encode, on every route that asks it ------------------------------
+
+SURROGATE = b"SAFE\\u306f\\ud800?"  # JSON for "SAFEは\ud800?": a lone surrogate, no UTF-8 for it
+
+
+def _openai(stream: bool, in_history: bool = False) -> bytes:
+    turn = b'{"role": "user", "content": "' + SURROGATE + b'"}'
+    messages = (turn + b', {"role": "assistant", "content": "a"}, {"role": "user", "content": "x"}'
+                if in_history else turn)
+    return b'{"model": "jaxabot", "stream": ' + (b"true" if stream else b"false") + b', "messages": [' + messages + b"]}"
+
+
+@pytest.mark.parametrize("stream", [False, True])
+@pytest.mark.parametrize("in_history", [False, True])
+def test_openai_refuses_text_that_cannot_be_encoded(server, stream, in_history):
+    r = httpx.post(f"{server}/v1/chat/completions", content=_openai(stream, in_history),
+                   headers={"Content-Type": "application/json"}, timeout=60)
+    assert r.status_code == 400, r.text[:300]
+    error = r.json()["error"]
+    assert error["code"] == "invalid_input" and "not valid Unicode" in error["message"]
+    assert "Traceback" not in r.text
+
+
+def test_the_chat_form_and_mcp_refuse_text_that_cannot_be_encoded(server):
+    # A form cannot carry a lone surrogate (its bytes are decoded leniently): whatever arrives is
+    # answered or refused, never a 500.
+    r = httpx.post(f"{server}/", content=b"question=SAFE%ED%A0%80%3F",
+                   headers={"Content-Type": "application/x-www-form-urlencoded"}, timeout=60)
+    assert r.status_code in (200, 422) and "Traceback" not in r.text
+    # MCP over HTTP: refused before any tool runs (a JSON-RPC error), or as a tool error.
+    host_port = server.removeprefix("http://")
+    r = httpx.post(f"{server}/mcp", timeout=60, headers={
+        "Content-Type": "application/json", "Accept": "application/json, text/event-stream", "Host": host_port},
+        content=b'{"jsonrpc": "2.0", "id": 1, "method": "tools/call", "params": {"name": "ask", '
+                b'"arguments": {"question": "' + SURROGATE + b'"}}}')
+    assert 400 <= r.status_code < 500 or r.json()["result"]["isError"], r.text[:300]
+    assert "Traceback" not in r.text
+    assert httpx.post(f"{server}/api/ask", json=NORMAL, timeout=60).status_code == 200
+
+
+def test_mcp_tools_refuse_text_that_cannot_be_encoded(fake_seed_index_module, tokenizer):
+    import anyio
+    from mcp.server.mcpserver.exceptions import ToolError
+
+    from bot.engine import Engine
+    from web.mcp_tools import Tools
+    from web.workqueue import QuestionQueue
+    engine = Engine.load(fake_seed_index_module, FakeEmbedder(), tokenizer)
+    tools = Tools(lambda: engine, QuestionQueue(workers=1, limit=1))
+
+    async def refused(call) -> str:
+        with pytest.raises(ToolError) as err:
+            await call
+        return str(err.value)
+
+    assert "not valid Unicode" in anyio.run(refused, tools.ask("SAFEは\ud800?"))
+    assert "not valid Unicode" in anyio.run(refused, tools.search("SAFE\udcff", 3))

@@ -133,9 +133,7 @@ def test_tools_translate_domain_errors_without_internal_detail():
     from bot.errors import IndexCorrupt
     from web.mcp_server import Tools
     from web.runtime import NotReady
-
-    async def direct(work):
-        return work()
+    from web.workqueue import QuestionQueue
 
     def corrupt():
         raise IndexCorrupt("/srv/secret/index/v1/vectors.npy: bad checksum")
@@ -145,8 +143,109 @@ def test_tools_translate_domain_errors_without_internal_detail():
 
     async def call(engine):
         with pytest.raises(ToolError) as err:
-            await Tools(engine, direct).ask("SAFEとは？")
+            await Tools(engine, QuestionQueue(workers=1, limit=0)).ask("SAFEとは？")
         return str(err.value)
 
     assert run(call, corrupt) == "the index cannot be read; rebuild it"
     assert "still loading" in run(call, loading)
+
+
+def test_tools_wait_in_the_question_queue_and_a_full_one_is_a_tool_error(fake_seed_index, tokenizer):
+    """The tools run through the same bounded queue as /api/ask (over stdio too): a call beyond
+    its waiting room is refused at once, saying when to try again, and nothing is computed."""
+    from mcp.server.mcpserver.exceptions import ToolError
+
+    from bot.engine import Engine
+    from web.mcp_server import Tools
+    from web.workqueue import QuestionQueue
+
+    engine = Engine.load(fake_seed_index, FakeEmbedder(), tokenizer)
+    queue = QuestionQueue(workers=1, limit=0)
+    tools = Tools(lambda: engine, queue)
+
+    async def main():
+        async with anyio.create_task_group() as tg:
+            started, release = anyio.Event(), anyio.Event()
+
+            async def hold():
+                await queue.run(lambda: anyio.from_thread.run(_block, started, release), _never)
+
+            tg.start_soon(hold)
+            await started.wait()
+            with pytest.raises(ToolError) as err:
+                await tools.ask("SAFEは何年に設立されましたか？")
+            release.set()
+        ok = await tools.search("カナダ宇宙庁", 2)
+        return str(err.value), ok
+
+    message, ok = run(main)
+    assert "busy" in message and "Retry-After: 1 s" in message
+    assert not ok.is_error and (queue.rejected, queue.completed) == (1, 2)
+
+
+async def _never() -> dict:
+    await anyio.sleep_forever()
+
+
+async def _block(started, release) -> None:
+    started.set()
+    await release.wait()
+
+
+def test_stdio_answers_a_line_it_cannot_read_and_keeps_serving(fake_seed_index):
+    """A line that is not JSON gets a JSON-RPC parse error (id null), one that is JSON but not
+    JSON-RPC an invalid-request error; the server goes on answering the next requests."""
+    import json
+    import subprocess
+    import threading
+
+    here = Path(__file__).resolve().parent
+    env = {k: v for k, v in os.environ.items() if not k.startswith("JAXABOT_")}
+    env["PYTHONPATH"] = os.pathsep.join([str(here), str(here.parent), env.get("PYTHONPATH", "")])
+    proc = subprocess.Popen([sys.executable, str(here / "fake_mcp_stdio.py"), str(fake_seed_index)],
+                            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env)
+    lines: list[dict] = []
+    got = threading.Condition()
+
+    def read() -> None:
+        for raw in proc.stdout:
+            with got:
+                lines.append(json.loads(raw))
+                got.notify_all()
+
+    def answer(n: int) -> list[dict]:
+        with got:
+            assert got.wait_for(lambda: len(lines) >= n, timeout=60), (lines, proc.poll())
+            return lines[:n]
+
+    def send(text: str) -> None:
+        proc.stdin.write(text.encode() + b"\n")
+        proc.stdin.flush()
+
+    threading.Thread(target=read, daemon=True).start()
+    try:
+        send("this is not json")
+        parse_error = answer(1)[0]
+        assert parse_error == {"jsonrpc": "2.0", "id": None,
+                               "error": {"code": -32700, "message": parse_error["error"]["message"]}}
+        send(json.dumps({"jsonrpc": "2.0", "method": 5}))
+        assert answer(2)[1]["error"]["code"] == -32600 and answer(2)[1]["id"] is None
+        send(json.dumps({"jsonrpc": "2.0", "id": 1, "method": "initialize", "params": {
+            "protocolVersion": "2025-06-18", "capabilities": {}, "clientInfo": {"name": "t", "version": "1"}}}))
+        assert answer(3)[2]["id"] == 1 and "result" in answer(3)[2]
+        send(json.dumps({"jsonrpc": "2.0", "method": "notifications/initialized"}))
+        send('{"jsonrpc": "2.0", "id": 2, "method": "tools/call", "params": {"name": "ask", '
+             '"arguments": {"question": "SAFE\\ud800?"}}}')  # a lone surrogate: refused, not a crash
+        assert answer(4)[3]["id"] in (2, None) and ("error" in answer(4)[3] or answer(4)[3]["result"]["isError"])
+        send(json.dumps({"jsonrpc": "2.0", "id": 3, "method": "tools/call",
+                         "params": {"name": "search", "arguments": {"query": "カナダ宇宙庁", "k": 2}}}))
+        last = answer(5)[4]
+        assert last["id"] == 3 and not last["result"]["isError"]
+        assert len(last["result"]["structuredContent"]["hits"]) == 2
+        proc.stdin.close()
+        assert proc.wait(60) == 0
+        assert b"Traceback" not in proc.stderr.read()
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait(10)

@@ -100,6 +100,12 @@ def test_ignored_parameters_and_system_messages_change_nothing(fake_client):
     ({"model": "jaxabot", "messages": [{"role": "user", "content": "hi"}], "temperature": "hot"}, "temperature"),
     ({"model": "jaxabot", "messages": [{"role": "robot", "content": "hi"}]}, None),
     ({"model": "jaxabot", "messages": "hi"}, "messages"),
+    # Strict types, as OpenAI's own API: "yes" is not true and "1" is not a number.
+    ({"model": "jaxabot", "messages": [{"role": "user", "content": "hi"}], "stream": "yes"}, "stream"),
+    ({"model": "jaxabot", "messages": [{"role": "user", "content": "hi"}], "stream": 1}, "stream"),
+    ({"model": "jaxabot", "messages": [{"role": "user", "content": "hi"}], "logprobs": "true"}, "logprobs"),
+    ({"model": "jaxabot", "messages": [{"role": "user", "content": "hi"}], "n": "1"}, "n"),
+    ({"model": "jaxabot", "messages": [{"role": "user", "content": "hi"}], "max_tokens": "10"}, "max_tokens"),
 ])
 def test_malformed_requests_are_400_in_openai_shape(fake_client, body, param):
     error = assert_openai_error(fake_client.post("/v1/chat/completions", json=body), 400, param)

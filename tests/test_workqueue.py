@@ -55,3 +55,29 @@ def test_full_queue_refuses_and_a_gone_client_is_not_computed():
 async def _block(started: anyio.Event, release: anyio.Event) -> None:
     started.set()
     await release.wait()
+
+
+def test_a_caller_cancelled_while_waiting_leaves_the_queue_and_counts_as_abandoned():
+    """How a cancelled MCP call leaves (stdio has no connection to watch): nothing is computed for
+    it and no worker is lost."""
+    from web.workqueue import never_disconnects
+    calls = []
+
+    async def main():
+        q = QuestionQueue(workers=1, limit=5)
+        async with anyio.create_task_group() as tg:
+            started, release = anyio.Event(), anyio.Event()
+
+            async def hold():
+                await q.run(lambda: anyio.from_thread.run(_block, started, release), never_disconnects)
+
+            tg.start_soon(hold)
+            await started.wait()
+            with anyio.move_on_after(0.05):  # waits behind `hold`, then is cancelled
+                await q.run(lambda: calls.append("cancelled"), never_disconnects)
+            assert (q.waiting, q.abandoned) == (0, 1)
+            release.set()
+        assert await q.run(lambda: calls.append("next") or 2, never_disconnects) == 2
+
+    anyio.run(main)
+    assert calls == ["next"]

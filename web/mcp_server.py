@@ -3,8 +3,11 @@
 Two transports share one definition of the tools:
 - streamable HTTP at `/mcp` on the web server (`install` + `running`), on the server's engine,
   bounded question queue and metrics. Stateless, JSON responses: no session to lose between replicas, and
-  the tools have no progress to stream.
-- stdio for `jaxabot mcp` (`serve_stdio`), on an engine the command loads.
+  the tools have no progress to stream. So only POST is served: GET (the optional server-to-client
+  event stream, which never ends) and every other method answer 405 with `Allow: POST`, and no
+  request to /mcp outlives its answer (an open stream counted as a busy connection forever).
+- stdio for `jaxabot mcp` (`serve_stdio`), on an engine the command loads and a question queue of
+  its own. A line that is not a JSON-RPC message is answered with a JSON-RPC error (id null).
 
 The web server starts the SDK on the first /mcp request after its model has loaded: importing it
 takes ~0.5 s of CPU that would otherwise hold the interpreter on the way to the first answer
@@ -23,9 +26,10 @@ from starlette.requests import Request
 from starlette.types import Receive, Scope, Send
 
 from bot.engine import Engine
-from web.errors import not_ready
+from web.errors import error_response, not_ready
 from web.metrics import record_answer
 from web.runtime import NotReady
+from web.workqueue import QuestionQueue
 
 log = logging.getLogger(__name__)
 
@@ -44,15 +48,16 @@ def __getattr__(name: str):
 
 # -- streamable HTTP on the web server --------------------------------------------------------
 
-async def _no_disconnect() -> dict:
-    await anyio.sleep_forever()
-    return {}
-
-
 class _Endpoint:
     """An ASGI app (not a request handler): the SDK's session manager answers the request."""
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["method"] != "POST":  # HEAD arrives as GET (web.head)
+            response = error_response(Request(scope, receive), 405, "method_not_allowed",
+                                      "the MCP endpoint is stateless: send JSON-RPC messages with POST",
+                                      headers={"Allow": "POST"})
+            await response(scope, receive, send)
+            return
         app = scope["app"]
         started = getattr(app.state, "mcp_started", None)
         if started is not None and app.state.runtime.loaded.is_set():
@@ -101,11 +106,8 @@ async def _serve_after_loading(app: FastAPI) -> None:
         def ready() -> Engine:
             return runtime.ready_engine()
 
-        async def run(work):
-            # The bounded queue of /api/ask; an MCP tool call has no HTTP disconnect to watch here.
-            return await runtime.questions.run(work, _no_disconnect)
-
-        tools = tools_module.Tools(ready, run, on_answer=lambda a: record_answer(app, a, "mcp"))
+        # The bounded queue of /api/ask; each call watches its own request for a disconnect.
+        tools = tools_module.Tools(ready, runtime.questions, on_answer=lambda a: record_answer(app, a, "mcp"))
         server = tools_module.create_server(tools)
         # DNS-rebinding protection (Host/Origin allowlist) is on when the server listens on loopback.
         server.streamable_http_app(streamable_http_path=PATH, stateless_http=True, json_response=True,
@@ -123,12 +125,45 @@ async def _serve_after_loading(app: FastAPI) -> None:
 
 # -- stdio for `jaxabot mcp` --------------------------------------------------------------------
 
-def serve_stdio(engine: Engine) -> None:
-    """Serve the tools over stdin/stdout until the client closes them."""
-
-    async def run(work):
-        return await to_thread.run_sync(work)
-
+def serve_stdio(engine: Engine, questions: QuestionQueue) -> None:
+    """Serve the tools over stdin/stdout until the client closes them; tool calls go through
+    `questions` (the same admission as the web server's)."""
     from web.mcp_tools import Tools, create_server
 
-    create_server(Tools(lambda: engine, run)).run("stdio")
+    anyio.run(_serve_stdio, create_server(Tools(lambda: engine, questions)))
+
+
+async def _serve_stdio(server) -> None:
+    """The SDK's `run_stdio_async`, plus an answer to every line it cannot read: the SDK drops
+    such a line silently, and a client waiting for its answer would wait forever."""
+    from mcp.server.stdio import stdio_server
+    from mcp.shared.message import SessionMessage
+
+    lowlevel = server._lowlevel_server  # what run_stdio_async runs (mcp is pinned)
+    async with stdio_server() as (read_stream, write_stream):
+        forward, messages = anyio.create_memory_object_stream(0)
+
+        async def answer_unreadable() -> None:
+            async with forward, read_stream:
+                async for item in read_stream:
+                    if isinstance(item, Exception):
+                        await write_stream.send(SessionMessage(_unreadable(item)))
+                    else:
+                        await forward.send(item)
+
+        async with anyio.create_task_group() as tg:
+            tg.start_soon(answer_unreadable)
+            await lowlevel.run(messages, write_stream, lowlevel.create_initialization_options())
+            tg.cancel_scope.cancel()
+
+
+def _unreadable(exc: Exception):
+    """The JSON-RPC error for a line that is not a message: -32700 (parse error) when it is not
+    JSON, -32600 (invalid request) when it is JSON but not JSON-RPC; id null (nothing to answer)."""
+    from mcp_types import INVALID_REQUEST, PARSE_ERROR, ErrorData, JSONRPCError
+    from pydantic import ValidationError
+
+    not_json = not isinstance(exc, ValidationError) or any(e["type"] == "json_invalid" for e in exc.errors())
+    error = (ErrorData(code=PARSE_ERROR, message="Parse error: the line is not JSON") if not_json else
+             ErrorData(code=INVALID_REQUEST, message="Invalid Request: the line is not a JSON-RPC message"))
+    return JSONRPCError(jsonrpc="2.0", id=None, error=error)

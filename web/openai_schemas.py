@@ -1,6 +1,7 @@
 """OpenAI's chat-completions shapes, as far as jaxabot speaks them (web/openai_api.py).
 
-Requests: the fields OpenAI's SDKs and chat front ends send are declared with their types, so a
+Requests: the fields OpenAI's SDKs and chat front ends send are declared with their types and
+validated strictly, as OpenAI's own API does ("yes" is not `true`, "1" is not a number), so a
 wrong type is a clear 400; the ones without meaning for an extractive, cited answer are accepted
 and ignored (listed in `IGNORED`, documented in the README). Unknown extra fields are ignored too:
 clients add their own (Open WebUI, LibreChat), and refusing them would break those clients.
@@ -21,26 +22,30 @@ IGNORED = ("temperature", "top_p", "max_tokens", "max_completion_tokens", "stop"
            "store", "service_tier", "reasoning_effort")
 
 
+# Every request model is strict: no coercion between JSON types ("yes" → true, "1" → 1); an int
+# is still a valid float.
 class TextPart(BaseModel):
+    model_config = ConfigDict(strict=True)
+
     type: Literal["text"]
     text: str
 
 
 class OtherPart(BaseModel):
     """An image, audio or file part: declared so it can be refused with a clear message."""
-    model_config = ConfigDict(extra="allow")
+    model_config = ConfigDict(strict=True, extra="allow")
     type: Literal["image_url", "input_audio", "file", "refusal"]
 
 
 class ChatMessage(BaseModel):
-    model_config = ConfigDict(extra="allow")
+    model_config = ConfigDict(strict=True, extra="allow")
 
     role: Literal["system", "developer", "user", "assistant", "tool", "function"]
     content: str | list[TextPart | OtherPart] | None = None
 
 
 class ChatRequest(BaseModel):
-    model_config = ConfigDict(extra="allow", json_schema_extra={"examples": [{
+    model_config = ConfigDict(strict=True, extra="allow", json_schema_extra={"examples": [{
         "model": MODEL_ID, "messages": [{"role": "user", "content": "SAFEは何年に設立されましたか？"}]}]})
 
     model: str = Field(description=f"`{MODEL_ID}` (GET /v1/models)")

@@ -6,10 +6,14 @@ Retry-After estimated from the measured time per question) instead of queueing w
 
 A client that disconnects while its question waits leaves the queue at once, and the connection
 is checked again just before the CPU work starts: work for clients that have gone is not done
-(a burst of abandoned requests used to delay the next real question by a minute or more).
+(a burst of abandoned requests used to delay the next real question by a minute or more). A
+caller cancelled while it waits (an MCP client's `notifications/cancelled`) leaves it too.
 
-One instance per app, on `app.state.question_queue`; its counters (`waiting`, `running`,
-`rejected`, `abandoned`, `completed`) are read by health checks and metrics.
+Every route that computes an answer or a search goes through `run`: /api/ask, /api/search, the
+chat form, /v1/chat/completions and the MCP tools (over HTTP with the request's own `receive`,
+over stdio with `never_disconnects`). One instance per app, on `app.state.question_queue`; its
+counters (`waiting`, `running`, `rejected`, `abandoned`, `completed`) are read by health checks
+and metrics.
 """
 
 import math
@@ -83,6 +87,9 @@ class QuestionQueue:
         self.waiting += 1
         try:
             acquired = await self._acquire_unless_gone(receive)
+        except anyio.get_cancelled_exc_class():
+            self.abandoned += 1  # the caller gave up while waiting
+            raise
         finally:
             self.waiting -= 1
         if not acquired:
@@ -106,20 +113,32 @@ class QuestionQueue:
     async def _acquire_unless_gone(self, receive: Receive) -> bool:
         """Wait for a worker; False (without one) if the client disconnects first."""
         acquired = False
-        async with anyio.create_task_group() as tg:
-            async def watch() -> None:
-                await _disconnected(receive)
-                tg.cancel_scope.cancel()
+        try:
+            async with anyio.create_task_group() as tg:
+                async def watch() -> None:
+                    await _disconnected(receive)
+                    tg.cancel_scope.cancel()
 
-            tg.start_soon(watch)
-            await self._slots.acquire()
-            acquired = True
-            tg.cancel_scope.cancel()
+                tg.start_soon(watch)
+                await self._slots.acquire()
+                acquired = True
+                tg.cancel_scope.cancel()
+        except BaseException:
+            if acquired:  # cancelled from outside just after getting a worker: give it back
+                self._slots.release()
+            raise
         return acquired
 
     def _measured(self, seconds: float) -> None:
         previous = self.mean_seconds
         self.mean_seconds = seconds if previous is None else previous + _SMOOTHING * (seconds - previous)
+
+
+async def never_disconnects() -> dict:
+    """The `receive` of a caller that has no connection to watch (MCP over stdio: the process
+    ends with its client, and a cancelled call is cancelled as a task)."""
+    await anyio.sleep_forever()
+    return {}
 
 
 async def _disconnected(receive: Receive) -> None:

@@ -1,0 +1,13 @@
+"""`jaxabot mcp` with the fake embedder: the stdio MCP server as a real process, without the
+model. Usage: fake_mcp_stdio.py INDEX"""
+
+import sys
+from pathlib import Path
+
+from bot.engine import Engine
+from fakes import FakeEmbedder
+from web.mcp_server import serve_stdio
+from web.workqueue import QuestionQueue
+
+if __name__ == "__main__":
+    serve_stdio(Engine.load(Path(sys.argv[1]), FakeEmbedder()), QuestionQueue(workers=1, limit=4))

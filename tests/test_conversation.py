@@ -39,7 +39,7 @@ def test_topic_is_the_phrase_the_question_is_about(tokenizer, q, topic):
 @pytest.mark.parametrize("q,query", [
     ("それはどこで開催されましたか？", "APRSAFはどこで開催されましたか？"),
     ("その目標は？", "APRSAFの目標は？"),
-    ("いつ？", "APRSAF いつ？"),
+    ("いつ？", "APRSAFはいつ？"),
     ("SAFEは何年に設立されましたか？", "SAFEは何年に設立されましたか？"),
 ])
 def test_follow_up_pronoun_is_replaced_by_the_previous_topic(tokenizer, q, query):
@@ -75,3 +75,26 @@ def test_english_topics():
 def test_english_follow_ups_are_resolved_to_the_previous_topic(question, previous, expected):
     r = resolve(question, [Turn(role="user", content=previous)], "en")
     assert r.follow_up and r.query == expected
+
+
+@pytest.mark.parametrize("previous, q, query", [
+    # ellipsis: the question names nothing of its own, so it is about the conversation's topic
+    ("センチネルアジアとは何ですか？", "事務局はどこですか？", "センチネルアジアの事務局はどこですか？"),
+    ("センチネルアジアとは何ですか？", "いつ始まりましたか？", "センチネルアジアはいつ始まりましたか？"),
+    ("ムハンマド・ビン・ラシード宇宙センターとは何ですか？", "打ち上げた衛星にはどんなものがありますか？",
+     "ムハンマド・ビン・ラシード宇宙センターが打ち上げた衛星にはどんなものがありますか？"),
+    # the whole subject, not its last noun; その+noun the topic already names
+    ("KiboCUBEの第1回で選ばれた衛星は何ですか？", "それはどこの国にとって初めての衛星になりますか？",
+     "KiboCUBEの第1回で選ばれた衛星はどこの国にとって初めての衛星になりますか？"),
+    ("JAXAとNASAの月探査協力に関する共同声明はいつ署名されましたか？", "その声明では何を見据えていますか？",
+     "JAXAとNASAの月探査協力に関する共同声明では何を見据えていますか？"),
+    ("JAXAとアラブ首長国連邦宇宙機関の協定について教えてください。", "その署名式には誰が臨席しましたか？",
+     "JAXAとアラブ首長国連邦宇宙機関の協定の署名式には誰が臨席しましたか？"),
+    ("2019年2月に引き渡された超小型衛星について教えてください。", "それらはいつ放出されましたか？",
+     "2019年2月に引き渡された超小型衛星はいつ放出されましたか？"),
+    # a question that names its own subject stands alone
+    ("センチネルアジアとは何ですか？", "KiboCUBEの事務局はどこですか？", "KiboCUBEの事務局はどこですか？"),
+])
+def test_follow_ups_keep_the_topic_without_a_pronoun(tokenizer, previous, q, query):
+    history = [Turn(role="user", content=previous), Turn(role="assistant", content="…")]
+    assert resolve(q, history, "ja", tokenizer).query == query

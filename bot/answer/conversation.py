@@ -19,7 +19,7 @@ from bot.answer.crosslingual import STOPWORDS
 _JA_DEIXIS = re.compile(r"(その|それ|そこ|そちら|この|これ|ここ|あの|あれ|同(?:機関|会議|社|国)|彼|彼女|上記)")
 _JA_OPENERS = re.compile(r"^(では|じゃあ|それで|また|さらに|他に|ほかに)")
 # What replaces a pronoun: 「それは」→「Xは」, 「その」→「Xの」, 「そこで」→「Xで」.
-_JA_PRONOUN = re.compile(r"(?:それ|これ|あれ|そちら|そこ|ここ|あそこ|同(?:機関|会議|社|国)|彼女|彼)(?!ぞれ)"
+_JA_PRONOUN = re.compile(r"(?:それら|これら|それ|これ|あれ|そちら|そこ|ここ|あそこ|同(?:機関|会議|社|国)|彼女|彼)(?!ぞれ)"
                          r"|(?P<det>その|この|あの)")
 _EN_REFERENCE = re.compile(
     r"\b(it|its|it's|that|this|those|these|they|them|their|there|he|she|him|her|his|the same|"
@@ -41,13 +41,24 @@ class Resolved:
     topic: str | None = None  # what the pronoun was taken to mean
 
 
-def is_follow_up(question: str, lang: str) -> bool:
+def is_follow_up(question: str, lang: str, tokenizer=None) -> bool:
     q = question.strip()
     if lang == "ja":
         core = re.sub(r"[？?。！!、\s]", "", q)
-        return bool(_JA_DEIXIS.search(q) or _JA_OPENERS.match(q)) or len(core) < _MIN_STANDALONE_CHARS
+        return bool(_JA_DEIXIS.search(q) or _JA_OPENERS.match(q)) or len(core) < _MIN_STANDALONE_CHARS \
+            or (tokenizer is not None and not names_entity(q, tokenizer))
     words = re.findall(r"[A-Za-z0-9]+", q)
-    return bool(_EN_REFERENCE.search(q) or _EN_OPENERS.match(q)) or len(words) < _MIN_STANDALONE_WORDS
+    return bool(_EN_REFERENCE.search(q) or _EN_OPENERS.match(q)) or len(words) < _MIN_STANDALONE_WORDS \
+        or not english_topic(q) and not re.search(r"[0-9]", q)
+
+
+def names_entity(question: str, tokenizer) -> bool:
+    """Whether a Japanese question names something of its own (a proper noun, a Latin-script name,
+    a number): 「事務局はどこですか？」 does not — Japanese drops the subject the conversation is
+    about — while 「KiboCUBEの事務局はどこですか？」 does."""
+    if re.search(r"[A-Za-z]{2,}|[0-9０-９]", question):
+        return True
+    return any(m.part_of_speech()[1] == "固有名詞" for m in tokenizer.morphemes(question))
 
 
 def topic_of(question: str, tokenizer) -> str | None:
@@ -63,6 +74,8 @@ def topic_of(question: str, tokenizer) -> str | None:
             j += 1
         if j > i:
             nxt = morphs[j][0] if j < len(morphs) else ""
+            if nxt == "に" and j + 1 < len(morphs) and morphs[j + 1][0] == "つい":
+                nxt = "について"
             phrases.append((morphs[i][2], morphs[j - 1][3], nxt))
             i = j
         else:
@@ -71,11 +84,38 @@ def topic_of(question: str, tokenizer) -> str | None:
     if not phrases:
         return None
     for marker in _TOPIC_MARKERS:
-        for s, e, nxt in phrases:
-            if nxt == marker:
-                return question[s:e]
+        for k, (s, e, nxt) in enumerate(phrases):
+            if nxt == marker and marker != "の":
+                return question[_subject_start(morphs, phrases, k, question):e]
+    for s, e, nxt in phrases:
+        if nxt == "の":
+            return question[s:e]
     s, e, _ = max(phrases, key=lambda x: x[1] - x[0])
     return question[s:e]
+
+
+def _subject_start(morphs, phrases, k: int, question: str) -> int:
+    """Where the whole subject ending at phrase `k` starts: from the question's beginning when no
+    other topic or subject particle comes before it (「KiboCUBEの第1回で選ばれた衛星は」 is about
+    that satellite, not about 衛星), else the noun phrases joined to it by の or と."""
+    start = phrases[k][0]
+    before = [m for m in morphs if m[3] <= start]
+    if before and before[-1][1][0] not in ("助詞",) and not any(
+            m[1][0] == "助詞" and m[0] in ("は", "が", "とは", "って") for m in before) \
+            and not _INTERROGATIVE.search(question[:start]):
+        return 0
+    return _extend_left(phrases, k, question)
+
+
+def _extend_left(phrases: list[tuple[int, int, str]], k: int, question: str) -> int:
+    """Where the topic phrase `k` starts once the noun phrases joined to it by の or と are taken
+    in: 「JAXAとアラブ首長国連邦宇宙機関の協定について」 is about the agreement between the two,
+    not about 協定 alone."""
+    start = phrases[k][0]
+    while k > 0 and question[phrases[k - 1][1]:start] in ("の", "と", "・") and phrases[k - 1][2] in ("の", "と", "・"):
+        k -= 1
+        start = phrases[k][0]
+    return start
 
 
 _EN_NAME = re.compile(r"\b[A-Z][A-Za-z0-9\-]*(?:\s+(?:of\s+|the\s+|and\s+)?[A-Z][A-Za-z0-9\-]*)*")
@@ -119,7 +159,7 @@ def previous_user_turn(history: list) -> tuple[str | None, list]:
 def resolve(question: str, history: list, lang: str, tokenizer=None) -> Resolved:
     question = question.strip()
     previous, earlier = previous_user_turn(history)
-    if not previous or not is_follow_up(question, lang):
+    if not previous or not is_follow_up(question, lang, tokenizer):
         return Resolved(question, False)
     prev = resolve(previous, earlier, lang, tokenizer)
     if lang == "ja" and tokenizer is not None:
@@ -127,9 +167,16 @@ def resolve(question: str, history: list, lang: str, tokenizer=None) -> Resolved
         if topic:
             m = _JA_PRONOUN.search(question)
             if m:
-                query = question[:m.start()] + topic + ("の" if m.group("det") else "") + question[m.end():]
-            else:  # ellipsis: 「いつ？」「では、予算は？」
-                query = f"{topic} {question}"
+                rest = question[m.end():]
+                # その声明 after 「…共同声明は…」: the topic already names the thing.
+                named = m.group("det") and next((rest[:n] for n in range(len(rest), 0, -1)
+                                                 if topic.endswith(rest[:n]) and n >= 2), None)
+                if named:
+                    query = question[:m.start()] + topic + rest[len(named):]
+                else:
+                    query = question[:m.start()] + topic + ("の" if m.group("det") else "") + rest
+            else:  # ellipsis: 「いつ？」「事務局はどこですか？」「では、予算は？」
+                query = _with_topic(question, topic, tokenizer)
             return Resolved(query, True, prev.query, topic)
     if lang == "en":
         topic = english_topic(prev.query)
@@ -143,6 +190,21 @@ def resolve(question: str, history: list, lang: str, tokenizer=None) -> Resolved
         if topic and not m and new and _EN_OPENERS.match(question) and topic in prev.query:
             return Resolved(prev.query.replace(topic, new, 1), True, prev.query, topic)
     return Resolved(f"{prev.query} {question}", True, prev.query, None)
+
+
+def _with_topic(question: str, topic: str, tokenizer) -> str:
+    """An elliptical question with the conversation's topic put back: 「事務局はどこですか？」 →
+    「センチネルアジアの事務局はどこですか？」; 「いつ始まりましたか？」 → 「センチネルアジアはいつ始まりましたか？」;
+    「打ち上げた衛星は？」 → 「Xが打ち上げた衛星は？」."""
+    body = _JA_OPENERS.sub("", question).lstrip("、, ")
+    first = next(iter(tokenizer.morphemes(body)), None) if body else None
+    if first is None:
+        return f"{topic} {question}"
+    if first.part_of_speech()[0] == "名詞" and not _INTERROGATIVE.search(first.surface()):
+        return f"{topic}の{body}"
+    if _INTERROGATIVE.match(first.surface()):
+        return f"{topic}は{body}"
+    return f"{topic}が{body}"  # 打ち上げた衛星は → Xが打ち上げた衛星は
 
 
 def resolve_query(question: str, history: list, lang: str, tokenizer=None) -> str:

@@ -8,16 +8,17 @@ import math
 import threading
 import time
 import unicodedata
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
 
 from bot.answer import choice
+from bot.ingest.passages import is_heading
 from bot.answer.sentences import (MAX_SENTENCES, ScoredSentence, candidate_rows, demote_repeats, pick_sentences,
                                   score_sentences)
 from bot.answer.compose import Phrase, compose_answer, compose_not_found, compose_partial
-from bot.answer import constraints
+from bot.answer import constraints, kinds
 from bot.answer.phrase import QuestionInfo, fits_type, morpheme_toks, question_info, rank_phrases
 from bot.answer.conversation import Resolved, resolve
 from bot.answer import crosslingual
@@ -39,9 +40,14 @@ from bot.store.dense import search as dense_search
 # Question types whose phrase leads the answer. "thing" (a bare 何) is found less reliably (char F1
 # 0.72 against 0.74–0.94 for these; bot/README.md), and a wrong lead is worse than none.
 LEAD_TYPES = ("time", "number", "person", "place", "name", "org")
+# Types whose lead takes in the items coordinated with it (スリランカとネパール); a time, a number
+# or a person is asked for singly.
+LIST_TYPES = ("place", "name", "org")
 # A phrase's lead score: its ranker logit plus this times the log of its sentence's chosen
 # probability relative to the best sentence's.
 LEAD_SENTENCE_WEIGHT = 1.0
+# The share of a yes/no question's words its best sentence must carry for a plain はい / Yes.
+YES_COVERAGE = 0.8
 # How many of the best candidate sentences are checked against the question's identifiers.
 CONSTRAINT_DEPTH = 12
 # A name more than this share of the documents carry is the corpus's own subject (JAXA on JAXA's
@@ -184,13 +190,22 @@ class Engine:
         if found:
             chosen = self._choose(c, state, top_k)
             phrase = self._phrase(index, chosen, query, c.q_info) if en is None else None
+            if phrase is None and en is None and c.q_info is not None and c.q_info.qtype == "person" \
+                    and c.q_info.particle == "と":
+                # 誰と連携: the partners may be organisations
+                phrase = self._phrase(index, chosen, query, replace(c.q_info, qtype="org"))
+            subject = kinds.definition_subject(query, lang) if en is None else None
+            if subject:
+                chosen = self._defining_first(index, chosen, c.scored, subject, top_k)
             if en is None and not self._gives_asked_kind(index, chosen, c.q_info, phrase):
                 # The sentences are about the question but do not give what it asks for (a date,
                 # a number, a name of the asked kind): say so, and cite what they do say.
                 found, state_name = False, "partial"
                 text, citations = compose_partial(index, chosen, lang, c.q_info)
             elif en is None:
-                text, citations = compose_answer(index, chosen, lang, phrase)
+                yes = (kinds.is_yes_no(query, lang) and
+                       kinds.affirms(self._text(index, chosen[0]), chosen_coverage(c, chosen[0]), YES_COVERAGE))
+                text, citations = compose_answer(index, chosen, lang, phrase, yes=yes)
             else:
                 asked_en = english_asked(question, query)
                 text, citations = self._english.compose(index, chosen, asked_en, en,
@@ -316,24 +331,48 @@ class Engine:
 
     def _phrase(self, index: SearchIndex, chosen, query: str, q_info) -> Phrase | None:
         """The asked-for phrase (a date, number, name, place): the best-scored candidate of the
-        asked type across the quoted sentences, or None when none of them has one."""
+        asked type across the quoted sentences, widened to the items coordinated with it (a list),
+        or None when none of them has one."""
         asks_for = q_info.qtype if q_info is not None else None
         if asks_for not in LEAD_TYPES:
             return None
-        best: tuple[float, Phrase] | None = None
+        best: tuple[float, ScoredSentence, str, list, tuple[int, int]] | None = None
         top = max(x.score for x in chosen)
+        fits = lambda text, after="": fits_type(text, asks_for, self.tokenizer, q_info.head,  # noqa: E731
+                                                q_info.counter, after)
         for s in sorted(chosen, key=lambda x: -x.score):
             text = index.documents[index.passages[s.passage_row].doc_id].text
             sentence = text[s.start:s.end]
             prior = LEAD_SENTENCE_WEIGHT * math.log(max(s.score, 1e-6) / max(top, 1e-6))
-            for score, (a, b) in rank_phrases(sentence, query, asks_for, self.tokenizer, info=q_info):
+            ranked = rank_phrases(sentence, query, asks_for, self.tokenizer, info=q_info)
+            for score, (a, b) in ranked:
                 score += prior
                 if best is not None and score <= best[0]:
                     break
-                if fits_type(sentence[a:b], asks_for, self.tokenizer, q_info.head, q_info.counter, sentence[b:]):
-                    best = (score, Phrase(s.vector_row, s.start + a, s.start + b))
+                if fits(sentence[a:b], sentence[b:]):
+                    best = (score, s, sentence, ranked, (a, b))
                     break
-        return best[1] if best else None
+        if best is None:
+            return None
+        _, s, sentence, ranked, (a, b) = best
+        if asks_for in LIST_TYPES:
+            a, b = kinds.coordinated(sentence, a, b, [span for _, span in ranked], fits)
+        return Phrase(s.vector_row, s.start + a, s.start + b)
+
+    @staticmethod
+    def _text(index: SearchIndex, s) -> str:
+        return index.documents[index.passages[s.passage_row].doc_id].text[s.start:s.end]
+
+    def _defines(self, index: SearchIndex, s, subject: str) -> bool:
+        return kinds.defines(self._text(index, s), subject)
+
+    def _defining_first(self, index: SearchIndex, chosen, scored, subject: str, top_k: int):
+        """For 「Xとは何ですか」: the sentence that defines X first (from the quoted ones, else from the
+        best candidates), headings and other fragments out."""
+        pool = list(chosen) + [s for s in scored[:CONSTRAINT_DEPTH] if s not in chosen]
+        defining = next((s for s in pool if self._defines(index, s, subject)), None)
+        rest = [s for s in chosen if s is not defining and not is_heading(self._text(index, s))]
+        return ([defining] if defining else []) + rest[: top_k - (1 if defining else 0)] or list(chosen)
 
     @staticmethod
     def _gives_asked_kind(index: SearchIndex, chosen, q_info, phrase: Phrase | None) -> bool:
@@ -436,6 +475,11 @@ class Engine:
         return DocumentView(doc_id=d.doc_id, title=d.title, url=d.url, lang=d.lang, path=d.path,
                             text=d.text, passages=spans, kind=d.kind,
                             locations=[tuple(loc.to_row()) for loc in d.locations])
+
+
+def chosen_coverage(c: "Candidates", s) -> float:
+    """The question-word coverage of a quoted sentence (computed when it was scored)."""
+    return next((x.coverage for x in c.scored if x.vector_row == s.vector_row), 0.0)
 
 
 def _best_terms(state: _State, index: SearchIndex, scored, n: int = 1) -> list[set[str]]:

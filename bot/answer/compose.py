@@ -47,13 +47,14 @@ ASKED = {"time": "日付・時期", "number": "数", "person": "人物", "place"
 
 
 def compose_partial(index: SearchIndex, chosen: list[ScoredSentence], lang: str,
-                    q_info=None) -> tuple[str, list[Citation]]:
-    """The documents speak about the question but do not give what it asks for: say so first,
-    then cite what they do say."""
-    asked = ASKED.get(getattr(q_info, "qtype", None) or "")
-    if asked is None and getattr(q_info, "head", None):
-        asked = q_info.head
-    what = f"お尋ねの{asked}" if asked else "お尋ねの点"
+                    q_info=None, what: str | None = None) -> tuple[str, list[Citation]]:
+    """The documents speak about the question but do not give what it asks for (`what`, else the
+    kind the question asks for): say so first, then cite what they do say."""
+    if what is None:
+        asked = ASKED.get(getattr(q_info, "qtype", None) or "")
+        if asked is None and getattr(q_info, "head", None):
+            asked = q_info.head
+        what = f"お尋ねの{asked}" if asked else "お尋ねの点"
     text, citations = compose_answer(index, chosen, lang)
     return f"資料には、{what}は書かれていません。関連する記述は次のとおりです。\n{text}", citations
 
@@ -67,7 +68,7 @@ class Phrase:
 
 
 def compose_answer(index: SearchIndex, chosen: list[ScoredSentence], lang: str,
-                   phrase: Phrase | None = None) -> tuple[str, list[Citation]]:
+                   phrase: Phrase | None = None, yes: bool = False) -> tuple[str, list[Citation]]:
     """The sentences with [n] markers; a Japanese answer to a question asking for a time, number,
     name or place leads with that phrase (「1993年です。[1]」), and its citation carries its span."""
     citations: list[Citation] = []
@@ -86,6 +87,8 @@ def compose_answer(index: SearchIndex, chosen: list[ScoredSentence], lang: str,
             text=p.text, highlight=(s.start - p.start, s.end - p.start), answer_span=span,
             score=round(s.score, 6), **location_fields(d, s.start)))
         parts.append(f"{sentence}[{n}]" if lang == "ja" else f"「{sentence}」[{n}]")
+    if yes and not lead:  # a yes/no question the first quoted sentence plainly affirms
+        lead = "はい。[1]" if lang == "ja" else "Yes [1]."
     if lang == "ja":
         return "\n".join([lead] + parts if lead else parts), citations
     return "The documents (in Japanese) say:\n" + "\n".join(parts), citations

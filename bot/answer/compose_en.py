@@ -166,6 +166,8 @@ _WHO_IS_NAME = re.compile(r"^\s*[Ww]ho\s+(?:is|was|are|were)\s+(?!the\b|an?\b)"
 
 def question_type(question: str) -> str:
     q = question.lower()
+    if re.match(r"^\s*(?:did|does|do|is|are|was|were|has|have|had|can|could|will|would|should)\b", q):
+        return "describe"  # a yes/no question: what the sentences say settles it, no phrase does
     if re.search(r"\b(when|what year|which year|what date|which date|what century|which century|since when|"
                  r"in what year|how long ago|what time|what period|from when)\b", q):
         return "when"

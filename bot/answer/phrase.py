@@ -742,7 +742,9 @@ def fits_type(phrase: str, qtype: str | None, tokenizer, head: str | None = None
         return any("地名" in p for p in pos) or text.endswith(_PLACE_SUFFIX) or latin_name \
             or any(p[1] == "固有名詞" for p in pos)
     if qtype == "org":
-        return any(p[1] == "固有名詞" for p in pos) or text.endswith(_ORG_SUFFIX) or latin
+        # (a code such as ASC-21 names an event or a satellite, not an organisation)
+        return text.endswith(_ORG_SUFFIX) or not re.search(r"[0-9]", text) and (
+            latin or any(p[1] == "固有名詞" for p in pos))
     if qtype == "name" and head:
         return head in text or text.endswith(head[-1:]) or latin or any(p[1] == "固有名詞" for p in pos)
     return True

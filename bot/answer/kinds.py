@@ -1,0 +1,86 @@
+"""Kinds of question a phrase does not answer on its own: definitions (〜とは何ですか / What is X?),
+yes/no questions (〜しましたか / Did …?), and lists (the lead phrase with the items coordinated
+with it: スリランカとネパール).
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+_DEF_JA = re.compile(r"^(?P<x>.+?)(?:とは|って)(?:何|なん|なに|どんな|どういう|どのような)")
+_DEF_EN = re.compile(r"^\s*what\s+(?:is|are|was|were)\s+(?:an?\s+|the\s+)?(?P<x>[^?,;]{1,60}?)\s*\?*\s*$", re.I)
+_WH_JA = re.compile(r"何|なに|なん|誰|だれ|どこ|いつ|どの|どれ|どう|どんな|どちら|なぜ|いくつ|いくら|幾|どれ")
+_YES_NO_EN = re.compile(r"^\s*(?:did|does|do|is|are|was|were|has|have|had|can|could|will|would|should)\b", re.I)
+_NEGATION = re.compile(r"(?:ない|なかっ|ません|ず[、。に]|無し|なし|未[定了]|not\b|n't\b|never\b|no longer\b)")
+# Conjunctions that join items of a list inside a sentence.
+_AND = re.compile(r"^(?:と|、|，|,|及び|および|並びに|ならびに|や|・|and|or)\s*")
+_AND_BEFORE = re.compile(r"(?:と|、|，|,|及び|および|並びに|ならびに|や|・|and|or)\s*$")
+
+
+def _nfkc(text: str) -> str:
+    return unicodedata.normalize("NFKC", text)
+
+
+def definition_subject(question: str, lang: str) -> str | None:
+    """X of 「Xとは何ですか」 / "What is X?" (None for other questions)."""
+    q = _nfkc(question).strip()
+    m = (_DEF_JA if lang == "ja" else _DEF_EN).match(q)
+    if not m:
+        return None
+    x = m.group("x").strip(" 「」『』\"'")
+    return x or None
+
+
+def defines(sentence: str, subject: str) -> bool:
+    """Whether a sentence defines `subject`: a full sentence (not a heading) in whose first half the
+    subject stands as its topic (Xは / Xとは / X(…)は / X is …)."""
+    s, x = _nfkc(sentence).strip(), _nfkc(subject)
+    if not re.search(r"[。．.!?！？]$", s):
+        return False
+    for m in re.finditer(re.escape(x), s, re.I):
+        if m.start() > len(s) / 2:
+            break
+        after = re.sub(r"^\s*[(（][^)）]{0,80}[)）]", "", s[m.end():])
+        after = re.sub(r"^[)）」』]", "", after)
+        if re.match(r"^\s*(?:は|とは|って|、|:|：|\s+(?:is|are|was|were|refers)\b)", after):
+            return True
+    return False
+
+
+def is_yes_no(question: str, lang: str) -> bool:
+    q = _nfkc(question).strip()
+    if lang == "ja":
+        return bool(re.search(r"か[?？。]?$", q)) and not _WH_JA.search(q) and definition_subject(q, lang) is None
+    return bool(_YES_NO_EN.match(q))
+
+
+def affirms(sentence: str, coverage: float, threshold: float) -> bool:
+    """Whether a sentence plainly affirms what a yes/no question asks: it carries the question's
+    words (coverage at least `threshold`) and no negation. A sentence that negates is not read as
+    "no": the negation may be about something else, so no yes/no is given then."""
+    return coverage >= threshold and not _NEGATION.search(_nfkc(sentence))
+
+
+def coordinated(sentence: str, start: int, end: int, spans: list[tuple[int, int]], same_kind) -> tuple[int, int]:
+    """The lead phrase [start, end) widened to the items coordinated with it (「スリランカとネパール」,
+    「フォボスとダイモス」): a neighbouring candidate span of the same kind (`same_kind(text)`) joined to
+    it by と / 、 / 及び / や / ・."""
+    by_start: dict[int, int] = {}
+    by_end: dict[int, int] = {}
+    for a, b in spans:  # best-ranked first: each position keeps its best candidate
+        by_start.setdefault(a, b)
+        by_end.setdefault(b, a)
+    while True:
+        m = _AND.match(sentence[end:])
+        nxt = end + m.end() if m else None
+        if nxt is None or nxt not in by_start or not same_kind(sentence[nxt:by_start[nxt]]):
+            break
+        end = by_start[nxt]
+    while True:
+        m = _AND_BEFORE.search(sentence[:start])
+        prv = m.start() if m else None
+        if prv is None or prv not in by_end or not same_kind(sentence[by_end[prv]:prv]):
+            break
+        start = by_end[prv]
+    return start, end

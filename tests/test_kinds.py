@@ -1,0 +1,50 @@
+"""Definitions, yes/no questions and lists."""
+
+import pytest
+
+from bot.answer.kinds import affirms, coordinated, definition_subject, defines, is_yes_no
+
+
+@pytest.mark.parametrize("question, lang, subject", [
+    ("APRSAFとは何ですか？", "ja", "APRSAF"),
+    ("センチネルアジアってどんな活動ですか？", "ja", "センチネルアジア"),
+    ("What is Sentinel Asia?", "en", "Sentinel Asia"),
+    ("APRSAFはどこで開かれましたか？", "ja", None),
+    ("What is India responsible for in LUPEX, and why?", "en", None),
+])
+def test_definition_subject(question, lang, subject):
+    assert definition_subject(question, lang) == subject
+
+
+def test_a_definition_is_a_sentence_with_the_subject_as_its_topic_not_a_heading():
+    assert defines("APRSAFは、1993年から毎年開催している国際会議です。", "APRSAF")
+    assert defines("アジア太平洋地域宇宙機関会議(APRSAF)は、1993年に設立されました。", "APRSAF")
+    assert defines("Sentinel Asia is an international cooperative project.", "Sentinel Asia")
+    assert not defines("APRSAF25年間の歴史", "APRSAF")  # a heading
+    assert not defines("2006 SAFEの設立", "SAFE")
+    assert not defines("JAXAは今年もAPRSAFに参加しました。", "APRSAF")  # APRSAF is not the topic
+
+
+@pytest.mark.parametrize("question, lang, yes_no", [
+    ("APRSAF-21では分科会の再編が行われましたか？", "ja", True),
+    ("APRSAF-21はどこで開かれましたか？", "ja", False),
+    ("APRSAFとは何ですか？", "ja", False),
+    ("Was KhalifaSat developed in the UAE?", "en", True),
+    ("When was KhalifaSat launched?", "en", False),
+])
+def test_yes_no_questions(question, lang, yes_no):
+    assert is_yes_no(question, lang) is yes_no
+
+
+def test_only_a_plain_affirmation_is_a_yes():
+    assert affirms("分科会の再編が行われたことを歓迎し、", 1.0, 0.8)
+    assert not affirms("金星や火星にない固有磁場が地球にはある。", 1.0, 0.8)
+    assert not affirms("分科会の再編が行われた。", 0.5, 0.8)
+
+
+def test_a_lead_takes_in_the_items_coordinated_with_it():
+    s = "スリランカとネパールにとっては国として初めての人工衛星となります。"
+    spans = [(0, 5), (6, 10), (15, 17)]
+    assert coordinated(s, 0, 5, spans, lambda t: t in ("スリランカ", "ネパール")) == (0, 10)
+    assert coordinated(s, 6, 10, spans, lambda t: t in ("スリランカ", "ネパール")) == (0, 10)
+    assert coordinated(s, 0, 5, spans, lambda t: t == "スリランカ") == (0, 5)

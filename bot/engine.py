@@ -208,8 +208,12 @@ class Engine:
                 text, citations = compose_answer(index, chosen, lang, phrase, yes=yes)
             else:
                 asked_en = english_asked(question, query)
-                text, citations = self._english.compose(index, chosen, asked_en, en,
-                                                        self._phrase_en(index, chosen, asked_en, en))
+                phrase_en = self._phrase_en(index, chosen, asked_en, en)
+                if phrase_en is None and japanese_kind(asked_en)[0] is not None \
+                        and not self._english.english_source_gives(index, chosen, asked_en):
+                    found, state_name = False, "partial"
+                text, citations = self._english.compose(index, chosen, asked_en, en, phrase_en,
+                                                        partial=state_name == "partial")
             related: list[Related] = []
         else:
             text, citations = compose_not_found(lang, missing), []

@@ -360,3 +360,11 @@ def test_english_sources_lead_with_the_asked_phrase(sentence, qtype, question, e
 def test_english_questions_map_to_the_japanese_kind_they_ask_for(question, expected):
     from bot.answer.compose_en import japanese_kind
     assert japanese_kind(question) == expected
+
+
+@pytest.mark.real
+def test_an_english_question_whose_asked_kind_is_missing_gets_a_partial_answer(engine):
+    # the documents speak about Toyooka, but count places, not people
+    a = engine.ask("How many people live in Toyooka?")
+    assert not a.found and a.state == "partial", a.answer
+    assert a.answer.startswith("The documents do not give the number") and a.citations

@@ -203,7 +203,8 @@ _HEAD_TYPES = (
     (r"persons?|people|leaders?|ministers?|presidents?|astronauts?|officials?|scientists?", "person"),
 )
 # Counted nouns of "how many X" → the Japanese counters that count them.
-_COUNTERS = {"people": "人", "persons": "人", "participants": "人", "times": "回", "countries": "箇国",
+_COUNTERS = {"people": "人", "persons": "人", "participants": "人", "employees": "人", "staff": "人",
+             "members": "人", "times": "回", "countries": "箇国",
              "satellites": "機", "years": "年", "proposals": "件", "applications": "件", "cases": "件"}
 
 
@@ -449,8 +450,17 @@ class EnglishComposer:
         return out
 
     # -- the answer --------------------------------------------------------------------------------
+    def english_source_gives(self, index: SearchIndex, chosen: list[ScoredSentence], question: str) -> bool:
+        """Whether a quoted sentence from an English document gives the asked-for phrase."""
+        qtype = question_type(question)
+        for s in chosen:
+            sentence = index.documents[index.passages[s.passage_row].doc_id].text[s.start:s.end]
+            if not _JAPANESE.search(sentence) and english_phrase(sentence, qtype, question):
+                return True
+        return False
+
     def compose(self, index: SearchIndex, chosen: list[ScoredSentence], question: str,
-                terms: list, phrase_at=None) -> tuple[str, list[Citation]]:
+                terms: list, phrase_at=None, partial: bool = False) -> tuple[str, list[Citation]]:
         """`terms`: the Japanese terms the question was searched with (crosslingual.Term; their
         words are not the answer, and the glossary gives them the sense the question asked in).
         `phrase_at`: the Japanese answer phrase of the asked kind (compose.Phrase), when the
@@ -477,6 +487,15 @@ class EnglishComposer:
                 quotes.append(f"「{sentence}」[{n}] (Japanese source)")
                 ja_sentences.append(sentence)
         qtype = question_type(question)
+        if partial:  # the sentences are about the question but do not give what it asks for
+            asked = {"when": "the date", "how many": "the number", "who": "the person",
+                     "where": "the place"}.get(qtype, "what is asked")
+            lead = f"The documents do not give {asked}; the closest passages say:"
+            gloss = self.glossary(index, ja_sentences, [t.surface for t in terms]) if ja_sentences else []
+            parts = [lead, "\n".join(quotes)]
+            if gloss:
+                parts.append(GLOSSARY_HEADING + "\n" + "\n".join(f"- {g.japanese}: {g.english}" for g in gloss))
+            return "\n\n".join(parts), citations
         if not ja_sentences:  # English documents answer directly, led by the asked-for phrase
             lead = "The documents say:"
             if qtype != "describe":

@@ -150,3 +150,34 @@ def split_by_article(cases: list[dict], folds: int, seed: int = HOLDOUT_SEED) ->
     random.Random(seed).shuffle(titles)
     fold_of = {t: i % folds for i, t in enumerate(titles)}
     return [fold_of[c["article"]] for c in cases]
+
+
+_YEAR = re.compile(r"(?<![0-9])(1[0-9]{3}|20[0-9]{2})年")
+_EDITION = re.compile(r"第([0-9]{1,3})(回|代|次|期)")
+
+
+def near_misses(articles: list[Article], cases: list[dict], seed: int = HOLDOUT_SEED) -> list[dict]:
+    """Unanswerable questions whose topic is present: an answerable question whose year (1993年) or
+    edition (第3回) is changed to a sibling its article never mentions, so the article still
+    covers the topic but not the asked one."""
+    rng = random.Random(seed)
+    text_of = {a.title: "\n".join(p["text"] for p in a.paragraphs) for a in articles}
+    out = []
+    for c in cases:
+        if not c["answerable"]:
+            continue
+        text = text_of[c["article"]]
+        m = _YEAR.search(c["question"]) or _EDITION.search(c["question"])
+        if m is None:
+            continue
+        n = int(m.group(1))
+        shifts = [d for d in (1, -1, 2, -2, 3, -3, 5, -5, 10, -10) if n + d > 0]
+        rng.shuffle(shifts)
+        for d in shifts:
+            sibling = str(n + d)
+            if not re.search(rf"(?<![0-9]){sibling}(?![0-9])", text):
+                q = c["question"][:m.start(1)] + sibling + c["question"][m.end(1):]
+                out.append({**c, "id": c["id"] + "-nm", "question": q, "answerable": False,
+                            "gold_spans": [], "answer_keys": [], "answers": []})
+                break
+    return out

@@ -4,6 +4,8 @@ Builds the open corpus from ../shared/benchmarks/jsquad (49 articles indexed, 10
 questions must be refused) with the real model, then runs the project's eval on:
 
 - ja: the Japanese questions (answerable and unanswerable);
+- near-miss: answerable questions with their year or edition changed to one the article never
+  mentions (the topic is indexed, the asked detail is not: they must be refused);
 - follow-up: answerable questions whose article title is replaced by a pronoun, asked after
   another question on the same article, beside the same questions asked standalone;
 - en: the English questions of bench/data/jsquad_en.jsonl (same Japanese gold), when present;
@@ -38,7 +40,7 @@ from bench.common import RESULTS_DIR, ROOT, offline
 
 DEV_FILE = ROOT.parent / "shared" / "eval" / "dev.jsonl"
 CACHE = RESULTS_DIR / "qa"
-SETS = ("ja", "follow-up", "en", "dev", "jaxaweb", "own")
+SETS = ("ja", "near-miss", "follow-up", "en", "dev", "jaxaweb", "own")
 COLUMNS = [("search_hit@1", "search@1"), ("search_hit@3", "search@3"), ("answered", "answered"),
            ("lead", "lead"), ("answer_key_accuracy", "keys"),
            ("hit@3", "cited@3"), ("citation_exactness", "exact"), ("false_refusal_rate", "false ref."),
@@ -151,16 +153,19 @@ def run(sets: list[str], n: int | None) -> dict:
 
     reports: dict[str, Report] = {}
     cached = QueryCache(embedder, cache)
-    if {"ja", "follow-up", "en"} & set(sets):
+    if {"ja", "near-miss", "follow-up", "en"} & set(sets):
         engine = load_engine(corpus, cache / "index", cached, tokenizer)
         ja = sample(cases, n) if "ja" in sets else []
+        near = jsquad.near_misses(articles, cases) if "near-miss" in sets else []
         fus = sample(jsquad.follow_ups(cases), n) if "follow-up" in sets else []
         standalone = [c for c in cases if c["id"] in {f["standalone"] for f in fus}]
         en = english_cases() if "en" in sets and EN_FILE.exists() else []
-        prewarm(cached, ja + fus + standalone + en, tokenizer)
+        prewarm(cached, ja + near + fus + standalone + en, tokenizer)
         cached.save()
         if ja:
             reports["ja"] = run_eval(engine, ja)
+        if near:  # the article is indexed, the asked year or edition is not in it
+            reports["near-miss"] = run_eval(engine, near, search=False)
         if fus:
             reports["follow-up"] = run_eval(engine, fus)
             reports["(standalone)"] = run_eval(engine, standalone)

@@ -120,14 +120,14 @@ def test_type_is_checked_by_content_not_by_name():
 
 
 def test_accepted_types_follow_the_ingest_layer(monkeypatch):
-    """What the ingest layer reads decides: when bot.ingest adds .pdf, a PDF upload passes."""
+    """What the ingest layer reads decides: a PDF upload passes while bot.ingest reads PDFs."""
     import bot.corpus
-    with pytest.raises(UploadRejected):
-        check_upload("a.pdf", b"%PDF-1.4\n", 10_000)
-    monkeypatch.setattr(bot.corpus, "SUFFIXES", (".txt", ".md", ".pdf"))
     assert check_upload("a.pdf", b"%PDF-1.4\n", 10_000) == "a.pdf"
     with pytest.raises(UploadRejected):
         check_upload("a.txt", b"%PDF-1.4\n", 10_000)
+    monkeypatch.setattr(bot.corpus, "SUFFIXES", (".txt", ".md"))
+    with pytest.raises(UploadRejected):
+        check_upload("a.pdf", b"%PDF-1.4\n", 10_000)
 
 
 # ------------------------------------------------------------------------------ atomic writes
@@ -259,7 +259,7 @@ def test_listing_reports_status_and_skip_reasons(corpus, tokenizer):
     from bot.store.build import build_index
     from fakes import FakeEmbedder
     corpus.add([("a.md", MD)])
-    (corpus.corpus_dir / "notes.docx").write_bytes(b"x")
+    (corpus.corpus_dir / "notes.odt").write_bytes(b"x")
     (corpus.corpus_dir / "empty.txt").write_bytes(b"   ")
     summary = build_index(corpus.corpus_dir, corpus.index_dir, FakeEmbedder(), tokenizer, max_bytes=1_000_000)
     record_build(corpus.data_dir, summary.version, {s.path: s.reason for s in summary.skipped})
@@ -267,7 +267,7 @@ def test_listing_reports_status_and_skip_reasons(corpus, tokenizer):
     rows = {d.name: d for d in corpus.listing().documents}
     assert rows["a.md"].status == "indexed" and rows["a.md"].title == "きぼう" and rows["a.md"].language == "ja"
     assert rows["a.md"].indexed_version == summary.version
-    assert rows["notes.docx"].status == "skipped" and "unsupported" in rows["notes.docx"].reason
+    assert rows["notes.odt"].status == "skipped" and "unsupported" in rows["notes.odt"].reason
     assert rows["empty.txt"].status == "skipped" and rows["empty.txt"].reason == "empty file"
     assert rows["b.md"].status == "pending"
     (corpus.corpus_dir / "a.md").unlink()

@@ -477,7 +477,7 @@ class Engine:
                              sentences=[tuple(s) for s in p.sentences])
                  for p in index.passages if p.doc_id == doc_id]
         return DocumentView(doc_id=d.doc_id, title=d.title, url=d.url, lang=d.lang, path=d.path,
-                            text=d.text, passages=spans, kind=d.kind,
+                            text=d.text, passages=spans, kind=d.kind, date=d.date,
                             locations=[tuple(loc.to_row()) for loc in d.locations])
 
 

@@ -33,6 +33,8 @@ class Citation(BaseModel):
     sheet: str | None = Field(default=None, description="Excel: the sheet of the cited sentence")
     row: int | None = Field(default=None, description="Excel: the row (1-based) of the cited sentence")
     ocr_confidence: float | None = Field(default=None, description="0–1, when the cited text was read by OCR")
+    date: str | None = Field(default=None, description="the cited document's date (ISO 8601: 2016-03-22, or "
+                                                       "2017-09 / 2017 when the source gives no more), if it has one")
 
 
 class Related(BaseModel):
@@ -104,6 +106,7 @@ class DocumentView(BaseModel):
     text: str
     passages: list[PassageSpan]
     kind: str = Field(default="text", description="text, pdf, docx, pptx or xlsx")
+    date: str | None = Field(default=None, description="the document's date (ISO 8601), if it has one")
     locations: list[tuple[int, int, dict]] = Field(
         default_factory=list, description="[start, end, {page|slide|sheet|row|ocr}]: where stretches of `text` "
                                           "come from in the file")

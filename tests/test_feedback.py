@@ -151,15 +151,13 @@ def test_suggestions_come_from_the_cited_documents_other_sections(fake_client):
     r = fake_client.get("/api/suggestions", params={"doc_id": doc["doc_id"], "chunk_id": target["chunk_id"]})
     assert r.status_code == 200
     questions = r.json()["questions"]
-    assert 1 <= len(questions) <= 3
-    assert all(q.startswith("「") and q.endswith("」について教えてください") for q in questions)
-    asked = [q[1:q.index("」")] for q in questions]
-    assert "アジア・太平洋地域" not in asked and all(s in sections for s in asked)
-    # A heading that occurs twice in the document (「関連サイト」) names no topic.
-    assert "関連サイト" in sections and "関連サイト" not in asked
-    own = fake_client.get("/api/suggestions", params={"doc_id": doc["doc_id"], "chunk_id": target["chunk_id"],
-                                                      "lang": "en", "include_own": "true"}).json()["questions"]
-    assert own[0] == "What do the documents say about “アジア・太平洋地域”?"
+    assert len(questions) <= 3
+    for q in questions:  # questions the engine answers, not section titles
+        assert "について" not in q and q.endswith("？")
+        assert fake_client.post("/api/ask", json={"question": q}).json()["state"] == "answered"
+    en = fake_client.get("/api/suggestions", params={"doc_id": doc["doc_id"], "chunk_id": target["chunk_id"],
+                                                     "lang": "en", "include_own": "true"}).json()["questions"]
+    assert all(not any("\u3040" <= ch <= "\u9fff" for ch in q) for q in en)  # the reader's language
     assert fake_client.get("/api/suggestions", params={"doc_id": "nope", "chunk_id": "x"}).status_code == 404
     assert fake_client.get("/api/suggestions", params={"doc_id": doc["doc_id"], "chunk_id": "x"}).json() == {"questions": []}
 

@@ -25,7 +25,7 @@ from web.head import HeadAsGetMiddleware
 from web.runtime import Runtime
 from web.security import BodySizeLimitMiddleware, SecurityHeadersMiddleware
 from web.sessions import Sessions
-from web.view import answer_parts, card_parts, excerpt_parts, safe_url, source_href
+from web.view import answer_parts, card_parts, display_date, excerpt_parts, safe_url, site_name, source_href
 
 HERE = Path(__file__).resolve().parent
 STATIC_DIR = HERE / "static"
@@ -37,7 +37,8 @@ def _templates() -> Jinja2Templates:
     env = jinja2.Environment(loader=jinja2.FileSystemLoader(TEMPLATES_DIR), autoescape=True,
                              trim_blocks=True, lstrip_blocks=True)
     env.globals.update(answer_parts=answer_parts, excerpt_parts=excerpt_parts, card_parts=card_parts,
-                       source_href=source_href, safe_url=safe_url)
+                       source_href=source_href, safe_url=safe_url,
+                       site_name=site_name, display_date=display_date)
     return Jinja2Templates(env=env)
 
 

@@ -105,6 +105,7 @@ class CompletionCitation(BaseModel):
     slide: int | None = Field(None, description="PowerPoint: the slide of the cited sentence")
     sheet: str | None = Field(None, description="Excel: the sheet of the cited sentence")
     row: int | None = Field(None, description="Excel: the row of the cited sentence")
+    date: str | None = Field(None, description="the cited document's date (ISO 8601), if it has one")
 
 
 class AssistantMessage(BaseModel):

@@ -19,7 +19,9 @@ from web.deps import EngineDep, RuntimeDep, TemplatesDep
 from web.i18n import EXAMPLES, STRINGS, choose_lang
 from web.metrics import record_answer
 from web.schemas import AskRequest
-from web.view import (EXCERPT_CONTEXT, cited_place, document_blocks, fit_history, next_questions, original_href,
+from web.questions import next_questions
+from web.suggest import ask_alone
+from web.view import (EXCERPT_CONTEXT, cited_place, document_blocks, fit_history, original_href,
                       page_image_href, parse_span)
 
 router = APIRouter(include_in_schema=False)
@@ -52,7 +54,8 @@ def answer_suggestions(engine, answer: Answer) -> list[str]:
         doc = engine.document(source.doc_id)
     except DocumentNotFound:  # the index changed between the answer and now
         return []
-    return next_questions(doc, source.chunk_id, answer.language, include_own=not answer.citations)
+    return next_questions(doc, source.chunk_id, answer.language, include_own=not answer.citations,
+                          ask=partial(ask_alone, engine))
 
 
 @router.get("/", response_class=HTMLResponse)
@@ -93,8 +96,9 @@ async def chat_submit(request: Request, templates: TemplatesDep, runtime: Runtim
     answer = await runtime.questions.run(partial(engine.ask, body.question, turns, body.top_k),
                                          request.receive)
     record_answer(request.app, answer, "page")
+    suggestions = await runtime.questions.run(partial(answer_suggestions, engine, answer), request.receive)
     context = chat_context(lang, [t.model_dump() for t in body.history], body.question, answer,
-                           suggestions=answer_suggestions(engine, answer))
+                           suggestions=suggestions)
     return templates.TemplateResponse(request, "chat.html", context)
 
 

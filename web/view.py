@@ -49,6 +49,33 @@ def safe_url(url: str | None) -> str | None:
     return url.strip() if scheme in ("http", "https") else None
 
 
+def site_name(url: str | None) -> str | None:
+    """The site a document comes from, as a reader names it: its host without "www."."""
+    url = safe_url(url)
+    if not url:
+        return None
+    try:
+        host = urlsplit(url).hostname or ""
+    except ValueError:
+        return None
+    return host[4:] if host.startswith("www.") else host or None
+
+
+def display_date(date: str | None, lang: str) -> str | None:
+    """An ISO date (2016-03-22, 2017-09, 2017) as the reader's language writes it."""
+    m = re.fullmatch(r"(\d{4})(?:-(\d{2})(?:-(\d{2}))?)?", date or "")
+    if not m:
+        return None
+    y, mo, d = m.group(1), m.group(2), m.group(3)
+    if lang == "ja":
+        return f"{int(y)}年" + (f"{int(mo)}月" if mo else "") + (f"{int(d)}日" if d else "")
+    months = ["January", "February", "March", "April", "May", "June", "July", "August", "September",
+              "October", "November", "December"]
+    if not mo:
+        return y
+    return (f"{int(d)} " if d else "") + f"{months[int(mo) - 1]} {y}"
+
+
 def answer_parts(text: str, citations: list[Citation]) -> list[tuple[str, int | None]]:
     """The answer split around its [n] markers; a part with n set is a link to citation n."""
     known = {c.n for c in citations}
@@ -188,32 +215,6 @@ def fit_history(turns: list[dict]) -> list[dict]:
         kept.append(turn)
         total += size
     return kept[::-1]
-
-
-_SUGGESTION = {"ja": "「{}」について教えてください", "en": "What do the documents say about “{}”?"}
-
-
-def next_questions(doc: DocumentView, chunk_id: str, lang: str, include_own: bool = False,
-                   k: int = 3) -> list[str]:
-    """Questions about the sections of `doc` nearest to the passage `chunk_id` (its own section
-    too when `include_own`, e.g. for a related passage after a "not found"). A heading that occurs
-    more than once in the document (「一覧」, 「関連サイト」) names no topic; it is skipped."""
-    runs: list[tuple[str, int]] = []  # (section, index of its first passage), in document order
-    own = None
-    for i, p in enumerate(doc.passages):
-        if p.section and (not runs or runs[-1][0] != p.section):
-            runs.append((p.section, i))
-        if p.chunk_id == chunk_id:
-            own = (runs[-1][0] if runs and p.section else None, i)
-    if own is None:
-        return []
-    lines: dict[str, int] = {}
-    for line in doc.text.splitlines():
-        lines[line.strip()] = lines.get(line.strip(), 0) + 1
-    candidates = [(abs(i - own[1]), i, s) for s, i in runs
-                  if lines.get(s, 0) <= 1 and (include_own or s != own[0])]
-    template = _SUGGESTION.get(lang, _SUGGESTION["ja"])
-    return [template.format(s) for _, _, s in sorted(candidates)[:k]]
 
 
 @dataclass

@@ -85,7 +85,7 @@ def compose_answer(index: SearchIndex, chosen: list[ScoredSentence], lang: str,
         citations.append(Citation(
             n=n, chunk_id=p.chunk_id, doc_id=p.doc_id, title=d.title, url=d.url, section=p.section,
             text=p.text, highlight=(s.start - p.start, s.end - p.start), answer_span=span,
-            score=round(s.score, 6), **location_fields(d, s.start)))
+            score=round(s.score, 6), date=getattr(d, "date", None), **location_fields(d, s.start)))
         parts.append(f"{sentence}[{n}]" if lang == "ja" else f"「{sentence}」[{n}]")
     if yes and not lead:  # a yes/no question the first quoted sentence plainly affirms
         lead = "はい。[1]" if lang == "ja" else "Yes [1]."

@@ -480,7 +480,7 @@ class EnglishComposer:
             citations.append(Citation(
                 n=n, chunk_id=p.chunk_id, doc_id=p.doc_id, title=d.title, url=d.url, section=p.section,
                 text=p.text, highlight=(s.start - p.start, s.end - p.start), answer_span=span,
-                score=round(s.score, 6), **location_fields(d, s.start)))
+                score=round(s.score, 6), date=getattr(d, "date", None), **location_fields(d, s.start)))
             if d.lang == "en" or not re.search(r"[\u3040-\u30ff\u4e00-\u9fff]", sentence):
                 quotes.append(f"“{sentence}” [{n}] (English source)")
             else:

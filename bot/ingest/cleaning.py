@@ -16,6 +16,7 @@ import unicodedata
 from bs4 import BeautifulSoup, Comment
 
 from bot.ingest.chrome import Chrome
+from bot.ingest.dates import date_line
 
 # Sentence-final punctuation, Japanese and Western.
 TERMINATORS = "。！？!?．."
@@ -40,20 +41,169 @@ def prepare_text(text: str) -> str:
     return _CONTROL.sub("", text.replace("\r\n", "\n").replace("\r", "\n"))
 
 
-def clean_text(text: str, chrome: Chrome | None = None, by_shape: bool = True) -> str:
+def clean_text(text: str, chrome: Chrome | None = None, by_shape: bool = True, title: str = "") -> str:
     """`by_shape=False` (a structured file: its table rows, slides and sheets are known) keeps
     menu- and footer-shaped blocks and lines other documents share at their edges; repeated link
-    labels still go."""
+    labels still go. `title` (the document's) finds the title repeated in the page: a breadcrumb
+    trail ending in it, the title broken over two lines, the title as a block's first line."""
     text = prepare_text(text)
     if chrome is not None:
         text = chrome.strip_labels(text)
     lines = [re.sub(r"[ \t\u3000]+$", "", line) for line in text.split("\n")]
     if chrome is not None and chrome.edge_lines and by_shape:
         lines = _trim_repeated_edges(lines, chrome.edge_lines)
+    if by_shape:
+        lines = _drop_furniture(lines, chrome.edge_lines if chrome is not None else set(), title)
     blocks = _blocks(lines)
     if by_shape:
         blocks = _trim_chrome(blocks)
+        blocks = [part for block in blocks for part in _split_headings(block, title)]
     return "\n\n".join("\n".join(b) for b in blocks)
+
+
+# -- page furniture by shape and repetition ---------------------------------------------------
+# A breadcrumb trail: short crumbs separated (or ended) by ">", "›", "»" (「ホーム > 会議 > 第21回」,
+# 「• TOP> • プレスリリース>」). Bullets before a crumb are the list it was rendered from.
+_CRUMB_SEP = re.compile(r"\s*[>＞›»〉]\s*")
+_BULLET = re.compile(r"^[\s•・●■◆▶►*\-]+")
+CRUMB_MAX = 30
+LONE_WORD = re.compile(r"[A-Z][a-z]{1,11}")  # a button label: "Share", "Tweet", "Print"
+
+
+def _norm(line: str) -> str:
+    return re.sub(r"\s+", "", unicodedata.normalize("NFKC", line))
+
+
+def is_breadcrumb(line: str) -> bool:
+    s = line.strip()
+    if not _CRUMB_SEP.search(s) or "。" in s or len(s) > 200:
+        return False
+    crumbs = [_BULLET.sub("", c).strip() for c in _CRUMB_SEP.split(s)]
+    trailing = not crumbs[-1]
+    crumbs = [c for c in crumbs if c]
+    if not crumbs or (len(crumbs) < 2 and not trailing):
+        return False
+    # Every crumb a short name with a letter in it ("1 > 0" is arithmetic, not a trail).
+    return all(len(c) <= CRUMB_MAX and not has_terminator(c) and re.search(r"[^\W\d_]", c) for c in crumbs)
+
+
+def _is_prose(line: str) -> bool:
+    s = line.strip()
+    return "。" in s or (s.endswith((".", "．")) and len(s) > 20)
+
+
+def _japanese(lines: list[str]) -> bool:
+    sample = "".join(lines)[:4000]
+    ja = sum(1 for ch in sample if "\u3040" <= ch <= "\u30ff" or "\u4e00" <= ch <= "\u9fff")
+    return ja > len(sample) * 0.1
+
+
+def _drop_furniture(lines: list[str], shared: set[str], title: str) -> list[str]:
+    """Breadcrumbs, share and bookmark buttons, doubled lines and a title broken over two lines.
+
+    - a breadcrumb line (by shape), or the list a trail was rendered from: the short lines of the
+      first block that end in the page's own title;
+    - in a Japanese page, a line that is one capitalised Latin word used nowhere else in the page
+      ("Share", "Tweet": a button's label);
+    - a line standing alone that other documents share (bookmark buttons, the site's section
+      name) in the first half of the page, unless it titles prose below it;
+    - a line repeating the line before it, or, before the running text starts, one repeating a
+      line just above (the title, again after the date).
+    """
+    title_n = _norm(title) if title else ""
+    out = list(lines)
+    # The title broken over two lines is one line.
+    if title_n:
+        for i in range(len(out) - 1):
+            if out[i] is None or out[i + 1] is None:
+                continue
+            a, b = out[i].strip(), out[i + 1].strip()
+            if a and b and _norm(a + b) == title_n and _norm(a) != title_n:
+                out[i], out[i + 1] = a + b, None
+        out = [line for line in out if line is not None]
+    nonblank = [i for i, line in enumerate(out) if line.strip()]
+    if not nonblank:
+        return out
+    half = nonblank[len(nonblank) // 2]
+    first_prose = next((i for i in nonblank if _is_prose(out[i])), len(out))
+    ja = _japanese(out)
+    body = "\n".join(out)
+    drop: set[int] = set()
+    # A trail rendered as a list: the first block's short lines up to the page's title.
+    if title_n:
+        first = nonblank[0]
+        end = first
+        while end + 1 < len(out) and out[end + 1].strip():
+            end += 1
+        at = next((i for i in range(first + 1, end + 1) if _norm(out[i]) == title_n), None)
+        if at is not None and all(len(out[i].strip()) <= CRUMB_MAX for i in range(first, at)):
+            drop.update(range(first, at))
+    kept: list[int] = []
+    for n, i in enumerate(nonblank):
+        s = out[i].strip()
+        following = next((out[j] for j in nonblank[n + 1:] if j not in drop), "")
+        alone = (i == 0 or not out[i - 1].strip()) and (i + 1 == len(out) or not out[i + 1].strip())
+        if i in drop:
+            continue
+        if is_breadcrumb(s):
+            drop.add(i)
+        elif ja and LONE_WORD.fullmatch(s) and body.count(s) == 1:
+            drop.add(i)
+        elif (s in shared and "|" not in s and not _is_prose(s) and not _is_title(s, title_n)
+              and (i < first_prose or (alone and i <= half and not _is_prose(following)))):
+            drop.add(i)
+        elif kept and _norm(out[kept[-1]]) == _norm(s) and not _is_prose(s):
+            drop.add(i)
+        elif (i < first_prose and not _is_prose(s)
+              and any(_norm(out[k]) == _norm(s) for k in kept[-4:])):
+            drop.add(i)
+        else:
+            kept.append(i)
+    return [line for i, line in enumerate(out) if i not in drop]
+
+
+HEADING_LINE_MAX = 40
+TITLE_SHARE = 0.6  # a line that begins the title and is most of it is the title ("…(2017年5月)" aside)
+
+
+def _is_title(line: str, title_n: str) -> bool:
+    n = _norm(line)
+    return bool(title_n) and bool(n) and title_n.startswith(n) and len(n) >= TITLE_SHARE * len(title_n)
+
+
+def _titles_what_follows(line: str, title_n: str) -> bool:
+    """A line shaped like a heading: short, no full stop, not a list item, table row, date or
+    salutation ("Ladies and gentlemen,")."""
+    s = line.strip()
+    if _is_title(s, title_n):
+        return True
+    return (0 < len(s) <= HEADING_LINE_MAX and not has_terminator(s) and "|" not in s
+            and not s.endswith((",", "、", ":", "：", "，")) and not _BULLET.match(s)
+            and re.search(r"[^\W\d_]", s) is not None and date_line(s) is None)
+
+
+def _split_headings(block: list[str], title: str) -> list[list[str]]:
+    """A heading inside a block — a short line without a full stop right before a sentence, or the
+    page's title as a line — becomes a block of its own, so it names the section of what follows
+    and is never read as one of its sentences."""
+    if len(block) < 2:
+        return [block]
+    title_n = _norm(title) if title else ""
+    parts: list[list[str]] = []
+    current: list[str] = []
+    for j, line in enumerate(block):
+        nxt = block[j + 1] if j + 1 < len(block) else None
+        is_title = _is_title(line, title_n)
+        if nxt is not None and (is_title or (_titles_what_follows(line, "") and _is_prose(nxt))):
+            if current:
+                parts.append(current)
+            parts.append([line])
+            current = []
+        else:
+            current.append(line)
+    if current:
+        parts.append(current)
+    return parts
 
 
 def _trim_repeated_edges(lines: list[str], edge_lines: set[str]) -> list[str]:
@@ -120,6 +270,9 @@ def html_to_text(source: str) -> tuple[str, dict]:
     html = soup.find("html")
     if html and html.get("lang"):
         meta["lang"] = html["lang"].split("-")[0].lower()
+    date = _html_date(soup)
+    if date:
+        meta["date"] = date
     for node in soup.find_all(string=lambda s: isinstance(s, Comment)):
         node.extract()
     for tag in soup.find_all(_DROP_TAGS):
@@ -149,6 +302,28 @@ def html_to_text(source: str) -> tuple[str, dict]:
     # Source whitespace inside a line is layout, not content.
     lines = [re.sub(r"[ \t\u00a0]+", " ", l).strip() for l in text.split("\n")]
     return "\n".join(lines), meta
+
+
+# Meta elements that carry a page's publication (or, failing that, modification) date.
+_DATE_META = ("article:published_time", "og:published_time", "datepublished", "date", "dc.date",
+              "dcterms.date", "dc.date.issued", "dcterms.issued", "pubdate", "publishdate",
+              "article:modified_time", "dcterms.modified", "last-modified")
+
+
+def _html_date(soup) -> str | None:
+    """The page's date as written in its head (meta) or body (<time datetime>), unparsed."""
+    metas = {}
+    for tag in soup.find_all("meta"):
+        key = (tag.get("property") or tag.get("name") or tag.get("itemprop") or "").strip().lower()
+        if key in _DATE_META and tag.get("content") and key not in metas:
+            metas[key] = tag["content"].strip()
+    for key in _DATE_META:
+        if key in metas:
+            return metas[key]
+    time = soup.find("time", attrs={"datetime": True})
+    if time is not None:
+        return time["datetime"].strip()
+    return None
 
 
 _MD_HEADING = re.compile(r"^\s{0,3}#{1,6}\s+(.*?)\s*#*\s*$")

@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from bot.ingest.chrome import Chrome, learn_chrome
+from bot.ingest.dates import stated_date
 from bot.ingest.cleaning import clean_text, html_to_text, markdown_to_text, prepare_text
 from bot.ingest.frontmatter import MAX_FRONT_MATTER_BYTES, FrontMatterError, html_metadata, parse_front_matter
 from bot.ingest.locations import Box, Extracted, Location, remap
@@ -55,6 +56,7 @@ class Document:
     ocr_pages: int = 0
     notes: tuple[str, ...] = ()  # parts left out (pages that needed OCR without Tesseract), with why
     file_hash: str = ""  # sha256 of the file's bytes: the page view renders only the file that was indexed
+    date: str | None = None  # ISO date (or year-month, year): front matter, HTML meta/<time>, or stated near the top
 
 
 @dataclass(frozen=True)
@@ -203,7 +205,7 @@ def to_document(src: _Source, chrome: Chrome | None) -> Document:
     ex = src.extracted
     # A structured file's blocks are known (tables, slides, sheets): no menu or footer by shape;
     # its running headers and footers went by repetition across its pages.
-    text = clean_text(src.text, chrome, by_shape=ex is None)
+    text = clean_text(src.text, chrome, by_shape=ex is None, title=src.meta.get("title", ""))
     if not text.strip():
         if ex is not None and ex.notes:
             raise _Skip("no text: " + "; ".join(ex.notes))
@@ -217,6 +219,7 @@ def to_document(src: _Source, chrome: Chrome | None) -> Document:
     first = _first_line(text) if ex is None or ex.kind in ("pdf", "docx") else ""
     title = (meta.get("title") or first or src.rel.stem).strip()
     lang = meta.get("lang") or _guess_lang(text)
+    date = meta.get("date") or stated_date(text, title)
     # The cleaned text is part of the hash: what the corpus teaches about chrome can change a
     # document's text without changing its bytes, and its vectors must follow.
     salt = f"\n{EXTRACT_VERSION}" if ex is not None else ""
@@ -230,6 +233,7 @@ def to_document(src: _Source, chrome: Chrome | None) -> Document:
         text=text,
         content_hash=content_hash,
         file_hash=src.raw_hash,
+        date=date,
         **located,
     )
 

@@ -12,6 +12,8 @@ import logging
 import re
 from urllib.parse import urlsplit
 
+from bot.ingest.dates import parse_date
+
 import yaml
 
 log = logging.getLogger(__name__)
@@ -79,6 +81,14 @@ def validate_metadata(meta: dict) -> dict:
     if "lang" in out and not _LANG.match(out["lang"]):
         raise FrontMatterError(f"front matter 'lang' must be a language code such as ja or en, "
                                f"not {out['lang'][:20]!r}")
+    if meta.get("date") is not None:
+        # A date YAML read as a date, or text such as 2023.02.15 or 平成28年3月22日; one that
+        # cannot be read is dropped (the page's own date, if it states one, is used instead).
+        date = parse_date(meta["date"])
+        if date:
+            out["date"] = date
+        else:
+            log.warning("front matter date %r ignored: not a date", str(meta["date"])[:40])
     url = out.pop("url", None) or out.pop("source", None)
     out.pop("source", None)
     if url is not None:
@@ -114,4 +124,7 @@ def html_metadata(meta: dict) -> dict:
     lang = str(meta.get("lang") or "").strip()
     if lang and _LANG.match(lang):
         out["lang"] = lang
+    date = parse_date(meta.get("date"))
+    if date:
+        out["date"] = date
     return out

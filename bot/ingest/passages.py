@@ -8,8 +8,10 @@ target size becomes a passage of its own.
 import re
 from dataclasses import dataclass
 
+from bot.ingest.dates import date_line
+
 # Bump when the splitting rules change: a different chunker forces a full rebuild.
-CHUNKER_VERSION = 2
+CHUNKER_VERSION = 3
 TARGET_MAX = 300
 TARGET_MIN = 100
 MERGE_LIMIT = 400
@@ -62,13 +64,19 @@ def _block_spans(text: str) -> list[tuple[int, int]]:
             if text[m.start():m.end()].strip()]
 
 
-def is_heading(block: str) -> bool:
-    """A single short line without a full stop, standing alone, titles what follows it."""
+def is_heading(block: str, title: str = "") -> bool:
+    """A single short line without a full stop, standing alone, titles what follows it (the
+    document's own title, whatever its length, too). A date (「2023.02.15(水)」) or a salutation
+    ending in a comma ("Ladies and gentlemen,") names no section."""
     line = block.strip()
-    return "\n" not in line and len(line) <= HEADING_MAX and "。" not in line and not line.endswith(".")
+    if "\n" in line:
+        return False
+    if "。" in line or line.endswith((".", ",", "、", "，")) or date_line(line) is not None:
+        return False
+    return len(line) <= HEADING_MAX or bool(title) and line == title.strip()
 
 
-def split_passages(doc_id: str, text: str) -> list[Passage]:
+def split_passages(doc_id: str, text: str, title: str = "") -> list[Passage]:
     groups: list[tuple[str, list[tuple[int, int]]]] = []  # (section, sentences)
     section = ""
     current: list[tuple[int, int]] = []
@@ -81,7 +89,7 @@ def split_passages(doc_id: str, text: str) -> list[Passage]:
         current, length = [], 0
 
     for bs, be in _block_spans(text):
-        if is_heading(text[bs:be]):
+        if is_heading(text[bs:be], title):
             flush()
             section = text[bs:be].strip()
             continue

@@ -26,6 +26,9 @@ from bot.ingest.passages import CHUNKER_VERSION, Passage, split_passages
 
 log = logging.getLogger(__name__)
 
+# Bump when how a document's date is found changes: an index written before is rewritten (vectors
+# reused) so its documents carry the dates the new rules find. An index without "dates" has none.
+DATES_VERSION = 1
 # Texts per embedding call: small enough that progress and cancellation are seen every few
 # seconds on a CPU, large enough that the model's own batching stays efficient.
 EMBED_CHUNK = 512
@@ -100,7 +103,8 @@ def build_index(corpus_dir: Path, index_dir: Path, embedder: Embedder, tokenizer
         # older version of either is rebuilt (vectors reused), not kept as "unchanged".
         same_terms = (prev is not None and prev.manifest.get("lexical_version", 1) == LEXICAL_VERSION
                       and prev.manifest.get("termtable", {}).get("version") == termtable.VERSION
-                      and prev.manifest.get("locations", {}).get("version") == LOCATIONS_VERSION)
+                      and prev.manifest.get("locations", {}).get("version") == LOCATIONS_VERSION
+                      and prev.manifest.get("dates", {}).get("version") == DATES_VERSION)
         if prev and same_terms and not removed and len(unchanged) == len(docs) and len(prev_docs) == len(docs):
             report.finish()
             return BuildSummary(
@@ -116,7 +120,7 @@ def build_index(corpus_dir: Path, index_dir: Path, embedder: Embedder, tokenizer
         usable: list[Document] = []
         for i, d in enumerate(docs):
             try:
-                split = split_passages(d.doc_id, d.text)
+                split = split_passages(d.doc_id, d.text, d.title)
                 doc_tokens = [tokenizer.tokens(p.embed_text) for p in split]
             except Exception as exc:  # noqa: BLE001 - one document must never fail the build
                 log.exception("cannot process %s", d.path)
@@ -172,6 +176,7 @@ def build_index(corpus_dir: Path, index_dir: Path, embedder: Embedder, tokenizer
             "dense": {"type": describe(dense) if dense is not None else "none"},
             "termtable": {"version": termtable.VERSION, "english_keys": len(terms.english)},
             "locations": {"version": LOCATIONS_VERSION, "boxes": len(boxes)},
+            "dates": {"version": DATES_VERSION, "documents": sum(1 for d in docs if d.date)},
             "documents": {d.doc_id: _manifest_doc(d, len(per_doc[d.doc_id])) for d in docs},
         }
         report.update(stage="writing")
@@ -260,6 +265,8 @@ def _centroids(folder: Path | None, name: str) -> np.ndarray | None:
 
 def _manifest_doc(d: Document, passages: int) -> dict:
     row = {"hash": d.content_hash, "path": d.path, "passages": passages}
+    if d.date:
+        row["date"] = d.date
     if d.kind != "text":
         row.update(kind=d.kind, pages=d.pages, ocr_pages=d.ocr_pages)
         if d.notes:
@@ -270,6 +277,8 @@ def _manifest_doc(d: Document, passages: int) -> dict:
 def _doc_row(d: Document) -> dict:
     row = {"doc_id": d.doc_id, "path": d.path, "title": d.title, "url": d.url, "lang": d.lang,
            "hash": d.content_hash, "text": d.text}
+    if d.date:
+        row["date"] = d.date
     if d.kind != "text":
         row.update(kind=d.kind, file_hash=d.file_hash, pages=d.pages, ocr_pages=d.ocr_pages,
                    notes=list(d.notes), locations=[loc.to_row() for loc in d.locations],
@@ -288,7 +297,8 @@ def doc_from_row(row: dict, boxes: np.ndarray | None, doc_row: int) -> Document:
         text=row["text"], content_hash=row["hash"], kind=row.get("kind", "text"),
         locations=tuple(Location.from_row(x) for x in row.get("locations", [])), boxes=own,
         page_sizes=tuple(tuple(s) for s in row.get("page_sizes", [])), pages=row.get("pages", 0),
-        ocr_pages=row.get("ocr_pages", 0), notes=tuple(row.get("notes", [])), file_hash=row.get("file_hash", ""))
+        ocr_pages=row.get("ocr_pages", 0), notes=tuple(row.get("notes", [])), file_hash=row.get("file_hash", ""),
+        date=row.get("date"))
 
 
 def _keep_previous(docs: list[Document], skipped: list[Skipped], prev: store.StoredArrays | None

@@ -34,6 +34,7 @@ class DocInfo:
     page_sizes: tuple[tuple[float, float], ...] = ()
     file_hash: str = ""
     boxes: np.ndarray | None = field(default=None, compare=False)  # its rows of boxes.npy
+    date: str | None = None  # ISO date (bot.ingest.dates); None in indexes built before dates
 
     def locate(self, offset: int) -> Location | None:
         return locate(self.locations, offset)
@@ -119,7 +120,7 @@ def _doc_info(r: dict, i: int, boxes: np.ndarray | None) -> DocInfo:
                    kind=r.get("kind", "text"),
                    locations=tuple(Location.from_row(x) for x in r.get("locations", [])),
                    page_sizes=tuple(tuple(s) for s in r.get("page_sizes", [])),
-                   file_hash=r.get("file_hash", ""), boxes=own)
+                   file_hash=r.get("file_hash", ""), boxes=own, date=r.get("date"))
 
 
 def _read(folder: Path, manifest: dict) -> SearchIndex:

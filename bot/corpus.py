@@ -194,13 +194,6 @@ def check_content(name: str, data: bytes, max_bytes: int) -> str:
 
 # --------------------------------------------------------------------------------- atomic files
 
-def _fsync_dir(path: Path) -> None:
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-
 
 def write_atomic(folder: Path, name: str, data: bytes, *, replace: bool) -> Path:
     """Write `folder/name` so that a reader (a build, the watcher) sees the old file or the whole
@@ -226,7 +219,7 @@ def write_atomic(folder: Path, name: str, data: bytes, *, replace: bool) -> Path
                 os.link(tmp, final)
             except FileExistsError:
                 raise DocumentExists(f"{name} already exists; replace it instead") from None
-        _fsync_dir(folder)
+        store.fsync_dir(folder)
     except OSError as exc:
         raise CorpusUnwritable(f"cannot write {name} in the corpus folder ({exc.strerror or exc}); "
                                "nothing was changed") from None
@@ -498,8 +491,8 @@ class Corpus:
             (tmp / TRASH_META).write_text(json.dumps(meta, ensure_ascii=False), encoding="utf-8")
             _move(path, tmp / rel.name)
             os.replace(tmp, self.trash_dir / entry_id)
-            _fsync_dir(self.trash_dir)
-            _fsync_dir(path.parent)
+            store.fsync_dir(self.trash_dir)
+            store.fsync_dir(path.parent)
         except OSError as exc:
             if (tmp / rel.name).exists() and not path.exists():
                 _move(tmp / rel.name, path)  # put it back: the delete did not happen
@@ -529,7 +522,7 @@ class Corpus:
                     raise DocumentExists(f"{rel} exists again; delete or rename it before restoring") from None
                 except OSError:  # another file system: copy atomically
                     write_atomic(target.parent, target.name, source.read_bytes(), replace=False)
-            _fsync_dir(target.parent)
+            store.fsync_dir(target.parent)
             shutil.rmtree(folder)
         except OSError as exc:
             raise CorpusUnwritable(f"cannot restore {rel} ({exc.strerror or exc})") from None

@@ -50,7 +50,7 @@ def new_version_name() -> str:
     return datetime.now(timezone.utc).strftime("v%Y%m%dT%H%M%S%fZ-") + secrets.token_hex(2)
 
 
-def _fsync_dir(path: Path) -> None:
+def fsync_dir(path: Path) -> None:
     fd = os.open(path, os.O_RDONLY)
     try:
         os.fsync(fd)
@@ -116,11 +116,11 @@ def publish(index_dir: Path, write_files, manifest: dict, keep_previous: int) ->
             with open(p, "rb") as f:
                 os.fsync(f.fileno())
         for d in sorted({p.parent for p in _files(tmp)} | {tmp}, key=lambda x: -len(x.parts)):
-            _fsync_dir(d)
+            fsync_dir(d)
         final = index_dir / name
         history = read_history(index_dir)  # before the new folder exists: it is not history yet
         os.replace(tmp, final)
-        _fsync_dir(index_dir)
+        fsync_dir(index_dir)
         set_current(index_dir, name)
     except OSError as exc:
         shutil.rmtree(tmp, ignore_errors=True)
@@ -145,7 +145,7 @@ def set_current(index_dir: Path, name: str) -> None:
         f.flush()
         os.fsync(f.fileno())
     os.replace(tmp, index_dir / POINTER)
-    _fsync_dir(index_dir)
+    fsync_dir(index_dir)
 
 
 def current_version(index_dir: Path) -> str | None:
@@ -240,7 +240,7 @@ def write_history(index_dir: Path, history: History) -> None:
         f.flush()
         os.fsync(f.fileno())
     os.replace(tmp, index_dir / HISTORY)
-    _fsync_dir(index_dir)
+    fsync_dir(index_dir)
 
 
 def read_manifest(folder: Path) -> dict:

@@ -209,7 +209,7 @@ class Engine:
             else:
                 asked_en = english_asked(question, query)
                 phrase_en = self._phrase_en(index, chosen, asked_en, en)
-                if phrase_en is None and japanese_kind(asked_en)[0] is not None \
+                if phrase_en is None and checkable(*japanese_kind(asked_en)) \
                         and not self._english.english_source_gives(index, chosen, asked_en):
                     found, state_name = False, "partial"
                 text, citations = self._english.compose(index, chosen, asked_en, en, phrase_en,
@@ -384,7 +384,7 @@ class Engine:
         type (when it asks for one), or the noun it asks about (どのロケット: a rocket)."""
         if q_info is None or q_info.qtype is None:
             return True
-        if q_info.qtype in LEAD_TYPES:
+        if checkable(q_info.qtype, q_info.counter):
             return phrase is not None
         head = q_info.head or ""
         # A kind named in katakana (どのロケット, 主なセンサ) is a concrete thing the sentences
@@ -479,6 +479,17 @@ class Engine:
         return DocumentView(doc_id=d.doc_id, title=d.title, url=d.url, lang=d.lang, path=d.path,
                             text=d.text, passages=spans, kind=d.kind, date=d.date,
                             locations=[tuple(loc.to_row()) for loc in d.locations])
+
+
+# The asked kinds whose absence the sentences can be checked for: a count of things with a counter
+# of its own (何人, 何か国, 何件, 何回, 何機) and a calendar date or year (何年に, 何月何日). Other kinds
+# are answered in too many forms to tell (いつ → 夜間, どこ → 北部の熱帯雨林, 何社 → フィリップス社).
+CHECKABLE_COUNTERS = {"number": {"人", "名", "箇国", "件", "回", "機", "基", "台", "個", "倍", "校", "隻"},
+                      "time": {"年", "月", "日", "年度", "世紀", "年代"}}
+
+
+def checkable(qtype: str | None, counter: str | None) -> bool:
+    return counter is not None and counter in CHECKABLE_COUNTERS.get(qtype or "", ())
 
 
 def chosen_coverage(c: "Candidates", s) -> float:

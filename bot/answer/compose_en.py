@@ -217,6 +217,8 @@ def japanese_kind(question: str) -> tuple[str | None, str | None]:
     if kind == "how many":
         m = re.search(r"how many\s+(\w+)", q)
         return "number", _COUNTERS.get(m.group(1)) if m else None
+    if kind == "when":  # what year / which year: a year is what it asks for
+        return "time", "年" if re.search(r"\b(?:what|which|in what) year\b", q) else None
     if kind in _JA_TYPE:
         return _JA_TYPE[kind], None
     m = re.search(r"\b(?:which|what)\s+(\w+)(?:\s+(\w+))?", q)

@@ -94,13 +94,18 @@ def topic_of(question: str, tokenizer) -> str | None:
     return question[s:e]
 
 
+# A subject clause longer than this (characters) is a question's whole premise rather than the thing
+# it is about: only its last noun phrase is taken (chosen on the JSQuAD and jaxaweb follow-ups).
+MAX_SUBJECT_CHARS = 24
+
+
 def _subject_start(morphs, phrases, k: int, question: str) -> int:
     """Where the whole subject ending at phrase `k` starts: from the question's beginning when no
     other topic or subject particle comes before it (「KiboCUBEの第1回で選ばれた衛星は」 is about
     that satellite, not about 衛星), else the noun phrases joined to it by の or と."""
     start = phrases[k][0]
     before = [m for m in morphs if m[3] <= start]
-    if before and before[-1][1][0] not in ("助詞",) and not any(
+    if phrases[k][1] <= MAX_SUBJECT_CHARS and before and before[-1][1][0] not in ("助詞",) and not any(
             m[1][0] == "助詞" and m[0] in ("は", "が", "とは", "って") for m in before) \
             and not _INTERROGATIVE.search(question[:start]):
         return 0

@@ -851,7 +851,8 @@
         // Loading after all (e.g. the server restarted): wait for it, then send.
         starting = true;
         waiting = { alone: !!alone };
-        watchStartup(0);
+        startText = "";
+        window.setTimeout(function () { watchStartup(0); }, 1000);
       } else if (err instanceof TypeError) {
         showError(pageStrings.error_network);
         watchReconnect(0);

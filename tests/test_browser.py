@@ -369,8 +369,14 @@ def test_english_question_gets_english_statement_quotes_and_glossary(open_page, 
     text = turn.locator(".answer-text").first.inner_text()
     statement = text.split("\n")[0]
     assert re.search(r"\[\d\]", statement) and not re.search(r"[\u3040-\u30ff]", statement.split(":")[0])
-    assert "(Japanese source)" in text
-    assert "Glossary" in text and "not a translation" in text
+    # The Japanese quotes (lang="ja") and the glossary fold under the English lead.
+    fold = turn.locator("details.ja-source")
+    assert fold.locator("summary").inner_text() == "Japanese source text" and fold.get_attribute("open") is None
+    fold.locator("summary").click()
+    assert fold.locator(".ja-quote span[lang=ja]").first.is_visible()
+    glossary = fold.locator(".glossary-title").inner_text()
+    assert "Glossary" in glossary and "not a translation" in glossary
+    assert fold.locator(".glossary span[lang=ja]").count() >= 1
     assert turn.locator("a.cite-ref").count() >= 2  # the statement's marker and the quote's
     assert turn.locator(".citations .card").count() >= 1
     turn.screenshot(path=str(shots_dir(tmp_path) / "english-answer.png"))

@@ -94,7 +94,7 @@ def open_page(browser, server, answers):
         if route:
             def fulfil(r):
                 question = json.loads(r.request.post_data)["question"]
-                body = answers["missing"] if "職員" in question else answers["found"]
+                body = dict(answers["missing"] if "職員" in question else answers["found"], query=question)
                 r.fulfill(status=200, content_type="application/json", body=json.dumps(body))
             page.route("**/api/ask", fulfil)
         return page, watch
@@ -429,7 +429,7 @@ def test_screen_reader_hears_each_answer_once(open_page, server, answers):
     assert log.get_attribute("aria-live") is None  # the log itself is not read out on every change
     live = page.locator("[aria-live], [role=status], [role=alert]")
     regions = live.evaluate_all("els => els.map(e => e.id)")
-    assert set(regions) <= {"announcer", "status", "error"}, regions
+    assert set(regions) <= {"announcer", "status", "error", "toast"}, regions
     page.evaluate("""() => { window.__said = [];
         new MutationObserver(() => { const t = document.getElementById('announcer').textContent;
           if (t) window.__said.push(t); }).observe(document.getElementById('announcer'),
@@ -502,7 +502,7 @@ class _no_request:
 
 
 @pytest.mark.parametrize("theme", ["light", "dark"])
-def test_errors_and_start_up_speak_the_pages_language(open_page, server, theme, tmp_path):
+def test_errors_and_start_up_speak_the_pages_language(open_page, server, theme, tmp_path, answers):
     page, watch = open_page(theme, route=False)
     # The server is "loading": the page says so in Japanese, then lets the reader ask.
     health = {"status": "loading", "detail": "the model and index are loading"}
@@ -511,17 +511,33 @@ def test_errors_and_start_up_speak_the_pages_language(open_page, server, theme, 
     page.route("**/api/ask", lambda r: r.fulfill(
         status=503, content_type="application/json",
         body='{"error": "not_ready", "message": "the model and index are still loading; try again in a few seconds"}'))
+    asked = []
+    page.on("request", lambda r: asked.append(r.url) if r.url.endswith("/api/ask") else None)
     page.goto(server + "/")
     page.locator("#pending-text", has_text="起動中です").wait_for()
+    # Send is off while starting; a question asked meanwhile waits (no error) and goes when ready.
+    assert page.locator("button.send").is_disabled()
     page.locator("#question").fill("SAFEとは？")
     page.locator("#question").press("Enter")
-    page.locator("#error").wait_for()
-    assert page.locator("#error").inner_text() == "エラー: 起動中です。数秒後にもう一度お試しください。"
+    page.locator("#pending-text", has_text="準備ができしだい質問を送ります").wait_for()
+    assert page.locator("#error").is_hidden() and asked == []
     assert page.locator("#question").input_value() == "SAFEとは？"
-    assert page.locator("#pending-text").inner_text().startswith("起動中です")  # still said after the error
+    assert page.locator("#pending-text").inner_text().startswith("起動中です")
     page.screenshot(path=str(shots_dir(tmp_path) / f"ui-starting-{theme}-1280.png"))
     page.unroute("**/api/health")
-    page.locator("#pending").wait_for(state="hidden", timeout=10_000)
+    # Sent once ready; this /api/ask still says not_ready: the question waits again, no error.
+    for _ in range(200):
+        if asked:
+            break
+        page.wait_for_timeout(50)
+    assert asked
+    page.locator("#pending-text", has_text="準備ができしだい").wait_for()
+    assert page.locator("#error").is_hidden() and page.locator("article.turn").count() == 0
+    page.unroute("**/api/ask")
+    page.route("**/api/ask", lambda r: r.fulfill(status=200, content_type="application/json",
+                                                 body=json.dumps(dict(answers["found"], query="SAFEとは？"))))
+    page.locator("article.turn-bot").wait_for()
+    assert page.locator("#pending").is_hidden() and page.locator("#error").is_hidden()
     watch.errors = [e for e in watch.errors if "503" not in e]  # the browser logs the failed fetches
 
     # The English page, an unknown error code: English, by status.

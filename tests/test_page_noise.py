@@ -13,7 +13,7 @@ from bot.ingest.documents import load_corpus
 from bot.ingest.passages import is_heading, split_passages
 from bot.results import DocumentView, PassageSpan
 from web.questions import english_question, japanese_question, next_questions
-from web.view import display_date, site_name
+from web.view import format_date, site_name
 
 PAGES = Path(__file__).parent / "data" / "noisy_pages"
 MB = 10 ** 6
@@ -122,10 +122,10 @@ def test_documents_carry_their_dates(docs):
 def test_document_label_is_the_site_and_a_readable_date():
     assert site_name("https://www.example.org/press/a.html") == "example.org"
     assert site_name("javascript:alert(1)") is None
-    assert display_date("2016-03-22", "ja") == "2016年3月22日"
-    assert display_date("2017-09", "en") == "September 2017"
-    assert display_date("2016-03-22", "en") == "22 March 2016"
-    assert display_date(None, "ja") is None
+    assert format_date("2016-03-22", "ja")[0] == "2016年3月22日"
+    assert format_date("2017-09", "en")[0] == "September 2017"
+    assert format_date("2016-03-22", "en")[0] == "22 March 2016"
+    assert format_date(None, "ja") is None
 
 
 # -- item 5: suggestions ----------------------------------------------------------------------

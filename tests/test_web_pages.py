@@ -128,7 +128,8 @@ def test_no_js_follow_up_uses_the_hidden_history(real_client):
 def test_no_js_not_found_looks_different(real_client):
     r = real_client.post("/", data={"question": "JAXAの職員数は何人ですか？"})
     assert r.status_code == 200 and not r.context["answer"].found
-    assert 'class="turn turn-bot not-found"' in r.text and "資料に答えが見つかりませんでした" in r.text
+    assert 'class="turn turn-bot state-not-found not-found"' in r.text and 'data-state="not_found"' in r.text
+    assert "資料に答えが見つかりませんでした" in r.text
     assert 'class="citations related"' in r.text
 
 

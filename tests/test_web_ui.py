@@ -5,7 +5,7 @@ rendered by name and the app on the fake embedder."""
 from types import SimpleNamespace
 import pytest
 
-from bot.results import Answer, DocumentView, PassageSpan
+from bot.results import Answer, Citation, DocumentView, PassageSpan
 from test_api import GatedEmbedder
 from test_web_pages import XSS, assert_no_inline_code, fake_answer, hidden_history
 from web_fixtures import *  # noqa: F403 - fixtures
@@ -158,3 +158,135 @@ def test_source_links_carry_the_chats_language(templates):
     assert source_href("d", "d#p0", None, "xx") == "/documents/d?chunk=d%23p0#p-d-p0"
     html = templates.get_template("chat.html").render(chat_context("en", question="Q", answer=fake_answer("x")))
     assert f'href="/documents/{DOC_ID}?chunk={DOC_ID}%23p1&amp;hl=4-5&amp;lang=en#p-' in html
+
+
+# ---------------------------------------------------------------------------------------------
+# Issue 26: answer states, the searched question, English layout, dates, start-up progress
+
+class _DatedCitation(Citation):
+    date: str | None = None
+
+
+def _render(templates, answer, question="Q", lang="ja"):
+    from web.pages import chat_context
+    return templates.get_template("chat.html").render(chat_context(lang, question=question, answer=answer))
+
+
+def test_three_states_render_distinctly(templates):
+    answered = fake_answer("答え").model_copy(update={"query": "Q"})
+    html = _render(templates, answered)
+    assert 'data-state="answered"' in html and "state-answered" in html and "一部のみ回答" not in html
+    assert 'role="group"' not in html.split('<div class="bubble"')[2].split(">")[0]
+    partial = answered.model_copy(update={"found": False, "state": "partial",
+                                          "answer": "資料は設立[1]に触れていますが、費用は書かれていません。"})
+    html = _render(templates, partial)
+    assert 'class="turn turn-bot state-partial"' in html and 'data-found="false" data-state="partial"' in html
+    assert '<div class="bubble" role="group" aria-labelledby="state-s">' in html
+    assert '<p class="partial-title" id="state-s"><span class="partial-icon" aria-hidden="true"></span>一部のみ回答</p>' in html
+    assert 'class="cite-ref" href="#cite-s-1"' in html and '<section class="citations"' in html
+    missing = fake_answer("x", found=False).model_copy(update={"query": "Q", "state": "not_found"})
+    html = _render(templates, missing)
+    assert "state-not-found not-found" in html and 'id="state-s"><span class="nf-icon"' in html
+    assert '<section class="citations related"' in html
+    # An answer without `state` (stored before it existed) is told by `found`.
+    from web.view import answer_state
+    assert answer_state(fake_answer("x", found=False)) == "not_found" and answer_state(answered) == "answered"
+
+
+def test_searched_question_and_the_no_js_re_ask_without_history(templates, fake_client):
+    from web.view import searched_query
+    assert searched_query("それはいつ？", "APRSAF それはいつ？") == "APRSAF それはいつ？"
+    assert searched_query(" APRSAFとは？ ", "APRSAFとは？") is None and searched_query("q", None) is None
+    html = _render(templates, fake_answer("x").model_copy(update={"query": "SAFE <b>いつ</b>"}), question="いつ？")
+    assert '<p class="searched-text">「SAFE &lt;b&gt;いつ&lt;/b&gt;」として検索しました</p>' in html
+    assert 'name="standalone" value="いつ？" formnovalidate>前の会話を使わずに検索</button>' in html
+    en = _render(templates, fake_answer("x").model_copy(update={"query": "When was SAFE founded?", "language": "en"}),
+                 question="When was it founded?", lang="en")
+    assert "Searched for: When was SAFE founded?" in en and ">Search without the conversation</button>" in en
+
+    seen = []
+    engine = fake_client.app.state.runtime.engine
+    ask = engine.ask
+    engine.ask = lambda question, history, top_k=3: seen.append(list(history)) or ask(question, history, top_k)
+    data = {"standalone": "それはいつですか？", "question": "", "history_role": ["user", "assistant"],
+            "history_content": ["SAFEとは？", "答え"]}
+    r = fake_client.post("/", data=data)
+    assert r.status_code == 200 and seen == [[]] and r.context["question"] == "それはいつですか？"
+    assert len(hidden_history(r.text)) == 4  # the conversation stays on the page
+
+
+def test_english_answer_folds_japanese_quotes_and_glossary(templates):
+    from web.view import answer_layout
+    text = ("When: 2006 [1]. (From the cited Japanese text; its words are glossed below.)\n\n"
+            "「SAFEは2006年に設立。」[1] (Japanese source)\n“An English one.” [1] (English source)\n\n"
+            "Glossary (dictionary glosses of words in the quoted Japanese; not a translation):\n- 設立: establishment")
+    layout = answer_layout(text, "en")
+    assert layout.main == ("When: 2006 [1]. (From the cited Japanese text; its words are glossed below.)\n\n"
+                           "“An English one.” [1] (English source)")
+    assert layout.quotes == ["「SAFEは2006年に設立。」[1]"] and layout.glossary == [("設立", "establishment")]
+    assert answer_layout("Only English.\n\n“x” [1] (English source)", "en").quotes == []
+    assert answer_layout(text, "ja").main == text
+    html = _render(templates, fake_answer("x").model_copy(update={"answer": text, "language": "en", "query": "Q"}),
+                   lang="en")
+    assert '<details class="ja-source">' in html and "<summary>Japanese source text</summary>" in html
+    assert '<p class="ja-quote"><span lang="ja">「SAFEは2006年に設立。」</span><a class="cite-ref"' in html
+    assert '<li><span lang="ja">設立</span>: establishment</li>' in html
+    # Japanese document text in an English answer carries lang="ja".
+    assert '<h3 class="card-title" lang="ja">' in html and '<blockquote class="card-text" lang="ja">' in html
+
+
+def test_dates_on_cards_and_in_the_document_view(templates):
+    from web.view import format_date
+    assert format_date("2019-09-24", "ja") == ("2019年9月24日", "2019-09-24")
+    assert format_date("2019-09", "en") == ("September 2019", "2019-09")
+    assert format_date("平成31年", "ja") == ("平成31年", None)
+    assert format_date(None, "ja") is None and format_date("", "en") is None
+    answer = fake_answer("x")
+    dated = answer.model_copy(update={"citations": [_DatedCitation(**answer.citations[0].model_dump(),
+                                                                   date="2019-09-24")]})
+    html = _render(templates, dated)
+    assert '<p class="card-date"><time datetime="2019-09-24">2019年9月24日の資料</time></p>' in html
+    assert 'class="card-date"' not in _render(templates, answer)  # no date, no line
+
+    class DatedView(DocumentView):
+        date: str | None = None
+
+    doc = DatedView(doc_id="d", title="t", url=None, lang="ja", path="d.txt", text="本文。", passages=[],
+                    date="2024-04-01")
+    from web.i18n import STRINGS
+    page = templates.get_template("document.html").render(lang="en", t=STRINGS["en"], doc=doc, chunk=None,
+                                                          blocks=[], place=None, page_image=None, original=None)
+    assert '<p class="document-date"><time datetime="2024-04-01">Dated 1 April 2024</time></p>' in page
+
+
+def test_plural_strings_and_short_english_placeholder():
+    from web.i18n import STRINGS
+    assert STRINGS["en"]["questions_count_one"] == "{n} question" and STRINGS["en"]["questions_count"] == "{n} questions"
+    assert STRINGS["en"]["sources_count_one"] == "{n} source"
+    assert len(STRINGS["en"]["placeholder"]) <= 30
+
+
+def test_health_reports_the_first_builds_progress_while_starting(fake_app_factory, tmp_path, monkeypatch):
+    import threading
+    import web.runtime
+    from bot.store.progress import BuildProgress
+    release, reported = threading.Event(), threading.Event()
+    real_build = web.runtime.build_index
+
+    def slow_build(*args, progress=None, **kwargs):
+        progress(BuildProgress(stage="splitting", documents_done=38, documents_total=76))
+        reported.set()
+        assert release.wait(60)
+        return real_build(*args, progress=progress, **kwargs)
+
+    monkeypatch.setattr(web.runtime, "build_index", slow_build)
+    client = fake_app_factory(index_dir=tmp_path / "new-index", build_if_missing=True, wait=False)
+    assert reported.wait(30)
+    r = client.get("/api/health")
+    assert r.status_code == 503 and r.json()["status"] == "loading"
+    build = r.json()["build"]
+    assert (build["stage"], build["documents_done"], build["documents_total"]) == ("splitting", 38, 76)
+    release.set()
+    wait_ready(client.app.state.runtime)
+    r = client.get("/api/health")
+    assert r.status_code == 200 and r.json()["build"] is None

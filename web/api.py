@@ -16,7 +16,7 @@ from bot.results import MAX_QUESTION_CHARS, MAX_TOP_K, Answer, DocumentView, Sea
 from web.deps import EngineDep, RuntimeDep
 from web.feedback import problem as feedback_problem
 from web.metrics import record_answer
-from web.schemas import AskRequest, ErrorBody, Health
+from web.schemas import AskRequest, BuildProgressBody, ErrorBody, Health
 
 router = APIRouter(prefix="/api", tags=["questions"])
 
@@ -70,6 +70,8 @@ async def health(runtime: RuntimeDep, request: Request) -> JSONResponse:
                   index_version=stats.version if stats else None,
                   documents=stats.documents if stats else None,
                   passages=stats.passages if stats else None,
-                  model=stats.model if stats else runtime.settings.model)
+                  model=stats.model if stats else runtime.settings.model,
+                  build=(BuildProgressBody(**runtime.first_build.as_dict())
+                         if status == "loading" and runtime.first_build is not None else None))
     # Degraded still answers questions (from an older intact version): 200, with the reason.
     return JSONResponse(body.model_dump(), status_code=200 if status in ("ok", "degraded") else 503)

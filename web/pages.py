@@ -78,6 +78,12 @@ async def chat_submit(request: Request, templates: TemplatesDep, runtime: Runtim
         suggested = form.getlist("suggested")
         if len(suggested) == 1 and isinstance(suggested[0], str) and suggested[0].strip():
             question = suggested[0]
+        # "Search without the conversation": the same question, asked without the history (which
+        # stays on the page and in the hidden fields).
+        standalone = form.getlist("standalone")
+        alone = len(standalone) == 1 and isinstance(standalone[0], str) and bool(standalone[0].strip())
+        if alone:
+            question = standalone[0]
     lang = choose_lang(None, question, request.headers.get("accept-language"))
     try:
         body = AskRequest.model_validate({"question": question, "history": fit_history(history)})
@@ -92,7 +98,7 @@ async def chat_submit(request: Request, templates: TemplatesDep, runtime: Runtim
             request, "chat.html", chat_context(lang, fit_history(safe_history), error=message),
             status_code=422)
     engine = runtime.ready_engine()
-    turns = [Turn(role=t.role, content=t.content) for t in body.history]
+    turns = [] if alone else [Turn(role=t.role, content=t.content) for t in body.history]
     answer = await runtime.questions.run(partial(engine.ask, body.question, turns, body.top_k),
                                          request.receive)
     record_answer(request.app, answer, "page")

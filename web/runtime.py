@@ -20,6 +20,7 @@ from bot.engine import Engine
 from bot.errors import IndexMissing, JaxabotError
 from bot.store.index import load_index, load_servable
 from bot.store.lexical import Tokenizer
+from bot.store.progress import BuildProgress
 from bot.settings import Settings, cpu_count
 from web.follow import IndexFollower
 from web.rebuild import Rebuilder, embedding_for_builds, note_build
@@ -51,6 +52,8 @@ class Runtime:
         self.batcher: QueryBatcher | None = None  # query micro-batching (settings.embed_batch)
         # Told (succeeded, seconds) after every build this server runs (metrics).
         self.build_listeners: list[Callable[[bool, float], None]] = []
+        # The first build's progress while the server starts without an index (health shows it).
+        self.first_build: BuildProgress | None = None
 
     def load(self, embedder: Embedder | None, tokenizer: Tokenizer | None) -> None:
         """Load the model and the current index (runs in a thread; never raises)."""
@@ -123,7 +126,7 @@ class Runtime:
             with embedding_for_builds(s, embedder) as build_embedder:
                 summary = build_index(s.corpus_dir, s.index_dir, build_embedder, tokenizer,
                                       max_bytes=int(s.max_file_mb * 1_000_000), keep_previous=s.keep_previous,
-                                      read_options=ReadOptions.from_settings(s))
+                                      read_options=ReadOptions.from_settings(s), progress=self._note_first_build)
             self.build_finished(True, time.perf_counter() - start)
         except JaxabotError as exc:
             self.build_finished(False, time.perf_counter() - start)
@@ -140,6 +143,9 @@ class Runtime:
         log.info("built the first index: %s (%d documents, %d passages; embedded %s)", summary.version,
                  summary.documents, summary.passages, f"on ray {s.ray_address}" if s.ray_address else "here")
         return load_index(s.index_dir, model=embedder.name)
+
+    def _note_first_build(self, progress: BuildProgress) -> None:
+        self.first_build = BuildProgress(**{k: v for k, v in vars(progress).items()})
 
     def build_finished(self, ok: bool, seconds: float) -> None:
         for listener in self.build_listeners:

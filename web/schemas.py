@@ -45,6 +45,16 @@ class AskRequest(BaseModel):
         return self
 
 
+class BuildProgressBody(BaseModel):
+    stage: str = Field(description="reading, splitting, embedding, indexing, writing or done")
+    documents_done: int
+    documents_total: int
+    rows_done: int = Field(description="texts (passages + sentences) embedded so far")
+    rows_total: int
+    rows_per_second: float | None = None
+    elapsed_seconds: float
+
+
 class Health(BaseModel):
     status: Literal["ok", "degraded", "no_index", "loading", "error"] = Field(
         description="`degraded` (200): answering from an older intact version because the current "
@@ -55,22 +65,15 @@ class Health(BaseModel):
     passages: int | None = None
     model: str | None = None
     detail: str | None = Field(None, description="why the status is not ok")
+    build: BuildProgressBody | None = Field(
+        None, description="`loading` while the server builds its first index (none on disk): that build's "
+                          "progress, for the chat page's start-up message")
 
 
 class ErrorBody(BaseModel):
     error: str = Field(description="a stable machine-readable code")
     message: str = Field(description="what went wrong, for people")
     details: list[dict] | None = Field(None, description="per-field problems for invalid input")
-
-
-class BuildProgressBody(BaseModel):
-    stage: str = Field(description="reading, splitting, embedding, indexing, writing or done")
-    documents_done: int
-    documents_total: int
-    rows_done: int = Field(description="texts (passages + sentences) embedded so far")
-    rows_total: int
-    rows_per_second: float | None = None
-    elapsed_seconds: float
 
 
 class BuildStatus(BaseModel):

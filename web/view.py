@@ -2,8 +2,10 @@
 
 Text is split into (text, flag) parts instead of building HTML strings, so the templates stay the
 only place markup is written and every piece of document text goes through autoescaping.
-static/chat.js mirrors `anchor`, `source_href`, `safe_url`, `answer_parts`, `excerpt_parts` and
-`card_parts` for answers fetched by script; tests/test_browser.py checks both render the same answer.
+static/chat.js mirrors `anchor`, `source_href`, `safe_url`, `answer_parts`, `excerpt_parts`,
+`card_parts`, `answer_state`, `searched_query`, `answer_layout`, `text_lang` and `format_date` for
+answers fetched by script; tests/test_browser.py and tests/test_browser_states.py check both render
+the same answer.
 """
 
 import re
@@ -59,21 +61,6 @@ def site_name(url: str | None) -> str | None:
     except ValueError:
         return None
     return host[4:] if host.startswith("www.") else host or None
-
-
-def display_date(date: str | None, lang: str) -> str | None:
-    """An ISO date (2016-03-22, 2017-09, 2017) as the reader's language writes it."""
-    m = re.fullmatch(r"(\d{4})(?:-(\d{2})(?:-(\d{2}))?)?", date or "")
-    if not m:
-        return None
-    y, mo, d = m.group(1), m.group(2), m.group(3)
-    if lang == "ja":
-        return f"{int(y)}年" + (f"{int(mo)}月" if mo else "") + (f"{int(d)}日" if d else "")
-    months = ["January", "February", "March", "April", "May", "June", "July", "August", "September",
-              "October", "November", "December"]
-    if not mo:
-        return y
-    return (f"{int(d)} " if d else "") + f"{months[int(mo) - 1]} {y}"
 
 
 def answer_parts(text: str, citations: list[Citation]) -> list[tuple[str, int | None]]:
@@ -154,6 +141,100 @@ def _cut_after(text: str, start: int, context: int) -> str:
     ends = [m.end() for m in _BOUNDARY.finditer(text, start, end)]
     cut = ends[-1] if ends else end
     return text[start:cut].rstrip() + "…"
+
+
+_JAPANESE = re.compile(r"[\u3040-\u30ff\u3400-\u9fff\uff66-\uff9f]")
+
+
+def answer_state(answer) -> str:
+    """`answered`, `partial` or `not_found`; an answer stored before `state` existed (or a
+    refusal without it) is told by `found`."""
+    state = getattr(answer, "state", None)
+    if state in ("partial", "not_found"):
+        return state
+    return "answered" if answer.found else "not_found"
+
+
+def _squash(text: str) -> str:
+    return " ".join((text or "").split())
+
+
+def searched_query(question: str | None, query: str | None) -> str | None:
+    """The query the engine searched with, when it is not just the question as typed (a
+    follow-up with its topic filled in); None otherwise."""
+    if not question or not query or _squash(question) == _squash(query):
+        return None
+    return query.strip()
+
+
+def text_lang(text: str, lang: str) -> str | None:
+    """The language of a piece of document text when it differs from the answer's `lang`
+    (Japanese script → ja, else en), for a `lang` attribute; None when it is the same."""
+    own = "ja" if _JAPANESE.search(text or "") else "en"
+    return own if own != lang else None
+
+
+_JA_QUOTE = re.compile(r"^(「.*」)\s*(\[\d+\])\s*\(Japanese source\)\s*$")
+_GLOSS = re.compile(r"^- (.+?): (.+)$")
+
+
+@dataclass
+class Layout:
+    """An answer as the page shows it: the main text; for an English answer that quotes Japanese,
+    the quotes (each "「…」[n]") and the glossary fold into a "Japanese source text" section."""
+    main: str
+    quotes: list[str] = field(default_factory=list)
+    glossary_title: str = ""
+    glossary: list[tuple[str, str]] = field(default_factory=list)
+
+
+def answer_layout(text: str, lang: str) -> Layout:
+    if lang != "en":
+        return Layout(text)
+    main: list[str] = []
+    quotes: list[str] = []
+    gloss_title, gloss = "", []
+    for para in text.split("\n\n"):
+        lines = para.split("\n")
+        entries = [_GLOSS.match(line) for line in lines[1:]]
+        if lines[0].startswith("Glossary") and len(lines) > 1 and all(entries) and not gloss:
+            gloss_title = lines[0].rstrip(":").strip()
+            gloss = [(m.group(1), m.group(2)) for m in entries]
+            continue
+        kept = []
+        for line in lines:
+            m = _JA_QUOTE.match(line)
+            if m:
+                quotes.append(m.group(1) + m.group(2))
+            else:
+                kept.append(line)
+        if kept:
+            main.append("\n".join(kept))
+    if not quotes:  # nothing to fold: the text as it is
+        return Layout(text)
+    return Layout("\n\n".join(main), quotes, gloss_title, gloss)
+
+
+_MONTHS = ("January", "February", "March", "April", "May", "June", "July", "August", "September",
+           "October", "November", "December")
+_DATE = re.compile(r"(\d{4})(?:-(\d{2})(?:-(\d{2}))?)?")
+
+
+def format_date(value: str | None, lang: str) -> tuple[str, str | None] | None:
+    """A document's date ("2019-09-24", "2019-09" or "2019") as (text, machine-readable value
+    for <time datetime>); another string is shown as it is; nothing for none."""
+    if not value or not isinstance(value, str) or not value.strip():
+        return None
+    value = value.strip()
+    m = _DATE.fullmatch(value)
+    if not m or (m.group(2) and not 1 <= int(m.group(2)) <= 12) or (m.group(3) and not 1 <= int(m.group(3)) <= 31):
+        return value, None
+    y, mo, d = m.group(1), m.group(2), m.group(3)
+    if lang == "ja":
+        text = f"{y}年" + (f"{int(mo)}月" if mo else "") + (f"{int(d)}日" if d else "")
+    else:
+        text = " ".join(p for p in (str(int(d)) if d else "", _MONTHS[int(mo) - 1] if mo else "", y) if p)
+    return text, value
 
 
 def parse_span(value: str | None) -> tuple[int, int] | None:

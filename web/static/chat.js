@@ -34,8 +34,19 @@
   var welcome = document.getElementById("welcome");
   var pageStrings = STRINGS[config.lang] || STRINGS.ja;
   var reducedMotion = window.matchMedia && window.matchMedia("(prefers-reduced-motion: reduce)").matches;
+  var reconnected = document.getElementById("reconnected");
+  var toast = document.getElementById("toast");
+  var toastText = document.getElementById("toast-text");
+  var toastButton = toast.querySelector("[data-action=undo]");
+  var toastHome = toast.parentNode;
   var busy = false;
+  // While the server starts: what it is doing (from /api/health), and whether a question waits.
   var starting = false;
+  var startText = "";
+  var waiting = null;  // {alone: bool} when a question waits in the box for the server
+  var reconnectTimer = null;
+  var toastTimer = null;
+  var undoState = null;  // the conversation just deleted, until its toast goes
   // The conversation on screen: null until its first question is answered.
   var conversation = null;
   // Set when the server rendered turns itself (the no-script form was used): those stay as they are.
@@ -267,6 +278,90 @@
     }
   }
 
+  // Mirrors web/view.py answer_state(), searched_query(), text_lang(), answer_layout(), format_date().
+  function answerState(answer) {
+    if (answer.state === "partial" || answer.state === "not_found") return answer.state;
+    return answer.found ? "answered" : "not_found";
+  }
+
+  function squash(text) {
+    return String(text || "").trim().split(/\s+/).join(" ");
+  }
+
+  function searchedQuery(question, query) {
+    if (!question || !query || squash(question) === squash(query)) return null;
+    return query.trim();
+  }
+
+  var JAPANESE = /[\u3040-\u30ff\u3400-\u9fff\uff66-\uff9f]/;
+
+  function textLang(text, lang) {
+    var own = JAPANESE.test(text || "") ? "ja" : "en";
+    return own !== lang ? own : null;
+  }
+
+  function setLang(node, text, lang) {
+    var tl = textLang(text, lang);
+    if (tl) node.setAttribute("lang", tl);
+    return node;
+  }
+
+  var JA_QUOTE = /^(「.*」)\s*(\[\d+\])\s*\(Japanese source\)\s*$/;
+  var GLOSS = /^- (.+?): (.+)$/;
+
+  function answerLayout(text, lang) {
+    var plain = { main: text, quotes: [], glossaryTitle: "", glossary: [] };
+    if (lang !== "en") return plain;
+    var main = [];
+    var quotes = [];
+    var glossTitle = "";
+    var gloss = [];
+    text.split("\n\n").forEach(function (para) {
+      var lines = para.split("\n");
+      var entries = lines.slice(1).map(function (line) { return GLOSS.exec(line); });
+      if (lines[0].indexOf("Glossary") === 0 && lines.length > 1 && entries.every(Boolean) && !gloss.length) {
+        glossTitle = lines[0].replace(/:+$/, "").trim();
+        gloss = entries.map(function (m) { return [m[1], m[2]]; });
+        return;
+      }
+      var kept = [];
+      lines.forEach(function (line) {
+        var m = JA_QUOTE.exec(line);
+        if (m) quotes.push(m[1] + m[2]);
+        else kept.push(line);
+      });
+      if (kept.length) main.push(kept.join("\n"));
+    });
+    if (!quotes.length) return plain;
+    return { main: main.join("\n\n"), quotes: quotes, glossaryTitle: glossTitle, glossary: gloss };
+  }
+
+  var MONTHS = ["January", "February", "March", "April", "May", "June", "July", "August", "September",
+                "October", "November", "December"];
+
+  function formatDate(value, lang) {
+    if (!value || typeof value !== "string" || !value.trim()) return null;
+    value = value.trim();
+    var m = /^(\d{4})(?:-(\d{2})(?:-(\d{2}))?)?$/.exec(value);
+    if (!m || (m[2] && !(Number(m[2]) >= 1 && Number(m[2]) <= 12)) || (m[3] && !(Number(m[3]) >= 1 && Number(m[3]) <= 31))) {
+      return [value, null];
+    }
+    var text;
+    if (lang === "ja") {
+      text = m[1] + "年" + (m[2] ? Number(m[2]) + "月" : "") + (m[3] ? Number(m[3]) + "日" : "");
+    } else {
+      text = [m[3] ? String(Number(m[3])) : "", m[2] ? MONTHS[Number(m[2]) - 1] : "", m[1]]
+        .filter(Boolean).join(" ");
+    }
+    return [text, value];
+  }
+
+  // "1 question" / "2 questions": a language's "_one" string when n is 1.
+  function plural(strings, key, n) {
+    var k = n === 1 && strings[key + "_one"] ? key + "_one" : key;
+    return fmt(strings[k], { n: n });
+  }
+
   function turnLabel(text) {
     return el("p", "turn-label", text);
   }
@@ -281,33 +376,44 @@
     return article;
   }
 
-  // The answer text with its [n] markers turned into links to the citation cards.
-  function answerParagraph(answer, tid, strings) {
-    var p = el("p", "answer-text");
+  function citeRef(text, c, tid, strings, alang) {
+    var link = el("a", "cite-ref");
+    link.href = "#cite-" + tid + "-" + c.n;
+    link.setAttribute("aria-label", fmt(strings.source_n, { n: c.n }));
+    link.appendChild(el("span", "cite-tag", text));
+    var sentence = c.text.slice(c.highlight[0], c.highlight[1]);
+    var preview = setLang(el("span", "cite-preview", sentence), sentence, alang);
+    preview.setAttribute("aria-hidden", "true");
+    link.appendChild(preview);
+    return link;
+  }
+
+  // Text with its [n] markers turned into links to the citation cards (mirrors answer_parts);
+  // `wrapLang` puts the text between markers in a span of that language.
+  function linkedText(node, text, answer, tid, strings, wrapLang) {
     var byN = {};
     answer.citations.forEach(function (c) { byN[c.n] = c; });
+    function plain(t) {
+      if (!wrapLang) return document.createTextNode(t);
+      var span = el("span", null, t);
+      span.setAttribute("lang", wrapLang);
+      return span;
+    }
     var re = /\[(\d+)\]/g;
     var pos = 0;
     var m;
-    while ((m = re.exec(answer.answer)) !== null) {
-      var n = Number(m[1]);
-      var c = byN[n];
+    while ((m = re.exec(text)) !== null) {
+      var c = byN[Number(m[1])];
       if (!c) continue;
-      if (m.index > pos) p.appendChild(document.createTextNode(answer.answer.slice(pos, m.index)));
-      var link = el("a", "cite-ref", m[0]);
-      link.href = "#cite-" + tid + "-" + n;
-      link.setAttribute("aria-label", fmt(strings.source_n, { n: n }));
-      var preview = el("span", "cite-preview", c.text.slice(c.highlight[0], c.highlight[1]));
-      preview.setAttribute("aria-hidden", "true");
-      link.appendChild(preview);
-      p.appendChild(link);
+      if (m.index > pos) node.appendChild(plain(text.slice(pos, m.index)));
+      node.appendChild(citeRef(m[0], c, tid, strings, answer.language));
       pos = m.index + m[0].length;
     }
-    if (pos < answer.answer.length) p.appendChild(document.createTextNode(answer.answer.slice(pos)));
-    return p;
+    if (pos < text.length) node.appendChild(plain(text.slice(pos)));
+    return node;
   }
 
-  function passageCard(item, label, n, strings, tid, highlight, span) {
+  function passageCard(item, label, n, strings, tid, highlight, span, alang) {
     var li = el("li", "card");
     if (n) {
       li.id = "cite-" + tid + "-" + n;
@@ -321,12 +427,20 @@
       head.appendChild(hiddenText(label));
     }
     var titles = el("div", "card-titles");
-    titles.appendChild(el("p", "card-title", item.title));
-    if (item.section) titles.appendChild(el("p", "card-section", item.section));
+    titles.appendChild(setLang(el("h3", "card-title", item.title), item.title, alang));
+    if (item.section) titles.appendChild(setLang(el("p", "card-section", item.section), item.section, alang));
+    var date = formatDate(item.date, alang);
+    if (date) {
+      var line = el("p", "card-date");
+      var time = el("time", null, fmt(strings.dated, { date: date[0] }));
+      if (date[1]) time.setAttribute("datetime", date[1]);
+      line.appendChild(time);
+      titles.appendChild(line);
+    }
     head.appendChild(titles);
     li.appendChild(head);
 
-    var quote = el("blockquote", "card-text");
+    var quote = setLang(el("blockquote", "card-text"), item.text, alang);
     cardParts(item.text, highlight, span).forEach(function (part) {
       if (!part[1]) {
         quote.appendChild(document.createTextNode(part[0]));
@@ -430,25 +544,75 @@
     return section;
   }
 
-  function botTurn(answer, tid, turn) {
+  function botTurn(answer, tid, turn, question) {
     var strings = STRINGS[answer.language] || pageStrings;
-    var article = el("article", "turn turn-bot" + (answer.found ? "" : " not-found"));
+    var alang = answer.language;
+    var state = answerState(answer);
+    var article = el("article", "turn turn-bot state-" + state.replace("_", "-") + (state === "not_found" ? " not-found" : ""));
     article.setAttribute("data-role", "assistant");
     article.setAttribute("data-found", answer.found ? "true" : "false");
+    article.setAttribute("data-state", state);
     article.setAttribute("data-turn", tid);
     article.lang = answer.language;
     article.appendChild(turnLabel(strings.bot));
+    var searched = searchedQuery(question, answer.query);
+    if (searched) {
+      var line = el("div", "searched");
+      line.appendChild(el("p", "searched-text", fmt(strings.searched_for, { query: searched })));
+      var alone = el("button", "searched-alone", strings.ask_alone);
+      alone.type = "button";
+      alone.value = question;
+      alone.setAttribute("data-action", "standalone");
+      line.appendChild(alone);
+      article.appendChild(line);
+    }
     var bubble = el("div", "bubble");
-    if (answer.found) {
-      bubble.appendChild(answerParagraph(answer, tid, strings));
-    } else {
+    if (state !== "answered") {
+      bubble.setAttribute("role", "group");
+      bubble.setAttribute("aria-labelledby", "state-" + tid);
+    }
+    if (state === "not_found") {
       var title = el("p", "nf-title");
+      title.id = "state-" + tid;
       var icon = el("span", "nf-icon", "?");
       icon.setAttribute("aria-hidden", "true");
       title.appendChild(icon);
       title.appendChild(document.createTextNode(strings.not_found_title));
       bubble.appendChild(title);
       bubble.appendChild(el("p", "answer-text", answer.answer));
+    } else {
+      if (state === "partial") {
+        var ptitle = el("p", "partial-title");
+        ptitle.id = "state-" + tid;
+        var picon = el("span", "partial-icon");
+        picon.setAttribute("aria-hidden", "true");
+        ptitle.appendChild(picon);
+        ptitle.appendChild(document.createTextNode(strings.partial_title));
+        bubble.appendChild(ptitle);
+      }
+      var layout = answerLayout(answer.answer, answer.language);
+      bubble.appendChild(linkedText(el("p", "answer-text"), layout.main, answer, tid, strings));
+      if (layout.quotes.length) {
+        var fold = el("details", "ja-source");
+        fold.appendChild(el("summary", null, strings.ja_source));
+        layout.quotes.forEach(function (q) {
+          fold.appendChild(linkedText(el("p", "ja-quote"), q, answer, tid, strings, "ja"));
+        });
+        if (layout.glossary.length) {
+          fold.appendChild(el("p", "glossary-title", layout.glossaryTitle));
+          var list = el("ul", "glossary");
+          layout.glossary.forEach(function (g) {
+            var li = el("li");
+            var word = el("span", null, g[0]);
+            word.setAttribute("lang", "ja");
+            li.appendChild(word);
+            li.appendChild(document.createTextNode(": " + g[1]));
+            list.appendChild(li);
+          });
+          fold.appendChild(list);
+        }
+        bubble.appendChild(fold);
+      }
     }
     article.appendChild(bubble);
     article.appendChild(actionsBar(strings, tid, turn));
@@ -456,14 +620,14 @@
       var cites = cardSection(strings.sources, "ol");
       answer.citations.forEach(function (c) {
         cites.list.appendChild(passageCard(c, fmt(strings.source_n, { n: c.n }), c.n, strings, tid,
-                                           c.highlight, c.answer_span));
+                                           c.highlight, c.answer_span, alang));
       });
       article.appendChild(cites.section);
     }
     if (answer.related.length) {
       var related = cardSection(strings.related, "ul", "related");
       answer.related.forEach(function (r, i) {
-        related.list.appendChild(passageCard(r, fmt(strings.related_n, { n: i + 1 }), null, strings, tid, null, null));
+        related.list.appendChild(passageCard(r, fmt(strings.related_n, { n: i + 1 }), null, strings, tid, null, null, alang));
       });
       article.appendChild(related.section);
     }
@@ -488,14 +652,20 @@
     return lines.join("\n");
   }
 
-  // What a screen reader hears once per answer: the text, markers read as 「出典1」.
+  // What a screen reader hears once per answer: its state, the text (an English answer's lead,
+  // not the Japanese quotes an English voice would mangle), markers read as 「出典1」.
   function spokenAnswer(answer) {
     var strings = STRINGS[answer.language] || pageStrings;
-    var text = answer.answer.replace(/\[(\d+)\]/g, function (_, n) {
+    var state = answerState(answer);
+    var main = state === "not_found" ? answer.answer : answerLayout(answer.answer, answer.language).main;
+    var text = main.replace(/\[(\d+)\]/g, function (_, n) {
       return strings.link_suffix.replace("{label}", fmt(strings.source_n, { n: n }));
     });
-    var extra = answer.citations.length ? " " + fmt(strings.sources_count, { n: answer.citations.length }) : "";
-    return strings.answer_announce + ": " + (answer.found ? "" : strings.not_found_title + "。") + text + extra;
+    var extra = answer.citations.length ? " " + plural(strings, "sources_count", answer.citations.length) : "";
+    var stop = answer.language === "ja" ? "。" : ". ";
+    var prefix = state === "not_found" ? strings.not_found_title + stop :
+      state === "partial" ? strings.partial_title + stop : "";
+    return strings.answer_announce + ": " + prefix + text + extra;
   }
 
   function announce(text) {
@@ -529,7 +699,8 @@
         log.appendChild(userTurn(turn.content));
       } else {
         answers += 1;
-        var node = botTurn(turn.answer, "j" + answers, turn);
+        var asked = i > 0 && turns[i - 1].role === "user" ? turns[i - 1].content : null;
+        var node = botTurn(turn.answer, "j" + answers, turn, asked);
         node.setAttribute("data-index", String(i));
         log.appendChild(node);
       }
@@ -568,10 +739,11 @@
 
   function setBusy(on, text) {
     busy = on;
-    sendButton.disabled = on;
-    // Still starting up: that stays said until the server is ready.
+    sendButton.disabled = on || starting;
+    // Still starting up: that stays said (with the build's progress) until the server is ready.
     pending.hidden = !on && !starting;
-    pendingText.textContent = on ? text : (starting ? pageStrings.starting : "");
+    var startLine = (startText || pageStrings.starting) + (waiting ? " — " + pageStrings.queued : "");
+    pendingText.textContent = on ? text : (starting ? startLine : "");
     if (on) log.setAttribute("aria-busy", "true");
     else log.removeAttribute("aria-busy");
   }
@@ -600,7 +772,7 @@
     target.scrollIntoView({ block: "start", behavior: scrollBehavior() });
   }
 
-  async function ask(question) {
+  async function ask(question, alone) {
     if (busy) return;
     var text = question.trim();
     if (!text) {
@@ -613,7 +785,18 @@
       input.focus();
       return;
     }
+    if (starting) {
+      // The server is not ready: the question waits in the box and goes when it is.
+      waiting = { alone: !!alone };
+      input.value = question;
+      autosize();
+      setBusy(false);
+      announce(pageStrings.queued);
+      return;
+    }
     errorBox.hidden = true;
+    reconnected.hidden = true;
+    window.clearTimeout(reconnectTimer);
     showWelcome(false);
     examplesMenu.open = false;
     var userNode = userTurn(question);
@@ -626,7 +809,7 @@
       var response = await fetch("/api/ask", {
         method: "POST",
         headers: { "Content-Type": "application/json", "Accept": "application/json" },
-        body: JSON.stringify({ question: question, history: fitHistory(textHistory()), top_k: 3 }),
+        body: JSON.stringify({ question: question, history: alone ? [] : fitHistory(textHistory()), top_k: 3 }),
       });
       var data = null;
       try {
@@ -635,7 +818,9 @@
         data = null;
       }
       if (!response.ok || !data || typeof data.answer !== "string") {
-        throw new Error(errorMessage(response.status, data));
+        var failure = new Error(errorMessage(response.status, data));
+        failure.code = data && data.error;
+        throw failure;
       }
       if (serverHistory) {
         serverHistory.push({ role: "user", content: text }, { role: "assistant", content: data.answer });
@@ -644,7 +829,7 @@
         conversation = { id: newId(), title: text.slice(0, TITLE_CHARS), created: now, updated: now, turns: [] };
       }
       var turn = { role: "assistant", answer: data };
-      var node = botTurn(data, "j" + (answerCount() + 1), turn);
+      var node = botTurn(data, "j" + (answerCount() + 1), turn, question);
       if (conversation && !serverHistory) {
         conversation.turns.push({ role: "user", content: question }, turn);
         node.setAttribute("data-index", String(conversation.turns.length - 1));
@@ -662,7 +847,18 @@
       input.value = question;
       autosize();
       updateCounter();
-      showError(err instanceof TypeError ? pageStrings.error_network : err.message);
+      if (err.code === "not_ready") {
+        // Loading after all (e.g. the server restarted): wait for it, then send.
+        starting = true;
+        waiting = { alone: !!alone };
+        startText = "";
+        window.setTimeout(function () { watchStartup(0); }, 1000);
+      } else if (err instanceof TypeError) {
+        showError(pageStrings.error_network);
+        watchReconnect(0);
+      } else {
+        showError(err.message);
+      }
     } finally {
       if (busy) setBusy(false);
       input.focus({ preventScroll: true });
@@ -816,7 +1012,7 @@
       open.setAttribute("data-action", "open-conversation");
       open.appendChild(el("span", "conversation-title", titleOf(conv)));
       var questions = conv.turns.filter(function (t) { return t.role === "user"; }).length;
-      var meta = formatTime(conv.updated) + " · " + fmt(pageStrings.questions_count, { n: questions });
+      var meta = formatTime(conv.updated) + " · " + plural(pageStrings, "questions_count", questions);
       open.appendChild(el("span", "conversation-meta", meta));
       if (conversation && conv.id === conversation.id) {
         li.setAttribute("aria-current", "true");
@@ -879,6 +1075,8 @@
 
   function deleteConversation(li) {
     var id = li.getAttribute("data-id");
+    var deleted = readStore().items.filter(function (c) { return c.id === id; })[0];
+    var wasOpen = !!(conversation && conversation.id === id);
     var next = li.nextElementSibling || li.previousElementSibling;
     var nextId = next && next.getAttribute("data-id");
     updateStore(function (data) {
@@ -891,9 +1089,58 @@
       renderConversation();
     }
     renderList();
-    announce(pageStrings.deleted);
+    undoState = deleted ? { conv: deleted, wasOpen: wasOpen } : null;
+    showToast(pageStrings.deleted, !!undoState);
     if (nextId) focusItem(nextId, "open-conversation");
     else dialog.querySelector("[data-action=close-conversations]").focus();
+  }
+
+  // ---- the undo toast -------------------------------------------------------------------------
+
+  // Inside the dialog while it is open (a modal dialog makes the rest of the page inert).
+  function placeToast() {
+    var host = dialog.open ? dialog : toastHome;
+    if (toast.parentNode !== host) host.appendChild(toast);
+  }
+
+  function showToast(text, withUndo) {
+    placeToast();
+    toastButton.hidden = !withUndo;
+    toast.hidden = false;
+    toastText.textContent = "";
+    // Set after a tick, so the status region announces it.
+    window.setTimeout(function () { toastText.textContent = text; }, 50);
+    window.clearTimeout(toastTimer);
+    toastTimer = window.setTimeout(hideToast, withUndo ? 10000 : 4000);
+  }
+
+  function hideToast() {
+    window.clearTimeout(toastTimer);
+    toast.hidden = true;
+    undoState = null;
+  }
+
+  function undoDelete() {
+    var state = undoState;
+    if (!state) return;
+    hideToast();
+    var conv = state.conv;
+    updateStore(function (data) {
+      data.items = data.items.filter(function (c) { return c.id !== conv.id; });
+      data.items.push(conv);
+      if (state.wasOpen) data.current = conv.id;
+    });
+    if (state.wasOpen && !conversation && !busy) {
+      conversation = conv;
+      serverHistory = null;
+      setTabCurrent(conv.id);
+      renderConversation();
+    }
+    if (dialog.open) {
+      renderList();
+      focusItem(conv.id, "open-conversation");
+    }
+    showToast(pageStrings.restored, false);
   }
 
   function openConversation(id) {
@@ -922,26 +1169,75 @@
 
   // ---- start-up -----------------------------------------------------------------------------------
 
-  // While the server is still loading its model, say so (in the page's language) until it is ready.
+  // What the server is doing while it starts, from /api/health's `build` (the first build's
+  // progress when it starts without an index).
+  function startingText(build) {
+    if (!build) return pageStrings.starting;
+    var total = build.documents_total;
+    if (!total) return pageStrings.build_reading;
+    if (build.stage === "reading" || build.stage === "splitting") {
+      return fmt(pageStrings.build_docs, { done: build.documents_done, total: total });
+    }
+    if (build.stage === "embedding" && build.rows_total) {
+      return fmt(pageStrings.build_embed, { total: total, pct: Math.floor(100 * build.rows_done / build.rows_total) });
+    }
+    return fmt(pageStrings.build_finish, { total: total });
+  }
+
+  // While the server is loading (its model, its first index), Send is off and the page says what
+  // is happening; a question asked meanwhile is sent once the server is ready.
   async function watchStartup(attempt) {
+    var data = null;
     try {
       var response = await fetch("/api/health", { headers: { "Accept": "application/json" } });
-      var data = await response.json().catch(function () { return null; });
-      var loading = data && data.status === "loading";
-      if (loading && attempt < 300) {
-        if (!starting && !busy) {
-          starting = true;
-          setBusy(false);
-        }
-        window.setTimeout(function () { watchStartup(attempt + 1); }, 2000);
+      data = await response.json().catch(function () { return null; });
+    } catch (e) {
+      // Not reachable: keep waiting while we know it is starting; else the first question says so.
+      if (starting && attempt < 3600) window.setTimeout(function () { watchStartup(attempt + 1); }, 2000);
+      return;
+    }
+    if (data && data.status === "loading" && attempt < 3600) {
+      starting = true;
+      startText = startingText(data.build);
+      if (!busy) setBusy(false);
+      window.setTimeout(function () { watchStartup(attempt + 1); }, 1000);
+      return;
+    }
+    if (starting) {
+      starting = false;
+      startText = "";
+      errorBox.hidden = true;
+      var queued = waiting;
+      waiting = null;
+      if (!busy) setBusy(false);
+      announce(pageStrings.ready);
+      if (queued && input.value.trim()) ask(input.value, queued.alone);
+    }
+  }
+
+  // After a network error: poll health until the server answers, then say so and offer to send
+  // the question (still in the box) again.
+  function watchReconnect(attempt) {
+    window.clearTimeout(reconnectTimer);
+    reconnectTimer = window.setTimeout(async function () {
+      var data = null;
+      try {
+        var response = await fetch("/api/health", { headers: { "Accept": "application/json" } });
+        data = await response.json().catch(function () { return null; });
+      } catch (e) {
+        if (attempt < 1800) watchReconnect(attempt + 1);
         return;
       }
-      if (starting) {
-        starting = false;
-        if (!busy) setBusy(false);
-        announce(pageStrings.ready);
+      errorBox.hidden = true;
+      if (data && data.status === "loading") {
+        // Back, but starting again: the question waits and goes when it is ready.
+        starting = true;
+        waiting = { alone: false };
+        watchStartup(0);
+        return;
       }
-    } catch (e) { /* the first question will report a network problem */ }
+      reconnected.hidden = false;
+    }, attempt === 0 ? 500 : 2000);
   }
 
   function restore() {
@@ -976,6 +1272,7 @@
     event.preventDefault();
     var button = event.submitter;
     if (button && button.name === "suggested" && button.value) ask(button.value);
+    else if (button && button.name === "standalone" && button.value) ask(button.value, true);
     else ask(input.value);
   });
 
@@ -1038,6 +1335,8 @@
       sendFeedback(article, action === "feedback-up" ? "up" : "down");
     } else if (action === "suggestion") {
       ask(button.value);
+    } else if (action === "standalone") {
+      ask(button.value, true);
     }
   });
 
@@ -1057,6 +1356,7 @@
   listButton.addEventListener("click", function () {
     renderList();
     dialog.showModal();
+    placeToast();
     var current = listNode.querySelector("li[aria-current] [data-action=open-conversation]");
     (current || dialog.querySelector("[data-action=close-conversations]")).focus();
   });
@@ -1080,7 +1380,20 @@
       focusItem(id, "rename-conversation");
     }
   });
-  dialog.addEventListener("close", function () { listButton.focus({ preventScroll: true }); });
+  dialog.addEventListener("close", function () {
+    placeToast();
+    listButton.focus({ preventScroll: true });
+  });
+
+  toast.addEventListener("click", function (event) {
+    if (event.target.closest("[data-action=undo]")) undoDelete();
+  });
+
+  reconnected.addEventListener("click", function (event) {
+    if (!event.target.closest("[data-action=resend]")) return;
+    reconnected.hidden = true;
+    ask(input.value);
+  });
 
   // Back/forward cache: the page comes back as it was left, but another tab may have changed the
   // store since.

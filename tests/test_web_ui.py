@@ -163,10 +163,6 @@ def test_source_links_carry_the_chats_language(templates):
 # ---------------------------------------------------------------------------------------------
 # Issue 26: answer states, the searched question, English layout, dates, start-up progress
 
-class _DatedCitation(Citation):
-    date: str | None = None
-
-
 def _render(templates, answer, question="Q", lang="ja"):
     from web.pages import chat_context
     return templates.get_template("chat.html").render(chat_context(lang, question=question, answer=answer))
@@ -242,16 +238,12 @@ def test_dates_on_cards_and_in_the_document_view(templates):
     assert format_date("平成31年", "ja") == ("平成31年", None)
     assert format_date(None, "ja") is None and format_date("", "en") is None
     answer = fake_answer("x")
-    dated = answer.model_copy(update={"citations": [_DatedCitation(**answer.citations[0].model_dump(),
-                                                                   date="2019-09-24")]})
+    dated = answer.model_copy(update={"citations": [answer.citations[0].model_copy(update={"date": "2019-09-24"})]})
     html = _render(templates, dated)
     assert '<p class="card-date"><time datetime="2019-09-24">2019年9月24日の資料</time></p>' in html
     assert 'class="card-date"' not in _render(templates, answer)  # no date, no line
 
-    class DatedView(DocumentView):
-        date: str | None = None
-
-    doc = DatedView(doc_id="d", title="t", url=None, lang="ja", path="d.txt", text="本文。", passages=[],
+    doc = DocumentView(doc_id="d", title="t", url=None, lang="ja", path="d.txt", text="本文。", passages=[],
                     date="2024-04-01")
     from web.i18n import STRINGS
     page = templates.get_template("document.html").render(lang="en", t=STRINGS["en"], doc=doc, chunk=None,

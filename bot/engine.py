@@ -387,9 +387,11 @@ class Engine:
         if checkable(q_info.qtype, q_info.counter):
             return phrase is not None
         head = q_info.head or ""
-        # A kind named in katakana (どのロケット, 主なセンサ) is a concrete thing the sentences
-        # would name; a kanji classifier (部分, 文書, 目的) is answered without being repeated.
-        if q_info.qtype == "thing" and len(head) > 1 and all("\u30a0" <= ch <= "\u30ff" for ch in head):
+        # どのロケット asks to pick one of a concrete kind named in katakana, which the sentences
+        # would name; a kanji classifier (どの部分, どの文書) is answered without being repeated,
+        # and 〜のタイトルは何 by a title in 『』.
+        if q_info.qtype == "thing" and len(head) > 1 and all("\u30a0" <= ch <= "\u30ff" for ch in head) \
+                and "どの" in q_info.text:
             texts = [index.documents[index.passages[s.passage_row].doc_id].text[s.start:s.end] for s in chosen]
             return any(head.rstrip("ー") in t for t in texts)
         return True

@@ -118,3 +118,18 @@ def test_a_question_whose_asked_kind_the_sentences_lack_gets_a_partial_answer(me
     assert full.found and full.state == "answered" and "480名" in full.answer.splitlines()[0]
     who = meetings_engine.ask("第22回アジア宇宙会議で基調講演をしたのは誰ですか？")
     assert who.found and who.answer.startswith("小池俊雄")
+
+
+@pytest.mark.parametrize("phrase, qtype, counter, ok", [
+    ("夜間", "time", None, True),  # いつ → a time word
+    ("梅雨末期", "time", None, True),
+    ("内陸国", "number", "国", True),  # 何国 asks for a word ending in 国
+    ("ポルトガル人", "number", "人", True),  # 何人 read なにじん
+    ("1,447m", "number", "メートル", True),  # a unit written its own way
+    ("労働者", "person", None, True),
+    ("平均34件/日", "person", None, False),
+    ("米国航空宇宙局", "place", None, False),  # an organisation names no place
+    ("緩衝地帯", "place", None, True),
+])
+def test_the_type_check_rules_out_only_the_plainly_wrong_kind(tokenizer, phrase, qtype, counter, ok):
+    assert fits_type(phrase, qtype, tokenizer, counter=counter) is ok

@@ -103,7 +103,9 @@ def identifiers(question: str, lang: str, tokenizer=None) -> Identifiers:
     rest = _CODE.sub(lambda m: " " if m.group(1).lower() in coded else m.group(0), q)
     if lang == "ja":
         for w in _LATIN_WORD.findall(rest):
-            if w.lower() not in _LATIN_STOP and w.lower() not in coded and not w.isdigit() and len(w) > 1:
+            # (OOOO, XXX: a blank to fill in, not a name)
+            if w.lower() not in _LATIN_STOP and w.lower() not in coded and not w.isdigit() and len(w) > 1 \
+                    and len(set(w.lower())) > 1:
                 ids.names.add(flat(w))
                 ids.shown[flat(w)] = w
         if tokenizer is not None:

@@ -693,13 +693,28 @@ _PLACE_SUFFIX = ("市", "県", "州", "国", "島", "都", "府", "町", "村", 
                  "基地", "空港", "港", "館", "ホール", "宮殿", "本部", "本社", "地域", "地方", "省")
 _ORG_SUFFIX = ("機関", "庁", "省", "大学", "委員会", "協会", "会社", "センター", "局", "部", "会", "機構", "研究所",
                "財団", "連合", "グループ", "チーム", "社", "事務局", "政府", "学会", "本部")
+# Time words that answer いつ without a date: 夜間, 梅雨末期, 当時, 江戸時代.
+_TIME_WORD = re.compile(r"(?:時期|時代|時間|期間|季節|頃|ごろ|当時|以前|以後|以降|直後|直前|初期|中期|後期|末期|前期|初頭|"
+                        r"前半|後半|上旬|中旬|下旬|夜間|日中|昼間|早朝|深夜|夜|朝|昼|夕方|夕|春|夏|秋|冬|雨期|乾期|古く|"
+                        r"年間|世紀|年代|期)")
+# Suffixes of an organisation that is no place (a どこ answered by one names the wrong kind).
+_ORG_ONLY = ("局", "機構", "機関", "庁", "協会", "委員会", "社", "財団", "連合", "公社", "組合")
+# Words for a kind of person (誰 → 労働者, 修道士, 有資格者).
+_PERSON_KIND = ("者", "士", "員", "家", "人", "手", "師", "官", "民", "族", "陣", "衆", "生", "王", "帝", "子", "女",
+                "氏", "様", "党")
 _PERSON_SUFFIX = ("氏", "長官", "大使", "理事長", "理事", "教授", "首相", "総理", "大臣", "総裁", "社長", "会長",
                   "大統領", "宇宙飛行士", "博士", "議長", "所長", "局長", "部長", "陛下", "殿下", "大公")
 
 
 # Counters that count the same things (何人 is answered by 580名; 何か国 by 28カ国).
 _COUNTER_CLASSES = (("人", "名"), ("箇国", "か国", "カ国", "ヶ国", "ヵ国", "ケ国", "国"), ("機", "基", "台"),
+                    ("箇所", "か所", "カ所", "ヶ所", "ヵ所"), ("件",),
                     ("個", "つ"), ("回", "度"))
+
+
+def _is_count_class(counter: str) -> bool:
+    """A counter of things (人, か国, 機, 件, 回), as opposed to a noun suffix (国 of 何国, 論, 社)."""
+    return any(counter in forms for forms in _COUNTER_CLASSES) and counter != "国"
 
 
 def _counter_forms(counter: str) -> tuple[str, ...]:
@@ -711,40 +726,45 @@ def _counter_forms(counter: str) -> tuple[str, ...]:
 
 def fits_type(phrase: str, qtype: str | None, tokenizer, head: str | None = None,
               counter: str | None = None, after: str = "") -> bool:
-    """Whether `phrase` is of the kind the question asks for: a date for いつ, a number for 何人,
-    a person, place or organisation (by Sudachi's proper-noun classes or the noun it ends on) for
-    誰 / どこ / どの機関, a word ending on the asked noun for 何という会議. A lead of another kind
-    names the wrong thing. `after` is the sentence's text right after the phrase."""
+    """Whether `phrase` can be of the kind the question asks for. It rules out the plainly wrong
+    kind rather than requiring a name: いつ is answered by a date or a time word (夜間, 梅雨末期,
+    当時), not by 13件 or 科学的; 何人 by a number counting people (580名, not 33の国); 何国 / 何論 by a
+    word ending in it (内陸国, 摂動論); 誰 by a name, a role or a kind of person (労働者), not a
+    number; どこ by anything but a date, a number or an organisation's name (米国航空宇宙局).
+    `after` is the sentence's text right after the phrase."""
     text = unicodedata.normalize("NFKC", phrase).strip()
     if not text or qtype in (None, "thing"):
         return bool(text)
     if qtype == "time":
-        return bool(_DATE.search(text))
+        return bool(_DATE.search(text) or _TIME_WORD.search(text))
     if qtype == "number":
-        # A number asked with a counter (何人) is one that counts the same things: the counter
-        # inside the phrase or right after it (33の国・地域 does not answer 何人).
         if not _NUMERAL.search(text):
-            return False
-        if counter is None:
-            return True
+            # 何国 / 何論 / 何社 ask for a word of that kind, not a count; 何人 may be なにじん
+            # (ポルトガル人)
+            return counter is not None and text.endswith(counter)
+        if counter is None or not _is_count_class(counter):
+            return True  # a unit the sentence may write its own way (何メートル → 1,447m)
+        # A count with a counter of its own counts the same things, the counter in the phrase or
+        # right after it (33の国・地域 does not answer 何人).
         tail = text + unicodedata.normalize("NFKC", after)[:3]
         return any(f in tail for f in _counter_forms(counter))
+    if re.fullmatch(rf"(?:{_DATE.pattern}|[\s~〜(),()曜月火水木金土日])+", text) or re.fullmatch(r"[0-9.,]+", text) \
+            or re.search(r"[0-9]+\s*(?:件|回|人|名|%)", text):
+        return False  # a date, a number or a count is no person, place or organisation
     toks = morpheme_toks(text, tokenizer)
-    if not toks or _DATE.fullmatch(text) or re.fullmatch(r"[0-9.,]+", text):
+    if not toks:
         return False
     pos = [t.pos for t in toks]
     latin = bool(re.search(r"[A-Za-z]{2,}", text))
     # A Latin-script name: a capitalised word (Bridenstine), not a code (ASC-21).
     latin_name = bool(re.search(r"[A-Z][a-z]+", text)) and not re.search(r"[0-9]", text)
     if qtype == "person":
-        return any("人名" in p for p in pos) or text.endswith(_PERSON_SUFFIX) or latin_name
+        return any("人名" in p for p in pos) or text.endswith(_PERSON_SUFFIX) or latin_name \
+            or text.endswith(_PERSON_KIND)
     if qtype == "place":
-        return any("地名" in p for p in pos) or text.endswith(_PLACE_SUFFIX) or latin_name \
-            or any(p[1] == "固有名詞" for p in pos)
+        return not (text.endswith(_ORG_ONLY) and not text.endswith(_PLACE_SUFFIX))
     if qtype == "org":
         # (a code such as ASC-21 names an event or a satellite, not an organisation)
         return text.endswith(_ORG_SUFFIX) or not re.search(r"[0-9]", text) and (
             latin or any(p[1] == "固有名詞" for p in pos))
-    if qtype == "name" and head:
-        return head in text or text.endswith(head[-1:]) or latin or any(p[1] == "固有名詞" for p in pos)
     return True

@@ -74,6 +74,10 @@ def test_romaji_and_folding():
     # Long vowels written or not, m or n before b/p: one key.
     assert fold("Tōkyō") == fold("Toukyou") == fold("Tokyo")
     assert fold("Shimbun") == fold("shinbun")
+    # Hepburn variants of long vowels and Kunrei spellings fold to the corpus's reading
+    assert fold("Ōnishi") == fold("Ohnishi") == fold("Onishi") == fold(romaji("オオニシ"))
+    assert fold("Kawakatu") == fold("Kawakatsu") == fold(romaji("カワカツ"))
+    assert fold("Ohno") == fold(romaji("オオノ")) and fold("Tutiya") == fold(romaji("ツチヤ"))
     assert key_of("to discover (something)") == "discover"
 
 
@@ -368,3 +372,11 @@ def test_an_english_question_whose_asked_kind_is_missing_gets_a_partial_answer(e
     a = engine.ask("How many people live in Toyooka?")
     assert not a.found and a.state == "partial", a.answer
     assert a.answer.startswith("The documents do not give the number") and a.citations
+
+
+@pytest.mark.parametrize("name", ["Tabuchi", "Tabuti", "TABUCHI"])
+def test_romanised_names_in_any_spelling_reach_the_corpus_name(engine, name):
+    from bot.answer import crosslingual
+    index = engine.index
+    terms = crosslingual.english_terms(f"Who is {name}?", index.terms, index.lexical)
+    assert "田淵" in {t.surface for t in terms}

@@ -21,6 +21,7 @@ your one ones some any each every other another such also too very just only eve
 please tell give name list say said called call known mean means meant stand stands kind type sort
 if so up out around after before since until while during between among through against
 """.split())
+_DEMACRON = str.maketrans("ĀāĒēĪīŌōŪūÂâÊêÎîÔôÛû", "AaEeIiOoUuAaEeIiOoUu")
 _WORD = re.compile(r"[A-Za-z0-9][A-Za-z0-9'’\-\.]*[A-Za-z0-9]|[A-Za-z0-9]")
 MAX_PHRASE = 4
 
@@ -86,7 +87,8 @@ def _dictionary(word: str, table: TermTable, capitalised: bool) -> list | None:
 def english_terms(question: str, table: TermTable, vocabulary) -> list[Term]:
     """Japanese terms for an English question, in question order. `vocabulary` answers
     `token in vocabulary` for the BM25 index's terms."""
-    words = _WORD.findall(question)
+    # Macrons (Ōnishi) are spelling, not letters the tokeniser knows.
+    words = _WORD.findall(question.translate(_DEMACRON))
     lower = [w.lower().replace("’", "'") for w in words]
     used = [False] * len(words)
     terms: list[Term] = []

@@ -31,7 +31,7 @@ from bot.store.lexical import Tokenizer, term_of
 log = logging.getLogger(__name__)
 
 FILE = "termtable.json"
-VERSION = 4
+VERSION = 5
 # Senses of a JMdict entry whose glosses are used: later senses are rare uses that mostly add noise.
 MAX_SENSES = 3
 # Japanese terms kept per English key (the most frequent in the corpus first).
@@ -91,10 +91,20 @@ def romaji(kana: str) -> str:
     return "".join(out)
 
 
+# Hepburn and Kunrei spellings of the same kana, folded to one (Tsuchiya / Tutiya, Fuji / Huzi).
+_KUNREI = (("tsu", "tu"), ("shi", "si"), ("sha", "sya"), ("shu", "syu"), ("sho", "syo"), ("chi", "ti"),
+           ("cha", "tya"), ("chu", "tyu"), ("cho", "tyo"), ("fu", "hu"), ("ji", "zi"), ("ja", "zya"),
+           ("ju", "zyu"), ("jo", "zyo"), ("di", "zi"), ("du", "zu"))
+
+
 def fold(word: str) -> str:
     """A romanisation key that forgives the usual spelling variants: long vowels written or not
-    (Tōkyō, Toukyou, Tokyo), m or n before b/p (Shimbun, Shinbun)."""
+    (Tōkyō, Toukyou, Tokyo, Ōnishi, Ohnishi, Onishi), m or n before b/p (Shimbun, Shinbun), Hepburn
+    or Kunrei (Kawakatsu, Kawakatu)."""
     w = re.sub(r"[^a-z]", "", word.lower().translate(str.maketrans("āēīōūâêîôû", "aeiouaeiou")))
+    w = re.sub(r"oh(?=[^aeiouy]|$)", "o", w)
+    for hepburn, kunrei in _KUNREI:
+        w = w.replace(hepburn, kunrei)
     w = w.replace("ou", "o").replace("mb", "nb").replace("mp", "np")
     return re.sub(r"([aeiou])\1+", r"\1", w)
 

@@ -2,7 +2,7 @@
 searched question and its one-tap re-ask without the history, the English answer's folded
 Japanese source text, document dates on cards, honest start-up and reconnection, tap targets,
 scroll padding under the sticky header, plural forms, the undo toast and the English header at
-360 px.
+360 px; and issue 24's page, slide, sheet and row and OCR mark on citation cards.
 
 One uvicorn server with the fast fake embedder serves the module. Its engine's `ask` is replaced
 by fixed answers built on the real seed document (so the no-JavaScript page renders them too),
@@ -28,9 +28,11 @@ CONFIGS = [("light", 1280, 900), ("dark", 1280, 900), ("light", 390, 844), ("dar
 GLOSSARY = "Glossary (dictionary glosses of words in the quoted Japanese; not a translation):"
 Q = {
     "ja": {"answered": "APRSAFはいつ設立されましたか？", "partial": "APRSAFの費用はいくらですか？",
-           "not_found": "JAXAの職員数は何人ですか？", "follow": "それはどこが主催しましたか？"},
+           "not_found": "JAXAの職員数は何人ですか？", "follow": "それはどこが主催しましたか？",
+           "located": "APRSAFは資料のどこに書かれていますか？"},
     "en": {"answered": "When was APRSAF founded?", "partial": "How much does APRSAF cost?",
-           "not_found": "How many employees does JAXA have?", "follow": "Who organised it?"},
+           "not_found": "How many employees does JAXA have?", "follow": "Who organised it?",
+           "located": "Where do the documents say when APRSAF was founded?"},
 }
 
 
@@ -82,6 +84,11 @@ def build_answers(doc: dict):
             return dict(base, language="en", found=False, state="partial", query=query,
                         answer=f"The documents mention APRSAF's founding [1] but give no cost.\n\n{ja_quote}",
                         citations=[dict(citation, answer_span=None)])
+        if question in (Q["ja"]["located"], Q["en"]["located"]):  # issue 24: a PDF page read by OCR, a slide, a sheet row
+            located = [dict(citation, page=3, ocr_confidence=0.855), dict(citation, n=2, slide=3),
+                       dict(citation, n=3, sheet="予算", row=3), dict(citation, n=4, sheet="<b>表</b>")]
+            return dict(base, language=lang, found=True, state="answered", query=query, citations=located,
+                        answer=sentence + "[1][2][3][4]" if lang == "ja" else "Founded in 1993 [1][2][3][4].")
         alone_follow = question in (Q["ja"]["follow"], Q["en"]["follow"]) and not history
         if question in (Q["ja"]["not_found"], Q["en"]["not_found"]) or alone_follow:
             return dict(base, language=lang, found=False, state="not_found", query=query, citations=[],
@@ -168,6 +175,9 @@ def snapshot(turn):
         langs: [...t.querySelectorAll('[lang]')].map(e => e.tagName + '.' + e.className + ':' + e.lang),
         titles: [...t.querySelectorAll('h3.card-title')].map(e => e.textContent),
         dates: [...t.querySelectorAll('.card-date time')].map(e => [e.textContent, e.getAttribute('datetime')]),
+        places: [...t.querySelectorAll('.card')].map(e => [...e.querySelectorAll('.card-place')].map(
+            p => [p.innerText, [...p.children].map(c => c.className + ':' + c.textContent)])),
+        sources: [...t.querySelectorAll('a.card-source')].map(e => e.getAttribute('href')),
         cards: [...t.querySelectorAll('.card-text')].map(e => e.innerText),
         refs: [...t.querySelectorAll('a.cite-ref')].map(e => e.getAttribute('aria-label')),
     })""")
@@ -190,6 +200,36 @@ def test_each_state_renders_the_same_with_and_without_script(open_page, server, 
     assert got["dates"] == [["2019年9月24日の資料" if lang == "ja" else "Dated 24 September 2019", "2019-09-24"]]
     if state != "not_found":
         assert got["role"] == "group" if state == "partial" else got["role"] is None
+    watch.check()
+
+
+@pytest.mark.parametrize("lang", ["ja", "en"])
+def test_cards_show_page_slide_sheet_and_ocr_the_same_with_and_without_script(open_page, server, tmp_path, lang):
+    """Issue 24: each card says where its sentence is, in the reader's language, in both renderings;
+    its link to the document view still opens the cited passage."""
+    question = Q[lang]["located"]
+    static, _ = open_page(javascript=False)
+    expected = snapshot(post(static, server["base"], question, lang))
+    dynamic, watch = open_page(locale="en-US" if lang == "en" else "ja-JP")
+    dynamic.goto(f"{server['base']}/?lang={lang}")
+    turn = ask(dynamic, question)
+    got = snapshot(turn)
+    assert got == expected
+    if lang == "ja":
+        where, ocr = "3ページ", "OCR（信頼度 86%）"
+        lines = ["スライド3", "シート「予算」3行目", "シート「<b>表</b>」"]
+    else:
+        where, ocr = "Page 3", "OCR (confidence 86%)"
+        lines = ["Slide 3", "Sheet “予算”, row 3", "Sheet “<b>表</b>”"]
+    assert got["places"] == [[[f"{where} · {ocr}", [f"card-where:{where}", f"card-ocr:{ocr}"]]]] + \
+        [[[line, [f"card-where:{line}"]]] for line in lines]
+    assert turn.locator(".card-place b").count() == 0  # a sheet name is text, never markup
+    assert turn.locator(".card-place").first.is_visible()
+    turn.locator(".citations").screenshot(path=str(shots_dir(tmp_path) / f"cards-located-{lang}.png"))
+    turn.locator("a.card-source").first.click()
+    dynamic.wait_for_url("**/documents/**")
+    assert dynamic.locator("section.passage.cited").count() == 1
+    assert dynamic.locator("mark.cited-sentence").first.inner_text() == server["sentence"]
     watch.check()
 
 

@@ -282,3 +282,50 @@ def test_health_reports_the_first_builds_progress_while_starting(fake_app_factor
     wait_ready(client.app.state.runtime)
     r = client.get("/api/health")
     assert r.status_code == 200 and r.json()["build"] is None
+
+
+# ---------------------------------------------------------------------------------------------
+# Issue 24: where the cited sentence is (page, slide, sheet and row, OCR) on every card
+
+def test_card_place_speaks_the_readers_language():
+    from web.i18n import STRINGS
+    from web.view import card_place, ocr_percent
+    ja, en = STRINGS["ja"], STRINGS["en"]
+    c = fake_answer("x").citations[0]
+    assert card_place(c, ja) == [] and card_place(SimpleNamespace(), en) == []  # plain text, related passages
+    pdf = c.model_copy(update={"page": 3, "ocr_confidence": 0.864})
+    assert card_place(pdf, ja) == [("where", "3ページ"), ("ocr", "OCR（信頼度 86%）")]
+    assert card_place(pdf, en) == [("where", "Page 3"), ("ocr", "OCR (confidence 86%)")]
+    slide = c.model_copy(update={"slide": 3})
+    assert card_place(slide, ja) == [("where", "スライド3")] and card_place(slide, en) == [("where", "Slide 3")]
+    sheet = c.model_copy(update={"sheet": "予算", "row": 3})
+    assert card_place(sheet, ja) == [("where", "シート「予算」3行目")]
+    assert card_place(sheet, en) == [("where", "Sheet “予算”, row 3")]
+    assert card_place(c.model_copy(update={"sheet": "予算"}), ja) == [("where", "シート「予算」")]
+    # Half up, clamped, and nothing for a missing or unusable value (chat.js rounds the same way).
+    assert [ocr_percent(v) for v in (0.855, 0.005, 0.0, 1.0, 1.2, -0.1, None, float("nan"))] == \
+        [86, 1, 0, 100, 100, 0, None, None]
+
+
+def test_cards_show_the_place_and_ocr_mark_and_keep_their_document_link(templates):
+    answer = fake_answer("x")
+    c = answer.citations[0]
+    located = answer.model_copy(update={"citations": [
+        c.model_copy(update={"page": 3, "ocr_confidence": 0.86}),
+        c.model_copy(update={"n": 2, "sheet": "<b>予算</b>", "row": 3})]})
+    html = _render(templates, located)
+    assert ('<p class="card-place" data-role="card-place"><span class="card-where">3ページ</span> · '
+            '<span class="card-ocr">OCR（信頼度 86%）</span></p>') in html
+    # Sheet names are document text: escaped.
+    assert ('<p class="card-place" data-role="card-place"><span class="card-where">'
+            'シート「&lt;b&gt;予算&lt;/b&gt;」3行目</span></p>') in html
+    assert html.count('class="card-place"') == 2
+    assert f'<a class="card-source" href="/documents/{DOC_ID}?chunk={DOC_ID}%23p1&amp;hl=4-5&amp;lang=ja#p-' in html
+    en = _render(templates, located.model_copy(update={"language": "en"}), lang="en")
+    assert '<span class="card-where">Page 3</span> · <span class="card-ocr">OCR (confidence 86%)</span>' in en
+    assert "Sheet “&lt;b&gt;予算&lt;/b&gt;”, row 3" in en
+    plain = _render(templates, answer)
+    assert 'class="card-place"' not in plain  # nothing when the citation has no location
+    slide = answer.model_copy(update={"citations": [c.model_copy(update={"slide": 7})]})
+    assert '<span class="card-where">スライド7</span></p>' in _render(templates, slide)
+    assert_no_inline_code(html)

@@ -25,8 +25,8 @@ from web.head import HeadAsGetMiddleware
 from web.runtime import Runtime
 from web.security import BodySizeLimitMiddleware, SecurityHeadersMiddleware
 from web.sessions import Sessions
-from web.view import (answer_layout, answer_parts, answer_state, card_parts, excerpt_parts, format_date,
-                      safe_url, searched_query, site_name, source_href, text_lang)
+from web.view import (answer_layout, answer_parts, answer_state, card_parts, card_place, excerpt_parts,
+                      format_date, safe_url, searched_query, site_name, source_href, text_lang)
 
 HERE = Path(__file__).resolve().parent
 STATIC_DIR = HERE / "static"
@@ -38,7 +38,7 @@ def _templates() -> Jinja2Templates:
     env = jinja2.Environment(loader=jinja2.FileSystemLoader(TEMPLATES_DIR), autoescape=True,
                              trim_blocks=True, lstrip_blocks=True)
     env.globals.update(answer_parts=answer_parts, excerpt_parts=excerpt_parts, card_parts=card_parts,
-                       source_href=source_href, safe_url=safe_url, answer_state=answer_state,
+                       card_place=card_place, source_href=source_href, safe_url=safe_url, answer_state=answer_state,
                        searched_query=searched_query, answer_layout=answer_layout, text_lang=text_lang,
                        format_date=format_date, site_name=site_name)
     return Jinja2Templates(env=env)

@@ -3,11 +3,13 @@
 Text is split into (text, flag) parts instead of building HTML strings, so the templates stay the
 only place markup is written and every piece of document text goes through autoescaping.
 static/chat.js mirrors `anchor`, `source_href`, `safe_url`, `answer_parts`, `excerpt_parts`,
-`card_parts`, `answer_state`, `searched_query`, `answer_layout`, `text_lang` and `format_date` for
+`card_parts`, `card_place`, `answer_state`, `searched_query`, `answer_layout`, `text_lang` and
+`format_date` for
 answers fetched by script; tests/test_browser.py and tests/test_browser_states.py check both render
 the same answer.
 """
 
+import math
 import re
 from dataclasses import dataclass, field
 from urllib.parse import quote, urlsplit
@@ -131,6 +133,36 @@ def card_parts(text: str, highlight: tuple[int, int] | None,
             if bs < be:
                 pieces = [(t, b) for t, b in ((piece[:bs], False), (piece[bs:be], True), (piece[be:], False)) if t]
         out.append((piece, True, pieces))
+    return out
+
+
+def ocr_percent(confidence) -> int | None:
+    """An OCR confidence (0–1) as a whole percentage, half up (chat.js rounds the same way)."""
+    if confidence is None or isinstance(confidence, bool) or not isinstance(confidence, (int, float)):
+        return None
+    if not math.isfinite(confidence):
+        return None
+    return min(100, max(0, math.floor(confidence * 100 + 0.5)))
+
+
+def card_place(item, strings: dict[str, str]) -> list[tuple[str, str]]:
+    """Where a card's cited sentence is in its file, in the reader's language, as (kind, text):
+    ("where", "3ページ"), ("where", "スライド3"), ("where", "シート「予算」3行目") and ("ocr",
+    "OCR（信頼度 86%）") when the text was read by OCR. Nothing for plain text (or a related
+    passage, which carries no location)."""
+    out: list[tuple[str, str]] = []
+    page, slide = getattr(item, "page", None), getattr(item, "slide", None)
+    sheet, row = getattr(item, "sheet", None), getattr(item, "row", None)
+    if page is not None:
+        out.append(("where", strings["page_n"].format(n=page)))
+    if slide is not None:
+        out.append(("where", strings["slide_n"].format(n=slide)))
+    if sheet:
+        out.append(("where", strings["sheet_row"].format(sheet=sheet, row=row) if row is not None
+                    else strings["sheet_only"].format(sheet=sheet)))
+    conf = ocr_percent(getattr(item, "ocr_confidence", None))
+    if conf is not None:
+        out.append(("ocr", strings["ocr_mark"].format(conf=conf)))
     return out
 
 

@@ -268,6 +268,25 @@
     });
   }
 
+  // Mirrors web/view.py ocr_percent() and card_place(): where the cited sentence is in its file.
+  function ocrPercent(confidence) {
+    if (typeof confidence !== "number" || !isFinite(confidence)) return null;
+    return Math.min(100, Math.max(0, Math.floor(confidence * 100 + 0.5)));
+  }
+
+  function cardPlace(item, strings) {
+    var out = [];
+    if (item.page != null) out.push(["where", fmt(strings.page_n, { n: item.page })]);
+    if (item.slide != null) out.push(["where", fmt(strings.slide_n, { n: item.slide })]);
+    if (item.sheet) {
+      out.push(["where", item.row != null ? fmt(strings.sheet_row, { sheet: item.sheet, row: item.row })
+                                          : fmt(strings.sheet_only, { sheet: item.sheet })]);
+    }
+    var conf = ocrPercent(item.ocr_confidence);
+    if (conf !== null) out.push(["ocr", fmt(strings.ocr_mark, { conf: conf })]);
+    return out;
+  }
+
   function safeUrl(url) {
     if (!url) return null;
     try {
@@ -436,6 +455,16 @@
       if (date[1]) time.setAttribute("datetime", date[1]);
       line.appendChild(time);
       titles.appendChild(line);
+    }
+    var place = cardPlace(item, strings);
+    if (place.length) {
+      var where = el("p", "card-place");
+      where.setAttribute("data-role", "card-place");
+      place.forEach(function (part, i) {
+        if (i) where.appendChild(document.createTextNode(" · "));
+        where.appendChild(el("span", "card-" + part[0], part[1]));
+      });
+      titles.appendChild(where);
     }
     head.appendChild(titles);
     li.appendChild(head);

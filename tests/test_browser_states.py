@@ -457,15 +457,19 @@ def test_tap_targets_scroll_padding_headings_and_plurals(open_page, server, lang
     page.goto(f"{server['base']}/?lang={lang}")
     ask(page, Q[lang]["answered"])
     ask(page, Q[lang]["follow"])
-    turn = ask(page, Q[lang]["partial"])
-    turn.locator(".suggestion").first.wait_for()
+    ask(page, Q[lang]["partial"])
+    # Suggestions are questions the engine answers, in the reader's language: a Japanese corpus
+    # offers an English reader none about its Japanese-named sections.
+    if lang == "ja":
+        page.locator(".suggestion").first.wait_for()
     if lang == "en":
         page.locator("details.ja-source summary").first.click()
     targets = page.evaluate(TARGETS_JS)
     small = [t for t in targets if t[1] < 44 or t[2] < 44]
     assert not small, small
     kinds = {t[0] for t in targets}
-    assert {"cite-ref", "card-source", "card-original", "action", "suggestion", "searched-alone"} <= kinds, kinds
+    assert {"cite-ref", "card-source", "card-original", "action", "searched-alone"} <= kinds, kinds
+    assert lang == "en" or "suggestion" in kinds
     assert page.locator(".card-title").evaluate_all("els => els.map(e => e.tagName)") == ["H3"] * 3
 
     # Shift+Tab from the bottom: every focused element lands below the sticky header.

@@ -48,8 +48,7 @@ def is_follow_up(question: str, lang: str, tokenizer=None) -> bool:
         return bool(_JA_DEIXIS.search(q) or _JA_OPENERS.match(q)) or len(core) < _MIN_STANDALONE_CHARS \
             or (tokenizer is not None and not names_entity(q, tokenizer))
     words = re.findall(r"[A-Za-z0-9]+", q)
-    return bool(_EN_REFERENCE.search(q) or _EN_OPENERS.match(q)) or len(words) < _MIN_STANDALONE_WORDS \
-        or not english_topic(q) and not re.search(r"[0-9]", q)
+    return bool(_EN_REFERENCE.search(q) or _EN_OPENERS.match(q)) or len(words) < _MIN_STANDALONE_WORDS
 
 
 def names_entity(question: str, tokenizer) -> bool:

@@ -83,18 +83,21 @@ class _State:
         self._terms: dict[int, set[str]] = {}
         self._profiles: dict[int, choice.Profile] = {}
         self._flat: dict[str, str] = {}
-        self._common: dict[str, bool] = {}
+        self._share: dict[str, float] = {}
         self._lock = threading.Lock()
 
     def common_name(self, name: str) -> bool:
         """Whether more than half of the documents carry `name` (flattened): the corpus's own subject."""
-        found = self._common.get(name)
+        return self.name_share(name) > COMMON_NAME_SHARE
+
+    def name_share(self, name: str) -> float:
+        """The share of the documents that carry `name` (flattened)."""
+        found = self._share.get(name)
         if found is None:
             docs = self.index.documents
-            have = sum(name in self.flat_document(k, d) for k, d in docs.items())
-            found = have > COMMON_NAME_SHARE * len(docs)
+            found = sum(name in self.flat_document(k, d) for k, d in docs.items()) / max(len(docs), 1)
             with self._lock:
-                self._common[name] = found
+                self._share[name] = found
         return found
 
     def flat_document(self, doc_id: str, doc) -> str:
@@ -212,7 +215,10 @@ class Engine:
                 if phrase_en is None and checkable(*japanese_kind(asked_en)) \
                         and not self._english.english_source_gives(index, chosen, asked_en):
                     found, state_name = False, "partial"
-                text, citations = self._english.compose(index, chosen, asked_en, en, phrase_en,
+                # Dates and quantities are read into English by the composer's own extractors
+                # (ordinals, ranges, units); the Japanese phrase leads a name, place or organisation.
+                lead_phrase = None if japanese_kind(asked_en)[0] in ("time", "number") else phrase_en
+                text, citations = self._english.compose(index, chosen, asked_en, en, lead_phrase,
                                                         partial=state_name == "partial")
             related: list[Related] = []
         else:
@@ -288,11 +294,15 @@ class Engine:
     def _check_all(self, ids, scored, c: "Candidates", state: "_State"):
         keep, first = [], None
         index = c.index
+        # An English question's acronym may be written in Japanese (LDP → 自民党): its terms count.
+        terms = [(t.english.lower(), constraints.flat(t.surface)) for t in (c.en or [])]
+        forms = lambda name: {name} | {s for e, s in terms if constraints.flat(e) == name}  # noqa: E731
         for s in scored:
             p = index.passages[s.passage_row]
             d = index.documents[p.doc_id]
             ctx = constraints.Context.of(d.text[s.start:s.end], p.section, d.title, d.text, d.url)
-            result = constraints.check(ids, ctx, state.flat_document(p.doc_id, d), c.lang, state.common_name)
+            result = constraints.check(ids, ctx, state.flat_document(p.doc_id, d), c.lang, state.common_name,
+                                       forms)
             if result.ok:
                 keep.append(s)
             elif first is None:

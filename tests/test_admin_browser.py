@@ -16,8 +16,25 @@ from web_fixtures import ADMIN_TOKEN, SEED_CORPUS, live_server, make_settings
 
 pytestmark = [pytest.mark.browser]
 
-DOC_NAME = "宇宙庭園.md"
-DOC = "# ザルツブルク宇宙庭園\n\nザルツブルク宇宙庭園は1987年に開園しました。園内には月面を模した砂の庭があります。\n"
+DOC_NAME = "宇宙庭園.pdf"
+DOC_LINES = ["ザルツブルク宇宙庭園は1987年に開園しました。", "園内には月面を模した砂の庭があります。"]
+
+
+def _make_pdf(path):
+    """A one-page PDF with a Japanese title and text (reportlab's CID fonts), made for the test."""
+    from reportlab.pdfgen import canvas
+    from docgen import _fonts
+    _fonts()
+    c = canvas.Canvas(str(path))
+    c.setTitle("ザルツブルク宇宙庭園")
+    c.setFont("HeiseiKakuGo-W5", 16)
+    c.drawString(60, 780, "ザルツブルク宇宙庭園")
+    c.setFont("HeiseiKakuGo-W5", 11)
+    for i, line in enumerate(DOC_LINES):
+        c.drawString(60, 740 - 20 * i, line)
+    c.showPage()
+    c.save()
+    return path
 QUESTION = "ザルツブルク宇宙庭園は何年に開園しましたか？"
 
 
@@ -91,13 +108,12 @@ def test_editor_uploads_asks_deletes_and_the_answer_goes_away(pages, admin_serve
         document.getElementById('drop-zone').dispatchEvent(new DragEvent('drop', {dataTransfer: dt, bubbles: true}));
     }""")
     assert page.evaluate("document.getElementById('upload-files').files[0].name") == "dropped.md"
-    # ... and the editor uploads the document (made here) through it.
-    source = tmp_path / DOC_NAME
-    source.write_text(DOC, encoding="utf-8")
+    # ... and the editor uploads a PDF (made here) through it.
+    source = _make_pdf(tmp_path / DOC_NAME)
     page.set_input_files("#upload-files", str(source))
     page.locator('[data-action="upload"]').click()
     _row(page, "pending").wait_for()
-    assert (settings.corpus_dir / DOC_NAME).read_text(encoding="utf-8") == DOC
+    assert (settings.corpus_dir / DOC_NAME).read_bytes() == source.read_bytes()
 
     _rebuild(page)
     row = _row(page, "indexed")

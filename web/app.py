@@ -45,7 +45,9 @@ def _templates() -> Jinja2Templates:
 
 
 def create_app(settings: Settings | None = None, *, embedder: Embedder | None = None,
-               tokenizer: Tokenizer | None = None) -> FastAPI:
+               tokenizer: Tokenizer | None = None, suggestion_ask=None) -> FastAPI:
+    """`suggestion_ask(engine, question)` checks a next-question suggestion before it is offered
+    (default: the engine answers it alone, `web.suggest.ask_alone`)."""
     settings = settings or Settings()
 
     @asynccontextmanager
@@ -67,6 +69,7 @@ def create_app(settings: Settings | None = None, *, embedder: Embedder | None = 
                   redirect_slashes=False,
                   description="Grounded, cited answers about JAXA's international cooperation.")
     app.state.settings = settings
+    app.state.suggestion_ask = suggestion_ask or suggest.ask_alone
     app.state.feedback = feedback.FeedbackService(settings.data_dir, settings.feedback_max_rows)
     app.state.templates = _templates()
     app.state.static_dir = STATIC_DIR

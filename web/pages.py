@@ -45,7 +45,7 @@ def chat_context(lang: str, history: list[dict] | None = None, question: str | N
                        "question": MAX_QUESTION_CHARS}}
 
 
-def answer_suggestions(engine, answer: Answer) -> list[str]:
+def answer_suggestions(engine, answer: Answer, ask=ask_alone) -> list[str]:
     """Next questions from the first cited (or, when nothing was found, related) passage's document."""
     source = answer.citations[0] if answer.citations else (answer.related[0] if answer.related else None)
     if source is None:
@@ -55,7 +55,7 @@ def answer_suggestions(engine, answer: Answer) -> list[str]:
     except DocumentNotFound:  # the index changed between the answer and now
         return []
     return next_questions(doc, source.chunk_id, answer.language, include_own=not answer.citations,
-                          ask=partial(ask_alone, engine))
+                          ask=partial(ask, engine))
 
 
 @router.get("/", response_class=HTMLResponse)
@@ -102,7 +102,8 @@ async def chat_submit(request: Request, templates: TemplatesDep, runtime: Runtim
     answer = await runtime.questions.run(partial(engine.ask, body.question, turns, body.top_k),
                                          request.receive)
     record_answer(request.app, answer, "page")
-    suggestions = await runtime.questions.run(partial(answer_suggestions, engine, answer), request.receive)
+    suggestions = await runtime.questions.run(
+        partial(answer_suggestions, engine, answer, request.app.state.suggestion_ask), request.receive)
     context = chat_context(lang, [t.model_dump() for t in body.history], body.question, answer,
                            suggestions=suggestions)
     return templates.TemplateResponse(request, "chat.html", context)

@@ -35,7 +35,7 @@ async def suggestions(request: Request, engine: EngineDep, runtime: RuntimeDep,
     """Up to three questions about the sections nearest to a cited (or related) passage, each
     one the engine answers."""
     doc = engine.document(doc_id)
-    ask = partial(ask_alone, engine)
+    ask = partial(request.app.state.suggestion_ask, engine)
     questions = await runtime.questions.run(partial(next_questions, doc, chunk_id, lang, include_own, ask=ask),
                                             request.receive)
     return Suggestions(questions=questions)

@@ -5,6 +5,7 @@ state once, so it finishes on the index it started with.
 """
 
 import math
+import re
 import threading
 import time
 import unicodedata
@@ -320,7 +321,14 @@ class Engine:
                             state.sentence_profile)
         chosen = choice.choose(c.index, c.scored, choice.probabilities(X, model), min(top_k, MAX_SENTENCES),
                                model.confidence)
-        return choice.reading_order(c.index, chosen)
+        ordered = choice.reading_order(c.index, chosen)
+        # A title line, caption or table cell (no sentence end) supports an answer but never
+        # opens it: the first quoted line is a sentence when there is one.
+        if ordered and _fragment(self._text(c.index, ordered[0])):
+            first = next((s for s in ordered if not _fragment(self._text(c.index, s))), None)
+            if first is not None:
+                ordered = [first] + [s for s in ordered if s is not first]
+        return ordered
 
     @staticmethod
     def _english_terms(index: SearchIndex, resolved: Resolved) -> list:
@@ -502,6 +510,13 @@ CHECKABLE_COUNTERS = {"number": {"人", "名", "箇国", "件", "回", "機", "�
 
 def checkable(qtype: str | None, counter: str | None) -> bool:
     return counter is not None and counter in CHECKABLE_COUNTERS.get(qtype or "", ())
+
+
+def _fragment(text: str) -> bool:
+    """A line that is no sentence: a title, a caption, a table cell (no full stop at its end)."""
+    t = text.strip()
+    letters = len(re.findall(r"[^\W\d_]", t))  # 「2.」 ends like a sentence but says nothing
+    return letters < 4 or not re.search(r"[。．.!?！？]\s*[」』）)]?\s*$", t)
 
 
 def chosen_coverage(c: "Candidates", s) -> float:

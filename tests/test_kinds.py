@@ -48,3 +48,26 @@ def test_a_lead_takes_in_the_items_coordinated_with_it():
     assert coordinated(s, 0, 5, spans, lambda t: t in ("スリランカ", "ネパール")) == (0, 10)
     assert coordinated(s, 6, 10, spans, lambda t: t in ("スリランカ", "ネパール")) == (0, 10)
     assert coordinated(s, 0, 5, spans, lambda t: t == "スリランカ") == (0, 5)
+
+
+@pytest.mark.parametrize("text, fragment", [
+    ("大阪・関西万博 ドイツナショナルデー特別イベント「地球、その先へ」開催", True),  # a title line
+    ("月極域探査機(LUPEX)ミッションのイメージ (CG)", True),  # a caption
+    ("2.", True),
+    ("APRSAFは1993年に設立されました。", False),
+    ("Sentinel Asia is an international project.", False),
+])
+def test_a_line_without_a_sentence_end_is_a_fragment(text, fragment):
+    from bot.engine import _fragment
+    assert _fragment(text) is fragment
+
+
+@pytest.mark.real
+@pytest.mark.parametrize("question", ["宇宙法についてJAXAは何をしていますか？", "JAXAはどの国と協力していますか？",
+                                      "ドイツとの協力について教えてください。"])
+def test_a_title_line_never_opens_an_answer(real_engine, question):
+    from bot.engine import _fragment
+    a = real_engine.ask(question)
+    if a.citations:
+        c = a.citations[0]
+        assert not _fragment(c.text[c.highlight[0]:c.highlight[1]]), a.answer

@@ -5,6 +5,7 @@ state once, so it finishes on the index it started with.
 """
 
 import math
+from functools import partial
 import re
 import threading
 import time
@@ -44,6 +45,8 @@ LEAD_TYPES = ("time", "number", "person", "place", "name", "org")
 # Types whose lead takes in the items coordinated with it (スリランカとネパール); a time, a number
 # or a person is asked for singly.
 LIST_TYPES = ("place", "name", "org")
+# The longest item (characters) a lead takes in as part of a list.
+MAX_LIST_ITEM = 20
 # A phrase's lead score: its ranker logit plus this times the log of its sentence's chosen
 # probability relative to the best sentence's.
 LEAD_SENTENCE_WEIGHT = 1.0
@@ -377,8 +380,11 @@ class Engine:
         if best is None:
             return None
         _, s, sentence, ranked, (a, b) = best
-        if asks_for in LIST_TYPES:
-            a, b = kinds.coordinated(sentence, a, b, [span for _, span in ranked], fits)
+        item = partial(self._named, kind=asks_for)
+        if asks_for in LIST_TYPES and item(sentence[a:b]):
+            # Items of a list are names of the lead's kind (スリランカとネパール, フォボスとダイモス),
+            # not any noun the sentence joins with と or 、 (石破総理大臣と… for a place).
+            a, b = kinds.coordinated(sentence, a, b, [span for _, span in ranked], item)
         return Phrase(s.vector_row, s.start + a, s.start + b)
 
     @staticmethod
@@ -413,6 +419,19 @@ class Engine:
             texts = [index.documents[index.passages[s.passage_row].doc_id].text[s.start:s.end] for s in chosen]
             return any(head.rstrip("ー") in t for t in texts)
         return True
+
+    def _named(self, text: str, kind: str = "name") -> bool:
+        """A name of the asked kind, at most a short phrase: a katakana or Latin-script word, or a
+        proper noun (for a place, one Sudachi knows as a place; for a name or an organisation,
+        not a person's)."""
+        if len(text) > MAX_LIST_ITEM or not text.strip():
+            return False
+        if re.fullmatch(r"[\u30a0-\u30ffー・A-Za-z0-9 .\-]+", text):
+            return True
+        pos = [m.part_of_speech() for m in self.tokenizer.morphemes(text)]
+        if kind == "place":
+            return any(p[2] == "地名" for p in pos)
+        return any(p[1] == "固有名詞" for p in pos) and not any(p[2] == "人名" for p in pos)
 
     def _phrase_en(self, index: SearchIndex, chosen, question: str, en) -> Phrase | None:
         """For an English question, the Japanese phrase of the asked kind (a date, a counted number,

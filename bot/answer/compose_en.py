@@ -353,7 +353,9 @@ class EnglishComposer:
             english = found[0][2] if found else None
             inner = re.search(r"\((.+)\)$", english or "")
             if english and qtype in ("who", "where", "what") and (
-                    len(found) > 1 or inner and 2 * len(inner.group(1)) < len(span)):
+                    len(found) > 1 or inner and 2 * len(inner.group(1)) < len(span)
+                    or not inner and len(span) > 6
+                    and not re.fullmatch(r"[\u30a0-\u30ffー・A-Za-z0-9 .\-]+", span)):
                 # A name is given in English only when one name is the whole phrase: a part of
                 # it (アラブ首長国連邦アブダビ → "Arab") or a word's dictionary gloss misnames it.
                 english = None

@@ -104,8 +104,7 @@ def test_search_returns_component_scores(real_engine):
 
 
 # Files that meet the targets. bench/data/seed_questions.jsonl (the project's own seed-page set,
-# `make eval`) does not yet: hit@3 0.83, exactness 0.79, keys 0.79, refusals 0.20, false refusals
-# 0.07 (s02 s04 s16 s20 s22 s25, su1 su2 su4 su5 miss); add it here once the engine meets them.
+# `make eval` prints where it stands) does not yet; add it here once the engine meets them.
 @pytest.mark.parametrize("path", [HELDOUT], ids=["heldout"])
 def test_eval_targets_hold(real_engine, path):
     if not path.exists():

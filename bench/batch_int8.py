@@ -1,6 +1,6 @@
 """Can int8 questions share a model call without changing any question's vector? A measurement.
 
-The shipped int8 question graph (bot/embed/quantize.py) quantises each product's input with one
+The shipped int8 question graph (bot/embed/convert/quantize.py) quantises each product's input with one
 range per call (ONNX Runtime's DynamicQuantizeLinear): alone, that range is the question's own;
 in a batch it would be the batch's, so questions run one per call and micro-batching is off.
 This script rewrites that graph so that the range is taken **per question, over its
@@ -148,7 +148,7 @@ def main() -> None:
     from bot.embed.onnx_embedder import OnnxEmbedder, length_batches
     import onnx
 
-    from bot.embed.quantize import Q8_DIR, Q8_FILE
+    from bot.embed.convert.quantize import Q8_DIR, Q8_FILE
     from bot.settings import DEFAULT_MODEL, Settings
 
     info = machine()

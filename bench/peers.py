@@ -73,7 +73,7 @@ def run(args) -> dict:
     import torch
     from sentence_transformers import SentenceTransformer
 
-    from bot.embed.e5convert import ensure_converted
+    from bot.embed.convert.e5convert import ensure_converted
     from bot.settings import Settings, cpu_count
     from bot.store.index import load_index
 

@@ -65,7 +65,7 @@ class QueryCache:
         self.name, self.dim = embedder.name, embedder.dim
         self.graph = None
         if precision == "int8":
-            from bot.embed.quantize import load_recipe, recipe_digest
+            from bot.embed.convert.quantize import load_recipe, recipe_digest
             self.graph = recipe_digest(load_recipe())
         self.vectors: dict[str, list[float]] = {}
         if path.exists():
@@ -94,9 +94,9 @@ class QueryCache:
 
 def prewarm(cache: QueryCache, cases: list[dict], tokenizer) -> None:
     """Embed every query the engine will ask for, in large batches (much faster than one by one)."""
-    from bot.answer.conversation import resolve
+    from bot.query.conversation import resolve
     from bot.engine import validate
-    from bot.language import detect_language
+    from bot.text.language import detect_language
     texts = []
     for c in cases:
         q, history = validate(c["question"], c.get("history") or [], 3)

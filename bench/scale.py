@@ -8,13 +8,13 @@ size): 384-dim unit vectors of two kinds,
   - hierarchical: a two-level mixture (100 topics × 100 subtopics, cosine ≈ 0.7 at each level),
     neighbours on a continuum rather than in separated blobs: between the two above;
 → build time, index bytes, RSS delta, single-query search latency p50/p95 (k=50, as
-bot.answer.retrieval asks for passages) for flat and for IVF at each nprobe, and IVF recall@10 against
+bot.retrieve.retrieval asks for passages) for flat and for IVF at each nprobe, and IVF recall@10 against
 exact (flat) search.
 
 Lexical (bot.store.lexical.LexicalIndex over synthetic Japanese-like token lists: ~65 tokens per
 passage drawn from a Zipf distribution over a 50k vocabulary) → build time, bytes, RSS delta,
 `scores()` latency for 3–5-token queries, and the cost of the full-array argsort that
-bot.answer.retrieval runs on those scores.
+bot.retrieve.retrieval runs on those scores.
 
     .venv/bin/python -m bench.scale [--quick] [--sizes 10000,100000,300000,1000000]
 
@@ -37,7 +37,7 @@ from bench.common import fmt, header, loadavg, machine, median_of_runs, offline,
 offline()
 
 DIM = 384
-K_SEARCH = 50  # bot.answer.retrieval.DEPTH
+K_SEARCH = 50  # bot.retrieve.retrieval.DEPTH
 K_RECALL = 10
 NPROBES = [1, 2, 4, 8, 16, 32, 64, 128]
 VOCAB = 50_000
@@ -237,7 +237,7 @@ def bm25_case(n: int, rng: np.random.Generator, vocab: np.ndarray, n_queries: in
         t = time.perf_counter()
         s = lex.scores(q)
         t1 = time.perf_counter()
-        top = [int(r) for r in np.argsort(-s)[:K_SEARCH] if s[r] > 0]  # what bot.answer.retrieval does
+        top = [int(r) for r in np.argsort(-s)[:K_SEARCH] if s[r] > 0]  # what bot.retrieve.retrieval does
         t2 = time.perf_counter()
         part = np.argpartition(-s, K_SEARCH - 1)[:K_SEARCH] if len(s) > K_SEARCH else np.arange(len(s))
         part = part[np.argsort(-s[part])]
@@ -265,7 +265,7 @@ def min_nprobe(case: dict) -> int | None:
 def recommend(dense: list[dict]) -> None:
     """For each candidate threshold T (a measured size): the smallest nprobe whose worst recall
     over the structured vector kinds at every size ≥ T meets the target at k=10 and also at k=50
-    (bot.answer.retrieval fuses the top 50), with the flat latency just below T it replaces."""
+    (bot.retrieve.retrieval fuses the top 50), with the flat latency just below T it replaces."""
     structured = [c for c in dense if c["kind"] in ("clustered", "hierarchical")]
     sizes = sorted({c["n"] for c in structured})
     if not sizes:

@@ -56,7 +56,7 @@ def main() -> None:
     ap.add_argument("--repeat", type=int, default=3, help="fresh-process loads of each tokenizer")
     args = ap.parse_args()
     offline()
-    from bot.embed.e5convert import ensure_converted
+    from bot.embed.convert.e5convert import ensure_converted
     from bot.embed.onnx_embedder import _load_hf_tokenizer
     from bot.embed.spm_tokenizer import SpmTokenizer
     from bot.settings import Settings

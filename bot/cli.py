@@ -287,13 +287,13 @@ def serve(host: Annotated[Optional[str], typer.Option(help="[JAXABOT_HOST]")] = 
             os.environ["JAXABOT_BUILD_IF_MISSING"] = "true"
     except JaxabotError as exc:
         _fail(exc)
-    # Request deadlines and the connection cap live in the protocol (web/connections.py); the
+    # Request deadlines and the connection cap live in the protocol (web/server/connections.py); the
     # work is bounded by the app's question queue, so uvicorn's limit_concurrency (which counts
     # idle connections too, and then refuses everyone) is not used.
     # X-Forwarded-For is believed only from JAXABOT_TRUSTED_PROXIES (uvicorn's default trusts 127.0.0.1).
-    from web.proxies import uvicorn_options
+    from web.http.proxies import uvicorn_options
     uvicorn.run("web.app:create_app", factory=True, host=host or s.host, port=port or s.port,
-                http="web.connections:GuardedH11Protocol", log_level="info", timeout_graceful_shutdown=5,
+                http="web.server.connections:GuardedH11Protocol", log_level="info", timeout_graceful_shutdown=5,
                 **uvicorn_options(s.trusted_networks))
 
 
@@ -451,8 +451,8 @@ def mcp(index: IndexOpt = None, model: ModelOpt = None) -> None:
         engine = _engine(s)
     except JaxabotError as exc:
         _fail(exc)
-    from web.mcp_server import serve_stdio
-    from web.workqueue import QuestionQueue
+    from web.mcp.server import serve_stdio
+    from web.server.workqueue import QuestionQueue
     # The web server's admission rules: JAXABOT_WORKERS at once, JAXABOT_QUEUE_LIMIT waiting.
     serve_stdio(engine, QuestionQueue(s.workers, s.queue_limit))
 

@@ -22,20 +22,20 @@ from bot.answer.sentences import (MAX_SENTENCES, ScoredSentence, candidate_rows,
 from bot.answer.compose import Phrase, compose_answer, compose_not_found, compose_partial
 from bot.answer import constraints, kinds
 from bot.answer.phrase import QuestionInfo, fits_type, morpheme_toks, question_info, rank_phrases
-from bot.answer.conversation import Resolved, resolve
-from bot.answer import crosslingual
+from bot.query.conversation import Resolved, resolve
+from bot.query import crosslingual
 from bot.answer.compose_en import EnglishComposer, asked as english_asked, japanese_kind
 from bot.embed.embedder import Embedder
 from bot.embed.recent import RecentQueries
 from bot.errors import DocumentNotFound, IndexMissing, InvalidQuestion
 from bot.answer.evidence import Evidence, decide_found, question_terms, worth_relating
 from bot.store.index import DocInfo, SearchIndex, load_index
-from bot.language import detect_language, has_japanese
+from bot.text.language import detect_language, has_japanese
 from bot.store.lexical import Tokenizer
 from bot.results import (MAX_HISTORY_CHARS, MAX_HISTORY_TURNS, MAX_QUESTION_CHARS, MAX_TOP_K, Answer,
                          DocumentView, IndexStats, PassageSpan, Related, SearchHit, SearchResults, Timings,
                          Turn)
-from bot.answer.retrieval import retrieve
+from bot.retrieve.retrieval import retrieve
 from bot.store.dense import search as dense_search
 
 
@@ -72,7 +72,7 @@ class Candidates:
     q_terms: dict[str, float]
     scored: list[ScoredSentence]
     q_info: object  # phrase.QuestionInfo for a Japanese question, else None
-    en: object  # an English question's Japanese search terms (bot/answer/crosslingual.py), else None
+    en: object  # an English question's Japanese search terms (bot/query/crosslingual.py), else None
     t_start: float
     t_embedded: float
     t_searched: float
@@ -347,7 +347,7 @@ class Engine:
 
     def _queries(self, index: SearchIndex, query: str, en=None) -> tuple[str, list[str], bool]:
         """The text to embed, the BM25 tokens, and whether BM25 is fused. English questions get
-        Japanese search terms from the index's term table (bot/answer/crosslingual.py)."""
+        Japanese search terms from the index's term table (bot/query/crosslingual.py)."""
         if has_japanese(query):
             return query, *self._lexical_query(query)
         if en is None:

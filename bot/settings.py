@@ -46,7 +46,7 @@ class Settings(BaseSettings):
     # in benchmarks). `torch_threads` sizes either.
     embed_backend: Literal["onnx", "torch"] = "onnx"
     # With ONNX, questions (not passages) go through the default model's int8 graph, its outlier
-    # channels fitted on the benchmark (bot/embed/quantize.py): 0.42x the CPU of an fp32
+    # channels fitted on the benchmark (bot/embed/convert/quantize.py): 0.42x the CPU of an fp32
     # question, JSQuAD figures within ±0.01 (bench/README.md, "int8 questions").
     # False: questions in fp32 too, identical to torch's.
     query_int8: bool = True
@@ -79,7 +79,7 @@ class Settings(BaseSettings):
     # instead of 14 (bench/README.md, bench.tune).
     # With fp32 questions 8, so that micro-batches form (8 on 2 cores measured best then).
     # Unset sizes are chosen again once the model is loaded, for the precision it really has
-    # (web/runtime.py: without an int8 graph, questions go fp32).
+    # (web/server/runtime.py: without an int8 graph, questions go fp32).
     workers: int | None = None
     # Questions waiting for a worker; more get 503 + Retry-After at once. 64 is ~0.5 s of waiting
     # at the measured ~130 answers/s on 2 cores (bench/README.md), 4x bench.load's 16 clients.
@@ -88,7 +88,7 @@ class Settings(BaseSettings):
     # response) and, separately, its body; then 408 and the connection is closed.
     request_timeout: float = 10.0
     # Open connections; at the cap the longest-idle one is closed for a new one.
-    # Unset: the process's open-file limit minus 256 (web/connections.py).
+    # Unset: the process's open-file limit minus 256 (web/server/connections.py).
     max_connections: int | None = None
     top_k: int = 3
     # The server builds the index itself when none exists (`jaxabot serve` sets this), so the
@@ -132,7 +132,7 @@ class Settings(BaseSettings):
     @property
     def expects_int8_questions(self) -> bool:
         """Whether questions should be embedded in int8: only the default model has a fitted
-        recipe (bot/embed/quantize.py). Whether they are is known once the model is loaded."""
+        recipe (bot/embed/convert/quantize.py). Whether they are is known once the model is loaded."""
         return self.embed_backend == "onnx" and self.query_int8 and self.model == DEFAULT_MODEL
 
     @model_validator(mode="after")

@@ -6,8 +6,8 @@ from pathlib import Path
 
 from bot.engine import Engine
 from fakes import FakeEmbedder
-from web.mcp_server import serve_stdio
-from web.workqueue import QuestionQueue
+from web.mcp.server import serve_stdio
+from web.server.workqueue import QuestionQueue
 
 if __name__ == "__main__":
     serve_stdio(Engine.load(Path(sys.argv[1]), FakeEmbedder()), QuestionQueue(workers=1, limit=4))

@@ -605,5 +605,5 @@ def test_rebuild_swaps_the_index_while_questions_run(real_embedder, tokenizer, c
     ("tökén", "tökén", True), ("tökén", "token", False),
 ])
 def test_token_comparison(given, expected, ok):
-    from web.security import token_matches
+    from web.http.security import token_matches
     assert token_matches(given, expected) is ok

@@ -250,7 +250,7 @@ def test_jaxabot_serve_runs_uvicorn_with_the_guarded_protocol(tmp_path, monkeypa
     from uvicorn.importer import import_from_string
 
     from bot.cli import app
-    from web.connections import GuardedH11Protocol
+    from web.server.connections import GuardedH11Protocol
     seen = {}
     monkeypatch.setattr(uvicorn, "run", lambda target, **options: seen.update(options, target=target))
     # serve hands its flags to the app through the environment; let monkeypatch restore them.
@@ -265,7 +265,7 @@ def test_jaxabot_serve_runs_uvicorn_with_the_guarded_protocol(tmp_path, monkeypa
 def test_a_client_that_stops_reading_its_response_is_disconnected():
     """The protocol alone, under an app that streams a large response to a client that never
     reads it: the app's send must not wait forever."""
-    from web.connections import LIMITS_KEY
+    from web.server.connections import LIMITS_KEY
     finished = threading.Event()
 
     async def app(scope, receive, send):

@@ -1,6 +1,6 @@
 import pytest
 
-from bot.answer.conversation import is_follow_up, resolve, resolve_query, topic_of
+from bot.query.conversation import is_follow_up, resolve, resolve_query, topic_of
 from bot.results import Turn
 
 H = [Turn(role="user", content="APRSAFについて教えて"), Turn(role="assistant", content="…")]
@@ -55,7 +55,7 @@ def test_a_chain_of_follow_ups_keeps_the_first_topic(tokenizer):
 
 
 def test_english_topics():
-    from bot.answer.conversation import english_topic
+    from bot.query.conversation import english_topic
     assert english_topic("When was APRSAF founded?") == "APRSAF"
     assert english_topic("Who attended the German National Day event?") == "German National Day"
     # a possessive names its head; a question's first word is capitalised anyway

@@ -15,7 +15,7 @@ from typer.testing import CliRunner
 from bot.audit import AuditLog
 from bot.corpus import Corpus, check_upload, clean_name, relative_name, sniff, write_atomic
 from bot.errors import CorpusUnwritable, DocumentExists, DocumentNotFound, UploadRejected, UploadTooLarge
-from web.sessions import Sessions
+from web.http.sessions import Sessions
 
 MD = "# きぼう\n\n日本実験棟「きぼう」は2009年に完成しました。\n".encode()
 

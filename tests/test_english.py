@@ -7,8 +7,8 @@ import re
 import pytest
 
 from bot.answer.compose_en import GLOSSARY_HEADING, question_type
-from bot.answer import crosslingual
-from bot.answer.crosslingual import english_terms
+from bot.query import crosslingual
+from bot.query.crosslingual import english_terms
 from bot.engine import Engine
 from bot.store.build import build_index
 from bot.store.index import load_index
@@ -302,7 +302,7 @@ def test_statement_candidates_are_not_date_parts_or_words_beside_a_title(engine,
 
 
 def test_an_english_follow_up_searches_with_the_previous_topic(engine):
-    from bot.answer.conversation import resolve
+    from bot.query.conversation import resolve
     from bot.results import Turn
     resolved = resolve("Who was its mayor?", [Turn(role="user", content="Where is Toyooka?")], "en")
     assert resolved.query == "Who was Toyooka's mayor?"
@@ -376,7 +376,7 @@ def test_an_english_question_whose_asked_kind_is_missing_gets_a_partial_answer(e
 
 @pytest.mark.parametrize("name", ["Tabuchi", "Tabuti", "TABUCHI"])
 def test_romanised_names_in_any_spelling_reach_the_corpus_name(engine, name):
-    from bot.answer import crosslingual
+    from bot.query import crosslingual
     index = engine.index
     terms = crosslingual.english_terms(f"Who is {name}?", index.terms, index.lexical)
     assert "田淵" in {t.surface for t in terms}

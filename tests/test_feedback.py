@@ -74,7 +74,7 @@ def test_store_refuses_a_newer_schema_and_garbage(tmp_path):
 
 
 def test_rate_limiter_is_a_sliding_window_per_client():
-    from web.feedback import RateLimiter
+    from web.routes.feedback import RateLimiter
     limiter = RateLimiter(2, window_s=60)
     assert limiter.check("a", now=0) == 0 and limiter.check("a", now=1) == 0
     assert limiter.check("a", now=2) == pytest.approx(58)
@@ -435,7 +435,7 @@ def test_behind_a_trusted_proxy_the_client_is_the_hop_it_forwarded(served):
 
 def test_client_address_and_rate_key():
     from bot.settings import Settings
-    from web.proxies import client_address, rate_key, uvicorn_options
+    from web.http.proxies import client_address, rate_key, uvicorn_options
     nets = Settings(trusted_proxies="127.0.0.1,10.0.0.0/8,::1").trusted_networks
     assert client_address("192.0.2.1", ["203.0.113.1"], nets) == "192.0.2.1"  # not from a proxy
     assert client_address("127.0.0.1", [], nets) == "127.0.0.1"

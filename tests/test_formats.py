@@ -322,6 +322,6 @@ def test_openai_and_mcp_citations_carry_the_page(formats_app):
         "model": "jaxabot", "messages": [{"role": "user", "content": "ルナゲート協定はいつ署名されましたか？"}]})
     assert r.status_code == 200, r.text
     assert r.json()["citations"][0]["page"] == 3
-    from web.mcp_tools import AskResult  # noqa: F401 - the MCP tool returns bot.results.Citation
+    from web.mcp.tools import AskResult  # noqa: F401 - the MCP tool returns bot.results.Citation
     from bot.results import Citation
     assert {"page", "slide", "sheet", "row"} <= set(Citation.model_fields)

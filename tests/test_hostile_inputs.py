@@ -255,8 +255,8 @@ def test_mcp_tools_refuse_text_that_cannot_be_encoded(fake_seed_index_module, to
     from mcp.server.mcpserver.exceptions import ToolError
 
     from bot.engine import Engine
-    from web.mcp_tools import Tools
-    from web.workqueue import QuestionQueue
+    from web.mcp.tools import Tools
+    from web.server.workqueue import QuestionQueue
     engine = Engine.load(fake_seed_index_module, FakeEmbedder(), tokenizer)
     tools = Tools(lambda: engine, QuestionQueue(workers=1, limit=1))
 

@@ -36,7 +36,7 @@ def test_build_writes_a_versioned_verified_index(corpus_copy, tmp_path, fake_emb
 
 
 def test_save_load_gives_the_same_hits(corpus_copy, tmp_path, fake_embedder, tokenizer):
-    from bot.answer.retrieval import retrieve
+    from bot.retrieve.retrieval import retrieve
     index_dir = tmp_path / "index"
     build(corpus_copy, index_dir, fake_embedder, tokenizer)
     a, b = load_index(index_dir), load_index(index_dir)

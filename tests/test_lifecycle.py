@@ -334,7 +334,7 @@ def audited_server(app, slow_callback_s: float = 1.0):
 
     import uvicorn
 
-    from web.connections import GuardedH11Protocol
+    from web.server.connections import GuardedH11Protocol
     port = free_port()
     server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning",
                                            lifespan="on", http=GuardedH11Protocol, loop="asyncio"))

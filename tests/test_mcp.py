@@ -131,9 +131,9 @@ def test_tools_translate_domain_errors_without_internal_detail():
     from mcp.server.mcpserver.exceptions import ToolError
 
     from bot.errors import IndexCorrupt
-    from web.mcp_server import Tools
-    from web.runtime import NotReady
-    from web.workqueue import QuestionQueue
+    from web.mcp.server import Tools
+    from web.server.runtime import NotReady
+    from web.server.workqueue import QuestionQueue
 
     def corrupt():
         raise IndexCorrupt("/srv/secret/index/v1/vectors.npy: bad checksum")
@@ -156,8 +156,8 @@ def test_tools_wait_in_the_question_queue_and_a_full_one_is_a_tool_error(fake_se
     from mcp.server.mcpserver.exceptions import ToolError
 
     from bot.engine import Engine
-    from web.mcp_server import Tools
-    from web.workqueue import QuestionQueue
+    from web.mcp.server import Tools
+    from web.server.workqueue import QuestionQueue
 
     engine = Engine.load(fake_seed_index, FakeEmbedder(), tokenizer)
     queue = QuestionQueue(workers=1, limit=0)

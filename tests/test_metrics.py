@@ -112,7 +112,7 @@ def test_made_up_methods_and_paths_add_no_series(fake_seed_index, tmp_path, toke
 
     from fakes import FakeEmbedder
     from web.app import create_app
-    from web.metrics import status_label
+    from web.http.metrics import status_label
     from web_fixtures import SEED_CORPUS, live_server, make_settings
 
     index = tmp_path / "index"

@@ -1,7 +1,7 @@
 """The ONNX Runtime path against sentence-transformers on torch: same tokens, same embeddings
 (cosine ≥ 0.99, in practice ≥ 0.9999 for fp32), same top-3 passages and the same answers on the
 project's seed-page questions (bench/data/seed_questions.jsonl, tests/data/heldout.jsonl) with fp32
-questions; the default int8 questions (bot/embed/quantize.py) still within
+questions; the default int8 questions (bot/embed/convert/quantize.py) still within
 cosine 0.99 of torch, with passages untouched; serving it never imports torch; a user's own model
 is exported on first use (fp32 questions: no recipe is fitted for it), and falls back to torch
 when it cannot be."""
@@ -139,8 +139,8 @@ def test_int8_query_graph_follows_the_fitted_recipe(real_embedder, model_cache_d
     import onnx
     from onnx import numpy_helper
 
-    from bot.embed.e5convert import ensure_converted
-    from bot.embed.quantize import OUTLIER_PART, Q8_DIR, Q8_FILE, load_recipe, weight_matmuls
+    from bot.embed.convert.e5convert import ensure_converted
+    from bot.embed.convert.quantize import OUTLIER_PART, Q8_DIR, Q8_FILE, load_recipe, weight_matmuls
 
     folder = ensure_converted(model_cache_dir)
     recipe = load_recipe()
@@ -222,7 +222,7 @@ def tiny_model(tmp_path_factory, model_cache_dir) -> Path:
     from sentence_transformers import SentenceTransformer, models
     from transformers import AutoTokenizer, BertConfig, BertModel
 
-    from bot.embed.e5convert import ensure_converted
+    from bot.embed.convert.e5convert import ensure_converted
 
     work = tmp_path_factory.mktemp("tiny-model")
     torch.manual_seed(0)
@@ -263,7 +263,7 @@ def test_users_own_model_is_exported_on_first_use(tiny_model, tmp_path):
 
 @pytest.mark.real
 def test_a_model_that_cannot_be_exported_is_served_with_torch(tiny_model, tmp_path, monkeypatch):
-    import bot.embed.onnx_export as onnx_export
+    import bot.embed.convert.onnx_export as onnx_export
     from bot.embed.embedder import SentenceTransformerEmbedder, load_embedder
     from bot.errors import ModelError
 
@@ -290,10 +290,10 @@ def test_build_summary_reports_embedding_throughput(tmp_path, fake_embedder, tok
 @pytest.mark.real
 def test_a_server_build_gives_the_passage_session_back(real_embedder, tokenizer, corpus_copy, tmp_path):
     """With int8 questions the fp32 passage session is only needed by builds: after the server's
-    build (web.rebuild.embedding_for_builds) it is closed, and the next build opens it again."""
+    build (web.server.rebuild.embedding_for_builds) it is closed, and the next build opens it again."""
     from bot.settings import Settings
     from bot.store.build import build_index
-    from web.rebuild import embedding_for_builds
+    from web.server.rebuild import embedding_for_builds
 
     settings = Settings(corpus_dir=corpus_copy, index_dir=tmp_path / "index")
     for _ in range(2):

@@ -10,7 +10,7 @@ import pytest
 
 from fakes import FakeEmbedder
 
-from web.openai_api import pieces
+from web.openai.api import pieces
 from web_fixtures import *  # noqa: F403 - fixtures
 from web_fixtures import live_server
 

@@ -4,9 +4,10 @@ import json
 
 import pytest
 
-from bot.answer import evidence, retrieval
+from bot.answer import evidence
+from bot.retrieve import retrieval
 from bot.answer.evidence import FEATURES, Evidence, answer_probability, features
-from bot.answer.retrieval import Fusion, fuse
+from bot.retrieve.retrieval import Fusion, fuse
 from bot.evaluate import char_f1, gold_rank, phrase_scores
 from bot.results import Turn
 from bot.store.build import build_index

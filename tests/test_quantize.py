@@ -1,4 +1,4 @@
-"""The int8 query graph (bot/embed/quantize.py) on a tiny hand-made graph: which products are
+"""The int8 query graph (bot/embed/convert/quantize.py) on a tiny hand-made graph: which products are
 quantised, that the kept ones stay fp32, that the result is made once and redone when the recipe
 changes, and that a broken recipe file means no int8 graph rather than a crash."""
 
@@ -10,7 +10,7 @@ import onnxruntime as ort
 import pytest
 from onnx import TensorProto, helper, numpy_helper
 
-from bot.embed.quantize import (Q8_DIR, Q8_FILE, ensure_query_graph, load_recipe, quantize_graph, recipe_digest,
+from bot.embed.convert.quantize import (Q8_DIR, Q8_FILE, ensure_query_graph, load_recipe, quantize_graph, recipe_digest,
                                 split_outliers, weight_matmuls)
 from bot.errors import ModelError
 

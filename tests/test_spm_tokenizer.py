@@ -45,7 +45,7 @@ TINY = [("<s>", 0.0), ("<pad>", 0.0), ("</s>", 0.0), ("<unk>", -1e9), ("▁", -2
 def tiny(tmp_path_factory):
     from tokenizers import Regex, Tokenizer, models, normalizers, pre_tokenizers, processors
 
-    from bot.embed.e5convert import _not_in_class
+    from bot.embed.convert.e5convert import _not_in_class
 
     folder = tmp_path_factory.mktemp("tiny-spm")
     tok = Tokenizer(models.Unigram(TINY, unk_id=3, byte_fallback=False))
@@ -87,7 +87,7 @@ def test_tiny_vocabulary_corner_cases(tiny):
 
 @pytest.fixture(scope="module")
 def folder(model_cache_dir):
-    from bot.embed.e5convert import ensure_converted
+    from bot.embed.convert.e5convert import ensure_converted
     return ensure_converted(model_cache_dir, onnx=False)
 
 

@@ -10,7 +10,7 @@ from web_fixtures import wait_ready
 
 
 def test_importing_the_web_app_imports_neither_mcp_nor_torch():
-    code = ("import sys, web.app; from web.mcp_server import install, running; "
+    code = ("import sys, web.app; from web.mcp.server import install, running; "
             "print(sorted(m for m in ('mcp', 'torch', 'sentence_transformers') if m in sys.modules))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
     assert out.returncode == 0, out.stderr
@@ -18,7 +18,7 @@ def test_importing_the_web_app_imports_neither_mcp_nor_torch():
 
 
 def test_mcp_is_503_while_loading_then_served(fake_app_factory, monkeypatch):  # noqa: F811
-    from web.runtime import Runtime
+    from web.server.runtime import Runtime
 
     release = threading.Event()
     load = Runtime.load

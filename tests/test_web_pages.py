@@ -201,7 +201,7 @@ def templates():
 
 
 def test_chat_template_escapes_everything(templates):
-    from web.pages import chat_context
+    from web.routes.pages import chat_context
     context = chat_context("ja", history=[{"role": "user", "content": XSS},
                                           {"role": "assistant", "content": XSS}],
                            question=XSS, answer=fake_answer(XSS, url="javascript:alert(3)"))
@@ -216,7 +216,7 @@ def test_chat_template_escapes_everything(templates):
 
 
 def test_not_found_template_shows_related(templates):
-    from web.pages import chat_context
+    from web.routes.pages import chat_context
     html = templates.get_template("chat.html").render(chat_context("en", question="Q?", answer=fake_answer(XSS, found=False)))
     assert "not-found" in html
     # Labels inside an answer follow the answer's language, not the page's.

@@ -47,7 +47,7 @@ def test_card_parts_bolds_the_span_inside_the_cited_sentence():
 
 
 def test_answer_span_is_bold_in_the_rendered_card_and_escaped(templates):
-    from web.pages import chat_context
+    from web.routes.pages import chat_context
     html = templates.get_template("chat.html").render(chat_context("ja", question="Q", answer=spanned_answer("2006年")))
     assert '<mark>設立は<strong class="answer-span">2006年</strong>です。</mark>' in html
     hostile = templates.get_template("chat.html").render(chat_context("ja", question="Q", answer=spanned_answer(XSS)))
@@ -56,7 +56,7 @@ def test_answer_span_is_bold_in_the_rendered_card_and_escaped(templates):
 
 
 def test_markers_cards_and_links_have_distinct_spoken_labels(templates):
-    from web.pages import chat_context
+    from web.routes.pages import chat_context
     html = templates.get_template("chat.html").render(chat_context("ja", question="Q", answer=fake_answer("答え")))
     assert 'class="cite-ref" href="#cite-s-1" aria-label="出典1"' in html
     assert '<span class="card-n" aria-hidden="true">1</span><span class="visually-hidden">出典1</span>' in html
@@ -152,7 +152,7 @@ def test_start_up_error_page_is_in_japanese(fake_app_factory):
 
 
 def test_source_links_carry_the_chats_language(templates):
-    from web.pages import chat_context
+    from web.routes.pages import chat_context
     from web.view import source_href
     assert source_href("d", "d#p0", (1, 4), "en") == "/documents/d?chunk=d%23p0&hl=1-4&lang=en#p-d-p0"
     assert source_href("d", "d#p0", None, "xx") == "/documents/d?chunk=d%23p0#p-d-p0"
@@ -164,7 +164,7 @@ def test_source_links_carry_the_chats_language(templates):
 # Issue 26: answer states, the searched question, English layout, dates, start-up progress
 
 def _render(templates, answer, question="Q", lang="ja"):
-    from web.pages import chat_context
+    from web.routes.pages import chat_context
     return templates.get_template("chat.html").render(chat_context(lang, question=question, answer=answer))
 
 
@@ -260,10 +260,10 @@ def test_plural_strings_and_short_english_placeholder():
 
 def test_health_reports_the_first_builds_progress_while_starting(fake_app_factory, tmp_path, monkeypatch):
     import threading
-    import web.runtime
+    import web.server.runtime
     from bot.store.progress import BuildProgress
     release, reported = threading.Event(), threading.Event()
-    real_build = web.runtime.build_index
+    real_build = web.server.runtime.build_index
 
     def slow_build(*args, progress=None, **kwargs):
         progress(BuildProgress(stage="splitting", documents_done=38, documents_total=76))
@@ -271,7 +271,7 @@ def test_health_reports_the_first_builds_progress_while_starting(fake_app_factor
         assert release.wait(60)
         return real_build(*args, progress=progress, **kwargs)
 
-    monkeypatch.setattr(web.runtime, "build_index", slow_build)
+    monkeypatch.setattr(web.server.runtime, "build_index", slow_build)
     client = fake_app_factory(index_dir=tmp_path / "new-index", build_if_missing=True, wait=False)
     assert reported.wait(30)
     r = client.get("/api/health")

@@ -4,7 +4,7 @@ test_connections.py)."""
 import anyio
 import pytest
 
-from web.workqueue import MAX_RETRY_AFTER_S, ClientGone, Overloaded, QuestionQueue
+from web.server.workqueue import MAX_RETRY_AFTER_S, ClientGone, Overloaded, QuestionQueue
 
 
 def test_retry_after_follows_the_measured_time_per_question():
@@ -60,7 +60,7 @@ async def _block(started: anyio.Event, release: anyio.Event) -> None:
 def test_a_caller_cancelled_while_waiting_leaves_the_queue_and_counts_as_abandoned():
     """How a cancelled MCP call leaves (stdio has no connection to watch): nothing is computed for
     it and no worker is lost."""
-    from web.workqueue import never_disconnects
+    from web.server.workqueue import never_disconnects
     calls = []
 
     async def main():

@@ -18,13 +18,16 @@ from bot.embed.embedder import Embedder
 from bot.store.lexical import Tokenizer
 from bot.settings import Settings
 from bot.audit import AuditLog
-from web import (admin, admin_page, api, docs, documents_api, errors, feedback, mcp_server, metrics,
-                 openai_api, page_image, pages, suggest)
-from web.connections import connection_limits
-from web.head import HeadAsGetMiddleware
-from web.runtime import Runtime
-from web.security import BodySizeLimitMiddleware, SecurityHeadersMiddleware
-from web.sessions import Sessions
+from web import errors
+from web.http import metrics
+from web.mcp import server as mcp_server
+from web.openai import api as openai_api
+from web.routes import admin, admin_page, api, docs, documents_api, feedback, page_image, pages, suggest
+from web.server.connections import connection_limits
+from web.http.head import HeadAsGetMiddleware
+from web.server.runtime import Runtime
+from web.http.security import BodySizeLimitMiddleware, SecurityHeadersMiddleware
+from web.http.sessions import Sessions
 from web.view import (answer_layout, answer_parts, answer_state, card_parts, card_place, excerpt_parts,
                       format_date, safe_url, searched_query, site_name, source_href, text_lang)
 
@@ -47,7 +50,7 @@ def _templates() -> Jinja2Templates:
 def create_app(settings: Settings | None = None, *, embedder: Embedder | None = None,
                tokenizer: Tokenizer | None = None, suggestion_ask=None) -> FastAPI:
     """`suggestion_ask(engine, question)` checks a next-question suggestion before it is offered
-    (default: the engine answers it alone, `web.suggest.ask_alone`)."""
+    (default: the engine answers it alone, `web.routes.suggest.ask_alone`)."""
     settings = settings or Settings()
 
     @asynccontextmanager
@@ -60,7 +63,7 @@ def create_app(settings: Settings | None = None, *, embedder: Embedder | None = 
                          daemon=True).start()
         feedback.start(app)
         async with mcp_server.running(app):
-            yield connection_limits(settings)  # read by web.connections.GuardedH11Protocol
+            yield connection_limits(settings)  # read by web.server.connections.GuardedH11Protocol
         feedback.close_store(app)
         runtime.close()
 

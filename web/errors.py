@@ -19,10 +19,10 @@ from bot.errors import (BuildError, BuildInProgress, CorpusError, CorpusUnwritab
                         InvalidQuestion, JaxabotError, ModelError, NothingToRollBack, UploadRejected,
                         UploadTooLarge)
 from web.i18n import STRINGS, from_accept_language
-from web.openai_errors import is_openai_path, openai_error
-from web.runtime import NotReady
-from web.security import apply_security_headers
-from web.workqueue import ClientGone, Overloaded
+from web.openai.errors import is_openai_path, openai_error
+from web.server.runtime import NotReady
+from web.http.security import apply_security_headers
+from web.server.workqueue import ClientGone, Overloaded
 
 log = logging.getLogger(__name__)
 

@@ -4,7 +4,7 @@ The page follows, in order: an explicit `?lang=`, the language of the question j
 the browser's Accept-Language. Japanese is the default: the documents are Japanese.
 """
 
-from bot.language import detect_language
+from bot.text.language import detect_language
 
 LANGS = ("ja", "en")
 DEFAULT_LANG = "ja"

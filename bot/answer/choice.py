@@ -33,7 +33,7 @@ from typing import Callable
 import numpy as np
 
 from bot.answer import phrase
-from bot.answer.retrieval import Hit
+from bot.retrieve.retrieval import Hit
 from bot.answer.sentences import SECTION_WEIGHT, ScoredSentence, coverage
 from bot.ingest.passages import is_heading
 from bot.store.index import SearchIndex

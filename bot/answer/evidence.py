@@ -22,7 +22,7 @@ from pathlib import Path
 
 import numpy as np
 
-from bot.language import english_anchors
+from bot.text.language import english_anchors
 from bot.store.lexical import LexicalIndex, Tokenizer
 
 GAP_MIN = 0.055

@@ -17,7 +17,7 @@ import numpy as np
 
 from bot.store.index import SearchIndex
 from bot.ingest.passages import is_heading
-from bot.answer.retrieval import Hit
+from bot.retrieve.retrieval import Hit
 
 # How many ranked passages feed sentence scoring (their neighbours are added).
 CANDIDATE_PASSAGES = 4

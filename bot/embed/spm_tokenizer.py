@@ -3,7 +3,7 @@
 
 `tokenizers` builds its Unigram model from 250,002 pieces in ~1 s of CPU while holding the GIL,
 and the model takes ~290 MB; the largest part of the server's cold start. The converter
-(`bot.embed.e5convert`) therefore also writes, beside `tokenizer.json`:
+(`bot.embed.convert.e5convert`) therefore also writes, beside `tokenizer.json`:
 
 - `sentencepiece.model`: a SentencePiece `ModelProto` (UNIGRAM) with the same pieces, ids and
   scores. `<unk>` is the UNKNOWN piece; every other piece, `<s>` `</s>` `<pad>` `<mask>`

@@ -1,7 +1,7 @@
 // The chat, enhanced: questions go to /api/ask without a page reload, conversations are kept in
 // this browser (localStorage) and restored on reload, language switch, return from a document
 // and Back. Without this script the same form posts to "/" and the server renders the answer
-// (see web/pages.py).
+// (see web/routes/pages.py).
 //
 // Untrusted text (questions, answers, document passages) only ever enters the page through
 // textContent / createTextNode — never innerHTML. The markup mirrors templates/_answer.html.

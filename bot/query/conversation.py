@@ -13,7 +13,7 @@ question was answered from (see `Engine._topic_document`).
 import re
 from dataclasses import dataclass
 
-from bot.answer.crosslingual import STOPWORDS
+from bot.query.crosslingual import STOPWORDS
 
 # Demonstratives and pronouns that refer to something said earlier (grammar, not topics).
 _JA_DEIXIS = re.compile(r"(その|それ|そこ|そちら|この|これ|ここ|あの|あれ|同(?:機関|会議|社|国)|彼|彼女|上記)")

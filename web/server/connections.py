@@ -1,6 +1,6 @@
 """How `jaxabot serve` handles connections: uvicorn's h11 protocol with a deadline for each request
 and a cap on open connections that closes idle ones first. `jaxabot serve` runs uvicorn with
-`http="web.connections:GuardedH11Protocol"`; the app's lifespan hands the limits from its settings
+`http="web.server.connections:GuardedH11Protocol"`; the app's lifespan hands the limits from its settings
 to the protocol through the ASGI lifespan state (`connection_limits`).
 
 uvicorn alone waits forever for a request on a new connection (its keep-alive timer only starts
@@ -9,7 +9,7 @@ connections: a few hundred clients that never send a request made every request,
 included, get 503. Here instead:
   - a connection has `request_timeout` seconds, from connecting or from the end of its previous
     response, to send complete request headers; then it gets a 408 (if it sent part of a request)
-    and is closed. The body has its own deadline in `web.security.BodySizeLimitMiddleware`.
+    and is closed. The body has its own deadline in `web.http.security.BodySizeLimitMiddleware`.
   - a client that stops reading its response for `request_timeout` seconds (the send buffers are
     full) is disconnected instead of holding the response open forever;
   - at `max_connections`, a new connection closes the one that has been idle (no request in
@@ -17,7 +17,7 @@ included, get 503. Here instead:
     closed. A real client is never locked out by idle ones.
   - uvicorn's own error responses (400 for malformed HTTP) carry the security headers and a JSON
     body like every other error.
-Work is bounded by the question queue (`web.workqueue`), not by counting connections, so
+Work is bounded by the question queue (`web.server.workqueue`), not by counting connections, so
 uvicorn's `limit_concurrency` is not used.
 """
 
@@ -32,7 +32,7 @@ import h11
 from uvicorn.protocols.http.h11_impl import H11Protocol
 
 from bot.settings import Settings
-from web.security import SECURITY_HEADERS
+from web.http.security import SECURITY_HEADERS
 
 # File descriptors kept for the index, the model, corpus files read by a rebuild and logs.
 _RESERVED_FDS = 256

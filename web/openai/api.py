@@ -9,7 +9,7 @@ A streamed answer is computed first and then sent as OpenAI chunks (role, conten
 chunk with finish_reason, citations and found, then `data: [DONE]`): errors therefore still arrive
 as an HTTP status in OpenAI's error shape, and the pieces concatenate to the non-streamed text.
 Questions go through the same bounded queue as /api/ask (a full queue is a 503 with Retry-After).
-Errors are shaped by web/errors.py (→ web/openai_errors.py) like every other error.
+Errors are shaped by web/errors.py (→ web/openai/errors.py) like every other error.
 """
 
 import json
@@ -26,9 +26,9 @@ from fastapi.responses import JSONResponse, Response, StreamingResponse
 from bot.errors import InvalidQuestion
 from bot.results import Answer
 from web.deps import EngineDep, RuntimeDep
-from web.metrics import record_answer
-from web.openai_errors import openai_error
-from web.openai_schemas import (MODEL_ID, AssistantMessage, ChatCompletion, ChatCompletionChunk, ChatMessage,
+from web.http.metrics import record_answer
+from web.openai.errors import openai_error
+from web.openai.schemas import (MODEL_ID, AssistantMessage, ChatCompletion, ChatCompletionChunk, ChatMessage,
                                 ChatRequest, Choice, ChunkChoice, CompletionCitation, Delta, ModelCard,
                                 ModelList, OpenAIErrorBody, TextPart)
 

@@ -3,7 +3,7 @@
 - HTTP requests and latency by route template, method and status (an ASGI middleware, so
   streamed responses, 413s from the body limit and crashes are counted too);
 - answers by outcome (`found` / `refused`) and interface (api, page, openai, mcp);
-- the bounded question queue (web.workqueue): workers, busy, waiting, limit, rejections, abandoned;
+- the bounded question queue (web.server.workqueue): workers, busy, waiting, limit, rejections, abandoned;
 - the served index: version (an info-style gauge), age, documents, passages;
 - index builds (first build and rebuilds): duration histogram by outcome, failures.
 
@@ -31,7 +31,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from bot.results import Answer
 from web.deps import SettingsDep
-from web.security import token_matches
+from web.http.security import token_matches
 
 # Seconds; questions take ~0.05-2 s on a laptop CPU, rebuilds seconds to minutes.
 REQUEST_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30)

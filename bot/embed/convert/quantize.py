@@ -24,7 +24,7 @@ import shutil
 import time
 from pathlib import Path
 
-from bot.embed.folders import has_stamp, install_folder, sweep_stale, write_stamp
+from bot.embed.convert.folders import has_stamp, install_folder, sweep_stale, write_stamp
 from bot.errors import ModelError
 
 RECIPE_FILE = Path(__file__).with_name("query_int8.json")

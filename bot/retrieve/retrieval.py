@@ -58,7 +58,7 @@ class Lists:
     bm25: np.ndarray | None = None  # every passage's BM25 score, when BM25 was used
 
 
-# The candidates' scores a linear fusion weighs, in column order (bot/answer/fusion.json).
+# The candidates' scores a linear fusion weighs, in column order (bot/retrieve/fusion.json).
 SCORES = ("passage", "sentence", "sentence2", "bm25")
 
 

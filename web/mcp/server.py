@@ -1,4 +1,4 @@
-"""The MCP server (official `mcp` SDK; the tools are in web.mcp_tools).
+"""The MCP server (official `mcp` SDK; the tools are in web.mcp.tools).
 
 Two transports share one definition of the tools:
 - streamable HTTP at `/mcp` on the web server (`install` + `running`), on the server's engine,
@@ -27,21 +27,21 @@ from starlette.types import Receive, Scope, Send
 
 from bot.engine import Engine
 from web.errors import error_response, not_ready
-from web.metrics import record_answer
-from web.runtime import NotReady
-from web.workqueue import QuestionQueue
+from web.http.metrics import record_answer
+from web.server.runtime import NotReady
+from web.server.workqueue import QuestionQueue
 
 log = logging.getLogger(__name__)
 
 PATH = "/mcp"
 
-# `from web.mcp_server import Tools` keeps working without importing the SDK with this module.
+# `from web.mcp.server import Tools` keeps working without importing the SDK with this module.
 _TOOLS_NAMES = ("Tools", "AskResult", "create_server", "INSTRUCTIONS")
 
 
 def __getattr__(name: str):
     if name in _TOOLS_NAMES:
-        from web import mcp_tools
+        from web.mcp import tools as mcp_tools
         return getattr(mcp_tools, name)
     raise AttributeError(name)
 
@@ -52,7 +52,7 @@ class _Endpoint:
     """An ASGI app (not a request handler): the SDK's session manager answers the request."""
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["method"] != "POST":  # HEAD arrives as GET (web.head)
+        if scope["method"] != "POST":  # HEAD arrives as GET (web.http.head)
             response = error_response(Request(scope, receive), 405, "method_not_allowed",
                                       "the MCP endpoint is stateless: send JSON-RPC messages with POST",
                                       headers={"Allow": "POST"})
@@ -101,7 +101,7 @@ async def _serve_after_loading(app: FastAPI) -> None:
         while not runtime.loaded.is_set():
             await anyio.sleep(0.02)
         # Imported in a thread: the event loop keeps answering (health) meanwhile.
-        tools_module = await to_thread.run_sync(import_module, "web.mcp_tools")
+        tools_module = await to_thread.run_sync(import_module, "web.mcp.tools")
 
         def ready() -> Engine:
             return runtime.ready_engine()
@@ -128,7 +128,7 @@ async def _serve_after_loading(app: FastAPI) -> None:
 def serve_stdio(engine: Engine, questions: QuestionQueue) -> None:
     """Serve the tools over stdin/stdout until the client closes them; tool calls go through
     `questions` (the same admission as the web server's)."""
-    from web.mcp_tools import Tools, create_server
+    from web.mcp.tools import Tools, create_server
 
     anyio.run(_serve_stdio, create_server(Tools(lambda: engine, questions)))
 

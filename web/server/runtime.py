@@ -22,9 +22,9 @@ from bot.store.index import load_index, load_servable
 from bot.store.lexical import Tokenizer
 from bot.store.progress import BuildProgress
 from bot.settings import Settings, cpu_count
-from web.follow import IndexFollower
-from web.rebuild import Rebuilder, embedding_for_builds, note_build
-from web.workqueue import QuestionQueue
+from web.server.follow import IndexFollower
+from web.server.rebuild import Rebuilder, embedding_for_builds, note_build
+from web.server.workqueue import QuestionQueue
 
 log = logging.getLogger(__name__)
 
@@ -48,7 +48,7 @@ class Runtime:
         self.index_problem: str | None = None
         self.rebuilder: Rebuilder | None = None
         self.follower: IndexFollower | None = None
-        self.watcher = None  # web.watch.CorpusWatcher with `serve --watch`
+        self.watcher = None  # web.server.watch.CorpusWatcher with `serve --watch`
         self.batcher: QueryBatcher | None = None  # query micro-batching (settings.embed_batch)
         # Told (succeeded, seconds) after every build this server runs (metrics).
         self.build_listeners: list[Callable[[bool, float], None]] = []
@@ -104,7 +104,7 @@ class Runtime:
             self.engine = engine
             self.follower.start()
             if s.watch:
-                from web.watch import CorpusWatcher
+                from web.server.watch import CorpusWatcher
                 self.watcher = CorpusWatcher(s.corpus_dir, self.rebuilder, s.watch_debounce_ms)
                 self.watcher.start()
         except JaxabotError as exc:

@@ -2,7 +2,7 @@
 configured token): list, upload, replace, delete into the trash, restore. Changes are written to
 the corpus folder only: `POST /api/index/rebuild` indexes them. Each change is in the audit log.
 
-Upload bodies may be larger than other requests (`web.security.BodySizeLimitMiddleware`), but
+Upload bodies may be larger than other requests (`web.http.security.BodySizeLimitMiddleware`), but
 only for requests that carry the admin token or an admin page session (`large_body_allowed`).
 """
 
@@ -20,8 +20,8 @@ from bot.errors import UploadRejected
 from bot.settings import Settings
 from web.deps import AdminActorDep, AdminDep, AuditDep, CorpusDep
 from web.schemas import ErrorBody
-from web.security import token_matches
-from web.sessions import COOKIE, Sessions
+from web.http.security import token_matches
+from web.http.sessions import COOKIE, Sessions
 
 router = APIRouter(prefix="/api/documents", tags=["admin"], dependencies=[AdminDep],
                    responses={401: {"model": ErrorBody, "description": "no token"},

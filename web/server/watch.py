@@ -20,7 +20,7 @@ import time
 from pathlib import Path
 
 from bot.errors import BuildInProgress, JaxabotError
-from web.rebuild import Rebuilder
+from web.server.rebuild import Rebuilder
 
 log = logging.getLogger(__name__)
 

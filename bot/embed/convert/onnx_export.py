@@ -13,7 +13,7 @@ Files, in `<folder>/onnx/` (sentence-transformers' own layout and names):
   rows actually looked up, and a session opens in a fraction of a second.
 
 This graph is fp32 and embeds passages (it agrees with torch to 1e-6). Questions of the default
-model go through an int8 copy made from it by `bot.embed.quantize` (every product int8, a fitted
+model go through an int8 copy made from it by `bot.embed.convert.quantize` (every product int8, a fitted
 few outlier channels fp32), in its own folder beside this one.
 
 torch is imported here only, at export time; serving never imports this module's dependencies.
@@ -28,7 +28,7 @@ import shutil
 import time
 from pathlib import Path
 
-from bot.embed.folders import has_stamp, install_folder, sweep_stale, write_stamp
+from bot.embed.convert.folders import has_stamp, install_folder, sweep_stale, write_stamp
 from bot.errors import ModelError
 
 ONNX_DIR = "onnx"

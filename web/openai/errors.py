@@ -7,7 +7,7 @@ and calls `openai_error` for paths under /v1/, so the mapping of domain errors s
 
 from fastapi.responses import JSONResponse
 
-from web.openai_schemas import OpenAIError, OpenAIErrorBody
+from web.openai.schemas import OpenAIError, OpenAIErrorBody
 
 PREFIX = "/v1/"
 

@@ -1,7 +1,7 @@
 """The JSON API: ask, search, documents, health.
 
 Answering and searching embed text on the CPU: they go through the runtime's bounded question
-queue (web.workqueue) into worker threads, so the event loop stays free (health stays fast), no
+queue (web.server.workqueue) into worker threads, so the event loop stays free (health stays fast), no
 more questions are computed at once than there are cores for, a full queue answers 503 with
 Retry-After, and a client that has gone is not computed for.
 """
@@ -14,8 +14,8 @@ from fastapi.responses import JSONResponse
 
 from bot.results import MAX_QUESTION_CHARS, MAX_TOP_K, Answer, DocumentView, SearchResults, Turn
 from web.deps import EngineDep, RuntimeDep
-from web.feedback import problem as feedback_problem
-from web.metrics import record_answer
+from web.routes.feedback import problem as feedback_problem
+from web.http.metrics import record_answer
 from web.schemas import AskRequest, BuildProgressBody, ErrorBody, Health
 
 router = APIRouter(prefix="/api", tags=["questions"])

@@ -1,10 +1,10 @@
 """The MCP tools `ask`, `search` and `get_document` and the SDK server that carries them (official
-`mcp` SDK), shared by both transports of web.mcp_server.
+`mcp` SDK), shared by both transports of web.mcp.server.
 
-Kept apart from web.mcp_server because the SDK takes ~0.5 s of CPU to import: the web server
+Kept apart from web.mcp.server because the SDK takes ~0.5 s of CPU to import: the web server
 imports this module only once its model has loaded, off the way to the first answer.
 
-Every call goes through the server's bounded question queue (web.workqueue), as /api/ask does:
+Every call goes through the server's bounded question queue (web.server.workqueue), as /api/ask does:
 a full queue is a tool error saying when to try again, and a call whose HTTP client has hung up
 leaves the queue without being computed (over stdio a call is dropped when the client cancels it).
 
@@ -29,8 +29,8 @@ from bot.errors import JaxabotError
 from bot.results import (MAX_HISTORY_TURNS, MAX_QUESTION_CHARS, MAX_TOP_K, Answer, Citation, DocumentView,
                          SearchResults, Turn)
 from web.errors import describe
-from web.runtime import NotReady
-from web.workqueue import ClientGone, Overloaded, QuestionQueue, never_disconnects
+from web.server.runtime import NotReady
+from web.server.workqueue import ClientGone, Overloaded, QuestionQueue, never_disconnects
 
 T = TypeVar("T")
 

@@ -7,7 +7,7 @@ SQLite never holds up the event loop. A locked, damaged, full-disk or read-only 
 `feedback_unavailable` (damage and the rest are also shown in /api/health as `degraded`); a store
 holding `JAXABOT_FEEDBACK_MAX_ROWS` records answers 507 `feedback_full`. Writes are small and
 size-limited by the request model; each client (IP address, IPv6 by its /64; behind a trusted
-proxy the address it forwards, web.proxies) may send `feedback_per_minute` requests a minute,
+proxy the address it forwards, web.http.proxies) may send `feedback_per_minute` requests a minute,
 more get 429 with Retry-After.
 """
 
@@ -29,7 +29,7 @@ from bot.errors import FeedbackBusy, FeedbackDamaged, FeedbackError, FeedbackFul
 from bot.feedback import FILENAME, FeedbackRecord, FeedbackStore
 from bot.results import MAX_HISTORY_CHARS, MAX_QUESTION_CHARS
 from web.deps import AdminDep, SettingsDep
-from web.proxies import client_address, rate_key
+from web.http.proxies import client_address, rate_key
 from web.schemas import ErrorBody
 
 log = logging.getLogger(__name__)

@@ -4,7 +4,7 @@ action is a form POST answered with a redirect back); static/admin.js adds drag 
 follows a running build through /api/index/status.
 
 Without a configured admin token every /admin URL is 404, like the other admin routes. Logging in
-with the token sets the signed session cookie (web.sessions); every form carries the session's
+with the token sets the signed session cookie (web.http.sessions); every form carries the session's
 CSRF token. Failed logins are limited per client address.
 """
 
@@ -20,12 +20,12 @@ from bot.corpus import MAX_FILES_PER_UPLOAD, Corpus
 from bot.errors import JaxabotError, UploadRejected
 from bot.store import versions as store
 from web.deps import AuditDep, CorpusDep, RuntimeDep, SettingsDep, TemplatesDep
-from web.documents_api import read_files
+from web.routes.documents_api import read_files
 from web.errors import describe
-from web.feedback import RateLimiter
+from web.routes.feedback import RateLimiter
 from web.i18n import STRINGS
-from web.proxies import client_address, rate_key
-from web.sessions import COOKIE, Session, Sessions
+from web.http.proxies import client_address, rate_key
+from web.http.sessions import COOKIE, Session, Sessions
 
 router = APIRouter(prefix="/admin", include_in_schema=False)
 

@@ -17,7 +17,7 @@ import threading
 import time
 from dataclasses import dataclass
 
-from web.security import token_matches
+from web.http.security import token_matches
 
 COOKIE = "jaxabot_admin"
 MAX_NAME_CHARS = 40

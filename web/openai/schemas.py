@@ -1,4 +1,4 @@
-"""OpenAI's chat-completions shapes, as far as jaxabot speaks them (web/openai_api.py).
+"""OpenAI's chat-completions shapes, as far as jaxabot speaks them (web/openai/api.py).
 
 Requests: the fields OpenAI's SDKs and chat front ends send are declared with their types and
 validated strictly, as OpenAI's own API does ("yes" is not `true`, "1" is not a number), so a

@@ -146,7 +146,7 @@ def main() -> None:
 
     settings = Settings()
     from bot.embed.embedder import load_embedder
-    from bot.store.lexical import Tokenizer
+    from bot.text.analyser import Tokenizer
     t = time.perf_counter()
     tokenizer = Tokenizer()
     tok_s = time.perf_counter() - t

@@ -130,7 +130,7 @@ class _Timed:
 def one(mode: str, corpus: Path, index: Path) -> dict:
     from bot.settings import Settings, cpu_count
     from bot.store.build import build_index
-    from bot.store.lexical import Tokenizer
+    from bot.text.analyser import Tokenizer
 
     s = Settings()
     t0 = time.perf_counter()

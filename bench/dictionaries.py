@@ -65,7 +65,7 @@ def main() -> None:
     from bot.settings import Settings, cpu_count
     from bot.store import termtable
     from bot.store.build import build_index
-    from bot.store.lexical import Tokenizer
+    from bot.text.analyser import Tokenizer
 
     settings = Settings()
     embedder = QueryCache(load_embedder(settings.model, settings.model_cache_dir, cpu_count()), CACHE)

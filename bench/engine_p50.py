@@ -42,7 +42,7 @@ from bot.engine import Engine
 try:
     from bot.embed.embedder import load_embedder
     from bot.store.build import build_index
-    from bot.store.lexical import Tokenizer
+    from bot.text.analyser import Tokenizer
     new = True
 except ImportError:
     from bot.embedder import load_embedder

@@ -53,7 +53,7 @@ def collect(limit: int | None = None) -> dict:
     from bot.engine import validate
     from bot.evaluate import gold_ranges, norm
     from bot.settings import Settings, cpu_count
-    from bot.store.lexical import Tokenizer
+    from bot.text.analyser import Tokenizer
 
     settings = Settings()
     embedder = load_embedder(settings.model, settings.model_cache_dir, cpu_count())

@@ -157,7 +157,7 @@ def main(argv: list[str] | None = None) -> None:
     from bot.engine import Engine
     from bot.evaluate import load_cases
     from bot.settings import Settings, cpu_count
-    from bot.store.lexical import Tokenizer
+    from bot.text.analyser import Tokenizer
 
     s = Settings()
     embedder = QueryCache(load_embedder(s.model, s.model_cache_dir, cpu_count()), CACHE)

@@ -24,7 +24,7 @@ from bench.clogit import fit_conditional_logit
 from bench.jsquad import DEFAULT_PATH, load_articles, split_by_article
 from bot.answer import phrase
 from bot.ingest.passages import split_sentences
-from bot.store.lexical import Tokenizer
+from bot.text.analyser import Tokenizer
 
 FOLDS = 5
 L2 = 3.0

@@ -135,7 +135,7 @@ def run(sets: list[str], n: int | None) -> dict:
     from bot.embed.embedder import load_embedder
     from bot.evaluate import Report, load_cases, run_eval
     from bot.settings import Settings, cpu_count
-    from bot.store.lexical import Tokenizer
+    from bot.text.analyser import Tokenizer
 
     settings = Settings()
     t0 = time.perf_counter()

@@ -103,7 +103,7 @@ def index(corpus: CorpusOpt = None, index: IndexOpt = None, model: ModelOpt = No
             return
         from bot.ingest.documents import ReadOptions
         from bot.store.build import build_index
-        from bot.store.lexical import Tokenizer
+        from bot.text.analyser import Tokenizer
         if s.ray_address:
             _index_on_ray(s, force)
             return
@@ -141,7 +141,7 @@ def _index_on_ray(s: Settings, force: bool) -> None:
     from bot.store.distributed import RayEmbedder, ray_session, settings_loader
     from bot.ingest.documents import ReadOptions
     from bot.store.build import build_index
-    from bot.store.lexical import Tokenizer
+    from bot.text.analyser import Tokenizer
 
     last = [0.0]
 

@@ -31,7 +31,7 @@ from bot.errors import DocumentNotFound, IndexMissing, InvalidQuestion
 from bot.answer.evidence import Evidence, decide_found, question_terms, worth_relating
 from bot.store.index import DocInfo, SearchIndex, load_index
 from bot.text.language import detect_language, has_japanese
-from bot.store.lexical import Tokenizer
+from bot.text.analyser import Tokenizer
 from bot.results import (MAX_HISTORY_CHARS, MAX_HISTORY_TURNS, MAX_QUESTION_CHARS, MAX_TOP_K, Answer,
                          DocumentView, IndexStats, PassageSpan, Related, SearchHit, SearchResults, Timings,
                          Turn)

@@ -39,7 +39,7 @@ def _no_jaxabot_env(monkeypatch):
 
 @pytest.fixture(scope="session")
 def tokenizer():
-    from bot.store.lexical import Tokenizer
+    from bot.text.analyser import Tokenizer
     return Tokenizer()
 
 

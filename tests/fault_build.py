@@ -6,7 +6,7 @@ import time
 from pathlib import Path
 
 from bot.store.build import build_index
-from bot.store.lexical import Tokenizer
+from bot.text.analyser import Tokenizer
 from fakes import FakeEmbedder
 
 

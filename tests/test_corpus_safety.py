@@ -13,7 +13,7 @@ from bot.ingest.documents import load_corpus
 from bot.ingest.passages import split_passages
 from bot.store.build import build_index
 from bot.store.index import load_index
-from bot.store.lexical import MAX_PIECE_BYTES, pieces
+from bot.text.analyser import MAX_PIECE_BYTES, pieces
 from fakes import FakeEmbedder
 from web_fixtures import *  # noqa: F401,F403
 
@@ -111,7 +111,7 @@ def test_a_line_longer_than_sudachi_accepts_does_not_fail_the_build(corpus_copy,
 
 def test_a_document_that_cannot_be_processed_is_skipped_with_its_reason(corpus_copy, tmp_path, tokenizer,
                                                                          monkeypatch):
-    from bot.store.lexical import Tokenizer
+    from bot.text.analyser import Tokenizer
 
     class Breaking(Tokenizer):
         def tokens(self, text):

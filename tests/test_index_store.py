@@ -208,7 +208,7 @@ def test_the_tokenizer_analyses_a_question_once_per_thread():
     """A question is tokenised for BM25, for its coverage terms and for follow-up resolution:
     Sudachi runs once for it on the answering thread, again for another text, and per thread
     (a Sudachi tokenizer is not shared)."""
-    from bot.store.lexical import Tokenizer
+    from bot.text.analyser import Tokenizer
 
     tok = Tokenizer()
     calls = []

@@ -15,7 +15,7 @@ from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 
 from bot.embed.embedder import Embedder
-from bot.store.lexical import Tokenizer
+from bot.text.analyser import Tokenizer
 from bot.settings import Settings
 from bot.audit import AuditLog
 from web import errors

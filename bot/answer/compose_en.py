@@ -20,7 +20,7 @@ from bot.answer.compose import location_fields
 from bot.answer.sentences import ScoredSentence
 from bot.results import Citation
 from bot.store.index import SearchIndex
-from bot.store.lexical import Tokenizer
+from bot.text.analyser import Tokenizer
 from bot.store.termtable import romaji
 
 GLOSSARY_HEADING = "Glossary (dictionary glosses of words in the quoted Japanese; not a translation):"

@@ -23,7 +23,8 @@ from pathlib import Path
 import numpy as np
 
 from bot.text.language import english_anchors
-from bot.store.lexical import LexicalIndex, Tokenizer
+from bot.text.analyser import Tokenizer
+from bot.store.lexical import LexicalIndex
 
 GAP_MIN = 0.055
 COVERAGE_MIN = 0.45

@@ -55,7 +55,7 @@ def _variants(word: str) -> list[str]:
 
 def _as_written(word: str, vocabulary) -> list[str]:
     """The BM25 token of a Latin-script word or number as the index holds it (Latin words are
-    index terms as written, lower case: bot/store/lexical.term_of), or []."""
+    index terms as written, lower case: bot/text/analyser.term_of), or []."""
     plain = re.sub(r"'s$", "", word.lower().replace(",", "").replace("’", "'"))  # JAXA's → jaxa
     if plain in vocabulary:
         return [plain]

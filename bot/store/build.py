@@ -19,7 +19,8 @@ from bot.ingest.documents import Document, ReadOptions, Skipped, load_corpus
 from bot.ingest.locations import BOX_SCALE, LOCATIONS_VERSION, Location, boxes_array
 from bot.embed.embedder import Embedder
 from bot.errors import CorpusError, IndexCorrupt, IndexMismatch, IndexMissing
-from bot.store.lexical import LEXICAL_VERSION, LexicalIndex, Tokenizer
+from bot.text.analyser import Tokenizer
+from bot.store.lexical import LEXICAL_VERSION, LexicalIndex
 from bot.store import termtable
 from bot.store.progress import ProgressFn, Reporter
 from bot.ingest.passages import CHUNKER_VERSION, Passage, split_passages

@@ -1,51 +1,13 @@
-"""The lexical side: Japanese tokens from SudachiPy (mode B, normalised forms) scored with BM25
-(bm25s). Measured on the seed page, Sudachi mode B beat fugashi, janome and character bigrams."""
+"""The lexical side: BM25 (bm25s) over the analyser's index terms (bot/text/analyser.py)."""
 
 import logging
-import re
-import threading
-import unicodedata
 from pathlib import Path
 
 import bm25s
 import numpy as np
-from sudachipy import Dictionary, SplitMode
 
 # bm25s sets its own logger to DEBUG, which prints build chatter into the CLI's progress output.
 logging.getLogger("bm25s").setLevel(logging.WARNING)
-
-# Parts of speech that carry no topic: particles, auxiliaries, punctuation, whitespace.
-_FUNCTION_POS = {"助詞", "助動詞", "補助記号", "空白", "記号"}
-# Content words for "does this sentence cover the question": nouns, numbers, names.
-_CONTENT_POS = {"名詞", "形状詞", "接頭辞"}
-_NON_CONTENT_SUB = {"代名詞", "非自立可能", "助数詞可能"}
-# Interrogatives and formal nouns (normalised forms): grammar, not content.
-_NON_CONTENT_WORDS = {"何", "何人", "何時", "何処", "誰", "幾ら", "幾つ", "如何", "物", "事"}
-# Sudachi refuses inputs above 49149 UTF-8 bytes ("Input is too long"); longer text is tokenised
-# in pieces well below that, cut where a word cannot continue (line, sentence or space).
-MAX_PIECE_BYTES = 16_000
-_BREAK = re.compile(r"[\n。！？!?．.、,\s]")
-
-
-def pieces(text: str, max_bytes: int = MAX_PIECE_BYTES) -> list[str]:
-    """`text` cut into consecutive pieces of at most `max_bytes` UTF-8 bytes, at a line,
-    sentence, comma or space break when the window has one (a hard cut otherwise)."""
-    if len(text.encode("utf-8")) <= max_bytes:
-        return [text]
-    out, start = [], 0
-    # At most 4 bytes a character: a window of max_bytes // 4 characters always fits.
-    window = max(1, max_bytes // 4)
-    while start < len(text):
-        end = min(len(text), start + window)
-        if end < len(text):
-            cut = None
-            for m in _BREAK.finditer(text, start + window // 2, end):
-                cut = m.end()
-            end = cut or end
-        out.append(text[start:end])
-        start = end
-    return out
-
 
 # Version of the BM25 terms: an index whose terms were made differently is re-tokenised on the
 # next build (its vectors are reused).
@@ -53,89 +15,6 @@ LEXICAL_VERSION = 4
 # BM25's term-frequency saturation. On the JSQuAD open corpus (words + bigrams, b = 0.75), hit@1 was
 # 0.899 at k1 = 1.2 against 0.894 at bm25s's default 1.5 and 0.859 at 2.0 (bot/README.md).
 K1 = 1.2
-_ALNUM_RUN = re.compile(r"[^\W_]+")
-
-
-# Marks a character-bigram term, so it can never equal a word term.
-BIGRAM_MARK = "\u0002"
-
-
-def char_bigrams(text: str) -> list[str]:
-    return [f"{BIGRAM_MARK}{run[i:i + 2]}" for run in _ALNUM_RUN.findall(unicodedata.normalize("NFKC", text).lower())
-            for i in range(len(run) - 1)]
-
-
-_LATIN_WORD = re.compile(r"[A-Za-z][A-Za-z0-9'’\-]*")
-
-
-def term_of(morpheme) -> str:
-    """A morpheme's index term: Sudachi's normalised form, except for a word in Latin script, which
-    stays as written (lower case). Sudachi respells English words in katakana (aircraft →
-    エアクラフト, SAFE → セーフ), so an English document's words and an English question's would
-    not meet."""
-    surface = morpheme.surface()
-    if _LATIN_WORD.fullmatch(surface):
-        return surface.lower()
-    return morpheme.normalized_form().lower()
-
-
-class Tokenizer:
-    """Thread-safe wrapper: a Sudachi tokenizer must not be shared between threads."""
-
-    def __init__(self) -> None:
-        self._dict = Dictionary(dict="core")
-        self._local = threading.local()
-
-    def _morphemes(self, text: str):
-        local = self._local
-        # One question is analysed three or four times (follow-up resolution, BM25 terms, coverage
-        # terms, question type) on the thread that answers it: the thread's last text is kept so
-        # Sudachi runs once per question (the engine's own time 1.2-1.3 -> 1.1-1.2 ms p50 on the
-        # dev questions, in process).
-        last = getattr(local, "last", None)
-        if last is not None and last[0] == text:
-            return last[1]
-        tok = getattr(local, "tok", None)
-        if tok is None:
-            tok = local.tok = self._dict.create(mode=SplitMode.B)
-        if len(text) * 4 <= MAX_PIECE_BYTES:
-            out = tok.tokenize(text)
-        else:
-            out = [m for piece in pieces(text) for m in tok.tokenize(piece)]
-        local.last = (text, out)
-        return out
-
-    def morphemes(self, text: str) -> list:
-        """Sudachi morphemes (mode B) with their character offsets, for callers that need readings
-        and parts of speech (the answer phrase finder, the English term table). Offsets must index
-        `text`, so a text too long for one Sudachi call is cut to its first piece instead of being
-        tokenised in pieces."""
-        return list(self._morphemes(text[: MAX_PIECE_BYTES // 4]))
-
-    @staticmethod
-    def parts(morpheme) -> list:
-        """A morpheme's mode-A parts (豊岡市 → 豊岡, 市); empty when it does not split."""
-        return list(morpheme.split(SplitMode.A))
-
-    def tokens(self, text: str) -> list[str]:
-        """Index terms for BM25: Sudachi's words plus the character bigrams of each run of letters
-        and digits. Bigrams match where word boundaries differ between question and text
-        (compounds, kanji variants of a name); measured on the JSQuAD open corpus, BM25 hit@1
-        0.869 with words alone, 0.894 with both (bot/README.md)."""
-        words = [term_of(m) for m in self._morphemes(text) if m.part_of_speech()[0] not in _FUNCTION_POS]
-        return words + char_bigrams(text)
-
-    def content_terms(self, text: str) -> list[str]:
-        """Terms a supporting sentence should contain: nouns, names, numbers."""
-        out = []
-        for m in self._morphemes(text):
-            pos = m.part_of_speech()
-            if pos[0] not in _CONTENT_POS or pos[1] in _NON_CONTENT_SUB or pos[2] in _NON_CONTENT_SUB:
-                continue
-            term = term_of(m)
-            if term not in _NON_CONTENT_WORDS:
-                out.append(term)
-        return out
 
 
 class LexicalIndex:

@@ -26,7 +26,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from bot.store.lexical import Tokenizer, term_of
+from bot.text.analyser import Tokenizer, term_of
 
 log = logging.getLogger(__name__)
 

@@ -19,7 +19,7 @@ from bot.embed.embedder import Embedder, load_embedder
 from bot.engine import Engine
 from bot.errors import IndexMissing, JaxabotError
 from bot.store.index import load_index, load_servable
-from bot.store.lexical import Tokenizer
+from bot.text.analyser import Tokenizer
 from bot.store.progress import BuildProgress
 from bot.settings import Settings, cpu_count
 from web.server.follow import IndexFollower

@@ -23,6 +23,7 @@ import numpy as np
 from bench.clogit import fit_conditional_logit
 from bench.jsquad import DEFAULT_PATH, load_articles, split_by_article
 from bot.answer import phrase
+from bot.query import analysis
 from bot.ingest.passages import split_sentences
 from bot.text.analyser import Tokenizer
 
@@ -73,7 +74,7 @@ def examples(articles) -> list[dict]:
 
 def featurise(cases: list[dict], tok: Tokenizer) -> list[dict]:
     for c in cases:
-        q = phrase.analyse_question(c["question"], tok)
+        q = analysis.analyse_question(c["question"], tok)
         c["qtype"] = q.qtype
         if q.qtype is None:
             continue
@@ -101,7 +102,7 @@ def predict(c: dict, w: np.ndarray) -> str:
 
 
 def report(cases: list[dict], preds: dict[str, str]) -> None:
-    typed = [c for c in cases if c["qtype"] in phrase.TYPES]
+    typed = [c for c in cases if c["qtype"] in analysis.TYPES]
     print(f"questions {len(cases)}, typed {len(typed)} ({len(typed) / len(cases):.1%})")
     by = defaultdict(list)
     for c in typed:
@@ -113,7 +114,7 @@ def report(cases: list[dict], preds: dict[str, str]) -> None:
         if c["qtype"] in TARGET_TYPES:
             by["5 targets"].append((em, f1))
     print(f"{'type':10} {'n':>5} {'EM':>6} {'F1':>6}")
-    for t in list(phrase.TYPES) + ["5 targets", "all typed"]:
+    for t in list(analysis.TYPES) + ["5 targets", "all typed"]:
         if by[t]:
             a = np.array(by[t])
             print(f"{t:10} {len(a):5d} {a[:, 0].mean():6.3f} {a[:, 1].mean():6.3f}")
@@ -122,11 +123,11 @@ def report(cases: list[dict], preds: dict[str, str]) -> None:
 def timing(cases: list[dict], tok: Tokenizer, n: int = 300) -> None:
     """Wall time of question_type + find_phrase with the shipped model (a ratio to Sudachi's own
     tokenisation of the same sentence is printed too: the machine is shared)."""
-    typed = [c for c in cases if c["qtype"] in phrase.TYPES][:n]
+    typed = [c for c in cases if c["qtype"] in analysis.TYPES][:n]
     calls, tokenise = [], []
     for c in typed:
         t0 = time.perf_counter()
-        phrase.find_phrase(c["sentence"], c["question"], phrase.question_type(c["question"], tok), tok)
+        phrase.find_phrase(c["sentence"], c["question"], analysis.question_type(c["question"], tok), tok)
         t1 = time.perf_counter()
         tok.morphemes(c["sentence"])
         calls.append(t1 - t0)
@@ -155,7 +156,7 @@ def main() -> None:
         for c, f in zip(cases, folds):
             if f == k:
                 preds[c["id"]] = predict(c, w)
-    oracle = [c["f1"].max() if c.get("spans") else 0.0 for c in cases if c["qtype"] in phrase.TYPES]
+    oracle = [c["f1"].max() if c.get("spans") else 0.0 for c in cases if c["qtype"] in analysis.TYPES]
     print(f"candidate ceiling (best candidate's F1, typed questions): {np.mean(oracle):.3f}")
     print(f"{FOLDS}-fold cross-validation by article (l2={args.l2}):")
     report(cases, preds)

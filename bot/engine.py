@@ -21,7 +21,8 @@ from bot.answer.sentences import (MAX_SENTENCES, ScoredSentence, candidate_rows,
                                   score_sentences)
 from bot.answer.compose import Phrase, compose_answer, compose_not_found, compose_partial
 from bot.answer import constraints, kinds
-from bot.answer.phrase import QuestionInfo, fits_type, morpheme_toks, question_info, rank_phrases
+from bot.answer.phrase import fits_type, rank_phrases
+from bot.query.analysis import QuestionInfo, morpheme_toks, question_info
 from bot.query.conversation import Resolved, resolve
 from bot.query import crosslingual
 from bot.answer.compose_en import EnglishComposer, asked as english_asked, japanese_kind
@@ -71,7 +72,7 @@ class Candidates:
     hits: list
     q_terms: dict[str, float]
     scored: list[ScoredSentence]
-    q_info: object  # phrase.QuestionInfo for a Japanese question, else None
+    q_info: object  # analysis.QuestionInfo for a Japanese question, else None
     en: object  # an English question's Japanese search terms (bot/query/crosslingual.py), else None
     t_start: float
     t_embedded: float

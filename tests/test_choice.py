@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from bot.answer import choice
-from bot.answer.phrase import morpheme_toks, question_info
+from bot.query.analysis import morpheme_toks, question_info
 from bot.answer.sentences import ScoredSentence
 from bot.engine import Engine
 from bot.store.build import build_index

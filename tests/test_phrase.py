@@ -6,7 +6,8 @@ import json
 import pytest
 
 from bot.answer import phrase
-from bot.answer.phrase import find_phrase, question_type
+from bot.answer.phrase import find_phrase
+from bot.query.analysis import question_type
 
 JAXA = ("宇宙航空研究開発機構は2003年10月1日に、宇宙科学研究所など3つの機関が統合して発足し、"
         "本社を東京都調布市に置いている。")

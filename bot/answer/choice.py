@@ -33,6 +33,7 @@ from typing import Callable
 import numpy as np
 
 from bot.answer import phrase
+from bot.query import analysis
 from bot.retrieve.retrieval import Hit
 from bot.answer.sentences import SECTION_WEIGHT, ScoredSentence, coverage
 from bot.ingest.passages import is_heading
@@ -87,7 +88,7 @@ class Profile:
     named: bool  # a quoted term, or 〜と呼ぶ / 〜という
 
 
-def profile(toks: list[phrase.Tok]) -> Profile:
+def profile(toks: list[analysis.Tok]) -> Profile:
     pair = lambda t: (t.norm, t.surface)  # noqa: E731
     numbers, times, counted = [], [], []
     for k, t in enumerate(toks):
@@ -97,7 +98,7 @@ def profile(toks: list[phrase.Tok]) -> Profile:
         nxt = toks[k + 1] if k + 1 < len(toks) else None
         if nxt is not None:
             counted.append((t.norm, t.surface, nxt.norm, nxt.surface))
-            if nxt.norm in phrase.TIME_UNITS or nxt.surface in phrase.TIME_UNITS:
+            if nxt.norm in analysis.TIME_UNITS or nxt.surface in analysis.TIME_UNITS:
                 times.append(pair(t))
     named = any(t.surface in phrase._OPEN for t in toks) or any(
         t.surface == "と" and any(u.norm in phrase._NAMING for u in toks[k + 1:k + 4]) for k, t in enumerate(toks))
@@ -106,7 +107,7 @@ def profile(toks: list[phrase.Tok]) -> Profile:
                    tuple(pair(t) for t in toks if t.pos[1] == "固有名詞"), named)
 
 
-def type_match(p: Profile, q: phrase.QuestionInfo) -> float:
+def type_match(p: Profile, q: analysis.QuestionInfo) -> float:
     """Whether the sentence has a word of the kind the question asks for that the question does not
     already contain: a number with a calendar unit for "time", a number (with the asked counter when
     there is one) for "number", Sudachi's person / place names, a proper noun for "org", a quoted
@@ -133,11 +134,11 @@ def type_match(p: Profile, q: phrase.QuestionInfo) -> float:
 SUPPORT_TOP = 5
 
 
-def type_support(index: SearchIndex, scored: list[ScoredSentence], q_info: phrase.QuestionInfo | None,
+def type_support(index: SearchIndex, scored: list[ScoredSentence], q_info: analysis.QuestionInfo | None,
                  sentence_profile: Callable[[int, str], Profile]) -> float:
     """1 when one of the first sentences has a word of the kind the question asks for (or the
     question asks for no particular kind), else 0."""
-    if q_info is None or q_info.qtype not in phrase.TYPES:
+    if q_info is None or q_info.qtype not in analysis.TYPES:
         return 1.0
     return max((type_match(sentence_profile(s.vector_row, _text(index, s)), q_info) for s in scored[:SUPPORT_TOP]),
                default=0.0)
@@ -145,7 +146,7 @@ def type_support(index: SearchIndex, scored: list[ScoredSentence], q_info: phras
 
 def features(index: SearchIndex, scored: list[ScoredSentence], hits: list[Hit], qvec: np.ndarray,
              q_terms: dict[str, float], sentence_terms: Callable[[int, str], set[str]],
-             q_info: phrase.QuestionInfo | None, sentence_profile: Callable[[int, str], Profile]
+             q_info: analysis.QuestionInfo | None, sentence_profile: Callable[[int, str], Profile]
              ) -> np.ndarray:
     """One row of FEATURES per candidate sentence (`scored` in the fixed mix's order);
     `sentence_terms` / `sentence_profile` give a sentence's content terms / `profile` (cached)."""
@@ -215,7 +216,7 @@ def features(index: SearchIndex, scored: list[ScoredSentence], hits: list[Hit], 
             X[no_prev, col["prev_score_gap"]] = scores.min() - scores.max()
 
     # The kind of phrase the question asks for.
-    if q_info is not None and q_info.qtype in phrase.TYPES:
+    if q_info is not None and q_info.qtype in analysis.TYPES:
         match = np.array([type_match(sentence_profile(s.vector_row, t), q_info) for s, t in zip(scored, texts)])
         X[:, col["type_match"]] = match
         X[:, col["type_gap"]] = match - match.max()

@@ -24,7 +24,7 @@ import numpy as np
 
 from bot.text.language import english_anchors
 from bot.text.analyser import Tokenizer
-from bot.store.lexical import LexicalIndex
+from bot.store.lexical import LexicalIndex, idf
 
 GAP_MIN = 0.055
 COVERAGE_MIN = 0.45
@@ -32,11 +32,6 @@ EN_SIM_MIN = 0.80
 # Below these best-sentence cosines the corpus is off-topic for the question (pizza, weather):
 # related passages would only be noise, so none are offered. Same calibration table.
 RELATED_SIM_MIN = {"ja": 0.82, "en": 0.78}
-
-def idf(lexical: LexicalIndex, term: str) -> float:
-    n, df = lexical.num_docs, lexical.document_frequency(term)
-    return math.log(1.0 + (n - df + 0.5) / (df + 0.5))
-
 
 def question_terms(tokenizer: Tokenizer, lexical: LexicalIndex, query: str, lang: str) -> dict[str, float]:
     """Content terms the answer should contain, from the resolved query, with IDF weights."""

@@ -7,7 +7,7 @@ has them. Every term returned occurs in the index.
 import re
 from dataclasses import dataclass
 
-from bot.answer.evidence import idf
+from bot.store.lexical import idf
 from bot.store.termtable import TermTable, fold, key_of, stem
 
 # Words that carry the question's grammar, not its topic. They never start or end a looked-up

@@ -1,6 +1,7 @@
 """The lexical side: BM25 (bm25s) over the analyser's index terms (bot/text/analyser.py)."""
 
 import logging
+import math
 from pathlib import Path
 
 import bm25s
@@ -62,3 +63,9 @@ class LexicalIndex:
         if not known:
             return np.zeros(n, dtype=np.float32)
         return np.asarray(self.bm25.get_scores(known), dtype=np.float32)
+
+
+def idf(lexical: LexicalIndex, term: str) -> float:
+    """BM25's inverse document frequency of `term` in the index."""
+    n, df = lexical.num_docs, lexical.document_frequency(term)
+    return math.log(1.0 + (n - df + 0.5) / (df + 0.5))

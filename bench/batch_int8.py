@@ -144,7 +144,9 @@ def main() -> None:
     ap.add_argument("--rounds", type=int, default=3)
     args = ap.parse_args()
 
-    from bot.embed.embedder import QUERY_PROMPT, resolve_model_path
+    from bot.embed.base import QUERY_PROMPT
+
+    from bot.embed.embedder import resolve_model_path
     from bot.embed.onnx_embedder import OnnxEmbedder, length_batches
     import onnx
 

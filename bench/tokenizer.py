@@ -36,7 +36,7 @@ print(json.dumps({"cpu_s": time.process_time() - t0, "rss_mb": rss() - r0}))
 
 
 def _texts() -> list[str]:
-    from bot.embed.embedder import PASSAGE_PROMPT, QUERY_PROMPT
+    from bot.embed.base import PASSAGE_PROMPT, QUERY_PROMPT
     texts = []
     for path in QUESTION_FILES:
         if path.is_file():

@@ -26,7 +26,7 @@ from bot.query.analysis import QuestionInfo, morpheme_toks, question_info
 from bot.query.conversation import Resolved, resolve
 from bot.query import crosslingual
 from bot.answer.compose_en import EnglishComposer, asked as english_asked, japanese_kind
-from bot.embed.embedder import Embedder
+from bot.embed.base import Embedder
 from bot.embed.recent import RecentQueries
 from bot.errors import DocumentNotFound, IndexMissing, InvalidQuestion
 from bot.answer.evidence import Evidence, decide_found, question_terms, worth_relating

@@ -14,7 +14,7 @@ from fastapi.middleware.cors import CORSMiddleware
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 
-from bot.embed.embedder import Embedder
+from bot.embed.base import Embedder
 from bot.text.analyser import Tokenizer
 from bot.settings import Settings
 from bot.audit import AuditLog

@@ -25,7 +25,7 @@ from concurrent.futures import Future
 
 import numpy as np
 
-from bot.embed.embedder import Embedder
+from bot.embed.base import Embedder
 from bot.errors import ModelError
 
 

@@ -4,26 +4,13 @@ passage prompt (E5 convention: "query: " / "passage: ")."""
 
 import logging
 from pathlib import Path
-from typing import Protocol
 
 import numpy as np
 
+from bot.embed.base import FP32_FILE, ONNX_DIR, PASSAGE_PROMPT, QUERY_PROMPT, Embedder
 from bot.errors import ModelError
 
 log = logging.getLogger(__name__)
-
-QUERY_PROMPT = "query: "
-PASSAGE_PROMPT = "passage: "
-
-
-class Embedder(Protocol):
-    name: str
-    dim: int
-
-    def encode_queries(self, texts: list[str]) -> np.ndarray: ...
-
-    def encode_passages(self, texts: list[str], show_progress: bool = False) -> np.ndarray: ...
-
 
 class SentenceTransformerEmbedder:
     backend = "torch"
@@ -89,7 +76,6 @@ def load_embedder(model: str, cache_dir: Path, threads: int | None = None, backe
 def _query_graph(model: str, folder: Path) -> Path | None:
     """The int8 query graph when a recipe was fitted for `model` (only the default model has
     one); None, and fp32 questions, when there is none or it cannot be made."""
-    from bot.embed.convert.onnx_export import FP32_FILE, ONNX_DIR
     from bot.embed.convert.quantize import ensure_query_graph, load_recipe
 
     recipe = load_recipe()

@@ -14,8 +14,7 @@ from pathlib import Path
 
 import numpy as np
 
-from bot.embed.embedder import PASSAGE_PROMPT, QUERY_PROMPT
-from bot.embed.convert.onnx_export import FP32_FILE, INPUTS, ONNX_DIR
+from bot.embed.base import FP32_FILE, INPUTS, ONNX_DIR, PASSAGE_PROMPT, QUERY_PROMPT
 from bot.embed.spm_tokenizer import SpmTokenizer, has_sentencepiece
 from bot.errors import ModelError
 

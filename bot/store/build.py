@@ -17,7 +17,7 @@ from bot.store import versions as store
 from bot.store.dense import build_dense, centroids_of, describe, save_dense
 from bot.ingest.documents import Document, ReadOptions, Skipped, load_corpus
 from bot.ingest.locations import BOX_SCALE, LOCATIONS_VERSION, Location, boxes_array
-from bot.embed.embedder import Embedder
+from bot.embed.base import Embedder
 from bot.errors import CorpusError, IndexCorrupt, IndexMismatch, IndexMissing
 from bot.text.analyser import Tokenizer
 from bot.store.lexical import LEXICAL_VERSION, LexicalIndex

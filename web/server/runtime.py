@@ -15,7 +15,8 @@ from typing import Literal
 from bot.ingest.documents import ReadOptions
 from bot.store.build import build_index
 from bot.embed.batching import QueryBatcher
-from bot.embed.embedder import Embedder, load_embedder
+from bot.embed.base import Embedder
+from bot.embed.embedder import load_embedder
 from bot.engine import Engine
 from bot.errors import IndexMissing, JaxabotError
 from bot.store.index import load_index, load_servable

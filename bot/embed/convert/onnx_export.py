@@ -28,13 +28,10 @@ import shutil
 import time
 from pathlib import Path
 
+from bot.embed.base import FP32_FILE, INPUTS, ONNX_DIR, OUTPUT
 from bot.embed.convert.folders import has_stamp, install_folder, sweep_stale, write_stamp
 from bot.errors import ModelError
 
-ONNX_DIR = "onnx"
-FP32_FILE = "model.onnx"
-INPUTS = ("input_ids", "attention_mask")
-OUTPUT = "sentence_embedding"
 _OPSET = 17
 
 

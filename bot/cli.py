@@ -268,11 +268,8 @@ def serve(host: Annotated[Optional[str], typer.Option(help="[JAXABOT_HOST]")] = 
     from bot.ingest.documents import require_documents
     from bot.store.versions import current_version
     s = _settings(corpus, index, model)
-    # The app builds its own Settings from the environment (it is an edge too): hand it our flags.
-    for key, value in {"CORPUS_DIR": corpus, "INDEX_DIR": index, "MODEL": model,
-                       "WATCH": "true" if watch else None}.items():
-        if value is not None:
-            os.environ[f"JAXABOT_{key}"] = str(value)
+    if watch:
+        s = s.model_copy(update={"watch": True})
     try:
         try:
             pointer = current_version(s.index_dir)
@@ -284,15 +281,16 @@ def serve(host: Annotated[Optional[str], typer.Option(help="[JAXABOT_HOST]")] = 
             # Fail here, before starting a server, if there is nothing to build from.
             docs, _ = require_documents(s.corpus_dir, int(s.max_file_mb * 1e6))
             typer.echo(f"no index yet: the server builds it from {len(docs)} documents on start")
-            os.environ["JAXABOT_BUILD_IF_MISSING"] = "true"
+            s = s.model_copy(update={"build_if_missing": True})
     except JaxabotError as exc:
         _fail(exc)
     # Request deadlines and the connection cap live in the protocol (web/server/connections.py); the
     # work is bounded by the app's question queue, so uvicorn's limit_concurrency (which counts
     # idle connections too, and then refuses everyone) is not used.
     # X-Forwarded-For is believed only from JAXABOT_TRUSTED_PROXIES (uvicorn's default trusts 127.0.0.1).
+    from web.app import create_app
     from web.http.proxies import uvicorn_options
-    uvicorn.run("web.app:create_app", factory=True, host=host or s.host, port=port or s.port,
+    uvicorn.run(create_app(s), host=host or s.host, port=port or s.port,
                 http="web.server.connections:GuardedH11Protocol", log_level="info", timeout_graceful_shutdown=5,
                 **uvicorn_options(s.trusted_networks))
 

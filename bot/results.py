@@ -1,5 +1,6 @@
 """Typed results of the engine. The web layer serialises exactly these (POST /api/ask etc.)."""
 
+from dataclasses import dataclass, field
 from typing import Literal
 
 from pydantic import BaseModel, Field
@@ -117,3 +118,34 @@ class IndexStats(BaseModel):
     documents: int
     passages: int
     model: str
+
+
+@dataclass(frozen=True)
+class Skipped:
+    path: str
+    reason: str
+    kept_previous: bool = False  # the version in the previous index stays in the new one
+
+
+@dataclass
+class BuildSummary:
+    version: str
+    documents: int
+    passages: int
+    sentences: int
+    embedded_documents: int
+    reused_documents: int
+    removed_documents: int
+    embedded_texts: int
+    seconds: float
+    dense_type: str
+    changed: bool
+    full_rebuild: bool
+    skipped: list[Skipped] = field(default_factory=list)
+    embed_seconds: float = 0.0  # of `seconds`, spent embedding `embedded_texts`
+    ocr_pages: int = 0  # PDF pages read by OCR (in the documents read by this build)
+    left_out: list[Skipped] = field(default_factory=list)  # parts of indexed files left out (pages needing OCR)
+
+    @property
+    def texts_per_second(self) -> float | None:
+        return self.embedded_texts / self.embed_seconds if self.embedded_texts and self.embed_seconds > 0 else None

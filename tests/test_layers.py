@@ -1,21 +1,25 @@
-"""bot/README.md's layer table is the architecture: every module of bot/ is in it, and each one
-imports (at any depth of its code) only from its own row or the rows above. Nothing imports the
-CLI, and nothing in bot/ imports the web layer except the CLI, the entry point that starts it."""
+"""The layer tables are the architecture: bot/README.md's for the engine, web/README.md's for the
+HTTP edge. Every module is in its table and imports (at any depth of its code) only from its own
+row or the rows above; web/ may import bot/, bot/ never imports web/ except from the CLI (the top
+edge, which starts the server), and nothing imports the CLI."""
 
 import ast
 import re
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parents[1]
+PACKAGES = ("bot", "web")
 
 
-def _table() -> dict[str, int]:
+def _table(package: str) -> dict[str, int]:
     rank = {}
-    rows = [line for line in (ROOT / "bot" / "README.md").read_text(encoding="utf-8").splitlines()
+    rows = [line for line in (ROOT / package / "README.md").read_text(encoding="utf-8").splitlines()
             if line.startswith("| `")]
     for i, line in enumerate(rows):
         for path in re.findall(r"`([\w/]+\.py)`", line.split("|")[1]):
-            rank["bot." + path[:-3].replace("/", ".")] = i
+            rank[f"{package}." + path[:-3].replace("/", ".")] = i
     return rank
 
 
@@ -30,18 +34,20 @@ def _imports(path: Path) -> set[str]:
     return out
 
 
-def _modules() -> dict[str, Path]:
-    return {"bot." + ".".join(p.relative_to(ROOT / "bot").with_suffix("").parts): p
-            for p in (ROOT / "bot").rglob("*.py") if p.name != "__init__.py"}
+def _modules(package: str) -> dict[str, Path]:
+    return {f"{package}." + ".".join(p.relative_to(ROOT / package).with_suffix("").parts): p
+            for p in (ROOT / package).rglob("*.py") if p.name != "__init__.py"}
 
 
-def test_every_module_is_in_the_layer_table():
-    assert set(_modules()) == set(_table())
+@pytest.mark.parametrize("package", PACKAGES)
+def test_every_module_is_in_the_layer_table(package):
+    assert set(_modules(package)) == set(_table(package))
 
 
-def test_modules_import_only_from_their_row_or_the_rows_above():
-    rank = _table()
-    upward = [f"{m} imports {n}" for m, path in _modules().items() for n in _imports(path)
+@pytest.mark.parametrize("package", PACKAGES)
+def test_modules_import_only_from_their_row_or_the_rows_above(package):
+    rank = _table(package)
+    upward = [f"{m} imports {n}" for m, path in _modules(package).items() for n in _imports(path)
               if n in rank and rank[n] > rank[m]]
     assert upward == []
 
@@ -50,9 +56,10 @@ def _is(name: str, module: str) -> bool:
     return name == module or name.startswith(module + ".")
 
 
-def test_nothing_imports_the_edges():
+def test_only_the_cli_imports_the_web_layer_and_nothing_imports_the_cli():
     cli = ROOT / "bot" / "cli.py"
-    sources = list((ROOT / "bot").rglob("*.py")) + list((ROOT / "web").rglob("*.py"))
-    offenders = [f"{p.relative_to(ROOT)} imports {n}" for p in sources for n in _imports(p)
-                 if _is(n, "bot.cli") or _is(n, "web") and p.is_relative_to(ROOT / "bot") and p != cli]
+    offenders = [f"{p.relative_to(ROOT)} imports {n}" for pkg in PACKAGES for p in (ROOT / pkg).rglob("*.py")
+                 for n in _imports(p)
+                 if _is(n, "bot.cli") or (_is(n, "web") and pkg == "bot" and p != cli)]
     assert offenders == []
+

@@ -132,7 +132,7 @@ def test_tools_translate_domain_errors_without_internal_detail():
 
     from bot.errors import IndexCorrupt
     from web.mcp.server import Tools
-    from web.server.runtime import NotReady
+    from web.exceptions import NotReady
     from web.server.workqueue import QuestionQueue
 
     def corrupt():

@@ -4,7 +4,9 @@ test_connections.py)."""
 import anyio
 import pytest
 
-from web.server.workqueue import MAX_RETRY_AFTER_S, ClientGone, Overloaded, QuestionQueue
+from web.server.workqueue import MAX_RETRY_AFTER_S, QuestionQueue
+
+from web.exceptions import ClientGone, Overloaded
 
 
 def test_retry_after_follows_the_measured_time_per_question():

@@ -1,4 +1,4 @@
-"""The application factory. `jaxabot serve` runs `uvicorn web.app:create_app --factory`.
+"""The application factory: `jaxabot serve` hands `create_app(settings)` to uvicorn; tests call it with fakes.
 
 Nothing heavy happens at import or in `create_app`: the lifespan starts loading the model and
 index in a thread (health says `loading` meanwhile) and keeps them on `app.state.runtime`.

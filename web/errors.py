@@ -6,6 +6,7 @@ HTML page. Unexpected exceptions are logged and answered with a generic 500: no 
 no internal detail reaches a client.
 """
 
+import json
 import logging
 from http import HTTPStatus
 
@@ -20,9 +21,8 @@ from bot.errors import (BuildError, BuildInProgress, CorpusError, CorpusUnwritab
                         UploadTooLarge)
 from web.i18n import STRINGS, from_accept_language
 from web.openai.errors import is_openai_path, openai_error
-from web.server.runtime import NotReady
-from web.http.security import apply_security_headers
-from web.server.workqueue import ClientGone, Overloaded
+from web.exceptions import ClientGone, NotReady, Overloaded
+from web.http.headers import apply_security_headers
 
 log = logging.getLogger(__name__)
 
@@ -47,6 +47,13 @@ _DOMAIN: dict[type[JaxabotError], tuple[int, str, str | None]] = {
     CorpusUnwritable: (503, "corpus_unwritable", None),
 }
 RETRY_AFTER_SECONDS = "5"
+
+
+def error_body(path: str, status: int, code: str, message: str) -> bytes:
+    """A JSON error body in the shape the path's clients read (OpenAI's under /v1/)."""
+    if is_openai_path(path):
+        return bytes(openai_error(status, code, message).body)
+    return json.dumps({"error": code, "message": message}).encode()
 
 
 def _code(status: int) -> str:

@@ -27,6 +27,7 @@ from bot.ingest.ocr import OcrEngine, Tesseract
 from bot.ingest.office import OfficeLimits, OfficeRefused, read_office
 from bot.ingest.pdf import PdfRefused, ReadLimits, read_pdf
 from bot.errors import CorpusError
+from bot.results import Skipped
 
 TEXT_SUFFIXES = (".txt", ".md", ".html", ".htm")
 STRUCTURED_SUFFIXES = (".pdf", ".docx", ".pptx", ".xlsx")
@@ -59,11 +60,6 @@ class Document:
     date: str | None = None  # ISO date (or year-month, year): front matter, HTML meta/<time>, or stated near the top
 
 
-@dataclass(frozen=True)
-class Skipped:
-    path: str
-    reason: str
-    kept_previous: bool = False  # the version in the previous index stays in the new one
 
 
 @dataclass

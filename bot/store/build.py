@@ -8,20 +8,21 @@ chunker (or a damaged previous index) makes every document count as new.
 import logging
 import threading
 import time
-from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 
 from bot.store import versions as store
 from bot.store.dense import build_dense, centroids_of, describe, save_dense
-from bot.ingest.documents import Document, ReadOptions, Skipped, load_corpus
+from bot.ingest.documents import Document, ReadOptions, load_corpus
+from bot.results import Skipped
 from bot.ingest.locations import BOX_SCALE, LOCATIONS_VERSION, Location, boxes_array
 from bot.embed.base import Embedder
 from bot.errors import CorpusError, IndexCorrupt, IndexMismatch, IndexMissing
 from bot.text.analyser import Tokenizer
 from bot.store.lexical import LEXICAL_VERSION, LexicalIndex
 from bot.store import termtable
+from bot.results import BuildSummary
 from bot.store.progress import ProgressFn, Reporter
 from bot.ingest.passages import CHUNKER_VERSION, Passage, split_passages
 
@@ -35,28 +36,6 @@ DATES_VERSION = 1
 EMBED_CHUNK = 512
 
 
-@dataclass
-class BuildSummary:
-    version: str
-    documents: int
-    passages: int
-    sentences: int
-    embedded_documents: int
-    reused_documents: int
-    removed_documents: int
-    embedded_texts: int
-    seconds: float
-    dense_type: str
-    changed: bool
-    full_rebuild: bool
-    skipped: list[Skipped] = field(default_factory=list)
-    embed_seconds: float = 0.0  # of `seconds`, spent embedding `embedded_texts`
-    ocr_pages: int = 0  # PDF pages read by OCR (in the documents read by this build)
-    left_out: list[Skipped] = field(default_factory=list)  # parts of indexed files left out (pages needing OCR)
-
-    @property
-    def texts_per_second(self) -> float | None:
-        return self.embedded_texts / self.embed_seconds if self.embedded_texts and self.embed_seconds > 0 else None
 
 
 def _previous(index_dir: Path, model: str) -> store.StoredArrays | None:

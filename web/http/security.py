@@ -4,7 +4,6 @@ Both middlewares are plain ASGI (not BaseHTTPMiddleware) so they see every respo
 not, including static files and errors produced by exception handlers inside the app.
 """
 
-import json
 import secrets
 from collections.abc import Callable
 
@@ -13,29 +12,10 @@ import anyio
 from starlette.datastructures import Headers, MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from web.openai.errors import is_openai_path, openai_error
+from web.errors import error_body
+from web.http.headers import apply_security_headers
 
 MAX_BODY_BYTES = 64 * 1024
-
-# No inline script or style anywhere: the pages load /static files only.
-CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
-       "font-src 'self'; connect-src 'self'; object-src 'none'; frame-ancestors 'none'; "
-       "base-uri 'none'; form-action 'self'")
-
-SECURITY_HEADERS = {
-    "Content-Security-Policy": CSP,
-    "X-Content-Type-Options": "nosniff",
-    "Referrer-Policy": "no-referrer",
-    "X-Frame-Options": "DENY",
-    "Cross-Origin-Opener-Policy": "same-origin",
-    "Permissions-Policy": "camera=(), microphone=(), geolocation=()",
-}
-
-
-def apply_security_headers(headers: MutableHeaders) -> None:
-    for name, value in SECURITY_HEADERS.items():
-        headers[name] = value
-
 
 class SecurityHeadersMiddleware:
     def __init__(self, app: ASGIApp) -> None:
@@ -142,10 +122,7 @@ class BodySizeLimitMiddleware:
 
 
 async def _send_json(scope: Scope, send: Send, status: int, code: str, message: str) -> None:
-    if is_openai_path(scope["path"]):
-        body = openai_error(status, code, message).body
-    else:
-        body = json.dumps({"error": code, "message": message}).encode()
+    body = error_body(scope["path"], status, code, message)
     await send({"type": "http.response.start", "status": status,
                 "headers": [(b"content-type", b"application/json"),
                             (b"content-length", str(len(body)).encode()),

@@ -28,7 +28,7 @@ from starlette.types import Receive, Scope, Send
 from bot.engine import Engine
 from web.errors import error_response, not_ready
 from web.http.metrics import record_answer
-from web.server.runtime import NotReady
+from web.exceptions import NotReady
 from web.server.workqueue import QuestionQueue
 
 log = logging.getLogger(__name__)

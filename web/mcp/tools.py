@@ -29,8 +29,9 @@ from bot.errors import JaxabotError
 from bot.results import (MAX_HISTORY_TURNS, MAX_QUESTION_CHARS, MAX_TOP_K, Answer, Citation, DocumentView,
                          SearchResults, Turn)
 from web.errors import describe
-from web.server.runtime import NotReady
-from web.server.workqueue import ClientGone, Overloaded, QuestionQueue, never_disconnects
+from web.exceptions import NotReady
+from web.server.workqueue import QuestionQueue, never_disconnects
+from web.exceptions import ClientGone, Overloaded
 
 T = TypeVar("T")
 

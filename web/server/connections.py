@@ -32,7 +32,7 @@ import h11
 from uvicorn.protocols.http.h11_impl import H11Protocol
 
 from bot.settings import Settings
-from web.http.security import SECURITY_HEADERS
+from web.http.headers import SECURITY_HEADERS
 
 # File descriptors kept for the index, the model, corpus files read by a rebuild and logs.
 _RESERVED_FDS = 256

@@ -22,6 +22,7 @@ from bot.errors import IndexMissing, JaxabotError
 from bot.store.index import load_index, load_servable
 from bot.text.analyser import Tokenizer
 from bot.store.progress import BuildProgress
+from web.exceptions import NotReady
 from bot.settings import Settings, cpu_count
 from web.server.follow import IndexFollower
 from web.server.rebuild import Rebuilder, embedding_for_builds, note_build
@@ -30,10 +31,6 @@ from web.server.workqueue import QuestionQueue
 log = logging.getLogger(__name__)
 
 Status = Literal["ok", "degraded", "no_index", "loading", "error"]
-
-
-class NotReady(Exception):
-    """The model or the index is still loading, or failed to load."""
 
 
 class Runtime:

@@ -25,23 +25,13 @@ import anyio
 from anyio import to_thread
 from starlette.types import Receive
 
+from web.exceptions import ClientGone, Overloaded
+
 T = TypeVar("T")
 
 # Weight of the newest question in the running mean of seconds per question (Retry-After).
 _SMOOTHING = 0.2
 MAX_RETRY_AFTER_S = 60
-
-
-class Overloaded(Exception):
-    """Too many questions are waiting already (→ 503 with Retry-After)."""
-
-    def __init__(self, retry_after: int) -> None:
-        super().__init__("the server is busy with other questions; try again in a few seconds")
-        self.retry_after = retry_after
-
-
-class ClientGone(Exception):
-    """The client disconnected before its question was started: nothing was computed."""
 
 
 class QuestionQueue:

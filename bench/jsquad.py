@@ -181,3 +181,30 @@ def near_misses(articles: list[Article], cases: list[dict], seed: int = HOLDOUT_
                             "gold_spans": [], "answer_keys": [], "answers": []})
                 break
     return out
+
+
+def without_gold(articles: list[Article], holdout: set[str], seed: int = HOLDOUT_SEED,
+                 per_article: int = 2) -> tuple[list[Article], list[dict]]:
+    """Unanswerable questions whose topic is present: `per_article` paragraphs of each indexed
+    article are left out of its text, and the questions on them become unanswerable when none of
+    their answers is written anywhere else in the article (the rest of the article still covers
+    the topic). Returns the articles as indexed and those questions."""
+    rng = random.Random(seed)
+    kept, negatives = [], []
+    for a in articles:
+        if a.title in holdout or len(a.paragraphs) <= per_article:
+            kept.append(a)
+            continue
+        removed = set(rng.sample(range(len(a.paragraphs)), per_article))
+        left = [p for i, p in enumerate(a.paragraphs) if i not in removed]
+        rest = "\n".join([a.display_title] + [p["text"] for p in left])
+        kept.append(Article(a.title, left))
+        for i in sorted(removed):
+            p = a.paragraphs[i]
+            for qa in p["qas"]:
+                answers = _valid_answers(p["text"], qa)
+                if answers and not any(x["text"] in rest for x in answers):
+                    negatives.append({"id": qa["id"] + "-gone", "lang": "ja", "question": qa["question"],
+                                      "history": [], "answerable": False, "gold_spans": [], "answer_keys": [],
+                                      "answers": [], "article": a.title})
+    return kept, negatives

@@ -6,6 +6,8 @@ questions must be refused) with the real model, then runs the project's eval on:
 - ja: the Japanese questions (answerable and unanswerable);
 - near-miss: answerable questions with their year or edition changed to one the article never
   mentions (the topic is indexed, the asked detail is not: they must be refused);
+- gold-removed: questions whose paragraph is left out of an otherwise indexed article (their own
+  corpus, bench/results/qa/gone-corpus): the topic is there, the answer is not, so they must be refused;
 - follow-up: answerable questions whose article title is replaced by a pronoun, asked after
   another question on the same article, beside the same questions asked standalone;
 - en: the English questions of bench/data/jsquad_en.jsonl (same Japanese gold), when present;
@@ -40,7 +42,7 @@ from bench.common import RESULTS_DIR, ROOT, offline
 
 DEV_FILE = ROOT.parent / "shared" / "eval" / "dev.jsonl"
 CACHE = RESULTS_DIR / "qa"
-SETS = ("ja", "near-miss", "follow-up", "en", "dev", "jaxaweb", "own")
+SETS = ("ja", "near-miss", "gold-removed", "follow-up", "en", "dev", "jaxaweb", "own")
 COLUMNS = [("search_hit@1", "search@1"), ("search_hit@3", "search@3"), ("answered", "answered"),
            ("lead", "lead"), ("answer_key_accuracy", "keys"),
            ("hit@3", "cited@3"), ("citation_exactness", "exact"), ("false_refusal_rate", "false ref."),
@@ -179,6 +181,14 @@ def run(sets: list[str], n: int | None) -> dict:
                 reports["en follow-up"] = run_eval(engine, en_fus)
                 alone = {f["standalone"] for f in en_fus}
                 reports["(en standalone)"] = Report([c for c in reports["en"].cases if c.id in alone])
+        cached.save()
+    if "gold-removed" in sets:
+        gone_articles, gone = jsquad.without_gold(articles, held_out)
+        jsquad.write_corpus(gone_articles, cache / "gone-corpus", held_out)
+        engine = load_engine(cache / "gone-corpus", cache / "gone-index", cached, tokenizer)
+        gone = sample(gone, n)
+        prewarm(cached, gone, tokenizer)
+        reports["gold-removed"] = run_eval(engine, gone, search=False)
         cached.save()
     if "dev" in sets:
         engine = load_engine(ROOT / "corpus", cache / "seed-index", embedder, tokenizer)

@@ -75,7 +75,8 @@ export async function addSuggestions(article, turn, tid, question, questions) {
   const html = await fetchRendering(turn.answer, tid, question, questions);
   const fresh = parse(html);
   const section = fresh && fresh.querySelector("section.suggestions");
-  if (!section || !article.isConnected) return false;
+  // An answer shown by its text alone (its rendering failed) stays as it is.
+  if (!section || !article.isConnected || article.classList.contains("past")) return false;
   turn.suggestions = questions;
   turn.view = { key: viewKey(tid), html };
   article.appendChild(section);

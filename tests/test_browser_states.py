@@ -203,6 +203,59 @@ def test_each_state_renders_the_same_with_and_without_script(open_page, server, 
     watch.check()
 
 
+# The answer's own markup, its turn id ("s" on the form's page, "j1" for the script's first
+# answer) replaced; the script's answer adds copy and feedback tools and its data-index.
+MARKUP_JS = """t => ({
+    attrs: [...t.attributes].filter(a => a.name !== 'data-index').map(a => a.name + '=' + a.value),
+    parts: [...t.querySelectorAll(':scope > .turn-label, :scope > .searched, :scope > .bubble, :scope > .citations')]
+        .map(e => e.outerHTML.replace(/(cite|state)-(s|j1)\\b/g, '$1-TURN')),
+})"""
+
+
+@pytest.mark.parametrize("lang, kind", [("ja", "located"), ("en", "located"), ("en", "answered"),
+                                        ("ja", "partial"), ("en", "not_found")])
+def test_script_shows_the_forms_answer_markup_byte_for_byte(open_page, server, lang, kind):
+    """One renderer: the answer text with its [n] links, and every card (title, date, place,
+    excerpt, marked sentence, bold phrase, links) are the same HTML with and without script."""
+    static, _ = open_page(javascript=False)
+    expected = post(static, server["base"], Q[lang][kind], lang).evaluate(MARKUP_JS)
+    dynamic, watch = open_page(locale="en-US" if lang == "en" else "ja-JP")
+    dynamic.goto(f"{server['base']}/?lang={lang}")
+    turn = ask(dynamic, Q[lang][kind])
+    got = turn.evaluate(MARKUP_JS)
+    assert any('class="card"' in part for part in got["parts"]), got
+    assert got == expected
+    assert turn.locator(".answer-tools [data-action=copy]").count() == 1
+    watch.check()
+
+
+def test_a_saved_rendering_is_used_only_while_it_matches_the_servers_markup(open_page, server):
+    """A reload shows the saved rendering; one saved under another markup version (an upgraded
+    server) is rendered again, and an answer the server could not render shows its text."""
+    page, watch = open_page()
+    page.goto(server["base"] + "/")
+    ask(page, Q["ja"]["answered"])
+    page.reload()
+    assert page.locator("article.turn-bot .card").count() == 1  # at once, from the saved rendering
+    page.evaluate("""() => { const data = JSON.parse(localStorage.getItem('jaxabot.conversations.v1'));
+        for (const t of data.items[0].turns) if (t.view) t.view = {key: 'ja stale j1', html: '<article class="turn turn-bot stale"></article>'};
+        localStorage.setItem('jaxabot.conversations.v1', JSON.stringify(data)); }""")
+    with page.expect_request(lambda r: r.url.endswith("/fragments/answer")):
+        page.reload()
+    page.locator("article.turn-bot .card").wait_for()
+    assert page.locator("article.stale").count() == 0
+
+    page.route("**/fragments/answer", lambda r: r.abort("connectionrefused"))
+    turn = ask(page, Q["ja"]["partial"])
+    assert "past" in turn.get_attribute("class") and "費用は書かれていません" in turn.inner_text()
+    page.unroute("**/fragments/answer")
+    page.reload()
+    page.locator("article.turn-bot.state-partial .card").wait_for()
+    assert page.locator("article.turn-bot.past").count() == 0
+    watch.errors = [e for e in watch.errors if "ERR_CONNECTION_REFUSED" not in e]
+    watch.check()
+
+
 @pytest.mark.parametrize("lang", ["ja", "en"])
 def test_cards_show_page_slide_sheet_and_ocr_the_same_with_and_without_script(open_page, server, tmp_path, lang):
     """Issue 24: each card says where its sentence is, in the reader's language, in both renderings;

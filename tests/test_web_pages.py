@@ -121,7 +121,8 @@ def test_no_js_follow_up_uses_the_hidden_history(real_client):
     assert r.context["answer"].found and "1993" in r.context["answer"].answer
     assert "APRSAF" in r.context["answer"].query
     assert len(hidden_history(r.text)) == 4
-    assert r.text.count('class="turn turn-user"') == 2
+    shown = r.text.split("<template")[0]  # the turns, not the script's templates after them
+    assert shown.count('class="turn turn-user"') == 2
 
 
 @pytest.mark.real
@@ -261,6 +262,50 @@ def test_hostile_document_through_the_app(fake_app_factory, corpus_copy, tmp_pat
     assert r.status_code == 200
     assert "<img src=x" not in r.text and "<script>alert" not in r.text and "javascript:" not in r.text
     assert "&lt;img src=x onerror=alert(1)&gt;" in r.text
+
+
+# ---------------------------------------------------------------------------------------------
+# The script's answers: rendered by the server from the form page's template
+
+def _bot_turn(html: str) -> str:
+    return html.split('<article class="turn turn-bot')[1].split("</article>")[0]
+
+
+def test_answer_fragment_is_the_forms_markup_with_the_tools(templates, fake_client):
+    from web.routes.pages import chat_context
+    answer = fake_answer(XSS, url="javascript:alert(3)").model_copy(update={"query": "SAFE いつ"})
+    page = templates.get_template("chat.html").render(chat_context("en", question="いつ？", answer=answer))
+    r = fake_client.post("/fragments/answer", json={"answer": answer.model_dump(), "question": "いつ？",
+                                                   "turn": "j2", "lang": "en"})
+    assert r.status_code == 200 and r.headers["content-type"].startswith("text/html")
+    fragment = r.text
+    tools = fragment.split('<div class="answer-tools">')[1].split("</form>")[0]
+    assert 'data-action="copy"' in tools and 'id="comment-j2"' in tools
+    without_tools = fragment.replace('<div class="answer-tools">' + tools + "</form>\n</div>\n", "")
+    assert _bot_turn(without_tools) == _bot_turn(page).replace("-s-", "-j2-").replace('"state-s"', '"state-j2"')
+    assert "&lang=en#" in fragment.replace("&amp;", "&")  # the page's language, for the source links
+    assert "<img src=x" not in fragment and "javascript:" not in fragment
+    assert_no_inline_code(fragment)
+
+
+def test_answer_fragment_refuses_what_it_cannot_render(fake_client):
+    answer = fake_answer("x").model_dump()
+    for body in ({"answer": answer, "turn": 'j1" onclick="x', "lang": "ja"},
+                 {"answer": answer, "turn": "j1", "lang": "fr"},
+                 {"answer": {"answer": "x"}, "turn": "j1", "lang": "ja"},
+                 {"answer": answer, "turn": "j1", "lang": "ja", "suggestions": ["a", "b", "c", "d"]}):
+        assert fake_client.post("/fragments/answer", json=body).status_code == 422, body
+
+
+def test_chat_page_carries_the_markup_version_and_the_turn_templates(templates):
+    import json
+
+    from web.routes.pages import chat_context, markup_version
+    html = templates.get_template("chat.html").render(chat_context("ja"))
+    block = html.split('<script type="application/json" id="ui-strings">')[1].split("</script>")[0]
+    assert json.loads(block)["markup"] == markup_version(templates) and len(markup_version(templates)) == 16
+    assert '<template id="user-turn-template"><article class="turn turn-user"' in html
+    assert '<template id="past-turn-template"><article class="turn turn-bot past"' in html
 
 
 # ---------------------------------------------------------------------------------------------

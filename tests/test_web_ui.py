@@ -302,7 +302,7 @@ def test_card_place_speaks_the_readers_language():
     assert card_place(sheet, ja) == [("where", "シート「予算」3行目")]
     assert card_place(sheet, en) == [("where", "Sheet “予算”, row 3")]
     assert card_place(c.model_copy(update={"sheet": "予算"}), ja) == [("where", "シート「予算」")]
-    # Half up, clamped, and nothing for a missing or unusable value (chat.js rounds the same way).
+    # Half up, clamped, and nothing for a missing or unusable value.
     assert [ocr_percent(v) for v in (0.855, 0.005, 0.0, 1.0, 1.2, -0.1, None, float("nan"))] == \
         [86, 1, 0, 100, 100, 0, None, None]
 

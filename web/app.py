@@ -44,6 +44,7 @@ def _templates() -> Jinja2Templates:
                        card_place=card_place, source_href=source_href, safe_url=safe_url, answer_state=answer_state,
                        searched_query=searched_query, answer_layout=answer_layout, text_lang=text_lang,
                        format_date=format_date, site_name=site_name)
+    env.globals["markup_version"] = pages.markup_version(env)
     return Jinja2Templates(env=env)
 
 

@@ -1,12 +1,9 @@
 """Pure helpers that turn engine results into pieces the templates print (always escaped).
 
 Text is split into (text, flag) parts instead of building HTML strings, so the templates stay the
-only place markup is written and every piece of document text goes through autoescaping.
-static/chat.js mirrors `anchor`, `source_href`, `safe_url`, `answer_parts`, `excerpt_parts`,
-`card_parts`, `card_place`, `answer_state`, `searched_query`, `answer_layout`, `text_lang` and
-`format_date` for
-answers fetched by script; tests/test_browser.py and tests/test_browser_states.py check both render
-the same answer.
+only place markup is written and every piece of document text goes through autoescaping. Answers
+the chat's script fetches are rendered here too (POST /fragments/answer, web/routes/pages.py): the
+script has no copy of these rules.
 """
 
 import math
@@ -137,7 +134,7 @@ def card_parts(text: str, highlight: tuple[int, int] | None,
 
 
 def ocr_percent(confidence) -> int | None:
-    """An OCR confidence (0–1) as a whole percentage, half up (chat.js rounds the same way)."""
+    """An OCR confidence (0–1) as a whole percentage, half up."""
     if confidence is None or isinstance(confidence, bool) or not isinstance(confidence, (int, float)):
         return None
     if not math.isfinite(confidence):

@@ -2,18 +2,23 @@
 
 Without JavaScript the conversation lives in hidden form fields (`history_role` /
 `history_content` pairs) and each question is a full page POST answered server-side. With
-JavaScript, static/chat.js takes over the same form and talks to /api/ask.
+JavaScript, static/chat.js takes over the same form, asks /api/ask and has each answer rendered
+by POST /fragments/answer, from the same template the form's page uses.
 """
 
+import hashlib
 from functools import partial
-from typing import Annotated
+from pathlib import Path
+from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import FileResponse, HTMLResponse, Response
-from pydantic import ValidationError
+from jinja2 import Environment
+from pydantic import BaseModel, Field, ValidationError
 
 from bot.errors import DocumentNotFound
-from bot.results import MAX_HISTORY_CHARS, MAX_HISTORY_TURNS, MAX_QUESTION_CHARS, Answer, Turn
+from bot.results import MAX_HISTORY_CHARS, MAX_HISTORY_TURNS, MAX_QUESTION_CHARS, Answer, Related, Turn
+from web import i18n, view
 from web.chat_form import FormProblem, read_chat_form, readable_history
 from web.deps import EngineDep, RuntimeDep, TemplatesDep
 from web.i18n import EXAMPLES, STRINGS, choose_lang
@@ -21,13 +26,25 @@ from web.http.metrics import record_answer
 from web.schemas import AskRequest
 from web.questions import next_questions
 from web.routes.suggest import ask_alone
-from web.view import (EXCERPT_CONTEXT, cited_place, document_blocks, fit_history, original_href,
-                      page_image_href, parse_span)
+from web.view import cited_place, document_blocks, fit_history, original_href, page_image_href, parse_span
 
 router = APIRouter(include_in_schema=False)
 
 # An unknown ?lang= falls back to the usual choice rather than failing the page.
 LangQuery = Annotated[str | None, Query(max_length=8)]
+
+_MARKUP_TEMPLATES = ("_answer.html", "_answer_fragment.html")
+
+
+def markup_version(env: Environment) -> str:
+    """What decides an answer's markup (its templates, view helpers and strings), as a short hash:
+    the script keeps a rendered answer in its saved conversation only while this is unchanged."""
+    digest = hashlib.sha256()
+    for name in _MARKUP_TEMPLATES:
+        digest.update(env.loader.get_source(env, name)[0].encode())
+    for module in (view, i18n):
+        digest.update(Path(module.__file__).read_bytes())
+    return digest.hexdigest()[:16]
 
 
 def chat_context(lang: str, history: list[dict] | None = None, question: str | None = None,
@@ -41,8 +58,7 @@ def chat_context(lang: str, history: list[dict] | None = None, question: str | N
     return {"lang": lang, "t": STRINGS[lang], "examples": EXAMPLES[lang], "history": history,
             "question": question, "answer": answer, "error": error, "suggestions": suggestions or [],
             "next_history": fit_history(next_history), "js_strings": STRINGS,
-            "limits": {"turns": MAX_HISTORY_TURNS, "chars": MAX_HISTORY_CHARS, "excerpt": EXCERPT_CONTEXT,
-                       "question": MAX_QUESTION_CHARS}}
+            "limits": {"turns": MAX_HISTORY_TURNS, "chars": MAX_HISTORY_CHARS, "question": MAX_QUESTION_CHARS}}
 
 
 def answer_suggestions(engine, answer: Answer, ask=ask_alone) -> list[str]:
@@ -62,6 +78,32 @@ def answer_suggestions(engine, answer: Answer, ask=ask_alone) -> list[str]:
 async def chat(request: Request, templates: TemplatesDep, lang: LangQuery = None) -> Response:
     lang = choose_lang(lang, None, request.headers.get("accept-language"))
     return templates.TemplateResponse(request, "chat.html", chat_context(lang))
+
+
+class RelatedCard(Related):
+    date: str | None = None  # shown on the card when the answer carries one
+
+
+class RenderedAnswer(Answer):
+    related: list[RelatedCard]
+
+
+class AnswerFragment(BaseModel):
+    """An answer from /api/ask as the script sends it back to be rendered."""
+    answer: RenderedAnswer
+    question: str | None = Field(default=None, max_length=MAX_QUESTION_CHARS)
+    turn: str = Field(pattern=r"^[a-z][a-z0-9]{0,15}$", description="unique in the page: its ids' prefix")
+    lang: Literal["ja", "en"] = Field(description="the page's language, kept by the source links")
+    suggestions: list[Annotated[str, Field(max_length=MAX_QUESTION_CHARS)]] = Field(default=[], max_length=3)
+
+
+@router.post("/fragments/answer", response_class=HTMLResponse)
+async def answer_fragment(body: AnswerFragment, request: Request, templates: TemplatesDep) -> Response:
+    """One answer as the chat page shows it, with copy and feedback: the script renders no answer
+    markup of its own. It needs no engine, so saved conversations show while the server starts."""
+    return templates.TemplateResponse(request, "_answer_fragment.html", {
+        "answer": body.answer, "question": body.question, "tid": body.turn, "lang": body.lang,
+        "suggestions": body.suggestions, "js_strings": STRINGS})
 
 
 @router.post("/", response_class=HTMLResponse)

@@ -5,7 +5,7 @@ only place markup is written and every piece of document text goes through autoe
 static/chat.js mirrors `anchor`, `source_href`, `safe_url`, `answer_parts`, `excerpt_parts`,
 `card_parts`, `card_place`, `answer_state`, `searched_query`, `answer_layout`, `text_lang` and
 `format_date` for
-answers fetched by script; tests/test_browser.py and tests/test_browser_states.py check both render
+answers fetched by script; tests/system/browser/test_browser.py and test_browser_states.py check both render
 the same answer.
 """
 

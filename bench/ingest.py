@@ -1,6 +1,6 @@
 """Reading PDF and Office files: speed and extraction quality on a generated set.
 
-The files are made by tests/docgen.py (reportlab PDFs with Japanese CID fonts — two columns,
+The files are made by tests/support/docgen.py (reportlab PDFs with Japanese CID fonts — two columns,
 a ruled table, vertical text, running header and page numbers —, a scanned page, a PDF with a
 garbled text layer, docx/pptx/xlsx). Printed, not asserted:
 
@@ -23,7 +23,7 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT / "tests"))
+sys.path.insert(0, str(ROOT / "tests" / "support"))
 
 import docgen  # noqa: E402
 

@@ -25,7 +25,7 @@ ties (runs of punctuation, e.g. "2/,;:.…") come out differently (60 of 30,000 
 strings). So the normalizer and pre-tokenizer are `tokenizers`' own, and the best segmentation
 of each pre-token is `tokenizers`' Unigram Viterbi (`encode_optimized`) re-implemented below
 with the same float64 sums, candidate order and tie rule (the earliest start wins), over the
-SentencePiece vocabulary. `tests/test_spm_tokenizer.py` checks identical ids on JSQuAD, the dev
+SentencePiece vocabulary. `tests/unit/embed/test_spm_tokenizer.py` checks identical ids on JSQuAD, the dev
 questions, the conversion proof's texts and adversarial and random strings.
 """
 

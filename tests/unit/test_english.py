@@ -246,7 +246,7 @@ def test_english_refusal_lists_no_japanese_passages(engine):
 
 def test_benchmark_file_shape():
     from pathlib import Path
-    rows = [json.loads(x) for x in (Path(__file__).parent.parent / "bench/data/jsquad_en.jsonl")
+    rows = [json.loads(x) for x in (Path(__file__).resolve().parents[2] / "bench/data/jsquad_en.jsonl")
             .read_text(encoding="utf-8").splitlines()]
     assert len(rows) >= 400 and all(set(r) == {"id", "question"} for r in rows)
     assert len({r["id"] for r in rows}) == len(rows)

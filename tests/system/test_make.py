@@ -7,7 +7,7 @@ import stat
 import subprocess
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def make(*args: str, **env: str) -> subprocess.CompletedProcess:

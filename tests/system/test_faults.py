@@ -17,22 +17,23 @@ from bot.engine import Engine
 from bot.store.index import load_index
 from fakes import FakeEmbedder
 
-HERE = Path(__file__).parent
+ROOT = Path(__file__).resolve().parents[2]
+SUPPORT = ROOT / "tests" / "support"
 KILLS = 20
 
 
 def _corpus(tmp_path: Path) -> Path:
     corpus = tmp_path / "corpus"
     corpus.mkdir()
-    seed = (HERE.parent / "corpus" / "jaxa-international-cooperation.txt").read_text(encoding="utf-8")
+    seed = (ROOT / "corpus" / "jaxa-international-cooperation.txt").read_text(encoding="utf-8")
     for i in range(12):
         (corpus / f"doc{i:02d}.txt").write_text(seed.replace("PAGE TOP", f"版 {i}"), encoding="utf-8")
     return corpus
 
 
 def _start_build(corpus: Path, index: Path) -> subprocess.Popen:
-    env = dict(os.environ, PYTHONPATH=os.pathsep.join([str(HERE.parent), str(HERE)]))
-    return subprocess.Popen([sys.executable, str(HERE / "fault_build.py"), str(corpus), str(index)],
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join([str(ROOT), str(SUPPORT)]))
+    return subprocess.Popen([sys.executable, str(SUPPORT / "fault_build.py"), str(corpus), str(index)],
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env, text=True)
 
 

@@ -23,7 +23,7 @@ from bot.errors import ModelError
 
 pytestmark = pytest.mark.real
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[4]
 PROMPTS = {"query": "query: ", "passage": "passage: "}
 
 

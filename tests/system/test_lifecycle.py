@@ -25,7 +25,8 @@ from fakes import FakeEmbedder
 from web_fixtures import *  # noqa: F401,F403
 from web_fixtures import ADMIN_TOKEN, free_port, make_settings, wait_build
 
-HERE = Path(__file__).parent
+ROOT = Path(__file__).resolve().parents[2]
+SUPPORT = ROOT / "tests" / "support"
 AUTH = {"Authorization": f"Bearer {ADMIN_TOKEN}"}
 
 
@@ -137,7 +138,7 @@ def test_loaded_index_does_not_map_files_a_truncation_cannot_kill_it(corpus_copy
         "for name in ('passage_vectors.npy', 'sentence_vectors.npy'):\n"
         "    open(folder / name, 'r+b').truncate(128)\n"
         "print(float(idx.passage_vectors.sum()) + float(idx.sentence_vectors[-1].sum()))\n")
-    env = dict(os.environ, PYTHONPATH=str(HERE.parent))
+    env = dict(os.environ, PYTHONPATH=str(ROOT))
     proc = subprocess.run([sys.executable, "-c", code, str(index)], capture_output=True, text=True,
                           timeout=120, env=env)
     assert proc.returncode == 0, (proc.returncode, proc.stderr[-2000:])
@@ -151,9 +152,9 @@ class _Server:
     def __init__(self, corpus: Path, index: Path, log: Path) -> None:
         self.port = free_port()
         self.base = f"http://127.0.0.1:{self.port}"
-        env = dict(os.environ, PYTHONPATH=os.pathsep.join([str(HERE.parent), str(HERE)]))
+        env = dict(os.environ, PYTHONPATH=os.pathsep.join([str(ROOT), str(SUPPORT)]))
         self.log = log
-        self.proc = subprocess.Popen([sys.executable, str(HERE / "fake_server.py"), str(corpus), str(index),
+        self.proc = subprocess.Popen([sys.executable, str(SUPPORT / "fake_server.py"), str(corpus), str(index),
                                       str(self.port), "0.2"], stdout=subprocess.DEVNULL,
                                      stderr=open(log, "w"), env=env)
 

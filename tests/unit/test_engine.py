@@ -9,7 +9,7 @@ from bot.errors import InvalidQuestion
 from bot.evaluate import load_cases, run_eval
 
 pytestmark = pytest.mark.real
-HELDOUT = Path(__file__).parent / "data" / "heldout.jsonl"
+HELDOUT = Path(__file__).resolve().parents[1] / "data" / "heldout.jsonl"
 
 
 def assert_grounded(result):

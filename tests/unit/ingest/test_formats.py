@@ -1,7 +1,7 @@
 """PDF, Word, PowerPoint and Excel files: reading order, tables, running headers, OCR of scanned
 and garbled pages, locations (page, slide, sheet, row) and character boxes, refused files, and
 citations that point into the page (end to end with the real model). Every document is made here
-(tests/docgen.py)."""
+(tests/support/docgen.py)."""
 
 import io
 import shutil

@@ -199,10 +199,11 @@ def test_stdio_answers_a_line_it_cannot_read_and_keeps_serving(fake_seed_index):
     import subprocess
     import threading
 
-    here = Path(__file__).resolve().parent
+    root = Path(__file__).resolve().parents[2]
+    support = root / "tests" / "support"
     env = {k: v for k, v in os.environ.items() if not k.startswith("JAXABOT_")}
-    env["PYTHONPATH"] = os.pathsep.join([str(here), str(here.parent), env.get("PYTHONPATH", "")])
-    proc = subprocess.Popen([sys.executable, str(here / "fake_mcp_stdio.py"), str(fake_seed_index)],
+    env["PYTHONPATH"] = os.pathsep.join([str(support), str(root), env.get("PYTHONPATH", "")])
+    proc = subprocess.Popen([sys.executable, str(support / "fake_mcp_stdio.py"), str(fake_seed_index)],
                             stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env)
     lines: list[dict] = []
     got = threading.Condition()

@@ -18,7 +18,7 @@ from fakes import FakeEmbedder
 from web_fixtures import *  # noqa: F401,F403
 
 MB = 10**6
-CHROME_CORPUS = Path(__file__).parent / "data" / "chrome_corpus"
+CHROME_CORPUS = Path(__file__).resolve().parents[2] / "data" / "chrome_corpus"
 
 
 def _corpus(tmp_path: Path, files: dict[str, str]) -> Path:

@@ -3,7 +3,7 @@ a document made here, sees it indexed, asks a question answered from it, deletes
 rebuild the answer is gone. Without logging in the page and the API show nothing. The fake
 embedder keeps the builds fast; the chat, the index and the answers are the real code.
 
-Never skips: without /usr/bin/chromium it fails with instructions, as tests/test_browser.py does.
+Never skips: without /usr/bin/chromium it fails with instructions, as tests/system/browser/test_browser.py does.
 """
 
 import shutil

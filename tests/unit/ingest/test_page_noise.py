@@ -15,7 +15,7 @@ from bot.results import DocumentView, PassageSpan
 from web.questions import english_question, japanese_question, next_questions
 from web.view import format_date, site_name
 
-PAGES = Path(__file__).parent / "data" / "noisy_pages"
+PAGES = Path(__file__).resolve().parents[2] / "data" / "noisy_pages"
 MB = 10 ** 6
 
 

@@ -18,7 +18,7 @@ from fastapi.testclient import TestClient
 
 from fakes import FakeEmbedder
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 SEED_CORPUS = ROOT / "corpus"
 ADMIN_TOKEN = "test-admin-token-3f9a"
 

@@ -47,7 +47,7 @@ def fake_app(index_dir, data_dir, tokenizer, **overrides):
     settings = make_settings(SEED_CORPUS, index_dir, model="fake-bigram", admin_token=ADMIN_TOKEN,
                              data_dir=data_dir, **overrides)
     # The fake embedder's cosines mean nothing to the refusal model: the page is under test here,
-    # so every suggestion counts as answered (tests/test_page_noise.py checks the real check).
+    # so every suggestion counts as answered (tests/unit/ingest/test_page_noise.py checks the real check).
     return create_app(settings, embedder=FakeEmbedder(), tokenizer=tokenizer,
                       suggestion_ask=lambda engine, question: SimpleNamespace(state="answered"))
 

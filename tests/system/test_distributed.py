@@ -30,7 +30,7 @@ from ray_head import ray_head  # noqa: E402
 from web_fixtures import *  # noqa: E402,F401,F403
 from web_fixtures import ADMIN_TOKEN, make_settings, wait_build, wait_ready  # noqa: E402
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 JAXABOT = Path(sys.executable).parent / "jaxabot"
 MAX_BYTES = 10**6
 AUTH = {"Authorization": f"Bearer {ADMIN_TOKEN}"}

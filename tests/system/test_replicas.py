@@ -17,7 +17,7 @@ from bench.common import (ADDED_DOC_ID, MARKER_ANSWER_KEY, MARKER_QUESTION_JA, O
 from bot.store import versions as store
 from web_fixtures import real_index_copy  # noqa: F401
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 # PYTHONPATH: the subprocesses run this checkout's code, not whatever the venv has installed.
 ENV = {"PYTHONPATH": str(ROOT), "JAXABOT_FOLLOW_INTERVAL": "0.2"}
 LOAD_QUESTION = "SAFEは何年に設立されましたか？"

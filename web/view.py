@@ -367,3 +367,18 @@ def page_image_href(doc_id: str, page: int, start: int, end: int) -> str:
 
 def original_href(doc_id: str, page: int | None = None) -> str:
     return f"/original/{quote(doc_id, safe='/')}" + (f"#page={int(page)}" if page else "")
+
+
+def starting_text(build: dict | None, strings: dict[str, str]) -> str:
+    """What the page says while the server starts: loading, or the first build's progress
+    (`BuildProgress.as_dict()`)."""
+    if not build:
+        return strings["starting"]
+    total = build.get("documents_total") or 0
+    if not total:
+        return strings["build_reading"]
+    if build.get("stage") in ("reading", "splitting"):
+        return strings["build_docs"].format(done=build.get("documents_done", 0), total=total)
+    if build.get("stage") == "embedding" and build.get("rows_total"):
+        return strings["build_embed"].format(total=total, pct=100 * build.get("rows_done", 0) // build["rows_total"])
+    return strings["build_finish"].format(total=total)

@@ -145,8 +145,13 @@ def test_start_up_error_page_is_in_japanese(fake_app_factory):
     embedder = GatedEmbedder(block_name=True)
     client = fake_app_factory(embedder=embedder, wait=False)
     assert embedder.entered.wait(10)
-    r = client.post("/", data={"question": "SAFEとは？"}, headers={"accept": "text/html", "accept-language": "ja"})
-    assert r.status_code == 503 and "起動中です。数秒後にもう一度お試しください。" in r.text
+    r = client.post("/", data={"question": "SAFEとは？", "history_role": "user", "history_content": "JAXAとは？"},
+                    headers={"accept": "text/html", "accept-language": "ja"})
+    # Without JavaScript the page says it is starting, keeps the question in the box and the
+    # conversation in the form, and asks the reader to send it again.
+    assert r.status_code == 503 and r.headers["retry-after"]
+    assert "起動中です。準備ができると質問できます…" in r.text and "もう一度送信してください" in r.text
+    assert ">SAFEとは？</textarea>" in r.text and 'value="JAXAとは？"' in r.text
     embedder.release.set()
     wait_ready(client.app.state.runtime)
 
@@ -278,10 +283,13 @@ def test_health_reports_the_first_builds_progress_while_starting(fake_app_factor
     assert r.status_code == 503 and r.json()["status"] == "loading"
     build = r.json()["build"]
     assert (build["stage"], build["documents_done"], build["documents_total"]) == ("splitting", 38, 76)
+    page = client.get("/", headers={"accept-language": "ja"})
+    assert "<noscript><p class=\"startup-notice\" role=\"status\">索引を作成中 38/76件" in page.text
     release.set()
     wait_ready(client.app.state.runtime)
     r = client.get("/api/health")
     assert r.status_code == 200 and r.json()["build"] is None
+    assert "startup-notice" not in client.get("/").text
 
 
 # ---------------------------------------------------------------------------------------------

@@ -49,7 +49,10 @@ def markup_version(env: Environment) -> str:
 
 def chat_context(lang: str, history: list[dict] | None = None, question: str | None = None,
                  answer: Answer | None = None, error: str | None = None,
-                 suggestions: list[str] | None = None) -> dict:
+                 suggestions: list[str] | None = None, starting: str | None = None,
+                 draft: str = "") -> dict:
+    """`starting`: what the server is doing while it starts (shown without JavaScript; the script
+    polls health itself); `draft`: a question kept in the box because it could not be asked yet."""
     history = history or []
     next_history = list(history)
     if question is not None and answer is not None:
@@ -57,6 +60,7 @@ def chat_context(lang: str, history: list[dict] | None = None, question: str | N
                          {"role": "assistant", "content": answer.answer}]
     return {"lang": lang, "t": STRINGS[lang], "examples": EXAMPLES[lang], "history": history,
             "question": question, "answer": answer, "error": error, "suggestions": suggestions or [],
+            "starting": starting, "draft": draft,
             "next_history": fit_history(next_history), "js_strings": STRINGS,
             "limits": {"turns": MAX_HISTORY_TURNS, "chars": MAX_HISTORY_CHARS, "question": MAX_QUESTION_CHARS}}
 
@@ -74,10 +78,18 @@ def answer_suggestions(engine, answer: Answer, ask=ask_alone) -> list[str]:
                           ask=partial(ask, engine))
 
 
+def startup(runtime, lang: str) -> str | None:
+    """The start-up notice while the model or the first index is loading, else None."""
+    if runtime.status != "loading":
+        return None
+    build = runtime.first_build
+    return view.starting_text(build.as_dict() if build is not None else None, STRINGS[lang])
+
+
 @router.get("/", response_class=HTMLResponse)
-async def chat(request: Request, templates: TemplatesDep, lang: LangQuery = None) -> Response:
+async def chat(request: Request, templates: TemplatesDep, runtime: RuntimeDep, lang: LangQuery = None) -> Response:
     lang = choose_lang(lang, None, request.headers.get("accept-language"))
-    return templates.TemplateResponse(request, "chat.html", chat_context(lang))
+    return templates.TemplateResponse(request, "chat.html", chat_context(lang, starting=startup(runtime, lang)))
 
 
 class RelatedCard(Related):
@@ -139,6 +151,13 @@ async def chat_submit(request: Request, templates: TemplatesDep, runtime: Runtim
         return templates.TemplateResponse(
             request, "chat.html", chat_context(lang, fit_history(safe_history), error=message),
             status_code=422)
+    starting = startup(runtime, lang)
+    if starting is not None:
+        # Without JavaScript nothing waits for the server: keep the question and the conversation
+        # on the page, say what is happening, and let the reader send it again.
+        context = chat_context(lang, fit_history(history), starting=starting, draft=question)
+        return templates.TemplateResponse(request, "chat.html", context, status_code=503,
+                                          headers={"Retry-After": "5"})
     engine = runtime.ready_engine()
     turns = [] if alone else [Turn(role=t.role, content=t.content) for t in body.history]
     answer = await runtime.questions.run(partial(engine.ask, body.question, turns, body.top_k),

@@ -14,7 +14,7 @@ CHROMIUM ?= /usr/bin/chromium
 APT_GET ?= apt-get
 UID_NOW ?= $(shell id -u)
 
-.PHONY: setup chromium tesseract serve test index eval bench-ingest bench-latency bench-build bench-scale bench-load bench-hostile bench-qa clean
+.PHONY: setup chromium tesseract serve test index eval fit bench-ingest bench-latency bench-build bench-scale bench-load bench-hostile bench-qa clean
 
 setup: $(STAMP)
 
@@ -71,6 +71,25 @@ chromium:
 
 eval: setup
 	$(VENV)/bin/jaxabot eval bench/data/seed_questions.jsonl
+
+# Refit every parameter file shipped in bot/ (fit/README.md), in dependency order: the phrase
+# ranker, the fusion (retrieval), the sentence choice on the new retrieval, the refusal models on a
+# fresh bench.qa run's evidence, the int8 query recipe. Needs the benchmark data outside the
+# repository; about 25 minutes once bench/results/qa/ is cached.
+FIT_NEEDS := ../shared/benchmarks/jsquad/valid-v1.3.json ../shared/eval/dev.jsonl bench/data/jsquad_en.jsonl
+FIT_QA := bench/results/fit-qa.json
+fit: setup
+	@missing=""; for f in $(FIT_NEEDS); do [ -f "$$f" ] || missing="$$missing $$f"; done; \
+	if [ -n "$$missing" ]; then \
+	  echo "error: make fit needs the benchmark data, missing:$$missing (see fit/README.md)" >&2; exit 1; \
+	fi
+	$(PY) -m fit.fit_phrase
+	$(PY) -m fit.fit_fusion
+	$(PY) -m fit.fit_choice --recollect
+	$(PY) -m bench.qa --sets ja,dev,en --out $(FIT_QA)
+	$(PY) -m fit.fit_refusal $(FIT_QA) --lang ja
+	$(PY) -m fit.fit_refusal $(FIT_QA) --lang en --max-false-refusal 0.08
+	$(PY) -m fit.fit_quant
 
 # Benchmarks print figures (see bench/README.md); pass options with ARGS=--quick etc.
 # English versions of JSQuAD questions (bench/data/jsquad_en.jsonl); builds the corpus + index once.

@@ -60,7 +60,7 @@ def freedict(folder: Path) -> dict[str, list[tuple[int, str]]]:
 def main() -> None:
     offline()
     from bot.embed.embedder import load_embedder
-    from bot.engine import Engine
+    from bot.engine import Engine, Models
     from bot.evaluate import run_eval
     from bot.settings import Settings, cpu_count
     from bot.store import termtable
@@ -70,6 +70,7 @@ def main() -> None:
     settings = Settings()
     embedder = QueryCache(load_embedder(settings.model, settings.model_cache_dir, cpu_count()), CACHE)
     tokenizer = Tokenizer()
+    models = Models.load()
     cases = english_cases()
     jmdict = termtable._jmdict_glosses
     with tempfile.TemporaryDirectory(prefix="jaxabot-dict-") as tmp:
@@ -98,7 +99,7 @@ def main() -> None:
                 build_index(CACHE / "corpus", index, embedder, tokenizer, max_bytes=50 << 20)
             finally:
                 termtable._jmdict_glosses, termtable.VERSION = jmdict, version
-            m = run_eval(Engine.load(index, embedder, tokenizer), cases).metrics()
+            m = run_eval(Engine.load(index, embedder, tokenizer, models=models), cases).metrics()
             print(f"| {name} | {m['search_hit@1']:.3f} | {m['search_hit@3']:.3f} | {m['hit@3']:.3f} | "
                   f"{m['false_refusal_rate']:.3f} | {m['refusal_accuracy']:.3f} |")
     embedder.save()

@@ -58,7 +58,12 @@ else:
 tok = Tokenizer()
 tmp = tempfile.mkdtemp()
 build_index(corpus, Path(tmp) / "index", emb, tok, max_bytes=50 << 20)
-eng = Engine.load(Path(tmp) / "index", emb, tok)
+try:  # the fitted files are loaded at the edge and passed in, where the engine takes them
+    from bot.engine import Models
+    fitted = {"models": Models.load()}
+except ImportError:
+    fitted = {}
+eng = Engine.load(Path(tmp) / "index", emb, tok, **fitted)
 print("ready", flush=True)
 for line in sys.stdin:  # one question per line; one timing per line back
     c = json.loads(line)

@@ -123,13 +123,15 @@ def sample(cases: list[dict], n: int | None, seed: int = 8) -> list[dict]:
     return random.Random(seed).sample(cases, n)
 
 
-def load_engine(corpus: Path, index: Path, embedder, tokenizer):
-    from bot.engine import Engine
+def load_engine(corpus: Path, index: Path, embedder, tokenizer, models=None):
+    """The engine on `index`, built (incrementally) from `corpus`, with `models` (the shipped
+    fitted files when None)."""
+    from bot.engine import Engine, Models
     from bot.store.build import build_index
     summary = build_index(corpus, index, embedder, tokenizer, max_bytes=50 << 20)
     print(f"index {summary.version}: {summary.documents} documents, {summary.passages} passages "
           f"({summary.embedded_texts} texts embedded in {summary.seconds:.1f} s)", file=sys.stderr)
-    return Engine.load(index, embedder, tokenizer)
+    return Engine.load(index, embedder, tokenizer, models=models or Models.load())
 
 
 def run(sets: list[str], n: int | None) -> dict:

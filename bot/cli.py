@@ -65,8 +65,9 @@ def _embedder(s: Settings):
 
 
 def _engine(s: Settings):
-    from bot.engine import Engine
-    return Engine.load(s.index_dir, _embedder(s))
+    from bot.engine import Engine, Models
+    models = Models.load()  # before the model: a fitted file that does not fit the code stops here
+    return Engine.load(s.index_dir, _embedder(s), models=models)
 
 
 @app.callback()
@@ -265,12 +266,15 @@ def serve(host: Annotated[Optional[str], typer.Option(help="[JAXABOT_HOST]")] = 
     """Serve the web chat and JSON API (building the index first if there is none)."""
     import uvicorn
 
+    from bot.engine import Models
     from bot.ingest.documents import require_documents
     from bot.store.versions import current_version
     s = _settings(corpus, index, model)
     if watch:
         s = s.model_copy(update={"watch": True})
     try:
+        # A fitted file that does not fit the code: no server at all, one line saying which and why.
+        models = Models.load()
         try:
             pointer = current_version(s.index_dir)
         except IndexCorrupt as exc:
@@ -290,7 +294,7 @@ def serve(host: Annotated[Optional[str], typer.Option(help="[JAXABOT_HOST]")] = 
     # X-Forwarded-For is believed only from JAXABOT_TRUSTED_PROXIES (uvicorn's default trusts 127.0.0.1).
     from web.app import create_app
     from web.http.proxies import uvicorn_options
-    uvicorn.run(create_app(s), host=host or s.host, port=port or s.port,
+    uvicorn.run(create_app(s, models=models), host=host or s.host, port=port or s.port,
                 http="web.server.connections:GuardedH11Protocol", log_level="info", timeout_graceful_shutdown=5,
                 **uvicorn_options(s.trusted_networks))
 

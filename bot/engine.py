@@ -1,7 +1,9 @@
-"""The engine: model + current index, loaded once; answers questions and serves retrieval.
+"""The engine: model + current index + fitted models, loaded once; answers questions and serves
+retrieval.
 
 The index can be swapped while requests run (after a rebuild): each request reads the current
-state once, so it finishes on the index it started with.
+state once, so it finishes on the index it started with. The fitted models (`Models`) are loaded
+once at the edge (server start, CLI, benchmark, fitting script) and passed in.
 """
 
 import math
@@ -16,12 +18,13 @@ from pathlib import Path
 import numpy as np
 
 from bot.answer import choice
+from bot.answer.choice import ChoiceModel
 from bot.ingest.passages import is_heading
 from bot.answer.sentences import (MAX_SENTENCES, ScoredSentence, candidate_rows, demote_repeats, pick_sentences,
                                   score_sentences)
 from bot.answer.compose import Phrase, compose_answer, compose_not_found, compose_partial
 from bot.answer import constraints, kinds
-from bot.answer.phrase import fits_type, rank_phrases
+from bot.answer.phrase import PhraseModel, fits_type, rank_phrases
 from bot.query.analysis import QuestionInfo, morpheme_toks, question_info
 from bot.query.conversation import Resolved, resolve
 from bot.query import crosslingual
@@ -29,14 +32,14 @@ from bot.answer.compose_en import EnglishComposer, asked as english_asked, japan
 from bot.embed.base import Embedder
 from bot.embed.recent import RecentQueries
 from bot.errors import DocumentNotFound, IndexMissing, InvalidQuestion
-from bot.answer.evidence import Evidence, decide_found, question_terms, worth_relating
+from bot.answer.evidence import Evidence, RefusalModel, decide_found, question_terms, worth_relating
 from bot.store.index import DocInfo, SearchIndex, load_index
 from bot.text.language import detect_language, has_japanese
 from bot.text.analyser import Tokenizer
 from bot.results import (MAX_HISTORY_CHARS, MAX_HISTORY_TURNS, MAX_QUESTION_CHARS, MAX_TOP_K, Answer,
                          DocumentView, IndexStats, PassageSpan, Related, SearchHit, SearchResults, Timings,
                          Turn)
-from bot.retrieve.retrieval import retrieve
+from bot.retrieve.retrieval import Fusions, Hit, retrieve
 from bot.store.dense import search as dense_search
 
 
@@ -62,21 +65,45 @@ COMMON_NAME_SHARE = 0.5
 BACKGROUND_PASSAGES = 20
 
 
+@dataclass(frozen=True)
+class Models:
+    """The fitted parameters the engine answers with: the retrieval fusion of each language, the
+    refusal model of each language, the sentence choice and the answer phrase ranker."""
+    fusion: Fusions
+    refusal: dict[str, RefusalModel]
+    choice: ChoiceModel
+    phrase: PhraseModel
+
+    @classmethod
+    def load(cls) -> "Models":
+        """The files shipped beside the code; FittedFileError naming the first that does not fit it
+        (bot/fitted.py)."""
+        return cls(Fusions.load(), RefusalModel.load_all(), ChoiceModel.load(), PhraseModel.load())
+
+
 @dataclass
 class Candidates:
-    """A question's retrieval and scored candidate sentences (the fixed mix's order)."""
-    index: SearchIndex
-    lang: str
-    query: str
+    """A question's retrieval and its scored candidate sentences (the fixed mix's order): what
+    `Engine.retrieve` finds, and what the answer, the search and the fitting scripts read."""
+    state: "_State"  # the index and its caches as they were when the retrieval began
+    lang: str  # the question's language (its own, not its resolved text's)
+    query: str  # the question resolved against the conversation
+    dense_text: str  # what was embedded: the query, with Japanese search terms for an English one
+    lexical_tokens: list[str]  # the BM25 tokens
+    use_lexical: bool  # whether BM25 was fused
     qvec: np.ndarray
-    hits: list
+    hits: list[Hit]
     q_terms: dict[str, float]
     scored: list[ScoredSentence]
-    q_info: object  # analysis.QuestionInfo for a Japanese question, else None
-    en: object  # an English question's Japanese search terms (bot/query/crosslingual.py), else None
+    q_info: QuestionInfo | None  # for a Japanese question
+    en: list | None  # an English question's Japanese search terms (bot/query/crosslingual.py)
     t_start: float
     t_embedded: float
     t_searched: float
+
+    @property
+    def index(self) -> SearchIndex:
+        return self.state.index
 
 
 class _State:
@@ -131,18 +158,21 @@ class _State:
 
 
 class Engine:
-    def __init__(self, embedder: Embedder, tokenizer: Tokenizer, index: SearchIndex | None = None) -> None:
+    def __init__(self, embedder: Embedder, tokenizer: Tokenizer, index: SearchIndex | None = None, *,
+                 models: Models) -> None:
         self.embedder = embedder
         self.tokenizer = tokenizer
+        self.models = models
         # Vectors of the questions just asked, for the follow-ups that refer to them (bot/embed/recent.py).
         self.recent = RecentQueries()
         self._english = EnglishComposer(tokenizer)
         self._state = _State(index, tokenizer) if index is not None else None
 
     @classmethod
-    def load(cls, index_dir: Path, embedder: Embedder, tokenizer: Tokenizer | None = None) -> "Engine":
+    def load(cls, index_dir: Path, embedder: Embedder, tokenizer: Tokenizer | None = None, *,
+             models: Models) -> "Engine":
         tokenizer = tokenizer or Tokenizer()
-        return cls(embedder, tokenizer, load_index(index_dir, model=embedder.name))
+        return cls(embedder, tokenizer, load_index(index_dir, model=embedder.name), models=models)
 
     # -- index lifecycle -------------------------------------------------------------------
     @property
@@ -180,23 +210,18 @@ class Engine:
         """`ask`, plus the evidence the found/not-found decision was made on (for calibration)."""
         t0 = time.perf_counter()
         question, history = validate(question, history, top_k)
-        state = self._require()
-        c = self.candidates(question, history, state)
-        index, lang, query, scored, hits, en = c.index, c.lang, c.query, c.scored, c.hits, c.en
-        evidence = Evidence.collect(index, scored, hits, c.qvec, len(c.q_terms),
-                                    choice.type_support(index, scored, c.q_info, state.sentence_profile))
-        if en is not None:  # coverage of the English words, through their Japanese terms
-            evidence.coverage = max((crosslingual.coverage(en, index.lexical, t, query) for t in
-                                     _best_terms(state, index, scored, crosslingual.COVERAGE_SENTENCES)), default=0.0)
-        found = decide_found(evidence, lang)
+        c = self.retrieve(question, history)
+        index, lang, query, hits, en = c.index, c.lang, c.query, c.hits, c.en
+        evidence = self.evidence(c)
+        found = self.decide(evidence, lang)
         asks_for = c.q_info.qtype if c.q_info is not None else None
         missing: list[str] = []
         if found:
-            c.scored, missing = self._holding(c, state)
+            c.scored, missing = self._holding(c)
             found = not missing
         state_name = "answered" if found else "not_found"
         if found:
-            chosen = self._choose(c, state, top_k)
+            chosen = self._choose(c, top_k)
             phrase = self._phrase(index, chosen, query, c.q_info) if en is None else None
             if phrase is None and en is None and c.q_info is not None and c.q_info.qtype == "person" \
                     and c.q_info.particle == "と":
@@ -240,41 +265,73 @@ class Engine:
                         index_version=index.version)
         return answer, evidence
 
-    def candidates(self, question: str, history: list[Turn], state: "_State | None" = None) -> "Candidates":
-        """Retrieval and the scored candidate sentences for a validated question (the answer's
-        first half; bench/fit_choice.py fits the sentence choice on it)."""
-        state = state or self._require()
+    def retrieve(self, question: str, history: list[Turn] | list[dict] = (), k: int = BACKGROUND_PASSAGES, *,
+                 sentences: bool = True) -> Candidates:
+        """The one retrieval path: the question resolved against the conversation, embedded,
+        searched and fused into `k` passages, then (with `sentences`) its candidate sentences
+        scored. The answer, the search and the fitting scripts all start here."""
+        question, history = validate(question, history, 1)
+        state = self._require()
         index = state.index
         lang = detect_language(question)
         resolved = resolve(question, history, lang, self.tokenizer)
         query = resolved.query
-
-        # English branch (issue 9): Japanese search terms from the index's term table.
+        # An English question searches with Japanese terms from the index's term table.
         en = None if has_japanese(query) else self._english_terms(index, resolved)
         t1 = time.perf_counter()
-        dense_text, q_tokens, use_lexical = self._queries(index, query, en)
+        if en is None:
+            dense_text, q_tokens, use_lexical = query, self.tokenizer.tokens(query), True
+        else:
+            dense_text, q_tokens, use_lexical = (crosslingual.dense_query(query, en),
+                                                 crosslingual.lexical_tokens(en), bool(en))
         qvec, topic_doc = self._encode(resolved, index, dense_text)
         t2 = time.perf_counter()
-        hits = retrieve(index, qvec, q_tokens, use_lexical=use_lexical, k=BACKGROUND_PASSAGES,
-                        topic_doc=topic_doc, lang=lang)
+        hits = retrieve(index, qvec, q_tokens, use_lexical, k, self.models.fusion.of(lang), topic_doc=topic_doc)
         t3 = time.perf_counter()
+        c = Candidates(state, lang, query, dense_text, q_tokens, use_lexical, qvec, hits, {}, [], None, en,
+                       t1, t2, t3)
+        if sentences:
+            self._score_candidates(c, question, resolved, history)
+        return c
 
-        if en is not None:
-            q_terms = crosslingual.term_weights(en, index.lexical)
+    def _score_candidates(self, c: Candidates, question: str, resolved: Resolved, history: list[Turn]) -> None:
+        index, lang, query = c.index, c.lang, c.query
+        if c.en is not None:
+            c.q_terms = crosslingual.term_weights(c.en, index.lexical)
         else:
             # A follow-up's own words decide coverage: the topic put in for its pronoun may be the
             # previous question's subject rather than what the documents call it.
-            q_terms = question_terms(self.tokenizer, index.lexical,
-                                     question if resolved.topic else query, lang) or \
+            c.q_terms = question_terms(self.tokenizer, index.lexical,
+                                       question if resolved.topic else query, lang) or \
                 question_terms(self.tokenizer, index.lexical, query, lang)
-        rows = candidate_rows(index, hits)
-        scored = score_sentences(index, rows, qvec, q_terms, state.sentence_terms, lang)
+        rows = candidate_rows(index, c.hits)
+        c.scored = score_sentences(index, rows, c.qvec, c.q_terms, c.state.sentence_terms, lang)
         if resolved.follow_up:
-            scored = demote_repeats(index, scored, [t.content for t in history if t.role == "assistant"])
-        q_info = question_info(query, self.tokenizer) if lang == "ja" else None
-        return Candidates(index, lang, query, qvec, hits, q_terms, scored, q_info, en, t1, t2, t3)
+            c.scored = demote_repeats(index, c.scored, [t.content for t in history if t.role == "assistant"])
+        c.q_info = question_info(query, self.tokenizer) if lang == "ja" else None
 
-    def _holding(self, c: "Candidates", state: "_State") -> tuple[list[ScoredSentence], list[str]]:
+    def evidence(self, c: Candidates) -> Evidence:
+        """What the found / not-found decision reads from a question's candidates."""
+        state, index = c.state, c.index
+        evidence = Evidence.collect(index, c.scored, c.hits, c.qvec, len(c.q_terms),
+                                    choice.type_support(index, c.scored, c.q_info, state.sentence_profile))
+        if c.en is not None:  # coverage of the English words, through their Japanese terms
+            evidence.coverage = max((crosslingual.coverage(c.en, index.lexical, t, c.query) for t in
+                                     _best_terms(state, index, c.scored, crosslingual.COVERAGE_SENTENCES)),
+                                    default=0.0)
+        return evidence
+
+    def decide(self, evidence: Evidence, lang: str) -> bool:
+        """Whether the documents answer, by the fitted refusal model of `lang`."""
+        return decide_found(evidence, lang, self.models.refusal)
+
+    def sentence_features(self, c: Candidates) -> np.ndarray:
+        """The sentence ranker's features of each candidate sentence (bot/answer/choice.py)."""
+        state = c.state
+        return choice.features(c.index, c.scored, c.hits, c.qvec, c.q_terms, state.sentence_terms, c.q_info,
+                               state.sentence_profile)
+
+    def _holding(self, c: Candidates) -> tuple[list[ScoredSentence], list[str]]:
         """The candidate sentences in whose context the question's identifiers hold (years,
         editions, codes, names: bot/answer/constraints.py), and what the best candidate lacks when
         none holds them (the documents describe a sibling). When none of the first
@@ -284,19 +341,19 @@ class Engine:
         ids = constraints.identifiers(c.query, c.lang, self.tokenizer)
         if not ids or not c.scored:
             return c.scored, []
-        keep, first = self._check_all(ids, c.scored[:CONSTRAINT_DEPTH], c, state)
+        keep, first = self._check_all(ids, c.scored[:CONSTRAINT_DEPTH], c)
         if keep:
             return keep + [s for s in c.scored[CONSTRAINT_DEPTH:] if s not in keep], []
         seen = {s.passage_row for s in c.scored}
         rows = [h.row for h in c.hits if h.row not in seen]
         if rows:
-            more = score_sentences(c.index, rows, c.qvec, c.q_terms, state.sentence_terms, c.lang)
-            keep, _ = self._check_all(ids, more[:CONSTRAINT_DEPTH], c, state)
+            more = score_sentences(c.index, rows, c.qvec, c.q_terms, c.state.sentence_terms, c.lang)
+            keep, _ = self._check_all(ids, more[:CONSTRAINT_DEPTH], c)
             if keep:
                 return keep, []
         return c.scored, first.missing
 
-    def _check_all(self, ids, scored, c: "Candidates", state: "_State"):
+    def _check_all(self, ids, scored, c: Candidates):
         keep, first = [], None
         index = c.index
         # An English question's acronym may be written in Japanese (LDP → 自民党): its terms count.
@@ -306,7 +363,7 @@ class Engine:
             p = index.passages[s.passage_row]
             d = index.documents[p.doc_id]
             ctx = constraints.Context.of(d.text[s.start:s.end], p.section, d.title, d.text, d.url)
-            result = constraints.check(ids, ctx, state.flat_document(p.doc_id, d), c.lang, state.common_name,
+            result = constraints.check(ids, ctx, c.state.flat_document(p.doc_id, d), c.lang, c.state.common_name,
                                        forms)
             if result.ok:
                 keep.append(s)
@@ -314,15 +371,14 @@ class Engine:
                 first = result
         return keep, first
 
-    def _choose(self, c: "Candidates", state: "_State", top_k: int) -> list[ScoredSentence]:
+    def _choose(self, c: Candidates, top_k: int) -> list[ScoredSentence]:
         """The sentences to quote, in the order they are shown; each one's score is what it was
         chosen on (the fitted ranker's probability for Japanese questions, bot/answer/choice.py;
         the fixed mix otherwise)."""
-        model = choice.default_model()
-        if c.lang != "ja" or model is None:
+        model = self.models.choice
+        if c.lang != "ja":
             return pick_sentences(c.index, c.scored, c.lang, top_k)  # in document order
-        X = choice.features(c.index, c.scored, c.hits, c.qvec, c.q_terms, state.sentence_terms, c.q_info,
-                            state.sentence_profile)
+        X = self.sentence_features(c)
         chosen = choice.choose(c.index, c.scored, choice.probabilities(X, model), min(top_k, MAX_SENTENCES),
                                model.confidence)
         ordered = choice.reading_order(c.index, chosen)
@@ -346,15 +402,6 @@ class Engine:
                    if t.surface not in have]
         return en
 
-    def _queries(self, index: SearchIndex, query: str, en=None) -> tuple[str, list[str], bool]:
-        """The text to embed, the BM25 tokens, and whether BM25 is fused. English questions get
-        Japanese search terms from the index's term table (bot/query/crosslingual.py)."""
-        if has_japanese(query):
-            return query, *self._lexical_query(query)
-        if en is None:
-            en = crosslingual.english_terms(query, index.terms, index.lexical)
-        return crosslingual.dense_query(query, en), crosslingual.lexical_tokens(en), bool(en)
-
     def _phrase(self, index: SearchIndex, chosen, query: str, q_info) -> Phrase | None:
         """The asked-for phrase (a date, number, name, place): the best-scored candidate of the
         asked type across the quoted sentences, widened to the items coordinated with it (a list),
@@ -370,7 +417,7 @@ class Engine:
             text = index.documents[index.passages[s.passage_row].doc_id].text
             sentence = text[s.start:s.end]
             prior = LEAD_SENTENCE_WEIGHT * math.log(max(s.score, 1e-6) / max(top, 1e-6))
-            ranked = rank_phrases(sentence, query, asks_for, self.tokenizer, info=q_info)
+            ranked = rank_phrases(sentence, query, asks_for, self.tokenizer, self.models.phrase, info=q_info)
             for score, (a, b) in ranked:
                 score += prior
                 if best is not None and score <= best[0]:
@@ -470,35 +517,21 @@ class Engine:
         topic_doc = index.passages[int(index.sentence_passage[row])].doc_id if row >= 0 else None
         return qvec, topic_doc
 
-    def _lexical_query(self, query: str) -> tuple[list[str], bool]:
-        """BM25 tokens for a query, and whether BM25 should be fused at all."""
-        if has_japanese(query):
-            return self.tokenizer.tokens(query), True
-        # An English question's tokens match almost nothing in Japanese text; fusing their BM25
-        # ranking only adds noise (measured: no gain even from names and numbers alone).
-        return [], False
-
     def search(self, q: str, k: int = 5, history: list[Turn] | list[dict] = ()) -> SearchResults:
         """Passages ranked as the answer's retrieval ranks them (a follow-up is resolved with the
         history first)."""
         q, history = validate(q, history, min(max(k, 1), MAX_TOP_K))
-        index = self._require().index
-        resolved = resolve(q, history, detect_language(q), self.tokenizer)
-        q = resolved.query
-        dense_text, q_tokens, use_lexical = self._queries(
-            index, q, None if has_japanese(q) else self._english_terms(index, resolved))
-        qvec, topic_doc = self._encode(resolved, index, dense_text)
-        hits = retrieve(index, qvec, q_tokens, use_lexical=use_lexical, k=k, topic_doc=topic_doc,
-                        lang=detect_language(q))
+        c = self.retrieve(q, history, k, sentences=False)
+        index = c.index
         out = []
-        for rank, h in enumerate(hits, 1):
+        for rank, h in enumerate(c.hits, 1):
             p = index.passages[h.row]
             d = index.documents[p.doc_id]
             out.append(SearchHit(rank=rank, chunk_id=p.chunk_id, doc_id=p.doc_id, title=d.title, url=d.url,
                                  section=p.section, text=p.text, score=round(h.score, 6),
                                  dense_score=None if h.dense is None else round(h.dense, 6),
                                  lexical_score=None if h.lexical is None else round(h.lexical, 6)))
-        return SearchResults(query=q, index_version=index.version, hits=out)
+        return SearchResults(query=c.query, index_version=index.version, hits=out)
 
     def document_info(self, doc_id: str) -> DocInfo:
         """The indexed document with its locations and character boxes (for the page view)."""

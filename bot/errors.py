@@ -83,3 +83,9 @@ class DocumentExists(JaxabotError):
 
 class CorpusUnwritable(JaxabotError):
     """The corpus or data folder cannot be written (read-only, full disk); nothing was changed."""
+
+
+class FittedFileError(JaxabotError):
+    """A file of fitted parameters shipped with the code (bot/**/*.json) is missing, unreadable,
+    of another format, or was fitted on other features than the code computes: refit it
+    (fit/README.md)."""

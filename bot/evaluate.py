@@ -266,7 +266,7 @@ def format_report(report: Report) -> str:
 
 def refusal_curve(report: Report, thresholds=(0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9)) -> str:
     """How refusals and false refusals trade off as the decision's threshold moves (fitted model's
-    probability; bench/fit_refusal.py chooses the operating point)."""
+    probability; fit/fit_refusal.py chooses the operating point)."""
     rows = [(c.answerable, c.evidence.get("p_answer")) for c in report.cases]
     ans = np.array([p for a, p in rows if a and p is not None])
     una = np.array([p for a, p in rows if not a and p is not None])

@@ -72,9 +72,16 @@ def seed_index_dir(tmp_path_factory, real_embedder, tokenizer) -> Path:
 
 
 @pytest.fixture(scope="session")
-def real_engine(seed_index_dir, real_embedder, tokenizer):
+def models():
+    """The fitted files shipped with the code, loaded once (the engine takes them as an argument)."""
+    from bot.engine import Models
+    return Models.load()
+
+
+@pytest.fixture(scope="session")
+def real_engine(seed_index_dir, real_embedder, tokenizer, models):
     from bot.engine import Engine
-    return Engine.load(seed_index_dir, real_embedder, tokenizer)
+    return Engine.load(seed_index_dir, real_embedder, tokenizer, models=models)
 
 
 @pytest.fixture

@@ -15,6 +15,7 @@ from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 
 from bot.embed.base import Embedder
+from bot.engine import Models
 from bot.text.analyser import Tokenizer
 from bot.settings import Settings
 from bot.audit import AuditLog
@@ -49,8 +50,9 @@ def _templates() -> Jinja2Templates:
 
 
 def create_app(settings: Settings | None = None, *, embedder: Embedder | None = None,
-               tokenizer: Tokenizer | None = None, suggestion_ask=None) -> FastAPI:
-    """`suggestion_ask(engine, question)` checks a next-question suggestion before it is offered
+               tokenizer: Tokenizer | None = None, models: Models | None = None, suggestion_ask=None) -> FastAPI:
+    """`embedder`, `tokenizer` and `models` (the fitted files) are loaded at start when not given.
+    `suggestion_ask(engine, question)` checks a next-question suggestion before it is offered
     (default: the engine answers it alone, `web.routes.suggest.ask_alone`)."""
     settings = settings or Settings()
 
@@ -60,7 +62,7 @@ def create_app(settings: Settings | None = None, *, embedder: Embedder | None = 
         app.state.runtime = runtime
         app.state.question_queue = runtime.questions  # waiting / running / rejected / abandoned
         runtime.build_listeners.append(app.state.metrics.build_finished)
-        threading.Thread(target=runtime.load, args=(embedder, tokenizer), name="jaxabot-load",
+        threading.Thread(target=runtime.load, args=(embedder, tokenizer, models), name="jaxabot-load",
                          daemon=True).start()
         feedback.start(app)
         async with mcp_server.running(app):

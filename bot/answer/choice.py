@@ -18,13 +18,11 @@ the asked-for kind (a person's name, a year, a number with the asked counter; `t
 passage's retrieval rank and its position. Its probabilities are calibrated (cross-validated by article), so the number
 of sentences quoted follows from them: runners-up are added until the quoted sentences hold the
 answer with probability `confidence`, at most `limit`. The weights and the confidence level live in
-choice.json, written by bench/fit_choice.py.
+choice.json, written by fit/fit_choice.py.
 """
 
 from __future__ import annotations
 
-import functools
-import json
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -32,6 +30,7 @@ from typing import Callable
 
 import numpy as np
 
+from bot import fitted
 from bot.answer import phrase
 from bot.query import analysis
 from bot.retrieve.retrieval import Hit
@@ -58,21 +57,16 @@ class ChoiceModel:
     weights: np.ndarray
     confidence: float
 
-
-@functools.cache
-def default_model() -> ChoiceModel | None:
-    return load_model(MODEL_FILE)
-
-
-def load_model(path: Path) -> ChoiceModel | None:
-    """The fitted ranker, or None when there is none for these features (the fixed mix decides)."""
-    if not path.exists():
-        return None
-    data = json.loads(path.read_text(encoding="utf-8"))
-    if data.get("format") != FORMAT_VERSION or tuple(data.get("features", ())) != FEATURES:
-        return None
-    return ChoiceModel(np.asarray(data["mean"]), np.asarray(data["scale"]), np.asarray(data["weights"]),
-                       float(data["confidence"]))
+    @classmethod
+    def load(cls, path: Path = MODEL_FILE) -> "ChoiceModel":
+        """The fitted ranker in `path` (FittedFileError when it was fitted for other features)."""
+        data = fitted.read(path, FORMAT_VERSION, FEATURES)
+        model = cls(np.asarray(data["mean"], dtype=float), np.asarray(data["scale"], dtype=float),
+                    np.asarray(data["weights"], dtype=float), float(data["confidence"]))
+        fitted.require(model.mean.shape == model.scale.shape == model.weights.shape == (len(FEATURES),),
+                       path, f"mean, scale and weights need one number per feature ({len(FEATURES)})")
+        fitted.require(0 < model.confidence <= 1, path, "confidence must lie in (0, 1]")
+        return model
 
 
 @dataclass(frozen=True)

@@ -14,24 +14,22 @@ evidence separate much better (calibration figures in bot/README.md):
   Japanese text (JAXA, ISECG, 2006) or as Sudachi's katakana reading (Canada → カナダ).
 """
 
-import functools
-import json
 import math
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import numpy as np
 
+from bot import fitted
 from bot.text.language import english_anchors
 from bot.text.analyser import Tokenizer
 from bot.store.lexical import LexicalIndex, idf
 
-GAP_MIN = 0.055
-COVERAGE_MIN = 0.45
-EN_SIM_MIN = 0.80
 # Below these best-sentence cosines the corpus is off-topic for the question (pizza, weather):
-# related passages would only be noise, so none are offered. Same calibration table.
+# related passages would only be noise, so none are offered (calibration table in
+# docs/design/refusal.md).
 RELATED_SIM_MIN = {"ja": 0.82, "en": 0.78}
+
 
 def question_terms(tokenizer: Tokenizer, lexical: LexicalIndex, query: str, lang: str) -> dict[str, float]:
     """Content terms the answer should contain, from the resolved query, with IDF weights."""
@@ -53,7 +51,7 @@ class Evidence:
     coverage_max: float = 0.0  # the best coverage among the top-ranked sentences
     lexical_agree: float = 0.0  # BM25 score of the first passage over the best BM25 score retrieved
     passage_margin: float = 0.0  # first passage's cosine minus the fifth's
-    p_answer: float | None = None  # the fitted model's P(the documents answer), when there is one
+    p_answer: float | None = None  # the fitted model's P(the documents answer), once decided
     # 1 when a top sentence has a word of the asked-for kind (a person for 誰, a year for いつ) or
     # the question asks for no particular kind (bot/answer/choice.py: type_support)
     type_support: float = 1.0
@@ -92,35 +90,50 @@ def features(e: "Evidence | dict") -> list[float]:
             d.get("type_support", 1.0)]
 
 
-@functools.cache
-def refusal_models() -> dict:
-    data = json.loads(REFUSAL_FILE.read_text(encoding="utf-8")) if REFUSAL_FILE.exists() else {}
-    if tuple(data.get("features", ())) != FEATURES:
-        return {}  # fitted on other features: unusable, so the rule below decides
-    return data["models"]
+REFUSAL_FORMAT = 1
+# Every question is Japanese or English (bot/text/language.py): each needs its fitted model.
+LANGUAGES = ("ja", "en")
 
 
-def answer_probability(e: Evidence, lang: str) -> float | None:
-    """P(the documents answer), from the fitted model for this language (None if there is none)."""
-    m = refusal_models().get(lang)
-    if m is None:
-        return None
-    z = m["bias"] + sum(c * max(-Z_CLIP, min(Z_CLIP, (x - mu) / sd))
-                        for c, x, mu, sd in zip(m["coef"], features(e), m["mean"], m["scale"]))
-    return 1.0 / (1.0 + math.exp(-z))
+@dataclass(frozen=True)
+class RefusalModel:
+    """One language's fitted logistic regression: P(the documents answer) from `features`."""
+    mean: tuple[float, ...]
+    scale: tuple[float, ...]
+    bias: float
+    coef: tuple[float, ...]
+    threshold: float
+
+    @classmethod
+    def load_all(cls, path: Path = REFUSAL_FILE) -> dict[str, "RefusalModel"]:
+        """The fitted model of each language in `path` (FittedFileError when one is missing or
+        was fitted for other features)."""
+        data = fitted.read(path, REFUSAL_FORMAT, FEATURES)
+        models = data.get("models")
+        fitted.require(isinstance(models, dict) and all(lang in models for lang in LANGUAGES), path,
+                       f"it needs a model for each of {', '.join(LANGUAGES)}")
+        out = {}
+        for lang, m in models.items():
+            model = cls(tuple(m["mean"]), tuple(m["scale"]), float(m["bias"]), tuple(m["coef"]),
+                        float(m["threshold"]))
+            fitted.require(len(model.mean) == len(model.scale) == len(model.coef) == len(FEATURES), path,
+                           f"the {lang} model needs one mean, scale and coefficient per feature ({len(FEATURES)})")
+            out[lang] = model
+        return out
+
+    def probability(self, e: "Evidence") -> float:
+        """P(the documents answer) for the evidence `e`."""
+        z = self.bias + sum(c * max(-Z_CLIP, min(Z_CLIP, (x - mu) / sd))
+                            for c, x, mu, sd in zip(self.coef, features(e), self.mean, self.scale))
+        return 1.0 / (1.0 + math.exp(-z))
 
 
-def decide_found(e: Evidence, lang: str) -> bool:
-    p = e.p_answer = answer_probability(e, lang)
-    if p is not None:
-        return p >= refusal_models()[lang]["threshold"]
-    # No fitted model for this language: wave 1's calibrated rule (bot/README.md).
-    if e.gap < GAP_MIN:
-        return False
-    if lang == "ja":
-        return e.coverage >= COVERAGE_MIN
-    # English: only the dense match can judge; Latin names are not reliably in Japanese text.
-    return e.sim >= EN_SIM_MIN
+def decide_found(e: Evidence, lang: str, models: dict[str, RefusalModel]) -> bool:
+    """Whether the documents answer, by the fitted model of the question's language (its
+    probability is kept on the evidence)."""
+    model = models[lang]
+    p = e.p_answer = model.probability(e)
+    return p >= model.threshold
 
 
 def worth_relating(e: Evidence, lang: str) -> bool:

@@ -4,14 +4,13 @@
 character offsets) — every sub-span of a maximal run of nouns / prefixes / suffixes (numbers with
 counters, dates with eras, compound names), noun phrases joined by の, numeric ranges, 「quoted」
 and (parenthesised) text — and ranks them with a conditional logit whose weights were fitted on
-JSQuAD (bench/fit_phrase.py → phrase_model.json). Features describe the candidate's fit to the
+JSQuAD (fit/fit_phrase.py → phrase_model.json). Features describe the candidate's fit to the
 question type (bot/query/analysis.py: numbers, counters, Sudachi's 人名 / 地名 / 固有名詞), its
 overlap with the question's words (answers rarely repeat them), the question's words around it in
 the sentence, whether the particle after it matches the one after the interrogative (どこで →
 …で), and its length and position.
 """
 
-import json
 import math
 import re
 import unicodedata
@@ -21,6 +20,7 @@ from pathlib import Path
 
 import numpy as np
 
+from bot import fitted
 from bot.query.analysis import (QuestionInfo, TIME_UNITS, TYPES, Tok, is_counter, neighbours, morpheme_toks, question_info)
 
 MODEL_PATH = Path(__file__).with_name("phrase_model.json")
@@ -341,20 +341,12 @@ class PhraseModel:
         return {t: [b + c for b, c in zip(base, self.weights[n * (1 + k):n * (2 + k)])]
                 for k, t in enumerate(TYPES)}
 
-
-def load_model(path: Path = MODEL_PATH) -> PhraseModel:
-    data = json.loads(Path(path).read_text(encoding="utf-8"))
-    if data.get("format") != FORMAT_VERSION:
-        raise ValueError(f"{path}: phrase model format {data.get('format')!r}, expected {FORMAT_VERSION}")
-    names = tuple(data["features"])
-    if list(names) != feature_names():
-        raise ValueError(f"{path}: the model's features do not match this code's; refit with bench/fit_phrase.py")
-    return PhraseModel(names, tuple(float(w) for w in data["weights"]))
-
-
-@lru_cache(maxsize=1)
-def default_model() -> PhraseModel:
-    return load_model()
+    @classmethod
+    def load(cls, path: Path = MODEL_PATH) -> "PhraseModel":
+        """The fitted ranker in `path` (FittedFileError when it was fitted for other features)."""
+        data = fitted.read(path, FORMAT_VERSION, feature_names())
+        fitted.require(len(data["weights"]) == len(data["features"]), path, "it needs one weight per feature")
+        return cls(tuple(data["features"]), tuple(float(w) for w in data["weights"]))
 
 
 @lru_cache(maxsize=8)
@@ -362,14 +354,14 @@ def _type_weights(model: PhraseModel) -> dict[str, np.ndarray]:
     return {t: np.asarray(w) for t, w in model.by_type.items()}
 
 
-def rank_phrases(sentence: str, question: str, qtype: str | None, tokenizer,
-                 model: PhraseModel | None = None, info: QuestionInfo | None = None) -> list[tuple[float, tuple[int, int]]]:
+def rank_phrases(sentence: str, question: str, qtype: str | None, tokenizer, model: PhraseModel,
+                 info: QuestionInfo | None = None) -> list[tuple[float, tuple[int, int]]]:
     """Every candidate span of `sentence` with the fitted ranker's score, best first (empty when
     the question type asks for no phrase). `info` stands in for the analysis of `question` (an
     English question's Japanese search terms)."""
     if qtype not in TYPES:
         return []
-    w = _type_weights(model or default_model())[qtype]
+    w = _type_weights(model)[qtype]
     q = replace(info or question_info(question, tokenizer), qtype=qtype)
     spans, rows = feature_rows(sentence, q, tokenizer, crossed=False)
     if not spans:
@@ -379,7 +371,7 @@ def rank_phrases(sentence: str, question: str, qtype: str | None, tokenizer,
 
 
 def find_phrase(sentence: str, question: str, qtype: str | None, tokenizer,
-                model: PhraseModel | None = None) -> tuple[int, int] | None:
+                model: PhraseModel) -> tuple[int, int] | None:
     """[start, end) of the phrase in `sentence` that answers `question`, or None when the question
     type asks for no phrase or the sentence has no candidate."""
     ranked = rank_phrases(sentence, question, qtype, tokenizer, model)

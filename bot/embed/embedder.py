@@ -74,12 +74,13 @@ def load_embedder(model: str, cache_dir: Path, threads: int | None = None, backe
 
 
 def _query_graph(model: str, folder: Path) -> Path | None:
-    """The int8 query graph when a recipe was fitted for `model` (only the default model has
-    one); None, and fp32 questions, when there is none or it cannot be made."""
+    """The int8 query graph when the recipe was fitted for `model` (only the default model has
+    one); None, and fp32 questions, when it was not or the graph cannot be made. A recipe that
+    does not fit the code raises FittedFileError."""
     from bot.embed.convert.quantize import ensure_query_graph, load_recipe
 
     recipe = load_recipe()
-    if recipe is None or recipe.get("model") != model:
+    if recipe["model"] != model:
         return None
     try:
         return ensure_query_graph(folder, folder / ONNX_DIR / FP32_FILE, recipe)

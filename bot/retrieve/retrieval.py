@@ -7,20 +7,23 @@ Japanese, so an English question's tokens match almost nothing and BM25's rankin
 drags good dense hits down (figures in bot/README.md).
 """
 
-import functools
-import json
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
+from bot import fitted
 from bot.store.dense import search as dense_search
 from bot.store.index import SearchIndex
 
 DEPTH = 50
 SENTENCE_DEPTH_FACTOR = 4
-# The lists' weights and the RRF constant are fitted on the JSQuAD benchmark (bench/fit_fusion.py).
+# The lists' weights and the RRF constant are fitted on the JSQuAD benchmark (fit/fit_fusion.py).
 FUSION_FILE = Path(__file__).with_name("fusion.json")
+FUSION_FORMAT = 1
+# What a fusion may weigh: the ranked lists (RRF) or the candidates' scores (linear; `SCORES`),
+# and the follow-up's current document.
+FEATURES = ("passage", "sentence", "sentence2", "bm25", "topic")
 
 
 @dataclass(frozen=True)
@@ -40,13 +43,31 @@ class Fusion:
     method: str = "rrf"
 
 
-@functools.cache
-def fusion(lang: str = "ja") -> Fusion:
-    """The fusion for questions in `lang`: a language may have its own entry under "languages"
-    (English questions search with dictionary terms, whose BM25 is noisier than Japanese words)."""
-    data = json.loads(FUSION_FILE.read_text(encoding="utf-8"))
-    data = data.get("languages", {}).get(lang, data)
-    return Fusion(weights=data["weights"], rrf_k=float(data.get("rrf_k", 60)), method=data.get("method", "rrf"))
+@dataclass(frozen=True)
+class Fusions:
+    """The fitted fusion of each question language: Japanese questions' at the top of
+    fusion.json, another language's under "languages" when it has its own (English questions
+    search with dictionary terms, whose BM25 is noisier than Japanese words)."""
+    default: Fusion
+    languages: dict[str, Fusion]
+
+    def of(self, lang: str) -> Fusion:
+        return self.languages.get(lang, self.default)
+
+    @classmethod
+    def load(cls, path: Path = FUSION_FILE) -> "Fusions":
+        """The fusions in `path` (FittedFileError when it weighs lists the code does not make)."""
+        data = fitted.read(path, FUSION_FORMAT, FEATURES)
+        return cls(_fusion(data, path, "the fusion"),
+                   {lang: _fusion(d, path, f"the {lang} fusion") for lang, d in data.get("languages", {}).items()})
+
+
+def _fusion(data: dict, path: Path, what: str) -> Fusion:
+    weights, method = data.get("weights"), data.get("method", "rrf")
+    fitted.require(method in ("rrf", "linear"), path, f"{what} has method {method!r}, not rrf or linear")
+    fitted.require(isinstance(weights, dict) and set(weights) <= set(FEATURES), path,
+                   f"{what} weighs {sorted(set(weights or {}) - set(FEATURES))}, which are not among its features")
+    return Fusion(weights=weights, rrf_k=float(data.get("rrf_k", 60)), method=method)
 
 
 @dataclass
@@ -145,11 +166,10 @@ def topic_list(index: SearchIndex, ranked: dict[str, list[int]], doc_id: str) ->
 
 
 def retrieve(index: SearchIndex, qvec: np.ndarray, qtokens: list[str], use_lexical: bool,
-             k: int, depth: int = DEPTH, topic_doc: str | None = None, lang: str = "ja") -> list[Hit]:
+             k: int, f: Fusion, depth: int = DEPTH, topic_doc: str | None = None) -> list[Hit]:
     if len(index.passages) == 0:
         return []
     lists = ranked_lists(index, qvec, qtokens, use_lexical, depth)
-    f = fusion(lang)
     if f.method == "linear":
         fused = fuse_linear(index, lists, qvec, f, topic_doc)
     else:

@@ -4,10 +4,11 @@ model. Usage: fake_mcp_stdio.py INDEX"""
 import sys
 from pathlib import Path
 
-from bot.engine import Engine
+from bot.engine import Engine, Models
 from fakes import FakeEmbedder
 from web.mcp.server import serve_stdio
 from web.server.workqueue import QuestionQueue
 
 if __name__ == "__main__":
-    serve_stdio(Engine.load(Path(sys.argv[1]), FakeEmbedder()), QuestionQueue(workers=1, limit=4))
+    engine = Engine.load(Path(sys.argv[1]), FakeEmbedder(), models=Models.load())
+    serve_stdio(engine, QuestionQueue(workers=1, limit=4))

@@ -71,3 +71,16 @@ class SlowEmbedder(FakeEmbedder):
         import time
         time.sleep(self.seconds)
         return super().encode_passages(texts)
+
+
+def refusal_on_coverage(minimum: float) -> dict:
+    """Refusal models (bot.answer.evidence.RefusalModel, one per language) that answer when the
+    share of the question's words found reaches `minimum`, whatever the cosines: the fake
+    embedder's cosines mean nothing."""
+    from bot.answer.evidence import FEATURES, LANGUAGES, RefusalModel
+
+    n = len(FEATURES)
+    # P = sigmoid(coverage - minimum) >= 0.5 exactly when coverage >= minimum
+    model = RefusalModel(mean=(0.0,) * n, scale=(1.0,) * n, bias=-minimum,
+                         coef=tuple(1.0 if f == "coverage" else 0.0 for f in FEATURES), threshold=0.5)
+    return {lang: model for lang in LANGUAGES}

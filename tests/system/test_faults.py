@@ -37,7 +37,7 @@ def _start_build(corpus: Path, index: Path) -> subprocess.Popen:
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env, text=True)
 
 
-def test_sigkill_during_builds_never_corrupts_the_current_index(tmp_path, tokenizer):
+def test_sigkill_during_builds_never_corrupts_the_current_index(tmp_path, tokenizer, models):
     corpus = _corpus(tmp_path)
     index = tmp_path / "index"
     t0 = time.perf_counter()
@@ -71,7 +71,7 @@ def test_sigkill_during_builds_never_corrupts_the_current_index(tmp_path, tokeni
         assert not current.startswith(".")
         assert (index / current / "manifest.json").exists()
         # ... and a server (the engine it wraps) starts and answers from it.
-        answer = Engine(FakeEmbedder(), tokenizer, loaded).ask("カナダとの協力について")
+        answer = Engine(FakeEmbedder(), tokenizer, loaded, models=models).ask("カナダとの協力について")
         assert answer.index_version == current
     check = CliRunner().invoke(app, ["index", "--check", "--index", str(index)])
     assert check.exit_code == 0, check.output

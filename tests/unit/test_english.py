@@ -3,6 +3,7 @@ and the English answer (statement, quotes, glossary) — with the fake embedder 
 
 import json
 import re
+from dataclasses import replace
 
 import pytest
 
@@ -13,7 +14,7 @@ from bot.engine import Engine
 from bot.store.build import build_index
 from bot.store.index import load_index
 from bot.store.termtable import FILE, TermTable, fold, key_of, romaji, stem
-from fakes import FakeEmbedder
+from fakes import FakeEmbedder, refusal_on_coverage
 
 DOC = """---
 title: 豊岡市
@@ -38,31 +39,25 @@ The hangar at the airfield was completed in 1987 and holds twelve aircraft.
 """
 
 
-@pytest.fixture(autouse=True)
-def _thresholds(monkeypatch):
-    # The fake embedder's cosines mean nothing: decide on the question's words found alone
-    # (coverage of the English words through their Japanese terms).
-    import bot.engine
-    monkeypatch.setattr(bot.engine, "decide_found", lambda e, lang: e.coverage >= 0.3)
-
-
-def _engine(root, tokenizer, docs: dict[str, str]) -> Engine:
+def _engine(root, tokenizer, models, docs: dict[str, str]) -> Engine:
     (root / "corpus").mkdir()
     for name, text in docs.items():
         (root / "corpus" / name).write_text(text, encoding="utf-8")
     emb = FakeEmbedder()
     build_index(root / "corpus", root / "index", emb, tokenizer, max_bytes=2**20)
-    return Engine(emb, tokenizer, load_index(root / "index"))
+    # The fake embedder's cosines mean nothing: decide on the question's words found alone
+    # (coverage of the English words through their Japanese terms).
+    return Engine(emb, tokenizer, load_index(root / "index"), models=replace(models, refusal=refusal_on_coverage(0.3)))
 
 
 @pytest.fixture(scope="module")
-def engine(tmp_path_factory, tokenizer):
-    return _engine(tmp_path_factory.mktemp("en"), tokenizer, {"toyooka.md": DOC})
+def engine(tmp_path_factory, tokenizer, models):
+    return _engine(tmp_path_factory.mktemp("en"), tokenizer, models, {"toyooka.md": DOC})
 
 
 @pytest.fixture(scope="module")
-def mixed_engine(tmp_path_factory, tokenizer):
-    return _engine(tmp_path_factory.mktemp("mixed"), tokenizer, {"toyooka.md": DOC, "hangar.md": EN_DOC})
+def mixed_engine(tmp_path_factory, tokenizer, models):
+    return _engine(tmp_path_factory.mktemp("mixed"), tokenizer, models, {"toyooka.md": DOC, "hangar.md": EN_DOC})
 
 
 def test_romaji_and_folding():

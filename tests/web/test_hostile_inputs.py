@@ -250,14 +250,14 @@ def test_the_chat_form_and_mcp_refuse_text_that_cannot_be_encoded(server):
     assert httpx.post(f"{server}/api/ask", json=NORMAL, timeout=60).status_code == 200
 
 
-def test_mcp_tools_refuse_text_that_cannot_be_encoded(fake_seed_index_module, tokenizer):
+def test_mcp_tools_refuse_text_that_cannot_be_encoded(fake_seed_index_module, tokenizer, models):
     import anyio
     from mcp.server.mcpserver.exceptions import ToolError
 
     from bot.engine import Engine
     from web.mcp.tools import Tools
     from web.server.workqueue import QuestionQueue
-    engine = Engine.load(fake_seed_index_module, FakeEmbedder(), tokenizer)
+    engine = Engine.load(fake_seed_index_module, FakeEmbedder(), tokenizer, models=models)
     tools = Tools(lambda: engine, QuestionQueue(workers=1, limit=1))
 
     async def refused(call) -> str:

@@ -150,7 +150,7 @@ def test_tools_translate_domain_errors_without_internal_detail():
     assert "still loading" in run(call, loading)
 
 
-def test_tools_wait_in_the_question_queue_and_a_full_one_is_a_tool_error(fake_seed_index, tokenizer):
+def test_tools_wait_in_the_question_queue_and_a_full_one_is_a_tool_error(fake_seed_index, tokenizer, models):
     """The tools run through the same bounded queue as /api/ask (over stdio too): a call beyond
     its waiting room is refused at once, saying when to try again, and nothing is computed."""
     from mcp.server.mcpserver.exceptions import ToolError
@@ -159,7 +159,7 @@ def test_tools_wait_in_the_question_queue_and_a_full_one_is_a_tool_error(fake_se
     from web.mcp.server import Tools
     from web.server.workqueue import QuestionQueue
 
-    engine = Engine.load(fake_seed_index, FakeEmbedder(), tokenizer)
+    engine = Engine.load(fake_seed_index, FakeEmbedder(), tokenizer, models=models)
     queue = QuestionQueue(workers=1, limit=0)
     tools = Tools(lambda: engine, queue)
 

@@ -17,8 +17,8 @@ from bot.store.build import build_index
 from bot.embed.batching import QueryBatcher
 from bot.embed.base import Embedder
 from bot.embed.embedder import load_embedder
-from bot.engine import Engine
-from bot.errors import IndexMissing, JaxabotError
+from bot.engine import Engine, Models
+from bot.errors import FittedFileError, IndexMissing, JaxabotError
 from bot.store.index import load_index, load_servable
 from bot.text.analyser import Tokenizer
 from bot.store.progress import BuildProgress
@@ -53,10 +53,13 @@ class Runtime:
         # The first build's progress while the server starts without an index (health shows it).
         self.first_build: BuildProgress | None = None
 
-    def load(self, embedder: Embedder | None, tokenizer: Tokenizer | None) -> None:
-        """Load the model and the current index (runs in a thread; never raises)."""
+    def load(self, embedder: Embedder | None, tokenizer: Tokenizer | None, models: Models | None = None) -> None:
+        """Load the fitted models, the embedding model and the current index (runs in a thread;
+        never raises). A fitted file that does not match the code stops the start (health says
+        which and why)."""
         s = self.settings
         try:
+            models = models or Models.load()
             batching = s.embed_batch > 1
             # Model calls at once: the batcher's runners, or else one per worker.
             calls = s.embed_calls if batching else s.workers
@@ -94,7 +97,7 @@ class Runtime:
                 self.index_problem = ("the index on disk is damaged or was built for another "
                                       "model; rebuild it (details in the server log)")
                 index = None
-            engine = Engine(embedder, tokenizer, index)
+            engine = Engine(embedder, tokenizer, index, models=models)
             self.follower = IndexFollower(engine, s.index_dir, s.follow_interval)
             self.follower.adopt(problem)
             self.rebuilder = Rebuilder(engine, s, on_published=self.follower.refresh,
@@ -105,6 +108,10 @@ class Runtime:
                 from web.server.watch import CorpusWatcher
                 self.watcher = CorpusWatcher(s.corpus_dir, self.rebuilder, s.watch_debounce_ms)
                 self.watcher.start()
+        except FittedFileError as exc:
+            # The message names a file shipped with the code and what differs: no secret.
+            log.error("cannot start: %s", exc)
+            self.load_error = str(exc)
         except JaxabotError as exc:
             # Health is public: the detail (paths, library messages) goes to the log only.
             log.error("cannot start: %s", exc)

@@ -10,7 +10,7 @@ whose peak (on the first and last tokens) is 23–48× the median channel's: tha
 would set the range and leave the other 1,535 a handful of int8 steps. So for those products,
 X · W = (X with the outlier channels zeroed) · W + X[outlier channels] · W[their rows]: the first part
 goes int8 over a range the outliers no longer set, the second (one or two columns of X) stays fp32.
-Which products and channels is fitted, not chosen by hand (`bench/fit_quant.py` →
+Which products and channels is fitted, not chosen by hand (`fit/fit_quant.py` →
 `query_int8.json` beside this file; bench/README.md, "int8 questions"); a recipe may also keep
 whole products fp32 (`keep_fp32`).
 """
@@ -24,31 +24,31 @@ import shutil
 import time
 from pathlib import Path
 
+from bot import fitted
 from bot.embed.convert.folders import has_stamp, install_folder, sweep_stale, write_stamp
 from bot.errors import ModelError
 
 RECIPE_FILE = Path(__file__).with_name("query_int8.json")
+RECIPE_FORMAT = 1
+# What a recipe sets: the products kept fp32 whole and the input channels split off into fp32.
+RECIPE_FEATURES = ("keep_fp32", "outlier_channels")
 Q8_DIR = "onnx-query-int8"
 Q8_FILE = "model.onnx"
 _STAMP = "quantized.json"
 
 
-def load_recipe(path: Path = RECIPE_FILE) -> dict | None:
+def load_recipe(path: Path = RECIPE_FILE) -> dict:
     """The fitted recipe ({"model": ..., "keep_fp32": [node names], "outlier_channels": {node
-    name: [input channels]}, ...}), or None when missing or malformed."""
-    try:
-        recipe = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return None
-    if not isinstance(recipe, dict):
-        return None
+    name: [input channels]}, ...}); FittedFileError when it is missing or malformed."""
+    recipe = fitted.read(path, RECIPE_FORMAT, RECIPE_FEATURES)
     keep = recipe.get("keep_fp32")
     split = recipe.setdefault("outlier_channels", {})
-    if not (isinstance(keep, list) and all(isinstance(k, str) for k in keep)):
-        return None
-    if not (isinstance(split, dict) and all(
-            isinstance(ks, list) and ks and all(type(k) is int and k >= 0 for k in ks) for ks in split.values())):
-        return None
+    fitted.require(isinstance(recipe.get("model"), str), path, "it names no model")
+    fitted.require(isinstance(keep, list) and all(isinstance(k, str) for k in keep), path,
+                   "keep_fp32 must be a list of node names")
+    fitted.require(isinstance(split, dict) and all(
+        isinstance(ks, list) and ks and all(type(k) is int and k >= 0 for k in ks) for ks in split.values()), path,
+        "outlier_channels must map node names to lists of channel numbers")
     return recipe
 
 

@@ -12,9 +12,9 @@ from bot.answer.evidence import Evidence, decide_found
 
 
 @pytest.fixture
-def fake_engine(corpus_copy, tmp_path, fake_embedder, tokenizer):
+def fake_engine(corpus_copy, tmp_path, fake_embedder, tokenizer, models):
     build_index(corpus_copy, tmp_path / "index", fake_embedder, tokenizer, max_bytes=10**6)
-    return Engine.load(tmp_path / "index", fake_embedder, tokenizer)
+    return Engine.load(tmp_path / "index", fake_embedder, tokenizer, models=models)
 
 
 def test_answers_are_grounded_whatever_the_decision(fake_engine):
@@ -30,9 +30,9 @@ def test_answers_are_grounded_whatever_the_decision(fake_engine):
             assert r.citations == [] and len(r.related) <= 3
 
 
-def test_no_index_is_a_domain_error(fake_embedder, tokenizer):
+def test_no_index_is_a_domain_error(fake_embedder, tokenizer, models):
     with pytest.raises(IndexMissing):
-        Engine(fake_embedder, tokenizer).ask("質問")
+        Engine(fake_embedder, tokenizer, models=models).ask("質問")
 
 
 def test_validate_strips_and_checks():
@@ -53,22 +53,23 @@ def test_text_that_cannot_be_encoded_is_invalid_input(fake_engine, question, his
             call()
 
 
-def test_the_fitted_refusal_model_separates_strong_from_weak_evidence():
+def test_the_fitted_refusal_model_separates_strong_from_weak_evidence(models):
+    refusal = models.refusal
     strong = dict(sim=0.9, gap=0.12, coverage=1.0, n_terms=3, passage_sim=0.88, coverage_max=1.0,
                   lexical_agree=1.0, passage_margin=0.05)
-    assert decide_found(Evidence(**strong), "ja")
+    assert decide_found(Evidence(**strong), "ja", refusal)
     # on the topic, but the question's own words are missing: 「JAXAの職員数は何人ですか？」 as measured
     assert not decide_found(Evidence(sim=0.866, gap=0.084, coverage=0.246, n_terms=2, passage_sim=0.857,
-                                     coverage_max=0.246, lexical_agree=1.0, passage_margin=0.047), "ja")
+                                     coverage_max=0.246, lexical_agree=1.0, passage_margin=0.047), "ja", refusal)
     # nothing stands out and none of its words occur: 「H3ロケットの打ち上げ費用は？」 as measured
     assert not decide_found(Evidence(sim=0.818, gap=0.035, coverage=0.0, n_terms=4, passage_sim=0.808,
-                                     coverage_max=0.0, lexical_agree=0.0, passage_margin=0.025), "ja")
+                                     coverage_max=0.0, lexical_agree=0.0, passage_margin=0.025), "ja", refusal)
     # English (its own fitted model): "What was the title of the German National Day special event
     # at Expo 2025?" and "What is the best pizza topping?" on the seed corpus, as measured
     assert decide_found(Evidence(sim=0.895, gap=0.109, coverage=0.375, n_terms=10, passage_sim=0.88,
-                                 coverage_max=0.316, lexical_agree=1.0, passage_margin=0.087), "en")
+                                 coverage_max=0.316, lexical_agree=1.0, passage_margin=0.087), "en", refusal)
     assert not decide_found(Evidence(sim=0.818, gap=0.036, coverage=0.333, n_terms=1, passage_sim=0.772,
-                                     coverage_max=1.0, lexical_agree=1.0, passage_margin=-0.02), "en")
+                                     coverage_max=1.0, lexical_agree=1.0, passage_margin=-0.02), "en", refusal)
 
 
 @pytest.mark.parametrize("text,gold,expected", [

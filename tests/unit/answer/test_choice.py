@@ -10,6 +10,7 @@ from bot.answer import choice
 from bot.query.analysis import morpheme_toks, question_info
 from bot.answer.sentences import ScoredSentence
 from bot.engine import Engine
+from bot.errors import FittedFileError
 from bot.store.build import build_index
 
 
@@ -71,16 +72,18 @@ def test_probabilities_are_a_softmax_following_the_weights():
 
 
 def test_shipped_model_matches_the_features(tmp_path):
-    model = choice.default_model()
-    assert model is not None, "bot/answer/choice.json must be fitted on choice.FEATURES"
+    model = choice.ChoiceModel.load()
     assert len(model.weights) == len(model.mean) == len(model.scale) == len(choice.FEATURES)
     assert 0.5 <= model.confidence < 1
     data = json.loads(choice.MODEL_FILE.read_text(encoding="utf-8"))
     data["features"] = data["features"][:-1]
     stale = tmp_path / "choice.json"
     stale.write_text(json.dumps(data))
-    assert choice.load_model(stale) is None  # fitted on other features: the fixed mix decides
-    assert choice.load_model(tmp_path / "missing.json") is None
+    # fitted on other features, or not there: refused, never replaced by another rule
+    with pytest.raises(FittedFileError, match="choice.json was fitted on other features.*missing novelty"):
+        choice.ChoiceModel.load(stale)
+    with pytest.raises(FittedFileError, match="missing.json is missing"):
+        choice.ChoiceModel.load(tmp_path / "missing.json")
 
 
 @pytest.mark.parametrize("question, sentence, expected", [
@@ -104,20 +107,18 @@ GEO = ("---\ntitle: 人工衛星の軌道\n---\n人工衛星の軌道\n\n"
 
 
 @pytest.fixture
-def orbit_engine(tmp_path, fake_embedder, tokenizer):
+def orbit_engine(tmp_path, fake_embedder, tokenizer, models):
     corpus = tmp_path / "corpus"
     corpus.mkdir()
     (corpus / "orbit.txt").write_text(GEO, encoding="utf-8")
     build_index(corpus, tmp_path / "index", fake_embedder, tokenizer, max_bytes=10**6)
-    return Engine.load(tmp_path / "index", fake_embedder, tokenizer)
+    return Engine.load(tmp_path / "index", fake_embedder, tokenizer, models=models)
 
 
 def test_features_describe_the_sentence_after_the_questions_words(orbit_engine):
     engine = orbit_engine
-    state = engine._require()
-    c = engine.candidates("地上から止まって見える衛星の軌道を何と呼ぶ？", [], state)
-    X = choice.features(c.index, c.scored, c.hits, c.qvec, c.q_terms, state.sentence_terms, c.q_info,
-                        state.sentence_profile)
+    c = engine.retrieve("地上から止まって見える衛星の軌道を何と呼ぶ？")
+    X = engine.sentence_features(c)
     assert X.shape == (len(c.scored), len(choice.FEATURES)) and np.isfinite(X).all()
     text = {s.vector_row: c.index.documents["orbit"].text[s.start:s.end] for s in c.scored}
     col = {n: k for k, n in enumerate(choice.FEATURES)}
@@ -132,9 +133,8 @@ def test_features_describe_the_sentence_after_the_questions_words(orbit_engine):
 
 
 def _chosen_texts(engine, question):
-    state = engine._require()
-    c = engine.candidates(question, [], state)
-    return [c.index.documents["orbit"].text[s.start:s.end] for s in engine._choose(c, state, 3)]
+    c = engine.retrieve(question)
+    return [c.index.documents["orbit"].text[s.start:s.end] for s in engine._choose(c, 3)]
 
 
 def test_engine_quotes_the_answer_after_the_restated_question(orbit_engine):
@@ -142,24 +142,15 @@ def test_engine_quotes_the_answer_after_the_restated_question(orbit_engine):
         orbit_engine, "地上から止まって見える衛星の軌道を何と呼ぶ？"))
 
 
-def test_without_a_model_the_fixed_mix_chooses(orbit_engine, monkeypatch):
-    monkeypatch.setattr(choice, "default_model", lambda: None)
-    state = orbit_engine._require()
-    c = orbit_engine.candidates("地上から止まって見える衛星の軌道を何と呼ぶ？", [], state)
-    chosen = orbit_engine._choose(c, state, 3)
-    assert c.scored[0] in chosen and max(chosen, key=lambda s: s.score) is c.scored[0]  # the mix's best
-    assert chosen == sorted(chosen, key=lambda s: s.start)  # in document order, as before
-
-
 @pytest.mark.real
-def test_real_model_quotes_the_naming_sentence(tmp_path, real_embedder, tokenizer):
+def test_real_model_quotes_the_naming_sentence(tmp_path, real_embedder, tokenizer, models):
     """With the real model the question's words match the sentence before the answer best; the
     fitted choice still quotes the sentence that names it, and leads with the name."""
     corpus = tmp_path / "corpus"
     corpus.mkdir()
     (corpus / "orbit.txt").write_text(GEO, encoding="utf-8")
     build_index(corpus, tmp_path / "index", real_embedder, tokenizer, max_bytes=10**6)
-    engine = Engine.load(tmp_path / "index", real_embedder, tokenizer)
+    engine = Engine.load(tmp_path / "index", real_embedder, tokenizer, models=models)
     question = "地上から止まって見える衛星の軌道を何と呼ぶ？"
     assert any(t.startswith("このような軌道を静止軌道") for t in _chosen_texts(engine, question))
     answer = engine.ask(question)

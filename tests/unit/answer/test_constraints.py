@@ -77,14 +77,14 @@ def test_a_lead_phrase_must_be_of_the_asked_type(tokenizer, phrase, qtype, ok):
 
 
 @pytest.fixture(scope="module")
-def meetings_engine(tmp_path_factory, real_embedder, tokenizer):
+def meetings_engine(tmp_path_factory, real_embedder, tokenizer, models):
     from pathlib import Path
 
     from bot.engine import Engine
     from bot.store.build import build_index
     index = tmp_path_factory.mktemp("meetings") / "index"
     build_index(Path(__file__).resolve().parents[2] / "data" / "pages", index, real_embedder, tokenizer, max_bytes=10**6)
-    return Engine.load(index, real_embedder, tokenizer)
+    return Engine.load(index, real_embedder, tokenizer, models=models)
 
 
 @pytest.mark.real

@@ -7,6 +7,7 @@ import pytest
 
 from bot.answer import phrase
 from bot.answer.phrase import find_phrase
+from bot.errors import FittedFileError
 from bot.query.analysis import question_type
 
 JAXA = ("宇宙航空研究開発機構は2003年10月1日に、宇宙科学研究所など3つの機関が統合して発足し、"
@@ -43,9 +44,9 @@ def test_indefinite_interrogative_is_not_the_question(tokenizer):
     assert question_type("予算はいくらでも出すと言ったのは誰か", tokenizer) == "person"
 
 
-def _answer(sentence, question, tokenizer):
+def _answer(sentence, question, tokenizer, model):
     qtype = question_type(question, tokenizer)
-    span = find_phrase(sentence, question, qtype, tokenizer)
+    span = find_phrase(sentence, question, qtype, tokenizer, model)
     assert span is not None
     start, end = span
     assert 0 <= start < end <= len(sentence)
@@ -61,20 +62,20 @@ def _answer(sentence, question, tokenizer):
     ("この探査機は「はやぶさ」と呼ばれている。", "この探査機は何と呼ばれている？", "はやぶさ"),
     ("式典には約三百人が出席した。", "式典には何人が出席した？", "約三百人"),
 ])
-def test_find_phrase(tokenizer, sentence, question, expected):
-    assert _answer(sentence, question, tokenizer) == expected
+def test_find_phrase(tokenizer, sentence, question, expected, models):
+    assert _answer(sentence, question, tokenizer, models.phrase) == expected
 
 
-def test_no_phrase_for_untyped_question(tokenizer):
-    assert find_phrase(JAXA, "なぜ統合したのか", None, tokenizer) is None
+def test_no_phrase_for_untyped_question(tokenizer, models):
+    assert find_phrase(JAXA, "なぜ統合したのか", None, tokenizer, models.phrase) is None
 
 
-def test_no_candidate_gives_none(tokenizer):
-    assert find_phrase("そうだった。", "いつ？", "time", tokenizer) is None
+def test_no_candidate_gives_none(tokenizer, models):
+    assert find_phrase("そうだった。", "いつ？", "time", tokenizer, models.phrase) is None
 
 
 def test_shipped_model_loads_and_matches_the_features():
-    model = phrase.load_model()
+    model = phrase.PhraseModel.load()
     assert list(model.features) == phrase.feature_names()
     assert len(model.weights) == len(model.features)
     data = json.loads(phrase.MODEL_PATH.read_text(encoding="utf-8"))
@@ -86,22 +87,22 @@ def test_model_with_other_features_is_refused(tmp_path):
     data["features"] = data["features"][:-1]
     bad = tmp_path / "m.json"
     bad.write_text(json.dumps(data), encoding="utf-8")
-    with pytest.raises(ValueError, match="refit"):
-        phrase.load_model(bad)
+    with pytest.raises(FittedFileError, match="refit"):
+        phrase.PhraseModel.load(bad)
 
 
-def test_numeric_range_is_one_phrase(tokenizer):
+def test_numeric_range_is_one_phrase(tokenizer, models):
     sentence = "工事の期間はどの区間でも40日から50日前後と大差はない。"
-    assert _answer(sentence, "工事の期間はどれくらいか？", tokenizer) == "40日から50日前後"
+    assert _answer(sentence, "工事の期間はどれくらいか？", tokenizer, models.phrase) == "40日から50日前後"
 
 
 @pytest.mark.parametrize("sentence", ["", "。", "   ", "そうだった。"])
-def test_degenerate_sentences(tokenizer, sentence):
-    assert find_phrase(sentence, "それはいつ？", "time", tokenizer) is None
+def test_degenerate_sentences(tokenizer, sentence, models):
+    assert find_phrase(sentence, "それはいつ？", "time", tokenizer, models.phrase) is None
 
 
-def test_long_sentence_still_finds_the_phrase_near_the_question_words(tokenizer):
+def test_long_sentence_still_finds_the_phrase_near_the_question_words(tokenizer, models):
     filler = "研究者たちは多くの観測装置を次々に改良し、" * 20
     sentence = filler + "新しい望遠鏡は1998年に完成した。"
-    start, end = find_phrase(sentence, "新しい望遠鏡はいつ完成した？", "time", tokenizer)
+    start, end = find_phrase(sentence, "新しい望遠鏡はいつ完成した？", "time", tokenizer, models.phrase)
     assert sentence[start:end] == "1998年"

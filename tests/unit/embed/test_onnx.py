@@ -68,9 +68,9 @@ def fp32_embedder(model_cache_dir):
 
 
 @pytest.fixture(scope="module")
-def fp32_engine(real_engine, fp32_embedder, tokenizer):
+def fp32_engine(real_engine, fp32_embedder, tokenizer, models):
     from bot.engine import Engine
-    return Engine(fp32_embedder, tokenizer, real_engine.index)
+    return Engine(fp32_embedder, tokenizer, real_engine.index, models=models)
 
 
 @pytest.mark.real
@@ -189,7 +189,7 @@ def test_dev_questions_rank_the_same_top3(real_engine, fp32_embedder, torch_embe
 def test_dev_answers_are_the_same_with_torch_queries(fp32_engine, torch_embedder, tokenizer, dev_questions):
     from bot.engine import Engine
 
-    torch_engine = Engine(torch_embedder, tokenizer, fp32_engine.index)
+    torch_engine = Engine(torch_embedder, tokenizer, fp32_engine.index, models=fp32_engine.models)
     for q in dev_questions:
         a, b = fp32_engine.ask(q), torch_engine.ask(q)
         assert (a.found, [c.chunk_id for c in a.citations]) == (b.found, [c.chunk_id for c in b.citations]), q
@@ -200,10 +200,10 @@ def test_serving_on_onnx_never_imports_torch(model_cache_dir, seed_index_dir):
     code = (
         "import sys; from pathlib import Path\n"
         "from bot.embed.embedder import load_embedder\n"
-        "from bot.engine import Engine\n"
+        "from bot.engine import Engine, Models\n"
         "import web.app\n"
         f"e = load_embedder({DEFAULT_MODEL!r}, Path(sys.argv[1]), 1)\n"
-        "a = Engine.load(Path(sys.argv[2]), e).ask('JAXAはどのような分野で国際協力を進めていますか？')\n"
+        "a = Engine.load(Path(sys.argv[2]), e, models=Models.load()).ask('JAXAはどのような分野で国際協力を進めていますか？')\n"
         "print(type(e).__name__, a.found, sorted(m for m in ('torch', 'sentence_transformers', 'transformers')"
         " if m in sys.modules))\n")
     out = subprocess.run([sys.executable, "-c", code, str(model_cache_dir), str(seed_index_dir)], cwd=ROOT,

@@ -6,7 +6,8 @@ import pytest
 
 from bot.answer import evidence
 from bot.retrieve import retrieval
-from bot.answer.evidence import FEATURES, Evidence, answer_probability, features
+from bot.answer.evidence import FEATURES, Evidence, features
+from bot.errors import FittedFileError
 from bot.retrieve.retrieval import Fusion, fuse
 from bot.evaluate import char_f1, gold_rank, phrase_scores
 from bot.results import Turn
@@ -92,39 +93,42 @@ def test_linear_fusion_weighs_the_second_sentence():
 
 
 def test_shipped_fusion_and_refusal_files_load():
-    f = retrieval.fusion()
-    assert set(f.weights) <= {*retrieval.SCORES, "topic"} and f.rrf_k > 0
-    models = evidence.refusal_models()
+    f = retrieval.Fusions.load()
+    for fusion in (f.of("ja"), f.of("en")):
+        assert set(fusion.weights) <= {*retrieval.SCORES, "topic"} and fusion.rrf_k > 0
+    models = evidence.RefusalModel.load_all()
+    assert set(models) >= {"ja", "en"}
     for m in models.values():
-        assert len(m["coef"]) == len(m["mean"]) == len(m["scale"]) == len(FEATURES)
-        assert 0 < m["threshold"] < 1
+        assert len(m.coef) == len(m.mean) == len(m.scale) == len(FEATURES)
+        assert 0 < m.threshold < 1
 
 
-def test_refusal_probability_rises_with_evidence(monkeypatch, tmp_path):
-    model = {"format": 1, "features": list(FEATURES), "models": {"ja": {
-        "mean": [0.0] * len(FEATURES), "scale": [1.0] * len(FEATURES), "bias": -1.0,
-        "coef": [2.0, 3.0, 1.0] + [0.0] * (len(FEATURES) - 3), "threshold": 0.5}}}
+def test_refusal_probability_rises_with_evidence(tmp_path):
+    fitted = {"format": 1, "features": list(FEATURES), "fitted_by": "a test", "data": "none", "commit": "0000000",
+              "models": {lang: {"mean": [0.0] * len(FEATURES), "scale": [1.0] * len(FEATURES), "bias": -1.0,
+                                "coef": [2.0, 3.0, 1.0] + [0.0] * (len(FEATURES) - 3), "threshold": 0.5}
+                         for lang in ("ja", "en")}}
     path = tmp_path / "refusal.json"
-    path.write_text(json.dumps(model))
-    monkeypatch.setattr(evidence, "REFUSAL_FILE", path)
-    evidence.refusal_models.cache_clear()
-    try:
-        weak, strong = Evidence(0.1, 0.0, 0.0, 2), Evidence(0.9, 0.2, 1.0, 2)
-        assert answer_probability(weak, "ja") < 0.5 < answer_probability(strong, "ja")
-        assert evidence.decide_found(strong, "ja") and not evidence.decide_found(weak, "ja")
-        assert answer_probability(strong, "en") is None  # no model for English: the rule decides
-        assert len(features(strong)) == len(FEATURES)
-    finally:
-        evidence.refusal_models.cache_clear()
+    path.write_text(json.dumps(fitted))
+    models = evidence.RefusalModel.load_all(path)
+    weak, strong = Evidence(0.1, 0.0, 0.0, 2), Evidence(0.9, 0.2, 1.0, 2)
+    assert models["ja"].probability(weak) < 0.5 < models["ja"].probability(strong)
+    assert evidence.decide_found(strong, "ja", models) and not evidence.decide_found(weak, "ja", models)
+    assert strong.p_answer == models["ja"].probability(strong)
+    assert len(features(strong)) == len(FEATURES)
+    del fitted["models"]["en"]
+    path.write_text(json.dumps(fitted))
+    with pytest.raises(FittedFileError, match="refusal.json: it needs a model for each of ja, en"):
+        evidence.RefusalModel.load_all(path)
 
 
-def test_follow_up_prefers_the_previous_answers_document(tmp_path, fake_embedder, tokenizer):
+def test_follow_up_prefers_the_previous_answers_document(tmp_path, fake_embedder, tokenizer, models):
     corpus = tmp_path / "corpus"
     corpus.mkdir()
     (corpus / "a.txt").write_text("---\ntitle: 梅雨\n---\n梅雨\n\n梅雨は東アジアの雨季である。梅雨は六月に始まる。\n", encoding="utf-8")
     (corpus / "b.txt").write_text("---\ntitle: 台風\n---\n台風\n\n台風は夏から秋に来る。台風は南の海で生まれる。\n", encoding="utf-8")
     build_index(corpus, tmp_path / "index", fake_embedder, tokenizer, max_bytes=10**6)
-    engine = Engine.load(tmp_path / "index", fake_embedder, tokenizer)
+    engine = Engine.load(tmp_path / "index", fake_embedder, tokenizer, models=models)
     history = [Turn(role="user", content="梅雨は何の一種ですか？"), Turn(role="assistant", content="雨季")]
     hits = engine.search("それはいつ始まりますか？", 2, history).hits
     assert engine.search("それはいつ始まりますか？", 2, history).query == "梅雨はいつ始まりますか？"

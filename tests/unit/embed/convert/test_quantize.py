@@ -12,7 +12,7 @@ from onnx import TensorProto, helper, numpy_helper
 
 from bot.embed.convert.quantize import (Q8_DIR, Q8_FILE, ensure_query_graph, load_recipe, quantize_graph, recipe_digest,
                                 split_outliers, weight_matmuls)
-from bot.errors import ModelError
+from bot.errors import FittedFileError, ModelError
 
 
 @pytest.fixture()
@@ -84,22 +84,37 @@ def test_a_damaged_query_graph_is_made_again(graph, tmp_path):
     assert _run(path, x).shape == (2, 8)
 
 
-@pytest.mark.parametrize("text", ["", "{", "[]", '{"keep_fp32": "mm1"}', '{"keep_fp32": [1]}',
-                                  '{"keep_fp32": [], "outlier_channels": ["mm1"]}',
-                                  '{"keep_fp32": [], "outlier_channels": {"mm1": []}}',
-                                  '{"keep_fp32": [], "outlier_channels": {"mm1": [-1]}}',
-                                  '{"keep_fp32": [], "outlier_channels": {"mm1": [1.5]}}'])
-def test_a_broken_recipe_means_no_int8_graph(tmp_path, text):
+_PROVENANCE = '"format": 1, "features": ["keep_fp32", "outlier_channels"], "fitted_by": "a test", "data": "none", ' \
+    '"commit": "0000000", "model": "m", '
+
+
+@pytest.mark.parametrize("text", ["", "{", "[]", '{"keep_fp32": []}',
+                                  '{' + _PROVENANCE.replace('"format": 1', '"format": 2') + '"keep_fp32": []}',
+                                  '{' + _PROVENANCE.replace('"keep_fp32", ', '') + '"keep_fp32": []}',
+                                  '{' + _PROVENANCE + '"keep_fp32": "mm1"}', '{' + _PROVENANCE + '"keep_fp32": [1]}',
+                                  '{' + _PROVENANCE + '"keep_fp32": [], "outlier_channels": ["mm1"]}',
+                                  '{' + _PROVENANCE + '"keep_fp32": [], "outlier_channels": {"mm1": []}}',
+                                  '{' + _PROVENANCE + '"keep_fp32": [], "outlier_channels": {"mm1": [-1]}}',
+                                  '{' + _PROVENANCE + '"keep_fp32": [], "outlier_channels": {"mm1": [1.5]}}'])
+def test_a_broken_recipe_is_refused_by_name(tmp_path, text):
     path = tmp_path / "recipe.json"
     path.write_text(text, encoding="utf-8")
-    assert load_recipe(path) is None
-    assert load_recipe(tmp_path / "missing.json") is None
+    with pytest.raises(FittedFileError, match="recipe.json.*refit it"):
+        load_recipe(path)
+    with pytest.raises(FittedFileError, match="missing.json is missing"):
+        load_recipe(tmp_path / "missing.json")
+
+
+def test_a_well_formed_recipe_loads(tmp_path):
+    path = tmp_path / "recipe.json"
+    path.write_text('{' + _PROVENANCE + '"keep_fp32": ["mm2"], "outlier_channels": {"mm1": [3]}}', encoding="utf-8")
+    assert load_recipe(path)["outlier_channels"] == {"mm1": [3]}
 
 
 def test_the_shipped_recipe_loads():
     recipe = load_recipe()
-    assert recipe is not None and recipe["outlier_channels"]
-    assert recipe["fitted_by"] == "bench/fit_quant.py"
+    assert recipe["outlier_channels"]
+    assert recipe["fitted_by"] == "python -m fit.fit_quant"
     json.dumps(recipe)  # plain data
 
 

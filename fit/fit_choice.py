@@ -1,7 +1,7 @@
 """Fit (and cross-validate) the sentence ranker of bot/answer/choice.py on the JSQuAD open corpus.
 
 For every answerable Japanese question the engine retrieves and scores its candidate sentences as
-it does when answering (`Engine.candidates`, on the cached `make bench-qa` index); a candidate is
+it does when answering (`Engine.retrieve`, on the cached `make bench-qa` index); a candidate is
 positive when it holds the annotated answer at its place (its highlight overlaps the gold span and
 its text contains an annotator's answer; when the answer crosses a sentence boundary, overlapping
 the gold span is enough). The ranker is a conditional logit (softmax over one question's
@@ -16,9 +16,9 @@ The confidence level written to choice.json is `--confidence` (default 0.9: quot
 answer is held with 90 % probability); the printed table shows whether the cross-validated rate
 matches it.
 
-    python -m bench.fit_choice             # collect (cached in bench/results/choice-data.npz), CV, write
-    python -m bench.fit_choice --no-write  # figures only
-    python -m bench.fit_choice --recollect # features changed: collect again
+    python -m fit.fit_choice             # collect (cached in bench/results/choice-data.npz), CV, write
+    python -m fit.fit_choice --no-write  # figures only
+    python -m fit.fit_choice --recollect # features changed: collect again
 """
 
 from __future__ import annotations
@@ -32,8 +32,9 @@ from pathlib import Path
 import numpy as np
 
 from bench import jsquad
-from bench.clogit import fit_conditional_logit
 from bench.common import RESULTS_DIR, offline
+from fit.clogit import fit_conditional_logit
+from fit.common import JSQUAD, models, provenance
 
 FOLDS = 5
 L2 = 1.0
@@ -46,8 +47,7 @@ def collect(limit: int | None = None) -> dict:
     """Features and labels of every answerable question's candidates (see the module docstring)."""
     offline()
     from bench.qa import CACHE, QueryCache, load_engine, prewarm
-    from bot.answer import choice
-    from bot.answer.evidence import Evidence, decide_found
+    from bot.answer.choice import FEATURES, ChoiceModel
     from bot.answer.sentences import pick_sentences
     from bot.embed.embedder import load_embedder
     from bot.engine import validate
@@ -63,22 +63,21 @@ def collect(limit: int | None = None) -> dict:
     jsquad.write_corpus(articles, CACHE / "corpus", held_out)
     cases = [c for c in jsquad.answerable_of(articles, held_out) if c["answerable"]][:limit]
     cached = QueryCache(embedder, CACHE)
-    engine = load_engine(CACHE / "corpus", CACHE / "index", cached, tokenizer)
+    # The ranker being fitted is not used to collect its data: it is stood in for by a uniform one.
+    n = len(FEATURES)
+    uniform = ChoiceModel(np.zeros(n), np.ones(n), np.zeros(n), 1.0)
+    engine = load_engine(CACHE / "corpus", CACHE / "index", cached, tokenizer, models(choice=uniform))
     prewarm(cached, cases, tokenizer)
     cached.save()
-    state = engine._require()
     rows, labels, exacts, base_pick, groups = [], [], [], [], []
     meta = []
     t0 = time.perf_counter()
     for i, case in enumerate(cases):
         q, history = validate(case["question"], [], 3)
-        c = engine.candidates(q, history, state)
+        c = engine.retrieve(q, history)
         index = c.index
-        evidence = Evidence.collect(index, c.scored, c.hits, c.qvec, len(c.q_terms),
-                                    choice.type_support(index, c.scored, c.q_info, state.sentence_profile))
-        found = decide_found(evidence, c.lang)
-        X = choice.features(index, c.scored, c.hits, c.qvec, c.q_terms, state.sentence_terms, c.q_info,
-                            state.sentence_profile)
+        found = engine.decide(engine.evidence(c), c.lang)
+        X = engine.sentence_features(c)
         ex, key = [], []
         for s in c.scored:
             p = index.passages[s.passage_row]
@@ -225,7 +224,11 @@ def main(argv: list[str] | None = None) -> None:
         print(f"  {name:22s} {c:+.3f}")
     if not args.no_write:
         MODEL_FILE.write_text(json.dumps({
-            "format": FORMAT_VERSION, "fitted_by": "bench/fit_choice.py", "features": list(FEATURES),
+            **provenance(FORMAT_VERSION, FEATURES, "python -m fit.fit_choice" + (
+                f" --confidence {args.confidence}" if args.confidence != 0.9 else ""),
+                JSQUAD + ": the answerable questions of the open corpus (the 10 held-out articles left out), "
+                "each with its candidate sentences retrieved from the make bench-qa index; a candidate is "
+                "positive when it holds the annotated answer"),
             "mean": [round(float(x), 6) for x in mean], "scale": [round(float(x), 6) for x in scale],
             "weights": [round(float(x), 6) for x in w], "confidence": args.confidence,
             "questions": int(len(np.unique(d["group"]))),

@@ -7,7 +7,7 @@ such as 「JAXAの職員数は？」, are the hard negatives), cross-validated b
 point is the highest threshold whose cross-validated false-refusal rate stays within the target;
 the refusal / false-refusal curve is printed. Writes bot/answer/refusal.json.
 
-    python -m bench.fit_refusal bench/results/qa-….json [--max-false-refusal 0.03] [--dry-run]
+    python -m fit.fit_refusal bench/results/qa-….json [--lang ja|en] [--max-false-refusal 0.03] [--dry-run]
 """
 
 from __future__ import annotations
@@ -21,9 +21,10 @@ from scipy.optimize import minimize
 
 from bench import jsquad
 from bench.common import ROOT
-from bot.answer.evidence import Z_CLIP
+from bot.answer.evidence import REFUSAL_FILE, REFUSAL_FORMAT, Z_CLIP
+from fit.common import JSQUAD, provenance
 
-OUT = ROOT / "bot" / "answer" / "refusal.json"
+OUT = REFUSAL_FILE
 FOLDS = 5
 L2 = 1.0
 
@@ -134,7 +135,12 @@ def main(argv: list[str] | None = None) -> None:
     for i in np.where(~js)[0]:
         print(f"  dev {ids[i]}: P={p_all[i]:.2f} answerable={bool(y[i])}")
     if not args.dry_run:
-        model = {"format": 1, "fitted_by": "bench/fit_refusal.py", "features": list(FEATURES),
+        model = {**provenance(REFUSAL_FORMAT, FEATURES, "python -m fit.fit_refusal bench/results/qa-<run>.json "
+                              "--lang ja, then --lang en",
+                              "the evidence of each case in a make bench-qa run: ja from " + JSQUAD + " on the "
+                              "open corpus, the questions of the 10 held-out articles as unanswerable, plus the "
+                              "seed dev questions (../shared/eval/dev.jsonl); en from the English questions of "
+                              "bench/data/jsquad_en.jsonl plus the dev set English ones"),
                  "models": {args.lang: {"mean": mean.round(6).tolist(), "scale": scale.round(6).tolist(),
                                    "bias": round(float(beta[0]), 6),
                                    "coef": beta[1:].round(6).tolist(), "threshold": chosen,

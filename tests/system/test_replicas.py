@@ -12,8 +12,8 @@ from pathlib import Path
 import httpx
 import pytest
 
-from bench.common import (ADDED_DOC_ID, MARKER_ANSWER_KEY, MARKER_QUESTION_JA, OFFLINE_ENV, VENV_BIN, Server,
-                          Workspace, added_document)
+from server_process import (ADDED_DOC_ID, MARKER_ANSWER_KEY, MARKER_QUESTION_JA, OFFLINE_ENV, VENV_BIN, Server,
+                            Workspace, added_document)
 from bot.store import versions as store
 from web_fixtures import real_index_copy  # noqa: F401
 

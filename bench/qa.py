@@ -123,26 +123,27 @@ def sample(cases: list[dict], n: int | None, seed: int = 8) -> list[dict]:
     return random.Random(seed).sample(cases, n)
 
 
-def load_engine(corpus: Path, index: Path, embedder, tokenizer, models=None):
-    """The engine on `index`, built (incrementally) from `corpus`, with `models` (the shipped
-    fitted files when None)."""
-    from bot.engine import Engine, Models
+def load_engine(corpus: Path, index: Path, embedder, tokenizer, models):
+    """The engine on `index`, built (incrementally) from `corpus`, with the fitted `models`."""
+    from bot.engine import Engine
     from bot.store.build import build_index
     summary = build_index(corpus, index, embedder, tokenizer, max_bytes=50 << 20)
     print(f"index {summary.version}: {summary.documents} documents, {summary.passages} passages "
           f"({summary.embedded_texts} texts embedded in {summary.seconds:.1f} s)", file=sys.stderr)
-    return Engine.load(index, embedder, tokenizer, models=models or Models.load())
+    return Engine.load(index, embedder, tokenizer, models=models)
 
 
 def run(sets: list[str], n: int | None) -> dict:
     offline()
     from bot.embed.embedder import load_embedder
+    from bot.engine import Models
     from bot.evaluate import Report, load_cases, run_eval
     from bot.settings import Settings, cpu_count
     from bot.text.analyser import Tokenizer
 
     settings = Settings()
     t0 = time.perf_counter()
+    models = Models.load()  # the shipped fitted files, before anything slow: one that does not fit stops here
     embedder = load_embedder(settings.model, settings.model_cache_dir, cpu_count(), settings.embed_backend)
     # Vectors from another backend must not be reused (same model name): one cache per backend.
     cache = cache_dir(getattr(embedder, "backend", settings.embed_backend))
@@ -158,7 +159,7 @@ def run(sets: list[str], n: int | None) -> dict:
     reports: dict[str, Report] = {}
     cached = QueryCache(embedder, cache)
     if {"ja", "near-miss", "follow-up", "en"} & set(sets):
-        engine = load_engine(corpus, cache / "index", cached, tokenizer)
+        engine = load_engine(corpus, cache / "index", cached, tokenizer, models)
         ja = sample(cases, n) if "ja" in sets else []
         near = jsquad.near_misses(articles, cases) if "near-miss" in sets else []
         fus = sample(jsquad.follow_ups(cases), n) if "follow-up" in sets else []
@@ -187,18 +188,18 @@ def run(sets: list[str], n: int | None) -> dict:
     if "gold-removed" in sets:
         gone_articles, gone = jsquad.without_gold(articles, held_out)
         jsquad.write_corpus(gone_articles, cache / "gone-corpus", held_out)
-        engine = load_engine(cache / "gone-corpus", cache / "gone-index", cached, tokenizer)
+        engine = load_engine(cache / "gone-corpus", cache / "gone-index", cached, tokenizer, models)
         gone = sample(gone, n)
         prewarm(cached, gone, tokenizer)
         reports["gold-removed"] = run_eval(engine, gone, search=False)
         cached.save()
     if "dev" in sets:
-        engine = load_engine(ROOT / "corpus", cache / "seed-index", embedder, tokenizer)
+        engine = load_engine(ROOT / "corpus", cache / "seed-index", embedder, tokenizer, models)
         reports["dev"] = run_eval(engine, load_cases(DEV_FILE))
         for lang in ("ja", "en"):  # English latency beside Japanese, in the same run
             reports[f"dev ({lang})"] = Report([c for c in reports["dev"].cases if c.language == lang])
     if {"jaxaweb", "own"} & set(sets) and jaxaweb.available():
-        reports.update(real_pages(sets, cache, embedder, tokenizer))
+        reports.update(real_pages(sets, cache, embedder, tokenizer, models))
     seconds = time.perf_counter() - t0
     return {"reports": reports, "seconds": seconds}
 
@@ -211,14 +212,14 @@ def by(report, key) -> dict:
     return {k: Report(v) for k, v in sorted(groups.items(), key=lambda kv: str(kv[0]))}
 
 
-def real_pages(sets: list[str], cache: Path, embedder, tokenizer) -> dict:
+def real_pages(sets: list[str], cache: Path, embedder, tokenizer, models) -> dict:
     """The jaxaweb rows: its questions on its 25 pages, and the project's own questions on those
     pages and the seed page."""
     from bot.evaluate import Report, run_eval
     reports: dict = {}
     if "jaxaweb" in sets:
         engine = load_engine(jaxaweb.write_corpus(cache / "jaxaweb-corpus", with_seed=False),
-                             cache / "jaxaweb-index", embedder, tokenizer)
+                             cache / "jaxaweb-index", embedder, tokenizer, models)
         qs = run_eval(engine, jaxaweb.questions())
         for lang, r in by(qs, lambda c: c.language).items():
             reports[f"jaxaweb {lang}"] = r
@@ -228,7 +229,7 @@ def real_pages(sets: list[str], cache: Path, embedder, tokenizer) -> dict:
     own = jaxaweb.own_questions()
     if "own" in sets and own:
         engine = load_engine(jaxaweb.write_corpus(cache / "own-corpus", with_seed=True),
-                             cache / "own-index", embedder, tokenizer)
+                             cache / "own-index", embedder, tokenizer, models)
         kinds = {c["id"]: c for c in own}
         report = run_eval(engine, own)
         for (split, group), r in by(report, lambda c: (kinds[c.id].get("split", "fit"),

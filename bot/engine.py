@@ -19,6 +19,7 @@ import numpy as np
 
 from bot.answer import choice
 from bot.answer.choice import ChoiceModel
+from bot.ingest.dates import date_line
 from bot.ingest.passages import is_heading
 from bot.answer.sentences import (MAX_SENTENCES, ScoredSentence, candidate_rows, demote_repeats, pick_sentences,
                                   score_sentences)
@@ -405,12 +406,14 @@ class Engine:
     def _phrase(self, index: SearchIndex, chosen, query: str, q_info) -> Phrase | None:
         """The asked-for phrase (a date, number, name, place): the best-scored candidate of the
         asked type across the quoted sentences, widened to the items coordinated with it (a list),
-        or None when none of them has one."""
+        or None when none of them has one. The page's own date line is quoted for context but
+        gives no phrase: it dates the page, not what was asked."""
         asks_for = q_info.qtype if q_info is not None else None
         if asks_for not in LEAD_TYPES:
             return None
-        best: tuple[float, ScoredSentence, str, list, tuple[int, int]] | None = None
         top = max(x.score for x in chosen)
+        chosen = [s for s in chosen if not self._page_date_line(index, s)]
+        best: tuple[float, ScoredSentence, str, list, tuple[int, int]] | None = None
         fits = lambda text, after="": fits_type(text, asks_for, self.tokenizer, q_info.head,  # noqa: E731
                                                 q_info.counter, after)
         for s in sorted(chosen, key=lambda x: -x.score):
@@ -434,6 +437,11 @@ class Engine:
             # not any noun the sentence joins with と or 、 (石破総理大臣と… for a place).
             a, b = kinds.coordinated(sentence, a, b, [span for _, span in ranked], item)
         return Phrase(s.vector_row, s.start + a, s.start + b)
+
+    @staticmethod
+    def _page_date_line(index: SearchIndex, s) -> bool:
+        doc = index.documents[index.passages[s.passage_row].doc_id]
+        return doc.date is not None and date_line(doc.text[s.start:s.end]) == doc.date
 
     @staticmethod
     def _text(index: SearchIndex, s) -> str:

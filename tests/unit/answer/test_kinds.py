@@ -71,3 +71,34 @@ def test_a_title_line_never_opens_an_answer(real_engine, question):
     if a.citations:
         c = a.citations[0]
         assert not _fragment(c.text[c.highlight[0]:c.highlight[1]]), a.answer
+
+
+@pytest.fixture(scope="module")
+def dated_engine(tmp_path_factory, real_embedder, tokenizer, models):
+    from pathlib import Path
+
+    from bot.engine import Engine
+    from bot.store.build import build_index
+    index = tmp_path_factory.mktemp("dated") / "index"
+    pages = Path(__file__).resolve().parents[2] / "data" / "dated_pages"
+    build_index(pages, index, real_embedder, tokenizer, max_bytes=10**6)
+    return Engine.load(index, real_embedder, tokenizer, models=models)
+
+
+
+@pytest.mark.real
+def test_the_pages_own_date_line_gives_no_lead_phrase(dated_engine):
+    """Quoted beside a sentence, the page's date line (its date, 2016-08-25) neither outranks the
+    sentence's date nor stands in when no sentence gives the asked year."""
+    c = dated_engine.retrieve("宇宙機関が国際機関と協力取決めを結んだのはいつですか？")
+    text = lambda s: dated_engine._text(c.index, s)  # noqa: E731
+    dateline = next(s for s in c.scored if text(s).strip() == "平成28年8月25日")
+    signed = next(s for s in c.scored if "締結し" in text(s))
+    q_info = c.q_info
+    for chosen in ([dateline, signed], [signed, dateline]):
+        phrase = dated_engine._phrase(c.index, chosen, c.query, q_info)
+        assert phrase is not None and phrase.vector_row == signed.vector_row
+    landing = dated_engine.retrieve("月面での探査で宇宙飛行士が月に降り立つのは何年ですか？")
+    future = next(s for s in landing.scored if "水資源" in dated_engine._text(landing.index, s))
+    line = next(s for s in landing.scored if dated_engine._text(landing.index, s).strip() == "平成28年8月25日")
+    assert dated_engine._phrase(landing.index, [future, line], landing.query, landing.q_info) is None

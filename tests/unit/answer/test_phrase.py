@@ -138,3 +138,11 @@ def test_feature_vector_is_pinned(tokenizer, question, answer):
     crossed = {n: v for n, v in zip(names, row) if ":" in n and v}
     assert crossed == {f"{info.qtype}:{n}": v for n, v in base.items() if v}
     assert len(spans) == 52
+
+
+def test_feature_groups_name_every_base_feature_once(tokenizer):
+    info = question_info("宇宙航空研究開発機構はいつ発足した？", tokenizer)
+    toks = phrase.morpheme_toks(JAXA, tokenizer)
+    span = phrase._Span(toks, 0, 2, "run", (0, 2), info, [0], JAXA)
+    names = [name for group in phrase.FEATURE_GROUPS for name in group(span)]
+    assert sorted(names) == sorted(phrase.BASE_FEATURES) and len(set(names)) == len(names)

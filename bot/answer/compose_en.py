@@ -12,6 +12,7 @@ claim):
 Sentences from English documents are quoted as the answer itself.
 """
 
+import functools
 import re
 import unicodedata
 from dataclasses import dataclass
@@ -85,56 +86,98 @@ _EN_STOP = {"the", "a", "an", "on", "in", "at", "this", "that", "these", "it", "
             "after", "before", "since", "according", "with", "for", "to", "and", "of", "as", "by", "from"}
 
 
+@dataclass(frozen=True)
+class _Asked:
+    """An English question as the phrase extractors read it."""
+    qtype: str
+    question: str
+    words: set[str]  # lower case
+    numbers: set[str]
+
+    @classmethod
+    def of(cls, question: str, qtype: str) -> "_Asked":
+        return cls(qtype, question, {w.lower() for w in re.findall(r"[A-Za-z][A-Za-z0-9\-]*", question)},
+                   set(re.findall(r"[0-9]+", question)))
+
+
+Found = list[tuple[int, int, str]]  # (priority, position, phrase)
+
+
+def _en_dates(sentence: str, q: _Asked) -> Found:
+    """Dates, the most specific first; one inside another is not a candidate of its own."""
+    found: Found = []
+    taken: list[tuple[int, int]] = []
+    for prio, rx in enumerate(_EN_DATES):
+        for m in rx.finditer(sentence):
+            if any(a <= m.start() < b for a, b in taken) or set(re.findall(r"[0-9]+", m.group(0))) <= q.numbers:
+                continue
+            taken.append((m.start(), m.end()))
+            found.append((prio, m.start(), m.group(0)))
+    return found
+
+
+def _en_quantities(sentence: str, q: _Asked) -> Found:
+    """Numbers with what they count, first those counting what the question names."""
+    found: Found = []
+    for m in _EN_QUANTITY.finditer(sentence):
+        text = m.group(0).strip()
+        nums = re.findall(r"[0-9]+", text)
+        if nums and (set(nums) <= q.numbers or re.fullmatch(r"(?:1[89]|20)\d{2}", nums[0])):
+            continue
+        last = text.split()[-1].lower()
+        if last in _EN_STOP:
+            text = text.rsplit(" ", 1)[0]
+        # The counted noun the question names (years, proposals) or, for people, any noun for them.
+        noun = text.split()[-1].lower().rstrip("s")
+        counted = noun in {w.rstrip("s") for w in q.words} or (
+            bool(q.words & _PEOPLE) and noun + "s" in _PEOPLE | {"peoples"})
+        found.append((0 if counted else 1, m.start(), text))
+    return found
+
+
+def _en_places(sentence: str, q: _Asked) -> Found:
+    """A capitalised name after in / at / from that the question does not name itself."""
+    found: Found = []
+    for m in _EN_PLACE.finditer(sentence):
+        place = m.group(1)
+        if place.lower().removeprefix("the ") in q.words or re.match(_MONTH, place):
+            continue
+        found.append((0, m.start(1), place))
+    return found
+
+
+def _en_names(sentence: str, q: _Asked) -> Found:
+    """Capitalised names, first those containing the question's head noun (which X); a person's
+    name of two words or more before one word."""
+    found: Found = []
+    head = re.search(r"\b(?:which|what)\s+(?:[a-z]+\s+)?([a-z]+)", q.question.lower())
+    for m in _EN_NAME.finditer(sentence):
+        name = m.group(0).strip()
+        words = [w.lower().strip("().,") for w in name.split()]
+        if m.start() == 0 and words[0] in _EN_STOP or all(w in q.words or w in _EN_STOP for w in words) \
+                or re.fullmatch(_MONTH, name):
+            continue
+        prio = 0 if head and head.group(1) in words else 1
+        if q.qtype == "who" and len(words) < 2:
+            prio += 1
+        found.append((prio, m.start(), name))
+    return found
+
+
+_EN_EXTRACTORS = {"when": _en_dates, "how many": _en_quantities, "where": _en_places, "who": _en_names,
+                  "what": _en_names}
+
+
 def english_phrase(sentence: str, qtype: str, question: str) -> str | None:
     """The phrase of an English sentence that answers an English question of type `qtype`
     (a date, a quantity, a place after in/at, a person's or organisation's name), nearest to the
     question's own words in the sentence; None when the sentence has none of that kind."""
-    q_words = {w.lower() for w in re.findall(r"[A-Za-z][A-Za-z0-9\-]*", question)}
-    q_numbers = set(re.findall(r"[0-9]+", question))
-    found: list[tuple[int, int, str]] = []  # (priority, position, phrase)
-    if qtype == "when":
-        taken: list[tuple[int, int]] = []
-        for prio, rx in enumerate(_EN_DATES):
-            for m in rx.finditer(sentence):
-                if any(a <= m.start() < b for a, b in taken) or set(re.findall(r"[0-9]+", m.group(0))) <= q_numbers:
-                    continue
-                taken.append((m.start(), m.end()))
-                found.append((prio, m.start(), m.group(0)))
-    elif qtype == "how many":
-        for m in _EN_QUANTITY.finditer(sentence):
-            text = m.group(0).strip()
-            nums = re.findall(r"[0-9]+", text)
-            if nums and (set(nums) <= q_numbers or re.fullmatch(r"(?:1[89]|20)\d{2}", nums[0])):
-                continue
-            last = text.split()[-1].lower()
-            if last in _EN_STOP:
-                text = text.rsplit(" ", 1)[0]
-            # The counted noun the question names (years, proposals) or, for people, any noun for them.
-            noun = text.split()[-1].lower().rstrip("s")
-            counted = noun in {w.rstrip("s") for w in q_words} or (
-                bool(q_words & _PEOPLE) and noun + "s" in _PEOPLE | {"peoples"})
-            found.append((0 if counted else 1, m.start(), text))
-    elif qtype == "where":
-        for m in _EN_PLACE.finditer(sentence):
-            place = m.group(1)
-            if place.lower().removeprefix("the ") in q_words or re.match(_MONTH, place):
-                continue
-            found.append((0, m.start(1), place))
-    if qtype in ("who", "what"):
-        head = re.search(r"\b(?:which|what)\s+(?:[a-z]+\s+)?([a-z]+)", question.lower())
-        for m in _EN_NAME.finditer(sentence):
-            name = m.group(0).strip()
-            words = [w.lower().strip("().,") for w in name.split()]
-            if m.start() == 0 and words[0] in _EN_STOP or all(w in q_words or w in _EN_STOP for w in words) \
-                    or re.fullmatch(_MONTH, name):
-                continue
-            prio = 0 if head and head.group(1) in words else 1
-            if qtype == "who" and len(words) < 2:
-                prio += 1
-            found.append((prio, m.start(), name))
+    extract = _EN_EXTRACTORS.get(qtype)
+    q = _Asked.of(question, qtype)
+    found = extract(sentence, q) if extract is not None else []
     if not found:
         return None
-    anchors = [m.start() for w in q_words if len(w) > 3 for m in re.finditer(re.escape(w), sentence, re.I)]
+    anchors = [m.start() for w in q.words if len(w) > 3 for m in re.finditer(re.escape(w), sentence, re.I)]
     found.sort(key=lambda c: (c[0], min((abs(c[1] - a) for a in anchors), default=c[1])))
     return found[0][2]
 
@@ -282,6 +325,82 @@ def quantity_english(m: re.Match) -> str | None:
     return f"{prefix}{value} {u}{suffix}"
 
 
+@dataclass(frozen=True)
+class _Reading:
+    """A Japanese sentence (or answer phrase) as the extractors of English phrases read it."""
+    text: str
+    norm: str  # NFKC
+    qtype: str
+    question: str
+    avoid: set[str]  # the question's own Japanese terms
+    q_numbers: set[str]
+    q_words: set[str]  # lower case
+    dates: list[tuple[int, int]]  # spans of dates in `norm`
+
+    @classmethod
+    def of(cls, text: str, qtype: str, avoid: set[str], question: str) -> "_Reading":
+        norm = unicodedata.normalize("NFKC", text)
+        return cls(text, norm, qtype, question, avoid, set(re.findall(r"[0-9]+", question)),
+                   {w.lower() for w in re.findall(r"[A-Za-z][A-Za-z0-9\-]*", question)},
+                   [(m.start(), m.end()) for m in _DATE.finditer(norm)])
+
+    def in_date(self, m: re.Match) -> bool:
+        """6月20日 is a date, not "20 days": quantities inside dates are not candidates."""
+        return any(a <= m.start(2) < b for a, b in self.dates)
+
+    def ordinal(self, m: re.Match) -> bool:
+        """第27回 is the 27th meeting, not 27 times; 第2条 is still "article 2" (an ordinal unit)."""
+        return m.start(2) > 0 and self.norm[m.start(2) - 1] == "第" and \
+            UNITS.get(m.group(4) or "") not in ("number", "article", "place")
+
+
+def _dates(s: _Reading) -> Found:
+    """Ranges of dates, dates, a time of day when asked, then bare years."""
+    out: Found = []
+    for m in _RANGE.finditer(s.norm):
+        a, b = _DATE.fullmatch(m.group(1)), _DATE.fullmatch(m.group(2))
+        if a and b:
+            out.append((0, m.start(), f"{date_english(a)} to {date_english(b)}"))
+    for m in _DATE.finditer(s.norm):
+        if not set(re.findall(r"[0-9]+", m.group(0))) <= s.q_numbers:
+            out.append((1, m.start(), date_english(m)))
+    if re.search(r"\bwhat time\b", s.question.lower()):  # a time of day: 5時 / 5:00
+        for m in _CLOCK.finditer(s.norm):
+            hour, minute = m.group(1) or m.group(3), m.group(2) or m.group(4) or "00"
+            out.append((0, m.start(), f"{int(hour)}:{int(minute):02d}"))
+    for m in _BARE_YEAR.finditer(s.norm):  # "2006 SAFEの設立": a year without 年
+        if m.group(0) not in s.q_numbers:
+            out.append((2, m.start(), m.group(0)))
+    return out
+
+
+def _quantities(s: _Reading) -> Found:
+    """Numbers with their unit; a measure (%, km) only leads when the question asks for one."""
+    out: Found = []
+    measuring = bool(_MEASURE_WORDS.search(s.question))
+    for m in _QUANTITY.finditer(s.norm):
+        num = _int(m.group(2))
+        if s.in_date(m) or s.ordinal(m) or num in s.q_numbers or \
+                (m.group(4) == "年" and re.match(r"\d{3,4}$", num) and not m.group(3)):
+            continue  # a number the question gives, or a year rather than a number of years
+        unit = UNITS.get(m.group(4) or "", "")
+        e = quantity_english(m)
+        if e:
+            out.append((0 if unit and (measuring or unit not in _MEASURES) else 1, m.start(), e))
+    return out
+
+
+def _counted_things(s: _Reading) -> Found:
+    """For a "what" question, last: numbers with a unit (a thing may be a count)."""
+    out: Found = []
+    for m in _QUANTITY.finditer(s.norm):
+        if m.group(4) and _int(m.group(2)) not in s.q_numbers and not s.in_date(m) and not s.ordinal(m):
+            e = quantity_english(m)
+            if e:
+                out.append((3, m.start(), e))
+    return out
+
+
 class EnglishComposer:
     """Needs the tokenizer (names and key words of the cited sentences) and the index's term table."""
 
@@ -378,79 +497,43 @@ class EnglishComposer:
     def _candidates(self, index: SearchIndex, text: str, qtype: str, avoid: set[str],
                     question: str) -> list[tuple[int, int, str]]:
         """(priority, position, English) of each phrase of the sentence that could answer."""
-        norm = unicodedata.normalize("NFKC", text)
-        q_numbers = set(re.findall(r"[0-9]+", question))
-        q_words = {w.lower() for w in re.findall(r"[A-Za-z][A-Za-z0-9\-]*", question)}
-        out: list[tuple[int, int, str]] = []
-        # 6月20日 is a date, not "20 days": quantities inside dates are not candidates.
-        dates = [(m.start(), m.end()) for m in _DATE.finditer(norm)]
-
-        def in_date(m: re.Match) -> bool:
-            return any(a <= m.start(2) < b for a, b in dates)
-
-        def ordinal(m: re.Match) -> bool:
-            # 第27回 is the 27th meeting, not 27 times; 第2条 is still "article 2" (an ordinal unit).
-            return m.start(2) > 0 and norm[m.start(2) - 1] == "第" and \
-                UNITS.get(m.group(4) or "") not in ("number", "article", "place")
-        if qtype == "when":
-            for m in _RANGE.finditer(norm):
-                a, b = _DATE.fullmatch(m.group(1)), _DATE.fullmatch(m.group(2))
-                if a and b:
-                    out.append((0, m.start(), f"{date_english(a)} to {date_english(b)}"))
-            for m in _DATE.finditer(norm):
-                if not set(re.findall(r"[0-9]+", m.group(0))) <= q_numbers:
-                    out.append((1, m.start(), date_english(m)))
-            if re.search(r"\bwhat time\b", question.lower()):  # a time of day: 5時 / 5:00
-                for m in _CLOCK.finditer(norm):
-                    hour, minute = m.group(1) or m.group(3), m.group(2) or m.group(4) or "00"
-                    out.append((0, m.start(), f"{int(hour)}:{int(minute):02d}"))
-            for m in _BARE_YEAR.finditer(norm):  # "2006 SAFEの設立": a year without 年
-                if m.group(0) not in q_numbers:
-                    out.append((2, m.start(), m.group(0)))
-        if qtype == "how many":
-            measuring = bool(_MEASURE_WORDS.search(question))
-            for m in _QUANTITY.finditer(norm):
-                num = _int(m.group(2))
-                if in_date(m) or ordinal(m) or num in q_numbers or \
-                        (m.group(4) == "年" and re.match(r"\d{3,4}$", num) and not m.group(3)):
-                    continue  # a number the question gives, or a year rather than a number of years
-                unit = UNITS.get(m.group(4) or "", "")
-                e = quantity_english(m)
-                if e:
-                    out.append((0 if unit and (measuring or unit not in _MEASURES) else 1, m.start(), e))
-        if qtype in ("who", "where", "what"):
-            # A "what" question asks for a thing: a place or person named beside it is rarely the
-            # answer (seen: "Answer: Osaka" for an event's title), so only who/where take names.
-            kinds = {"who": ("人名",), "where": ("地名", "一般"), "what": ()}[qtype]
-            # A title or a name asked for is written as the documents write it, in Japanese:
-            # a loanword beside it (ドイツ → "Germany" for an event's title) is not the answer.
-            titled = bool(re.search(r"\b(title|titled|called|named|name of)\b", question.lower()))
-            pos_at = 0
-            for m in self.tokenizer.morphemes(text):
-                pos = m.part_of_speech()
-                at = text.find(m.surface(), pos_at)
-                pos_at = max(pos_at, at)
-                if m.surface() in avoid or any(m.surface() in a for a in avoid if a):
-                    continue
-                if pos[1] == "固有名詞" and pos[2] in kinds:
-                    e = self._name_english(index, m)
-                    if e and e.lower() not in q_words:
-                        gloss = index.terms.glosses.get(m.surface())
-                        out.append((0, at, e if e == gloss else f"{e} ({m.surface()})"))
-                elif qtype == "what" and not titled and _KATAKANA.match(m.surface()) and len(m.surface()) > 2:
-                    g = index.terms.glosses.get(m.surface())
-                    if g and re.fullmatch(r"[A-Za-z][A-Za-z .'\-]*", g) and g.lower() not in q_words:
-                        out.append((2, at, g))
-            for m in _LATIN.finditer(norm):
-                if len(m.group(0)) > 1 and m.group(0).lower() not in q_words:
-                    out.append((1 if qtype == "what" else 2, m.start(), m.group(0)))
-        if qtype == "what":
-            for m in _QUANTITY.finditer(norm):
-                if m.group(4) and _int(m.group(2)) not in q_numbers and not in_date(m) and not ordinal(m):
-                    e = quantity_english(m)
-                    if e:
-                        out.append((3, m.start(), e))
+        s = _Reading.of(text, qtype, avoid, question)
+        names = functools.partial(self._names, index)
+        extractors = {"when": (_dates,), "how many": (_quantities,), "who": (names,), "where": (names,),
+                      "what": (names, _counted_things)}.get(qtype, ())
+        out = [c for extract in extractors for c in extract(s)]
         out.sort(key=lambda c: (c[0], c[1]))
+        return out
+
+    def _names(self, index: SearchIndex, s: "_Reading") -> Found:
+        """Names (who / where) with their English names or readings, loanwords' English spellings
+        (what) and Latin-script words."""
+        out: Found = []
+        # A "what" question asks for a thing: a place or person named beside it is rarely the
+        # answer (seen: "Answer: Osaka" for an event's title), so only who/where take names.
+        kinds = {"who": ("人名",), "where": ("地名", "一般"), "what": ()}[s.qtype]
+        # A title or a name asked for is written as the documents write it, in Japanese:
+        # a loanword beside it (ドイツ → "Germany" for an event's title) is not the answer.
+        titled = bool(re.search(r"\b(title|titled|called|named|name of)\b", s.question.lower()))
+        pos_at = 0
+        for m in self.tokenizer.morphemes(s.text):
+            pos = m.part_of_speech()
+            at = s.text.find(m.surface(), pos_at)
+            pos_at = max(pos_at, at)
+            if m.surface() in s.avoid or any(m.surface() in a for a in s.avoid if a):
+                continue
+            if pos[1] == "固有名詞" and pos[2] in kinds:
+                e = self._name_english(index, m)
+                if e and e.lower() not in s.q_words:
+                    gloss = index.terms.glosses.get(m.surface())
+                    out.append((0, at, e if e == gloss else f"{e} ({m.surface()})"))
+            elif s.qtype == "what" and not titled and _KATAKANA.match(m.surface()) and len(m.surface()) > 2:
+                g = index.terms.glosses.get(m.surface())
+                if g and re.fullmatch(r"[A-Za-z][A-Za-z .'\-]*", g) and g.lower() not in s.q_words:
+                    out.append((2, at, g))
+        for m in _LATIN.finditer(s.norm):
+            if len(m.group(0)) > 1 and m.group(0).lower() not in s.q_words:
+                out.append((1 if s.qtype == "what" else 2, m.start(), m.group(0)))
         return out
 
     # -- the answer --------------------------------------------------------------------------------
@@ -470,87 +553,104 @@ class EnglishComposer:
         `phrase_at`: the Japanese answer phrase of the asked kind (compose.Phrase), when the
         engine found one; with a kind to check and none found, no phrase leads."""
         asked = [t.surface for t in terms]
-        senses = {t.surface: t.english.lower() for t in terms if t.kind == "dictionary"}
-        citations: list[Citation] = []
-        quotes: list[str] = []
-        ja_sentences: list[str] = []
-        for n, s in enumerate(chosen, 1):
-            p = index.passages[s.passage_row]
-            d = index.documents[p.doc_id]
-            sentence = d.text[s.start:s.end].strip()
-            span = None
-            if phrase_at is not None and phrase_at.vector_row == s.vector_row:
-                span = (phrase_at.start - p.start, phrase_at.end - p.start)
-            citations.append(Citation(
-                n=n, chunk_id=p.chunk_id, doc_id=p.doc_id, title=d.title, url=d.url, section=p.section,
-                text=p.text, highlight=(s.start - p.start, s.end - p.start), answer_span=span,
-                score=round(s.score, 6), date=getattr(d, "date", None), **location_fields(d, s.start)))
-            if d.lang == "en" or not re.search(r"[\u3040-\u30ff\u4e00-\u9fff]", sentence):
-                quotes.append(f"“{sentence}” [{n}] (English source)")
-            else:
-                quotes.append(f"「{sentence}」[{n}] (Japanese source)")
-                ja_sentences.append(sentence)
+        citations, quotes, ja_sentences = _cite(index, chosen, phrase_at)
         qtype = question_type(question)
         if partial:  # the sentences are about the question but do not give what it asks for
-            asked = {"when": "the date", "how many": "the number", "who": "the person",
-                     "where": "the place"}.get(qtype, "what is asked")
-            lead = f"The documents do not give {asked}; the closest passages say:"
-            gloss = self.glossary(index, ja_sentences, [t.surface for t in terms]) if ja_sentences else []
-            parts = [lead, "\n".join(quotes)]
-            if gloss:
-                parts.append(GLOSSARY_HEADING + "\n" + "\n".join(f"- {g.japanese}: {g.english}" for g in gloss))
-            return "\n\n".join(parts), citations
+            lead = f"The documents do not give {_MISSING.get(qtype, 'what is asked')}; the closest passages say:"
+            gloss = self.glossary(index, ja_sentences, asked) if ja_sentences else []
+            return _answer_text(lead, quotes, gloss), citations
         if not ja_sentences:  # English documents answer directly, led by the asked-for phrase
-            lead = "The documents say:"
-            if qtype != "describe":
-                for n in sorted(range(len(chosen)), key=lambda i: -chosen[i].score):
-                    c = citations[n]
-                    phrase = english_phrase(c.text[c.highlight[0]:c.highlight[1]], qtype, question)
-                    if phrase:
-                        label = {"when": "When", "how many": "How many", "who": "Who", "where": "Where",
-                                 "what": "Answer"}[qtype]
-                        lead = f"{label}: {phrase} [{c.n}]."
-                        break
-            return lead + "\n\n" + "\n".join(quotes), citations
+            return _answer_text(_english_lead(chosen, citations, qtype, question), quotes, []), citations
+        phrase, marker = self._japanese_phrase(index, chosen, citations, qtype, question, set(asked))
+        senses = {t.surface: t.english.lower() for t in terms if t.kind == "dictionary"}
+        gloss = self.glossary(index, ja_sentences, asked, senses)
+        return _answer_text(_japanese_lead(phrase, marker, qtype, gloss), quotes, gloss), citations
 
-        phrase, marker = None, 1
-        # The best-scored cited sentence first: the quotes are in document order. A date or a
-        # quantity may come from a runner-up; a name or a thing only from the best sentence (names
-        # taken from runners-up stated no language-neutral gold on the English benchmark, and
-        # dropping them raised "en stated" 0.611 → 0.621, on the check articles 0.708 → 0.750).
+    def _japanese_phrase(self, index: SearchIndex, chosen: list[ScoredSentence], citations: list[Citation],
+                         qtype: str, question: str, asked: set[str]) -> tuple[str | None, int]:
+        """The answer phrase in English and the citation it is from: the engine's phrase of the
+        asked kind, else one found in the best-scored cited sentence. A date or a quantity may come
+        from a runner-up; a name or a thing only from the best sentence (names taken from
+        runners-up were rarely the answer)."""
         order = sorted(range(len(chosen)), key=lambda i: -chosen[i].score)
-        checked = japanese_kind(question)[0] is not None
         led = [n for n in order if citations[n].answer_span]
         if led:  # the engine's phrase of the asked kind
             c = citations[led[0]]
             span = c.text[c.answer_span[0]:c.answer_span[1]]
-            phrase = self.answer_phrase(index, c.text[c.highlight[0]:c.highlight[1]], qtype, set(asked), span,
-                                        question)
-            marker = c.n
-        for n in [] if led or checked and qtype not in ("when", "how many") else \
-                order if qtype in ("when", "how many") else order[:1]:
+            return self.answer_phrase(index, c.text[c.highlight[0]:c.highlight[1]], qtype, asked, span,
+                                      question), c.n
+        dated = qtype in ("when", "how many")
+        if dated:
+            tried = order
+        elif japanese_kind(question)[0] is not None:
+            tried = []  # a kind to check and the engine found none: no phrase leads
+        else:
+            tried = order[:1]
+        for n in tried:
             c = citations[n]
             sentence = c.text[c.highlight[0]:c.highlight[1]]
             phrase = (english_phrase(sentence, qtype, question) if not _JAPANESE.search(sentence) else
-                      self.answer_phrase(index, sentence, qtype, set(asked), None, question))
+                      self.answer_phrase(index, sentence, qtype, asked, None, question))
             if phrase:
-                marker = c.n
-                break
-        gloss = self.glossary(index, ja_sentences, asked, senses)
-        if phrase:
-            lead = {"when": "When", "how many": "How many", "who": "Who", "where": "Where",
-                    "what": "Answer"}[qtype] + f": {phrase} [{marker}]."
-            lead += " (From the cited Japanese text; its words are glossed below.)"
-        elif gloss and qtype == "describe":
-            about = ", ".join(dict.fromkeys(g.english for g in gloss[:5]))
-            lead = f"The documents describe this in Japanese, quoted below [1]; the words they use: {about}."
-        elif gloss:
-            about = ", ".join(dict.fromkeys(g.english for g in gloss[:5]))
-            lead = (f"The closest passage [1] does not state this in a form that can be given in English "
-                    f"faithfully; it is about: {about}.")
+                return phrase, c.n
+        return None, 1
+
+
+_LABELS = {"when": "When", "how many": "How many", "who": "Who", "where": "Where", "what": "Answer"}
+_MISSING = {"when": "the date", "how many": "the number", "who": "the person", "where": "the place"}
+
+
+def _cite(index: SearchIndex, chosen: list[ScoredSentence], phrase_at
+          ) -> tuple[list[Citation], list[str], list[str]]:
+    """The citations, the quoted sentences labelled with their language, and the Japanese ones."""
+    citations: list[Citation] = []
+    quotes: list[str] = []
+    ja_sentences: list[str] = []
+    for n, s in enumerate(chosen, 1):
+        p = index.passages[s.passage_row]
+        d = index.documents[p.doc_id]
+        sentence = d.text[s.start:s.end].strip()
+        span = None
+        if phrase_at is not None and phrase_at.vector_row == s.vector_row:
+            span = (phrase_at.start - p.start, phrase_at.end - p.start)
+        citations.append(Citation(
+            n=n, chunk_id=p.chunk_id, doc_id=p.doc_id, title=d.title, url=d.url, section=p.section,
+            text=p.text, highlight=(s.start - p.start, s.end - p.start), answer_span=span,
+            score=round(s.score, 6), date=getattr(d, "date", None), **location_fields(d, s.start)))
+        if d.lang == "en" or not re.search(r"[\u3040-\u30ff\u4e00-\u9fff]", sentence):
+            quotes.append(f"“{sentence}” [{n}] (English source)")
         else:
-            lead = "The closest passage [1] is quoted below; it cannot be rendered in English faithfully."
-        parts = [lead, "\n".join(quotes)]
-        if gloss:
-            parts.append(GLOSSARY_HEADING + "\n" + "\n".join(f"- {g.japanese}: {g.english}" for g in gloss))
-        return "\n\n".join(parts), citations
+            quotes.append(f"「{sentence}」[{n}] (Japanese source)")
+            ja_sentences.append(sentence)
+    return citations, quotes, ja_sentences
+
+
+def _english_lead(chosen: list[ScoredSentence], citations: list[Citation], qtype: str, question: str) -> str:
+    """The asked-for phrase from the best-scored English sentence that has one."""
+    if qtype != "describe":
+        for n in sorted(range(len(chosen)), key=lambda i: -chosen[i].score):
+            c = citations[n]
+            phrase = english_phrase(c.text[c.highlight[0]:c.highlight[1]], qtype, question)
+            if phrase:
+                return f"{_LABELS[qtype]}: {phrase} [{c.n}]."
+    return "The documents say:"
+
+
+def _japanese_lead(phrase: str | None, marker: int, qtype: str, gloss: list[Gloss]) -> str:
+    if phrase:
+        return (f"{_LABELS[qtype]}: {phrase} [{marker}]."
+                " (From the cited Japanese text; its words are glossed below.)")
+    about = ", ".join(dict.fromkeys(g.english for g in gloss[:5]))
+    if gloss and qtype == "describe":
+        return f"The documents describe this in Japanese, quoted below [1]; the words they use: {about}."
+    if gloss:
+        return (f"The closest passage [1] does not state this in a form that can be given in English "
+                f"faithfully; it is about: {about}.")
+    return "The closest passage [1] is quoted below; it cannot be rendered in English faithfully."
+
+
+def _answer_text(lead: str, quotes: list[str], gloss: list[Gloss]) -> str:
+    parts = [lead, "\n".join(quotes)]
+    if gloss:
+        parts.append(GLOSSARY_HEADING + "\n" + "\n".join(f"- {g.japanese}: {g.english}" for g in gloss))
+    return "\n\n".join(parts)

@@ -14,7 +14,7 @@ the sentence, whether the particle after it matches the one after the interrogat
 import math
 import re
 import unicodedata
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from pathlib import Path
 
@@ -144,124 +144,190 @@ _NAMING = {"言う", "呼ぶ", "称する", "名付ける", "呼ばれる"}
 WINDOW = 4
 
 
-def _features(toks: list[Tok], i: int, j: int, kind: str, runs_at: dict[int, tuple[int, int]],
-              q: QuestionInfo, anchors: list[int], text: str) -> list[float]:
-    span = toks[i:j]
-    surf = text[span[0].start:span[-1].end]
-    nouns = [t for t in span if t.pos[0] in ("名詞", "接尾辞", "接頭辞")]
-    in_q = [t for t in nouns if t.norm in q.terms or t.surface in q.surfaces]
-    a, b = runs_at.get(i, (i, j))
-    nxt = toks[j] if j < len(toks) else None
-    nxt_s = nxt.surface if nxt is not None else ""
-    prv = toks[i - 1] if i > 0 else None
-    if kind in ("quote", "paren") and nxt is not None and nxt.surface in _CLOSE:
-        nxt = toks[j + 1] if j + 1 < len(toks) else None
-        nxt_s = nxt.surface if nxt is not None else ""
+@dataclass
+class _Span:
+    """A candidate span with what its features read: the sentence's tokens, the question and the
+    positions of the question's words in the sentence (`anchors`)."""
+    toks: list[Tok]
+    i: int  # first token
+    j: int  # end token
+    kind: str  # "run", "no", "quote", "paren" or "range"
+    run: tuple[int, int]  # the maximal noun run the span starts in
+    q: QuestionInfo
+    anchors: list[int]
+    text: str
+    span: list[Tok] = field(init=False)
+    surf: str = field(init=False)
+    nj: int = field(init=False)  # the first token after the span (past a closing bracket)
+    nxt: Tok | None = field(init=False)  # that token
+    prv: Tok | None = field(init=False)
+    content: list[Tok] = field(init=False)  # the span without joining symbols
+
+    def __post_init__(self) -> None:
+        toks, i, j = self.toks, self.i, self.j
+        self.span = toks[i:j]
+        self.surf = self.text[self.span[0].start:self.span[-1].end]
+        bracketed = self.kind in ("quote", "paren") and j < len(toks) and toks[j].surface in _CLOSE
+        self.nj = j + 1 if bracketed else j
+        self.nxt = toks[self.nj] if self.nj < len(toks) else None
+        self.prv = toks[i - 1] if i > 0 else None
+        self.content = [t for t in self.span if t.surface not in _JOIN_SYMBOLS] or self.span
+
+    @property
+    def next_surface(self) -> str:
+        return self.nxt.surface if self.nxt is not None else ""
+
+
+def _shape_features(c: _Span) -> dict[str, float]:
+    """Length, kind, place in the sentence and script of the span."""
+    a, b = c.run
+    kata, latin, digits = _script_share(c.surf)
+    return {
+        "bias": 1.0,
+        "log_chars": math.log1p(len(c.surf)),
+        "tokens": min(len(c.span), 10) / 10.0,
+        "full_run": float((c.i, c.j) == (a, b) if c.kind == "run" else 0.0),
+        "run_start": float(c.i == a),
+        "run_end": float(c.j == b),
+        "kind_no": float(c.kind == "no"),
+        "kind_quote": float(c.kind == "quote" or (c.prv is not None and c.prv.surface in _OPEN
+                                                  and c.next_surface in _CLOSE)),
+        "kind_paren": float(c.kind == "paren"),
+        "kind_range": float(c.kind == "range"),
+        "in_paren": float(c.prv is not None and c.prv.surface in _PAREN),
+        "katakana": kata, "latin": latin, "digits": digits,
+        "hiragana": sum(1 for ch in c.surf if "\u3041" <= ch <= "\u309f") / max(len(c.surf), 1),
+        "rel_pos": c.span[0].start / max(len(c.text), 1),
+    }
+
+
+def _overlap_features(c: _Span) -> dict[str, float]:
+    """The question's words in the span (answers rarely repeat them) and around it."""
+    toks, i, j, nj, anchors = c.toks, c.i, c.j, c.nj, c.anchors
+    nouns = [t for t in c.span if t.pos[0] in ("名詞", "接尾辞", "接頭辞")]
+    in_q = [t for t in nouns if t.norm in c.q.terms or t.surface in c.q.surfaces]
     anchor_set = set(anchors)
     dists = [min(abs(k - i), abs(k - (j - 1))) for k in anchors if not i <= k < j]
-    near = 1.0 / (1.0 + min(dists)) if dists else 0.0
-    has_num = any(t.pos[1] == "数詞" for t in span)
-    num_counter = any(t.pos[1] == "数詞" and k + 1 < len(span) and is_counter(span[k + 1])
-                      for k, t in enumerate(span))
-    counter_match = q.counter is not None and any(t.norm == q.counter or t.surface == q.counter for t in span)
-    time_unit = any(t.norm in TIME_UNITS or t.surface in TIME_UNITS for t in span[1:]) and has_num \
-        or any(t.norm in ("元年",) for t in span)
-    person = [t for t in span if "人名" in t.pos]
-    place = [t for t in span if "地名" in t.pos]
-    proper = [t for t in span if t.pos[1] == "固有名詞"]
-    content = [t for t in span if t.surface not in _JOIN_SYMBOLS] or span
-    kata, latin, digits = _script_share(surf)
-    head = q.head
-    last = span[-1]
-    followed_by_run = nxt is not None and _nounish(nxt) and kind not in ("quote", "paren")
-    nj = j + 1 if kind in ("quote", "paren") and j < len(toks) and toks[j].surface in _CLOSE else j
-    before, after = neighbours(toks, i - 1 if kind in ("quote", "paren") else i,
-                                nj - 1)
-    after_near = q.after is not None and any(t.norm == q.after for t in toks[j:j + 6])
-    k = nj
-    while k < len(toks) and toks[k].surface in _OPEN + _CLOSE and k < nj + 3:
-        k += 1  # 「リラ冷え」とも呼ぶ: look past a closing bracket
-    called = k < len(toks) and toks[k].surface == "と" and any(
-        t.norm in _NAMING for t in toks[k + 1:k + 4])
     left = {toks[x].norm for x in anchors if i - WINDOW <= x < i}
     right = {toks[x].norm for x in anchors if nj <= x < nj + WINDOW}
-    n_terms = max(len(q.terms), 1)
-    in_paren = prv is not None and prv.surface in _PAREN
-    hira = sum(1 for ch in surf if "\u3041" <= ch <= "\u309f") / max(len(surf), 1)
-    follow = "".join(t.surface for t in toks[nj:nj + 3])
-    equiv = q.particle is not None and any(follow.startswith(p) for p in _EQUIV.get(q.particle, (q.particle,)))
-    pred = q.predicate
-    pred_after = pred is not None and any(t.norm == pred for t in toks[nj:nj + PREDICATE_WINDOW])
-    pred_near = pred is not None and any(t.norm == pred for t in toks[max(i - PREDICATE_WINDOW, 0):i])
+    n_terms = max(len(c.q.terms), 1)
     # An anchor that occurs once in the sentence tells candidates apart; one repeated throughout
     # (宇宙飛行士 beside every name of a list) does not.
     counts = anchor_counts(toks, anchors)
-    uniq_left = sum(1.0 / counts[toks[x].norm] for x in anchors if i - WINDOW <= x < i) / n_terms
-    uniq_right = sum(1.0 / counts[toks[x].norm] for x in anchors if nj <= x < nj + WINDOW) / n_terms
-    head_after = head is not None and any(t.norm == head or t.surface.endswith(head) for t in toks[nj:nj + 3])
-    return [
-        1.0,
-        math.log1p(len(surf)),
-        min(len(span), 10) / 10.0,
-        float((i, j) == (a, b) if kind == "run" else 0.0),
-        float(i == a),
-        float(j == b),
-        float(kind == "no"),
-        float(kind == "quote" or (prv is not None and prv.surface in _OPEN and nxt_s in _CLOSE)),
-        len(in_q) / max(len(nouns), 1),
-        float(bool(in_q)),
-        float(surf in q.text),
-        near,
-        float(bool(anchors)),
-        float(q.particle is not None and nxt_s == q.particle),
-        float(nxt_s == "は"), float(nxt_s == "が"), float(nxt_s == "の"), float(nxt_s == "を"),
-        float(nxt_s == "に"), float(nxt_s == "で"), float(nxt_s == "と"), float(nxt_s in ("、", "，", ",")),
-        float(nxt is not None and (nxt.pos[0] == "助動詞" or nxt.norm in _COPULA)),
-        float(nxt is None or nxt.pos[1] == "句点"),
-        float(prv is not None and prv.surface == "の"),
-        float(has_num),
-        float(num_counter),
-        float(counter_match),
-        float(time_unit),
-        float(span[0].pos[1] == "数詞" or span[0].pos[0] == "接頭辞" and len(span) > 1 and span[1].pos[1] == "数詞"),
-        float(bool(person)),
-        float(len(person) == len(content)),
-        float(bool(place)),
-        float(bool(proper)),
-        float(len(proper) == len(content)),
-        kata, latin, digits,
-        float(head is not None and (last.norm == head or surf.endswith(head))),
-        float(head is not None and head in surf),
-        float(last.pos[0] == "接尾辞"),
-        float("サ変可能" in last.pos),
-        span[0].start / max(len(text), 1),
-        float(followed_by_run),
-        float(kind == "paren"),
-        float(in_paren),
-        hira,
-        float(i - 1 in anchor_set),
-        float(nj in anchor_set or nj + 1 in anchor_set and toks[nj].pos[0] == "助詞"),
-        len(left) / n_terms,
-        len(right) / n_terms,
-        float(called),
-        float(called and kind == "quote"),
-        float(kind == "range"),
-        float(last.pos[1] == "数詞" and nxt is not None and is_counter(nxt)),
-        float(prv is not None and prv.pos[1] == "数詞" and kind != "quote"),
-        float(q.before is not None and before == q.before),
-        float(q.after is not None and after == q.after),
-        float(after_near),
-        float(after_near and q.particle is not None and nxt_s == q.particle),
-        float(content[0].pos[1] == "固有名詞"),
-        float(bool(proper) and content[0].pos[1] == "普通名詞"),  # 長女マリア・アンナ: a title before a name
-        sum(1 for t in content if t.pos[1] == "普通名詞") / len(content),
-        float(equiv),
-        float(pred_after),
-        float(pred_near),
-        uniq_left,
-        uniq_right,
-        float(head_after),
-    ]
+    return {
+        "overlap": len(in_q) / max(len(nouns), 1),
+        "any_overlap": float(bool(in_q)),
+        "in_question": float(c.surf in c.q.text),
+        "near": 1.0 / (1.0 + min(dists)) if dists else 0.0,
+        "anchored": float(bool(anchors)),
+        "prev_anchor": float(i - 1 in anchor_set),
+        "next_anchor": float(nj in anchor_set or nj + 1 in anchor_set and toks[nj].pos[0] == "助詞"),
+        "left_terms": len(left) / n_terms,
+        "right_terms": len(right) / n_terms,
+        "unique_left": sum(1.0 / counts[toks[x].norm] for x in anchors if i - WINDOW <= x < i) / n_terms,
+        "unique_right": sum(1.0 / counts[toks[x].norm] for x in anchors if nj <= x < nj + WINDOW) / n_terms,
+    }
+
+
+def _next_word_features(c: _Span) -> dict[str, float]:
+    """The particle or word right after the span (どこで is answered by …で), and naming verbs."""
+    toks, nj, nxt, nxt_s, q = c.toks, c.nj, c.nxt, c.next_surface, c.q
+    follow = "".join(t.surface for t in toks[nj:nj + 3])
+    k = nj
+    while k < len(toks) and toks[k].surface in _OPEN + _CLOSE and k < nj + 3:
+        k += 1  # 「リラ冷え」とも呼ぶ: look past a closing bracket
+    called = k < len(toks) and toks[k].surface == "と" and any(t.norm in _NAMING for t in toks[k + 1:k + 4])
+    return {
+        "particle_match": float(q.particle is not None and nxt_s == q.particle),
+        "particle_equiv": float(q.particle is not None
+                                and any(follow.startswith(p) for p in _EQUIV.get(q.particle, (q.particle,)))),
+        "next_wa": float(nxt_s == "は"), "next_ga": float(nxt_s == "が"), "next_no": float(nxt_s == "の"),
+        "next_wo": float(nxt_s == "を"), "next_ni": float(nxt_s == "に"), "next_de": float(nxt_s == "で"),
+        "next_to": float(nxt_s == "と"), "next_comma": float(nxt_s in ("、", "，", ",")),
+        "next_copula": float(nxt is not None and (nxt.pos[0] == "助動詞" or nxt.norm in _COPULA)),
+        "next_end": float(nxt is None or nxt.pos[1] == "句点"),
+        "prev_no": float(c.prv is not None and c.prv.surface == "の"),
+        "followed_by_noun_run": float(nxt is not None and _nounish(nxt) and c.kind not in ("quote", "paren")),
+        "called": float(called),
+        "quoted_called": float(called and c.kind == "quote"),
+    }
+
+
+def _number_features(c: _Span) -> dict[str, float]:
+    """Numbers, counters and calendar units in the span, against the question's counter."""
+    span, q, nxt, prv = c.span, c.q, c.nxt, c.prv
+    has_num = any(t.pos[1] == "数詞" for t in span)
+    time_unit = any(t.norm in TIME_UNITS or t.surface in TIME_UNITS for t in span[1:]) and has_num \
+        or any(t.norm in ("元年",) for t in span)
+    return {
+        "has_number": float(has_num),
+        "number_counter": float(any(t.pos[1] == "数詞" and k + 1 < len(span) and is_counter(span[k + 1])
+                                    for k, t in enumerate(span))),
+        "counter_match": float(q.counter is not None
+                               and any(t.norm == q.counter or t.surface == q.counter for t in span)),
+        "time_unit": float(time_unit),
+        "starts_number": float(span[0].pos[1] == "数詞" or span[0].pos[0] == "接頭辞" and len(span) > 1
+                               and span[1].pos[1] == "数詞"),
+        "cuts_counter": float(span[-1].pos[1] == "数詞" and nxt is not None and is_counter(nxt)),
+        "after_number": float(prv is not None and prv.pos[1] == "数詞" and c.kind != "quote"),
+    }
+
+
+def _name_features(c: _Span) -> dict[str, float]:
+    """Sudachi's name classes (人名 / 地名 / 固有名詞) and the span's last word."""
+    span, content, last = c.span, c.content, c.span[-1]
+    person = [t for t in span if "人名" in t.pos]
+    proper = [t for t in span if t.pos[1] == "固有名詞"]
+    return {
+        "person": float(bool(person)),
+        "person_all": float(len(person) == len(content)),
+        "place": float(any("地名" in t.pos for t in span)),
+        "proper": float(bool(proper)),
+        "proper_all": float(len(proper) == len(content)),
+        "first_proper": float(content[0].pos[1] == "固有名詞"),
+        # 長女マリア・アンナ: a title before a name
+        "common_then_proper": float(bool(proper) and content[0].pos[1] == "普通名詞"),
+        "common_share": sum(1 for t in content if t.pos[1] == "普通名詞") / len(content),
+        "ends_suffix": float(last.pos[0] == "接尾辞"),
+        "ends_sahen": float("サ変可能" in last.pos),
+    }
+
+
+def _question_word_features(c: _Span) -> dict[str, float]:
+    """The question's head noun, its words next to the interrogative and its predicate, found
+    in or next to the span."""
+    toks, i, j, nj, q = c.toks, c.i, c.j, c.nj, c.q
+    head, pred = q.head, q.predicate
+    before, after = neighbours(toks, i - 1 if c.kind in ("quote", "paren") else i, nj - 1)
+    after_near = q.after is not None and any(t.norm == q.after for t in toks[j:j + 6])
+    return {
+        "head_match": float(head is not None and (c.span[-1].norm == head or c.surf.endswith(head))),
+        "head_in": float(head is not None and head in c.surf),
+        "head_after": float(head is not None
+                            and any(t.norm == head or t.surface.endswith(head) for t in toks[nj:nj + 3])),
+        "before_match": float(q.before is not None and before == q.before),
+        "after_match": float(q.after is not None and after == q.after),
+        "after_near": float(after_near),
+        "particle_and_after": float(after_near and q.particle is not None and c.next_surface == q.particle),
+        "predicate_after": float(pred is not None and any(t.norm == pred for t in toks[nj:nj + PREDICATE_WINDOW])),
+        "predicate_near": float(pred is not None
+                                and any(t.norm == pred for t in toks[max(i - PREDICATE_WINDOW, 0):i])),
+    }
+
+
+# Every name of BASE_FEATURES comes from exactly one group; the row follows BASE_FEATURES' order,
+# the order of the fitted file's weights.
+FEATURE_GROUPS = (_shape_features, _overlap_features, _next_word_features, _number_features, _name_features,
+                  _question_word_features)
+
+
+def _features(toks: list[Tok], i: int, j: int, kind: str, runs_at: dict[int, tuple[int, int]],
+              q: QuestionInfo, anchors: list[int], text: str) -> list[float]:
+    c = _Span(toks, i, j, kind, runs_at.get(i, (i, j)), q, anchors, text)
+    values: dict[str, float] = {}
+    for group in FEATURE_GROUPS:
+        values.update(group(c))
+    return [values[name] for name in BASE_FEATURES]
 
 
 def anchor_counts(toks: list[Tok], anchors: list[int]) -> dict[str, int]:

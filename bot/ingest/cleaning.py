@@ -111,16 +111,7 @@ def _drop_furniture(lines: list[str], shared: set[str], title: str) -> list[str]
       line just above (the title, again after the date).
     """
     title_n = _norm(title) if title else ""
-    out = list(lines)
-    # The title broken over two lines is one line.
-    if title_n:
-        for i in range(len(out) - 1):
-            if out[i] is None or out[i + 1] is None:
-                continue
-            a, b = out[i].strip(), out[i + 1].strip()
-            if a and b and _norm(a + b) == title_n and _norm(a) != title_n:
-                out[i], out[i + 1] = a + b, None
-        out = [line for line in out if line is not None]
+    out = _join_broken_title(lines, title_n) if title_n else list(lines)
     nonblank = [i for i, line in enumerate(out) if line.strip()]
     if not nonblank:
         return out
@@ -128,16 +119,7 @@ def _drop_furniture(lines: list[str], shared: set[str], title: str) -> list[str]
     first_prose = next((i for i in nonblank if _is_prose(out[i])), len(out))
     ja = _japanese(out)
     body = "\n".join(out)
-    drop: set[int] = set()
-    # A trail rendered as a list: the first block's short lines up to the page's title.
-    if title_n:
-        first = nonblank[0]
-        end = first
-        while end + 1 < len(out) and out[end + 1].strip():
-            end += 1
-        at = next((i for i in range(first + 1, end + 1) if _norm(out[i]) == title_n), None)
-        if at is not None and all(len(out[i].strip()) <= CRUMB_MAX for i in range(first, at)):
-            drop.update(range(first, at))
+    drop = _listed_trail(out, nonblank[0], title_n) if title_n else set()
     kept: list[int] = []
     for n, i in enumerate(nonblank):
         s = out[i].strip()
@@ -160,6 +142,29 @@ def _drop_furniture(lines: list[str], shared: set[str], title: str) -> list[str]
         else:
             kept.append(i)
     return [line for i, line in enumerate(out) if i not in drop]
+
+
+def _join_broken_title(lines: list[str], title_n: str) -> list[str]:
+    """The title broken over two lines is one line."""
+    out: list[str | None] = list(lines)
+    for i in range(len(out) - 1):
+        if out[i] is None or out[i + 1] is None:
+            continue
+        a, b = out[i].strip(), out[i + 1].strip()
+        if a and b and _norm(a + b) == title_n and _norm(a) != title_n:
+            out[i], out[i + 1] = a + b, None
+    return [line for line in out if line is not None]
+
+
+def _listed_trail(out: list[str], first: int, title_n: str) -> set[int]:
+    """A trail rendered as a list: the first block's short lines up to the page's title."""
+    end = first
+    while end + 1 < len(out) and out[end + 1].strip():
+        end += 1
+    at = next((i for i in range(first + 1, end + 1) if _norm(out[i]) == title_n), None)
+    if at is not None and all(len(out[i].strip()) <= CRUMB_MAX for i in range(first, at)):
+        return set(range(first, at))
+    return set()
 
 
 HEADING_LINE_MAX = 40

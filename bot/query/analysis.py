@@ -108,114 +108,171 @@ def _head_type(head: str | None, default: str | None) -> str | None:
 
 def analyse_question(question: str, tokenizer) -> QuestionInfo:
     toks = morpheme_toks(question, tokenizer)
-    info = QuestionInfo(None)
-    interrogative: set[int] = set()
-    found = False
-    for i, t in enumerate(toks):
-        if found:
-            break
-        nxt = toks[i + 1] if i + 1 < len(toks) else None
-        if t.norm in _NO_PHRASE or t.surface in _NO_PHRASE:
-            if t.norm == "如何" and nxt is not None and nxt.surface in ("なる",):
-                continue
-            if t.surface in ("どう", "どの") and nxt is not None and nxt.surface in _DEGREE:
-                pass
-            else:
-                return _finish(QuestionInfo(None), toks, interrogative | {i})
-        if nxt is not None and (nxt.surface == "も" or nxt.surface == "で" and i + 2 < len(toks)
-                                and toks[i + 2].surface == "も"):
-            continue  # 誰も / いくらでも / 何でも: indefinite, not a question word
-        if t.norm in _PERSON_WH or t.surface in _PERSON_WH:
-            info, found, used = QuestionInfo("person"), True, [i]
-        elif t.norm in _TIME_WH or t.surface in _TIME_WH_SURFACE:
-            info, found, used = QuestionInfo("time"), True, [i]
-        elif t.norm in _PLACE_WH or t.surface in _PLACE_WH:
-            info, found, used = QuestionInfo("place"), True, [i]
-        elif t.norm in _NUMBER_WH:
-            info, found, used = QuestionInfo("number"), True, [i]
-        elif t.surface in ("どの", "どれ", "どん") and nxt is not None and nxt.surface in _DEGREE:
-            info, found, used = QuestionInfo("number"), True, [i, i + 1]
-        elif t.norm == "何" and nxt is not None and (nxt.pos[0] == "名詞" or nxt.pos[0] == "接尾辞") \
-                and nxt.pos[1] != "数詞":
-            used = [i, i + 1]
-            if nxt.norm in TIME_UNITS or nxt.surface in TIME_UNITS:
-                info = QuestionInfo("time", counter=nxt.norm)
-            elif is_counter(nxt) or t.pos[1] == "数詞" or _split_counter(nxt.norm, tokenizer):
-                info = QuestionInfo("number", counter=nxt.norm)
-            else:  # 何気団 / 何貿易: what kind of X, answered by a name ending in X
-                info = QuestionInfo(_head_type(nxt.norm, "name"), head=nxt.norm)
-            found = True
-        elif t.norm == "何" and nxt is not None and nxt.surface == "と":
-            # 何と呼ぶ / 何という X
-            used = [i, i + 1]
-            head = None
-            j = i + 2
-            if j < len(toks) and toks[j].norm in ("言う", "云う"):
-                used.append(j)
-                if j + 1 < len(toks) and toks[j + 1].pos[0] == "名詞":
-                    head = toks[j + 1].norm
-                    used.append(j + 1)
-            info, found = QuestionInfo(_head_type(head, "name"), head=head), True
-        elif t.norm == "何" and nxt is not None and nxt.surface == "の" and i + 2 < len(toks) \
-                and toks[i + 2].pos[0] == "名詞":
-            head = toks[i + 2].norm
-            info, found, used = QuestionInfo(_head_type(head, "name"), head=head), True, [i, i + 1, i + 2]
-        elif len(t.norm) > 1 and t.norm[0] == "何" and t.pos[1] == "数詞":
-            # 何万人 / 何百: a numeral with 何 in it, the counter (if any) follows
-            used = [i]
-            counter = None
-            if nxt is not None and nxt.pos[0] in ("名詞", "接尾辞") and nxt.pos[1] != "数詞":
-                counter = nxt.norm
-                used.append(i + 1)
-            qt = "time" if counter in TIME_UNITS else "number"
-            info, found = QuestionInfo(qt, counter=counter), True
-        elif len(t.norm) > 1 and t.norm[0] == "何" and t.pos[0] == "名詞":
-            # Sudachi fuses 何人 / 何回 / 何語 into one word: split off what follows 何.
-            rest = t.norm[1:]
-            used = [i]
-            if rest in TIME_UNITS:
-                info = QuestionInfo("time", counter=rest)
-            elif _split_counter(rest, tokenizer):
-                info = QuestionInfo("number", counter=rest)
-            else:
-                info = QuestionInfo(_head_type(rest, "name"), head=rest)
-            found = True
-        elif t.surface in _WHICH or t.norm in _WHICH:
-            if nxt is not None and nxt.pos[0] == "名詞":
-                j = i + 1
-                while j + 1 < len(toks) and toks[j + 1].pos[0] in ("名詞", "接尾辞"):
-                    j += 1
-                head = toks[j].norm
-                # どの + a noun outside the classifier set (どの分野, どの部分) asks for a thing of
-                # that kind, not a name: read as "name", its phrase scored char F1 0.41 on JSQuAD
-                # (15 questions; name questions overall 0.65), too unreliable to lead the answer.
-                default = None if t.surface in ("どんな", "どういう") else "thing"
-                qt = _head_type(head, default)
-                if qt is not None:
-                    info, found, used = QuestionInfo(qt, head=head), True, list(range(i, j + 1))
-        if found:
-            interrogative.update(used)
+    for i in range(len(toks)):
+        if _asks_no_phrase(toks, i):
+            return _finish(QuestionInfo(None), toks, {i})
+        if _indefinite(toks, i):
+            continue
+        found = _interrogative(toks, i, tokenizer)
+        if found is not None:
+            info, used = found
             info.particle = _next_particle(toks, max(used) + 1)
             if info.head is None:
                 info.head = _head_near(toks, min(used), max(used))
             info.before, info.after = neighbours(toks, min(used), max(used))
-    if not found and any(t.norm == "何" for t in toks):
-        # A bare 何 (〜は何か): some thing, named by a noun phrase — unless it asks for a
-        # definition (〜とは何か), which a phrase does not answer.
-        defining = any(t.surface in ("とは", "って") or t.surface == "と" and k + 1 < len(toks)
-                       and toks[k + 1].surface == "は" for k, t in enumerate(toks))
-        if defining:
-            return _finish(QuestionInfo(None), toks, interrogative)
-        at = next(k for k, t in enumerate(toks) if t.norm == "何")
-        head = _head_near(toks, at, at)
-        kind = "name" if head in _NAME_NOUNS else _head_type(head, "thing")
-        info, found = QuestionInfo(kind, head=head), True
-        info.particle = _next_particle(toks, at + 1)
-        info.before, info.after = neighbours(toks, at, at)
-    if not found:
-        info, used = _topic_head(toks)
-        interrogative.update(used)
-    return _finish(info, toks, interrogative)
+            return _finish(info, toks, set(used))
+    if any(t.norm == "何" for t in toks):
+        return _finish(_bare_what(toks), toks, set())
+    info, used = _topic_head(toks)
+    return _finish(info, toks, set(used))
+
+
+def _next_tok(toks: list[Tok], i: int) -> Tok | None:
+    return toks[i + 1] if i + 1 < len(toks) else None
+
+
+def _asks_no_phrase(toks: list[Tok], i: int) -> bool:
+    """なぜ / どのように / どう: why or how, which no phrase answers (どのくらい and 如何なる aside)."""
+    t, nxt = toks[i], _next_tok(toks, i)
+    if t.norm not in _NO_PHRASE and t.surface not in _NO_PHRASE:
+        return False
+    return not (nxt is not None and (t.norm == "如何" and nxt.surface == "なる"
+                                     or t.surface in ("どう", "どの") and nxt.surface in _DEGREE))
+
+
+def _indefinite(toks: list[Tok], i: int) -> bool:
+    """誰も / いくらでも / 何でも: an indefinite, not a question word."""
+    nxt = _next_tok(toks, i)
+    return nxt is not None and (nxt.surface == "も" or nxt.surface == "で" and i + 2 < len(toks)
+                                and toks[i + 2].surface == "も")
+
+
+# Interrogatives that are one word: (type, normalised forms, surfaces).
+_WH_WORDS = (("person", _PERSON_WH, _PERSON_WH), ("time", _TIME_WH, _TIME_WH_SURFACE),
+             ("place", _PLACE_WH, _PLACE_WH), ("number", _NUMBER_WH, frozenset()))
+
+Found = tuple[QuestionInfo, list[int]]  # what the question asks for, and the interrogative's tokens
+
+
+def _wh_word(toks: list[Tok], i: int, tokenizer) -> Found | None:
+    """誰 / いつ / どこ / いくつ."""
+    t = toks[i]
+    for qtype, norms, surfaces in _WH_WORDS:
+        if t.norm in norms or t.surface in surfaces:
+            return QuestionInfo(qtype), [i]
+    return None
+
+
+def _how_much(toks: list[Tok], i: int, tokenizer) -> Found | None:
+    """どのくらい / どれほど: how much, how long."""
+    nxt = _next_tok(toks, i)
+    if toks[i].surface in ("どの", "どれ", "どん") and nxt is not None and nxt.surface in _DEGREE:
+        return QuestionInfo("number"), [i, i + 1]
+    return None
+
+
+def _what_noun(toks: list[Tok], i: int, tokenizer) -> Found | None:
+    """何 + a noun or suffix: 何年 (time), 何カ国 (a counter), 何気団 (a kind of thing)."""
+    t, nxt = toks[i], _next_tok(toks, i)
+    if t.norm != "何" or nxt is None or nxt.pos[0] not in ("名詞", "接尾辞") or nxt.pos[1] == "数詞":
+        return None
+    if nxt.norm in TIME_UNITS or nxt.surface in TIME_UNITS:
+        return QuestionInfo("time", counter=nxt.norm), [i, i + 1]
+    if is_counter(nxt) or t.pos[1] == "数詞" or _split_counter(nxt.norm, tokenizer):
+        return QuestionInfo("number", counter=nxt.norm), [i, i + 1]
+    # what kind of X, answered by a name ending in X
+    return QuestionInfo(_head_type(nxt.norm, "name"), head=nxt.norm), [i, i + 1]
+
+
+def _what_called(toks: list[Tok], i: int, tokenizer) -> Found | None:
+    """何と呼ぶ / 何という X: a name (of the kind X)."""
+    nxt = _next_tok(toks, i)
+    if toks[i].norm != "何" or nxt is None or nxt.surface != "と":
+        return None
+    used = [i, i + 1]
+    head = None
+    j = i + 2
+    if j < len(toks) and toks[j].norm in ("言う", "云う"):
+        used.append(j)
+        if j + 1 < len(toks) and toks[j + 1].pos[0] == "名詞":
+            head = toks[j + 1].norm
+            used.append(j + 1)
+    return QuestionInfo(_head_type(head, "name"), head=head), used
+
+
+def _what_of(toks: list[Tok], i: int, tokenizer) -> Found | None:
+    """何の + noun: a thing of that kind."""
+    nxt = _next_tok(toks, i)
+    if toks[i].norm != "何" or nxt is None or nxt.surface != "の" or i + 2 >= len(toks) \
+            or toks[i + 2].pos[0] != "名詞":
+        return None
+    head = toks[i + 2].norm
+    return QuestionInfo(_head_type(head, "name"), head=head), [i, i + 1, i + 2]
+
+
+def _what_numeral(toks: list[Tok], i: int, tokenizer) -> Found | None:
+    """何万人 / 何百: a numeral with 何 in it; the counter (if any) follows."""
+    t, nxt = toks[i], _next_tok(toks, i)
+    if len(t.norm) < 2 or t.norm[0] != "何" or t.pos[1] != "数詞":
+        return None
+    if nxt is not None and nxt.pos[0] in ("名詞", "接尾辞") and nxt.pos[1] != "数詞":
+        return QuestionInfo("time" if nxt.norm in TIME_UNITS else "number", counter=nxt.norm), [i, i + 1]
+    return QuestionInfo("number", counter=None), [i]
+
+
+def _what_fused(toks: list[Tok], i: int, tokenizer) -> Found | None:
+    """何人 / 何回 / 何語, which Sudachi reads as one word: what follows 何 decides."""
+    t = toks[i]
+    if len(t.norm) < 2 or t.norm[0] != "何" or t.pos[0] != "名詞":
+        return None
+    rest = t.norm[1:]
+    if rest in TIME_UNITS:
+        return QuestionInfo("time", counter=rest), [i]
+    if _split_counter(rest, tokenizer):
+        return QuestionInfo("number", counter=rest), [i]
+    return QuestionInfo(_head_type(rest, "name"), head=rest), [i]
+
+
+def _which(toks: list[Tok], i: int, tokenizer) -> Found | None:
+    """どの / どんな + noun (compound nouns to their end): the class of that noun."""
+    t, nxt = toks[i], _next_tok(toks, i)
+    if t.surface not in _WHICH and t.norm not in _WHICH or nxt is None or nxt.pos[0] != "名詞":
+        return None
+    j = i + 1
+    while j + 1 < len(toks) and toks[j + 1].pos[0] in ("名詞", "接尾辞"):
+        j += 1
+    head = toks[j].norm
+    # どの + a noun outside the classifier set (どの分野, どの部分) asks for a thing of that kind,
+    # not a name: read as "name", its phrase was too unreliable on JSQuAD to lead the answer.
+    qtype = _head_type(head, None if t.surface in ("どんな", "どういう") else "thing")
+    return (QuestionInfo(qtype, head=head), list(range(i, j + 1))) if qtype is not None else None
+
+
+# Tried in order at each token; the first that matches is the question's interrogative.
+_INTERROGATIVES = (_wh_word, _how_much, _what_noun, _what_called, _what_of, _what_numeral, _what_fused, _which)
+
+
+def _interrogative(toks: list[Tok], i: int, tokenizer) -> Found | None:
+    for match in _INTERROGATIVES:
+        found = match(toks, i, tokenizer)
+        if found is not None:
+            return found
+    return None
+
+
+def _bare_what(toks: list[Tok]) -> QuestionInfo:
+    """A bare 何 (〜は何か): some thing, named by a noun phrase — unless it asks for a definition
+    (〜とは何か), which a phrase does not answer."""
+    defining = any(t.surface in ("とは", "って") or t.surface == "と" and k + 1 < len(toks)
+                   and toks[k + 1].surface == "は" for k, t in enumerate(toks))
+    if defining:
+        return QuestionInfo(None)
+    at = next(k for k, t in enumerate(toks) if t.norm == "何")
+    head = _head_near(toks, at, at)
+    info = QuestionInfo("name" if head in _NAME_NOUNS else _head_type(head, "thing"), head=head)
+    info.particle = _next_particle(toks, at + 1)
+    info.before, info.after = neighbours(toks, at, at)
+    return info
 
 
 def _content(t: Tok) -> bool:

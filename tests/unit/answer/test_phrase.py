@@ -8,7 +8,7 @@ import pytest
 from bot.answer import phrase
 from bot.answer.phrase import find_phrase
 from bot.errors import FittedFileError
-from bot.query.analysis import question_type
+from bot.query.analysis import question_info, question_type
 
 JAXA = ("宇宙航空研究開発機構は2003年10月1日に、宇宙科学研究所など3つの機関が統合して発足し、"
         "本社を東京都調布市に置いている。")
@@ -106,3 +106,43 @@ def test_long_sentence_still_finds_the_phrase_near_the_question_words(tokenizer,
     sentence = filler + "新しい望遠鏡は1998年に完成した。"
     start, end = find_phrase(sentence, "新しい望遠鏡はいつ完成した？", "time", tokenizer, models.phrase)
     assert sentence[start:end] == "1998年"
+
+
+# The fitted weights are read against these exact values: any change to how a feature is computed
+# (or to the order of the features) needs a refit. Nonzero base features, rounded.
+PINNED_FEATURES = {
+    ("宇宙航空研究開発機構の本社はどこに置かれている？", "東京都調布市"): {
+        "bias": 1.0, "log_chars": 1.94591, "tokens": 0.2, "full_run": 1.0, "run_start": 1.0, "run_end": 1.0,
+        "near": 0.333333, "anchored": 1.0, "particle_match": 1.0, "next_ni": 1.0, "place": 1.0, "proper": 1.0,
+        "proper_all": 1.0, "rel_pos": 0.790323, "left_terms": 0.166667, "before_match": 1.0,
+        "first_proper": 1.0, "particle_equiv": 1.0, "unique_left": 0.166667},
+    ("宇宙航空研究開発機構はいつ発足した？", "2003年10月1日"): {
+        "bias": 1.0, "log_chars": 2.397895, "tokens": 0.6, "full_run": 1.0, "run_start": 1.0, "run_end": 1.0,
+        "near": 0.333333, "anchored": 1.0, "next_ni": 1.0, "has_number": 1.0, "number_counter": 1.0,
+        "time_unit": 1.0, "starts_number": 1.0, "digits": 0.7, "rel_pos": 0.177419, "left_terms": 0.5,
+        "right_terms": 0.166667, "before_match": 1.0, "common_share": 0.5, "unique_left": 0.5,
+        "unique_right": 0.083333},
+}
+
+
+@pytest.mark.parametrize("question, answer", list(PINNED_FEATURES))
+def test_feature_vector_is_pinned(tokenizer, question, answer):
+    info = question_info(question, tokenizer)
+    spans, rows = phrase.feature_rows(JAXA, info, tokenizer)
+    start = JAXA.index(answer)
+    row = rows[spans.index((start, start + len(answer)))]
+    names = phrase.feature_names()
+    base = dict(zip(phrase.BASE_FEATURES, row))
+    assert {n: round(v, 6) for n, v in base.items() if v} == PINNED_FEATURES[(question, answer)]
+    # The crossed block of the question's type repeats the base block; the other types' are zero.
+    crossed = {n: v for n, v in zip(names, row) if ":" in n and v}
+    assert crossed == {f"{info.qtype}:{n}": v for n, v in base.items() if v}
+    assert len(spans) == 52
+
+
+def test_feature_groups_name_every_base_feature_once(tokenizer):
+    info = question_info("宇宙航空研究開発機構はいつ発足した？", tokenizer)
+    toks = phrase.morpheme_toks(JAXA, tokenizer)
+    span = phrase._Span(toks, 0, 2, "run", (0, 2), info, [0], JAXA)
+    names = [name for group in phrase.FEATURE_GROUPS for name in group(span)]
+    assert sorted(names) == sorted(phrase.BASE_FEATURES) and len(set(names)) == len(names)

@@ -252,13 +252,16 @@ def test_serve_starts_when_current_is_unreadable(three_versions, monkeypatch):
     corpus, index, _ = three_versions
     (index / "CURRENT").write_text("..\n", encoding="utf-8")
     calls = []
-    monkeypatch.setattr(uvicorn, "run", lambda *a, **kw: calls.append(kw))
+    monkeypatch.setattr(uvicorn, "run", lambda *a, **kw: calls.append(a))
     for key in ("JAXABOT_CORPUS_DIR", "JAXABOT_INDEX_DIR", "JAXABOT_WATCH"):
         monkeypatch.delenv(key, raising=False)
     out = CliRunner().invoke(app, ["serve", "--corpus", str(corpus), "--index", str(index), "--watch"])
     assert out.exit_code == 0, out.output
     assert calls and "newest intact version" in out.output
-    assert os.environ["JAXABOT_WATCH"] == "true"
+    # The flags reach the app as its settings object, not through the environment.
+    settings = calls[0][0].state.settings
+    assert settings.watch and settings.corpus_dir == corpus and settings.index_dir == index
+    assert "JAXABOT_WATCH" not in os.environ
 
 
 # -- admin API: rollback, progress, cancel ---------------------------------------------------

@@ -35,15 +35,16 @@ def test_build_writes_a_versioned_verified_index(corpus_copy, tmp_path, fake_emb
     assert idx.passage_vectors.shape == (summary.passages, 64)
 
 
-def test_save_load_gives_the_same_hits(corpus_copy, tmp_path, fake_embedder, tokenizer):
+def test_save_load_gives_the_same_hits(corpus_copy, tmp_path, fake_embedder, tokenizer, models):
     from bot.retrieve.retrieval import retrieve
     index_dir = tmp_path / "index"
     build(corpus_copy, index_dir, fake_embedder, tokenizer)
     a, b = load_index(index_dir), load_index(index_dir)
     q = "カナダとはどの分野で協力していますか"
     qv = fake_embedder.encode_queries([q])[0]
-    hits_a = retrieve(a, qv, tokenizer.tokens(q), True, 5)
-    hits_b = retrieve(b, qv, tokenizer.tokens(q), True, 5)
+    fusion = models.fusion.of("ja")
+    hits_a = retrieve(a, qv, tokenizer.tokens(q), True, 5, fusion)
+    hits_b = retrieve(b, qv, tokenizer.tokens(q), True, 5, fusion)
     assert hits_a == hits_b and len(hits_a) == 5
     assert "カナダ" in a.passages[hits_a[0].row].text
 

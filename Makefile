@@ -14,7 +14,7 @@ CHROMIUM ?= /usr/bin/chromium
 APT_GET ?= apt-get
 UID_NOW ?= $(shell id -u)
 
-.PHONY: setup chromium tesseract serve test index eval fit bench-ingest bench-latency bench-build bench-scale bench-load bench-hostile bench-qa clean
+.PHONY: setup chromium tesseract serve test test-fast index eval fit bench-ingest bench-latency bench-build bench-scale bench-load bench-hostile bench-qa clean
 
 setup: $(STAMP)
 
@@ -38,6 +38,12 @@ serve: setup
 # test runs. Serving never needs Tesseract (a page that needs OCR is then left out with the reason).
 test: chromium tesseract setup
 	$(PY) -m pytest
+
+# The quick loop while editing: only tests that need neither the real model nor real servers,
+# Chromium, Tesseract or a Ray head (the markers are in pyproject.toml, the folders in tests/README.md).
+FAST := not slow and not browser and not ray and not ocr
+test-fast: setup
+	$(PY) -m pytest -m "$(FAST)"
 
 # OCR of scanned PDF pages: Debian's Tesseract 5 with Japanese (horizontal and vertical), and the
 # Noto CJK fonts the tests draw their scanned pages with.

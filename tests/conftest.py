@@ -1,32 +1,34 @@
-"""Shared fixtures. Fast tests use FakeEmbedder; `real` tests load the converted model once per
-session and build the seed index once into a temporary folder. Everything runs offline."""
+"""Fixtures for every folder. Fast tests use FakeEmbedder; `slow` tests load the converted model
+once per session and build the seed index once into a temporary folder. Apps and servers for the
+web tests come on the fake or the real model. Everything runs offline.
+
+Support modules (fakes, helpers, paths) are in tests/support/, on the path through pyproject."""
 
 import os
 import shutil
 from pathlib import Path
 
 import pytest
+from fastapi.testclient import TestClient
+
+from fakes import FakeEmbedder
+from paths import SEED_CORPUS
+from web_helpers import ADMIN_TOKEN, live_server, make_settings, wait_ready
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 
-ROOT = Path(__file__).resolve().parent.parent
-SEED_CORPUS = ROOT / "corpus"
-# The project's own evaluation questions on the seed page (no file outside the repository).
-SEED_QUESTIONS = ROOT / "bench" / "data" / "seed_questions.jsonl"
-HELDOUT = ROOT / "tests" / "data" / "heldout.jsonl"
+
+# A test that asks for one of these loads the real model (or builds an index with it): `slow`,
+# whether or not it is marked, so `make test-fast` never loads the model.
+REAL_MODEL_FIXTURES = {"real_embedder", "seed_index_dir", "real_engine", "real_index_copy", "real_server",
+                       "real_client"}
 
 
-def question_texts(*paths) -> list[str]:
-    """The questions (and history turns) of JSONL question files."""
-    import json
-    out = []
-    for path in paths:
-        for line in path.read_text(encoding="utf-8").splitlines():
-            if line.strip():
-                case = json.loads(line)
-                out += [case["question"], *(t["content"] for t in case.get("history") or [])]
-    return out
+def pytest_collection_modifyitems(items):
+    for item in items:
+        if REAL_MODEL_FIXTURES & set(getattr(item, "fixturenames", ())):
+            item.add_marker(pytest.mark.slow)
 
 
 @pytest.fixture(autouse=True)
@@ -37,6 +39,8 @@ def _no_jaxabot_env(monkeypatch):
             monkeypatch.delenv(key)
 
 
+# -- the engine's parts -------------------------------------------------------------------------
+
 @pytest.fixture(scope="session")
 def tokenizer():
     from bot.text.analyser import Tokenizer
@@ -45,7 +49,6 @@ def tokenizer():
 
 @pytest.fixture
 def fake_embedder():
-    from fakes import FakeEmbedder
     return FakeEmbedder()
 
 
@@ -89,3 +92,76 @@ def corpus_copy(tmp_path) -> Path:
     dest = tmp_path / "corpus"
     shutil.copytree(SEED_CORPUS, dest)
     return dest
+
+
+# -- apps and servers ---------------------------------------------------------------------------
+
+@pytest.fixture(scope="session")
+def fake_seed_index(tmp_path_factory, tokenizer) -> Path:
+    """The seed corpus indexed once with FakeEmbedder (copy it before rebuilding into it)."""
+    from bot.store.build import build_index
+    index_dir = tmp_path_factory.mktemp("fake-seed-index")
+    build_index(SEED_CORPUS, index_dir, FakeEmbedder(), tokenizer, max_bytes=10_000_000)
+    return index_dir
+
+
+@pytest.fixture
+def fake_app_factory(tmp_path, fake_seed_index, tokenizer):
+    """make(**settings) → a started TestClient on a copy of the fake seed index."""
+    from web.app import create_app
+    clients = []
+
+    def make(embedder=None, index_dir: Path | None = None, corpus_dir: Path | None = None,
+             wait: bool = True, **overrides) -> TestClient:
+        if index_dir is None:
+            index_dir = tmp_path / f"index-{len(clients)}"
+            shutil.copytree(fake_seed_index, index_dir)
+        settings = make_settings(corpus_dir or SEED_CORPUS, index_dir, model="fake-bigram", **overrides)
+        app = create_app(settings, embedder=embedder or FakeEmbedder(), tokenizer=tokenizer)
+        client = TestClient(app, raise_server_exceptions=False)
+        client.__enter__()
+        clients.append(client)
+        if wait:
+            wait_ready(app.state.runtime)
+        return client
+
+    yield make
+    for c in clients:
+        rebuilder = c.app.state.runtime.rebuilder
+        if rebuilder is not None:
+            rebuilder.join(60)
+        c.__exit__(None, None, None)
+
+
+@pytest.fixture
+def fake_client(fake_app_factory) -> TestClient:
+    return fake_app_factory()
+
+
+
+@pytest.fixture
+def real_index_copy(tmp_path, seed_index_dir) -> Path:
+    dest = tmp_path / "index"
+    shutil.copytree(seed_index_dir, dest)
+    return dest
+
+
+@pytest.fixture(scope="module")
+def real_server(seed_index_dir, real_embedder, tokenizer):
+    """A uvicorn server with the real model on the seed index (read-only: nothing rebuilds it)."""
+    from web.app import create_app
+    app = create_app(make_settings(SEED_CORPUS, seed_index_dir), embedder=real_embedder, tokenizer=tokenizer)
+    with live_server(app) as base:
+        yield base
+
+
+@pytest.fixture(scope="module")
+def real_client(seed_index_dir, real_embedder, tokenizer):
+    """A started TestClient with the real model on the seed index (read-only: nothing rebuilds
+    the shared index; the admin token is set so auth can be tested)."""
+    from web.app import create_app
+    settings = make_settings(SEED_CORPUS, seed_index_dir, admin_token=ADMIN_TOKEN)
+    app = create_app(settings, embedder=real_embedder, tokenizer=tokenizer)
+    with TestClient(app, raise_server_exceptions=False) as client:
+        wait_ready(app.state.runtime)
+        yield client

@@ -1,6 +1,7 @@
 """Small deterministic stand-ins for the real model, for fast unit tests."""
 
 import hashlib
+import threading
 import unicodedata
 
 import numpy as np
@@ -84,3 +85,32 @@ def refusal_on_coverage(minimum: float) -> dict:
     model = RefusalModel(mean=(0.0,) * n, scale=(1.0,) * n, bias=-minimum,
                          coef=tuple(1.0 if f == "coverage" else 0.0 for f in FEATURES), threshold=0.5)
     return {lang: model for lang in LANGUAGES}
+
+
+class GatedEmbedder(FakeEmbedder):
+    """Blocks in chosen calls until released: lets a test hold the app in `loading`, or a
+    rebuild in `running`, for as long as it needs."""
+
+    def __init__(self, block_name: bool = False, block_passages: bool = False) -> None:
+        super().__init__()
+        self.release = threading.Event()
+        self.entered = threading.Event()
+        self._block_name = block_name
+        self._block_passages = block_passages
+
+    @property
+    def name(self) -> str:
+        if self._block_name:
+            self.entered.set()
+            self.release.wait(30)
+        return "fake-bigram"
+
+    @name.setter
+    def name(self, value) -> None:
+        pass
+
+    def encode_passages(self, texts, show_progress: bool = False):
+        if self._block_passages:
+            self.entered.set()
+            self.release.wait(30)
+        return super().encode_passages(texts, show_progress)

@@ -10,9 +10,9 @@ import time
 from contextlib import contextmanager
 from pathlib import Path
 
-from web_fixtures import free_port
+from paths import ROOT, SUPPORT
+from web_helpers import free_port
 
-ROOT = Path(__file__).resolve().parents[2]
 RAY = Path(sys.executable).parent / "ray"
 
 
@@ -23,7 +23,7 @@ def ray_env(token: str) -> dict[str, str]:
         "RAY_AUTH_MODE": "token",
         "RAY_AUTH_TOKEN": token,
         # Workers import the test fakes (CrashOnceEmbedder...) by module name.
-        "PYTHONPATH": os.pathsep.join([str(ROOT), str(ROOT / "tests" / "support")]),
+        "PYTHONPATH": os.pathsep.join([str(ROOT), str(SUPPORT)]),
         # A Ray client left in the test process after `ray.shutdown` (a Ray Data thread of a
         # cancelled build outlives it) retries the head for this long once the head is stopped,
         # then exits the whole process with status 1 (Ray's default is 60 s: one CI run died so,

@@ -26,11 +26,12 @@ from bot.store import versions as store  # noqa: E402
 from bot.store.build import build_index  # noqa: E402
 from bot.store.distributed import RayEmbedder, plan_blocks, ray_session, settings_loader  # noqa: E402
 from fakes import BrokenEmbedder, CrashOnceEmbedder, FakeEmbedder, SlowEmbedder  # noqa: E402
+from paths import ROOT  # noqa: E402
 from ray_head import ray_head  # noqa: E402
-from web_fixtures import *  # noqa: E402,F401,F403
-from web_fixtures import ADMIN_TOKEN, make_settings, wait_build, wait_ready  # noqa: E402
+from web_helpers import ADMIN_TOKEN, make_settings, wait_build, wait_ready  # noqa: E402
 
-ROOT = Path(__file__).resolve().parents[2]
+pytestmark = pytest.mark.ray
+
 JAXABOT = Path(sys.executable).parent / "jaxabot"
 MAX_BYTES = 10**6
 AUTH = {"Authorization": f"Bearer {ADMIN_TOKEN}"}
@@ -88,7 +89,7 @@ def test_blocks_give_every_actor_work():
     assert blocks * batch >= 100_000 and batch <= 256 and blocks >= 16
 
 
-@pytest.mark.real
+@pytest.mark.slow
 def test_cli_build_on_ray_equals_a_local_build(head, tmp_path, seed_index_dir):
     address, env = head
     index_dir = tmp_path / "index"
@@ -289,7 +290,7 @@ def test_api_rebuild_on_ray_can_be_cancelled(head, corpus_copy, fake_app_factory
     assert final["state"] == "cancelled" and final["current_version"] == before == final["index_version"]
 
 
-@pytest.mark.real
+@pytest.mark.slow
 def test_api_rebuild_on_ray_with_the_real_model(head, corpus_copy, real_index_copy, real_embedder, tokenizer):
     """The real server path end to end: the workers load the real model from the server's
     settings (its ONNX backend), the new document is embedded on the cluster and answered."""

@@ -11,14 +11,13 @@ from pathlib import Path
 
 from typer.testing import CliRunner
 
-from bot.store import versions as store
 from bot.cli import app
 from bot.engine import Engine
+from bot.store import versions as store
 from bot.store.index import load_index
 from fakes import FakeEmbedder
+from paths import ROOT, SUPPORT
 
-ROOT = Path(__file__).resolve().parents[2]
-SUPPORT = ROOT / "tests" / "support"
 KILLS = 20
 
 

@@ -22,11 +22,9 @@ from bot.store import versions as store
 from bot.store.build import build_index
 from bot.store.index import load_index, load_servable
 from fakes import FakeEmbedder
-from web_fixtures import *  # noqa: F401,F403
-from web_fixtures import ADMIN_TOKEN, free_port, make_settings, wait_build
+from paths import ROOT, SUPPORT
+from web_helpers import ADMIN_TOKEN, free_port, make_settings, wait_build
 
-ROOT = Path(__file__).resolve().parents[2]
-SUPPORT = ROOT / "tests" / "support"
 AUTH = {"Authorization": f"Bearer {ADMIN_TOKEN}"}
 
 

@@ -1,5 +1,6 @@
 """`make test` sets up its own browser: Debian's Chromium via apt-get when run as root, otherwise a
-one-line instruction and a non-zero exit before any test runs. apt-get is replaced by a stub that
+one-line instruction and a non-zero exit before any test runs; `make test-fast` needs neither
+Chromium nor Tesseract. apt-get is replaced by a stub that
 records its arguments and "installs" a file, so nothing is installed here."""
 
 import os
@@ -7,7 +8,8 @@ import stat
 import subprocess
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[2]
+from paths import ROOT
+
 
 
 def make(*args: str, **env: str) -> subprocess.CompletedProcess:
@@ -77,3 +79,17 @@ def test_make_test_installs_tesseract_with_japanese_as_root_or_says_how(tmp_path
         "noninteractive install -y -qq tesseract-ocr tesseract-ocr-jpn tesseract-ocr-jpn-vert fonts-noto-cjk"]
     assert make("tesseract", *args, "UID_NOW=0").returncode == 0  # present now: nothing more installed
     assert len(calls.read_text().splitlines()) == 2
+
+
+def test_make_test_fast_needs_no_browser_and_no_ocr(tmp_path):
+    chromium, tesseract = tmp_path / "chromium", tmp_path / "tesseract"
+    apt, calls = fake_apt(tmp_path, chromium)
+    py = tmp_path / "python"
+    ran = tmp_path / "ran"
+    py.write_text(f"#!/bin/sh\necho \"$*\" >> {ran}\n")
+    py.chmod(py.stat().st_mode | stat.S_IEXEC)
+    r = make("test-fast", f"CHROMIUM={chromium}", f"TESSERACT={tesseract}", f"APT_GET={apt}", "UID_NOW=0",
+             f"PY={py}", f"STAMP={tmp_path / 'installed'}")
+    assert r.returncode == 0, r.stderr
+    assert not calls.exists() and not chromium.exists()
+    assert ran.read_text().splitlines()[-1] == "-m pytest -m not slow and not browser and not ray and not ocr"

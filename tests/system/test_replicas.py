@@ -7,7 +7,6 @@ import shutil
 import subprocess
 import threading
 import time
-from pathlib import Path
 
 import httpx
 import pytest
@@ -15,9 +14,8 @@ import pytest
 from server_process import (ADDED_DOC_ID, MARKER_ANSWER_KEY, MARKER_QUESTION_JA, OFFLINE_ENV, VENV_BIN, Server,
                             Workspace, added_document)
 from bot.store import versions as store
-from web_fixtures import real_index_copy  # noqa: F401
+from paths import ROOT
 
-ROOT = Path(__file__).resolve().parents[2]
 # PYTHONPATH: the subprocesses run this checkout's code, not whatever the venv has installed.
 ENV = {"PYTHONPATH": str(ROOT), "JAXABOT_FOLLOW_INTERVAL": "0.2"}
 LOAD_QUESTION = "SAFEは何年に設立されましたか？"
@@ -43,8 +41,8 @@ def _load(bases: list[str], stop: threading.Event, statuses: list) -> None:
                 statuses.append((base, repr(e), ""))
 
 
-@pytest.mark.real
-def test_two_replicas_follow_a_cli_build_under_load(tmp_path, real_index_copy):  # noqa: F811
+@pytest.mark.slow
+def test_two_replicas_follow_a_cli_build_under_load(tmp_path, real_index_copy):
     corpus = tmp_path / "corpus"
     shutil.copytree(ROOT / "corpus", corpus)
     ws = Workspace(tmp_path, corpus, real_index_copy)

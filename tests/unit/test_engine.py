@@ -1,15 +1,14 @@
 """The answer engine with the real model, real FAISS and real BM25 on the seed corpus."""
 
 import re
-from pathlib import Path
 
 import pytest
 
 from bot.errors import InvalidQuestion
 from bot.evaluate import load_cases, run_eval
+from paths import HELDOUT
 
-pytestmark = pytest.mark.real
-HELDOUT = Path(__file__).resolve().parents[1] / "data" / "heldout.jsonl"
+pytestmark = pytest.mark.slow
 
 
 def assert_grounded(result):

@@ -8,13 +8,14 @@ from dataclasses import replace
 import pytest
 
 from bot.answer.compose_en import GLOSSARY_HEADING, question_type
+from bot.engine import Engine
 from bot.query import crosslingual
 from bot.query.crosslingual import english_terms
-from bot.engine import Engine
 from bot.store.build import build_index
 from bot.store.index import load_index
 from bot.store.termtable import FILE, TermTable, fold, key_of, romaji, stem
 from fakes import FakeEmbedder, refusal_on_coverage
+from paths import ROOT
 
 DOC = """---
 title: 豊岡市
@@ -240,8 +241,7 @@ def test_english_refusal_lists_no_japanese_passages(engine):
 
 
 def test_benchmark_file_shape():
-    from pathlib import Path
-    rows = [json.loads(x) for x in (Path(__file__).resolve().parents[2] / "bench/data/jsquad_en.jsonl")
+    rows = [json.loads(x) for x in (ROOT / "bench/data/jsquad_en.jsonl")
             .read_text(encoding="utf-8").splitlines()]
     assert len(rows) >= 400 and all(set(r) == {"id", "question"} for r in rows)
     assert len({r["id"] for r in rows}) == len(rows)
@@ -361,7 +361,7 @@ def test_english_questions_map_to_the_japanese_kind_they_ask_for(question, expec
     assert japanese_kind(question) == expected
 
 
-@pytest.mark.real
+@pytest.mark.slow
 def test_an_english_question_whose_asked_kind_is_missing_gets_a_partial_answer(engine):
     # the documents speak about Toyooka, but count places, not people
     a = engine.ask("How many people live in Toyooka?")

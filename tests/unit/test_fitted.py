@@ -19,8 +19,8 @@ from bot.embed.convert.quantize import RECIPE_FILE, load_recipe
 from bot.errors import FittedFileError
 from bot.fitted import feature_difference
 from bot.retrieve.retrieval import FUSION_FILE, Fusions
+from paths import ROOT
 
-ROOT = Path(__file__).resolve().parents[2]
 LOADERS = {"choice": (MODEL_FILE, ChoiceModel.load), "refusal": (REFUSAL_FILE, RefusalModel.load_all),
            "phrase": (MODEL_PATH, PhraseModel.load), "fusion": (FUSION_FILE, Fusions.load),
            "query_int8": (RECIPE_FILE, load_recipe)}

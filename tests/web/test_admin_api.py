@@ -9,8 +9,7 @@ from contextlib import ExitStack, closing
 import httpx
 import pytest
 
-from web_fixtures import *  # noqa: F403 - fixtures
-from web_fixtures import ADMIN_TOKEN, SEED_CORPUS, live_server, make_settings
+from web_helpers import ADMIN_TOKEN, SEED_CORPUS, live_server, make_settings
 
 AUTH = {"Authorization": f"Bearer {ADMIN_TOKEN}"}
 MD = "# 月面探査\n\n小型月着陸実証機SLIMは2024年1月20日に月面へ着陸しました。\n".encode()
@@ -52,7 +51,7 @@ def _login(base: str) -> tuple[httpx.Client, str]:
 
 
 def _wait(base, headers=AUTH) -> dict:
-    from web_fixtures import wait_build
+    from web_helpers import wait_build
     return wait_build(base, headers, timeout=120)
 
 

@@ -1,6 +1,6 @@
 """The JSON API over HTTP: shapes, limits, status codes, headers, admin rebuild and hot swap.
 
-Most tests use the real model and the seed index (marked `real`); a few fast ones use
+Most tests use the real model and the seed index (marked `slow`); a few fast ones use
 FakeEmbedder or fakes that block or fail on purpose.
 """
 
@@ -16,9 +16,8 @@ from urllib.parse import urlsplit
 import httpx
 import pytest
 
-from fakes import FakeEmbedder
-from web_fixtures import *  # noqa: F403 - fixtures
-from web_fixtures import ADMIN_TOKEN, live_server, make_settings, wait_build, wait_ready
+from fakes import FakeEmbedder, GatedEmbedder
+from web_helpers import ADMIN_TOKEN, live_server, make_settings, wait_build, wait_ready
 
 AUTH = {"Authorization": f"Bearer {ADMIN_TOKEN}"}
 ASK_KEYS = {"answer", "found", "language", "query", "citations", "related", "timings_ms", "index_version",
@@ -50,35 +49,6 @@ def assert_error(response, status: int, code: str | None = None) -> dict:
 # ---------------------------------------------------------------------------------------------
 # Fakes passed into the app (no monkeypatching)
 
-class GatedEmbedder(FakeEmbedder):
-    """Blocks in chosen calls until released: lets a test hold the app in `loading`, or a
-    rebuild in `running`, for as long as it needs."""
-
-    def __init__(self, block_name: bool = False, block_passages: bool = False) -> None:
-        super().__init__()
-        self.release = threading.Event()
-        self.entered = threading.Event()
-        self._block_name = block_name
-        self._block_passages = block_passages
-
-    @property
-    def name(self) -> str:
-        if self._block_name:
-            self.entered.set()
-            self.release.wait(30)
-        return "fake-bigram"
-
-    @name.setter
-    def name(self, value) -> None:
-        pass
-
-    def encode_passages(self, texts, show_progress: bool = False):
-        if self._block_passages:
-            self.entered.set()
-            self.release.wait(30)
-        return super().encode_passages(texts, show_progress)
-
-
 class SlowEmbedder(FakeEmbedder):
     """Each query takes `delay` seconds; records how many run at once."""
 
@@ -105,9 +75,9 @@ class BrokenEmbedder(FakeEmbedder):
 
 
 # ---------------------------------------------------------------------------------------------
-# The real app (real model, seed index): `real_client` from web_fixtures
+# The real app (real model, seed index): `real_client` from conftest.py
 
-@pytest.mark.real
+@pytest.mark.slow
 def test_health_reports_the_loaded_index(real_client, seed_index_dir):
     r = real_client.get("/api/health")
     assert r.status_code == 200
@@ -119,7 +89,7 @@ def test_health_reports_the_loaded_index(real_client, seed_index_dir):
     assert_security_headers(r)
 
 
-@pytest.mark.real
+@pytest.mark.slow
 def test_ask_returns_a_cited_answer(real_client):
     r = real_client.post("/api/ask", json={"question": "SAFEは何年に設立されましたか？"})
     assert r.status_code == 200, r.text
@@ -136,7 +106,7 @@ def test_ask_returns_a_cited_answer(real_client):
     assert body["related"] == []
 
 
-@pytest.mark.real
+@pytest.mark.slow
 def test_ask_english_and_follow_up(real_client):
     r = real_client.post("/api/ask", json={"question": "When was APRSAF founded?"})
     assert r.status_code == 200 and r.json()["language"] == "en" and "1993" in r.json()["answer"]
@@ -148,7 +118,7 @@ def test_ask_english_and_follow_up(real_client):
     assert "APRSAF" in body["query"]
 
 
-@pytest.mark.real
+@pytest.mark.slow
 def test_ask_not_found_lists_related_passages(real_client):
     r = real_client.post("/api/ask", json={"question": "JAXAの職員数は何人ですか？", "top_k": 2})
     body = r.json()
@@ -158,13 +128,13 @@ def test_ask_not_found_lists_related_passages(real_client):
     assert set(body["related"][0]) == {"chunk_id", "doc_id", "title", "url", "section", "text", "score"}
 
 
-@pytest.mark.real
+@pytest.mark.slow
 def test_ask_off_topic_offers_no_related_noise(real_client):
     body = real_client.post("/api/ask", json={"question": "What is the best pizza topping?"}).json()
     assert body["found"] is False and body["related"] == []
 
 
-@pytest.mark.real
+@pytest.mark.slow
 def test_search_returns_ranked_passages(real_client):
     r = real_client.get("/api/search", params={"q": "カナダ宇宙庁", "k": 4})
     assert r.status_code == 200, r.text
@@ -177,7 +147,7 @@ def test_search_returns_ranked_passages(real_client):
                             "dense_score", "lexical_score"}
 
 
-@pytest.mark.real
+@pytest.mark.slow
 def test_document_has_text_metadata_and_passage_offsets(real_client):
     r = real_client.get("/api/documents/jaxa-international-cooperation")
     assert r.status_code == 200
@@ -190,12 +160,12 @@ def test_document_has_text_metadata_and_passage_offsets(real_client):
             assert p["start"] <= s < e <= p["end"]
 
 
-@pytest.mark.real
+@pytest.mark.slow
 def test_unknown_document_is_404(real_client):
     assert_error(real_client.get("/api/documents/no/such/doc"), 404, "not_found")
 
 
-@pytest.mark.real
+@pytest.mark.slow
 @pytest.mark.parametrize("body", [
     {"question": ""},
     {"question": "   \n\t "},
@@ -222,27 +192,27 @@ def test_invalid_ask_input_is_422(real_client, body):
     assert error["details"] and all({"loc", "msg", "type"} == set(d) for d in error["details"])
 
 
-@pytest.mark.real
+@pytest.mark.slow
 def test_limits_are_inclusive(real_client):
     history = [{"role": "user" if i % 2 == 0 else "assistant", "content": "あ" * 400} for i in range(20)]
     r = real_client.post("/api/ask", json={"question": "い" * 999 + "？", "history": history, "top_k": 10})
     assert r.status_code == 200, r.text
 
 
-@pytest.mark.real
+@pytest.mark.slow
 def test_malformed_json_is_422(real_client):
     r = real_client.post("/api/ask", content=b'{"question": ', headers={"content-type": "application/json"})
     assert_error(r, 422, "invalid_input")
 
 
-@pytest.mark.real
+@pytest.mark.slow
 @pytest.mark.parametrize("params", [{"q": ""}, {"q": "   "}, {"q": "x" * 1001}, {"q": "SAFE", "k": 0},
                                     {"q": "SAFE", "k": 11}, {"q": "SAFE", "k": "many"}, {}])
 def test_invalid_search_is_422(real_client, params):
     assert_error(real_client.get("/api/search", params=params), 422, "invalid_input")
 
 
-@pytest.mark.real
+@pytest.mark.slow
 def test_body_over_64kb_is_413(real_client):
     big = json.dumps({"question": "SAFE", "history": [{"role": "user", "content": "x" * 70_000}]})
     assert_error(real_client.post("/api/ask", content=big, headers={"content-type": "application/json"}),
@@ -252,7 +222,7 @@ def test_body_over_64kb_is_413(real_client):
     assert r.status_code == 413
 
 
-@pytest.mark.real
+@pytest.mark.slow
 def test_chunked_body_over_64kb_is_413(real_client):
     def chunks():
         for _ in range(10):
@@ -283,7 +253,7 @@ def test_chunked_body_is_counted_while_streaming(fake_app_factory):
         assert "content-security-policy" in reply.lower()
 
 
-@pytest.mark.real
+@pytest.mark.slow
 def test_security_headers_everywhere(real_client):
     responses = [
         real_client.get("/"),
@@ -303,7 +273,7 @@ def test_security_headers_everywhere(real_client):
     assert responses[5].status_code == 422 and responses[6].status_code == 405
 
 
-@pytest.mark.real
+@pytest.mark.slow
 def test_openapi_and_local_docs(real_client):
     spec = real_client.get("/openapi.json")
     assert spec.status_code == 200
@@ -320,7 +290,7 @@ def test_openapi_and_local_docs(real_client):
     assert real_client.get("/redoc").status_code == 404
 
 
-@pytest.mark.real
+@pytest.mark.slow
 def test_cors_is_off_by_default(real_client):
     r = real_client.get("/api/health", headers={"Origin": "https://evil.example"})
     assert "access-control-allow-origin" not in r.headers
@@ -344,7 +314,7 @@ def test_cors_allowlist(fake_app_factory):
 # ---------------------------------------------------------------------------------------------
 # Admin: authentication
 
-@pytest.mark.real
+@pytest.mark.slow
 def test_rebuild_needs_a_token(real_client):
     body = assert_error(real_client.post("/api/index/rebuild"), 401, "unauthorized")
     assert "Bearer" in body["message"]
@@ -449,6 +419,7 @@ def test_unexpected_errors_are_generic_500(fake_app_factory):
     assert body["message"] == "internal server error"
 
 
+@pytest.mark.slow
 def test_health_answers_while_questions_run(fake_app_factory):
     """CPU-bound work runs in worker threads sized by `workers`; health does not queue behind it
     (checked by order: health is answered while the questions are still running)."""
@@ -535,7 +506,7 @@ def test_document_ids_with_slashes(fake_app_factory, corpus_copy, tmp_path):
     assert page.status_code == 200 and "ESAとの協力" in page.text
 
 
-@pytest.mark.real
+@pytest.mark.slow
 def test_rebuild_swaps_the_index_while_questions_run(real_embedder, tokenizer, corpus_copy, real_index_copy):
     from web.app import create_app
     settings = make_settings(corpus_copy, real_index_copy, admin_token=ADMIN_TOKEN)

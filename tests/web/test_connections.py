@@ -16,7 +16,7 @@ import httpx
 import pytest
 
 from fakes import FakeEmbedder
-from web_fixtures import SEED_CORPUS, fake_seed_index, live_server, make_settings  # noqa: F401
+from web_helpers import SEED_CORPUS, live_server, make_settings
 
 REQUEST_TIMEOUT = 1.0
 # Upper bound for anything the server should do "within the timeout" (a loaded machine is slow).
@@ -88,7 +88,7 @@ def status_and_headers(raw: bytes) -> tuple[int, dict[str, str], bytes]:
 
 
 @pytest.fixture(scope="module")
-def server(tmp_path_factory, fake_seed_index, tokenizer):  # noqa: F811
+def server(tmp_path_factory, fake_seed_index, tokenizer):
     with started(tmp_path_factory.mktemp("conn"), fake_seed_index, tokenizer, queue_limit=200) as s:
         yield s
 
@@ -142,7 +142,7 @@ def test_abandoned_requests_are_not_computed(server):
 
 
 @pytest.fixture(scope="module")
-def tight(tmp_path_factory, fake_seed_index, tokenizer):  # noqa: F811
+def tight(tmp_path_factory, fake_seed_index, tokenizer):
     with started(tmp_path_factory.mktemp("tight"), fake_seed_index, tokenizer, workers=1,
                  queue_limit=2) as s:
         yield s
@@ -192,7 +192,7 @@ def test_a_full_queue_answers_503_with_retry_after(tight):
     assert results == [200, 200, 200]
 
 
-def test_idle_connections_beyond_the_cap_make_room_for_real_clients(tmp_path, fake_seed_index, tokenizer):  # noqa: F811
+def test_idle_connections_beyond_the_cap_make_room_for_real_clients(tmp_path, fake_seed_index, tokenizer):
     # A long request timeout: only making room can close the idle connections here.
     with started(tmp_path, fake_seed_index, tokenizer, max_connections=40, request_timeout=600) as (_, base, port):
         idle = [socket.create_connection((HOST, port)) for _ in range(100)]
@@ -244,7 +244,7 @@ def test_garbage_gets_a_json_400_with_security_headers(server):
     assert "default-src 'self'" in headers["content-security-policy"]
 
 
-def test_jaxabot_serve_runs_uvicorn_with_the_guarded_protocol(tmp_path, monkeypatch, fake_seed_index):  # noqa: F811
+def test_jaxabot_serve_runs_uvicorn_with_the_guarded_protocol(tmp_path, monkeypatch, fake_seed_index):
     import uvicorn
     from typer.testing import CliRunner
     from uvicorn.importer import import_from_string
@@ -309,7 +309,7 @@ def mcp_ask(i: int, question: str) -> dict:
             "params": {"name": "ask", "arguments": {"question": question}}}
 
 
-def test_event_streams_on_mcp_are_refused_and_cannot_hold_connections(tmp_path, fake_seed_index, tokenizer):  # noqa: F811
+def test_event_streams_on_mcp_are_refused_and_cannot_hold_connections(tmp_path, fake_seed_index, tokenizer):
     # A long request timeout and a small cap: only evicting idle connections can make room.
     with started(tmp_path, fake_seed_index, tokenizer, max_connections=40, request_timeout=600) as (_, base, port):
         streams = []

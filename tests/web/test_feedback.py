@@ -18,8 +18,7 @@ from typer.testing import CliRunner
 from bot.errors import FeedbackError
 from bot.feedback import FILENAME, SCHEMA_VERSION, FeedbackStore
 from fakes import FakeEmbedder
-from web_fixtures import *  # noqa: F403 - fixtures
-from web_fixtures import ADMIN_TOKEN, SEED_CORPUS, live_server, make_settings
+from web_helpers import ADMIN_TOKEN, SEED_CORPUS, live_server, make_settings
 
 AUTH = {"Authorization": f"Bearer {ADMIN_TOKEN}"}
 CITATION = {"n": 1, "doc_id": "jaxa-international-cooperation", "chunk_id": "jaxa-international-cooperation#p3",
@@ -262,6 +261,7 @@ def comments(data_dir) -> list[str]:
         store.close()
 
 
+@pytest.mark.slow
 def test_a_write_lock_held_elsewhere_answers_503_while_the_server_stays_responsive(served, tmp_path):
     with served(admin_token=ADMIN_TOKEN) as base:
         assert post(base).status_code == 201
@@ -339,6 +339,7 @@ def damage(data_dir) -> None:
     path.write_bytes(bytes(raw))
 
 
+@pytest.mark.slow
 def test_a_damaged_database_is_reported_in_health_and_refused(served, tmp_path):
     data = tmp_path / "data"
     damage(data)

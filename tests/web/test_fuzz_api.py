@@ -8,7 +8,7 @@ from schemathesis.checks import positive_data_acceptance
 from hypothesis import HealthCheck, given, settings
 
 from fakes import FakeEmbedder
-from web_fixtures import SEED_CORPUS, live_server, make_settings
+from web_helpers import SEED_CORPUS, live_server, make_settings
 
 
 @pytest.fixture(scope="module")
@@ -23,6 +23,7 @@ def base_url(tmp_path_factory, tokenizer):
         yield base
 
 
+@pytest.mark.slow
 def test_api_conforms_to_its_schema(base_url):
     schema = schemathesis.openapi.from_url(f"{base_url}/openapi.json")
 

@@ -9,7 +9,7 @@ import httpx
 import pytest
 
 from fakes import FakeEmbedder
-from web_fixtures import SEED_CORPUS, live_server, make_settings
+from web_helpers import SEED_CORPUS, live_server, make_settings
 
 NORMAL = {"question": "カナダとはどの分野で協力していますか？"}
 

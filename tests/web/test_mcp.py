@@ -10,8 +10,8 @@ import pytest
 from mcp import Client, StdioServerParameters
 
 from fakes import FakeEmbedder
-from web_fixtures import *  # noqa: F403 - fixtures
-from web_fixtures import SEED_CORPUS, live_server, make_settings
+from paths import ROOT, SUPPORT
+from web_helpers import SEED_CORPUS, live_server, make_settings
 
 JAXABOT = str(Path(sys.executable).with_name("jaxabot"))
 DOC_ID = "jaxa-international-cooperation"
@@ -40,7 +40,7 @@ def check_tool_list(tools: dict) -> None:
 # ---------------------------------------------------------------------------------------------
 # stdio: the command an MCP client starts
 
-@pytest.mark.real
+@pytest.mark.slow
 def test_stdio_server_answers_with_citations(seed_index_dir, model_cache_dir):
     env = {k: v for k, v in os.environ.items() if not k.startswith("JAXABOT_")}
     env.update(HF_HUB_OFFLINE="1", JAXABOT_MODEL_CACHE_DIR=str(model_cache_dir))
@@ -81,7 +81,7 @@ def test_stdio_without_an_index_fails_with_a_clear_message(tmp_path, model_cache
 # ---------------------------------------------------------------------------------------------
 # streamable HTTP: /mcp on the web server
 
-@pytest.mark.real
+@pytest.mark.slow
 @pytest.mark.parametrize("mode", ["auto", "legacy"])
 def test_http_server_answers_follow_ups_and_reads_documents(real_server, mode):
     async def session():
@@ -192,6 +192,7 @@ async def _block(started, release) -> None:
     await release.wait()
 
 
+@pytest.mark.slow
 def test_stdio_answers_a_line_it_cannot_read_and_keeps_serving(fake_seed_index):
     """A line that is not JSON gets a JSON-RPC parse error (id null), one that is JSON but not
     JSON-RPC an invalid-request error; the server goes on answering the next requests."""
@@ -199,11 +200,9 @@ def test_stdio_answers_a_line_it_cannot_read_and_keeps_serving(fake_seed_index):
     import subprocess
     import threading
 
-    root = Path(__file__).resolve().parents[2]
-    support = root / "tests" / "support"
     env = {k: v for k, v in os.environ.items() if not k.startswith("JAXABOT_")}
-    env["PYTHONPATH"] = os.pathsep.join([str(support), str(root), env.get("PYTHONPATH", "")])
-    proc = subprocess.Popen([sys.executable, str(support / "fake_mcp_stdio.py"), str(fake_seed_index)],
+    env["PYTHONPATH"] = os.pathsep.join([str(SUPPORT), str(ROOT), env.get("PYTHONPATH", "")])
+    proc = subprocess.Popen([sys.executable, str(SUPPORT / "fake_mcp_stdio.py"), str(fake_seed_index)],
                             stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env)
     lines: list[dict] = []
     got = threading.Condition()

@@ -5,8 +5,7 @@ the worker pool, and the admin-token rule."""
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
-from web_fixtures import *  # noqa: F403 - fixtures
-from web_fixtures import ADMIN_TOKEN, wait_build
+from web_helpers import ADMIN_TOKEN, wait_build
 
 AUTH = {"Authorization": f"Bearer {ADMIN_TOKEN}"}
 
@@ -113,7 +112,7 @@ def test_made_up_methods_and_paths_add_no_series(fake_seed_index, tmp_path, toke
     from fakes import FakeEmbedder
     from web.app import create_app
     from web.http.metrics import status_label
-    from web_fixtures import SEED_CORPUS, live_server, make_settings
+    from web_helpers import SEED_CORPUS, live_server, make_settings
 
     index = tmp_path / "index"
     shutil.copytree(fake_seed_index, index)

@@ -11,8 +11,7 @@ import pytest
 from fakes import FakeEmbedder
 
 from web.openai.api import pieces
-from web_fixtures import *  # noqa: F403 - fixtures
-from web_fixtures import live_server
+from web_helpers import live_server
 
 QUESTION = "SAFEは何年に設立されましたか？"
 CITATION_KEYS = {"n", "title", "url", "doc_id", "chunk_id", "text", "highlight", "answer_span"}
@@ -152,6 +151,7 @@ class SlowEmbedder(FakeEmbedder):
         return super().encode_queries(texts)
 
 
+@pytest.mark.slow
 def test_full_queue_is_503_in_openai_shape_and_counted(fake_app_factory):
     """workers=1 and no waiting room: of two questions at once, one is refused at once."""
     app = fake_app_factory(embedder=SlowEmbedder(), workers=1, queue_limit=0).app
@@ -189,7 +189,7 @@ def sdk(real_server):
     return openai.OpenAI(base_url=f"{real_server}/v1", api_key="any-key-works", max_retries=0, timeout=120)
 
 
-@pytest.mark.real
+@pytest.mark.slow
 def test_sdk_plain_streamed_and_follow_up(sdk):
     assert [m.id for m in sdk.models.list()] == ["jaxabot"]
 
@@ -219,7 +219,7 @@ def test_sdk_plain_streamed_and_follow_up(sdk):
     assert follow.model_extra["found"] is True and "1993" in follow.choices[0].message.content
 
 
-@pytest.mark.real
+@pytest.mark.slow
 def test_sdk_raises_its_own_errors(sdk):
     with pytest.raises(openai.BadRequestError) as bad:
         sdk.chat.completions.create(model="jaxabot", messages=[{"role": "user", "content": "   "}])

@@ -5,10 +5,12 @@ import subprocess
 import sys
 import threading
 
-from web_fixtures import fake_app_factory, fake_seed_index  # noqa: F401 - fixtures
-from web_fixtures import wait_ready
+import pytest
+
+from web_helpers import wait_ready
 
 
+@pytest.mark.slow
 def test_importing_the_web_app_imports_neither_mcp_nor_torch():
     code = ("import sys, web.app; from web.mcp.server import install, running; "
             "print(sorted(m for m in ('mcp', 'torch', 'sentence_transformers') if m in sys.modules))")
@@ -17,7 +19,7 @@ def test_importing_the_web_app_imports_neither_mcp_nor_torch():
     assert out.stdout.strip() == "[]"
 
 
-def test_mcp_is_503_while_loading_then_served(fake_app_factory, monkeypatch):  # noqa: F811
+def test_mcp_is_503_while_loading_then_served(fake_app_factory, monkeypatch):
     from web.server.runtime import Runtime
 
     release = threading.Event()

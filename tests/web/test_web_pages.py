@@ -2,63 +2,18 @@
 document view's anchors and highlights, escaping, and the pure view helpers."""
 
 import re
-from html.parser import HTMLParser
 
 import pytest
 
-from bot.results import Answer, Citation, DocumentView, PassageSpan, Related, Timings
-from web_fixtures import *  # noqa: F403 - fixtures
-from web_fixtures import ADMIN_TOKEN, wait_build
-
-DOC_ID = "jaxa-international-cooperation"
-XSS = "<img src=x onerror=alert(1)></script><script>alert(2)</script>"
-
-
-def hidden_history(html: str) -> list[tuple[str, str]]:
-    import html as html_lib
-    roles = re.findall(r'name="history_role" value="([^"]*)"', html)
-    contents = re.findall(r'name="history_content" value="([^"]*)"', html)
-    return list(zip(roles, [html_lib.unescape(c) for c in contents]))
-
-
-class _TagCollector(HTMLParser):
-    def __init__(self) -> None:
-        super().__init__()
-        self.tags: list[tuple[str, dict]] = []
-
-    def handle_starttag(self, tag, attrs):
-        self.tags.append((tag, dict(attrs)))
-
-
-def assert_no_inline_code(html: str) -> None:
-    """What the CSP would block must not be in the page: inline scripts, style elements or
-    attributes, inline event handlers."""
-    parser = _TagCollector()
-    parser.feed(html)
-    for tag, attrs in parser.tags:
-        assert tag != "style", attrs
-        assert "style" not in attrs and not any(a.startswith("on") for a in attrs), (tag, attrs)
-        if tag == "script":
-            assert "src" in attrs or attrs.get("type") == "application/json", attrs
-
-
-def fake_answer(text: str, found: bool = True, url: str | None = "https://www.jaxa.jp/") -> Answer:
-    passage = f"前の文。{text}後の文。"
-    start = len("前の文。")
-    citations = [Citation(n=1, chunk_id=f"{DOC_ID}#p1", doc_id=DOC_ID, title=f"題{text}", url=url,
-                          section=f"節{text}", text=passage, highlight=(start, start + len(text)),
-                          score=0.9)] if found else []
-    related = [] if found else [Related(chunk_id=f"{DOC_ID}#p2", doc_id=DOC_ID, title=f"題{text}", url=url,
-                                        section="節", text=passage, score=0.5)]
-    return Answer(answer=f"{text}[1]" if found else "資料の中に、この質問に答える記述は見つかりませんでした。",
-                  found=found, language="ja", query="q", citations=citations, related=related,
-                  timings_ms=Timings(embed=1, search=1, answer=1, total=3), index_version="v1")
+from bot.results import DocumentView, PassageSpan
+from page_checks import DOC_ID, XSS, assert_no_inline_code, fake_answer, hidden_history
+from web_helpers import ADMIN_TOKEN, wait_build
 
 
 # ---------------------------------------------------------------------------------------------
 # Routes → template name and context
 
-@pytest.mark.real
+@pytest.mark.slow
 def test_empty_chat_page(real_client):
     r = real_client.get("/")
     assert r.status_code == 200 and r.headers["content-type"].startswith("text/html")
@@ -74,7 +29,7 @@ def test_empty_chat_page(real_client):
     assert "http://" not in html.replace("http://www.w3.org", "") and "cdn" not in html.lower()
 
 
-@pytest.mark.real
+@pytest.mark.slow
 @pytest.mark.parametrize("headers, params, lang", [
     ({"accept-language": "en-US,en;q=0.9,ja;q=0.5"}, {}, "en"),
     ({"accept-language": "fr-FR,ja;q=0.8,en;q=0.7"}, {}, "ja"),
@@ -88,7 +43,7 @@ def test_page_language(real_client, headers, params, lang):
     assert ("<span>New conversation</span>" in r.text) == (lang == "en")
 
 
-@pytest.mark.real
+@pytest.mark.slow
 def test_no_js_form_post_renders_the_answer(real_client):
     r = real_client.post("/", data={"question": "SAFEは何年に設立されましたか？"})
     assert r.status_code == 200 and r.template.name == "chat.html"
@@ -110,7 +65,7 @@ def test_no_js_form_post_renders_the_answer(real_client):
     assert_no_inline_code(html)
 
 
-@pytest.mark.real
+@pytest.mark.slow
 def test_no_js_follow_up_uses_the_hidden_history(real_client):
     first = real_client.post("/", data={"question": "APRSAFとは何ですか？"})
     history = hidden_history(first.text)
@@ -125,7 +80,7 @@ def test_no_js_follow_up_uses_the_hidden_history(real_client):
     assert shown.count('class="turn turn-user"') == 2
 
 
-@pytest.mark.real
+@pytest.mark.slow
 def test_no_js_not_found_looks_different(real_client):
     r = real_client.post("/", data={"question": "JAXAの職員数は何人ですか？"})
     assert r.status_code == 200 and not r.context["answer"].found
@@ -134,7 +89,7 @@ def test_no_js_not_found_looks_different(real_client):
     assert 'class="citations related"' in r.text
 
 
-@pytest.mark.real
+@pytest.mark.slow
 @pytest.mark.parametrize("data", [{"question": "   "}, {"question": "あ" * 1001}, {},
                                   {"question": "SAFE", "history_role": "system", "history_content": "x"}])
 def test_no_js_invalid_question_is_422_page(real_client, data):
@@ -143,7 +98,7 @@ def test_no_js_invalid_question_is_422_page(real_client, data):
     assert r.context["error"] and 'role="alert"' in r.text
 
 
-@pytest.mark.real
+@pytest.mark.slow
 def test_no_js_long_conversations_are_trimmed_not_refused(real_client):
     roles = ["user", "assistant"] * 15
     r = real_client.post("/", data={"question": "SAFEは何年に設立されましたか？", "history_role": roles,
@@ -152,7 +107,7 @@ def test_no_js_long_conversations_are_trimmed_not_refused(real_client):
     assert len(hidden_history(r.text)) == 20
 
 
-@pytest.mark.real
+@pytest.mark.slow
 def test_document_page_has_an_anchor_per_passage(real_client):
     doc = real_client.get(f"/api/documents/{DOC_ID}").json()
     r = real_client.get(f"/documents/{DOC_ID}")
@@ -165,7 +120,7 @@ def test_document_page_has_an_anchor_per_passage(real_client):
     assert_no_inline_code(r.text)
 
 
-@pytest.mark.real
+@pytest.mark.slow
 def test_document_page_highlights_the_cited_sentence(real_client):
     answer = real_client.post("/api/ask", json={"question": "カナダとはどの分野で協力していますか？"}).json()
     c = answer["citations"][0]
@@ -178,14 +133,14 @@ def test_document_page_highlights_the_cited_sentence(real_client):
     assert 'class="passage cited"' in r.text and 'aria-current="true"' in r.text
 
 
-@pytest.mark.real
+@pytest.mark.slow
 @pytest.mark.parametrize("hl", ["", "abc", "9-3", "0-99999", "-1-5"])
 def test_document_page_ignores_bad_highlights(real_client, hl):
     r = real_client.get(f"/documents/{DOC_ID}", params={"chunk": f"{DOC_ID}#p1", "hl": hl})
     assert r.status_code == 200
 
 
-@pytest.mark.real
+@pytest.mark.slow
 def test_unknown_document_page_is_an_html_404(real_client):
     r = real_client.get("/documents/nope", headers={"accept": "text/html"})
     assert r.status_code == 404 and r.template.name == "error.html"

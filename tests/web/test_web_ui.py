@@ -6,10 +6,9 @@ from types import SimpleNamespace
 import pytest
 
 from bot.results import Answer, Citation, DocumentView, PassageSpan
-from test_api import GatedEmbedder
-from test_web_pages import XSS, assert_no_inline_code, fake_answer, hidden_history
-from web_fixtures import *  # noqa: F403 - fixtures
-from web_fixtures import wait_ready
+from fakes import GatedEmbedder
+from page_checks import XSS, assert_no_inline_code, fake_answer, hidden_history
+from web_helpers import wait_ready
 
 DOC_ID = "jaxa-international-cooperation"
 

@@ -10,11 +10,8 @@ import shutil
 
 import pytest
 
-from test_browser import CHROMIUM_ARGS, TIMEOUT_MS, Pages, ask, browser  # noqa: F401 - fixture
-from web_fixtures import *  # noqa: F403 - fixtures
-from web_fixtures import ADMIN_TOKEN, SEED_CORPUS, live_server, make_settings
-
-pytestmark = [pytest.mark.browser]
+from browser_helpers import TIMEOUT_MS, Pages, ask
+from web_helpers import ADMIN_TOKEN, SEED_CORPUS, live_server, make_settings
 
 DOC_NAME = "宇宙庭園.pdf"
 DOC_LINES = ["ザルツブルク宇宙庭園は1987年に開園しました。", "園内には月面を模した砂の庭があります。"]
@@ -53,7 +50,7 @@ def admin_server(tmp_path, fake_seed_index, tokenizer):
 
 
 @pytest.fixture
-def pages(browser):  # noqa: F811 - the module fixture imported above
+def pages(browser):
     opened = Pages()
 
     def open_(javascript: bool = True):

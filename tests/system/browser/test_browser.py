@@ -5,76 +5,16 @@ These tests never skip: without /usr/bin/chromium they fail with instructions (C
 Screenshots go to $SHOTS_DIR when set (e.g. SHOTS_DIR=/tmp/jaxabot-shots), else to a temp folder.
 """
 
-import os
 import re
 import shutil
-from pathlib import Path
 
 import pytest
 
-from web_fixtures import *  # noqa: F403 - fixtures
-from web_fixtures import SEED_CORPUS, live_server, make_settings
+from browser_helpers import TIMEOUT_MS, Pages, ask, shots_dir
+from web_helpers import SEED_CORPUS, live_server, make_settings
 
-pytestmark = [pytest.mark.browser, pytest.mark.real]
-
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-quic"]
 XSS_TEXT = "<img src=x onerror=alert(1)>"
 SCRIPT_TEXT = "</script><script>alert(2)</script>"
-TIMEOUT_MS = 60_000
-
-
-@pytest.fixture(scope="module")
-def browser():
-    if not os.path.exists(CHROMIUM):
-        pytest.fail(f"{CHROMIUM} not found: the browser tests need Debian's Chromium "
-                    "(`apt-get install chromium`; .ci/run installs it). They do not skip.")
-    from playwright.sync_api import sync_playwright
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
-        yield browser
-        browser.close()
-
-
-class Watch:
-    """Everything the page must never do: open a dialog, log an error, break the CSP."""
-
-    def __init__(self, page) -> None:
-        self.dialogs: list[str] = []
-        self.errors: list[str] = []
-        page.on("dialog", self._dialog)
-        page.on("console", lambda m: self.errors.append(m.text) if m.type == "error" else None)
-        page.on("pageerror", lambda e: self.errors.append(str(e)))
-
-    def _dialog(self, dialog) -> None:
-        self.dialogs.append(dialog.message)
-        dialog.dismiss()
-
-    def check(self) -> None:
-        assert self.dialogs == [], f"a dialog fired: {self.dialogs}"
-        assert self.errors == [], f"console errors: {self.errors}"
-
-
-class Pages:
-    """The browser contexts a test opens and a Watch on each of their pages; `close` closes them
-    and fails on any dialog or console error seen."""
-
-    def __init__(self) -> None:
-        self.contexts: list = []
-        self.watches: list[Watch] = []
-
-    def new(self, context):
-        page = context.new_page()
-        watch = Watch(page)
-        self.watches.append(watch)
-        return page, watch
-
-    def close(self) -> None:
-        for context in self.contexts:
-            context.close()
-        for watch in self.watches:
-            watch.check()
 
 
 @pytest.fixture
@@ -90,22 +30,6 @@ def open_page(browser):
 
     yield open_
     pages.close()
-
-
-def ask(page, question: str, nth: int):
-    """Type a question, press Enter, wait for the nth bot turn (1-based) and return it."""
-    box = page.locator("#question")
-    box.fill(question)
-    box.press("Enter")
-    turn = page.locator("article.turn-bot").nth(nth - 1)
-    turn.wait_for()
-    return turn
-
-
-def shots_dir(tmp_path) -> Path:
-    folder = Path(os.environ.get("SHOTS_DIR") or tmp_path)
-    folder.mkdir(parents=True, exist_ok=True)
-    return folder
 
 
 # ---------------------------------------------------------------------------------------------

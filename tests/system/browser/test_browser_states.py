@@ -16,12 +16,8 @@ import re
 import pytest
 
 from bot.results import Answer, Citation, Related
-from test_browser import CHROMIUM, CHROMIUM_ARGS, TIMEOUT_MS, Pages, shots_dir
-from test_browser_ui import CONTRAST_JS, fake_app, wait_until
-from web_fixtures import fake_seed_index  # noqa: F401 - fixture
-from web_fixtures import live_server, wait_ready
-
-pytestmark = [pytest.mark.browser]
+from browser_helpers import CONTRAST_JS, TIMEOUT_MS, Pages, fake_app, shots_dir, wait_until
+from web_helpers import live_server, wait_ready
 
 DOC_ID = "jaxa-international-cooperation"
 CONFIGS = [("light", 1280, 900), ("dark", 1280, 900), ("light", 390, 844), ("dark", 390, 844)]
@@ -42,18 +38,6 @@ class DatedCitation(Citation):
 
 class DatedRelated(Related):
     date: str | None = None
-
-
-@pytest.fixture(scope="module")
-def browser():
-    import os
-    if not os.path.exists(CHROMIUM):
-        pytest.fail(f"{CHROMIUM} not found: `make test` installs it (apt-get install chromium)")
-    from playwright.sync_api import sync_playwright
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
-        yield browser
-        browser.close()
 
 
 def build_answers(doc: dict):

@@ -16,40 +16,12 @@ import pytest
 from playwright.sync_api import expect
 from typer.testing import CliRunner
 
-from fakes import FakeEmbedder
-from test_browser import CHROMIUM, CHROMIUM_ARGS, TIMEOUT_MS, Pages, Watch, shots_dir
-from web_fixtures import fake_seed_index  # noqa: F401 - fixture
-from web_fixtures import ADMIN_TOKEN, SEED_CORPUS, live_server, make_settings
-
-pytestmark = [pytest.mark.browser]
+from browser_helpers import CONTRAST_JS, TIMEOUT_MS, Pages, Watch, fake_app, shots_dir, wait_until
+from web_helpers import ADMIN_TOKEN, live_server
 
 DOC_ID = "jaxa-international-cooperation"
 AUTH = {"Authorization": f"Bearer {ADMIN_TOKEN}"}
 CONFIGS = [("light", 1280, 900), ("dark", 1280, 900), ("light", 375, 812), ("dark", 375, 812)]
-
-
-@pytest.fixture(scope="module")
-def browser():
-    import os
-    if not os.path.exists(CHROMIUM):
-        pytest.fail(f"{CHROMIUM} not found: `make test` installs it (apt-get install chromium)")
-    from playwright.sync_api import sync_playwright
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
-        yield browser
-        browser.close()
-
-
-def fake_app(index_dir, data_dir, tokenizer, **overrides):
-    from types import SimpleNamespace
-
-    from web.app import create_app
-    settings = make_settings(SEED_CORPUS, index_dir, model="fake-bigram", admin_token=ADMIN_TOKEN,
-                             data_dir=data_dir, **overrides)
-    # The fake embedder's cosines mean nothing to the refusal model: the page is under test here,
-    # so every suggestion counts as answered (tests/unit/ingest/test_page_noise.py checks the real check).
-    return create_app(settings, embedder=FakeEmbedder(), tokenizer=tokenizer,
-                      suggestion_ask=lambda engine, question: SimpleNamespace(state="answered"))
 
 
 @pytest.fixture(scope="module")
@@ -118,36 +90,9 @@ def ask(page, question):
     return turn
 
 
-def wait_until(page, expression, timeout_ms=10_000):
-    """page.wait_for_function evaluates a string, which the page's CSP (rightly) forbids."""
-    for _ in range(timeout_ms // 50):
-        if page.evaluate(expression):
-            return
-        page.wait_for_timeout(50)
-    raise AssertionError(f"still false after {timeout_ms} ms: {expression}")
-
-
 def user_questions(page):
     return [t.strip() for t in page.locator('[data-role="user"] .answer-text').all_inner_texts()]
 
-
-CONTRAST_JS = """([textSelectors, borderSelectors]) => {
-  const parse = c => { const m = c.match(/rgba?\\(([^)]+)\\)/); if (!m) return null;
-    const p = m[1].split(/[\\s,\\/]+/).filter(Boolean).map(Number); return {r: p[0], g: p[1], b: p[2], a: p.length > 3 ? p[3] : 1}; };
-  const lum = c => { const f = v => { v /= 255; return v <= 0.03928 ? v / 12.92 : Math.pow((v + 0.055) / 1.055, 2.4); };
-    return 0.2126 * f(c.r) + 0.7152 * f(c.g) + 0.0722 * f(c.b); };
-  const ratio = (a, b) => { const [x, y] = [lum(a), lum(b)].sort((p, q) => q - p); return (x + 0.05) / (y + 0.05); };
-  const bgOf = el => { for (let e = el; e; e = e.parentElement) { const c = parse(getComputedStyle(e).backgroundColor);
-    if (c && c.a > 0.5) return c; } return {r: 255, g: 255, b: 255, a: 1}; };
-  const out = {};
-  for (const sel of textSelectors) { const el = document.querySelector(sel); if (!el) { out[sel] = 'missing'; continue; }
-    out[sel] = ratio(parse(getComputedStyle(el).color), bgOf(el)); }
-  for (const sel of borderSelectors) { const el = document.querySelector(sel); if (!el) { out[sel] = 'missing'; continue; }
-    out['border ' + sel] = ratio(parse(getComputedStyle(el).borderTopColor), bgOf(el.parentElement)); }
-  const q = document.getElementById('question');
-  out['placeholder'] = ratio(parse(getComputedStyle(q, '::placeholder').color), bgOf(q));
-  return out;
-}"""
 
 TEXT_SELECTORS = ["body", ".turn-label", ".turn-user .answer-text", ".turn-bot .answer-text", "a.cite-ref",
                   ".citations-title", ".card-title", ".card-section", ".card-text", ".card-text mark",

@@ -142,7 +142,7 @@ def test_engine_quotes_the_answer_after_the_restated_question(orbit_engine):
         orbit_engine, "地上から止まって見える衛星の軌道を何と呼ぶ？"))
 
 
-@pytest.mark.real
+@pytest.mark.slow
 def test_real_model_quotes_the_naming_sentence(tmp_path, real_embedder, tokenizer, models):
     """With the real model the question's words match the sentence before the answer best; the
     fitted choice still quotes the sentence that names it, and leads with the name."""
@@ -158,7 +158,7 @@ def test_real_model_quotes_the_naming_sentence(tmp_path, real_embedder, tokenize
         assert "静止軌道" in answer.answer.splitlines()[0]
 
 
-@pytest.mark.real
+@pytest.mark.slow
 def test_real_seed_answers_keep_their_phrase_citation(real_engine):
     r = real_engine.ask("SAFEは何年に設立されましたか？")
     assert r.found and r.answer.startswith("2006")

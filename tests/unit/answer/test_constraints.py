@@ -4,6 +4,7 @@ import pytest
 
 from bot.answer.constraints import Context, check, identifiers, years
 from bot.answer.phrase import fits_type
+from paths import DATA
 
 
 @pytest.mark.parametrize("text, expected", [
@@ -78,16 +79,14 @@ def test_a_lead_phrase_must_be_of_the_asked_type(tokenizer, phrase, qtype, ok):
 
 @pytest.fixture(scope="module")
 def meetings_engine(tmp_path_factory, real_embedder, tokenizer, models):
-    from pathlib import Path
-
     from bot.engine import Engine
     from bot.store.build import build_index
     index = tmp_path_factory.mktemp("meetings") / "index"
-    build_index(Path(__file__).resolve().parents[2] / "data" / "pages", index, real_embedder, tokenizer, max_bytes=10**6)
+    build_index(DATA / "pages", index, real_embedder, tokenizer, max_bytes=10**6)
     return Engine.load(index, real_embedder, tokenizer, models=models)
 
 
-@pytest.mark.real
+@pytest.mark.slow
 def test_a_sibling_edition_is_refused_and_says_which(meetings_engine):
     asked = meetings_engine.ask("第21回のアジア宇宙会議はどこで開催されましたか？")
     assert asked.found and asked.answer.splitlines()[0].startswith("東京")
@@ -95,7 +94,7 @@ def test_a_sibling_edition_is_refused_and_says_which(meetings_engine):
     assert not sibling.found and "第23回" in sibling.answer and not sibling.citations
 
 
-@pytest.mark.real
+@pytest.mark.slow
 def test_the_lead_is_of_the_asked_type(meetings_engine):
     when = meetings_engine.ask("第22回アジア宇宙会議はいつ開かれましたか？")
     assert when.found and when.answer.splitlines()[0].startswith("平成27年12月1日")
@@ -109,7 +108,7 @@ def test_a_counted_number_must_count_the_asked_things(tokenizer):
     assert not fits_type("33", "number", tokenizer, counter="人", after="の国・地域")
 
 
-@pytest.mark.real
+@pytest.mark.slow
 def test_a_question_whose_asked_kind_the_sentences_lack_gets_a_partial_answer(meetings_engine):
     a = meetings_engine.ask("第21回アジア宇宙会議では改革案が何件承認されましたか？")
     assert not a.found and a.state == "partial", a.answer

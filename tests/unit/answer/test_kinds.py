@@ -3,6 +3,7 @@
 import pytest
 
 from bot.answer.kinds import affirms, coordinated, definition_subject, defines, is_yes_no
+from paths import DATA
 
 
 @pytest.mark.parametrize("question, lang, subject", [
@@ -62,7 +63,7 @@ def test_a_line_without_a_sentence_end_is_a_fragment(text, fragment):
     assert _fragment(text) is fragment
 
 
-@pytest.mark.real
+@pytest.mark.slow
 @pytest.mark.parametrize("question", ["宇宙法についてJAXAは何をしていますか？", "JAXAはどの国と協力していますか？",
                                       "ドイツとの協力について教えてください。"])
 def test_a_title_line_never_opens_an_answer(real_engine, question):
@@ -75,18 +76,16 @@ def test_a_title_line_never_opens_an_answer(real_engine, question):
 
 @pytest.fixture(scope="module")
 def dated_engine(tmp_path_factory, real_embedder, tokenizer, models):
-    from pathlib import Path
-
     from bot.engine import Engine
     from bot.store.build import build_index
     index = tmp_path_factory.mktemp("dated") / "index"
-    pages = Path(__file__).resolve().parents[2] / "data" / "dated_pages"
+    pages = DATA / "dated_pages"
     build_index(pages, index, real_embedder, tokenizer, max_bytes=10**6)
     return Engine.load(index, real_embedder, tokenizer, models=models)
 
 
 
-@pytest.mark.real
+@pytest.mark.slow
 def test_the_pages_own_date_line_gives_no_lead_phrase(dated_engine):
     """Quoted beside a sentence, the page's date line (its date, 2016-08-25) neither outranks the
     sentence's date nor stands in when no sentence gives the asked year."""

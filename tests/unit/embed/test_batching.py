@@ -12,7 +12,6 @@ import pytest
 from bot.embed.batching import QueryBatcher
 from bot.errors import ModelError
 from fakes import FakeEmbedder
-from web_fixtures import fake_app_factory, fake_seed_index  # noqa: F401 - fixtures
 
 WAIT = 30  # seconds: only reached if something is broken
 
@@ -191,7 +190,7 @@ def test_the_server_batches_queries_and_answers_each_question(fake_app_factory):
         assert plain.post("/api/ask", json={"question": q}).json()["answer"] == r.json()["answer"]
 
 
-@pytest.mark.real
+@pytest.mark.slow
 def test_real_batched_queries_match_single_ones(real_embedder):
     """One ONNX call for several queries of different lengths (padding) gives each the vector
     it gets alone."""
@@ -254,7 +253,7 @@ def test_the_server_sizes_itself_for_the_precision_the_model_has(tmp_path, fake_
 
     from bot.settings import DEFAULT_MODEL, cpu_count
     from web.app import create_app
-    from web_fixtures import SEED_CORPUS, make_settings, wait_ready
+    from web_helpers import SEED_CORPUS, make_settings, wait_ready
 
     index_dir = tmp_path / "index"
     shutil.copytree(fake_seed_index, index_dir)

@@ -16,7 +16,7 @@ import pytest
 
 from bot.embed.onnx_embedder import OnnxEmbedder, length_batches
 from bot.settings import DEFAULT_MODEL
-from conftest import HELDOUT, ROOT, SEED_QUESTIONS
+from paths import HELDOUT, ROOT, SEED_QUESTIONS
 
 
 def test_length_batches_respect_both_limits_and_cover_every_text():
@@ -73,7 +73,7 @@ def fp32_engine(real_engine, fp32_embedder, tokenizer, models):
     return Engine(fp32_embedder, tokenizer, real_engine.index, models=models)
 
 
-@pytest.mark.real
+@pytest.mark.slow
 def test_default_embedder_is_onnx(real_embedder):
     from bot.embed.spm_tokenizer import SpmTokenizer
 
@@ -83,9 +83,9 @@ def test_default_embedder_is_onnx(real_embedder):
     assert real_embedder.query_precision == "int8"  # the fitted recipe applies to the default model
 
 
-@pytest.mark.real
+@pytest.mark.slow
 def test_token_ids_match_sentence_transformers(real_embedder, torch_embedder):
-    from test_e5convert import TEXTS
+    from embed_texts import TEXTS
 
     for prompt in ("query: ", "passage: "):
         texts = [prompt + t for t in TEXTS]  # includes "<s> literal </s>" and a text over 512 tokens
@@ -97,10 +97,10 @@ def test_token_ids_match_sentence_transformers(real_embedder, torch_embedder):
     assert max(len(x) for x in ours) == 512
 
 
-@pytest.mark.real
+@pytest.mark.slow
 @pytest.mark.parametrize("questions", ["fp32", "int8"])
 def test_embeddings_match_torch_on_the_conversion_texts(questions, real_embedder, fp32_embedder, torch_embedder):
-    from test_e5convert import EMBED_TEXTS
+    from embed_texts import EMBED_TEXTS
 
     emb = real_embedder if questions == "int8" else fp32_embedder
     assert emb.query_precision == questions
@@ -113,17 +113,17 @@ def test_embeddings_match_torch_on_the_conversion_texts(questions, real_embedder
         assert cos.min() >= (0.99 if encode == "encode_queries" else 0.9999)
 
 
-@pytest.mark.real
+@pytest.mark.slow
 def test_int8_questions_leave_passages_fp32(real_embedder, fp32_embedder):
     """Only questions go through the int8 graph: an index built by the default embedder is the
     fp32 index, vector for vector, while its questions do differ from fp32 ones."""
-    from test_e5convert import EMBED_TEXTS
+    from embed_texts import EMBED_TEXTS
 
     assert np.array_equal(real_embedder.encode_passages(EMBED_TEXTS), fp32_embedder.encode_passages(EMBED_TEXTS))
     assert not np.array_equal(real_embedder.encode_queries(EMBED_TEXTS), fp32_embedder.encode_queries(EMBED_TEXTS))
 
 
-@pytest.mark.real
+@pytest.mark.slow
 def test_an_int8_question_does_not_depend_on_its_batch(real_embedder, dev_questions):
     """Dynamic int8 scales a product's input by the whole batch: batched questions would change
     each other's vectors (and the server batches concurrent questions), so each runs alone."""
@@ -132,7 +132,7 @@ def test_an_int8_question_does_not_depend_on_its_batch(real_embedder, dev_questi
     assert np.array_equal(real_embedder.encode_queries(questions), alone)
 
 
-@pytest.mark.real
+@pytest.mark.slow
 def test_int8_query_graph_follows_the_fitted_recipe(real_embedder, model_cache_dir):
     """Every weight product int8, but the recipe's outlier input channels computed in fp32 beside
     them (and any product the recipe keeps whole in fp32)."""
@@ -158,9 +158,9 @@ def test_int8_query_graph_follows_the_fitted_recipe(real_embedder, model_cache_d
     assert channels == {n + "/outlier_channels": sorted(ks) for n, ks in split.items()}
 
 
-@pytest.mark.real
+@pytest.mark.slow
 def test_batching_does_not_change_embeddings(real_embedder):
-    from test_e5convert import EMBED_TEXTS
+    from embed_texts import EMBED_TEXTS
 
     texts = EMBED_TEXTS[::3]  # short and long ones, so batches hold padding
     together = real_embedder.encode_passages(texts)
@@ -168,7 +168,7 @@ def test_batching_does_not_change_embeddings(real_embedder):
     assert np.abs(together - alone).max() < 1e-4
 
 
-@pytest.mark.real
+@pytest.mark.slow
 def test_dev_questions_rank_the_same_top3(real_engine, fp32_embedder, torch_embedder, dev_questions):
     index = real_engine.index
     passages = [p.embed_text for p in index.passages]
@@ -185,7 +185,7 @@ def test_dev_questions_rank_the_same_top3(real_engine, fp32_embedder, torch_embe
         assert not differ, f"{name}: top-3 differs for {differ}"
 
 
-@pytest.mark.real
+@pytest.mark.slow
 def test_dev_answers_are_the_same_with_torch_queries(fp32_engine, torch_embedder, tokenizer, dev_questions):
     from bot.engine import Engine
 
@@ -195,7 +195,7 @@ def test_dev_answers_are_the_same_with_torch_queries(fp32_engine, torch_embedder
         assert (a.found, [c.chunk_id for c in a.citations]) == (b.found, [c.chunk_id for c in b.citations]), q
 
 
-@pytest.mark.real
+@pytest.mark.slow
 def test_serving_on_onnx_never_imports_torch(model_cache_dir, seed_index_dir):
     code = (
         "import sys; from pathlib import Path\n"
@@ -237,7 +237,7 @@ def tiny_model(tmp_path_factory, model_cache_dir) -> Path:
     return work / "st"
 
 
-@pytest.mark.real
+@pytest.mark.slow
 def test_users_own_model_is_exported_on_first_use(tiny_model, tmp_path):
     from sentence_transformers import SentenceTransformer
 
@@ -261,7 +261,7 @@ def test_users_own_model_is_exported_on_first_use(tiny_model, tmp_path):
     assert (exported[0] / "onnx" / "model.onnx").stat().st_mtime_ns == mtime
 
 
-@pytest.mark.real
+@pytest.mark.slow
 def test_a_model_that_cannot_be_exported_is_served_with_torch(tiny_model, tmp_path, monkeypatch):
     import bot.embed.convert.onnx_export as onnx_export
     from bot.embed.embedder import SentenceTransformerEmbedder, load_embedder
@@ -287,7 +287,7 @@ def test_build_summary_reports_embedding_throughput(tmp_path, fake_embedder, tok
     assert again.embedded_texts == 0 and again.texts_per_second is None
 
 
-@pytest.mark.real
+@pytest.mark.slow
 def test_a_server_build_gives_the_passage_session_back(real_embedder, tokenizer, corpus_copy, tmp_path):
     """With int8 questions the fp32 passage session is only needed by builds: after the server's
     build (web.server.rebuild.embedding_for_builds) it is closed, and the next build opens it again."""

@@ -14,7 +14,7 @@ import pytest
 
 from bot.embed.onnx_embedder import _load_hf_tokenizer, _load_tokenizer, _pad_id
 from bot.embed.spm_tokenizer import SPM_FILE, STEPS_FILE, SpmTokenizer, write_sentencepiece
-from conftest import HELDOUT, ROOT, SEED_QUESTIONS, question_texts
+from paths import HELDOUT, ROOT, SEED_QUESTIONS, question_texts
 
 PROMPTS = ("query: ", "passage: ", "")
 
@@ -61,6 +61,7 @@ def tiny(tmp_path_factory):
     return hf, SpmTokenizer(folder, 12)
 
 
+@pytest.mark.slow
 def test_tiny_vocabulary_every_string_matches(tiny):
     hf, sp = tiny
     alphabet = "ab qzx"
@@ -119,7 +120,7 @@ def project_texts() -> tuple[list[str], list[str]]:
     return passages, questions
 
 
-@pytest.mark.real
+@pytest.mark.slow
 def test_project_passages_and_questions(hf, sp):
     passages, questions = project_texts()
     texts = ["passage: " + p for p in passages] + ["query: " + q for q in questions]
@@ -127,15 +128,15 @@ def test_project_passages_and_questions(hf, sp):
     _assert_same(hf, sp, texts)
 
 
-@pytest.mark.real
+@pytest.mark.slow
 def test_eval_questions(hf, sp):
     questions = question_texts(SEED_QUESTIONS, HELDOUT)
     _assert_same(hf, sp, [p + q for q in questions for p in PROMPTS])
 
 
-@pytest.mark.real
+@pytest.mark.slow
 def test_conversion_proof_texts(hf, sp):
-    from test_e5convert import EMBED_TEXTS, TEXTS
+    from embed_texts import EMBED_TEXTS, TEXTS
 
     _assert_same(hf, sp, [p + t for t in TEXTS + EMBED_TEXTS for p in PROMPTS])
 
@@ -151,7 +152,7 @@ ADVERSARIAL = [
 ]
 
 
-@pytest.mark.real
+@pytest.mark.slow
 def test_adversarial_strings(hf, sp):
     _assert_same(hf, sp, [p + t for t in ADVERSARIAL for p in PROMPTS])
     long = sp.encode("passage: " + "宇宙航空研究開発機構。" * 120).ids
@@ -162,7 +163,7 @@ def test_adversarial_strings(hf, sp):
             tok.encode("a\ud800b")
 
 
-@pytest.mark.real
+@pytest.mark.slow
 def test_random_strings(hf, sp):
     # Punctuation runs (ties), spaces, marks, joiners, unknown and special-looking characters.
     alphabet = list(".,!?;:-ー・…0123456789wWaあアーっ()[]=*~_/<>sunkma▁ 　\t\n\r𓀀\ue000\u0301\u3099\u200d\u200bＡｱﾞ")
@@ -171,7 +172,7 @@ def test_random_strings(hf, sp):
     _assert_same(hf, sp, texts)
 
 
-@pytest.mark.real
+@pytest.mark.slow
 def test_sentencepieces_own_encoder_is_not_used(folder, hf):
     """Why the Viterbi and the normalizer are not SentencePiece's: it sums scores in float32 and
     breaks this tie differently from `tokenizers` (float64), and maps CR LF to two spaces."""
@@ -182,7 +183,7 @@ def test_sentencepieces_own_encoder_is_not_used(folder, hf):
     assert own.encode("a\r\nb") != hf.encode("a\r\nb").ids[1:-1]
 
 
-@pytest.mark.real
+@pytest.mark.slow
 def test_folder_without_sentencepiece_uses_tokenizers(folder, tmp_path, hf):
     from tokenizers import Tokenizer
 

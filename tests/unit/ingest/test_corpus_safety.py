@@ -15,10 +15,10 @@ from bot.store.build import build_index
 from bot.store.index import load_index
 from bot.text.analyser import MAX_PIECE_BYTES, pieces
 from fakes import FakeEmbedder
-from web_fixtures import *  # noqa: F401,F403
+from paths import DATA
 
 MB = 10**6
-CHROME_CORPUS = Path(__file__).resolve().parents[2] / "data" / "chrome_corpus"
+CHROME_CORPUS = DATA / "chrome_corpus"
 
 
 def _corpus(tmp_path: Path, files: dict[str, str]) -> Path:
@@ -205,7 +205,7 @@ def test_what_the_corpus_teaches_changes_the_hash(tmp_path):
     assert learn_chrome([page]).labels == set()
 
 
-@pytest.mark.real
+@pytest.mark.slow
 def test_answer_to_the_first_example_question_carries_no_link_label(real_engine):
     r = real_engine.ask("SAFEは何年に設立されましたか？")
     assert r.found and "2006" in r.answer

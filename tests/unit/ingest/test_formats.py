@@ -16,7 +16,7 @@ from bot.ingest.locations import locate
 from bot.ingest.ocr import INSTALL_HINT, Tesseract
 from bot.ingest.office import OfficeLimits
 from bot.ingest.pdf import ReadLimits, join_lines, needs_ocr
-from web_fixtures import make_settings, wait_ready
+from web_helpers import make_settings, wait_ready
 
 MB = 10**6
 HAS_TESSERACT = Tesseract().unavailable() is None
@@ -157,6 +157,7 @@ def test_refused_files_are_skipped_with_their_reason(tmp_path):
     assert "fake.pdf" in skipped
 
 
+@pytest.mark.ocr
 def test_without_tesseract_a_scanned_page_is_left_out_with_the_install_command(tmp_path):
     docgen.scanned_pdf(tmp_path / "scan.pdf")
     docgen.report_pdf(tmp_path / "report.pdf")
@@ -166,6 +167,8 @@ def test_without_tesseract_a_scanned_page_is_left_out_with_the_install_command(t
 
 
 @needs_tesseract
+@pytest.mark.slow
+@pytest.mark.ocr
 def test_scanned_and_garbled_pages_are_read_by_ocr_and_marked(tmp_path):
     docgen.scanned_pdf(tmp_path / "scan.pdf")
     docgen.garbled_pdf(tmp_path / "garbled.pdf")
@@ -219,6 +222,7 @@ class FakeOcr:
         return OcrPage([[words]], vertical=False, confidence=70.0)
 
 
+@pytest.mark.ocr
 def test_the_build_summary_counts_ocr_pages_and_names_pages_left_out(tmp_path, fake_embedder, tokenizer):
     from bot.store.build import build_index
     corpus = tmp_path / "corpus"
@@ -268,7 +272,7 @@ def _ask(client, question):
     return body
 
 
-@pytest.mark.real
+@pytest.mark.slow
 def test_a_pdf_answer_cites_its_page_and_the_page_image_marks_the_sentence(formats_app):
     from PIL import Image
     from web.view import source_href
@@ -303,7 +307,7 @@ def test_a_pdf_answer_cites_its_page_and_the_page_image_marks_the_sentence(forma
     assert original.status_code == 200 and original.content.startswith(b"%PDF")
 
 
-@pytest.mark.real
+@pytest.mark.slow
 def test_a_slide_answer_cites_its_slide_and_a_sheet_answer_its_sheet_and_row(formats_app):
     from web.view import source_href
     slide = _ask(formats_app, "アルテア基地はいつ稼働を始める予定ですか？")["citations"][0]
@@ -316,7 +320,7 @@ def test_a_slide_answer_cites_its_slide_and_a_sheet_answer_its_sheet_and_row(for
     assert "シート「予算」3行目" in page.text
 
 
-@pytest.mark.real
+@pytest.mark.slow
 def test_openai_and_mcp_citations_carry_the_page(formats_app):
     r = formats_app.post("/v1/chat/completions", json={
         "model": "jaxabot", "messages": [{"role": "user", "content": "ルナゲート協定はいつ署名されましたか？"}]})

@@ -2,7 +2,6 @@
 the title repeated, dates as section names), documents' dates, and suggested questions made from
 sections' first sentences and kept only when answered (tests/data/noisy_pages/)."""
 
-from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
@@ -12,10 +11,11 @@ from bot.ingest.dates import date_line, parse_date, stated_date
 from bot.ingest.documents import load_corpus
 from bot.ingest.passages import is_heading, split_passages
 from bot.results import DocumentView, PassageSpan
+from paths import DATA
 from web.questions import english_question, japanese_question, next_questions
 from web.view import format_date, site_name
 
-PAGES = Path(__file__).resolve().parents[2] / "data" / "noisy_pages"
+PAGES = DATA / "noisy_pages"
 MB = 10 ** 6
 
 

@@ -64,6 +64,7 @@ def _centroids(index_dir, name="dense.faiss"):
     return dense.centroids_of(folder / name)
 
 
+@pytest.mark.slow
 def test_incremental_build_keeps_centroids_full_rebuild_trains(tmp_path, big_corpus, tokenizer, monkeypatch):
     monkeypatch.setattr(dense, "APPROX_THRESHOLD", 10)
     # ~2 rows per centroid at this size: k-means overfits the kept rows, so the fit check (tested
@@ -83,6 +84,7 @@ def test_incremental_build_keeps_centroids_full_rebuild_trains(tmp_path, big_cor
     assert not np.array_equal(_centroids(index_dir), c1)
 
 
+@pytest.mark.slow
 def test_new_subject_matter_retrains(tmp_path, big_corpus, tokenizer, monkeypatch):
     monkeypatch.setattr(dense, "APPROX_THRESHOLD", 10)
     index_dir = tmp_path / "index"

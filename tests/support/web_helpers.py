@@ -1,30 +1,22 @@
-"""Fixtures and helpers for the web tests: apps wired to a fake or the real model, and a real
-uvicorn server on a free 127.0.0.1 port. Import the fixtures into a test module with
-`from web_fixtures import *`."""
+"""Helpers for the web tests: settings with every field the app reads, a real uvicorn server on a
+free 127.0.0.1 port, and waits for loading and builds. The fixtures built on them (apps on the
+fake or the real model) are in tests/conftest.py."""
 
-import shutil
 import socket
 import tempfile
-import uuid
 import threading
 import time
+import uuid
 from contextlib import contextmanager
 from pathlib import Path
 
 import httpx
-import pytest
 import uvicorn
-from fastapi.testclient import TestClient
 
-from fakes import FakeEmbedder
+from paths import SEED_CORPUS
 
-ROOT = Path(__file__).resolve().parents[2]
-SEED_CORPUS = ROOT / "corpus"
 ADMIN_TOKEN = "test-admin-token-3f9a"
-
-__all__ = ["fake_seed_index", "fake_app_factory", "fake_client", "real_index_copy", "real_server",
-           "make_settings", "live_server", "wait_ready", "free_port", "ADMIN_TOKEN", "SEED_CORPUS",
-           "wait_build", "real_client"]
+__all__ = ["ADMIN_TOKEN", "SEED_CORPUS", "free_port", "live_server", "make_settings", "wait_build", "wait_ready"]
 
 
 def make_settings(corpus_dir: Path, index_dir: Path, **overrides):
@@ -43,48 +35,6 @@ def make_settings(corpus_dir: Path, index_dir: Path, **overrides):
 def wait_ready(runtime, timeout: float = 60.0) -> None:
     if not runtime.loaded.wait(timeout):
         raise AssertionError(f"the app did not finish loading in {timeout} s")
-
-
-@pytest.fixture(scope="session")
-def fake_seed_index(tmp_path_factory, tokenizer) -> Path:
-    """The seed corpus indexed once with FakeEmbedder (copy it before rebuilding into it)."""
-    from bot.store.build import build_index
-    index_dir = tmp_path_factory.mktemp("fake-seed-index")
-    build_index(SEED_CORPUS, index_dir, FakeEmbedder(), tokenizer, max_bytes=10_000_000)
-    return index_dir
-
-
-@pytest.fixture
-def fake_app_factory(tmp_path, fake_seed_index, tokenizer):
-    """make(**settings) → a started TestClient on a copy of the fake seed index."""
-    from web.app import create_app
-    clients = []
-
-    def make(embedder=None, index_dir: Path | None = None, corpus_dir: Path | None = None,
-             wait: bool = True, **overrides) -> TestClient:
-        if index_dir is None:
-            index_dir = tmp_path / f"index-{len(clients)}"
-            shutil.copytree(fake_seed_index, index_dir)
-        settings = make_settings(corpus_dir or SEED_CORPUS, index_dir, model="fake-bigram", **overrides)
-        app = create_app(settings, embedder=embedder or FakeEmbedder(), tokenizer=tokenizer)
-        client = TestClient(app, raise_server_exceptions=False)
-        client.__enter__()
-        clients.append(client)
-        if wait:
-            wait_ready(app.state.runtime)
-        return client
-
-    yield make
-    for c in clients:
-        rebuilder = c.app.state.runtime.rebuilder
-        if rebuilder is not None:
-            rebuilder.join(60)
-        c.__exit__(None, None, None)
-
-
-@pytest.fixture
-def fake_client(fake_app_factory) -> TestClient:
-    return fake_app_factory()
 
 
 def free_port() -> int:
@@ -141,31 +91,3 @@ def wait_build(base_or_client, headers: dict, timeout: float = 300.0) -> dict:
         if time.monotonic() > deadline:
             raise AssertionError(f"rebuild still running after {timeout} s")
         time.sleep(0.1)
-
-
-@pytest.fixture
-def real_index_copy(tmp_path, seed_index_dir) -> Path:
-    dest = tmp_path / "index"
-    shutil.copytree(seed_index_dir, dest)
-    return dest
-
-
-@pytest.fixture(scope="module")
-def real_server(seed_index_dir, real_embedder, tokenizer):
-    """A uvicorn server with the real model on the seed index (read-only: nothing rebuilds it)."""
-    from web.app import create_app
-    app = create_app(make_settings(SEED_CORPUS, seed_index_dir), embedder=real_embedder, tokenizer=tokenizer)
-    with live_server(app) as base:
-        yield base
-
-
-@pytest.fixture(scope="module")
-def real_client(seed_index_dir, real_embedder, tokenizer):
-    """A started TestClient with the real model on the seed index (read-only: nothing rebuilds
-    the shared index; the admin token is set so auth can be tested)."""
-    from web.app import create_app
-    settings = make_settings(SEED_CORPUS, seed_index_dir, admin_token=ADMIN_TOKEN)
-    app = create_app(settings, embedder=real_embedder, tokenizer=tokenizer)
-    with TestClient(app, raise_server_exceptions=False) as client:
-        wait_ready(app.state.runtime)
-        yield client

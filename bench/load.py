@@ -52,7 +52,7 @@ def _poll_health(base: str, stop, out) -> None:
                 ms = (time.perf_counter() - t) * 1000
                 body = r.json() if r.headers.get("content-type", "").startswith("application/json") else {}
                 rows.append((started, ms, r.status_code, body.get("index_version"), None))
-            except Exception as exc:  # noqa: BLE001 - every failure is a finding
+            except Exception as exc:  # every failure is a finding
                 rows.append((started, (time.perf_counter() - t) * 1000, 0, None, f"{type(exc).__name__}: {exc}"))
             time.sleep(max(0.0, HEALTH_INTERVAL_S - (time.perf_counter() - t)))
     out.put((t0, rows))

@@ -80,7 +80,7 @@ class QueryCache:
         import numpy as np
         todo = [t for t in dict.fromkeys(texts) if t not in self.vectors]
         if todo:
-            for t, v in zip(todo, self.embedder.encode_queries(todo)):
+            for t, v in zip(todo, self.embedder.encode_queries(todo), strict=False):
                 self.vectors[t] = v.tolist()
             self.added += len(todo)
         return np.array([self.vectors[t] for t in texts], dtype=np.float32)

@@ -12,7 +12,7 @@ same top-3 passages and top-3 sentences, and ms per single-question encode on on
 fp32 ONNX in the same run). Variants quantise every MatMul with a weight, or one group of them
 (the query/key/value projections, the attention output projection, the first or second
 feed-forward matrix: 12 layers each), or all but one group. `bot.embed.convert.onnx_export` ships fp32
-because of this table (bench/README.md).
+because of this table (docs/embedding.md).
 """
 
 from __future__ import annotations

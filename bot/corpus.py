@@ -367,7 +367,7 @@ class Corpus:
 
     def _files(self) -> dict[str, os.stat_result]:
         """Corpus files as the ingest layer walks them (no hidden files or folders, no README)."""
-        out = {}
+        out: dict[str, os.stat_result] = {}
         root = self.corpus_dir
         if not root.is_dir():
             return out
@@ -545,7 +545,7 @@ class Corpus:
         if indexed is None:
             version, indexed, built = self._current()
         self.purge_trash(indexed, built)
-        out = []
+        out: list[TrashEntry] = []
         if not self.trash_dir.is_dir():
             return out
         for folder in sorted(self.trash_dir.iterdir(), reverse=True):

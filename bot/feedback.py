@@ -149,6 +149,7 @@ class FeedbackStore:
             self._close()
         if self._db is None:
             self._open()
+        assert self._db is not None  # _open sets it or raises
         return self._db
 
     def _close(self) -> None:

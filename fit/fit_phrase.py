@@ -155,8 +155,8 @@ def main() -> None:
     folds = split_by_article(cases, FOLDS)
     preds = {}
     for k in range(FOLDS):
-        w = fit([c for c, f in zip(cases, folds) if f != k], args.l2)
-        for c, f in zip(cases, folds):
+        w = fit([c for c, f in zip(cases, folds, strict=False) if f != k], args.l2)
+        for c, f in zip(cases, folds, strict=False):
             if f == k:
                 preds[c["id"]] = predict(c, w)
     oracle = [c["f1"].max() if c.get("spans") else 0.0 for c in cases if c["qtype"] in analysis.TYPES]

@@ -161,7 +161,7 @@ def next_questions(doc: DocumentView, chunk_id: str, lang: str, include_own: boo
             tried += 1
             try:
                 answer = ask(question)
-            except Exception:  # noqa: BLE001 - a failing check drops the suggestion, not the page
+            except Exception:  # a failing check drops the suggestion, not the page
                 continue
             if getattr(answer, "state", None) != "answered":
                 continue

@@ -1,8 +1,8 @@
 """Does the retrieved text actually answer the question?
 
-A single similarity threshold separates poorly with this model (best-passage cosine medians about
-0.80 for unanswerable and 0.87 for answerable questions, with overlapping ranges). Two pieces of
-evidence separate much better (calibration figures in bot/README.md):
+A single similarity threshold separates poorly with this model (the best-passage cosines of
+answerable and unanswerable questions overlap widely). Two pieces of evidence separate much better
+(docs/design/refusal.md):
 
 - `gap`: how far the best sentence stands above the typical sentence of the retrieved passages.
   A question the documents answer has one sentence that stands out; an unanswerable one lifts
@@ -124,7 +124,7 @@ class RefusalModel:
     def probability(self, e: "Evidence") -> float:
         """P(the documents answer) for the evidence `e`."""
         z = self.bias + sum(c * max(-Z_CLIP, min(Z_CLIP, (x - mu) / sd))
-                            for c, x, mu, sd in zip(self.coef, features(e), self.mean, self.scale))
+                            for c, x, mu, sd in zip(self.coef, features(e), self.mean, self.scale, strict=True))
         return 1.0 / (1.0 + math.exp(-z))
 
 

@@ -6,7 +6,7 @@ score combines its own similarity to the question (vectors computed at index tim
 of its passage, and how much of the question's content words it contains.
 
 Whether the documents answer at all is decided from evidence, not from a single similarity:
-see `decide_found` and the calibration figures in bot/README.md.
+see `decide_found` and docs/design/refusal.md.
 """
 
 import re

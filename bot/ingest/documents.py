@@ -156,7 +156,7 @@ def read_structured(raw: bytes, kind: str, options: ReadOptions) -> Extracted:
         return read_office(raw, kind, options.office)
     except (PdfRefused, OfficeRefused) as why:
         raise _Skip(str(why)) from None
-    except Exception as exc:  # noqa: BLE001 - a file the libraries choke on must never stop the build
+    except Exception as exc:  # a file the libraries choke on must never stop the build
         raise _Skip(f"cannot be read ({exc.__class__.__name__}: {str(exc)[:160]})") from None
 
 

@@ -47,7 +47,7 @@ def parse_front_matter(block: str) -> dict:
     if len(block.encode("utf-8")) > MAX_FRONT_MATTER_BYTES:
         raise FrontMatterError(f"front matter is larger than {MAX_FRONT_MATTER_BYTES} bytes")
     try:
-        meta = yaml.load(block, Loader=_PlainLoader)  # noqa: S506 - _PlainLoader is a restricted SafeLoader
+        meta = yaml.load(block, Loader=_PlainLoader)  # _PlainLoader is a restricted SafeLoader
     except FrontMatterError:
         raise
     except yaml.YAMLError as exc:

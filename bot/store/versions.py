@@ -24,7 +24,7 @@ import os
 import re
 import secrets
 import shutil
-from collections.abc import Callable
+from collections.abc import Callable, Set
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
@@ -325,7 +325,7 @@ def open_version(folder: Path, model: str | None = None, chunker: int | None = N
     return manifest
 
 
-def fallback_order(index_dir: Path, exclude: set[str] = frozenset()) -> list[str]:
+def fallback_order(index_dir: Path, exclude: Set[str] = frozenset()) -> list[str]:
     """Versions to serve when the current one cannot be, best first: those live most recently
     (HISTORY), then any other by name (newest first); never a rejected one."""
     history = read_history(index_dir)

@@ -18,7 +18,7 @@ class FakeEmbedder:
     def _vec(self, text: str) -> np.ndarray:
         t = unicodedata.normalize("NFKC", text).lower()
         v = np.zeros(self.dim, dtype=np.float32)
-        for a, b in zip(t, t[1:] + " "):
+        for a, b in zip(t, t[1:] + " ", strict=True):
             h = int.from_bytes(hashlib.blake2b((a + b).encode(), digest_size=4).digest(), "little")
             v[h % self.dim] += 1.0
         n = np.linalg.norm(v)

@@ -21,14 +21,14 @@ import pytest
 if importlib.util.find_spec("ray") is None:
     pytest.skip("the cluster extra is not installed", allow_module_level=True)
 
-from bot.errors import BuildError  # noqa: E402
-from bot.store import versions as store  # noqa: E402
-from bot.store.build import build_index  # noqa: E402
-from bot.store.distributed import RayEmbedder, plan_blocks, ray_session, settings_loader  # noqa: E402
-from fakes import BrokenEmbedder, CrashOnceEmbedder, FakeEmbedder, SlowEmbedder  # noqa: E402
-from ray_head import ray_head  # noqa: E402
-from web_fixtures import *  # noqa: E402,F401,F403
-from web_fixtures import ADMIN_TOKEN, make_settings, wait_build, wait_ready  # noqa: E402
+from bot.errors import BuildError
+from bot.store import versions as store
+from bot.store.build import build_index
+from bot.store.distributed import RayEmbedder, plan_blocks, ray_session, settings_loader
+from fakes import BrokenEmbedder, CrashOnceEmbedder, FakeEmbedder, SlowEmbedder
+from ray_head import ray_head
+from web_fixtures import *  # noqa: F403
+from web_fixtures import ADMIN_TOKEN, make_settings, wait_build, wait_ready
 
 ROOT = Path(__file__).resolve().parents[2]
 JAXABOT = Path(sys.executable).parent / "jaxabot"
@@ -127,8 +127,8 @@ def test_incremental_build_sends_only_changed_documents(head, tmp_path, corpus_c
         first = build_index(corpus_copy, ray_index, embedder, tokenizer, max_bytes=MAX_BYTES)
         assert first.embedded_texts == embedder.last_run["texts"] > 512
         assert embedder.runs == 1  # one cluster job (one model load per worker) per build
-        (corpus_copy / "added.md").write_text("# 追加\n\n小惑星探査機の新しい計画が発表された。打ち上げは2031年の予定である。\n",
-                                             encoding="utf-8")
+        (corpus_copy / "added.md").write_text(
+            "# 追加\n\n小惑星探査機の新しい計画が発表された。打ち上げは2031年の予定である。\n", encoding="utf-8")
         second = build_index(corpus_copy, ray_index, embedder, tokenizer, max_bytes=MAX_BYTES)
     assert second.embedded_documents == 1 and second.reused_documents == first.documents
     assert embedder.last_run["texts"] == second.embedded_texts < first.embedded_texts

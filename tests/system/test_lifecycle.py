@@ -22,7 +22,7 @@ from bot.store import versions as store
 from bot.store.build import build_index
 from bot.store.index import load_index, load_servable
 from fakes import FakeEmbedder
-from web_fixtures import *  # noqa: F401,F403
+from web_fixtures import *  # noqa: F403
 from web_fixtures import ADMIN_TOKEN, free_port, make_settings, wait_build
 
 ROOT = Path(__file__).resolve().parents[2]

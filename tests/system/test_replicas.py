@@ -1,6 +1,6 @@
 """Two real `jaxabot serve` replicas share one index folder: a CLI build made while both are
 under load is followed by both (new version, answers from the new document), and no request
-fails meanwhile (issue 13, "Replicas serving one index")."""
+fails meanwhile (docs/scaling.md, "Deployment")."""
 
 import os
 import shutil

@@ -1,4 +1,4 @@
-"""English askers (issue 9): the index-time term table, English question → Japanese search terms,
+"""English askers: the index-time term table, English question → Japanese search terms,
 and the English answer (statement, quotes, glossary) — with the fake embedder and a tiny corpus."""
 
 import json
@@ -268,7 +268,7 @@ def test_stems_are_right_when_threads_stem_at_once():
                 try:
                     if stem(w) != expected[w]:
                         wrong.append(w)
-                except Exception as exc:  # noqa: BLE001 - what the race raised
+                except Exception as exc:  # what the race raised
                     wrong.append(repr(exc))
         threads = [threading.Thread(target=run) for _ in range(4)]
         for t in threads:

@@ -146,7 +146,6 @@ def test_admin_feedback_is_404_without_a_token(fake_app_factory, tmp_path):
 
 def test_suggestions_come_from_the_cited_documents_other_sections(fake_client):
     doc = fake_client.get("/api/documents/jaxa-international-cooperation").json()
-    sections = [p["section"] for p in doc["passages"]]
     target = next(p for p in doc["passages"] if p["section"] == "アジア・太平洋地域")
     r = fake_client.get("/api/suggestions", params={"doc_id": doc["doc_id"], "chunk_id": target["chunk_id"]})
     assert r.status_code == 200
@@ -159,7 +158,8 @@ def test_suggestions_come_from_the_cited_documents_other_sections(fake_client):
                                                      "lang": "en", "include_own": "true"}).json()["questions"]
     assert all(not any("\u3040" <= ch <= "\u9fff" for ch in q) for q in en)  # the reader's language
     assert fake_client.get("/api/suggestions", params={"doc_id": "nope", "chunk_id": "x"}).status_code == 404
-    assert fake_client.get("/api/suggestions", params={"doc_id": doc["doc_id"], "chunk_id": "x"}).json() == {"questions": []}
+    unknown_chunk = {"doc_id": doc["doc_id"], "chunk_id": "x"}
+    assert fake_client.get("/api/suggestions", params=unknown_chunk).json() == {"questions": []}
 
 
 # ---------------------------------------------------------------------------------------------

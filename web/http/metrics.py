@@ -22,6 +22,7 @@ from typing import Annotated
 from anyio import to_thread
 from fastapi import APIRouter, Depends, FastAPI, HTTPException, Request
 from fastapi.responses import Response
+from fastapi.routing import APIRoute
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from prometheus_client import CollectorRegistry, Counter, Histogram, disable_created_metrics
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
@@ -141,7 +142,9 @@ class MetricsMiddleware:
 
     def _plain_route(self, scope: Scope) -> str | None:
         for route in self.routes:
-            if type(route) in (Route, Mount) and route.matches(scope)[0] is Match.FULL:
+            if not isinstance(route, (Route, Mount)) or isinstance(route, APIRoute):
+                continue  # FastAPI's own routes name themselves in the scope
+            if route.matches(scope)[0] is Match.FULL:
                 return route.path
         return None
 

@@ -238,8 +238,8 @@ async def restore(request: Request, templates: TemplatesDep, runtime: RuntimeDep
 async def rebuild(request: Request, templates: TemplatesDep, runtime: RuntimeDep, corpus: CorpusDep,
                   audit: AuditDep) -> Response:
     async def work(form: FormData, session: Session) -> str:
-        runtime.loaded_engine()  # NotReady: 503 while loading
-        await to_thread.run_sync(runtime.rebuilder.start)
+        rebuilder = runtime.loaded_rebuilder()  # NotReady: 503 while loading
+        await to_thread.run_sync(rebuilder.start)
         audit.record(session.who, "rebuild")
         return "rebuild"
     return await _act(request, templates, runtime, corpus, audit, work)
@@ -249,8 +249,8 @@ async def rebuild(request: Request, templates: TemplatesDep, runtime: RuntimeDep
 async def cancel(request: Request, templates: TemplatesDep, runtime: RuntimeDep, corpus: CorpusDep,
                  audit: AuditDep) -> Response:
     async def work(form: FormData, session: Session) -> str:
-        runtime.loaded_engine()
-        await to_thread.run_sync(runtime.rebuilder.cancel)
+        rebuilder = runtime.loaded_rebuilder()
+        await to_thread.run_sync(rebuilder.cancel)
         audit.record(session.who, "cancel")
         return "cancelled"
     return await _act(request, templates, runtime, corpus, audit, work)
@@ -260,8 +260,8 @@ async def cancel(request: Request, templates: TemplatesDep, runtime: RuntimeDep,
 async def rollback(request: Request, templates: TemplatesDep, runtime: RuntimeDep, corpus: CorpusDep,
                    audit: AuditDep) -> Response:
     async def work(form: FormData, session: Session) -> str:
-        runtime.loaded_engine()
-        name = await to_thread.run_sync(runtime.rebuilder.rollback)
+        rebuilder = runtime.loaded_rebuilder()
+        name = await to_thread.run_sync(rebuilder.rollback)
         audit.record(session.who, "rollback", name)
         return "rolled_back"
     return await _act(request, templates, runtime, corpus, audit, work)

@@ -7,7 +7,7 @@ Retry-After, and a client that has gone is not computed for.
 """
 
 from functools import partial
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Query, Request
 from fastapi.responses import JSONResponse
@@ -20,9 +20,9 @@ from web.schemas import AskRequest, BuildProgressBody, ErrorBody, Health
 
 router = APIRouter(prefix="/api", tags=["questions"])
 
-_ERRORS = {422: {"model": ErrorBody, "description": "invalid input"},
-           503: {"model": ErrorBody, "description": "loading, no index, or too many questions waiting "
-                                                    "(with Retry-After)"}}
+_ERRORS: dict[int | str, dict[str, Any]] = {
+    422: {"model": ErrorBody, "description": "invalid input"},
+    503: {"model": ErrorBody, "description": "loading, no index, or too many questions waiting (with Retry-After)"}}
 
 
 @router.post("/ask", response_model=Answer, responses={**_ERRORS, 413: {"model": ErrorBody}})

@@ -135,9 +135,9 @@ async def chat_submit(request: Request, templates: TemplatesDep, runtime: Runtim
         # "Search without the conversation": the same question, asked without the history (which
         # stays on the page and in the hidden fields).
         standalone = form.getlist("standalone")
-        alone = len(standalone) == 1 and isinstance(standalone[0], str) and bool(standalone[0].strip())
-        if alone:
-            question = standalone[0]
+        alone = False
+        if len(standalone) == 1 and isinstance(standalone[0], str) and standalone[0].strip():
+            question, alone = standalone[0], True
     lang = choose_lang(None, question, request.headers.get("accept-language"))
     try:
         body = AskRequest.model_validate({"question": question, "history": fit_history(history)})

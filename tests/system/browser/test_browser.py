@@ -267,7 +267,8 @@ def test_script_and_server_render_the_same_answer(open_page, real_server):
             "places": turn.locator(".card-place").all_inner_texts(),  # none for the seed's text files
             "titles": turn.locator(".citations-title").all_inner_texts(),
             # Links carry the page's language, which differs here (the form follows the question's).
-            "links": [re.sub(r"&lang=(ja|en)", "", a.get_attribute("href")) for a in turn.locator(".card-links a").all()],
+            "links": [re.sub(r"&lang=(ja|en)", "", a.get_attribute("href"))
+                      for a in turn.locator(".card-links a").all()],
         }
 
     static, _ = open_page(javascript=False)
@@ -361,7 +362,7 @@ def test_api_docs_render_locally_under_the_csp(open_page, real_server):
 
 
 def test_english_question_gets_english_statement_quotes_and_glossary(open_page, real_server, tmp_path):
-    """Issue 9: an English asker reads an English statement, the quoted Japanese source labelled as
+    """An English asker reads an English statement, the quoted Japanese source labelled as
     such, and a glossary that says it is not a translation; a refusal lists no Japanese passages."""
     page, watch = open_page(locale="en-US")
     page.goto(real_server + "/")

@@ -1,8 +1,8 @@
-"""Issue 26 in Debian's Chromium: the three answer states (answered, partial, not found), the
+"""In Debian's Chromium: the three answer states (answered, partial, not found), the
 searched question and its one-tap re-ask without the history, the English answer's folded
 Japanese source text, document dates on cards, honest start-up and reconnection, tap targets,
 scroll padding under the sticky header, plural forms, the undo toast and the English header at
-360 px; and issue 24's page, slide, sheet and row and OCR mark on citation cards.
+360 px; and the page, slide, sheet and row and OCR mark on citation cards.
 
 One uvicorn server with the fast fake embedder serves the module. Its engine's `ask` is replaced
 by fixed answers built on the real seed document (so the no-JavaScript page renders them too),
@@ -84,7 +84,7 @@ def build_answers(doc: dict):
             return dict(base, language="en", found=False, state="partial", query=query,
                         answer=f"The documents mention APRSAF's founding [1] but give no cost.\n\n{ja_quote}",
                         citations=[dict(citation, answer_span=None)])
-        if question in (Q["ja"]["located"], Q["en"]["located"]):  # issue 24: a PDF page read by OCR, a slide, a sheet row
+        if question in (Q["ja"]["located"], Q["en"]["located"]):  # a PDF page read by OCR, a slide, a sheet row
             located = [dict(citation, page=3, ocr_confidence=0.855), dict(citation, n=2, slide=3),
                        dict(citation, n=3, sheet="予算", row=3), dict(citation, n=4, sheet="<b>表</b>")]
             return dict(base, language=lang, found=True, state="answered", query=query, citations=located,
@@ -111,7 +111,7 @@ def as_answer(data: dict) -> Answer:
 
 
 @pytest.fixture(scope="module")
-def server(fake_seed_index, tmp_path_factory, tokenizer):
+def server(fake_seed_index, tmp_path_factory, tokenizer):  # noqa: F811
     app = fake_app(fake_seed_index, tmp_path_factory.mktemp("states-data"), tokenizer)
     with live_server(app) as base:
         runtime = app.state.runtime
@@ -258,7 +258,7 @@ def test_a_saved_rendering_is_used_only_while_it_matches_the_servers_markup(open
 
 @pytest.mark.parametrize("lang", ["ja", "en"])
 def test_cards_show_page_slide_sheet_and_ocr_the_same_with_and_without_script(open_page, server, tmp_path, lang):
-    """Issue 24: each card says where its sentence is, in the reader's language, in both renderings;
+    """Each card says where its sentence is, in the reader's language, in both renderings;
     its link to the document view still opens the cited passage."""
     question = Q[lang]["located"]
     static, _ = open_page(javascript=False)
@@ -311,14 +311,16 @@ def test_three_states_look_and_sound_distinct(open_page, server, tmp_path, theme
     assert partial_title in said[1] and nf_title in said[2]
 
     colours = {s: t.locator(".bubble").evaluate(
-        "b => [getComputedStyle(b).backgroundColor, getComputedStyle(b).borderLeftColor, getComputedStyle(b).borderTopStyle]")
+        "b => [getComputedStyle(b).backgroundColor, getComputedStyle(b).borderLeftColor, "
+        "getComputedStyle(b).borderTopStyle]")
         for s, t in turns.items()}
     assert len({tuple(c) for c in colours.values()}) == 3, colours  # three looks
     assert colours["not_found"][2] == "dashed" and colours["partial"][2] == "solid"
     partial = turns["partial"]
     assert partial.get_attribute("data-found") == "false"
     assert partial.locator(".partial-title").inner_text() == partial_title
-    assert partial.locator(".bubble").get_attribute("aria-labelledby") == partial.locator(".partial-title").get_attribute("id")
+    title_id = partial.locator(".partial-title").get_attribute("id")
+    assert partial.locator(".bubble").get_attribute("aria-labelledby") == title_id
     assert partial.locator(".citations .card").count() == 1 and partial.locator("a.cite-ref").count() >= 1
     assert turns["not_found"].locator(".related .card").count() == 1
     assert turns["not_found"].locator("a.cite-ref").count() == 0
@@ -356,7 +358,8 @@ def test_searched_question_is_shown_and_one_tap_asks_it_alone(open_page, server,
     first = ask(page, Q[lang]["answered"])
     assert first.locator(".searched").count() == 0  # searched as typed: nothing to say
     follow = ask(page, Q[lang]["follow"])
-    searched = "「APRSAFはどこが主催しましたか？」として検索しました" if lang == "ja" else "Searched for: Who organised APRSAF?"
+    searched = ("「APRSAFはどこが主催しましたか？」として検索しました" if lang == "ja" else
+                "Searched for: Who organised APRSAF?")
     assert follow.locator(".searched-text").inner_text() == searched
     button = follow.locator(".searched-alone")
     box = button.bounding_box()
@@ -436,7 +439,8 @@ def test_start_up_in_english_and_a_not_ready_answer_waits_instead_of_failing(ope
 
     def health(r):
         if loading["on"]:
-            r.fulfill(status=503, content_type="application/json", body=json.dumps({"status": "loading", "build": build}))
+            r.fulfill(status=503, content_type="application/json",
+                      body=json.dumps({"status": "loading", "build": build}))
         else:
             r.continue_()
 
@@ -478,7 +482,8 @@ def test_network_error_then_reconnected_with_an_offer_to_resend(open_page, serve
     page.unroute("**/api/ask")
     page.locator("#reconnected").wait_for()
     assert page.locator("#reconnected").inner_text().startswith("再接続しました。")
-    assert page.locator("#error").is_hidden() and page.locator("#reconnected").evaluate("e => e.closest('[role=status]') !== null")
+    assert page.locator("#error").is_hidden()
+    assert page.locator("#reconnected").evaluate("e => e.closest('[role=status]') !== null")
     page.screenshot(path=str(shots_dir(tmp_path) / "reconnected-ja-390.png"))
     resend = page.locator("#reconnected [data-action=resend]")
     assert resend.bounding_box()["height"] >= 44
@@ -597,7 +602,8 @@ def test_header_and_placeholder_fit_360_px(open_page, server, tmp_path, lang, wi
     ask(page, Q[lang]["answered"])
     fit = page.evaluate("""() => {
         const items = [...document.querySelectorAll('.site-header-inner > *, .header-actions > *')]
-          .filter(e => !e.hidden).map(e => { const r = e.getBoundingClientRect(); return [e.className, r.left, r.right]; });
+          .filter(e => !e.hidden)
+          .map(e => { const r = e.getBoundingClientRect(); return [e.className, r.left, r.right]; });
         const q = document.getElementById('question'), s = getComputedStyle(q);
         const ctx = document.createElement('canvas').getContext('2d');
         ctx.font = `${s.fontWeight} ${s.fontSize} ${s.fontFamily}`;
@@ -609,6 +615,7 @@ def test_header_and_placeholder_fit_360_px(open_page, server, tmp_path, lang, wi
     assert all(left >= 0 and right <= width for _, left, right in fit["items"]), fit["items"]
     assert fit["placeholder"] <= fit["room"], fit
     # Its name stays, even where only its icon shows.
-    assert page.locator("#new-conversation").text_content().strip() == ("New conversation" if lang == "en" else "新しい会話")
+    name = "New conversation" if lang == "en" else "新しい会話"
+    assert page.locator("#new-conversation").text_content().strip() == name
     page.screenshot(path=str(shots_dir(tmp_path) / f"header-{lang}-{width}.png"))
     watch.check()

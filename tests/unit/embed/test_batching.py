@@ -66,7 +66,7 @@ def test_waiting_questions_share_one_call_and_get_their_own_rows(held):
     # The three callers that waited behind the first call went in one call, in arrival order.
     assert held.batches == [["最初の質問"], [t for j in jobs for t in j]]
     reference = FakeEmbedder()
-    for texts, got in zip(jobs, results):
+    for texts, got in zip(jobs, results, strict=True):
         assert got.shape == (len(texts), held.dim)
         np.testing.assert_allclose(got, reference.encode_queries(texts))
     assert (b.calls, b.texts) == (2, 5)
@@ -166,7 +166,7 @@ def test_many_threads_get_their_own_vectors():
     assert b.texts == 64 and all(n <= 8 for n in emb.calls)
 
 
-def test_the_server_batches_queries_and_answers_each_question(fake_app_factory):
+def test_the_server_batches_queries_and_answers_each_question(fake_app_factory):  # noqa: F811
     """With batching on (the default), every /api/ask goes through the runtime's batcher."""
     client = fake_app_factory(embed_batch=16, workers=4)
     batcher = client.app.state.runtime.batcher
@@ -243,7 +243,7 @@ def test_unset_serving_sizes_follow_the_precision_questions_really_have():
 
 
 @pytest.mark.parametrize("explicit", [False, True])
-def test_the_server_sizes_itself_for_the_precision_the_model_has(tmp_path, fake_seed_index, tokenizer, explicit):
+def test_the_server_sizes_itself_for_the_precision_the_model_has(tmp_path, fake_seed_index, tokenizer, explicit):  # noqa: F811
     """Settings for the default model expect int8 questions (workers = cores, no batching). A model
     that embeds them in fp32 (the fake, like an int8 graph that could not be made) gets fp32's
     sizes: 8 workers and a batcher with enough calls to use every core, and answers. Sizes set

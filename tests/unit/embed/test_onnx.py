@@ -181,7 +181,7 @@ def test_dev_questions_rank_the_same_top3(real_engine, fp32_embedder, torch_embe
         for label, emb in embedders.items():
             scores = queries[label] @ emb.encode_passages(texts).T
             top[label] = np.argsort(-scores, axis=1, kind="stable")[:, :3]
-        differ = [q for q, a, b in zip(dev_questions, top["onnx"], top["torch"]) if list(a) != list(b)]
+        differ = [q for q, a, b in zip(dev_questions, top["onnx"], top["torch"], strict=True) if list(a) != list(b)]
         assert not differ, f"{name}: top-3 differs for {differ}"
 
 

@@ -15,7 +15,7 @@ from bot.store.build import build_index
 from bot.store.index import load_index
 from bot.text.analyser import MAX_PIECE_BYTES, pieces
 from fakes import FakeEmbedder
-from web_fixtures import *  # noqa: F401,F403
+from web_fixtures import *  # noqa: F403
 
 MB = 10**6
 CHROME_CORPUS = Path(__file__).resolve().parents[2] / "data" / "chrome_corpus"
@@ -32,7 +32,7 @@ def _corpus(tmp_path: Path, files: dict[str, str]) -> Path:
 def _alias_bomb() -> str:
     levels = "abcdefghi"
     lines = ['a: &a ["lol","lol","lol","lol","lol","lol","lol","lol","lol"]']
-    for prev, cur in zip(levels, levels[1:]):
+    for prev, cur in zip(levels, levels[1:], strict=False):
         lines.append(f"{cur}: &{cur} [" + ",".join([f"*{prev}"] * 9) + "]")
     return "---\n" + "\n".join(lines) + "\ntitle: *i\n---\n本文です。\n"
 

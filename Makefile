@@ -22,10 +22,11 @@ $(PY):
 	$(PYTHON) -m venv $(VENV)
 
 # torch first and alone: `torch==2.13.0` resolves to the CPU build on this platform, while any
-# later resolver that saw an unpinned torch would fetch a multi-GB CUDA build.
+# later resolver that saw an unpinned torch would fetch a multi-GB CUDA build. The `convert` extra
+# (torch, transformers, sentence-transformers) converts the model once; serving never imports it.
 $(STAMP): pyproject.toml constraints.txt | $(PY)
 	$(PY) -m pip install -q --disable-pip-version-check torch==2.13.0
-	$(PY) -m pip install -q --disable-pip-version-check -c constraints.txt -e '.[test,cluster]'
+	$(PY) -m pip install -q --disable-pip-version-check -c constraints.txt -e '.[test,cluster,convert]'
 	touch $(STAMP)
 
 index: setup

@@ -90,9 +90,10 @@ def _query_graph(model: str, folder: Path) -> Path | None:
 
 
 def load_torch_embedder(model: str, cache_dir: Path, threads: int) -> SentenceTransformerEmbedder:
+    from bot.embed.convert.onnx_export import torch_stack
+
+    transformers, SentenceTransformer = torch_stack()
     import torch
-    import transformers
-    from sentence_transformers import SentenceTransformer
 
     # A weight-loading progress bar on every start is noise for a local model folder.
     transformers.utils.logging.disable_progress_bar()

@@ -5,6 +5,16 @@ import unicodedata
 
 import numpy as np
 
+# Prepended to a `python -c` program: importing torch, transformers or sentence-transformers
+# fails there as if the `convert` extra were not installed.
+WITHOUT_CONVERT_EXTRA = (
+    "import sys\n"
+    "class _NotInstalled:\n"
+    "    def find_spec(self, name, path=None, target=None):\n"
+    "        if name.partition('.')[0] in ('torch', 'transformers', 'sentence_transformers'):\n"
+    "            raise ModuleNotFoundError(f'No module named {name!r}')\n"
+    "sys.meta_path.insert(0, _NotInstalled())\n")
+
 
 class FakeEmbedder:
     """Hashes character bigrams into a unit vector: similar strings get similar vectors,

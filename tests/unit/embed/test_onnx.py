@@ -17,6 +17,7 @@ import pytest
 from bot.embed.onnx_embedder import OnnxEmbedder, length_batches
 from bot.settings import DEFAULT_MODEL
 from conftest import HELDOUT, ROOT, SEED_QUESTIONS
+from fakes import WITHOUT_CONVERT_EXTRA
 
 
 def test_length_batches_respect_both_limits_and_cover_every_text():
@@ -197,7 +198,8 @@ def test_dev_answers_are_the_same_with_torch_queries(fp32_engine, torch_embedder
 
 @pytest.mark.real
 def test_serving_on_onnx_never_imports_torch(model_cache_dir, seed_index_dir):
-    code = (
+    # Without the `convert` extra: the model is already converted (the fixture made it).
+    code = WITHOUT_CONVERT_EXTRA + (
         "import sys; from pathlib import Path\n"
         "from bot.embed.embedder import load_embedder\n"
         "from bot.engine import Engine, Models\n"

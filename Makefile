@@ -14,7 +14,7 @@ CHROMIUM ?= /usr/bin/chromium
 APT_GET ?= apt-get
 UID_NOW ?= $(shell id -u)
 
-.PHONY: setup chromium tesseract serve test index eval fit bench-ingest bench-latency bench-build bench-scale bench-load bench-hostile bench-qa clean
+.PHONY: setup chromium tesseract serve test lint index eval fit bench-ingest bench-latency bench-build bench-scale bench-load bench-hostile bench-qa clean
 
 setup: $(STAMP)
 
@@ -34,6 +34,11 @@ index: setup
 
 serve: setup
 	$(VENV)/bin/jaxabot serve
+
+# Style and types: ruff over every Python file of the project, mypy over the server's code.
+lint: setup
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/mypy bot web
 
 # Chromium and Tesseract first: without them (and without root to install them) stop before any
 # test runs. Serving never needs Tesseract (a page that needs OCR is then left out with the reason).

@@ -1,5 +1,6 @@
 """Shared pieces of the benchmarks: the question mix, CPU meters, percentiles and Markdown tables
-(the temporary workspace and the server subprocess come from tests/support/server.py). Nothing here asserts on time; the scripts print figures."""
+(the temporary workspace and the server subprocess come from tests/support/server.py). Nothing
+here asserts on time; the scripts print figures."""
 
 from __future__ import annotations
 

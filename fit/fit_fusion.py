@@ -2,7 +2,8 @@
 
 The three lists (passages by dense cosine, passages by their best sentence's cosine, BM25) are
 computed once per JSQuAD question as the engine searches (`Engine.retrieve`) on the cached
-open-corpus index of `make bench-qa` (built here when it is not there yet). Weighted reciprocal-rank fusions are scored on a grid by hit@1; score fusions
+open-corpus index of `make bench-qa` (built here when it is not there yet). Weighted reciprocal-rank
+fusions are scored on a grid by hit@1; score fusions
 (a weighted sum of each candidate's scores, `bot.retrieve.retrieval.SCORES`) get their weights from
 a conditional logit that puts the gold passage first. Everything is cross-validated by article
 (chosen or fitted on the other folds' articles, scored on the held-out fold), with the seed

@@ -13,6 +13,7 @@ Sentences from English documents are quoted as the answer itself.
 """
 
 import functools
+from collections.abc import Callable
 import re
 import unicodedata
 from dataclasses import dataclass
@@ -500,8 +501,10 @@ class EnglishComposer:
         """(priority, position, English) of each phrase of the sentence that could answer."""
         s = _Reading.of(text, qtype, avoid, question)
         names = functools.partial(self._names, index)
-        extractors = {"when": (_dates,), "how many": (_quantities,), "who": (names,), "where": (names,),
-                      "what": (names, _counted_things)}.get(qtype, ())
+        by_type: dict[str, tuple[Callable[[_Reading], Found], ...]] = {
+            "when": (_dates,), "how many": (_quantities,), "who": (names,), "where": (names,),
+            "what": (names, _counted_things)}
+        extractors = by_type.get(qtype, ())
         out = [c for extract in extractors for c in extract(s)]
         out.sort(key=lambda c: (c[0], c[1]))
         return out
@@ -574,11 +577,10 @@ class EnglishComposer:
         from a runner-up; a name or a thing only from the best sentence (names taken from
         runners-up were rarely the answer)."""
         order = sorted(range(len(chosen)), key=lambda i: -chosen[i].score)
-        led = [n for n in order if citations[n].answer_span]
+        led = [(citations[n], at) for n in order if (at := citations[n].answer_span)]
         if led:  # the engine's phrase of the asked kind
-            c = citations[led[0]]
-            span = c.text[c.answer_span[0]:c.answer_span[1]]
-            return self.answer_phrase(index, c.text[c.highlight[0]:c.highlight[1]], qtype, asked, span,
+            c, (a, b) = led[0]
+            return self.answer_phrase(index, c.text[c.highlight[0]:c.highlight[1]], qtype, asked, c.text[a:b],
                                       question), c.n
         dated = qtype in ("when", "how many")
         if dated:

@@ -110,7 +110,9 @@ class RefusalModel:
         was fitted for other features)."""
         data = fitted.read(path, REFUSAL_FORMAT, FEATURES)
         models = data.get("models")
-        fitted.require(isinstance(models, dict) and all(lang in models for lang in LANGUAGES), path,
+        if not isinstance(models, dict):
+            models = {}
+        fitted.require(all(lang in models for lang in LANGUAGES), path,
                        f"it needs a model for each of {', '.join(LANGUAGES)}")
         out = {}
         for lang, m in models.items():

@@ -148,9 +148,10 @@ def _join_broken_title(lines: list[str], title_n: str) -> list[str]:
     """The title broken over two lines is one line."""
     out: list[str | None] = list(lines)
     for i in range(len(out) - 1):
-        if out[i] is None or out[i + 1] is None:
+        a, b = out[i], out[i + 1]
+        if a is None or b is None:
             continue
-        a, b = out[i].strip(), out[i + 1].strip()
+        a, b = a.strip(), b.strip()
         if a and b and _norm(a + b) == title_n and _norm(a) != title_n:
             out[i], out[i + 1] = a + b, None
     return [line for line in out if line is not None]

@@ -149,8 +149,9 @@ def _indefinite(toks: list[Tok], i: int) -> bool:
 
 
 # Interrogatives that are one word: (type, normalised forms, surfaces).
-_WH_WORDS = (("person", _PERSON_WH, _PERSON_WH), ("time", _TIME_WH, _TIME_WH_SURFACE),
-             ("place", _PLACE_WH, _PLACE_WH), ("number", _NUMBER_WH, frozenset()))
+_WH_WORDS: tuple[tuple[str, set[str], set[str]], ...] = (
+    ("person", _PERSON_WH, _PERSON_WH), ("time", _TIME_WH, _TIME_WH_SURFACE),
+    ("place", _PLACE_WH, _PLACE_WH), ("number", _NUMBER_WH, set()))
 
 Found = tuple[QuestionInfo, list[int]]  # what the question asks for, and the interrogative's tokens
 

@@ -63,10 +63,11 @@ class Fusions:
 
 
 def _fusion(data: dict, path: Path, what: str) -> Fusion:
-    weights, method = data.get("weights"), data.get("method", "rrf")
+    raw, method = data.get("weights"), data.get("method", "rrf")
+    weights: dict[str, float] = raw if isinstance(raw, dict) else {}
     fitted.require(method in ("rrf", "linear"), path, f"{what} has method {method!r}, not rrf or linear")
-    fitted.require(isinstance(weights, dict) and set(weights) <= set(FEATURES), path,
-                   f"{what} weighs {sorted(set(weights or {}) - set(FEATURES))}, which are not among its features")
+    fitted.require(isinstance(raw, dict) and set(weights) <= set(FEATURES), path,
+                   f"{what} weighs {sorted(set(weights) - set(FEATURES))}, which are not among its features")
     return Fusion(weights=weights, rrf_k=float(data.get("rrf_k", 60)), method=method)
 
 

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import faiss
 import numpy as np
 
 from bot.store import versions as store
@@ -66,7 +67,7 @@ def build_index(corpus_dir: Path, index_dir: Path, embedder: Embedder, tokenizer
         left_out = _log_skipped(docs, skipped)
         ocr_pages = sum(d.ocr_pages for d in docs)
         unchanged, removed, same = _changes(docs, prev)
-        if same:
+        if same and prev is not None:  # nothing changed since the previous version
             report.finish()
             return BuildSummary(
                 version=prev.manifest["version"], documents=len(docs), passages=len(prev.passages),
@@ -180,8 +181,8 @@ class _Built:
     svec: np.ndarray
     lexical: LexicalIndex
     terms: termtable.TermTable
-    dense: object  # faiss index over passages, None without passages
-    dense_sentences: object
+    dense: faiss.Index | None  # over passages, None without passages
+    dense_sentences: faiss.Index | None
     boxes: np.ndarray
 
     @classmethod
@@ -208,6 +209,7 @@ class _Built:
         np.save(folder / "sentence_vectors.npy", self.svec, allow_pickle=False)
         if self.dense is not None:
             save_dense(self.dense, folder / "dense.faiss")
+        if self.dense_sentences is not None:
             save_dense(self.dense_sentences, folder / "sentences.faiss")
         self.lexical.save(folder / "bm25")
         self.terms.save(folder / termtable.FILE)

@@ -7,6 +7,7 @@ by POST /fragments/answer, from the same template the form's page uses.
 """
 
 import hashlib
+import inspect
 from functools import partial
 from pathlib import Path
 from typing import Annotated, Literal
@@ -40,10 +41,12 @@ def markup_version(env: Environment) -> str:
     """What decides an answer's markup (its templates, view helpers and strings), as a short hash:
     the script keeps a rendered answer in its saved conversation only while this is unchanged."""
     digest = hashlib.sha256()
+    loader = env.loader
+    assert loader is not None  # the app's templates are read from web/templates
     for name in _MARKUP_TEMPLATES:
-        digest.update(env.loader.get_source(env, name)[0].encode())
+        digest.update(loader.get_source(env, name)[0].encode())
     for module in (view, i18n):
-        digest.update(Path(module.__file__).read_bytes())
+        digest.update(Path(inspect.getfile(module)).read_bytes())
     return digest.hexdigest()[:16]
 
 
@@ -97,7 +100,7 @@ class RelatedCard(Related):
 
 
 class RenderedAnswer(Answer):
-    related: list[RelatedCard]
+    related: list[RelatedCard]  # type: ignore[assignment]  # pydantic narrows a field in a subclass
 
 
 class AnswerFragment(BaseModel):

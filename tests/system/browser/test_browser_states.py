@@ -238,7 +238,8 @@ def test_a_saved_rendering_is_used_only_while_it_matches_the_servers_markup(open
     page.reload()
     assert page.locator("article.turn-bot .card").count() == 1  # at once, from the saved rendering
     page.evaluate("""() => { const data = JSON.parse(localStorage.getItem('jaxabot.conversations.v1'));
-        for (const t of data.items[0].turns) if (t.view) t.view = {key: 'ja stale j1', html: '<article class="turn turn-bot stale"></article>'};
+        for (const t of data.items[0].turns)
+          if (t.view) t.view = {key: 'ja stale j1', html: '<article class="turn turn-bot stale"></article>'};
         localStorage.setItem('jaxabot.conversations.v1', JSON.stringify(data)); }""")
     with page.expect_request(lambda r: r.url.endswith("/fragments/answer")):
         page.reload()

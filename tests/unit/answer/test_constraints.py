@@ -83,7 +83,8 @@ def meetings_engine(tmp_path_factory, real_embedder, tokenizer, models):
     from bot.engine import Engine
     from bot.store.build import build_index
     index = tmp_path_factory.mktemp("meetings") / "index"
-    build_index(Path(__file__).resolve().parents[2] / "data" / "pages", index, real_embedder, tokenizer, max_bytes=10**6)
+    build_index(Path(__file__).resolve().parents[2] / "data" / "pages", index, real_embedder, tokenizer,
+                max_bytes=10**6)
     return Engine.load(index, real_embedder, tokenizer, models=models)
 
 

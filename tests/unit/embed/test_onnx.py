@@ -205,7 +205,8 @@ def test_serving_on_onnx_never_imports_torch(model_cache_dir, seed_index_dir):
         "from bot.engine import Engine, Models\n"
         "import web.app\n"
         f"e = load_embedder({DEFAULT_MODEL!r}, Path(sys.argv[1]), 1)\n"
-        "a = Engine.load(Path(sys.argv[2]), e, models=Models.load()).ask('JAXAはどのような分野で国際協力を進めていますか？')\n"
+        "engine = Engine.load(Path(sys.argv[2]), e, models=Models.load())\n"
+        "a = engine.ask('JAXAはどのような分野で国際協力を進めていますか？')\n"
         "print(type(e).__name__, a.found, sorted(m for m in ('torch', 'sentence_transformers', 'transformers')"
         " if m in sys.modules))\n")
     out = subprocess.run([sys.executable, "-c", code, str(model_cache_dir), str(seed_index_dir)], cwd=ROOT,

@@ -144,13 +144,12 @@ def main() -> None:
     ap.add_argument("--rounds", type=int, default=3)
     args = ap.parse_args()
 
-    from bot.embed.base import QUERY_PROMPT
-
-    from bot.embed.embedder import resolve_model_path
-    from bot.embed.onnx_embedder import OnnxEmbedder, length_batches
     import onnx
 
+    from bot.embed.base import QUERY_PROMPT
     from bot.embed.convert.quantize import Q8_DIR, Q8_FILE
+    from bot.embed.embedder import resolve_model_path
+    from bot.embed.onnx_embedder import OnnxEmbedder, length_batches
     from bot.settings import DEFAULT_MODEL, Settings
 
     info = machine()

@@ -16,8 +16,19 @@ import argparse
 import os
 import time
 
-from bench.common import (ADDED_DOC_ID, CpuMeter, added_document, header, loadavg, machine, median, offline,
-                          save_results, table, workspace)
+from bench.common import (
+    ADDED_DOC_ID,
+    CpuMeter,
+    added_document,
+    header,
+    loadavg,
+    machine,
+    median,
+    offline,
+    save_results,
+    table,
+    workspace,
+)
 
 offline()
 

@@ -173,6 +173,7 @@ def one(mode: str, corpus: Path, index: Path) -> dict:
 
 def compare(a: Path, b: Path) -> dict:
     import numpy as np
+
     from bot.store import versions as store
 
     fa, _ = store.open_current(a)

@@ -21,8 +21,23 @@ import asyncio
 import os
 import time
 
-from bench.common import (CpuMeter, Latencies, Server, _proc_jiffies, header, interleaved, load_questions, loadavg,
-                          machine, median_of_runs, offline, pcts, save_results, table, workspace)
+from bench.common import (
+    CpuMeter,
+    Latencies,
+    Server,
+    _proc_jiffies,
+    header,
+    interleaved,
+    load_questions,
+    loadavg,
+    machine,
+    median_of_runs,
+    offline,
+    pcts,
+    save_results,
+    table,
+    workspace,
+)
 
 offline()
 

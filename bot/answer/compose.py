@@ -8,8 +8,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from bot.answer.sentences import ScoredSentence
-from bot.store.index import SearchIndex
 from bot.results import Citation
+from bot.store.index import SearchIndex
 
 NOT_FOUND = {
     "ja": "資料の中に、この質問に答える記述は見つかりませんでした。",

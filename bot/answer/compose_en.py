@@ -13,17 +13,17 @@ Sentences from English documents are quoted as the answer itself.
 """
 
 import functools
-from collections.abc import Callable
 import re
 import unicodedata
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from bot.answer.compose import location_fields
 from bot.answer.sentences import ScoredSentence
 from bot.results import Citation
 from bot.store.index import SearchIndex
-from bot.text.analyser import Tokenizer
 from bot.store.termtable import romaji
+from bot.text.analyser import Tokenizer
 
 GLOSSARY_HEADING = "Glossary (dictionary glosses of words in the quoted Japanese; not a translation):"
 MAX_GLOSSARY = 8

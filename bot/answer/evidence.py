@@ -21,9 +21,9 @@ from pathlib import Path
 import numpy as np
 
 from bot import fitted
-from bot.text.language import english_anchors
-from bot.text.analyser import Tokenizer
 from bot.store.lexical import LexicalIndex, idf
+from bot.text.analyser import Tokenizer
+from bot.text.language import english_anchors
 
 # Below these best-sentence cosines the corpus is off-topic for the question (pizza, weather):
 # related passages would only be noise, so none are offered (calibration table in

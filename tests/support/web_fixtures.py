@@ -5,18 +5,17 @@ uvicorn server on a free 127.0.0.1 port. Import the fixtures into a test module 
 import shutil
 import socket
 import tempfile
-import uuid
 import threading
 import time
+import uuid
 from contextlib import contextmanager
 from pathlib import Path
 
 import httpx
 import pytest
 import uvicorn
-from fastapi.testclient import TestClient
-
 from fakes import FakeEmbedder
+from fastapi.testclient import TestClient
 
 ROOT = Path(__file__).resolve().parents[2]
 SEED_CORPUS = ROOT / "corpus"
@@ -97,8 +96,8 @@ def free_port() -> int:
 def live_server(app, timeout: float = 120.0):
     """Run `app` in uvicorn on a free port in a thread, with the connection and proxy handling of
     `jaxabot serve`; yield its base URL once it is ready."""
-    from web.server.connections import GuardedH11Protocol
     from web.http.proxies import uvicorn_options
+    from web.server.connections import GuardedH11Protocol
     port = free_port()
     settings = getattr(getattr(app, "state", None), "settings", None)  # None for a bare ASGI app
     config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="on",

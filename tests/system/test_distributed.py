@@ -21,14 +21,15 @@ import pytest
 if importlib.util.find_spec("ray") is None:
     pytest.skip("the cluster extra is not installed", allow_module_level=True)
 
-from bot.errors import BuildError
-from bot.store import versions as store
-from bot.store.build import build_index
-from bot.store.distributed import RayEmbedder, plan_blocks, ray_session, settings_loader
 from fakes import BrokenEmbedder, CrashOnceEmbedder, FakeEmbedder, SlowEmbedder
 from ray_head import ray_head
 from web_fixtures import *  # noqa: F403
 from web_fixtures import ADMIN_TOKEN, make_settings, wait_build, wait_ready
+
+from bot.errors import BuildError
+from bot.store import versions as store
+from bot.store.build import build_index
+from bot.store.distributed import RayEmbedder, plan_blocks, ray_session, settings_loader
 
 ROOT = Path(__file__).resolve().parents[2]
 JAXABOT = Path(sys.executable).parent / "jaxabot"

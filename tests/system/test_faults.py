@@ -9,13 +9,13 @@ import sys
 import time
 from pathlib import Path
 
+from fakes import FakeEmbedder
 from typer.testing import CliRunner
 
-from bot.store import versions as store
 from bot.cli import app
 from bot.engine import Engine
+from bot.store import versions as store
 from bot.store.index import load_index
-from fakes import FakeEmbedder
 
 ROOT = Path(__file__).resolve().parents[2]
 SUPPORT = ROOT / "tests" / "support"

@@ -15,15 +15,15 @@ from pathlib import Path
 
 import httpx
 import pytest
+from fakes import FakeEmbedder
 from typer.testing import CliRunner
+from web_fixtures import *  # noqa: F403
+from web_fixtures import ADMIN_TOKEN, free_port, make_settings, wait_build
 
 from bot.errors import BuildCancelled, IndexCorrupt, NothingToRollBack
 from bot.store import versions as store
 from bot.store.build import build_index
 from bot.store.index import load_index, load_servable
-from fakes import FakeEmbedder
-from web_fixtures import *  # noqa: F403
-from web_fixtures import ADMIN_TOKEN, free_port, make_settings, wait_build
 
 ROOT = Path(__file__).resolve().parents[2]
 SUPPORT = ROOT / "tests" / "support"

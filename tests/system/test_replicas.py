@@ -11,11 +11,19 @@ from pathlib import Path
 
 import httpx
 import pytest
-
-from server_process import (ADDED_DOC_ID, MARKER_ANSWER_KEY, MARKER_QUESTION_JA, OFFLINE_ENV, VENV_BIN, Server,
-                            Workspace, added_document)
-from bot.store import versions as store
+from server_process import (
+    ADDED_DOC_ID,
+    MARKER_ANSWER_KEY,
+    MARKER_QUESTION_JA,
+    OFFLINE_ENV,
+    VENV_BIN,
+    Server,
+    Workspace,
+    added_document,
+)
 from web_fixtures import real_index_copy  # noqa: F401
+
+from bot.store import versions as store
 
 ROOT = Path(__file__).resolve().parents[2]
 # PYTHONPATH: the subprocesses run this checkout's code, not whatever the venv has installed.

@@ -1,10 +1,10 @@
 import subprocess
 import sys
 
+from fakes import WITHOUT_CONVERT_EXTRA, FakeEmbedder
 from typer.testing import CliRunner
 
 from bot.cli import app
-from fakes import WITHOUT_CONVERT_EXTRA, FakeEmbedder
 
 
 def test_help_does_not_import_torch():

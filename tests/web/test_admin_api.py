@@ -8,7 +8,6 @@ from contextlib import ExitStack, closing
 
 import httpx
 import pytest
-
 from web_fixtures import *  # noqa: F403 - fixtures
 from web_fixtures import ADMIN_TOKEN, SEED_CORPUS, live_server, make_settings
 
@@ -21,6 +20,7 @@ def serve(tmp_path, fake_seed_index, tokenizer):
     """serve(**settings) → (base URL, settings) of a live server on copies of the seed corpus and
     its fake index."""
     from fakes import FakeEmbedder
+
     from web.app import create_app
     stack = ExitStack()
 

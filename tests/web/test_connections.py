@@ -14,7 +14,6 @@ from contextlib import contextmanager
 
 import httpx
 import pytest
-
 from fakes import FakeEmbedder
 from web_fixtures import SEED_CORPUS, fake_seed_index, live_server, make_settings  # noqa: F401
 

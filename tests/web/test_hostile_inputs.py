@@ -7,7 +7,6 @@ import socket
 
 import httpx
 import pytest
-
 from fakes import FakeEmbedder
 from web_fixtures import SEED_CORPUS, live_server, make_settings
 

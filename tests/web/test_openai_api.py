@@ -7,12 +7,11 @@ from concurrent.futures import ThreadPoolExecutor
 import httpx
 import openai
 import pytest
-
 from fakes import FakeEmbedder
-
-from web.openai.api import pieces
 from web_fixtures import *  # noqa: F403 - fixtures
 from web_fixtures import live_server
+
+from web.openai.api import pieces
 
 QUESTION = "SAFEは何年に設立されましたか？"
 CITATION_KEYS = {"n", "title", "url", "doc_id", "chunk_id", "text", "highlight", "answer_span"}

@@ -5,8 +5,7 @@ import subprocess
 import sys
 import threading
 
-from web_fixtures import fake_app_factory, fake_seed_index  # noqa: F401 - fixtures
-from web_fixtures import wait_ready
+from web_fixtures import fake_app_factory, fake_seed_index, wait_ready  # noqa: F401 - fixtures
 
 
 def test_importing_the_web_app_imports_neither_mcp_nor_torch():

@@ -5,10 +5,10 @@ import re
 from html.parser import HTMLParser
 
 import pytest
-
-from bot.results import Answer, Citation, DocumentView, PassageSpan, Related, Timings
 from web_fixtures import *  # noqa: F403 - fixtures
 from web_fixtures import ADMIN_TOKEN, wait_build
+
+from bot.results import Answer, Citation, DocumentView, PassageSpan, Related, Timings
 
 DOC_ID = "jaxa-international-cooperation"
 XSS = "<img src=x onerror=alert(1)></script><script>alert(2)</script>"

@@ -3,13 +3,14 @@ JavaScript), automation hooks, the /docs link, errors in the page's language. Fa
 rendered by name and the app on the fake embedder."""
 
 from types import SimpleNamespace
-import pytest
 
-from bot.results import Answer, DocumentView, PassageSpan
+import pytest
 from test_api import GatedEmbedder
 from test_web_pages import XSS, assert_no_inline_code, fake_answer, hidden_history
 from web_fixtures import *  # noqa: F403 - fixtures
 from web_fixtures import wait_ready
+
+from bot.results import Answer, DocumentView, PassageSpan
 
 DOC_ID = "jaxa-international-cooperation"
 
@@ -269,6 +270,7 @@ def test_plural_strings_and_short_english_placeholder():
 
 def test_health_reports_the_first_builds_progress_while_starting(fake_app_factory, tmp_path, monkeypatch):
     import threading
+
     import web.server.runtime
     from bot.store.progress import BuildProgress
     release, reported = threading.Event(), threading.Event()

@@ -16,7 +16,7 @@ endpoint needs it as a Bearer token unless `JAXABOT_METRICS_PUBLIC=true`.
 """
 
 import time
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Annotated
 
 from anyio import to_thread
@@ -120,7 +120,7 @@ class RuntimeCollector:
         yield info
         built_at = index.manifest.get("built_at")
         if built_at:
-            age = (datetime.now(timezone.utc) - datetime.fromisoformat(built_at)).total_seconds()
+            age = (datetime.now(UTC) - datetime.fromisoformat(built_at)).total_seconds()
             yield GaugeMetricFamily("jaxabot_index_age_seconds", "Seconds since the served index was built",
                                     value=max(0.0, age))
         yield GaugeMetricFamily("jaxabot_index_documents", "Documents in the served index",

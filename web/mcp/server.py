@@ -28,8 +28,8 @@ from starlette.types import Receive, Scope, Send
 
 from bot.engine import Engine
 from web.errors import error_response, not_ready
-from web.http.metrics import record_answer
 from web.exceptions import NotReady
+from web.http.metrics import record_answer
 from web.server.workqueue import QuestionQueue
 
 log = logging.getLogger(__name__)

@@ -29,9 +29,22 @@ from bot.results import Answer
 from web.deps import EngineDep, RuntimeDep
 from web.http.metrics import record_answer
 from web.openai.errors import openai_error
-from web.openai.schemas import (MODEL_ID, AssistantMessage, ChatCompletion, ChatCompletionChunk, ChatMessage,
-                                ChatRequest, Choice, ChunkChoice, CompletionCitation, Delta, ModelCard,
-                                ModelList, OpenAIErrorBody, TextPart)
+from web.openai.schemas import (
+    MODEL_ID,
+    AssistantMessage,
+    ChatCompletion,
+    ChatCompletionChunk,
+    ChatMessage,
+    ChatRequest,
+    Choice,
+    ChunkChoice,
+    CompletionCitation,
+    Delta,
+    ModelCard,
+    ModelList,
+    OpenAIErrorBody,
+    TextPart,
+)
 
 router = APIRouter(prefix="/v1", tags=["openai"])
 

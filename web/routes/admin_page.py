@@ -20,12 +20,12 @@ from bot.corpus import MAX_FILES_PER_UPLOAD, Corpus
 from bot.errors import JaxabotError, UploadRejected
 from bot.store import versions as store
 from web.deps import AuditDep, CorpusDep, RuntimeDep, SettingsDep, TemplatesDep
-from web.routes.documents_api import read_files
 from web.errors import describe
-from web.routes.feedback import RateLimiter
-from web.i18n import STRINGS
 from web.http.proxies import client_address, rate_key
 from web.http.sessions import COOKIE, Session, Sessions
+from web.i18n import STRINGS
+from web.routes.documents_api import read_files
+from web.routes.feedback import RateLimiter
 
 router = APIRouter(prefix="/admin", include_in_schema=False)
 

@@ -14,8 +14,8 @@ from fastapi.responses import JSONResponse
 
 from bot.results import MAX_QUESTION_CHARS, MAX_TOP_K, Answer, DocumentView, SearchResults, Turn
 from web.deps import EngineDep, RuntimeDep
-from web.routes.feedback import problem as feedback_problem
 from web.http.metrics import record_answer
+from web.routes.feedback import problem as feedback_problem
 from web.schemas import AskRequest, BuildProgressBody, ErrorBody, Health
 
 router = APIRouter(prefix="/api", tags=["questions"])

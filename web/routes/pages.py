@@ -22,11 +22,11 @@ from bot.results import MAX_HISTORY_CHARS, MAX_HISTORY_TURNS, MAX_QUESTION_CHARS
 from web import i18n, view
 from web.chat_form import FormProblem, read_chat_form, readable_history
 from web.deps import EngineDep, RuntimeDep, TemplatesDep
-from web.i18n import EXAMPLES, STRINGS, choose_lang
 from web.http.metrics import record_answer
-from web.schemas import AskRequest
+from web.i18n import EXAMPLES, STRINGS, choose_lang
 from web.questions import next_questions
 from web.routes.suggest import ask_alone
+from web.schemas import AskRequest
 from web.view import cited_place, document_blocks, fit_history, original_href, page_image_href, parse_span
 
 router = APIRouter(include_in_schema=False)

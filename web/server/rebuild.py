@@ -20,19 +20,19 @@ import logging
 import threading
 from collections.abc import Callable
 from contextlib import contextmanager
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
-from bot.store import versions as store
-from bot.ingest.documents import ReadOptions
-from bot.store.build import build_index
-from bot.store.progress import BuildProgress
-from bot.store.versions import build_lock
 from bot.corpus import Corpus, record_build
 from bot.embed.base import Embedder
 from bot.engine import Engine
 from bot.errors import BuildCancelled, BuildInProgress, JaxabotError
+from bot.ingest.documents import ReadOptions
 from bot.settings import Settings
+from bot.store import versions as store
+from bot.store.build import build_index
+from bot.store.progress import BuildProgress
+from bot.store.versions import build_lock
 from web.schemas import BuildProgressBody, BuildStatus
 
 log = logging.getLogger(__name__)
@@ -77,7 +77,7 @@ def note_build(settings: Settings, summary) -> None:
 
 
 def _now() -> datetime:
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)
 
 
 class Rebuilder:

@@ -12,18 +12,18 @@ import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Literal
 
-from bot.ingest.documents import ReadOptions
-from bot.store.build import build_index
-from bot.embed.batching import QueryBatcher
 from bot.embed.base import Embedder
+from bot.embed.batching import QueryBatcher
 from bot.embed.embedder import load_embedder
 from bot.engine import Engine, Models
 from bot.errors import FittedFileError, IndexMissing, JaxabotError
-from bot.store.index import SearchIndex, load_index, load_servable
-from bot.text.analyser import Tokenizer
-from bot.store.progress import BuildProgress
-from web.exceptions import NotReady
+from bot.ingest.documents import ReadOptions
 from bot.settings import Settings, cpu_count
+from bot.store.build import build_index
+from bot.store.index import SearchIndex, load_index, load_servable
+from bot.store.progress import BuildProgress
+from bot.text.analyser import Tokenizer
+from web.exceptions import NotReady
 from web.server.follow import IndexFollower
 from web.server.rebuild import Rebuilder, embedding_for_builds, note_build
 from web.server.workqueue import QuestionQueue

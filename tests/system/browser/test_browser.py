@@ -11,7 +11,6 @@ import shutil
 from pathlib import Path
 
 import pytest
-
 from web_fixtures import *  # noqa: F403 - fixtures
 from web_fixtures import SEED_CORPUS, live_server, make_settings
 

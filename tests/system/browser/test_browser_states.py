@@ -14,12 +14,15 @@ import json
 import re
 
 import pytest
-
-from bot.results import Answer, Citation, Related
 from test_browser import CHROMIUM, CHROMIUM_ARGS, TIMEOUT_MS, Pages, shots_dir
 from test_browser_ui import CONTRAST_JS, fake_app, wait_until
-from web_fixtures import fake_seed_index  # noqa: F401 - fixture
-from web_fixtures import live_server, wait_ready
+from web_fixtures import (
+    fake_seed_index,  # noqa: F401 - fixture
+    live_server,
+    wait_ready,
+)
+
+from bot.results import Answer, Citation, Related
 
 pytestmark = [pytest.mark.browser]
 

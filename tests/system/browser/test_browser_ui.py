@@ -13,13 +13,17 @@ import re
 
 import httpx
 import pytest
-from playwright.sync_api import expect
-from typer.testing import CliRunner
-
 from fakes import FakeEmbedder
+from playwright.sync_api import expect
 from test_browser import CHROMIUM, CHROMIUM_ARGS, TIMEOUT_MS, Pages, Watch, shots_dir
-from web_fixtures import fake_seed_index  # noqa: F401 - fixture
-from web_fixtures import ADMIN_TOKEN, SEED_CORPUS, live_server, make_settings
+from typer.testing import CliRunner
+from web_fixtures import (
+    ADMIN_TOKEN,
+    SEED_CORPUS,
+    fake_seed_index,  # noqa: F401 - fixture
+    live_server,
+    make_settings,
+)
 
 pytestmark = [pytest.mark.browser]
 

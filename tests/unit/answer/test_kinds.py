@@ -2,7 +2,7 @@
 
 import pytest
 
-from bot.answer.kinds import affirms, coordinated, definition_subject, defines, is_yes_no
+from bot.answer.kinds import affirms, coordinated, defines, definition_subject, is_yes_no
 
 
 @pytest.mark.parametrize("question, lang, subject", [

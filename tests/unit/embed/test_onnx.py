@@ -13,11 +13,11 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from fakes import WITHOUT_CONVERT_EXTRA
 
 from bot.embed.onnx_embedder import OnnxEmbedder, length_batches
 from bot.settings import DEFAULT_MODEL
 from conftest import HELDOUT, ROOT, SEED_QUESTIONS
-from fakes import WITHOUT_CONVERT_EXTRA
 
 
 def test_length_batches_respect_both_limits_and_cover_every_text():

@@ -4,16 +4,16 @@ import json
 
 import pytest
 
+from bench import jsquad
 from bot.answer import evidence
-from bot.retrieve import retrieval
 from bot.answer.evidence import FEATURES, Evidence, features
+from bot.engine import Engine
 from bot.errors import FittedFileError
-from bot.retrieve.retrieval import Fusion, fuse
 from bot.evaluate import char_f1, gold_rank, phrase_scores
 from bot.results import Turn
+from bot.retrieve import retrieval
+from bot.retrieve.retrieval import Fusion, fuse
 from bot.store.build import build_index
-from bot.engine import Engine
-from bench import jsquad
 
 
 @pytest.mark.parametrize("pred,gold,f1", [

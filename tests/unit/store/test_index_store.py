@@ -3,12 +3,12 @@ import threading
 
 import numpy as np
 import pytest
+from fakes import FakeEmbedder
 
+from bot.errors import BuildError, BuildInProgress, CorpusError, IndexCorrupt, IndexMismatch, IndexMissing
 from bot.store import versions as store
 from bot.store.build import build_index
-from bot.errors import BuildError, BuildInProgress, CorpusError, IndexCorrupt, IndexMismatch, IndexMissing
 from bot.store.index import load_index
-from fakes import FakeEmbedder
 
 MB = 10**6
 

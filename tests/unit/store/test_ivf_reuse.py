@@ -3,11 +3,11 @@ trained centroids (no k-means); a forced (full) rebuild trains new ones."""
 
 import numpy as np
 import pytest
+from fakes import FakeEmbedder
 
 from bot.store import dense
 from bot.store import versions as store
 from bot.store.build import build_index
-from fakes import FakeEmbedder
 
 
 def _clustered(rng, n, dim=32, k=20):

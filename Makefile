@@ -14,7 +14,7 @@ CHROMIUM ?= /usr/bin/chromium
 APT_GET ?= apt-get
 UID_NOW ?= $(shell id -u)
 
-.PHONY: setup chromium tesseract serve test test-fast index eval fit bench-ingest bench-latency bench-build bench-scale bench-load bench-hostile bench-qa clean
+.PHONY: setup chromium tesseract serve test test-fast lint index eval fit bench-ingest bench-latency bench-build bench-scale bench-load bench-hostile bench-qa clean
 
 setup: $(STAMP)
 
@@ -22,10 +22,11 @@ $(PY):
 	$(PYTHON) -m venv $(VENV)
 
 # torch first and alone: `torch==2.13.0` resolves to the CPU build on this platform, while any
-# later resolver that saw an unpinned torch would fetch a multi-GB CUDA build.
+# later resolver that saw an unpinned torch would fetch a multi-GB CUDA build. The `convert` extra
+# (torch, transformers, sentence-transformers) converts the model once; serving never imports it.
 $(STAMP): pyproject.toml constraints.txt | $(PY)
 	$(PY) -m pip install -q --disable-pip-version-check torch==2.13.0
-	$(PY) -m pip install -q --disable-pip-version-check -c constraints.txt -e '.[test,cluster]'
+	$(PY) -m pip install -q --disable-pip-version-check -c constraints.txt -e '.[test,cluster,convert]'
 	touch $(STAMP)
 
 index: setup
@@ -33,6 +34,11 @@ index: setup
 
 serve: setup
 	$(VENV)/bin/jaxabot serve
+
+# Style and types: ruff over every Python file of the project, mypy over the server's code.
+lint: setup
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/mypy bot web
 
 # Chromium and Tesseract first: without them (and without root to install them) stop before any
 # test runs. Serving never needs Tesseract (a page that needs OCR is then left out with the reason).

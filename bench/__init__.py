@@ -1,4 +1,4 @@
-"""Benchmarks (issue #5): scripts that print figures, never timed assertions.
+"""Benchmarks: scripts that print figures, never timed assertions.
 
 Run from the repository root as `.venv/bin/python -m bench.<name> [--quick]`; see bench/README.md.
 Every script works on a temporary copy of corpus/ and a temporary index folder, talks to

@@ -16,8 +16,8 @@ int32 sums, as MatMulInteger takes one zero point per call), the same scales. It
 
 Nothing here is used by the server: at three or more questions per length band the rewrite saves
 CPU, but a 2-core server at 16 clients has a few questions of mixed lengths waiting at a time, and
-wired in (lone questions on the shipped graph, batches on this one) it served 0.95-1.01x the
-requests per second (bench/README.md, session 8).
+wired in (lone questions on the shipped graph, batches on this one) it served no more requests
+per second (docs/results.md, "int8 questions").
 
     .venv/bin/python -m bench.batch_int8 [--questions 400] [--rounds 3]
 """
@@ -144,13 +144,12 @@ def main() -> None:
     ap.add_argument("--rounds", type=int, default=3)
     args = ap.parse_args()
 
-    from bot.embed.base import QUERY_PROMPT
-
-    from bot.embed.embedder import resolve_model_path
-    from bot.embed.onnx_embedder import OnnxEmbedder, length_batches
     import onnx
 
+    from bot.embed.base import QUERY_PROMPT
     from bot.embed.convert.quantize import Q8_DIR, Q8_FILE
+    from bot.embed.embedder import resolve_model_path
+    from bot.embed.onnx_embedder import OnnxEmbedder, length_batches
     from bot.settings import DEFAULT_MODEL, Settings
 
     info = machine()

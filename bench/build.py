@@ -16,8 +16,19 @@ import argparse
 import os
 import time
 
-from bench.common import (ADDED_DOC_ID, CpuMeter, added_document, header, loadavg, machine, median, offline,
-                          save_results, table, workspace)
+from bench.common import (
+    ADDED_DOC_ID,
+    CpuMeter,
+    added_document,
+    header,
+    loadavg,
+    machine,
+    median,
+    offline,
+    save_results,
+    table,
+    workspace,
+)
 
 offline()
 
@@ -169,7 +180,8 @@ def main() -> None:
             with CpuMeter(lambda: [os.getpid()]) as cpu:
                 r = one_run(embedder, tokenizer, int(settings.max_file_mb * 1e6))
             runs[backend].append(r)
-            print(f"run {i + 1}/{args.repeat} {backend}: " + ", ".join(f"{k} {v['seconds']:.2f} s" for k, v in r.items())
+            times = ", ".join(f"{k} {v['seconds']:.2f} s" for k, v in r.items())
+            print(f"run {i + 1}/{args.repeat} {backend}: {times}"
                   + f" (other processes used {cpu.cores_others:.2f} of {info['cores']} cores)", flush=True)
     print()
     med = {b: _report(b, r, args) for b, r in runs.items()}

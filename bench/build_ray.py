@@ -173,6 +173,7 @@ def one(mode: str, corpus: Path, index: Path) -> dict:
 
 def compare(a: Path, b: Path) -> dict:
     import numpy as np
+
     from bot.store import versions as store
 
     fa, _ = store.open_current(a)
@@ -204,7 +205,8 @@ def main(argv: list[str] | None = None) -> None:
         results = {}
         for mode in ("local", "ray"):
             results[mode] = r = run_one(mode, root / "corpus", root / f"index-{mode}")
-            print(f"{mode}: {r['build_s']:.1f} s build, {r['texts']} texts embedded in {r['embed_s']:.1f} s", flush=True)
+            print(f"{mode}: {r['build_s']:.1f} s build, {r['texts']} texts embedded in {r['embed_s']:.1f} s",
+                  flush=True)
         check = compare(root / "index-local", root / "index-ray")
     finally:
         shutil.rmtree(root, ignore_errors=True)
@@ -217,7 +219,8 @@ def main(argv: list[str] | None = None) -> None:
                      f"{r['texts'] / r['embed_s']:.1f}", f"{work:.1f}", f"{work / r['build_s']:.1%}",
                      f"{r['driver_cpu_s']:.1f}", f"{r['driver_hwm_mb']:.0f}", f"{r['tree_peak_rss_mb']:.0f}"])
     print(table(["build", "texts", "model load / cluster start s", "build s", "embedding s (Ray: the whole job)",
-                 "texts/s", "driver's own work s (read, split, Sudachi, BM25, FAISS, write)", "driver's share of the build",
+                 "texts/s", "driver's own work s (read, split, Sudachi, BM25, FAISS, write)",
+                 "driver's share of the build",
                  "driver CPU s", "driver peak RSS MB", "process tree peak RSS MB"], rows))
     ray = results["ray"]
     w_rows = [[i + 1, f"{w['texts']:,}", f"{w['encode_s']:.1f}", f"{w['texts'] / w['encode_s']:.1f}"]
@@ -241,8 +244,9 @@ def main(argv: list[str] | None = None) -> None:
                   f"{fixed + work * scale + 110_000 / (n * per_worker):.0f}"]
                  for n in (2, 8, 32, 128)]))
     print(f"\nload average at end {loadavg()}")
-    path = save_results("build-ray", {"machine": info, "args": vars(args) | {"corpus": None, "index": None, "out": None},
-                                      "documents": docs, "passages": passages, "results": results, "check": check})
+    path = save_results("build-ray", {
+        "machine": info, "args": vars(args) | {"corpus": None, "index": None, "out": None},
+        "documents": docs, "passages": passages, "results": results, "check": check})
     print(f"raw results: {path.relative_to(path.parents[2])}")
 
 

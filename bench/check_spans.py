@@ -9,7 +9,6 @@ The jaxaweb pages are third-party text and are read from ../shared at check time
 
 import argparse
 import collections
-import json
 import sys
 from pathlib import Path
 

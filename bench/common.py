@@ -1,5 +1,6 @@
 """Shared pieces of the benchmarks: the question mix, CPU meters, percentiles and Markdown tables
-(the temporary workspace and the server subprocess come from tests/support/server.py). Nothing here asserts on time; the scripts print figures."""
+(the temporary workspace and the server subprocess come from tests/support/server.py). Nothing
+here asserts on time; the scripts print figures."""
 
 from __future__ import annotations
 
@@ -10,13 +11,25 @@ import statistics
 import sys
 import time
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 # The served workspace lives with the tests that start it too (tests/support/server_process.py).
 from tests.support.server_process import (  # noqa: F401
-    ADDED_DOC_ID, HOST, MARKER_ANSWER_KEY, MARKER_QUESTION_JA, OFFLINE_ENV, VENV_BIN, Server, ServerDied, Workspace,
-    added_document, free_port, proc_status, workspace)
+    ADDED_DOC_ID,
+    HOST,
+    MARKER_ANSWER_KEY,
+    MARKER_QUESTION_JA,
+    OFFLINE_ENV,
+    VENV_BIN,
+    Server,
+    ServerDied,
+    Workspace,
+    added_document,
+    free_port,
+    proc_status,
+    workspace,
+)
 
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS_DIR = ROOT / "bench" / "results"  # git-ignored: raw JSON of every run
@@ -131,10 +144,10 @@ def fmt(v, digits: int = 1) -> str:
 
 
 def table(headers: list[str], rows: list[list]) -> str:
-    """A Markdown table (pasted as is into bench/README.md)."""
+    """A Markdown table (pasted as is into docs/results.md)."""
     cells = [[str(h) for h in headers]] + [[c if isinstance(c, str) else fmt(c) for c in r] for r in rows]
     widths = [max(len(r[i]) for r in cells) for i in range(len(headers))]
-    line = lambda r: "| " + " | ".join(c.ljust(w) for c, w in zip(r, widths)) + " |"  # noqa: E731
+    line = lambda r: "| " + " | ".join(c.ljust(w) for c, w in zip(r, widths, strict=False)) + " |"  # noqa: E731
     sep = "|" + "|".join("-" * (w + 2) for w in widths) + "|"
     return "\n".join([line(cells[0]), sep] + [line(r) for r in cells[1:]])
 
@@ -162,7 +175,7 @@ def machine() -> dict:
                 break
     except OSError:
         pass
-    return {"date": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+    return {"date": datetime.now(UTC).isoformat(timespec="seconds"),
             "cores": len(os.sched_getaffinity(0)), "cpu": cpu, "mem_gb": round(mem_kb / 1024 / 1024, 1),
             "python": platform.python_version(), "loadavg_start": loadavg()}
 
@@ -176,7 +189,7 @@ def header(title: str, info: dict) -> None:
 
 def save_results(name: str, payload: dict) -> Path:
     RESULTS_DIR.mkdir(parents=True, exist_ok=True)
-    stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%SZ")
+    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
     path = RESULTS_DIR / f"{name}-{stamp}.json"
     path.write_text(json.dumps(payload, ensure_ascii=False, indent=2, default=str), encoding="utf-8")
     return path
@@ -232,7 +245,7 @@ class CpuMeter:
     def __init__(self, pids_fn) -> None:
         self.pids_fn = pids_fn  # -> the pids that are "us" (this process, the server, pollers)
 
-    def __enter__(self) -> "CpuMeter":
+    def __enter__(self) -> CpuMeter:
         self.t = time.perf_counter()
         self.busy = _busy_jiffies()
         self.ours = {p: _proc_jiffies(p) for p in self.pids_fn()}

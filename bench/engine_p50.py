@@ -1,4 +1,5 @@
-"""Engine latency of two commits in one run: wave 1's engine against today's, same embedding backend.
+"""Engine latency of two commits in one run: the first release's engine (b7846fa) against today's,
+same embedding backend.
 
 Each side runs in its own long-lived process from its own code tree (`git archive <commit>` into
 a temporary folder; this tree for "HEAD" — uncommitted edits included) and builds the seed corpus
@@ -8,9 +9,9 @@ warm-up pass, so that load from other processes on this shared machine falls on 
 reports per-ask wall time (`Engine.ask`, embedding included) and the engine's own timings without
 the embedding; only the difference and the ratio of the medians mean anything.
 
-    python -m bench.engine_p50                      # wave 1 (b7846fa) vs HEAD, torch on both
+    python -m bench.engine_p50                      # b7846fa vs HEAD, torch on both
     python -m bench.engine_p50 --base <commit> --rounds 3 --repeat 3 --backend torch
-    python -m bench.engine_p50 --head-backend onnx  # wave 1 as it shipped (torch) vs today as it ships (ONNX)
+    python -m bench.engine_p50 --head-backend onnx  # b7846fa as it shipped (torch) vs HEAD as it ships (ONNX)
 """
 
 from __future__ import annotations
@@ -27,11 +28,11 @@ import numpy as np
 
 from bench.common import ROOT
 
-WAVE1 = "b7846fa"
+FIRST_RELEASE = "b7846fa"
 DEV = ROOT.parent / "shared" / "eval" / "dev.jsonl"
 
 # Runs inside a code tree (its folder first on sys.path): both layouts of the package are handled
-# (wave 1 had bot/*.py; today's code groups them in stage subpackages).
+# (b7846fa had bot/*.py; today's code groups them in stage subpackages).
 WORKER = r'''
 import json, sys, tempfile, time
 from pathlib import Path
@@ -53,7 +54,7 @@ s = Settings()
 if new:
     emb = load_embedder(s.model, s.model_cache_dir, cpu_count(), backend=backend)
 else:
-    assert backend == "torch", "wave 1 embeds with torch only"
+    assert backend == "torch", "b7846fa embeds with torch only"
     emb = load_embedder(s.model, s.model_cache_dir, cpu_count())
 tok = Tokenizer()
 tmp = tempfile.mkdtemp()
@@ -101,13 +102,13 @@ def ask(proc: subprocess.Popen, case: dict) -> dict:
 
 def main(argv: list[str] | None = None) -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--base", default=WAVE1)
+    ap.add_argument("--base", default=FIRST_RELEASE)
     ap.add_argument("--head", default="HEAD")
     ap.add_argument("--rounds", type=int, default=3)
     ap.add_argument("--repeat", type=int, default=3)
     ap.add_argument("--backend", default="torch", choices=("torch", "onnx"))
     ap.add_argument("--head-backend", default=None, choices=("torch", "onnx"),
-                    help="the head's backend, when it differs from --backend (wave 1 had torch only)")
+                    help="the head's backend, when it differs from --backend (b7846fa had torch only)")
     args = ap.parse_args(argv)
     cases = [json.loads(line) for line in DEV.read_text(encoding="utf-8").splitlines() if line.strip()]
     got: dict[str, dict[str, list[float]]] = {"base": {"wall": [], "inner": []}, "head": {"wall": [], "inner": []}}

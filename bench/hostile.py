@@ -10,7 +10,7 @@ On a temporary corpus copy and index folder (the server builds the index on star
     connection at once; then the seconds until the next real question is answered.
 Printed: status of the first health / question, seconds until the question was answered (or
 "never" within the hold), and how many of the held connections the server had closed by then.
-Nothing asserts on time; the figures go to bench/README.md.
+Nothing asserts on time; current figures are in docs/results.md.
 
     .venv/bin/python -m bench.hostile [--idle 300] [--abandoned 150] [--hold 30]
 """

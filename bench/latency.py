@@ -21,8 +21,23 @@ import asyncio
 import os
 import time
 
-from bench.common import (CpuMeter, Latencies, Server, _proc_jiffies, header, interleaved, load_questions, loadavg,
-                          machine, median_of_runs, offline, pcts, save_results, table, workspace)
+from bench.common import (
+    CpuMeter,
+    Latencies,
+    Server,
+    _proc_jiffies,
+    header,
+    interleaved,
+    load_questions,
+    loadavg,
+    machine,
+    median_of_runs,
+    offline,
+    pcts,
+    save_results,
+    table,
+    workspace,
+)
 
 offline()
 
@@ -148,7 +163,8 @@ def report(runs: list[dict], args) -> dict:
     print(table(["measure", "median", "runs"], [
         ["first start, no index (process start → first answer, s)", med["first_start_s"], per("first_start_s")],
         ["cold start, index on disk (process start → first answer, s)", med["cold_start_s"], per("cold_start_s")],
-        ["  of which: process start → first HTTP response (s)", med["first_http_response_s"], per("first_http_response_s")],
+        ["  of which: process start → first HTTP response (s)", med["first_http_response_s"],
+         per("first_http_response_s")],
         ["cold start, server CPU seconds to the first answer", med.get("cold_start_cpu_s"), per("cold_start_cpu_s", 2)],
         ["peak RSS (VmHWM) after the runs, MB", med["vmhwm_mb"], per("vmhwm_mb", 0)],
         ["peak RSS of the first-start process, MB", med["first_start_vmhwm_mb"], per("first_start_vmhwm_mb", 0)],
@@ -158,8 +174,8 @@ def report(runs: list[dict], args) -> dict:
     print(f"## /api/ask latency, client side, ms (median of {n} run{'s' if n > 1 else ''})\n")
     rows = []
     s = med["sequential"]
-    rows.append(["sequential (1 client)", s["requests"], s["errors"], "—", s["p50"], s["p95"], s["p99"], s["server_p50"],
-                 "—", "—"])
+    rows.append(["sequential (1 client)", s["requests"], s["errors"], "—", s["p50"], s["p95"], s["p99"],
+                 s["server_p50"], "—", "—"])
     for c, client in phases(args):
         m = med[key(c, client, args)]
         rows.append([label(c, client, args), m["requests"], m["errors"], f"{m['rps']:.1f}", m["p50"], m["p95"],
@@ -183,8 +199,8 @@ def _cpu(m: dict, key: str) -> str:
 def _print_run(i: int, args, r: dict, info: dict, label: str = "") -> None:
     print(f"run {i + 1}/{args.repeat}{' ' + label if label else ''}: first start {r['first_start_s']:.1f} s, "
           f"cold start {r['cold_start_s']:.1f} s, sequential p50 {r['sequential']['p50']:.1f} ms, "
-          + ", ".join(f"{key(c, cl, args)} {r[key(c, cl, args)]['rps']:.1f} req/s p95 {r[key(c, cl, args)]['p95']:.0f} ms"
-                      for c, cl in phases(args))
+          + ", ".join(f"{k} {r[k]['rps']:.1f} req/s p95 {r[k]['p95']:.0f} ms"
+                      for k in (key(c, cl, args) for c, cl in phases(args)))
           + f", VmHWM {r['vmhwm_mb']:.0f} MB (other processes used {r['cpu_others']:.2f} of "
           f"{info['cores']} cores)", flush=True)
 
@@ -192,7 +208,8 @@ def _print_run(i: int, args, r: dict, info: dict, label: str = "") -> None:
 def compare(med: dict, base: dict, args) -> None:
     """The main settings against the baseline, as ratios (both measured in this run)."""
     ratio = lambda a, b: f"{a / b:.2f}" if b else "—"  # noqa: E731
-    rows = [["cold start, s", med["cold_start_s"], base["cold_start_s"], ratio(med["cold_start_s"], base["cold_start_s"])],
+    rows = [["cold start, s", med["cold_start_s"], base["cold_start_s"],
+             ratio(med["cold_start_s"], base["cold_start_s"])],
             ["cold start, server CPU s", med["cold_start_cpu_s"], base["cold_start_cpu_s"],
              ratio(med["cold_start_cpu_s"], base["cold_start_cpu_s"])],
             ["first start, s", med["first_start_s"], base["first_start_s"],
@@ -217,12 +234,13 @@ def main() -> None:
     ap.add_argument("--quick", action="store_true", help="1 run, fewer requests")
     ap.add_argument("--repeat", type=int, default=None, help="runs (default 3, quick 1)")
     ap.add_argument("--sequential", type=int, default=None, help="sequential requests (default 138, quick 46)")
-    ap.add_argument("--concurrent", type=int, default=None, help="requests per concurrency level (default 160, quick 48)")
+    ap.add_argument("--concurrent", type=int, default=None,
+                    help="requests per concurrency level (default 160, quick 48)")
     ap.add_argument("--levels", default="4,16", help="concurrency levels")
     ap.add_argument("--warmup", type=int, default=8)
     ap.add_argument("--client", default="lean",
                     help="load generator(s) of the concurrency phases, comma-separated: lean (bench.loadgen, "
-                         "~0.4 ms of CPU per request) and/or httpx (~2 ms; the figures before session 7)")
+                         "little CPU per request) and/or httpx (several times more)")
     ap.add_argument("--server-env", action="append", default=[], metavar="KEY=VALUE",
                     help="extra environment for the server (e.g. JAXABOT_TORCH_THREADS=1); repeatable")
     ap.add_argument("--baseline-env", action="append", default=[], metavar="KEY=VALUE",

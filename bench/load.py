@@ -26,9 +26,24 @@ import secrets
 import time
 from dataclasses import dataclass
 
-from bench.common import (ADDED_DOC_ID, MARKER_ANSWER_KEY, MARKER_QUESTION_JA, CpuMeter, Server, added_document,
-                          header, interleaved, load_questions, loadavg, machine, offline, pcts,
-                          save_results, table, workspace)
+from bench.common import (
+    ADDED_DOC_ID,
+    MARKER_ANSWER_KEY,
+    MARKER_QUESTION_JA,
+    CpuMeter,
+    Server,
+    added_document,
+    header,
+    interleaved,
+    load_questions,
+    loadavg,
+    machine,
+    offline,
+    pcts,
+    save_results,
+    table,
+    workspace,
+)
 
 offline()
 
@@ -52,7 +67,7 @@ def _poll_health(base: str, stop, out) -> None:
                 ms = (time.perf_counter() - t) * 1000
                 body = r.json() if r.headers.get("content-type", "").startswith("application/json") else {}
                 rows.append((started, ms, r.status_code, body.get("index_version"), None))
-            except Exception as exc:  # noqa: BLE001 - every failure is a finding
+            except Exception as exc:  # every failure is a finding
                 rows.append((started, (time.perf_counter() - t) * 1000, 0, None, f"{type(exc).__name__}: {exc}"))
             time.sleep(max(0.0, HEALTH_INTERVAL_S - (time.perf_counter() - t)))
     out.put((t0, rows))

@@ -22,8 +22,19 @@ import argparse
 import json
 import time
 
-from bench.common import (QUESTION_FILES, CpuMeter, Server, fmt, header, machine, offline, pcts, save_results,
-                          table, workspace)
+from bench.common import (
+    QUESTION_FILES,
+    CpuMeter,
+    Server,
+    fmt,
+    header,
+    machine,
+    offline,
+    pcts,
+    save_results,
+    table,
+    workspace,
+)
 
 KS = (1, 3, 5)
 

@@ -37,8 +37,9 @@ from dataclasses import asdict
 from pathlib import Path
 
 from bench import jaxaweb, jsquad
-from bench.jsquad_en import EN_PATH as EN_FILE, english_cases, english_follow_ups
 from bench.common import RESULTS_DIR, ROOT, offline
+from bench.jsquad_en import EN_PATH as EN_FILE
+from bench.jsquad_en import english_cases, english_follow_ups
 
 DEV_FILE = ROOT.parent / "shared" / "eval" / "dev.jsonl"
 CACHE = RESULTS_DIR / "qa"
@@ -80,7 +81,7 @@ class QueryCache:
         import numpy as np
         todo = [t for t in dict.fromkeys(texts) if t not in self.vectors]
         if todo:
-            for t, v in zip(todo, self.embedder.encode_queries(todo)):
+            for t, v in zip(todo, self.embedder.encode_queries(todo), strict=False):
                 self.vectors[t] = v.tolist()
             self.added += len(todo)
         return np.array([self.vectors[t] for t in texts], dtype=np.float32)
@@ -96,8 +97,8 @@ class QueryCache:
 
 def prewarm(cache: QueryCache, cases: list[dict], tokenizer) -> None:
     """Embed every query the engine will ask for, in large batches (much faster than one by one)."""
-    from bot.query.conversation import resolve
     from bot.engine import validate
+    from bot.query.conversation import resolve
     from bot.text.language import detect_language
     texts = []
     for c in cases:

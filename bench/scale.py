@@ -132,7 +132,7 @@ def time_queries(index, queries: np.ndarray, k: int) -> tuple[list[float], np.nd
 
 
 def recall_at(found: np.ndarray, exact: np.ndarray, k: int) -> float:
-    hits = [len(set(f[:k].tolist()) & set(e[:k].tolist())) for f, e in zip(found, exact)]
+    hits = [len(set(f[:k].tolist()) & set(e[:k].tolist())) for f, e in zip(found, exact, strict=False)]
     return float(np.mean(hits)) / k
 
 
@@ -198,7 +198,7 @@ def japanese_like_vocab(rng: np.random.Generator, size: int) -> np.ndarray:
     while len(words) < size:
         lengths = rng.integers(1, 5, size=size)
         chars = rng.integers(0, len(alphabet), size=(size, 4))
-        for ln, row in zip(lengths, chars):
+        for ln, row in zip(lengths, chars, strict=False):
             words.add("".join(alphabet[row[:ln]]))
             if len(words) >= size:
                 break
@@ -309,7 +309,8 @@ def report(dense: list[dict], lexical: list[dict]) -> dict:
                 [[r[0], r[1], f"{r[2]:.2f}", f"{r[3]:.0f}", f"{r[4]:.0f}", f"{r[5]:.2f}", f"{r[6]:.2f}", r[7],
                   f"{r[8]:.2f}", f"{r[9]:.0f}", f"{r[10]:.0f}"] for r in rows]))
     print()
-    print(f"## Dense: IVF by nprobe — recall@{K_RECALL} vs exact / p50 ms / p95 ms (k={K_SEARCH}, one query per call)\n")
+    print(f"## Dense: IVF by nprobe — recall@{K_RECALL} vs exact / p50 ms / p95 ms "
+          f"(k={K_SEARCH}, one query per call)\n")
     probes = sorted({p for c in dense for p in c["ivf"]})
     rows = []
     for c in dense:
@@ -421,7 +422,8 @@ def main() -> None:
             gc.collect()
             best = min_nprobe(case)
             print(f"{n:>9,} {kind:<9} flat p50 {case['flat']['p50']:.2f} ms, IVF build {case['ivf_build_s']:.1f} s, "
-                  f"nprobe for recall@10≥{TARGET_RECALL}: {best} ({time.perf_counter() - t:.0f} s, load avg {loadavg()})",
+                  f"nprobe for recall@10≥{TARGET_RECALL}: {best} "
+                  f"({time.perf_counter() - t:.0f} s, load avg {loadavg()})",
                   flush=True)
             dense.append(case)
         if not args.no_bm25:

@@ -40,7 +40,8 @@ def _texts() -> list[str]:
     texts = []
     for path in QUESTION_FILES:
         if path.is_file():
-            texts += [QUERY_PROMPT + json.loads(x)["question"] for x in path.read_text(encoding="utf-8").splitlines() if x.strip()]
+            lines = path.read_text(encoding="utf-8").splitlines()
+            texts += [QUERY_PROMPT + json.loads(x)["question"] for x in lines if x.strip()]
     for doc in sorted((ROOT / "corpus").rglob("*.txt")):
         texts += [PASSAGE_PROMPT + p for p in doc.read_text(encoding="utf-8").split("\n\n") if p.strip()]
     if JSQUAD.is_file():
@@ -74,11 +75,11 @@ def main() -> None:
     texts = _texts()
     hf, sp = _load_hf_tokenizer(folder, 512, True), SpmTokenizer(folder, 512)
     ids, cpu = {}, {}
-    for kind, tok in zip(kinds, (hf, sp)):
+    for kind, tok in zip(kinds, (hf, sp), strict=False):
         t0 = time.process_time()
         ids[kind] = [e.ids for e in tok.encode_batch(texts)]
         cpu[kind] = time.process_time() - t0
-    differ = sum(a != b for a, b in zip(ids["tokenizers"], ids["sentencepiece"]))
+    differ = sum(a != b for a, b in zip(ids["tokenizers"], ids["sentencepiece"], strict=False))
     rows = [[kind,
              f"{statistics.median(x['cpu_s'] for x in loads[kind]):.3f} "
              f"({' / '.join(format(x['cpu_s'], '.2f') for x in loads[kind])})",

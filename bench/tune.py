@@ -18,8 +18,19 @@ import os
 import statistics
 import time
 
-from bench.common import (Server, _proc_jiffies, header, interleaved, load_questions, machine, offline, pcts,
-                          save_results, table, workspace)
+from bench.common import (
+    Server,
+    _proc_jiffies,
+    header,
+    interleaved,
+    load_questions,
+    machine,
+    offline,
+    pcts,
+    save_results,
+    table,
+    workspace,
+)
 from bench.latency import _concurrent, sequential
 
 offline()
@@ -90,15 +101,17 @@ def main() -> None:
                 m = measure(ws, env, questions, args)
                 results[i].append(m)
                 print(f"round {r + 1} {args.config[i]!r}: {m['rps']:.1f} req/s, {m['cpu_ms_per_answer']:.1f} "
-                      f"server CPU ms/answer, p50 {m['p50']:.0f} ms, health p50 {m['health_p50']:.1f} ms, errors {m['errors']}", flush=True)
+                      f"server CPU ms/answer, p50 {m['p50']:.0f} ms, health p50 {m['health_p50']:.1f} ms, "
+                      f"errors {m['errors']}", flush=True)
     med = lambda xs, k: statistics.median(x[k] for x in xs)  # noqa: E731
     ref_rps, ref_cpu = med(results[0], "rps"), med(results[0], "cpu_ms_per_answer")
     rows = [[c, f"{med(res, 'rps'):.1f}", f"{med(res, 'rps') / ref_rps:.2f}", f"{med(res, 'cpu_ms_per_answer'):.1f}",
              f"{med(res, 'cpu_ms_per_answer') / ref_cpu:.2f}", f"{med(res, 'p50'):.0f}", f"{med(res, 'p95'):.0f}",
              f"{med(res, 'health_p50'):.1f}", f"{med(res, 'health_max'):.0f}",
-             f"{med(res, 'vmhwm_mb'):.0f}"] for c, res in zip(args.config, results)]
+             f"{med(res, 'vmhwm_mb'):.0f}"] for c, res in zip(args.config, results, strict=False)]
     print()
-    print(f"{args.clients} clients ({args.load_generator}), {args.requests} requests per measurement, median of {args.rounds} round(s)\n")
+    print(f"{args.clients} clients ({args.load_generator}), {args.requests} requests per measurement, "
+          f"median of {args.rounds} round(s)\n")
     print(table(["configuration", "req/s", "× first", "server CPU ms / answer", "× first", "p50 ms", "p95 ms",
                  "health p50 ms", "health max ms", "peak RSS MB"], rows))
     path = save_results("tune", {"machine": info, "args": vars(args), "results": results})

@@ -11,7 +11,7 @@ import logging
 import os
 import threading
 from collections import deque
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 from pydantic import BaseModel, ValidationError
@@ -43,7 +43,7 @@ class AuditLog:
     def record(self, who: str, action: str, target: str | None = None, detail: str | None = None) -> AuditEntry:
         """Append one entry. A log that cannot be written is reported in the server log; the
         operation it describes has already happened and is not undone."""
-        entry = AuditEntry(at=datetime.now(timezone.utc), who=_clip(who) or "", action=action,
+        entry = AuditEntry(at=datetime.now(UTC), who=_clip(who) or "", action=action,
                            target=_clip(target), detail=_clip(detail))
         line = (json.dumps(entry.model_dump(mode="json"), ensure_ascii=False) + "\n").encode("utf-8")
         with self._lock:

@@ -9,7 +9,7 @@ import sys
 import time
 import unicodedata
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated, Any
 
 import typer
 
@@ -19,14 +19,15 @@ from bot.settings import Settings
 app = typer.Typer(add_completion=False, no_args_is_help=True,
                   help="jaxabot: cited answers about JAXA's international cooperation.")
 
-CorpusOpt = Annotated[Optional[Path], typer.Option("--corpus", help="corpus folder [JAXABOT_CORPUS_DIR]")]
-IndexOpt = Annotated[Optional[Path], typer.Option("--index", help="index folder [JAXABOT_INDEX_DIR]")]
-ModelOpt = Annotated[Optional[str], typer.Option("--model", help="sentence-transformers model id or folder [JAXABOT_MODEL]")]
+CorpusOpt = Annotated[Path | None, typer.Option("--corpus", help="corpus folder [JAXABOT_CORPUS_DIR]")]
+IndexOpt = Annotated[Path | None, typer.Option("--index", help="index folder [JAXABOT_INDEX_DIR]")]
+ModelOpt = Annotated[str | None,
+                     typer.Option("--model", help="sentence-transformers model id or folder [JAXABOT_MODEL]")]
 
 
 def _settings(corpus: Path | None = None, index: Path | None = None, model: str | None = None) -> Settings:
-    overrides = {k: v for k, v in {"corpus_dir": corpus, "index_dir": index, "model": model}.items()
-                 if v is not None}
+    overrides: dict[str, Any] = {k: v for k, v in {"corpus_dir": corpus, "index_dir": index, "model": model}.items()
+                                 if v is not None}
     return Settings(**overrides)
 
 
@@ -82,8 +83,11 @@ def main(verbose: Annotated[bool, typer.Option("--verbose", "-v")] = False) -> N
 def index(corpus: CorpusOpt = None, index: IndexOpt = None, model: ModelOpt = None,
           check: Annotated[bool, typer.Option("--check", help="verify the current index and exit")] = False,
           force: Annotated[bool, typer.Option("--force", help="re-embed every document")] = False,
-          rollback: Annotated[bool, typer.Option("--rollback", help="make the version live before the current one current again")] = False,
-          ray: Annotated[Optional[str], typer.Option("--ray", metavar="ADDRESS", help="embed on a Ray cluster at ADDRESS, or `local` [JAXABOT_RAY_ADDRESS]")] = None,
+          rollback: Annotated[bool, typer.Option(
+              "--rollback", help="make the version live before the current one current again")] = False,
+          ray: Annotated[str | None, typer.Option(
+              "--ray", metavar="ADDRESS",
+              help="embed on a Ray cluster at ADDRESS, or `local` [JAXABOT_RAY_ADDRESS]")] = None,
           ) -> None:
     """Build or incrementally rebuild the index from the corpus."""
     s = _settings(corpus, index, model)
@@ -106,7 +110,7 @@ def index(corpus: CorpusOpt = None, index: IndexOpt = None, model: ModelOpt = No
         from bot.store.build import build_index
         from bot.text.analyser import Tokenizer
         if s.ray_address:
-            _index_on_ray(s, force)
+            _index_on_ray(s, s.ray_address, force)
             return
         t = time.perf_counter()
         embedder = _embedder(s)
@@ -136,12 +140,12 @@ def _report_build(summary, extra: str) -> None:
                + (f"; {summary.ocr_pages} PDF pages OCR'd" if summary.ocr_pages else ""))
 
 
-def _index_on_ray(s: Settings, force: bool) -> None:
+def _index_on_ray(s: Settings, address: str, force: bool) -> None:
     """The build with its embedding on a Ray cluster; the driver never loads the model."""
     # (A missing `ray` package is reported by bot.store.distributed as a build error.)
-    from bot.store.distributed import RayEmbedder, ray_session, settings_loader
     from bot.ingest.documents import ReadOptions
     from bot.store.build import build_index
+    from bot.store.distributed import RayEmbedder, ray_session, settings_loader
     from bot.text.analyser import Tokenizer
 
     last = [0.0]
@@ -156,7 +160,7 @@ def _index_on_ray(s: Settings, force: bool) -> None:
 
     os.environ.setdefault("RAY_USAGE_STATS_ENABLED", "0")
     try:
-        with ray_session(s.ray_address):
+        with ray_session(address):
             embedder = RayEmbedder(s.model, settings_loader(s), actors=s.ray_actors, on_rows=on_rows)
             summary = build_index(s.corpus_dir, s.index_dir, embedder, Tokenizer(),
                                   max_bytes=int(s.max_file_mb * 1e6), keep_previous=s.keep_previous,
@@ -203,7 +207,7 @@ class _ProgressBar:
 
 @app.command()
 def ask(question: str,
-        history: Annotated[Optional[Path], typer.Option("--history", help="JSON file: [{role, content}, ...]")] = None,
+        history: Annotated[Path | None, typer.Option("--history", help="JSON file: [{role, content}, ...]")] = None,
         as_json: Annotated[bool, typer.Option("--json", help="print the JSON result")] = False,
         top_k: Annotated[int, typer.Option("--top-k")] = 3,
         index: IndexOpt = None, model: ModelOpt = None) -> None:
@@ -236,8 +240,9 @@ def ask(question: str,
 
 @app.command("eval")
 def evaluate(file: Path,
-             json_out: Annotated[Optional[Path], typer.Option("--json", help="write metrics and cases here")] = None,
-             evidence: Annotated[bool, typer.Option("--evidence", help="also print the refusal evidence per case")] = False,
+             json_out: Annotated[Path | None, typer.Option("--json", help="write metrics and cases here")] = None,
+             evidence: Annotated[bool, typer.Option(
+                 "--evidence", help="also print the refusal evidence per case")] = False,
              index: IndexOpt = None, model: ModelOpt = None) -> None:
     """Score the engine on a JSONL file of questions with gold spans."""
     from dataclasses import asdict
@@ -258,10 +263,11 @@ def evaluate(file: Path,
 
 
 @app.command()
-def serve(host: Annotated[Optional[str], typer.Option(help="[JAXABOT_HOST]")] = None,
-          port: Annotated[Optional[int], typer.Option(help="[JAXABOT_PORT]")] = None,
+def serve(host: Annotated[str | None, typer.Option(help="[JAXABOT_HOST]")] = None,
+          port: Annotated[int | None, typer.Option(help="[JAXABOT_PORT]")] = None,
           corpus: CorpusOpt = None, index: IndexOpt = None, model: ModelOpt = None,
-          watch: Annotated[bool, typer.Option("--watch", help="rebuild when the corpus changes [JAXABOT_WATCH]")] = False,
+          watch: Annotated[bool, typer.Option(
+              "--watch", help="rebuild when the corpus changes [JAXABOT_WATCH]")] = False,
           ) -> None:
     """Serve the web chat and JSON API (building the index first if there is none)."""
     import uvicorn
@@ -306,11 +312,11 @@ app.add_typer(feedback_app, name="feedback")
 @feedback_app.command("export")
 def feedback_export(
         as_json: Annotated[bool, typer.Option("--json", help="print a JSON array")] = False,
-        data_dir: Annotated[Optional[Path], typer.Option("--data-dir", help="data folder [JAXABOT_DATA_DIR]")] = None,
+        data_dir: Annotated[Path | None, typer.Option("--data-dir", help="data folder [JAXABOT_DATA_DIR]")] = None,
 ) -> None:
     """Print all feedback, newest first: rating, time, index version, question, answer, comment, sources."""
     from bot.feedback import FILENAME, FeedbackStore
-    s = Settings(**({"data_dir": data_dir} if data_dir is not None else {}))
+    s = Settings(data_dir=data_dir) if data_dir is not None else Settings()
     records = []
     if (s.data_dir / FILENAME).exists():  # exporting never creates the database
         try:
@@ -342,7 +348,7 @@ def feedback_export(
 
 documents_app = typer.Typer(no_args_is_help=True, help="Corpus files: list, add, remove (into the trash), restore.")
 app.add_typer(documents_app, name="documents")
-DataOpt = Annotated[Optional[Path], typer.Option("--data-dir", help="data folder: trash, audit log [JAXABOT_DATA_DIR]")]
+DataOpt = Annotated[Path | None, typer.Option("--data-dir", help="data folder: trash, audit log [JAXABOT_DATA_DIR]")]
 
 
 def _corpus(corpus: Path | None, index: Path | None, data_dir: Path | None):
@@ -411,7 +417,8 @@ def documents_add(files: Annotated[list[Path], typer.Argument(help="files to cop
 
 
 @documents_app.command("remove")
-def documents_remove(names: Annotated[list[str], typer.Argument(help="corpus files, as `jaxabot documents list` names them")],
+def documents_remove(names: Annotated[list[str], typer.Argument(
+                         help="corpus files, as `jaxabot documents list` names them")],
                      corpus: CorpusOpt = None, index: IndexOpt = None, data_dir: DataOpt = None) -> None:
     """Move files to the trash (restorable with `jaxabot documents restore ID` until the next
     build publishes without them)."""

@@ -23,15 +23,14 @@ import shutil
 import tempfile
 import unicodedata
 import zipfile
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from functools import lru_cache
 from pathlib import Path, PurePosixPath
 from typing import Literal
 
 from pydantic import BaseModel, Field
 
-from bot.errors import (CorpusUnwritable, DocumentExists, DocumentNotFound, JaxabotError, UploadRejected,
-                        UploadTooLarge)
+from bot.errors import CorpusUnwritable, DocumentExists, DocumentNotFound, JaxabotError, UploadRejected, UploadTooLarge
 from bot.ingest.documents import FALLBACK_ENCODINGS, SUFFIXES
 from bot.store import versions as store
 
@@ -299,7 +298,7 @@ def read_build_record(data_dir: Path) -> BuildRecord | None:
 
 
 def _now() -> datetime:
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)
 
 
 def _built_at(version: str, manifest: dict) -> datetime | None:
@@ -308,7 +307,7 @@ def _built_at(version: str, manifest: dict) -> datetime | None:
     m = re.match(r"v(\d{8}T\d{12})Z-", version)
     try:
         if m:
-            return datetime.strptime(m.group(1), "%Y%m%dT%H%M%S%f").replace(tzinfo=timezone.utc)
+            return datetime.strptime(m.group(1), "%Y%m%dT%H%M%S%f").replace(tzinfo=UTC)
         return datetime.fromisoformat(manifest.get("built_at", ""))
     except (TypeError, ValueError):
         return None
@@ -319,7 +318,7 @@ def _count(value) -> int | None:
 
 
 def _mtime(stat: os.stat_result) -> datetime:
-    return datetime.fromtimestamp(stat.st_mtime, timezone.utc)
+    return datetime.fromtimestamp(stat.st_mtime, UTC)
 
 
 @lru_cache(maxsize=4)
@@ -367,7 +366,7 @@ class Corpus:
 
     def _files(self) -> dict[str, os.stat_result]:
         """Corpus files as the ingest layer walks them (no hidden files or folders, no README)."""
-        out = {}
+        out: dict[str, os.stat_result] = {}
         root = self.corpus_dir
         if not root.is_dir():
             return out
@@ -545,7 +544,7 @@ class Corpus:
         if indexed is None:
             version, indexed, built = self._current()
         self.purge_trash(indexed, built)
-        out = []
+        out: list[TrashEntry] = []
         if not self.trash_dir.is_dir():
             return out
         for folder in sorted(self.trash_dir.iterdir(), reverse=True):

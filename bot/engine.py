@@ -7,45 +7,63 @@ once at the edge (server start, CLI, benchmark, fitting script) and passed in.
 """
 
 import math
-from functools import partial
 import re
 import threading
 import time
 import unicodedata
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
+from functools import partial
 from pathlib import Path
 
 import numpy as np
 
-from bot.answer import choice
+from bot.answer import choice, constraints, kinds
 from bot.answer.choice import ChoiceModel
-from bot.ingest.dates import date_line
-from bot.ingest.passages import is_heading
-from bot.answer.sentences import (MAX_SENTENCES, ScoredSentence, candidate_rows, demote_repeats, pick_sentences,
-                                  score_sentences)
 from bot.answer.compose import Phrase, compose_answer, compose_not_found, compose_partial
-from bot.answer import constraints, kinds
+from bot.answer.compose_en import EnglishComposer, japanese_kind
+from bot.answer.compose_en import asked as english_asked
+from bot.answer.evidence import Evidence, RefusalModel, decide_found, question_terms, worth_relating
 from bot.answer.phrase import PhraseModel, fits_type, rank_phrases
-from bot.query.analysis import QuestionInfo, morpheme_toks, question_info
-from bot.query.conversation import Resolved, resolve
-from bot.query import crosslingual
-from bot.answer.compose_en import EnglishComposer, asked as english_asked, japanese_kind
+from bot.answer.sentences import (
+    MAX_SENTENCES,
+    ScoredSentence,
+    candidate_rows,
+    demote_repeats,
+    pick_sentences,
+    score_sentences,
+)
 from bot.embed.base import Embedder
 from bot.embed.recent import RecentQueries
 from bot.errors import DocumentNotFound, IndexMissing, InvalidQuestion
-from bot.answer.evidence import Evidence, RefusalModel, decide_found, question_terms, worth_relating
-from bot.store.index import DocInfo, SearchIndex, load_index
-from bot.text.language import detect_language, has_japanese
-from bot.text.analyser import Tokenizer
-from bot.results import (MAX_HISTORY_CHARS, MAX_HISTORY_TURNS, MAX_QUESTION_CHARS, MAX_TOP_K, Answer,
-                         DocumentView, IndexStats, PassageSpan, Related, SearchHit, SearchResults, Timings,
-                         Turn)
+from bot.ingest.dates import date_line
+from bot.ingest.passages import is_heading
+from bot.query import crosslingual
+from bot.query.analysis import QuestionInfo, morpheme_toks, question_info
+from bot.query.conversation import Resolved, resolve
+from bot.results import (
+    MAX_HISTORY_CHARS,
+    MAX_HISTORY_TURNS,
+    MAX_QUESTION_CHARS,
+    MAX_TOP_K,
+    Answer,
+    DocumentView,
+    IndexStats,
+    PassageSpan,
+    Related,
+    SearchHit,
+    SearchResults,
+    Timings,
+    Turn,
+)
 from bot.retrieve.retrieval import Fusions, Hit, retrieve
 from bot.store.dense import search as dense_search
+from bot.store.index import DocInfo, SearchIndex, load_index
+from bot.text.analyser import Tokenizer
+from bot.text.language import detect_language, has_japanese
 
-
-# Question types whose phrase leads the answer. "thing" (a bare 何) is found less reliably (char F1
-# 0.72 against 0.74–0.94 for these; bot/README.md), and a wrong lead is worse than none.
+# Question types whose phrase leads the answer. "thing" (a bare 何) is found less reliably than
+# these (docs/design/answers.md, "The answer phrase"), and a wrong lead is worse than none.
 LEAD_TYPES = ("time", "number", "person", "place", "name", "org")
 # Types whose lead takes in the items coordinated with it (スリランカとネパール); a time, a number
 # or a person is asked for singly.
@@ -97,7 +115,7 @@ class Candidates:
     q_terms: dict[str, float]
     scored: list[ScoredSentence]
     q_info: QuestionInfo | None  # for a Japanese question
-    en: list | None  # an English question's Japanese search terms (bot/query/crosslingual.py)
+    en: list[crosslingual.Term] | None  # an English question's Japanese search terms
     t_start: float
     t_embedded: float
     t_searched: float
@@ -203,10 +221,10 @@ class Engine:
                           passages=len(index.passages), model=index.model)
 
     # -- questions -------------------------------------------------------------------------
-    def ask(self, question: str, history: list[Turn] | list[dict] = (), top_k: int = 3) -> Answer:
+    def ask(self, question: str, history: Sequence[Turn | dict] = (), top_k: int = 3) -> Answer:
         return self.ask_with_evidence(question, history, top_k)[0]
 
-    def ask_with_evidence(self, question: str, history: list[Turn] | list[dict] = (),
+    def ask_with_evidence(self, question: str, history: Sequence[Turn | dict] = (),
                           top_k: int = 3) -> tuple[Answer, Evidence]:
         """`ask`, plus the evidence the found/not-found decision was made on (for calibration)."""
         t0 = time.perf_counter()
@@ -266,7 +284,7 @@ class Engine:
                         index_version=index.version)
         return answer, evidence
 
-    def retrieve(self, question: str, history: list[Turn] | list[dict] = (), k: int = BACKGROUND_PASSAGES, *,
+    def retrieve(self, question: str, history: Sequence[Turn | dict] = (), k: int = BACKGROUND_PASSAGES, *,
                  sentences: bool = True) -> Candidates:
         """The one retrieval path: the question resolved against the conversation, embedded,
         searched and fused into `k` passages, then (with `sentences`) its candidate sentences
@@ -394,8 +412,8 @@ class Engine:
     @staticmethod
     def _english_terms(index: SearchIndex, resolved: Resolved) -> list:
         """An English question's Japanese terms; a follow-up whose pronoun was replaced by the
-        previous question's topic also keeps that question's other terms, after its own (measured
-        on the English follow-ups of bench.qa: answers citing the gold 0.83 → 0.89)."""
+        previous question's topic also keeps that question's other terms, after its own (more
+        English follow-ups then cite the passage that answers them)."""
         en = crosslingual.english_terms(resolved.query, index.terms, index.lexical)
         if resolved.topic and resolved.previous:
             have = {t.surface for t in en}
@@ -510,10 +528,10 @@ class Engine:
         from (the previous question's vector from `recent`, else both embedded in one call)."""
         # In a chat the previous question was embedded when it was asked, as its resolved text
         # (what a follow-up's `previous` holds): a follow-up then costs one embedding, not two.
-        follows = resolved.follow_up and bool(resolved.previous)
-        pvec = self.recent.get(resolved.previous) if follows else None
-        if follows and pvec is None:
-            qvec, pvec = self.embedder.encode_queries([dense_text, resolved.previous])
+        previous = resolved.previous if resolved.follow_up else None
+        pvec = self.recent.get(previous) if previous else None
+        if previous and pvec is None:
+            qvec, pvec = self.embedder.encode_queries([dense_text, previous])
         else:
             qvec = self.embedder.encode_queries([dense_text])[0]
         if dense_text == resolved.query:  # only such a text can be a later follow-up's `previous`
@@ -525,7 +543,7 @@ class Engine:
         topic_doc = index.passages[int(index.sentence_passage[row])].doc_id if row >= 0 else None
         return qvec, topic_doc
 
-    def search(self, q: str, k: int = 5, history: list[Turn] | list[dict] = ()) -> SearchResults:
+    def search(self, q: str, k: int = 5, history: Sequence[Turn | dict] = ()) -> SearchResults:
         """Passages ranked as the answer's retrieval ranks them (a follow-up is resolved with the
         history first)."""
         q, history = validate(q, history, min(max(k, 1), MAX_TOP_K))
@@ -641,7 +659,8 @@ def validate(question, history, top_k: int) -> tuple[str, list[Turn]]:
     try:
         turns = [t if isinstance(t, Turn) else Turn.model_validate(t) for t in history]
     except ValueError as exc:
-        raise InvalidQuestion(f"the history is malformed: {exc.errors()[0]['msg'] if hasattr(exc, 'errors') else exc}") from None
+        detail = exc.errors()[0]["msg"] if hasattr(exc, "errors") else exc
+        raise InvalidQuestion(f"the history is malformed: {detail}") from None
     if sum(len(t.content) for t in turns) > MAX_HISTORY_CHARS:
         raise InvalidQuestion(f"the history is longer than {MAX_HISTORY_CHARS} characters")
     return q, turns

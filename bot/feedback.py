@@ -22,7 +22,7 @@ import secrets
 import sqlite3
 import threading
 from collections.abc import Callable
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Literal, TypeVar
 
@@ -69,7 +69,7 @@ class FeedbackRecord(BaseModel):
 
 
 def _now() -> str:
-    return datetime.now(timezone.utc).isoformat(timespec="seconds")
+    return datetime.now(UTC).isoformat(timespec="seconds")
 
 
 class FeedbackStore:
@@ -149,6 +149,7 @@ class FeedbackStore:
             self._close()
         if self._db is None:
             self._open()
+        assert self._db is not None  # _open sets it or raises
         return self._db
 
     def _close(self) -> None:

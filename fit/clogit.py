@@ -1,5 +1,6 @@
 """The conditional logit the rankers are fitted with (fit/fit_phrase.py: answer-phrase spans;
-fit/fit_choice.py: answer sentences; fit/fit_fusion.py: the score fusion's weights): a softmax over each group's candidate rows, L2-penalised."""
+fit/fit_choice.py: answer sentences; fit/fit_fusion.py: the score fusion's weights): a softmax over
+each group's candidate rows, L2-penalised."""
 
 from __future__ import annotations
 

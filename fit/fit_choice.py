@@ -170,23 +170,23 @@ def report(d: dict, probs: np.ndarray) -> None:
     starts = np.flatnonzero(np.r_[True, d["group"][1:] != d["group"][:-1]])
     ends = np.r_[starts[1:], len(d["group"])]
     found = d["found"]
-    has_pos = np.array([d["label"][a:b].any() for a, b in zip(starts, ends)])
+    has_pos = np.array([d["label"][a:b].any() for a, b in zip(starts, ends, strict=False)])
     print(f"questions {len(groups)}, answered by the engine {found.sum()}, "
           f"with the answer among the candidates {has_pos[found].mean():.3f} of those")
     first_base = np.array([d["label"][a] for a in starts])
-    first_new = np.array([d["label"][a + int(np.argmax(probs[a:b]))] for a, b in zip(starts, ends)])
+    first_new = np.array([d["label"][a + int(np.argmax(probs[a:b]))] for a, b in zip(starts, ends, strict=False)])
     print(f"first sentence holds the answer (found questions): fixed mix {first_base[found].mean():.3f}, "
           f"ranker {first_new[found].mean():.3f}")
-    base_hold = np.array([(d["label"][a:b] & d["base_pick"][a:b]).any() for a, b in zip(starts, ends)])
-    base_exact = np.array([(d["exact"][a:b] & d["base_pick"][a:b]).any() for a, b in zip(starts, ends)])
-    base_n = np.array([d["base_pick"][a:b].sum() for a, b in zip(starts, ends)])
+    base_hold = np.array([(d["label"][a:b] & d["base_pick"][a:b]).any() for a, b in zip(starts, ends, strict=False)])
+    base_exact = np.array([(d["exact"][a:b] & d["base_pick"][a:b]).any() for a, b in zip(starts, ends, strict=False)])
+    base_n = np.array([d["base_pick"][a:b].sum() for a, b in zip(starts, ends, strict=False)])
     n_all = len(groups)
     print(f"fixed mix (margin {0.03}): quoted hold the answer {base_hold[found].sum() / n_all:.3f} of all, "
           f"exact {base_exact[found].sum() / n_all:.3f}, sentences {base_n[found].mean():.2f}")
     print("confidence  holds(all)  exact(all)  sentences  held-out P(holds | found)")
     for conf in CONFIDENCES:
         hold, ex, n = [], [], []
-        for a, b in zip(starts, ends):
+        for a, b in zip(starts, ends, strict=False):
             q = quoted(probs[a:b], conf)
             hold.append((d["label"][a:b] & q).any())
             ex.append((d["exact"][a:b] & q).any())
@@ -195,7 +195,7 @@ def report(d: dict, probs: np.ndarray) -> None:
         print(f"  {conf:.2f}      {hold[found].sum() / n_all:.3f}       {ex[found].sum() / n_all:.3f}      "
               f"{n[found].mean():.2f}       {hold[found].mean():.3f}")
     # Calibration of the first sentence's probability.
-    top_p = np.array([probs[a:b].max() for a, b in zip(starts, ends)])
+    top_p = np.array([probs[a:b].max() for a, b in zip(starts, ends, strict=False)])
     print("calibration (first sentence): P bin, questions, rate it holds the answer")
     for lo, hi in ((0, .3), (.3, .5), (.5, .7), (.7, .85), (.85, .95), (.95, 1.01)):
         m = found & (top_p >= lo) & (top_p < hi)
@@ -220,7 +220,7 @@ def main(argv: list[str] | None = None) -> None:
     report(d, probs)
     mean, scale, w = fit(d["X"], d["label"], d["group"])
     print("weights (standardised):")
-    for name, c in sorted(zip(FEATURES, w), key=lambda x: -abs(x[1])):
+    for name, c in sorted(zip(FEATURES, w, strict=False), key=lambda x: -abs(x[1])):
         print(f"  {name:22s} {c:+.3f}")
     if not args.no_write:
         MODEL_FILE.write_text(json.dumps({

@@ -2,7 +2,8 @@
 
 The three lists (passages by dense cosine, passages by their best sentence's cosine, BM25) are
 computed once per JSQuAD question as the engine searches (`Engine.retrieve`) on the cached
-open-corpus index of `make bench-qa` (built here when it is not there yet). Weighted reciprocal-rank fusions are scored on a grid by hit@1; score fusions
+open-corpus index of `make bench-qa` (built here when it is not there yet). Weighted reciprocal-rank
+fusions are scored on a grid by hit@1; score fusions
 (a weighted sum of each candidate's scores, `bot.retrieve.retrieval.SCORES`) get their weights from
 a conditional logit that puts the gold passage first. Everything is cross-validated by article
 (chosen or fitted on the other folds' articles, scored on the held-out fold), with the seed
@@ -35,8 +36,9 @@ RRF_KS = (5, 10, 20, 40, 60)
 
 def ranked_lists(engine, cases: list[dict]) -> list[dict]:
     """The three ranked lists (rows, best first) per case, plus the rows holding its gold."""
-    from bot.retrieve.retrieval import ranked_lists as lists_of, score_features
     from bot.evaluate import gold_ranges
+    from bot.retrieve.retrieval import ranked_lists as lists_of
+    from bot.retrieve.retrieval import score_features
 
     out = []
     for c in cases:
@@ -188,7 +190,7 @@ def main(argv: list[str] | None = None) -> None:
     print(f"\ncross-validated hit@1 (setting chosen on the other {FOLDS - 1} folds' articles): {cv:.3f}")
     for h, n, st in cv_hits:
         print(f"  fold: {h:.3f} on {n} questions with {st[0]} k={st[1]}")
-    rrf3 = sum(rrf_hits_at3([d for d, fold in zip(data, folds) if fold == f], st).sum()
+    rrf3 = sum(rrf_hits_at3([d for d, fold in zip(data, folds, strict=False) if fold == f], st).sum()
                for f, (_, _, st) in enumerate(cv_hits)) / len(data)
     print(f"  best RRF: hit@3 {rrf_hits_at3(data, grid[chosen]).mean():.3f}, cross-validated {rrf3:.3f}")
     # Score fusions: which scores, weights by conditional logit, chosen by cross-validated
@@ -199,19 +201,22 @@ def main(argv: list[str] | None = None) -> None:
         h1 = np.zeros(len(data), dtype=bool)
         h3 = np.zeros(len(data), dtype=bool)
         for f in range(FOLDS):
-            w = fit_linear([d for d, fold in zip(data, folds) if fold != f], cols)
-            test = [d for d, fold in zip(data, folds) if fold == f]
+            w = fit_linear([d for d, fold in zip(data, folds, strict=False) if fold != f], cols)
+            test = [d for d, fold in zip(data, folds, strict=False) if fold == f]
             h1[folds == f], h3[folds == f] = linear_hits(test, w, cols, 1), linear_hits(test, w, cols, 3)
         w = fit_linear(data, cols)
-        print(f"\nscore fusion over {name}: weights {dict(zip((SCORES[c] for c in cols), np.round(w, 3)))}; "
+        weights = dict(zip((SCORES[c] for c in cols), np.round(w, 3), strict=True))
+        print(f"\nscore fusion over {name}: weights {weights}; "
               f"hit@1 {linear_hits(data, w, cols, 1).mean():.3f}, hit@3 {linear_hits(data, w, cols, 3).mean():.3f}; "
               f"cross-validated hit@1 {h1.mean():.3f}, hit@3 {h3.mean():.3f}; dev hit@1 "
               f"{linear_hits(dev_data, w, cols, 1).mean():.3f}, hit@3 {linear_hits(dev_data, w, cols, 3).mean():.3f}")
-        scored.append((h1.mean() + h3.mean(), name, cols, w, h1.mean(), h3.mean(), linear_hits(data, w, cols, 1).mean()))
+        scored.append((h1.mean() + h3.mean(), name, cols, w, h1.mean(), h3.mean(),
+                       linear_hits(data, w, cols, 1).mean()))
     shipped = json.loads(OUT.read_text(encoding="utf-8")) if OUT.exists() else {}
     if args.lang == "ja" and shipped.get("method") == "linear":
         ws = np.array([shipped["weights"].get(n, 0.0) for n in SCORES])
-        print(f"\nshipped score fusion {shipped['weights']}: hit@1 {linear_hits(data, ws, [0, 1, 2, 3], 1).mean():.3f}, "
+        print(f"\nshipped score fusion {shipped['weights']}: "
+              f"hit@1 {linear_hits(data, ws, [0, 1, 2, 3], 1).mean():.3f}, "
               f"hit@3 {linear_hits(data, ws, [0, 1, 2, 3], 3).mean():.3f}")
     _, lname, lcols, lw, lcv1, lcv3, lhit1 = max(scored, key=lambda t: t[0])
     print(f"chosen score fusion: {lname}")
@@ -221,7 +226,7 @@ def main(argv: list[str] | None = None) -> None:
         previous = whole if args.lang == "ja" else languages.get(args.lang, whole)
         if lcv1 > cv:  # the better method by cross-validated hit@1
             out = {"method": "linear",
-                   "weights": {**{SCORES[c]: round(float(x), 4) for c, x in zip(lcols, lw)},
+                   "weights": {**{SCORES[c]: round(float(x), 4) for c, x in zip(lcols, lw, strict=False)},
                                "topic": previous.get("weights", {}).get("topic", TOPIC_LINEAR)},
                    "jsquad_hit@1": round(float(lhit1), 4), "cv_hit@1": round(float(lcv1), 4),
                    "cv_hit@3": round(float(lcv3), 4)}

@@ -21,13 +21,13 @@ from collections import Counter, defaultdict
 import numpy as np
 
 from bench.jsquad import DEFAULT_PATH, load_articles, split_by_article
+from bot.answer import phrase
+from bot.errors import FittedFileError
+from bot.ingest.passages import split_sentences
+from bot.query import analysis
+from bot.text.analyser import Tokenizer
 from fit.clogit import fit_conditional_logit
 from fit.common import provenance
-from bot.answer import phrase
-from bot.query import analysis
-from bot.ingest.passages import split_sentences
-from bot.errors import FittedFileError
-from bot.text.analyser import Tokenizer
 
 FOLDS = 5
 L2 = 3.0
@@ -155,8 +155,8 @@ def main() -> None:
     folds = split_by_article(cases, FOLDS)
     preds = {}
     for k in range(FOLDS):
-        w = fit([c for c, f in zip(cases, folds) if f != k], args.l2)
-        for c, f in zip(cases, folds):
+        w = fit([c for c, f in zip(cases, folds, strict=False) if f != k], args.l2)
+        for c, f in zip(cases, folds, strict=False):
             if f == k:
                 preds[c["id"]] = predict(c, w)
     oracle = [c["f1"].max() if c.get("spans") else 0.0 for c in cases if c["qtype"] in analysis.TYPES]

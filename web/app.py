@@ -14,23 +14,35 @@ from fastapi.middleware.cors import CORSMiddleware
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 
+from bot.audit import AuditLog
 from bot.embed.base import Embedder
 from bot.engine import Models
-from bot.text.analyser import Tokenizer
 from bot.settings import Settings
-from bot.audit import AuditLog
+from bot.text.analyser import Tokenizer
 from web import errors
 from web.http import metrics
+from web.http.head import HeadAsGetMiddleware
+from web.http.security import BodySizeLimitMiddleware, SecurityHeadersMiddleware
+from web.http.sessions import Sessions
 from web.mcp import server as mcp_server
 from web.openai import api as openai_api
 from web.routes import admin, admin_page, api, docs, documents_api, feedback, page_image, pages, suggest
 from web.server.connections import connection_limits
-from web.http.head import HeadAsGetMiddleware
 from web.server.runtime import Runtime
-from web.http.security import BodySizeLimitMiddleware, SecurityHeadersMiddleware
-from web.http.sessions import Sessions
-from web.view import (answer_layout, answer_parts, answer_state, card_parts, card_place, excerpt_parts,
-                      format_date, safe_url, searched_query, site_name, source_href, text_lang)
+from web.view import (
+    answer_layout,
+    answer_parts,
+    answer_state,
+    card_parts,
+    card_place,
+    excerpt_parts,
+    format_date,
+    safe_url,
+    searched_query,
+    site_name,
+    source_href,
+    text_lang,
+)
 
 HERE = Path(__file__).resolve().parent
 STATIC_DIR = HERE / "static"

@@ -26,11 +26,11 @@ def read_chat_form(form: FormData) -> tuple[str, list[dict]]:
         raise FormProblem("the conversation history must be text, not files")
     if len(roles) != len(contents):
         raise FormProblem("the conversation history is incomplete: each message needs a role")
-    return questions[0], [{"role": r, "content": c} for r, c in zip(roles, contents)]
+    return questions[0], [{"role": r, "content": c} for r, c in zip(roles, contents, strict=False)]
 
 
 def readable_history(form: FormData) -> list[dict]:
     """The turns of a refused form that can still be shown (text, known roles), for its page."""
-    pairs = zip(form.getlist("history_role"), form.getlist("history_content"))
+    pairs = zip(form.getlist("history_role"), form.getlist("history_content"), strict=False)
     return [{"role": r, "content": c} for r, c in pairs
             if r in ("user", "assistant") and isinstance(c, str)]

@@ -2,8 +2,8 @@
 them with `app.dependency_overrides`.
 
 They are `async def` although they only read attributes: FastAPI runs a plain `def` dependency in
-its thread pool, which cost every question two thread hand-offs on the event loop (a tenth of
-its CPU under load, py-spy; bench/README.md) and made health wait for a pool thread."""
+its thread pool, which costs every question two thread hand-offs on the event loop (a noticeable
+share of its CPU under load) and makes health wait for a pool thread."""
 
 from typing import Annotated
 
@@ -15,10 +15,10 @@ from bot.audit import AuditLog
 from bot.corpus import Corpus
 from bot.engine import Engine
 from bot.settings import Settings
-from web.server.rebuild import Rebuilder
-from web.server.runtime import Runtime
 from web.http.security import token_matches
 from web.http.sessions import COOKIE, Sessions
+from web.server.rebuild import Rebuilder
+from web.server.runtime import Runtime
 
 
 async def get_runtime(request: Request) -> Runtime:
@@ -84,8 +84,7 @@ AdminActorDep = Annotated[str, Depends(require_admin)]
 
 
 async def get_rebuilder(runtime: RuntimeDep) -> Rebuilder:
-    runtime.loaded_engine()  # 503 while loading
-    return runtime.rebuilder
+    return runtime.loaded_rebuilder()  # 503 while loading
 
 
 RebuilderDep = Annotated[Rebuilder, Depends(get_rebuilder)]

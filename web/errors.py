@@ -15,14 +15,29 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from bot.errors import (BuildError, BuildInProgress, CorpusError, CorpusUnwritable, DocumentExists,
-                        DocumentNotFound, FeedbackError, FeedbackFull, IndexCorrupt, IndexMismatch, IndexMissing,
-                        InvalidQuestion, JaxabotError, ModelError, NothingToRollBack, UploadRejected,
-                        UploadTooLarge)
-from web.i18n import STRINGS, from_accept_language
-from web.openai.errors import is_openai_path, openai_error
+from bot.errors import (
+    BuildError,
+    BuildInProgress,
+    CorpusError,
+    CorpusUnwritable,
+    DocumentExists,
+    DocumentNotFound,
+    FeedbackError,
+    FeedbackFull,
+    IndexCorrupt,
+    IndexMismatch,
+    IndexMissing,
+    InvalidQuestion,
+    JaxabotError,
+    ModelError,
+    NothingToRollBack,
+    UploadRejected,
+    UploadTooLarge,
+)
 from web.exceptions import ClientGone, NotReady, Overloaded
 from web.http.headers import apply_security_headers
+from web.i18n import STRINGS, from_accept_language
+from web.openai.errors import is_openai_path, openai_error
 
 log = logging.getLogger(__name__)
 
@@ -77,9 +92,9 @@ def error_response(request: Request, status: int, code: str, message: str,
     if wants_html(request):
         templates = request.app.state.templates
         lang = from_accept_language(request.headers.get("accept-language"))
-        return templates.TemplateResponse(request, "error.html", {
-            "lang": lang, "t": STRINGS[lang], "status": status, "message": message, "code": code}, status_code=status, headers=headers)
-    body = {"error": code, "message": message}
+        context = {"lang": lang, "t": STRINGS[lang], "status": status, "message": message, "code": code}
+        return templates.TemplateResponse(request, "error.html", context, status_code=status, headers=headers)
+    body: dict[str, object] = {"error": code, "message": message}
     if details is not None:
         body["details"] = details
     return JSONResponse(body, status_code=status, headers=headers)
@@ -127,7 +142,7 @@ async def invalid_input(request: Request, exc: RequestValidationError) -> Respon
                for e in exc.errors()]
     first = details[0] if details else {"loc": [], "msg": "invalid input"}
     where = ".".join(str(p) for p in first["loc"] if p != "body")
-    message = f"{where}: {first['msg']}" if where else first["msg"]
+    message = f"{where}: {first['msg']}" if where else str(first["msg"])
     return error_response(request, 422, "invalid_input", message, details)
 
 
@@ -149,10 +164,12 @@ async def unexpected(request: Request, exc: Exception) -> Response:
 
 
 def install(app: FastAPI) -> None:
-    app.add_exception_handler(JaxabotError, domain_error)
-    app.add_exception_handler(NotReady, not_ready)
-    app.add_exception_handler(Overloaded, overloaded)
-    app.add_exception_handler(ClientGone, client_gone)
-    app.add_exception_handler(RequestValidationError, invalid_input)
-    app.add_exception_handler(StarletteHTTPException, http_error)
-    app.add_exception_handler(Exception, unexpected)
+    # Registered through `exception_handler`, which accepts a handler typed for its own exception
+    # class (`add_exception_handler` is typed for handlers of any `Exception`).
+    app.exception_handler(JaxabotError)(domain_error)
+    app.exception_handler(NotReady)(not_ready)
+    app.exception_handler(Overloaded)(overloaded)
+    app.exception_handler(ClientGone)(client_gone)
+    app.exception_handler(RequestValidationError)(invalid_input)
+    app.exception_handler(StarletteHTTPException)(http_error)
+    app.exception_handler(Exception)(unexpected)

@@ -22,7 +22,8 @@ STRINGS: dict[str, dict[str, str]] = {
         "send": "送信",
         "pending": "資料を調べています…",
         "welcome_title": "JAXAの国際協力について質問してください",
-        "welcome_text": "回答は公開資料の文章をそのまま引用し、出典を示します。資料にないことには「見つからない」と答えます。",
+        "welcome_text": ("回答は公開資料の文章をそのまま引用し、出典を示します。"
+                         "資料にないことには「見つからない」と答えます。"),
         "examples": "質問の例",
         "you": "あなた",
         "bot": "jaxabot",
@@ -126,7 +127,8 @@ STRINGS: dict[str, dict[str, str]] = {
         "send": "Send",
         "pending": "Searching the documents…",
         "welcome_title": "Ask about JAXA's international cooperation",
-        "welcome_text": "Answers quote the published documents and show their sources. When the documents don't say, jaxabot tells you so.",
+        "welcome_text": ("Answers quote the published documents and show their sources. "
+                         "When the documents don't say, jaxabot tells you so."),
         "examples": "Example questions",
         "you": "You",
         "bot": "jaxabot",

@@ -11,7 +11,7 @@ only questions answered outright (state `answered`) are kept.
 """
 
 import re
-from typing import Callable
+from collections.abc import Callable
 
 from bot.results import DocumentView
 
@@ -161,7 +161,7 @@ def next_questions(doc: DocumentView, chunk_id: str, lang: str, include_own: boo
             tried += 1
             try:
                 answer = ask(question)
-            except Exception:  # noqa: BLE001 - a failing check drops the suggestion, not the page
+            except Exception:  # a failing check drops the suggestion, not the page
                 continue
             if getattr(answer, "state", None) != "answered":
                 continue

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from urllib.parse import quote, urlsplit
 
 from bot.ingest.passages import is_heading
-from bot.results import Citation, DocumentView, MAX_HISTORY_CHARS, MAX_HISTORY_TURNS
+from bot.results import MAX_HISTORY_CHARS, MAX_HISTORY_TURNS, Citation, DocumentView
 
 _MARKER = re.compile(r"\[(\d+)\]")
 _PARAGRAPH = re.compile(r"[^\n]+(?:\n[^\n]+)*")
@@ -222,11 +222,12 @@ def answer_layout(text: str, lang: str) -> Layout:
         return Layout(text)
     main: list[str] = []
     quotes: list[str] = []
-    gloss_title, gloss = "", []
+    gloss_title = ""
+    gloss: list[tuple[str, str]] = []
     for para in text.split("\n\n"):
         lines = para.split("\n")
-        entries = [_GLOSS.match(line) for line in lines[1:]]
-        if lines[0].startswith("Glossary") and len(lines) > 1 and all(entries) and not gloss:
+        entries = [m for line in lines[1:] if (m := _GLOSS.match(line))]
+        if lines[0].startswith("Glossary") and len(lines) > 1 and len(entries) == len(lines) - 1 and not gloss:
             gloss_title = lines[0].rstrip(":").strip()
             gloss = [(m.group(1), m.group(2)) for m in entries]
             continue

@@ -24,18 +24,18 @@ choice.json, written by fit/fit_choice.py.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable
 
 import numpy as np
 
 from bot import fitted
 from bot.answer import phrase
-from bot.query import analysis
-from bot.retrieve.retrieval import Hit
 from bot.answer.sentences import SECTION_WEIGHT, ScoredSentence, coverage
 from bot.ingest.passages import is_heading
+from bot.query import analysis
+from bot.retrieve.retrieval import Hit
 from bot.store.index import SearchIndex
 
 MODEL_FILE = Path(__file__).with_name("choice.json")
@@ -58,7 +58,7 @@ class ChoiceModel:
     confidence: float
 
     @classmethod
-    def load(cls, path: Path = MODEL_FILE) -> "ChoiceModel":
+    def load(cls, path: Path = MODEL_FILE) -> ChoiceModel:
         """The fitted ranker in `path` (FittedFileError when it was fitted for other features)."""
         data = fitted.read(path, FORMAT_VERSION, FEATURES)
         model = cls(np.asarray(data["mean"], dtype=float), np.asarray(data["scale"], dtype=float),
@@ -150,7 +150,7 @@ def features(index: SearchIndex, scored: list[ScoredSentence], hits: list[Hit], 
         return X
     col = {name: k for k, name in enumerate(FEATURES)}
     texts = [_text(index, s) for s in scored]
-    terms = [sentence_terms(s.vector_row, t) for s, t in zip(scored, texts)]
+    terms = [sentence_terms(s.vector_row, t) for s, t in zip(scored, texts, strict=True)]
     vrows = np.array([s.vector_row for s in scored])
     sims = np.array([s.sim for s in scored])
     covs = np.array([s.coverage for s in scored])
@@ -184,7 +184,7 @@ def features(index: SearchIndex, scored: list[ScoredSentence], hits: list[Hit], 
         ok = (rows >= 0) & (rows < len(index.sentence_passage))
         safe = np.where(ok, rows, 0)
         same = ok & np.array([index.passages[int(index.sentence_passage[r])].doc_id == d
-                              for r, d in zip(safe, docs)])
+                              for r, d in zip(safe, docs, strict=True)])
         X[:, col[f"{name}_sim"]] = np.where(same, index.sentence_vectors[safe] @ qvec, 0.0)
         for k in np.flatnonzero(same):
             r = int(rows[k])
@@ -211,7 +211,8 @@ def features(index: SearchIndex, scored: list[ScoredSentence], hits: list[Hit], 
 
     # The kind of phrase the question asks for.
     if q_info is not None and q_info.qtype in analysis.TYPES:
-        match = np.array([type_match(sentence_profile(s.vector_row, t), q_info) for s, t in zip(scored, texts)])
+        match = np.array([type_match(sentence_profile(s.vector_row, t), q_info)
+                          for s, t in zip(scored, texts, strict=True)])
         X[:, col["type_match"]] = match
         X[:, col["type_gap"]] = match - match.max()
     return X

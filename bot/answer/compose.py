@@ -4,11 +4,12 @@ The corpus is Japanese. An English question gets an English lead-in and the Japa
 quoted as they are: a machine translation here would be an uncited claim.
 """
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from bot.answer.sentences import ScoredSentence
-from bot.store.index import SearchIndex
 from bot.results import Citation
+from bot.store.index import SearchIndex
 
 NOT_FOUND = {
     "ja": "資料の中に、この質問に答える記述は見つかりませんでした。",
@@ -30,14 +31,15 @@ def location_fields(doc, start: int) -> dict:
 
 
 
-def compose_not_found(lang: str, missing: list[str] = ()) -> str:
+def compose_not_found(lang: str, missing: Sequence[str] = ()) -> str:
     """The refusal; when the documents describe something close to what was asked but not the
     identifiers the question names (another edition, year or mission), it says which."""
     if not missing:
         return NOT_FOUND[lang]
     if lang == "ja":
         named = "・".join(f"「{m}」" for m in missing)
-        return f"資料の中に、この質問に答える記述は見つかりませんでした。近い記述はありますが、{named}についてのものではありません。"
+        return ("資料の中に、この質問に答える記述は見つかりませんでした。"
+                f"近い記述はありますが、{named}についてのものではありません。")
     named = ", ".join(f'"{m}"' for m in missing)
     return f"The documents do not answer this question. Close passages exist, but they are not about {named}."
 

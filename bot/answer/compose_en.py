@@ -15,14 +15,15 @@ Sentences from English documents are quoted as the answer itself.
 import functools
 import re
 import unicodedata
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from bot.answer.compose import location_fields
 from bot.answer.sentences import ScoredSentence
 from bot.results import Citation
 from bot.store.index import SearchIndex
-from bot.text.analyser import Tokenizer
 from bot.store.termtable import romaji
+from bot.text.analyser import Tokenizer
 
 GLOSSARY_HEADING = "Glossary (dictionary glosses of words in the quoted Japanese; not a translation):"
 MAX_GLOSSARY = 8
@@ -52,7 +53,8 @@ _QUANTITY = re.compile(r"(約|およそ|最大|最低|少なくとも)?(" + _NUM
                        r"(以上|以下|未満|超|余り)?")
 _LATIN = re.compile(r"[A-Za-z][A-Za-z0-9&.\-/]*(?:[ ・][A-Z][A-Za-z0-9&.\-]*)*")
 _KATAKANA = re.compile(r"^[\u30a0-\u30ffー・＝]+$")
-_RANGE = re.compile(r"((?:明治|大正|昭和|平成|令和)?\d{1,4}年(?:代)?(?:\d{1,2}月(?:\d{1,2}日)?)?)\s*(?:から|-|–|〜|~)\s*"
+_RANGE = re.compile(r"((?:明治|大正|昭和|平成|令和)?\d{1,4}年(?:代)?(?:\d{1,2}月(?:\d{1,2}日)?)?)"
+                    r"\s*(?:から|-|–|〜|~)\s*"
                     r"((?:明治|大正|昭和|平成|令和)?\d{1,4}年(?:代)?(?:\d{1,2}月(?:\d{1,2}日)?)?)")
 _BARE_YEAR = re.compile(r"(?<![0-9.,])(?:1[0-9]{3}|20[0-9]{2})(?![0-9.,年月日%])")
 _CLOCK = re.compile(r"(?<![0-9])(\d{1,2})時(?:(\d{1,2})分)?|(?<![0-9])(\d{1,2}):(\d{2})(?![0-9])")
@@ -499,8 +501,10 @@ class EnglishComposer:
         """(priority, position, English) of each phrase of the sentence that could answer."""
         s = _Reading.of(text, qtype, avoid, question)
         names = functools.partial(self._names, index)
-        extractors = {"when": (_dates,), "how many": (_quantities,), "who": (names,), "where": (names,),
-                      "what": (names, _counted_things)}.get(qtype, ())
+        by_type: dict[str, tuple[Callable[[_Reading], Found], ...]] = {
+            "when": (_dates,), "how many": (_quantities,), "who": (names,), "where": (names,),
+            "what": (names, _counted_things)}
+        extractors = by_type.get(qtype, ())
         out = [c for extract in extractors for c in extract(s)]
         out.sort(key=lambda c: (c[0], c[1]))
         return out
@@ -573,11 +577,10 @@ class EnglishComposer:
         from a runner-up; a name or a thing only from the best sentence (names taken from
         runners-up were rarely the answer)."""
         order = sorted(range(len(chosen)), key=lambda i: -chosen[i].score)
-        led = [n for n in order if citations[n].answer_span]
+        led = [(citations[n], at) for n in order if (at := citations[n].answer_span)]
         if led:  # the engine's phrase of the asked kind
-            c = citations[led[0]]
-            span = c.text[c.answer_span[0]:c.answer_span[1]]
-            return self.answer_phrase(index, c.text[c.highlight[0]:c.highlight[1]], qtype, asked, span,
+            c, (a, b) = led[0]
+            return self.answer_phrase(index, c.text[c.highlight[0]:c.highlight[1]], qtype, asked, c.text[a:b],
                                       question), c.n
         dated = qtype in ("when", "how many")
         if dated:

@@ -135,7 +135,7 @@ class Context:
     document: str
 
     @classmethod
-    def of(cls, sentence: str, section: str, title: str, doc_text: str, url: str | None = None) -> "Context":
+    def of(cls, sentence: str, section: str, title: str, doc_text: str, url: str | None = None) -> Context:
         # A page's address often carries its date (/press/2004/11/…).
         return cls(near="\n".join((sentence, section or "", title or "", doc_text[:HEADER_CHARS])),
                    document="\n".join((title or "", url or "", doc_text)))

@@ -1,8 +1,8 @@
 """Does the retrieved text actually answer the question?
 
-A single similarity threshold separates poorly with this model (best-passage cosine medians about
-0.80 for unanswerable and 0.87 for answerable questions, with overlapping ranges). Two pieces of
-evidence separate much better (calibration figures in bot/README.md):
+A single similarity threshold separates poorly with this model (the best-passage cosines of
+answerable and unanswerable questions overlap widely). Two pieces of evidence separate much better
+(docs/design/refusal.md):
 
 - `gap`: how far the best sentence stands above the typical sentence of the retrieved passages.
   A question the documents answer has one sentence that stands out; an unanswerable one lifts
@@ -21,9 +21,9 @@ from pathlib import Path
 import numpy as np
 
 from bot import fitted
-from bot.text.language import english_anchors
-from bot.text.analyser import Tokenizer
 from bot.store.lexical import LexicalIndex, idf
+from bot.text.analyser import Tokenizer
+from bot.text.language import english_anchors
 
 # Below these best-sentence cosines the corpus is off-topic for the question (pizza, weather):
 # related passages would only be noise, so none are offered (calibration table in
@@ -110,7 +110,9 @@ class RefusalModel:
         was fitted for other features)."""
         data = fitted.read(path, REFUSAL_FORMAT, FEATURES)
         models = data.get("models")
-        fitted.require(isinstance(models, dict) and all(lang in models for lang in LANGUAGES), path,
+        if not isinstance(models, dict):
+            models = {}
+        fitted.require(all(lang in models for lang in LANGUAGES), path,
                        f"it needs a model for each of {', '.join(LANGUAGES)}")
         out = {}
         for lang, m in models.items():
@@ -124,7 +126,7 @@ class RefusalModel:
     def probability(self, e: "Evidence") -> float:
         """P(the documents answer) for the evidence `e`."""
         z = self.bias + sum(c * max(-Z_CLIP, min(Z_CLIP, (x - mu) / sd))
-                            for c, x, mu, sd in zip(self.coef, features(e), self.mean, self.scale))
+                            for c, x, mu, sd in zip(self.coef, features(e), self.mean, self.scale, strict=True))
         return 1.0 / (1.0 + math.exp(-z))
 
 

@@ -21,7 +21,16 @@ from pathlib import Path
 import numpy as np
 
 from bot import fitted
-from bot.query.analysis import (QuestionInfo, TIME_UNITS, TYPES, Tok, is_counter, neighbours, morpheme_toks, question_info)
+from bot.query.analysis import (
+    TIME_UNITS,
+    TYPES,
+    QuestionInfo,
+    Tok,
+    is_counter,
+    morpheme_toks,
+    neighbours,
+    question_info,
+)
 
 MODEL_PATH = Path(__file__).with_name("phrase_model.json")
 FORMAT_VERSION = 1
@@ -77,7 +86,7 @@ def candidates(toks: list[Tok], sentence: str) -> list[tuple[int, int, str]]:
                 if toks[j - 1].pos[0] == "接頭辞" or toks[j - 1].surface in _JOIN_SYMBOLS:
                     continue
                 out.setdefault((i, j), "run")
-    for (a1, b1), (a2, b2) in zip(runs, runs[1:]):
+    for (a1, b1), (a2, b2) in zip(runs, runs[1:], strict=False):
         if a2 == b1 + 1 and toks[b1].surface == "の" and b2 - a1 <= MAX_RUN_TOKENS + 1:
             out.setdefault((a1, b2), "no")
         # 40日から50日前後 / 1:30 - 5:00: a range between two numbers
@@ -404,7 +413,7 @@ class PhraseModel:
         (the crossed block of a row is the base block or zeros)."""
         n = len(BASE_FEATURES)
         base = self.weights[:n]
-        return {t: [b + c for b, c in zip(base, self.weights[n * (1 + k):n * (2 + k)])]
+        return {t: [b + c for b, c in zip(base, self.weights[n * (1 + k):n * (2 + k)], strict=True)]
                 for k, t in enumerate(TYPES)}
 
     @classmethod
@@ -447,16 +456,16 @@ def find_phrase(sentence: str, question: str, qtype: str | None, tokenizer,
 # --- does a phrase have the asked type? ---------------------------------------------------------
 
 _NUMERAL = re.compile(r"[0-9０-９〇一二三四五六七八九十百千万億]")
-_DATE = re.compile(r"[0-9０-９〇一二三四五六七八九十]+\s*(?:年|月|日|世紀|年代|年度|時|頃|期)|元年|明治|大正|昭和|平成|令和"
-                   r"|上旬|中旬|下旬|[0-9]{4}")
+_DATE = re.compile(r"[0-9０-９〇一二三四五六七八九十]+\s*(?:年|月|日|世紀|年代|年度|時|頃|期)"
+                   r"|元年|明治|大正|昭和|平成|令和|上旬|中旬|下旬|[0-9]{4}")
 _PLACE_SUFFIX = ("市", "県", "州", "国", "島", "都", "府", "町", "村", "会場", "ホテル", "官邸", "センター", "大学",
                  "基地", "空港", "港", "館", "ホール", "宮殿", "本部", "本社", "地域", "地方", "省")
 _ORG_SUFFIX = ("機関", "庁", "省", "大学", "委員会", "協会", "会社", "センター", "局", "部", "会", "機構", "研究所",
                "財団", "連合", "グループ", "チーム", "社", "事務局", "政府", "学会", "本部")
 # Time words that answer いつ without a date: 夜間, 梅雨末期, 当時, 江戸時代.
-_TIME_WORD = re.compile(r"(?:時期|時代|時間|期間|季節|頃|ごろ|当時|以前|以後|以降|直後|直前|初期|中期|後期|末期|前期|初頭|"
-                        r"前半|後半|上旬|中旬|下旬|夜間|日中|昼間|早朝|深夜|夜|朝|昼|夕方|夕|春|夏|秋|冬|雨期|乾期|古く|"
-                        r"年間|世紀|年代|期)")
+_TIME_WORD = re.compile(r"(?:時期|時代|時間|期間|季節|頃|ごろ|当時|以前|以後|以降|直後|直前|"
+                        r"初期|中期|後期|末期|前期|初頭|前半|後半|上旬|中旬|下旬|夜間|日中|昼間|"
+                        r"早朝|深夜|夜|朝|昼|夕方|夕|春|夏|秋|冬|雨期|乾期|古く|年間|世紀|年代|期)")
 # Suffixes of an organisation that is no place (a どこ answered by one names the wrong kind).
 _ORG_ONLY = ("局", "機構", "機関", "庁", "協会", "委員会", "社", "財団", "連合", "公社", "組合")
 # Words for a kind of person (誰 → 労働者, 修道士, 有資格者).

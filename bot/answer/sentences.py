@@ -6,7 +6,7 @@ score combines its own similarity to the question (vectors computed at index tim
 of its passage, and how much of the question's content words it contains.
 
 Whether the documents answer at all is decided from evidence, not from a single similarity:
-see `decide_found` and the calibration figures in bot/README.md.
+see `decide_found` and docs/design/refusal.md.
 """
 
 import re
@@ -15,9 +15,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from bot.store.index import SearchIndex
 from bot.ingest.passages import is_heading
 from bot.retrieve.retrieval import Hit
+from bot.store.index import SearchIndex
 
 # How many ranked passages feed sentence scoring (their neighbours are added).
 CANDIDATE_PASSAGES = 4

@@ -15,8 +15,12 @@ OUTPUT = "sentence_embedding"
 
 
 class Embedder(Protocol):
-    name: str
-    dim: int
+    # Read-only: an embedder may compute its dimension on first use (the Ray one asks a worker).
+    @property
+    def name(self) -> str: ...
+
+    @property
+    def dim(self) -> int: ...
 
     def encode_queries(self, texts: list[str]) -> np.ndarray: ...
 

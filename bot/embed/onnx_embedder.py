@@ -24,8 +24,7 @@ from bot.errors import ModelError
 MAX_BATCH_TEXTS = 64
 MAX_BATCH_TOKENS = 8192
 # ... and every text of a batch is at least this fraction of its longest: padding is computed like
-# real tokens, and a call per length band costs less than padding (16 queries of 10–21 tokens, 2
-# threads: 11.1 ms CPU per query in one padded call, 8.6 ms split into bands; bench/README.md).
+# real tokens, and a call per length band costs less than padding (docs/embedding.md, "ONNX Runtime").
 MIN_BATCH_FILL = 0.85
 
 
@@ -50,7 +49,7 @@ class OnnxEmbedder:
         def open_session() -> None:
             try:
                 opened["session"] = self._open(query_graph or graph)
-            except Exception as exc:  # noqa: BLE001 - re-raised below as a ModelError
+            except Exception as exc:  # re-raised below as a ModelError
                 opened["error"] = exc
 
         opener = threading.Thread(target=open_session, name="onnx-session", daemon=True)
@@ -83,15 +82,15 @@ class OnnxEmbedder:
                 if self._session is None:
                     try:
                         self._session = self._open(self._graph)
-                    except Exception as exc:  # noqa: BLE001 - one clear message for users
+                    except Exception as exc:  # one clear message for users
                         raise ModelError(f"cannot load the ONNX model {self._graph}: {exc}") from exc
                 session = self._session
         return session
 
     def release_passages(self) -> None:
         """Close the fp32 passage session when questions have their own graph: after a build of
-        long passages its memory arena holds ~0.6 GB (measured: RSS 879 → 279 MB on release), which
-        a server that goes back to answering does not need; the next build opens it again (~0.2 s)."""
+        long passages its memory arena holds hundreds of MB, which a server that goes back to
+        answering does not need; the next build opens it again (a fraction of a second)."""
         if self.query_precision != "fp32":
             with self._session_lock:
                 self._session = None

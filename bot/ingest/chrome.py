@@ -32,9 +32,9 @@ EDGE_LINE_MAX = 60
 
 _TERMINAL = "。！？!?．."
 _CLOSERS = "」』）)]】\"'"
-_BRACKETED = re.compile(r"\s(\([^()\n]{1,%d}\)|\[[^\[\]\n]{1,%d}\]|【[^【】\n]{1,%d}】|（[^（）\n]{1,%d}）)$"
-                        % ((BRACKETED_MAX_CHARS,) * 4))
-_BARE = re.compile(r"\s(\S{1,%d})$" % LABEL_MAX_CHARS)
+_BRACKETED = re.compile(rf"\s(\([^()\n]{{1,{BRACKETED_MAX_CHARS}}}\)|\[[^\[\]\n]{{1,{BRACKETED_MAX_CHARS}}}\]"
+                        rf"|【[^【】\n]{{1,{BRACKETED_MAX_CHARS}}}】|（[^（）\n]{{1,{BRACKETED_MAX_CHARS}}}）)$")
+_BARE = re.compile(rf"\s(\S{{1,{LABEL_MAX_CHARS}}})$")
 _JAPANESE = re.compile(r"[\u3040-\u30ff\u3400-\u9fff]")
 
 
@@ -76,8 +76,7 @@ class Chrome:
     def regex(self) -> re.Pattern | None:
         if self._regex is None and self.labels:
             alts = "|".join(_pattern(s) for s in sorted(self.labels, key=len, reverse=True))
-            self._regex = re.compile(r"[ \t\u3000]+(?:%s)(?=[ \t\u3000]*(?:$|[%s]))" % (alts, re.escape(_CLOSERS)),
-                                     re.M)
+            self._regex = re.compile(rf"[ \t\u3000]+(?:{alts})(?=[ \t\u3000]*(?:$|[{re.escape(_CLOSERS)}]))", re.M)
         return self._regex
 
     def strip_labels(self, text: str) -> str:

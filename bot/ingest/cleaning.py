@@ -148,9 +148,10 @@ def _join_broken_title(lines: list[str], title_n: str) -> list[str]:
     """The title broken over two lines is one line."""
     out: list[str | None] = list(lines)
     for i in range(len(out) - 1):
-        if out[i] is None or out[i + 1] is None:
+        a, b = out[i], out[i + 1]
+        if a is None or b is None:
             continue
-        a, b = out[i].strip(), out[i + 1].strip()
+        a, b = a.strip(), b.strip()
         if a and b and _norm(a + b) == title_n and _norm(a) != title_n:
             out[i], out[i + 1] = a + b, None
     return [line for line in out if line is not None]
@@ -240,7 +241,7 @@ def has_terminator(line: str) -> bool:
 
 def _is_menu(block: list[str]) -> bool:
     return (len(block) >= MENU_MIN_LINES
-            and all(len(l.strip()) <= MENU_LINE_MAX and not _ends_sentence(l) for l in block))
+            and all(len(line.strip()) <= MENU_LINE_MAX and not _ends_sentence(line) for line in block))
 
 
 def _ends_sentence(line: str) -> bool:
@@ -252,7 +253,7 @@ def _ends_sentence(line: str) -> bool:
 def _is_footer(block: list[str]) -> bool:
     # Any sentence punctuation, Japanese or Western, makes it prose ("It lasts ten years.").
     return (len(block) <= FOOTER_BLOCK_MAX_LINES
-            and all(len(l.strip()) <= FOOTER_LINE_MAX and not has_terminator(l) for l in block))
+            and all(len(line.strip()) <= FOOTER_LINE_MAX and not has_terminator(line) for line in block))
 
 
 def _trim_chrome(blocks: list[list[str]]) -> list[list[str]]:
@@ -274,7 +275,7 @@ def html_to_text(source: str) -> tuple[str, dict]:
         meta["url"] = canonical["href"]
     html = soup.find("html")
     if html and html.get("lang"):
-        meta["lang"] = html["lang"].split("-")[0].lower()
+        meta["lang"] = str(html["lang"]).split("-")[0].lower()
     date = _html_date(soup)
     if date:
         meta["date"] = date
@@ -282,9 +283,9 @@ def html_to_text(source: str) -> tuple[str, dict]:
         node.extract()
     for tag in soup.find_all(_DROP_TAGS):
         tag.decompose()
-    for tag in soup.find_all(attrs={"role": _DROP_ROLES}):
+    for tag in soup.find_all(role=_DROP_ROLES):
         tag.decompose()
-    root = soup.find("main") or soup.find(attrs={"role": "main"}) or soup.body or soup
+    root = soup.find("main") or soup.find(role="main") or soup.body or soup
     if "title" not in meta:
         h1 = root.find("h1")
         if h1:
@@ -305,7 +306,7 @@ def html_to_text(source: str) -> tuple[str, dict]:
         tag.insert_after(" ")
     text = root.get_text()
     # Source whitespace inside a line is layout, not content.
-    lines = [re.sub(r"[ \t\u00a0]+", " ", l).strip() for l in text.split("\n")]
+    lines = [re.sub(r"[ \t\u00a0]+", " ", line).strip() for line in text.split("\n")]
     return "\n".join(lines), meta
 
 

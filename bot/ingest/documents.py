@@ -18,15 +18,15 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from bot.errors import CorpusError
 from bot.ingest.chrome import Chrome, learn_chrome
-from bot.ingest.dates import stated_date
 from bot.ingest.cleaning import clean_text, html_to_text, markdown_to_text, prepare_text
+from bot.ingest.dates import stated_date
 from bot.ingest.frontmatter import MAX_FRONT_MATTER_BYTES, FrontMatterError, html_metadata, parse_front_matter
 from bot.ingest.locations import Box, Extracted, Location, remap
 from bot.ingest.ocr import OcrEngine, Tesseract
 from bot.ingest.office import OfficeLimits, OfficeRefused, read_office
 from bot.ingest.pdf import PdfRefused, ReadLimits, read_pdf
-from bot.errors import CorpusError
 from bot.results import Skipped
 
 TEXT_SUFFIXES = (".txt", ".md", ".html", ".htm")
@@ -156,7 +156,7 @@ def read_structured(raw: bytes, kind: str, options: ReadOptions) -> Extracted:
         return read_office(raw, kind, options.office)
     except (PdfRefused, OfficeRefused) as why:
         raise _Skip(str(why)) from None
-    except Exception as exc:  # noqa: BLE001 - a file the libraries choke on must never stop the build
+    except Exception as exc:  # a file the libraries choke on must never stop the build
         raise _Skip(f"cannot be read ({exc.__class__.__name__}: {str(exc)[:160]})") from None
 
 
@@ -219,7 +219,7 @@ def to_document(src: _Source, chrome: Chrome | None) -> Document:
     # The cleaned text is part of the hash: what the corpus teaches about chrome can change a
     # document's text without changing its bytes, and its vectors must follow.
     salt = f"\n{EXTRACT_VERSION}" if ex is not None else ""
-    content_hash = hashlib.sha256(f"{src.raw_hash}\n{text}{salt}".encode("utf-8")).hexdigest()
+    content_hash = hashlib.sha256(f"{src.raw_hash}\n{text}{salt}".encode()).hexdigest()
     return Document(
         doc_id=doc_id_for(src.rel),
         path=src.rel.as_posix(),

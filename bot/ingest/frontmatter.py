@@ -12,9 +12,9 @@ import logging
 import re
 from urllib.parse import urlsplit
 
-from bot.ingest.dates import parse_date
-
 import yaml
+
+from bot.ingest.dates import parse_date
 
 log = logging.getLogger(__name__)
 
@@ -47,7 +47,7 @@ def parse_front_matter(block: str) -> dict:
     if len(block.encode("utf-8")) > MAX_FRONT_MATTER_BYTES:
         raise FrontMatterError(f"front matter is larger than {MAX_FRONT_MATTER_BYTES} bytes")
     try:
-        meta = yaml.load(block, Loader=_PlainLoader)  # noqa: S506 - _PlainLoader is a restricted SafeLoader
+        meta = yaml.load(block, Loader=_PlainLoader)  # _PlainLoader is a restricted SafeLoader
     except FrontMatterError:
         raise
     except yaml.YAMLError as exc:

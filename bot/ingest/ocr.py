@@ -5,7 +5,6 @@ that way is read again as vertical text (jpn_vert) and the better reading is kep
 `OcrEngine` is what `bot.ingest.pdf` needs; tests pass their own.
 """
 
-import functools
 import shutil
 import subprocess
 from dataclasses import dataclass
@@ -41,9 +40,14 @@ class Tesseract:
     def __init__(self, timeout: float = 60.0, command: str = "tesseract") -> None:
         self.timeout = timeout
         self.command = command
+        self._checked: tuple[str | None] | None = None  # `unavailable`'s answer, once asked
 
-    @functools.cache
     def unavailable(self) -> str | None:
+        if self._checked is None:
+            self._checked = (self._check(),)
+        return self._checked[0]
+
+    def _check(self) -> str | None:
         if shutil.which(self.command) is None:
             return f"Tesseract is not installed (install with: {INSTALL_HINT})"
         try:

@@ -60,7 +60,7 @@ def read_office(raw: bytes, kind: str, limits: OfficeLimits) -> Extracted:
         return reader(raw, limits)
     except OfficeRefused:
         raise
-    except Exception as exc:  # noqa: BLE001 - the libraries raise many kinds on bad files
+    except Exception as exc:  # the libraries raise many kinds on bad files
         raise OfficeRefused(f"cannot be read as {kind} ({exc.__class__.__name__}: {str(exc)[:160]})") from None
 
 
@@ -72,7 +72,7 @@ def _row_line(header: list[str], cells: list[str]) -> str:
     """A table row as one line: 「見出し: 値」 pairs when there is a header, else cells joined by |."""
     if header:
         sep = "、" if any(_japanese(h) for h in header) else "; "
-        pairs = [f"{h}: {v}" if h else v for h, v in zip(header + [""] * len(cells), cells) if v]
+        pairs = [f"{h}: {v}" if h else v for h, v in zip(header + [""] * len(cells), cells, strict=False) if v]
         return sep.join(pairs)
     return " | ".join(c for c in cells if c)
 

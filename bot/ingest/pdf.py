@@ -75,7 +75,7 @@ def read_pdf(raw: bytes, limits: ReadLimits, ocr: OcrEngine | None) -> Extracted
             raise PdfRefused("the PDF has no pages")
         try:
             pdf = pdfplumber.open(io.BytesIO(raw), laparams=LAPARAMS)
-        except Exception as exc:  # noqa: BLE001 - pdfminer raises many kinds
+        except Exception as exc:  # pdfminer raises many kinds
             raise PdfRefused(f"the PDF cannot be parsed ({exc.__class__.__name__})") from None
         with pdf:
             _refuse_risky(pdf.doc)
@@ -119,13 +119,13 @@ def _read_pages(pdf, rendered, limits: ReadLimits, ocr: OcrEngine | None) -> Ext
         sizes.append((float(page.width), float(page.height)))
         try:
             paras = _text_layer(page, i + 1)
-        except Exception:  # noqa: BLE001 - a page pdfminer cannot lay out: pdfium's plain text
+        except Exception:  # a page pdfminer cannot lay out: pdfium's plain text
             paras = _fallback_text(rendered[i], i + 1, page.height)
         text = "".join(ch for p in paras for ch, _ in p.chars)
         why = needs_ocr(text, has_images=bool(page.images))
         if why:
             reason = ocr.unavailable() if ocr is not None else "OCR is turned off"
-            if reason:
+            if reason or ocr is None:
                 notes.append(f"page {i + 1} {why} and was left out: {reason}")
                 paras = []
             else:
@@ -135,7 +135,7 @@ def _read_pages(pdf, rendered, limits: ReadLimits, ocr: OcrEngine | None) -> Ext
     _drop_running_lines(pages)
     b = TextBuilder()
     for number, paras in enumerate(pages, 1):
-        where = {"page": number}
+        where: dict[str, int | float] = {"page": number}
         if number in ocr_conf:
             where["ocr"] = round(ocr_conf[number] / 100, 3)
         for para in paras:
@@ -168,7 +168,7 @@ def _text_layer(page, number: int) -> list[_Para]:
     top0 = float(page.bbox[1]) if page.bbox else 0.0
     try:
         tables = page.find_tables()
-    except Exception:  # noqa: BLE001 - a table the finder cannot handle is read as text
+    except Exception:  # a table the finder cannot handle is read as text
         tables = []
     items: list[tuple[tuple[float, float, float, float], bool, object]] = []
     for t in tables:
@@ -320,7 +320,8 @@ def _table_chars(page, table, number: int, top0: float) -> list[list[tuple[str, 
 def _cell_chars(page, cell, number: int) -> list[tuple[str, Box | None]]:
     x0, top, x1, bottom = cell
     inside = [c for c in page.chars
-              if x0 - 0.5 <= (c["x0"] + c["x1"]) / 2 <= x1 + 0.5 and top - 0.5 <= (c["top"] + c["bottom"]) / 2 <= bottom + 0.5]
+              if x0 - 0.5 <= (c["x0"] + c["x1"]) / 2 <= x1 + 0.5
+              and top - 0.5 <= (c["top"] + c["bottom"]) / 2 <= bottom + 0.5]
     inside.sort(key=lambda c: (round(c["top"] / 3), c["x0"]))
     lines: list[list[tuple[str, Box | None]]] = []
     last_top = None
@@ -340,7 +341,7 @@ def _fallback_text(pdfium_page, number: int, height: float) -> list[_Para]:
         textpage.close()
     out = []
     for block in re.split(r"\n\s*\n", text.replace("\r\n", "\n")):
-        lines = [[(ch, None) for ch in line] for line in block.split("\n")]
+        lines: list[list[tuple[str, Box | None]]] = [[(ch, None) for ch in line] for line in block.split("\n")]
         chars = join_lines(lines)
         if chars:
             out.append(_Para(chars, 0.0, 0.0, False))

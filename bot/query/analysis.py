@@ -25,7 +25,8 @@ _DEGREE = {"くらい", "位", "ぐらい", "程", "ほど"}  # どのくらい 
 _WHICH = {"どの", "何の", "どういう", "どんな", "如何なる"}
 _NO_PHRASE = {"何故", "なぜ", "どうして", "如何して", "どう", "如何", "どのよう", "どの様", "如何様"}
 # Calendar units: a counter after 何 that asks for a time rather than a quantity.
-TIME_UNITS = {"年", "月", "日", "世紀", "年代", "時代", "時", "時期", "曜日", "年度", "元号", "西暦", "年号", "頃", "季節"}
+TIME_UNITS = {"年", "月", "日", "世紀", "年代", "時代", "時", "時期", "曜日", "年度", "元号", "西暦", "年号",
+              "頃", "季節"}
 # Nouns that ask for a name when they are the topic (〜の名称は？).
 _NAME_NOUNS = {"名前", "名称", "略称", "呼称", "通称", "愛称", "正式名称", "略号", "名", "題名", "作品名", "国名",
                "地名", "人名", "社名", "団体名", "組織名", "学名", "和名", "英名", "英語名", "別名", "異名", "旧名"}
@@ -148,8 +149,9 @@ def _indefinite(toks: list[Tok], i: int) -> bool:
 
 
 # Interrogatives that are one word: (type, normalised forms, surfaces).
-_WH_WORDS = (("person", _PERSON_WH, _PERSON_WH), ("time", _TIME_WH, _TIME_WH_SURFACE),
-             ("place", _PLACE_WH, _PLACE_WH), ("number", _NUMBER_WH, frozenset()))
+_WH_WORDS: tuple[tuple[str, set[str], set[str]], ...] = (
+    ("person", _PERSON_WH, _PERSON_WH), ("time", _TIME_WH, _TIME_WH_SURFACE),
+    ("place", _PLACE_WH, _PLACE_WH), ("number", _NUMBER_WH, set()))
 
 Found = tuple[QuestionInfo, list[int]]  # what the question asks for, and the interrogative's tokens
 

@@ -7,7 +7,8 @@ the previous turn was about, not glued to the whole previous question, so the cu
 keeps its own weight: in Japanese the pronoun is replaced by the previous question's topic (the
 phrase it asked about: 「APRSAFは…」 → APRSAF), found by parsing, and previous questions that were
 follow-ups themselves are resolved first. The engine also favours the document the previous
-question was answered from (see `Engine._topic_document`).
+question was answered from (the one holding the sentence nearest to the previous question's
+vector; bot/engine.py).
 """
 
 import re
@@ -19,8 +20,8 @@ from bot.query.crosslingual import STOPWORDS
 _JA_DEIXIS = re.compile(r"(その|それ|そこ|そちら|この|これ|ここ|あの|あれ|同(?:機関|会議|社|国)|彼|彼女|上記)")
 _JA_OPENERS = re.compile(r"^(では|じゃあ|それで|また|さらに|他に|ほかに)")
 # What replaces a pronoun: 「それは」→「Xは」, 「その」→「Xの」, 「そこで」→「Xで」.
-_JA_PRONOUN = re.compile(r"(?:それら|これら|それ|これ|あれ|そちら|そこ|ここ|あそこ|同(?:機関|会議|社|国)|彼女|彼)(?!ぞれ)"
-                         r"|(?P<det>その|この|あの)")
+_JA_PRONOUN = re.compile(r"(?:それら|これら|それ|これ|あれ|そちら|そこ|ここ|あそこ|同(?:機関|会議|社|国)"
+                         r"|彼女|彼)(?!ぞれ)|(?P<det>その|この|あの)")
 _EN_REFERENCE = re.compile(
     r"\b(it|its|it's|that|this|those|these|they|them|their|there|he|she|him|her|his|the same|"
     r"such|former|latter)\b", re.I)
@@ -83,7 +84,7 @@ def topic_of(question: str, tokenizer) -> str | None:
     if not phrases:
         return None
     for marker in _TOPIC_MARKERS:
-        for k, (s, e, nxt) in enumerate(phrases):
+        for k, (_, e, nxt) in enumerate(phrases):
             if nxt == marker and marker != "の":
                 return question[_subject_start(morphs, phrases, k, question):e]
     for s, e, nxt in phrases:

@@ -4,7 +4,7 @@ Three lists: passages by dense similarity, passages by their best *sentence's* d
 (an answering sentence is often diluted in a passage about something else), and BM25 over
 Japanese tokens. BM25 is fused only when the question contains Japanese script: the corpus is
 Japanese, so an English question's tokens match almost nothing and BM25's ranking is noise that
-drags good dense hits down (figures in bot/README.md).
+drags good dense hits down (docs/design/retrieval.md).
 """
 
 from dataclasses import dataclass
@@ -63,10 +63,11 @@ class Fusions:
 
 
 def _fusion(data: dict, path: Path, what: str) -> Fusion:
-    weights, method = data.get("weights"), data.get("method", "rrf")
+    raw, method = data.get("weights"), data.get("method", "rrf")
+    weights: dict[str, float] = raw if isinstance(raw, dict) else {}
     fitted.require(method in ("rrf", "linear"), path, f"{what} has method {method!r}, not rrf or linear")
-    fitted.require(isinstance(weights, dict) and set(weights) <= set(FEATURES), path,
-                   f"{what} weighs {sorted(set(weights or {}) - set(FEATURES))}, which are not among its features")
+    fitted.require(isinstance(raw, dict) and set(weights) <= set(FEATURES), path,
+                   f"{what} weighs {sorted(set(weights) - set(FEATURES))}, which are not among its features")
     return Fusion(weights=weights, rrf_k=float(data.get("rrf_k", 60)), method=method)
 
 
@@ -111,7 +112,7 @@ def ranked_lists(index: SearchIndex, qvec: np.ndarray, qtokens: list[str], use_l
     depth = min(depth, len(index.passages))
     q = qvec[None, :]
     scores, ids = dense_search(index.dense, q, depth)
-    dense = {int(i): float(s) for i, s in zip(ids[0], scores[0]) if i >= 0}
+    dense = {int(i): float(s) for i, s in zip(ids[0], scores[0], strict=True) if i >= 0}
 
     s_scores, s_ids = dense_search(index.dense_sentences, q, depth * SENTENCE_DEPTH_FACTOR)
     by_sentence: list[int] = []
@@ -144,7 +145,7 @@ def fuse_linear(index: SearchIndex, lists: Lists, qvec: np.ndarray, f: Fusion,
     scores = score_features(index, lists, qvec, rows) @ w
     if topic_doc is not None:
         scores += f.weights.get("topic", 0.0) * np.array([index.passages[r].doc_id == topic_doc for r in rows])
-    return dict(zip(rows, scores.tolist()))
+    return dict(zip(rows, scores.tolist(), strict=True))
 
 
 def fuse(ranked: dict[str, list[int]], f: Fusion) -> dict[int, float]:
@@ -179,6 +180,6 @@ def retrieve(index: SearchIndex, qvec: np.ndarray, qtokens: list[str], use_lexic
     dense = lists.dense
     missing = [r for r in fused if r not in dense]
     if missing:  # found by another list only: the answer layer still needs its cosine
-        dense.update(zip(missing, (index.passage_vectors[missing] @ qvec).tolist()))
+        dense.update(zip(missing, (index.passage_vectors[missing] @ qvec).tolist(), strict=True))
     order = sorted(fused, key=lambda r: (-fused[r], -dense[r]))[:k]
     return [Hit(r, fused[r], dense[r], lists.lexical.get(r, 0.0) if use_lexical else None) for r in order]

@@ -10,22 +10,23 @@ import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
+import faiss
 import numpy as np
 
-from bot.store import versions as store
-from bot.store.dense import build_dense, centroids_of, describe, save_dense
-from bot.ingest.documents import Document, ReadOptions, load_corpus
-from bot.results import Skipped
-from bot.ingest.locations import BOX_SCALE, LOCATIONS_VERSION, Location, boxes_array
 from bot.embed.base import Embedder
 from bot.errors import CorpusError, IndexCorrupt, IndexMismatch, IndexMissing
-from bot.text.analyser import Tokenizer
-from bot.store.lexical import LEXICAL_VERSION, LexicalIndex
-from bot.store import termtable
-from bot.results import BuildSummary
-from bot.store.progress import ProgressFn, Reporter
+from bot.ingest.documents import Document, ReadOptions, load_corpus
+from bot.ingest.locations import BOX_SCALE, LOCATIONS_VERSION, Box, Location, boxes_array
 from bot.ingest.passages import CHUNKER_VERSION, Passage, split_passages
+from bot.results import BuildSummary, Skipped
+from bot.store import termtable
+from bot.store import versions as store
+from bot.store.dense import build_dense, centroids_of, describe, save_dense
+from bot.store.lexical import LEXICAL_VERSION, LexicalIndex
+from bot.store.progress import ProgressFn, Reporter
+from bot.text.analyser import Tokenizer
 
 log = logging.getLogger(__name__)
 
@@ -65,7 +66,7 @@ def build_index(corpus_dir: Path, index_dir: Path, embedder: Embedder, tokenizer
         left_out = _log_skipped(docs, skipped)
         ocr_pages = sum(d.ocr_pages for d in docs)
         unchanged, removed, same = _changes(docs, prev)
-        if same:
+        if same and prev is not None:  # nothing changed since the previous version
             report.finish()
             return BuildSummary(
                 version=prev.manifest["version"], documents=len(docs), passages=len(prev.passages),
@@ -179,8 +180,8 @@ class _Built:
     svec: np.ndarray
     lexical: LexicalIndex
     terms: termtable.TermTable
-    dense: object  # faiss index over passages, None without passages
-    dense_sentences: object
+    dense: faiss.Index | None  # over passages, None without passages
+    dense_sentences: faiss.Index | None
     boxes: np.ndarray
 
     @classmethod
@@ -207,6 +208,7 @@ class _Built:
         np.save(folder / "sentence_vectors.npy", self.svec, allow_pickle=False)
         if self.dense is not None:
             save_dense(self.dense, folder / "dense.faiss")
+        if self.dense_sentences is not None:
             save_dense(self.dense_sentences, folder / "sentences.faiss")
         self.lexical.save(folder / "bm25")
         self.terms.save(folder / termtable.FILE)
@@ -256,9 +258,11 @@ def _vectors(docs: list[Document], per_doc: dict[str, list[Passage]], unchanged:
     p_parts, s_parts = [], []
     for doc_id, reused, first, n_pass, n_sent in plan:
         if reused:
+            assert prev is not None  # a document is reused only from a previous version
             p_parts.append(prev.passage_vectors[reuse_p.get(doc_id, [])])
             s_parts.append(prev.sentence_vectors[reuse_s.get(doc_id, [])])
         else:
+            assert fresh is not None  # a document not reused was embedded
             p_parts.append(fresh[first:first + n_pass])
             s_parts.append(fresh[first + n_pass:first + n_pass + n_sent])
     dim = embedder.dim
@@ -310,8 +314,8 @@ def _manifest_doc(d: Document, passages: int) -> dict:
 
 
 def _doc_row(d: Document) -> dict:
-    row = {"doc_id": d.doc_id, "path": d.path, "title": d.title, "url": d.url, "lang": d.lang,
-           "hash": d.content_hash, "text": d.text}
+    row: dict[str, Any] = {"doc_id": d.doc_id, "path": d.path, "title": d.title, "url": d.url, "lang": d.lang,
+                           "hash": d.content_hash, "text": d.text}
     if d.date:
         row["date"] = d.date
     if d.kind != "text":
@@ -323,10 +327,11 @@ def _doc_row(d: Document) -> dict:
 
 def doc_from_row(row: dict, boxes: np.ndarray | None, doc_row: int) -> Document:
     """A document as a previous version stored it (with its character boxes)."""
-    own = {}
+    own: dict[int, Box] = {}
     if boxes is not None and len(boxes):
         for r in boxes[boxes[:, 0] == doc_row]:
-            own[int(r[1])] = (int(r[2]), *(float(v) / BOX_SCALE for v in r[3:7]))
+            x0, top, x1, bottom = (float(v) / BOX_SCALE for v in r[3:7])
+            own[int(r[1])] = (int(r[2]), x0, top, x1, bottom)
     return Document(
         doc_id=row["doc_id"], path=row["path"], title=row["title"], url=row.get("url"), lang=row["lang"],
         text=row["text"], content_hash=row["hash"], kind=row.get("kind", "text"),

@@ -1,8 +1,8 @@
 """The dense side: FAISS inner product over L2-normalised vectors (= cosine).
 
 Below `APPROX_THRESHOLD` vectors an exact flat index is both fast and exact. Above it an IVF index
-keeps search cost sub-linear; `bench/scale` measured the threshold and the `nprobe` that keeps
-recall@10 ≥ 0.95 against exact search (see bench/README.md).
+keeps search cost sub-linear; `bench/scale` measures the threshold and the `nprobe` that keeps
+recall@10 ≥ 0.95 against exact search (docs/design/retrieval.md, "Dense search at scale").
 """
 
 from pathlib import Path
@@ -12,7 +12,7 @@ import numpy as np
 
 APPROX_THRESHOLD = 100_000
 IVF_NPROBE = 16
-# Centroid reuse on incremental builds (bench/ivf_reuse.py measured recall against retraining).
+# Centroid reuse on incremental builds (bench/ivf_reuse.py measures recall against retraining).
 REUSE_NLIST_RATIO = 1.5
 REUSE_MAX_POOR_FIT = 0.05
 REUSE_FIT_SAMPLE = 4000
@@ -30,6 +30,7 @@ def build_dense(vectors: np.ndarray, threshold: int | None = None,
     others do (`fits`)."""
     vectors = np.ascontiguousarray(vectors, dtype=np.float32)
     n, dim = vectors.shape
+    index: faiss.Index
     if n < (APPROX_THRESHOLD if threshold is None else threshold):
         index = faiss.IndexFlatIP(dim)
     elif centroids is not None and reusable(centroids, n, dim) and fits(centroids, vectors, fresh):
@@ -64,8 +65,8 @@ def fits(centroids: np.ndarray, vectors: np.ndarray, fresh: np.ndarray | None) -
     """New content about something the centroids never saw lands far from all of them, spread
     over lists its neighbours are not in (recall falls: bench/ivf_reuse.py). Fresh rows fit when
     at most REUSE_MAX_POOR_FIT of them are farther from their nearest centroid than the 1st
-    percentile of the kept rows (measured: 2.3 % of same-topic additions, 100 % of new-topic
-    ones at 100k)."""
+    percentile of the kept rows (few same-topic additions are, nearly all new-topic ones;
+    docs/results.md, "IVF centroid reuse")."""
     if fresh is None or not fresh.any():
         return True
     if fresh.all():
@@ -114,7 +115,11 @@ def load_dense(path: Path) -> faiss.Index:
     return index
 
 
-def search(index: faiss.Index, queries: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+def search(index: faiss.Index | None, queries: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+    """Scores and ids (-1 where nothing was found), `k` columns at most, one at least; `index` is
+    None for an index without passages."""
+    if index is None:
+        return np.full((len(queries), 1), -np.inf, np.float32), np.full((len(queries), 1), -1, np.int64)
     k = max(1, min(k, index.ntotal))
     scores, ids = index.search(np.ascontiguousarray(queries, dtype=np.float32), k)
     return scores, ids

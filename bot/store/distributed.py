@@ -28,12 +28,13 @@ import os
 import re
 import time
 import warnings
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Callable, Iterator
 
 import numpy as np
 
+from bot.embed.base import Embedder
 from bot.errors import BuildError, JaxabotError
 
 log = logging.getLogger(__name__)
@@ -53,7 +54,7 @@ LOCAL_OBJECT_STORE_BYTES = 512 * 1024 * 1024
 
 # (texts done, texts total, texts per second since the first batch came back)
 RowsFn = Callable[[int, int, float | None], None]
-Loader = Callable[[], object]
+Loader = Callable[[], Embedder]
 
 
 def embedder_loader(model: str, cache_dir: Path, threads: int | None, backend: str) -> Loader:
@@ -207,14 +208,14 @@ class RayEmbedder:
             # deprecates are the only way); its default is to retry a dying worker forever, which
             # would hang a build on a batch that always kills its worker.
             warnings.filterwarnings("ignore", message=".*ray_remote_args.*")
-            ds = ds.map_batches(_EmbedActor, fn_constructor_args=(self._load,), batch_size=batch,
+            embedded = ds.map_batches(_EmbedActor, fn_constructor_args=(self._load,), batch_size=batch,
                                 batch_format="numpy", compute=ray.data.ActorPoolStrategy(size=actors),
                                 num_cpus=ACTOR_CPUS, max_restarts=RETRIES, max_task_retries=RETRIES)
         out: np.ndarray | None = None
         done, first = 0, None
         workers: dict[int, list[float]] = {}  # pid -> [texts, encode seconds]
         backends: set[str] = set()
-        for part in ds.iter_batches(batch_size=None, batch_format="numpy"):
+        for part in embedded.iter_batches(batch_size=None, batch_format="numpy"):
             vectors = part["vector"]
             backends.update(str(b) for b in np.unique(part["backend"]))
             self._check_backends(backends)

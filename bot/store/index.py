@@ -10,15 +10,17 @@ import logging
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import faiss
 import numpy as np
 
-from bot.store import versions as store
-from bot.store.dense import load_dense
 from bot.errors import IndexCorrupt, IndexMismatch, IndexMissing
-from bot.store.lexical import LexicalIndex
-from bot.store.termtable import FILE as TERMTABLE_FILE, TermTable
 from bot.ingest.locations import Location, locate, span_boxes
 from bot.ingest.passages import CHUNKER_VERSION, Passage
+from bot.store import versions as store
+from bot.store.dense import load_dense
+from bot.store.lexical import LexicalIndex
+from bot.store.termtable import FILE as TERMTABLE_FILE
+from bot.store.termtable import TermTable
 
 
 @dataclass(frozen=True)
@@ -52,8 +54,8 @@ class SearchIndex:
     passage_vectors: np.ndarray
     sentence_vectors: np.ndarray
     sentence_rows: list[range]  # per passage: its rows in sentence_vectors
-    dense: object  # faiss.Index over passages, or None for an index without passages
-    dense_sentences: object  # faiss.Index over sentences
+    dense: faiss.Index | None  # over passages; None for an index without passages
+    dense_sentences: faiss.Index | None  # over sentences
     sentence_passage: np.ndarray  # passage row of each sentence row
     lexical: LexicalIndex
     terms: TermTable = field(default_factory=TermTable.empty)  # English → Japanese search terms
@@ -129,13 +131,14 @@ def _read(folder: Path, manifest: dict) -> SearchIndex:
         boxes = np.load(folder / "boxes.npy", allow_pickle=False) if (folder / "boxes.npy").is_file() else None
         docs = {r["doc_id"]: _doc_info(r, i, boxes) for i, r in enumerate(rows)}
         passages = []
-        rows, first = [], 0
+        sentence_rows: list[range] = []
+        first = 0
         for r in store.read_jsonl(folder / "passages.jsonl"):
             text = docs[r["doc_id"]].text
             sents = tuple(tuple(s) for s in r["sentences"])
             passages.append(Passage(r["chunk_id"], r["doc_id"], r["ordinal"], r["section"], r["start"],
                                     r["end"], text[r["start"]:r["end"]], sents))
-            rows.append(range(first, first + len(sents)))
+            sentence_rows.append(range(first, first + len(sents)))
             first += len(sents)
         pvec = np.load(folder / "passage_vectors.npy", allow_pickle=False)
         svec = np.load(folder / "sentence_vectors.npy", allow_pickle=False)
@@ -149,6 +152,6 @@ def _read(folder: Path, manifest: dict) -> SearchIndex:
     if len(pvec) != len(passages) or len(svec) != first:
         raise IndexCorrupt(f"index {folder} is inconsistent: {len(passages)} passages, "
                            f"{len(pvec)} passage vectors, {first} sentences, {len(svec)} sentence vectors")
-    owner = np.repeat(np.arange(len(rows), dtype=np.int64), [len(r) for r in rows])
-    return SearchIndex(manifest["version"], manifest, docs, passages, pvec, svec, rows, dense,
+    owner = np.repeat(np.arange(len(sentence_rows), dtype=np.int64), [len(r) for r in sentence_rows])
+    return SearchIndex(manifest["version"], manifest, docs, passages, pvec, svec, sentence_rows, dense,
                        dense_sentences, owner, lexical, terms)

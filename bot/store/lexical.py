@@ -13,8 +13,8 @@ logging.getLogger("bm25s").setLevel(logging.WARNING)
 # Version of the BM25 terms: an index whose terms were made differently is re-tokenised on the
 # next build (its vectors are reused).
 LEXICAL_VERSION = 4
-# BM25's term-frequency saturation. On the JSQuAD open corpus (words + bigrams, b = 0.75), hit@1 was
-# 0.899 at k1 = 1.2 against 0.894 at bm25s's default 1.5 and 0.859 at 2.0 (bot/README.md).
+# BM25's term-frequency saturation, chosen on the JSQuAD open corpus (words + bigrams, b = 0.75)
+# over bm25s's default 1.5 and 2.0 (docs/design/retrieval.md, "BM25 terms").
 K1 = 1.2
 
 

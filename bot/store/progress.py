@@ -8,8 +8,8 @@ with `BuildCancelled` before anything is published.
 
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
-from typing import Callable
 
 from bot.errors import BuildCancelled
 

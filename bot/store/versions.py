@@ -24,16 +24,15 @@ import os
 import re
 import secrets
 import shutil
-from collections.abc import Callable
+from collections.abc import Callable, Set
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import numpy as np
 
-from bot.errors import (BuildError, BuildInProgress, IndexCorrupt, IndexMismatch, IndexMissing,
-                        NothingToRollBack)
+from bot.errors import BuildError, BuildInProgress, IndexCorrupt, IndexMismatch, IndexMissing, NothingToRollBack
 
 log = logging.getLogger(__name__)
 
@@ -47,7 +46,7 @@ _VERSION_NAME = re.compile(r"v[0-9A-Za-z_-]{1,100}")
 
 
 def new_version_name() -> str:
-    return datetime.now(timezone.utc).strftime("v%Y%m%dT%H%M%S%fZ-") + secrets.token_hex(2)
+    return datetime.now(UTC).strftime("v%Y%m%dT%H%M%S%fZ-") + secrets.token_hex(2)
 
 
 def fsync_dir(path: Path) -> None:
@@ -108,7 +107,7 @@ def publish(index_dir: Path, write_files, manifest: dict, keep_previous: int) ->
         tmp.mkdir(parents=True)
         write_files(tmp)
         manifest = dict(manifest, format_version=FORMAT_VERSION, version=name,
-                        built_at=datetime.now(timezone.utc).isoformat(timespec="seconds"),
+                        built_at=datetime.now(UTC).isoformat(timespec="seconds"),
                         files={p.relative_to(tmp).as_posix(): _sha256(p) for p in _files(tmp)},
                         sizes={p.relative_to(tmp).as_posix(): p.stat().st_size for p in _files(tmp)})
         (tmp / MANIFEST).write_text(json.dumps(manifest, ensure_ascii=False, indent=2), encoding="utf-8")
@@ -325,7 +324,7 @@ def open_version(folder: Path, model: str | None = None, chunker: int | None = N
     return manifest
 
 
-def fallback_order(index_dir: Path, exclude: set[str] = frozenset()) -> list[str]:
+def fallback_order(index_dir: Path, exclude: Set[str] = frozenset()) -> list[str]:
     """Versions to serve when the current one cannot be, best first: those live most recently
     (HISTORY), then any other by name (newest first); never a rejected one."""
     history = read_history(index_dir)

@@ -78,8 +78,7 @@ class Tokenizer:
         local = self._local
         # One question is analysed three or four times (follow-up resolution, BM25 terms, coverage
         # terms, question type) on the thread that answers it: the thread's last text is kept so
-        # Sudachi runs once per question (the engine's own time 1.2-1.3 -> 1.1-1.2 ms p50 on the
-        # dev questions, in process).
+        # Sudachi runs once per question.
         last = getattr(local, "last", None)
         if last is not None and last[0] == text:
             return last[1]
@@ -108,8 +107,8 @@ class Tokenizer:
     def tokens(self, text: str) -> list[str]:
         """Index terms for BM25: Sudachi's words plus the character bigrams of each run of letters
         and digits. Bigrams match where word boundaries differ between question and text
-        (compounds, kanji variants of a name); measured on the JSQuAD open corpus, BM25 hit@1
-        0.869 with words alone, 0.894 with both (bot/README.md)."""
+        (compounds, kanji variants of a name); both together rank better than words alone
+        (docs/design/retrieval.md, "BM25 terms")."""
         words = [term_of(m) for m in self._morphemes(text) if m.part_of_speech()[0] not in _FUNCTION_POS]
         return words + char_bigrams(text)
 

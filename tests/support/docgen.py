@@ -65,8 +65,8 @@ def report_pdf(path: Path, pages: int = 4) -> Path:
             c.setFont("HeiseiKakuGo-W5", 16)
             c.drawString(50, 740, "国際協力の概要")
             c.setFont("HeiseiKakuGo-W5", 11)
-            _wrap(c, "この報告書は宇宙航空研究開発機構の国際協力についてまとめたものです。各章で主な取り組みを紹介します。",
-                  50, 700, 30)
+            _wrap(c, "この報告書は宇宙航空研究開発機構の国際協力についてまとめたものです。"
+                  "各章で主な取り組みを紹介します。", 50, 700, 30)
         elif page == 2:
             y = 740
             for para in LEFT_COLUMN:
@@ -78,7 +78,8 @@ def report_pdf(path: Path, pages: int = 4) -> Path:
             c.setFont("HeiseiKakuGo-W5", 14)
             c.drawString(50, 740, "新しい協定")
             c.setFont("HeiseiKakuGo-W5", 11)
-            y = _wrap(c, "各国は月探査の協力を進めています。" + PDF_FACT + "協定には十二の機関が参加しています。", 50, 705, 30)
+            y = _wrap(c, "各国は月探査の協力を進めています。" + PDF_FACT + "協定には十二の機関が参加しています。",
+                      50, 705, 30)
             t = Table(TABLE, colWidths=[120, 120])
             t.setStyle(TableStyle([("FONT", (0, 0), (-1, -1), "HeiseiKakuGo-W5", 11),
                                    ("GRID", (0, 0), (-1, -1), 0.5, colors.black)]))
@@ -157,7 +158,8 @@ def garbled_pdf(path: Path) -> Path:
     c.save()
     raw = path.read_bytes()
     m = re.search(rb"(\d+) 0 obj\s*<<[^>]*?/BaseFont /HeiseiKakuGo-W5[^>]*?/Type /Font\s*>>", raw, re.S) \
-        or re.search(rb"(\d+) 0 obj\s*<<(?:(?!endobj).)*?/HeiseiKakuGo-W5(?:(?!endobj).)*?/Type0(?:(?!endobj).)*?>>", raw, re.S)
+        or re.search(rb"(\d+) 0 obj\s*<<(?:(?!endobj).)*?/HeiseiKakuGo-W5(?:(?!endobj).)*?/Type0(?:(?!endobj).)*?>>",
+                     raw, re.S)
     assert m, "font object not found"
     font_num = int(m.group(1))
     body = raw[m.start():raw.index(b"endobj", m.start())]
@@ -179,7 +181,8 @@ def garbled_pdf(path: Path) -> Path:
     out += f"{font_num} 0 obj\n".encode() + dict_text[:-2] + f" /ToUnicode {new_num} 0 R >>\nendobj\n".encode()
     xref = len(out)
     out += (f"xref\n{font_num} 1\n{off_font:010d} 00000 n \n{new_num} 1\n{off_cmap:010d} 00000 n \n"
-            f"trailer\n<< /Size {new_num + 1} /Root {root.decode()} /Prev {prev} >>\nstartxref\n{xref}\n%%EOF\n").encode()
+            f"trailer\n<< /Size {new_num + 1} /Root {root.decode()} /Prev {prev} >>\n"
+            f"startxref\n{xref}\n%%EOF\n").encode()
     path.write_bytes(bytes(out))
     return path
 
@@ -260,7 +263,8 @@ def javascript_pdf(path: Path) -> Path:
     c.save()
     raw = path.read_bytes()
     # An OpenAction with JavaScript in the catalog, as a hostile producer would write it.
-    raw = re.sub(rb"/Type /Catalog", b"/Type /Catalog /OpenAction << /S /JavaScript /JS (app.alert(1)) >>", raw, count=1)
+    raw = re.sub(rb"/Type /Catalog", b"/Type /Catalog /OpenAction << /S /JavaScript /JS (app.alert(1)) >>", raw,
+                 count=1)
     path.write_bytes(raw)
     return path
 

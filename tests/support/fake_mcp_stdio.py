@@ -4,8 +4,9 @@ model. Usage: fake_mcp_stdio.py INDEX"""
 import sys
 from pathlib import Path
 
-from bot.engine import Engine, Models
 from fakes import FakeEmbedder
+
+from bot.engine import Engine, Models
 from web.mcp.server import serve_stdio
 from web.server.workqueue import QuestionQueue
 

@@ -7,9 +7,9 @@ import sys
 from pathlib import Path
 
 import uvicorn
+from fakes import FakeEmbedder
 
 from bot.settings import Settings
-from fakes import FakeEmbedder
 from web.app import create_app
 
 if __name__ == "__main__":

@@ -6,6 +6,16 @@ import unicodedata
 
 import numpy as np
 
+# Prepended to a `python -c` program: importing torch, transformers or sentence-transformers
+# fails there as if the `convert` extra were not installed.
+WITHOUT_CONVERT_EXTRA = (
+    "import sys\n"
+    "class _NotInstalled:\n"
+    "    def find_spec(self, name, path=None, target=None):\n"
+    "        if name.partition('.')[0] in ('torch', 'transformers', 'sentence_transformers'):\n"
+    "            raise ModuleNotFoundError(f'No module named {name!r}')\n"
+    "sys.meta_path.insert(0, _NotInstalled())\n")
+
 
 class FakeEmbedder:
     """Hashes character bigrams into a unit vector: similar strings get similar vectors,
@@ -19,7 +29,7 @@ class FakeEmbedder:
     def _vec(self, text: str) -> np.ndarray:
         t = unicodedata.normalize("NFKC", text).lower()
         v = np.zeros(self.dim, dtype=np.float32)
-        for a, b in zip(t, t[1:] + " "):
+        for a, b in zip(t, t[1:] + " ", strict=True):
             h = int.from_bytes(hashlib.blake2b((a + b).encode(), digest_size=4).digest(), "little")
             v[h % self.dim] += 1.0
         n = np.linalg.norm(v)

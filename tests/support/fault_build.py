@@ -5,9 +5,10 @@ import sys
 import time
 from pathlib import Path
 
+from fakes import FakeEmbedder
+
 from bot.store.build import build_index
 from bot.text.analyser import Tokenizer
-from fakes import FakeEmbedder
 
 
 class SlowFake(FakeEmbedder):

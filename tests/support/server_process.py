@@ -112,7 +112,7 @@ class Server:
         self.proc: subprocess.Popen | None = None
         self.t_start = 0.0
 
-    def start(self) -> "Server":
+    def start(self) -> Server:
         # PYTHONFAULTHANDLER: if the server dies of a signal, its log shows where.
         env = dict(os.environ, **OFFLINE_ENV, PYTHONFAULTHANDLER="1", JAXABOT_CORPUS_DIR=str(self.ws.corpus),
                    JAXABOT_INDEX_DIR=str(self.ws.index), **self.extra_env)
@@ -189,7 +189,7 @@ class Server:
         self._log.close()
         return self.proc.returncode
 
-    def __enter__(self) -> "Server":
+    def __enter__(self) -> Server:
         return self.start()
 
     def __exit__(self, *exc) -> None:

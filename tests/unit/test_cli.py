@@ -1,10 +1,10 @@
 import subprocess
 import sys
 
+from fakes import WITHOUT_CONVERT_EXTRA, FakeEmbedder
 from typer.testing import CliRunner
 
 from bot.cli import app
-from fakes import FakeEmbedder
 
 
 def test_help_does_not_import_torch():
@@ -14,6 +14,34 @@ def test_help_does_not_import_torch():
             "heavy = [m for m in ('torch', 'faiss', 'sentence_transformers', 'transformers') if m in sys.modules]; "
             "assert not heavy, heavy")
     subprocess.run([sys.executable, "-c", code], check=True)
+
+
+def test_the_server_imports_without_the_convert_extra():
+    code = WITHOUT_CONVERT_EXTRA + (
+        "from typer.testing import CliRunner\n"
+        "from bot.cli import app\n"
+        "import bot.engine, bot.embed.embedder, bot.embed.onnx_embedder, web.app\n"
+        "assert CliRunner().invoke(app, ['serve', '--help']).exit_code == 0\n"
+        "try:\n"
+        "    import torch\n"
+        "except ImportError:\n"
+        "    pass\n"
+        "else:\n"
+        "    raise AssertionError('torch was importable')\n")
+    subprocess.run([sys.executable, "-c", code], check=True)
+
+
+def test_the_torch_backend_without_the_convert_extra_says_what_to_install(tmp_path):
+    code = WITHOUT_CONVERT_EXTRA + (
+        "from pathlib import Path\n"
+        "from bot.embed.embedder import load_torch_embedder\n"
+        "from bot.errors import ModelError\n"
+        "try:\n"
+        "    load_torch_embedder('some/model', Path(sys.argv[1]), 1)\n"
+        "except ModelError as exc:\n"
+        "    print(exc)\n")
+    out = subprocess.run([sys.executable, "-c", code, str(tmp_path)], check=True, capture_output=True, text=True)
+    assert "convert" in out.stdout and "pip install" in out.stdout
 
 
 def test_check_reports_missing_index_as_a_message(tmp_path):

@@ -237,8 +237,9 @@ def test_restore_refuses_to_overwrite_a_new_file_of_that_name(corpus):
 
 
 def test_trash_is_purged_once_a_build_publishes_without_the_file(corpus, tokenizer):
-    from bot.store.build import build_index
     from fakes import FakeEmbedder
+
+    from bot.store.build import build_index
     corpus.add([("keep.md", MD), ("gone.md", "# 別\n\n削除される文書です。ここに文があります。".encode())])
     build = lambda: build_index(corpus.corpus_dir, corpus.index_dir, FakeEmbedder(), tokenizer,  # noqa: E731
                                 max_bytes=1_000_000)
@@ -255,9 +256,10 @@ def test_trash_is_purged_once_a_build_publishes_without_the_file(corpus, tokeniz
 
 
 def test_listing_reports_status_and_skip_reasons(corpus, tokenizer):
+    from fakes import FakeEmbedder
+
     from bot.corpus import record_build
     from bot.store.build import build_index
-    from fakes import FakeEmbedder
     corpus.add([("a.md", MD)])
     (corpus.corpus_dir / "notes.odt").write_bytes(b"x")
     (corpus.corpus_dir / "empty.txt").write_bytes(b"   ")

@@ -14,7 +14,6 @@ from contextlib import contextmanager
 
 import httpx
 import pytest
-
 from fakes import FakeEmbedder
 from web_helpers import SEED_CORPUS, live_server, make_settings
 

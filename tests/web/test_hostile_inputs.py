@@ -7,7 +7,6 @@ import socket
 
 import httpx
 import pytest
-
 from fakes import FakeEmbedder
 from web_helpers import SEED_CORPUS, live_server, make_settings
 
@@ -50,10 +49,13 @@ HOSTILE = {
     "question_100k_chars": ("application/json", json.dumps({"question": "a" * 100_000}).encode(), 413),
     "question_1001_chars": ("application/json", json.dumps({"question": "a" * 1001}).encode(), 422),
     "deeply_nested": ("application/json", ('{"question": "x", "history": ' + _deep(5000) + "}").encode(), (400, 422)),
-    "unknown_role": ("application/json", json.dumps({"question": "x", "history": [{"role": "system", "content": "hi"}]}).encode(), 422),
+    "unknown_role": ("application/json",
+                     json.dumps({"question": "x", "history": [{"role": "system", "content": "hi"}]}).encode(), 422),
     "history_not_list": ("application/json", json.dumps({"question": "x", "history": "hi"}).encode(), 422),
-    "too_many_turns": ("application/json", json.dumps({"question": "x", "history": [{"role": "user", "content": "a"}] * 21}).encode(), 422),
-    "history_too_long": ("application/json", json.dumps({"question": "x", "history": [{"role": "user", "content": "a" * 3000}] * 3}).encode(), 422),
+    "too_many_turns": ("application/json",
+                       json.dumps({"question": "x", "history": [{"role": "user", "content": "a"}] * 21}).encode(), 422),
+    "history_too_long": ("application/json", json.dumps(
+        {"question": "x", "history": [{"role": "user", "content": "a" * 3000}] * 3}).encode(), 422),
     "top_k_zero": ("application/json", json.dumps({"question": "x", "top_k": 0}).encode(), 422),
     "top_k_negative": ("application/json", json.dumps({"question": "x", "top_k": -1}).encode(), 422),
     "top_k_million": ("application/json", json.dumps({"question": "x", "top_k": 10**6}).encode(), 422),
@@ -219,7 +221,8 @@ def _openai(stream: bool, in_history: bool = False) -> bytes:
     turn = b'{"role": "user", "content": "' + SURROGATE + b'"}'
     messages = (turn + b', {"role": "assistant", "content": "a"}, {"role": "user", "content": "x"}'
                 if in_history else turn)
-    return b'{"model": "jaxabot", "stream": ' + (b"true" if stream else b"false") + b', "messages": [' + messages + b"]}"
+    return (b'{"model": "jaxabot", "stream": ' + (b"true" if stream else b"false")
+            + b', "messages": [' + messages + b"]}")
 
 
 @pytest.mark.parametrize("stream", [False, True])

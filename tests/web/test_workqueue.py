@@ -4,9 +4,8 @@ test_connections.py)."""
 import anyio
 import pytest
 
-from web.server.workqueue import MAX_RETRY_AFTER_S, QuestionQueue
-
 from web.exceptions import ClientGone, Overloaded
+from web.server.workqueue import MAX_RETRY_AFTER_S, QuestionQueue
 
 
 def test_retry_after_follows_the_measured_time_per_question():

@@ -16,12 +16,13 @@ endpoint needs it as a Bearer token unless `JAXABOT_METRICS_PUBLIC=true`.
 """
 
 import time
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Annotated
 
 from anyio import to_thread
 from fastapi import APIRouter, Depends, FastAPI, HTTPException, Request
 from fastapi.responses import Response
+from fastapi.routing import APIRoute
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from prometheus_client import CollectorRegistry, Counter, Histogram, disable_created_metrics
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
@@ -119,7 +120,7 @@ class RuntimeCollector:
         yield info
         built_at = index.manifest.get("built_at")
         if built_at:
-            age = (datetime.now(timezone.utc) - datetime.fromisoformat(built_at)).total_seconds()
+            age = (datetime.now(UTC) - datetime.fromisoformat(built_at)).total_seconds()
             yield GaugeMetricFamily("jaxabot_index_age_seconds", "Seconds since the served index was built",
                                     value=max(0.0, age))
         yield GaugeMetricFamily("jaxabot_index_documents", "Documents in the served index",
@@ -141,7 +142,9 @@ class MetricsMiddleware:
 
     def _plain_route(self, scope: Scope) -> str | None:
         for route in self.routes:
-            if type(route) in (Route, Mount) and route.matches(scope)[0] is Match.FULL:
+            if not isinstance(route, (Route, Mount)) or isinstance(route, APIRoute):
+                continue  # FastAPI's own routes name themselves in the scope
+            if route.matches(scope)[0] is Match.FULL:
                 return route.path
         return None
 

@@ -8,7 +8,6 @@ import secrets
 from collections.abc import Callable
 
 import anyio
-
 from starlette.datastructures import Headers, MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 

@@ -10,8 +10,8 @@ Two transports share one definition of the tools:
   its own. A line that is not a JSON-RPC message is answered with a JSON-RPC error (id null).
 
 The web server starts the SDK on the first /mcp request after its model has loaded: importing it
-takes ~0.5 s of CPU that would otherwise hold the interpreter on the way to the first answer
-(cold start; bench/README.md), and a server nobody asks over MCP never pays it. While the model
+takes about half a second of CPU that would otherwise hold the interpreter on the way to the first
+answer (cold start), and a server nobody asks over MCP never pays it. While the model
 loads, /mcp answers 503 with Retry-After, as /api/ask does.
 """
 
@@ -23,12 +23,13 @@ import anyio
 from anyio import to_thread
 from fastapi import FastAPI
 from starlette.requests import Request
+from starlette.routing import Route
 from starlette.types import Receive, Scope, Send
 
 from bot.engine import Engine
 from web.errors import error_response, not_ready
-from web.http.metrics import record_answer
 from web.exceptions import NotReady
+from web.http.metrics import record_answer
 from web.server.workqueue import QuestionQueue
 
 log = logging.getLogger(__name__)
@@ -74,7 +75,9 @@ class _Endpoint:
 
 
 def install(app: FastAPI) -> None:
-    app.add_route(PATH, _Endpoint(), include_in_schema=False)
+    # A Route given an ASGI app (not a request function) hands it the raw scope; `add_route` is
+    # typed for request functions only.
+    app.router.routes.append(Route(PATH, _Endpoint(), include_in_schema=False))
 
 
 @asynccontextmanager
@@ -116,7 +119,7 @@ async def _serve_after_loading(app: FastAPI) -> None:
             app.state.mcp_manager = server.session_manager
             started.set()
             await anyio.sleep_forever()
-    except Exception:  # noqa: BLE001 - MCP is one surface: the rest of the server keeps serving
+    except Exception:  # MCP is one surface: the rest of the server keeps serving
         log.exception("the MCP server could not start")
     finally:
         app.state.mcp_manager = None
@@ -141,7 +144,7 @@ async def _serve_stdio(server) -> None:
 
     lowlevel = server._lowlevel_server  # what run_stdio_async runs (mcp is pinned)
     async with stdio_server() as (read_stream, write_stream):
-        forward, messages = anyio.create_memory_object_stream(0)
+        forward, messages = anyio.create_memory_object_stream[SessionMessage](0)
 
         async def answer_unreadable() -> None:
             async with forward, read_stream:

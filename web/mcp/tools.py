@@ -26,12 +26,19 @@ from starlette.types import Receive
 
 from bot.engine import Engine
 from bot.errors import JaxabotError
-from bot.results import (MAX_HISTORY_TURNS, MAX_QUESTION_CHARS, MAX_TOP_K, Answer, Citation, DocumentView,
-                         SearchResults, Turn)
+from bot.results import (
+    MAX_HISTORY_TURNS,
+    MAX_QUESTION_CHARS,
+    MAX_TOP_K,
+    Answer,
+    Citation,
+    DocumentView,
+    SearchResults,
+    Turn,
+)
 from web.errors import describe
-from web.exceptions import NotReady
+from web.exceptions import ClientGone, NotReady, Overloaded
 from web.server.workqueue import QuestionQueue, never_disconnects
-from web.exceptions import ClientGone, Overloaded
 
 T = TypeVar("T")
 

@@ -19,6 +19,7 @@ import uuid
 from collections.abc import Iterator
 from datetime import datetime
 from functools import partial
+from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, Response, StreamingResponse
@@ -28,17 +29,31 @@ from bot.results import Answer
 from web.deps import EngineDep, RuntimeDep
 from web.http.metrics import record_answer
 from web.openai.errors import openai_error
-from web.openai.schemas import (MODEL_ID, AssistantMessage, ChatCompletion, ChatCompletionChunk, ChatMessage,
-                                ChatRequest, Choice, ChunkChoice, CompletionCitation, Delta, ModelCard,
-                                ModelList, OpenAIErrorBody, TextPart)
+from web.openai.schemas import (
+    MODEL_ID,
+    AssistantMessage,
+    ChatCompletion,
+    ChatCompletionChunk,
+    ChatMessage,
+    ChatRequest,
+    Choice,
+    ChunkChoice,
+    CompletionCitation,
+    Delta,
+    ModelCard,
+    ModelList,
+    OpenAIErrorBody,
+    TextPart,
+)
 
 router = APIRouter(prefix="/v1", tags=["openai"])
 
 _ERROR = {"model": OpenAIErrorBody}
-_ERRORS = {400: {**_ERROR, "description": "invalid request (OpenAI error shape)"},
-           404: {**_ERROR, "description": "unknown model"},
-           413: {**_ERROR, "description": "request body too large"},
-           503: {**_ERROR, "description": "loading, no index, or too many questions waiting (Retry-After)"}}
+_ERRORS: dict[int | str, dict[str, Any]] = {
+    400: {**_ERROR, "description": "invalid request (OpenAI error shape)"},
+    404: {**_ERROR, "description": "unknown model"},
+    413: {**_ERROR, "description": "request body too large"},
+    503: {**_ERROR, "description": "loading, no index, or too many questions waiting (Retry-After)"}}
 
 # Where a streamed answer is cut into pieces: after a sentence end with its closing quotes and
 # citation markers, and at line breaks, so a chat UI shows it sentence by sentence.

@@ -20,12 +20,12 @@ from bot.corpus import MAX_FILES_PER_UPLOAD, Corpus
 from bot.errors import JaxabotError, UploadRejected
 from bot.store import versions as store
 from web.deps import AuditDep, CorpusDep, RuntimeDep, SettingsDep, TemplatesDep
-from web.routes.documents_api import read_files
 from web.errors import describe
-from web.routes.feedback import RateLimiter
-from web.i18n import STRINGS
 from web.http.proxies import client_address, rate_key
 from web.http.sessions import COOKIE, Session, Sessions
+from web.i18n import STRINGS
+from web.routes.documents_api import read_files
+from web.routes.feedback import RateLimiter
 
 router = APIRouter(prefix="/admin", include_in_schema=False)
 
@@ -238,8 +238,8 @@ async def restore(request: Request, templates: TemplatesDep, runtime: RuntimeDep
 async def rebuild(request: Request, templates: TemplatesDep, runtime: RuntimeDep, corpus: CorpusDep,
                   audit: AuditDep) -> Response:
     async def work(form: FormData, session: Session) -> str:
-        runtime.loaded_engine()  # NotReady: 503 while loading
-        await to_thread.run_sync(runtime.rebuilder.start)
+        rebuilder = runtime.loaded_rebuilder()  # NotReady: 503 while loading
+        await to_thread.run_sync(rebuilder.start)
         audit.record(session.who, "rebuild")
         return "rebuild"
     return await _act(request, templates, runtime, corpus, audit, work)
@@ -249,8 +249,8 @@ async def rebuild(request: Request, templates: TemplatesDep, runtime: RuntimeDep
 async def cancel(request: Request, templates: TemplatesDep, runtime: RuntimeDep, corpus: CorpusDep,
                  audit: AuditDep) -> Response:
     async def work(form: FormData, session: Session) -> str:
-        runtime.loaded_engine()
-        await to_thread.run_sync(runtime.rebuilder.cancel)
+        rebuilder = runtime.loaded_rebuilder()
+        await to_thread.run_sync(rebuilder.cancel)
         audit.record(session.who, "cancel")
         return "cancelled"
     return await _act(request, templates, runtime, corpus, audit, work)
@@ -260,8 +260,8 @@ async def cancel(request: Request, templates: TemplatesDep, runtime: RuntimeDep,
 async def rollback(request: Request, templates: TemplatesDep, runtime: RuntimeDep, corpus: CorpusDep,
                    audit: AuditDep) -> Response:
     async def work(form: FormData, session: Session) -> str:
-        runtime.loaded_engine()
-        name = await to_thread.run_sync(runtime.rebuilder.rollback)
+        rebuilder = runtime.loaded_rebuilder()
+        name = await to_thread.run_sync(rebuilder.rollback)
         audit.record(session.who, "rollback", name)
         return "rolled_back"
     return await _act(request, templates, runtime, corpus, audit, work)

@@ -7,22 +7,22 @@ Retry-After, and a client that has gone is not computed for.
 """
 
 from functools import partial
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Query, Request
 from fastapi.responses import JSONResponse
 
 from bot.results import MAX_QUESTION_CHARS, MAX_TOP_K, Answer, DocumentView, SearchResults, Turn
 from web.deps import EngineDep, RuntimeDep
-from web.routes.feedback import problem as feedback_problem
 from web.http.metrics import record_answer
+from web.routes.feedback import problem as feedback_problem
 from web.schemas import AskRequest, BuildProgressBody, ErrorBody, Health
 
 router = APIRouter(prefix="/api", tags=["questions"])
 
-_ERRORS = {422: {"model": ErrorBody, "description": "invalid input"},
-           503: {"model": ErrorBody, "description": "loading, no index, or too many questions waiting "
-                                                    "(with Retry-After)"}}
+_ERRORS: dict[int | str, dict[str, Any]] = {
+    422: {"model": ErrorBody, "description": "invalid input"},
+    503: {"model": ErrorBody, "description": "loading, no index, or too many questions waiting (with Retry-After)"}}
 
 
 @router.post("/ask", response_model=Answer, responses={**_ERRORS, 413: {"model": ErrorBody}})

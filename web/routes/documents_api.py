@@ -19,9 +19,9 @@ from bot.corpus import MAX_FILES_PER_UPLOAD, UPLOAD_REQUEST_FILES, CorpusListing
 from bot.errors import UploadRejected
 from bot.settings import Settings
 from web.deps import AdminActorDep, AdminDep, AuditDep, CorpusDep
-from web.schemas import ErrorBody
 from web.http.security import token_matches
 from web.http.sessions import COOKIE, Sessions
+from web.schemas import ErrorBody
 
 router = APIRouter(prefix="/api/documents", tags=["admin"], dependencies=[AdminDep],
                    responses={401: {"model": ErrorBody, "description": "no token"},

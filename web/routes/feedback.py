@@ -18,7 +18,7 @@ import time
 from collections import OrderedDict, deque
 from collections.abc import Callable
 from pathlib import Path as FilePath
-from typing import Annotated, Literal, TypeVar
+from typing import Annotated, Any, Literal, TypeVar
 
 import anyio
 from anyio import to_thread
@@ -265,11 +265,12 @@ def _receipt(record: FeedbackRecord) -> FeedbackReceipt:
     return FeedbackReceipt(**record.model_dump(include={"id", "rating", "comment", "created_at", "updated_at"}))
 
 
-_LIMITED = {422: {"model": ErrorBody, "description": "invalid input (a field too long, a bad rating)"},
-            413: {"model": ErrorBody, "description": "request body too large"},
-            429: {"model": ErrorBody, "description": "too many feedback requests from this client"},
-            503: {"model": ErrorBody, "description": "the feedback database is locked, damaged, "
-                                                     "read-only or on a full disk (with Retry-After)"}}
+_LIMITED: dict[int | str, dict[str, Any]] = {
+    422: {"model": ErrorBody, "description": "invalid input (a field too long, a bad rating)"},
+    413: {"model": ErrorBody, "description": "request body too large"},
+    429: {"model": ErrorBody, "description": "too many feedback requests from this client"},
+    503: {"model": ErrorBody, "description": "the feedback database is locked, damaged, "
+                                             "read-only or on a full disk (with Retry-After)"}}
 
 router = APIRouter(prefix="/api/feedback", tags=["feedback"])
 

@@ -59,7 +59,7 @@ def merge_boxes(boxes: list[tuple], page: int) -> list[tuple[float, float, float
                 r[0], r[1], r[2], r[3] = min(r[0], x0), min(r[1], top), max(r[2], x1), max(r[3], bottom)
                 continue
         out.append([x0, top, x1, bottom])
-    return [tuple(r) for r in out]
+    return [(r[0], r[1], r[2], r[3]) for r in out]
 
 
 def render_png(raw: bytes, page: int, rects: list[tuple[float, float, float, float]],

@@ -7,6 +7,7 @@ by POST /fragments/answer, from the same template the form's page uses.
 """
 
 import hashlib
+import inspect
 from functools import partial
 from pathlib import Path
 from typing import Annotated, Literal
@@ -21,11 +22,11 @@ from bot.results import MAX_HISTORY_CHARS, MAX_HISTORY_TURNS, MAX_QUESTION_CHARS
 from web import i18n, view
 from web.chat_form import FormProblem, read_chat_form, readable_history
 from web.deps import EngineDep, RuntimeDep, TemplatesDep
-from web.i18n import EXAMPLES, STRINGS, choose_lang
 from web.http.metrics import record_answer
-from web.schemas import AskRequest
+from web.i18n import EXAMPLES, STRINGS, choose_lang
 from web.questions import next_questions
 from web.routes.suggest import ask_alone
+from web.schemas import AskRequest
 from web.view import cited_place, document_blocks, fit_history, original_href, page_image_href, parse_span
 
 router = APIRouter(include_in_schema=False)
@@ -40,10 +41,12 @@ def markup_version(env: Environment) -> str:
     """What decides an answer's markup (its templates, view helpers and strings), as a short hash:
     the script keeps a rendered answer in its saved conversation only while this is unchanged."""
     digest = hashlib.sha256()
+    loader = env.loader
+    assert loader is not None  # the app's templates are read from web/templates
     for name in _MARKUP_TEMPLATES:
-        digest.update(env.loader.get_source(env, name)[0].encode())
+        digest.update(loader.get_source(env, name)[0].encode())
     for module in (view, i18n):
-        digest.update(Path(module.__file__).read_bytes())
+        digest.update(Path(inspect.getfile(module)).read_bytes())
     return digest.hexdigest()[:16]
 
 
@@ -97,7 +100,7 @@ class RelatedCard(Related):
 
 
 class RenderedAnswer(Answer):
-    related: list[RelatedCard]
+    related: list[RelatedCard]  # type: ignore[assignment]  # pydantic narrows a field in a subclass
 
 
 class AnswerFragment(BaseModel):
@@ -135,9 +138,9 @@ async def chat_submit(request: Request, templates: TemplatesDep, runtime: Runtim
         # "Search without the conversation": the same question, asked without the history (which
         # stays on the page and in the hidden fields).
         standalone = form.getlist("standalone")
-        alone = len(standalone) == 1 and isinstance(standalone[0], str) and bool(standalone[0].strip())
-        if alone:
-            question = standalone[0]
+        alone = False
+        if len(standalone) == 1 and isinstance(standalone[0], str) and standalone[0].strip():
+            question, alone = standalone[0], True
     lang = choose_lang(None, question, request.headers.get("accept-language"))
     try:
         body = AskRequest.model_validate({"question": question, "history": fit_history(history)})

@@ -71,7 +71,7 @@ class GuardedH11Protocol(H11Protocol):
     request_timeout: float = Settings.model_fields["request_timeout"].default
     max_connections: int = default_max_connections()
 
-    def connection_made(self, transport: Any) -> None:  # type: ignore[override]
+    def connection_made(self, transport: Any) -> None:
         limits = self.app_state.get(LIMITS_KEY, {})
         self.request_timeout = limits.get("request_timeout", self.request_timeout)
         self.max_connections = limits.get("max_connections", self.max_connections)

@@ -65,7 +65,7 @@ class IndexFollower:
                 self._set_degraded(f"no intact index version on disk; still serving {served.version} "
                                    "from memory")
                 return False
-            except Exception:  # noqa: BLE001 - the follower thread must survive anything
+            except Exception:  # the follower thread must survive anything
                 log.exception("unexpected error while reloading the index")
                 return False
             if (problem and served is not None and served.version == self._seen
@@ -125,7 +125,7 @@ class IndexFollower:
         while not self._stop.wait(self.interval):
             try:
                 self.poll_once()
-            except Exception:  # noqa: BLE001 - keep following whatever happens once
+            except Exception:  # keep following whatever happens once
                 log.exception("index follower error")
 
     def stop(self) -> None:

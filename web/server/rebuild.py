@@ -20,24 +20,25 @@ import logging
 import threading
 from collections.abc import Callable
 from contextlib import contextmanager
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
-from bot.store import versions as store
+from bot.corpus import Corpus, record_build
+from bot.embed.base import Embedder
+from bot.engine import Engine
+from bot.errors import BuildCancelled, BuildInProgress, JaxabotError
 from bot.ingest.documents import ReadOptions
+from bot.settings import Settings
+from bot.store import versions as store
 from bot.store.build import build_index
 from bot.store.progress import BuildProgress
 from bot.store.versions import build_lock
-from bot.corpus import Corpus, record_build
-from bot.engine import Engine
-from bot.errors import BuildCancelled, BuildInProgress, JaxabotError
-from bot.settings import Settings
 from web.schemas import BuildProgressBody, BuildStatus
 
 log = logging.getLogger(__name__)
 
 
-def embedding_for_builds(settings: Settings, embedder, ray_loader: Callable[[], object] | None = None):
+def embedding_for_builds(settings: Settings, embedder, ray_loader: Callable[[], Embedder] | None = None):
     """A context giving the model a build embeds with: the server's own, or with
     JAXABOT_RAY_ADDRESS the same Ray path as `jaxabot index --ray`, whose workers load the model
     with the server's settings (or `ray_loader`) and the backend the server's queries really use,
@@ -76,7 +77,7 @@ def note_build(settings: Settings, summary) -> None:
 
 
 def _now() -> datetime:
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)
 
 
 class Rebuilder:
@@ -97,7 +98,7 @@ class Rebuilder:
         self._thread: threading.Thread | None = None
         # With JAXABOT_RAY_ADDRESS: what each Ray worker calls to load its model (default: the
         # settings' model with this server's backend; tests put a fake here).
-        self.ray_loader: Callable[[], object] | None = None
+        self.ray_loader: Callable[[], Embedder] | None = None
 
     def status(self) -> BuildStatus:
         with self._lock:
@@ -187,7 +188,7 @@ class Rebuilder:
         except JaxabotError as exc:
             log.error("rebuild failed: %s", exc)
             self._finish(BuildStatus(state="failed", error=str(exc)))
-        except Exception:  # noqa: BLE001 - a thread's exception would vanish; report it instead
+        except Exception:  # a thread's exception would vanish; report it instead
             log.exception("rebuild failed unexpectedly")
             self._finish(BuildStatus(state="failed", error="unexpected error; see the server log"))
 

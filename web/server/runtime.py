@@ -10,23 +10,26 @@ import logging
 import threading
 import time
 from collections.abc import Callable
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
-from bot.ingest.documents import ReadOptions
-from bot.store.build import build_index
-from bot.embed.batching import QueryBatcher
 from bot.embed.base import Embedder
+from bot.embed.batching import QueryBatcher
 from bot.embed.embedder import load_embedder
 from bot.engine import Engine, Models
 from bot.errors import FittedFileError, IndexMissing, JaxabotError
-from bot.store.index import SearchIndex, load_index, load_servable
-from bot.text.analyser import Tokenizer
-from bot.store.progress import BuildProgress
-from web.exceptions import NotReady
+from bot.ingest.documents import ReadOptions
 from bot.settings import Settings, cpu_count
+from bot.store.build import build_index
+from bot.store.index import SearchIndex, load_index, load_servable
+from bot.store.progress import BuildProgress
+from bot.text.analyser import Tokenizer
+from web.exceptions import NotReady
 from web.server.follow import IndexFollower
 from web.server.rebuild import Rebuilder, embedding_for_builds, note_build
 from web.server.workqueue import QuestionQueue
+
+if TYPE_CHECKING:  # watchfiles is imported only with `serve --watch`
+    from web.server.watch import CorpusWatcher
 
 log = logging.getLogger(__name__)
 
@@ -46,7 +49,7 @@ class Runtime:
         self.index_problem: str | None = None
         self.rebuilder: Rebuilder | None = None
         self.follower: IndexFollower | None = None
-        self.watcher = None  # web.server.watch.CorpusWatcher with `serve --watch`
+        self.watcher: CorpusWatcher | None = None  # with `serve --watch`
         self.batcher: QueryBatcher | None = None  # query micro-batching (settings.embed_batch)
         # Told (succeeded, seconds) after every build this server runs (metrics).
         self.build_listeners: list[Callable[[bool, float], None]] = []
@@ -71,7 +74,7 @@ class Runtime:
             # Health is public: the detail (paths, library messages) goes to the log only.
             log.error("cannot start: %s", exc)
             self.load_error = "the embedding model could not be loaded; see the server log"
-        except Exception:  # noqa: BLE001 - the server must report the failure, not die silently
+        except Exception:  # the server must report the failure, not die silently
             log.exception("unexpected error while loading the model and index")
             self.load_error = "unexpected error while loading; see the server log"
         finally:
@@ -142,7 +145,7 @@ class Runtime:
             self.watcher = CorpusWatcher(s.corpus_dir, self.rebuilder, s.watch_debounce_ms)
             self.watcher.start()
 
-    def _first_build(self, embedder: Embedder, tokenizer: Tokenizer):
+    def _first_build(self, embedder: Embedder, tokenizer: Tokenizer) -> SearchIndex | None:
         """Build the first index with the model just loaded; None (no_index) if that fails."""
         s = self.settings
         start = time.perf_counter()
@@ -158,7 +161,7 @@ class Runtime:
             log.error("cannot build the first index: %s", exc)
             self.index_problem = "no index could be built from the corpus; see the server log"
             return None
-        except Exception:  # noqa: BLE001 - a corpus problem, not the model's: say so, keep serving
+        except Exception:  # a corpus problem, not the model's: say so, keep serving
             log.exception("unexpected error while building the first index")
             self.index_problem = "no index could be built from the corpus; see the server log"
             return None
@@ -223,3 +226,10 @@ class Runtime:
         if engine is None:
             raise self._not_ready()
         return engine
+
+    def loaded_rebuilder(self) -> Rebuilder:
+        """The rebuilder, once the engine is loaded (NotReady before)."""
+        rebuilder = self.rebuilder
+        if self.engine is None or rebuilder is None:
+            raise self._not_ready()
+        return rebuilder

@@ -101,7 +101,7 @@ class CorpusWatcher:
                     self._changes(_all_files(self.corpus_dir))
                 first = False
                 self._watch(identity)
-        except Exception:  # noqa: BLE001 - a dead watcher must say so, in the log and in health
+        except Exception:  # a dead watcher must say so, in the log and in health
             log.exception("the corpus watcher stopped")
             self.problem = STOPPED
 

@@ -6,7 +6,7 @@ Retry-After estimated from the measured time per question) instead of queueing w
 
 A client that disconnects while its question waits leaves the queue at once, and the connection
 is checked again just before the CPU work starts: work for clients that have gone is not done
-(a burst of abandoned requests used to delay the next real question by a minute or more). A
+(a burst of abandoned requests would otherwise delay the next real question by a minute or more). A
 caller cancelled while it waits (an MCP client's `notifications/cancelled`) leaves it too.
 
 Every route that computes an answer or a search goes through `run`: /api/ask, /api/search, the
@@ -23,7 +23,7 @@ from typing import TypeVar
 
 import anyio
 from anyio import to_thread
-from starlette.types import Receive
+from starlette.types import Message, Receive
 
 from web.exceptions import ClientGone, Overloaded
 
@@ -139,7 +139,7 @@ async def _disconnected(receive: Receive) -> None:
 
 async def _gone_now(receive: Receive) -> bool:
     """Has the client disconnected? Answers at once, without waiting for news."""
-    message: dict = {}
+    message: Message = {}
     with anyio.CancelScope() as scope:
         scope.cancel()
         message = await receive()

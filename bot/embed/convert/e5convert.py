@@ -259,7 +259,7 @@ def _read_pieces(c: _Cursor, vocab: int) -> tuple[list[str], np.ndarray, dict[st
     if not np.isfinite(scores).all():
         raise c.bad("piece scores hold NaN or infinity")
     try:
-        pieces = [blob[a:b].decode("utf-8") for a, b in zip(offs[:-1].tolist(), offs[1:].tolist())]
+        pieces = [blob[a:b].decode("utf-8") for a, b in zip(offs[:-1].tolist(), offs[1:].tolist(), strict=True)]
     except UnicodeDecodeError as exc:
         raise c.bad(f"a vocabulary piece is not UTF-8 ({exc})") from exc
     if len(set(pieces)) != n_pieces:
@@ -448,7 +448,7 @@ def _write_safetensors(path: Path, specs) -> None:
 def _write_tokenizer(src: _Source, out: Path) -> None:
     from tokenizers import AddedToken, Regex, Tokenizer, decoders, models, normalizers, pre_tokenizers, processors
 
-    vocab = [(p, float(s)) for p, s in zip(src.pieces, src.scores)]
+    vocab = [(p, float(s)) for p, s in zip(src.pieces, src.scores, strict=True)]
     # e5.c never lets the <unk> piece match literal "<unk>" text; tokenizers' Unigram would (score
     # 0 is the best there is). A hopeless score removes it from every best path. It does not
     # change how unknown characters score: those are isolated below, alone in their pre-token.

@@ -112,10 +112,20 @@ def _export(st, out: Path) -> None:
     write_stamp(out, _STAMP, revision=EXPORT_REVISION, opset=_OPSET)
 
 
-def _load_st(model: str):
-    import transformers
-    from sentence_transformers import SentenceTransformer
+def torch_stack():
+    """transformers and sentence-transformers' `SentenceTransformer`: conversion, export and the
+    torch backend need them, serving on ONNX does not (the `convert` extra)."""
+    try:
+        import transformers
+        from sentence_transformers import SentenceTransformer
+    except ImportError as exc:
+        raise ModelError(f"this needs torch, transformers and sentence-transformers ({exc}); install "
+                         "them with the `convert` extra: pip install -e '.[convert]'") from exc
+    return transformers, SentenceTransformer
 
+
+def _load_st(model: str):
+    transformers, SentenceTransformer = torch_stack()
     transformers.utils.logging.disable_progress_bar()
     try:
         # Eager attention traces to plain MatMul/Softmax, which ONNX Runtime fuses and quantises.

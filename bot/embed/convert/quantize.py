@@ -11,7 +11,7 @@ would set the range and leave the other 1,535 a handful of int8 steps. So for th
 X · W = (X with the outlier channels zeroed) · W + X[outlier channels] · W[their rows]: the first part
 goes int8 over a range the outliers no longer set, the second (one or two columns of X) stays fp32.
 Which products and channels is fitted, not chosen by hand (`fit/fit_quant.py` →
-`query_int8.json` beside this file; bench/README.md, "int8 questions"); a recipe may also keep
+`query_int8.json` beside this file; docs/embedding.md, "Questions in int8, passages in fp32"); a recipe may also keep
 whole products fp32 (`keep_fp32`).
 """
 

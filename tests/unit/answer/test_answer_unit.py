@@ -4,11 +4,11 @@ import re
 
 import pytest
 
-from bot.store.build import build_index
+from bot.answer.evidence import Evidence, decide_found
 from bot.engine import Engine, validate
 from bot.errors import IndexMissing, InvalidQuestion
 from bot.evaluate import gold_ranges, norm, score_case
-from bot.answer.evidence import Evidence, decide_found
+from bot.store.build import build_index
 
 
 @pytest.fixture
@@ -115,6 +115,7 @@ def test_a_question_asked_again_is_embedded_again(fake_engine, fake_embedder):
 
 def test_recent_queries_keep_the_newest_and_hand_out_read_only_vectors():
     import numpy as np
+
     from bot.embed.recent import RecentQueries
 
     recent = RecentQueries(size=2)

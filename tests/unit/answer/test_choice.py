@@ -7,12 +7,11 @@ import numpy as np
 import pytest
 
 from bot.answer import choice
-from bot.query.analysis import morpheme_toks, question_info
 from bot.answer.sentences import ScoredSentence
 from bot.engine import Engine
 from bot.errors import FittedFileError
+from bot.query.analysis import morpheme_toks, question_info
 from bot.store.build import build_index
-
 
 SENTENCES = ["衛星は地球を回る。", "静止衛星は止まって見える。", "高度は約三万六千キロである。", "気象衛星が使う。"]
 

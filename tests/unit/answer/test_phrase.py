@@ -132,10 +132,10 @@ def test_feature_vector_is_pinned(tokenizer, question, answer):
     start = JAXA.index(answer)
     row = rows[spans.index((start, start + len(answer)))]
     names = phrase.feature_names()
-    base = dict(zip(phrase.BASE_FEATURES, row))
+    base = dict(zip(phrase.BASE_FEATURES, row[:len(phrase.BASE_FEATURES)], strict=True))
     assert {n: round(v, 6) for n, v in base.items() if v} == PINNED_FEATURES[(question, answer)]
     # The crossed block of the question's type repeats the base block; the other types' are zero.
-    crossed = {n: v for n, v in zip(names, row) if ":" in n and v}
+    crossed = {n: v for n, v in zip(names, row, strict=True) if ":" in n and v}
     assert crossed == {f"{info.qtype}:{n}": v for n, v in base.items() if v}
     assert len(spans) == 52
 

@@ -13,6 +13,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from fakes import WITHOUT_CONVERT_EXTRA
 
 from bot.embed.onnx_embedder import OnnxEmbedder, length_batches
 from bot.settings import DEFAULT_MODEL
@@ -181,7 +182,7 @@ def test_dev_questions_rank_the_same_top3(real_engine, fp32_embedder, torch_embe
         for label, emb in embedders.items():
             scores = queries[label] @ emb.encode_passages(texts).T
             top[label] = np.argsort(-scores, axis=1, kind="stable")[:, :3]
-        differ = [q for q, a, b in zip(dev_questions, top["onnx"], top["torch"]) if list(a) != list(b)]
+        differ = [q for q, a, b in zip(dev_questions, top["onnx"], top["torch"], strict=True) if list(a) != list(b)]
         assert not differ, f"{name}: top-3 differs for {differ}"
 
 
@@ -197,13 +198,15 @@ def test_dev_answers_are_the_same_with_torch_queries(fp32_engine, torch_embedder
 
 @pytest.mark.slow
 def test_serving_on_onnx_never_imports_torch(model_cache_dir, seed_index_dir):
-    code = (
+    # Without the `convert` extra: the model is already converted (the fixture made it).
+    code = WITHOUT_CONVERT_EXTRA + (
         "import sys; from pathlib import Path\n"
         "from bot.embed.embedder import load_embedder\n"
         "from bot.engine import Engine, Models\n"
         "import web.app\n"
         f"e = load_embedder({DEFAULT_MODEL!r}, Path(sys.argv[1]), 1)\n"
-        "a = Engine.load(Path(sys.argv[2]), e, models=Models.load()).ask('JAXAはどのような分野で国際協力を進めていますか？')\n"
+        "engine = Engine.load(Path(sys.argv[2]), e, models=Models.load())\n"
+        "a = engine.ask('JAXAはどのような分野で国際協力を進めていますか？')\n"
         "print(type(e).__name__, a.found, sorted(m for m in ('torch', 'sentence_transformers', 'transformers')"
         " if m in sys.modules))\n")
     out = subprocess.run([sys.executable, "-c", code, str(model_cache_dir), str(seed_index_dir)], cwd=ROOT,

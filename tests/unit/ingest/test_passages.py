@@ -27,14 +27,14 @@ def test_passages_round_trip(name):
             assert text[s:e].strip() == text[s:e]
     # Every non-space character outside headings lands in exactly one passage.
     covered = sorted((p.start, p.end) for p in passages)
-    for (a0, a1), (b0, b1) in zip(covered, covered[1:]):
+    for (_, a1), (b0, _) in zip(covered, covered[1:], strict=False):
         assert a1 <= b0
 
 
 def test_sentences_rejoin_to_the_text_without_whitespace():
     text = CASES["mixed"]
     spans = split_sentences(text)
-    gaps = [text[a[1]:b[0]] for a, b in zip(spans, spans[1:])]
+    gaps = [text[a[1]:b[0]] for a, b in zip(spans, spans[1:], strict=False)]
     assert all(not g.strip() for g in gaps)
     assert spans[0][0] == 0 and spans[-1][1] == len(text)
     assert [text[s:e] for s, e in spans][:3] == ["JAXA works with NASA.", "日本はISSに参加しています！", "Is that all?"]

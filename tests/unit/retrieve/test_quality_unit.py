@@ -4,16 +4,16 @@ import json
 
 import pytest
 
+from bench import jsquad
 from bot.answer import evidence
-from bot.retrieve import retrieval
 from bot.answer.evidence import FEATURES, Evidence, features
+from bot.engine import Engine
 from bot.errors import FittedFileError
-from bot.retrieve.retrieval import Fusion, fuse
 from bot.evaluate import char_f1, gold_rank, phrase_scores
 from bot.results import Turn
+from bot.retrieve import retrieval
+from bot.retrieve.retrieval import Fusion, fuse
 from bot.store.build import build_index
-from bot.engine import Engine
-from bench import jsquad
 
 
 @pytest.mark.parametrize("pred,gold,f1", [
@@ -125,8 +125,10 @@ def test_refusal_probability_rises_with_evidence(tmp_path):
 def test_follow_up_prefers_the_previous_answers_document(tmp_path, fake_embedder, tokenizer, models):
     corpus = tmp_path / "corpus"
     corpus.mkdir()
-    (corpus / "a.txt").write_text("---\ntitle: 梅雨\n---\n梅雨\n\n梅雨は東アジアの雨季である。梅雨は六月に始まる。\n", encoding="utf-8")
-    (corpus / "b.txt").write_text("---\ntitle: 台風\n---\n台風\n\n台風は夏から秋に来る。台風は南の海で生まれる。\n", encoding="utf-8")
+    (corpus / "a.txt").write_text("---\ntitle: 梅雨\n---\n梅雨\n\n梅雨は東アジアの雨季である。梅雨は六月に始まる。\n",
+                                  encoding="utf-8")
+    (corpus / "b.txt").write_text("---\ntitle: 台風\n---\n台風\n\n台風は夏から秋に来る。台風は南の海で生まれる。\n",
+                                  encoding="utf-8")
     build_index(corpus, tmp_path / "index", fake_embedder, tokenizer, max_bytes=10**6)
     engine = Engine.load(tmp_path / "index", fake_embedder, tokenizer, models=models)
     history = [Turn(role="user", content="梅雨は何の一種ですか？"), Turn(role="assistant", content="雨季")]

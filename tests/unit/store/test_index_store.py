@@ -3,12 +3,12 @@ import threading
 
 import numpy as np
 import pytest
+from fakes import FakeEmbedder
 
+from bot.errors import BuildError, BuildInProgress, CorpusError, IndexCorrupt, IndexMismatch, IndexMissing
 from bot.store import versions as store
 from bot.store.build import build_index
-from bot.errors import BuildError, BuildInProgress, CorpusError, IndexCorrupt, IndexMismatch, IndexMissing
 from bot.store.index import load_index
-from fakes import FakeEmbedder
 
 MB = 10**6
 
@@ -51,7 +51,8 @@ def test_save_load_gives_the_same_hits(corpus_copy, tmp_path, fake_embedder, tok
 
 def test_incremental_rebuild_embeds_only_changed_documents(corpus_copy, tmp_path, tokenizer):
     index_dir = tmp_path / "index"
-    (corpus_copy / "second.md").write_text("# 二つ目\n\n二つ目の文書です。月探査の協力について述べます。", encoding="utf-8")
+    (corpus_copy / "second.md").write_text("# 二つ目\n\n二つ目の文書です。月探査の協力について述べます。",
+                                           encoding="utf-8")
     emb = FakeEmbedder()
     first = build(corpus_copy, index_dir, emb, tokenizer)
     assert first.embedded_documents == 2

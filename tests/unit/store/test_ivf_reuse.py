@@ -3,11 +3,11 @@ trained centroids (no k-means); a forced (full) rebuild trains new ones."""
 
 import numpy as np
 import pytest
+from fakes import FakeEmbedder
 
 from bot.store import dense
 from bot.store import versions as store
 from bot.store.build import build_index
-from fakes import FakeEmbedder
 
 
 def _clustered(rng, n, dim=32, k=20):
@@ -32,7 +32,7 @@ def test_saved_centroids_are_reused_and_search_still_finds_neighbours(tmp_path):
     queries = grown[rng.choice(len(grown), 50, replace=False)]
     _, exact = dense.build_dense(grown, threshold=len(grown) + 1).search(queries, 10)
     _, approx = reused.search(queries, 10)
-    recall = np.mean([len(set(a) & set(e)) / 10 for a, e in zip(approx, exact)])
+    recall = np.mean([len(set(a) & set(e)) / 10 for a, e in zip(approx, exact, strict=True)])
     assert recall >= 0.95
 
     # Far more vectors than the centroids were trained for: train again.

@@ -10,8 +10,16 @@ import onnxruntime as ort
 import pytest
 from onnx import TensorProto, helper, numpy_helper
 
-from bot.embed.convert.quantize import (Q8_DIR, Q8_FILE, ensure_query_graph, load_recipe, quantize_graph, recipe_digest,
-                                split_outliers, weight_matmuls)
+from bot.embed.convert.quantize import (
+    Q8_DIR,
+    Q8_FILE,
+    ensure_query_graph,
+    load_recipe,
+    quantize_graph,
+    recipe_digest,
+    split_outliers,
+    weight_matmuls,
+)
 from bot.errors import FittedFileError, ModelError
 
 

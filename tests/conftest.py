@@ -9,9 +9,8 @@ import shutil
 from pathlib import Path
 
 import pytest
-from fastapi.testclient import TestClient
-
 from fakes import FakeEmbedder
+from fastapi.testclient import TestClient
 from paths import SEED_CORPUS
 from web_helpers import ADMIN_TOKEN, live_server, make_settings, wait_ready
 

@@ -12,7 +12,6 @@ from pathlib import Path
 
 import httpx
 import uvicorn
-
 from paths import SEED_CORPUS
 
 ADMIN_TOKEN = "test-admin-token-3f9a"
@@ -47,8 +46,8 @@ def free_port() -> int:
 def live_server(app, timeout: float = 120.0):
     """Run `app` in uvicorn on a free port in a thread, with the connection and proxy handling of
     `jaxabot serve`; yield its base URL once it is ready."""
-    from web.server.connections import GuardedH11Protocol
     from web.http.proxies import uvicorn_options
+    from web.server.connections import GuardedH11Protocol
     port = free_port()
     settings = getattr(getattr(app, "state", None), "settings", None)  # None for a bare ASGI app
     config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="on",

@@ -21,14 +21,15 @@ import pytest
 if importlib.util.find_spec("ray") is None:
     pytest.skip("the cluster extra is not installed", allow_module_level=True)
 
-from bot.errors import BuildError  # noqa: E402
-from bot.store import versions as store  # noqa: E402
-from bot.store.build import build_index  # noqa: E402
-from bot.store.distributed import RayEmbedder, plan_blocks, ray_session, settings_loader  # noqa: E402
 from fakes import BrokenEmbedder, CrashOnceEmbedder, FakeEmbedder, SlowEmbedder  # noqa: E402
 from paths import ROOT  # noqa: E402
 from ray_head import ray_head  # noqa: E402
 from web_helpers import ADMIN_TOKEN, make_settings, wait_build, wait_ready  # noqa: E402
+
+from bot.errors import BuildError  # noqa: E402
+from bot.store import versions as store  # noqa: E402
+from bot.store.build import build_index  # noqa: E402
+from bot.store.distributed import RayEmbedder, plan_blocks, ray_session, settings_loader  # noqa: E402
 
 pytestmark = pytest.mark.ray
 

@@ -9,14 +9,14 @@ import sys
 import time
 from pathlib import Path
 
+from fakes import FakeEmbedder
+from paths import ROOT, SUPPORT
 from typer.testing import CliRunner
 
 from bot.cli import app
 from bot.engine import Engine
 from bot.store import versions as store
 from bot.store.index import load_index
-from fakes import FakeEmbedder
-from paths import ROOT, SUPPORT
 
 KILLS = 20
 

@@ -15,15 +15,15 @@ from pathlib import Path
 
 import httpx
 import pytest
+from fakes import FakeEmbedder
+from paths import ROOT, SUPPORT
 from typer.testing import CliRunner
+from web_helpers import ADMIN_TOKEN, free_port, make_settings, wait_build
 
 from bot.errors import BuildCancelled, IndexCorrupt, NothingToRollBack
 from bot.store import versions as store
 from bot.store.build import build_index
 from bot.store.index import load_index, load_servable
-from fakes import FakeEmbedder
-from paths import ROOT, SUPPORT
-from web_helpers import ADMIN_TOKEN, free_port, make_settings, wait_build
 
 AUTH = {"Authorization": f"Bearer {ADMIN_TOKEN}"}
 

@@ -11,7 +11,6 @@ from pathlib import Path
 from paths import ROOT
 
 
-
 def make(*args: str, **env: str) -> subprocess.CompletedProcess:
     return subprocess.run(["make", "--no-print-directory", "-C", str(ROOT), *args], capture_output=True,
                           text=True, timeout=60, env={**os.environ, **env})

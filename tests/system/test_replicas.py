@@ -10,11 +10,19 @@ import time
 
 import httpx
 import pytest
-
-from server_process import (ADDED_DOC_ID, MARKER_ANSWER_KEY, MARKER_QUESTION_JA, OFFLINE_ENV, VENV_BIN, Server,
-                            Workspace, added_document)
-from bot.store import versions as store
 from paths import ROOT
+from server_process import (
+    ADDED_DOC_ID,
+    MARKER_ANSWER_KEY,
+    MARKER_QUESTION_JA,
+    OFFLINE_ENV,
+    VENV_BIN,
+    Server,
+    Workspace,
+    added_document,
+)
+
+from bot.store import versions as store
 
 # PYTHONPATH: the subprocesses run this checkout's code, not whatever the venv has installed.
 ENV = {"PYTHONPATH": str(ROOT), "JAXABOT_FOLLOW_INTERVAL": "0.2"}

@@ -3,10 +3,10 @@
 import re
 
 import pytest
+from paths import HELDOUT
 
 from bot.errors import InvalidQuestion
 from bot.evaluate import load_cases, run_eval
-from paths import HELDOUT
 
 pytestmark = pytest.mark.slow
 

@@ -6,6 +6,8 @@ import re
 from dataclasses import replace
 
 import pytest
+from fakes import FakeEmbedder, refusal_on_coverage
+from paths import ROOT
 
 from bot.answer.compose_en import GLOSSARY_HEADING, question_type
 from bot.engine import Engine
@@ -14,8 +16,6 @@ from bot.query.crosslingual import english_terms
 from bot.store.build import build_index
 from bot.store.index import load_index
 from bot.store.termtable import FILE, TermTable, fold, key_of, romaji, stem
-from fakes import FakeEmbedder, refusal_on_coverage
-from paths import ROOT
 
 DOC = """---
 title: 豊岡市

@@ -11,6 +11,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from paths import ROOT
 
 from bot.answer.choice import MODEL_FILE, ChoiceModel
 from bot.answer.evidence import REFUSAL_FILE, RefusalModel
@@ -19,7 +20,6 @@ from bot.embed.convert.quantize import RECIPE_FILE, load_recipe
 from bot.errors import FittedFileError
 from bot.fitted import feature_difference
 from bot.retrieve.retrieval import FUSION_FILE, Fusions
-from paths import ROOT
 
 LOADERS = {"choice": (MODEL_FILE, ChoiceModel.load), "refusal": (REFUSAL_FILE, RefusalModel.load_all),
            "phrase": (MODEL_PATH, PhraseModel.load), "fusion": (FUSION_FILE, Fusions.load),

@@ -8,7 +8,6 @@ import re
 from pathlib import Path
 
 import pytest
-
 from paths import ROOT
 
 PACKAGES = ("bot", "web")

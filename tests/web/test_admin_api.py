@@ -8,7 +8,6 @@ from contextlib import ExitStack, closing
 
 import httpx
 import pytest
-
 from web_helpers import ADMIN_TOKEN, SEED_CORPUS, live_server, make_settings
 
 AUTH = {"Authorization": f"Bearer {ADMIN_TOKEN}"}
@@ -20,6 +19,7 @@ def serve(tmp_path, fake_seed_index, tokenizer):
     """serve(**settings) → (base URL, settings) of a live server on copies of the seed corpus and
     its fake index."""
     from fakes import FakeEmbedder
+
     from web.app import create_app
     stack = ExitStack()
 

@@ -10,12 +10,11 @@ import socket
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from urllib.parse import urlsplit
 
 import httpx
 import pytest
-
 from fakes import FakeEmbedder, GatedEmbedder
 from web_helpers import ADMIN_TOKEN, live_server, make_settings, wait_build, wait_ready
 
@@ -530,7 +529,7 @@ def test_rebuild_swaps_the_index_while_questions_run(real_embedder, tokenizer, c
                 n = 0
                 while not stop.is_set():
                     try:
-                        started = datetime.now(timezone.utc)
+                        started = datetime.now(UTC)
                         r = http.post("/api/ask", json={"question": questions[(i + n) % 3]})
                         results.append((started, r.json().get("index_version")))
                         if r.status_code != 200:

@@ -13,12 +13,12 @@ from contextlib import contextmanager
 
 import httpx
 import pytest
+from fakes import FakeEmbedder
 from typer.testing import CliRunner
+from web_helpers import ADMIN_TOKEN, SEED_CORPUS, live_server, make_settings
 
 from bot.errors import FeedbackError
 from bot.feedback import FILENAME, SCHEMA_VERSION, FeedbackStore
-from fakes import FakeEmbedder
-from web_helpers import ADMIN_TOKEN, SEED_CORPUS, live_server, make_settings
 
 AUTH = {"Authorization": f"Bearer {ADMIN_TOKEN}"}
 CITATION = {"n": 1, "doc_id": "jaxa-international-cooperation", "chunk_id": "jaxa-international-cooperation#p3",

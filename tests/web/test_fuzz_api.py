@@ -4,10 +4,9 @@ every response conforms to the schema."""
 
 import pytest
 import schemathesis
-from schemathesis.checks import positive_data_acceptance
-from hypothesis import HealthCheck, given, settings
-
 from fakes import FakeEmbedder
+from hypothesis import HealthCheck, given, settings
+from schemathesis.checks import positive_data_acceptance
 from web_helpers import SEED_CORPUS, live_server, make_settings
 
 

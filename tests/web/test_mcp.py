@@ -7,9 +7,8 @@ from pathlib import Path
 
 import anyio
 import pytest
-from mcp import Client, StdioServerParameters
-
 from fakes import FakeEmbedder
+from mcp import Client, StdioServerParameters
 from paths import ROOT, SUPPORT
 from web_helpers import SEED_CORPUS, live_server, make_settings
 
@@ -131,8 +130,8 @@ def test_tools_translate_domain_errors_without_internal_detail():
     from mcp.server.mcpserver.exceptions import ToolError
 
     from bot.errors import IndexCorrupt
-    from web.mcp.server import Tools
     from web.exceptions import NotReady
+    from web.mcp.server import Tools
     from web.server.workqueue import QuestionQueue
 
     def corrupt():

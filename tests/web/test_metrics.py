@@ -4,7 +4,6 @@ the worker pool, and the admin-token rule."""
 
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
-
 from web_helpers import ADMIN_TOKEN, wait_build
 
 AUTH = {"Authorization": f"Bearer {ADMIN_TOKEN}"}
@@ -108,11 +107,11 @@ def test_made_up_methods_and_paths_add_no_series(fake_seed_index, tmp_path, toke
     import shutil
 
     import httpx
-
     from fakes import FakeEmbedder
+    from web_helpers import SEED_CORPUS, live_server, make_settings
+
     from web.app import create_app
     from web.http.metrics import status_label
-    from web_helpers import SEED_CORPUS, live_server, make_settings
 
     index = tmp_path / "index"
     shutil.copytree(fake_seed_index, index)

@@ -7,11 +7,10 @@ from concurrent.futures import ThreadPoolExecutor
 import httpx
 import openai
 import pytest
-
 from fakes import FakeEmbedder
+from web_helpers import live_server
 
 from web.openai.api import pieces
-from web_helpers import live_server
 
 QUESTION = "SAFEは何年に設立されましたか？"
 CITATION_KEYS = {"n", "title", "url", "doc_id", "chunk_id", "text", "highlight", "answer_span"}

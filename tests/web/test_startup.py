@@ -6,7 +6,6 @@ import sys
 import threading
 
 import pytest
-
 from web_helpers import wait_ready
 
 

@@ -4,11 +4,10 @@ document view's anchors and highlights, escaping, and the pure view helpers."""
 import re
 
 import pytest
-
-from bot.results import DocumentView, PassageSpan
 from page_checks import DOC_ID, XSS, assert_no_inline_code, fake_answer, hidden_history
 from web_helpers import ADMIN_TOKEN, wait_build
 
+from bot.results import DocumentView, PassageSpan
 
 # ---------------------------------------------------------------------------------------------
 # Routes → template name and context

@@ -3,12 +3,13 @@ JavaScript), automation hooks, the /docs link, errors in the page's language. Fa
 rendered by name and the app on the fake embedder."""
 
 from types import SimpleNamespace
-import pytest
 
-from bot.results import Answer, Citation, DocumentView, PassageSpan
+import pytest
 from fakes import GatedEmbedder
 from page_checks import XSS, assert_no_inline_code, fake_answer, hidden_history
 from web_helpers import wait_ready
+
+from bot.results import Answer, DocumentView, PassageSpan
 
 DOC_ID = "jaxa-international-cooperation"
 
@@ -264,6 +265,7 @@ def test_plural_strings_and_short_english_placeholder():
 
 def test_health_reports_the_first_builds_progress_while_starting(fake_app_factory, tmp_path, monkeypatch):
     import threading
+
     import web.server.runtime
     from bot.store.progress import BuildProgress
     release, reported = threading.Event(), threading.Event()

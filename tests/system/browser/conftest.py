@@ -7,7 +7,6 @@ it; `make test-fast` leaves these tests out."""
 import os
 
 import pytest
-
 from browser_helpers import CHROMIUM, CHROMIUM_ARGS
 
 HERE = os.path.dirname(__file__)

@@ -9,7 +9,6 @@ Never skips: without /usr/bin/chromium it fails with instructions, as tests/syst
 import shutil
 
 import pytest
-
 from browser_helpers import TIMEOUT_MS, Pages, ask
 from web_helpers import ADMIN_TOKEN, SEED_CORPUS, live_server, make_settings
 
@@ -19,8 +18,8 @@ DOC_LINES = ["ザルツブルク宇宙庭園は1987年に開園しました。",
 
 def _make_pdf(path):
     """A one-page PDF with a Japanese title and text (reportlab's CID fonts), made for the test."""
-    from reportlab.pdfgen import canvas
     from docgen import _fonts
+    from reportlab.pdfgen import canvas
     _fonts()
     c = canvas.Canvas(str(path))
     c.setTitle("ザルツブルク宇宙庭園")
@@ -38,6 +37,7 @@ QUESTION = "ザルツブルク宇宙庭園は何年に開園しましたか？"
 @pytest.fixture
 def admin_server(tmp_path, fake_seed_index, tokenizer):
     from fakes import FakeEmbedder
+
     from web.app import create_app
     corpus, index = tmp_path / "corpus", tmp_path / "index"
     shutil.copytree(SEED_CORPUS, corpus)

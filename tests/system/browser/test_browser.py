@@ -9,7 +9,6 @@ import re
 import shutil
 
 import pytest
-
 from browser_helpers import TIMEOUT_MS, Pages, ask, shots_dir
 from web_helpers import SEED_CORPUS, live_server, make_settings
 

@@ -14,10 +14,10 @@ import json
 import re
 
 import pytest
-
-from bot.results import Answer, Citation, Related
 from browser_helpers import CONTRAST_JS, TIMEOUT_MS, Pages, fake_app, shots_dir, wait_until
 from web_helpers import live_server, wait_ready
+
+from bot.results import Answer, Citation, Related
 
 DOC_ID = "jaxa-international-cooperation"
 CONFIGS = [("light", 1280, 900), ("dark", 1280, 900), ("light", 390, 844), ("dark", 390, 844)]

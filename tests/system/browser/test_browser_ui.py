@@ -13,10 +13,9 @@ import re
 
 import httpx
 import pytest
+from browser_helpers import CONTRAST_JS, TIMEOUT_MS, Pages, Watch, fake_app, shots_dir, wait_until
 from playwright.sync_api import expect
 from typer.testing import CliRunner
-
-from browser_helpers import CONTRAST_JS, TIMEOUT_MS, Pages, Watch, fake_app, shots_dir, wait_until
 from web_helpers import ADMIN_TOKEN, live_server
 
 DOC_ID = "jaxa-international-cooperation"

@@ -1,10 +1,10 @@
 """The identifiers a question names, and whether a sentence's context holds them."""
 
 import pytest
+from paths import DATA
 
 from bot.answer.constraints import Context, check, identifiers, years
 from bot.answer.phrase import fits_type
-from paths import DATA
 
 
 @pytest.mark.parametrize("text, expected", [

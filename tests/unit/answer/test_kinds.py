@@ -1,9 +1,9 @@
 """Definitions, yes/no questions and lists."""
 
 import pytest
-
-from bot.answer.kinds import affirms, coordinated, definition_subject, defines, is_yes_no
 from paths import DATA
+
+from bot.answer.kinds import affirms, coordinated, defines, definition_subject, is_yes_no
 
 
 @pytest.mark.parametrize("question, lang, subject", [

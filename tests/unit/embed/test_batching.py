@@ -8,10 +8,10 @@ from concurrent.futures import CancelledError
 
 import numpy as np
 import pytest
+from fakes import FakeEmbedder
 
 from bot.embed.batching import QueryBatcher
 from bot.errors import ModelError
-from fakes import FakeEmbedder
 
 WAIT = 30  # seconds: only reached if something is broken
 
@@ -250,10 +250,10 @@ def test_the_server_sizes_itself_for_the_precision_the_model_has(tmp_path, fake_
     import shutil
 
     from fastapi.testclient import TestClient
+    from web_helpers import SEED_CORPUS, make_settings, wait_ready
 
     from bot.settings import DEFAULT_MODEL, cpu_count
     from web.app import create_app
-    from web_helpers import SEED_CORPUS, make_settings, wait_ready
 
     index_dir = tmp_path / "index"
     shutil.copytree(fake_seed_index, index_dir)

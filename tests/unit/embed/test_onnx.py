@@ -14,10 +14,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 from fakes import WITHOUT_CONVERT_EXTRA
+from paths import HELDOUT, ROOT, SEED_QUESTIONS
 
 from bot.embed.onnx_embedder import OnnxEmbedder, length_batches
 from bot.settings import DEFAULT_MODEL
-from paths import HELDOUT, ROOT, SEED_QUESTIONS
 
 
 def test_length_batches_respect_both_limits_and_cover_every_text():

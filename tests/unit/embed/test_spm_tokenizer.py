@@ -12,10 +12,10 @@ import random
 import re
 
 import pytest
+from paths import HELDOUT, ROOT, SEED_QUESTIONS, question_texts
 
 from bot.embed.onnx_embedder import _load_hf_tokenizer, _load_tokenizer, _pad_id
 from bot.embed.spm_tokenizer import SPM_FILE, STEPS_FILE, SpmTokenizer, write_sentencepiece
-from paths import HELDOUT, ROOT, SEED_QUESTIONS, question_texts
 
 PROMPTS = ("query: ", "passage: ", "")
 

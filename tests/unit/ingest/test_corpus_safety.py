@@ -6,6 +6,8 @@ import time
 from pathlib import Path
 
 import pytest
+from fakes import FakeEmbedder
+from paths import DATA
 
 from bot.ingest.chrome import learn_chrome, trailing_label
 from bot.ingest.cleaning import clean_text
@@ -14,8 +16,6 @@ from bot.ingest.passages import split_passages
 from bot.store.build import build_index
 from bot.store.index import load_index
 from bot.text.analyser import MAX_PIECE_BYTES, pieces
-from fakes import FakeEmbedder
-from paths import DATA
 
 MB = 10**6
 CHROME_CORPUS = DATA / "chrome_corpus"

@@ -6,17 +6,17 @@ citations that point into the page (end to end with the real model). Every docum
 import io
 import shutil
 
+import docgen
 import numpy as np
 import pytest
 from fastapi.testclient import TestClient
+from web_helpers import make_settings, wait_ready
 
-import docgen
 from bot.ingest.documents import ReadOptions, load_corpus
 from bot.ingest.locations import locate
 from bot.ingest.ocr import INSTALL_HINT, Tesseract
 from bot.ingest.office import OfficeLimits
 from bot.ingest.pdf import ReadLimits, join_lines, needs_ocr
-from web_helpers import make_settings, wait_ready
 
 MB = 10**6
 HAS_TESSERACT = Tesseract().unavailable() is None
@@ -275,6 +275,7 @@ def _ask(client, question):
 @pytest.mark.slow
 def test_a_pdf_answer_cites_its_page_and_the_page_image_marks_the_sentence(formats_app):
     from PIL import Image
+
     from web.view import source_href
     body = _ask(formats_app, "ルナゲート協定はいつ署名されましたか？")
     c = body["citations"][0]
@@ -326,6 +327,6 @@ def test_openai_and_mcp_citations_carry_the_page(formats_app):
         "model": "jaxabot", "messages": [{"role": "user", "content": "ルナゲート協定はいつ署名されましたか？"}]})
     assert r.status_code == 200, r.text
     assert r.json()["citations"][0]["page"] == 3
-    from web.mcp.tools import AskResult  # noqa: F401 - the MCP tool returns bot.results.Citation
     from bot.results import Citation
+    from web.mcp.tools import AskResult  # noqa: F401 - the MCP tool returns bot.results.Citation
     assert {"page", "slide", "sheet", "row"} <= set(Citation.model_fields)

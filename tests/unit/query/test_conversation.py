@@ -98,3 +98,21 @@ def test_english_follow_ups_are_resolved_to_the_previous_topic(question, previou
 def test_follow_ups_keep_the_topic_without_a_pronoun(tokenizer, previous, q, query):
     history = [Turn(role="user", content=previous), Turn(role="assistant", content="…")]
     assert resolve(q, history, "ja", tokenizer).query == query
+
+
+def test_a_question_in_a_conversation_has_one_other_reading(tokenizer):
+    from bot.query.conversation import other_reading
+    history = [Turn(role="user", content="MMXの実施取決めはどこで取り交わされましたか？"),
+               Turn(role="assistant", content="パリエアショーの会場です。")]
+    # Names DLR, so it reads as standalone; the other reading puts the conversation's topic back.
+    usual = resolve("DLR側の署名者は？", history, "ja", tokenizer)
+    assert not usual.follow_up
+    other = other_reading("DLR側の署名者は？", history, "ja", tokenizer, usual)
+    assert other is not None and other.follow_up and other.query.startswith("MMXの実施取決め")
+    assert other.query.endswith("DLR側の署名者は？")
+    # Read as a follow-up, the other reading is the question alone.
+    usual = resolve("それはいつですか？", history, "ja", tokenizer)
+    assert usual.follow_up
+    assert other_reading("それはいつですか？", history, "ja", tokenizer, usual).query == "それはいつですか？"
+    # Without an earlier question there is no other reading.
+    assert other_reading("DLR側の署名者は？", [], "ja", tokenizer, resolve("DLR側の署名者は？", [], "ja", tokenizer)) is None

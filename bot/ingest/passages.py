@@ -11,15 +11,19 @@ from dataclasses import dataclass
 from bot.ingest.dates import date_line
 
 # Bump when the splitting rules change: a different chunker forces a full rebuild.
-CHUNKER_VERSION = 3
+CHUNKER_VERSION = 4
 TARGET_MAX = 300
 TARGET_MIN = 100
 MERGE_LIMIT = 400
 HEADING_MAX = 40
 
 # A sentence ends after 。！？!? (plus closing brackets), after a Western full stop followed by
-# a space, or at a line break.
-_SENTENCE_END = re.compile(r"[。！？!?][」』）)\]】\"']*|[.．](?=\s)|\n")
+# a space, or at a line break. The full stop of a title or an initial before a name (Mr. Cheng
+# Hai Tan, Prof. J. Smith, U.S. plans, Sept. 2019) ends no sentence.
+_ABBREVIATION = "".join(rf"(?<!\b{a})" for a in (
+    "Mr", "Mrs", "Ms", "Dr", "Prof", "Jr", "Sr", "St", "Mt", "vs", "e.g", "i.e", "cf", "approx", "Jan", "Feb", "Mar",
+    "Apr", "Jun", "Jul", "Aug", "Sep", "Sept", "Oct", "Nov", "Dec")) + r"(?<![.\s(][A-Z])"
+_SENTENCE_END = re.compile(r"[。！？!?][」』）)\]】\"']*|" + _ABBREVIATION + r"[.．](?=\s)|\n")
 
 
 @dataclass(frozen=True)

@@ -64,3 +64,11 @@ def test_passage_sizes_on_seed_and_sections(corpus_copy):
     ids = [p.chunk_id for p in passages]
     assert len(set(ids)) == len(ids)
     assert split_passages(doc.doc_id, doc.text) == passages  # stable
+
+
+def test_a_title_initial_or_abbreviation_ends_no_sentence():
+    text = ("The workshop, co-chaired by Mr. Cheng Hai Tan and Prof. J. Smith, was held in Sept. 2018 on U.S. "
+            "soil. Thirty-five participants attended. Dr. Lee spoke.")
+    assert [text[s:e] for s, e in split_sentences(text)] == [
+        "The workshop, co-chaired by Mr. Cheng Hai Tan and Prof. J. Smith, was held in Sept. 2018 on U.S. soil.",
+        "Thirty-five participants attended.", "Dr. Lee spoke."]

@@ -80,23 +80,35 @@ def wait_until(page, expression, timeout_ms=10_000):
     raise AssertionError(f"still false after {timeout_ms} ms: {expression}")
 
 
-CONTRAST_JS = """([textSelectors, borderSelectors]) => {
-  const parse = c => { const m = c.match(/rgba?\\(([^)]+)\\)/); if (!m) return null;
-    const p = m[1].split(/[\\s,\\/]+/).filter(Boolean).map(Number); return {r: p[0], g: p[1], b: p[2], a: p.length > 3 ? p[3] : 1}; };
+_CONTRAST_SETUP = """([textSelectors, borderSelectors]) => {
+  const parse = c => {
+    const m = c.match(/rgba?\\(([^)]+)\\)/); if (!m) return null;
+    const p = m[1].split(/[\\s,\\/]+/).filter(Boolean).map(Number);
+    return {r: p[0], g: p[1], b: p[2], a: p.length > 3 ? p[3] : 1};
+  };
   const lum = c => { const f = v => { v /= 255; return v <= 0.03928 ? v / 12.92 : Math.pow((v + 0.055) / 1.055, 2.4); };
     return 0.2126 * f(c.r) + 0.7152 * f(c.g) + 0.0722 * f(c.b); };
   const ratio = (a, b) => { const [x, y] = [lum(a), lum(b)].sort((p, q) => q - p); return (x + 0.05) / (y + 0.05); };
   const bgOf = el => { for (let e = el; e; e = e.parentElement) { const c = parse(getComputedStyle(e).backgroundColor);
     if (c && c.a > 0.5) return c; } return {r: 255, g: 255, b: 255, a: 1}; };
   const out = {};
-  for (const sel of textSelectors) { const el = document.querySelector(sel); if (!el) { out[sel] = 'missing'; continue; }
-    out[sel] = ratio(parse(getComputedStyle(el).color), bgOf(el)); }
-  for (const sel of borderSelectors) { const el = document.querySelector(sel); if (!el) { out[sel] = 'missing'; continue; }
-    out['border ' + sel] = ratio(parse(getComputedStyle(el).borderTopColor), bgOf(el.parentElement)); }
-  const q = document.getElementById('question');
+  for (const sel of textSelectors) {
+    const el = document.querySelector(sel); if (!el) { out[sel] = 'missing'; continue; }
+    out[sel] = ratio(parse(getComputedStyle(el).color), bgOf(el));
+  }
+  for (const sel of borderSelectors) {
+    const el = document.querySelector(sel); if (!el) { out[sel] = 'missing'; continue; }
+    out['border ' + sel] = ratio(parse(getComputedStyle(el).borderTopColor), bgOf(el.parentElement));
+  }
+"""
+_CONTRAST_PLACEHOLDER = """  const q = document.getElementById('question');
   out['placeholder'] = ratio(parse(getComputedStyle(q, '::placeholder').color), bgOf(q));
-  return out;
+"""
+_CONTRAST_END = """  return out;
 }"""
+CONTRAST_JS = _CONTRAST_SETUP + _CONTRAST_PLACEHOLDER + _CONTRAST_END
+# Pages without the composer (the document page) have no placeholder to measure.
+CONTRAST_JS_NO_COMPOSER = _CONTRAST_SETUP + _CONTRAST_END
 
 
 def fake_app(index_dir, data_dir, tokenizer, **overrides):

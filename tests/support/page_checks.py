@@ -14,7 +14,8 @@ def hidden_history(html: str) -> list[tuple[str, str]]:
     import html as html_lib
     roles = re.findall(r'name="history_role" value="([^"]*)"', html)
     contents = re.findall(r'name="history_content" value="([^"]*)"', html)
-    return list(zip(roles, [html_lib.unescape(c) for c in contents]))
+    # chat.html writes the two fields as a pair per turn.
+    return list(zip(roles, [html_lib.unescape(c) for c in contents], strict=True))
 
 
 class _TagCollector(HTMLParser):

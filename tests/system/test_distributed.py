@@ -129,8 +129,8 @@ def test_incremental_build_sends_only_changed_documents(head, tmp_path, corpus_c
         first = build_index(corpus_copy, ray_index, embedder, tokenizer, max_bytes=MAX_BYTES)
         assert first.embedded_texts == embedder.last_run["texts"] > 512
         assert embedder.runs == 1  # one cluster job (one model load per worker) per build
-        (corpus_copy / "added.md").write_text("# 追加\n\n小惑星探査機の新しい計画が発表された。打ち上げは2031年の予定である。\n",
-                                             encoding="utf-8")
+        (corpus_copy / "added.md").write_text(
+            "# 追加\n\n小惑星探査機の新しい計画が発表された。打ち上げは2031年の予定である。\n", encoding="utf-8")
         second = build_index(corpus_copy, ray_index, embedder, tokenizer, max_bytes=MAX_BYTES)
     assert second.embedded_documents == 1 and second.reused_documents == first.documents
     assert embedder.last_run["texts"] == second.embedded_texts < first.embedded_texts

@@ -126,8 +126,10 @@ def test_forms_need_the_sessions_csrf_token(serve):
 def test_api_upload_replace_delete_restore_and_rebuild(serve):
     base, settings = serve(admin_token=ADMIN_TOKEN, max_file_mb=0.05)
     with httpx.Client(base_url=base, timeout=60, headers=AUTH) as c:
-        r = c.post("/api/documents", files=[("files", ("月面.md", MD, "text/markdown")),
-                                            ("files", ("../../notes.txt", b"Plain notes about nothing.", "text/plain"))])
+        r = c.post("/api/documents", files=[
+            ("files", ("月面.md", MD, "text/markdown")),
+            ("files", ("../../notes.txt", b"Plain notes about nothing.", "text/plain")),
+        ])
         assert r.status_code == 201 and r.json()["names"] == ["月面.md", "notes.txt"], r.text
         assert (settings.corpus_dir / "月面.md").read_bytes() == MD
         assert not list(settings.corpus_dir.glob(".upload-*"))
@@ -139,7 +141,8 @@ def test_api_upload_replace_delete_restore_and_rebuild(serve):
         r = c.post("/api/documents", files={"files": ("x.exe", b"MZ\x90\x00")})
         assert r.status_code == 422
         rows = {d["name"]: d for d in c.get("/api/documents").json()["documents"]}
-        assert rows["月面.md"]["status"] == "pending" and rows["jaxa-international-cooperation.txt"]["status"] == "indexed"
+        assert rows["月面.md"]["status"] == "pending"
+        assert rows["jaxa-international-cooperation.txt"]["status"] == "indexed"
 
         assert c.post("/api/index/rebuild").status_code == 202
         assert _wait(base)["state"] == "idle"

@@ -167,7 +167,8 @@ def test_full_queue_is_503_in_openai_shape_and_counted(fake_app_factory):
     assert "jaxabot_queue_rejections_total 1.0" in metrics
 
 
-@pytest.mark.parametrize("text", ["", "SAFEは2006年に設立されました[1]。", "APRSAF was founded in 1993 [1]. It meets yearly [2][3].",
+@pytest.mark.parametrize("text", ["", "SAFEは2006年に設立されました[1]。",
+                                  "APRSAF was founded in 1993 [1]. It meets yearly [2][3].",
                                   "一行目。\n\n二行目[1]\n", "no break at all"])
 def test_pieces_join_back_exactly(text):
     parts = pieces(text)
@@ -177,7 +178,8 @@ def test_pieces_join_back_exactly(text):
 def test_pieces_end_after_quotes_and_markers():
     assert pieces("「第一文。」[1]\n「第二文。」[2]") == ["「第一文。」[1]\n", "「第二文。」[2]"]
     assert pieces("It began in 1993 [1]. It meets yearly.") == ["It began in 1993 [1]. ", "It meets yearly."]
-    assert pieces("設立しました。[1] また、参加しています。[2][3]") == ["設立しました。[1] ", "また、参加しています。[2][3]"]
+    assert pieces("設立しました。[1] また、参加しています。[2][3]") == [
+        "設立しました。[1] ", "また、参加しています。[2][3]"]
 
 
 # ---------------------------------------------------------------------------------------------

@@ -172,7 +172,8 @@ def test_chat_template_escapes_everything(templates):
 
 def test_not_found_template_shows_related(templates):
     from web.routes.pages import chat_context
-    html = templates.get_template("chat.html").render(chat_context("en", question="Q?", answer=fake_answer(XSS, found=False)))
+    context = chat_context("en", question="Q?", answer=fake_answer(XSS, found=False))
+    html = templates.get_template("chat.html").render(context)
     assert "not-found" in html
     # Labels inside an answer follow the answer's language, not the page's.
     assert '<h2 class="citations-title">関連がありそうな箇所</h2>' in html
@@ -184,8 +185,8 @@ def test_document_template_escapes_and_marks(templates):
     text = f"見出し\n\n{XSS}。次の文。\n\n末尾の段落。"
     first = text.index(XSS)
     doc = DocumentView(doc_id="d/x", title=XSS, url="javascript:alert(1)", lang="ja", path="d/x.txt", text=text,
-                       passages=[PassageSpan(chunk_id="d/x#p0", section="見出し", start=first, end=text.index("\n\n末尾"),
-                                             sentences=[(first, first + len(XSS) + 1)]),
+                       passages=[PassageSpan(chunk_id="d/x#p0", section="見出し", start=first,
+                                             end=text.index("\n\n末尾"), sentences=[(first, first + len(XSS) + 1)]),
                                  PassageSpan(chunk_id="d/x#p1", section="見出し", start=text.index("末尾"),
                                              end=len(text), sentences=[(text.index("末尾"), len(text))])])
     from web.i18n import STRINGS
@@ -207,7 +208,8 @@ def test_error_template(templates):
 
 def test_hostile_document_through_the_app(fake_app_factory, corpus_copy, tmp_path):
     (corpus_copy / "xss.txt").write_text(
-        f"---\ntitle: \"{XSS}\"\nurl: \"javascript:alert(9)\"\n---\nXSS試験\n\n{XSS} という文字列を含む試験文書です。\n",
+        f"---\ntitle: \"{XSS}\"\nurl: \"javascript:alert(9)\"\n---\n"
+        f"XSS試験\n\n{XSS} という文字列を含む試験文書です。\n",
         encoding="utf-8")
     client = fake_app_factory(index_dir=tmp_path / "x-index", corpus_dir=corpus_copy, admin_token=ADMIN_TOKEN)
     client.post("/api/index/rebuild", headers={"Authorization": f"Bearer {ADMIN_TOKEN}"})

@@ -41,7 +41,8 @@ def test_card_parts_bolds_the_span_inside_the_cited_sentence():
         ("後の文。", False, [])]
     # No span, or a span outside the sentence: the sentence is marked, nothing is bold.
     for span in (None, (0, 3), (21, 24)):
-        assert card_parts(text, hl, span)[1] == ("SAFEは2006年に設立された。", True, [("SAFEは2006年に設立された。", False)])
+        assert card_parts(text, hl, span)[1] == (
+            "SAFEは2006年に設立された。", True, [("SAFEは2006年に設立された。", False)])
     # A span overlapping the sentence's edge is clipped to it.
     assert card_parts(text, hl, (2, 8))[1][2] == [("SAFE", True), ("は2006年に設立された。", False)]
 
@@ -62,7 +63,8 @@ def test_markers_cards_and_links_have_distinct_spoken_labels(templates):
     assert '<span class="card-n" aria-hidden="true">1</span><span class="visually-hidden">出典1</span>' in html
     assert '原文で見る<span class="visually-hidden">（出典1）</span>' in html
     assert '元のページ<span class="visually-hidden">（出典1）（新しいタブで開きます）</span>' in html
-    en = templates.get_template("chat.html").render(chat_context("en", question="Q", answer=fake_answer("x").model_copy(update={"language": "en"})))
+    english = fake_answer("x").model_copy(update={"language": "en"})
+    en = templates.get_template("chat.html").render(chat_context("en", question="Q", answer=english))
     assert "Original page<span class=\"visually-hidden\"> (Source 1) (opens in a new tab)</span>" in en
 
 
@@ -85,8 +87,8 @@ def test_next_questions_prefer_nearby_sections_and_are_asked_from_their_first_se
     doc = _doc(["A", "B", "C", "C", "D", "E"])
     answered = lambda q: SimpleNamespace(state="answered")  # noqa: E731
     # Nearest sections first (ties: earlier in the document); C is the passage's own.
-    assert next_questions(doc, "d#p2", "ja", ask=answered) == ["機関Bは何を推進していますか？", "機関Aは何を推進していますか？",
-                                                               "機関Dは何を推進していますか？"]
+    assert next_questions(doc, "d#p2", "ja", ask=answered) == [
+        "機関Bは何を推進していますか？", "機関Aは何を推進していますか？", "機関Dは何を推進していますか？"]
     assert next_questions(doc, "d#p2", "ja", include_own=True, ask=answered)[0] == "機関Cは何を推進していますか？"
     assert next_questions(doc, "d#p99", "ja") == []
 
@@ -183,7 +185,8 @@ def test_three_states_render_distinctly(templates):
     html = _render(templates, partial)
     assert 'class="turn turn-bot state-partial"' in html and 'data-found="false" data-state="partial"' in html
     assert '<div class="bubble" role="group" aria-labelledby="state-s">' in html
-    assert '<p class="partial-title" id="state-s"><span class="partial-icon" aria-hidden="true"></span>一部のみ回答</p>' in html
+    assert ('<p class="partial-title" id="state-s">'
+            '<span class="partial-icon" aria-hidden="true"></span>一部のみ回答</p>') in html
     assert 'class="cite-ref" href="#cite-s-1"' in html and '<section class="citations"' in html
     missing = fake_answer("x", found=False).model_copy(update={"query": "Q", "state": "not_found"})
     html = _render(templates, missing)
@@ -258,7 +261,8 @@ def test_dates_on_cards_and_in_the_document_view(templates):
 
 def test_plural_strings_and_short_english_placeholder():
     from web.i18n import STRINGS
-    assert STRINGS["en"]["questions_count_one"] == "{n} question" and STRINGS["en"]["questions_count"] == "{n} questions"
+    assert STRINGS["en"]["questions_count_one"] == "{n} question"
+    assert STRINGS["en"]["questions_count"] == "{n} questions"
     assert STRINGS["en"]["sources_count_one"] == "{n} source"
     assert len(STRINGS["en"]["placeholder"]) <= 30
 

@@ -190,7 +190,8 @@ def test_script_and_server_render_the_same_answer(open_page, real_server):
             "places": turn.locator(".card-place").all_inner_texts(),  # none for the seed's text files
             "titles": turn.locator(".citations-title").all_inner_texts(),
             # Links carry the page's language, which differs here (the form follows the question's).
-            "links": [re.sub(r"&lang=(ja|en)", "", a.get_attribute("href")) for a in turn.locator(".card-links a").all()],
+            "links": [re.sub(r"&lang=(ja|en)", "", a.get_attribute("href"))
+                      for a in turn.locator(".card-links a").all()],
         }
 
     static, _ = open_page(javascript=False)

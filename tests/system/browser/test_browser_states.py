@@ -68,7 +68,8 @@ def build_answers(doc: dict):
             return dict(base, language="en", found=False, state="partial", query=query,
                         answer=f"The documents mention APRSAF's founding [1] but give no cost.\n\n{ja_quote}",
                         citations=[dict(citation, answer_span=None)])
-        if question in (Q["ja"]["located"], Q["en"]["located"]):  # issue 24: a PDF page read by OCR, a slide, a sheet row
+        # A PDF page read by OCR, a slide, a sheet row.
+        if question in (Q["ja"]["located"], Q["en"]["located"]):
             located = [dict(citation, page=3, ocr_confidence=0.855), dict(citation, n=2, slide=3),
                        dict(citation, n=3, sheet="予算", row=3), dict(citation, n=4, sheet="<b>表</b>")]
             return dict(base, language=lang, found=True, state="answered", query=query, citations=located,
@@ -222,7 +223,8 @@ def test_a_saved_rendering_is_used_only_while_it_matches_the_servers_markup(open
     page.reload()
     assert page.locator("article.turn-bot .card").count() == 1  # at once, from the saved rendering
     page.evaluate("""() => { const data = JSON.parse(localStorage.getItem('jaxabot.conversations.v1'));
-        for (const t of data.items[0].turns) if (t.view) t.view = {key: 'ja stale j1', html: '<article class="turn turn-bot stale"></article>'};
+        for (const t of data.items[0].turns) if (t.view) t.view = {
+          key: 'ja stale j1', html: '<article class="turn turn-bot stale"></article>'};
         localStorage.setItem('jaxabot.conversations.v1', JSON.stringify(data)); }""")
     with page.expect_request(lambda r: r.url.endswith("/fragments/answer")):
         page.reload()
@@ -270,6 +272,10 @@ def test_cards_show_page_slide_sheet_and_ocr_the_same_with_and_without_script(op
     watch.check()
 
 
+BUBBLE_LOOK_JS = """b => [getComputedStyle(b).backgroundColor, getComputedStyle(b).borderLeftColor,
+            getComputedStyle(b).borderTopStyle]"""
+
+
 @pytest.mark.parametrize("lang", ["ja", "en"])
 @pytest.mark.parametrize("theme, width, height", CONFIGS)
 def test_three_states_look_and_sound_distinct(open_page, server, tmp_path, theme, width, height, lang):
@@ -294,15 +300,14 @@ def test_three_states_look_and_sound_distinct(open_page, server, tmp_path, theme
     assert partial_title not in said[0] and nf_title not in said[0]
     assert partial_title in said[1] and nf_title in said[2]
 
-    colours = {s: t.locator(".bubble").evaluate(
-        "b => [getComputedStyle(b).backgroundColor, getComputedStyle(b).borderLeftColor, getComputedStyle(b).borderTopStyle]")
-        for s, t in turns.items()}
+    colours = {s: t.locator(".bubble").evaluate(BUBBLE_LOOK_JS) for s, t in turns.items()}
     assert len({tuple(c) for c in colours.values()}) == 3, colours  # three looks
     assert colours["not_found"][2] == "dashed" and colours["partial"][2] == "solid"
     partial = turns["partial"]
     assert partial.get_attribute("data-found") == "false"
     assert partial.locator(".partial-title").inner_text() == partial_title
-    assert partial.locator(".bubble").get_attribute("aria-labelledby") == partial.locator(".partial-title").get_attribute("id")
+    title_id = partial.locator(".partial-title").get_attribute("id")
+    assert partial.locator(".bubble").get_attribute("aria-labelledby") == title_id
     assert partial.locator(".citations .card").count() == 1 and partial.locator("a.cite-ref").count() >= 1
     assert turns["not_found"].locator(".related .card").count() == 1
     assert turns["not_found"].locator("a.cite-ref").count() == 0
@@ -340,7 +345,8 @@ def test_searched_question_is_shown_and_one_tap_asks_it_alone(open_page, server,
     first = ask(page, Q[lang]["answered"])
     assert first.locator(".searched").count() == 0  # searched as typed: nothing to say
     follow = ask(page, Q[lang]["follow"])
-    searched = "「APRSAFはどこが主催しましたか？」として検索しました" if lang == "ja" else "Searched for: Who organised APRSAF?"
+    searched = ("「APRSAFはどこが主催しましたか？」として検索しました" if lang == "ja"
+                else "Searched for: Who organised APRSAF?")
     assert follow.locator(".searched-text").inner_text() == searched
     button = follow.locator(".searched-alone")
     box = button.bounding_box()
@@ -420,7 +426,8 @@ def test_start_up_in_english_and_a_not_ready_answer_waits_instead_of_failing(ope
 
     def health(r):
         if loading["on"]:
-            r.fulfill(status=503, content_type="application/json", body=json.dumps({"status": "loading", "build": build}))
+            r.fulfill(status=503, content_type="application/json",
+                      body=json.dumps({"status": "loading", "build": build}))
         else:
             r.continue_()
 
@@ -462,7 +469,8 @@ def test_network_error_then_reconnected_with_an_offer_to_resend(open_page, serve
     page.unroute("**/api/ask")
     page.locator("#reconnected").wait_for()
     assert page.locator("#reconnected").inner_text().startswith("再接続しました。")
-    assert page.locator("#error").is_hidden() and page.locator("#reconnected").evaluate("e => e.closest('[role=status]') !== null")
+    assert page.locator("#error").is_hidden()
+    assert page.locator("#reconnected").evaluate("e => e.closest('[role=status]') !== null")
     page.screenshot(path=str(shots_dir(tmp_path) / "reconnected-ja-390.png"))
     resend = page.locator("#reconnected [data-action=resend]")
     assert resend.bounding_box()["height"] >= 44
@@ -581,7 +589,8 @@ def test_header_and_placeholder_fit_360_px(open_page, server, tmp_path, lang, wi
     ask(page, Q[lang]["answered"])
     fit = page.evaluate("""() => {
         const items = [...document.querySelectorAll('.site-header-inner > *, .header-actions > *')]
-          .filter(e => !e.hidden).map(e => { const r = e.getBoundingClientRect(); return [e.className, r.left, r.right]; });
+          .filter(e => !e.hidden)
+          .map(e => { const r = e.getBoundingClientRect(); return [e.className, r.left, r.right]; });
         const q = document.getElementById('question'), s = getComputedStyle(q);
         const ctx = document.createElement('canvas').getContext('2d');
         ctx.font = `${s.fontWeight} ${s.fontSize} ${s.fontFamily}`;
@@ -593,6 +602,7 @@ def test_header_and_placeholder_fit_360_px(open_page, server, tmp_path, lang, wi
     assert all(left >= 0 and right <= width for _, left, right in fit["items"]), fit["items"]
     assert fit["placeholder"] <= fit["room"], fit
     # Its name stays, even where only its icon shows.
-    assert page.locator("#new-conversation").text_content().strip() == ("New conversation" if lang == "en" else "新しい会話")
+    name = "New conversation" if lang == "en" else "新しい会話"
+    assert page.locator("#new-conversation").text_content().strip() == name
     page.screenshot(path=str(shots_dir(tmp_path) / f"header-{lang}-{width}.png"))
     watch.check()

@@ -13,7 +13,16 @@ import re
 
 import httpx
 import pytest
-from browser_helpers import CONTRAST_JS, TIMEOUT_MS, Pages, Watch, fake_app, shots_dir, wait_until
+from browser_helpers import (
+    CONTRAST_JS,
+    CONTRAST_JS_NO_COMPOSER,
+    TIMEOUT_MS,
+    Pages,
+    Watch,
+    fake_app,
+    shots_dir,
+    wait_until,
+)
 from playwright.sync_api import expect
 from typer.testing import CliRunner
 from web_helpers import ADMIN_TOKEN, live_server
@@ -104,12 +113,18 @@ BORDER_SELECTORS = [".composer-inner", ".action", ".suggestion", ".examples-menu
 def focus_ring_ratio(page, selector):
     return page.evaluate("""(sel) => {
       const el = document.querySelector(sel); el.focus();
-      const parse = c => { const p = c.match(/rgba?\\(([^)]+)\\)/)[1].split(/[\\s,\\/]+/).filter(Boolean).map(Number); return p; };
-      const lum = p => { const f = v => { v /= 255; return v <= 0.03928 ? v / 12.92 : Math.pow((v + 0.055) / 1.055, 2.4); };
-        return 0.2126 * f(p[0]) + 0.7152 * f(p[1]) + 0.0722 * f(p[2]); };
+      const parse = c => {
+        const p = c.match(/rgba?\\(([^)]+)\\)/)[1].split(/[\\s,\\/]+/).filter(Boolean).map(Number); return p;
+      };
+      const lum = p => {
+        const f = v => { v /= 255; return v <= 0.03928 ? v / 12.92 : Math.pow((v + 0.055) / 1.055, 2.4); };
+        return 0.2126 * f(p[0]) + 0.7152 * f(p[1]) + 0.0722 * f(p[2]);
+      };
       const style = getComputedStyle(el);
       let bg = null;
-      for (let e = el.parentElement; e && !bg; e = e.parentElement) { const c = parse(getComputedStyle(e).backgroundColor); if (c.length < 4 || c[3] > 0.5) bg = c; }
+      for (let e = el.parentElement; e && !bg; e = e.parentElement) {
+        const c = parse(getComputedStyle(e).backgroundColor); if (c.length < 4 || c[3] > 0.5) bg = c;
+      }
       const [x, y] = [lum(parse(style.outlineColor)), lum(bg || [255, 255, 255])].sort((a, b) => b - a);
       return {style: style.outlineStyle, width: parseFloat(style.outlineWidth), ratio: (x + 0.05) / (y + 0.05)};
     }""", selector)
@@ -153,7 +168,8 @@ def test_answer_tools_contrast_and_screenshots(open_page, server, answers, tmp_p
     box, viewport = preview.bounding_box(), page.viewport_size
     assert box["x"] >= 0 and box["x"] + box["width"] <= viewport["width"] + 1
     # Distinct link texts, and the new tab is announced.
-    assert turn.locator("a.card-source").inner_text().startswith("原文で見る") and "出典1" in turn.locator("a.card-source").inner_text()
+    source = turn.locator("a.card-source").inner_text()
+    assert source.startswith("原文で見る") and "出典1" in source
     original = turn.locator("a.card-original")
     assert original.get_attribute("target") == "_blank" and "新しいタブで開きます" in original.inner_text()
     # The answer's start is in view, below the sticky header.
@@ -365,7 +381,8 @@ def test_feedback_is_stored_with_the_answer_and_survives_a_restart(open_page, br
     [item] = listing["items"]
     assert item["rating"] == "down" and item["comment"] == "年だけでなく参加国も知りたい"
     assert item["question"] == "APRSAFはいつ設立されましたか？" and item["answer"] == answers["found"]["answer"]
-    assert item["index_version"] == "v-test" and item["citations"][0]["chunk_id"] == answers["found"]["citations"][0]["chunk_id"]
+    assert item["index_version"] == "v-test"
+    assert item["citations"][0]["chunk_id"] == answers["found"]["citations"][0]["chunk_id"]
     from bot.cli import app
     out = CliRunner().invoke(app, ["feedback", "export", "--json", "--data-dir", str(data)])
     assert json.loads(out.output)[0]["id"] == item["id"]
@@ -509,7 +526,7 @@ def test_document_page_and_docs_link_in_dark(open_page, server, tmp_path):
     ask(page, "APRSAFはいつ設立されましたか？")
     page.locator("a.card-source").first.click()
     page.wait_for_url(re.compile(r"/documents/"))
-    ratios = page.evaluate(CONTRAST_JS.replace("const q = document.getElementById('question');\n  out['placeholder'] = ratio(parse(getComputedStyle(q, '::placeholder').color), bgOf(q));", ""),
+    ratios = page.evaluate(CONTRAST_JS_NO_COMPOSER,
                            [["body", ".document-title", ".document-kicker", ".passage p", "mark.cited-sentence",
                              ".document-url a"], []])
     assert all(v != "missing" and v >= 4.5 for v in ratios.values()), ratios

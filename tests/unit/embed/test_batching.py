@@ -65,7 +65,7 @@ def test_waiting_questions_share_one_call_and_get_their_own_rows(held):
     # The three callers that waited behind the first call went in one call, in arrival order.
     assert held.batches == [["最初の質問"], [t for j in jobs for t in j]]
     reference = FakeEmbedder()
-    for texts, got in zip(jobs, results):
+    for texts, got in zip(jobs, results, strict=True):
         assert got.shape == (len(texts), held.dim)
         np.testing.assert_allclose(got, reference.encode_queries(texts))
     assert (b.calls, b.texts) == (2, 5)

@@ -32,7 +32,7 @@ def _corpus(tmp_path: Path, files: dict[str, str]) -> Path:
 def _alias_bomb() -> str:
     levels = "abcdefghi"
     lines = ['a: &a ["lol","lol","lol","lol","lol","lol","lol","lol","lol"]']
-    for prev, cur in zip(levels, levels[1:]):
+    for prev, cur in zip(levels, levels[1:], strict=False):
         lines.append(f"{cur}: &{cur} [" + ",".join([f"*{prev}"] * 9) + "]")
     return "---\n" + "\n".join(lines) + "\ntitle: *i\n---\n本文です。\n"
 

@@ -115,4 +115,5 @@ def test_a_question_in_a_conversation_has_one_other_reading(tokenizer):
     assert usual.follow_up
     assert other_reading("それはいつですか？", history, "ja", tokenizer, usual).query == "それはいつですか？"
     # Without an earlier question there is no other reading.
-    assert other_reading("DLR側の署名者は？", [], "ja", tokenizer, resolve("DLR側の署名者は？", [], "ja", tokenizer)) is None
+    alone = resolve("DLR側の署名者は？", [], "ja", tokenizer)
+    assert other_reading("DLR側の署名者は？", [], "ja", tokenizer, alone) is None

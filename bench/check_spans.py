@@ -36,36 +36,56 @@ def check_cases(cases: list[dict], page_of, own: bool) -> list[str]:
     errors = []
     seen = set()
     for c in cases:
-        cid = c["id"]
-        if cid in seen:
-            errors.append(f"{cid}: duplicate id")
-        seen.add(cid)
-        if c["lang"] not in ("ja", "en"):
-            errors.append(f"{cid}: lang {c['lang']!r}")
-        for turn in c["history"]:
-            if set(turn) != {"role", "content"} or turn["role"] not in ("user", "assistant"):
-                errors.append(f"{cid}: bad history turn {turn!r}")
+        if c["id"] in seen:
+            errors.append(f"{c['id']}: duplicate id")
+        seen.add(c["id"])
+        errors += shape_errors(c)
         if own:
-            if c["kind"] not in KINDS:
-                errors.append(f"{cid}: kind {c['kind']!r}")
-            if c["follow_up"] != bool(c["history"]):
-                errors.append(f"{cid}: follow_up does not match history")
-            if c["split"] not in ("fit", "heldout"):
-                errors.append(f"{cid}: split {c['split']!r}")
-            if (c["kind"] == "unanswerable") == c["answerable"]:
-                errors.append(f"{cid}: kind and answerable disagree")
-        if not c["answerable"]:
-            if c["gold_spans"] or c["answer_keys"] or (own and c["doc"] is not None):
-                errors.append(f"{cid}: unanswerable case with spans, keys or doc")
-            continue
-        if not c["gold_spans"] or not c["answer_keys"] or not all(c["answer_keys"]):
-            errors.append(f"{cid}: answerable case without spans or keys")
-        text = norm(page_of(c))
-        for span in c["gold_spans"]:
-            if len(span) > MAX_SPAN:
-                errors.append(f"{cid}: span longer than {MAX_SPAN}: {span!r}")
-            if norm(span) not in text:
-                errors.append(f"{cid}: span not found in {c.get('doc', 'seed')}: {span!r}")
+            errors += own_field_errors(c)
+        errors += span_errors(c, page_of, own)
+    return errors
+
+
+def shape_errors(c: dict) -> list[str]:
+    """The fields every question file has: language and conversation turns."""
+    cid, errors = c["id"], []
+    if c["lang"] not in ("ja", "en"):
+        errors.append(f"{cid}: lang {c['lang']!r}")
+    for turn in c["history"]:
+        if set(turn) != {"role", "content"} or turn["role"] not in ("user", "assistant"):
+            errors.append(f"{cid}: bad history turn {turn!r}")
+    return errors
+
+
+def own_field_errors(c: dict) -> list[str]:
+    """The fields only jaxaweb_own.jsonl carries, and their agreement with the rest of the case."""
+    cid, errors = c["id"], []
+    if c["kind"] not in KINDS:
+        errors.append(f"{cid}: kind {c['kind']!r}")
+    if c["follow_up"] != bool(c["history"]):
+        errors.append(f"{cid}: follow_up does not match history")
+    if c["split"] not in ("fit", "heldout"):
+        errors.append(f"{cid}: split {c['split']!r}")
+    if (c["kind"] == "unanswerable") == c["answerable"]:
+        errors.append(f"{cid}: kind and answerable disagree")
+    return errors
+
+
+def span_errors(c: dict, page_of, own: bool) -> list[str]:
+    """An unanswerable case names nothing; an answerable one has keys and short spans found in its page."""
+    cid, errors = c["id"], []
+    if not c["answerable"]:
+        if c["gold_spans"] or c["answer_keys"] or (own and c["doc"] is not None):
+            errors.append(f"{cid}: unanswerable case with spans, keys or doc")
+        return errors
+    if not c["gold_spans"] or not c["answer_keys"] or not all(c["answer_keys"]):
+        errors.append(f"{cid}: answerable case without spans or keys")
+    text = norm(page_of(c))
+    for span in c["gold_spans"]:
+        if len(span) > MAX_SPAN:
+            errors.append(f"{cid}: span longer than {MAX_SPAN}: {span!r}")
+        if norm(span) not in text:
+            errors.append(f"{cid}: span not found in {c.get('doc', 'seed')}: {span!r}")
     return errors
 
 

@@ -207,7 +207,34 @@ async def run_load(server: Server, ws, token: str, questions, args) -> tuple[lis
     return recs, swap, t0
 
 
-def main() -> None:
+@dataclass
+class Run:
+    """What one run leaves behind: the clients' records, the swap, the health polls, the server."""
+    recs: list[Rec]
+    swap: Swap
+    health: list  # (started s, ms, status, index_version, error) per poll
+    cpu: CpuMeter
+    alive: bool
+    status: dict
+    returncode: int | None
+    log: str
+
+
+@dataclass
+class Figures:
+    """What the report derives from a run: requests by outcome and by time around the swap, health."""
+    ok: list[Rec]
+    errors: list[Rec]
+    before: list[Rec]
+    after: list[Rec]
+    rows: list[list]
+    health_errors: list
+    hms: list[float]
+    hp: dict[str, float]
+    hmax: float
+
+
+def parse_args() -> argparse.Namespace:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--quick", action="store_true", help="20 s instead of 60")
     ap.add_argument("--seconds", type=float, default=None)
@@ -218,13 +245,12 @@ def main() -> None:
                     help="extra environment for the server (e.g. JAXABOT_TORCH_THREADS=1); repeatable")
     args = ap.parse_args()
     args.seconds = args.seconds or (20.0 if args.quick else 60.0)
-    server_env = dict(kv.split("=", 1) for kv in args.server_env)
+    return args
 
-    info = machine()
-    header("bench.load", info)
-    questions = interleaved(load_questions())
+
+def run(args, server_env: dict[str, str], questions) -> Run:
+    """Starts the server on a temporary workspace, the health poller in its own process, and the load."""
     token = secrets.token_urlsafe(24)
-    failures: list[str] = []
     with workspace() as ws:
         server = Server(ws, admin_token=token, extra_env=server_env).start()
         try:
@@ -241,7 +267,7 @@ def main() -> None:
             poller.start()
             time.sleep(0.5)  # the poller's interpreter starts; its first polls land in the run
             with CpuMeter(lambda: [os.getpid(), server.pid, poller.pid]) as cpu:
-                recs, swap, t0 = asyncio.run(run_load(server, ws, token, questions, args))
+                recs, swap, _ = asyncio.run(run_load(server, ws, token, questions, args))
             stop.set()
             _, health = out.get(timeout=30)
             poller.join(10)
@@ -250,8 +276,12 @@ def main() -> None:
         finally:
             returncode = server.stop()
             log = server.log_path.read_text(errors="replace") if server.log_path.exists() else ""
+    return Run(recs, swap, health, cpu, alive, st, returncode, log)
 
-    # -- figures ---------------------------------------------------------------------------------
+
+def report_latency(args, result: Run) -> Figures:
+    """Prints /api/ask latency overall and around the rebuild, by question type, /api/health and throughput."""
+    recs, swap, health = result.recs, result.swap, result.health
     errors = [r for r in recs if r.error]
     health_errors = [h for h in health if h[4] or h[2] != 200]
     ok = [r for r in recs if not r.error]
@@ -279,10 +309,15 @@ def main() -> None:
     print(table(["p50 ms", "p95 ms", "p99 ms", "max ms", "non-200 / failed"],
                 [[hp["p50"], hp["p95"], hp["p99"], hmax, len(health_errors)]]))
     print(f"\nthroughput {len(ok) / wall if wall else 0:.1f} req/s; {len(recs)} requests, {len(errors)} errors; "
-          f"server {'alive' if alive else 'DEAD'}, VmHWM {st.get('VmHWM', 0) / 1024:.0f} MB, "
-          f"threads {st.get('Threads', '?')}; load average {loadavg()}")
-    print(cpu.summary())
+          f"server {'alive' if result.alive else 'DEAD'}, VmHWM {result.status.get('VmHWM', 0) / 1024:.0f} MB, "
+          f"threads {result.status.get('Threads', '?')}; load average {loadavg()}")
+    print(result.cpu.summary())
+    return Figures(ok, errors, before, after, rows, health_errors, hms, hp, hmax)
 
+
+def report_swap(swap: Swap, fig: Figures) -> list[str]:
+    """Prints the rebuild's timings and which index answered when; returns the swap's failures."""
+    failures = []
     print("\n## Rebuild and swap\n")
     if swap.posted_at is not None:
         dur = (swap.done_at - swap.posted_at) if swap.done_at is not None else float("nan")
@@ -292,10 +327,10 @@ def main() -> None:
               f"{'—' if swap.done_at is None else f'{swap.done_at:.1f} s'} (build + reload {dur:.1f} s under "
               f"load; build itself {lb.get('seconds', float('nan')):.2f} s, embedded {lb.get('embedded_texts')} texts)")
         print(f"index_version {swap.old_version} → {swap.new_version}")
-    versions_after = sorted({r.version for r in after})
-    stale_after = [r for r in after if r.version != swap.new_version]
-    wrong_before = [r for r in before if swap.old_version and r.version != swap.old_version]
-    print(f"requests started after the swap: {len(after)}, on versions {versions_after}; "
+    versions_after = sorted({r.version for r in fig.after})
+    stale_after = [r for r in fig.after if r.version != swap.new_version]
+    wrong_before = [r for r in fig.before if swap.old_version and r.version != swap.old_version]
+    print(f"requests started after the swap: {len(fig.after)}, on versions {versions_after}; "
           f"stale (old index) after the swap: {len(stale_after)}; requests before the rebuild on another "
           f"version than the old one: {len(wrong_before)}")
     for c in swap.marker_checks or []:
@@ -308,39 +343,61 @@ def main() -> None:
                         f"another version ({sorted({r.version for r in stale_after})})")
     if swap.done_at is None or swap.new_version in (None, swap.old_version):
         failures.append("swap: the new index version was not observed")
+    return failures
 
+
+def report_failures(result: Run, fig: Figures) -> list[str]:
+    """Prints failed requests and polls, a dead server's log tail and the first traceback; returns the failures."""
+    failures = []
+    errors, health_errors, hp = fig.errors, fig.health_errors, fig.hp
     if errors:
         failures.append(f"{len(errors)} /api/ask request(s) failed")
         print("\n## Failed requests\n")
-        for r in errors[:30]:
-            print(f"  at {r.start:.2f} s {r.qid} ({r.category}) after {r.ms:.0f} ms: {r.error}")
+        for e in errors[:30]:
+            print(f"  at {e.start:.2f} s {e.qid} ({e.category}) after {e.ms:.0f} ms: {e.error}")
         if len(errors) > 30:
             print(f"  … and {len(errors) - 30} more")
     if health_errors:
         failures.append(f"{len(health_errors)} /api/health poll(s) failed")
         for h in health_errors[:10]:
             print(f"  health at {h[0]:.2f} s: status {h[2]} {h[4] or ''}")
-    if not hms or hp["p99"] >= HEALTH_P99_LIMIT_MS:
+    if not fig.hms or hp["p99"] >= HEALTH_P99_LIMIT_MS:
         failures.append(f"/api/health p99 {hp['p99']:.1f} ms ≥ {HEALTH_P99_LIMIT_MS:.0f} ms")
-    if not alive:
-        failures.append(f"the server died during the run (exit status {returncode}; negative = killed by "
+    if not result.alive:
+        failures.append(f"the server died during the run (exit status {result.returncode}; negative = killed by "
                         "that signal)")
-        print("\nserver log tail:\n" + "\n".join(log.splitlines()[-60:]))
-    tracebacks = log.count("Traceback")
+        print("\nserver log tail:\n" + "\n".join(result.log.splitlines()[-60:]))
+    tracebacks = result.log.count("Traceback")
     if tracebacks:
         failures.append(f"the server log has {tracebacks} traceback(s)")
-        i = log.find("Traceback")
-        print("\nfirst traceback in the server log:\n" + log[i:i + 3000])
+        i = result.log.find("Traceback")
+        print("\nfirst traceback in the server log:\n" + result.log[i:i + 3000])
+    return failures
 
+
+def save(info: dict, args, result: Run, fig: Figures, failures: list[str]):
     info["loadavg_end"] = loadavg()
-    path = save_results("load", {
-        "machine": info, "args": vars(args), "requests": len(recs), "errors": [r.__dict__ for r in errors],
-        "latency_ms": {r[0]: {"count": r[1], "p50": r[2], "p95": r[3], "p99": r[4], "max": r[5]} for r in rows},
-        "health_ms": {**hp, "max": hmax, "polls": len(health), "errors": len(health_errors)},
-        "swap": swap.__dict__, "failures": failures,
-        "cpu": {"busy": cpu.cores_busy, "ours": cpu.cores_ours, "others": cpu.cores_others},
-        "records": [(round(r.start, 3), round(r.ms, 1), r.status, r.version, r.category) for r in recs],
-        "health": [(round(h[0], 3), round(h[1], 2), h[2], h[3]) for h in health]})
+    return save_results("load", {
+        "machine": info, "args": vars(args), "requests": len(result.recs), "errors": [e.__dict__ for e in fig.errors],
+        "latency_ms": {row[0]: {"count": row[1], "p50": row[2], "p95": row[3], "p99": row[4], "max": row[5]}
+                       for row in fig.rows},
+        "health_ms": {**fig.hp, "max": fig.hmax, "polls": len(result.health), "errors": len(fig.health_errors)},
+        "swap": result.swap.__dict__, "failures": failures,
+        "cpu": {"busy": result.cpu.cores_busy, "ours": result.cpu.cores_ours, "others": result.cpu.cores_others},
+        "records": [(round(e.start, 3), round(e.ms, 1), e.status, e.version, e.category) for e in result.recs],
+        "health": [(round(h[0], 3), round(h[1], 2), h[2], h[3]) for h in result.health]})
+
+
+def main() -> None:
+    args = parse_args()
+    server_env = dict(kv.split("=", 1) for kv in args.server_env)
+    info = machine()
+    header("bench.load", info)
+    result = run(args, server_env, interleaved(load_questions()))
+    fig = report_latency(args, result)
+    failures = report_swap(result.swap, fig)
+    failures += report_failures(result, fig)
+    path = save(info, args, result, fig, failures)
     print(f"\nraw results: {path.relative_to(path.parents[2])}")
     if failures:
         print("\nFAILED:\n" + "\n".join(f"  - {f}" for f in failures))

@@ -493,6 +493,10 @@ def _counter_forms(counter: str) -> tuple[str, ...]:
     return (counter,)
 
 
+_ORG_AFTER = re.compile(r"\s*(?:(?:Space|Aerospace|National)\s+)*(?:Agency|Administration|Organi[sz]ation|Institute"
+                        r"|Office)\b|(?:宇宙)?(?:機関|機構|庁|局|研究所|研究機構)")
+
+
 def fits_type(phrase: str, qtype: str | None, tokenizer, head: str | None = None,
               counter: str | None = None, after: str = "") -> bool:
     """Whether `phrase` can be of the kind the question asks for. It rules out the plainly wrong
@@ -531,6 +535,10 @@ def fits_type(phrase: str, qtype: str | None, tokenizer, head: str | None = None
         return any("人名" in p for p in pos) or text.endswith(_PERSON_SUFFIX) or latin_name \
             or text.endswith(_PERSON_KIND)
     if qtype == "place":
+        # A place that begins an organisation's name (アラブ首長国連邦|宇宙機関, United Arab Emirates|
+        # Space Agency) is the organisation's, not where something happened.
+        if _ORG_AFTER.match(unicodedata.normalize("NFKC", after)):
+            return False
         # People are no place: 「…大使間で」 names who, not where (a trailing 間 / ら / 等 joins them).
         core = re.sub(r"(?:間|ら|たち|等|など)$", "", text)
         if core.endswith(_PERSON_SUFFIX) or (core != text or len(toks) > 1) and "人名" in toks[-1].pos:

@@ -102,6 +102,13 @@ def test_the_lead_is_of_the_asked_type(meetings_engine):
     assert many.found and many.answer.splitlines()[0].startswith("580名")
 
 
+def test_a_place_that_begins_an_organisations_name_is_no_place(tokenizer):
+    assert not fits_type("アラブ首長国連邦", "place", tokenizer, after="宇宙機関(United Arab Emirates")
+    assert not fits_type("United Arab Emirates", "place", tokenizer, after=" Space Agency:以下「UAESA」")
+    assert fits_type("アラブ首長国連邦アブダビ", "place", tokenizer, after="において、機関間協定を")
+    assert fits_type("東京", "place", tokenizer, after="で開催された")
+
+
 def test_a_counted_number_must_count_the_asked_things(tokenizer):
     assert fits_type("580名", "number", tokenizer, counter="人")
     assert fits_type("28", "number", tokenizer, counter="箇国", after="か国・地域")

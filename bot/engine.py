@@ -47,6 +47,7 @@ from bot.results import (
     MAX_QUESTION_CHARS,
     MAX_TOP_K,
     Answer,
+    Citation,
     DocumentView,
     IndexStats,
     PassageSpan,
@@ -236,39 +237,16 @@ class Engine:
         if found:
             c.scored, missing = self._holding(c)
             found = not missing
-        state_name = "answered" if found else "not_found"
         if found:
             chosen = self._choose(c, top_k)
-            phrase = self._phrase(index, chosen, query, c.q_info) if en is None else None
-            if phrase is None and en is None and c.q_info is not None and c.q_info.qtype == "person" \
-                    and c.q_info.particle == "と":
-                # 誰と連携: the partners may be organisations
-                phrase = self._phrase(index, chosen, query, replace(c.q_info, qtype="org"))
-            subject = kinds.definition_subject(query, lang) if en is None else None
-            if subject:
-                chosen = self._defining_first(index, chosen, c.scored, subject, top_k)
-            if en is None and not self._gives_asked_kind(index, chosen, c.q_info, phrase):
-                # The sentences are about the question but do not give what it asks for (a date,
-                # a number, a name of the asked kind): say so, and cite what they do say.
-                found, state_name = False, "partial"
-                text, citations = compose_partial(index, chosen, lang, c.q_info)
-            elif en is None:
-                yes = (kinds.is_yes_no(query, lang) and
-                       kinds.affirms(self._text(index, chosen[0]), chosen_coverage(c, chosen[0]), YES_COVERAGE))
-                text, citations = compose_answer(index, chosen, lang, phrase, yes=yes)
-            else:
-                asked_en = english_asked(question, query)
-                phrase_en = self._phrase_en(index, chosen, asked_en, en)
-                if phrase_en is None and checkable(*japanese_kind(asked_en)) \
-                        and not self._english.english_source_gives(index, chosen, asked_en):
-                    found, state_name = False, "partial"
-                # Dates and quantities are read into English by the composer's own extractors
-                # (ordinals, ranges, units); the Japanese phrase leads a name, place or organisation.
-                lead_phrase = None if japanese_kind(asked_en)[0] in ("time", "number") else phrase_en
-                text, citations = self._english.compose(index, chosen, asked_en, en, lead_phrase,
-                                                        partial=state_name == "partial")
+            # The answer is composed in the language its evidence was searched in: Japanese
+            # sentences for a Japanese question, English statements over them for an English one.
+            compose = self._compose_japanese if en is None else self._compose_english
+            text, citations, state_name = compose(c, chosen, question, top_k)
+            found = state_name == "answered"
             related: list[Related] = []
         else:
+            state_name = "not_found"
             text, citations = compose_not_found(lang, missing), []
             # An English reader gets no unrelated Japanese passages with a refusal.
             related = ([_related(index, h.row, h.score) for h in hits[: min(top_k, 3)]]
@@ -327,6 +305,46 @@ class Engine:
         if resolved.follow_up:
             c.scored = demote_repeats(index, c.scored, [t.content for t in history if t.role == "assistant"])
         c.q_info = question_info(query, self.tokenizer) if lang == "ja" else None
+
+    def _compose_japanese(self, c: Candidates, chosen: list[ScoredSentence], question: str,
+                          top_k: int) -> tuple[str, list[Citation], str]:
+        """A Japanese answer: the asked-for phrase first when there is one, the defining sentence
+        first for 〜とは, はい on a plain affirmation; `partial` when the sentences lack the asked kind."""
+        index, query, q_info = c.index, c.query, c.q_info
+        phrase = self._phrase(index, chosen, query, q_info)
+        if phrase is None and q_info is not None and q_info.qtype == "person" and q_info.particle == "と":
+            # 誰と連携: the partners may be organisations
+            phrase = self._phrase(index, chosen, query, replace(q_info, qtype="org"))
+        subject = kinds.definition_subject(query, c.lang)
+        if subject:
+            chosen = self._defining_first(index, chosen, c.scored, subject, top_k)
+        if not self._gives_asked_kind(index, chosen, q_info, phrase):
+            # The sentences are about the question but do not give what it asks for (a date,
+            # a number, a name of the asked kind): say so, and cite what they do say.
+            text, citations = compose_partial(index, chosen, c.lang, q_info)
+            return text, citations, "partial"
+        yes = (kinds.is_yes_no(query, c.lang) and
+               kinds.affirms(self._text(index, chosen[0]), chosen_coverage(c, chosen[0]), YES_COVERAGE))
+        text, citations = compose_answer(index, chosen, c.lang, phrase, yes=yes)
+        return text, citations, "answered"
+
+    def _compose_english(self, c: Candidates, chosen: list[ScoredSentence], question: str,
+                         top_k: int) -> tuple[str, list[Citation], str]:
+        """An English answer over the quoted sentences: a statement led by what was asked, the
+        quotes and their glossary; `partial` when a checkable kind is given by none of them."""
+        index, en = c.index, c.en or []
+        asked_en = english_asked(question, c.query)
+        phrase_en = self._phrase_en(index, chosen, asked_en, en)
+        state_name = "answered"
+        if phrase_en is None and checkable(*japanese_kind(asked_en)) \
+                and not self._english.english_source_gives(index, chosen, asked_en):
+            state_name = "partial"
+        # Dates and quantities are read into English by the composer's own extractors
+        # (ordinals, ranges, units); the Japanese phrase leads a name, place or organisation.
+        lead_phrase = None if japanese_kind(asked_en)[0] in ("time", "number") else phrase_en
+        text, citations = self._english.compose(index, chosen, asked_en, en, lead_phrase,
+                                                partial=state_name == "partial")
+        return text, citations, state_name
 
     def _best_reading(self, question: str, history: list[Turn]) -> tuple[Candidates, Evidence, bool]:
         """In a conversation a question can be read two ways (as a follow-up or alone; with the

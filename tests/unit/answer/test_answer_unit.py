@@ -95,12 +95,14 @@ def test_score_case_counts_rank_exactness_and_keys(fake_engine):
 def test_a_follow_up_reuses_the_vector_of_the_question_just_asked(fake_engine, fake_embedder):
     history = [{"role": "user", "content": "APRSAFについて教えてください"},
                {"role": "assistant", "content": "APRSAFはアジア・太平洋地域宇宙機関会議です。"}]
+    fake_embedder.calls.clear()
     cold = fake_engine.ask("それはいつ設立されましたか？", history)  # the previous question never asked here
-    assert fake_embedder.calls[-1] == 2  # both embedded, in one call
+    # The follow-up and its previous question in one call; the question read alone in another.
+    assert fake_embedder.calls == [2, 1]
     fake_engine.ask("APRSAFについて教えてください")
     fake_embedder.calls.clear()
     warm = fake_engine.ask("それはいつ設立されましたか？", history)
-    assert fake_embedder.calls == [1]  # only the follow-up itself
+    assert fake_embedder.calls == [1, 1]  # the previous question's vector is reused
     assert warm.model_dump(exclude={"timings_ms"}) == cold.model_dump(exclude={"timings_ms"})
 
 

@@ -68,6 +68,8 @@ from bot.text.language import detect_language, has_japanese
 LEAD_TYPES = ("time", "number", "person", "place", "name", "org")
 # Types whose lead takes in the items coordinated with it (スリランカとネパール); a time, a number
 # or a person is asked for singly.
+# Kinds whose answer can change over time (who holds a post, how many members there are).
+NOW_TYPES = {"person", "org", "name", "number"}
 LIST_TYPES = ("place", "name", "org")
 # The longest item (characters) a lead takes in as part of a list.
 MAX_LIST_ITEM = 20
@@ -469,6 +471,9 @@ class Engine:
         best: tuple[float, ScoredSentence, str, list, tuple[int, int]] | None = None
         fits = lambda text, after="": fits_type(text, asks_for, self.tokenizer, q_info.head,  # noqa: E731
                                                 q_info.counter, after)
+        # About the present, every quoted sentence's phrase is kept: dated sources may disagree.
+        now = asks_for in NOW_TYPES and has_japanese(q_info.text) and kinds.asks_now(q_info.text)
+        found: list[tuple[float, ScoredSentence, str, list, tuple[int, int]]] = []
         for s in sorted(chosen, key=lambda x: -x.score):
             text = index.documents[index.passages[s.passage_row].doc_id].text
             sentence = text[s.start:s.end]
@@ -476,20 +481,46 @@ class Engine:
             ranked = rank_phrases(sentence, query, asks_for, self.tokenizer, self.models.phrase, info=q_info)
             for score, (a, b) in ranked:
                 score += prior
-                if best is not None and score <= best[0]:
+                if not now and best is not None and score <= best[0]:
                     break
                 if fits(sentence[a:b], sentence[b:]):
-                    best = (score, s, sentence, ranked, (a, b))
+                    found.append((score, s, sentence, ranked, (a, b)))
+                    if best is None or score > best[0]:
+                        best = found[-1]
                     break
         if best is None:
             return None
+        as_of = None
+        newest = self._newest(index, found, best) if now else None
+        if newest is not None:
+            best, as_of = newest
         _, s, sentence, ranked, (a, b) = best
         item = partial(self._named, kind=asks_for)
         if asks_for in LIST_TYPES and item(sentence[a:b]):
             # Items of a list are names of the lead's kind (スリランカとネパール, フォボスとダイモス),
             # not any noun the sentence joins with と or 、 (石破総理大臣と… for a place).
             a, b = kinds.coordinated(sentence, a, b, [span for _, span in ranked], item)
-        return Phrase(s.vector_row, s.start + a, s.start + b)
+        return Phrase(s.vector_row, s.start + a, s.start + b, as_of)
+
+    @staticmethod
+    def _newest(index: SearchIndex, found, best):
+        """Of the quoted sentences' phrases, the one from the newest dated document when it names
+        something else than the best-scored phrase and its document is newer (「JAXAの理事長は」:
+        the 2019 page's 山川, not the 2017 page's 奥村), with that date; else None."""
+        def date(entry) -> str:
+            return index.documents[index.passages[entry[1].passage_row].doc_id].date or ""
+
+        def said(entry) -> str:
+            sentence, (a, b) = entry[2], entry[4]
+            return sentence[a:b]
+
+        dated = [e for e in found if date(e)]
+        if not dated:
+            return None
+        newest = max(dated, key=lambda e: (date(e), e[0]))
+        if date(newest) <= date(best) or said(newest) == said(best):
+            return None
+        return newest, date(newest)
 
     @staticmethod
     def _page_date_line(index: SearchIndex, s) -> bool:

@@ -63,10 +63,18 @@ def compose_partial(index: SearchIndex, chosen: list[ScoredSentence], lang: str,
 
 @dataclass(frozen=True)
 class Phrase:
-    """The answering phrase: document offsets inside the chosen sentence at `vector_row`."""
+    """The answering phrase: document offsets inside the chosen sentence at `vector_row`;
+    `as_of`: the date of its source (ISO) when dated sources disagree and the newest one leads."""
     vector_row: int
     start: int
     end: int
+    as_of: str | None = None
+
+
+def japanese_date(iso: str) -> str:
+    """2019-09-24 → 2019年9月24日 (2019-09 → 2019年9月, 2019 → 2019年)."""
+    parts = [int(x) for x in iso.split("-")]
+    return "".join(f"{v}{unit}" for v, unit in zip(parts, ("年", "月", "日"), strict=False))
 
 
 def compose_answer(index: SearchIndex, chosen: list[ScoredSentence], lang: str,
@@ -83,7 +91,8 @@ def compose_answer(index: SearchIndex, chosen: list[ScoredSentence], lang: str,
         span = None
         if phrase is not None and phrase.vector_row == s.vector_row:
             span = (phrase.start - p.start, phrase.end - p.start)
-            lead = f"{d.text[phrase.start:phrase.end]}です。[{n}]"
+            when = f"（{japanese_date(phrase.as_of)}時点）" if phrase.as_of else ""
+            lead = f"{d.text[phrase.start:phrase.end]}です{when}。[{n}]"
         citations.append(Citation(
             n=n, chunk_id=p.chunk_id, doc_id=p.doc_id, title=d.title, url=d.url, section=p.section,
             text=p.text, highlight=(s.start - p.start, s.end - p.start), answer_span=span,

@@ -84,3 +84,16 @@ def coordinated(sentence: str, start: int, end: int, spans: list[tuple[int, int]
             break
         start = by_end[prv]
     return start, end
+
+
+# A question about the past (された, でした, 当時, 初代) or about a dated occasion (a year, an edition)
+# asks what was so then; one without asks what is so now.
+_PAST_JA = re.compile(r"でした|ました|だった|当時|かつて|初代|歴代|前任"
+                      r"|[したれっい]た(?=[のはがをに人時\u4e00-\u9fff\u30a0-\u30ff])"
+                      r"|[0-9０-９]{4}|第\s*[0-9０-９]+")
+
+
+def asks_now(question: str) -> bool:
+    """Whether a Japanese question asks about the present (「JAXAの理事長は誰ですか」): then, of
+    dated sources that disagree, the newest states what is so now."""
+    return not _PAST_JA.search(_nfkc(question))

@@ -38,6 +38,9 @@ _LABEL = re.compile(r"最終更新日|更新日|更新|公開日|掲載日|発�
                     r"\b(?:last\s+updated?|updated|published|posted|date|released?)\b", re.I)
 
 
+_TODAY = re.compile(r"(?:本日|今日|\bToday,?)\s*[、,]?\s*(.{6,24})", re.I)
+
+
 def _iso(year: int, month: int | None = None, day: int | None = None) -> str | None:
     if not 1900 <= year <= 2200:
         return None
@@ -140,7 +143,8 @@ def _is_prose(line: str) -> bool:
 
 def stated_date(text: str, title: str = "") -> str | None:
     """The date a page states near its top: the first date line among its first lines, before
-    its running text (a labelled update date may follow a short notice); else the title's date."""
+    its running text (a labelled update date may follow a short notice); else a date its opening
+    sentences give as today's (本日…, "Today, …"); else the title's date."""
     lines = [line for line in text.split("\n") if line.strip()][:TOP_LINES]
     prose = 0
     for line in lines:
@@ -151,5 +155,12 @@ def stated_date(text: str, title: str = "") -> str | None:
             prose += 1
             if prose > PROSE_BEFORE_MAX:
                 break
+    # A press release opens with what happened "today": 「本日2019年9月24日に会合を持ち」.
+    for line in lines[:PROSE_BEFORE_MAX]:
+        m = _TODAY.search(unicodedata.normalize("NFKC", line))
+        if m:
+            found = find_date(m.group(1))
+            if found is not None and found[1] == 0 and len(found[0]) == 10:  # a whole date, not 2030年まで
+                return found[0]
     found = find_date(title) if title else None
     return found[0] if found else None

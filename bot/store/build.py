@@ -32,7 +32,7 @@ log = logging.getLogger(__name__)
 
 # Bump when how a document's date is found changes: an index written before is rewritten (vectors
 # reused) so its documents carry the dates the new rules find. An index without "dates" has none.
-DATES_VERSION = 1
+DATES_VERSION = 2
 # Texts per embedding call: small enough that progress and cancellation are seen every few
 # seconds on a CPU, large enough that the model's own batching stays efficient.
 EMBED_CHUNK = 512

@@ -101,3 +101,37 @@ def test_the_pages_own_date_line_gives_no_lead_phrase(dated_engine):
     future = next(s for s in landing.scored if "水資源" in dated_engine._text(landing.index, s))
     line = next(s for s in landing.scored if dated_engine._text(landing.index, s).strip() == "平成28年8月25日")
     assert dated_engine._phrase(landing.index, [future, line], landing.query, landing.q_info) is None
+
+
+
+@pytest.mark.parametrize("question, now", [
+    ("宇宙機関の理事長は誰ですか？", True),
+    ("JAXAの職員は何人いますか？", True),
+    ("宇宙機関の理事長は誰でしたか？", False),
+    ("2017年の宇宙機関の理事長は誰ですか？", False),
+    ("第21回の会議に参加したのは何人ですか？", False),
+    ("協定に署名した理事長は誰ですか？", False),
+])
+def test_a_question_about_the_present(question, now):
+    from bot.answer.kinds import asks_now
+    assert asks_now(question) is now
+
+
+@pytest.fixture(scope="module")
+def officers_engine(tmp_path_factory, real_embedder, tokenizer, models):
+    from pathlib import Path
+
+    from bot.engine import Engine
+    from bot.store.build import build_index
+    index = tmp_path_factory.mktemp("officers") / "index"
+    pages = Path(__file__).resolve().parents[2] / "data" / "officers"
+    build_index(pages, index, real_embedder, tokenizer, max_bytes=10**6)
+    return Engine.load(index, real_embedder, tokenizer, models=models)
+
+
+@pytest.mark.slow
+def test_about_the_present_the_newest_dated_source_leads_and_says_when(officers_engine):
+    now = officers_engine.ask("宇宙機関の理事長は誰ですか？")
+    assert now.found and now.answer.splitlines()[0].startswith("山川宏です（2019年9月24日時点）。"), now.answer
+    then = officers_engine.ask("2017年の宇宙機関の理事長は誰でしたか？")
+    assert then.found and "山川" not in then.answer.splitlines()[0], then.answer

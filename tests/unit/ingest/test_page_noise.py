@@ -108,6 +108,10 @@ def test_dates_are_read_in_every_form():
     # A date inside the running text is what the text is about, not the page's date.
     assert stated_date("本会議は、2019年9月24日に開催されました。\n\n詳細は後日お知らせします。") is None
     assert stated_date("本文です。", title="宇宙会議(令和5年6月13日)") == "2023-06-13"
+    # What an opening sentence says happened today dates the page; a later date in it does not.
+    assert stated_date("両機関の長は、本日2019年9月24日に会合を持ちました。\n\n次の文。") == "2019-09-24"
+    assert stated_date("Today, 24 September 2019, the two agencies met.") == "2019-09-24"
+    assert stated_date("JAXAは本日、2030年までの計画を発表しました。") is None
 
 
 def test_documents_carry_their_dates(docs):

@@ -11,7 +11,12 @@ under which each corpus word can be asked for, from three sources:
 - **readings**: Sudachi's reading of a proper noun, romanised (田淵 → tabuchi, 豊岡市 → toyooka).
 
 Only corpus words are looked up, so every term the table gives occurs in the index. The reverse
-direction (corpus word → a short English gloss) feeds the English answer's glossary. The table is
+direction (corpus word → a short English gloss) feeds the English answer's glossary. A word's gloss
+is the one of its dictionary glosses (first three senses) whose embedding is nearest the corpus's
+sentences that use the word (宇宙 in a space agency's pages is "space", not "universe"), chosen
+relative to its other glosses, so no threshold is involved; a katakana word whose only gloss spells
+its own kana reading gets none unless UniDic spells the word the same way (ローバ → "Lohba", a name
+dictionary's romanisation of a word UniDic cannot spell, is no gloss; ペルー → "Peru" is). The table is
 a plain JSON file in the versioned index folder (`termtable.json`, listed in the manifest's
 checksums like every other file).
 """
@@ -23,15 +28,18 @@ import sqlite3
 import threading
 import unicodedata
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+
+import numpy as np
 
 from bot.text.analyser import Tokenizer, term_of
 
 log = logging.getLogger(__name__)
 
 FILE = "termtable.json"
-VERSION = 5
+VERSION = 6
 # Senses of a JMdict entry whose glosses are used: later senses are rare uses that mostly add noise.
 MAX_SENSES = 3
 # Japanese terms kept per English key (the most frequent in the corpus first).
@@ -39,6 +47,12 @@ MAX_TERMS_PER_KEY = 4
 MAX_KEY_WORDS = 4
 # A run of adjacent content words looked up as one dictionary word.
 MAX_RUN = 3
+# Passages per word whose sentences choose its gloss: a sample bounds the build's cost on big
+# corpora; a word's sense in one corpus shows in its first few uses.
+MAX_CONTEXTS = 20
+# Candidate glosses per word, in the dictionary's order: embedding every gloss of every sense
+# would cost a build more than its passages do.
+MAX_CANDIDATES = 4
 
 _CONTENT_POS = {"名詞", "動詞", "形容詞", "形状詞", "副詞"}
 _RUN_POS = _CONTENT_POS | {"接頭辞", "接尾辞"}
@@ -127,6 +141,10 @@ class TermTable:
     # Snowball stem of a one-word English key → Japanese terms: a question's "established" or
     # "cooperate" finds the glosses "establishment" (設立) and "cooperation" (協力)
     stems: dict[str, list[list]] = field(default_factory=dict)
+    # Glossed katakana words that JMdict does not mark as common (no priority tag). Inside a longer
+    # katakana word such an entry is more often a false split than the word (ドバイサット →
+    # サット, "Special Assault Team"); a common word there is a real part (リモート|センシング).
+    uncommon: list[str] = field(default_factory=list)
 
     @classmethod
     def empty(cls) -> "TermTable":
@@ -134,7 +152,7 @@ class TermTable:
 
     def save(self, path: Path) -> None:
         path.write_text(json.dumps({"version": VERSION, "english": self.english, "readings": self.readings,
-                                    "glosses": self.glosses, "stems": self.stems},
+                                    "glosses": self.glosses, "stems": self.stems, "uncommon": self.uncommon},
                                    ensure_ascii=False, separators=(",", ":")),
                         encoding="utf-8")
 
@@ -143,7 +161,29 @@ class TermTable:
         if not path.exists():  # an index built before the table existed: no English terms
             return cls.empty()
         data = json.loads(path.read_text(encoding="utf-8"))
-        return cls(data["english"], data["readings"], data["glosses"], data.get("stems", {}))
+        return cls(data["english"], data["readings"], data["glosses"], data.get("stems", {}),
+                   data.get("uncommon", []))
+
+
+@dataclass
+class SenseContexts:
+    """What chooses a word's gloss at build time: the corpus's sentences, per passage (in the
+    order of the texts given to `build_term_table`) as (sentence text, row of `vectors`), their
+    normalised embeddings, and the embedder's query side, which puts a gloss in the same space."""
+    sentences: list[list[tuple[str, int]]]
+    vectors: np.ndarray
+    embed: Callable[[list[str]], np.ndarray]
+
+
+def spells_reading(surface: str, gloss: str) -> bool:
+    """Whether an English gloss of a katakana word only spells the word's kana (ローバ → "Lohba"):
+    a romanisation, which says nothing of the meaning and misleads when the word is a common noun.
+    A loanword's or a foreign name's English spelling differs from it (センチネル → "sentinel")."""
+    if not _KATAKANA_WORD.match(surface):
+        return False
+    def key(w: str) -> str:
+        return fold(w).replace("l", "r")
+    return key(_PAREN.sub("", gloss)) == key(romaji(surface))
 
 
 _local = threading.local()
@@ -168,8 +208,11 @@ def _jmdict_path() -> Path | None:
     return path if path.exists() else None
 
 
-def _jmdict_glosses(forms: list[str]) -> dict[str, list[tuple[int, str]]]:
-    """Japanese written form → [(sense rank, English gloss)] for the forms JMdict knows."""
+def _jmdict_glosses(forms: list[str], common: set[str] | None = None,
+                    names: set[str] | None = None) -> dict[str, list[tuple[int, str]]]:
+    """Japanese written form → [(sense rank, English gloss)] for the forms JMdict knows; the forms
+    it marks as common (a priority tag on the spelling) are added to `common`, those glossed from
+    the name dictionary (JMnedict) to `names`."""
     path = _jmdict_path()
     if path is None:
         log.warning("jamdict-data is not installed: English questions get no dictionary terms")
@@ -194,10 +237,17 @@ def _jmdict_glosses(forms: list[str]) -> dict[str, list[tuple[int, str]]]:
                     "JOIN NETransGloss g ON g.tid = t.ID WHERE f.text IN ({marks})"):
                 if form not in out:  # names only where the general dictionary has nothing
                     out.setdefault("\0" + form, []).append((tid, gloss))
+        if common is not None:
+            for table, priority, key in (("Kanji", "KJP", "kid"), ("Kana", "KNP", "kid")):
+                common.update(form for (form,) in rows(
+                    f"SELECT DISTINCT f.text FROM {table} f JOIN {priority} p ON p.{key} = f.ID "
+                    "WHERE f.text IN ({marks})"))
     finally:
         con.close()
     for k in [k for k in out if k.startswith("\0")]:
         out.setdefault(k[1:], out.pop(k))
+        if names is not None:
+            names.add(k[1:])
     # Rank senses 0, 1, 2 within each form (IDs are global).
     ranked = {}
     for form, pairs in out.items():
@@ -225,19 +275,56 @@ def _loanwords(texts: list[str]) -> dict[str, str]:
     return out
 
 
-def build_term_table(texts: list[str], tokenizer: Tokenizer, vocabulary: set[str]) -> TermTable:
-    """The table for a corpus (`texts`: its passages); `vocabulary`: the BM25 index's terms."""
+def build_term_table(texts: list[str], tokenizer: Tokenizer, vocabulary: set[str],
+                     contexts: SenseContexts | None = None) -> TermTable:
+    """The table for a corpus (`texts`: its passages); `vocabulary`: the BM25 index's terms;
+    `contexts`: the passages' sentences and their embeddings, which choose each word's gloss
+    (without them, a word's gloss is the dictionary's first)."""
     words = _CorpusWords()
-    for text in texts:
-        words.add_text(text, tokenizer, vocabulary)
+    for at, text in enumerate(texts):
+        words.add_text(text, tokenizer, vocabulary, at)
     senses = _Senses()
     # Hiragana-only forms are grammar or verb endings far more often than the noun they spell.
     senses.add_dictionary(words.forms, sorted(f for f in words.forms if not _HIRAGANA.match(f)))
     senses.add_loanwords(texts, tokenizer, vocabulary)
     for key, by_surface in words.readings.items():
         for surface in by_surface:
-            senses.glosses.setdefault(surface, key.capitalize())
-    return _table(words, senses)
+            if surface not in senses.options:  # a romanised name where no dictionary has one
+                senses.add_gloss(surface, key.capitalize())
+    table = _table(words, senses)
+    table.glosses = _in_context(table.glosses, senses.options, senses.spelled, words.where, contexts)
+    table.uncommon = sorted(s for s in table.glosses if _KATAKANA_WORD.match(s)
+                            and s in senses.dictionary and s not in senses.common)
+    return table
+
+
+def _in_context(glosses: dict[str, str], options: dict[str, list[tuple[str, str]]], spelled: set[str],
+                where: dict[str, list[int]], contexts: SenseContexts | None) -> dict[str, str]:
+    """Each word's gloss: of its candidate glosses, the one whose embedding has the highest mean
+    cosine with the sentences that use the word; a word with one candidate, or not found in any
+    sentence, keeps the dictionary's first. A gloss that only spells a katakana word's reading is a
+    candidate only when UniDic (`spelled`) has an English spelling for the word too."""
+    out: dict[str, str] = {}
+    pick: dict[str, tuple[list[tuple[str, str]], list[int]]] = {}
+    for surface in glosses:
+        cands = [(shown, full) for shown, full in options.get(surface, [(glosses[surface], glosses[surface])])
+                 if surface in spelled or not spells_reading(surface, shown)][:MAX_CANDIDATES]
+        if not cands:
+            continue
+        out[surface] = cands[0][0]
+        if contexts is None or len(cands) < 2:
+            continue
+        rows = [row for p in where.get(surface, []) for text, row in contexts.sentences[p] if surface in text]
+        if rows:
+            pick[surface] = (cands, rows)
+    if pick:
+        texts = sorted({full for cands, _ in pick.values() for _, full in cands})
+        vectors = dict(zip(texts, contexts.embed(texts), strict=True))
+        for surface, (cands, rows) in pick.items():
+            centre = contexts.vectors[rows].mean(axis=0)
+            fit = [float(vectors[full] @ centre) for _, full in cands]
+            out[surface] = cands[max(range(len(cands)), key=fit.__getitem__)][0]  # first on ties
+    return out
 
 
 @dataclass
@@ -248,8 +335,11 @@ class _CorpusWords:
     forms: dict[str, list[str]] = field(default_factory=dict)  # Japanese form → BM25 tokens
     # folded reading → Japanese surface → BM25 tokens
     readings: dict[str, dict[str, list[str]]] = field(default_factory=dict)
+    # Japanese form → the first few passages (their positions) that use it
+    where: dict[str, list[int]] = field(default_factory=dict)
 
-    def add_text(self, text: str, tokenizer: Tokenizer, vocabulary: set[str]) -> None:
+    def add_text(self, text: str, tokenizer: Tokenizer, vocabulary: set[str], at: int = 0) -> None:
+        self._at = at
         run: list = []  # adjacent indexed content words and affixes
         for m in tokenizer.morphemes(text):
             pos = m.part_of_speech()
@@ -269,11 +359,13 @@ class _CorpusWords:
             compound = "".join(x.surface() for x in part)
             self.freq[compound] += 1
             self.forms.setdefault(compound, [term_of(x) for x in part])
+            self._seen(compound)
 
     def _add_word(self, m, pos, token: str, tokenizer: Tokenizer) -> None:
         surface = m.surface()
         self.freq[surface] += 1
         self.forms.setdefault(surface, [token])
+        self._seen(surface)
         if m.dictionary_form() != surface:
             self.forms.setdefault(m.dictionary_form(), [token])
         parts = tokenizer.parts(m) if len(surface) > 2 else []
@@ -287,6 +379,11 @@ class _CorpusWords:
                 if len(key) >= 3:
                     self.readings.setdefault(key, {})[surface] = [token]
 
+    def _seen(self, form: str) -> None:
+        at = self.where.setdefault(form, [])
+        if len(at) < MAX_CONTEXTS and (not at or at[-1] != self._at):
+            at.append(self._at)
+
 
 class _Senses:
     """English keys for the corpus's words (key → surface → (sense rank, BM25 tokens)) and a
@@ -295,6 +392,21 @@ class _Senses:
     def __init__(self) -> None:
         self.english: dict[str, dict[str, tuple[int, list[str]]]] = {}
         self.glosses: dict[str, str] = {}
+        # surface → its candidate glosses, in the dictionary's order: (as shown, as written)
+        self.options: dict[str, list[tuple[str, str]]] = {}
+        self.dictionary: set[str] = set()  # forms JMdict glosses (not names, not loanword spellings)
+        self.spelled: set[str] = set()  # katakana words UniDic gives an English spelling
+        self.common: set[str] = set()  # forms JMdict marks as common
+
+    def add_gloss(self, surface: str, gloss: str) -> None:
+        """A candidate gloss of `surface`; its first candidate is the default gloss."""
+        shown = _PAREN.sub("", gloss).strip()
+        if not shown:
+            return
+        self.glosses.setdefault(surface, shown)
+        have = self.options.setdefault(surface, [])
+        if all(s != shown for s, _ in have):
+            have.append((shown, gloss))
 
     def add(self, key: str, surface: str, tokens: list[str], rank: int) -> None:
         if key and len(key.split()) <= MAX_KEY_WORDS:
@@ -304,20 +416,26 @@ class _Senses:
 
     def add_dictionary(self, forms: dict[str, list[str]], lookup: list[str]) -> None:
         """JMdict's glosses (JMnedict's for names) of the forms in `lookup`."""
-        for surface, pairs in _jmdict_glosses(lookup).items():
+        names: set[str] = set()
+        found = _jmdict_glosses(lookup, self.common, names)
+        for surface, pairs in found.items():
             for rank, gloss in pairs:
                 self.add(key_of(gloss), surface, forms[surface], rank)
-            self.glosses.setdefault(surface, _PAREN.sub("", pairs[0][1]).strip())
+                self.add_gloss(surface, gloss)
+            if surface not in names:
+                self.dictionary.add(surface)
 
     def add_loanwords(self, texts: list[str], tokenizer: Tokenizer, vocabulary: set[str]) -> None:
         """Katakana loanwords under their English spelling (UniDic's lemma)."""
         for surface, spelled in _loanwords(texts).items():
             tokens = [t for t in tokenizer.tokens(surface) if t in vocabulary]
             if tokens:
+                self.spelled.add(surface)
                 self.add(key_of(spelled), surface, tokens, 0)
                 # JMdict's gloss first: UniDic spells some loanwords in their source language
                 # (ドイツ → Duits, イギリス → Inglez), JMdict in English (Germany, United Kingdom).
-                self.glosses.setdefault(surface, spelled)
+                if surface not in self.options:
+                    self.add_gloss(surface, spelled)
 
 
 def _by_stem(english: dict[str, dict[str, tuple[int, list[str]]]]) -> dict[str, dict[str, tuple[int, list[str]]]]:

@@ -12,7 +12,7 @@ under which each corpus word can be asked for, from three sources:
 
 Only corpus words are looked up, so every term the table gives occurs in the index. The reverse
 direction (corpus word → a short English gloss) feeds the English answer's glossary. A word's gloss
-is the one of its dictionary glosses (first three senses) whose embedding is nearest the corpus's
+is the one of its first dictionary sense's glosses whose embedding is nearest the corpus's
 sentences that use the word (宇宙 in a space agency's pages is "space", not "universe"), chosen
 relative to its other glosses, so no threshold is involved; a katakana word whose only gloss spells
 its own kana reading gets none unless UniDic spells the word the same way (ローバ → "Lohba", a name
@@ -50,7 +50,7 @@ MAX_RUN = 3
 # Passages per word whose sentences choose its gloss: a sample bounds the build's cost on big
 # corpora; a word's sense in one corpus shows in its first few uses.
 MAX_CONTEXTS = 20
-# Candidate glosses per word, in the dictionary's order: embedding every gloss of every sense
+# Candidate glosses per word, in the dictionary's order: embedding every gloss of a long sense
 # would cost a build more than its passages do.
 MAX_CANDIDATES = 4
 
@@ -421,7 +421,8 @@ class _Senses:
         for surface, pairs in found.items():
             for rank, gloss in pairs:
                 self.add(key_of(gloss), surface, forms[surface], rank)
-                self.add_gloss(surface, gloss)
+                if rank == 0:  # the dictionary's first sense; its context picks among its glosses
+                    self.add_gloss(surface, gloss)
             if surface not in names:
                 self.dictionary.add(surface)
 

@@ -71,6 +71,8 @@ LEAD_TYPES = ("time", "number", "person", "place", "name", "org")
 # Kinds whose answer can change over time (who holds a post, how many members there are).
 NOW_TYPES = {"person", "org", "name", "number"}
 LIST_TYPES = ("place", "name", "org")
+# Phrases of the asked type read from one sentence when choosing whose the answer is.
+PHRASE_ALTERNATIVES = 4
 # The longest item (characters) a lead takes in as part of a list.
 MAX_LIST_ITEM = 20
 # A phrase's lead score: its ranker logit plus this times the log of its sentence's chosen
@@ -479,6 +481,7 @@ class Engine:
         top = max(x.score for x in chosen)
         chosen = [s for s in chosen if not self._page_date_line(index, s)]
         best: tuple[float, ScoredSentence, str, list, tuple[int, int]] | None = None
+        known = kinds.stated_months(query) if asks_for == "time" and q_info.counter != "日" else set()
         fits = lambda text, after="": fits_type(text, asks_for, self.tokenizer, q_info.head,  # noqa: E731
                                                 q_info.counter, after)
         # About the present, every quoted sentence's phrase is kept: dated sources may disagree.
@@ -491,15 +494,21 @@ class Engine:
             sentence = text[s.start:s.end]
             prior = LEAD_SENTENCE_WEIGHT * math.log(max(s.score, 1e-6) / max(top, 1e-6))
             ranked = rank_phrases(sentence, query, asks_for, self.tokenizer, self.models.phrase, info=q_info)
-            for score, (a, b) in ranked:
-                score += prior
-                if not now and best is not None and score <= best[0]:
+            fitting: list[tuple[int, int]] = []
+            lead_score = 0.0
+            for n, (score, (a, b)) in enumerate(ranked):
+                if not fitting and not now and best is not None and score + prior <= best[0] \
+                        or fitting and (len(fitting) >= PHRASE_ALTERNATIVES or n >= 3 * PHRASE_ALTERNATIVES):
                     break
-                if fits(sentence[a:b], sentence[b:]):
-                    found.append((score, s, sentence, ranked, (a, b)))
-                    if best is None or score > best[0]:
-                        best = found[-1]
-                    break
+                if fits(sentence[a:b], sentence[b:]) and not (known and kinds.restates(sentence, a, b, known)) \
+                        and not kinds.names_the_asked(sentence, a, b, query):
+                    lead_score = lead_score if fitting else score + prior
+                    fitting.append((a, b))
+            if fitting:
+                a, b = kinds.owned_by_question(sentence, fitting, q_info.surfaces) or fitting[0]
+                found.append((lead_score, s, sentence, ranked, (a, b)))
+                if best is None or lead_score > best[0]:
+                    best = found[-1]
         if best is None:
             return None
         as_of = None

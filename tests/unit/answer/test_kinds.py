@@ -189,6 +189,37 @@ def test_a_label_line_is_quoted_with_its_value_and_the_value_leads(tmp_path_fact
     i = next(i for i, (a, b) in enumerate(p.sentences) if text[a:b].startswith("日本側主催"))
     label = ScoredSentence(0, i, 0, *p.sentences[i], 0.9, 0.9, 1.0, 1.0)
     quoted = Engine._with_value(engine.index, label)
-    assert text[quoted.start:quoted.end].startswith("日本側主催:") and "文部科学省(MEXT)" in text[quoted.start:quoted.end]
+    said = text[quoted.start:quoted.end]
+    assert said.startswith("日本側主催:") and "文部科学省(MEXT)" in said
     first = ScoredSentence(0, 0, 0, *p.sentences[0], 0.9, 0.9, 1.0, 1.0)
     assert Engine._with_value(engine.index, first) == first
+
+
+def test_a_date_in_a_month_the_question_states_is_not_its_answer():
+    from bot.answer.kinds import restates, stated_months
+    known = stated_months("2019年2月にJAXAへ引き渡された超小型衛星はいつ頃放出される予定でしたか？")
+    assert known == {(2019, 2)}
+    sentence = "2019年2月18日に衛星3機、翌19日には衛星1機が引き渡され、5月から6月頃に放出される予定です。"
+    for phrase, restated in (("2019年2月18日", True), ("翌19日", True), ("5月から6月頃", False)):
+        a = sentence.index(phrase)
+        assert restates(sentence, a, a + len(phrase), known) is restated, phrase
+    assert not restates("2020年2月1日に打ち上げた。", 0, 9, known)
+
+
+def test_a_phrase_glossed_with_what_the_question_names_is_not_its_answer():
+    from bot.answer.kinds import names_the_asked
+    sentence = "アジア太平洋地域宇宙機関会議(APRSAF)は、1992年に開催されたアジア太平洋国際宇宙年会議を契機に始まった。"
+    question = "APRSAFが始まるきっかけとなったのは何という会議ですか？"
+    for phrase, own in (("アジア太平洋地域宇宙機関会議", True), ("アジア太平洋地域宇宙機関", True),
+                        ("アジア太平洋国際宇宙年会議", False)):
+        a = sentence.index(phrase)
+        assert names_the_asked(sentence, a, a + len(phrase), question) is own, phrase
+
+
+def test_of_bracketed_phrases_the_one_belonging_to_what_the_question_names_leads():
+    from bot.answer.kinds import owned_by_question
+    sentence = "野口宇宙飛行士(2009年12月~2010年6月)、古川宇宙飛行士(2011年6月~11月)がソユーズで滞在した。"
+    spans = [(sentence.index(p), sentence.index(p) + len(p)) for p in ("2009年12月~2010年6月", "2011年6月~11月")]
+    assert owned_by_question(sentence, spans, {"古川", "宇宙飛行士", "ソユーズ"}) == spans[1]
+    assert owned_by_question(sentence, spans, {"野口", "宇宙飛行士"}) is None  # the first-ranked is theirs
+    assert owned_by_question(sentence, spans, {"宇宙飛行士", "ソユーズ"}) is None  # nothing singles one out

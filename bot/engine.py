@@ -21,7 +21,7 @@ import numpy as np
 from bot.answer import choice, constraints, kinds
 from bot.answer.choice import ChoiceModel
 from bot.answer.compose import Phrase, compose_answer, compose_not_found, compose_partial
-from bot.answer.compose_en import EnglishComposer, japanese_kind
+from bot.answer.compose_en import ENGLISH_TYPE, EnglishComposer, english_phrase, japanese_date_of, japanese_kind
 from bot.answer.compose_en import asked as english_asked
 from bot.answer.evidence import Evidence, RefusalModel, decide_found, question_terms, worth_relating
 from bot.answer.phrase import PhraseModel, fits_type, rank_phrases
@@ -127,6 +127,12 @@ class Candidates:
     def index(self) -> SearchIndex:
         return self.state.index
 
+    @property
+    def terms_of(self):
+        """A sentence's content terms as the question's terms are matched against them."""
+        state = self.state
+        return state.bilingual_terms if self.en is None and state.bridge else state.sentence_terms
+
 
 class _State:
     """An index plus caches derived from it; replaced as a whole on swap."""
@@ -138,7 +144,17 @@ class _State:
         self._profiles: dict[int, choice.Profile] = {}
         self._flat: dict[str, str] = {}
         self._share: dict[str, float] = {}
+        self._bilingual: dict[int, set[str]] = {}
+        self._bridge: crosslingual.EnglishBridge | None = None
         self._lock = threading.Lock()
+
+    @property
+    def bridge(self) -> crosslingual.EnglishBridge:
+        if self._bridge is None:
+            bridge = crosslingual.EnglishBridge(self.index.terms)
+            with self._lock:
+                self._bridge = self._bridge or bridge
+        return self._bridge
 
     def common_name(self, name: str) -> bool:
         """Whether more than half of the documents carry `name` (flattened): the corpus's own subject."""
@@ -168,6 +184,17 @@ class _State:
             terms = set(self._tokenizer.content_terms(text))
             with self._lock:
                 self._terms[key] = terms
+        return terms
+
+    def bilingual_terms(self, key: int, text: str) -> set[str]:
+        """A sentence's terms for a Japanese question: an English sentence's also in Japanese."""
+        terms = self._bilingual.get(key)
+        if terms is None:
+            terms = self.sentence_terms(key, text)
+            if self.bridge and not has_japanese(text):
+                terms = self.bridge.with_japanese(terms)
+            with self._lock:
+                self._bilingual[key] = terms
         return terms
 
     def sentence_profile(self, key: int, text: str) -> choice.Profile:
@@ -279,6 +306,10 @@ class Engine:
         t1 = time.perf_counter()
         if en is None:
             dense_text, q_tokens, use_lexical = query, self.tokenizer.tokens(query), True
+            if state.bridge:  # English pages answer Japanese questions too: their words for its terms
+                english = state.bridge.expand(self.tokenizer.content_terms(query))
+                q_tokens += english
+                dense_text = crosslingual.dense_query(query, english)
         else:
             dense_text, q_tokens, use_lexical = (crosslingual.dense_query(query, en),
                                                  crosslingual.lexical_tokens(en), bool(en))
@@ -303,7 +334,7 @@ class Engine:
                                        question if resolved.topic else query, lang) or \
                 question_terms(self.tokenizer, index.lexical, query, lang)
         rows = candidate_rows(index, c.hits)
-        c.scored = score_sentences(index, rows, c.qvec, c.q_terms, c.state.sentence_terms, lang)
+        c.scored = score_sentences(index, rows, c.qvec, c.q_terms, c.terms_of, lang)
         if resolved.follow_up:
             c.scored = demote_repeats(index, c.scored, [t.content for t in history if t.role == "assistant"])
         c.q_info = question_info(query, self.tokenizer) if lang == "ja" else None
@@ -313,10 +344,10 @@ class Engine:
         """A Japanese answer: the asked-for phrase first when there is one, the defining sentence
         first for 〜とは, はい on a plain affirmation; `partial` when the sentences lack the asked kind."""
         index, query, q_info = c.index, c.query, c.q_info
-        phrase = self._phrase(index, chosen, query, q_info)
+        phrase = self._phrase(index, chosen, query, q_info, self._english_words(c))
         if phrase is None and q_info is not None and q_info.qtype == "person" and q_info.particle == "と":
             # 誰と連携: the partners may be organisations
-            phrase = self._phrase(index, chosen, query, replace(q_info, qtype="org"))
+            phrase = self._phrase(index, chosen, query, replace(q_info, qtype="org"), self._english_words(c))
         subject = kinds.definition_subject(query, c.lang)
         if subject:
             chosen = self._defining_first(index, chosen, c.scored, subject, top_k)
@@ -384,7 +415,7 @@ class Engine:
     def sentence_features(self, c: Candidates) -> np.ndarray:
         """The sentence ranker's features of each candidate sentence (bot/answer/choice.py)."""
         state = c.state
-        return choice.features(c.index, c.scored, c.hits, c.qvec, c.q_terms, state.sentence_terms, c.q_info,
+        return choice.features(c.index, c.scored, c.hits, c.qvec, c.q_terms, c.terms_of, c.q_info,
                                state.sentence_profile)
 
     def _holding(self, c: Candidates) -> tuple[list[ScoredSentence], list[str]]:
@@ -403,7 +434,7 @@ class Engine:
         seen = {s.passage_row for s in c.scored}
         rows = [h.row for h in c.hits if h.row not in seen]
         if rows:
-            more = score_sentences(c.index, rows, c.qvec, c.q_terms, c.state.sentence_terms, c.lang)
+            more = score_sentences(c.index, rows, c.qvec, c.q_terms, c.terms_of, c.lang)
             keep, _ = self._check_all(ids, more[:CONSTRAINT_DEPTH], c)
             if keep:
                 return keep, []
@@ -458,16 +489,31 @@ class Engine:
                    if t.surface not in have]
         return en
 
-    def _phrase(self, index: SearchIndex, chosen, query: str, q_info) -> Phrase | None:
+    def _english_words(self, c: Candidates) -> str:
+        """A Japanese question's words as an English sentence would write them: its Latin-script
+        words and the English pages' words for its terms (bot/store/termtable.py)."""
+        latin = re.findall(r"[A-Za-z][A-Za-z0-9\-]*", c.query)
+        bridge = c.state.bridge
+        return " ".join(latin + (bridge.expand(self.tokenizer.content_terms(c.query)) if bridge else []))
+
+    def _phrase(self, index: SearchIndex, chosen, query: str, q_info, english_words: str = "") -> Phrase | None:
         """The asked-for phrase (a date, number, name, place): the best-scored candidate of the
         asked type across the quoted sentences, widened to the items coordinated with it (a list),
         or None when none of them has one. The page's own date line is quoted for context but
-        gives no phrase: it dates the page, not what was asked."""
+        gives no phrase: it dates the page, not what was asked. When the best quoted sentence is
+        English (a Japanese question answered by an English page), the phrase is read by the
+        English finder from the English sentences (`english_words`: the question's words in
+        English), and the Japanese ranker reads only the Japanese ones."""
         asks_for = q_info.qtype if q_info is not None else None
         if asks_for not in LEAD_TYPES:
             return None
         top = max(x.score for x in chosen)
-        chosen = [s for s in chosen if not self._page_date_line(index, s)]
+        english = [s for s in chosen if not has_japanese(self._text(index, s))]
+        if english and max(s.score for s in english) >= top:
+            found = self._english_phrase(index, english, asks_for, english_words)
+            if found is not None:
+                return found
+        chosen = [s for s in chosen if s not in english and not self._page_date_line(index, s)]
         best: tuple[float, ScoredSentence, str, list, tuple[int, int]] | None = None
         fits = lambda text, after="": fits_type(text, asks_for, self.tokenizer, q_info.head,  # noqa: E731
                                                 q_info.counter, after)
@@ -501,6 +547,18 @@ class Engine:
             # not any noun the sentence joins with と or 、 (石破総理大臣と… for a place).
             a, b = kinds.coordinated(sentence, a, b, [span for _, span in ranked], item)
         return Phrase(s.vector_row, s.start + a, s.start + b, as_of)
+
+    def _english_phrase(self, index: SearchIndex, english, asks_for: str, words: str) -> Phrase | None:
+        """The asked-for phrase of the best-scored English sentence that has one, with a date
+        also in Japanese form."""
+        for s in sorted(english, key=lambda x: -x.score):
+            sentence = self._text(index, s)
+            phrase = english_phrase(sentence, ENGLISH_TYPE[asks_for], words)
+            at = sentence.find(phrase) if phrase else -1
+            if at >= 0:
+                japanese = japanese_date_of(phrase) if asks_for == "time" else None
+                return Phrase(s.vector_row, s.start + at, s.start + at + len(phrase), japanese=japanese)
+        return None
 
     @staticmethod
     def _newest(index: SearchIndex, found, best):

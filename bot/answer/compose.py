@@ -64,11 +64,14 @@ def compose_partial(index: SearchIndex, chosen: list[ScoredSentence], lang: str,
 @dataclass(frozen=True)
 class Phrase:
     """The answering phrase: document offsets inside the chosen sentence at `vector_row`;
-    `as_of`: the date of its source (ISO) when dated sources disagree and the newest one leads."""
+    `as_of`: the date of its source (ISO) when dated sources disagree and the newest one leads;
+    `japanese`: the phrase in Japanese form when it is read from an English sentence (a date:
+    February 2016 → 2016年2月)."""
     vector_row: int
     start: int
     end: int
     as_of: str | None = None
+    japanese: str | None = None
 
 
 def japanese_date(iso: str) -> str:
@@ -92,7 +95,8 @@ def compose_answer(index: SearchIndex, chosen: list[ScoredSentence], lang: str,
         if phrase is not None and phrase.vector_row == s.vector_row:
             span = (phrase.start - p.start, phrase.end - p.start)
             when = f"（{japanese_date(phrase.as_of)}時点）" if phrase.as_of else ""
-            lead = f"{d.text[phrase.start:phrase.end]}です{when}。[{n}]"
+            also = f"（{phrase.japanese}）" if phrase.japanese else ""
+            lead = f"{d.text[phrase.start:phrase.end]}{also}です{when}。[{n}]"
         citations.append(Citation(
             n=n, chunk_id=p.chunk_id, doc_id=p.doc_id, title=d.title, url=d.url, section=p.section,
             text=p.text, highlight=(s.start - p.start, s.end - p.start), answer_span=span,

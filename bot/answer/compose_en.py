@@ -184,6 +184,30 @@ def english_phrase(sentence: str, qtype: str, question: str) -> str | None:
     return found[0][2]
 
 
+# A Japanese question's asked type (bot/query/analysis.py) as the English finder's question type.
+ENGLISH_TYPE = {"time": "when", "number": "how many", "place": "where", "person": "who", "org": "what",
+                "name": "what"}
+_MONTH_NUMBER = {m[:3].lower(): i for i, m in enumerate(MONTHS, 1)}
+_DATE_PARTS = (re.compile(rf"^(\d{{1,2}})(?:st|nd|rd|th)?\s+({_MONTH})\s+(\d{{4}})$"),
+               re.compile(rf"^({_MONTH})\s+(\d{{1,2}})(?:st|nd|rd|th)?,?\s+(\d{{4}})$"),
+               re.compile(rf"^({_MONTH})\s+(\d{{4}})$"))
+
+
+def japanese_date_of(phrase: str) -> str | None:
+    """An English date in Japanese form (3rd March 2018 → 2018年3月3日, February 2016 → 2016年2月),
+    or None when `phrase` is no full date with its year."""
+    for rx in _DATE_PARTS:
+        m = rx.match(phrase.strip())
+        if m is None:
+            continue
+        parts = m.groups()
+        month = next(_MONTH_NUMBER[p[:3].lower()] for p in parts if p[0].isalpha())
+        year = next(p for p in parts if p.isdigit() and len(p) == 4)
+        day = next((p for p in parts if p.isdigit() and len(p) < 3), None)
+        return f"{int(year)}年{month}月" + (f"{int(day)}日" if day else "")
+    return None
+
+
 @dataclass
 class Gloss:
     japanese: str

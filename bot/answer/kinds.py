@@ -93,7 +93,11 @@ _PAST_JA = re.compile(r"でした|ました|だった|当時|かつて|初代|�
                       r"|[0-9０-９]{4}|第\s*[0-9０-９]+")
 
 
-def asks_now(question: str) -> bool:
-    """Whether a Japanese question asks about the present (「JAXAの理事長は誰ですか」): then, of
-    dated sources that disagree, the newest states what is so now."""
-    return not _PAST_JA.search(_nfkc(question))
+_PAST_EN = re.compile(r"\b(?:was|were|did|had|used\s+to|former|formerly|first|previous|then|"
+                      r"\d{4}|\d+(?:st|nd|rd|th))\b|^\W*(?:who|which|what)\s+\w+ed\b", re.I)
+
+
+def asks_now(question: str, lang: str = "ja") -> bool:
+    """Whether a question asks about the present (「JAXAの理事長は誰ですか」, "Who is the president
+    of JAXA?"): then, of dated sources that disagree, the newest states what is so now."""
+    return not (_PAST_JA if lang == "ja" else _PAST_EN).search(_nfkc(question))

@@ -135,3 +135,60 @@ def test_about_the_present_the_newest_dated_source_leads_and_says_when(officers_
     assert now.found and now.answer.splitlines()[0].startswith("山川宏です（2019年9月24日時点）。"), now.answer
     then = officers_engine.ask("2017年の宇宙機関の理事長は誰でしたか？")
     assert then.found and "山川" not in then.answer.splitlines()[0], then.answer
+
+
+@pytest.mark.parametrize("question, now", [
+    ("Who is the president of the space agency?", True),
+    ("Who was the president of the space agency?", False),
+    ("Who was the agency's president in 2017?", False),
+    ("Who chaired the 21st meeting?", False),
+    ("Who is its first president?", False),
+    ("Who signed the statement for the agency?", False),
+])
+def test_an_english_question_about_the_present(question, now):
+    from bot.answer.kinds import asks_now
+    assert asks_now(question, "en") is now
+
+
+@pytest.mark.slow
+def test_in_english_too_the_newest_dated_source_leads_and_says_when(tmp_path_factory, real_embedder, tokenizer,
+                                                                    models):
+    from pathlib import Path
+
+    from bot.engine import Engine
+    from bot.store.build import build_index
+    index = tmp_path_factory.mktemp("officers_en") / "index"
+    build_index(Path(__file__).resolve().parents[2] / "data" / "officers_en", index, real_embedder, tokenizer,
+                max_bytes=10**6)
+    engine = Engine.load(index, real_embedder, tokenizer, models=models)
+    now = engine.ask("Who is the president of the Space Agency?")
+    assert now.found and now.answer.splitlines()[0].startswith(
+        "Who: Hiroshi Yamakawa (as of 24 September 2019) ["), now.answer
+    then = engine.ask("Who was the president of the Space Agency in 2017?")
+    assert then.found and "Yamakawa" not in then.answer.splitlines()[0], then.answer
+
+
+@pytest.mark.slow
+def test_a_label_line_is_quoted_with_its_value_and_the_value_leads(tmp_path_factory, real_embedder, tokenizer,
+                                                                   models):
+    from pathlib import Path
+
+    from bot.engine import Engine
+    from bot.store.build import build_index
+    index = tmp_path_factory.mktemp("labels") / "index"
+    build_index(Path(__file__).resolve().parents[2] / "data" / "label_pages", index, real_embedder, tokenizer,
+                max_bytes=10**6)
+    engine = Engine.load(index, real_embedder, tokenizer, models=models)
+    answer = engine.ask("地域宇宙機関会議の日本側の主催者はどこですか？")
+    lead = answer.answer.splitlines()[0]
+    assert answer.found and ("文部科学省" in lead or "宇宙航空研究開発機構" in lead), answer.answer
+    # The label line alone, when it is the chosen one, is quoted with the value on the line after it.
+    from bot.answer.sentences import ScoredSentence
+    p = engine.index.passages[0]
+    text = engine.index.documents[p.doc_id].text
+    i = next(i for i, (a, b) in enumerate(p.sentences) if text[a:b].startswith("日本側主催"))
+    label = ScoredSentence(0, i, 0, *p.sentences[i], 0.9, 0.9, 1.0, 1.0)
+    quoted = Engine._with_value(engine.index, label)
+    assert text[quoted.start:quoted.end].startswith("日本側主催:") and "文部科学省(MEXT)" in text[quoted.start:quoted.end]
+    first = ScoredSentence(0, 0, 0, *p.sentences[0], 0.9, 0.9, 1.0, 1.0)
+    assert Engine._with_value(engine.index, first) == first

@@ -18,7 +18,7 @@ from pathlib import Path
 
 import numpy as np
 
-from bot.answer import choice, constraints, kinds
+from bot.answer import choice, constraints, kinds, yesno
 from bot.answer.choice import ChoiceModel
 from bot.answer.compose import Phrase, compose_answer, compose_not_found, compose_partial
 from bot.answer.compose_en import EnglishComposer, japanese_kind
@@ -33,6 +33,7 @@ from bot.answer.sentences import (
     pick_sentences,
     score_sentences,
 )
+from bot.answer.yesno import YesNoModel
 from bot.embed.base import Embedder
 from bot.embed.recent import RecentQueries
 from bot.errors import DocumentNotFound, IndexMissing, InvalidQuestion
@@ -76,8 +77,8 @@ MAX_LIST_ITEM = 20
 # A phrase's lead score: its ranker logit plus this times the log of its sentence's chosen
 # probability relative to the best sentence's.
 LEAD_SENTENCE_WEIGHT = 1.0
-# The share of a yes/no question's words its best sentence must carry for a plain はい / Yes.
-YES_COVERAGE = 0.8
+# How many of the best candidate sentences, besides the quoted ones, may settle a yes/no question.
+SETTLE_DEPTH = 5
 # How many of the best candidate sentences are checked against the question's identifiers.
 CONSTRAINT_DEPTH = 12
 # A name more than this share of the documents carry is the corpus's own subject (JAXA on JAXA's
@@ -90,17 +91,20 @@ BACKGROUND_PASSAGES = 20
 @dataclass(frozen=True)
 class Models:
     """The fitted parameters the engine answers with: the retrieval fusion of each language, the
-    refusal model of each language, the sentence choice and the answer phrase ranker."""
+    refusal model of each language, the sentence choice, the answer phrase ranker and what settles
+    a yes/no question."""
     fusion: Fusions
     refusal: dict[str, RefusalModel]
     choice: ChoiceModel
     phrase: PhraseModel
+    yesno: YesNoModel
 
     @classmethod
     def load(cls) -> "Models":
         """The files shipped beside the code; FittedFileError naming the first that does not fit it
         (bot/fitted.py)."""
-        return cls(Fusions.load(), RefusalModel.load_all(), ChoiceModel.load(), PhraseModel.load())
+        return cls(Fusions.load(), RefusalModel.load_all(), ChoiceModel.load(), PhraseModel.load(),
+                   YesNoModel.load())
 
 
 @dataclass
@@ -311,8 +315,16 @@ class Engine:
     def _compose_japanese(self, c: Candidates, chosen: list[ScoredSentence], question: str,
                           top_k: int) -> tuple[str, list[Citation], str]:
         """A Japanese answer: the asked-for phrase first when there is one, the defining sentence
-        first for 〜とは, はい on a plain affirmation; `partial` when the sentences lack the asked kind."""
+        first for 〜とは, はい / いいえ before the sentence that settles a yes/no question; `partial`
+        when the sentences lack the asked kind or do not settle the yes/no question."""
         index, query, q_info = c.index, c.query, c.q_info
+        if kinds.is_yes_no(query, c.lang):
+            verdict, chosen = self._settle(c, chosen, query, top_k)
+            if verdict is None:
+                text, citations = compose_partial(index, chosen, c.lang, what="そうかどうか")
+                return text, citations, "partial"
+            text, citations = compose_answer(index, chosen, c.lang, verdict=verdict)
+            return text, citations, "answered"
         phrase = self._phrase(index, chosen, query, q_info)
         if phrase is None and q_info is not None and q_info.qtype == "person" and q_info.particle == "と":
             # 誰と連携: the partners may be organisations
@@ -325,9 +337,7 @@ class Engine:
             # a number, a name of the asked kind): say so, and cite what they do say.
             text, citations = compose_partial(index, chosen, c.lang, q_info)
             return text, citations, "partial"
-        yes = (kinds.is_yes_no(query, c.lang) and
-               kinds.affirms(self._text(index, chosen[0]), chosen_coverage(c, chosen[0]), YES_COVERAGE))
-        text, citations = compose_answer(index, chosen, c.lang, phrase, yes=yes)
+        text, citations = compose_answer(index, chosen, c.lang, phrase)
         return text, citations, "answered"
 
     def _compose_english(self, c: Candidates, chosen: list[ScoredSentence], question: str,
@@ -336,6 +346,10 @@ class Engine:
         quotes and their glossary; `partial` when a checkable kind is given by none of them."""
         index, en = c.index, c.en or []
         asked_en = english_asked(question, c.query)
+        if kinds.is_yes_no(asked_en, "en"):
+            verdict, chosen = self._settle(c, chosen, asked_en, top_k)
+            text, citations = self._english.compose(index, chosen, asked_en, en, verdict=verdict or "unsettled")
+            return text, citations, "answered" if verdict else "partial"
         phrase_en = self._phrase_en(index, chosen, asked_en, en)
         state_name = "answered"
         if phrase_en is None and checkable(*japanese_kind(asked_en)) \
@@ -386,6 +400,50 @@ class Engine:
         state = c.state
         return choice.features(c.index, c.scored, c.hits, c.qvec, c.q_terms, state.sentence_terms, c.q_info,
                                state.sentence_profile)
+
+    def yes_no_features(self, c: Candidates, question: str, sentences: Sequence[ScoredSentence]) -> np.ndarray:
+        """The inputs of the yes/no model (bot/answer/yesno.py) for each of `sentences` as the
+        answer to the yes/no `question` (the asked question; `c` its candidates)."""
+        index, state = c.index, c.state
+        if c.en is None:
+            q = yesno.asked(question, "ja", self.tokenizer, glosses=index.terms.glosses)
+        else:
+            q = yesno.asked(question, "en", self.tokenizer, [t.surface for t in c.en])
+        best = c.scored[0].score if c.scored else 0.0
+        rows = []
+        for s in sentences:
+            text = self._text(index, s)
+            if c.en is None:  # a Japanese question: in an English sentence, its words' glosses count
+                cov = s.coverage if has_japanese(text) else max(s.coverage, yesno.english_coverage(q, text))
+            else:  # the English words' coverage through their Japanese terms, as the evidence reads it
+                cov = crosslingual.coverage(c.en, index.lexical, _best_terms(state, index, [s])[0], question)
+            cross = has_japanese(text) != (c.en is None)
+            rows.append(yesno.features(q, text, cov, s.sim, s.score - best, cross, _fragment(text), self.tokenizer))
+        return np.array(rows).reshape(len(rows), len(yesno.FEATURES))
+
+    def _settle(self, c: Candidates, chosen: list[ScoredSentence], question: str,
+                top_k: int) -> tuple[str | None, list[ScoredSentence]]:
+        """A yes/no question's answer ("yes", "no", or None when no candidate settles it) and the
+        sentences to quote, the settling one first. A candidate in whose context the question's
+        identifiers (a year, an edition, a name) do not hold settles nothing: the documents then
+        speak of something else."""
+        quoted = {s.vector_row for s in chosen}
+        pool = list(chosen) + [s for s in c.scored[:SETTLE_DEPTH] if s.vector_row not in quoted]
+        if not pool:
+            return None, chosen
+        probs = self.models.yesno.probabilities(self.yes_no_features(c, question, pool))
+        ids = constraints.identifiers(c.query, c.lang, self.tokenizer)
+        order = np.argsort(-(1.0 - probs[:, yesno.CLASSES.index("unsettled")]), kind="stable")
+        for k in order:
+            said = yesno.verdict(probs[k])
+            if said == "unsettled":
+                break
+            if ids and not self._check_all(ids, [pool[k]], c)[0]:
+                continue
+            settling = pool[k]
+            rest = [s for s in chosen if s.vector_row != settling.vector_row]
+            return said, [settling] + rest[: top_k - 1]
+        return None, chosen
 
     def _holding(self, c: Candidates) -> tuple[list[ScoredSentence], list[str]]:
         """The candidate sentences in whose context the question's identifiers hold (years,
@@ -662,11 +720,6 @@ def _fragment(text: str) -> bool:
     t = text.strip()
     letters = len(re.findall(r"[^\W\d_]", t))  # 「2.」 ends like a sentence but says nothing
     return letters < 4 or not re.search(r"[。．.!?！？]\s*[」』）)]?\s*$", t)
-
-
-def chosen_coverage(c: "Candidates", s) -> float:
-    """The question-word coverage of a quoted sentence (computed when it was scored)."""
-    return next((x.coverage for x in c.scored if x.vector_row == s.vector_row), 0.0)
 
 
 def _best_terms(state: _State, index: SearchIndex, scored, n: int = 1) -> list[set[str]]:

@@ -410,8 +410,12 @@ class Engine:
         else:
             q = yesno.asked(question, "en", self.tokenizer, [t.surface for t in c.en])
         best = c.scored[0].score if c.scored else 0.0
+        # A quoted sentence's score is what it was chosen on (the ranker's probability for a
+        # Japanese question): its place among the candidates is read from the fixed mix's scores.
+        mixed = {s.vector_row: s for s in c.scored}
         rows = []
         for s in sentences:
+            s = mixed.get(s.vector_row, s)
             text = self._text(index, s)
             if c.en is None:  # a Japanese question: in an English sentence, its words' glosses count
                 cov = s.coverage if has_japanese(text) else max(s.coverage, yesno.english_coverage(q, text))

@@ -55,7 +55,7 @@ def is_yes_no(question: str, lang: str) -> bool:
     if lang == "ja":
         return (bool(re.search(r"か[?？。]?$", q)) and not _WH_JA.search(q) and not _ALTERNATIVES_JA.search(q)
                 and definition_subject(q, lang) is None)
-    return bool(_YES_NO_EN.match(q))
+    return bool(_YES_NO_EN.match(q)) and not re.search(r"\bor\b|\bwhether\b", q, re.I)
 
 
 def coordinated(sentence: str, start: int, end: int, spans: list[tuple[int, int]], same_kind) -> tuple[int, int]:

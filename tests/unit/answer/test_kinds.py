@@ -37,6 +37,7 @@ def test_a_definition_is_a_sentence_with_the_subject_as_its_topic_not_a_heading(
     ("2016年の補欠選挙では落選したか、当選したか", "ja", False),
     ("国から許可を取った上での管理売春は合法ですか？違法ですか？", "ja", False),
     ("それは行われなかったのですか？", "ja", True),
+    ("Is Wikidata free or paid?", "en", False),
 ])
 def test_yes_no_questions(question, lang, yes_no):
     assert is_yes_no(question, lang) is yes_no

@@ -18,7 +18,7 @@ from pathlib import Path
 
 import numpy as np
 
-from bot.answer import choice, constraints, kinds
+from bot.answer import choice, constraints, kinds, yesno
 from bot.answer.choice import ChoiceModel
 from bot.answer.compose import Phrase, compose_answer, compose_not_found, compose_partial
 from bot.answer.compose_en import (
@@ -40,6 +40,7 @@ from bot.answer.sentences import (
     pick_sentences,
     score_sentences,
 )
+from bot.answer.yesno import YesNoModel
 from bot.embed.base import Embedder
 from bot.embed.recent import RecentQueries
 from bot.errors import DocumentNotFound, IndexMissing, InvalidQuestion
@@ -78,13 +79,15 @@ LEAD_TYPES = ("time", "number", "person", "place", "name", "org")
 # Kinds whose answer can change over time (who holds a post, how many members there are).
 NOW_TYPES = {"person", "org", "name", "number"}
 LIST_TYPES = ("place", "name", "org")
+# Phrases of the asked type read from one sentence when choosing whose the answer is.
+PHRASE_ALTERNATIVES = 4
 # The longest item (characters) a lead takes in as part of a list.
 MAX_LIST_ITEM = 20
 # A phrase's lead score: its ranker logit plus this times the log of its sentence's chosen
 # probability relative to the best sentence's.
 LEAD_SENTENCE_WEIGHT = 1.0
-# The share of a yes/no question's words its best sentence must carry for a plain はい / Yes.
-YES_COVERAGE = 0.8
+# How many of the best candidate sentences, besides the quoted ones, may settle a yes/no question.
+SETTLE_DEPTH = 5
 # How many of the best candidate sentences are checked against the question's identifiers.
 CONSTRAINT_DEPTH = 12
 # A name more than this share of the documents carry is the corpus's own subject (JAXA on JAXA's
@@ -97,17 +100,20 @@ BACKGROUND_PASSAGES = 20
 @dataclass(frozen=True)
 class Models:
     """The fitted parameters the engine answers with: the retrieval fusion of each language, the
-    refusal model of each language, the sentence choice and the answer phrase ranker."""
+    refusal model of each language, the sentence choice, the answer phrase ranker and what settles
+    a yes/no question."""
     fusion: Fusions
     refusal: dict[str, RefusalModel]
     choice: ChoiceModel
     phrase: PhraseModel
+    yesno: YesNoModel
 
     @classmethod
     def load(cls) -> "Models":
         """The files shipped beside the code; FittedFileError naming the first that does not fit it
         (bot/fitted.py)."""
-        return cls(Fusions.load(), RefusalModel.load_all(), ChoiceModel.load(), PhraseModel.load())
+        return cls(Fusions.load(), RefusalModel.load_all(), ChoiceModel.load(), PhraseModel.load(),
+                   YesNoModel.load())
 
 
 @dataclass
@@ -349,8 +355,16 @@ class Engine:
     def _compose_japanese(self, c: Candidates, chosen: list[ScoredSentence], question: str,
                           top_k: int) -> tuple[str, list[Citation], str]:
         """A Japanese answer: the asked-for phrase first when there is one, the defining sentence
-        first for 〜とは, はい on a plain affirmation; `partial` when the sentences lack the asked kind."""
+        first for 〜とは, はい / いいえ before the sentence that settles a yes/no question; `partial`
+        when the sentences lack the asked kind or do not settle the yes/no question."""
         index, query, q_info = c.index, c.query, c.q_info
+        if kinds.is_yes_no(query, c.lang):
+            verdict, chosen = self._settle(c, chosen, query, top_k)
+            if verdict is None:
+                text, citations = compose_partial(index, chosen, c.lang, what="そうかどうか")
+                return text, citations, "partial"
+            text, citations = compose_answer(index, chosen, c.lang, verdict=verdict)
+            return text, citations, "answered"
         phrase = self._phrase(index, chosen, query, q_info, self._english_words(c))
         if phrase is None and q_info is not None and q_info.qtype == "person" and q_info.particle == "と":
             # 誰と連携: the partners may be organisations
@@ -363,9 +377,7 @@ class Engine:
             # a number, a name of the asked kind): say so, and cite what they do say.
             text, citations = compose_partial(index, chosen, c.lang, q_info)
             return text, citations, "partial"
-        yes = (kinds.is_yes_no(query, c.lang) and
-               kinds.affirms(self._text(index, chosen[0]), chosen_coverage(c, chosen[0]), YES_COVERAGE))
-        text, citations = compose_answer(index, chosen, c.lang, phrase, yes=yes)
+        text, citations = compose_answer(index, chosen, c.lang, phrase)
         return text, citations, "answered"
 
     def _compose_english(self, c: Candidates, chosen: list[ScoredSentence], question: str,
@@ -374,6 +386,10 @@ class Engine:
         quotes and their glossary; `partial` when a checkable kind is given by none of them."""
         index, en = c.index, c.en or []
         asked_en = english_asked(question, c.query)
+        if kinds.is_yes_no(asked_en, "en"):
+            verdict, chosen = self._settle(c, chosen, asked_en, top_k)
+            text, citations = self._english.compose(index, chosen, asked_en, en, verdict=verdict or "unsettled")
+            return text, citations, "answered" if verdict else "partial"
         phrase_en = self._phrase_en(index, chosen, asked_en, en)
         state_name = "answered"
         if phrase_en is None and checkable(*japanese_kind(asked_en)) \
@@ -424,6 +440,54 @@ class Engine:
         state = c.state
         return choice.features(c.index, c.scored, c.hits, c.qvec, c.q_terms, c.terms_of, c.q_info,
                                state.sentence_profile)
+
+    def yes_no_features(self, c: Candidates, question: str, sentences: Sequence[ScoredSentence]) -> np.ndarray:
+        """The inputs of the yes/no model (bot/answer/yesno.py) for each of `sentences` as the
+        answer to the yes/no `question` (the asked question; `c` its candidates)."""
+        index, state = c.index, c.state
+        if c.en is None:
+            q = yesno.asked(question, "ja", self.tokenizer, glosses=index.terms.glosses)
+        else:
+            q = yesno.asked(question, "en", self.tokenizer, [t.surface for t in c.en])
+        best = c.scored[0].score if c.scored else 0.0
+        # A quoted sentence's score is what it was chosen on (the ranker's probability for a
+        # Japanese question): its place among the candidates is read from the fixed mix's scores.
+        mixed = {s.vector_row: s for s in c.scored}
+        rows = []
+        for s in sentences:
+            s = mixed.get(s.vector_row, s)
+            text = self._text(index, s)
+            if c.en is None:  # a Japanese question: in an English sentence, its words' glosses count
+                cov = s.coverage if has_japanese(text) else max(s.coverage, yesno.english_coverage(q, text))
+            else:  # the English words' coverage through their Japanese terms, as the evidence reads it
+                cov = crosslingual.coverage(c.en, index.lexical, _best_terms(state, index, [s])[0], question)
+            cross = has_japanese(text) != (c.en is None)
+            rows.append(yesno.features(q, text, cov, s.sim, s.score - best, cross, _fragment(text), self.tokenizer))
+        return np.array(rows).reshape(len(rows), len(yesno.FEATURES))
+
+    def _settle(self, c: Candidates, chosen: list[ScoredSentence], question: str,
+                top_k: int) -> tuple[str | None, list[ScoredSentence]]:
+        """A yes/no question's answer ("yes", "no", or None when no candidate settles it) and the
+        sentences to quote, the settling one first. A candidate in whose context the question's
+        identifiers (a year, an edition, a name) do not hold settles nothing: the documents then
+        speak of something else."""
+        quoted = {s.vector_row for s in chosen}
+        pool = list(chosen) + [s for s in c.scored[:SETTLE_DEPTH] if s.vector_row not in quoted]
+        if not pool:
+            return None, chosen
+        probs = self.models.yesno.probabilities(self.yes_no_features(c, question, pool))
+        ids = constraints.identifiers(c.query, c.lang, self.tokenizer)
+        order = np.argsort(-(1.0 - probs[:, yesno.CLASSES.index("unsettled")]), kind="stable")
+        for k in order:
+            said = yesno.verdict(probs[k])
+            if said == "unsettled":
+                break
+            if ids and not self._check_all(ids, [pool[k]], c)[0]:
+                continue
+            settling = pool[k]
+            rest = [s for s in chosen if s.vector_row != settling.vector_row]
+            return said, [settling] + rest[: top_k - 1]
+        return None, chosen
 
     def _holding(self, c: Candidates) -> tuple[list[ScoredSentence], list[str]]:
         """The candidate sentences in whose context the question's identifiers hold (years,
@@ -533,6 +597,7 @@ class Engine:
                 return found
         chosen = [s for s in chosen if s not in english and not self._page_date_line(index, s)]
         best: tuple[float, ScoredSentence, str, list, tuple[int, int]] | None = None
+        known = kinds.stated_months(query) if asks_for == "time" and q_info.counter != "日" else set()
         fits = lambda text, after="": fits_type(text, asks_for, self.tokenizer, q_info.head,  # noqa: E731
                                                 q_info.counter, after)
         # About the present, every quoted sentence's phrase is kept: dated sources may disagree.
@@ -545,15 +610,21 @@ class Engine:
             sentence = text[s.start:s.end]
             prior = LEAD_SENTENCE_WEIGHT * math.log(max(s.score, 1e-6) / max(top, 1e-6))
             ranked = rank_phrases(sentence, query, asks_for, self.tokenizer, self.models.phrase, info=q_info)
-            for score, (a, b) in ranked:
-                score += prior
-                if not now and best is not None and score <= best[0]:
+            fitting: list[tuple[int, int]] = []
+            lead_score = 0.0
+            for n, (score, (a, b)) in enumerate(ranked):
+                if not fitting and not now and best is not None and score + prior <= best[0] \
+                        or fitting and (len(fitting) >= PHRASE_ALTERNATIVES or n >= 3 * PHRASE_ALTERNATIVES):
                     break
-                if fits(sentence[a:b], sentence[b:]):
-                    found.append((score, s, sentence, ranked, (a, b)))
-                    if best is None or score > best[0]:
-                        best = found[-1]
-                    break
+                if fits(sentence[a:b], sentence[b:]) and not (known and kinds.restates(sentence, a, b, known)) \
+                        and not kinds.names_the_asked(sentence, a, b, query):
+                    lead_score = lead_score if fitting else score + prior
+                    fitting.append((a, b))
+            if fitting:
+                a, b = kinds.owned_by_question(sentence, fitting, q_info.surfaces) or fitting[0]
+                found.append((lead_score, s, sentence, ranked, (a, b)))
+                if best is None or lead_score > best[0]:
+                    best = found[-1]
         if best is None:
             return None
         as_of = None
@@ -768,11 +839,6 @@ def _fragment(text: str) -> bool:
     t = text.strip()
     letters = len(re.findall(r"[^\W\d_]", t))  # 「2.」 ends like a sentence but says nothing
     return letters < 4 or not re.search(r"[。．.!?！？]\s*[」』）)]?\s*$", t)
-
-
-def chosen_coverage(c: "Candidates", s) -> float:
-    """The question-word coverage of a quoted sentence (computed when it was scored)."""
-    return next((x.coverage for x in c.scored if x.vector_row == s.vector_row), 0.0)
 
 
 def _best_terms(state: _State, index: SearchIndex, scored, n: int = 1) -> list[set[str]]:

@@ -81,9 +81,11 @@ def japanese_date(iso: str) -> str:
 
 
 def compose_answer(index: SearchIndex, chosen: list[ScoredSentence], lang: str,
-                   phrase: Phrase | None = None, yes: bool = False) -> tuple[str, list[Citation]]:
+                   phrase: Phrase | None = None, verdict: str | None = None) -> tuple[str, list[Citation]]:
     """The sentences with [n] markers; a Japanese answer to a question asking for a time, number,
-    name or place leads with that phrase (「1993年です。[1]」), and its citation carries its span."""
+    name or place leads with that phrase (「1993年です。[1]」), and its citation carries its span;
+    a yes/no question's `verdict` ("yes" / "no", settled by the first sentence) leads 「はい。[1]」 /
+    「いいえ。[1]」."""
     citations: list[Citation] = []
     parts: list[str] = []
     lead = ""
@@ -102,8 +104,8 @@ def compose_answer(index: SearchIndex, chosen: list[ScoredSentence], lang: str,
             text=p.text, highlight=(s.start - p.start, s.end - p.start), answer_span=span,
             score=round(s.score, 6), date=getattr(d, "date", None), **location_fields(d, s.start)))
         parts.append(f"{sentence}[{n}]" if lang == "ja" else f"「{sentence}」[{n}]")
-    if yes and not lead:  # a yes/no question the first quoted sentence plainly affirms
-        lead = "はい。[1]" if lang == "ja" else "Yes [1]."
+    if verdict and not lead:
+        lead = {"yes": "はい。[1]", "no": "いいえ。[1]"}[verdict]
     if lang == "ja":
         return "\n".join([lead] + parts if lead else parts), citations
     return "The documents (in Japanese) say:\n" + "\n".join(parts), citations

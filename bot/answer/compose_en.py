@@ -635,14 +635,22 @@ class EnglishComposer:
         return False
 
     def compose(self, index: SearchIndex, chosen: list[ScoredSentence], question: str,
-                terms: list, phrase_at=None, partial: bool = False) -> tuple[str, list[Citation]]:
+                terms: list, phrase_at=None, partial: bool = False,
+                verdict: str | None = None) -> tuple[str, list[Citation]]:
         """`terms`: the Japanese terms the question was searched with (crosslingual.Term; their
         words are not the answer, and the glossary gives them the sense the question asked in).
         `phrase_at`: the Japanese answer phrase of the asked kind (compose.Phrase), when the
-        engine found one; with a kind to check and none found, no phrase leads."""
+        engine found one; with a kind to check and none found, no phrase leads. `verdict`: a
+        yes/no question's answer ("yes", "no", settled by the first quoted sentence, or
+        "unsettled")."""
         asked = [t.surface for t in terms]
         citations, quotes, ja_sentences = _cite(index, chosen, phrase_at)
         qtype = question_type(question)
+        if verdict is not None:
+            lead = _VERDICT[verdict]
+            senses = {t.surface: t.english.lower() for t in terms if t.kind == "dictionary"}
+            gloss = self.glossary(index, ja_sentences, asked, senses) if ja_sentences else []
+            return _answer_text(lead, quotes, gloss), citations
         if partial:  # the sentences are about the question but do not give what it asks for
             lead = f"The documents do not give {_MISSING.get(qtype, 'what is asked')}; the closest passages say:"
             gloss = self.glossary(index, ja_sentences, asked) if ja_sentences else []
@@ -691,6 +699,8 @@ class EnglishComposer:
         return None, 1
 
 
+_VERDICT = {"yes": "Yes. [1]", "no": "No. [1]",
+            "unsettled": "The documents do not say whether this is so; the closest passages say:"}
 _LABELS = {"when": "When", "how many": "How many", "who": "Who", "where": "Where", "what": "Answer"}
 _MISSING = {"when": "the date", "how many": "the number", "who": "the person", "where": "the place"}
 

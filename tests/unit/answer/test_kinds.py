@@ -3,7 +3,7 @@
 import pytest
 from paths import DATA
 
-from bot.answer.kinds import affirms, coordinated, defines, definition_subject, is_yes_no
+from bot.answer.kinds import coordinated, defines, definition_subject, is_yes_no
 
 
 @pytest.mark.parametrize("question, lang, subject", [
@@ -32,15 +32,15 @@ def test_a_definition_is_a_sentence_with_the_subject_as_its_topic_not_a_heading(
     ("APRSAFとは何ですか？", "ja", False),
     ("Was KhalifaSat developed in the UAE?", "en", True),
     ("When was KhalifaSat launched?", "en", False),
+    # a choice between alternatives is not answered yes or no
+    ("オランダは対日貿易では赤字か黒字か？", "ja", False),
+    ("2016年の補欠選挙では落選したか、当選したか", "ja", False),
+    ("国から許可を取った上での管理売春は合法ですか？違法ですか？", "ja", False),
+    ("それは行われなかったのですか？", "ja", True),
+    ("Is Wikidata free or paid?", "en", False),
 ])
 def test_yes_no_questions(question, lang, yes_no):
     assert is_yes_no(question, lang) is yes_no
-
-
-def test_only_a_plain_affirmation_is_a_yes():
-    assert affirms("分科会の再編が行われたことを歓迎し、", 1.0, 0.8)
-    assert not affirms("金星や火星にない固有磁場が地球にはある。", 1.0, 0.8)
-    assert not affirms("分科会の再編が行われた。", 0.5, 0.8)
 
 
 def test_a_lead_takes_in_the_items_coordinated_with_it():
@@ -189,6 +189,37 @@ def test_a_label_line_is_quoted_with_its_value_and_the_value_leads(tmp_path_fact
     i = next(i for i, (a, b) in enumerate(p.sentences) if text[a:b].startswith("日本側主催"))
     label = ScoredSentence(0, i, 0, *p.sentences[i], 0.9, 0.9, 1.0, 1.0)
     quoted = Engine._with_value(engine.index, label)
-    assert text[quoted.start:quoted.end].startswith("日本側主催:") and "文部科学省(MEXT)" in text[quoted.start:quoted.end]
+    said = text[quoted.start:quoted.end]
+    assert said.startswith("日本側主催:") and "文部科学省(MEXT)" in said
     first = ScoredSentence(0, 0, 0, *p.sentences[0], 0.9, 0.9, 1.0, 1.0)
     assert Engine._with_value(engine.index, first) == first
+
+
+def test_a_date_in_a_month_the_question_states_is_not_its_answer():
+    from bot.answer.kinds import restates, stated_months
+    known = stated_months("2019年2月にJAXAへ引き渡された超小型衛星はいつ頃放出される予定でしたか？")
+    assert known == {(2019, 2)}
+    sentence = "2019年2月18日に衛星3機、翌19日には衛星1機が引き渡され、5月から6月頃に放出される予定です。"
+    for phrase, restated in (("2019年2月18日", True), ("翌19日", True), ("5月から6月頃", False)):
+        a = sentence.index(phrase)
+        assert restates(sentence, a, a + len(phrase), known) is restated, phrase
+    assert not restates("2020年2月1日に打ち上げた。", 0, 9, known)
+
+
+def test_a_phrase_glossed_with_what_the_question_names_is_not_its_answer():
+    from bot.answer.kinds import names_the_asked
+    sentence = "アジア太平洋地域宇宙機関会議(APRSAF)は、1992年に開催されたアジア太平洋国際宇宙年会議を契機に始まった。"
+    question = "APRSAFが始まるきっかけとなったのは何という会議ですか？"
+    for phrase, own in (("アジア太平洋地域宇宙機関会議", True), ("アジア太平洋地域宇宙機関", True),
+                        ("アジア太平洋国際宇宙年会議", False)):
+        a = sentence.index(phrase)
+        assert names_the_asked(sentence, a, a + len(phrase), question) is own, phrase
+
+
+def test_of_bracketed_phrases_the_one_belonging_to_what_the_question_names_leads():
+    from bot.answer.kinds import owned_by_question
+    sentence = "野口宇宙飛行士(2009年12月~2010年6月)、古川宇宙飛行士(2011年6月~11月)がソユーズで滞在した。"
+    spans = [(sentence.index(p), sentence.index(p) + len(p)) for p in ("2009年12月~2010年6月", "2011年6月~11月")]
+    assert owned_by_question(sentence, spans, {"古川", "宇宙飛行士", "ソユーズ"}) == spans[1]
+    assert owned_by_question(sentence, spans, {"野口", "宇宙飛行士"}) is None  # the first-ranked is theirs
+    assert owned_by_question(sentence, spans, {"宇宙飛行士", "ソユーズ"}) is None  # nothing singles one out

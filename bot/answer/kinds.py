@@ -11,8 +11,10 @@ import unicodedata
 _DEF_JA = re.compile(r"^(?P<x>.+?)(?:とは|って)(?:何|なん|なに|どんな|どういう|どのような)")
 _DEF_EN = re.compile(r"^\s*what\s+(?:is|are|was|were)\s+(?:an?\s+|the\s+)?(?P<x>[^?,;]{1,60}?)\s*\?*\s*$", re.I)
 _WH_JA = re.compile(r"何|なに|なん|誰|だれ|どこ|いつ|どの|どれ|どう|どんな|どちら|なぜ|いくつ|いくら|幾|どれ")
+# 「赤字か黒字か」「落選したか、当選したか」「できるか否か」: a choice between alternatives, not yes/no.
+_ALTERNATIVES_JA = re.compile(r"か[、，,？?]\s*\S.*か[?？。]?$|か[\u4e00-\u9fff\u30a0-\u30ff][^か]{0,10}か[?？。]?$"
+                              r"|か否か|いかなる|いかに")
 _YES_NO_EN = re.compile(r"^\s*(?:did|does|do|is|are|was|were|has|have|had|can|could|will|would|should)\b", re.I)
-_NEGATION = re.compile(r"(?:ない|なかっ|ません|ず[、。に]|無し|なし|未[定了]|not\b|n't\b|never\b|no longer\b)")
 # Conjunctions that join items of a list inside a sentence.
 _AND = re.compile(r"^(?:と|、|，|,|及び|および|並びに|ならびに|や|・|and|or)\s*")
 _AND_BEFORE = re.compile(r"(?:と|、|，|,|及び|および|並びに|ならびに|や|・|and|or)\s*$")
@@ -51,15 +53,9 @@ def defines(sentence: str, subject: str) -> bool:
 def is_yes_no(question: str, lang: str) -> bool:
     q = _nfkc(question).strip()
     if lang == "ja":
-        return bool(re.search(r"か[?？。]?$", q)) and not _WH_JA.search(q) and definition_subject(q, lang) is None
-    return bool(_YES_NO_EN.match(q))
-
-
-def affirms(sentence: str, coverage: float, threshold: float) -> bool:
-    """Whether a sentence plainly affirms what a yes/no question asks: it carries the question's
-    words (coverage at least `threshold`) and no negation. A sentence that negates is not read as
-    "no": the negation may be about something else, so no yes/no is given then."""
-    return coverage >= threshold and not _NEGATION.search(_nfkc(sentence))
+        return (bool(re.search(r"か[?？。]?$", q)) and not _WH_JA.search(q) and not _ALTERNATIVES_JA.search(q)
+                and definition_subject(q, lang) is None)
+    return bool(_YES_NO_EN.match(q)) and not re.search(r"\bor\b|\bwhether\b", q, re.I)
 
 
 def coordinated(sentence: str, start: int, end: int, spans: list[tuple[int, int]], same_kind) -> tuple[int, int]:

@@ -36,7 +36,6 @@ DATES_VERSION = 2
 # Texts per embedding call: small enough that progress and cancellation are seen every few
 # seconds on a CPU, large enough that the model's own batching stays efficient.
 EMBED_CHUNK = 512
-GLOSS_VECTORS_FILE = "gloss_vectors.npz"
 
 
 
@@ -85,7 +84,7 @@ def build_index(corpus_dir: Path, index_dir: Path, embedder: Embedder, tokenizer
         report.update(stage="indexing")
         # Same model, incremental build: the previous IVF centroids still partition the space.
         prev_folder = index_dir / prev.manifest["version"] if prev else None
-        built = _Built.of(split, unchanged, pvec, svec, tokenizer, prev_folder, embedder)
+        built = _Built.of(split, unchanged, pvec, svec, tokenizer, prev_folder)
         manifest = built.manifest(embedder)
         report.update(stage="writing")
         version = store.publish(index_dir, built.write, manifest, keep_previous)
@@ -184,16 +183,15 @@ class _Built:
     dense: faiss.Index | None  # over passages, None without passages
     dense_sentences: faiss.Index | None
     boxes: np.ndarray
-    glosses: "_GlossVectors"
 
     @classmethod
     def of(cls, split: _Split, unchanged: set[str], pvec: np.ndarray, svec: np.ndarray, tokenizer: Tokenizer,
-           prev_folder: Path | None, embedder: Embedder) -> "_Built":
+           prev_folder: Path | None) -> "_Built":
         docs, per_doc = split.docs, split.per_doc
         lexical = LexicalIndex.build(split.tokens)
-        glosses = _GlossVectors(embedder, prev_folder)
+        english = {d.doc_id for d in docs if d.lang == "en"}
         terms = termtable.build_term_table([p.embed_text for p in split.passages], tokenizer, lexical.vocabulary,
-                                           _sense_contexts(split, svec, glosses))
+                                           [p.text for p in split.passages if p.doc_id in english])
         fresh_p = np.array([d.doc_id not in unchanged for d in docs for _ in per_doc[d.doc_id]], bool)
         fresh_s = np.array([d.doc_id not in unchanged for d in docs for p in per_doc[d.doc_id]
                             for _ in p.sentences], bool)
@@ -202,7 +200,7 @@ class _Built:
         dense_sentences = (build_dense(svec, centroids=_centroids(prev_folder, "sentences.faiss"), fresh=fresh_s)
                            if len(svec) else None)
         boxes = np.concatenate([boxes_array(i, d.boxes) for i, d in enumerate(docs)])
-        return cls(split, pvec, svec, lexical, terms, dense, dense_sentences, boxes, glosses)
+        return cls(split, pvec, svec, lexical, terms, dense, dense_sentences, boxes)
 
     def write(self, folder: Path) -> None:
         store.write_jsonl(folder / "documents.jsonl", [_doc_row(d) for d in self.split.docs])
@@ -216,7 +214,6 @@ class _Built:
             save_dense(self.dense_sentences, folder / "sentences.faiss")
         self.lexical.save(folder / "bm25")
         self.terms.save(folder / termtable.FILE)
-        self.glosses.save(folder / GLOSS_VECTORS_FILE)
 
     def manifest(self, embedder: Embedder) -> dict:
         docs = self.split.docs
@@ -316,45 +313,6 @@ def _manifest_doc(d: Document, passages: int) -> dict:
         if d.notes:
             row["left_out"] = list(d.notes)
     return row
-
-
-class _GlossVectors:
-    """The embeddings of dictionary glosses, kept beside the index so the next build embeds only
-    glosses it has not seen (a gloss's vector depends on the model alone)."""
-
-    def __init__(self, embedder: Embedder, prev_folder: Path | None) -> None:
-        self.embedder = embedder
-        self.known: dict[str, np.ndarray] = {}
-        path = prev_folder / GLOSS_VECTORS_FILE if prev_folder else None
-        if path is not None and path.exists():
-            with np.load(path, allow_pickle=False) as data:
-                self.known = dict(zip(data["texts"].tolist(), data["vectors"], strict=True))
-        self.used: dict[str, np.ndarray] = {}
-
-    def __call__(self, texts: list[str]) -> np.ndarray:
-        new = [t for t in texts if t not in self.known]
-        if new:
-            self.known.update(zip(new, self.embedder.encode_queries(new), strict=True))
-        self.used.update((t, self.known[t]) for t in texts)
-        return np.stack([self.known[t] for t in texts]) if texts else np.zeros((0, self.embedder.dim), np.float32)
-
-    def save(self, path: Path) -> None:
-        texts = sorted(self.used)
-        vectors = (np.stack([self.used[t] for t in texts]) if texts
-                   else np.zeros((0, self.embedder.dim), np.float32))
-        with path.open("wb") as f:
-            np.savez(f, texts=np.array(texts, dtype=str), vectors=vectors.astype(np.float32))
-
-
-def _sense_contexts(split: _Split, svec: np.ndarray, embed) -> termtable.SenseContexts:
-    """The sentences of each passage with their rows in `svec` (rows follow the passages' order)."""
-    text = {d.doc_id: d.text for d in split.docs}
-    sentences: list[list[tuple[str, int]]] = []
-    row = 0
-    for p in split.passages:
-        sentences.append([(text[p.doc_id][a:b], row + k) for k, (a, b) in enumerate(p.sentences)])
-        row += len(p.sentences)
-    return termtable.SenseContexts(sentences, svec, embed)
 
 
 def _doc_row(d: Document) -> dict:

@@ -11,14 +11,16 @@ under which each corpus word can be asked for, from three sources:
 - **readings**: Sudachi's reading of a proper noun, romanised (田淵 → tabuchi, 豊岡市 → toyooka).
 
 Only corpus words are looked up, so every term the table gives occurs in the index. The reverse
-direction (corpus word → a short English gloss) feeds the English answer's glossary. A word's gloss
-is the one of its first dictionary sense's glosses whose embedding is nearest the corpus's
-sentences that use the word (宇宙 in a space agency's pages is "space", not "universe"), chosen
-relative to its other glosses, so no threshold is involved; a katakana word whose only gloss spells
-its own kana reading gets none unless UniDic spells the word the same way (ローバ → "Lohba", a name
-dictionary's romanisation of a word UniDic cannot spell, is no gloss; ペルー → "Peru" is). The table is
-a plain JSON file in the versioned index folder (`termtable.json`, listed in the manifest's
-checksums like every other file).
+direction (corpus word → a short English gloss) feeds the English answer's glossary, and, when the
+corpus has English pages, each Japanese word's English words on those pages (its glosses matched
+by Snowball stem: 選ぶ "select" ↔ selected, 議長 "chair" ↔ co-chaired) let a Japanese question
+meet an English page. A word's gloss keeps the dictionary's sense ranking: it is one of its first
+sense's glosses, the one the English pages use in the most passages (宇宙, "universe; cosmos;
+space", in a space agency's pages is "space"); without English pages it is the dictionary's first
+gloss. A katakana word whose only gloss spells its own kana reading gets none unless UniDic spells
+the word the same way (ローバ → "Lohba", a name dictionary's romanisation of a word UniDic cannot
+spell, is no gloss; ペルー → "Peru" is). The table is a plain JSON file in the versioned index
+folder (`termtable.json`, listed in the manifest's checksums like every other file).
 """
 
 import json
@@ -28,31 +30,31 @@ import sqlite3
 import threading
 import unicodedata
 from collections import Counter
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import numpy as np
-
 from bot.text.analyser import Tokenizer, term_of
+from bot.text.language import has_japanese
 
 log = logging.getLogger(__name__)
 
 FILE = "termtable.json"
-VERSION = 6
+VERSION = 7
 # Senses of a JMdict entry whose glosses are used: later senses are rare uses that mostly add noise.
 MAX_SENSES = 3
+# Senses whose glosses may name a Japanese word on an English page: deeper than the English keys'
+# (機関 is "agency" in its fifth), since only words the English pages use are kept.
+REVERSE_SENSES = 5
+# English words kept per Japanese term (its best senses first).
+MAX_ENGLISH_PER_TERM = 6
+# Glosses longer than this are explanations ("occurring naturally (without human influence)"),
+# not words an English page would use for the term.
+MAX_GLOSS_WORDS = 3
 # Japanese terms kept per English key (the most frequent in the corpus first).
 MAX_TERMS_PER_KEY = 4
 MAX_KEY_WORDS = 4
 # A run of adjacent content words looked up as one dictionary word.
 MAX_RUN = 3
-# Passages per word whose sentences choose its gloss: a sample bounds the build's cost on big
-# corpora; a word's sense in one corpus shows in its first few uses.
-MAX_CONTEXTS = 20
-# Candidate glosses per word, in the dictionary's order: embedding every gloss of a long sense
-# would cost a build more than its passages do.
-MAX_CANDIDATES = 4
 
 _CONTENT_POS = {"名詞", "動詞", "形容詞", "形状詞", "副詞"}
 _RUN_POS = _CONTENT_POS | {"接頭辞", "接尾辞"}
@@ -61,6 +63,19 @@ _HIRAGANA = re.compile(r"^[\u3040-\u309fー]+$")
 _PAREN = re.compile(r"\s*\([^)]*\)")
 _LATIN = re.compile(r"[A-Za-z0-9][A-Za-z0-9 .&'\-]*")
 _KEY_CLEAN = re.compile(r"[^a-z0-9\- ']+")
+_ENGLISH_TOKEN = re.compile(r"[a-z]{2,}")
+_GLOSS_WORD = re.compile(r"[a-z]+")
+
+# Words that carry an English sentence's grammar, not its topic: never a term of their own.
+STOPWORDS = frozenset("""
+a an the of in on at to for from by with about as into onto over under than then and or but nor not no
+is are was were be been being am do does did done doing have has had having will would shall should can
+could may might must what when where who whom whose which why how many much long old far often
+this that these those it its it's they them their there here he him his she her i me my we us our you
+your one ones some any each every other another such also too very just only even still yet ever
+please tell give name list say said called call known mean means meant stand stands kind type sort
+if so up out around after before since until while during between among through against
+""".split())
 
 # --- kana → romaji (Hepburn), for matching romanised names ------------------------------------
 _KANA = {
@@ -141,6 +156,9 @@ class TermTable:
     # Snowball stem of a one-word English key → Japanese terms: a question's "established" or
     # "cooperate" finds the glosses "establishment" (設立) and "cooperation" (協力)
     stems: dict[str, list[list]] = field(default_factory=dict)
+    # Japanese BM25 token → the English pages' BM25 tokens that translate it (its best senses
+    # first); empty for a corpus without English pages
+    english_words: dict[str, list[str]] = field(default_factory=dict)
     # Glossed katakana words that JMdict does not mark as common (no priority tag). Inside a longer
     # katakana word such an entry is more often a false split than the word (ドバイサット →
     # サット, "Special Assault Team"); a common word there is a real part (リモート|センシング).
@@ -152,7 +170,8 @@ class TermTable:
 
     def save(self, path: Path) -> None:
         path.write_text(json.dumps({"version": VERSION, "english": self.english, "readings": self.readings,
-                                    "glosses": self.glosses, "stems": self.stems, "uncommon": self.uncommon},
+                                    "glosses": self.glosses, "stems": self.stems,
+                                    "english_words": self.english_words, "uncommon": self.uncommon},
                                    ensure_ascii=False, separators=(",", ":")),
                         encoding="utf-8")
 
@@ -162,17 +181,7 @@ class TermTable:
             return cls.empty()
         data = json.loads(path.read_text(encoding="utf-8"))
         return cls(data["english"], data["readings"], data["glosses"], data.get("stems", {}),
-                   data.get("uncommon", []))
-
-
-@dataclass
-class SenseContexts:
-    """What chooses a word's gloss at build time: the corpus's sentences, per passage (in the
-    order of the texts given to `build_term_table`) as (sentence text, row of `vectors`), their
-    normalised embeddings, and the embedder's query side, which puts a gloss in the same space."""
-    sentences: list[list[tuple[str, int]]]
-    vectors: np.ndarray
-    embed: Callable[[list[str]], np.ndarray]
+                   data.get("english_words", {}), data.get("uncommon", []))
 
 
 def spells_reading(surface: str, gloss: str) -> bool:
@@ -181,6 +190,7 @@ def spells_reading(surface: str, gloss: str) -> bool:
     A loanword's or a foreign name's English spelling differs from it (センチネル → "sentinel")."""
     if not _KATAKANA_WORD.match(surface):
         return False
+
     def key(w: str) -> str:
         return fold(w).replace("l", "r")
     return key(_PAREN.sub("", gloss)) == key(romaji(surface))
@@ -208,11 +218,33 @@ def _jmdict_path() -> Path | None:
     return path if path.exists() else None
 
 
-def _jmdict_glosses(forms: list[str], common: set[str] | None = None,
-                    names: set[str] | None = None) -> dict[str, list[tuple[int, str]]]:
-    """Japanese written form → [(sense rank, English gloss)] for the forms JMdict knows; the forms
-    it marks as common (a priority tag on the spelling) are added to `common`, those glossed from
-    the name dictionary (JMnedict) to `names`."""
+def _rows(con: sqlite3.Connection, forms: list[str], query: str):
+    """The query's rows for the forms (`{marks}` in it), in chunks SQLite accepts."""
+    for i in range(0, len(forms), 900):
+        chunk = forms[i:i + 900]
+        yield from con.execute(query.format(marks=",".join("?" * len(chunk))), chunk)
+
+
+def _jmdict_common(forms: list[str]) -> dict[str, bool]:
+    """Of the forms JMdict's general dictionary (not JMnedict) spells, whether it marks each as
+    common (a priority tag on the spelling)."""
+    path = _jmdict_path()
+    if path is None:
+        return {}
+    out: dict[str, bool] = {}
+    con = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+    try:
+        for table, priority in (("Kanji", "KJP"), ("Kana", "KNP")):
+            for form, common in _rows(con, forms, f"SELECT f.text, EXISTS(SELECT 1 FROM {priority} p "
+                                      f"WHERE p.kid = f.ID) FROM {table} f WHERE f.text IN ({{marks}})"):
+                out[form] = out.get(form, False) or bool(common)
+    finally:
+        con.close()
+    return out
+
+
+def _jmdict_glosses(forms: list[str], max_senses: int = MAX_SENSES) -> dict[str, list[tuple[int, str]]]:
+    """Japanese written form → [(sense rank, English gloss)] for the forms JMdict knows."""
     path = _jmdict_path()
     if path is None:
         log.warning("jamdict-data is not installed: English questions get no dictionary terms")
@@ -221,10 +253,8 @@ def _jmdict_glosses(forms: list[str], common: set[str] | None = None,
     con = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
 
     def rows(query: str):
-        """(form, sense or translation ID, gloss) for the forms, in chunks SQLite accepts."""
-        for i in range(0, len(forms), 900):
-            chunk = forms[i:i + 900]
-            yield from con.execute(query.format(marks=",".join("?" * len(chunk))), chunk)
+        """(form, sense or translation ID, gloss) for the forms."""
+        return _rows(con, forms, query)
     try:
         for table in ("Kanji", "Kana"):
             for form, sid, gloss in rows(
@@ -237,22 +267,15 @@ def _jmdict_glosses(forms: list[str], common: set[str] | None = None,
                     "JOIN NETransGloss g ON g.tid = t.ID WHERE f.text IN ({marks})"):
                 if form not in out:  # names only where the general dictionary has nothing
                     out.setdefault("\0" + form, []).append((tid, gloss))
-        if common is not None:
-            for table, priority, key in (("Kanji", "KJP", "kid"), ("Kana", "KNP", "kid")):
-                common.update(form for (form,) in rows(
-                    f"SELECT DISTINCT f.text FROM {table} f JOIN {priority} p ON p.{key} = f.ID "
-                    "WHERE f.text IN ({marks})"))
     finally:
         con.close()
     for k in [k for k in out if k.startswith("\0")]:
         out.setdefault(k[1:], out.pop(k))
-        if names is not None:
-            names.add(k[1:])
     # Rank senses 0, 1, 2 within each form (IDs are global).
     ranked = {}
     for form, pairs in out.items():
         sense_ids = list(dict.fromkeys(sid for sid, _ in pairs))
-        ranked[form] = [(sense_ids.index(sid), g) for sid, g in pairs if sense_ids.index(sid) < MAX_SENSES]
+        ranked[form] = [(sense_ids.index(sid), g) for sid, g in pairs if sense_ids.index(sid) < max_senses]
     return ranked
 
 
@@ -276,13 +299,12 @@ def _loanwords(texts: list[str]) -> dict[str, str]:
 
 
 def build_term_table(texts: list[str], tokenizer: Tokenizer, vocabulary: set[str],
-                     contexts: SenseContexts | None = None) -> TermTable:
-    """The table for a corpus (`texts`: its passages); `vocabulary`: the BM25 index's terms;
-    `contexts`: the passages' sentences and their embeddings, which choose each word's gloss
-    (without them, a word's gloss is the dictionary's first)."""
+                     english_texts: list[str] = ()) -> TermTable:
+    """The table for a corpus (`texts`: its passages; `english_texts`: its English pages'
+    passages); `vocabulary`: the BM25 index's terms."""
     words = _CorpusWords()
-    for at, text in enumerate(texts):
-        words.add_text(text, tokenizer, vocabulary, at)
+    for text in texts:
+        words.add_text(text, tokenizer, vocabulary)
     senses = _Senses()
     # Hiragana-only forms are grammar or verb endings far more often than the noun they spell.
     senses.add_dictionary(words.forms, sorted(f for f in words.forms if not _HIRAGANA.match(f)))
@@ -292,40 +314,133 @@ def build_term_table(texts: list[str], tokenizer: Tokenizer, vocabulary: set[str
             if surface not in senses.options:  # a romanised name where no dictionary has one
                 senses.add_gloss(surface, key.capitalize())
     table = _table(words, senses)
-    table.glosses = _in_context(table.glosses, senses.options, senses.spelled, words.where, contexts)
-    table.uncommon = sorted(s for s in table.glosses if _KATAKANA_WORD.match(s)
-                            and s in senses.dictionary and s not in senses.common)
+    english = english_frequency(english_texts, tokenizer, vocabulary)
+    table.english_words = _english_words(words, senses, set(english))
+    table.glosses = _in_corpus(table.glosses, senses.options, senses.spelled, english)
+    common = _jmdict_common(sorted(s for s in table.glosses if _KATAKANA_WORD.match(s)))
+    table.uncommon = sorted(s for s, is_common in common.items() if not is_common)
     return table
 
 
-def _in_context(glosses: dict[str, str], options: dict[str, list[tuple[str, str]]], spelled: set[str],
-                where: dict[str, list[int]], contexts: SenseContexts | None) -> dict[str, str]:
-    """Each word's gloss: of its candidate glosses, the one whose embedding has the highest mean
-    cosine with the sentences that use the word; a word with one candidate, or not found in any
-    sentence, keeps the dictionary's first. A gloss that only spells a katakana word's reading is a
-    candidate only when UniDic (`spelled`) has an English spelling for the word too."""
+def english_vocabulary(texts: list[str], tokenizer: Tokenizer, vocabulary: set[str]) -> set[str]:
+    """The English words of English pages (their lines with no Japanese: a signature block may
+    be in Japanese), as BM25 tokens."""
+    return set(english_frequency(texts, tokenizer, vocabulary))
+
+
+def english_frequency(texts: list[str], tokenizer: Tokenizer, vocabulary: set[str]) -> Counter:
+    """The English words of English pages' passages (`english_vocabulary`), each with the number of
+    passages that use it."""
+    return Counter(t for text in texts for t in {
+        t for line in text.splitlines() if not has_japanese(line) for t in tokenizer.tokens(line)
+        if _ENGLISH_TOKEN.fullmatch(t) and t not in STOPWORDS and t in vocabulary})
+
+
+def _in_corpus(glosses: dict[str, str], options: dict[str, list[str]], spelled: set[str],
+               english: Counter) -> dict[str, str]:
+    """Each word's gloss: of its candidate glosses (its first sense's, in the dictionary's order),
+    the one the English pages use most (`english`: word → passages), a gloss counting as its
+    rarest word does, a word as all its inflections do (use, used, uses); the dictionary's first on
+    ties, so a corpus without English keeps it. A gloss that only spells a katakana word's reading
+    is a candidate only when UniDic (`spelled`) has an English spelling for the word too."""
+    by_base: Counter = Counter()
+    for w, n in english.items():
+        for b in _bases(w):
+            by_base[b] += n
+
+    def uses(gloss: str) -> int:
+        words = [w for w in _GLOSS_WORD.findall(_PAREN.sub("", gloss.lower())) if w not in STOPWORDS]
+        return min((by_base[w] for w in words), default=0)
+
     out: dict[str, str] = {}
-    pick: dict[str, tuple[list[tuple[str, str]], list[int]]] = {}
-    for surface in glosses:
-        cands = [(shown, full) for shown, full in options.get(surface, [(glosses[surface], glosses[surface])])
-                 if surface in spelled or not spells_reading(surface, shown)][:MAX_CANDIDATES]
-        if not cands:
-            continue
-        out[surface] = cands[0][0]
-        if contexts is None or len(cands) < 2:
-            continue
-        rows = [row for p in where.get(surface, []) for text, row in contexts.sentences[p] if surface in text]
-        if rows:
-            pick[surface] = (cands, rows)
-    if pick:
-        texts = sorted({full for cands, _ in pick.values() for _, full in cands})
-        vectors = dict(zip(texts, contexts.embed(texts), strict=True))
-        for surface, (cands, rows) in pick.items():
-            centre = contexts.vectors[rows].mean(axis=0)
-            fit = [float(vectors[full] @ centre) for _, full in cands]
-            out[surface] = cands[max(range(len(cands)), key=fit.__getitem__)][0]  # first on ties
+    for surface, default in glosses.items():
+        cands = [g for g in options.get(surface, [default]) if surface in spelled or not spells_reading(surface, g)]
+        if cands:
+            counts = [uses(g) for g in cands]
+            out[surface] = cands[counts.index(max(counts))]
     return out
 
+
+def _bases(word: str) -> set[str]:
+    """A word and what its regular inflections come from (signed → sign, studies → study)."""
+    out = {word}
+    for suffix, repl in (("ies", "y"), ("es", ""), ("s", ""), ("ed", ""), ("ed", "e"), ("ing", ""), ("ing", "e")):
+        if word.endswith(suffix) and len(word) > len(suffix) + 2:
+            out.add(word[: -len(suffix)] + repl)
+    return out
+
+
+def _english_words(words: "_CorpusWords", senses: "_Senses", english: set[str]) -> dict[str, list[str]]:
+    """Japanese word → the English pages' words that translate it, best sense first: JMdict's
+    glosses of every Japanese word (a question may use one the Japanese pages never do: 人口
+    "population"), the corpus's loanwords' spellings, and its names' romanised readings
+    (谷垣 → tanigaki)."""
+    if not english:
+        return {}
+    found: dict[str, dict[str, int]] = {}  # Japanese word → English word → best sense rank
+
+    def add(japanese: str, w: str, rank: int) -> None:
+        have = found.setdefault(japanese, {})
+        if w not in have or have[w] > rank:
+            have[w] = rank
+
+    for japanese, rank, w in _jmdict_english(english):
+        add(japanese, w, rank)
+    for key, by_surface in senses.english.items():  # loanwords (UniDic's spelling)
+        for rank, tokens in by_surface.values():
+            if len(tokens) == 1 and key in english:
+                add(tokens[0], key, rank)
+    for w in english:  # a Japanese name written in romaji on an English page
+        for tokens in words.readings.get(fold(w), {}).values():
+            add(tokens[0], w, 0)
+    return {t: sorted(ws, key=lambda w: (ws[w], w))[:MAX_ENGLISH_PER_TERM] for t, ws in sorted(found.items())}
+
+
+def _jmdict_english(english: set[str]):
+    """(Japanese written form, sense rank, English word) for each JMdict gloss of at most
+    `MAX_GLOSS_WORDS` words, in the first `REVERSE_SENSES` senses of its entry, with a word whose
+    Snowball stem an English word of `english` shares. A stem shared by unrelated words
+    (universe, university) is only followed for an inflection of the gloss word (select,
+    selected) or to a word that is no gloss of its own."""
+    path = _jmdict_path()
+    if path is None:
+        return
+    by_stem: dict[str, list[str]] = {}
+    for w in sorted(english):
+        by_stem.setdefault(stem(w), []).append(w)
+    con = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+    try:
+        first = dict(con.execute("SELECT idseq, MIN(ID) FROM Sense GROUP BY idseq"))
+        glosses: dict[str, list[str]] = {}  # gloss → the English words it matches
+        rows = []
+        for table in ("Kanji", "Kana"):
+            for form, idseq, sid, gloss in con.execute(
+                    f"SELECT f.text, s.idseq, s.ID, g.text FROM {table} f JOIN Sense s ON s.idseq = f.idseq "
+                    "JOIN SenseGloss g ON g.sid = s.ID"):
+                rank = sid - first[idseq]
+                if rank < REVERSE_SENSES and not _HIRAGANA.match(form):
+                    rows.append((form, rank, gloss))
+    finally:
+        con.close()
+    # One-word glosses ("university", "to select"): a word that is one is some entry's own.
+    own = {g.lower().removeprefix("to ") for _, _, g in rows if g.count(" ") <= 1}
+    stems: dict[str, list[str]] = {}  # gloss word → the English words it matches
+
+    def matches(g: str) -> list[str]:
+        found = stems.get(g)
+        if found is None:
+            found = stems[g] = [w for w in by_stem.get(stem(g), ())
+                                if g in _bases(w) or w in _bases(g) or not any(b in own for b in _bases(w))]
+        return found
+
+    for form, rank, gloss in rows:
+        found = glosses.get(gloss)
+        if found is None:
+            words = _GLOSS_WORD.findall(_PAREN.sub("", gloss.lower()))
+            found = glosses[gloss] = [w for p in words if p not in STOPWORDS for w in matches(p)] \
+                if len(words) <= MAX_GLOSS_WORDS + (words[:1] == ["to"]) else []
+        for w in found:
+            yield form, rank, w
 
 @dataclass
 class _CorpusWords:
@@ -335,11 +450,8 @@ class _CorpusWords:
     forms: dict[str, list[str]] = field(default_factory=dict)  # Japanese form → BM25 tokens
     # folded reading → Japanese surface → BM25 tokens
     readings: dict[str, dict[str, list[str]]] = field(default_factory=dict)
-    # Japanese form → the first few passages (their positions) that use it
-    where: dict[str, list[int]] = field(default_factory=dict)
 
-    def add_text(self, text: str, tokenizer: Tokenizer, vocabulary: set[str], at: int = 0) -> None:
-        self._at = at
+    def add_text(self, text: str, tokenizer: Tokenizer, vocabulary: set[str]) -> None:
         run: list = []  # adjacent indexed content words and affixes
         for m in tokenizer.morphemes(text):
             pos = m.part_of_speech()
@@ -359,13 +471,11 @@ class _CorpusWords:
             compound = "".join(x.surface() for x in part)
             self.freq[compound] += 1
             self.forms.setdefault(compound, [term_of(x) for x in part])
-            self._seen(compound)
 
     def _add_word(self, m, pos, token: str, tokenizer: Tokenizer) -> None:
         surface = m.surface()
         self.freq[surface] += 1
         self.forms.setdefault(surface, [token])
-        self._seen(surface)
         if m.dictionary_form() != surface:
             self.forms.setdefault(m.dictionary_form(), [token])
         parts = tokenizer.parts(m) if len(surface) > 2 else []
@@ -379,11 +489,6 @@ class _CorpusWords:
                 if len(key) >= 3:
                     self.readings.setdefault(key, {})[surface] = [token]
 
-    def _seen(self, form: str) -> None:
-        at = self.where.setdefault(form, [])
-        if len(at) < MAX_CONTEXTS and (not at or at[-1] != self._at):
-            at.append(self._at)
-
 
 class _Senses:
     """English keys for the corpus's words (key → surface → (sense rank, BM25 tokens)) and a
@@ -392,21 +497,18 @@ class _Senses:
     def __init__(self) -> None:
         self.english: dict[str, dict[str, tuple[int, list[str]]]] = {}
         self.glosses: dict[str, str] = {}
-        # surface → its candidate glosses, in the dictionary's order: (as shown, as written)
-        self.options: dict[str, list[tuple[str, str]]] = {}
-        self.dictionary: set[str] = set()  # forms JMdict glosses (not names, not loanword spellings)
+        # surface → its candidate glosses (its first sense's), in the dictionary's order
+        self.options: dict[str, list[str]] = {}
         self.spelled: set[str] = set()  # katakana words UniDic gives an English spelling
-        self.common: set[str] = set()  # forms JMdict marks as common
 
     def add_gloss(self, surface: str, gloss: str) -> None:
         """A candidate gloss of `surface`; its first candidate is the default gloss."""
         shown = _PAREN.sub("", gloss).strip()
-        if not shown:
-            return
-        self.glosses.setdefault(surface, shown)
-        have = self.options.setdefault(surface, [])
-        if all(s != shown for s, _ in have):
-            have.append((shown, gloss))
+        if shown:
+            self.glosses.setdefault(surface, shown)
+            have = self.options.setdefault(surface, [])
+            if shown not in have:
+                have.append(shown)
 
     def add(self, key: str, surface: str, tokens: list[str], rank: int) -> None:
         if key and len(key.split()) <= MAX_KEY_WORDS:
@@ -416,15 +518,11 @@ class _Senses:
 
     def add_dictionary(self, forms: dict[str, list[str]], lookup: list[str]) -> None:
         """JMdict's glosses (JMnedict's for names) of the forms in `lookup`."""
-        names: set[str] = set()
-        found = _jmdict_glosses(lookup, self.common, names)
-        for surface, pairs in found.items():
+        for surface, pairs in _jmdict_glosses(lookup).items():
             for rank, gloss in pairs:
                 self.add(key_of(gloss), surface, forms[surface], rank)
-                if rank == 0:  # the dictionary's first sense; its context picks among its glosses
+                if rank == 0:  # the dictionary's first sense; the corpus picks among its glosses
                     self.add_gloss(surface, gloss)
-            if surface not in names:
-                self.dictionary.add(surface)
 
     def add_loanwords(self, texts: list[str], tokenizer: Tokenizer, vocabulary: set[str]) -> None:
         """Katakana loanwords under their English spelling (UniDic's lemma)."""

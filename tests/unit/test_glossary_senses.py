@@ -1,16 +1,15 @@
-"""The English answer's glossary gives a word the dictionary sense its corpus uses, or nothing:
-the gloss nearest the word's sentences among its dictionary glosses (宇宙 "space", 実施 not
-"enforcement"), no romanised reading of a katakana common noun (ローバ "Lohba"), no rare
+"""The English answer's glossary gives a word the wording of its dictionary sense its corpus uses,
+or nothing: of the first sense's glosses, the one the corpus's English pages use most (宇宙
+"space", 研究 "research"), no romanised reading of a katakana common noun (ローバ "Lohba"), no rare
 dictionary word split out of a longer katakana word (キューブサット → サット "Special Assault Team")."""
 
-import numpy as np
 import pytest
 from fakes import FakeEmbedder
 
 from bot.answer.compose_en import EnglishComposer
 from bot.store.build import build_index
 from bot.store.index import load_index
-from bot.store.termtable import build_term_table
+from bot.store.termtable import build_term_table, english_frequency
 
 SPACE_DOC = """---
 title: 宇宙機関
@@ -29,12 +28,26 @@ UAEの地球観測衛星ドバイサット2は2013年に打ち上げられた。
 リモートセンシング技術を防災に利用する。
 """
 
+ENGLISH_DOC = """---
+title: Space agency
+lang: en
+---
+Space agency
+
+The Japan Aerospace Exploration Agency launches satellites into space.
+
+Its research on space exploration is carried out with universities.
+
+Researchers test a lunar rover in space research facilities.
+"""
+
 
 @pytest.fixture(scope="module")
 def index(tmp_path_factory, tokenizer):
     root = tmp_path_factory.mktemp("gloss")
     (root / "corpus").mkdir()
     (root / "corpus" / "space.md").write_text(SPACE_DOC, encoding="utf-8")
+    (root / "corpus" / "space-en.md").write_text(ENGLISH_DOC, encoding="utf-8")
     build_index(root / "corpus", root / "index", FakeEmbedder(), tokenizer, max_bytes=2**20)
     return load_index(root / "index")
 
@@ -67,40 +80,25 @@ def test_a_common_loanword_inside_a_longer_one_keeps_its_gloss(index, tokenizer)
     assert glossary.get("リモート") == "remote"
 
 
-class _ConceptEmbedder:
-    """Texts as unit vectors over a few concepts, each named by the words that evoke it: a
-    stand-in for a multilingual model, whose sentences and glosses share one space."""
-    CONCEPTS = (("宇宙", "space", "衛星", "打ち上げ"), ("universe", "cosmos"), ("実施", "試験", "implementation"),
-                ("enforcement", "enactment", "law"))
-
-    def __call__(self, texts: list[str]) -> np.ndarray:
-        out = np.array([[sum(t.lower().count(w) for w in c) + 0.01 for c in self.CONCEPTS] for t in texts])
-        return out / np.linalg.norm(out, axis=1, keepdims=True)
+def test_a_gloss_is_the_first_senses_wording_the_english_pages_use(index):
+    # JMdict's first sense of 宇宙 is "universe; cosmos; space", of 研究 "study; research;
+    # investigation": the English pages use "space" and "research".
+    assert index.terms.glosses["宇宙"] == "space"
+    assert index.terms.glosses["研究"] == "research"
 
 
-def test_the_gloss_nearest_the_words_sentences_is_chosen(tokenizer):
-    from bot.store.termtable import SenseContexts
-    sentences = ["宇宙航空研究開発機構は人工衛星を打ち上げ、宇宙探査を進めている。", "月面での試験を実施した。"]
-    texts = list(sentences)
+def test_without_english_pages_a_gloss_is_the_dictionarys_first(tokenizer):
+    texts = [SPACE_DOC.split("---\n", 2)[2]]
     vocabulary = {t for s in texts for t in tokenizer.tokens(s)}
-    embed = _ConceptEmbedder()
-    contexts = SenseContexts([[(s, i)] for i, s in enumerate(sentences)], embed(sentences), embed)
-    table = build_term_table(texts, tokenizer, vocabulary, contexts)
     plain = build_term_table(texts, tokenizer, vocabulary)
-    # JMdict lists "universe" and "enforcement" first; the sentences use the other glosses.
-    assert plain.glosses["宇宙"] == "universe" and plain.glosses["実施"] == "enforcement"
-    assert table.glosses["宇宙"] == "space"
-    assert table.glosses["実施"] == "implementation"
+    assert plain.glosses["宇宙"] == "universe"
+    english = [p for p in ENGLISH_DOC.split("---\n", 2)[2].split("\n\n")]
+    vocabulary |= {t for s in english for t in tokenizer.tokens(s)}
+    assert build_term_table(texts, tokenizer, vocabulary, english).glosses["宇宙"] == "space"
 
 
-def test_the_real_model_chooses_the_sense_its_sentences_use(tokenizer, real_embedder):
-    from bot.store.termtable import SenseContexts
-    sentences = ["宇宙航空研究開発機構は人工衛星を打ち上げ、国際宇宙ステーションで宇宙実験を行う。",
-                 "小型衛星の放出は2018年に実施された。", "月面探査の実証試験を実施した。",
-                 "宇宙開発の国際協力を進めている。"]
-    vocabulary = {t for s in sentences for t in tokenizer.tokens(s)}
-    contexts = SenseContexts([[(s, i)] for i, s in enumerate(sentences)],
-                             real_embedder.encode_passages(sentences), real_embedder.encode_queries)
-    table = build_term_table(sentences, tokenizer, vocabulary, contexts)
-    assert table.glosses["宇宙"] == "space"
-    assert table.glosses["実施"] not in ("enforcement", "enactment")
+def test_english_words_are_counted_once_per_passage(tokenizer):
+    passages = ["Space and space again.", "Outer space.", "The universe."]
+    vocabulary = {t for s in passages for t in tokenizer.tokens(s)}
+    counts = english_frequency(passages, tokenizer, vocabulary)
+    assert counts["space"] == 2 and counts["universe"] == 1

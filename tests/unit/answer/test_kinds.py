@@ -3,7 +3,7 @@
 import pytest
 from paths import DATA
 
-from bot.answer.kinds import affirms, coordinated, defines, definition_subject, is_yes_no
+from bot.answer.kinds import coordinated, defines, definition_subject, is_yes_no
 
 
 @pytest.mark.parametrize("question, lang, subject", [
@@ -32,15 +32,15 @@ def test_a_definition_is_a_sentence_with_the_subject_as_its_topic_not_a_heading(
     ("APRSAFとは何ですか？", "ja", False),
     ("Was KhalifaSat developed in the UAE?", "en", True),
     ("When was KhalifaSat launched?", "en", False),
+    # a choice between alternatives is not answered yes or no
+    ("オランダは対日貿易では赤字か黒字か？", "ja", False),
+    ("2016年の補欠選挙では落選したか、当選したか", "ja", False),
+    ("国から許可を取った上での管理売春は合法ですか？違法ですか？", "ja", False),
+    ("それは行われなかったのですか？", "ja", True),
+    ("Is Wikidata free or paid?", "en", False),
 ])
 def test_yes_no_questions(question, lang, yes_no):
     assert is_yes_no(question, lang) is yes_no
-
-
-def test_only_a_plain_affirmation_is_a_yes():
-    assert affirms("分科会の再編が行われたことを歓迎し、", 1.0, 0.8)
-    assert not affirms("金星や火星にない固有磁場が地球にはある。", 1.0, 0.8)
-    assert not affirms("分科会の再編が行われた。", 0.5, 0.8)
 
 
 def test_a_lead_takes_in_the_items_coordinated_with_it():

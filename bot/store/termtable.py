@@ -339,10 +339,12 @@ def english_frequency(texts: list[str], tokenizer: Tokenizer, vocabulary: set[st
 def _in_corpus(glosses: dict[str, str], options: dict[str, list[str]], spelled: set[str],
                english: Counter) -> dict[str, str]:
     """Each word's gloss: of its candidate glosses (its first sense's, in the dictionary's order),
-    the one the English pages use most (`english`: word → passages), a gloss counting as its
-    rarest word does, a word as all its inflections do (use, used, uses); the dictionary's first on
-    ties, so a corpus without English keeps it. A gloss that only spells a katakana word's reading
-    is a candidate only when UniDic (`spelled`) has an English spelling for the word too."""
+    the dictionary's first while the English pages use it, else the one they use most (`english`:
+    word → passages; a gloss counts as its rarest word does, a word as all its inflections do: use,
+    used, uses). A corpus without English keeps the dictionary's first, and one page's wording
+    never overrules the dictionary's where both are found. A gloss that only spells a katakana
+    word's reading is a candidate only when UniDic (`spelled`) has an English spelling for the
+    word too."""
     by_base: Counter = Counter()
     for w, n in english.items():
         for b in _bases(w):
@@ -357,7 +359,7 @@ def _in_corpus(glosses: dict[str, str], options: dict[str, list[str]], spelled: 
         cands = [g for g in options.get(surface, [default]) if surface in spelled or not spells_reading(surface, g)]
         if cands:
             counts = [uses(g) for g in cands]
-            out[surface] = cands[counts.index(max(counts))]
+            out[surface] = cands[0] if counts[0] else cands[counts.index(max(counts))]
     return out
 
 

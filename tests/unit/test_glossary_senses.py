@@ -87,14 +87,17 @@ def test_a_gloss_is_the_first_senses_wording_the_english_pages_use(index):
     assert index.terms.glosses["研究"] == "research"
 
 
-def test_without_english_pages_a_gloss_is_the_dictionarys_first(tokenizer):
+def test_the_dictionarys_first_gloss_stays_unless_the_english_pages_never_use_it(tokenizer):
     texts = [SPACE_DOC.split("---\n", 2)[2]]
-    vocabulary = {t for s in texts for t in tokenizer.tokens(s)}
-    plain = build_term_table(texts, tokenizer, vocabulary)
-    assert plain.glosses["宇宙"] == "universe"
-    english = [p for p in ENGLISH_DOC.split("---\n", 2)[2].split("\n\n")]
-    vocabulary |= {t for s in english for t in tokenizer.tokens(s)}
-    assert build_term_table(texts, tokenizer, vocabulary, english).glosses["宇宙"] == "space"
+    english = ENGLISH_DOC.split("---\n", 2)[2].split("\n\n")
+    both = [*english, "The universe is older than the solar system."]
+    vocabulary = {t for s in [*texts, *both] for t in tokenizer.tokens(s)}
+
+    def gloss(pages: list[str]) -> str:
+        return build_term_table(texts, tokenizer, vocabulary, pages).glosses["宇宙"]
+    assert gloss([]) == "universe"  # no English pages: the dictionary's first
+    assert gloss(english) == "space"
+    assert gloss(both) == "universe"  # used at all: more uses of "space" do not overrule it
 
 
 def test_english_words_are_counted_once_per_passage(tokenizer):

@@ -40,7 +40,7 @@ def main(argv: list[str] | None = None) -> None:
     from bench import jaxaweb
     from bench.common import offline
     from bench.jsquad_en import english_cases
-    from bench.qa import QueryCache, cache_dir
+    from bench.qa import QueryCache, cache_dir, load_engine
     from bot.answer.asker_language import FEATURES, FORMAT_VERSION, LANGUAGE_FILE, AskerLanguage
     from bot.embed.embedder import load_embedder
     from bot.engine import Engine
@@ -54,7 +54,9 @@ def main(argv: list[str] | None = None) -> None:
     embedder = load_embedder(settings.model, settings.model_cache_dir, cpu_count(), settings.embed_backend)
     cache = cache_dir(getattr(embedder, "backend", settings.embed_backend))
     queries, tokenizer = QueryCache(embedder, cache), Tokenizer()
-    engines = {name: Engine.load(cache / f"{name}-index", queries, tokenizer, models=base)
+    # The bench.qa indexes of the real pages (built, or brought up to date, when missing).
+    engines = {name: load_engine(jaxaweb.write_corpus(cache / f"{name}-corpus", with_seed=name == "own"),
+                                 cache / f"{name}-index", embedder, tokenizer, base)
                for name in ("jaxaweb", "own")}
     questions = {"jaxaweb": jaxaweb.questions() + jaxaweb.follow_ups(),
                  "own": [c for c in jaxaweb.own_questions() if c.get("split", "fit") == "fit"]}

@@ -18,7 +18,8 @@ from pathlib import Path
 
 import numpy as np
 
-from bot.answer import choice, constraints, kinds, yesno
+from bot.answer import asker_language, choice, constraints, kinds, yesno
+from bot.answer.asker_language import AskerLanguage
 from bot.answer.choice import ChoiceModel
 from bot.answer.compose import Phrase, compose_answer, compose_not_found, compose_partial
 from bot.answer.compose_en import (
@@ -100,20 +101,21 @@ BACKGROUND_PASSAGES = 20
 @dataclass(frozen=True)
 class Models:
     """The fitted parameters the engine answers with: the retrieval fusion of each language, the
-    refusal model of each language, the sentence choice, the answer phrase ranker and what settles
-    a yes/no question."""
+    refusal model of each language, the sentence choice, the answer phrase ranker, what settles
+    a yes/no question and when the asker's language goes first."""
     fusion: Fusions
     refusal: dict[str, RefusalModel]
     choice: ChoiceModel
     phrase: PhraseModel
     yesno: YesNoModel
+    language: AskerLanguage
 
     @classmethod
     def load(cls) -> "Models":
         """The files shipped beside the code; FittedFileError naming the first that does not fit it
         (bot/fitted.py)."""
         return cls(Fusions.load(), RefusalModel.load_all(), ChoiceModel.load(), PhraseModel.load(),
-                   YesNoModel.load())
+                   YesNoModel.load(), AskerLanguage.load())
 
 
 @dataclass
@@ -280,7 +282,7 @@ class Engine:
             c.scored, missing = self._holding(c)
             found = not missing
         if found:
-            chosen = self._choose(c, top_k)
+            chosen = self._choose(c, top_k, self._asker_first(c))
             # The answer is composed in the language its evidence was searched in: Japanese
             # sentences for a Japanese question, English statements over them for an English one.
             compose = self._compose_japanese if en is None else self._compose_english
@@ -529,18 +531,31 @@ class Engine:
                 first = result
         return keep, first
 
-    def _choose(self, c: Candidates, top_k: int) -> list[ScoredSentence]:
+    def _asker_first(self, c: Candidates) -> set[int]:
+        """The candidate sentences (vector rows) in the asker's language when they answer as well
+        as all the candidates, by the fitted refusal model and margin (bot/answer/asker_language.py);
+        else none."""
+        model = self.models.refusal[c.lang]
+        probability = lambda scored: model.probability(self.evidence(replace(c, scored=list(scored))))  # noqa: E731
+        own = asker_language.leading(c.scored, c.lang, partial(self._text, c.index), probability,
+                                     self.models.language)
+        return {s.vector_row for s in own}
+
+    def _choose(self, c: Candidates, top_k: int, first: set[int] = frozenset()) -> list[ScoredSentence]:
         """The sentences to quote, in the order they are shown; each one's score is what it was
         chosen on (the fitted ranker's probability for Japanese questions, bot/answer/choice.py;
-        the fixed mix otherwise)."""
+        the fixed mix otherwise). The sentences of `first` (the asker's language, when they answer
+        as well) lead: an English question's best and runners-up are counted from the first of
+        them."""
         model = self.models.choice
+        lead = partial(asker_language.first, leads=lambda s: s.vector_row in first)
         if c.lang != "ja":
-            return pick_sentences(c.index, c.scored, c.lang, top_k)  # in document order
+            return lead(pick_sentences(c.index, lead(c.scored), c.lang, top_k))  # in document order
         X = self.sentence_features(c)
         chosen = choice.choose(c.index, c.scored, choice.probabilities(X, model), min(top_k, MAX_SENTENCES),
                                model.confidence)
         chosen = [self._with_value(c.index, s) for s in chosen]
-        ordered = choice.reading_order(c.index, chosen)
+        ordered = lead(choice.reading_order(c.index, chosen))
         # A title line, caption or table cell (no sentence end) supports an answer but never
         # opens it: the first quoted line is a sentence when there is one.
         if ordered and _fragment(self._text(c.index, ordered[0])):

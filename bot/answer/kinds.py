@@ -138,7 +138,10 @@ def names_the_asked(sentence: str, a: int, b: int, question: str) -> bool:
     """Whether sentence[a:b] is (the start of) what the question itself names, glossed in brackets
     after it (アジア太平洋地域宇宙機関会議(APRSAF) for a question about APRSAF): not its answer."""
     m = _GLOSSED.match(sentence[b:])
-    return bool(m) and _nfkc(m.group(1)).strip() in _nfkc(question)
+    gloss = _nfkc(m.group(1)).strip() if m else ""
+    # Only an identifier (an acronym, a code) names it: a bracketed description after a name
+    # (拍子（周期的なアクセント）) is what a 「何というか」 question asks the name of.
+    return bool(re.fullmatch(r"[A-Za-z][A-Za-z0-9\-]{1,15}", gloss)) and gloss in _nfkc(question)
 
 
 def _owner(sentence: str, a: int) -> str | None:
@@ -158,7 +161,7 @@ def owned_by_question(sentence: str, spans: list[tuple[int, int]], words: set[st
     what the question names and the first-ranked one does not (古川); None when that does not
     single one out."""
     owners = [_owner(sentence, a) for a, _ in spans]
-    if owners[0] is None:
+    if not owners[0]:
         return None
     named = [{w for w in words if len(w) > 1 and w in o} if o is not None else set() for o in owners]
     mine = [i for i in range(1, len(spans)) if named[i] - named[0]]

@@ -223,3 +223,12 @@ def test_of_bracketed_phrases_the_one_belonging_to_what_the_question_names_leads
     assert owned_by_question(sentence, spans, {"古川", "宇宙飛行士", "ソユーズ"}) == spans[1]
     assert owned_by_question(sentence, spans, {"野口", "宇宙飛行士"}) is None  # the first-ranked is theirs
     assert owned_by_question(sentence, spans, {"宇宙飛行士", "ソユーズ"}) is None  # nothing singles one out
+
+
+def test_a_bracketed_description_after_a_name_does_not_make_it_the_asked_thing():
+    from bot.answer.kinds import names_the_asked, owned_by_question
+    sentence = "拍子（周期的なアクセント）がなくてもリズムは成り立つ。"
+    assert not names_the_asked(sentence, 0, 2, "周期的なアクセントのことを何と言うか？")
+    riba = "英国は、英国王立建築家協会：（RIBA）と建築家登録委員会（ARB）の二つがある。"
+    spans = [(riba.index(x), riba.index(x) + len(x)) for x in ("RIBA", "ARB")]
+    assert owned_by_question(riba, spans, {"英国", "王立", "建築家", "協会", "略称"}) is None

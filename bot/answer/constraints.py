@@ -113,8 +113,11 @@ def identifiers(question: str, lang: str, tokenizer=None) -> Identifiers:
                 pos = m.part_of_speech()
                 s = m.surface()
                 # Places are written many ways (カナダ, 日加, 加): only other proper nouns count.
+                # A surname (若田宇宙飛行士) names one person; kanji given names and other kanji
+                # proper nouns are too often common words Sudachi reads as names (宇宙).
                 if pos[1] == "固有名詞" and pos[2] != "地名" and len(s) > 1 \
-                        and all("\u30a0" <= ch <= "\u30ff" for ch in s):
+                        and (all("\u30a0" <= ch <= "\u30ff" for ch in s)
+                             or pos[2:4] == ("人名", "姓") and all("\u4e00" <= ch <= "\u9fff" for ch in s)):
                     ids.names.add(flat(s))
                     ids.shown[flat(s)] = s
     else:

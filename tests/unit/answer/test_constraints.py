@@ -29,6 +29,8 @@ def test_identifiers_of_japanese_and_english_questions(tokenizer):
     # a year that frames the question is not what it asks about
     assert not identifiers("2024年の時点でAPRSAFには何年の歴史がありますか？", "ja", tokenizer).years
     assert not identifiers("How many times had the panel met as of 2004?", "en").years
+    # a person's surname is named; a word Sudachi reads as a given name (宇宙) is not
+    assert identifiers("若田宇宙飛行士はいつ地球に帰還しましたか？", "ja", tokenizer).names == {"若田"}
     # places are written many ways (カナダ, 日加): no name check for them
     assert "カナダ" not in identifiers("JAXAとカナダ宇宙庁の初めての会合はいつですか？", "ja", tokenizer).names
     assert not identifiers("ロケットはどこから打ち上げられましたか？", "ja", tokenizer)

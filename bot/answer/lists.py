@@ -454,6 +454,9 @@ def best(cands: list[Candidate], ask: ListAsk, question: str, same_kind: Callabl
             return None
         if re.match(r"^\s*(?:を)?(?:し|する|され|させ|でき|行)", c.after):
             return None
+        # 「ISSへの飛行及びISSからの帰還」: the items modify what follows them; they are no list.
+        if re.match(r"^\s*(?:から|へ|まで|で|と)の", c.after):
+            return None
         headed = names_head("", c.before, c.after, texts, ask.heads)
         kind = headed or (same_kind is not None and all(same_kind(t) for t in texts))
         if not kind and ask.heads and other_kind is not None and all(other_kind(t) for t in texts):

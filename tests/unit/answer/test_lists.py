@@ -89,6 +89,9 @@ def test_the_run_naming_the_asked_kind_answers():
     # a run of what the question itself names is no answer; nor one not of the asked kind
     assert best([_cand(["JAXA", "UAESA"], after="等の分野")], ask, "JAXAとUAESAはどの分野で") is None
     assert best([other], ask, "どの分野で協力しますか") is None
+    # items that modify what follows them (ISSへの飛行及びISSからの帰還) are no list
+    trip = _cand(["飛行", "ISS"], before="ISSへの", after="からの帰還を行っています")
+    assert best([trip], ListAsk(explicit=True), "協力にはどんなものがありますか") is None
     # asked for a list in so many words, the quoted sentences' best run answers
     assert best([other], ListAsk(explicit=True), "協力する機関をすべて教えて") is other
     # as many items as asked for

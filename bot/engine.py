@@ -21,7 +21,7 @@ import numpy as np
 from bot.answer import choice, constraints, kinds, lists
 from bot.answer.choice import ChoiceModel
 from bot.answer.compose import Phrase, compose_answer, compose_not_found, compose_partial
-from bot.answer.compose_en import EnglishComposer, japanese_kind
+from bot.answer.compose_en import EnglishComposer, english_phrase, japanese_kind, question_type
 from bot.answer.compose_en import asked as english_asked
 from bot.answer.evidence import Evidence, RefusalModel, decide_found, question_terms, worth_relating
 from bot.answer.phrase import PhraseModel, fits_type, rank_phrases
@@ -71,6 +71,8 @@ LEAD_TYPES = ("time", "number", "person", "place", "name", "org")
 # Kinds whose answer can change over time (who holds a post, how many members there are).
 NOW_TYPES = {"person", "org", "name", "number"}
 LIST_TYPES = ("place", "name", "org")
+# Phrases of the asked type read from one sentence when choosing whose the answer is.
+PHRASE_ALTERNATIVES = 4
 # The longest item (characters) a lead takes in as part of a list.
 MAX_LIST_ITEM = 20
 # A phrase's lead score: its ranker logit plus this times the log of its sentence's chosen
@@ -456,6 +458,7 @@ class Engine:
         X = self.sentence_features(c)
         chosen = choice.choose(c.index, c.scored, choice.probabilities(X, model), min(top_k, MAX_SENTENCES),
                                model.confidence)
+        chosen = [self._with_value(c.index, s) for s in chosen]
         ordered = choice.reading_order(c.index, chosen)
         # A title line, caption or table cell (no sentence end) supports an answer but never
         # opens it: the first quoted line is a sentence when there is one.
@@ -464,6 +467,15 @@ class Engine:
             if first is not None:
                 ordered = [first] + [s for s in ordered if s is not first]
         return ordered
+
+    @staticmethod
+    def _with_value(index: SearchIndex, s: ScoredSentence) -> ScoredSentence:
+        """A table's or a form's label line (「日本側主催: |」) quoted with the value on the line after
+        it: the label alone says what is asked about, its value is the answer."""
+        p = index.passages[s.passage_row]
+        if s.sentence_index + 1 < len(p.sentences) and _LABEL.match(Engine._text(index, s)):
+            return replace(s, end=p.sentences[s.sentence_index + 1][1])
+        return s
 
     @staticmethod
     def _english_terms(index: SearchIndex, resolved: Resolved) -> list:
@@ -477,7 +489,7 @@ class Engine:
                    if t.surface not in have]
         return en
 
-    def _phrase(self, index: SearchIndex, chosen, query: str, q_info) -> Phrase | None:
+    def _phrase(self, index: SearchIndex, chosen, query: str, q_info, now: bool | None = None) -> Phrase | None:
         """The asked-for phrase (a date, number, name, place): the best-scored candidate of the
         asked type across the quoted sentences, widened to the items coordinated with it (a list),
         or None when none of them has one. The page's own date line is quoted for context but
@@ -488,25 +500,34 @@ class Engine:
         top = max(x.score for x in chosen)
         chosen = [s for s in chosen if not self._page_date_line(index, s)]
         best: tuple[float, ScoredSentence, str, list, tuple[int, int]] | None = None
+        known = kinds.stated_months(query) if asks_for == "time" and q_info.counter != "日" else set()
         fits = lambda text, after="": fits_type(text, asks_for, self.tokenizer, q_info.head,  # noqa: E731
                                                 q_info.counter, after)
         # About the present, every quoted sentence's phrase is kept: dated sources may disagree.
-        now = asks_for in NOW_TYPES and has_japanese(q_info.text) and kinds.asks_now(q_info.text)
+        if now is None:
+            now = has_japanese(q_info.text) and kinds.asks_now(q_info.text)
+        now = now and asks_for in NOW_TYPES
         found: list[tuple[float, ScoredSentence, str, list, tuple[int, int]]] = []
         for s in sorted(chosen, key=lambda x: -x.score):
             text = index.documents[index.passages[s.passage_row].doc_id].text
             sentence = text[s.start:s.end]
             prior = LEAD_SENTENCE_WEIGHT * math.log(max(s.score, 1e-6) / max(top, 1e-6))
             ranked = rank_phrases(sentence, query, asks_for, self.tokenizer, self.models.phrase, info=q_info)
-            for score, (a, b) in ranked:
-                score += prior
-                if not now and best is not None and score <= best[0]:
+            fitting: list[tuple[int, int]] = []
+            lead_score = 0.0
+            for n, (score, (a, b)) in enumerate(ranked):
+                if not fitting and not now and best is not None and score + prior <= best[0] \
+                        or fitting and (len(fitting) >= PHRASE_ALTERNATIVES or n >= 3 * PHRASE_ALTERNATIVES):
                     break
-                if fits(sentence[a:b], sentence[b:]):
-                    found.append((score, s, sentence, ranked, (a, b)))
-                    if best is None or score > best[0]:
-                        best = found[-1]
-                    break
+                if fits(sentence[a:b], sentence[b:]) and not (known and kinds.restates(sentence, a, b, known)) \
+                        and not kinds.names_the_asked(sentence, a, b, query):
+                    lead_score = lead_score if fitting else score + prior
+                    fitting.append((a, b))
+            if fitting:
+                a, b = kinds.owned_by_question(sentence, fitting, q_info.surfaces) or fitting[0]
+                found.append((lead_score, s, sentence, ranked, (a, b)))
+                if best is None or lead_score > best[0]:
+                    best = found[-1]
         if best is None:
             return None
         as_of = None
@@ -608,9 +629,34 @@ class Engine:
         norms = {m.normalized_form() for t in terms for m in self.tokenizer.morphemes(t)}
         info = QuestionInfo(kind, text=" ".join(sorted(terms)), counter=counter, terms=norms | terms,
                             surfaces=terms)
-        japanese = [s for s in chosen
-                    if has_japanese(index.documents[index.passages[s.passage_row].doc_id].text[s.start:s.end])]
-        return self._phrase(index, japanese, info.text, info) if japanese else None
+        japanese = [s for s in chosen if has_japanese(self._text(index, s))]
+        now = kinds.asks_now(question, "en")
+        phrase = self._phrase(index, japanese, info.text, info, now=now) if japanese else None
+        return self._newest_english(index, chosen, question, phrase) if now and question_type(question) == "who" \
+            else phrase
+
+    def _newest_english(self, index: SearchIndex, chosen, question: str, phrase: Phrase | None) -> Phrase | None:
+        """About the present, an English source newer than the Japanese phrase's leads with its own
+        phrase of the asked kind, and its date (dated sources disagree only when both say one)."""
+        def date(s) -> str:
+            return index.documents[index.passages[s.passage_row].doc_id].date or ""
+
+        have = next((date(s) for s in chosen if phrase is not None and s.vector_row == phrase.vector_row), "")
+        if phrase is None or not have:  # nothing dated to compare with
+            return phrase
+        qtype = question_type(question)
+        newer = []
+        for s in chosen:
+            sentence = self._text(index, s)
+            if date(s) > have and not has_japanese(sentence):
+                said = english_phrase(sentence, qtype, question)
+                if said and said in sentence:
+                    newer.append((date(s), s, sentence.index(said), said))
+        if not newer:
+            return phrase
+        when, s, a, said = max(newer, key=lambda x: (x[0], x[1].score))
+        dated = [date(x) for x in chosen if date(x)]
+        return Phrase(s.vector_row, s.start + a, s.start + a + len(said), when if len(dated) > 1 else None)
 
     def _listing(self, c: Candidates, chosen: list[ScoredSentence], ask: lists.ListAsk, question: str,
                  phrase: Phrase | None = None, same_kind=None, other_kind=None
@@ -766,6 +812,9 @@ CHECKABLE_COUNTERS = {"number": {"人", "名", "箇国", "件", "回", "機", "�
 
 def checkable(qtype: str | None, counter: str | None) -> bool:
     return counter is not None and counter in CHECKABLE_COUNTERS.get(qtype or "", ())
+
+
+_LABEL = re.compile(r"^\s*[^。．.!?！？|]{1,30}[:：]\s*\|?\s*$")
 
 
 def _fragment(text: str) -> bool:

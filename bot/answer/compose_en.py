@@ -131,10 +131,11 @@ def _en_quantities(sentence: str, q: _Asked) -> Found:
         last = text.split()[-1].lower()
         if last in _EN_STOP:
             text = text.rsplit(" ", 1)[0]
-        # The counted noun the question names (years, proposals) or, for people, any noun for them.
-        noun = text.split()[-1].lower().rstrip("s")
-        counted = noun in {w.rstrip("s") for w in q.words} or (
-            bool(q.words & _PEOPLE) and noun + "s" in _PEOPLE | {"peoples"})
+        # The counted noun the question names (years, proposals; "111 member organizations") or,
+        # for people, any noun for them.
+        nouns = [w.lower().rstrip("s") for w in [text.split()[-1]] + re.findall(r"[A-Za-z]+", sentence[m.end():])[:2]]
+        counted = any(n in {w.rstrip("s") for w in q.words} or (
+            bool(q.words & _PEOPLE) and n + "s" in _PEOPLE | {"peoples"}) for n in nouns[:1 + (not text[-1].isalpha())])
         found.append((0 if counted else 1, m.start(), text))
     return found
 
@@ -150,40 +151,90 @@ def _en_places(sentence: str, q: _Asked) -> Found:
     return found
 
 
+# Words that make a capitalised phrase a place or a body rather than a person.
+_NOT_PERSON = {"headquarters", "agency", "office", "university", "center", "centre", "administration", "institute",
+               "ministry", "council", "forum", "committee", "organization", "organisation", "station", "program",
+               "programme", "project", "government", "department", "association", "society", "conference",
+               "meeting", "workshop", "session", "statement", "arrangement", "agreement", "nations", "states"}
+# Titles before a person's name: not part of it.
+_TITLES = {"president", "administrator", "director", "general", "chairman", "chair", "chairperson", "minister",
+           "prime", "ambassador", "executive", "vice", "deputy", "chief", "head", "secretary", "governor",
+           "commissioner", "senior", "his", "her", "excellency", "h.e", "h.e.", "astronaut", "professor"}
+
+
+def _people(name: str, q: _Asked) -> list[tuple[int, str]]:
+    """A capitalised phrase as a who-question reads it: names joined by "and" apart, the title and
+    the question's own words before a name left out (JAXA President Naoki Okumura → Naoki Okumura)."""
+    out = []
+    offset = 0
+    for part in re.split(r"(\s+and\s+)", name):
+        if part.strip() == "and" or not part.strip():
+            offset += len(part)
+            continue
+        words = part.split()
+        i = 0
+        while i < len(words) - 1 and (words[i].lower().strip("().,") in _TITLES
+                                      or words[i].lower().strip("().,") in q.words):
+            i += 1
+        kept = " ".join(words[i:])
+        out.append((offset + part.index(words[i]) if words else offset, kept))
+        offset += len(part)
+    return out
+
+
 def _en_names(sentence: str, q: _Asked) -> Found:
     """Capitalised names, first those containing the question's head noun (which X); a person's
     name of two words or more before one word."""
     found: Found = []
     head = re.search(r"\b(?:which|what)\s+(?:[a-z]+\s+)?([a-z]+)", q.question.lower())
     for m in _EN_NAME.finditer(sentence):
-        name = m.group(0).strip()
-        words = [w.lower().strip("().,") for w in name.split()]
-        if m.start() == 0 and words[0] in _EN_STOP or all(w in q.words or w in _EN_STOP for w in words) \
-                or re.fullmatch(_MONTH, name):
-            continue
-        prio = 0 if head and head.group(1) in words else 1
-        if q.qtype == "who" and len(words) < 2:
-            prio += 1
-        found.append((prio, m.start(), name))
+        names = _people(m.group(0).strip(), q) if q.qtype == "who" else [(0, m.group(0).strip())]
+        for at, name in names:
+            name = re.sub(r"['’]s?$", "", name)
+            words = [re.sub(r"['’]s?$", "", w.lower().strip("().,")) for w in name.split()]
+            if m.start() + at == 0 and words[0] in _EN_STOP or all(w in q.words or w in _EN_STOP for w in words) \
+                    or re.fullmatch(_MONTH, name):
+                continue
+            prio = 0 if head and head.group(1) in words else 1
+            if q.qtype == "who" and (len(words) < 2 or _NOT_PERSON & set(words)):
+                prio += 1
+            found.append((prio, m.start() + at, name))
     return found
 
 
+_QUOTED = re.compile(r"[“\"]([^”\"]{3,160})[”\"]")
+
+
+def _en_quoted(sentence: str, q: _Asked) -> Found:
+    """A quoted title in a sentence that names what the question asks for (The theme is “…”)."""
+    named = any(len(w) > 3 and re.search(rf"\b{re.escape(w)}\b", sentence, re.I) for w in q.words - _EN_STOP)
+    return [(0, m.start(1), m.group(1).strip()) for m in _QUOTED.finditer(sentence) if named]
+
+
+def _en_things(sentence: str, q: _Asked) -> Found:
+    return _en_quoted(sentence, q) + _en_names(sentence, q)
+
+
 _EN_EXTRACTORS = {"when": _en_dates, "how many": _en_quantities, "where": _en_places, "who": _en_names,
-                  "what": _en_names}
+                  "what": _en_things}
 
 
-def english_phrase(sentence: str, qtype: str, question: str) -> str | None:
-    """The phrase of an English sentence that answers an English question of type `qtype`
-    (a date, a quantity, a place after in/at, a person's or organisation's name), nearest to the
-    question's own words in the sentence; None when the sentence has none of that kind."""
+def english_phrases(sentence: str, qtype: str, question: str) -> Found:
+    """The phrases of an English sentence that answer an English question of type `qtype` (a
+    date, a quantity, a place after in/at, a person's or organisation's name, a quoted title), best
+    first: by how well they fit what is asked, then nearest to the question's own words."""
     extract = _EN_EXTRACTORS.get(qtype)
     q = _Asked.of(question, qtype)
     found = extract(sentence, q) if extract is not None else []
-    if not found:
-        return None
     anchors = [m.start() for w in q.words if len(w) > 3 for m in re.finditer(re.escape(w), sentence, re.I)]
     found.sort(key=lambda c: (c[0], min((abs(c[1] - a) for a in anchors), default=c[1])))
-    return found[0][2]
+    return found
+
+
+def english_phrase(sentence: str, qtype: str, question: str) -> str | None:
+    """The best of `english_phrases`; None when the sentence has none of that kind."""
+    found = english_phrases(sentence, qtype, question)
+    return found[0][2] if found else None
 
 
 @dataclass
@@ -229,7 +280,7 @@ def question_type(question: str) -> str:
                  r"speed|budget|altitude|elevation)\b", q):
         return "how many"
     if _DESCRIBE.search(question) and not re.search(
-            r"\b(called|named|name|title|titled|abbreviat\w*|stands? for|short)\b", q):
+            r"\b(called|named|name|title|titled|theme|slogan|motto|nickname|abbreviat\w*|stands? for|short)\b", q):
         return "describe"
     if _WHO_IS_NAME.match(question):
         return "describe"
@@ -278,6 +329,15 @@ def japanese_kind(question: str) -> tuple[str | None, str | None]:
 
 def _int(s: str) -> str:
     return unicodedata.normalize("NFKC", s).replace(",", "").replace("，", "")
+
+
+def english_date(iso: str) -> str:
+    """2019-09-24 → 24 September 2019 (a year or a month alone as far as it is known)."""
+    parts = [int(x) for x in iso.split("-")]
+    if len(parts) == 1:
+        return str(parts[0])
+    month = MONTHS[parts[1] - 1]
+    return f"{month} {parts[0]}" if len(parts) == 2 else f"{parts[2]} {month} {parts[0]}"
 
 
 def date_english(m: re.Match) -> str:
@@ -584,10 +644,18 @@ class EnglishComposer:
             lead = f"The documents do not give {_MISSING.get(qtype, 'what is asked')}; the closest passages say:"
             gloss = self.glossary(index, ja_sentences, asked) if ja_sentences else []
             return _answer_text(lead, quotes, gloss), citations
+        as_of = f" (as of {english_date(phrase_at.as_of)})" if phrase_at is not None and phrase_at.as_of else ""
+        led = next((c for c in citations if c.answer_span and not _JAPANESE.search(c.text[slice(*c.highlight)])),
+                   None)
+        senses = {t.surface: t.english.lower() for t in terms if t.kind == "dictionary"}
+        if led is not None:  # the engine's phrase, read from an English sentence
+            lead = f"{_LABELS[qtype]}: {led.text[slice(*led.answer_span)]}{as_of} [{led.n}]."
+            gloss = self.glossary(index, ja_sentences, asked, senses) if ja_sentences else []
+            return _answer_text(lead, quotes, gloss), citations
         if not ja_sentences:  # English documents answer directly, led by the asked-for phrase
             return _answer_text(_english_lead(chosen, citations, qtype, question), quotes, []), citations
         phrase, marker = self._japanese_phrase(index, chosen, citations, qtype, question, set(asked))
-        senses = {t.surface: t.english.lower() for t in terms if t.kind == "dictionary"}
+        phrase = phrase + as_of if phrase else phrase
         gloss = self.glossary(index, ja_sentences, asked, senses)
         return _answer_text(_japanese_lead(phrase, marker, qtype, gloss), quotes, gloss), citations
 
@@ -650,13 +718,17 @@ def _cite(index: SearchIndex, chosen: list[ScoredSentence], phrase_at
 
 
 def _english_lead(chosen: list[ScoredSentence], citations: list[Citation], qtype: str, question: str) -> str:
-    """The asked-for phrase from the best-scored English sentence that has one."""
+    """The asked-for phrase that best fits the question across the English sentences (the best
+    scored first among equals)."""
     if qtype != "describe":
-        for n in sorted(range(len(chosen)), key=lambda i: -chosen[i].score):
+        best = None
+        for rank, n in enumerate(sorted(range(len(chosen)), key=lambda i: -chosen[i].score)):
             c = citations[n]
-            phrase = english_phrase(c.text[c.highlight[0]:c.highlight[1]], qtype, question)
-            if phrase:
-                return f"{_LABELS[qtype]}: {phrase} [{c.n}]."
+            found = english_phrases(c.text[c.highlight[0]:c.highlight[1]], qtype, question)
+            if found and (best is None or (found[0][0], rank) < best[0]):
+                best = ((found[0][0], rank), found[0][2], c.n)
+        if best is not None:
+            return f"{_LABELS[qtype]}: {best[1]} [{best[2]}]."
     return "The documents say:"
 
 

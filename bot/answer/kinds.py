@@ -93,7 +93,77 @@ _PAST_JA = re.compile(r"でした|ました|だった|当時|かつて|初代|�
                       r"|[0-9０-９]{4}|第\s*[0-9０-９]+")
 
 
-def asks_now(question: str) -> bool:
-    """Whether a Japanese question asks about the present (「JAXAの理事長は誰ですか」): then, of
-    dated sources that disagree, the newest states what is so now."""
-    return not _PAST_JA.search(_nfkc(question))
+_PAST_EN = re.compile(r"\b(?:was|were|did|had|used\s+to|former|formerly|first|previous|then|"
+                      r"\d{4}|\d+(?:st|nd|rd|th))\b|^\W*(?:who|which|what)\s+\w+ed\b", re.I)
+
+
+def asks_now(question: str, lang: str = "ja") -> bool:
+    """Whether a question asks about the present (「JAXAの理事長は誰ですか」, "Who is the president
+    of JAXA?"): then, of dated sources that disagree, the newest states what is so now."""
+    return not (_PAST_JA if lang == "ja" else _PAST_EN).search(_nfkc(question))
+
+
+_YEAR_MONTH = re.compile(r"([0-9]{4})\s*年\s*([0-9]{1,2})\s*月")
+
+
+def stated_months(text: str) -> set[tuple[int, int]]:
+    """The (year, month) pairs a text states (2019年2月18日 → (2019, 2)). A date whose month the
+    question already states is what the question is about (「2019年2月に引き渡された衛星はいつ放出
+    される予定」), not its answer."""
+    return {(int(y), int(m)) for y, m in _YEAR_MONTH.findall(_nfkc(text))}
+
+
+_MONTH_ONLY = re.compile(r"(?<![0-9年])([0-9]{1,2})\s*月")
+_DAY_ONLY = re.compile(r"(?<![0-9月])[0-9]{1,2}\s*日")
+
+
+def restates(sentence: str, a: int, b: int, known: set[tuple[int, int]]) -> bool:
+    """Whether the date sentence[a:b] falls in a month the question states, reading a day or a
+    month alone (翌19日, 5月) in the year and month the sentence stated last before it."""
+    phrase = _nfkc(sentence[a:b])
+    months = stated_months(phrase)
+    if months:
+        return bool(months & known)
+    before = _YEAR_MONTH.findall(_nfkc(sentence[:a]))
+    if not before:
+        return False
+    year, month = int(before[-1][0]), int(before[-1][1])
+    alone = _MONTH_ONLY.search(phrase)
+    if alone:
+        return (year, int(alone.group(1))) in known
+    return bool(_DAY_ONLY.search(phrase)) and (year, month) in known
+
+
+_GLOSSED = re.compile(r"[^、。，,()（）\s]{0,6}\s*[(（]([^)）]{2,30})[)）]")
+_OWNER_END = re.compile(r"[、。，,・:：;；|\n]")
+
+
+def names_the_asked(sentence: str, a: int, b: int, question: str) -> bool:
+    """Whether sentence[a:b] is (the start of) what the question itself names, glossed in brackets
+    after it (アジア太平洋地域宇宙機関会議(APRSAF) for a question about APRSAF): not its answer."""
+    m = _GLOSSED.match(sentence[b:])
+    return bool(m) and _nfkc(m.group(1)).strip() in _nfkc(question)
+
+
+def _owner(sentence: str, a: int) -> str | None:
+    """The words a bracketed phrase belongs to: those right before its opening bracket
+    (古川宇宙飛行士(2011年6月~11月) → 古川宇宙飛行士); None when the phrase is not in brackets."""
+    head = sentence[:a].rstrip()
+    if not head or head[-1] not in "(（":
+        return None
+    before = head[:-1]
+    cut = max((m.end() for m in _OWNER_END.finditer(before)), default=0)
+    return before[max(cut, len(before) - 15):]
+
+
+def owned_by_question(sentence: str, spans: list[tuple[int, int]], words: set[str]) -> tuple[int, int] | None:
+    """Of phrases of the asked kind in one sentence, each in brackets after what it belongs to
+    (野口宇宙飛行士(2009年12月~2010年6月)、古川宇宙飛行士(2011年6月~11月)), the one that belongs to
+    what the question names and the first-ranked one does not (古川); None when that does not
+    single one out."""
+    owners = [_owner(sentence, a) for a, _ in spans]
+    if owners[0] is None:
+        return None
+    named = [{w for w in words if len(w) > 1 and w in o} if o is not None else set() for o in owners]
+    mine = [i for i in range(1, len(spans)) if named[i] - named[0]]
+    return spans[mine[0]] if len(mine) == 1 else None

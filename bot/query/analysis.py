@@ -120,12 +120,21 @@ def analyse_question(question: str, tokenizer) -> QuestionInfo:
             info.particle = _next_particle(toks, max(used) + 1)
             if info.head is None:
                 info.head = _head_near(toks, min(used), max(used))
+            if info.qtype == "place" and _asks_which_body(toks, min(used), info.head):
+                info.qtype = "org"
             info.before, info.after = neighbours(toks, min(used), max(used))
             return _finish(info, toks, set(used))
     if any(t.norm == "何" for t in toks):
         return _finish(_bare_what(toks), toks, set())
     info, used = _topic_head(toks)
     return _finish(info, toks, set(used))
+
+
+def _asks_which_body(toks: list[Tok], wh: int, head: str | None) -> bool:
+    """「主催者はどこ」「担当機関はどこ」: どこ asked of a person or a body as the topic asks which
+    organisation, not which place."""
+    return wh >= 2 and toks[wh - 1].surface in ("は", "が") and toks[wh - 2].norm == head \
+        and _head_type(head, None) in ("person", "org")
 
 
 def _next_tok(toks: list[Tok], i: int) -> Tok | None:

@@ -342,6 +342,13 @@ def test_names_keep_their_capitals_and_a_persons_reading_in_context(engine, toke
     ("The session was held in Bremen, Germany on 30 September 2018.", "where",
      "Where was the Kibo session held?", "Bremen, Germany"),
     ("The programme was launched jointly by JAXA and UNOOSA.", "when", "When was it launched?", None),
+    # a person, not the place the meeting was at, and without the title or the other party
+    ("During their meeting at JAXA Headquarters in Tokyo, NASA Administrator James Bridenstine and JAXA "
+     "President Hiroshi Yamakawa signed a statement.", "who", "Who is the president of JAXA?", "Hiroshi Yamakawa"),
+    ("On 15 May 2017, JAXA President Naoki Okumura and ESA Director General Johann-Dietrich Woerner held a "
+     "meeting.", "who", "Who was the president of JAXA in 2017?", "Naoki Okumura"),
+    ("The theme is “Collaborating to Build a Sustainable and Responsible Regional Space Sector”.", "what",
+     "What was the theme of APRSAF-30?", "Collaborating to Build a Sustainable and Responsible Regional Space Sector"),
 ])
 def test_english_sources_lead_with_the_asked_phrase(sentence, qtype, question, expected):
     from bot.answer.compose_en import english_phrase
@@ -375,3 +382,15 @@ def test_romanised_names_in_any_spelling_reach_the_corpus_name(engine, name):
     index = engine.index
     terms = crosslingual.english_terms(f"Who is {name}?", index.terms, index.lexical)
     assert "田淵" in {t.surface for t in terms}
+
+
+def test_the_english_lead_is_the_phrase_that_counts_what_was_asked_across_the_sentences():
+    from types import SimpleNamespace
+
+    from bot.answer.compose_en import _english_lead
+    sentences = ["The organizations participating in Sentinel Asia are divided into four categories.",
+                 "Currently, there are 111 member organizations (as of April 2021)."]
+    chosen = [SimpleNamespace(score=0.9), SimpleNamespace(score=0.8)]  # the first is the better-scored
+    citations = [SimpleNamespace(n=i + 1, text=t, highlight=(0, len(t))) for i, t in enumerate(sentences)]
+    lead = _english_lead(chosen, citations, "how many", "How many member organizations does Sentinel Asia have?")
+    assert lead == "How many: 111 [2]."

@@ -135,3 +135,91 @@ def test_about_the_present_the_newest_dated_source_leads_and_says_when(officers_
     assert now.found and now.answer.splitlines()[0].startswith("山川宏です（2019年9月24日時点）。"), now.answer
     then = officers_engine.ask("2017年の宇宙機関の理事長は誰でしたか？")
     assert then.found and "山川" not in then.answer.splitlines()[0], then.answer
+
+
+@pytest.mark.parametrize("question, now", [
+    ("Who is the president of the space agency?", True),
+    ("Who was the president of the space agency?", False),
+    ("Who was the agency's president in 2017?", False),
+    ("Who chaired the 21st meeting?", False),
+    ("Who is its first president?", False),
+    ("Who signed the statement for the agency?", False),
+])
+def test_an_english_question_about_the_present(question, now):
+    from bot.answer.kinds import asks_now
+    assert asks_now(question, "en") is now
+
+
+@pytest.mark.slow
+def test_in_english_too_the_newest_dated_source_leads_and_says_when(tmp_path_factory, real_embedder, tokenizer,
+                                                                    models):
+    from pathlib import Path
+
+    from bot.engine import Engine
+    from bot.store.build import build_index
+    index = tmp_path_factory.mktemp("officers_en") / "index"
+    build_index(Path(__file__).resolve().parents[2] / "data" / "officers_en", index, real_embedder, tokenizer,
+                max_bytes=10**6)
+    engine = Engine.load(index, real_embedder, tokenizer, models=models)
+    now = engine.ask("Who is the president of the Space Agency?")
+    assert now.found and now.answer.splitlines()[0].startswith(
+        "Who: Hiroshi Yamakawa (as of 24 September 2019) ["), now.answer
+    then = engine.ask("Who was the president of the Space Agency in 2017?")
+    assert then.found and "Yamakawa" not in then.answer.splitlines()[0], then.answer
+
+
+@pytest.mark.slow
+def test_a_label_line_is_quoted_with_its_value_and_the_value_leads(tmp_path_factory, real_embedder, tokenizer,
+                                                                   models):
+    from pathlib import Path
+
+    from bot.engine import Engine
+    from bot.store.build import build_index
+    index = tmp_path_factory.mktemp("labels") / "index"
+    build_index(Path(__file__).resolve().parents[2] / "data" / "label_pages", index, real_embedder, tokenizer,
+                max_bytes=10**6)
+    engine = Engine.load(index, real_embedder, tokenizer, models=models)
+    answer = engine.ask("地域宇宙機関会議の日本側の主催者はどこですか？")
+    lead = answer.answer.splitlines()[0]
+    assert answer.found and ("文部科学省" in lead or "宇宙航空研究開発機構" in lead), answer.answer
+    # The label line alone, when it is the chosen one, is quoted with the value on the line after it.
+    from bot.answer.sentences import ScoredSentence
+    p = engine.index.passages[0]
+    text = engine.index.documents[p.doc_id].text
+    i = next(i for i, (a, b) in enumerate(p.sentences) if text[a:b].startswith("日本側主催"))
+    label = ScoredSentence(0, i, 0, *p.sentences[i], 0.9, 0.9, 1.0, 1.0)
+    quoted = Engine._with_value(engine.index, label)
+    said = text[quoted.start:quoted.end]
+    assert said.startswith("日本側主催:") and "文部科学省(MEXT)" in said
+    first = ScoredSentence(0, 0, 0, *p.sentences[0], 0.9, 0.9, 1.0, 1.0)
+    assert Engine._with_value(engine.index, first) == first
+
+
+def test_a_date_in_a_month_the_question_states_is_not_its_answer():
+    from bot.answer.kinds import restates, stated_months
+    known = stated_months("2019年2月にJAXAへ引き渡された超小型衛星はいつ頃放出される予定でしたか？")
+    assert known == {(2019, 2)}
+    sentence = "2019年2月18日に衛星3機、翌19日には衛星1機が引き渡され、5月から6月頃に放出される予定です。"
+    for phrase, restated in (("2019年2月18日", True), ("翌19日", True), ("5月から6月頃", False)):
+        a = sentence.index(phrase)
+        assert restates(sentence, a, a + len(phrase), known) is restated, phrase
+    assert not restates("2020年2月1日に打ち上げた。", 0, 9, known)
+
+
+def test_a_phrase_glossed_with_what_the_question_names_is_not_its_answer():
+    from bot.answer.kinds import names_the_asked
+    sentence = "アジア太平洋地域宇宙機関会議(APRSAF)は、1992年に開催されたアジア太平洋国際宇宙年会議を契機に始まった。"
+    question = "APRSAFが始まるきっかけとなったのは何という会議ですか？"
+    for phrase, own in (("アジア太平洋地域宇宙機関会議", True), ("アジア太平洋地域宇宙機関", True),
+                        ("アジア太平洋国際宇宙年会議", False)):
+        a = sentence.index(phrase)
+        assert names_the_asked(sentence, a, a + len(phrase), question) is own, phrase
+
+
+def test_of_bracketed_phrases_the_one_belonging_to_what_the_question_names_leads():
+    from bot.answer.kinds import owned_by_question
+    sentence = "野口宇宙飛行士(2009年12月~2010年6月)、古川宇宙飛行士(2011年6月~11月)がソユーズで滞在した。"
+    spans = [(sentence.index(p), sentence.index(p) + len(p)) for p in ("2009年12月~2010年6月", "2011年6月~11月")]
+    assert owned_by_question(sentence, spans, {"古川", "宇宙飛行士", "ソユーズ"}) == spans[1]
+    assert owned_by_question(sentence, spans, {"野口", "宇宙飛行士"}) is None  # the first-ranked is theirs
+    assert owned_by_question(sentence, spans, {"宇宙飛行士", "ソユーズ"}) is None  # nothing singles one out

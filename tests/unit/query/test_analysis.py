@@ -1,0 +1,14 @@
+import pytest
+
+from bot.query.analysis import analyse_question
+
+
+@pytest.mark.parametrize("question, qtype", [
+    ("APRSAF-13の日本側の主催者はどこですか？", "org"),  # どこ asked of a body: which organisation
+    ("担当機関はどこですか？", "org"),
+    ("本部はどこですか？", "place"),
+    ("その作者が生まれたのはどこですか？", "place"),
+    ("第21回の会議はどこで開催されましたか？", "place"),
+])
+def test_where_asked_of_a_person_or_body_asks_for_an_organisation(tokenizer, question, qtype):
+    assert analyse_question(question, tokenizer).qtype == qtype

@@ -141,7 +141,9 @@ def _noun_chunk(toks, j: int) -> list[str]:
 def asked_en(question: str, head_terms: Callable[[str], list[str]] = lambda w: []) -> ListAsk | None:
     """An English question asking for several things ("Which sensors …", "What are the …s",
     "List the …"), or None; `head_terms(word)` gives the Japanese terms a page may write the
-    asked noun as."""
+    asked noun as. "What are such people called?" asks for a name, not a list."""
+    if re.search(r"\b(?:called|named|known\s+as|termed)\b", question, re.I):
+        return None
     for m in _EN_LIST.finditer(question):
         pre = next(g for g in (m.group(1), m.group(3), m.group(5)) if g is not None)
         head = next(g for g in (m.group(2), m.group(4), m.group(6)) if g is not None)
@@ -372,7 +374,10 @@ def announced(sentence: str, ask: ListAsk) -> int | None:
 # -- which run answers -----------------------------------------------------------------------------
 
 def _after_head(h: str) -> str:
-    return rf"^\s*[)）]?\s*(?:等|など)?\s*(?:の|な|といった|という)?\s*(?:各|主な)?\s*[^\s、。,]{{0,4}}?{re.escape(h)}"
+    """The asked kind named right after a run (「等の分野」, 「などの遠洋漁業」, 「な能力」); a short
+    modifier may stand before it, a particle may not (「は同一言語」 says something of the run)."""
+    return (r"^\s*[)）]?\s*(?:等|など)?\s*(?:の|な|といった|という)?\s*(?:各|主な)?\s*"
+            rf"[^\s、。,はがをにでもとへや]{{0,4}}?{re.escape(h)}")
 
 
 def head_tail(after: str, heads: tuple[str, ...]) -> int:
@@ -453,6 +458,9 @@ def best(cands: list[Candidate], ask: ListAsk, question: str, same_kind: Callabl
         if sum(_nfkc(t).lower() in q for t in texts) * 2 >= len(texts):
             return None
         if re.match(r"^\s*(?:を)?(?:し|する|され|させ|でき|行)", c.after):
+            return None
+        # A list question asks for things; times and numbers are asked for by 何年 / いくつ.
+        if all(re.match(r"^\s*[0-9０-９]", t) for t in texts):
             return None
         # 「ISSへの飛行及びISSからの帰還」: the items modify what follows them; they are no list.
         if re.match(r"^\s*(?:から|へ|まで|で|と)の", c.after):

@@ -72,7 +72,8 @@ def test_an_english_list_question(question, head, count):
 
 
 @pytest.mark.parametrize("question", ["Which country grants the right?", "What is APRSAF?",
-                                      "Which letter stands for the rapid solution?", "Who signed it?"])
+                                      "Which letter stands for the rapid solution?", "Who signed it?",
+                                      "What are architects like these called?"])
 def test_english_factoid_questions_are_not_lists(question):
     assert asked_en(question) is None
 
@@ -89,6 +90,9 @@ def test_the_run_naming_the_asked_kind_answers():
     # a run of what the question itself names is no answer; nor one not of the asked kind
     assert best([_cand(["JAXA", "UAESA"], after="等の分野")], ask, "JAXAとUAESAはどの分野で") is None
     assert best([other], ask, "どの分野で協力しますか") is None
+    # neither are a topic's words before a head (「ラーオ語とタイ語は同一言語」), nor times
+    assert best([_cand(["ラーオ語", "タイ語"], after="は同一言語です")], ListAsk(("言語",)), "どんな言語") is None
+    assert best([_cand(["5時", "9時"])], ListAsk(explicit=True), "主な番組は") is None
     # items that modify what follows them (ISSへの飛行及びISSからの帰還) are no list
     trip = _cand(["飛行", "ISS"], before="ISSへの", after="からの帰還を行っています")
     assert best([trip], ListAsk(explicit=True), "協力にはどんなものがありますか") is None

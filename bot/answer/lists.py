@@ -142,7 +142,7 @@ def asked_en(question: str, head_terms: Callable[[str], list[str]] = lambda w: [
     """An English question asking for several things ("Which sensors …", "What are the …s",
     "List the …"), or None; `head_terms(word)` gives the Japanese terms a page may write the
     asked noun as. "What are such people called?" asks for a name, not a list."""
-    if re.search(r"\b(?:called|named|known\s+as|termed)\b", question, re.I):
+    if re.search(r"\b(?:called|named|known\s+as|termed)\s*\??\s*$", question, re.I):
         return None
     for m in _EN_LIST.finditer(question):
         pre = next(g for g in (m.group(1), m.group(3), m.group(5)) if g is not None)
@@ -472,6 +472,10 @@ def best(cands: list[Candidate], ask: ListAsk, question: str, same_kind: Callabl
         counted = ask.count is not None and ask.count == len(texts)
         near = overlaps(c)
         if not (kind or counted or near or ask.explicit and c.quoted):
+            return None
+        # A run in parentheses gives examples of what stands before them (協力…(野口宇宙飛行士,
+        # 古川宇宙飛行士)); it answers only when that word names the asked kind (分科会(…)).
+        if re.search(r"[(（]\s*$", c.before) and not headed:
             return None
         # Asked for a kind of thing (どのような技術), the best-scored sentence answers, with a list
         # when it has one; a runner-up's list (or a neighbour's) only when it names that kind.

@@ -65,6 +65,7 @@ def test_factoid_questions_are_not_lists(tokenizer, question, qtype):
     ("Into which four categories are the organizations divided?", "categories", 4),
     ("Which Japanese astronauts flew on Soyuz?", "astronauts", None),
     ("What are the main goals of the forum?", "goals", None),
+    ("Besides droughts, which calamities are named as major sources of deaths?", "calamities", None),
 ])
 def test_an_english_list_question(question, head, count):
     ask = asked_en(question)
@@ -93,6 +94,11 @@ def test_the_run_naming_the_asked_kind_answers():
     # neither are a topic's words before a head (「ラーオ語とタイ語は同一言語」), nor times
     assert best([_cand(["ラーオ語", "タイ語"], after="は同一言語です")], ListAsk(("言語",)), "どんな言語") is None
     assert best([_cand(["5時", "9時"])], ListAsk(explicit=True), "主な番組は") is None
+    # a run in parentheses answers only when the word before them names the asked kind
+    astronauts = _cand(["野口宇宙飛行士", "古川宇宙飛行士"], before="帰還を行っています(")
+    assert best([astronauts], ListAsk(explicit=True), "協力にはどんなものがありますか") is None
+    assert best([_cand(["宇宙利用", "宇宙技術"], before="4つの分科会(")], ListAsk(("分科会",), None, True),
+                "分科会をすべて教えて") is not None
     # items that modify what follows them (ISSへの飛行及びISSからの帰還) are no list
     trip = _cand(["飛行", "ISS"], before="ISSへの", after="からの帰還を行っています")
     assert best([trip], ListAsk(explicit=True), "協力にはどんなものがありますか") is None

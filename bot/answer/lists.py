@@ -474,8 +474,9 @@ def best(cands: list[Candidate], ask: ListAsk, question: str, same_kind: Callabl
         if not (kind or counted or near or ask.explicit and c.quoted):
             return None
         # A run in parentheses gives examples of what stands before them (協力…(野口宇宙飛行士,
-        # 古川宇宙飛行士)); it answers only when that word names the asked kind (分科会(…)).
-        if re.search(r"[(（]\s*$", c.before) and not headed:
+        # 古川宇宙飛行士)); it answers only when that word names the asked kind (分科会(…)) or it
+        # has as many items as asked for.
+        if re.search(r"[(（]\s*$", c.before) and not (headed or counted):
             return None
         # Asked for a kind of thing (どのような技術), the best-scored sentence answers, with a list
         # when it has one; a runner-up's list (or a neighbour's) only when it names that kind.

@@ -403,7 +403,7 @@ def names_head(run_text: str, before: str, after: str, items: list[str], heads: 
             return True
         if re.search(rf"{hx}\s*(?:[(（:：]|\s+(?:such\s+as|including|like|:))\s*$", before, re.I):
             return True
-        if all(item.rstrip(")）").endswith(h) for item in items):
+        if all(re.sub(r"\s*[(（][^()（）]*[)）]$", "", item).endswith(h) for item in items):
             return True
     return False
 

@@ -99,6 +99,10 @@ def test_the_run_naming_the_asked_kind_answers():
     assert best([astronauts], ListAsk(explicit=True), "協力にはどんなものがありますか") is None
     assert best([_cand(["宇宙利用", "宇宙技術"], before="4つの分科会(")], ListAsk(("分科会",), None, True),
                 "分科会をすべて教えて") is not None
+    # items of the asked kind (each a 宇宙飛行士, its dates aside) answer from parentheses too
+    named = _cand(["野口宇宙飛行士(2009年12月~2010年6月)", "古川宇宙飛行士(2011年6月~11月)"],
+                  before="帰還を行っています(")
+    assert best([named], ListAsk(("astronauts", "宇宙飛行士"), None, True), "Which astronauts flew?") is named
     # items that modify what follows them (ISSへの飛行及びISSからの帰還) are no list
     trip = _cand(["飛行", "ISS"], before="ISSへの", after="からの帰還を行っています")
     assert best([trip], ListAsk(explicit=True), "協力にはどんなものがありますか") is None

@@ -101,6 +101,8 @@ fit: setup
 	$(PY) -m bench.qa --sets ja,dev,en --out $(FIT_QA)
 	$(PY) -m fit.fit_refusal $(FIT_QA) --lang ja
 	$(PY) -m fit.fit_refusal $(FIT_QA) --lang en --max-false-refusal 0.08
+	$(PY) -m fit.fit_yesno
+	$(PY) -m fit.fit_asker_language
 	$(PY) -m fit.fit_quant
 
 # Benchmarks print figures (see bench/README.md); pass options with ARGS=--quick etc.

@@ -18,10 +18,18 @@ from pathlib import Path
 
 import numpy as np
 
-from bot.answer import choice, constraints, kinds, lists
+from bot.answer import asker_language, choice, constraints, kinds, lists, yesno
+from bot.answer.asker_language import AskerLanguage
 from bot.answer.choice import ChoiceModel
 from bot.answer.compose import Phrase, compose_answer, compose_not_found, compose_partial
-from bot.answer.compose_en import EnglishComposer, english_phrase, japanese_kind, question_type
+from bot.answer.compose_en import (
+    ENGLISH_TYPE,
+    EnglishComposer,
+    english_phrase,
+    japanese_date_of,
+    japanese_kind,
+    question_type,
+)
 from bot.answer.compose_en import asked as english_asked
 from bot.answer.evidence import Evidence, RefusalModel, decide_found, question_terms, worth_relating
 from bot.answer.phrase import PhraseModel, fits_type, rank_phrases
@@ -33,6 +41,7 @@ from bot.answer.sentences import (
     pick_sentences,
     score_sentences,
 )
+from bot.answer.yesno import YesNoModel
 from bot.embed.base import Embedder
 from bot.embed.recent import RecentQueries
 from bot.errors import DocumentNotFound, IndexMissing, InvalidQuestion
@@ -78,8 +87,8 @@ MAX_LIST_ITEM = 20
 # A phrase's lead score: its ranker logit plus this times the log of its sentence's chosen
 # probability relative to the best sentence's.
 LEAD_SENTENCE_WEIGHT = 1.0
-# The share of a yes/no question's words its best sentence must carry for a plain はい / Yes.
-YES_COVERAGE = 0.8
+# How many of the best candidate sentences, besides the quoted ones, may settle a yes/no question.
+SETTLE_DEPTH = 5
 # How many of the best candidate sentences are checked against the question's identifiers.
 CONSTRAINT_DEPTH = 12
 # A name more than this share of the documents carry is the corpus's own subject (JAXA on JAXA's
@@ -92,17 +101,21 @@ BACKGROUND_PASSAGES = 20
 @dataclass(frozen=True)
 class Models:
     """The fitted parameters the engine answers with: the retrieval fusion of each language, the
-    refusal model of each language, the sentence choice and the answer phrase ranker."""
+    refusal model of each language, the sentence choice, the answer phrase ranker, what settles
+    a yes/no question and when the asker's language goes first."""
     fusion: Fusions
     refusal: dict[str, RefusalModel]
     choice: ChoiceModel
     phrase: PhraseModel
+    yesno: YesNoModel
+    language: AskerLanguage
 
     @classmethod
     def load(cls) -> "Models":
         """The files shipped beside the code; FittedFileError naming the first that does not fit it
         (bot/fitted.py)."""
-        return cls(Fusions.load(), RefusalModel.load_all(), ChoiceModel.load(), PhraseModel.load())
+        return cls(Fusions.load(), RefusalModel.load_all(), ChoiceModel.load(), PhraseModel.load(),
+                   YesNoModel.load(), AskerLanguage.load())
 
 
 @dataclass
@@ -129,6 +142,12 @@ class Candidates:
     def index(self) -> SearchIndex:
         return self.state.index
 
+    @property
+    def terms_of(self):
+        """A sentence's content terms as the question's terms are matched against them."""
+        state = self.state
+        return state.bilingual_terms if self.en is None and state.bridge else state.sentence_terms
+
 
 class _State:
     """An index plus caches derived from it; replaced as a whole on swap."""
@@ -140,7 +159,17 @@ class _State:
         self._profiles: dict[int, choice.Profile] = {}
         self._flat: dict[str, str] = {}
         self._share: dict[str, float] = {}
+        self._bilingual: dict[int, set[str]] = {}
+        self._bridge: crosslingual.EnglishBridge | None = None
         self._lock = threading.Lock()
+
+    @property
+    def bridge(self) -> crosslingual.EnglishBridge:
+        if self._bridge is None:
+            bridge = crosslingual.EnglishBridge(self.index.terms)
+            with self._lock:
+                self._bridge = self._bridge or bridge
+        return self._bridge
 
     def common_name(self, name: str) -> bool:
         """Whether more than half of the documents carry `name` (flattened): the corpus's own subject."""
@@ -170,6 +199,17 @@ class _State:
             terms = set(self._tokenizer.content_terms(text))
             with self._lock:
                 self._terms[key] = terms
+        return terms
+
+    def bilingual_terms(self, key: int, text: str) -> set[str]:
+        """A sentence's terms for a Japanese question: an English sentence's also in Japanese."""
+        terms = self._bilingual.get(key)
+        if terms is None:
+            terms = self.sentence_terms(key, text)
+            if self.bridge and not has_japanese(text):
+                terms = self.bridge.with_japanese(terms)
+            with self._lock:
+                self._bilingual[key] = terms
         return terms
 
     def sentence_profile(self, key: int, text: str) -> choice.Profile:
@@ -242,7 +282,7 @@ class Engine:
             c.scored, missing = self._holding(c)
             found = not missing
         if found:
-            chosen = self._choose(c, top_k)
+            chosen = self._choose(c, top_k, self._asker_first(c))
             # The answer is composed in the language its evidence was searched in: Japanese
             # sentences for a Japanese question, English statements over them for an English one.
             compose = self._compose_japanese if en is None else self._compose_english
@@ -281,6 +321,10 @@ class Engine:
         t1 = time.perf_counter()
         if en is None:
             dense_text, q_tokens, use_lexical = query, self.tokenizer.tokens(query), True
+            if state.bridge:  # English pages answer Japanese questions too: their words for its terms
+                english = state.bridge.expand(self.tokenizer.content_terms(query))
+                q_tokens += english
+                dense_text = crosslingual.dense_query(query, english)
         else:
             dense_text, q_tokens, use_lexical = (crosslingual.dense_query(query, en),
                                                  crosslingual.lexical_tokens(en), bool(en))
@@ -305,7 +349,7 @@ class Engine:
                                        question if resolved.topic else query, lang) or \
                 question_terms(self.tokenizer, index.lexical, query, lang)
         rows = candidate_rows(index, c.hits)
-        c.scored = score_sentences(index, rows, c.qvec, c.q_terms, c.state.sentence_terms, lang)
+        c.scored = score_sentences(index, rows, c.qvec, c.q_terms, c.terms_of, lang)
         if resolved.follow_up:
             c.scored = demote_repeats(index, c.scored, [t.content for t in history if t.role == "assistant"])
         c.q_info = question_info(query, self.tokenizer) if lang == "ja" else None
@@ -313,18 +357,26 @@ class Engine:
     def _compose_japanese(self, c: Candidates, chosen: list[ScoredSentence], question: str,
                           top_k: int) -> tuple[str, list[Citation], str]:
         """A Japanese answer: the asked-for phrase first when there is one, the defining sentence
-        first for 〜とは, はい on a plain affirmation; `partial` when the sentences lack the asked kind."""
+        first for 〜とは, はい / いいえ before the sentence that settles a yes/no question; `partial`
+        when the sentences lack the asked kind or do not settle the yes/no question."""
         index, query, q_info = c.index, c.query, c.q_info
-        phrase = self._phrase(index, chosen, query, q_info)
+        if kinds.is_yes_no(query, c.lang):
+            verdict, chosen = self._settle(c, chosen, query, top_k)
+            if verdict is None:
+                text, citations = compose_partial(index, chosen, c.lang, what="そうかどうか")
+                return text, citations, "partial"
+            text, citations = compose_answer(index, chosen, c.lang, verdict=verdict)
+            return text, citations, "answered"
+        phrase = self._phrase(index, chosen, query, q_info, self._english_words(c))
         if phrase is None and q_info is not None and q_info.qtype == "person" and q_info.particle == "と":
             # 誰と連携: the partners may be organisations
-            phrase = self._phrase(index, chosen, query, replace(q_info, qtype="org"))
+            phrase = self._phrase(index, chosen, query, replace(q_info, qtype="org"), self._english_words(c))
         subject = kinds.definition_subject(query, c.lang)
         if subject:
             chosen = self._defining_first(index, chosen, c.scored, subject, top_k)
         listed = None
-        ask = None if subject or kinds.is_yes_no(query, c.lang) else \
-            lists.asked_ja(query, q_info.qtype if q_info is not None else None, self.tokenizer)
+        ask = None if subject else lists.asked_ja(query, q_info.qtype if q_info is not None else None,
+                                                  self.tokenizer)
         if ask is not None:
             kind = q_info.qtype if q_info is not None and q_info.qtype in LIST_TYPES else None
             listed, chosen = self._listing(c, chosen, ask, query, phrase,
@@ -338,9 +390,7 @@ class Engine:
             # a number, a name of the asked kind): say so, and cite what they do say.
             text, citations = compose_partial(index, chosen, c.lang, q_info)
             return text, citations, "partial"
-        yes = (kinds.is_yes_no(query, c.lang) and
-               kinds.affirms(self._text(index, chosen[0]), chosen_coverage(c, chosen[0]), YES_COVERAGE))
-        text, citations = compose_answer(index, chosen, c.lang, phrase, yes=yes, listed=listed)
+        text, citations = compose_answer(index, chosen, c.lang, phrase, listed=listed)
         return text, citations, "answered"
 
     def _compose_english(self, c: Candidates, chosen: list[ScoredSentence], question: str,
@@ -349,6 +399,10 @@ class Engine:
         quotes and their glossary; `partial` when a checkable kind is given by none of them."""
         index, en = c.index, c.en or []
         asked_en = english_asked(question, c.query)
+        if kinds.is_yes_no(asked_en, "en"):
+            verdict, chosen = self._settle(c, chosen, asked_en, top_k)
+            text, citations = self._english.compose(index, chosen, asked_en, en, verdict=verdict or "unsettled")
+            return text, citations, "answered" if verdict else "partial"
         phrase_en = self._phrase_en(index, chosen, asked_en, en)
         ask = lists.asked_en(asked_en, lambda word: [t.surface for t in en
                                                      if word.lower() in t.english.lower().split()])
@@ -405,8 +459,56 @@ class Engine:
     def sentence_features(self, c: Candidates) -> np.ndarray:
         """The sentence ranker's features of each candidate sentence (bot/answer/choice.py)."""
         state = c.state
-        return choice.features(c.index, c.scored, c.hits, c.qvec, c.q_terms, state.sentence_terms, c.q_info,
+        return choice.features(c.index, c.scored, c.hits, c.qvec, c.q_terms, c.terms_of, c.q_info,
                                state.sentence_profile)
+
+    def yes_no_features(self, c: Candidates, question: str, sentences: Sequence[ScoredSentence]) -> np.ndarray:
+        """The inputs of the yes/no model (bot/answer/yesno.py) for each of `sentences` as the
+        answer to the yes/no `question` (the asked question; `c` its candidates)."""
+        index, state = c.index, c.state
+        if c.en is None:
+            q = yesno.asked(question, "ja", self.tokenizer, glosses=index.terms.glosses)
+        else:
+            q = yesno.asked(question, "en", self.tokenizer, [t.surface for t in c.en])
+        best = c.scored[0].score if c.scored else 0.0
+        # A quoted sentence's score is what it was chosen on (the ranker's probability for a
+        # Japanese question): its place among the candidates is read from the fixed mix's scores.
+        mixed = {s.vector_row: s for s in c.scored}
+        rows = []
+        for s in sentences:
+            s = mixed.get(s.vector_row, s)
+            text = self._text(index, s)
+            if c.en is None:  # a Japanese question: in an English sentence, its words' glosses count
+                cov = s.coverage if has_japanese(text) else max(s.coverage, yesno.english_coverage(q, text))
+            else:  # the English words' coverage through their Japanese terms, as the evidence reads it
+                cov = crosslingual.coverage(c.en, index.lexical, _best_terms(state, index, [s])[0], question)
+            cross = has_japanese(text) != (c.en is None)
+            rows.append(yesno.features(q, text, cov, s.sim, s.score - best, cross, _fragment(text), self.tokenizer))
+        return np.array(rows).reshape(len(rows), len(yesno.FEATURES))
+
+    def _settle(self, c: Candidates, chosen: list[ScoredSentence], question: str,
+                top_k: int) -> tuple[str | None, list[ScoredSentence]]:
+        """A yes/no question's answer ("yes", "no", or None when no candidate settles it) and the
+        sentences to quote, the settling one first. A candidate in whose context the question's
+        identifiers (a year, an edition, a name) do not hold settles nothing: the documents then
+        speak of something else."""
+        quoted = {s.vector_row for s in chosen}
+        pool = list(chosen) + [s for s in c.scored[:SETTLE_DEPTH] if s.vector_row not in quoted]
+        if not pool:
+            return None, chosen
+        probs = self.models.yesno.probabilities(self.yes_no_features(c, question, pool))
+        ids = constraints.identifiers(c.query, c.lang, self.tokenizer)
+        order = np.argsort(-(1.0 - probs[:, yesno.CLASSES.index("unsettled")]), kind="stable")
+        for k in order:
+            said = yesno.verdict(probs[k])
+            if said == "unsettled":
+                break
+            if ids and not self._check_all(ids, [pool[k]], c)[0]:
+                continue
+            settling = pool[k]
+            rest = [s for s in chosen if s.vector_row != settling.vector_row]
+            return said, [settling] + rest[: top_k - 1]
+        return None, chosen
 
     def _holding(self, c: Candidates) -> tuple[list[ScoredSentence], list[str]]:
         """The candidate sentences in whose context the question's identifiers hold (years,
@@ -424,7 +526,7 @@ class Engine:
         seen = {s.passage_row for s in c.scored}
         rows = [h.row for h in c.hits if h.row not in seen]
         if rows:
-            more = score_sentences(c.index, rows, c.qvec, c.q_terms, c.state.sentence_terms, c.lang)
+            more = score_sentences(c.index, rows, c.qvec, c.q_terms, c.terms_of, c.lang)
             keep, _ = self._check_all(ids, more[:CONSTRAINT_DEPTH], c)
             if keep:
                 return keep, []
@@ -448,18 +550,31 @@ class Engine:
                 first = result
         return keep, first
 
-    def _choose(self, c: Candidates, top_k: int) -> list[ScoredSentence]:
+    def _asker_first(self, c: Candidates) -> set[int]:
+        """The candidate sentences (vector rows) in the asker's language when they answer as well
+        as all the candidates, by the fitted refusal model and margin (bot/answer/asker_language.py);
+        else none."""
+        model = self.models.refusal[c.lang]
+        probability = lambda scored: model.probability(self.evidence(replace(c, scored=list(scored))))  # noqa: E731
+        own = asker_language.leading(c.scored, c.lang, partial(self._text, c.index), probability,
+                                     self.models.language)
+        return {s.vector_row for s in own}
+
+    def _choose(self, c: Candidates, top_k: int, first: set[int] = frozenset()) -> list[ScoredSentence]:
         """The sentences to quote, in the order they are shown; each one's score is what it was
         chosen on (the fitted ranker's probability for Japanese questions, bot/answer/choice.py;
-        the fixed mix otherwise)."""
+        the fixed mix otherwise). The sentences of `first` (the asker's language, when they answer
+        as well) lead: an English question's best and runners-up are counted from the first of
+        them."""
         model = self.models.choice
+        lead = partial(asker_language.first, leads=lambda s: s.vector_row in first)
         if c.lang != "ja":
-            return pick_sentences(c.index, c.scored, c.lang, top_k)  # in document order
+            return lead(pick_sentences(c.index, lead(c.scored), c.lang, top_k))  # in document order
         X = self.sentence_features(c)
         chosen = choice.choose(c.index, c.scored, choice.probabilities(X, model), min(top_k, MAX_SENTENCES),
                                model.confidence)
         chosen = [self._with_value(c.index, s) for s in chosen]
-        ordered = choice.reading_order(c.index, chosen)
+        ordered = lead(choice.reading_order(c.index, chosen))
         # A title line, caption or table cell (no sentence end) supports an answer but never
         # opens it: the first quoted line is a sentence when there is one.
         if ordered and _fragment(self._text(c.index, ordered[0])):
@@ -489,16 +604,32 @@ class Engine:
                    if t.surface not in have]
         return en
 
-    def _phrase(self, index: SearchIndex, chosen, query: str, q_info, now: bool | None = None) -> Phrase | None:
+    def _english_words(self, c: Candidates) -> str:
+        """A Japanese question's words as an English sentence would write them: its Latin-script
+        words and the English pages' words for its terms (bot/store/termtable.py)."""
+        latin = re.findall(r"[A-Za-z][A-Za-z0-9\-]*", c.query)
+        bridge = c.state.bridge
+        return " ".join(latin + (bridge.expand(self.tokenizer.content_terms(c.query)) if bridge else []))
+
+    def _phrase(self, index: SearchIndex, chosen, query: str, q_info, english_words: str = "",
+                now: bool | None = None) -> Phrase | None:
         """The asked-for phrase (a date, number, name, place): the best-scored candidate of the
         asked type across the quoted sentences, widened to the items coordinated with it (a list),
         or None when none of them has one. The page's own date line is quoted for context but
-        gives no phrase: it dates the page, not what was asked."""
+        gives no phrase: it dates the page, not what was asked. When the best quoted sentence is
+        English (a Japanese question answered by an English page), the phrase is read by the
+        English finder from the English sentences (`english_words`: the question's words in
+        English), and the Japanese ranker reads only the Japanese ones."""
         asks_for = q_info.qtype if q_info is not None else None
         if asks_for not in LEAD_TYPES:
             return None
         top = max(x.score for x in chosen)
-        chosen = [s for s in chosen if not self._page_date_line(index, s)]
+        english = [s for s in chosen if not has_japanese(self._text(index, s))]
+        if english and max(s.score for s in english) >= top:
+            found = self._english_phrase(index, english, asks_for, english_words)
+            if found is not None:
+                return found
+        chosen = [s for s in chosen if s not in english and not self._page_date_line(index, s)]
         best: tuple[float, ScoredSentence, str, list, tuple[int, int]] | None = None
         known = kinds.stated_months(query) if asks_for == "time" and q_info.counter != "日" else set()
         fits = lambda text, after="": fits_type(text, asks_for, self.tokenizer, q_info.head,  # noqa: E731
@@ -541,6 +672,18 @@ class Engine:
             # not any noun the sentence joins with と or 、 (石破総理大臣と… for a place).
             a, b = kinds.coordinated(sentence, a, b, [span for _, span in ranked], item)
         return Phrase(s.vector_row, s.start + a, s.start + b, as_of)
+
+    def _english_phrase(self, index: SearchIndex, english, asks_for: str, words: str) -> Phrase | None:
+        """The asked-for phrase of the best-scored English sentence that has one, with a date
+        also in Japanese form."""
+        for s in sorted(english, key=lambda x: -x.score):
+            sentence = self._text(index, s)
+            phrase = english_phrase(sentence, ENGLISH_TYPE[asks_for], words)
+            at = sentence.find(phrase) if phrase else -1
+            if at >= 0:
+                japanese = japanese_date_of(phrase) if asks_for == "time" else None
+                return Phrase(s.vector_row, s.start + at, s.start + at + len(phrase), japanese=japanese)
+        return None
 
     @staticmethod
     def _newest(index: SearchIndex, found, best):
@@ -822,11 +965,6 @@ def _fragment(text: str) -> bool:
     t = text.strip()
     letters = len(re.findall(r"[^\W\d_]", t))  # 「2.」 ends like a sentence but says nothing
     return letters < 4 or not re.search(r"[。．.!?！？]\s*[」』）)]?\s*$", t)
-
-
-def chosen_coverage(c: "Candidates", s) -> float:
-    """The question-word coverage of a quoted sentence (computed when it was scored)."""
-    return next((x.coverage for x in c.scored if x.vector_row == s.vector_row), 0.0)
 
 
 def _best_terms(state: _State, index: SearchIndex, scored, n: int = 1) -> list[set[str]]:

@@ -66,11 +66,14 @@ def compose_partial(index: SearchIndex, chosen: list[ScoredSentence], lang: str,
 @dataclass(frozen=True)
 class Phrase:
     """The answering phrase: document offsets inside the chosen sentence at `vector_row`;
-    `as_of`: the date of its source (ISO) when dated sources disagree and the newest one leads."""
+    `as_of`: the date of its source (ISO) when dated sources disagree and the newest one leads;
+    `japanese`: the phrase in Japanese form when it is read from an English sentence (a date:
+    February 2016 → 2016年2月)."""
     vector_row: int
     start: int
     end: int
     as_of: str | None = None
+    japanese: str | None = None
 
 
 def japanese_date(iso: str) -> str:
@@ -80,12 +83,13 @@ def japanese_date(iso: str) -> str:
 
 
 def compose_answer(index: SearchIndex, chosen: list[ScoredSentence], lang: str,
-                   phrase: Phrase | None = None, yes: bool = False,
+                   phrase: Phrase | None = None, verdict: str | None = None,
                    listed: Sequence[Item] | None = None) -> tuple[str, list[Citation]]:
     """The sentences with [n] markers; a Japanese answer to a question asking for a time, number,
-    name or place leads with that phrase (「1993年です。[1]」), and its citation carries its span.
-    A list question's answer leads with every item (`listed`), each sentence they come from cited
-    (「宇宙利用、宇宙技術、宇宙教育です。[1][2]」), its citations spanning their items."""
+    name or place leads with that phrase (「1993年です。[1]」), and its citation carries its span;
+    a yes/no question's `verdict` ("yes" / "no", settled by the first sentence) leads 「はい。[1]」 /
+    「いいえ。[1]」. A list question's answer leads with every item (`listed`), each sentence they
+    come from cited (「宇宙利用、宇宙技術、宇宙教育です。[1][2]」), its citations spanning their items."""
     citations: list[Citation] = []
     parts: list[str] = []
     lead = ""
@@ -104,14 +108,15 @@ def compose_answer(index: SearchIndex, chosen: list[ScoredSentence], lang: str,
         if phrase is not None and phrase.vector_row == s.vector_row:
             span = (phrase.start - p.start, phrase.end - p.start)
             when = f"（{japanese_date(phrase.as_of)}時点）" if phrase.as_of else ""
-            lead = f"{d.text[phrase.start:phrase.end]}です{when}。[{n}]"
+            also = f"（{phrase.japanese}）" if phrase.japanese else ""
+            lead = f"{d.text[phrase.start:phrase.end]}{also}です{when}。[{n}]"
         citations.append(Citation(
             n=n, chunk_id=p.chunk_id, doc_id=p.doc_id, title=d.title, url=d.url, section=p.section,
             text=p.text, highlight=(s.start - p.start, s.end - p.start), answer_span=span,
             score=round(s.score, 6), date=getattr(d, "date", None), **location_fields(d, s.start)))
         parts.append(f"{sentence}[{n}]" if lang == "ja" else f"「{sentence}」[{n}]")
-    if yes and not lead:  # a yes/no question the first quoted sentence plainly affirms
-        lead = "はい。[1]" if lang == "ja" else "Yes [1]."
+    if verdict and not lead:
+        lead = {"yes": "はい。[1]", "no": "いいえ。[1]"}[verdict]
     if lang == "ja":
         return "\n".join([lead] + parts if lead else parts), citations
     return "The documents (in Japanese) say:\n" + "\n".join(parts), citations

@@ -237,6 +237,30 @@ def english_phrase(sentence: str, qtype: str, question: str) -> str | None:
     return found[0][2] if found else None
 
 
+# A Japanese question's asked type (bot/query/analysis.py) as the English finder's question type.
+ENGLISH_TYPE = {"time": "when", "number": "how many", "place": "where", "person": "who", "org": "what",
+                "name": "what"}
+_MONTH_NUMBER = {m[:3].lower(): i for i, m in enumerate(MONTHS, 1)}
+_DATE_PARTS = (re.compile(rf"^(\d{{1,2}})(?:st|nd|rd|th)?\s+({_MONTH})\s+(\d{{4}})$"),
+               re.compile(rf"^({_MONTH})\s+(\d{{1,2}})(?:st|nd|rd|th)?,?\s+(\d{{4}})$"),
+               re.compile(rf"^({_MONTH})\s+(\d{{4}})$"))
+
+
+def japanese_date_of(phrase: str) -> str | None:
+    """An English date in Japanese form (3rd March 2018 → 2018年3月3日, February 2016 → 2016年2月),
+    or None when `phrase` is no full date with its year."""
+    for rx in _DATE_PARTS:
+        m = rx.match(phrase.strip())
+        if m is None:
+            continue
+        parts = m.groups()
+        month = next(_MONTH_NUMBER[p[:3].lower()] for p in parts if p[0].isalpha())
+        year = next(p for p in parts if p.isdigit() and len(p) == 4)
+        day = next((p for p in parts if p.isdigit() and len(p) < 3), None)
+        return f"{int(year)}年{month}月" + (f"{int(day)}日" if day else "")
+    return None
+
+
 @dataclass
 class Gloss:
     japanese: str
@@ -621,12 +645,14 @@ class EnglishComposer:
 
     def compose(self, index: SearchIndex, chosen: list[ScoredSentence], question: str,
                 terms: list, phrase_at=None, partial: bool = False,
-                listed: list[Item] | None = None) -> tuple[str, list[Citation]]:
+                verdict: str | None = None, listed: list[Item] | None = None) -> tuple[str, list[Citation]]:
         """`terms`: the Japanese terms the question was searched with (crosslingual.Term; their
         words are not the answer, and the glossary gives them the sense the question asked in).
         `phrase_at`: the Japanese answer phrase of the asked kind (compose.Phrase), when the
-        engine found one; with a kind to check and none found, no phrase leads. `listed`: the
-        items a list question asks for, which lead the answer with the sentences they are from."""
+        engine found one; with a kind to check and none found, no phrase leads. `verdict`: a
+        yes/no question's answer ("yes", "no", settled by the first quoted sentence, or
+        "unsettled"). `listed`: the items a list question asks for, which lead the answer with the
+        sentences they are from."""
         asked = [t.surface for t in terms]
         citations, quotes, ja_sentences = _cite(index, chosen, phrase_at)
         qtype = question_type(question)
@@ -637,6 +663,11 @@ class EnglishComposer:
             named = [self._item_english(index, i.text) if _JAPANESE.search(i.text) else i.text for i in listed]
             lead = f"Answer: {lists.joined_en(named)} {marks}." + (
                 " (From the cited Japanese text; its words are glossed below.)" if japanese else "")
+            senses = {t.surface: t.english.lower() for t in terms if t.kind == "dictionary"}
+            gloss = self.glossary(index, ja_sentences, asked, senses) if ja_sentences else []
+            return _answer_text(lead, quotes, gloss), citations
+        if verdict is not None:
+            lead = _VERDICT[verdict]
             senses = {t.surface: t.english.lower() for t in terms if t.kind == "dictionary"}
             gloss = self.glossary(index, ja_sentences, asked, senses) if ja_sentences else []
             return _answer_text(lead, quotes, gloss), citations
@@ -688,6 +719,8 @@ class EnglishComposer:
         return None, 1
 
 
+_VERDICT = {"yes": "Yes. [1]", "no": "No. [1]",
+            "unsettled": "The documents do not say whether this is so; the closest passages say:"}
 _LABELS = {"when": "When", "how many": "How many", "who": "Who", "where": "Where", "what": "Answer"}
 _MISSING = {"when": "the date", "how many": "the number", "who": "the person", "where": "the place"}
 

@@ -11,8 +11,10 @@ import unicodedata
 _DEF_JA = re.compile(r"^(?P<x>.+?)(?:とは|って)(?:何|なん|なに|どんな|どういう|どのような)")
 _DEF_EN = re.compile(r"^\s*what\s+(?:is|are|was|were)\s+(?:an?\s+|the\s+)?(?P<x>[^?,;]{1,60}?)\s*\?*\s*$", re.I)
 _WH_JA = re.compile(r"何|なに|なん|誰|だれ|どこ|いつ|どの|どれ|どう|どんな|どちら|なぜ|いくつ|いくら|幾|どれ")
+# 「赤字か黒字か」「落選したか、当選したか」「できるか否か」: a choice between alternatives, not yes/no.
+_ALTERNATIVES_JA = re.compile(r"か[、，,？?]\s*\S.*か[?？。]?$|か[\u4e00-\u9fff\u30a0-\u30ff][^か]{0,10}か[?？。]?$"
+                              r"|か否か|いかなる|いかに")
 _YES_NO_EN = re.compile(r"^\s*(?:did|does|do|is|are|was|were|has|have|had|can|could|will|would|should)\b", re.I)
-_NEGATION = re.compile(r"(?:ない|なかっ|ません|ず[、。に]|無し|なし|未[定了]|not\b|n't\b|never\b|no longer\b)")
 # Conjunctions that join items of a list inside a sentence.
 _AND = re.compile(r"^(?:と|、|，|,|及び|および|並びに|ならびに|や|・|and|or)\s*")
 _AND_BEFORE = re.compile(r"(?:と|、|，|,|及び|および|並びに|ならびに|や|・|and|or)\s*$")
@@ -51,15 +53,9 @@ def defines(sentence: str, subject: str) -> bool:
 def is_yes_no(question: str, lang: str) -> bool:
     q = _nfkc(question).strip()
     if lang == "ja":
-        return bool(re.search(r"か[?？。]?$", q)) and not _WH_JA.search(q) and definition_subject(q, lang) is None
-    return bool(_YES_NO_EN.match(q))
-
-
-def affirms(sentence: str, coverage: float, threshold: float) -> bool:
-    """Whether a sentence plainly affirms what a yes/no question asks: it carries the question's
-    words (coverage at least `threshold`) and no negation. A sentence that negates is not read as
-    "no": the negation may be about something else, so no yes/no is given then."""
-    return coverage >= threshold and not _NEGATION.search(_nfkc(sentence))
+        return (bool(re.search(r"か[?？。]?$", q)) and not _WH_JA.search(q) and not _ALTERNATIVES_JA.search(q)
+                and definition_subject(q, lang) is None)
+    return bool(_YES_NO_EN.match(q)) and not re.search(r"\bor\b|\bwhether\b", q, re.I)
 
 
 def coordinated(sentence: str, start: int, end: int, spans: list[tuple[int, int]], same_kind) -> tuple[int, int]:
@@ -142,7 +138,10 @@ def names_the_asked(sentence: str, a: int, b: int, question: str) -> bool:
     """Whether sentence[a:b] is (the start of) what the question itself names, glossed in brackets
     after it (アジア太平洋地域宇宙機関会議(APRSAF) for a question about APRSAF): not its answer."""
     m = _GLOSSED.match(sentence[b:])
-    return bool(m) and _nfkc(m.group(1)).strip() in _nfkc(question)
+    gloss = _nfkc(m.group(1)).strip() if m else ""
+    # Only an identifier (an acronym, a code) names it: a bracketed description after a name
+    # (拍子（周期的なアクセント）) is what a 「何というか」 question asks the name of.
+    return bool(re.fullmatch(r"[A-Za-z][A-Za-z0-9\-]{1,15}", gloss)) and gloss in _nfkc(question)
 
 
 def _owner(sentence: str, a: int) -> str | None:
@@ -162,7 +161,7 @@ def owned_by_question(sentence: str, spans: list[tuple[int, int]], words: set[st
     what the question names and the first-ranked one does not (古川); None when that does not
     single one out."""
     owners = [_owner(sentence, a) for a, _ in spans]
-    if owners[0] is None:
+    if not owners[0]:
         return None
     named = [{w for w in words if len(w) > 1 and w in o} if o is not None else set() for o in owners]
     mine = [i for i in range(1, len(spans)) if named[i] - named[0]]

@@ -8,19 +8,10 @@ import re
 from dataclasses import dataclass
 
 from bot.store.lexical import idf
-from bot.store.termtable import TermTable, fold, key_of, stem
+from bot.store.termtable import STOPWORDS, TermTable, fold, key_of, stem
 
-# Words that carry the question's grammar, not its topic. They never start or end a looked-up
-# phrase and are never looked up alone.
-STOPWORDS = frozenset("""
-a an the of in on at to for from by with about as into onto over under than then and or but nor not no
-is are was were be been being am do does did done doing have has had having will would shall should can
-could may might must what when where who whom whose which why how many much long old far often
-this that these those it its it's they them their there here he him his she her i me my we us our you
-your one ones some any each every other another such also too very just only even still yet ever
-please tell give name list say said called call known mean means meant stand stands kind type sort
-if so up out around after before since until while during between among through against
-""".split())
+# STOPWORDS: words that carry the question's grammar, not its topic. They never start or end a
+# looked-up phrase and are never looked up alone.
 _DEMACRON = str.maketrans("ĀāĒēĪīŌōŪūÂâÊêÎîÔôÛû", "AaEeIiOoUuAaEeIiOoUu")
 _WORD = re.compile(r"[A-Za-z0-9][A-Za-z0-9'’\-\.]*[A-Za-z0-9]|[A-Za-z0-9]")
 MAX_PHRASE = 4
@@ -157,10 +148,12 @@ def lexical_tokens(terms: list[Term]) -> list[str]:
     return [t for term in terms for t in term.tokens]
 
 
-def dense_query(question: str, terms: list[Term]) -> str:
-    """The English question followed by its Japanese terms: the multilingual model matches the
-    Japanese words to the Japanese text better than the English ones."""
-    surfaces = list(dict.fromkeys(t.surface for t in terms if t.kind != "verbatim"))
+def dense_query(question: str, terms: list[Term] | list[str]) -> str:
+    """The question followed by its terms in the other language (an English question's Japanese
+    terms, a Japanese question's English words): the multilingual model matches words to text
+    of their own language better than across."""
+    surfaces = list(dict.fromkeys(t if isinstance(t, str) else t.surface for t in terms
+                                  if isinstance(t, str) or t.kind != "verbatim"))
     return question if not surfaces else question + " " + " ".join(surfaces)
 
 
@@ -199,3 +192,30 @@ def coverage(terms: list[Term], lexical, text_terms: set[str], question: str = "
 
 # Coverage is the best over this many top-scored sentences.
 COVERAGE_SENTENCES = 3
+
+
+class EnglishBridge:
+    """A Japanese question meeting English pages, through the table's `english_words` (each
+    Japanese word's English words on the corpus's English pages): the question's terms in
+    English for BM25, and an English sentence's words as the Japanese terms they translate, for
+    coverage. Built once per index; empty (and a no-op) for a corpus without English pages."""
+
+    def __init__(self, table: TermTable) -> None:
+        self.english = table.english_words
+        self.japanese: dict[str, set[str]] = {}
+        for token, words in self.english.items():
+            for w in words:
+                self.japanese.setdefault(w, set()).add(token)
+
+    def __bool__(self) -> bool:
+        return bool(self.english)
+
+    def expand(self, terms: list[str]) -> list[str]:
+        """English words of the index for a Japanese question's content terms (the question's own
+        Latin words are already there)."""
+        own = set(terms)
+        return list(dict.fromkeys(w for t in terms for w in self.english.get(t, ()) if w not in own))
+
+    def with_japanese(self, terms: set[str]) -> set[str]:
+        """An English sentence's terms with the Japanese ones its words translate."""
+        return terms | {t for w in terms for t in self.japanese.get(w, ())}

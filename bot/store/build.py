@@ -189,7 +189,9 @@ class _Built:
            prev_folder: Path | None) -> "_Built":
         docs, per_doc = split.docs, split.per_doc
         lexical = LexicalIndex.build(split.tokens)
-        terms = termtable.build_term_table([p.embed_text for p in split.passages], tokenizer, lexical.vocabulary)
+        english = {d.doc_id for d in docs if d.lang == "en"}
+        terms = termtable.build_term_table([p.embed_text for p in split.passages], tokenizer, lexical.vocabulary,
+                                           [p.text for p in split.passages if p.doc_id in english])
         fresh_p = np.array([d.doc_id not in unchanged for d in docs for _ in per_doc[d.doc_id]], bool)
         fresh_s = np.array([d.doc_id not in unchanged for d in docs for p in per_doc[d.doc_id]
                             for _ in p.sentences], bool)

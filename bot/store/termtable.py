@@ -11,7 +11,10 @@ under which each corpus word can be asked for, from three sources:
 - **readings**: Sudachi's reading of a proper noun, romanised (田淵 → tabuchi, 豊岡市 → toyooka).
 
 Only corpus words are looked up, so every term the table gives occurs in the index. The reverse
-direction (corpus word → a short English gloss) feeds the English answer's glossary. The table is
+direction (corpus word → a short English gloss) feeds the English answer's glossary, and, when the
+corpus has English pages, each Japanese word's English words on those pages (its glosses matched
+by Snowball stem: 選ぶ "select" ↔ selected, 議長 "chair" ↔ co-chaired) let a Japanese question
+meet an English page. The table is
 a plain JSON file in the versioned index folder (`termtable.json`, listed in the manifest's
 checksums like every other file).
 """
@@ -27,13 +30,22 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from bot.text.analyser import Tokenizer, term_of
+from bot.text.language import has_japanese
 
 log = logging.getLogger(__name__)
 
 FILE = "termtable.json"
-VERSION = 5
+VERSION = 6
 # Senses of a JMdict entry whose glosses are used: later senses are rare uses that mostly add noise.
 MAX_SENSES = 3
+# Senses whose glosses may name a Japanese word on an English page: deeper than the English keys'
+# (機関 is "agency" in its fifth), since only words the English pages use are kept.
+REVERSE_SENSES = 5
+# English words kept per Japanese term (its best senses first).
+MAX_ENGLISH_PER_TERM = 6
+# Glosses longer than this are explanations ("occurring naturally (without human influence)"),
+# not words an English page would use for the term.
+MAX_GLOSS_WORDS = 3
 # Japanese terms kept per English key (the most frequent in the corpus first).
 MAX_TERMS_PER_KEY = 4
 MAX_KEY_WORDS = 4
@@ -47,6 +59,19 @@ _HIRAGANA = re.compile(r"^[\u3040-\u309fー]+$")
 _PAREN = re.compile(r"\s*\([^)]*\)")
 _LATIN = re.compile(r"[A-Za-z0-9][A-Za-z0-9 .&'\-]*")
 _KEY_CLEAN = re.compile(r"[^a-z0-9\- ']+")
+_ENGLISH_TOKEN = re.compile(r"[a-z]{2,}")
+_GLOSS_WORD = re.compile(r"[a-z]+")
+
+# Words that carry an English sentence's grammar, not its topic: never a term of their own.
+STOPWORDS = frozenset("""
+a an the of in on at to for from by with about as into onto over under than then and or but nor not no
+is are was were be been being am do does did done doing have has had having will would shall should can
+could may might must what when where who whom whose which why how many much long old far often
+this that these those it its it's they them their there here he him his she her i me my we us our you
+your one ones some any each every other another such also too very just only even still yet ever
+please tell give name list say said called call known mean means meant stand stands kind type sort
+if so up out around after before since until while during between among through against
+""".split())
 
 # --- kana → romaji (Hepburn), for matching romanised names ------------------------------------
 _KANA = {
@@ -127,6 +152,9 @@ class TermTable:
     # Snowball stem of a one-word English key → Japanese terms: a question's "established" or
     # "cooperate" finds the glosses "establishment" (設立) and "cooperation" (協力)
     stems: dict[str, list[list]] = field(default_factory=dict)
+    # Japanese BM25 token → the English pages' BM25 tokens that translate it (its best senses
+    # first); empty for a corpus without English pages
+    english_words: dict[str, list[str]] = field(default_factory=dict)
 
     @classmethod
     def empty(cls) -> "TermTable":
@@ -134,7 +162,8 @@ class TermTable:
 
     def save(self, path: Path) -> None:
         path.write_text(json.dumps({"version": VERSION, "english": self.english, "readings": self.readings,
-                                    "glosses": self.glosses, "stems": self.stems},
+                                    "glosses": self.glosses, "stems": self.stems,
+                                    "english_words": self.english_words},
                                    ensure_ascii=False, separators=(",", ":")),
                         encoding="utf-8")
 
@@ -143,7 +172,8 @@ class TermTable:
         if not path.exists():  # an index built before the table existed: no English terms
             return cls.empty()
         data = json.loads(path.read_text(encoding="utf-8"))
-        return cls(data["english"], data["readings"], data["glosses"], data.get("stems", {}))
+        return cls(data["english"], data["readings"], data["glosses"], data.get("stems", {}),
+                   data.get("english_words", {}))
 
 
 _local = threading.local()
@@ -168,7 +198,7 @@ def _jmdict_path() -> Path | None:
     return path if path.exists() else None
 
 
-def _jmdict_glosses(forms: list[str]) -> dict[str, list[tuple[int, str]]]:
+def _jmdict_glosses(forms: list[str], max_senses: int = MAX_SENSES) -> dict[str, list[tuple[int, str]]]:
     """Japanese written form → [(sense rank, English gloss)] for the forms JMdict knows."""
     path = _jmdict_path()
     if path is None:
@@ -202,7 +232,7 @@ def _jmdict_glosses(forms: list[str]) -> dict[str, list[tuple[int, str]]]:
     ranked = {}
     for form, pairs in out.items():
         sense_ids = list(dict.fromkeys(sid for sid, _ in pairs))
-        ranked[form] = [(sense_ids.index(sid), g) for sid, g in pairs if sense_ids.index(sid) < MAX_SENSES]
+        ranked[form] = [(sense_ids.index(sid), g) for sid, g in pairs if sense_ids.index(sid) < max_senses]
     return ranked
 
 
@@ -225,8 +255,10 @@ def _loanwords(texts: list[str]) -> dict[str, str]:
     return out
 
 
-def build_term_table(texts: list[str], tokenizer: Tokenizer, vocabulary: set[str]) -> TermTable:
-    """The table for a corpus (`texts`: its passages); `vocabulary`: the BM25 index's terms."""
+def build_term_table(texts: list[str], tokenizer: Tokenizer, vocabulary: set[str],
+                     english_texts: list[str] = ()) -> TermTable:
+    """The table for a corpus (`texts`: its passages; `english_texts`: its English pages'
+    passages); `vocabulary`: the BM25 index's terms."""
     words = _CorpusWords()
     for text in texts:
         words.add_text(text, tokenizer, vocabulary)
@@ -237,8 +269,98 @@ def build_term_table(texts: list[str], tokenizer: Tokenizer, vocabulary: set[str
     for key, by_surface in words.readings.items():
         for surface in by_surface:
             senses.glosses.setdefault(surface, key.capitalize())
-    return _table(words, senses)
+    table = _table(words, senses)
+    table.english_words = _english_words(words, senses, english_vocabulary(english_texts, tokenizer, vocabulary))
+    return table
 
+
+def english_vocabulary(texts: list[str], tokenizer: Tokenizer, vocabulary: set[str]) -> set[str]:
+    """The English words of English pages (their lines with no Japanese: a signature block may
+    be in Japanese), as BM25 tokens."""
+    return {t for text in texts for line in text.splitlines() if not has_japanese(line)
+            for t in tokenizer.tokens(line) if _ENGLISH_TOKEN.fullmatch(t) and t not in STOPWORDS and t in vocabulary}
+
+
+def _bases(word: str) -> set[str]:
+    """A word and what its regular inflections come from (signed → sign, studies → study)."""
+    out = {word}
+    for suffix, repl in (("ies", "y"), ("es", ""), ("s", ""), ("ed", ""), ("ed", "e"), ("ing", ""), ("ing", "e")):
+        if word.endswith(suffix) and len(word) > len(suffix) + 2:
+            out.add(word[: -len(suffix)] + repl)
+    return out
+
+
+def _english_words(words: "_CorpusWords", senses: "_Senses", english: set[str]) -> dict[str, list[str]]:
+    """Japanese word → the English pages' words that translate it, best sense first: JMdict's
+    glosses of every Japanese word (a question may use one the Japanese pages never do: 人口
+    "population"), the corpus's loanwords' spellings, and its names' romanised readings
+    (谷垣 → tanigaki)."""
+    if not english:
+        return {}
+    found: dict[str, dict[str, int]] = {}  # Japanese word → English word → best sense rank
+
+    def add(japanese: str, w: str, rank: int) -> None:
+        have = found.setdefault(japanese, {})
+        if w not in have or have[w] > rank:
+            have[w] = rank
+
+    for japanese, rank, w in _jmdict_english(english):
+        add(japanese, w, rank)
+    for key, by_surface in senses.english.items():  # loanwords (UniDic's spelling)
+        for rank, tokens in by_surface.values():
+            if len(tokens) == 1 and key in english:
+                add(tokens[0], key, rank)
+    for w in english:  # a Japanese name written in romaji on an English page
+        for tokens in words.readings.get(fold(w), {}).values():
+            add(tokens[0], w, 0)
+    return {t: sorted(ws, key=lambda w: (ws[w], w))[:MAX_ENGLISH_PER_TERM] for t, ws in sorted(found.items())}
+
+
+def _jmdict_english(english: set[str]):
+    """(Japanese written form, sense rank, English word) for each JMdict gloss of at most
+    `MAX_GLOSS_WORDS` words, in the first `REVERSE_SENSES` senses of its entry, with a word whose
+    Snowball stem an English word of `english` shares. A stem shared by unrelated words
+    (universe, university) is only followed for an inflection of the gloss word (select,
+    selected) or to a word that is no gloss of its own."""
+    path = _jmdict_path()
+    if path is None:
+        return
+    by_stem: dict[str, list[str]] = {}
+    for w in sorted(english):
+        by_stem.setdefault(stem(w), []).append(w)
+    con = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+    try:
+        first = dict(con.execute("SELECT idseq, MIN(ID) FROM Sense GROUP BY idseq"))
+        glosses: dict[str, list[str]] = {}  # gloss → the English words it matches
+        rows = []
+        for table in ("Kanji", "Kana"):
+            for form, idseq, sid, gloss in con.execute(
+                    f"SELECT f.text, s.idseq, s.ID, g.text FROM {table} f JOIN Sense s ON s.idseq = f.idseq "
+                    "JOIN SenseGloss g ON g.sid = s.ID"):
+                rank = sid - first[idseq]
+                if rank < REVERSE_SENSES and not _HIRAGANA.match(form):
+                    rows.append((form, rank, gloss))
+    finally:
+        con.close()
+    # One-word glosses ("university", "to select"): a word that is one is some entry's own.
+    own = {g.lower().removeprefix("to ") for _, _, g in rows if g.count(" ") <= 1}
+    stems: dict[str, list[str]] = {}  # gloss word → the English words it matches
+
+    def matches(g: str) -> list[str]:
+        found = stems.get(g)
+        if found is None:
+            found = stems[g] = [w for w in by_stem.get(stem(g), ())
+                                if g in _bases(w) or w in _bases(g) or not any(b in own for b in _bases(w))]
+        return found
+
+    for form, rank, gloss in rows:
+        found = glosses.get(gloss)
+        if found is None:
+            words = _GLOSS_WORD.findall(_PAREN.sub("", gloss.lower()))
+            found = glosses[gloss] = [w for p in words if p not in STOPWORDS for w in matches(p)] \
+                if len(words) <= MAX_GLOSS_WORDS + (words[:1] == ["to"]) else []
+        for w in found:
+            yield form, rank, w
 
 @dataclass
 class _CorpusWords:

@@ -3,7 +3,7 @@
 import pytest
 from paths import DATA
 
-from bot.answer.kinds import affirms, coordinated, defines, definition_subject, is_yes_no
+from bot.answer.kinds import coordinated, defines, definition_subject, is_yes_no
 
 
 @pytest.mark.parametrize("question, lang, subject", [
@@ -32,15 +32,15 @@ def test_a_definition_is_a_sentence_with_the_subject_as_its_topic_not_a_heading(
     ("APRSAFとは何ですか？", "ja", False),
     ("Was KhalifaSat developed in the UAE?", "en", True),
     ("When was KhalifaSat launched?", "en", False),
+    # a choice between alternatives is not answered yes or no
+    ("オランダは対日貿易では赤字か黒字か？", "ja", False),
+    ("2016年の補欠選挙では落選したか、当選したか", "ja", False),
+    ("国から許可を取った上での管理売春は合法ですか？違法ですか？", "ja", False),
+    ("それは行われなかったのですか？", "ja", True),
+    ("Is Wikidata free or paid?", "en", False),
 ])
 def test_yes_no_questions(question, lang, yes_no):
     assert is_yes_no(question, lang) is yes_no
-
-
-def test_only_a_plain_affirmation_is_a_yes():
-    assert affirms("分科会の再編が行われたことを歓迎し、", 1.0, 0.8)
-    assert not affirms("金星や火星にない固有磁場が地球にはある。", 1.0, 0.8)
-    assert not affirms("分科会の再編が行われた。", 0.5, 0.8)
 
 
 def test_a_lead_takes_in_the_items_coordinated_with_it():
@@ -223,3 +223,12 @@ def test_of_bracketed_phrases_the_one_belonging_to_what_the_question_names_leads
     assert owned_by_question(sentence, spans, {"古川", "宇宙飛行士", "ソユーズ"}) == spans[1]
     assert owned_by_question(sentence, spans, {"野口", "宇宙飛行士"}) is None  # the first-ranked is theirs
     assert owned_by_question(sentence, spans, {"宇宙飛行士", "ソユーズ"}) is None  # nothing singles one out
+
+
+def test_a_bracketed_description_after_a_name_does_not_make_it_the_asked_thing():
+    from bot.answer.kinds import names_the_asked, owned_by_question
+    sentence = "拍子（周期的なアクセント）がなくてもリズムは成り立つ。"
+    assert not names_the_asked(sentence, 0, 2, "周期的なアクセントのことを何と言うか？")
+    riba = "英国は、英国王立建築家協会：（RIBA）と建築家登録委員会（ARB）の二つがある。"
+    spans = [(riba.index(x), riba.index(x) + len(x)) for x in ("RIBA", "ARB")]
+    assert owned_by_question(riba, spans, {"英国", "王立", "建築家", "協会", "略称"}) is None

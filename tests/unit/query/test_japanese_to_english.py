@@ -1,0 +1,104 @@
+"""A Japanese question answered from an English page: the term table's English words of each
+Japanese word, BM25 and coverage through them, and the lead read from the English sentence."""
+
+from dataclasses import replace
+
+import pytest
+from fakes import FakeEmbedder, refusal_on_coverage
+
+from bot.answer.compose_en import japanese_date_of
+from bot.engine import Engine
+from bot.query.crosslingual import EnglishBridge
+from bot.store.build import build_index
+from bot.store.index import load_index
+from bot.store.termtable import TermTable, build_term_table
+
+JA_TEXT = "宇宙機関の会合が東京で開催された。大学の研究者も参加した。"
+EN_TEXT = ("The workshop was co-chaired by Mr. Fumiaki Tanigaki from JAXA and held in Bremen.\n"
+           "DLR and JAXA signed the arrangement in February 2016.\n"
+           "The region has a population of 3 billion and many space agencies.\n"
+           "Students of the university selected a satellite.")
+
+
+def _table(tokenizer, english: list[str]) -> TermTable:
+    texts = [JA_TEXT, *english]
+    vocabulary = {t for text in texts for t in tokenizer.tokens(text)}
+    return build_term_table(texts, tokenizer, vocabulary, english)
+
+
+def test_a_japanese_word_gets_the_english_pages_words_for_it(tokenizer):
+    words = _table(tokenizer, [EN_TEXT]).english_words
+    # Glosses matched by stem: 議長 "chair" ↔ co-chaired, 選ぶ "select" ↔ selected; a word the
+    # Japanese pages never use is there too (人口 "population").
+    assert "chaired" in words["議長"]
+    assert "selected" in words["選ぶ"]
+    assert "population" in words["人口"]
+    assert {"agency", "agencies"} & set(words["機関"])
+    # A stem two unrelated words share (universe, university) does not join them.
+    assert "space" in words["宇宙"] and "university" not in words["宇宙"]
+
+
+def test_a_corpus_without_english_pages_has_no_english_words(tokenizer):
+    assert _table(tokenizer, []).english_words == {}
+    assert not EnglishBridge(TermTable.empty())
+
+
+def test_the_bridge_expands_questions_and_reads_english_sentences_in_japanese():
+    bridge = EnglishBridge(replace(TermTable.empty(), english_words={"議長": ["chair", "chaired"],
+                                                                      "人口": ["population"]}))
+    assert bridge.expand(["議長", "人口", "jaxa"]) == ["chair", "chaired", "population"]
+    assert bridge.with_japanese({"co", "chaired", "by"}) == {"co", "chaired", "by", "議長"}
+
+
+@pytest.mark.parametrize("phrase, expected", [
+    ("February 2016", "2016年2月"), ("3rd March 2018", "2018年3月3日"), ("September 30, 2018", "2018年9月30日"),
+    ("2016", None), ("November 6", None)])
+def test_english_dates_in_japanese_form(phrase, expected):
+    assert japanese_date_of(phrase) == expected
+
+
+JA_DOC = """---
+title: 宇宙協力
+lang: ja
+---
+宇宙協力
+
+JAXAは多くの国の宇宙機関と協力している。アジアの宇宙機関とは毎年会議を開いている。
+"""
+
+EN_DOC = """---
+title: DLR-JAXA Joint Statement
+lang: en
+---
+DLR-JAXA Joint Statement
+
+DLR and JAXA signed an Inter-Agency Arrangement for a Strategic Partnership in February 2016.
+
+The Kibo workshop was held in Bremen and co-chaired by Mr. Fumiaki Tanigaki from JAXA.
+"""
+
+
+@pytest.fixture(scope="module")
+def engine(tmp_path_factory, tokenizer, models):
+    root = tmp_path_factory.mktemp("jaen")
+    (root / "corpus").mkdir()
+    (root / "corpus" / "ja.md").write_text(JA_DOC, encoding="utf-8")
+    (root / "corpus" / "en.md").write_text(EN_DOC, encoding="utf-8")
+    emb = FakeEmbedder()
+    build_index(root / "corpus", root / "index", emb, tokenizer, max_bytes=2**20)
+    # The fake embedder's cosines mean nothing: decide on the question's words found alone.
+    return Engine(emb, tokenizer, load_index(root / "index"), models=replace(models, refusal=refusal_on_coverage(0.3)))
+
+
+def test_a_japanese_question_is_answered_from_the_english_page_with_its_lead(engine):
+    a = engine.ask("DLRとJAXAが戦略的パートナーシップの取決めに署名したのはいつですか？")
+    assert a.found and a.citations[0].title == "DLR-JAXA Joint Statement"
+    assert a.answer.startswith("February 2016（2016年2月）です。[1]")
+    assert a.citations[0].answer_span is not None
+
+
+def test_the_english_page_meets_a_japanese_question_through_bm25(engine):
+    hits = engine.search("ワークショップの共同議長は誰ですか？", k=2).hits
+    assert hits[0].title == "DLR-JAXA Joint Statement" and hits[0].lexical_score > 0
+    a = engine.ask("ワークショップの共同議長は誰ですか？")
+    assert a.found and a.answer.startswith("Mr. Fumiaki Tanigakiです。")

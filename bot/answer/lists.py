@@ -223,7 +223,13 @@ def runs_ja(sentence: str, tokenizer, fragment: bool = False) -> list[Run]:
         i += 1
     close_item()
     close_run()
-    return [r for r in runs if all(_length(sentence[x:y]) <= MAX_ITEM for x, y in r.items)]
+    # An item cut inside a quotation (「ご飯がススム」 read from ススム」) is no item.
+    return [r for r in runs if all(_length(sentence[x:y]) <= MAX_ITEM and _balanced(sentence[x:y])
+                                   for x, y in r.items)]
+
+
+def _balanced(item: str) -> bool:
+    return item.count("「") == item.count("」") and item.count("『") == item.count("』")
 
 
 def _separator(toks, i: int, fragment: bool) -> int:

@@ -18,6 +18,8 @@ def test_a_japanese_run_takes_the_items_coordinated_in_a_sentence_and_its_parent
     assert ["研究開発", "人材育成"] in runs
     row = "降雨レーダ(PR) TRMMマイクロ波放射計(TMI) |"  # a table row: a space separates its cells
     assert _items(row, runs_ja(row, tokenizer, fragment=True)) == [["降雨レーダ(PR)", "TRMMマイクロ波放射計(TMI)"]]
+    quoted = "2021年5月までは「ご飯がススム」、2021年6月からは別のCMだった。"
+    assert runs_ja(quoted, tokenizer) == []  # no item starts inside a quotation
     also = "日本の観測機器だけでなく、インドや米国、欧州の機器も搭載します。"
     assert _items(also, runs_ja(also, tokenizer)) == [["日本の観測機器", "インド", "米国", "欧州の機器"]]
 

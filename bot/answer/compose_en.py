@@ -24,7 +24,7 @@ from bot.answer.lists import Item
 from bot.answer.sentences import ScoredSentence
 from bot.results import Citation
 from bot.store.index import SearchIndex
-from bot.store.termtable import romaji
+from bot.store.termtable import romaji, spells_reading
 from bot.text.analyser import Tokenizer
 
 GLOSSARY_HEADING = "Glossary (dictionary glosses of words in the quoted Japanese; not a translation):"
@@ -529,9 +529,11 @@ class EnglishComposer:
         glossed by the English word they were found for (取り組み asked as "initiative" is not
         JMdict's first sense, "bout")."""
         senses = senses or {}
+        uncommon = set(index.terms.uncommon)
         out: dict[str, str] = {}
         for text in sentences:
-            for m in self.tokenizer.morphemes(text):
+            morphemes = list(self.tokenizer.morphemes(text))
+            for i, m in enumerate(morphemes):
                 pos = m.part_of_speech()
                 if pos[0] not in ("名詞", "動詞", "形容詞", "形状詞") or pos[1] in ("数詞", "非自立可能"):
                     continue
@@ -539,9 +541,12 @@ class EnglishComposer:
                 if surface in out or len(surface) < 2 and not _KATAKANA.match(surface) \
                         or not _JAPANESE.search(unicodedata.normalize("NFKC", surface)):
                     continue  # Latin-script words (JAXA) need no gloss
+                if surface in uncommon and _inside_katakana_word(morphemes, i):
+                    continue  # a rare dictionary word inside a longer loanword is a false split
                 english = self._name_english(index, m) if pos[1] == "固有名詞" else None
                 english = english or index.terms.glosses.get(surface) or index.terms.glosses.get(m.dictionary_form())
-                if english:
+                if english and (english == index.terms.glosses.get(surface) or not spells_reading(surface, english)):
+                    # a romanised kana reading is no gloss unless the table kept it (UniDic spells it so)
                     out[surface if pos[0] == "名詞" else m.dictionary_form()] = english
         for k in first:  # the question's own words (compounds too) lead the glossary
             if k not in out and _JAPANESE.search(k) and any(k in t for t in sentences) \
@@ -763,6 +768,13 @@ def _english_lead(chosen: list[ScoredSentence], citations: list[Citation], qtype
         if best is not None:
             return f"{_LABELS[qtype]}: {best[1]} [{best[2]}]."
     return "The documents say:"
+
+
+def _inside_katakana_word(morphemes: list, i: int) -> bool:
+    """Whether the i-th morpheme is glued to katakana on either side (キューブ|サット)."""
+    before = morphemes[i - 1].surface()[-1:] if i > 0 else ""
+    after = morphemes[i + 1].surface()[:1] if i + 1 < len(morphemes) else ""
+    return any(c and c != "・" and _KATAKANA.match(c) for c in (before, after))
 
 
 def _japanese_lead(phrase: str | None, marker: int, qtype: str, gloss: list[Gloss]) -> str:

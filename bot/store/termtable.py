@@ -14,9 +14,13 @@ Only corpus words are looked up, so every term the table gives occurs in the ind
 direction (corpus word → a short English gloss) feeds the English answer's glossary, and, when the
 corpus has English pages, each Japanese word's English words on those pages (its glosses matched
 by Snowball stem: 選ぶ "select" ↔ selected, 議長 "chair" ↔ co-chaired) let a Japanese question
-meet an English page. The table is
-a plain JSON file in the versioned index folder (`termtable.json`, listed in the manifest's
-checksums like every other file).
+meet an English page. A word's gloss keeps the dictionary's sense ranking: it is one of its first
+sense's glosses, the one the English pages use in the most passages (宇宙, "universe; cosmos;
+space", in a space agency's pages is "space"); without English pages it is the dictionary's first
+gloss. A katakana word whose only gloss spells its own kana reading gets none unless UniDic spells
+the word the same way (ローバ → "Lohba", a name dictionary's romanisation of a word UniDic cannot
+spell, is no gloss; ペルー → "Peru" is). The table is a plain JSON file in the versioned index
+folder (`termtable.json`, listed in the manifest's checksums like every other file).
 """
 
 import json
@@ -35,7 +39,7 @@ from bot.text.language import has_japanese
 log = logging.getLogger(__name__)
 
 FILE = "termtable.json"
-VERSION = 6
+VERSION = 7
 # Senses of a JMdict entry whose glosses are used: later senses are rare uses that mostly add noise.
 MAX_SENSES = 3
 # Senses whose glosses may name a Japanese word on an English page: deeper than the English keys'
@@ -155,6 +159,10 @@ class TermTable:
     # Japanese BM25 token → the English pages' BM25 tokens that translate it (its best senses
     # first); empty for a corpus without English pages
     english_words: dict[str, list[str]] = field(default_factory=dict)
+    # Glossed katakana words that JMdict does not mark as common (no priority tag). Inside a longer
+    # katakana word such an entry is more often a false split than the word (ドバイサット →
+    # サット, "Special Assault Team"); a common word there is a real part (リモート|センシング).
+    uncommon: list[str] = field(default_factory=list)
 
     @classmethod
     def empty(cls) -> "TermTable":
@@ -163,7 +171,7 @@ class TermTable:
     def save(self, path: Path) -> None:
         path.write_text(json.dumps({"version": VERSION, "english": self.english, "readings": self.readings,
                                     "glosses": self.glosses, "stems": self.stems,
-                                    "english_words": self.english_words},
+                                    "english_words": self.english_words, "uncommon": self.uncommon},
                                    ensure_ascii=False, separators=(",", ":")),
                         encoding="utf-8")
 
@@ -173,7 +181,19 @@ class TermTable:
             return cls.empty()
         data = json.loads(path.read_text(encoding="utf-8"))
         return cls(data["english"], data["readings"], data["glosses"], data.get("stems", {}),
-                   data.get("english_words", {}))
+                   data.get("english_words", {}), data.get("uncommon", []))
+
+
+def spells_reading(surface: str, gloss: str) -> bool:
+    """Whether an English gloss of a katakana word only spells the word's kana (ローバ → "Lohba"):
+    a romanisation, which says nothing of the meaning and misleads when the word is a common noun.
+    A loanword's or a foreign name's English spelling differs from it (センチネル → "sentinel")."""
+    if not _KATAKANA_WORD.match(surface):
+        return False
+
+    def key(w: str) -> str:
+        return fold(w).replace("l", "r")
+    return key(_PAREN.sub("", gloss)) == key(romaji(surface))
 
 
 _local = threading.local()
@@ -198,6 +218,31 @@ def _jmdict_path() -> Path | None:
     return path if path.exists() else None
 
 
+def _rows(con: sqlite3.Connection, forms: list[str], query: str):
+    """The query's rows for the forms (`{marks}` in it), in chunks SQLite accepts."""
+    for i in range(0, len(forms), 900):
+        chunk = forms[i:i + 900]
+        yield from con.execute(query.format(marks=",".join("?" * len(chunk))), chunk)
+
+
+def _jmdict_common(forms: list[str]) -> dict[str, bool]:
+    """Of the forms JMdict's general dictionary (not JMnedict) spells, whether it marks each as
+    common (a priority tag on the spelling)."""
+    path = _jmdict_path()
+    if path is None:
+        return {}
+    out: dict[str, bool] = {}
+    con = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+    try:
+        for table, priority in (("Kanji", "KJP"), ("Kana", "KNP")):
+            for form, common in _rows(con, forms, f"SELECT f.text, EXISTS(SELECT 1 FROM {priority} p "
+                                      f"WHERE p.kid = f.ID) FROM {table} f WHERE f.text IN ({{marks}})"):
+                out[form] = out.get(form, False) or bool(common)
+    finally:
+        con.close()
+    return out
+
+
 def _jmdict_glosses(forms: list[str], max_senses: int = MAX_SENSES) -> dict[str, list[tuple[int, str]]]:
     """Japanese written form → [(sense rank, English gloss)] for the forms JMdict knows."""
     path = _jmdict_path()
@@ -208,10 +253,8 @@ def _jmdict_glosses(forms: list[str], max_senses: int = MAX_SENSES) -> dict[str,
     con = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
 
     def rows(query: str):
-        """(form, sense or translation ID, gloss) for the forms, in chunks SQLite accepts."""
-        for i in range(0, len(forms), 900):
-            chunk = forms[i:i + 900]
-            yield from con.execute(query.format(marks=",".join("?" * len(chunk))), chunk)
+        """(form, sense or translation ID, gloss) for the forms."""
+        return _rows(con, forms, query)
     try:
         for table in ("Kanji", "Kana"):
             for form, sid, gloss in rows(
@@ -268,17 +311,56 @@ def build_term_table(texts: list[str], tokenizer: Tokenizer, vocabulary: set[str
     senses.add_loanwords(texts, tokenizer, vocabulary)
     for key, by_surface in words.readings.items():
         for surface in by_surface:
-            senses.glosses.setdefault(surface, key.capitalize())
+            if surface not in senses.options:  # a romanised name where no dictionary has one
+                senses.add_gloss(surface, key.capitalize())
     table = _table(words, senses)
-    table.english_words = _english_words(words, senses, english_vocabulary(english_texts, tokenizer, vocabulary))
+    english = english_frequency(english_texts, tokenizer, vocabulary)
+    table.english_words = _english_words(words, senses, set(english))
+    table.glosses = _in_corpus(table.glosses, senses.options, senses.spelled, english)
+    common = _jmdict_common(sorted(s for s in table.glosses if _KATAKANA_WORD.match(s)))
+    table.uncommon = sorted(s for s, is_common in common.items() if not is_common)
     return table
 
 
 def english_vocabulary(texts: list[str], tokenizer: Tokenizer, vocabulary: set[str]) -> set[str]:
     """The English words of English pages (their lines with no Japanese: a signature block may
     be in Japanese), as BM25 tokens."""
-    return {t for text in texts for line in text.splitlines() if not has_japanese(line)
-            for t in tokenizer.tokens(line) if _ENGLISH_TOKEN.fullmatch(t) and t not in STOPWORDS and t in vocabulary}
+    return set(english_frequency(texts, tokenizer, vocabulary))
+
+
+def english_frequency(texts: list[str], tokenizer: Tokenizer, vocabulary: set[str]) -> Counter:
+    """The English words of English pages' passages (`english_vocabulary`), each with the number of
+    passages that use it."""
+    return Counter(t for text in texts for t in {
+        t for line in text.splitlines() if not has_japanese(line) for t in tokenizer.tokens(line)
+        if _ENGLISH_TOKEN.fullmatch(t) and t not in STOPWORDS and t in vocabulary})
+
+
+def _in_corpus(glosses: dict[str, str], options: dict[str, list[str]], spelled: set[str],
+               english: Counter) -> dict[str, str]:
+    """Each word's gloss: of its candidate glosses (its first sense's, in the dictionary's order),
+    the dictionary's first while the English pages use it, else the one they use most (`english`:
+    word → passages; a gloss counts as its rarest word does, a word as all its inflections do: use,
+    used, uses). A corpus without English keeps the dictionary's first, and one page's wording
+    never overrules the dictionary's where both are found. A gloss that only spells a katakana
+    word's reading is a candidate only when UniDic (`spelled`) has an English spelling for the
+    word too."""
+    by_base: Counter = Counter()
+    for w, n in english.items():
+        for b in _bases(w):
+            by_base[b] += n
+
+    def uses(gloss: str) -> int:
+        words = [w for w in _GLOSS_WORD.findall(_PAREN.sub("", gloss.lower())) if w not in STOPWORDS]
+        return min((by_base[w] for w in words), default=0)
+
+    out: dict[str, str] = {}
+    for surface, default in glosses.items():
+        cands = [g for g in options.get(surface, [default]) if surface in spelled or not spells_reading(surface, g)]
+        if cands:
+            counts = [uses(g) for g in cands]
+            out[surface] = cands[0] if counts[0] else cands[counts.index(max(counts))]
+    return out
 
 
 def _bases(word: str) -> set[str]:
@@ -417,6 +499,18 @@ class _Senses:
     def __init__(self) -> None:
         self.english: dict[str, dict[str, tuple[int, list[str]]]] = {}
         self.glosses: dict[str, str] = {}
+        # surface → its candidate glosses (its first sense's), in the dictionary's order
+        self.options: dict[str, list[str]] = {}
+        self.spelled: set[str] = set()  # katakana words UniDic gives an English spelling
+
+    def add_gloss(self, surface: str, gloss: str) -> None:
+        """A candidate gloss of `surface`; its first candidate is the default gloss."""
+        shown = _PAREN.sub("", gloss).strip()
+        if shown:
+            self.glosses.setdefault(surface, shown)
+            have = self.options.setdefault(surface, [])
+            if shown not in have:
+                have.append(shown)
 
     def add(self, key: str, surface: str, tokens: list[str], rank: int) -> None:
         if key and len(key.split()) <= MAX_KEY_WORDS:
@@ -429,17 +523,20 @@ class _Senses:
         for surface, pairs in _jmdict_glosses(lookup).items():
             for rank, gloss in pairs:
                 self.add(key_of(gloss), surface, forms[surface], rank)
-            self.glosses.setdefault(surface, _PAREN.sub("", pairs[0][1]).strip())
+                if rank == 0:  # the dictionary's first sense; the corpus picks among its glosses
+                    self.add_gloss(surface, gloss)
 
     def add_loanwords(self, texts: list[str], tokenizer: Tokenizer, vocabulary: set[str]) -> None:
         """Katakana loanwords under their English spelling (UniDic's lemma)."""
         for surface, spelled in _loanwords(texts).items():
             tokens = [t for t in tokenizer.tokens(surface) if t in vocabulary]
             if tokens:
+                self.spelled.add(surface)
                 self.add(key_of(spelled), surface, tokens, 0)
                 # JMdict's gloss first: UniDic spells some loanwords in their source language
                 # (ドイツ → Duits, イギリス → Inglez), JMdict in English (Germany, United Kingdom).
-                self.glosses.setdefault(surface, spelled)
+                if surface not in self.options:
+                    self.add_gloss(surface, spelled)
 
 
 def _by_stem(english: dict[str, dict[str, tuple[int, list[str]]]]) -> dict[str, dict[str, tuple[int, list[str]]]]:

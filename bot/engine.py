@@ -18,7 +18,7 @@ from pathlib import Path
 
 import numpy as np
 
-from bot.answer import asker_language, choice, constraints, kinds, yesno
+from bot.answer import asker_language, choice, constraints, kinds, lists, yesno
 from bot.answer.asker_language import AskerLanguage
 from bot.answer.choice import ChoiceModel
 from bot.answer.compose import Phrase, compose_answer, compose_not_found, compose_partial
@@ -374,12 +374,23 @@ class Engine:
         subject = kinds.definition_subject(query, c.lang)
         if subject:
             chosen = self._defining_first(index, chosen, c.scored, subject, top_k)
-        if not self._gives_asked_kind(index, chosen, q_info, phrase):
+        listed = None
+        ask = None if subject else lists.asked_ja(query, q_info.qtype if q_info is not None else None,
+                                                  self.tokenizer)
+        if ask is not None:
+            kind = q_info.qtype if q_info is not None and q_info.qtype in LIST_TYPES else None
+            listed, chosen = self._listing(c, chosen, ask, query, phrase,
+                                           partial(self._named, kind=kind) if kind else None,
+                                           None if kind == "place" else self._place)
+            if listed:
+                phrase = None
+                listed = self._as_written(index, listed, ask)
+        if not listed and not self._gives_asked_kind(index, chosen, q_info, phrase):
             # The sentences are about the question but do not give what it asks for (a date,
             # a number, a name of the asked kind): say so, and cite what they do say.
             text, citations = compose_partial(index, chosen, c.lang, q_info)
             return text, citations, "partial"
-        text, citations = compose_answer(index, chosen, c.lang, phrase)
+        text, citations = compose_answer(index, chosen, c.lang, phrase, listed=listed)
         return text, citations, "answered"
 
     def _compose_english(self, c: Candidates, chosen: list[ScoredSentence], question: str,
@@ -393,6 +404,14 @@ class Engine:
             text, citations = self._english.compose(index, chosen, asked_en, en, verdict=verdict or "unsettled")
             return text, citations, "answered" if verdict else "partial"
         phrase_en = self._phrase_en(index, chosen, asked_en, en)
+        ask = lists.asked_en(asked_en, lambda word: [t.surface for t in en
+                                                     if word.lower() in t.english.lower().split()])
+        listed = None
+        if ask is not None:
+            listed, chosen = self._listing(c, chosen, ask, asked_en, phrase_en)
+        if listed:
+            text, citations = self._english.compose(index, chosen, asked_en, en, None, listed=listed)
+            return text, citations, "answered"
         state_name = "answered"
         if phrase_en is None and checkable(*japanese_kind(asked_en)) \
                 and not self._english.english_source_gives(index, chosen, asked_en):
@@ -737,6 +756,11 @@ class Engine:
             return any(p[2] == "地名" for p in pos)
         return any(p[1] == "固有名詞" for p in pos) and not any(p[2] == "人名" for p in pos)
 
+    def _place(self, text: str) -> bool:
+        """Only a place's name (日本, アメリカ): every word of it one Sudachi knows as a place."""
+        pos = [m.part_of_speech() for m in self.tokenizer.morphemes(text)]
+        return bool(pos) and all(p[2] == "地名" for p in pos)
+
     def _phrase_en(self, index: SearchIndex, chosen, question: str, en) -> Phrase | None:
         """For an English question, the Japanese phrase of the asked kind (a date, a counted number,
         a person, place or organisation) in the quoted Japanese sentences, found with the question's
@@ -776,6 +800,93 @@ class Engine:
         when, s, a, said = max(newer, key=lambda x: (x[0], x[1].score))
         dated = [date(x) for x in chosen if date(x)]
         return Phrase(s.vector_row, s.start + a, s.start + a + len(said), when if len(dated) > 1 else None)
+
+    def _listing(self, c: Candidates, chosen: list[ScoredSentence], ask: lists.ListAsk, question: str,
+                 phrase: Phrase | None = None, same_kind=None, other_kind=None
+                 ) -> tuple[list[lists.Item] | None, list[ScoredSentence]]:
+        """The items a list question asks for (bot/answer/lists.py) from the quoted sentences and
+        their neighbours in the same section (a table row, the bulleted lines after a sentence),
+        with the quoted sentences and those the items are cited from (added after them); no items
+        and the quoted sentences as they were when no run answers."""
+        index = c.index
+        by_score = sorted(chosen, key=lambda x: -x.score)
+        sources: list[tuple[ScoredSentence, bool, int]] = [(s, True, r) for r, s in enumerate(by_score)]
+        seen = {s.vector_row for s in chosen}
+        for r, s in enumerate(by_score):
+            for n in self._neighbours(c, s):
+                if n.vector_row not in seen:
+                    seen.add(n.vector_row)
+                    sources.append((n, False, r))
+        cands: list[lists.Candidate] = []
+        for s, quoted, rank in sources:
+            text = self._text(index, s)
+            fragment = _fragment(text)
+            runs = lists.runs_ja(text, self.tokenizer, fragment) if has_japanese(text) else lists.runs_en(text)
+            cands += [lists.candidates_of(run, text, s.vector_row, s.start, quoted, rank) for run in runs]
+            block = self._bullets(c, s, lists.announced(text, ask))
+            if block:
+                cands.append(lists.Candidate(tuple(block), text, "", quoted, rank))
+
+        def overlaps(cand: lists.Candidate) -> bool:
+            return phrase is not None and any(i.key == phrase.vector_row and i.start < phrase.end
+                                              and phrase.start < i.end for i in cand.items)
+
+        content = [m for m in self.tokenizer.morphemes(question) if m.part_of_speech()[0] in ("名詞", "動詞")]
+        found = lists.best(cands, ask, question, same_kind, overlaps, other_kind,
+                           frozenset(m.surface() for m in content if len(m.surface()) > 1), phrase is not None)
+        if found is None:
+            return None, chosen
+        words = {m.surface() for m in content if m.part_of_speech()[0] == "名詞"} if has_japanese(question) else set()
+        items = [replace(i, text=lists.trim(i.text, words)) for i in found.items]
+        by_row = {s.vector_row: s for s in c.scored}
+        extra = [by_row[k] for k in dict.fromkeys(i.key for i in items) if k not in {s.vector_row for s in chosen}]
+        return items, list(chosen) + extra
+
+    @staticmethod
+    def _as_written(index: SearchIndex, items: list[lists.Item], ask: lists.ListAsk) -> list[lists.Item]:
+        """Items of one sentence that are read as they stand (「定期点検や日常点検」) are given as the
+        sentence writes them, with the asked kind it names after them (「…人材育成等の分野」); items
+        from several lines, or shortened, are joined with 、."""
+        first, last = items[0], items[-1]
+        if len({i.key for i in items}) > 1:
+            return items
+        p = index.passages[int(index.sentence_passage[first.key])]
+        text = index.documents[p.doc_id].text
+        if any(text[i.start:i.end] != i.text for i in items):
+            return items
+        end = last.end + lists.head_tail(text[last.end:last.end + 40], ask.heads)
+        return [lists.Item(text[first.start:end], first.key, first.start, end)]
+
+    def _neighbours(self, c: Candidates, s: ScoredSentence) -> list[ScoredSentence]:
+        """The scored sentences of the same document and section within `lists.NEIGHBOURS`
+        sentences of `s`, nearest first."""
+        index = c.index
+        p = index.passages[s.passage_row]
+        same = sorted((x for x in c.scored if index.passages[x.passage_row].doc_id == p.doc_id
+                       and (index.passages[x.passage_row].section or "") == (p.section or "")),
+                      key=lambda x: x.start)
+        at = next((i for i, x in enumerate(same) if x.vector_row == s.vector_row), None)
+        if at is None:
+            return []
+        near = same[max(0, at - lists.NEIGHBOURS):at] + same[at + 1:at + 1 + lists.NEIGHBOURS]
+        return sorted(near, key=lambda x: abs(x.start - s.start))
+
+    def _bullets(self, c: Candidates, s: ScoredSentence, announced: int | None) -> list[lists.Item]:
+        """The numbered or bulleted lines after `s` as items, each cited from the scored sentence
+        that holds it (or the next one, for a line read as a section title); none when one of
+        them is not among the scored sentences."""
+        index = c.index
+        doc_id = index.passages[s.passage_row].doc_id
+        text = index.documents[doc_id].text
+        same = sorted((x for x in c.scored if index.passages[x.passage_row].doc_id == doc_id), key=lambda x: x.start)
+        out = []
+        for a, b in lists.bullets(text, s.end, announced):
+            holder = next((x for x in same if x.start <= a < x.end), None) or \
+                next((x for x in same if a <= x.start <= a + 200), None)
+            if holder is None:
+                return []
+            out.append(lists.Item(lists.NUMBERED.sub("", text[a:b]), holder.vector_row, a, b))
+        return out
 
     def _encode(self, resolved: Resolved, index: SearchIndex, dense_text: str) -> tuple[np.ndarray, str | None]:
         """The query vector (of `dense_text`: the resolved query, with Japanese search terms for an

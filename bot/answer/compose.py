@@ -7,6 +7,8 @@ quoted as they are: a machine translation here would be an uncited claim.
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from bot.answer import lists
+from bot.answer.lists import Item
 from bot.answer.sentences import ScoredSentence
 from bot.results import Citation
 from bot.store.index import SearchIndex
@@ -81,19 +83,28 @@ def japanese_date(iso: str) -> str:
 
 
 def compose_answer(index: SearchIndex, chosen: list[ScoredSentence], lang: str,
-                   phrase: Phrase | None = None, verdict: str | None = None) -> tuple[str, list[Citation]]:
+                   phrase: Phrase | None = None, verdict: str | None = None,
+                   listed: Sequence[Item] | None = None) -> tuple[str, list[Citation]]:
     """The sentences with [n] markers; a Japanese answer to a question asking for a time, number,
     name or place leads with that phrase (「1993年です。[1]」), and its citation carries its span;
     a yes/no question's `verdict` ("yes" / "no", settled by the first sentence) leads 「はい。[1]」 /
-    「いいえ。[1]」."""
+    「いいえ。[1]」. A list question's answer leads with every item (`listed`), each sentence they
+    come from cited (「宇宙利用、宇宙技術、宇宙教育です。[1][2]」), its citations spanning their items."""
     citations: list[Citation] = []
     parts: list[str] = []
     lead = ""
+    rows = {s.vector_row: n for n, s in enumerate(chosen, 1)}
+    if listed:
+        marks = "".join(f"[{n}]" for n in sorted({rows[i.key] for i in listed}))
+        lead = f"{lists.joined_ja([i.text for i in listed])}です。{marks}"
     for n, s in enumerate(chosen, 1):
         p = index.passages[s.passage_row]
         d = index.documents[p.doc_id]
         sentence = d.text[s.start:s.end]
         span = None
+        mine = [i for i in listed or () if i.key == s.vector_row and s.start <= i.start]
+        if mine:
+            span = (min(i.start for i in mine) - p.start, max(i.end for i in mine) - p.start)
         if phrase is not None and phrase.vector_row == s.vector_row:
             span = (phrase.start - p.start, phrase.end - p.start)
             when = f"（{japanese_date(phrase.as_of)}時点）" if phrase.as_of else ""

@@ -18,7 +18,9 @@ import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from bot.answer import lists
 from bot.answer.compose import location_fields
+from bot.answer.lists import Item
 from bot.answer.sentences import ScoredSentence
 from bot.results import Citation
 from bot.store.index import SearchIndex
@@ -514,6 +516,13 @@ class EnglishComposer:
             return r.capitalize() if r else None
         return None
 
+    def _item_english(self, index: SearchIndex, item: str) -> str:
+        """A Japanese list item as the documents write it, with the English of the name it
+        begins with when it has one (野口宇宙飛行士 → "Noguchi (野口宇宙飛行士)")."""
+        toks = self.tokenizer.morphemes(item)
+        english = self._name_english(index, toks[0]) if toks and toks[0].part_of_speech()[1] == "固有名詞" else None
+        return f"{english} ({item})" if english and english != item else item
+
     def glossary(self, index: SearchIndex, sentences: list[str], first: list[str],
                  senses: dict[str, str] | None = None) -> list[Gloss]:
         """Key words of the sentences with their dictionary glosses; the question's words first,
@@ -641,16 +650,27 @@ class EnglishComposer:
 
     def compose(self, index: SearchIndex, chosen: list[ScoredSentence], question: str,
                 terms: list, phrase_at=None, partial: bool = False,
-                verdict: str | None = None) -> tuple[str, list[Citation]]:
+                verdict: str | None = None, listed: list[Item] | None = None) -> tuple[str, list[Citation]]:
         """`terms`: the Japanese terms the question was searched with (crosslingual.Term; their
         words are not the answer, and the glossary gives them the sense the question asked in).
         `phrase_at`: the Japanese answer phrase of the asked kind (compose.Phrase), when the
         engine found one; with a kind to check and none found, no phrase leads. `verdict`: a
         yes/no question's answer ("yes", "no", settled by the first quoted sentence, or
-        "unsettled")."""
+        "unsettled"). `listed`: the items a list question asks for, which lead the answer with the
+        sentences they are from."""
         asked = [t.surface for t in terms]
         citations, quotes, ja_sentences = _cite(index, chosen, phrase_at)
         qtype = question_type(question)
+        if listed:
+            rows = {s.vector_row: n for n, s in enumerate(chosen, 1)}
+            marks = "".join(f"[{n}]" for n in sorted({rows[i.key] for i in listed}))
+            japanese = [i for i in listed if _JAPANESE.search(i.text)]
+            named = [self._item_english(index, i.text) if _JAPANESE.search(i.text) else i.text for i in listed]
+            lead = f"Answer: {lists.joined_en(named)} {marks}." + (
+                " (From the cited Japanese text; its words are glossed below.)" if japanese else "")
+            senses = {t.surface: t.english.lower() for t in terms if t.kind == "dictionary"}
+            gloss = self.glossary(index, ja_sentences, asked, senses) if ja_sentences else []
+            return _answer_text(lead, quotes, gloss), citations
         if verdict is not None:
             lead = _VERDICT[verdict]
             senses = {t.surface: t.english.lower() for t in terms if t.kind == "dictionary"}

@@ -1,0 +1,133 @@
+"""List questions: every item of the asked kind the supporting sentences name, in document order."""
+
+import pytest
+from paths import DATA
+
+from bot.answer.lists import Candidate, Item, ListAsk, asked_en, asked_ja, best, bullets, runs_en, runs_ja
+
+
+def _items(sentence, runs):
+    return [[sentence[a:b] for a, b in r.items] for r in runs]
+
+
+def test_a_japanese_run_takes_the_items_coordinated_in_a_sentence_and_its_parentheses(tokenizer):
+    s = ("今後、研究開発、人材育成等の分野で協力し、"
+         "4つの分科会(宇宙利用、宇宙技術、宇宙環境利用、宇宙教育)が開かれました。")
+    runs = _items(s, runs_ja(s, tokenizer))
+    assert ["宇宙利用", "宇宙技術", "宇宙環境利用", "宇宙教育"] in runs
+    assert ["研究開発", "人材育成"] in runs
+    row = "降雨レーダ(PR) TRMMマイクロ波放射計(TMI) |"  # a table row: a space separates its cells
+    assert _items(row, runs_ja(row, tokenizer, fragment=True)) == [["降雨レーダ(PR)", "TRMMマイクロ波放射計(TMI)"]]
+    quoted = "2021年5月までは「ご飯がススム」、2021年6月からは別のCMだった。"
+    assert runs_ja(quoted, tokenizer) == []  # no item starts inside a quotation
+    also = "日本の観測機器だけでなく、インドや米国、欧州の機器も搭載します。"
+    assert _items(also, runs_ja(also, tokenizer)) == [["日本の観測機器", "インド", "米国", "欧州の機器"]]
+
+
+def test_an_english_run_is_short_noun_phrases_joined_by_commas_and_and():
+    s = "Other calamities such as flooding, earthquakes, high winds and landslides are high on the list."
+    assert _items(s, runs_en(s)) == [["flooding", "earthquakes", "high winds", "landslides"]]
+    s = "the shared view of President Donald Trump and Prime Minister Shinzo Abe to accelerate talks"
+    assert _items(s, runs_en(s)) == [["President Donald Trump", "Prime Minister Shinzo Abe"]]
+
+
+def test_announced_lines_are_items_even_without_their_markers():
+    text = "They are divided into three groups.\n\nSpace agency: provides images\n\nUsers\n\nUniversities\n\nFigure 1"
+    assert [text[a:b] for a, b in bullets(text, text.index("groups.") + 7, 3)] == ["Space agency", "Users",
+                                                                                    "Universities"]
+    assert bullets(text, text.index("groups.") + 7) == []  # unmarked and unannounced: not a list
+    marked = "Items:\n• ミッション概要:技術実証\n• サイズ:1U\n本文です。"
+    assert [marked[a:b] for a, b in bullets(marked, 6)] == ["ミッション概要", "サイズ"]
+
+
+@pytest.mark.parametrize("question, qtype, heads, explicit", [
+    ("分科会をすべて教えてください。", None, ("分科会",), True),
+    ("1KUNS-PFではどのような技術を実証しますか？", None, ("技術",), False),
+    ("どこの国や地域の観測機器が載りますか？", "place", ("国", "地域"), True),
+    ("安全保障のための宇宙アーキテクチャにはどのような機能が含まれますか？", None, ("機能",), True),
+])
+def test_a_japanese_list_question(tokenizer, question, qtype, heads, explicit):
+    ask = asked_ja(question, qtype, tokenizer)
+    assert ask is not None and ask.heads == heads and ask.explicit is explicit
+
+
+@pytest.mark.parametrize("question, qtype", [
+    ("RAICのすべてのメンバーが持っている学位は何。", "thing"),  # すべて of a subject
+    ("アイヌの代表的な鮭料理を一つ挙げよ", None),  # one item
+    ("格安航空はどこを主な発着拠点としている？", "place"),  # one place
+    ("契約アナウンサーすべてが退社したのは何年何月か", "time"),
+    ("JAXAはどの国と協力していますか？", "place"),  # a place phrase, widened by its own coordination
+])
+def test_factoid_questions_are_not_lists(tokenizer, question, qtype):
+    assert asked_ja(question, qtype, tokenizer) is None
+
+
+@pytest.mark.parametrize("question, head, count", [
+    ("Which sensors did TRMM carry?", "sensors", None),
+    ("Into which four categories are the organizations divided?", "categories", 4),
+    ("Which Japanese astronauts flew on Soyuz?", "astronauts", None),
+    ("What are the main goals of the forum?", "goals", None),
+    ("Besides droughts, which calamities are named as major sources of deaths?", "calamities", None),
+])
+def test_an_english_list_question(question, head, count):
+    ask = asked_en(question)
+    assert ask is not None and ask.heads[0] == head and ask.count == count
+
+
+@pytest.mark.parametrize("question", ["Which country grants the right?", "What is APRSAF?",
+                                      "Which letter stands for the rapid solution?", "Who signed it?",
+                                      "What are architects like these called?"])
+def test_english_factoid_questions_are_not_lists(question):
+    assert asked_en(question) is None
+
+
+def _cand(texts, before="", after="", quoted=True, rank=0):
+    return Candidate(tuple(Item(t, 1, 0, 0) for t in texts), before, after, quoted, rank)
+
+
+def test_the_run_naming_the_asked_kind_answers():
+    ask = ListAsk(("分野",))
+    named = _cand(["研究開発", "人材育成"], after="等の分野で", rank=1)
+    other = _cand(["JAXA", "UAESA"], after="は協力します")
+    assert best([other, named], ask, "どの分野で協力しますか") is named
+    # a run of what the question itself names is no answer; nor one not of the asked kind
+    assert best([_cand(["JAXA", "UAESA"], after="等の分野")], ask, "JAXAとUAESAはどの分野で") is None
+    assert best([other], ask, "どの分野で協力しますか") is None
+    # neither are a topic's words before a head (「ラーオ語とタイ語は同一言語」), nor times
+    assert best([_cand(["ラーオ語", "タイ語"], after="は同一言語です")], ListAsk(("言語",)), "どんな言語") is None
+    assert best([_cand(["5時", "9時"])], ListAsk(explicit=True), "主な番組は") is None
+    # a run in parentheses answers only when the word before them names the asked kind
+    astronauts = _cand(["野口宇宙飛行士", "古川宇宙飛行士"], before="帰還を行っています(")
+    assert best([astronauts], ListAsk(explicit=True), "協力にはどんなものがありますか") is None
+    assert best([_cand(["宇宙利用", "宇宙技術"], before="4つの分科会(")], ListAsk(("分科会",), None, True),
+                "分科会をすべて教えて") is not None
+    # items of the asked kind (each a 宇宙飛行士, its dates aside) answer from parentheses too
+    named = _cand(["野口宇宙飛行士(2009年12月~2010年6月)", "古川宇宙飛行士(2011年6月~11月)"],
+                  before="帰還を行っています(")
+    assert best([named], ListAsk(("astronauts", "宇宙飛行士"), None, True), "Which astronauts flew?") is named
+    # items that modify what follows them (ISSへの飛行及びISSからの帰還) are no list
+    trip = _cand(["飛行", "ISS"], before="ISSへの", after="からの帰還を行っています")
+    assert best([trip], ListAsk(explicit=True), "協力にはどんなものがありますか") is None
+    # asked for a list in so many words, the quoted sentences' best run answers
+    assert best([other], ListAsk(explicit=True), "協力する機関をすべて教えて") is other
+    # as many items as asked for
+    four = _cand(["Space agency", "Users", "Universities", "Donors"], quoted=False, rank=2)
+    assert best([other, four], ListAsk(("categories",), 4, True), "which four categories") is four
+
+
+@pytest.fixture(scope="module")
+def lists_engine(tmp_path_factory, real_embedder, tokenizer, models):
+    from bot.engine import Engine
+    from bot.store.build import build_index
+    index = tmp_path_factory.mktemp("lists") / "index"
+    build_index(DATA / "lists", index, real_embedder, tokenizer, max_bytes=10**6)
+    return Engine.load(index, real_embedder, tokenizer, models=models)
+
+
+@pytest.mark.slow
+def test_a_list_question_is_answered_with_every_item_first(lists_engine):
+    ja = lists_engine.ask("今年の会議の前半に開かれた分科会をすべて教えてください。")
+    assert ja.found and ja.answer.splitlines()[0] == "宇宙利用、宇宙技術、宇宙教育です。[1]", ja.answer
+    en = lists_engine.ask("Which calamities are major sources of losses in the region?")
+    assert en.found and en.answer.splitlines()[0].startswith(
+        "Answer: flooding, earthquakes and landslides [1]"), en.answer

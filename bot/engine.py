@@ -11,7 +11,7 @@ import re
 import threading
 import time
 import unicodedata
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass, replace
 from functools import partial
 from pathlib import Path
@@ -560,7 +560,7 @@ class Engine:
                                      self.models.language)
         return {s.vector_row for s in own}
 
-    def _choose(self, c: Candidates, top_k: int, first: set[int] = frozenset()) -> list[ScoredSentence]:
+    def _choose(self, c: Candidates, top_k: int, first: Collection[int] = frozenset()) -> list[ScoredSentence]:
         """The sentences to quote, in the order they are shown; each one's score is what it was
         chosen on (the fitted ranker's probability for Japanese questions, bot/answer/choice.py;
         the fixed mix otherwise). The sentences of `first` (the asker's language, when they answer
@@ -578,9 +578,9 @@ class Engine:
         # A title line, caption or table cell (no sentence end) supports an answer but never
         # opens it: the first quoted line is a sentence when there is one.
         if ordered and _fragment(self._text(c.index, ordered[0])):
-            first = next((s for s in ordered if not _fragment(self._text(c.index, s))), None)
-            if first is not None:
-                ordered = [first] + [s for s in ordered if s is not first]
+            opener = next((s for s in ordered if not _fragment(self._text(c.index, s))), None)
+            if opener is not None:
+                ordered = [opener] + [s for s in ordered if s is not opener]
         return ordered
 
     @staticmethod
@@ -626,9 +626,9 @@ class Engine:
         top = max(x.score for x in chosen)
         english = [s for s in chosen if not has_japanese(self._text(index, s))]
         if english and max(s.score for s in english) >= top:
-            found = self._english_phrase(index, english, asks_for, english_words)
-            if found is not None:
-                return found
+            from_english = self._english_phrase(index, english, asks_for, english_words)
+            if from_english is not None:
+                return from_english
         chosen = [s for s in chosen if s not in english and not self._page_date_line(index, s)]
         best: tuple[float, ScoredSentence, str, list, tuple[int, int]] | None = None
         known = kinds.stated_months(query) if asks_for == "time" and q_info.counter != "日" else set()
@@ -680,7 +680,7 @@ class Engine:
             sentence = self._text(index, s)
             phrase = english_phrase(sentence, ENGLISH_TYPE[asks_for], words)
             at = sentence.find(phrase) if phrase else -1
-            if at >= 0:
+            if phrase and at >= 0:
                 japanese = japanese_date_of(phrase) if asks_for == "time" else None
                 return Phrase(s.vector_row, s.start + at, s.start + at + len(phrase), japanese=japanese)
         return None

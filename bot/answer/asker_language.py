@@ -60,7 +60,7 @@ class AskerLanguage:
     def load(cls, path: Path = LANGUAGE_FILE) -> AskerLanguage:
         """The margins in `path` (FittedFileError when the file does not fit this code)."""
         data = fitted.read(path, FORMAT_VERSION, FEATURES)
-        margins = data.get("margins")
+        margins = data.get("margins") or {}
         fitted.require(isinstance(margins, dict) and set(margins) <= set(LANGUAGES), path,
                        f"margins must be an object keyed by {', '.join(LANGUAGES)}")
         fitted.require(all(m is None or isinstance(m, int | float) for m in margins.values()), path,

@@ -681,11 +681,12 @@ class EnglishComposer:
             gloss = self.glossary(index, ja_sentences, asked) if ja_sentences else []
             return _answer_text(lead, quotes, gloss), citations
         as_of = f" (as of {english_date(phrase_at.as_of)})" if phrase_at is not None and phrase_at.as_of else ""
-        led = next((c for c in citations if c.answer_span and not _JAPANESE.search(c.text[slice(*c.highlight)])),
-                   None)
+        led = next((c for c in citations
+                    if c.answer_span and not _JAPANESE.search(c.text[c.highlight[0]:c.highlight[1]])), None)
         senses = {t.surface: t.english.lower() for t in terms if t.kind == "dictionary"}
         if led is not None:  # the engine's phrase, read from an English sentence
-            lead = f"{_LABELS[qtype]}: {led.text[slice(*led.answer_span)]}{as_of} [{led.n}]."
+            a, b = led.answer_span or (0, 0)
+            lead = f"{_LABELS[qtype]}: {led.text[a:b]}{as_of} [{led.n}]."
             gloss = self.glossary(index, ja_sentences, asked, senses) if ja_sentences else []
             return _answer_text(lead, quotes, gloss), citations
         if not ja_sentences:  # English documents answer directly, led by the asked-for phrase

@@ -150,9 +150,9 @@ def asked(question: str, lang: str, tokenizer, japanese_terms: Iterable[str] = (
             glossed.append(_stems(_en_words(t.surface) or (_en_words(g) if g else [])))
         return Asked(frozenset(t.norm for t in words), frozenset().union(*glossed),
                      any(_negation_ja(toks, k) for k in range(len(toks))), tuple(glossed))
-    words = _en_words(question)
+    en_words = _en_words(question)
     ja = {t.norm for term in japanese_terms for t in morpheme_toks(term, tokenizer) if _content(t)}
-    return Asked(frozenset(ja), _stems(words), any(_negation_en(w) for w in words))
+    return Asked(frozenset(ja), _stems(en_words), any(_negation_en(w) for w in en_words))
 
 
 def english_coverage(q: Asked, sentence: str) -> float:

@@ -30,6 +30,7 @@ import sqlite3
 import threading
 import unicodedata
 from collections import Counter
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -299,7 +300,7 @@ def _loanwords(texts: list[str]) -> dict[str, str]:
 
 
 def build_term_table(texts: list[str], tokenizer: Tokenizer, vocabulary: set[str],
-                     english_texts: list[str] = ()) -> TermTable:
+                     english_texts: Sequence[str] = ()) -> TermTable:
     """The table for a corpus (`texts`: its passages; `english_texts`: its English pages'
     passages); `vocabulary`: the BM25 index's terms."""
     words = _CorpusWords()
@@ -328,7 +329,7 @@ def english_vocabulary(texts: list[str], tokenizer: Tokenizer, vocabulary: set[s
     return set(english_frequency(texts, tokenizer, vocabulary))
 
 
-def english_frequency(texts: list[str], tokenizer: Tokenizer, vocabulary: set[str]) -> Counter:
+def english_frequency(texts: Sequence[str], tokenizer: Tokenizer, vocabulary: set[str]) -> Counter:
     """The English words of English pages' passages (`english_vocabulary`), each with the number of
     passages that use it."""
     return Counter(t for text in texts for t in {

@@ -586,10 +586,15 @@ class Engine:
     @staticmethod
     def _with_value(index: SearchIndex, s: ScoredSentence) -> ScoredSentence:
         """A table's or a form's label line (「日本側主催: |」) quoted with the value on the line after
-        it: the label alone says what is asked about, its value is the answer."""
+        it, and a table cell with the rest of its row: the label or the cell alone says what is
+        asked about, the value or the row's other cells are the answer."""
         p = index.passages[s.passage_row]
         if s.sentence_index + 1 < len(p.sentences) and _LABEL.match(Engine._text(index, s)):
             return replace(s, end=p.sentences[s.sentence_index + 1][1])
+        lines = [index.documents[p.doc_id].text[a:b].strip() for a, b in p.sentences]
+        row = table_row(lines, s.sentence_index)
+        if row is not None:
+            return replace(s, start=p.sentences[row[0]][0], end=p.sentences[row[1]][1])
         return s
 
     @staticmethod
@@ -655,7 +660,11 @@ class Engine:
                     lead_score = lead_score if fitting else score + prior
                     fitting.append((a, b))
             if fitting:
-                a, b = kinds.owned_by_question(sentence, fitting, q_info.surfaces) or fitting[0]
+                words = q_info.surfaces
+                a, b = (kinds.owned_by_question(sentence, fitting, words) or kinds.labelled(sentence, fitting, words)
+                        or (kinds.described_by_question(sentence, fitting, words)
+                            if asks_for not in ("person", "org") else None)
+                        or fitting[0])
                 found.append((lead_score, s, sentence, ranked, (a, b)))
                 if best is None or lead_score > best[0]:
                     best = found[-1]
@@ -666,6 +675,8 @@ class Engine:
         if newest is not None:
             best, as_of = newest
         _, s, sentence, ranked, (a, b) = best
+        if asks_for == "time":
+            b = kinds.range_end(query, sentence, b)
         item = partial(self._named, kind=asks_for)
         if asks_for in LIST_TYPES and item(sentence[a:b]):
             # Items of a list are names of the lead's kind (スリランカとネパール, フォボスとダイモス),
@@ -955,6 +966,28 @@ CHECKABLE_COUNTERS = {"number": {"人", "名", "箇国", "件", "回", "機", "�
 
 def checkable(qtype: str | None, counter: str | None) -> bool:
     return counter is not None and counter in CHECKABLE_COUNTERS.get(qtype or "", ())
+
+
+def table_row(lines: list[str], i: int) -> tuple[int, int] | None:
+    """The first and last line of the table row that line `i` is a cell of, when the lines are a
+    table written a cell per line (「1997年~2015年 |」) under a header line with one 「|」 per column
+    (「衛星名 | 主なセンサ | 観測期間 |」); else None."""
+    def cell(j: int) -> bool:
+        return lines[j].endswith("|") and lines[j].count("|") == 1
+    if not cell(i):
+        return None
+    first = i
+    while first > 0 and cell(first - 1):
+        first -= 1
+    header = lines[first - 1] if first > 0 else ""
+    width = header.count("|") if header.endswith("|") else 0
+    if width < 2:
+        return None
+    start = first + (i - first) // width * width
+    end = start + width - 1
+    if end >= len(lines) or not all(cell(j) for j in range(start, end + 1)):
+        return None
+    return start, end
 
 
 _LABEL = re.compile(r"^\s*[^。．.!?！？|]{1,30}[:：]\s*\|?\s*$")

@@ -166,3 +166,49 @@ def owned_by_question(sentence: str, spans: list[tuple[int, int]], words: set[st
     named = [{w for w in words if len(w) > 1 and w in o} if o is not None else set() for o in owners]
     mine = [i for i in range(1, len(spans)) if named[i] - named[0]]
     return spans[mine[0]] if len(mine) == 1 else None
+
+
+_LABEL_BEFORE = re.compile(r"([^\s:：、。|]{1,12})\s*[:：]\s*\|?\s*$")
+
+
+def labelled(sentence: str, spans: list[tuple[int, int]], words: set[str]) -> tuple[int, int] | None:
+    """The phrase right after a label that names what the question asks about (衛星名:1KUNS-PF
+    for 「衛星の名前は」, 日本側主催: 文部科学省 for 「日本側の主催者は」); None when no label does."""
+    for a, b in spans:
+        m = _LABEL_BEFORE.search(sentence[:a])
+        if m and any(len(w) > 1 and w in m.group(1) for w in words):
+            return a, b
+    return None
+
+
+# How many more of the question's words must stand right before a phrase than before the
+# first-ranked one for the question to single it out.
+DESCRIBED_MARGIN = 2
+
+
+def described_by_question(sentence: str, spans: list[tuple[int, int]], words: set[str]) -> tuple[int, int] | None:
+    """Of phrases of the asked kind in one sentence, the one the question's words describe right
+    before it (「シンガポール国立大学が設計・製作した3Uサイズ」 for the size of what シンガポール国立大学
+    made, not the 1Uサイズ of another's satellites), when it has clearly more of them than the
+    first-ranked phrase; None otherwise. The words count back to the phrase before it."""
+    counts = []
+    for a, _ in spans:
+        back = max([e for _, e in spans if e <= a], default=0)
+        window = sentence[max(back, a - 25):a]
+        counts.append(sum(1 for w in words if len(w) > 1 and w in window))
+    best = max(range(len(spans)), key=lambda i: counts[i])
+    return spans[best] if best and counts[best] >= counts[0] + DESCRIBED_MARGIN else None
+
+
+_RANGE_ASKED = re.compile(r"(?:いつ|何年|何月|何日)から.*(?:いつ|何年|何月|何日)まで|from\s+when.*until|期間")
+_RANGE_REST = re.compile(r"(?:\s*[(（][^)）]{1,3}[)）])?\s*(?:[~〜～\-–]|から)\s*(?:[0-9]{1,4}\s*年)?\s*(?:[0-9]{1,2}\s*月)?\s*(?:[0-9]{1,2}\s*日)?"
+                         r"(?:\s*[(（][^)）]{1,3}[)）])?\s*(?:まで)?")
+
+
+def range_end(question: str, sentence: str, b: int) -> int:
+    """Where a date answering 「いつからいつまで」 ends: past the rest of its range (1997年~2015年,
+    12月5日~7日) when the question asks for one and the sentence gives it; else `b`."""
+    if not _RANGE_ASKED.search(_nfkc(question)):
+        return b
+    m = _RANGE_REST.match(sentence, b)
+    return b + len(m.group(0).rstrip()) if m and re.search(r"[0-9]", m.group(0)) else b

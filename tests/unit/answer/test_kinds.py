@@ -232,3 +232,35 @@ def test_a_bracketed_description_after_a_name_does_not_make_it_the_asked_thing()
     riba = "英国は、英国王立建築家協会：（RIBA）と建築家登録委員会（ARB）の二つがある。"
     spans = [(riba.index(x), riba.index(x) + len(x)) for x in ("RIBA", "ARB")]
     assert owned_by_question(riba, spans, {"英国", "王立", "建築家", "協会", "略称"}) is None
+
+
+def test_a_date_range_is_given_whole_when_the_question_asks_from_when_to_when():
+    from bot.answer.kinds import range_end
+    cell = "熱帯降雨観測衛星(TRMM) |\n1997年~2015年 |"
+    a = cell.index("1997年")
+    assert cell[a:range_end("TRMMはいつからいつまで観測していましたか？", cell, a + 5)] == "1997年~2015年"
+    held = "平成18年12月5日(火)〜7日(木)に開催"
+    assert held[:range_end("何日から何日まで開かれましたか？", held, 10)] == "平成18年12月5日(火)〜7日(木)"
+    assert range_end("いつ開かれましたか？", held, 10) == 10
+
+
+def test_a_labelled_value_and_the_phrase_the_question_describes_lead():
+    from bot.answer.kinds import described_by_question, labelled
+    line = "衛星名:1KUNS-PF(1st Kenyan University NanoSatellite-Precursor Flight)"
+    spans = [(line.index(x), line.index(x) + len(x)) for x in ("NanoSatellite-Precursor", "1KUNS-PF")]
+    assert labelled(line, spans, {"KiboCUBE", "衛星", "名前"}) == spans[1]
+    assert labelled(line, spans, {"KiboCUBE", "名前"}) is None
+    s = "九州工業大学が設計・製作した1Uサイズの衛星3機、シンガポール国立大学が設計・製作した3Uサイズの衛星1機"
+    spans = [(s.index(x), s.index(x) + 2) for x in ("1U", "3U")]
+    words = {"シンガポール", "国立", "大学", "設計", "製作", "衛星", "サイズ"}
+    assert described_by_question(s, spans, words) == spans[1]
+    assert described_by_question(s, spans, {"設計", "製作"}) is None
+
+
+def test_a_table_cell_line_is_read_with_its_row():
+    from bot.engine import table_row
+    lines = ["衛星名 | 主なセンサ | 観測期間 |", "熱帯降雨観測衛星(TRMM) |", "降雨レーダ(PR) |", "1997年~2015年 |",
+             "GPM主衛星 |", "二周波降水レーダ(DPR) |", "2014年~ |", "本文の文です。"]
+    assert [table_row(lines, i) for i in range(len(lines))] == [None, (1, 3), (1, 3), (1, 3), (4, 6), (4, 6),
+                                                                (4, 6), None]
+    assert table_row(["前の文です。", "セル |", "セル |"], 1) is None  # no header: not a table we can read

@@ -201,7 +201,8 @@ def described_by_question(sentence: str, spans: list[tuple[int, int]], words: se
 
 
 _RANGE_ASKED = re.compile(r"(?:いつ|何年|何月|何日)から.*(?:いつ|何年|何月|何日)まで|from\s+when.*until|期間")
-_RANGE_REST = re.compile(r"(?:\s*[(（][^)）]{1,3}[)）])?\s*(?:[~〜～\-–]|から)\s*(?:[0-9]{1,4}\s*年)?\s*(?:[0-9]{1,2}\s*月)?\s*(?:[0-9]{1,2}\s*日)?"
+_RANGE_REST = re.compile(r"(?:\s*[(（][^)）]{1,3}[)）])?\s*(?:[~〜～\-–]|から)"
+                         r"\s*(?:[0-9]{1,4}\s*年)?\s*(?:[0-9]{1,2}\s*月)?\s*(?:[0-9]{1,2}\s*日)?"
                          r"(?:\s*[(（][^)）]{1,3}[)）])?\s*(?:まで)?")
 
 

@@ -195,7 +195,10 @@ def described_by_question(sentence: str, spans: list[tuple[int, int]], words: se
     for a, _ in spans:
         back = max([e for _, e in spans if e <= a], default=0)
         window = sentence[max(back, a - 25):a]
-        counts.append(sum(1 for w in words if len(w) > 1 and w in window))
+        # A phrase in brackets right after the question's words is their other name (第21回アジア
+        # 宇宙会議(ASC-21)): what the question is about, not what it asks.
+        aside = window.rstrip().endswith(("(", "（"))
+        counts.append(-1 if aside else sum(1 for w in words if len(w) > 1 and w in window))
     best = max(range(len(spans)), key=lambda i: counts[i])
     return spans[best] if best and counts[best] >= counts[0] + DESCRIBED_MARGIN else None
 

@@ -662,8 +662,6 @@ class Engine:
             if fitting:
                 words = q_info.surfaces
                 a, b = (kinds.owned_by_question(sentence, fitting, words) or kinds.labelled(sentence, fitting, words)
-                        or (kinds.described_by_question(sentence, fitting, words)
-                            if asks_for not in ("person", "org") else None)
                         or fitting[0])
                 found.append((lead_score, s, sentence, ranked, (a, b)))
                 if best is None or lead_score > best[0]:

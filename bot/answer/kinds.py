@@ -181,28 +181,6 @@ def labelled(sentence: str, spans: list[tuple[int, int]], words: set[str]) -> tu
     return None
 
 
-# How many more of the question's words must stand right before a phrase than before the
-# first-ranked one for the question to single it out.
-DESCRIBED_MARGIN = 2
-
-
-def described_by_question(sentence: str, spans: list[tuple[int, int]], words: set[str]) -> tuple[int, int] | None:
-    """Of phrases of the asked kind in one sentence, the one the question's words describe right
-    before it (「シンガポール国立大学が設計・製作した3Uサイズ」 for the size of what シンガポール国立大学
-    made, not the 1Uサイズ of another's satellites), when it has clearly more of them than the
-    first-ranked phrase; None otherwise. The words count back to the phrase before it."""
-    counts = []
-    for a, _ in spans:
-        back = max([e for _, e in spans if e <= a], default=0)
-        window = sentence[max(back, a - 25):a]
-        # A phrase in brackets right after the question's words is their other name (第21回アジア
-        # 宇宙会議(ASC-21)): what the question is about, not what it asks.
-        aside = window.rstrip().endswith(("(", "（"))
-        counts.append(-1 if aside else sum(1 for w in words if len(w) > 1 and w in window))
-    best = max(range(len(spans)), key=lambda i: counts[i])
-    return spans[best] if best and counts[best] >= counts[0] + DESCRIBED_MARGIN else None
-
-
 _RANGE_ASKED = re.compile(r"(?:いつ|何年|何月|何日)から.*(?:いつ|何年|何月|何日)まで|from\s+when.*until|期間")
 _RANGE_REST = re.compile(r"(?:\s*[(（][^)）]{1,3}[)）])?\s*(?:[~〜～\-–]|から)"
                          r"\s*(?:[0-9]{1,4}\s*年)?\s*(?:[0-9]{1,2}\s*月)?\s*(?:[0-9]{1,2}\s*日)?"

@@ -244,17 +244,12 @@ def test_a_date_range_is_given_whole_when_the_question_asks_from_when_to_when():
     assert range_end("いつ開かれましたか？", held, 10) == 10
 
 
-def test_a_labelled_value_and_the_phrase_the_question_describes_lead():
-    from bot.answer.kinds import described_by_question, labelled
+def test_a_labelled_value_leads():
+    from bot.answer.kinds import labelled
     line = "衛星名:1KUNS-PF(1st Kenyan University NanoSatellite-Precursor Flight)"
     spans = [(line.index(x), line.index(x) + len(x)) for x in ("NanoSatellite-Precursor", "1KUNS-PF")]
     assert labelled(line, spans, {"KiboCUBE", "衛星", "名前"}) == spans[1]
     assert labelled(line, spans, {"KiboCUBE", "名前"}) is None
-    s = "九州工業大学が設計・製作した1Uサイズの衛星3機、シンガポール国立大学が設計・製作した3Uサイズの衛星1機"
-    spans = [(s.index(x), s.index(x) + 2) for x in ("1U", "3U")]
-    words = {"シンガポール", "国立", "大学", "設計", "製作", "衛星", "サイズ"}
-    assert described_by_question(s, spans, words) == spans[1]
-    assert described_by_question(s, spans, {"設計", "製作"}) is None
 
 
 def test_a_table_cell_line_is_read_with_its_row():

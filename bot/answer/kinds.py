@@ -168,7 +168,8 @@ def owned_by_question(sentence: str, spans: list[tuple[int, int]], words: set[st
     return spans[mine[0]] if len(mine) == 1 else None
 
 
-_LABEL_BEFORE = re.compile(r"([^\s:：、。|]{1,12})\s*[:：]\s*\|?\s*$")
+# A label opens its line (or a bullet, or a table cell): 「男性：89.6%」 inside brackets is a breakdown.
+_LABEL_BEFORE = re.compile(r"(?:^|[\n|•]\s*)([^\s:：、。|()（）]{1,12})\s*[:：]\s*\|?\s*$")
 
 
 def labelled(sentence: str, spans: list[tuple[int, int]], words: set[str]) -> tuple[int, int] | None:

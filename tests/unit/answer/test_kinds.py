@@ -250,6 +250,9 @@ def test_a_labelled_value_leads():
     spans = [(line.index(x), line.index(x) + len(x)) for x in ("NanoSatellite-Precursor", "1KUNS-PF")]
     assert labelled(line, spans, {"KiboCUBE", "衛星", "名前"}) == spans[1]
     assert labelled(line, spans, {"KiboCUBE", "名前"}) is None
+    rate = "15歳以上の国民の識字率は83.8%（男性：89.6%、女性：78.4%）である。"
+    spans = [(rate.index(x), rate.index(x) + 5) for x in ("83.8%", "89.6%")]
+    assert labelled(rate, spans, {"国民", "識字率", "男性"}) is None  # a breakdown in brackets is no label
 
 
 def test_a_table_cell_line_is_read_with_its_row():

@@ -416,9 +416,10 @@ class Engine:
         if phrase_en is None and checkable(*japanese_kind(asked_en)) \
                 and not self._english.english_source_gives(index, chosen, asked_en):
             state_name = "partial"
-        # Dates and quantities are read into English by the composer's own extractors
-        # (ordinals, ranges, units); the Japanese phrase leads a name, place or organisation.
-        lead_phrase = None if japanese_kind(asked_en)[0] in ("time", "number") else phrase_en
+        # Quantities are read into English by the composer's own extractors (ordinals, units);
+        # the Japanese phrase leads a date (read into English from it), a name, place or
+        # organisation.
+        lead_phrase = None if japanese_kind(asked_en)[0] == "number" else phrase_en
         text, citations = self._english.compose(index, chosen, asked_en, en, lead_phrase,
                                                 partial=state_name == "partial")
         return text, citations, state_name

@@ -493,9 +493,9 @@ def _counter_forms(counter: str) -> tuple[str, ...]:
     return (counter,)
 
 
-_OFFICE_AFTER = re.compile(r"\s*(?:首相|大統領|副大統領|大使|公使|長官|大臣|外相|国王|総理|議長)")
+_OFFICE = r"(?:首相|大統領|大使|公使|長官|大臣|外相|国王|総理|議長)"
 _ORG_AFTER = re.compile(r"\s*(?:(?:Space|Aerospace|National)\s+)*(?:Agency|Administration|Organi[sz]ation|Institute"
-                        r"|Office)\b|(?:宇宙)?(?:機関|機構|庁|局|研究所|研究機構)")
+                        r"|Office)\b|(?:宇宙|航空|研究|開発|科学|技術)*(?:機関|機構|庁|局|研究所)")
 
 
 def fits_type(phrase: str, qtype: str | None, tokenizer, head: str | None = None,
@@ -540,8 +540,9 @@ def fits_type(phrase: str, qtype: str | None, tokenizer, head: str | None = None
         # Space Agency) is the organisation's, not where something happened.
         if _ORG_AFTER.match(unicodedata.normalize("NFKC", after)):
             return False
-        # A country before an office (インド首相, 米国大統領) names whose office, not where.
-        if _OFFICE_AFTER.match(unicodedata.normalize("NFKC", after)):
+        # A country before an office (インド首相, 米国大統領) names whose office, not where; an
+        # office's building (首相官邸) is a place.
+        if re.match(r"\s*" + _OFFICE, unicodedata.normalize("NFKC", after)) or re.search(_OFFICE + r"(?!官邸|公邸|邸|府|館|室)", text):
             return False
         # People are no place: 「…大使間で」 names who, not where (a trailing 間 / ら / 等 joins them).
         core = re.sub(r"(?:間|ら|たち|等|など)$", "", text)

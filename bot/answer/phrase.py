@@ -543,7 +543,7 @@ def fits_type(phrase: str, qtype: str | None, tokenizer, head: str | None = None
         # A country before an office (インド首相, 米国大統領) names whose office, not where; an
         # office's building (首相官邸) is a place.
         if re.match(r"\s*" + _OFFICE, unicodedata.normalize("NFKC", after)) \
-                or re.search(_OFFICE + r"(?!官邸|公邸|邸|府|館|室)", text):
+                or re.search(_OFFICE + r"++(?!官邸|公邸|邸|府|館|室)", text):
             return False
         # People are no place: 「…大使間で」 names who, not where (a trailing 間 / ら / 等 joins them).
         core = re.sub(r"(?:間|ら|たち|等|など)$", "", text)

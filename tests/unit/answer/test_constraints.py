@@ -112,6 +112,7 @@ def test_a_place_that_begins_an_organisations_name_is_no_place(tokenizer):
     assert not fits_type("モディ・インド", "place", tokenizer, after="首相立合いの下、")  # whose office, not where
     assert not fits_type("インド", "place", tokenizer, after="宇宙研究機関(ISRO)は")
     assert not fits_type("モディ・インド首相立合い", "place", tokenizer, after="の下、")
+    assert fits_type("総理大臣官邸", "place", tokenizer, after="で開催された")
 
 
 def test_a_counted_number_must_count_the_asked_things(tokenizer):

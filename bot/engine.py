@@ -28,6 +28,7 @@ from bot.answer.compose_en import (
     english_phrase,
     japanese_date_of,
     japanese_kind,
+    person_like,
     question_type,
 )
 from bot.answer.compose_en import asked as english_asked
@@ -785,8 +786,10 @@ class Engine:
         japanese = [s for s in chosen if has_japanese(self._text(index, s))]
         now = kinds.asks_now(question, "en")
         phrase = self._phrase(index, japanese, info.text, info, now=now) if japanese else None
-        return self._newest_english(index, chosen, question, phrase) if now and question_type(question) == "who" \
-            else phrase
+        # The present holder of a role (who is the president now), not the members of a list
+        # (which astronauts fly on Soyuz): sources may disagree only about one holder.
+        holder = question_type(question) == "who" and lists.asked_en(question) is None
+        return self._newest_english(index, chosen, question, phrase) if now and holder else phrase
 
     def _newest_english(self, index: SearchIndex, chosen, question: str, phrase: Phrase | None) -> Phrase | None:
         """About the present, an English source newer than the Japanese phrase's leads with its own
@@ -803,7 +806,7 @@ class Engine:
             sentence = self._text(index, s)
             if date(s) > have and not has_japanese(sentence):
                 said = english_phrase(sentence, qtype, question)
-                if said and said in sentence:
+                if said and said in sentence and person_like(said):
                     newer.append((date(s), s, sentence.index(said), said))
         if not newer:
             return phrase

@@ -162,6 +162,13 @@ _TITLES = {"president", "administrator", "director", "general", "chairman", "cha
            "commissioner", "senior", "his", "her", "excellency", "h.e", "h.e.", "astronaut", "professor"}
 
 
+def person_like(name: str) -> bool:
+    """Whether an English name may be a person's: two words or more, none naming a body or a
+    place (NASA's Artemis program is not one)."""
+    words = [re.sub(r"['’]s?$", "", w.lower().strip("().,")) for w in name.split()]
+    return len(words) >= 2 and not _NOT_PERSON & set(words)
+
+
 def _people(name: str, q: _Asked) -> list[tuple[int, str]]:
     """A capitalised phrase as a who-question reads it: names joined by "and" apart, the title and
     the question's own words before a name left out (JAXA President Naoki Okumura → Naoki Okumura)."""
@@ -196,7 +203,7 @@ def _en_names(sentence: str, q: _Asked) -> Found:
                     or re.fullmatch(_MONTH, name):
                 continue
             prio = 0 if head and head.group(1) in words else 1
-            if q.qtype == "who" and (len(words) < 2 or _NOT_PERSON & set(words)):
+            if q.qtype == "who" and not person_like(name):
                 prio += 1
             found.append((prio, m.start() + at, name))
     return found
@@ -290,7 +297,11 @@ def question_type(question: str) -> str:
     q = question.lower()
     if re.match(r"^\s*(?:did|does|do|is|are|was|were|has|have|had|can|could|will|would|should)\b", q):
         return "describe"  # a yes/no question: what the sentences say settles it, no phrase does
-    if re.search(r"\b(when|what year|which year|what date|which date|what century|which century|since when|"
+    if re.match(r"^\s*(?:why\b|how\s+(?:does|do|did|is|are|was|were|can|could|will|would|has|have)\b|"
+                r"in what way|for what (?:purpose|reason))", q):
+        return "describe"  # a reason or a manner: the sentence that gives it, not one phrase of it
+    if re.search(r"\b(when|what year|which year|what date|which date|what day|which day|what century|"
+                 r"which century|since when|"
                  r"in what year|how long ago|what time|what period|from when)\b", q):
         return "when"
     if re.search(r"\b(how many|how much|how old|how long|how far|how high|how large|how big|what percentage|"
@@ -313,7 +324,19 @@ def question_type(question: str) -> str:
     if re.search(r"\b(where|which country|what country|which city|what city|which prefecture|which region|"
                  r"which state|what place|which place|which sea|which river|which lake)\b", q):
         return "where"
-    return "what"
+    # "Which astronaut…", "At which hotel…", "From which US state…": the head noun says the kind.
+    return {"person": "who", "place": "where"}.get(_head_type(q) or "", "what")
+
+
+def _head_type(q: str) -> str | None:
+    """The kind a which / what question's head noun names (its first or second word: which
+    company, which Indonesian university): "org", "place", "person", or None."""
+    m = re.search(r"\b(?:which|what)\s+(\w+)(?:\s+(\w+))?", q)
+    for word in (m.groups() if m else ()):
+        for pattern, t in _HEAD_TYPES:
+            if word and re.fullmatch(pattern, word):
+                return t
+    return None
 
 
 # What an English question asks for, as the Japanese phrase finder's types (bot/answer/phrase.py).
@@ -321,7 +344,7 @@ _JA_TYPE = {"when": "time", "how many": "number", "who": "person", "where": "pla
 _HEAD_TYPES = (
     (r"compan(?:y|ies)|organi[sz]ations?|agenc(?:y|ies)|institutes?|institutions?|universit(?:y|ies)|"
      r"centers?|centres?|bod(?:y|ies)|ministr(?:y|ies)|committees?|teams?|firms?", "org"),
-    (r"countr(?:y|ies)|cit(?:y|ies)|prefectures?|regions?|states?|venues?|places?|islands?", "place"),
+    (r"countr(?:y|ies)|cit(?:y|ies)|prefectures?|regions?|states?|venues?|places?|islands?|hotels?", "place"),
     (r"persons?|people|leaders?|ministers?|presidents?|astronauts?|officials?|scientists?", "person"),
 )
 # Counted nouns of "how many X" → the Japanese counters that count them.
@@ -343,12 +366,7 @@ def japanese_kind(question: str) -> tuple[str | None, str | None]:
         return "time", "年" if re.search(r"\b(?:what|which|in what) year\b", q) else None
     if kind in _JA_TYPE:
         return _JA_TYPE[kind], None
-    m = re.search(r"\b(?:which|what)\s+(\w+)(?:\s+(\w+))?", q)
-    for word in (m.groups() if m else ()):  # which company / which Indonesian university
-        for pattern, t in _HEAD_TYPES:
-            if word and re.fullmatch(pattern, word):
-                return t, None
-    return None, None
+    return (_head_type(q), None) if kind != "describe" else (None, None)
 
 
 def _int(s: str) -> str:
@@ -690,10 +708,16 @@ class EnglishComposer:
             gloss = self.glossary(index, ja_sentences, asked, senses) if ja_sentences else []
             return _answer_text(lead, quotes, gloss), citations
         if not ja_sentences:  # English documents answer directly, led by the asked-for phrase
-            return _answer_text(_english_lead(chosen, citations, qtype, question), quotes, []), citations
+            lead = _english_lead(chosen, citations, qtype, question)
+            if lead is None:
+                lead, quotes = _quoted_lead(chosen, quotes)
+            return _answer_text(lead, quotes, []), citations
+        gloss = self.glossary(index, ja_sentences, asked, senses)
+        if qtype == "describe":  # a definition, a reason, a manner: the best sentence is the answer
+            lead, quotes = _quoted_lead(chosen, quotes)
+            return _answer_text(lead, quotes, gloss), citations
         phrase, marker = self._japanese_phrase(index, chosen, citations, qtype, question, set(asked))
         phrase = phrase + as_of if phrase else phrase
-        gloss = self.glossary(index, ja_sentences, asked, senses)
         return _answer_text(_japanese_lead(phrase, marker, qtype, gloss), quotes, gloss), citations
 
     def _japanese_phrase(self, index: SearchIndex, chosen: list[ScoredSentence], citations: list[Citation],
@@ -756,9 +780,18 @@ def _cite(index: SearchIndex, chosen: list[ScoredSentence], phrase_at
     return citations, quotes, ja_sentences
 
 
-def _english_lead(chosen: list[ScoredSentence], citations: list[Citation], qtype: str, question: str) -> str:
+def _quoted_lead(chosen: list[ScoredSentence], quotes: list[str]) -> tuple[str, list[str]]:
+    """The best-scored sentence, quoted as it stands, as the lead, and the other quotes after it:
+    what answers a question asking for no single phrase (what X is, why, how) is a sentence."""
+    best = max(range(len(chosen)), key=lambda i: chosen[i].score)
+    glossed = " Its words are glossed below." if quotes[best].endswith("(Japanese source)") else ""
+    return f"The documents say: {quotes[best]}.{glossed}", quotes[:best] + quotes[best + 1:]
+
+
+def _english_lead(chosen: list[ScoredSentence], citations: list[Citation], qtype: str,
+                  question: str) -> str | None:
     """The asked-for phrase that best fits the question across the English sentences (the best
-    scored first among equals)."""
+    scored first among equals); None when none has one."""
     if qtype != "describe":
         best = None
         for rank, n in enumerate(sorted(range(len(chosen)), key=lambda i: -chosen[i].score)):
@@ -768,7 +801,7 @@ def _english_lead(chosen: list[ScoredSentence], citations: list[Citation], qtype
                 best = ((found[0][0], rank), found[0][2], c.n)
         if best is not None:
             return f"{_LABELS[qtype]}: {best[1]} [{best[2]}]."
-    return "The documents say:"
+    return None
 
 
 def _inside_katakana_word(morphemes: list, i: int) -> bool:
@@ -783,8 +816,6 @@ def _japanese_lead(phrase: str | None, marker: int, qtype: str, gloss: list[Glos
         return (f"{_LABELS[qtype]}: {phrase} [{marker}]."
                 " (From the cited Japanese text; its words are glossed below.)")
     about = ", ".join(dict.fromkeys(g.english for g in gloss[:5]))
-    if gloss and qtype == "describe":
-        return f"The documents describe this in Japanese, quoted below [1]; the words they use: {about}."
     if gloss:
         return (f"The closest passage [1] does not state this in a form that can be given in English "
                 f"faithfully; it is about: {about}.")
@@ -792,7 +823,7 @@ def _japanese_lead(phrase: str | None, marker: int, qtype: str, gloss: list[Glos
 
 
 def _answer_text(lead: str, quotes: list[str], gloss: list[Gloss]) -> str:
-    parts = [lead, "\n".join(quotes)]
+    parts = [lead] + (["\n".join(quotes)] if quotes else [])
     if gloss:
         parts.append(GLOSSARY_HEADING + "\n" + "\n".join(f"- {g.japanese}: {g.english}" for g in gloss))
     return "\n\n".join(parts)

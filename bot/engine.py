@@ -25,6 +25,7 @@ from bot.answer.compose import Phrase, compose_answer, compose_not_found, compos
 from bot.answer.compose_en import (
     ENGLISH_TYPE,
     EnglishComposer,
+    asked_side,
     english_phrase,
     japanese_date_of,
     japanese_kind,
@@ -619,14 +620,15 @@ class Engine:
         return " ".join(latin + (bridge.expand(self.tokenizer.content_terms(c.query)) if bridge else []))
 
     def _phrase(self, index: SearchIndex, chosen, query: str, q_info, english_words: str = "",
-                now: bool | None = None) -> Phrase | None:
+                now: bool | None = None, side: frozenset[str] = frozenset()) -> Phrase | None:
         """The asked-for phrase (a date, number, name, place): the best-scored candidate of the
         asked type across the quoted sentences, widened to the items coordinated with it (a list),
         or None when none of them has one. The page's own date line is quoted for context but
         gives no phrase: it dates the page, not what was asked. When the best quoted sentence is
         English (a Japanese question answered by an English page), the phrase is read by the
         English finder from the English sentences (`english_words`: the question's words in
-        English), and the Japanese ranker reads only the Japanese ones."""
+        English), and the Japanese ranker reads only the Japanese ones. `side`: the words of the
+        party the question asks about, when a sentence may name several (on behalf of JAXA)."""
         asks_for = q_info.qtype if q_info is not None else None
         if asks_for not in LEAD_TYPES:
             return None
@@ -663,8 +665,11 @@ class Engine:
                     fitting.append((a, b))
             if fitting:
                 words = q_info.surfaces
+                # The asked party's phrase may rank below the others' (they stand nearer the
+                # question's words): every fitting phrase of the sentence is read for it.
+                every = [(a, b) for _, (a, b) in ranked if fits(sentence[a:b], sentence[b:])] if side else []
                 a, b = (kinds.owned_by_question(sentence, fitting, words) or kinds.labelled(sentence, fitting, words)
-                        or fitting[0])
+                        or side and kinds.sided(sentence, every, set(side)) or fitting[0])
                 found.append((lead_score, s, sentence, ranked, (a, b)))
                 if best is None or lead_score > best[0]:
                     best = found[-1]
@@ -785,7 +790,10 @@ class Engine:
                             surfaces=terms)
         japanese = [s for s in chosen if has_japanese(self._text(index, s))]
         now = kinds.asks_now(question, "en")
-        phrase = self._phrase(index, japanese, info.text, info, now=now) if japanese else None
+        party = asked_side(question)
+        side = frozenset({party} | {t.surface for t in en if party.lower() in (t.english.lower(), *t.english.lower().split())}
+                         if party else ())
+        phrase = self._phrase(index, japanese, info.text, info, now=now, side=side) if japanese else None
         # The present holder of a role (who is the president now), not the members of a list
         # (which astronauts fly on Soyuz): sources may disagree only about one holder.
         holder = question_type(question) == "who" and lists.asked_en(question) is None

@@ -97,11 +97,13 @@ class _Asked:
     question: str
     words: set[str]  # lower case
     numbers: set[str]
+    side: set[str]  # lower case: the party asked about (on behalf of JAXA)
 
     @classmethod
     def of(cls, question: str, qtype: str) -> "_Asked":
+        party = asked_side(question) if qtype == "who" else None
         return cls(qtype, question, {w.lower() for w in re.findall(r"[A-Za-z][A-Za-z0-9\-]*", question)},
-                   set(re.findall(r"[0-9]+", question)))
+                   set(re.findall(r"[0-9]+", question)), set(party.lower().split()) if party else set())
 
 
 Found = list[tuple[int, int, str]]  # (priority, position, phrase)
@@ -169,9 +171,10 @@ def person_like(name: str) -> bool:
     return len(words) >= 2 and not _NOT_PERSON & set(words)
 
 
-def _people(name: str, q: _Asked) -> list[tuple[int, str]]:
+def _people(name: str, q: _Asked) -> list[tuple[int, str, set[str]]]:
     """A capitalised phrase as a who-question reads it: names joined by "and" apart, the title and
-    the question's own words before a name left out (JAXA President Naoki Okumura → Naoki Okumura)."""
+    the question's own words before a name left out (JAXA President Naoki Okumura → Naoki Okumura),
+    with those words (lower case)."""
     out = []
     offset = 0
     for part in re.split(r"(\s+and\s+)", name):
@@ -184,7 +187,8 @@ def _people(name: str, q: _Asked) -> list[tuple[int, str]]:
                                       or words[i].lower().strip("().,") in q.words):
             i += 1
         kept = " ".join(words[i:])
-        out.append((offset + part.index(words[i]) if words else offset, kept))
+        out.append((offset + part.index(words[i]) if words else offset, kept,
+                    {w.lower().strip("().,") for w in words[:i]}))
         offset += len(part)
     return out
 
@@ -195,8 +199,8 @@ def _en_names(sentence: str, q: _Asked) -> Found:
     found: Found = []
     head = re.search(r"\b(?:which|what)\s+(?:[a-z]+\s+)?([a-z]+)", q.question.lower())
     for m in _EN_NAME.finditer(sentence):
-        names = _people(m.group(0).strip(), q) if q.qtype == "who" else [(0, m.group(0).strip())]
-        for at, name in names:
+        names = _people(m.group(0).strip(), q) if q.qtype == "who" else [(0, m.group(0).strip(), set())]
+        for at, name, before in names:
             name = re.sub(r"['’]s?$", "", name)
             words = [re.sub(r"['’]s?$", "", w.lower().strip("().,")) for w in name.split()]
             if m.start() + at == 0 and words[0] in _EN_STOP or all(w in q.words or w in _EN_STOP for w in words) \
@@ -204,6 +208,8 @@ def _en_names(sentence: str, q: _Asked) -> Found:
                 continue
             prio = 0 if head and head.group(1) in words else 1
             if q.qtype == "who" and not person_like(name):
+                prio += 1
+            if q.side and not q.side <= before:  # another party's person (NASA Administrator …)
                 prio += 1
             found.append((prio, m.start() + at, name))
     return found
@@ -351,6 +357,19 @@ _HEAD_TYPES = (
 _COUNTERS = {"people": "人", "persons": "人", "participants": "人", "employees": "人", "staff": "人",
              "members": "人", "times": "回", "countries": "箇国",
              "satellites": "機", "years": "年", "proposals": "件", "applications": "件", "cases": "件"}
+
+
+_SIDE = re.compile(r"\b(?:on behalf of|for|representing|from)\s+(?:the\s+)?([A-Z][\w&.'’-]*(?:\s+[A-Z][\w&.'’-]*)*)"
+                   r"\s*\?*\s*$")
+
+
+def asked_side(question: str) -> str | None:
+    """The party a who-question asks about when the answer's sentence names several ("Who signed
+    … on behalf of JAXA?", "… for JAXA?"), or None."""
+    if question_type(question) != "who":
+        return None
+    m = _SIDE.search(question)
+    return m.group(1) if m else None
 
 
 def japanese_kind(question: str) -> tuple[str | None, str | None]:

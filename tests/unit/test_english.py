@@ -173,6 +173,14 @@ def test_question_types():
     # a quantity asked for by its name
     assert question_type("What is the highest temperature ever recorded in Toyooka?") == "how many"
     assert question_type("At about what water temperature do salmon spawn?") == "how many"
+    # a reason or a manner asks for a sentence; the head noun of which / what names the kind
+    assert question_type("Why is JAXA sending MMX to the moons of Mars?") == "describe"
+    assert question_type("How does JAXA work with Russia?") == "describe"
+    assert question_type("On what day was the event held?") == "when"
+    assert question_type("Which astronaut performed the experiment?") == "who"
+    assert question_type("At which hotel in Singapore was the workshop held?") == "where"
+    assert question_type("From which US state was it launched?") == "where"
+    assert question_type("Which company signed the letter?") == "what"
 
 
 def test_english_answer_states_the_date_with_quote_and_glossary(engine):
@@ -217,6 +225,11 @@ def test_a_name_is_stated_from_the_best_sentence_only_a_date_from_any(engine, to
     best, runner_up = cited("国際空港", 0.9), cited("1936年", 0.5)
     when, _ = composer.compose(index, [runner_up, best], "When was the record set?", [])
     assert when.startswith("When: 3 February 1936 [1]")
+    # a reason is no phrase: the best sentence, quoted, is the lead; the others follow it
+    why, _ = composer.compose(index, [runner_up, best], "Why is the airport quarantine important?", [])
+    lead, quotes = why.split("\n\n")[:2]
+    assert lead.startswith("The documents say: 「伝染病の研究では国際空港の検疫が重要である。」[2]")
+    assert "1936年" in quotes and "国際空港" not in quotes
 
 
 def test_english_documents_answer_english_questions_directly(mixed_engine):
@@ -347,6 +360,9 @@ def test_names_keep_their_capitals_and_a_persons_reading_in_context(engine, toke
      "President Hiroshi Yamakawa signed a statement.", "who", "Who is the president of JAXA?", "Hiroshi Yamakawa"),
     ("On 15 May 2017, JAXA President Naoki Okumura and ESA Director General Johann-Dietrich Woerner held a "
      "meeting.", "who", "Who was the president of JAXA in 2017?", "Naoki Okumura"),
+    # the asked party's person, not the other party's nearer the question's words
+    ("JAXA President Hiroshi Yamakawa and NASA Administrator James Bridenstine signed the statement.", "who",
+     "Who signed the statement on behalf of JAXA?", "Hiroshi Yamakawa"),
     ("The theme is “Collaborating to Build a Sustainable and Responsible Regional Space Sector”.", "what",
      "What was the theme of APRSAF-30?", "Collaborating to Build a Sustainable and Responsible Regional Space Sector"),
 ])

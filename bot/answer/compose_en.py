@@ -713,6 +713,14 @@ class EnglishComposer:
             senses = {t.surface: t.english.lower() for t in terms if t.kind == "dictionary"}
             gloss = self.glossary(index, ja_sentences, asked, senses) if ja_sentences else []
             return _answer_text(lead, quotes, gloss), citations
+        acronym = expanded_acronym(question)
+        for n in sorted(range(len(chosen)), key=lambda i: -chosen[i].score) if acronym else ():
+            c = citations[n]
+            words = expansion(c.text[c.highlight[0]:c.highlight[1]], acronym)
+            if words:  # the words an acronym stands for are written in Latin script beside it
+                senses = {t.surface: t.english.lower() for t in terms if t.kind == "dictionary"}
+                gloss = self.glossary(index, ja_sentences, asked, senses) if ja_sentences else []
+                return _answer_text(f"Answer: {words} [{c.n}].", quotes, gloss), citations
         if partial:  # the sentences are about the question but do not give what it asks for
             lead = f"The documents do not give {_MISSING.get(qtype, 'what is asked')}; the closest passages say:"
             gloss = self.glossary(index, ja_sentences, asked) if ja_sentences else []
@@ -805,6 +813,37 @@ def _quoted_lead(chosen: list[ScoredSentence], quotes: list[str]) -> tuple[str, 
     best = max(range(len(chosen)), key=lambda i: chosen[i].score)
     glossed = " Its words are glossed below." if quotes[best].endswith("(Japanese source)") else ""
     return f"The documents say: {quotes[best]}.{glossed}", quotes[:best] + quotes[best + 1:]
+
+
+_EXPANDED = re.compile(r"\b(?i:what\s+(?:does|do|did)\s+(?:the\s+)?)([A-Z][A-Za-z0-9&]+)\s+stand\s+for\b"
+                       r"|\b([A-Z][A-Za-z0-9&]+)\s+(?:is\s+)?short\s+for\b"
+                       r"|\b(?i:full\s+(?:name|form)\s+of\s+(?:the\s+)?)([A-Z][A-Za-z0-9&]+)")
+_CAPITALISED_RUN = re.compile(r"[A-Z][\w'’.\-]*(?:\s+(?:(?:of|and|for|the|de|&)\s+)?[A-Z][\w'’.\-]*)*")
+
+
+def expanded_acronym(question: str) -> str | None:
+    """The acronym an English question asks to expand (What does LSA stand for?), or None."""
+    m = _EXPANDED.search(question)
+    return next((g for g in m.groups() if g), None) if m else None
+
+
+def expansion(sentence: str, acronym: str) -> str | None:
+    """The words an acronym stands for where the sentence writes them beside it (Luxembourg Space
+    Agency Foundation : LSA, GISTDA=Geo-Informatics and Space Technology Development Agency): a run
+    of capitalised words next to it whose initials begin with its first letter and hold all its
+    letters in order."""
+    letters = acronym.upper()
+    for at in (m.start() for m in re.finditer(rf"(?<![A-Za-z]){re.escape(acronym)}(?![A-Za-z])", sentence)):
+        end = at + len(acronym)
+        for run in _CAPITALISED_RUN.finditer(sentence):
+            if run.group(0) == acronym or not (0 <= at - run.end() <= 6 or 0 <= run.start() - end <= 3):
+                continue
+            words = re.sub(r"^(?:The|A|An)\s+", "", run.group(0))  # a sentence's first word is capitalised too
+            initials = "".join(w[0] for w in re.split(r"[\s\-]+", words) if w[:1].isupper())
+            it = iter(initials)
+            if initials[:1] == letters[0] and len(initials) <= len(letters) + 2 and all(c in it for c in letters):
+                return words
+    return None
 
 
 def _english_lead(chosen: list[ScoredSentence], citations: list[Citation], qtype: str,

@@ -421,3 +421,18 @@ def test_a_who_question_asked_for_one_party_leads_with_that_partys_person():
     assert _english_lead(chosen, citations, "who", question) == "Who: Hiroshi Yamakawa [2]."
     assert _english_lead(chosen, citations, "who", "Who signed the lunar exploration statement?") \
         == "Who: Shinzo Abe [1]."
+
+
+@pytest.mark.parametrize("sentence, acronym, expected", [
+    ("ルクセンブルク宇宙機関(Luxembourg Space Agency Foundation : LSA)セレスCEOは署名した。", "LSA",
+     "Luxembourg Space Agency Foundation"),
+    ("タイ地理情報・宇宙技術開発機構(GISTDA=Geo-Informatics and Space Technology Development Agency)と", "GISTDA",
+     "Geo-Informatics and Space Technology Development Agency"),
+    ("The European Space Agency (ESA) and JAXA met.", "ESA", "European Space Agency"),
+    ("ESA and the Japan Aerospace Exploration Agency met.", "ESA", None),  # not its words
+    ("JAXA President Naoki Okumura (JAXA) spoke.", "JAXA", None),
+])
+def test_an_acronym_is_expanded_by_the_words_beside_it(sentence, acronym, expected):
+    from bot.answer.compose_en import expanded_acronym, expansion
+    assert expanded_acronym(f"What does {acronym} stand for?") == acronym
+    assert expansion(sentence, acronym) == expected

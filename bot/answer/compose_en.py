@@ -143,13 +143,16 @@ def _en_quantities(sentence: str, q: _Asked) -> Found:
 
 
 def _en_places(sentence: str, q: _Asked) -> Found:
-    """A capitalised name after in / at / from that the question does not name itself."""
+    """A capitalised name after in / at / from that the question does not name itself; after
+    "from" (Mr. Tanigaki from JAXA: where a person is from) only first when the question asks
+    "from where"."""
     found: Found = []
+    origin = "from" in q.words
     for m in _EN_PLACE.finditer(sentence):
-        place = m.group(1)
+        place = re.sub(r"(?<=[a-z]{2})\.$", "", m.group(1))  # the sentence's full stop, not U.S.
         if place.lower().removeprefix("the ") in q.words or re.match(_MONTH, place):
             continue
-        found.append((0, m.start(1), place))
+        found.append((int(m.group(0).lower().startswith("from") != origin), m.start(1), place))
     return found
 
 

@@ -355,6 +355,12 @@ def test_names_keep_their_capitals_and_a_persons_reading_in_context(engine, toke
     ("The session was held in Bremen, Germany on 30 September 2018.", "where",
      "Where was the Kibo session held?", "Bremen, Germany"),
     ("The programme was launched jointly by JAXA and UNOOSA.", "when", "When was it launched?", None),
+    # where the workshop was held, not where a co-chair is from
+    ("The workshop, co-chaired by Mr. Cheng Hai Tan from SSTA and Mr. Fumiaki Tanigaki from JAXA, was held on "
+     "November 6 at the Sheraton Towers Singapore.", "where", "At which hotel in Singapore was the workshop held?",
+     "the Sheraton Towers Singapore"),
+    ("The satellite will be launched from Virginia in April.", "where", "From which state will it be launched?",
+     "Virginia"),
     # a person, not the place the meeting was at, and without the title or the other party
     ("During their meeting at JAXA Headquarters in Tokyo, NASA Administrator James Bridenstine and JAXA "
      "President Hiroshi Yamakawa signed a statement.", "who", "Who is the president of JAXA?", "Hiroshi Yamakawa"),

@@ -323,8 +323,15 @@ def question_type(question: str) -> str:
                  r"percentage|proportion|fraction|height|length|depth|area|distance|weight|price|cost|amount|"
                  r"speed|budget|altitude|elevation)\b", q):
         return "how many"
-    if _DESCRIBE.search(question) and not re.search(
-            r"\b(called|named|name|title|titled|theme|slogan|motto|nickname|abbreviat\w*|stands? for|short)\b", q):
+    naming = re.search(r"\b(called|named|name|title|titled|theme|slogan|motto|nickname|abbreviat\w*|stands? for|"
+                       r"short)\b", q)
+    if _DESCRIBE.search(question) and not naming:
+        return "describe"
+    # "On what kind of frequencies…", "What is India responsible for?": a kind or a role is
+    # described by a sentence, not named by one phrase of it.
+    if not naming and (re.search(r"\bwhat\s+(?:kinds?|types?|sorts?)\s+of\b", q) or re.search(
+            r"\bwhat\s+(?:is|are|was|were|does|do|did|will|would|can|could|might|may|should)\b.*"
+            r"\b(?:for|to|with|about|on|in|of|from)\s*\?*\s*$", q)):
         return "describe"
     if _WHO_IS_NAME.match(question):
         return "describe"

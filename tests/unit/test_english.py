@@ -181,6 +181,9 @@ def test_question_types():
     assert question_type("At which hotel in Singapore was the workshop held?") == "where"
     assert question_type("From which US state was it launched?") == "where"
     assert question_type("Which company signed the letter?") == "what"
+    assert question_type("On what kind of frequencies does the reporting system work?") == "describe"
+    assert question_type("In the mission, what is India responsible for?") == "describe"
+    assert question_type("What is the name of the map?") == "what"  # a name is still a phrase
 
 
 def test_english_answer_states_the_date_with_quote_and_glossary(engine):

@@ -27,6 +27,7 @@ from bot.answer.compose_en import (
     EnglishComposer,
     asked_side,
     english_phrase,
+    english_phrases,
     japanese_date_of,
     japanese_kind,
     person_like,
@@ -417,7 +418,9 @@ class Engine:
         state_name = "answered"
         if phrase_en is None and checkable(*japanese_kind(asked_en)) \
                 and not self._english.english_source_gives(index, chosen, asked_en):
-            state_name = "partial"
+            chosen = self._giving_neighbour(c, chosen, asked_en)
+            if not self._english.english_source_gives(index, chosen, asked_en):
+                state_name = "partial"
         # Quantities are read into English by the composer's own extractors (ordinals, units);
         # the Japanese phrase leads a date (read into English from it), a name, place or
         # organisation.
@@ -425,6 +428,23 @@ class Engine:
         text, citations = self._english.compose(index, chosen, asked_en, en, lead_phrase,
                                                 partial=state_name == "partial")
         return text, citations, state_name
+
+    def _giving_neighbour(self, c: Candidates, chosen: list[ScoredSentence], question: str) -> list[ScoredSentence]:
+        """When no quoted sentence gives what an English question asks for, the quoted sentences
+        with the least-scored one replaced by the best-scored English neighbour (same section) of
+        one of them that gives it, counting what is asked ("Thirty-five participants … attended"
+        after the sentence naming the workshop); as they were when none does."""
+        qtype = question_type(question)
+        quoted = {s.vector_row for s in chosen}
+        near = {n.vector_row: n for s in chosen for n in self._neighbours(c, s) if n.vector_row not in quoted}
+        for n in sorted(near.values(), key=lambda x: -x.score):
+            text = self._text(c.index, n)
+            found = [] if has_japanese(text) else english_phrases(text, qtype, question)
+            if found and found[0][0] == 0:
+                worst = min(chosen, key=lambda x: x.score)
+                kept = [s for s in chosen if s is not worst] + [n]
+                return sorted(kept, key=lambda x: (x.passage_row, x.start))
+        return chosen
 
     def _best_reading(self, question: str, history: list[Turn]) -> tuple[Candidates, Evidence, bool]:
         """In a conversation a question can be read two ways (as a follow-up or alone; with the
@@ -791,7 +811,8 @@ class Engine:
         japanese = [s for s in chosen if has_japanese(self._text(index, s))]
         now = kinds.asks_now(question, "en")
         party = asked_side(question)
-        side = frozenset({party} | {t.surface for t in en if party.lower() in (t.english.lower(), *t.english.lower().split())}
+        side = frozenset({party} | {t.surface for t in en
+                                    if party.lower() in (t.english.lower(), *t.english.lower().split())}
                          if party else ())
         phrase = self._phrase(index, japanese, info.text, info, now=now, side=side) if japanese else None
         # The present holder of a role (who is the president now), not the members of a list

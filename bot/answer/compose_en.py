@@ -125,11 +125,13 @@ def _en_dates(sentence: str, q: _Asked) -> Found:
 def _en_quantities(sentence: str, q: _Asked) -> Found:
     """Numbers with what they count, first those counting what the question names."""
     found: Found = []
+    dates = [m.span() for rx in _EN_DATES[:4] for m in rx.finditer(sentence)]
     for m in _EN_QUANTITY.finditer(sentence):
         text = m.group(0).strip()
         nums = re.findall(r"[0-9]+", text)
-        if nums and (set(nums) <= q.numbers or re.fullmatch(r"(?:1[89]|20)\d{2}", nums[0])):
-            continue
+        if nums and (set(nums) <= q.numbers or re.fullmatch(r"(?:1[89]|20)\d{2}", nums[0])) \
+                or any(a <= m.start() < b for a, b in dates):
+            continue  # a number the question gives, a year, or a day of a date (November 6)
         last = text.split()[-1].lower()
         if last in _EN_STOP:
             text = text.rsplit(" ", 1)[0]

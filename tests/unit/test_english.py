@@ -358,6 +358,8 @@ def test_names_keep_their_capitals_and_a_persons_reading_in_context(engine, toke
     ("The session was held in Bremen, Germany on 30 September 2018.", "where",
      "Where was the Kibo session held?", "Bremen, Germany"),
     ("The programme was launched jointly by JAXA and UNOOSA.", "when", "When was it launched?", None),
+    ("The workshop was held on November 6 at the hotel.", "how many", "How many people attended the workshop?",
+     None),  # the day of a date counts nothing
     # where the workshop was held, not where a co-chair is from
     ("The workshop, co-chaired by Mr. Cheng Hai Tan from SSTA and Mr. Fumiaki Tanigaki from JAXA, was held on "
      "November 6 at the Sheraton Towers Singapore.", "where", "At which hotel in Singapore was the workshop held?",
@@ -445,3 +447,21 @@ def test_an_acronym_is_expanded_by_the_words_beside_it(sentence, acronym, expect
     from bot.answer.compose_en import expanded_acronym, expansion
     assert expanded_acronym(f"What does {acronym} stand for?") == acronym
     assert expansion(sentence, acronym) == expected
+
+
+WORKSHOP_DOC = """---
+title: Workshop report
+lang: en
+---
+Workshop report
+
+The Kibo workshop was held on November 6 at the Sheraton Hotel in Singapore. It was organised under the working \
+group of the forum. Thirty-five participants from twenty organizations attended.
+"""
+
+
+def test_the_number_asked_for_is_read_from_the_next_sentence_when_the_quoted_ones_lack_it(tmp_path, tokenizer, models):
+    engine = _engine(tmp_path, tokenizer, models, {"workshop.md": WORKSHOP_DOC})
+    a = engine.ask("How many people attended the Kibo workshop at the Sheraton Hotel?", top_k=1)
+    assert a.found, a.answer
+    assert a.answer.startswith("How many: Thirty-five participants"), a.answer

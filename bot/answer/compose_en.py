@@ -48,7 +48,7 @@ UNITS = {
 }
 _SCALE = {"万": 10_000, "億": 100_000_000, "千": 1000, "百万": 1_000_000}
 _NUM = r"[0-9０-９][0-9０-９,，.．]*"
-_DATE = re.compile(r"(?:(明治|大正|昭和|平成|令和)(\d{1,2}|元)年|(\d{3,4})年(代)?)(?:(\d{1,2})月(?:(\d{1,2})日)?)?"
+_DATE = re.compile(r"(?:(明治|大正|昭和|平成|令和)\s*(\d{1,2}|元)年|(\d{3,4})年(代)?)(?:(\d{1,2})月(?:(\d{1,2})日)?)?"
                    r"|(\d{1,2})月(\d{1,2})日|(\d{1,2})世紀")
 _QUANTITY = re.compile(r"(約|およそ|最大|最低|少なくとも)?(" + _NUM + r")\s*(百万|万|億|千)?\s*("
                        + "|".join(sorted((re.escape(u) for u in UNITS), key=len, reverse=True)) + r")?"
@@ -769,8 +769,10 @@ class EnglishComposer:
         led = [(citations[n], at) for n in order if (at := citations[n].answer_span)]
         if led:  # the engine's phrase of the asked kind
             c, (a, b) = led[0]
-            return self.answer_phrase(index, c.text[c.highlight[0]:c.highlight[1]], qtype, asked, c.text[a:b],
-                                      question), c.n
+            # A year of an era is read with its era (平成 3年 → Heisei 3 (1991), not "3年").
+            era = re.search(r"(明治|大正|昭和|平成|令和)\s*$", c.text[max(0, a - 4):a]) if qtype == "when" else None
+            return self.answer_phrase(index, c.text[c.highlight[0]:c.highlight[1]], qtype, asked,
+                                      (era.group(1) if era else "") + c.text[a:b], question), c.n
         dated = qtype in ("when", "how many")
         if dated:
             tried = order

@@ -465,3 +465,22 @@ def test_the_number_asked_for_is_read_from_the_next_sentence_when_the_quoted_one
     a = engine.ask("How many people attended the Kibo workshop at the Sheraton Hotel?", top_k=1)
     assert a.found, a.answer
     assert a.answer.startswith("How many: Thirty-five participants"), a.answer
+
+
+ERA_DOC = """---
+title: 覚書の経緯
+lang: ja
+---
+覚書の経緯
+
+昭和61年 海洋観測衛星の受信に関する覚書を締結。
+
+平成 3年 覚書に観測衛星の二号機を追加。
+"""
+
+
+def test_a_year_of_an_era_is_stated_with_its_era(tmp_path, tokenizer, models):
+    engine = _engine(tmp_path, tokenizer, models, {"era.md": ERA_DOC})
+    a = engine.ask("In which year was the second observation satellite added to the memorandum?")
+    assert a.found, a.answer
+    assert a.answer.startswith("When: Heisei 3 (1991)"), a.answer

@@ -203,14 +203,15 @@ def _en_names(sentence: str, q: _Asked) -> Found:
     name of two words or more before one word."""
     found: Found = []
     head = re.search(r"\b(?:which|what)\s+(?:[a-z]+\s+)?([a-z]+)", q.question.lower())
+    acronyms = set(re.findall(r"\b([A-Z]{2,})(?:-?[0-9]+)?\b", q.question))
     for m in _EN_NAME.finditer(sentence):
         names = _people(m.group(0).strip(), q) if q.qtype == "who" else [(0, m.group(0).strip(), set())]
         for at, name, before in names:
             name = re.sub(r"['’]s?$", "", name)
             words = [re.sub(r"['’]s?$", "", w.lower().strip("().,")) for w in name.split()]
             if m.start() + at == 0 and words[0] in _EN_STOP or all(w in q.words or w in _EN_STOP for w in words) \
-                    or re.fullmatch(_MONTH, name):
-                continue
+                    or re.fullmatch(_MONTH, name) or _initials(name) in acronyms:
+                continue  # the question's own words, or what its acronym stands for
             prio = 0 if head and head.group(1) in words else 1
             if q.qtype == "who" and not person_like(name):
                 prio += 1
@@ -835,6 +836,13 @@ _EXPANDED = re.compile(r"\b(?i:what\s+(?:does|do|did)\s+(?:the\s+)?)([A-Z][A-Za-
 _CAPITALISED_RUN = re.compile(r"[A-Z][\w'’.\-]*(?:\s+(?:(?:of|and|for|the|de|&)\s+)?[A-Z][\w'’.\-]*)*")
 
 
+def _initials(words: str) -> str:
+    """The capitals that begin a name's words (Asia-Pacific Regional Space Agency Forum → APRSAF),
+    a leading article left out."""
+    words = re.sub(r"^(?:The|A|An)\s+", "", words)
+    return "".join(w[0] for w in re.split(r"[\s\-]+", words) if w[:1].isupper())
+
+
 def expanded_acronym(question: str) -> str | None:
     """The acronym an English question asks to expand (What does LSA stand for?), or None."""
     m = _EXPANDED.search(question)
@@ -853,7 +861,7 @@ def expansion(sentence: str, acronym: str) -> str | None:
             if run.group(0) == acronym or not (0 <= at - run.end() <= 6 or 0 <= run.start() - end <= 3):
                 continue
             words = re.sub(r"^(?:The|A|An)\s+", "", run.group(0))  # a sentence's first word is capitalised too
-            initials = "".join(w[0] for w in re.split(r"[\s\-]+", words) if w[:1].isupper())
+            initials = _initials(words)
             it = iter(initials)
             if initials[:1] == letters[0] and len(initials) <= len(letters) + 2 and all(c in it for c in letters):
                 return words
@@ -863,12 +871,15 @@ def expansion(sentence: str, acronym: str) -> str | None:
 def _english_lead(chosen: list[ScoredSentence], citations: list[Citation], qtype: str,
                   question: str) -> str | None:
     """The asked-for phrase that best fits the question across the English sentences (the best
-    scored first among equals); None when none has one."""
+    scored first among equals); None when none has one. For who, a name that is no person's
+    leads only from the best-scored sentence: from a runner-up it is rarely the answer."""
     if qtype != "describe":
         best = None
         for rank, n in enumerate(sorted(range(len(chosen)), key=lambda i: -chosen[i].score)):
             c = citations[n]
             found = english_phrases(c.text[c.highlight[0]:c.highlight[1]], qtype, question)
+            if found and rank and qtype == "who" and not person_like(found[0][2]):
+                continue
             if found and (best is None or (found[0][0], rank) < best[0]):
                 best = ((found[0][0], rank), found[0][2], c.n)
         if best is not None:

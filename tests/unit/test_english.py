@@ -484,3 +484,15 @@ def test_a_year_of_an_era_is_stated_with_its_era(tmp_path, tokenizer, models):
     a = engine.ask("In which year was the second observation satellite added to the memorandum?")
     assert a.found, a.answer
     assert a.answer.startswith("When: Heisei 3 (1991)"), a.answer
+
+
+def test_a_who_lead_is_neither_what_the_questions_acronym_stands_for_nor_a_runner_ups_body():
+    from types import SimpleNamespace
+
+    from bot.answer.compose_en import _english_lead
+    sentences = ["APRSAF provides an open forum for governments, space agencies, and industry.",
+                 "The Asia-Pacific Regional Space Agency Forum followed the Asia-Pacific International Space Year "
+                 "Conference (APIC)."]
+    chosen = [SimpleNamespace(score=0.9), SimpleNamespace(score=0.8)]
+    citations = [SimpleNamespace(n=i + 1, text=t, highlight=(0, len(t))) for i, t in enumerate(sentences)]
+    assert _english_lead(chosen, citations, "who", "Who does APRSAF offer an open forum to?") is None

@@ -750,11 +750,13 @@ class EnglishComposer:
         if not ja_sentences:  # English documents answer directly, led by the asked-for phrase
             lead = _english_lead(chosen, citations, qtype, question)
             if lead is None:
-                lead, quotes = _quoted_lead(chosen, quotes)
+                why = bool(re.match(r"\s*(?:why\b|for what (?:purpose|reason))", question, re.I))
+                lead, quotes = _quoted_lead(chosen, quotes, why)
             return _answer_text(lead, quotes, []), citations
         gloss = self.glossary(index, ja_sentences, asked, senses)
         if qtype == "describe":  # a definition, a reason, a manner: the best sentence is the answer
-            lead, quotes = _quoted_lead(chosen, quotes)
+            why = bool(re.match(r"\s*(?:why\b|for what (?:purpose|reason))", question, re.I))
+            lead, quotes = _quoted_lead(chosen, quotes, why)
             return _answer_text(lead, quotes, gloss), citations
         phrase, marker = self._japanese_phrase(index, chosen, citations, qtype, question, set(asked))
         phrase = phrase + as_of if phrase else phrase
@@ -822,10 +824,15 @@ def _cite(index: SearchIndex, chosen: list[ScoredSentence], phrase_at
     return citations, quotes, ja_sentences
 
 
-def _quoted_lead(chosen: list[ScoredSentence], quotes: list[str]) -> tuple[str, list[str]]:
+# What says a reason or a purpose, in either language (…を目的としています, …させるべく, in order to).
+_REASON = re.compile(r"ため|目的|べく|目指|ので|\b(?:because|in order to|so that|aims? to|purpose|due to)\b", re.I)
+
+
+def _quoted_lead(chosen: list[ScoredSentence], quotes: list[str], why: bool = False) -> tuple[str, list[str]]:
     """The best-scored sentence, quoted as it stands, as the lead, and the other quotes after it:
-    what answers a question asking for no single phrase (what X is, why, how) is a sentence."""
-    best = max(range(len(chosen)), key=lambda i: chosen[i].score)
+    what answers a question asking for no single phrase (what X is, why, how) is a sentence. Asked
+    why, the best-scored sentence that says a reason or a purpose, when one does."""
+    best = max(range(len(chosen)), key=lambda i: (why and bool(_REASON.search(quotes[i])), chosen[i].score))
     glossed = " Its words are glossed below." if quotes[best].endswith("(Japanese source)") else ""
     return f"The documents say: {quotes[best]}.{glossed}", quotes[:best] + quotes[best + 1:]
 

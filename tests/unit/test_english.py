@@ -496,3 +496,15 @@ def test_a_who_lead_is_neither_what_the_questions_acronym_stands_for_nor_a_runne
     chosen = [SimpleNamespace(score=0.9), SimpleNamespace(score=0.8)]
     citations = [SimpleNamespace(n=i + 1, text=t, highlight=(0, len(t))) for i, t in enumerate(sentences)]
     assert _english_lead(chosen, citations, "who", "Who does APRSAF offer an open forum to?") is None
+
+
+def test_asked_why_the_sentence_saying_a_purpose_leads():
+    from types import SimpleNamespace
+
+    from bot.answer.compose_en import _quoted_lead
+    chosen = [SimpleNamespace(score=0.9), SimpleNamespace(score=0.5)]
+    quotes = ["「JAXAはDLRとの協力に合意した。」[1] (Japanese source)",
+              "「MMXは衛星の起源を明らかにすることを目的としています。」[2] (Japanese source)"]
+    lead, rest = _quoted_lead(chosen, quotes, why=True)
+    assert "[2]" in lead and rest == quotes[:1]
+    assert "[1]" in _quoted_lead(chosen, quotes)[0]  # not asked why: the best-scored

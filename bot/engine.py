@@ -348,11 +348,13 @@ class Engine:
             c.q_terms = question_terms(self.tokenizer, index.lexical,
                                        question if resolved.topic else query, lang) or \
                 question_terms(self.tokenizer, index.lexical, query, lang)
+        c.q_info = question_info(query, self.tokenizer) if lang == "ja" else None
+        if c.q_info is not None and c.q_info.asked:
+            c.q_terms = {t: w for t, w in c.q_terms.items() if t not in c.q_info.asked} or c.q_terms
         rows = candidate_rows(index, c.hits)
         c.scored = score_sentences(index, rows, c.qvec, c.q_terms, c.terms_of, lang)
         if resolved.follow_up:
             c.scored = demote_repeats(index, c.scored, [t.content for t in history if t.role == "assistant"])
-        c.q_info = question_info(query, self.tokenizer) if lang == "ja" else None
 
     def _compose_japanese(self, c: Candidates, chosen: list[ScoredSentence], question: str,
                           top_k: int) -> tuple[str, list[Citation], str]:

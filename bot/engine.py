@@ -660,8 +660,10 @@ class Engine:
                     break
                 if fits(sentence[a:b], sentence[b:]) and not (known and kinds.restates(sentence, a, b, known)) \
                         and not kinds.names_the_asked(sentence, a, b, query):
+                    a, b = kinds.glossed(sentence, a, b, [span for _, span in ranked]) or (a, b)
                     lead_score = lead_score if fitting else score + prior
-                    fitting.append((a, b))
+                    if (a, b) not in fitting:
+                        fitting.append((a, b))
             if fitting:
                 words = q_info.surfaces
                 a, b = (kinds.owned_by_question(sentence, fitting, words) or kinds.labelled(sentence, fitting, words)

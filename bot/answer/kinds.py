@@ -130,7 +130,9 @@ def restates(sentence: str, a: int, b: int, known: set[tuple[int, int]]) -> bool
     return bool(_DAY_ONLY.search(phrase)) and (year, month) in known
 
 
-_GLOSSED = re.compile(r"[^、。，,()（）\s]{0,6}\s*[(（]([^)）]{2,30})[)）]")
+# The bracket's first part is the identifier; what follows a colon or = spells it out
+# (イタリア航空宇宙研究センター(CIRA:Italian Aerospace Research Center)).
+_GLOSSED = re.compile(r"[^、。，,()（）\s]{0,6}\s*[(（]([^)）:：=＝]{2,30})(?:[:：=＝][^)）]*)?[)）]")
 _OWNER_END = re.compile(r"[、。，,・:：;；|\n]")
 
 
@@ -142,6 +144,21 @@ def names_the_asked(sentence: str, a: int, b: int, question: str) -> bool:
     # Only an identifier (an acronym, a code) names it: a bracketed description after a name
     # (拍子（周期的なアクセント）) is what a 「何というか」 question asks the name of.
     return bool(re.fullmatch(r"[A-Za-z][A-Za-z0-9\-]{1,15}", gloss)) and gloss in _nfkc(question)
+
+
+def glossed(sentence: str, a: int, b: int, spans: list[tuple[int, int]]) -> tuple[int, int] | None:
+    """For a phrase in a bracketed gloss that spells a name out (国立研究会議(CNR:National Research
+    Council), 実行委員会(Executive Committee: ExCom)), the name the gloss follows: that name is what
+    the sentence says, the gloss only translates it. None when the phrase is no such gloss or no
+    candidate span ends at the bracket."""
+    opened = max(sentence.rfind("(", 0, a), sentence.rfind("（", 0, a))
+    if opened < 0 or re.search(r"[)）]", sentence[opened:b]):
+        return None
+    close = re.search(r"[)）]", sentence[b:])
+    if close is None or not re.search(r"[:：=＝]", sentence[opened:b + close.start()]):
+        return None
+    end = len(sentence[:opened].rstrip())
+    return next(((x, y) for x, y in spans if y == end and x < y), None)
 
 
 def _owner(sentence: str, a: int) -> str | None:

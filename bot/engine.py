@@ -642,6 +642,8 @@ class Engine:
         known = kinds.stated_months(query) if asks_for == "time" and q_info.counter != "日" else set()
         fits = lambda text, after="": fits_type(text, asks_for, self.tokenizer, q_info.head,  # noqa: E731
                                                 q_info.counter, after)
+        usable = lambda sentence, a, b: fits(sentence[a:b], sentence[b:]) and not (  # noqa: E731
+            known and kinds.restates(sentence, a, b, known)) and not kinds.names_the_asked(sentence, a, b, query)
         # About the present, every quoted sentence's phrase is kept: dated sources may disagree.
         if now is None:
             now = has_japanese(q_info.text) and kinds.asks_now(q_info.text)
@@ -658,12 +660,10 @@ class Engine:
                 if not fitting and not now and best is not None and score + prior <= best[0] \
                         or fitting and (len(fitting) >= PHRASE_ALTERNATIVES or n >= 3 * PHRASE_ALTERNATIVES):
                     break
-                if fits(sentence[a:b], sentence[b:]) and not (known and kinds.restates(sentence, a, b, known)) \
-                        and not kinds.names_the_asked(sentence, a, b, query):
-                    a, b = kinds.glossed(sentence, a, b, [span for _, span in ranked]) or (a, b)
+                if usable(sentence, a, b):
                     lead_score = lead_score if fitting else score + prior
-                    if (a, b) not in fitting:
-                        fitting.append((a, b))
+                    span = kinds.glossed(sentence, a, b, [span for _, span in ranked]) or (a, b)
+                    fitting += [span] if span not in fitting else []
             if fitting:
                 words = q_info.surfaces
                 a, b = (kinds.owned_by_question(sentence, fitting, words) or kinds.labelled(sentence, fitting, words)

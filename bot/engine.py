@@ -667,7 +667,7 @@ class Engine:
             if fitting:
                 words = q_info.surfaces
                 a, b = (kinds.owned_by_question(sentence, fitting, words) or kinds.labelled(sentence, fitting, words)
-                        or fitting[0])
+                        or asks_for == "person" and kinds.titled(sentence, fitting, q_info.head) or fitting[0])
                 found.append((lead_score, s, sentence, ranked, (a, b)))
                 if best is None or lead_score > best[0]:
                     best = found[-1]

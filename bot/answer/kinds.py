@@ -199,6 +199,22 @@ def labelled(sentence: str, spans: list[tuple[int, int]], words: set[str]) -> tu
     return None
 
 
+_TITLE_RUN = re.compile(r"[^、。，,とでにがはをのへや\s()（）]*")
+
+
+def titled(sentence: str, spans: list[tuple[int, int]], head: str | None) -> tuple[int, int] | None:
+    """Of people in one sentence, the one holding the office the question asks about: the office
+    written onto the name (モディ・インド首相 for 「インドの首相は誰」, not ジョージ駐日インド大使);
+    None when no phrase or more than one carries it."""
+    if not head or len(head) < 2:
+        return None
+    def run(b: int) -> str:
+        m = _TITLE_RUN.match(sentence, b)
+        return m.group(0) if m else ""
+    holding = [(a, b) for a, b in spans if head in sentence[a:b] + run(b)]
+    return holding[0] if len(holding) == 1 or holding and all(x[0] == holding[0][0] for x in holding) else None
+
+
 _RANGE_ASKED = re.compile(r"(?:いつ|何年|何月|何日)から.*(?:いつ|何年|何月|何日)まで|from\s+when.*until|期間")
 _RANGE_REST = re.compile(r"(?:\s*[(（][^)）]{1,3}[)）])?\s*(?:[~〜～\-–]|から)"
                          r"\s*(?:[0-9]{1,4}\s*年)?\s*(?:[0-9]{1,2}\s*月)?\s*(?:[0-9]{1,2}\s*日)?"

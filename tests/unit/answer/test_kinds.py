@@ -3,7 +3,7 @@
 import pytest
 from paths import DATA
 
-from bot.answer.kinds import coordinated, defines, definition_subject, glossed, is_yes_no, names_the_asked
+from bot.answer.kinds import coordinated, defines, definition_subject, glossed, is_yes_no, names_the_asked, titled
 
 
 @pytest.mark.parametrize("question, lang, subject", [
@@ -280,3 +280,13 @@ def test_a_name_glossed_with_the_questions_own_acronym_is_not_its_answer():
     s = "イタリア航空宇宙研究センター(CIRA:Italian Aerospace Research Center)。"
     assert names_the_asked(s, 0, s.index("("), "CIRAの株式を保有しているのはどこですか？")
     assert not names_the_asked(s, 0, s.index("("), "ASIの本部はどこですか？")
+
+
+def test_the_person_holding_the_asked_office_leads():
+    s = "石破総理大臣とモディ・インド首相立合いの下、松浦理事とジョージ駐日インド大使間で文書交換式が行われました。"
+    spans = [(s.index("ジョージ"), s.index("で文書")), (s.index("モディ"), s.index("モディ") + 3),
+             (s.index("石破"), s.index("とモディ"))]
+    assert titled(s, spans, "首相") == spans[1]
+    assert titled(s, spans, "総理大臣") == spans[2]
+    assert titled(s, spans, "大使") == spans[0]
+    assert titled(s, spans, None) is None

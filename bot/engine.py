@@ -30,6 +30,7 @@ from bot.answer.compose_en import (
     english_phrases,
     japanese_date_of,
     japanese_kind,
+    japanese_particle,
     person_like,
     question_type,
 )
@@ -812,7 +813,7 @@ class Engine:
         terms = {t.surface for t in en}
         norms = {m.normalized_form() for t in terms for m in self.tokenizer.morphemes(t)}
         info = QuestionInfo(kind, text=" ".join(sorted(terms)), counter=counter, terms=norms | terms,
-                            surfaces=terms)
+                            surfaces=terms, particle=japanese_particle(question))
         japanese = [s for s in chosen if has_japanese(self._text(index, s))]
         now = kinds.asks_now(question, "en")
         party = asked_side(question)

@@ -385,6 +385,20 @@ def asked_side(question: str) -> str | None:
     return m.group(1) if m else None
 
 
+def japanese_particle(question: str) -> str | None:
+    """The particle a Japanese sentence writes after the place an English where-question asks
+    for: から asked where from, に where something is (located, based), で where it happened
+    (held, signed, took place); None for other questions."""
+    if japanese_kind(question)[0] != "place":
+        return None
+    q = question.lower()
+    if re.search(r"\bfrom\b", q):
+        return "から"
+    if re.search(r"\b(?:located|based|situated|headquartered)\b|^\s*where\s+(?:is|are)\b(?!.*\b(?:held|signed)\b)", q):
+        return "に"
+    return "で"
+
+
 def japanese_kind(question: str) -> tuple[str | None, str | None]:
     """(type, counter) of the Japanese phrase that answers an English question: a date for when,
     a counted number for how many, a person, place or organisation for who / where / which X;

@@ -508,3 +508,15 @@ def test_asked_why_the_sentence_saying_a_purpose_leads():
     lead, rest = _quoted_lead(chosen, quotes, why=True)
     assert "[2]" in lead and rest == quotes[:1]
     assert "[1]" in _quoted_lead(chosen, quotes)[0]  # not asked why: the best-scored
+
+
+@pytest.mark.parametrize("question, particle", [
+    ("Where did the document exchange ceremony take place?", "で"),
+    ("Where was the agreement signed?", "で"),
+    ("From which US state was the flight launched?", "から"),
+    ("Where is the space centre located?", "に"),
+    ("When was it signed?", None),
+])
+def test_an_english_where_question_reads_the_japanese_particle_after_its_place(question, particle):
+    from bot.answer.compose_en import japanese_particle
+    assert japanese_particle(question) == particle

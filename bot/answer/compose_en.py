@@ -385,18 +385,24 @@ def asked_side(question: str) -> str | None:
     return m.group(1) if m else None
 
 
+_EVENT = re.compile(r"\b(?:held|took place|take place|takes place|signed|sign|happen(?:ed|s)?|met|meet|"
+                    r"organi[sz]ed|conducted|exchanged|ceremony)\b")
+_BEING = re.compile(r"\b(?:located|based|situated|headquartered|stay(?:ed|s)?|live[ds]?)\b"
+                    r"|^\s*(?:where|in which \w+|which \w+)\s+(?:is|are|was|were)\b")
+
+
 def japanese_particle(question: str) -> str | None:
     """The particle a Japanese sentence writes after the place an English where-question asks
-    for: から asked where from, に where something is (located, based), で where it happened
-    (held, signed, took place); None for other questions."""
+    for: から asked where from, で where something happened (held, signed, took place), に where
+    something is or stays (located, based); None when the question says neither."""
     if japanese_kind(question)[0] != "place":
         return None
     q = question.lower()
     if re.search(r"\bfrom\b", q):
         return "から"
-    if re.search(r"\b(?:located|based|situated|headquartered)\b|^\s*where\s+(?:is|are)\b(?!.*\b(?:held|signed)\b)", q):
-        return "に"
-    return "で"
+    if _EVENT.search(q):
+        return "で"
+    return "に" if _BEING.search(q) else None
 
 
 def japanese_kind(question: str) -> tuple[str | None, str | None]:

@@ -515,6 +515,10 @@ def test_asked_why_the_sentence_saying_a_purpose_leads():
     ("Where was the agreement signed?", "で"),
     ("From which US state was the flight launched?", "から"),
     ("Where is the space centre located?", "に"),
+    ("In which prefecture is Toyooka?", "に"),
+    ("Where did the royal family stay?", "に"),
+    ("What is the stress in the body where stress is defined?", None),
+    ("If the balance holds in the body where stress is defined, what is the stress?", None),
     ("When was it signed?", None),
 ])
 def test_an_english_where_question_reads_the_japanese_particle_after_its_place(question, particle):

@@ -746,7 +746,7 @@ class EnglishComposer:
             senses = {t.surface: t.english.lower() for t in terms if t.kind == "dictionary"}
             gloss = self.glossary(index, ja_sentences, asked, senses) if ja_sentences else []
             return _answer_text(lead, quotes, gloss), citations
-        acronym = expanded_acronym(question)
+        acronym = expanded_acronym(question) or ""
         for n in sorted(range(len(chosen)), key=lambda i: -chosen[i].score) if acronym else ():
             c = citations[n]
             words = expansion(c.text[c.highlight[0]:c.highlight[1]], acronym)
@@ -768,11 +768,11 @@ class EnglishComposer:
             gloss = self.glossary(index, ja_sentences, asked, senses) if ja_sentences else []
             return _answer_text(lead, quotes, gloss), citations
         if not ja_sentences:  # English documents answer directly, led by the asked-for phrase
-            lead = _english_lead(chosen, citations, qtype, question)
-            if lead is None:
+            phrased = _english_lead(chosen, citations, qtype, question)
+            if phrased is None:
                 why = bool(re.match(r"\s*(?:why\b|for what (?:purpose|reason))", question, re.I))
-                lead, quotes = _quoted_lead(chosen, quotes, why)
-            return _answer_text(lead, quotes, []), citations
+                phrased, quotes = _quoted_lead(chosen, quotes, why)
+            return _answer_text(phrased, quotes, []), citations
         gloss = self.glossary(index, ja_sentences, asked, senses)
         if qtype == "describe":  # a definition, a reason, a manner: the best sentence is the answer
             why = bool(re.match(r"\s*(?:why\b|for what (?:purpose|reason))", question, re.I))

@@ -165,6 +165,7 @@ class _State:
         self._share: dict[str, float] = {}
         self._bilingual: dict[int, set[str]] = {}
         self._bridge: crosslingual.EnglishBridge | None = None
+        self._english_of: dict[str, list[str]] | None = None
         self._lock = threading.Lock()
 
     @property
@@ -174,6 +175,19 @@ class _State:
             with self._lock:
                 self._bridge = self._bridge or bridge
         return self._bridge
+
+    def english_of(self, term: str) -> list[str]:
+        """The one-word English keys of the term table that give `term` (構造 → structure), and
+        the English pages' words for it: how an English sentence may write a Japanese word."""
+        if self._english_of is None:
+            found: dict[str, list[str]] = {}
+            for key, entries in self.index.terms.english.items():
+                if re.fullmatch(r"[a-z][a-z-]+", key):
+                    for written, _ in entries:
+                        found.setdefault(written, []).append(key)
+            with self._lock:
+                self._english_of = self._english_of or found
+        return list(dict.fromkeys(self._english_of.get(term, []) + list(self.bridge.english.get(term, ()))))
 
     def common_name(self, name: str) -> bool:
         """Whether more than half of the documents carry `name` (flattened): the corpus's own subject."""
@@ -384,6 +398,8 @@ class Engine:
         ask = None if subject else lists.asked_ja(query, q_info.qtype if q_info is not None else None,
                                                   self.tokenizer)
         if ask is not None:
+            # English sentences name the asked noun in English (structure of …)
+            ask = replace(ask, heads=ask.heads + tuple(w for h in ask.heads for w in c.state.english_of(h)))
             kind = q_info.qtype if q_info is not None and q_info.qtype in LIST_TYPES else None
             listed, chosen = self._listing(c, chosen, ask, query, phrase,
                                            partial(self._named, kind=kind) if kind else None,
@@ -715,9 +731,10 @@ class Engine:
         if asks_for == "time":
             b = kinds.range_end(query, sentence, b)
         item = partial(self._named, kind=asks_for)
-        if asks_for in LIST_TYPES and item(sentence[a:b]):
-            # Items of a list are names of the lead's kind (スリランカとネパール, フォボスとダイモス),
-            # not any noun the sentence joins with と or 、 (石破総理大臣と… for a place).
+        if asks_for in LIST_TYPES and (item(sentence[a:b]) or kinds.spelled_out(sentence, b)):
+            # Items of a list are names of the lead's kind (スリランカとネパール, フォボスとダイモス,
+            # ASI及び国立研究会議(CNR:…): a phrase the sentence spells out as a name is one), not
+            # any noun the sentence joins with と or 、 (石破総理大臣と… for a place).
             a, b = kinds.coordinated(sentence, a, b, [span for _, span in ranked], item)
         return Phrase(s.vector_row, s.start + a, s.start + b, as_of)
 

@@ -4,11 +4,14 @@ order, each with its citation.
 
 A question is read as asking for a list (`asked_ja`, `asked_en`) when it says so (すべて, 挙げて,
 主な, どのようなXがありますか, a plural "which Xs", "What are the Xs") or asks for a kind of thing
-(どのようなX, どの分野, どこの国や地域). Whether the answer is a list is then decided by the
+(どのようなX, どの分野, どこの国や地域), or what a noun is of or for (何の構造, "Who does X offer a
+forum to?"). Whether the answer is a list is then decided by the
 evidence: a run of coordinated items (、 ・ と 及び や だけでなく; commas and "and"; the cells of a
 table row; the numbered or bulleted lines after a sentence) that names the asked kind beside it
 (「…等の分野」, 「分科会(…)」, "fields such as …"), whose items are of that kind (島国, a place), or
-whose number of items is the number asked ("which four categories"). A question that asks for
+whose number of items is the number asked ("which four categories"); asked what a noun is of,
+only a run the sentence names it of ("structure of clouds, aerosols and radiation",
+「雲、エアロゾル及び放射の構造」). A question that asks for
 a list in so many words also takes the best run of the quoted sentences.
 """
 
@@ -45,6 +48,8 @@ _EN_NOT_PLURAL = {"does", "is", "was", "has", "his", "its", "this", "us", "thus"
 _EN_LIST = re.compile(r"\bwhat\s+(?:are|were)\s+(?:the\s+)?((?:[\w-]+\s+){0,3}?)([a-z][\w-]*s)\b"
                       r"|\b(?:which|what)\s+((?:[\w-]+\s+){0,3}?)([a-z][\w-]*s)\b"
                       r"|^\s*(?:list|name)\s+(?:all\s+)?(?:the\s+)?((?:[\w-]+\s+){0,3}?)([a-z][\w-]*s)\b", re.I)
+_EN_OWNER = re.compile(r"^\s*(?:who|whom|what)\b.*\b(?:an?|the|its|their)\s+(?:[\w-]+\s+)?([a-z][\w-]+)\s+"
+                       r"(?:to|for|of)\s*\?*\s*$", re.I)
 _EN_STOP = {"the", "a", "an", "for", "to", "in", "on", "at", "by", "with", "from", "of", "into", "through",
             "such", "as", "including", "between", "among", "about", "across", "toward", "towards", "via",
             "is", "are", "was", "were", "be", "been", "being", "has", "have", "had", "do", "does", "did",
@@ -65,6 +70,10 @@ class ListAsk:
     heads: tuple[str, ...] = ()
     count: int | None = None
     explicit: bool = False
+    # It asks what its noun is of or for (何の構造, "a forum to whom?"): the items are those the
+    # sentence names the noun of (「雲、エアロゾル及び放射の構造」, "structure of clouds, aerosols and
+    # radiation"), and only a run so placed answers.
+    owner: bool = False
 
 
 @dataclass(frozen=True)
@@ -101,6 +110,11 @@ def asked_ja(question: str, qtype: str | None, tokenizer) -> ListAsk | None:
     two_kinds = False
     for i, m in enumerate(toks):
         surface = m.surface()
+        if surface in ("何", "なに", "なん") and i + 1 < len(toks) and toks[i + 1].surface() == "の":
+            # 何の構造: what the noun is of
+            owned = _noun_chunk(toks, i + 2)
+            if owned and qtype not in ("person", "place"):
+                return ListAsk((owned[-1],), None, False, owner=True)
         # The noun after どのような / どの / 主な, or before を・は・が + すべて / 挙げ.
         nxt = toks[i + 1].surface() if i + 1 < len(toks) else ""
         if _JA_KIND.fullmatch(surface) or surface == "主な" or surface == "どこ" and nxt == "の":
@@ -159,6 +173,11 @@ def asked_en(question: str, head_terms: Callable[[str], list[str]] = lambda w: [
         single = re.sub(r"ies$", "y", head.lower()) if head.lower().endswith("ies") else head.lower()[:-1]
         forms = [head.lower(), single] + head_terms(head) + head_terms(single)
         return ListAsk(tuple(dict.fromkeys(forms)), count, True)
+    # "Who does APRSAF offer an open forum to?": whom the noun is for
+    owner = _EN_OWNER.match(question)
+    if owner and owner.group(1).lower() not in _EN_STOP:
+        head = owner.group(1).lower()
+        return ListAsk(tuple(dict.fromkeys([head] + head_terms(head))), None, False, owner=True)
     return None
 
 
@@ -396,13 +415,17 @@ def head_tail(after: str, heads: tuple[str, ...]) -> int:
     return 0
 
 
-def names_head(run_text: str, before: str, after: str, items: list[str], heads: tuple[str, ...]) -> bool:
+def names_head(run_text: str, before: str, after: str, items: list[str], heads: tuple[str, ...],
+               owner: bool = False) -> bool:
     """Whether a run stands beside a noun of the asked kind (「…等の分野」, 「分科会(…」, "fields such
-    as …") or each of its items is one (発展途上国や島国 for 国)."""
+    as …") or each of its items is one (発展途上国や島国 for 国); asked what the noun is of or for
+    (`owner`), whether the run follows it so ("structure of …", "forum for …")."""
     for h in heads:
         if not h:
             continue
         hx = re.escape(h)
+        if owner and re.search(rf"\b{hx}\s+(?:of|for|to)\s*$", before, re.I):
+            return True
         # A run in parentheses glosses the word before them (CIQ（税関、出入国管理、検疫）に関する設備):
         # only that word can name its kind.
         if re.match(_after_head(h), after, re.I) and not re.match(r"^\s*[)）]", after):
@@ -471,7 +494,9 @@ def best(cands: list[Candidate], ask: ListAsk, question: str, same_kind: Callabl
         # 「ISSへの飛行及びISSからの帰還」: the items modify what follows them; they are no list.
         if re.match(r"^\s*(?:から|へ|まで|で|と)の", c.after):
             return None
-        headed = names_head("", c.before, c.after, texts, ask.heads)
+        headed = names_head("", c.before, c.after, texts, ask.heads, ask.owner)
+        if ask.owner and not headed:
+            return None
         kind = headed or (same_kind is not None and all(same_kind(t) for t in texts))
         if not kind and ask.heads and other_kind is not None and all(other_kind(t) for t in texts):
             return None
@@ -490,7 +515,8 @@ def best(cands: list[Candidate], ask: ListAsk, question: str, same_kind: Callabl
             return None
         # A run beside the question's own words (「…を打ち上げ」 for 「打ち上げた衛星」) is what it asks about.
         beside = sum(w in c.before[-15:] + c.after[:15] for w in words)
-        if phrase_led and not near:
+        # A run the sentence names the asked noun of is read before a phrase of the asked type.
+        if phrase_led and not near and not ask.owner:
             return None
         return (kind or counted or near, -c.rank, c.quoted, beside, len(texts) >= 3, len(texts))
 

@@ -62,6 +62,14 @@ def test_factoid_questions_are_not_lists(tokenizer, question, qtype):
     assert asked_ja(question, qtype, tokenizer) is None
 
 
+def test_what_a_noun_is_of_or_for_is_asked_by_its_owner(tokenizer):
+    ask = asked_ja("EarthCAREは何の構造を測定しますか？", "name", tokenizer)
+    assert ask is not None and ask.heads == ("構造",) and ask.owner and not ask.explicit
+    en = asked_en("Who does APRSAF offer an open forum to?")
+    assert en is not None and en.heads[0] == "forum" and en.owner
+    assert asked_en("Who does APRSAF report to?") is None
+
+
 @pytest.mark.parametrize("question, head, count", [
     ("Which sensors did TRMM carry?", "sensors", None),
     ("Into which four categories are the organizations divided?", "categories", 4),
@@ -115,6 +123,18 @@ def test_the_run_naming_the_asked_kind_answers():
     assert best([other, four], ListAsk(("categories",), 4, True), "which four categories") is four
 
 
+def test_asked_what_a_noun_is_of_only_the_run_after_it_answers():
+    ask = ListAsk(("構造", "structure"), owner=True)
+    of = _cand(["clouds", "aerosols", "radiation"], before="a mission measuring the structure of ", rank=0)
+    other = _cand(["EarthCARE", "BepiColombo"], before="joint missions such as ", rank=0)
+    assert best([other, of], ask, "EarthCAREは何の構造を測定しますか") is of
+    assert best([other], ask, "EarthCAREは何の構造を測定しますか") is None
+    ja = _cand(["雲", "エアロゾル", "放射"], after="の構造を測定します")
+    assert best([ja], ask, "何の構造を測定しますか", phrase_led=True) is ja  # before a phrase of the asked type
+    forum = _cand(["governments", "space agencies", "industry"], before="APRSAF provides an open forum for ")
+    assert best([forum], ListAsk(("forum",), owner=True), "Who does APRSAF offer an open forum to?") is forum
+
+
 @pytest.fixture(scope="module")
 def lists_engine(tmp_path_factory, real_embedder, tokenizer, models):
     from bot.engine import Engine
@@ -131,3 +151,18 @@ def test_a_list_question_is_answered_with_every_item_first(lists_engine):
     en = lists_engine.ask("Which calamities are major sources of losses in the region?")
     assert en.found and en.answer.splitlines()[0].startswith(
         "Answer: flooding, earthquakes and landslides [1]"), en.answer
+
+
+@pytest.mark.slow
+def test_a_lead_takes_in_the_names_coordinated_with_a_name_spelled_out(lists_engine):
+    a = lists_engine.ask("研究センターの株式の大部分を保有しているのはどこですか？")
+    assert a.found and a.answer.splitlines()[0].startswith("ASI及び国立研究会議"), a.answer
+
+
+@pytest.mark.slow
+def test_the_items_a_noun_is_of_lead_from_an_english_sentence(lists_engine):
+    ja = lists_engine.ask("その雲のミッションは何の構造を測定しますか？")
+    assert ja.found and ja.answer.splitlines()[0].startswith("clouds, aerosols and radiation"), ja.answer
+    en = lists_engine.ask("Who does the forum offer an open platform to?")
+    assert en.found and en.answer.splitlines()[0].startswith(
+        "Answer: governments, space agencies and industry representatives"), en.answer

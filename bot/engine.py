@@ -406,7 +406,7 @@ class Engine:
                                            None if kind == "place" else self._place)
             if listed:
                 phrase = None
-                listed = self._as_written(index, listed, ask)
+                listed = self._as_written(index, listed, ask) + self._parallel(c, listed, query)
         if not listed and not self._gives_asked_kind(index, chosen, q_info, phrase):
             # The sentences are about the question but do not give what it asks for (a date,
             # a number, a name of the asked kind): say so, and cite what they do say.
@@ -918,7 +918,8 @@ class Engine:
 
         content = [m for m in self.tokenizer.morphemes(question) if m.part_of_speech()[0] in ("名詞", "動詞")]
         found = lists.best(cands, ask, question, same_kind, overlaps, other_kind,
-                           frozenset(m.surface() for m in content if len(m.surface()) > 1), phrase is not None)
+                           frozenset(m.surface() for m in content if len(m.surface()) > 1), phrase is not None,
+                           lists.object_verbs(question, ask.heads, self.tokenizer))
         if found is None:
             return None, chosen
         words = {m.surface() for m in content if m.part_of_speech()[0] == "名詞"} if has_japanese(question) else set()
@@ -941,6 +942,20 @@ class Engine:
             return items
         end = last.end + lists.head_tail(text[last.end:last.end + 40], ask.heads)
         return [lists.Item(text[first.start:end], first.key, first.start, end)]
+
+    def _parallel(self, c: Candidates, items: list[lists.Item], question: str) -> list[lists.Item]:
+        """Names the sentence of a run of names gives the same verb in a later clause
+        (lists.parallel_objects) but the question does not; none for items from several sentences
+        or not all names."""
+        if len({i.key for i in items}) > 1 or not all(self._named(i.text) for i in items):
+            return []
+        s = next((x for x in c.scored if x.vector_row == items[0].key), None)
+        if s is None:
+            return []
+        sentence = self._text(c.index, s)
+        return [lists.Item(sentence[a:b], s.vector_row, s.start + a, s.start + b)
+                for a, b in lists.parallel_objects(sentence, items[-1].end - s.start, self.tokenizer)
+                if self._named(sentence[a:b]) and sentence[a:b] not in question]
 
     def _neighbours(self, c: Candidates, s: ScoredSentence) -> list[ScoredSentence]:
         """The scored sentences of the same document and section within `lists.NEIGHBOURS`

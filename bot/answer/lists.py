@@ -110,11 +110,9 @@ def asked_ja(question: str, qtype: str | None, tokenizer) -> ListAsk | None:
     two_kinds = False
     for i, m in enumerate(toks):
         surface = m.surface()
-        if surface in ("何", "なに", "なん") and i + 1 < len(toks) and toks[i + 1].surface() == "の":
-            # 何の構造: what the noun is of
-            owned = _noun_chunk(toks, i + 2)
-            if owned and qtype not in ("person", "place"):
-                return ListAsk((owned[-1],), None, False, owner=True)
+        owned = _owned(toks, i) if qtype not in ("person", "place") else None
+        if owned:
+            return ListAsk((owned,), None, False, owner=True)
         # The noun after どのような / どの / 主な, or before を・は・が + すべて / 挙げ.
         nxt = toks[i + 1].surface() if i + 1 < len(toks) else ""
         if _JA_KIND.fullmatch(surface) or surface == "主な" or surface == "どこ" and nxt == "の":
@@ -122,7 +120,9 @@ def asked_ja(question: str, qtype: str | None, tokenizer) -> ListAsk | None:
             while j < len(toks) and toks[j].surface() in ("な", "ような"):
                 j += 1
             chunk = _noun_chunk(toks, j)
-            if chunk:
+            if chunk and chunk[-1] in ("もの", "こと"):
+                heads += _topic_noun(toks, i)
+            elif chunk:
                 heads.append(chunk[-1])
                 k = j + len(chunk)
                 if k + 1 < len(toks) and toks[k].surface() == "や" and _noun_chunk(toks, k + 1):
@@ -142,6 +142,43 @@ def asked_ja(question: str, qtype: str | None, tokenizer) -> ListAsk | None:
              if h not in ("もの", "こと") and not re.fullmatch(r"[0-9０-９一二三四五六七八九十]*[つ個]?", h)]
     return ListAsk(tuple(dict.fromkeys(heads)), _count(q),
                    explicit or two_kinds)
+
+
+def object_verbs(question: str, heads: tuple[str, ...], tokenizer) -> frozenset[str]:
+    """The verbs a Japanese question makes its asked noun the object of: 「どんな衛星を打ち上げ」,
+    or a clause before the noun that has no object of its own (「打ち上げた衛星」, not 「衛星を打ち
+    上げた国」). A run those verbs act on in a sentence (「DubaiSat-1、DubaiSat-2を打ち上げ」) is what
+    it asks about; one they act on in another way (「どのロケットで打ち上げ」) is not."""
+    toks = tokenizer.morphemes(_nfkc(question))
+    out: set[str] = set()
+    for i, m in enumerate(toks):
+        if m.surface() not in heads:
+            continue
+        if i + 2 < len(toks) and toks[i + 1].surface() == "を" and toks[i + 2].part_of_speech()[0] == "動詞":
+            out.add(toks[i + 2].surface())
+        k = i - 1
+        while k >= 0 and toks[k].part_of_speech()[0] == "助動詞":
+            k -= 1
+        if 0 <= k < i - 1 and toks[k].part_of_speech()[0] == "動詞" and not (k > 0 and toks[k - 1].surface() == "を"):
+            out.add(toks[k].surface())
+    return frozenset(v for v in out if len(v) > 1)
+
+
+def _owned(toks, i: int) -> str | None:
+    """The noun of 「何のX」 at token i (何の構造 → 構造): what the question asks the owner of."""
+    if toks[i].surface() in ("何", "なに", "なん") and i + 1 < len(toks) and toks[i + 1].surface() == "の":
+        chunk = _noun_chunk(toks, i + 2)
+        return chunk[-1] if chunk else None
+    return None
+
+
+def _topic_noun(toks, i: int) -> list[str]:
+    """For 「衛星にはどんなものがありますか」 (どんな at token i), the noun before its particles: the
+    asked kind; none when no noun stands there."""
+    k = i - 1
+    while k >= 0 and toks[k].part_of_speech()[0] == "助詞":
+        k -= 1
+    return [toks[k].surface()] if 0 <= k < i - 1 and toks[k].part_of_speech()[0] == "名詞" else []
 
 
 def _noun_chunk(toks, j: int) -> list[str]:
@@ -245,6 +282,32 @@ def runs_ja(sentence: str, tokenizer, fragment: bool = False) -> list[Run]:
     # An item cut inside a quotation (「ご飯がススム」 read from ススム」) is no item.
     return [r for r in runs if all(_length(sentence[x:y]) <= MAX_ITEM and _balanced(sentence[x:y])
                                    for x, y in r.items)]
+
+
+def parallel_objects(sentence: str, end: int, tokenizer) -> list[tuple[int, int]]:
+    """When a run ending at `end` is the object of a verb (「DubaiSat-1、DubaiSat-2を打ち上げており、」),
+    the objects the sentence's later clauses give the same verb (「最新の衛星であるKhalifaSatを…
+    打ち上げました」): each the noun right before its を, as (start, end) offsets."""
+    toks = tokenizer.morphemes(sentence)
+    at = next((i for i, m in enumerate(toks) if m.begin() >= end), None)
+    if at is None or at + 1 >= len(toks) or toks[at].surface() != "を" \
+            or toks[at + 1].part_of_speech()[0] != "動詞":
+        return []
+    verb = toks[at + 1].dictionary_form()
+    out: list[tuple[int, int]] = []
+    for i in range(at + 2, len(toks)):
+        if toks[i].surface() in "。．!?！？":
+            break
+        if toks[i].surface() != "を" or toks[i - 1].part_of_speech()[0] != "名詞":
+            continue
+        k = i - 1
+        while k > 0 and toks[k - 1].part_of_speech()[0] in ("名詞", "接頭辞", "接尾辞"):
+            k -= 1
+        # the clause's own verb: the first after its を
+        said = next((m for m in toks[i + 1:] if m.part_of_speech()[0] == "動詞" or m.surface() in "、。"), None)
+        if said is not None and said.part_of_speech()[0] == "動詞" and said.dictionary_form() == verb:
+            out.append((toks[k].begin(), toks[i - 1].end()))
+    return out
 
 
 def _balanced(item: str) -> bool:
@@ -473,11 +536,12 @@ def candidates_of(run: Run, sentence: str, key: int, offset: int, quoted: bool, 
 def best(cands: list[Candidate], ask: ListAsk, question: str, same_kind: Callable[[str], bool] | None = None,
          overlaps: Callable[[Candidate], bool] = lambda c: False,
          other_kind: Callable[[str], bool] | None = None, words: frozenset[str] = frozenset(),
-         phrase_led: bool = False) -> Candidate | None:
+         phrase_led: bool = False, verbs: frozenset[str] = frozenset()) -> Candidate | None:
     """The run that answers a list question: one beside a noun of the asked kind, of that kind, or
     with as many items as asked for; else, for a question that asks for a list in so many words,
-    the best run of the quoted sentences; the best-scored sentence's runs (and its neighbours')
-    before the others'. With a phrase of the asked kind (`phrase_led`), only a run that takes it
+    the best run of the quoted sentences; the object of one of the question's `verbs` (「…を打ち上げ」
+    for 「打ち上げた衛星」) and then the best-scored sentence's runs (and its neighbours') before the
+    others'. With a phrase of the asked kind (`phrase_led`), only a run that takes it
     in. Runs naming what the question names (JAXAとUAESA for 「JAXAとUAESAは…」), verbs joined by と or ・, and names of
     another kind than the one asked (`other_kind`: 日本とアメリカ for 「主なセンサ」) are not lists."""
     q = _nfkc(question).lower()
@@ -502,7 +566,10 @@ def best(cands: list[Candidate], ask: ListAsk, question: str, same_kind: Callabl
             return None
         counted = ask.count is not None and ask.count == len(texts)
         near = overlaps(c)
-        if not (kind or counted or near or ask.explicit and c.quoted):
+        # The object of the question's verb (「…を打ち上げ」 for 「打ち上げた衛星」) is what it asks about,
+        # in a quoted sentence or beside one.
+        acted_on = any(re.match(rf"^\s*[をがも]\s*{re.escape(v)}", c.after) for v in verbs)
+        if not (kind or counted or near or acted_on or ask.explicit and c.quoted):
             return None
         # A run in parentheses gives examples of what stands before them (協力…(野口宇宙飛行士,
         # 古川宇宙飛行士)); it answers only when that word names the asked kind (分科会(…)) or it
@@ -510,15 +577,15 @@ def best(cands: list[Candidate], ask: ListAsk, question: str, same_kind: Callabl
         if re.search(r"[(（]\s*$", c.before) and not (headed or counted):
             return None
         # Asked for a kind of thing (どのような技術), the best-scored sentence answers, with a list
-        # when it has one; a runner-up's list (or a neighbour's) only when it names that kind.
-        if not ask.explicit and (c.rank > 0 or not c.quoted) and not headed:
+        # when it has one; a runner-up's list (or a neighbour's) only when it names that kind or
+        # the question's verb acts on it.
+        if not ask.explicit and (c.rank > 0 or not c.quoted) and not (headed or acted_on):
             return None
-        # A run beside the question's own words (「…を打ち上げ」 for 「打ち上げた衛星」) is what it asks about.
         beside = sum(w in c.before[-15:] + c.after[:15] for w in words)
         # A run the sentence names the asked noun of is read before a phrase of the asked type.
         if phrase_led and not near and not ask.owner:
             return None
-        return (kind or counted or near, -c.rank, c.quoted, beside, len(texts) >= 3, len(texts))
+        return (kind or counted or near, acted_on, -c.rank, c.quoted, beside, len(texts) >= 3, len(texts))
 
     scored = [(s, c) for c in cands if (s := strength(c)) is not None]
     return max(scored, key=lambda x: x[0])[1] if scored else None

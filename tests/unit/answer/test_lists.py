@@ -3,7 +3,19 @@
 import pytest
 from paths import DATA
 
-from bot.answer.lists import Candidate, Item, ListAsk, asked_en, asked_ja, best, bullets, runs_en, runs_ja
+from bot.answer.lists import (
+    Candidate,
+    Item,
+    ListAsk,
+    asked_en,
+    asked_ja,
+    best,
+    bullets,
+    object_verbs,
+    parallel_objects,
+    runs_en,
+    runs_ja,
+)
 
 
 def _items(sentence, runs):
@@ -31,6 +43,23 @@ def test_an_english_run_is_short_noun_phrases_joined_by_commas_and_and():
     assert _items(s, runs_en(s)) == [["President Donald Trump", "Prime Minister Shinzo Abe"]]
 
 
+def test_the_objects_later_clauses_give_the_same_verb_are_items_too(tokenizer):
+    s = "また、SandSat-1、SandSat-2を打ち上げており、最新の衛星であるDuneSatを種子島から打ち上げました。"
+    assert [s[a:b] for a, b in parallel_objects(s, s.index("を"), tokenizer)] == ["DuneSat"]
+    other = "また、SandSat-1、SandSat-2を打ち上げており、その画像を世界中に提供しています。"
+    assert parallel_objects(other, other.index("を"), tokenizer) == []  # another verb's object
+
+
+@pytest.mark.parametrize("question, head, verbs", [
+    ("打ち上げた衛星にはどんなものがありますか？", "衛星", {"打ち上げ"}),
+    ("どんな衛星を打ち上げましたか？", "衛星", {"打ち上げ"}),
+    ("その衛星はどのロケットで打ち上げられましたか？", "ロケット", set()),  # no object of 打ち上げ
+    ("衛星を打ち上げた国はどこですか？", "国", set()),  # the clause has its own object
+])
+def test_the_verbs_a_question_makes_its_asked_noun_the_object_of(tokenizer, question, head, verbs):
+    assert object_verbs(question, (head,), tokenizer) == verbs
+
+
 def test_announced_lines_are_items_even_without_their_markers():
     text = "They are divided into three groups.\n\nSpace agency: provides images\n\nUsers\n\nUniversities\n\nFigure 1"
     assert [text[a:b] for a, b in bullets(text, text.index("groups.") + 7, 3)] == ["Space agency", "Users",
@@ -45,6 +74,7 @@ def test_announced_lines_are_items_even_without_their_markers():
     ("1KUNS-PFではどのような技術を実証しますか？", None, ("技術",), False),
     ("どこの国や地域の観測機器が載りますか？", "place", ("国", "地域"), True),
     ("安全保障のための宇宙アーキテクチャにはどのような機能が含まれますか？", None, ("機能",), True),
+    ("打ち上げた衛星にはどんなものがありますか？", None, ("衛星",), True),  # the noun before どんなもの
 ])
 def test_a_japanese_list_question(tokenizer, question, qtype, heads, explicit):
     ask = asked_ja(question, qtype, tokenizer)
@@ -118,6 +148,11 @@ def test_the_run_naming_the_asked_kind_answers():
     assert best([trip], ListAsk(explicit=True), "協力にはどんなものがありますか") is None
     # asked for a list in so many words, the quoted sentences' best run answers
     assert best([other], ListAsk(explicit=True), "協力する機関をすべて教えて") is other
+    # of runs naming no asked kind, the object of the question's verb (「…を打ち上げ」)
+    service = _cand(["画像", "データ解析サービス"], before="衛星の組み立てをしており、", after="を提供しています")
+    launched = _cand(["SandSat-1", "SandSat-2"], after="を打ち上げており", rank=1)
+    assert best([service, launched], ListAsk(("衛星",), None, True), "打ち上げた衛星にはどんなものがありますか",
+                words=frozenset({"打ち上げ", "衛星"}), verbs=frozenset({"打ち上げ"})) is launched
     # as many items as asked for
     four = _cand(["Space agency", "Users", "Universities", "Donors"], quoted=False, rank=2)
     assert best([other, four], ListAsk(("categories",), 4, True), "which four categories") is four
@@ -166,3 +201,9 @@ def test_the_items_a_noun_is_of_lead_from_an_english_sentence(lists_engine):
     en = lists_engine.ask("Who does the forum offer an open platform to?")
     assert en.found and en.answer.splitlines()[0].startswith(
         "Answer: governments, space agencies and industry representatives"), en.answer
+
+
+@pytest.mark.slow
+def test_a_list_takes_the_objects_later_clauses_give_the_same_verb(lists_engine):
+    a = lists_engine.ask("砂漠宇宙センターが打ち上げた衛星にはどんなものがありますか？")
+    assert a.found and a.answer.splitlines()[0].startswith("SandSat-1、SandSat-2、DuneSat"), a.answer

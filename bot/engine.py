@@ -25,6 +25,7 @@ from bot.answer.compose import Phrase, compose_answer, compose_not_found, compos
 from bot.answer.compose_en import (
     ENGLISH_TYPE,
     EnglishComposer,
+    counted_noun,
     english_phrase,
     japanese_date_of,
     japanese_kind,
@@ -413,7 +414,8 @@ class Engine:
             text, citations = self._english.compose(index, chosen, asked_en, en, None, listed=listed)
             return text, citations, "answered"
         state_name = "answered"
-        if phrase_en is None and checkable(*japanese_kind(asked_en)) \
+        # A count of named things ("how many experiments") is checked in English sentences too.
+        if phrase_en is None and (checkable(*japanese_kind(asked_en)) or counted_noun(asked_en)) \
                 and not self._english.english_source_gives(index, chosen, asked_en):
             state_name = "partial"
         # Quantities are read into English by the composer's own extractors (ordinals, units);

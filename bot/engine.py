@@ -414,8 +414,9 @@ class Engine:
             text, citations = self._english.compose(index, chosen, asked_en, en, None, listed=listed)
             return text, citations, "answered"
         state_name = "answered"
-        # A count of named things ("how many experiments") is checked in English sentences too.
-        if phrase_en is None and (checkable(*japanese_kind(asked_en)) or counted_noun(asked_en)) \
+        # A count of named things ("how many experiments") is checked in quoted English sentences too.
+        english_quoted = any(not has_japanese(self._text(index, s)) for s in chosen)
+        if phrase_en is None and (checkable(*japanese_kind(asked_en)) or counted_noun(asked_en) and english_quoted) \
                 and not self._english.english_source_gives(index, chosen, asked_en):
             state_name = "partial"
         # Quantities are read into English by the composer's own extractors (ordinals, units);

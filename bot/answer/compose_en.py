@@ -357,8 +357,9 @@ _COUNTERS = {"people": "人", "persons": "人", "participants": "人", "employee
 
 
 # An asked quantity that is an amount of money (how much did X spend, how large is the budget).
-_MONEY_ASKED = re.compile(r"\bhow much\b.*\b(?:money|spen[dt]|cost|pa(?:y|id)|invest\w*|fund\w*)\b|"
-                          r"\b(?:budget|cost|price|funding|fee)s?\b")
+_MONEY_ASKED = re.compile(r"\bhow much\b(?!\s+\w+er\b).*\b(?:money|spen[dt]|cost|pa(?:y|id)|invest\w*|fund\w*)\b|"
+                          r"\b(?:how (?:large|big)|what)\s+(?:is|was|are|were)\s+(?:the\s+)?(?:\w+\s+)?"
+                          r"(?:budget|cost|price|fee)s?\b")
 # How an English sentence writes an amount of money.
 _CURRENCY = re.compile(r"[$€¥£]|\b(?:dollars?|euros?|yen|pounds?|USD|EUR|JPY)\b", re.I)
 # Words after "how many" that are no counted noun (How many were selected?).

@@ -21,6 +21,7 @@ _TIME_WH_SURFACE = {"いつ", "いつごろ", "いつ頃"}
 _PERSON_WH = {"誰", "何者", "どなた", "何方"}
 _PLACE_WH = {"何処", "どこ", "何方此方"}
 _NUMBER_WH = {"幾つ", "幾ら", "幾等", "幾何"}
+_HOW_MUCH = {"幾ら", "幾等"}
 _DEGREE = {"くらい", "位", "ぐらい", "程", "ほど"}  # どのくらい / どれほど: how much, how long
 _WHICH = {"どの", "何の", "どういう", "どんな", "如何なる"}
 _NO_PHRASE = {"何故", "なぜ", "どうして", "如何して", "どう", "如何", "どのよう", "どの様", "如何様"}
@@ -33,11 +34,12 @@ _NAME_NOUNS = {"名前", "名称", "略称", "呼称", "通称", "愛称", "正�
 # Topic nouns that ask for a quantity (〜の人口は？).
 _QUANTITY_NOUNS = {"人口", "面積", "人数", "金額", "額", "量", "率", "割合", "距離", "長さ", "高さ", "重さ", "速度",
                    "温度", "規模", "総数", "順位", "価格", "値段", "費用", "年齢"}
-# Topic nouns whose quantity is an amount of money (〜の費用はいくら, 開発費, 予算総額): the answer
-# carries a currency. A compound is classed by its last character too (開発費, 総額).
+# Nouns whose quantity, asked with いくら, is an amount of money (〜の費用はいくら, 開発費はいくら): the
+# answer carries a currency (〜の価格は？ without いくら may be priced in anything: 360クレジット). A
+# compound is classed by its last character too (開発費, 総額).
 _MONEY_NOUNS = {"費用", "予算", "価格", "値段", "金額", "資金", "賞金", "料金", "代金", "経費", "コスト", "売上",
                 "売上高", "収入", "支出", "投資額", "出資", "費", "額"}
-MONEY = "円"  # the counter of an asked amount of money, in whatever currency the answer is written
+MONEY = "金額"  # the counter of an asked amount of money, in whatever currency the answer is written
 # Topic nouns that are a span of time (有効期間は何年, 任期は何年, 何年の歴史): 何年 asks how long, not
 # which year.
 _SPAN_NOUNS = {"期間", "寿命", "任期", "歴史"}
@@ -129,6 +131,8 @@ def analyse_question(question: str, tokenizer) -> QuestionInfo:
             info.particle = _next_particle(toks, max(used) + 1)
             if info.head is None:
                 info.head = _head_near(toks, min(used), max(used))
+            if toks[min(used)].norm in _HOW_MUCH and _money(info.head):
+                info.counter = MONEY
             if info.qtype == "place" and _asks_which_body(toks, min(used), info.head):
                 info.qtype = "org"
             info.before, info.after = neighbours(toks, min(used), max(used))
@@ -367,14 +371,15 @@ def _predicate(toks: list[Tok]) -> str | None:
     return None
 
 
+def _money(head: str | None) -> bool:
+    return head is not None and (head in _MONEY_NOUNS or head[-1:] in ("費", "額") and len(head) > 1)
+
+
 def _asked_quantity(info: QuestionInfo) -> None:
-    """What a quantity is measured in when its noun says so: an amount of money (費用はいくら),
-    a span of years (有効期間は何年; 何年から / 何年に still ask for a year)."""
+    """A span of years when the quantity's noun is one (有効期間は何年; 何年から / 何年に still
+    ask for a year)."""
     head = info.head or ""
-    if info.qtype == "number" and info.counter is None \
-            and (head in _MONEY_NOUNS or head[-1:] in ("費", "額") and len(head) > 1):
-        info.counter = MONEY
-    elif info.qtype == "time" and info.counter == "年" and info.particle not in ("から", "まで", "に", "には") \
+    if info.qtype == "time" and info.counter == "年" and info.particle not in ("から", "まで", "に", "には") \
             and any(head.endswith(n) for n in _SPAN_NOUNS):
         info.qtype, info.counter = "number", DURATION
 

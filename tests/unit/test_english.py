@@ -362,9 +362,10 @@ def test_english_sources_lead_with_the_asked_phrase(sentence, qtype, question, e
     ("Which company signed a letter of intent with JAXA?", ("org", None)),
     ("For which countries were they the first satellites?", ("place", None)),
     ("What is India responsible for?", (None, None)),
-    ("How much did the university spend on its CubeSat?", ("number", "円")),  # an amount of money
-    ("How large is the budget of the plan?", ("number", "円")),
+    ("How much did the university spend on its CubeSat?", ("number", "金額")),  # an amount of money
+    ("How large is the budget of the plan?", ("number", "金額")),
     ("How much stronger is the sunlight on Mercury?", ("number", None)),
+    ("At what fraction of the planned price was the contract won?", ("number", None)),  # no amount
 ])
 def test_english_questions_map_to_the_japanese_kind_they_ask_for(question, expected):
     from bot.answer.compose_en import japanese_kind

@@ -124,13 +124,14 @@ def test_a_counted_number_must_count_the_asked_things(tokenizer):
 def test_a_quantity_must_be_in_the_asked_unit(tokenizer):
     duration = dict(counter="年間")
     assert fits_type("5年", "number", tokenizer, **duration)
-    assert fits_type("1", "number", tokenizer, after="年間かけて", **duration)
+    assert fits_type("1年間", "number", tokenizer, after="かけて", **duration)
+    assert not fits_type("5", "number", tokenizer, after="年である", **duration)  # the span with its unit
     assert not fits_type("2014年", "number", tokenizer, **duration)  # a calendar year is no span
     assert not fits_type("28年", "number", tokenizer, after="3月22日", **duration)  # 平成28年3月22日
     assert not fits_type("6月13日", "number", tokenizer, **duration)
-    assert fits_type("2億3,580万", "number", tokenizer, counter="円", after="ドル")  # any currency
-    assert not fits_type("第22回目", "number", tokenizer, counter="円")
-    assert not fits_type("2005", "number", tokenizer, counter="円", after=" Sentinel Asia設立")
+    assert fits_type("2億3,580万", "number", tokenizer, counter="金額", after="ドル")  # any currency
+    assert not fits_type("第22回目", "number", tokenizer, counter="金額")
+    assert not fits_type("2005", "number", tokenizer, counter="金額", after=" Sentinel Asia設立")
     assert fits_type("1.5kg", "number", tokenizer, counter="キログラム")
     assert not fits_type("図:1KUNS-PF", "number", tokenizer, counter="キログラム")
 

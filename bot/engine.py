@@ -349,11 +349,13 @@ class Engine:
             c.q_terms = question_terms(self.tokenizer, index.lexical,
                                        question if resolved.topic else query, lang) or \
                 question_terms(self.tokenizer, index.lexical, query, lang)
+        c.q_info = question_info(query, self.tokenizer) if lang == "ja" else None
+        if c.q_info is not None and c.q_info.asked:
+            c.q_terms = {t: w for t, w in c.q_terms.items() if t not in c.q_info.asked} or c.q_terms
         rows = candidate_rows(index, c.hits)
         c.scored = score_sentences(index, rows, c.qvec, c.q_terms, c.terms_of, lang)
         if resolved.follow_up:
             c.scored = demote_repeats(index, c.scored, [t.content for t in history if t.role == "assistant"])
-        c.q_info = question_info(query, self.tokenizer) if lang == "ja" else None
 
     def _compose_japanese(self, c: Candidates, chosen: list[ScoredSentence], question: str,
                           top_k: int) -> tuple[str, list[Citation], str]:
@@ -620,7 +622,7 @@ class Engine:
         bridge = c.state.bridge
         return " ".join(latin + (bridge.expand(self.tokenizer.content_terms(c.query)) if bridge else []))
 
-    def _phrase(self, index: SearchIndex, chosen, query: str, q_info, english_words: str = "",
+    def _phrase(self, index: SearchIndex, chosen, query: str, q_info, english_words: str | None = "",
                 now: bool | None = None) -> Phrase | None:
         """The asked-for phrase (a date, number, name, place): the best-scored candidate of the
         asked type across the quoted sentences, widened to the items coordinated with it (a list),
@@ -628,21 +630,27 @@ class Engine:
         gives no phrase: it dates the page, not what was asked. When the best quoted sentence is
         English (a Japanese question answered by an English page), the phrase is read by the
         English finder from the English sentences (`english_words`: the question's words in
-        English), and the Japanese ranker reads only the Japanese ones."""
+        English), and the Japanese ranker reads only the Japanese ones. `english_words` is None
+        for an English question read through its Japanese search terms."""
         asks_for = q_info.qtype if q_info is not None else None
         if asks_for not in LEAD_TYPES:
             return None
         top = max(x.score for x in chosen)
         english = [s for s in chosen if not has_japanese(self._text(index, s))]
-        if english and max(s.score for s in english) >= top:
-            from_english = self._english_phrase(index, english, asks_for, english_words)
-            if from_english is not None:
-                return from_english
+        from_english = self._english_phrase(index, english, asks_for, english_words or "") \
+            if english and max(s.score for s in english) >= top else None
         chosen = [s for s in chosen if s not in english and not self._page_date_line(index, s)]
+        early = from_english or self._abbreviation(index, chosen, query)
+        if early is not None:
+            return early
         best: tuple[float, ScoredSentence, str, list, tuple[int, int]] | None = None
         known = kinds.stated_months(query) if asks_for == "time" and q_info.counter != "日" else set()
         fits = lambda text, after="": fits_type(text, asks_for, self.tokenizer, q_info.head,  # noqa: E731
                                                 q_info.counter, after)
+        # An English question's names are search terms out of their clauses: no clause to match.
+        names = self._proper_nouns(q_info.text) if english_words is not None else set()
+        usable = lambda sentence, a, b: fits(sentence[a:b], sentence[b:]) and not (  # noqa: E731
+            known and kinds.restates(sentence, a, b, known)) and not kinds.names_the_asked(sentence, a, b, query)
         # About the present, every quoted sentence's phrase is kept: dated sources may disagree.
         if now is None:
             now = has_japanese(q_info.text) and kinds.asks_now(q_info.text)
@@ -659,13 +667,15 @@ class Engine:
                 if not fitting and not now and best is not None and score + prior <= best[0] \
                         or fitting and (len(fitting) >= PHRASE_ALTERNATIVES or n >= 3 * PHRASE_ALTERNATIVES):
                     break
-                if fits(sentence[a:b], sentence[b:]) and not (known and kinds.restates(sentence, a, b, known)) \
-                        and not kinds.names_the_asked(sentence, a, b, query):
+                if usable(sentence, a, b):
                     lead_score = lead_score if fitting else score + prior
-                    fitting.append((a, b))
+                    span = kinds.glossed(sentence, a, b, [span for _, span in ranked]) or (a, b)
+                    fitting += [span] if span not in fitting else []
             if fitting:
                 words = q_info.surfaces
                 a, b = (kinds.owned_by_question(sentence, fitting, words) or kinds.labelled(sentence, fitting, words)
+                        or asks_for == "person" and kinds.titled(sentence, fitting, q_info.head)
+                        or kinds.clause_of_question(sentence, fitting, names, self._has_name)
                         or fitting[0])
                 found.append((lead_score, s, sentence, ranked, (a, b)))
                 if best is None or lead_score > best[0]:
@@ -685,6 +695,14 @@ class Engine:
             # not any noun the sentence joins with と or 、 (石破総理大臣と… for a place).
             a, b = kinds.coordinated(sentence, a, b, [span for _, span in ranked], item)
         return Phrase(s.vector_row, s.start + a, s.start + b, as_of)
+
+    def _abbreviation(self, index: SearchIndex, chosen, query: str) -> Phrase | None:
+        """The abbreviation a quoted sentence gives the name the question asks it of."""
+        for s in sorted(chosen, key=lambda x: -x.score):
+            span = kinds.abbreviation(self._text(index, s), query)
+            if span is not None:
+                return Phrase(s.vector_row, s.start + span[0], s.start + span[1])
+        return None
 
     def _english_phrase(self, index: SearchIndex, english, asks_for: str, words: str) -> Phrase | None:
         """The asked-for phrase of the best-scored English sentence that has one, with a date
@@ -756,6 +774,12 @@ class Engine:
             return any(head.rstrip("ー") in t for t in texts)
         return True
 
+    def _proper_nouns(self, text: str) -> set[str]:
+        return {t.surface for t in morpheme_toks(text, self.tokenizer) if t.pos[1] == "固有名詞" and len(t.surface) > 1}
+
+    def _has_name(self, text: str) -> bool:
+        return bool(re.search(r"[A-Z]{2,}|[A-Z][a-z]+", text)) or bool(self._proper_nouns(text))
+
     def _named(self, text: str, kind: str = "name") -> bool:
         """A name of the asked kind, at most a short phrase: a katakana or Latin-script word, or a
         proper noun (for a place, one Sudachi knows as a place; for a name or an organisation,
@@ -787,7 +811,7 @@ class Engine:
                             surfaces=terms)
         japanese = [s for s in chosen if has_japanese(self._text(index, s))]
         now = kinds.asks_now(question, "en")
-        phrase = self._phrase(index, japanese, info.text, info, now=now) if japanese else None
+        phrase = self._phrase(index, japanese, info.text, info, None, now=now) if japanese else None
         return self._newest_english(index, chosen, question, phrase) if now and question_type(question) == "who" \
             else phrase
 

@@ -130,7 +130,9 @@ def restates(sentence: str, a: int, b: int, known: set[tuple[int, int]]) -> bool
     return bool(_DAY_ONLY.search(phrase)) and (year, month) in known
 
 
-_GLOSSED = re.compile(r"[^、。，,()（）\s]{0,6}\s*[(（]([^)）]{2,30})[)）]")
+# The bracket's first part is the identifier; what follows a colon or = spells it out
+# (イタリア航空宇宙研究センター(CIRA:Italian Aerospace Research Center)).
+_GLOSSED = re.compile(r"[^、。，,()（）\s]{0,6}\s*[(（]([^)）:：=＝]{2,30})(?:[:：=＝][^)）]*)?[)）]")
 _OWNER_END = re.compile(r"[、。，,・:：;；|\n]")
 
 
@@ -142,6 +144,27 @@ def names_the_asked(sentence: str, a: int, b: int, question: str) -> bool:
     # Only an identifier (an acronym, a code) names it: a bracketed description after a name
     # (拍子（周期的なアクセント）) is what a 「何というか」 question asks the name of.
     return bool(re.fullmatch(r"[A-Za-z][A-Za-z0-9\-]{1,15}", gloss)) and gloss in _nfkc(question)
+
+
+def glossed(sentence: str, a: int, b: int, spans: list[tuple[int, int]]) -> tuple[int, int] | None:
+    """For a phrase in a bracketed gloss that spells a name out (国立研究会議(CNR:National Research
+    Council), 実行委員会(Executive Committee: ExCom)), the name the gloss follows: that name is what
+    the sentence says, the gloss only translates it. None when the phrase is no such gloss or no
+    candidate span ends at the bracket."""
+    opened = max(sentence.rfind("(", 0, a), sentence.rfind("（", 0, a))
+    if opened < 0 or re.search(r"[)）]", sentence[opened:b]):
+        return None
+    close = re.search(r"[)）]", sentence[b:])
+    inside = sentence[opened + 1:b + close.start()] if close else ""
+    # A translation is in Latin script; a Japanese bracket (主体育館:1964年 設計・丹下健三) says more.
+    latin = len(re.findall(r"[A-Za-z]", inside))
+    if not re.search(r"[:：=＝]", inside) or latin < 0.6 * len(re.sub(r"\s", "", inside)):
+        return None
+    # The identifier before the colon (CNR, ANFIA) is itself an answer: to 「略称は」.
+    if not re.search(r"[:：=＝]", sentence[opened:b]) and re.fullmatch(r"[A-Z][A-Za-z0-9\-]{1,15}", sentence[a:b]):
+        return None
+    end = len(sentence[:opened].rstrip())
+    return next(((x, y) for x, y in spans if y == end and x < y), None)
 
 
 def _owner(sentence: str, a: int) -> str | None:
@@ -180,6 +203,72 @@ def labelled(sentence: str, spans: list[tuple[int, int]], words: set[str]) -> tu
         if m and any(len(w) > 1 and w in m.group(1) for w in words):
             return a, b
     return None
+
+
+_ABBREVIATION_ASKED = re.compile(r"略称|略号|略語|頭字語|abbreviat|acronym|stand for", re.I)
+_ABBREVIATED = re.compile(r"([^\s、。，,()（）「」『』]{2,})[(（]([A-Za-z][A-Za-z0-9\-]{1,15})"
+                          r"(?:\s*[:：,、=][^)）]*)?[)）]")
+
+
+def abbreviation(sentence: str, question: str) -> tuple[int, int] | None:
+    """For a question asking what the documents abbreviate a name to (「小型衛星放出機構の略称は」),
+    the identifier bracketed right after that name (小型衛星放出機構(J-SSOD) → J-SSOD); None when
+    the question asks no abbreviation or the sentence does not abbreviate a name it names."""
+    if not _ABBREVIATION_ASKED.search(question):
+        return None
+    q = _nfkc(question)
+    for m in _ABBREVIATED.finditer(sentence):
+        name = _nfkc(m.group(1))
+        if any(name[-n:] in q for n in range(min(len(name), 12), 2, -1)):
+            return m.start(2), m.end(2)
+    return None
+
+
+_CLAUSE_END = re.compile(r"[、。，,；;]")
+
+
+def _clause(sentence: str, a: int) -> str:
+    start = max((m.end() for m in _CLAUSE_END.finditer(sentence, 0, a)), default=0)
+    m = _CLAUSE_END.search(sentence, a)
+    return sentence[start:m.start() if m else len(sentence)]
+
+
+def clause_of_question(sentence: str, spans: list[tuple[int, int]], names: set[str],
+                       is_name) -> tuple[int, int] | None:
+    """Of phrases of the asked kind in different clauses of one sentence (1Uサイズ… by 九州工業大学、
+    3Uサイズ… by シンガポール国立大学), the one in a clause naming what the question names, when the
+    first-ranked one's clause is about something else (names of its own, none of the question's);
+    None otherwise. `is_name(text)` tells a proper noun of the clause."""
+    if len(spans) < 2 or not names:
+        return None
+    first = _clause(sentence, spans[0][0])
+    if any(n in first for n in names) or not is_name(first):
+        return None
+    return next(((a, b) for a, b in spans[1:] if _siblings(sentence[spans[0][0]:spans[0][1]], sentence[a:b])
+                 and any(n in _clause(sentence, a) and n not in sentence[a:b] and sentence[a:b] not in n
+                         for n in names)), None)
+
+
+def _siblings(x: str, y: str) -> bool:
+    """Two phrases of one form: two dates, or the same word counted or named (1Uサイズ / 3Uサイズ)."""
+    date = re.compile(r"[0-9０-９]+\s*[年月日]")
+    return bool(date.search(x) and date.search(y)) or len(x) > 2 and len(y) > 2 and x[-2:] == y[-2:]
+
+
+_TITLE_RUN = re.compile(r"[^、。，,とでにがはをのへや\s()（）]*")
+
+
+def titled(sentence: str, spans: list[tuple[int, int]], head: str | None) -> tuple[int, int] | None:
+    """Of people in one sentence, the one holding the office the question asks about: the office
+    written onto the name (モディ・インド首相 for 「インドの首相は誰」, not ジョージ駐日インド大使);
+    None when no phrase or more than one carries it."""
+    if not head or len(head) < 2:
+        return None
+    def run(b: int) -> str:
+        m = _TITLE_RUN.match(sentence, b)
+        return m.group(0) if m else ""
+    holding = [(a, b) for a, b in spans if head in sentence[a:b] + run(b)]
+    return holding[0] if len(holding) == 1 or holding and all(x[0] == holding[0][0] for x in holding) else None
 
 
 _RANGE_ASKED = re.compile(r"(?:いつ|何年|何月|何日)から.*(?:いつ|何年|何月|何日)まで|from\s+when.*until|期間")

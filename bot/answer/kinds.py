@@ -191,6 +191,25 @@ def owned_by_question(sentence: str, spans: list[tuple[int, int]], words: set[st
     return spans[mine[0]] if len(mine) == 1 else None
 
 
+# What separates one party of a sentence from the next (JAXA理事 國中均とDLR理事…、UAESA総裁…).
+_PARTY_END = re.compile(r"[、，,。;；]|と(?!して)|および|及び|並びに")
+
+
+def sided(sentence: str, spans: list[tuple[int, int]], side: set[str]) -> tuple[int, int] | None:
+    """Of phrases of the asked kind in a sentence naming several parties, the one in the part
+    (between separators) that names the party the question is asked for: JAXA理事 國中均 for
+    "on behalf of JAXA", the last of that part (a name comes after its title: 理事長 奥村直樹);
+    None unless exactly one part does."""
+    whole = [(a, b) for a, b in spans if not any(x <= a and b <= y and (x, y) != (a, b) for x, y in spans)]
+    parts: dict[int, tuple[int, int]] = {}
+    for a, b in sorted(whole):
+        start = max((m.end() for m in _PARTY_END.finditer(sentence, 0, a)), default=0)
+        # A Latin-script party is a whole word (ESA is not the end of UAESA).
+        if any(w and re.search(rf"(?<![A-Za-z]){re.escape(w)}(?![A-Za-z])", sentence[start:a]) for w in side):
+            parts[start] = (a, b)
+    return next(iter(parts.values())) if len(parts) == 1 else None
+
+
 # A label opens its line (or a bullet, or a table cell): 「男性：89.6%」 inside brackets is a breakdown.
 _LABEL_BEFORE = re.compile(r"(?:^|[\n|•]\s*)([^\s:：、。|()（）]{1,12})\s*[:：]\s*\|?\s*$")
 

@@ -274,6 +274,20 @@ def test_a_table_cell_line_is_read_with_its_row():
     assert table_row(["前の文です。", "セル |", "セル |"], 1) is None  # no header: not a table we can read
 
 
+def test_of_several_parties_signing_the_asked_partys_person_leads():
+    from bot.answer.kinds import sided
+    sentence = ("JAXA理事長 奥村直樹と、アラブ首長国連邦宇宙機関(以下「UAESA」)総裁 カリファ・アル・ルメイシは、"
+                "協定を締結した。")
+    spans = [(sentence.index(p), sentence.index(p) + len(p))
+             for p in ("カリファ・アル・ルメイシ", "理事長", "奥村直樹", "直樹")]
+    assert sided(sentence, spans, {"JAXA"}) == spans[2]  # the name after its title, not a part of it
+    assert sided(sentence, spans, {"UAESA"}) == spans[0]
+    assert sided(sentence, spans, {"ESA"}) is None  # no part names it
+    both = "JAXA理事 國中均とJAXA理事 山田太郎が出席した。"
+    assert sided(both, [(both.index("國中均"), both.index("國中均") + 3),
+                        (both.index("山田太郎"), both.index("山田太郎") + 4)], {"JAXA"}) is None
+
+
 def test_a_gloss_that_spells_a_name_out_gives_way_to_the_name():
     s = "ASI及び国立研究会議(CNR:National Research Council)が株式を保有。"
     spans = [(s.index("Council"), s.index("Council") + 7), (s.index("国立"), s.index("("))]

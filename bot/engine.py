@@ -47,7 +47,7 @@ from bot.embed.recent import RecentQueries
 from bot.errors import DocumentNotFound, IndexMissing, InvalidQuestion
 from bot.ingest.dates import date_line
 from bot.ingest.passages import is_heading
-from bot.query import crosslingual
+from bot.query import conversation, crosslingual
 from bot.query.analysis import QuestionInfo, morpheme_toks, question_info
 from bot.query.conversation import Resolved, other_reading, resolve
 from bot.results import (
@@ -67,7 +67,6 @@ from bot.results import (
     Turn,
 )
 from bot.retrieve.retrieval import Fusions, Hit, retrieve
-from bot.store.dense import search as dense_search
 from bot.store.index import DocInfo, SearchIndex, load_index
 from bot.text.analyser import Tokenizer
 from bot.text.language import detect_language, has_japanese
@@ -274,7 +273,7 @@ class Engine:
         """`ask`, plus the evidence the found/not-found decision was made on (for calibration)."""
         t0 = time.perf_counter()
         question, history = validate(question, history, top_k)
-        c, evidence, found = self._best_reading(question, history)
+        c, evidence, found, _ = self._best_reading(question, history)
         index, lang, query, hits, en = c.index, c.lang, c.query, c.hits, c.en
         asks_for = c.q_info.qtype if c.q_info is not None else None
         missing: list[str] = []
@@ -317,18 +316,9 @@ class Engine:
         resolved = reading or resolve(question, history, lang, self.tokenizer)
         query = resolved.query
         # An English question searches with Japanese terms from the index's term table.
-        en = None if has_japanese(query) else self._english_terms(index, resolved)
         t1 = time.perf_counter()
-        if en is None:
-            dense_text, q_tokens, use_lexical = query, self.tokenizer.tokens(query), True
-            if state.bridge:  # English pages answer Japanese questions too: their words for its terms
-                english = state.bridge.expand(self.tokenizer.content_terms(query))
-                q_tokens += english
-                dense_text = crosslingual.dense_query(query, english)
-        else:
-            dense_text, q_tokens, use_lexical = (crosslingual.dense_query(query, en),
-                                                 crosslingual.lexical_tokens(en), bool(en))
-        qvec, topic_doc = self._encode(resolved, index, dense_text)
+        dense_text, q_tokens, use_lexical, en = self._query_side(state, resolved)
+        qvec, topic_doc = self._encode(resolved, state, dense_text, conversation.previous_answer(history))
         t2 = time.perf_counter()
         hits = retrieve(index, qvec, q_tokens, use_lexical, k, self.models.fusion.of(lang), topic_doc=topic_doc)
         t3 = time.perf_counter()
@@ -424,23 +414,25 @@ class Engine:
                                                 partial=state_name == "partial")
         return text, citations, state_name
 
-    def _best_reading(self, question: str, history: list[Turn]) -> tuple[Candidates, Evidence, bool]:
+    def _best_reading(self, question: str, history: list[Turn]
+                      ) -> tuple[Candidates, Evidence, bool, Resolved | None]:
         """In a conversation a question can be read two ways (as a follow-up or alone; with the
         topic put back or as it stands): each is retrieved, and the one whose evidence the fitted
-        decision finds likelier to answer is kept (the usual reading on a tie)."""
+        decision finds likelier to answer is kept (the usual reading on a tie). Also returns the
+        other reading when it was kept."""
         c = self.retrieve(question, history)
         evidence = self.evidence(c)
         found = self.decide(evidence, c.lang)
         usual = resolve(question, history, c.lang, self.tokenizer) if history else None
         other = other_reading(question, history, c.lang, self.tokenizer, usual) if usual else None
         if other is None or other.query == c.query:
-            return c, evidence, found
+            return c, evidence, found, None
         c2 = self.retrieve(question, history, reading=other)
         evidence2 = self.evidence(c2)
         found2 = self.decide(evidence2, c2.lang)
         if (evidence2.p_answer or 0.0) > (evidence.p_answer or 0.0):
-            return c2, evidence2, found2
-        return c, evidence, found
+            return c2, evidence2, found2, other
+        return c, evidence, found, None
 
     def evidence(self, c: Candidates) -> Evidence:
         """What the found / not-found decision reads from a question's candidates."""
@@ -898,32 +890,51 @@ class Engine:
             out.append(lists.Item(lists.NUMBERED.sub("", text[a:b]), holder.vector_row, a, b))
         return out
 
-    def _encode(self, resolved: Resolved, index: SearchIndex, dense_text: str) -> tuple[np.ndarray, str | None]:
+    def _query_side(self, state: "_State", resolved: Resolved) -> tuple[str, list[str], bool, list | None]:
+        """What a (resolved) question searches with: the text to embed, the BM25 tokens, whether
+        BM25 is fused, and an English question's Japanese search terms (None for Japanese)."""
+        index, query = state.index, resolved.query
+        # An English question searches with Japanese terms from the index's term table.
+        en = None if has_japanese(query) else self._english_terms(index, resolved)
+        if en is None:
+            dense_text, q_tokens = query, self.tokenizer.tokens(query)
+            if state.bridge:  # English pages answer Japanese questions too: their words for its terms
+                english = state.bridge.expand(self.tokenizer.content_terms(query))
+                q_tokens += english
+                dense_text = crosslingual.dense_query(query, english)
+            return dense_text, q_tokens, True, None
+        return crosslingual.dense_query(query, en), crosslingual.lexical_tokens(en), bool(en), en
+
+    def _encode(self, resolved: Resolved, state: "_State", dense_text: str,
+                previous_answer: str | None = None) -> tuple[np.ndarray, str | None]:
         """The query vector (of `dense_text`: the resolved query, with Japanese search terms for an
-        English question) and, for a follow-up, the document the previous question is answered
-        from (the previous question's vector from `recent`, else both embedded in one call)."""
-        # In a chat the previous question was embedded when it was asked, as its resolved text
-        # (what a follow-up's `previous` holds): a follow-up then costs one embedding, not two.
+        English question) and, for a follow-up, the conversation's document: the one the previous
+        exchange (the previous question, resolved, and the answer given to it) is found in. The
+        answer names what the question led to (a satellite, a signing, a date), which the question
+        alone often shares with sibling pages."""
+        index = state.index
         previous = resolved.previous if resolved.follow_up else None
-        pvec = self.recent.get(previous) if previous else None
-        if previous and pvec is None:
-            qvec, pvec = self.embedder.encode_queries([dense_text, previous])
+        if previous is None:
+            return self.embedder.encode_queries([dense_text])[0], None
+        exchange = conversation.exchange_text(previous, previous_answer)
+        t_dense, t_tokens, t_lexical, _ = self._query_side(state, Resolved(exchange, False))
+        # A question's readings and its search share the exchange's vector (bot/embed/recent.py).
+        tvec = self.recent.get(t_dense)
+        if tvec is None:
+            qvec, tvec = self.embedder.encode_queries([dense_text, t_dense])
+            self.recent.put(t_dense, tvec)
         else:
             qvec = self.embedder.encode_queries([dense_text])[0]
-        if dense_text == resolved.query:  # only such a text can be a later follow-up's `previous`
-            self.recent.put(dense_text, qvec)
-        if pvec is None:
-            return qvec, None
-        _, ids = dense_search(index.dense_sentences, pvec[None, :], 1)
-        row = int(ids[0][0])
-        topic_doc = index.passages[int(index.sentence_passage[row])].doc_id if row >= 0 else None
-        return qvec, topic_doc
+        hits = retrieve(index, tvec, t_tokens, t_lexical, 1, self.models.fusion.of(detect_language(exchange)))
+        return qvec, index.passages[hits[0].row].doc_id if hits else None
 
     def search(self, q: str, k: int = 5, history: Sequence[Turn | dict] = ()) -> SearchResults:
-        """Passages ranked as the answer's retrieval ranks them (a follow-up is resolved with the
-        history first)."""
+        """Passages ranked as the answer's retrieval ranks them (in a conversation the question is
+        read as the answer reads it: resolved with the history, or the other way when that reading's
+        evidence is likelier to answer)."""
         q, history = validate(q, history, min(max(k, 1), MAX_TOP_K))
-        c = self.retrieve(q, history, k, sentences=False)
+        reading = self._best_reading(q, history)[3] if history else None
+        c = self.retrieve(q, history, k, sentences=False, reading=reading)
         index = c.index
         out = []
         for rank, h in enumerate(c.hits, 1):

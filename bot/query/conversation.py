@@ -6,9 +6,9 @@ is too short to stand on its own (ellipsis: 「いつ？」, "And Canada?"). It 
 the previous turn was about, not glued to the whole previous question, so the current question
 keeps its own weight: in Japanese the pronoun is replaced by the previous question's topic (the
 phrase it asked about: 「APRSAFは…」 → APRSAF), found by parsing, and previous questions that were
-follow-ups themselves are resolved first. The engine also favours the document the previous
-question was answered from (the one holding the sentence nearest to the previous question's
-vector; bot/engine.py).
+follow-ups themselves are resolved first. The engine also favours the conversation's document: the
+one the previous exchange (the previous question with the start of its answer) is found in
+(bot/engine.py).
 """
 
 import re
@@ -159,6 +159,26 @@ def previous_user_turn(history: list) -> tuple[str | None, list]:
         if turn.role == "user" and turn.content.strip():
             return turn.content.strip(), history[:i]
     return None, []
+
+
+def previous_answer(history: list) -> str | None:
+    """The answer given to the last user turn (the assistant turn after it), if any."""
+    for i in range(len(history) - 1, -1, -1):
+        if history[i].role == "user" and history[i].content.strip():
+            after = [t.content.strip() for t in history[i + 1:] if t.role == "assistant" and t.content.strip()]
+            return after[0] if after else None
+    return None
+
+
+# How much of the previous answer joins the previous question to find the conversation's
+# document: its lead and first quoted sentence, not a long answer's glossary and related links.
+EXCHANGE_ANSWER_CHARS = 300
+
+
+def exchange_text(previous: str, answer: str | None) -> str:
+    """The previous exchange as one search text: the (resolved) previous question and the start
+    of the answer it got."""
+    return f"{previous}\n{answer[:EXCHANGE_ANSWER_CHARS]}" if answer else previous
 
 
 def resolve(question: str, history: list, lang: str, tokenizer=None) -> Resolved:

@@ -32,7 +32,7 @@ from bot.answer.compose_en import (
 )
 from bot.answer.compose_en import asked as english_asked
 from bot.answer.evidence import Evidence, RefusalModel, decide_found, question_terms, worth_relating
-from bot.answer.phrase import PhraseModel, fits_type, rank_phrases
+from bot.answer.phrase import ORG_SUFFIX, PhraseModel, fits_type, rank_phrases
 from bot.answer.sentences import (
     MAX_SENTENCES,
     ScoredSentence,
@@ -336,7 +336,7 @@ class Engine:
             # A follow-up's own words decide coverage: the topic put in for its pronoun may be the
             # previous question's subject rather than what the documents call it.
             c.q_terms = question_terms(self.tokenizer, index.lexical,
-                                       question if resolved.topic else query, lang) or \
+                                       (resolved.own or question) if resolved.topic else query, lang) or \
                 question_terms(self.tokenizer, index.lexical, query, lang)
         rows = candidate_rows(index, c.hits)
         c.scored = score_sentences(index, rows, c.qvec, c.q_terms, c.terms_of, lang)
@@ -668,12 +668,20 @@ class Engine:
         _, s, sentence, ranked, (a, b) = best
         if asks_for == "time":
             b = kinds.range_end(query, sentence, b)
-        item = partial(self._named, kind=asks_for)
-        if asks_for in LIST_TYPES and item(sentence[a:b]):
-            # Items of a list are names of the lead's kind (スリランカとネパール, フォボスとダイモス),
-            # not any noun the sentence joins with と or 、 (石破総理大臣と… for a place).
-            a, b = kinds.coordinated(sentence, a, b, [span for _, span in ranked], item)
+        a, b = self._widened(sentence, a, b, [span for _, span in ranked], q_info, fits)
         return Phrase(s.vector_row, s.start + a, s.start + b, as_of)
+
+    def _widened(self, sentence: str, a: int, b: int, spans: list[tuple[int, int]], q_info,
+                 fits) -> tuple[int, int]:
+        """The lead phrase [a, b) widened to the items coordinated with it: names of the lead's
+        kind (スリランカとネパール, フォボスとダイモス; not any noun the sentence joins with と or 、,
+        石破総理大臣と… for a place), or for 誰と誰 any phrases of the asked kind."""
+        item = partial(self._named, kind=q_info.qtype)
+        if q_info.qtype in LIST_TYPES and item(sentence[a:b]):
+            return kinds.coordinated(sentence, a, b, spans, item)
+        if q_info.pair:
+            return kinds.coordinated(sentence, a, b, spans, fits)
+        return a, b
 
     def _english_phrase(self, index: SearchIndex, english, asks_for: str, words: str) -> Phrase | None:
         """The asked-for phrase of the best-scored English sentence that has one, with a date
@@ -748,10 +756,13 @@ class Engine:
     def _named(self, text: str, kind: str = "name") -> bool:
         """A name of the asked kind, at most a short phrase: a katakana or Latin-script word, or a
         proper noun (for a place, one Sudachi knows as a place; for a name or an organisation,
-        not a person's)."""
+        not a person's); for an organisation also an official name of common nouns ending in an
+        organisation's word (文部科学省, 宇宙航空研究開発機構)."""
         if len(text) > MAX_LIST_ITEM or not text.strip():
             return False
         if re.fullmatch(r"[\u30a0-\u30ffー・A-Za-z0-9 .\-]+", text):
+            return True
+        if kind == "org" and text.endswith(ORG_SUFFIX) and fits_type(text, "org", self.tokenizer):
             return True
         pos = [m.part_of_speech() for m in self.tokenizer.morphemes(text)]
         if kind == "place":
@@ -917,7 +928,13 @@ class Engine:
         if previous is None:
             return self.embedder.encode_queries([dense_text])[0], None
         exchange = conversation.exchange_text(previous, previous_answer)
-        t_dense, t_tokens, t_lexical, _ = self._query_side(state, Resolved(exchange, False))
+        if has_japanese(exchange) == has_japanese(previous):
+            t_dense, t_tokens, t_lexical, _ = self._query_side(state, Resolved(exchange, False))
+        else:  # an English question answered in Japanese: the question through its Japanese terms
+            t_dense, t_tokens, t_lexical, _ = self._query_side(state, Resolved(previous, False))
+            answer = conversation.answer_start(previous_answer) or ""
+            t_dense = conversation.exchange_text(t_dense, answer)
+            t_tokens, t_lexical = t_tokens + self.tokenizer.tokens(answer), True
         # A question's readings and its search share the exchange's vector (bot/embed/recent.py).
         tvec = self.recent.get(t_dense)
         if tvec is None:
@@ -925,7 +942,7 @@ class Engine:
             self.recent.put(t_dense, tvec)
         else:
             qvec = self.embedder.encode_queries([dense_text])[0]
-        hits = retrieve(index, tvec, t_tokens, t_lexical, 1, self.models.fusion.of(detect_language(exchange)))
+        hits = retrieve(index, tvec, t_tokens, t_lexical, 1, self.models.fusion.of(detect_language(previous)))
         return qvec, index.passages[hits[0].row].doc_id if hits else None
 
     def search(self, q: str, k: int = 5, history: Sequence[Turn | dict] = ()) -> SearchResults:

@@ -16,8 +16,12 @@ _ALTERNATIVES_JA = re.compile(r"か[、，,？?]\s*\S.*か[?？。]?$|か[\u4e00
                               r"|か否か|いかなる|いかに")
 _YES_NO_EN = re.compile(r"^\s*(?:did|does|do|is|are|was|were|has|have|had|can|could|will|would|should)\b", re.I)
 # Conjunctions that join items of a list inside a sentence.
-_AND = re.compile(r"^(?:と|、|，|,|及び|および|並びに|ならびに|や|・|and|or)\s*")
+# An item may carry its abbreviation or reading in brackets before the conjunction:
+# 「文部科学省(MEXT)、宇宙航空研究開発機構(JAXA)」.
+_BRACKETED = r"(?:\s*[(（][^()（）]{1,20}[)）])?"
+_AND = re.compile(r"^" + _BRACKETED + r"\s*(?:と|、|，|,|及び|および|並びに|ならびに|や|・|and|or)\s*")
 _AND_BEFORE = re.compile(r"(?:と|、|，|,|及び|および|並びに|ならびに|や|・|and|or)\s*$")
+_BRACKET_BEFORE = re.compile(r"\s*[(（][^()（）]{1,20}[)）]\s*$")
 
 
 def _nfkc(text: str) -> str:
@@ -76,6 +80,9 @@ def coordinated(sentence: str, start: int, end: int, spans: list[tuple[int, int]
     while True:
         m = _AND_BEFORE.search(sentence[:start])
         prv = m.start() if m else None
+        bracket = _BRACKET_BEFORE.search(sentence[:prv]) if prv is not None else None
+        if bracket is not None and prv not in by_end:
+            prv = bracket.start()
         if prv is None or prv not in by_end or not same_kind(sentence[by_end[prv]:prv]):
             break
         start = by_end[prv]

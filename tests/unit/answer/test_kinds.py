@@ -51,6 +51,14 @@ def test_a_lead_takes_in_the_items_coordinated_with_it():
     assert coordinated(s, 0, 5, spans, lambda t: t == "スリランカ") == (0, 5)
 
 
+def test_coordinated_items_may_carry_their_abbreviation_in_brackets():
+    s = "文部科学省(MEXT)、宇宙航空研究開発機構(JAXA)"
+    spans = [(0, 5), (12, 22)]
+    org = lambda t: t.endswith(("省", "機構"))  # noqa: E731
+    assert coordinated(s, 0, 5, spans, org) == (0, 22)
+    assert coordinated(s, 12, 22, spans, org) == (0, 22)
+
+
 @pytest.mark.parametrize("text, fragment", [
     ("大阪・関西万博 ドイツナショナルデー特別イベント「地球、その先へ」開催", True),  # a title line
     ("月極域探査機(LUPEX)ミッションのイメージ (CG)", True),  # a caption

@@ -211,6 +211,8 @@ def resolve(question: str, history: list, lang: str, tokenizer=None) -> Resolved
                     query = question[:m.start()] + topic + rest[len(named):]
                 else:
                     query = question[:m.start()] + topic + ("の" if m.group("det") else "") + rest
+            elif restates(question, topic, tokenizer):
+                return Resolved(question, False)
             else:  # ellipsis: 「いつ？」「事務局はどこですか？」「では、予算は？」
                 query, own = _with_topic(question, topic, tokenizer), question
             return Resolved(query, True, prev.query, topic, own)
@@ -233,6 +235,15 @@ def _english_reading(question: str, previous: str) -> Resolved:
     if topic and not m and new and _EN_OPENERS.match(question) and topic in previous:
         return Resolved(previous.replace(topic, new, 1), True, previous, topic)
     return Resolved(f"{previous} {question}", True, previous, None)
+
+
+def restates(question: str, topic: str, tokenizer) -> bool:
+    """Whether a question without a pronoun says the conversation's topic in its own words (at
+    least half of the topic's content words: 「現在、日露間の具体的な協力には…」 after 「日露宇宙協力協定は…」):
+    it is about what it says, and the topic put back would only repeat it."""
+    words = set(tokenizer.content_terms(topic))
+    shared = words & set(tokenizer.content_terms(question))
+    return bool(shared) and 2 * len(shared) >= len(words)
 
 
 def _occasion_noun(text: str, tokenizer) -> str | None:
@@ -317,7 +328,7 @@ def other_reading(question: str, history: list, lang: str, tokenizer, usual: Res
         return Resolved(question, False)
     prev = resolve(previous, earlier, lang, tokenizer)
     topic = topic_of(prev.query, tokenizer)
-    if not topic or topic in question:
+    if not topic or topic in question or restates(question, topic, tokenizer):
         return None
     return Resolved(_with_topic(question, topic, tokenizer), True, prev.query, topic)
 

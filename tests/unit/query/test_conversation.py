@@ -94,6 +94,9 @@ def test_english_follow_ups_are_resolved_to_the_previous_topic(question, previou
      "2019年2月に引き渡された超小型衛星はいつ放出されましたか？"),
     # a question that names its own subject stands alone
     ("センチネルアジアとは何ですか？", "KiboCUBEの事務局はどこですか？", "KiboCUBEの事務局はどこですか？"),
+    # and so does one that says the topic in its own words
+    ("日露宇宙協力協定はいつ結ばれましたか？", "現在、日露間の具体的な協力にはどんなものがありますか？",
+     "現在、日露間の具体的な協力にはどんなものがありますか？"),
 ])
 def test_follow_ups_keep_the_topic_without_a_pronoun(tokenizer, previous, q, query):
     history = [Turn(role="user", content=previous), Turn(role="assistant", content="…")]
@@ -114,6 +117,10 @@ def test_a_question_in_a_conversation_has_one_other_reading(tokenizer):
     usual = resolve("それはいつですか？", history, "ja", tokenizer)
     assert usual.follow_up
     assert other_reading("それはいつですか？", history, "ja", tokenizer, usual).query == "それはいつですか？"
+    # A question that says the topic in its own words has no other reading.
+    history = [Turn(role="user", content="日露宇宙協力協定はいつ結ばれましたか？"), Turn(role="assistant", content="…")]
+    q = "現在、日露間の具体的な協力にはどんなものがありますか？"
+    assert other_reading(q, history, "ja", tokenizer, resolve(q, history, "ja", tokenizer)) is None
     # Without an earlier question there is no other reading.
     alone = resolve("DLR側の署名者は？", [], "ja", tokenizer)
     assert other_reading("DLR側の署名者は？", [], "ja", tokenizer, alone) is None

@@ -495,7 +495,7 @@ def _counter_forms(counter: str) -> tuple[str, ...]:
 
 _OFFICE = r"(?:首相|大統領|大使|公使|長官|大臣|外相|国王|総理|議長)"
 _ORG_AFTER = re.compile(r"\s*(?:(?:Space|Aerospace|National)\s+)*(?:Agency|Administration|Organi[sz]ation|Institute"
-                        r"|Office)\b|(?:宇宙|航空|研究|開発|科学|技術)*(?:機関|機構|庁|局|研究所)")
+                        r"|Office)\b|(?:宇宙|航空|研究|開発|科学|技術)*(?:機関|機構|庁|局|研究所|研究センター)")
 
 
 def fits_type(phrase: str, qtype: str | None, tokenizer, head: str | None = None,

@@ -3,7 +3,7 @@
 import pytest
 from paths import DATA
 
-from bot.answer.kinds import coordinated, defines, definition_subject, is_yes_no
+from bot.answer.kinds import coordinated, defines, definition_subject, glossed, is_yes_no, names_the_asked, titled
 
 
 @pytest.mark.parametrize("question, lang, subject", [
@@ -270,3 +270,31 @@ def test_a_table_cell_line_is_read_with_its_row():
     assert [table_row(lines, i) for i in range(len(lines))] == [None, (1, 3), (1, 3), (1, 3), (4, 6), (4, 6),
                                                                 (4, 6), None]
     assert table_row(["前の文です。", "セル |", "セル |"], 1) is None  # no header: not a table we can read
+
+
+def test_a_gloss_that_spells_a_name_out_gives_way_to_the_name():
+    s = "ASI及び国立研究会議(CNR:National Research Council)が株式を保有。"
+    spans = [(s.index("Council"), s.index("Council") + 7), (s.index("国立"), s.index("("))]
+    assert glossed(s, *spans[0], spans) == spans[1]
+    t = "実行委員会(Executive Committee: ExCom)にて検討された。"
+    spans = [(t.index("Exec"), t.index(")")), (0, 5)]
+    assert glossed(t, *spans[0], spans) == (0, 5)
+    # a bracket that only abbreviates is no spelled-out gloss
+    u = "小型衛星放出機構(J-SSOD)で放出した。"
+    assert glossed(u, u.index("J"), u.index(")"), [(0, 8)]) is None
+
+
+def test_a_name_glossed_with_the_questions_own_acronym_is_not_its_answer():
+    s = "イタリア航空宇宙研究センター(CIRA:Italian Aerospace Research Center)。"
+    assert names_the_asked(s, 0, s.index("("), "CIRAの株式を保有しているのはどこですか？")
+    assert not names_the_asked(s, 0, s.index("("), "ASIの本部はどこですか？")
+
+
+def test_the_person_holding_the_asked_office_leads():
+    s = "石破総理大臣とモディ・インド首相立合いの下、松浦理事とジョージ駐日インド大使間で文書交換式が行われました。"
+    spans = [(s.index("ジョージ"), s.index("で文書")), (s.index("モディ"), s.index("モディ") + 3),
+             (s.index("石破"), s.index("とモディ"))]
+    assert titled(s, spans, "首相") == spans[1]
+    assert titled(s, spans, "総理大臣") == spans[2]
+    assert titled(s, spans, "大使") == spans[0]
+    assert titled(s, spans, None) is None

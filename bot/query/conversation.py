@@ -26,6 +26,7 @@ _EN_REFERENCE = re.compile(
     r"\b(it|its|it's|that|this|those|these|they|them|their|there|he|she|him|her|his|the same|"
     r"such|former|latter)\b", re.I)
 _EN_OPENERS = re.compile(r"^\s*(and|also|what about|how about|then)\b", re.I)
+_EN_WH = re.compile(r"\b(?:who|whom|whose|what(?!\s+about)|which|when|where|why|how(?!\s+about))\b", re.I)
 _MIN_STANDALONE_CHARS = 6
 _MIN_STANDALONE_WORDS = 3
 # Particles that mark what a Japanese question is about: 「Xは」「Xが」「Xについて」「Xとは」「Xって」.
@@ -230,9 +231,11 @@ def _english_reading(question: str, previous: str) -> Resolved:
         said = topic + ("'s" if m.group(1).lower() in ("its", "their") else "")
         return Resolved(question[:m.start()] + said + question[m.end():], True, previous, topic)
     # Ellipsis naming something new ("And with the US?" after "When did cooperation with
-    # Europe start?"): the previous question, asked about it.
+    # Europe start?"): the previous question, asked about it. A question that asks something of
+    # its own ("And which NASA program is JAXA going to take part in?") is no ellipsis.
     new = english_topic(question)
-    if topic and not m and new and _EN_OPENERS.match(question) and topic in previous:
+    if topic and not m and new and _EN_OPENERS.match(question) and topic in previous \
+            and not _EN_WH.search(question):
         return Resolved(previous.replace(topic, new, 1), True, previous, topic)
     return Resolved(f"{previous} {question}", True, previous, None)
 

@@ -68,6 +68,9 @@ def test_english_topics():
     ("Where was it held?", "When was APRSAF founded?", "Where was APRSAF held?"),
     ("What is its budget?", "When was APRSAF founded?", "What is APRSAF's budget?"),
     ("And with Canada?", "When did cooperation with Europe start?", "When did cooperation with Canada start?"),
+    # opens like a continuation but asks something of its own: no name is swapped into the previous
+    ("And which NASA program is JAXA going to join?", "When did JAXA and NASA sign their statement?",
+     "When did JAXA and NASA sign their statement? And which NASA program is JAXA going to join?"),
     # nothing to put in: the previous question comes along whole
     ("Where is that station?", "Does JAXA have a tracking station in Sweden?",
      "Does JAXA have a tracking station in Sweden? Where is that station?"),

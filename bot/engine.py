@@ -364,7 +364,9 @@ class Engine:
                 return text, citations, "partial"
             text, citations = compose_answer(index, chosen, c.lang, verdict=verdict)
             return text, citations, "answered"
-        phrase = self._phrase(index, chosen, query, q_info, self._english_words(c))
+        party = kinds.japanese_side(query) if c.lang == "ja" else None
+        phrase = self._phrase(index, chosen, query, q_info, self._english_words(c),
+                              side=frozenset({party}) if party else frozenset())
         if phrase is None and q_info is not None and q_info.qtype == "person" and q_info.particle == "と":
             # 誰と連携: the partners may be organisations
             phrase = self._phrase(index, chosen, query, replace(q_info, qtype="org"), self._english_words(c))

@@ -215,8 +215,8 @@ def japanese_side(question: str) -> str | None:
 def sided(sentence: str, spans: list[tuple[int, int]], side: set[str]) -> tuple[int, int] | None:
     """Of phrases of the asked kind in a sentence naming several parties, the one in the part
     (between separators) that names the party the question is asked for, before or in the phrase:
-    JAXA理事 國中均 for "on behalf of JAXA", JAXA山川理事長 for 「JAXA側の署名者」, the last of that part (a name comes after its title: 理事長 奥村直樹);
-    None unless exactly one part does."""
+    JAXA理事 國中均 for "on behalf of JAXA", JAXA山川理事長 for 「JAXA側の署名者」, the last of that
+    part (a name comes after its title: 理事長 奥村直樹); None unless exactly one part does."""
     whole = [(a, b) for a, b in spans if not any(x <= a and b <= y and (x, y) != (a, b) for x, y in spans)]
     parts: dict[int, tuple[int, int]] = {}
     for a, b in sorted(whole):

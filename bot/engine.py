@@ -29,9 +29,11 @@ from bot.answer.compose_en import (
     counted_noun,
     english_phrase,
     english_phrases,
+    english_predicate,
     japanese_date_of,
     japanese_kind,
     japanese_particle,
+    own_terms,
     person_like,
     question_type,
 )
@@ -418,7 +420,9 @@ class Engine:
             verdict, chosen = self._settle(c, chosen, asked_en, top_k)
             text, citations = self._english.compose(index, chosen, asked_en, en, verdict=verdict or "unsettled")
             return text, citations, "answered" if verdict else "partial"
-        phrase_en = self._phrase_en(index, chosen, asked_en, en)
+        phrase_en = self._phrase_en(index, chosen, asked_en, en, c.query)
+        if question_type(asked_en) == "what" and japanese_kind(asked_en)[0] is None:
+            chosen = self._labelled_line(c, chosen, {t.surface for t in own_terms(en, c.query)})
         ask = lists.asked_en(asked_en, lambda word: [t.surface for t in en
                                                      if word.lower() in t.english.lower().split()])
         listed = None
@@ -458,6 +462,21 @@ class Engine:
                 worst = min(chosen, key=lambda x: x.score)
                 kept = [s for s in chosen if s is not worst] + [n]
                 return sorted(kept, key=lambda x: (x.passage_row, x.start))
+        return chosen
+
+    def _labelled_line(self, c: Candidates, chosen: list[ScoredSentence], words: set[str]) -> list[ScoredSentence]:
+        """When no quoted sentence is a line labelled by a word of the question ("What size is
+        it?": サイズ:1U) and a neighbour of one (same section: the record's other lines) is, the
+        least-scored quoted sentence replaced by that line; as they were otherwise."""
+        if any(kinds.labelled_value(self._text(c.index, s), words) for s in chosen):
+            return chosen
+        quoted = {s.vector_row for s in chosen}
+        for s in sorted(chosen, key=lambda x: -x.score):
+            for n in self._neighbours(c, s):
+                if n.vector_row not in quoted and kinds.labelled_value(self._text(c.index, n), words):
+                    worst = min(chosen, key=lambda x: x.score)
+                    kept = [x for x in chosen if x is not worst] + [n]
+                    return sorted(kept, key=lambda x: (x.passage_row, x.start))
         return chosen
 
     def _best_reading(self, question: str, history: list[Turn]
@@ -710,7 +729,10 @@ class Engine:
                 # The asked party's phrase may rank below the others' (they stand nearer the
                 # question's words): every fitting phrase of the sentence is read for it.
                 every = [(a, b) for _, (a, b) in ranked if usable(sentence, a, b)] if side else []
-                a, b = (kinds.owned_by_question(sentence, fitting, words) or kinds.labelled(sentence, fitting, words)
+                counted = kinds.counted_by_head(sentence, fitting, q_info.head) \
+                    if asks_for == "number" and q_info.counter is None else None
+                a, b = (kinds.owned_by_question(sentence, fitting, words)
+                        or kinds.labelled(sentence, fitting, words) or counted
                         or side and kinds.sided(sentence, every, set(side))
                         or asks_for == "person" and kinds.titled(sentence, fitting, q_info.head)
                         or kinds.clause_of_question(sentence, fitting, names, self._has_name)
@@ -848,17 +870,22 @@ class Engine:
         pos = [m.part_of_speech() for m in self.tokenizer.morphemes(text)]
         return bool(pos) and all(p[2] == "地名" for p in pos)
 
-    def _phrase_en(self, index: SearchIndex, chosen, question: str, en) -> Phrase | None:
+    def _phrase_en(self, index: SearchIndex, chosen, question: str, en, resolved: str = "") -> Phrase | None:
         """For an English question, the Japanese phrase of the asked kind (a date, a counted number,
         a person, place or organisation) in the quoted Japanese sentences, found with the question's
-        Japanese search terms as its words."""
+        Japanese search terms as its words and the Japanese verb of its own verb as the predicate
+        (when was it launched: the date before 打ち上げ). A follow-up's words are those of the question
+        as resolved (its topic put back), not the previous question's others, which were searched
+        with but ask for something else."""
         kind, counter = japanese_kind(question)
         if kind is None:
             return None
-        terms = {t.surface for t in en}
+        own = own_terms(en, resolved or question)
+        terms = {t.surface for t in own}
         norms = {m.normalized_form() for t in terms for m in self.tokenizer.morphemes(t)}
         info = QuestionInfo(kind, text=" ".join(sorted(terms)), counter=counter, terms=norms | terms,
-                            surfaces=terms, particle=japanese_particle(question))
+                            surfaces=terms, particle=japanese_particle(question),
+                            predicate=english_predicate(question, own, self.tokenizer))
         japanese = [s for s in chosen if has_japanese(self._text(index, s))]
         now = kinds.asks_now(question, "en")
         party = asked_side(question)

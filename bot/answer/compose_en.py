@@ -15,10 +15,10 @@ Sentences from English documents are quoted as the answer itself.
 import functools
 import re
 import unicodedata
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-from bot.answer import lists
+from bot.answer import kinds, lists
 from bot.answer.compose import location_fields
 from bot.answer.lists import Item
 from bot.answer.sentences import ScoredSentence
@@ -79,11 +79,15 @@ _EN_DATES = (re.compile(rf"\b\d{{1,2}}(?:st|nd|rd|th)?\s+{_MONTH}\s+\d{{4}}\b"),
 _NUMBER_WORDS = r"(?:one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|thirteen|fourteen|fifteen|" \
                 r"sixteen|seventeen|eighteen|nineteen|twenty|thirty|forty|fifty|sixty|seventy|eighty|ninety|" \
                 r"hundred|thousand)(?:-(?:one|two|three|four|five|six|seven|eight|nine))?"
+# A number with the noun it counts, or a multiple (threefold, 3-fold), which counts nothing.
 _EN_QUANTITY = re.compile(r"\b(?:(?:more than|over|about|approximately|around|nearly|almost|close to|at least|"
-                          r"up to|some)\s+)?(?:\d[\d,.]*\s*(?:%|percent\b)?|" + _NUMBER_WORDS + r"\b)"
-                          r"(?:\s+(?:million|billion|thousand|hundred))?(?:\s+[a-z]+)?", re.I)
+                          r"up to|some)\s+)?(?:(?:\d+-|" + _NUMBER_WORDS + r"-?)fold\b|"
+                          r"(?:\d[\d,.]*\s*(?:%|percent\b)?|" + _NUMBER_WORDS + r"\b)"
+                          r"(?:\s+(?:million|billion|thousand|hundred))?(?:\s+[a-z]+)?)", re.I)
 _CAPS = r"[A-Z][\w'’&.-]*"
-_EN_NAME = re.compile(rf"(?:(?:Mr|Ms|Mrs|Dr|Prof)\.\s+)?{_CAPS}(?:\s+(?:of|de|for|the|and|{_CAPS}))*"
+# A name's words are capitalised; the small words joining them (of, de, del, and) only stand
+# between two of its words, as whole words ("de" is not the start of "developed").
+_EN_NAME = re.compile(rf"(?:(?:Mr|Ms|Mrs|Dr|Prof)\.\s+)?{_CAPS}(?:(?:\s+(?:of|de|del|for|the|and)\b)*\s+{_CAPS})*"
                       rf"(?:\s*\({_CAPS}\))?")
 _EN_PLACE = re.compile(rf"\b(?:in|at|from)\s+((?:the\s+)?{_CAPS}(?:\s+{_CAPS})*(?:,\s*{_CAPS}(?:\s+{_CAPS})*)?)")
 _PEOPLE = {"people", "persons", "participants", "attendees", "delegates", "members", "experts", "students"}
@@ -142,6 +146,10 @@ def _en_quantities(sentence: str, q: _Asked) -> Found:
         nouns = [w.lower().rstrip("s") for w in [text.split()[-1]] + re.findall(r"[A-Za-z]+", sentence[m.end():])[:2]]
         counted = any(n in {w.rstrip("s") for w in q.words} or (
             bool(q.words & _PEOPLE) and n + "s" in _PEOPLE | {"peoples"}) for n in nouns[:1 + (not text[-1].isalpha())])
+        # Or the amount of the question's verb, written right after it (increased threefold).
+        verb = re.search(r"([A-Za-z]+)\s*$", sentence[:m.start()])
+        stems = {w[:5] for w in q.words if len(w) > 4}
+        counted = counted or bool(verb and len(verb.group(1)) > 4 and verb.group(1).lower()[:5] in stems)
         found.append((0 if counted else 1, m.start(), text))
     return found
 
@@ -162,9 +170,13 @@ def _en_places(sentence: str, q: _Asked) -> Found:
 
 # Words that make a capitalised phrase a place or a body rather than a person.
 _NOT_PERSON = {"headquarters", "agency", "office", "university", "center", "centre", "administration", "institute",
+               "secretariat",
                "ministry", "council", "forum", "committee", "organization", "organisation", "station", "program",
                "programme", "project", "government", "department", "association", "society", "conference",
                "meeting", "workshop", "session", "statement", "arrangement", "agreement", "nations", "states"}
+# The role a who-question asks the holder of (who serves as the executive secretariat).
+_ROLE = re.compile(r"\bwho\s+(?:\w+\s+)?(?:serves?|served|acts?|acted|works?|worked|functions?|is|was|are|were)"
+                   r"\s+as\s+(?:the\s+|an?\s+)?([a-z][a-z\s-]*)", re.I)
 # Titles before a person's name: not part of it.
 _TITLES = {"president", "administrator", "director", "general", "chairman", "chair", "chairperson", "minister",
            "prime", "ambassador", "executive", "vice", "deputy", "chief", "head", "secretary", "governor",
@@ -194,6 +206,9 @@ def _people(name: str, q: _Asked) -> list[tuple[int, str, set[str]]]:
                                       or words[i].lower().strip("().,") in q.words):
             i += 1
         kept = " ".join(words[i:])
+        if kept[:1].islower():
+            offset += len(part)
+            continue  # a title with no name (Chair of Executive Board)
         out.append((offset + part.index(words[i]) if words else offset, kept,
                     {w.lower().strip("().,") for w in words[:i]}))
         offset += len(part)
@@ -204,8 +219,17 @@ def _en_names(sentence: str, q: _Asked) -> Found:
     """Capitalised names, first those containing the question's head noun (which X); a person's
     name of two words or more before one word."""
     found: Found = []
-    head = re.search(r"\b(?:which|what)\s+(?:[a-z]+\s+)?([a-z]+)", q.question.lower())
+    # The head noun: the word after which / what, or the next one (which Indonesian university);
+    # a capitalised first word names what the head belongs to (which NASA program), not the head.
+    which = re.search(r"\b(?:[Ww]hich|[Ww]hat)\s+([A-Za-z]+)(?:\s+([A-Za-z]+))?", q.question)
+    heads = {w.lower() for w in (which.groups() if which else ()) if w and w[0].islower()
+             or w is which.group(2)} - _EN_STOP - _NOT_COUNTED
     acronyms = set(re.findall(r"\b([A-Z]{2,})(?:-?[0-9]+)?\b", q.question))
+    # Asked who serves as a body (the secretariat, the host agency), an organisation answers.
+    role = _ROLE.search(q.question)
+    people = q.qtype == "who" and not (role and set(role.group(1).lower().split()) & _NOT_PERSON)
+    # The holder is named before the role the sentence gives it (JAXA … as the executive secretariat).
+    held = re.search(r"\b" + r"\s+".join(role.group(1).split()[:2]), sentence, re.I) if role else None
     for m in _EN_NAME.finditer(sentence):
         names = _people(m.group(0).strip(), q) if q.qtype == "who" else [(0, m.group(0).strip(), set())]
         for at, name, before in names:
@@ -214,8 +238,10 @@ def _en_names(sentence: str, q: _Asked) -> Found:
             if m.start() + at == 0 and words[0] in _EN_STOP or all(w in q.words or w in _EN_STOP for w in words) \
                     or re.fullmatch(_MONTH, name) or _initials(name) in acronyms:
                 continue  # the question's own words, or what its acronym stands for
-            prio = 0 if head and head.group(1) in words else 1
-            if q.qtype == "who" and not person_like(name):
+            # The head noun (which program) in the name or right after it (NASA's Artemis program).
+            after = re.match(r"\s*([a-z]+)", sentence[m.start() + at + len(name):])
+            prio = 0 if heads & (set(words) | {after.group(1) if after else ""}) else 1
+            if people and not person_like(name) or held and m.start() + at > held.start():
                 prio += 1
             if q.side and not q.side <= before:  # another party's person (NASA Administrator …)
                 prio += 1
@@ -445,6 +471,37 @@ def japanese_particle(question: str) -> str | None:
     return "に" if _BEING.search(q) else None
 
 
+def own_terms(terms: Sequence, question: str) -> list:
+    """The terms found for the words of `question` itself: a follow-up is searched with the
+    previous question's terms too, which ask for something else (all of them when none is its own)."""
+    said = {w.lower() for w in re.findall(r"[\w'’-]+", question)}
+    return [t for t in terms if {w.lower() for w in re.findall(r"[\w'’-]+", t.english)} <= said] or list(terms)
+
+
+_AUXILIARY = re.compile(r"\b(?:was|were|is|are|did|does|do|has|have|had|will|be|been)\b", re.I)
+
+
+def english_predicate(question: str, terms: Sequence, tokenizer: Tokenizer) -> str | None:
+    """The Japanese verb (its normalised form) of what an English question asks was done (when was
+    it launched → 打ち上げる; where were they handed over → 引き渡す): a term for a word after the
+    question's auxiliary that is one verb, or one verbal noun (署名) for a word in -ed; None when
+    no term is one."""
+    aux = _AUXILIARY.search(question)
+    after = {w.lower() for w in re.findall(r"[A-Za-z]+", question[aux.end():])} if aux else set()
+    for t in terms:
+        words = t.english.lower().split()
+        if not words or not set(words) <= after:
+            continue
+        morphemes = list(tokenizer.morphemes(t.surface))
+        if len(morphemes) != 1:
+            continue
+        pos = morphemes[0].part_of_speech()
+        verb = pos[0] == "動詞" and "非自立可能" not in pos
+        if verb or "サ変可能" in pos and words[0].endswith("ed"):
+            return morphemes[0].normalized_form()
+    return None
+
+
 def japanese_kind(question: str) -> tuple[str | None, str | None]:
     """(type, counter) of the Japanese phrase that answers an English question: a date for when,
     a counted number for how many, an amount of money, a person, place or organisation for who /
@@ -578,6 +635,9 @@ def _quantities(s: _Reading) -> Found:
     """Numbers with their unit; a measure (%, km) only leads when the question asks for one."""
     out: Found = []
     measuring = bool(_MEASURE_WORDS.search(s.question))
+    # The counter of what "how many X" counts (times: 回, not the 5年間 beside it), when known.
+    counter, noun = japanese_kind(s.question)[1], counted_noun(s.question)
+    counts = {u for u in UNITS if u == counter} or {u for u, english in UNITS.items() if english == noun}
     for m in _QUANTITY.finditer(s.norm):
         num = _int(m.group(2))
         if s.in_date(m) or s.ordinal(m) or num in s.q_numbers or \
@@ -586,7 +646,10 @@ def _quantities(s: _Reading) -> Found:
         unit = UNITS.get(m.group(4) or "", "")
         e = quantity_english(m)
         if e:
-            out.append((0 if unit and (measuring or unit not in _MEASURES) else 1, m.start(), e))
+            prio = 0 if unit and (measuring or unit not in _MEASURES) else 1
+            if counts and m.group(4) not in counts:
+                prio += 1
+            out.append((prio, m.start(), e))
     return out
 
 
@@ -825,24 +888,31 @@ class EnglishComposer:
             why = bool(re.match(r"\s*(?:why\b|for what (?:purpose|reason))", question, re.I))
             lead, quotes = _quoted_lead(chosen, quotes, why)
             return _answer_text(lead, quotes, gloss), citations
-        phrase, marker = self._japanese_phrase(index, chosen, citations, qtype, question, set(asked))
+        phrase, marker = self._japanese_phrase(index, chosen, citations, qtype, question, set(asked), terms)
         phrase = phrase + as_of if phrase else phrase
         return _answer_text(_japanese_lead(phrase, marker, qtype, gloss), quotes, gloss), citations
 
     def _japanese_phrase(self, index: SearchIndex, chosen: list[ScoredSentence], citations: list[Citation],
-                         qtype: str, question: str, asked: set[str]) -> tuple[str | None, int]:
+                         qtype: str, question: str, asked: set[str], terms: Sequence = ()) -> tuple[str | None, int]:
         """The answer phrase in English and the citation it is from: the engine's phrase of the
         asked kind, else one found in the best-scored cited sentence. A date or a quantity may come
         from a runner-up; a name or a thing only from the best sentence (names taken from
         runners-up were rarely the answer)."""
         order = sorted(range(len(chosen)), key=lambda i: -chosen[i].score)
         led = [(citations[n], at) for n in order if (at := citations[n].answer_span)]
+        labels = {t.surface for t in own_terms(terms, question)}
         if led:  # the engine's phrase of the asked kind
             c, (a, b) = led[0]
             # A year of an era is read with its era (平成 3年 → Heisei 3 (1991), not "3年").
             era = re.search(r"(明治|大正|昭和|平成|令和)\s*$", c.text[max(0, a - 4):a]) if qtype == "when" else None
             return self.answer_phrase(index, c.text[c.highlight[0]:c.highlight[1]], qtype, asked,
                                       (era.group(1) if era else "") + c.text[a:b], question), c.n
+        for n in order if qtype == "what" else ():  # a record's line labelled by the question's word
+            c = citations[n]
+            sentence = c.text[c.highlight[0]:c.highlight[1]]
+            value = kinds.labelled_value(sentence, labels) if _JAPANESE.search(sentence) else None
+            if value is not None:
+                return sentence[value[0]:value[1]], c.n
         dated = qtype in ("when", "how many")
         if dated:
             tried = order

@@ -253,6 +253,37 @@ def labelled(sentence: str, spans: list[tuple[int, int]], words: set[str]) -> tu
     return None
 
 
+_LABELLED_LINE = re.compile(r"(?:^|\n)[ \t]*(?:[•・*\-][ \t]*)?([^\s:：、。|()（）]{1,12})[ \t]*[:：][ \t]*"
+                            r"([^\n(（]+?)[ \t]*(?=[(（\n]|$)")
+
+
+def labelled_value(sentence: str, words: set[str]) -> tuple[int, int] | None:
+    """The value of a line whose label names what the question asks about (サイズ:1U(…) → 1U for
+    "What size is it?"), without the bracketed note after it; None when no line's label does."""
+    for m in _LABELLED_LINE.finditer(sentence):
+        if any(len(w) > 1 and w in m.group(1) for w in words):
+            return m.start(2), m.end(2)
+    return None
+
+
+_LEADING_NUMBER = re.compile(r"^(?:約|およそ|計|合計)?[0-9０-９][0-9０-９,，.．]*")
+
+
+def counted_by_head(sentence: str, spans: list[tuple[int, int]], head: str | None) -> tuple[int, int] | None:
+    """For 「XはいくつY」 asked with no counter, the number the sentence writes with X itself as
+    its counter (国際機関はいくつ → 10国際機関, not the 約480名 beside it); None when none does, or
+    when several do (1Uサイズ and 3Uサイズ: the head does not tell them apart)."""
+    if not head:
+        return None
+    counted = []
+    for a, b in spans:
+        m = _LEADING_NUMBER.match(sentence[a:b])
+        rest = sentence[a + m.end():b] if m else ""
+        if rest.endswith(head) and not re.search(r"[0-9０-９]", rest):
+            counted.append((a, b))
+    return counted[0] if len(counted) == 1 else None
+
+
 _ABBREVIATION_ASKED = re.compile(r"略称|略号|略語|頭字語|abbreviat|acronym|stand for", re.I)
 _ABBREVIATED = re.compile(r"([^\s、。，,()（）「」『』]{2,})[(（]([A-Za-z][A-Za-z0-9\-]{1,15})"
                           r"(?:\s*[:：,、=][^)）]*)?[)）]")

@@ -243,7 +243,12 @@ def _overlap_features(c: _Span) -> dict[str, float]:
 def _next_word_features(c: _Span) -> dict[str, float]:
     """The particle or word right after the span (どこで is answered by …で), and naming verbs."""
     toks, nj, nxt, nxt_s, q = c.toks, c.nj, c.nxt, c.next_surface, c.q
-    follow = "".join(t.surface for t in toks[nj:nj + 3])
+    # A name's parenthesised abbreviation or reading stands between it and its particle:
+    # 筑波宇宙センター(TKSC)にて is a place with にて.
+    close = next((k for k in range(nj + 1, min(nj + 8, len(toks))) if toks[k].surface in _CLOSE), None) \
+        if nxt_s and nxt_s in _PAREN else None
+    past = close + 1 if close is not None else nj
+    follow = "".join(t.surface for t in toks[past:past + 3])
     k = nj
     while k < len(toks) and toks[k].surface in _OPEN + _CLOSE and k < nj + 3:
         k += 1  # 「リラ冷え」とも呼ぶ: look past a closing bracket

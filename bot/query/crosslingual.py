@@ -15,6 +15,8 @@ from bot.store.termtable import STOPWORDS, TermTable, fold, key_of, stem
 _DEMACRON = str.maketrans("ĀāĒēĪīŌōŪūÂâÊêÎîÔôÛû", "AaEeIiOoUuAaEeIiOoUu")
 _WORD = re.compile(r"[A-Za-z0-9][A-Za-z0-9'’\-\.]*[A-Za-z0-9]|[A-Za-z0-9]")
 MAX_PHRASE = 4
+# The particles of phrasal verbs: a stopword that still ends a two-word phrase (hand over, set up).
+_VERB_PARTICLES = frozenset({"over", "up", "out"})
 
 
 @dataclass(frozen=True)
@@ -109,11 +111,17 @@ def _take_phrases(found: _Found, table: TermTable) -> None:
     lower = found.lower
     for n in range(MAX_PHRASE, 1, -1):
         for i in range(len(lower) - n + 1):
-            if any(found.used[i:i + n]) or lower[i] in STOPWORDS or lower[i + n - 1] in STOPWORDS:
+            verb_particle = n == 2 and lower[i + 1] in _VERB_PARTICLES  # handed over, carried out
+            if any(found.used[i:i + n]) or lower[i] in STOPWORDS or lower[i + n - 1] in STOPWORDS \
+                    and not verb_particle:
                 continue
             head = lower[i:i + n - 1]
-            for last in _variants(lower[i + n - 1]):
-                terms = table.english.get(key_of(" ".join(head + [last])))
+            # The last word inflected (joint committees), or the first (handed over: a verb
+            # with its particle).
+            keys = [head + [last] for last in _variants(lower[i + n - 1])] + \
+                [[first] + lower[i + 1:i + n] for first in _variants(lower[i])[1:]]
+            for words in keys:
+                terms = table.english.get(key_of(" ".join(words)))
                 if terms:
                     found.take(i, n, terms, "dictionary")
                     break

@@ -548,3 +548,78 @@ def test_asked_why_the_sentence_saying_a_purpose_leads():
 def test_an_english_where_question_reads_the_japanese_particle_after_its_place(question, particle):
     from bot.answer.compose_en import japanese_particle
     assert japanese_particle(question) == particle
+
+
+@pytest.mark.parametrize("sentence, qtype, question, expected", [
+    # a name's joining words only between its capitalised words, and as whole words
+    ("In the 2nd round, a team from the Universidad del Valle de Guatemala developed a CubeSat.", "what",
+     "Which team was selected in the second round?", "Universidad del Valle de Guatemala"),
+    # the head noun asked for right after the name (which program: NASA's Artemis program)
+    ("During their meeting at JAXA Headquarters in Tokyo, they welcomed JAXA's participation in NASA's Artemis "
+     "program.", "what",
+     "Which NASA program is JAXA going to take part in?", "NASA's Artemis"),
+    # a title without a name is no person
+    ("The meeting was opened by the Chair of Executive Board.", "who", "Who opened the meeting?", None),
+    # asked who serves as a body: the organisation named before the role
+    ("In Sentinel Asia, JAXA plays a central role as the executive secretariat, together with the Asian Disaster "
+     "Reduction Center (ADRC), which serves as the contact point.", "who", "Who serves as the executive secretariat?",
+     "JAXA"),
+    # a multiple, read after the question's verb
+    ("One highlight was the flight. The number of applications increased threefold compared to the previous call.",
+     "how many", "How much did the applications increase?", "threefold"),
+])
+def test_english_leads_read_names_roles_and_multiples(sentence, qtype, question, expected):
+    from bot.answer.compose_en import english_phrase
+    assert english_phrase(sentence, qtype, question) == expected
+
+
+def test_a_japanese_count_is_read_in_the_counter_the_question_asks_for(tokenizer):
+    from bot.answer.compose_en import EnglishComposer
+    sentence = "協定は1998年及び2003年にそれぞれ5年間延長され、合同委員会を過去4回開催しました。"
+    composer = EnglishComposer(tokenizer)
+    # "times" counts 回, not the span of years beside it
+    assert composer.answer_phrase(None, sentence, "how many", set(), None,
+                                  "How many times was the joint committee held?") == "4 times"
+    assert composer.answer_phrase(None, sentence, "how many", set(), None,
+                                  "How many years was it extended by?") == "5 years"
+
+
+def test_the_predicate_of_an_english_question_is_its_verbs_japanese_verb(tokenizer):
+    from bot.answer.compose_en import english_predicate
+    from bot.query.crosslingual import Term
+    terms = [Term("BepiColombo", "BepiColombo", ("bepicolombo",), "verbatim"),
+             Term("launched", "打ち上げ", ("打ち上げる",), "dictionary")]
+    assert english_predicate("When was BepiColombo launched?", terms, tokenizer) == "打ち上げる"
+    assert english_predicate("When was the launch of BepiColombo?", terms[:1], tokenizer) is None
+
+
+def test_a_phrasal_verb_is_looked_up_in_its_dictionary_form():
+    from bot.store.termtable import TermTable, key_of
+    table = TermTable({key_of("hand over"): [["引き渡す", ["引き渡す"]]]}, {}, {})
+    terms = english_terms("Where were the satellites handed over to JAXA?", table, set())
+    assert "引き渡す" in {t.surface for t in terms}
+
+
+RECORD_DOC = """---
+title: 選定結果
+lang: ja
+---
+選定結果
+
+以下の提案を選定しましたのでお知らせします。
+
+衛星名:ABC-1(試験衛星)
+
+  • 機関・国名:ナイロビ大学/ケニア共和国
+  • ミッション概要:太陽電池セルの技術実証
+  • サイズ:1U(国連との連携協力に基づくサイズ)
+
+選定提案は、ケニア初の衛星として開発・運用を行うものとなります。
+"""
+
+
+def test_a_what_question_is_led_by_the_value_of_the_record_line_its_word_labels(tmp_path, tokenizer, models):
+    engine = _engine(tmp_path, tokenizer, models, {"record.md": RECORD_DOC})
+    a = engine.ask("What size is ABC-1?", top_k=2)
+    assert a.found, a.answer
+    assert a.answer.startswith("Answer: 1U "), a.answer

@@ -7,11 +7,13 @@ from bot.answer.kinds import (
     abbreviation,
     clause_of_question,
     coordinated,
+    counted_by_head,
     defines,
     definition_subject,
     glossed,
     is_yes_no,
     japanese_side,
+    labelled_value,
     names_the_asked,
     sided,
     spelled_out,
@@ -374,3 +376,22 @@ def test_the_asked_partys_person_may_carry_the_party_in_the_phrase():
     s = "JAXA山川理事長およびルクセンブルク宇宙機関(LSA)セレスCEOは、6月13日に署名しました。"
     spans = [(s.index("セレス"), s.index("は、")), (0, s.index("および"))]
     assert sided(s, spans, {"JAXA"}) == spans[1]
+
+
+def test_a_number_counted_by_the_asked_noun_itself():
+    sentence = "今回の会議には、28か国・地域、10国際機関から約480名が参加した。"
+    spans = [(sentence.index(x), sentence.index(x) + len(x)) for x in ("約480名", "10国際機関")]
+    a, b = counted_by_head(sentence, spans, "機関")
+    assert sentence[a:b] == "10国際機関"
+    assert counted_by_head(sentence, spans, None) is None
+    two = "1Uサイズの衛星3機と3Uサイズの衛星1機"
+    sizes = [(two.index(x), two.index(x) + len(x)) for x in ("1Uサイズ", "3Uサイズ")]
+    assert counted_by_head(two, sizes, "サイズ") is None  # the noun does not tell them apart
+
+
+def test_the_value_of_a_line_labelled_by_the_asked_word():
+    line = "  • サイズ:1U(国連との連携協力に基づくサイズ)"
+    a, b = labelled_value(line, {"サイズ"})
+    assert line[a:b] == "1U"
+    assert labelled_value(line, {"衛星"}) is None
+    assert labelled_value("衛星のサイズは1Uです。", {"サイズ"}) is None

@@ -169,3 +169,13 @@ def test_a_lead_takes_in_the_coordinated_items_asked_for(tokenizer, models, fake
     fits = lambda text, after="": phrase.fits_type(text, info.qtype, tokenizer, info.head)  # noqa: E731
     a, b = engine._widened(sentence, a, a + len(lead), [span for _, span in ranked], info, fits)
     assert sentence[a:b] == widened
+
+
+def test_the_particle_after_a_name_is_read_past_its_bracketed_abbreviation(tokenizer):
+    sentence = "衛星は宇宙航空研究開発機構の筑波宇宙センター(TKSC)にてJAXAに引き渡されました。"
+    info = question_info("衛星はどこで引き渡されましたか？", tokenizer)
+    spans, rows = phrase.feature_rows(sentence, info, tokenizer)
+    start = sentence.index("筑波宇宙センター")
+    row = rows[spans.index((start, start + len("筑波宇宙センター")))]
+    base = dict(zip(phrase.BASE_FEATURES, row[:len(phrase.BASE_FEATURES)], strict=True))
+    assert base["particle_equiv"] == 1.0

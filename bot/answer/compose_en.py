@@ -222,8 +222,8 @@ def _en_names(sentence: str, q: _Asked) -> Found:
     # The head noun: the word after which / what, or the next one (which Indonesian university);
     # a capitalised first word names what the head belongs to (which NASA program), not the head.
     which = re.search(r"\b(?:[Ww]hich|[Ww]hat)\s+([A-Za-z]+)(?:\s+([A-Za-z]+))?", q.question)
-    heads = {w.lower() for w in (which.groups() if which else ()) if w and w[0].islower()
-             or w is which.group(2)} - _EN_STOP - _NOT_COUNTED
+    first, second = which.groups() if which else (None, None)
+    heads = {w.lower() for w in (first, second) if w and (w[0].islower() or w is second)} - _EN_STOP - _NOT_COUNTED
     acronyms = set(re.findall(r"\b([A-Z]{2,})(?:-?[0-9]+)?\b", q.question))
     # Asked who serves as a body (the secretariat, the host agency), an organisation answers.
     role = _ROLE.search(q.question)

@@ -32,7 +32,7 @@ from bot.answer.compose_en import (
 )
 from bot.answer.compose_en import asked as english_asked
 from bot.answer.evidence import Evidence, RefusalModel, decide_found, question_terms, worth_relating
-from bot.answer.phrase import PhraseModel, fits_type, rank_phrases
+from bot.answer.phrase import ORG_SUFFIX, PERSON_SUFFIX, PhraseModel, fits_type, rank_phrases, whole_name
 from bot.answer.sentences import (
     MAX_SENTENCES,
     ScoredSentence,
@@ -374,6 +374,8 @@ class Engine:
         subject = kinds.definition_subject(query, c.lang)
         if subject:
             chosen = self._defining_first(index, chosen, c.scored, subject, top_k)
+        elif phrase is None and kinds.asks_reason(query):
+            chosen = self._reason_first(index, chosen, c.scored, top_k)
         listed = None
         ask = None if subject else lists.asked_ja(query, q_info.qtype if q_info is not None else None,
                                                   self.tokenizer)
@@ -644,6 +646,10 @@ class Engine:
         if now is None:
             now = has_japanese(q_info.text) and kinds.asks_now(q_info.text)
         now = now and asks_for in NOW_TYPES
+        # 「いつからいつまで」: a date that opens a range the sentence gives beats a better-scored
+        # single date, so every quoted sentence is read.
+        ranged = asks_for == "time" and kinds.asks_range(query)
+        head = _naming_head(q_info)
         found: list[tuple[float, ScoredSentence, str, list, tuple[int, int]]] = []
         for s in sorted(chosen, key=lambda x: -x.score):
             text = index.documents[index.passages[s.passage_row].doc_id].text
@@ -653,7 +659,7 @@ class Engine:
             fitting: list[tuple[int, int]] = []
             lead_score = 0.0
             for n, (score, (a, b)) in enumerate(ranked):
-                if not fitting and not now and best is not None and score + prior <= best[0] \
+                if not fitting and not now and not ranged and best is not None and score + prior <= best[0] \
                         or fitting and (len(fitting) >= PHRASE_ALTERNATIVES or n >= 3 * PHRASE_ALTERNATIVES):
                     break
                 if fits(sentence[a:b], sentence[b:]) and not (known and kinds.restates(sentence, a, b, known)) \
@@ -663,25 +669,36 @@ class Engine:
             if fitting:
                 words = q_info.surfaces
                 a, b = (kinds.owned_by_question(sentence, fitting, words) or kinds.labelled(sentence, fitting, words)
-                        or fitting[0])
+                        or kinds.titled(sentence, fitting, head) or fitting[0])
                 found.append((lead_score, s, sentence, ranked, (a, b)))
                 if best is None or lead_score > best[0]:
                     best = found[-1]
         if best is None:
             return None
+        spanning = [e for e in found if kinds.range_end(query, e[2], e[4][1]) > e[4][1]] if ranged else []
+        if spanning:
+            best = max(spanning, key=lambda e: e[0])
         as_of = None
         newest = self._newest(index, found, best) if now else None
         if newest is not None:
             best, as_of = newest
         _, s, sentence, ranked, (a, b) = best
+        a, b = self._whole(query, asks_for, sentence, a, b, ranked)
+        return Phrase(s.vector_row, s.start + a, s.start + b, as_of)
+
+    def _whole(self, query: str, asks_for: str, sentence: str, a: int, b: int, ranked) -> tuple[int, int]:
+        """The chosen phrase sentence[a:b] given whole: a date with the rest of the range asked
+        for, a name with the part after a space, a name with the items coordinated with it."""
         if asks_for == "time":
             b = kinds.range_end(query, sentence, b)
+        if asks_for == "person":
+            a, b = whole_name(sentence, a, b, self.tokenizer)
         item = partial(self._named, kind=asks_for)
         if asks_for in LIST_TYPES and item(sentence[a:b]):
             # Items of a list are names of the lead's kind (スリランカとネパール, フォボスとダイモス),
             # not any noun the sentence joins with と or 、 (石破総理大臣と… for a place).
             a, b = kinds.coordinated(sentence, a, b, [span for _, span in ranked], item)
-        return Phrase(s.vector_row, s.start + a, s.start + b, as_of)
+        return a, b
 
     def _english_phrase(self, index: SearchIndex, english, asks_for: str, words: str) -> Phrase | None:
         """The asked-for phrase of the best-scored English sentence that has one, with a date
@@ -731,9 +748,22 @@ class Engine:
         """For 「Xとは何ですか」: the sentence that defines X first (from the quoted ones, else from the
         best candidates), headings and other fragments out."""
         pool = list(chosen) + [s for s in scored[:CONSTRAINT_DEPTH] if s not in chosen]
-        defining = next((s for s in pool if self._defines(index, s, subject)), None)
+        # The documents may define X by another name they give it (火星衛星探査計画(… : MMX) → MMXは…).
+        passages = {index.passages[s.passage_row].text for s in pool}
+        names = [subject] + [a for text in passages for a in kinds.aliases(text, subject)]
+        defining = next((s for s in pool if any(self._defines(index, s, x) for x in names)), None)
         rest = [s for s in chosen if s is not defining and not is_heading(self._text(index, s))]
         return ([defining] if defining else []) + rest[: top_k - (1 if defining else 0)] or list(chosen)
+
+    def _reason_first(self, index: SearchIndex, chosen, scored, top_k: int):
+        """For なぜ / 何のため: the sentence that states a reason or purpose (〜ため, 目的, 目指す)
+        first, from the quoted ones, else from the best candidates that share the question's
+        words; the quoted sentences as they are when none does."""
+        pool = list(chosen) + [s for s in scored[:CONSTRAINT_DEPTH] if s not in chosen and s.coverage > 0]
+        giving = next((s for s in pool if kinds.gives_reason(self._text(index, s))), None)
+        if giving is None:
+            return list(chosen)
+        return [giving] + [s for s in chosen if s is not giving][: top_k - 1]
 
     @staticmethod
     def _gives_asked_kind(index: SearchIndex, chosen, q_info, phrase: Phrase | None) -> bool:
@@ -990,6 +1020,15 @@ def table_row(lines: list[str], i: int) -> tuple[int, int] | None:
 
 
 _LABEL = re.compile(r"^\s*[^。．.!?！？|]{1,30}[:：]\s*\|?\s*$")
+
+
+def _naming_head(q_info: QuestionInfo) -> str | None:
+    """「総理大臣は誰」「大学はどこ」: the question's head noun when it names a role or a kind of
+    body, which then says which of a sentence's names was asked; else None."""
+    head = q_info.head or ""
+    if q_info.qtype == "person" and head.endswith(PERSON_SUFFIX) or q_info.qtype == "org" and head.endswith(ORG_SUFFIX):
+        return head
+    return None
 
 
 def _fragment(text: str) -> bool:

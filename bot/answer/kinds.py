@@ -43,11 +43,47 @@ def defines(sentence: str, subject: str) -> bool:
     for m in re.finditer(re.escape(x), s, re.I):
         if m.start() > len(s) / 2:
             break
+        before = s[:m.start()]
+        if sum(before.count(o) for o in "(（") > sum(before.count(c) for c in ")）") \
+                and not re.match(r"\s*[)）]", s[m.end():]):
+            continue  # one of several names glossed in brackets (X(Martian Moons eXploration : MMX)) is no topic
         after = re.sub(r"^\s*[(（][^)）]{0,80}[)）]", "", s[m.end():])
         after = re.sub(r"^[)）」』]", "", after)
         if re.match(r"^\s*(?:は|とは|って|、|:|：|\s+(?:is|are|was|were|refers)\b)", after):
             return True
     return False
+
+
+_ALIAS = r"\s*[(（]([^()（）]{1,80})[)）]"
+
+
+def aliases(text: str, subject: str) -> list[str]:
+    """Other names a text gives `subject` in brackets right after it (火星衛星探査計画(Martian Moons
+    eXploration : MMX) → MMX, Martian Moons eXploration): a defining sentence may use any of them."""
+    out: list[str] = []
+    for m in re.finditer(re.escape(_nfkc(subject)) + _ALIAS, _nfkc(text)):
+        for part in re.split(r"\s*[:：;；、,]\s*|\s*=\s*", m.group(1)):
+            part = re.sub(r"^(?:以下|略称|略)[「『]?|[」』]$", "", part.strip())
+            if 2 <= len(part) <= 40 and part not in out and part != subject:
+                out.append(part)
+    return out
+
+
+# A reason or purpose: 〜ため, 〜から、, 〜ので, 目的, 目指す, 〜ことで, きっかけ, 理由, 背景.
+_ASKS_REASON_JA = re.compile(r"なぜ|何故|どうして|なんで|何のため|何の為|理由|目的|きっかけ|動機")
+_GIVES_REASON_JA = re.compile(r"ため|為に|(?<![0-9年月日])から[、,]|ので[、,]|目的|目指|ことで|ことにより|きっかけ"
+                              r"|理由|背景|契機")
+
+
+def asks_reason(question: str) -> bool:
+    """Whether a Japanese question asks why (なぜ, 何のため, 理由, 目的, きっかけ)."""
+    return bool(_ASKS_REASON_JA.search(_nfkc(question)))
+
+
+def gives_reason(sentence: str) -> bool:
+    """Whether a Japanese sentence states a reason or purpose (〜ため, 〜ので, 目的, 目指す, 〜ことで)."""
+    s = _nfkc(sentence)
+    return bool(re.search(r"[。．.!?！？]$", s.strip())) and bool(_GIVES_REASON_JA.search(s))
 
 
 def is_yes_no(question: str, lang: str) -> bool:
@@ -168,6 +204,18 @@ def owned_by_question(sentence: str, spans: list[tuple[int, int]], words: set[st
     return spans[mine[0]] if len(mine) == 1 else None
 
 
+def titled(sentence: str, spans: list[tuple[int, int]], head: str | None) -> tuple[int, int] | None:
+    """Of phrases of the asked kind, the first that the question's head noun says is what was asked:
+    one ending in it (ナイロビ大学 for 「大学はどこ」) or written right before it (石破 of 石破総理大臣
+    for 「総理大臣は誰」); None when no head or none is."""
+    if not head:
+        return None
+    for a, b in spans:
+        if sentence[a:b].endswith(head) or re.match(r"[^\s、。，,()（）・]{0,4}" + re.escape(head), sentence[b:]):
+            return a, b
+    return None
+
+
 # A label opens its line (or a bullet, or a table cell): 「男性：89.6%」 inside brackets is a breakdown.
 _LABEL_BEFORE = re.compile(r"(?:^|[\n|•]\s*)([^\s:：、。|()（）]{1,12})\s*[:：]\s*\|?\s*$")
 
@@ -188,10 +236,15 @@ _RANGE_REST = re.compile(r"(?:\s*[(（][^)）]{1,3}[)）])?\s*(?:[~〜～\-–]|
                          r"(?:\s*[(（][^)）]{1,3}[)）])?\s*(?:まで)?")
 
 
+def asks_range(question: str) -> bool:
+    """Whether a question asks for a span of time (いつからいつまで, 期間)."""
+    return bool(_RANGE_ASKED.search(_nfkc(question)))
+
+
 def range_end(question: str, sentence: str, b: int) -> int:
     """Where a date answering 「いつからいつまで」 ends: past the rest of its range (1997年~2015年,
     12月5日~7日) when the question asks for one and the sentence gives it; else `b`."""
-    if not _RANGE_ASKED.search(_nfkc(question)):
+    if not asks_range(question):
         return b
     m = _RANGE_REST.match(sentence, b)
     return b + len(m.group(0).rstrip()) if m and re.search(r"[0-9]", m.group(0)) else b

@@ -453,6 +453,23 @@ def find_phrase(sentence: str, question: str, qtype: str | None, tokenizer,
     return ranked[0][1] if ranked else None
 
 
+def whole_name(sentence: str, a: int, b: int, tokenizer) -> tuple[int, int]:
+    """A person's name [a, b) widened to the rest of it across the spaces a page writes between
+    family and given name (奥村 直樹): a neighbouring word Sudachi reads as part of a name."""
+    toks = morpheme_toks(sentence, tokenizer)
+    inside = [k for k, t in enumerate(toks) if a <= t.start and t.end <= b]
+    if not inside:
+        return a, b
+    first, last = inside[0], inside[-1]
+    name = lambda k: 0 <= k < len(toks) and "人名" in toks[k].pos  # noqa: E731
+    space = lambda k: 0 <= k < len(toks) and toks[k].pos[0] == "空白"  # noqa: E731
+    while name(last) and space(last + 1) and name(last + 2):
+        last += 2
+    while name(first) and space(first - 1) and name(first - 2):
+        first -= 2
+    return toks[first].start, toks[last].end
+
+
 # --- does a phrase have the asked type? ---------------------------------------------------------
 
 _NUMERAL = re.compile(r"[0-9０-９〇一二三四五六七八九十百千万億]")
@@ -460,7 +477,7 @@ _DATE = re.compile(r"[0-9０-９〇一二三四五六七八九十]+\s*(?:年|月
                    r"|元年|明治|大正|昭和|平成|令和|上旬|中旬|下旬|[0-9]{4}")
 _PLACE_SUFFIX = ("市", "県", "州", "国", "島", "都", "府", "町", "村", "会場", "ホテル", "官邸", "センター", "大学",
                  "基地", "空港", "港", "館", "ホール", "宮殿", "本部", "本社", "地域", "地方", "省")
-_ORG_SUFFIX = ("機関", "庁", "省", "大学", "委員会", "協会", "会社", "センター", "局", "部", "会", "機構", "研究所",
+ORG_SUFFIX = ("機関", "庁", "省", "大学", "委員会", "協会", "会社", "センター", "局", "部", "会", "機構", "研究所",
                "財団", "連合", "グループ", "チーム", "社", "事務局", "政府", "学会", "本部")
 # Time words that answer いつ without a date: 夜間, 梅雨末期, 当時, 江戸時代.
 _TIME_WORD = re.compile(r"(?:時期|時代|時間|期間|季節|頃|ごろ|当時|以前|以後|以降|直後|直前|"
@@ -471,7 +488,7 @@ _ORG_ONLY = ("局", "機構", "機関", "庁", "協会", "委員会", "社", "�
 # Words for a kind of person (誰 → 労働者, 修道士, 有資格者).
 _PERSON_KIND = ("者", "士", "員", "家", "人", "手", "師", "官", "民", "族", "陣", "衆", "生", "王", "帝", "子", "女",
                 "氏", "様", "党")
-_PERSON_SUFFIX = ("氏", "長官", "大使", "理事長", "理事", "教授", "首相", "総理", "大臣", "総裁", "社長", "会長",
+PERSON_SUFFIX = ("氏", "長官", "大使", "理事長", "理事", "教授", "首相", "総理", "大臣", "総裁", "社長", "会長",
                   "大統領", "宇宙飛行士", "博士", "議長", "所長", "局長", "部長", "陛下", "殿下", "大公")
 
 
@@ -533,7 +550,7 @@ def fits_type(phrase: str, qtype: str | None, tokenizer, head: str | None = None
     # A Latin-script name: a capitalised word (Bridenstine), not a code (ASC-21).
     latin_name = bool(re.search(r"[A-Z][a-z]+", text)) and not re.search(r"[0-9]", text)
     if qtype == "person":
-        return any("人名" in p for p in pos) or text.endswith(_PERSON_SUFFIX) or latin_name \
+        return any("人名" in p for p in pos) or text.endswith(PERSON_SUFFIX) or latin_name \
             or text.endswith(_PERSON_KIND)
     if qtype == "place":
         # A place that begins an organisation's name (アラブ首長国連邦|宇宙機関, United Arab Emirates|
@@ -547,11 +564,11 @@ def fits_type(phrase: str, qtype: str | None, tokenizer, head: str | None = None
             return False
         # People are no place: 「…大使間で」 names who, not where (a trailing 間 / ら / 等 joins them).
         core = re.sub(r"(?:間|ら|たち|等|など)$", "", text)
-        if core.endswith(_PERSON_SUFFIX) or (core != text or len(toks) > 1) and "人名" in toks[-1].pos:
+        if core.endswith(PERSON_SUFFIX) or (core != text or len(toks) > 1) and "人名" in toks[-1].pos:
             return False
         return not (text.endswith(_ORG_ONLY) and not text.endswith(_PLACE_SUFFIX))
     if qtype == "org":
         # (a code such as ASC-21 names an event or a satellite, not an organisation)
-        return text.endswith(_ORG_SUFFIX) or not re.search(r"[0-9]", text) and (
+        return text.endswith(ORG_SUFFIX) or not re.search(r"[0-9]", text) and (
             latin or any(p[1] == "固有名詞" for p in pos))
     return True

@@ -262,3 +262,100 @@ def test_a_table_cell_line_is_read_with_its_row():
     assert [table_row(lines, i) for i in range(len(lines))] == [None, (1, 3), (1, 3), (1, 3), (4, 6), (4, 6),
                                                                 (4, 6), None]
     assert table_row(["前の文です。", "セル |", "セル |"], 1) is None  # no header: not a table we can read
+
+
+def test_a_definition_may_use_another_name_the_documents_give_the_subject():
+    from bot.answer.kinds import aliases
+    text = "JAXAは、検討中の火星衛星探査計画(Martian Moons eXploration : MMX)についてDLRと合意しました。"
+    assert aliases(text, "火星衛星探査計画") == ["Martian Moons eXploration", "MMX"]
+    assert aliases("火星衛星探査計画について", "火星衛星探査計画") == []
+    assert defines("MMXは、火星の衛星から物質を採取して地球に帰還する計画です。", "MMX")
+    # a name glossed in brackets is not the sentence's topic, whatever follows it
+    assert not defines(text, "Martian Moons eXploration")
+
+
+@pytest.mark.parametrize("question, why", [
+    ("なぜJAXAはUAESAと機関間協定を結んだのですか？", True),
+    ("この協定の目的は何ですか？", True),
+    ("IACGは何がきっかけで始まりましたか？", True),
+    ("協定はいつ結ばれましたか？", False),
+])
+def test_a_question_asking_why(question, why):
+    from bot.answer.kinds import asks_reason
+    assert asks_reason(question) is why
+
+
+def test_a_sentence_giving_a_reason_or_purpose():
+    from bot.answer.kinds import gives_reason
+    assert gives_reason("本協定を締結することで、互恵的な協力関係の構築を目指します。")
+    assert gives_reason("豪雨は脅威となるため、防災の観点でも重要な研究分野です。")
+    assert not gives_reason("なお本協定は、大使のご臨席のもと、署名式が行われました。")
+    assert not gives_reason("協定締結の目的")  # a heading states none
+
+
+def test_the_head_noun_says_which_name_was_asked():
+    from bot.answer.kinds import titled
+    s = "石破総理大臣とモディ首相立合いの下、松浦理事とジョージ大使間で文書交換式が行われました。"
+    spans = [(s.index(x), s.index(x) + len(x)) for x in ("ジョージ大使間", "モディ", "石破")]
+    assert titled(s, spans, "大臣") == spans[2]
+    assert titled(s, spans, "首相") == spans[1]
+    assert titled(s, spans, None) is None
+    line = "機関・国名:University of Nairobi(ナイロビ大学)/ケニア共和国"
+    spans = [(line.index(x), line.index(x) + len(x)) for x in ("Nairobi", "ケニア共和国", "ナイロビ大学")]
+    assert titled(line, spans, "大学") == spans[2]
+    assert titled(line, spans[:2], "大学") is None
+
+
+@pytest.fixture(scope="module")
+def lead_engine(tmp_path_factory, real_embedder, tokenizer, models):
+    from bot.engine import Engine
+    from bot.store.build import build_index
+    index = tmp_path_factory.mktemp("lead") / "index"
+    build_index(DATA / "lead_pages", index, real_embedder, tokenizer, max_bytes=10**6)
+    return Engine.load(index, real_embedder, tokenizer, models=models)
+
+
+def _sentence(engine, c, part, score):
+    """The page's sentence holding `part`, as a candidate scored `score`."""
+    from bot.answer.sentences import ScoredSentence
+    for row, p in enumerate(c.index.passages):
+        text = c.index.documents[p.doc_id].text
+        for i, (a, b) in enumerate(p.sentences):
+            if part in text[a:b]:
+                return ScoredSentence(row, i, row, a, b, score, score, 1.0, score)
+    raise AssertionError(part)
+
+
+@pytest.mark.slow
+def test_asked_from_when_to_when_a_range_leads_over_a_better_scored_single_date(lead_engine):
+    c = lead_engine.retrieve("第22回の会議の会期はいつからいつまででしたか？")
+    chosen = [_sentence(lead_engine, c, "1993年から毎年", 0.5), _sentence(lead_engine, c, "2015年12月1日", 0.1)]
+    p = lead_engine._phrase(c.index, chosen, c.query, c.q_info)
+    assert p is not None and c.index.documents[c.index.passages[0].doc_id].text[p.start:p.end] == "2015年12月1日~4日"
+
+
+@pytest.mark.slow
+def test_the_role_asked_about_picks_the_name_and_a_spaced_name_is_given_whole(lead_engine):
+    text = lambda c, p: c.index.documents[c.index.passages[0].doc_id].text[p.start:p.end]  # noqa: E731
+    c = lead_engine.retrieve("文書交換式に立ち会った総理大臣は誰ですか？")
+    chosen = [_sentence(lead_engine, c, "石破総理大臣", 0.5)]
+    assert text(c, lead_engine._phrase(c.index, chosen, c.query, c.q_info)) == "石破"
+    c = lead_engine.retrieve("協定に署名したのは誰ですか？")
+    chosen = [_sentence(lead_engine, c, "奥村", 0.5)]
+    assert text(c, lead_engine._phrase(c.index, chosen, c.query, c.q_info)) == "奥村 直樹"
+
+
+@pytest.mark.slow
+def test_why_is_answered_first_by_the_sentence_giving_the_reason(lead_engine):
+    c = lead_engine.retrieve("なぜJAXAは宇宙庁と機関間協定を結んだのですか？")
+    chosen = [_sentence(lead_engine, c, "3月22日", 0.5), _sentence(lead_engine, c, "石破総理大臣", 0.2)]
+    first = lead_engine._reason_first(c.index, chosen, c.scored, 3)[0]
+    assert "互恵的" in lead_engine._text(c.index, first)
+
+
+@pytest.mark.slow
+def test_a_definition_by_the_name_the_page_glosses_leads(lead_engine):
+    c = lead_engine.retrieve("地域宇宙機関会議とは何ですか？")
+    chosen = [_sentence(lead_engine, c, "JAXAは、毎年", 0.5), _sentence(lead_engine, c, "RSFは", 0.2)]
+    first = lead_engine._defining_first(c.index, chosen, c.scored, "地域宇宙機関会議", 3)[0]
+    assert lead_engine._text(c.index, first).startswith("RSFは")

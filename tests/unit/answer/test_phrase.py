@@ -146,3 +146,12 @@ def test_feature_groups_name_every_base_feature_once(tokenizer):
     span = phrase._Span(toks, 0, 2, "run", (0, 2), info, [0], JAXA)
     names = [name for group in phrase.FEATURE_GROUPS for name in group(span)]
     assert sorted(names) == sorted(phrase.BASE_FEATURES) and len(set(names)) == len(names)
+
+
+def test_a_name_written_with_a_space_is_given_whole(tokenizer):
+    line = "JAXA 理事長 奥村 直樹"
+    for part in ("奥村", "直樹"):
+        a = line.index(part)
+        assert phrase.whole_name(line, a, a + 2, tokenizer) == (line.index("奥村"), len(line))
+    a = line.index("理事長")
+    assert phrase.whole_name(line, a, a + 3, tokenizer) == (a, a + 3)  # a title is not part of the name

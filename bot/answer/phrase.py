@@ -483,6 +483,9 @@ ORG_SUFFIX = ("機関", "庁", "省", "大学", "委員会", "協会", "会社",
 _TIME_WORD = re.compile(r"(?:時期|時代|時間|期間|季節|頃|ごろ|当時|以前|以後|以降|直後|直前|"
                         r"初期|中期|後期|末期|前期|初頭|前半|後半|上旬|中旬|下旬|夜間|日中|昼間|"
                         r"早朝|深夜|夜|朝|昼|夕方|夕|春|夏|秋|冬|雨期|乾期|古く|年間|世紀|年代|期)")
+# What a date must state when the question asks 何年 / 何時.
+_PRECISION = {"年": re.compile(r"[0-9]{4}|[0-9０-９〇一二三四五六七八九十]+\s*年(?!間)|元年"),
+              "時": re.compile(r"[0-9０-９〇一二三四五六七八九十]+\s*時(?!間|刻|代|期)|[0-9]{1,2}:[0-9]{2}|正午")}
 # Suffixes of an organisation that is no place (a どこ answered by one names the wrong kind).
 _ORG_ONLY = ("局", "機構", "機関", "庁", "協会", "委員会", "社", "財団", "連合", "公社", "組合")
 # Words for a kind of person (誰 → 労働者, 修道士, 有資格者).
@@ -527,8 +530,12 @@ def fits_type(phrase: str, qtype: str | None, tokenizer, head: str | None = None
     if not text or qtype in (None, "thing"):
         return bool(text)
     if qtype == "time":
-        return bool(_DATE.search(text) or _TIME_WORD.search(text))
+        # 何年 / 何時 ask for a year / an hour: a date without one (12月2日) is not what was asked.
+        precise = _PRECISION.get(counter or "")
+        return bool(_DATE.search(text) or _TIME_WORD.search(text)) and (precise is None or bool(precise.search(text)))
     if qtype == "number":
+        if re.fullmatch(r"[0-9]+\s*[.)]|[(][0-9]+[)]", text):
+            return False  # a list's numbering (1. / (2)) counts nothing
         if not _NUMERAL.search(text):
             # 何国 / 何論 / 何社 ask for a word of that kind, not a count; 何人 may be なにじん
             # (ポルトガル人)

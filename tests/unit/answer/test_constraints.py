@@ -121,6 +121,22 @@ def test_a_counted_number_must_count_the_asked_things(tokenizer):
     assert not fits_type("33", "number", tokenizer, counter="人", after="の国・地域")
 
 
+def test_a_date_has_the_precision_asked(tokenizer):
+    assert not fits_type("12月2日", "time", tokenizer, counter="年")  # 何年: no year
+    assert fits_type("2014年12月2日", "time", tokenizer, counter="年")
+    assert fits_type("平成28年", "time", tokenizer, counter="年")
+    assert not fits_type("5年間", "time", tokenizer, counter="年")
+    assert fits_type("12月2日", "time", tokenizer, counter="日")
+    assert fits_type("午前9時", "time", tokenizer, counter="時")
+    assert not fits_type("タイ国標準時刻12月2日", "time", tokenizer, counter="時")  # 何時: no hour
+
+
+def test_a_lists_numbering_counts_nothing(tokenizer):
+    assert not fits_type("1.", "number", tokenizer)
+    assert not fits_type("(2)", "number", tokenizer)
+    assert fits_type("12", "number", tokenizer, after="の国際機関")
+
+
 @pytest.mark.slow
 def test_a_question_whose_asked_kind_the_sentences_lack_gets_a_partial_answer(meetings_engine):
     a = meetings_engine.ask("第21回アジア宇宙会議では改革案が何件承認されましたか？")

@@ -374,8 +374,6 @@ class Engine:
         subject = kinds.definition_subject(query, c.lang)
         if subject:
             chosen = self._defining_first(index, chosen, c.scored, subject, top_k)
-        elif phrase is None and kinds.asks_reason(query):
-            chosen = self._reason_first(index, chosen, c.scored, top_k)
         listed = None
         ask = None if subject else lists.asked_ja(query, q_info.qtype if q_info is not None else None,
                                                   self.tokenizer)
@@ -669,7 +667,7 @@ class Engine:
             if fitting:
                 words = q_info.surfaces
                 a, b = (kinds.owned_by_question(sentence, fitting, words) or kinds.labelled(sentence, fitting, words)
-                        or kinds.titled(sentence, fitting, head) or fitting[0])
+                        or kinds.titled(sentence, fitting, head, query) or fitting[0])
                 found.append((lead_score, s, sentence, ranked, (a, b)))
                 if best is None or lead_score > best[0]:
                     best = found[-1]
@@ -754,16 +752,6 @@ class Engine:
         defining = next((s for s in pool if any(self._defines(index, s, x) for x in names)), None)
         rest = [s for s in chosen if s is not defining and not is_heading(self._text(index, s))]
         return ([defining] if defining else []) + rest[: top_k - (1 if defining else 0)] or list(chosen)
-
-    def _reason_first(self, index: SearchIndex, chosen, scored, top_k: int):
-        """For なぜ / 何のため: the sentence that states a reason or purpose (〜ため, 目的, 目指す)
-        first, from the quoted ones, else from the best candidates that share the question's
-        words; the quoted sentences as they are when none does."""
-        pool = list(chosen) + [s for s in scored[:CONSTRAINT_DEPTH] if s not in chosen and s.coverage > 0]
-        giving = next((s for s in pool if kinds.gives_reason(self._text(index, s))), None)
-        if giving is None:
-            return list(chosen)
-        return [giving] + [s for s in chosen if s is not giving][: top_k - 1]
 
     @staticmethod
     def _gives_asked_kind(index: SearchIndex, chosen, q_info, phrase: Phrase | None) -> bool:

@@ -69,23 +69,6 @@ def aliases(text: str, subject: str) -> list[str]:
     return out
 
 
-# A reason or purpose: 〜ため, 〜から、, 〜ので, 目的, 目指す, 〜ことで, きっかけ, 理由, 背景.
-_ASKS_REASON_JA = re.compile(r"なぜ|何故|どうして|なんで|何のため|何の為|理由|目的|きっかけ|動機")
-_GIVES_REASON_JA = re.compile(r"ため|為に|(?<![0-9年月日])から[、,]|ので[、,]|目的|目指|ことで|ことにより|きっかけ"
-                              r"|理由|背景|契機")
-
-
-def asks_reason(question: str) -> bool:
-    """Whether a Japanese question asks why (なぜ, 何のため, 理由, 目的, きっかけ)."""
-    return bool(_ASKS_REASON_JA.search(_nfkc(question)))
-
-
-def gives_reason(sentence: str) -> bool:
-    """Whether a Japanese sentence states a reason or purpose (〜ため, 〜ので, 目的, 目指す, 〜ことで)."""
-    s = _nfkc(sentence)
-    return bool(re.search(r"[。．.!?！？]$", s.strip())) and bool(_GIVES_REASON_JA.search(s))
-
-
 def is_yes_no(question: str, lang: str) -> bool:
     q = _nfkc(question).strip()
     if lang == "ja":
@@ -204,13 +187,17 @@ def owned_by_question(sentence: str, spans: list[tuple[int, int]], words: set[st
     return spans[mine[0]] if len(mine) == 1 else None
 
 
-def titled(sentence: str, spans: list[tuple[int, int]], head: str | None) -> tuple[int, int] | None:
+def titled(sentence: str, spans: list[tuple[int, int]], head: str | None,
+           question: str = "") -> tuple[int, int] | None:
     """Of phrases of the asked kind, the first that the question's head noun says is what was asked:
     one ending in it (ナイロビ大学 for 「大学はどこ」) or written right before it (石破 of 石破総理大臣
-    for 「総理大臣は誰」); None when no head or none is."""
+    for 「総理大臣は誰」), other than the question's own words (最高決議機関 for 「最高決議機関は」);
+    None when no head or none is."""
     if not head:
         return None
     for a, b in spans:
+        if _nfkc(sentence[a:b]) in _nfkc(question):
+            continue
         if sentence[a:b].endswith(head) or re.match(r"[^\s、。，,()（）・]{0,4}" + re.escape(head), sentence[b:]):
             return a, b
     return None

@@ -484,7 +484,7 @@ _TIME_WORD = re.compile(r"(?:時期|時代|時間|期間|季節|頃|ごろ|当�
                         r"初期|中期|後期|末期|前期|初頭|前半|後半|上旬|中旬|下旬|夜間|日中|昼間|"
                         r"早朝|深夜|夜|朝|昼|夕方|夕|春|夏|秋|冬|雨期|乾期|古く|年間|世紀|年代|期)")
 # What a date must state when the question asks 何年 / 何時.
-_PRECISION = {"年": re.compile(r"[0-9]{4}|[0-9０-９〇一二三四五六七八九十]+\s*年(?!間)|元年"),
+_PRECISION = {"年": re.compile(r"[0-9]{4}|[0-9０-９〇一二三四五六七八九十]+\s*年|元年"),
               "時": re.compile(r"[0-9０-９〇一二三四五六七八九十]+\s*時(?!間|刻|代|期)|[0-9]{1,2}:[0-9]{2}|正午")}
 # Suffixes of an organisation that is no place (a どこ answered by one names the wrong kind).
 _ORG_ONLY = ("局", "機構", "機関", "庁", "協会", "委員会", "社", "財団", "連合", "公社", "組合")
@@ -518,6 +518,27 @@ _ORG_AFTER = re.compile(r"\s*(?:(?:Space|Aerospace|National)\s+)*(?:Agency|Admin
                         r"|Office)\b|(?:宇宙|航空|研究|開発|科学|技術)*(?:機関|機構|庁|局|研究所)")
 
 
+_ORDINAL = re.compile(r"^第\s*[0-9〇一二三四五六七八九十]|[0-9](?:回|番)目$")
+
+
+def _fits_number(text: str, counter: str | None, after: str) -> bool:
+    """Whether `text` can answer a question asking how many or how much (`counter`: its counter)."""
+    if re.fullmatch(r"[0-9]+\s*[.)]|[(][0-9]+[)]", text):
+        return False  # a list's numbering (1. / (2)) counts nothing
+    if counter is None and _ORDINAL.search(text):
+        return False  # an ordinal (第3弾) ranks; it measures nothing (大きさはどれくらい)
+    if not _NUMERAL.search(text):
+        # 何国 / 何論 / 何社 ask for a word of that kind, not a count; 何人 may be なにじん
+        # (ポルトガル人)
+        return counter is not None and text.endswith(counter)
+    if counter is None or not _is_count_class(counter):
+        return True  # a unit the sentence may write its own way (何メートル → 1,447m)
+    # A count with a counter of its own counts the same things, the counter in the phrase or
+    # right after it (33の国・地域 does not answer 何人).
+    tail = text + unicodedata.normalize("NFKC", after)[:3]
+    return any(f in tail for f in _counter_forms(counter))
+
+
 def fits_type(phrase: str, qtype: str | None, tokenizer, head: str | None = None,
               counter: str | None = None, after: str = "") -> bool:
     """Whether `phrase` can be of the kind the question asks for. It rules out the plainly wrong
@@ -534,18 +555,7 @@ def fits_type(phrase: str, qtype: str | None, tokenizer, head: str | None = None
         precise = _PRECISION.get(counter or "")
         return bool(_DATE.search(text) or _TIME_WORD.search(text)) and (precise is None or bool(precise.search(text)))
     if qtype == "number":
-        if re.fullmatch(r"[0-9]+\s*[.)]|[(][0-9]+[)]", text):
-            return False  # a list's numbering (1. / (2)) counts nothing
-        if not _NUMERAL.search(text):
-            # 何国 / 何論 / 何社 ask for a word of that kind, not a count; 何人 may be なにじん
-            # (ポルトガル人)
-            return counter is not None and text.endswith(counter)
-        if counter is None or not _is_count_class(counter):
-            return True  # a unit the sentence may write its own way (何メートル → 1,447m)
-        # A count with a counter of its own counts the same things, the counter in the phrase or
-        # right after it (33の国・地域 does not answer 何人).
-        tail = text + unicodedata.normalize("NFKC", after)[:3]
-        return any(f in tail for f in _counter_forms(counter))
+        return _fits_number(text, counter, after)
     if re.fullmatch(rf"(?:{_DATE.pattern}|[\s~〜(),()曜月火水木金土日])+", text) or re.fullmatch(r"[0-9.,]+", text) \
             or re.search(r"[0-9]+\s*(?:件|回|人|名|%)", text):
         return False  # a date, a number or a count is no person, place or organisation

@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import random
 import sys
 import time
@@ -91,8 +92,11 @@ class QueryCache:
 
     def save(self) -> None:
         if self.added:
-            self.path.write_text(json.dumps({"model": self.name, "graph": self.graph, "vectors": self.vectors}),
-                                 encoding="utf-8")
+            # Benchmarks may run side by side on one cache: a reader never sees a half-written file.
+            tmp = self.path.with_suffix(f".{os.getpid()}.tmp")
+            tmp.write_text(json.dumps({"model": self.name, "graph": self.graph, "vectors": self.vectors}),
+                           encoding="utf-8")
+            os.replace(tmp, self.path)
 
 
 def prewarm(cache: QueryCache, cases: list[dict], tokenizer) -> None:

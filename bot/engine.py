@@ -32,7 +32,7 @@ from bot.answer.compose_en import (
 )
 from bot.answer.compose_en import asked as english_asked
 from bot.answer.evidence import Evidence, RefusalModel, decide_found, question_terms, worth_relating
-from bot.answer.phrase import ORG_SUFFIX, PERSON_SUFFIX, PhraseModel, fits_type, rank_phrases, whole_name
+from bot.answer.phrase import PhraseModel, fits_type, rank_phrases, whole_name
 from bot.answer.sentences import (
     MAX_SENTENCES,
     ScoredSentence,
@@ -348,11 +348,13 @@ class Engine:
             c.q_terms = question_terms(self.tokenizer, index.lexical,
                                        question if resolved.topic else query, lang) or \
                 question_terms(self.tokenizer, index.lexical, query, lang)
+        c.q_info = question_info(query, self.tokenizer) if lang == "ja" else None
+        if c.q_info is not None and c.q_info.asked:
+            c.q_terms = {t: w for t, w in c.q_terms.items() if t not in c.q_info.asked} or c.q_terms
         rows = candidate_rows(index, c.hits)
         c.scored = score_sentences(index, rows, c.qvec, c.q_terms, c.terms_of, lang)
         if resolved.follow_up:
             c.scored = demote_repeats(index, c.scored, [t.content for t in history if t.role == "assistant"])
-        c.q_info = question_info(query, self.tokenizer) if lang == "ja" else None
 
     def _compose_japanese(self, c: Candidates, chosen: list[ScoredSentence], question: str,
                           top_k: int) -> tuple[str, list[Citation], str]:
@@ -640,6 +642,8 @@ class Engine:
         known = kinds.stated_months(query) if asks_for == "time" and q_info.counter != "日" else set()
         fits = lambda text, after="": fits_type(text, asks_for, self.tokenizer, q_info.head,  # noqa: E731
                                                 q_info.counter, after)
+        usable = lambda sentence, a, b: fits(sentence[a:b], sentence[b:]) and not (  # noqa: E731
+            known and kinds.restates(sentence, a, b, known)) and not kinds.names_the_asked(sentence, a, b, query)
         # About the present, every quoted sentence's phrase is kept: dated sources may disagree.
         if now is None:
             now = has_japanese(q_info.text) and kinds.asks_now(q_info.text)
@@ -647,7 +651,6 @@ class Engine:
         # 「いつからいつまで」: a date that opens a range the sentence gives beats a better-scored
         # single date, so every quoted sentence is read.
         ranged = asks_for == "time" and kinds.asks_range(query)
-        head = _naming_head(q_info)
         found: list[tuple[float, ScoredSentence, str, list, tuple[int, int]]] = []
         for s in sorted(chosen, key=lambda x: -x.score):
             text = index.documents[index.passages[s.passage_row].doc_id].text
@@ -660,14 +663,15 @@ class Engine:
                 if not fitting and not now and not ranged and best is not None and score + prior <= best[0] \
                         or fitting and (len(fitting) >= PHRASE_ALTERNATIVES or n >= 3 * PHRASE_ALTERNATIVES):
                     break
-                if fits(sentence[a:b], sentence[b:]) and not (known and kinds.restates(sentence, a, b, known)) \
-                        and not kinds.names_the_asked(sentence, a, b, query):
+                if usable(sentence, a, b):
                     lead_score = lead_score if fitting else score + prior
-                    fitting.append((a, b))
+                    span = kinds.glossed(sentence, a, b, [span for _, span in ranked]) or (a, b)
+                    fitting += [span] if span not in fitting else []
             if fitting:
                 words = q_info.surfaces
                 a, b = (kinds.owned_by_question(sentence, fitting, words) or kinds.labelled(sentence, fitting, words)
-                        or kinds.titled(sentence, fitting, head, query) or fitting[0])
+                        or asks_for in ("person", "org") and kinds.titled(sentence, fitting, q_info.head, query)
+                        or fitting[0])
                 found.append((lead_score, s, sentence, ranked, (a, b)))
                 if best is None or lead_score > best[0]:
                     best = found[-1]
@@ -1008,15 +1012,6 @@ def table_row(lines: list[str], i: int) -> tuple[int, int] | None:
 
 
 _LABEL = re.compile(r"^\s*[^。．.!?！？|]{1,30}[:：]\s*\|?\s*$")
-
-
-def _naming_head(q_info: QuestionInfo) -> str | None:
-    """「総理大臣は誰」「大学はどこ」: the question's head noun when it names a role or a kind of
-    body, which then says which of a sentence's names was asked; else None."""
-    head = q_info.head or ""
-    if q_info.qtype == "person" and head.endswith(PERSON_SUFFIX) or q_info.qtype == "org" and head.endswith(ORG_SUFFIX):
-        return head
-    return None
 
 
 def _fragment(text: str) -> bool:

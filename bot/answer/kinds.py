@@ -149,7 +149,9 @@ def restates(sentence: str, a: int, b: int, known: set[tuple[int, int]]) -> bool
     return bool(_DAY_ONLY.search(phrase)) and (year, month) in known
 
 
-_GLOSSED = re.compile(r"[^、。，,()（）\s]{0,6}\s*[(（]([^)）]{2,30})[)）]")
+# The bracket's first part is the identifier; what follows a colon or = spells it out
+# (イタリア航空宇宙研究センター(CIRA:Italian Aerospace Research Center)).
+_GLOSSED = re.compile(r"[^、。，,()（）\s]{0,6}\s*[(（]([^)）:：=＝]{2,30})(?:[:：=＝][^)）]*)?[)）]")
 _OWNER_END = re.compile(r"[、。，,・:：;；|\n]")
 
 
@@ -161,6 +163,21 @@ def names_the_asked(sentence: str, a: int, b: int, question: str) -> bool:
     # Only an identifier (an acronym, a code) names it: a bracketed description after a name
     # (拍子（周期的なアクセント）) is what a 「何というか」 question asks the name of.
     return bool(re.fullmatch(r"[A-Za-z][A-Za-z0-9\-]{1,15}", gloss)) and gloss in _nfkc(question)
+
+
+def glossed(sentence: str, a: int, b: int, spans: list[tuple[int, int]]) -> tuple[int, int] | None:
+    """For a phrase in a bracketed gloss that spells a name out (国立研究会議(CNR:National Research
+    Council), 実行委員会(Executive Committee: ExCom)), the name the gloss follows: that name is what
+    the sentence says, the gloss only translates it. None when the phrase is no such gloss or no
+    candidate span ends at the bracket."""
+    opened = max(sentence.rfind("(", 0, a), sentence.rfind("（", 0, a))
+    if opened < 0 or re.search(r"[)）]", sentence[opened:b]):
+        return None
+    close = re.search(r"[)）]", sentence[b:])
+    if close is None or not re.search(r"[:：=＝]", sentence[opened:b + close.start()]):
+        return None
+    end = len(sentence[:opened].rstrip())
+    return next(((x, y) for x, y in spans if y == end and x < y), None)
 
 
 def _owner(sentence: str, a: int) -> str | None:
@@ -187,22 +204,6 @@ def owned_by_question(sentence: str, spans: list[tuple[int, int]], words: set[st
     return spans[mine[0]] if len(mine) == 1 else None
 
 
-def titled(sentence: str, spans: list[tuple[int, int]], head: str | None,
-           question: str = "") -> tuple[int, int] | None:
-    """Of phrases of the asked kind, the first that the question's head noun says is what was asked:
-    one ending in it (ナイロビ大学 for 「大学はどこ」) or written right before it (石破 of 石破総理大臣
-    for 「総理大臣は誰」), other than the question's own words (最高決議機関 for 「最高決議機関は」);
-    None when no head or none is."""
-    if not head:
-        return None
-    for a, b in spans:
-        if _nfkc(sentence[a:b]) in _nfkc(question):
-            continue
-        if sentence[a:b].endswith(head) or re.match(r"[^\s、。，,()（）・]{0,4}" + re.escape(head), sentence[b:]):
-            return a, b
-    return None
-
-
 # A label opens its line (or a bullet, or a table cell): 「男性：89.6%」 inside brackets is a breakdown.
 _LABEL_BEFORE = re.compile(r"(?:^|[\n|•]\s*)([^\s:：、。|()（）]{1,12})\s*[:：]\s*\|?\s*$")
 
@@ -215,6 +216,25 @@ def labelled(sentence: str, spans: list[tuple[int, int]], words: set[str]) -> tu
         if m and any(len(w) > 1 and w in m.group(1) for w in words):
             return a, b
     return None
+
+
+_TITLE_RUN = re.compile(r"[^、。，,とでにがはをのへや\s()（）]*")
+
+
+def titled(sentence: str, spans: list[tuple[int, int]], head: str | None,
+           question: str = "") -> tuple[int, int] | None:
+    """Of people or bodies in one sentence, the one holding the office or being the kind the
+    question asks about: the office or kind written onto the name (モディ・インド首相 for 「インドの首相
+    は誰」, not ジョージ駐日インド大使; ナイロビ大学 for 「大学はどこ」), other than the question's own
+    words (最高決議機関 for 「最高決議機関は」); None when no phrase or more than one carries it."""
+    if not head or len(head) < 2:
+        return None
+    def run(b: int) -> str:
+        m = _TITLE_RUN.match(sentence, b)
+        return m.group(0) if m else ""
+    holding = [(a, b) for a, b in spans
+               if head in sentence[a:b] + run(b) and _nfkc(sentence[a:b]) not in _nfkc(question)]
+    return holding[0] if len(holding) == 1 or holding and all(x[0] == holding[0][0] for x in holding) else None
 
 
 _RANGE_ASKED = re.compile(r"(?:いつ|何年|何月|何日)から.*(?:いつ|何年|何月|何日)まで|from\s+when.*until|期間")

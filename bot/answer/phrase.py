@@ -477,7 +477,7 @@ _DATE = re.compile(r"[0-9０-９〇一二三四五六七八九十]+\s*(?:年|月
                    r"|元年|明治|大正|昭和|平成|令和|上旬|中旬|下旬|[0-9]{4}")
 _PLACE_SUFFIX = ("市", "県", "州", "国", "島", "都", "府", "町", "村", "会場", "ホテル", "官邸", "センター", "大学",
                  "基地", "空港", "港", "館", "ホール", "宮殿", "本部", "本社", "地域", "地方", "省")
-ORG_SUFFIX = ("機関", "庁", "省", "大学", "委員会", "協会", "会社", "センター", "局", "部", "会", "機構", "研究所",
+_ORG_SUFFIX = ("機関", "庁", "省", "大学", "委員会", "協会", "会社", "センター", "局", "部", "会", "機構", "研究所",
                "財団", "連合", "グループ", "チーム", "社", "事務局", "政府", "学会", "本部")
 # Time words that answer いつ without a date: 夜間, 梅雨末期, 当時, 江戸時代.
 _TIME_WORD = re.compile(r"(?:時期|時代|時間|期間|季節|頃|ごろ|当時|以前|以後|以降|直後|直前|"
@@ -491,7 +491,7 @@ _ORG_ONLY = ("局", "機構", "機関", "庁", "協会", "委員会", "社", "�
 # Words for a kind of person (誰 → 労働者, 修道士, 有資格者).
 _PERSON_KIND = ("者", "士", "員", "家", "人", "手", "師", "官", "民", "族", "陣", "衆", "生", "王", "帝", "子", "女",
                 "氏", "様", "党")
-PERSON_SUFFIX = ("氏", "長官", "大使", "理事長", "理事", "教授", "首相", "総理", "大臣", "総裁", "社長", "会長",
+_PERSON_SUFFIX = ("氏", "長官", "大使", "理事長", "理事", "教授", "首相", "総理", "大臣", "総裁", "社長", "会長",
                   "大統領", "宇宙飛行士", "博士", "議長", "所長", "局長", "部長", "陛下", "殿下", "大公")
 
 
@@ -515,7 +515,7 @@ def _counter_forms(counter: str) -> tuple[str, ...]:
 
 _OFFICE = r"(?:首相|大統領|大使|公使|長官|大臣|外相|国王|総理|議長)"
 _ORG_AFTER = re.compile(r"\s*(?:(?:Space|Aerospace|National)\s+)*(?:Agency|Administration|Organi[sz]ation|Institute"
-                        r"|Office)\b|(?:宇宙|航空|研究|開発|科学|技術)*(?:機関|機構|庁|局|研究所)")
+                        r"|Office)\b|(?:宇宙|航空|研究|開発|科学|技術)*(?:機関|機構|庁|局|研究所|研究センター)")
 
 
 _ORDINAL = re.compile(r"^第\s*[0-9〇一二三四五六七八九十]|[0-9](?:回|番)目$")
@@ -567,7 +567,7 @@ def fits_type(phrase: str, qtype: str | None, tokenizer, head: str | None = None
     # A Latin-script name: a capitalised word (Bridenstine), not a code (ASC-21).
     latin_name = bool(re.search(r"[A-Z][a-z]+", text)) and not re.search(r"[0-9]", text)
     if qtype == "person":
-        return any("人名" in p for p in pos) or text.endswith(PERSON_SUFFIX) or latin_name \
+        return any("人名" in p for p in pos) or text.endswith(_PERSON_SUFFIX) or latin_name \
             or text.endswith(_PERSON_KIND)
     if qtype == "place":
         # A place that begins an organisation's name (アラブ首長国連邦|宇宙機関, United Arab Emirates|
@@ -581,11 +581,11 @@ def fits_type(phrase: str, qtype: str | None, tokenizer, head: str | None = None
             return False
         # People are no place: 「…大使間で」 names who, not where (a trailing 間 / ら / 等 joins them).
         core = re.sub(r"(?:間|ら|たち|等|など)$", "", text)
-        if core.endswith(PERSON_SUFFIX) or (core != text or len(toks) > 1) and "人名" in toks[-1].pos:
+        if core.endswith(_PERSON_SUFFIX) or (core != text or len(toks) > 1) and "人名" in toks[-1].pos:
             return False
         return not (text.endswith(_ORG_ONLY) and not text.endswith(_PLACE_SUFFIX))
     if qtype == "org":
         # (a code such as ASC-21 names an event or a satellite, not an organisation)
-        return text.endswith(ORG_SUFFIX) or not re.search(r"[0-9]", text) and (
+        return text.endswith(_ORG_SUFFIX) or not re.search(r"[0-9]", text) and (
             latin or any(p[1] == "固有名詞" for p in pos))
     return True

@@ -75,6 +75,9 @@ class QuestionInfo:
     predicate: str | None = None  # what was done: the content word before のは (加盟したのはいつ → 加盟), else `after`
     terms: set[str] = field(default_factory=set)  # content words (normalised)
     surfaces: set[str] = field(default_factory=set)
+    # The interrogative phrase's nouns (どの部分 → 部分, 何という会議 → 会議): the kind asked for,
+    # which the answering sentence names by an instance rather than by this word.
+    asked: set[str] = field(default_factory=set)
 
 
 def is_counter(tok: Tok) -> bool:
@@ -354,6 +357,8 @@ def _finish(info: QuestionInfo, toks: list[Tok], skip: set[int]) -> QuestionInfo
     info.predicate = _predicate(toks) or info.after
     for i, t in enumerate(toks):
         if i in skip:
+            if t.pos[0] == "名詞" and t.norm != "何":
+                info.asked.add(t.norm.lower())
             continue
         if t.pos[0] in ("名詞", "形状詞", "動詞", "形容詞") and t.pos[1] not in ("代名詞",) \
                 and "非自立可能" not in t.pos:

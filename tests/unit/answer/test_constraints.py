@@ -113,6 +113,8 @@ def test_a_place_that_begins_an_organisations_name_is_no_place(tokenizer):
     assert not fits_type("インド", "place", tokenizer, after="宇宙研究機関(ISRO)は")
     assert not fits_type("モディ・インド首相立合い", "place", tokenizer, after="の下、")
     assert fits_type("総理大臣官邸", "place", tokenizer, after="で開催された")
+    assert not fits_type("イタリア", "place", tokenizer, after="航空宇宙研究センター(CIRA)")
+    assert fits_type("種子島", "place", tokenizer, after="宇宙センターから打ち上げ")
 
 
 def test_a_counted_number_must_count_the_asked_things(tokenizer):

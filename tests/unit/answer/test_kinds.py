@@ -3,7 +3,7 @@
 import pytest
 from paths import DATA
 
-from bot.answer.kinds import coordinated, defines, definition_subject, is_yes_no
+from bot.answer.kinds import coordinated, defines, definition_subject, glossed, is_yes_no, names_the_asked, titled
 
 
 @pytest.mark.parametrize("question, lang, subject", [
@@ -274,13 +274,7 @@ def test_a_definition_may_use_another_name_the_documents_give_the_subject():
     assert not defines(text, "Martian Moons eXploration")
 
 
-def test_the_head_noun_says_which_name_was_asked():
-    from bot.answer.kinds import titled
-    s = "石破総理大臣とモディ首相立合いの下、松浦理事とジョージ大使間で文書交換式が行われました。"
-    spans = [(s.index(x), s.index(x) + len(x)) for x in ("ジョージ大使間", "モディ", "石破")]
-    assert titled(s, spans, "大臣") == spans[2]
-    assert titled(s, spans, "首相") == spans[1]
-    assert titled(s, spans, None) is None
+def test_the_kind_of_body_asked_says_which_name_was_asked():
     line = "機関・国名:University of Nairobi(ナイロビ大学)/ケニア共和国"
     spans = [(line.index(x), line.index(x) + len(x)) for x in ("Nairobi", "ケニア共和国", "ナイロビ大学")]
     assert titled(line, spans, "大学") == spans[2]
@@ -336,3 +330,31 @@ def test_a_definition_by_the_name_the_page_glosses_leads(lead_engine):
     chosen = [_sentence(lead_engine, c, "JAXAは、毎年", 0.5), _sentence(lead_engine, c, "RSFは", 0.2)]
     first = lead_engine._defining_first(c.index, chosen, c.scored, "地域宇宙機関会議", 3)[0]
     assert lead_engine._text(c.index, first).startswith("RSFは")
+
+
+def test_a_gloss_that_spells_a_name_out_gives_way_to_the_name():
+    s = "ASI及び国立研究会議(CNR:National Research Council)が株式を保有。"
+    spans = [(s.index("Council"), s.index("Council") + 7), (s.index("国立"), s.index("("))]
+    assert glossed(s, *spans[0], spans) == spans[1]
+    t = "実行委員会(Executive Committee: ExCom)にて検討された。"
+    spans = [(t.index("Exec"), t.index(")")), (0, 5)]
+    assert glossed(t, *spans[0], spans) == (0, 5)
+    # a bracket that only abbreviates is no spelled-out gloss
+    u = "小型衛星放出機構(J-SSOD)で放出した。"
+    assert glossed(u, u.index("J"), u.index(")"), [(0, 8)]) is None
+
+
+def test_a_name_glossed_with_the_questions_own_acronym_is_not_its_answer():
+    s = "イタリア航空宇宙研究センター(CIRA:Italian Aerospace Research Center)。"
+    assert names_the_asked(s, 0, s.index("("), "CIRAの株式を保有しているのはどこですか？")
+    assert not names_the_asked(s, 0, s.index("("), "ASIの本部はどこですか？")
+
+
+def test_the_person_holding_the_asked_office_leads():
+    s = "石破総理大臣とモディ・インド首相立合いの下、松浦理事とジョージ駐日インド大使間で文書交換式が行われました。"
+    spans = [(s.index("ジョージ"), s.index("で文書")), (s.index("モディ"), s.index("モディ") + 3),
+             (s.index("石破"), s.index("とモディ"))]
+    assert titled(s, spans, "首相") == spans[1]
+    assert titled(s, spans, "総理大臣") == spans[2]
+    assert titled(s, spans, "大使") == spans[0]
+    assert titled(s, spans, None) is None

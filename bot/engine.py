@@ -670,7 +670,8 @@ class Engine:
             if fitting:
                 words = q_info.surfaces
                 a, b = (kinds.owned_by_question(sentence, fitting, words) or kinds.labelled(sentence, fitting, words)
-                        or asks_for in ("person", "org") and kinds.titled(sentence, fitting, q_info.head, query)
+                        or asks_for in ("person", "org") and kinds.titled(sentence, fitting, q_info.head, query,
+                                                                         name=asks_for == "org")
                         or fitting[0])
                 found.append((lead_score, s, sentence, ranked, (a, b)))
                 if best is None or lead_score > best[0]:

@@ -59,12 +59,15 @@ _ALIAS = r"\s*[(（]([^()（）]{1,80})[)）]"
 
 def aliases(text: str, subject: str) -> list[str]:
     """Other names a text gives `subject` in brackets right after it (火星衛星探査計画(Martian Moons
-    eXploration : MMX) → MMX, Martian Moons eXploration): a defining sentence may use any of them."""
+    eXploration : MMX) → Martian Moons eXploration, MMX): a defining sentence may use any of them."""
     out: list[str] = []
     for m in re.finditer(re.escape(_nfkc(subject)) + _ALIAS, _nfkc(text)):
         for part in re.split(r"\s*[:：;；、,]\s*|\s*=\s*", m.group(1)):
             part = re.sub(r"^(?:以下|略称|略)[「『]?|[」』]$", "", part.strip())
-            if 2 <= len(part) <= 40 and part not in out and part != subject:
+            # Only a Latin-script name (an acronym, the English name): a Japanese word in brackets
+            # is as often a gloss (パルス（アクセント）) as another name.
+            if 2 <= len(part) <= 40 and re.fullmatch(r"[A-Za-z][A-Za-z0-9\-\s.&']*", part) \
+                    and part not in out and part != subject:
                 out.append(part)
     return out
 
@@ -222,18 +225,21 @@ _TITLE_RUN = re.compile(r"[^、。，,とでにがはをのへや\s()（）]*")
 
 
 def titled(sentence: str, spans: list[tuple[int, int]], head: str | None,
-           question: str = "") -> tuple[int, int] | None:
+           question: str = "", name: bool = False) -> tuple[int, int] | None:
     """Of people or bodies in one sentence, the one holding the office or being the kind the
     question asks about: the office or kind written onto the name (モディ・インド首相 for 「インドの首相
     は誰」, not ジョージ駐日インド大使; ナイロビ大学 for 「大学はどこ」), other than the question's own
-    words (最高決議機関 for 「最高決議機関は」); None when no phrase or more than one carries it."""
+    words (最高決議機関 for 「最高決議機関は」); None when no phrase or more than one carries it.
+    With `name` (a body asked by its kind: 政党は, 大学はどこ) a phrase describing one of the kind
+    (パテト・ラオの政党) does not count: the body's name is asked, not what it is of."""
     if not head or len(head) < 2:
         return None
     def run(b: int) -> str:
         m = _TITLE_RUN.match(sentence, b)
         return m.group(0) if m else ""
     holding = [(a, b) for a, b in spans
-               if head in sentence[a:b] + run(b) and _nfkc(sentence[a:b]) not in _nfkc(question)]
+               if head in sentence[a:b] + run(b) and _nfkc(sentence[a:b]) not in _nfkc(question)
+               and not (name and sentence[a:b].endswith("の" + head))]
     return holding[0] if len(holding) == 1 or holding and all(x[0] == holding[0][0] for x in holding) else None
 
 

@@ -269,6 +269,7 @@ def test_a_definition_may_use_another_name_the_documents_give_the_subject():
     text = "JAXAは、検討中の火星衛星探査計画(Martian Moons eXploration : MMX)についてDLRと合意しました。"
     assert aliases(text, "火星衛星探査計画") == ["Martian Moons eXploration", "MMX"]
     assert aliases("火星衛星探査計画について", "火星衛星探査計画") == []
+    assert aliases("パルス（アクセント）と拍", "パルス") == []  # a Japanese gloss is no other name
     assert defines("MMXは、火星の衛星から物質を採取して地球に帰還する計画です。", "MMX")
     # a name glossed in brackets is not the sentence's topic, whatever follows it
     assert not defines(text, "Martian Moons eXploration")
@@ -283,6 +284,14 @@ def test_the_kind_of_body_asked_says_which_name_was_asked():
     board = "都道府県委員会の最高決議機関は、都道府県委員会総会である。"
     spans = [(board.index(x), board.index(x) + len(x)) for x in ("最高決議機関", "都道府県委員会総会")]
     assert titled(board, spans, "機関", "都道府県委員会の最高決議機関は？") is None
+    # a description of one of the kind names none
+    laos = "パテト・ラオの政党であるラオス人民革命党が一党独裁体制を行っている。"
+    spans = [(laos.index(x), laos.index(x) + len(x)) for x in ("パテト・ラオの政党", "ラオス人民革命党")]
+    assert titled(laos, spans, "政党", "ラオスの一党独裁体制を行っている政党は？", name=True) is None
+    # while an office is named by what it is of (何の皇帝 → ドイツ帝国の皇帝)
+    reich = "ホーエンツォレルン家はプロイセン王を経て、1871年にドイツ帝国の皇帝となった。"
+    spans = [(reich.index(x), reich.index(x) + len(x)) for x in ("プロイセン王", "ドイツ帝国の皇帝")]
+    assert titled(reich, spans, "皇帝", "ホーエンツォレルン家は1871年に何の皇帝となったか？") == spans[1]
 
 
 @pytest.fixture(scope="module")

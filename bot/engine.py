@@ -25,9 +25,13 @@ from bot.answer.compose import Phrase, compose_answer, compose_not_found, compos
 from bot.answer.compose_en import (
     ENGLISH_TYPE,
     EnglishComposer,
+    asked_side,
     english_phrase,
+    english_phrases,
     japanese_date_of,
     japanese_kind,
+    japanese_particle,
+    person_like,
     question_type,
 )
 from bot.answer.compose_en import asked as english_asked
@@ -417,7 +421,9 @@ class Engine:
         state_name = "answered"
         if phrase_en is None and checkable(*japanese_kind(asked_en)) \
                 and not self._english.english_source_gives(index, chosen, asked_en):
-            state_name = "partial"
+            chosen = self._giving_neighbour(c, chosen, asked_en)
+            if not self._english.english_source_gives(index, chosen, asked_en):
+                state_name = "partial"
         # Quantities are read into English by the composer's own extractors (ordinals, units);
         # the Japanese phrase leads a date (read into English from it), a name, place or
         # organisation.
@@ -425,6 +431,23 @@ class Engine:
         text, citations = self._english.compose(index, chosen, asked_en, en, lead_phrase,
                                                 partial=state_name == "partial")
         return text, citations, state_name
+
+    def _giving_neighbour(self, c: Candidates, chosen: list[ScoredSentence], question: str) -> list[ScoredSentence]:
+        """When no quoted sentence gives what an English question asks for, the quoted sentences
+        with the least-scored one replaced by the best-scored English neighbour (same section) of
+        one of them that gives it, counting what is asked ("Thirty-five participants … attended"
+        after the sentence naming the workshop); as they were when none does."""
+        qtype = question_type(question)
+        quoted = {s.vector_row for s in chosen}
+        near = {n.vector_row: n for s in chosen for n in self._neighbours(c, s) if n.vector_row not in quoted}
+        for n in sorted(near.values(), key=lambda x: -x.score):
+            text = self._text(c.index, n)
+            found = [] if has_japanese(text) else english_phrases(text, qtype, question)
+            if found and found[0][0] == 0:
+                worst = min(chosen, key=lambda x: x.score)
+                kept = [s for s in chosen if s is not worst] + [n]
+                return sorted(kept, key=lambda x: (x.passage_row, x.start))
+        return chosen
 
     def _best_reading(self, question: str, history: list[Turn]) -> tuple[Candidates, Evidence, bool]:
         """In a conversation a question can be read two ways (as a follow-up or alone; with the
@@ -619,29 +642,34 @@ class Engine:
         bridge = c.state.bridge
         return " ".join(latin + (bridge.expand(self.tokenizer.content_terms(c.query)) if bridge else []))
 
-    def _phrase(self, index: SearchIndex, chosen, query: str, q_info, english_words: str = "",
-                now: bool | None = None) -> Phrase | None:
+    def _phrase(self, index: SearchIndex, chosen, query: str, q_info, english_words: str | None = "",
+                now: bool | None = None, side: frozenset[str] = frozenset()) -> Phrase | None:
         """The asked-for phrase (a date, number, name, place): the best-scored candidate of the
         asked type across the quoted sentences, widened to the items coordinated with it (a list),
         or None when none of them has one. The page's own date line is quoted for context but
         gives no phrase: it dates the page, not what was asked. When the best quoted sentence is
         English (a Japanese question answered by an English page), the phrase is read by the
         English finder from the English sentences (`english_words`: the question's words in
-        English), and the Japanese ranker reads only the Japanese ones."""
+        English), and the Japanese ranker reads only the Japanese ones. `english_words` is None
+        for an English question read through its Japanese search terms. `side`: the words of the
+        party the question asks about, when a sentence may name several (on behalf of JAXA)."""
         asks_for = q_info.qtype if q_info is not None else None
         if asks_for not in LEAD_TYPES:
             return None
         top = max(x.score for x in chosen)
         english = [s for s in chosen if not has_japanese(self._text(index, s))]
-        if english and max(s.score for s in english) >= top:
-            from_english = self._english_phrase(index, english, asks_for, english_words)
-            if from_english is not None:
-                return from_english
+        from_english = self._english_phrase(index, english, asks_for, english_words or "") \
+            if english and max(s.score for s in english) >= top else None
         chosen = [s for s in chosen if s not in english and not self._page_date_line(index, s)]
+        early = from_english or self._abbreviation(index, chosen, query)
+        if early is not None:
+            return early
         best: tuple[float, ScoredSentence, str, list, tuple[int, int]] | None = None
         known = kinds.stated_months(query) if asks_for == "time" and q_info.counter != "日" else set()
         fits = lambda text, after="": fits_type(text, asks_for, self.tokenizer, q_info.head,  # noqa: E731
                                                 q_info.counter, after)
+        # An English question's names are search terms out of their clauses: no clause to match.
+        names = self._proper_nouns(q_info.text) if english_words is not None else set()
         usable = lambda sentence, a, b: fits(sentence[a:b], sentence[b:]) and not (  # noqa: E731
             known and kinds.restates(sentence, a, b, known)) and not kinds.names_the_asked(sentence, a, b, query)
         # About the present, every quoted sentence's phrase is kept: dated sources may disagree.
@@ -669,9 +697,14 @@ class Engine:
                     fitting += [span] if span not in fitting else []
             if fitting:
                 words = q_info.surfaces
+                # The asked party's phrase may rank below the others' (they stand nearer the
+                # question's words): every fitting phrase of the sentence is read for it.
+                every = [(a, b) for _, (a, b) in ranked if usable(sentence, a, b)] if side else []
                 a, b = (kinds.owned_by_question(sentence, fitting, words) or kinds.labelled(sentence, fitting, words)
+                        or side and kinds.sided(sentence, every, set(side))
                         or asks_for in ("person", "org") and kinds.titled(sentence, fitting, q_info.head, query,
                                                                          name=asks_for == "org")
+                        or kinds.clause_of_question(sentence, fitting, names, self._has_name)
                         or fitting[0])
                 found.append((lead_score, s, sentence, ranked, (a, b)))
                 if best is None or lead_score > best[0]:
@@ -702,6 +735,14 @@ class Engine:
             # not any noun the sentence joins with と or 、 (石破総理大臣と… for a place).
             a, b = kinds.coordinated(sentence, a, b, [span for _, span in ranked], item)
         return a, b
+
+    def _abbreviation(self, index: SearchIndex, chosen, query: str) -> Phrase | None:
+        """The abbreviation a quoted sentence gives the name the question asks it of."""
+        for s in sorted(chosen, key=lambda x: -x.score):
+            span = kinds.abbreviation(self._text(index, s), query)
+            if span is not None:
+                return Phrase(s.vector_row, s.start + span[0], s.start + span[1])
+        return None
 
     def _english_phrase(self, index: SearchIndex, english, asks_for: str, words: str) -> Phrase | None:
         """The asked-for phrase of the best-scored English sentence that has one, with a date
@@ -776,6 +817,12 @@ class Engine:
             return any(head.rstrip("ー") in t for t in texts)
         return True
 
+    def _proper_nouns(self, text: str) -> set[str]:
+        return {t.surface for t in morpheme_toks(text, self.tokenizer) if t.pos[1] == "固有名詞" and len(t.surface) > 1}
+
+    def _has_name(self, text: str) -> bool:
+        return bool(re.search(r"[A-Z]{2,}|[A-Z][a-z]+", text)) or bool(self._proper_nouns(text))
+
     def _named(self, text: str, kind: str = "name") -> bool:
         """A name of the asked kind, at most a short phrase: a katakana or Latin-script word, or a
         proper noun (for a place, one Sudachi knows as a place; for a name or an organisation,
@@ -804,12 +851,18 @@ class Engine:
         terms = {t.surface for t in en}
         norms = {m.normalized_form() for t in terms for m in self.tokenizer.morphemes(t)}
         info = QuestionInfo(kind, text=" ".join(sorted(terms)), counter=counter, terms=norms | terms,
-                            surfaces=terms)
+                            surfaces=terms, particle=japanese_particle(question))
         japanese = [s for s in chosen if has_japanese(self._text(index, s))]
         now = kinds.asks_now(question, "en")
-        phrase = self._phrase(index, japanese, info.text, info, now=now) if japanese else None
-        return self._newest_english(index, chosen, question, phrase) if now and question_type(question) == "who" \
-            else phrase
+        party = asked_side(question)
+        side = frozenset({party} | {t.surface for t in en
+                                    if party.lower() in (t.english.lower(), *t.english.lower().split())}
+                         if party else ())
+        phrase = self._phrase(index, japanese, info.text, info, None, now=now, side=side) if japanese else None
+        # The present holder of a role (who is the president now), not the members of a list
+        # (which astronauts fly on Soyuz): sources may disagree only about one holder.
+        holder = question_type(question) == "who" and lists.asked_en(question) is None
+        return self._newest_english(index, chosen, question, phrase) if now and holder else phrase
 
     def _newest_english(self, index: SearchIndex, chosen, question: str, phrase: Phrase | None) -> Phrase | None:
         """About the present, an English source newer than the Japanese phrase's leads with its own
@@ -826,7 +879,7 @@ class Engine:
             sentence = self._text(index, s)
             if date(s) > have and not has_japanese(sentence):
                 said = english_phrase(sentence, qtype, question)
-                if said and said in sentence:
+                if said and said in sentence and person_like(said):
                     newer.append((date(s), s, sentence.index(said), said))
         if not newer:
             return phrase

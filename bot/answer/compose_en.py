@@ -48,7 +48,7 @@ UNITS = {
 }
 _SCALE = {"万": 10_000, "億": 100_000_000, "千": 1000, "百万": 1_000_000}
 _NUM = r"[0-9０-９][0-9０-９,，.．]*"
-_DATE = re.compile(r"(?:(明治|大正|昭和|平成|令和)(\d{1,2}|元)年|(\d{3,4})年(代)?)(?:(\d{1,2})月(?:(\d{1,2})日)?)?"
+_DATE = re.compile(r"(?:(明治|大正|昭和|平成|令和)\s*(\d{1,2}|元)年|(\d{3,4})年(代)?)(?:(\d{1,2})月(?:(\d{1,2})日)?)?"
                    r"|(\d{1,2})月(\d{1,2})日|(\d{1,2})世紀")
 _QUANTITY = re.compile(r"(約|およそ|最大|最低|少なくとも)?(" + _NUM + r")\s*(百万|万|億|千)?\s*("
                        + "|".join(sorted((re.escape(u) for u in UNITS), key=len, reverse=True)) + r")?"
@@ -97,11 +97,13 @@ class _Asked:
     question: str
     words: set[str]  # lower case
     numbers: set[str]
+    side: set[str]  # lower case: the party asked about (on behalf of JAXA)
 
     @classmethod
     def of(cls, question: str, qtype: str) -> "_Asked":
+        party = asked_side(question) if qtype == "who" else None
         return cls(qtype, question, {w.lower() for w in re.findall(r"[A-Za-z][A-Za-z0-9\-]*", question)},
-                   set(re.findall(r"[0-9]+", question)))
+                   set(re.findall(r"[0-9]+", question)), set(party.lower().split()) if party else set())
 
 
 Found = list[tuple[int, int, str]]  # (priority, position, phrase)
@@ -123,11 +125,13 @@ def _en_dates(sentence: str, q: _Asked) -> Found:
 def _en_quantities(sentence: str, q: _Asked) -> Found:
     """Numbers with what they count, first those counting what the question names."""
     found: Found = []
+    dates = [m.span() for rx in _EN_DATES[:4] for m in rx.finditer(sentence)]
     for m in _EN_QUANTITY.finditer(sentence):
         text = m.group(0).strip()
         nums = re.findall(r"[0-9]+", text)
-        if nums and (set(nums) <= q.numbers or re.fullmatch(r"(?:1[89]|20)\d{2}", nums[0])):
-            continue
+        if nums and (set(nums) <= q.numbers or re.fullmatch(r"(?:1[89]|20)\d{2}", nums[0])) \
+                or any(a <= m.start() < b for a, b in dates):
+            continue  # a number the question gives, a year, or a day of a date (November 6)
         last = text.split()[-1].lower()
         if last in _EN_STOP:
             text = text.rsplit(" ", 1)[0]
@@ -141,13 +145,16 @@ def _en_quantities(sentence: str, q: _Asked) -> Found:
 
 
 def _en_places(sentence: str, q: _Asked) -> Found:
-    """A capitalised name after in / at / from that the question does not name itself."""
+    """A capitalised name after in / at / from that the question does not name itself; after
+    "from" (Mr. Tanigaki from JAXA: where a person is from) only first when the question asks
+    "from where"."""
     found: Found = []
+    origin = "from" in q.words
     for m in _EN_PLACE.finditer(sentence):
-        place = m.group(1)
+        place = re.sub(r"(?<=[a-z]{2})\.$", "", m.group(1))  # the sentence's full stop, not U.S.
         if place.lower().removeprefix("the ") in q.words or re.match(_MONTH, place):
             continue
-        found.append((0, m.start(1), place))
+        found.append((int(m.group(0).lower().startswith("from") != origin), m.start(1), place))
     return found
 
 
@@ -162,9 +169,17 @@ _TITLES = {"president", "administrator", "director", "general", "chairman", "cha
            "commissioner", "senior", "his", "her", "excellency", "h.e", "h.e.", "astronaut", "professor"}
 
 
-def _people(name: str, q: _Asked) -> list[tuple[int, str]]:
+def person_like(name: str) -> bool:
+    """Whether an English name may be a person's: two words or more, none naming a body or a
+    place (NASA's Artemis program is not one)."""
+    words = [re.sub(r"['’]s?$", "", w.lower().strip("().,")) for w in name.split()]
+    return len(words) >= 2 and not _NOT_PERSON & set(words)
+
+
+def _people(name: str, q: _Asked) -> list[tuple[int, str, set[str]]]:
     """A capitalised phrase as a who-question reads it: names joined by "and" apart, the title and
-    the question's own words before a name left out (JAXA President Naoki Okumura → Naoki Okumura)."""
+    the question's own words before a name left out (JAXA President Naoki Okumura → Naoki Okumura),
+    with those words (lower case)."""
     out = []
     offset = 0
     for part in re.split(r"(\s+and\s+)", name):
@@ -177,7 +192,8 @@ def _people(name: str, q: _Asked) -> list[tuple[int, str]]:
                                       or words[i].lower().strip("().,") in q.words):
             i += 1
         kept = " ".join(words[i:])
-        out.append((offset + part.index(words[i]) if words else offset, kept))
+        out.append((offset + part.index(words[i]) if words else offset, kept,
+                    {w.lower().strip("().,") for w in words[:i]}))
         offset += len(part)
     return out
 
@@ -187,16 +203,19 @@ def _en_names(sentence: str, q: _Asked) -> Found:
     name of two words or more before one word."""
     found: Found = []
     head = re.search(r"\b(?:which|what)\s+(?:[a-z]+\s+)?([a-z]+)", q.question.lower())
+    acronyms = set(re.findall(r"\b([A-Z]{2,})(?:-?[0-9]+)?\b", q.question))
     for m in _EN_NAME.finditer(sentence):
-        names = _people(m.group(0).strip(), q) if q.qtype == "who" else [(0, m.group(0).strip())]
-        for at, name in names:
+        names = _people(m.group(0).strip(), q) if q.qtype == "who" else [(0, m.group(0).strip(), set())]
+        for at, name, before in names:
             name = re.sub(r"['’]s?$", "", name)
             words = [re.sub(r"['’]s?$", "", w.lower().strip("().,")) for w in name.split()]
             if m.start() + at == 0 and words[0] in _EN_STOP or all(w in q.words or w in _EN_STOP for w in words) \
-                    or re.fullmatch(_MONTH, name):
-                continue
+                    or re.fullmatch(_MONTH, name) or _initials(name) in acronyms:
+                continue  # the question's own words, or what its acronym stands for
             prio = 0 if head and head.group(1) in words else 1
-            if q.qtype == "who" and (len(words) < 2 or _NOT_PERSON & set(words)):
+            if q.qtype == "who" and not person_like(name):
+                prio += 1
+            if q.side and not q.side <= before:  # another party's person (NASA Administrator …)
                 prio += 1
             found.append((prio, m.start() + at, name))
     return found
@@ -290,7 +309,11 @@ def question_type(question: str) -> str:
     q = question.lower()
     if re.match(r"^\s*(?:did|does|do|is|are|was|were|has|have|had|can|could|will|would|should)\b", q):
         return "describe"  # a yes/no question: what the sentences say settles it, no phrase does
-    if re.search(r"\b(when|what year|which year|what date|which date|what century|which century|since when|"
+    if re.match(r"^\s*(?:why\b|how\s+(?:does|do|did|is|are|was|were|can|could|will|would|has|have)\b|"
+                r"in what way|for what (?:purpose|reason))", q):
+        return "describe"  # a reason or a manner: the sentence that gives it, not one phrase of it
+    if re.search(r"\b(when|what year|which year|what date|which date|what day|which day|what century|"
+                 r"which century|since when|"
                  r"in what year|how long ago|what time|what period|from when)\b", q):
         return "when"
     if re.search(r"\b(how many|how much|how old|how long|how far|how high|how large|how big|what percentage|"
@@ -303,8 +326,15 @@ def question_type(question: str) -> str:
                  r"percentage|proportion|fraction|height|length|depth|area|distance|weight|price|cost|amount|"
                  r"speed|budget|altitude|elevation)\b", q):
         return "how many"
-    if _DESCRIBE.search(question) and not re.search(
-            r"\b(called|named|name|title|titled|theme|slogan|motto|nickname|abbreviat\w*|stands? for|short)\b", q):
+    naming = re.search(r"\b(called|named|name|title|titled|theme|slogan|motto|nickname|abbreviat\w*|stands? for|"
+                       r"short)\b", q)
+    if _DESCRIBE.search(question) and not naming:
+        return "describe"
+    # "On what kind of frequencies…", "What is India responsible for?": a kind or a role is
+    # described by a sentence, not named by one phrase of it.
+    if not naming and (re.search(r"\bwhat\s+(?:kinds?|types?|sorts?)\s+of\b", q) or re.search(
+            r"\bwhat\s+(?:is|are|was|were|does|do|did|will|would|can|could|might|may|should)\b.*"
+            r"\b(?:for|to|with|about|on|in|of|from)\s*\?*\s*$", q)):
         return "describe"
     if _WHO_IS_NAME.match(question):
         return "describe"
@@ -313,7 +343,19 @@ def question_type(question: str) -> str:
     if re.search(r"\b(where|which country|what country|which city|what city|which prefecture|which region|"
                  r"which state|what place|which place|which sea|which river|which lake)\b", q):
         return "where"
-    return "what"
+    # "Which astronaut…", "At which hotel…", "From which US state…": the head noun says the kind.
+    return {"person": "who", "place": "where"}.get(_head_type(q) or "", "what")
+
+
+def _head_type(q: str) -> str | None:
+    """The kind a which / what question's head noun names (its first or second word: which
+    company, which Indonesian university): "org", "place", "person", or None."""
+    m = re.search(r"\b(?:which|what)\s+(\w+)(?:\s+(\w+))?", q)
+    for word in (m.groups() if m else ()):
+        for pattern, t in _HEAD_TYPES:
+            if word and re.fullmatch(pattern, word):
+                return t
+    return None
 
 
 # What an English question asks for, as the Japanese phrase finder's types (bot/answer/phrase.py).
@@ -321,13 +363,46 @@ _JA_TYPE = {"when": "time", "how many": "number", "who": "person", "where": "pla
 _HEAD_TYPES = (
     (r"compan(?:y|ies)|organi[sz]ations?|agenc(?:y|ies)|institutes?|institutions?|universit(?:y|ies)|"
      r"centers?|centres?|bod(?:y|ies)|ministr(?:y|ies)|committees?|teams?|firms?", "org"),
-    (r"countr(?:y|ies)|cit(?:y|ies)|prefectures?|regions?|states?|venues?|places?|islands?", "place"),
+    (r"countr(?:y|ies)|cit(?:y|ies)|prefectures?|regions?|states?|venues?|places?|islands?|hotels?", "place"),
     (r"persons?|people|leaders?|ministers?|presidents?|astronauts?|officials?|scientists?", "person"),
 )
 # Counted nouns of "how many X" → the Japanese counters that count them.
 _COUNTERS = {"people": "人", "persons": "人", "participants": "人", "employees": "人", "staff": "人",
              "members": "人", "times": "回", "countries": "箇国",
              "satellites": "機", "years": "年", "proposals": "件", "applications": "件", "cases": "件"}
+
+
+_SIDE = re.compile(r"\b(?:on behalf of|for|representing|from)\s+(?:the\s+)?([A-Z][\w&.'’-]*(?:\s+[A-Z][\w&.'’-]*)*)"
+                   r"\s*\?*\s*$")
+
+
+def asked_side(question: str) -> str | None:
+    """The party a who-question asks about when the answer's sentence names several ("Who signed
+    … on behalf of JAXA?", "… for JAXA?"), or None."""
+    if question_type(question) != "who":
+        return None
+    m = _SIDE.search(question)
+    return m.group(1) if m else None
+
+
+_EVENT = re.compile(r"\b(?:held|took place|take place|takes place|signed|sign|happen(?:ed|s)?|met|meet|"
+                    r"organi[sz]ed|conducted|exchanged|ceremony)\b")
+_BEING = re.compile(r"\b(?:located|based|situated|headquartered|stay(?:ed|s)?|live[ds]?)\b"
+                    r"|^\s*(?:where|in which \w+|which \w+)\s+(?:is|are|was|were)\b")
+
+
+def japanese_particle(question: str) -> str | None:
+    """The particle a Japanese sentence writes after the place an English where-question asks
+    for: から asked where from, で where something happened (held, signed, took place), に where
+    something is or stays (located, based); None when the question says neither."""
+    if japanese_kind(question)[0] != "place":
+        return None
+    q = question.lower()
+    if re.search(r"\bfrom\b", q):
+        return "から"
+    if _EVENT.search(q):
+        return "で"
+    return "に" if _BEING.search(q) else None
 
 
 def japanese_kind(question: str) -> tuple[str | None, str | None]:
@@ -343,12 +418,7 @@ def japanese_kind(question: str) -> tuple[str | None, str | None]:
         return "time", "年" if re.search(r"\b(?:what|which|in what) year\b", q) else None
     if kind in _JA_TYPE:
         return _JA_TYPE[kind], None
-    m = re.search(r"\b(?:which|what)\s+(\w+)(?:\s+(\w+))?", q)
-    for word in (m.groups() if m else ()):  # which company / which Indonesian university
-        for pattern, t in _HEAD_TYPES:
-            if word and re.fullmatch(pattern, word):
-                return t, None
-    return None, None
+    return (_head_type(q), None) if kind != "describe" else (None, None)
 
 
 def _int(s: str) -> str:
@@ -676,6 +746,14 @@ class EnglishComposer:
             senses = {t.surface: t.english.lower() for t in terms if t.kind == "dictionary"}
             gloss = self.glossary(index, ja_sentences, asked, senses) if ja_sentences else []
             return _answer_text(lead, quotes, gloss), citations
+        acronym = expanded_acronym(question) or ""
+        for n in sorted(range(len(chosen)), key=lambda i: -chosen[i].score) if acronym else ():
+            c = citations[n]
+            words = expansion(c.text[c.highlight[0]:c.highlight[1]], acronym)
+            if words:  # the words an acronym stands for are written in Latin script beside it
+                senses = {t.surface: t.english.lower() for t in terms if t.kind == "dictionary"}
+                gloss = self.glossary(index, ja_sentences, asked, senses) if ja_sentences else []
+                return _answer_text(f"Answer: {words} [{c.n}].", quotes, gloss), citations
         if partial:  # the sentences are about the question but do not give what it asks for
             lead = f"The documents do not give {_MISSING.get(qtype, 'what is asked')}; the closest passages say:"
             gloss = self.glossary(index, ja_sentences, asked) if ja_sentences else []
@@ -690,10 +768,18 @@ class EnglishComposer:
             gloss = self.glossary(index, ja_sentences, asked, senses) if ja_sentences else []
             return _answer_text(lead, quotes, gloss), citations
         if not ja_sentences:  # English documents answer directly, led by the asked-for phrase
-            return _answer_text(_english_lead(chosen, citations, qtype, question), quotes, []), citations
+            phrased = _english_lead(chosen, citations, qtype, question)
+            if phrased is None:
+                why = bool(re.match(r"\s*(?:why\b|for what (?:purpose|reason))", question, re.I))
+                phrased, quotes = _quoted_lead(chosen, quotes, why)
+            return _answer_text(phrased, quotes, []), citations
+        gloss = self.glossary(index, ja_sentences, asked, senses)
+        if qtype == "describe":  # a definition, a reason, a manner: the best sentence is the answer
+            why = bool(re.match(r"\s*(?:why\b|for what (?:purpose|reason))", question, re.I))
+            lead, quotes = _quoted_lead(chosen, quotes, why)
+            return _answer_text(lead, quotes, gloss), citations
         phrase, marker = self._japanese_phrase(index, chosen, citations, qtype, question, set(asked))
         phrase = phrase + as_of if phrase else phrase
-        gloss = self.glossary(index, ja_sentences, asked, senses)
         return _answer_text(_japanese_lead(phrase, marker, qtype, gloss), quotes, gloss), citations
 
     def _japanese_phrase(self, index: SearchIndex, chosen: list[ScoredSentence], citations: list[Citation],
@@ -706,8 +792,10 @@ class EnglishComposer:
         led = [(citations[n], at) for n in order if (at := citations[n].answer_span)]
         if led:  # the engine's phrase of the asked kind
             c, (a, b) = led[0]
-            return self.answer_phrase(index, c.text[c.highlight[0]:c.highlight[1]], qtype, asked, c.text[a:b],
-                                      question), c.n
+            # A year of an era is read with its era (平成 3年 → Heisei 3 (1991), not "3年").
+            era = re.search(r"(明治|大正|昭和|平成|令和)\s*$", c.text[max(0, a - 4):a]) if qtype == "when" else None
+            return self.answer_phrase(index, c.text[c.highlight[0]:c.highlight[1]], qtype, asked,
+                                      (era.group(1) if era else "") + c.text[a:b], question), c.n
         dated = qtype in ("when", "how many")
         if dated:
             tried = order
@@ -756,19 +844,74 @@ def _cite(index: SearchIndex, chosen: list[ScoredSentence], phrase_at
     return citations, quotes, ja_sentences
 
 
-def _english_lead(chosen: list[ScoredSentence], citations: list[Citation], qtype: str, question: str) -> str:
+# What says a reason or a purpose, in either language (…を目的としています, …させるべく, in order to).
+_REASON = re.compile(r"ため|目的|べく|目指|ので|\b(?:because|in order to|so that|aims? to|purpose|due to)\b", re.I)
+
+
+def _quoted_lead(chosen: list[ScoredSentence], quotes: list[str], why: bool = False) -> tuple[str, list[str]]:
+    """The best-scored sentence, quoted as it stands, as the lead, and the other quotes after it:
+    what answers a question asking for no single phrase (what X is, why, how) is a sentence. Asked
+    why, the best-scored sentence that says a reason or a purpose, when one does."""
+    best = max(range(len(chosen)), key=lambda i: (why and bool(_REASON.search(quotes[i])), chosen[i].score))
+    glossed = " Its words are glossed below." if quotes[best].endswith("(Japanese source)") else ""
+    return f"The documents say: {quotes[best]}.{glossed}", quotes[:best] + quotes[best + 1:]
+
+
+_EXPANDED = re.compile(r"\b(?i:what\s+(?:does|do|did)\s+(?:the\s+)?)([A-Z][A-Za-z0-9&]+)\s+stand\s+for\b"
+                       r"|\b([A-Z][A-Za-z0-9&]+)\s+(?:is\s+)?short\s+for\b"
+                       r"|\b(?i:full\s+(?:name|form)\s+of\s+(?:the\s+)?)([A-Z][A-Za-z0-9&]+)")
+_CAPITALISED_RUN = re.compile(r"[A-Z][\w'’.\-]*(?:\s+(?:(?:of|and|for|the|de|&)\s+)?[A-Z][\w'’.\-]*)*")
+
+
+def _initials(words: str) -> str:
+    """The capitals that begin a name's words (Asia-Pacific Regional Space Agency Forum → APRSAF),
+    a leading article left out."""
+    words = re.sub(r"^(?:The|A|An)\s+", "", words)
+    return "".join(w[0] for w in re.split(r"[\s\-]+", words) if w[:1].isupper())
+
+
+def expanded_acronym(question: str) -> str | None:
+    """The acronym an English question asks to expand (What does LSA stand for?), or None."""
+    m = _EXPANDED.search(question)
+    return next((g for g in m.groups() if g), None) if m else None
+
+
+def expansion(sentence: str, acronym: str) -> str | None:
+    """The words an acronym stands for where the sentence writes them beside it (Luxembourg Space
+    Agency Foundation : LSA, GISTDA=Geo-Informatics and Space Technology Development Agency): a run
+    of capitalised words next to it whose initials begin with its first letter and hold all its
+    letters in order."""
+    letters = acronym.upper()
+    for at in (m.start() for m in re.finditer(rf"(?<![A-Za-z]){re.escape(acronym)}(?![A-Za-z])", sentence)):
+        end = at + len(acronym)
+        for run in _CAPITALISED_RUN.finditer(sentence):
+            if run.group(0) == acronym or not (0 <= at - run.end() <= 6 or 0 <= run.start() - end <= 3):
+                continue
+            words = re.sub(r"^(?:The|A|An)\s+", "", run.group(0))  # a sentence's first word is capitalised too
+            initials = _initials(words)
+            it = iter(initials)
+            if initials[:1] == letters[0] and len(initials) <= len(letters) + 2 and all(c in it for c in letters):
+                return words
+    return None
+
+
+def _english_lead(chosen: list[ScoredSentence], citations: list[Citation], qtype: str,
+                  question: str) -> str | None:
     """The asked-for phrase that best fits the question across the English sentences (the best
-    scored first among equals)."""
+    scored first among equals); None when none has one. For who, a name that is no person's
+    leads only from the best-scored sentence: from a runner-up it is rarely the answer."""
     if qtype != "describe":
         best = None
         for rank, n in enumerate(sorted(range(len(chosen)), key=lambda i: -chosen[i].score)):
             c = citations[n]
             found = english_phrases(c.text[c.highlight[0]:c.highlight[1]], qtype, question)
+            if found and rank and qtype == "who" and not person_like(found[0][2]):
+                continue
             if found and (best is None or (found[0][0], rank) < best[0]):
                 best = ((found[0][0], rank), found[0][2], c.n)
         if best is not None:
             return f"{_LABELS[qtype]}: {best[1]} [{best[2]}]."
-    return "The documents say:"
+    return None
 
 
 def _inside_katakana_word(morphemes: list, i: int) -> bool:
@@ -783,8 +926,6 @@ def _japanese_lead(phrase: str | None, marker: int, qtype: str, gloss: list[Glos
         return (f"{_LABELS[qtype]}: {phrase} [{marker}]."
                 " (From the cited Japanese text; its words are glossed below.)")
     about = ", ".join(dict.fromkeys(g.english for g in gloss[:5]))
-    if gloss and qtype == "describe":
-        return f"The documents describe this in Japanese, quoted below [1]; the words they use: {about}."
     if gloss:
         return (f"The closest passage [1] does not state this in a form that can be given in English "
                 f"faithfully; it is about: {about}.")
@@ -792,7 +933,7 @@ def _japanese_lead(phrase: str | None, marker: int, qtype: str, gloss: list[Glos
 
 
 def _answer_text(lead: str, quotes: list[str], gloss: list[Gloss]) -> str:
-    parts = [lead, "\n".join(quotes)]
+    parts = [lead] + (["\n".join(quotes)] if quotes else [])
     if gloss:
         parts.append(GLOSSARY_HEADING + "\n" + "\n".join(f"- {g.japanese}: {g.english}" for g in gloss))
     return "\n\n".join(parts)

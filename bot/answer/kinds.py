@@ -177,7 +177,13 @@ def glossed(sentence: str, a: int, b: int, spans: list[tuple[int, int]]) -> tupl
     if opened < 0 or re.search(r"[)）]", sentence[opened:b]):
         return None
     close = re.search(r"[)）]", sentence[b:])
-    if close is None or not re.search(r"[:：=＝]", sentence[opened:b + close.start()]):
+    inside = sentence[opened + 1:b + close.start()] if close else ""
+    # A translation is in Latin script; a Japanese bracket (主体育館:1964年 設計・丹下健三) says more.
+    latin = len(re.findall(r"[A-Za-z]", inside))
+    if not re.search(r"[:：=＝]", inside) or latin < 0.6 * len(re.sub(r"\s", "", inside)):
+        return None
+    # The identifier before the colon (CNR, ANFIA) is itself an answer: to 「略称は」.
+    if not re.search(r"[:：=＝]", sentence[opened:b]) and re.fullmatch(r"[A-Z][A-Za-z0-9\-]{1,15}", sentence[a:b]):
         return None
     end = len(sentence[:opened].rstrip())
     return next(((x, y) for x, y in spans if y == end and x < y), None)
@@ -207,6 +213,25 @@ def owned_by_question(sentence: str, spans: list[tuple[int, int]], words: set[st
     return spans[mine[0]] if len(mine) == 1 else None
 
 
+# What separates one party of a sentence from the next (JAXA理事 國中均とDLR理事…、UAESA総裁…).
+_PARTY_END = re.compile(r"[、，,。;；]|と(?!して)|および|及び|並びに")
+
+
+def sided(sentence: str, spans: list[tuple[int, int]], side: set[str]) -> tuple[int, int] | None:
+    """Of phrases of the asked kind in a sentence naming several parties, the one in the part
+    (between separators) that names the party the question is asked for: JAXA理事 國中均 for
+    "on behalf of JAXA", the last of that part (a name comes after its title: 理事長 奥村直樹);
+    None unless exactly one part does."""
+    whole = [(a, b) for a, b in spans if not any(x <= a and b <= y and (x, y) != (a, b) for x, y in spans)]
+    parts: dict[int, tuple[int, int]] = {}
+    for a, b in sorted(whole):
+        start = max((m.end() for m in _PARTY_END.finditer(sentence, 0, a)), default=0)
+        # A Latin-script party is a whole word (ESA is not the end of UAESA).
+        if any(w and re.search(rf"(?<![A-Za-z]){re.escape(w)}(?![A-Za-z])", sentence[start:a]) for w in side):
+            parts[start] = (a, b)
+    return next(iter(parts.values())) if len(parts) == 1 else None
+
+
 # A label opens its line (or a bullet, or a table cell): 「男性：89.6%」 inside brackets is a breakdown.
 _LABEL_BEFORE = re.compile(r"(?:^|[\n|•]\s*)([^\s:：、。|()（）]{1,12})\s*[:：]\s*\|?\s*$")
 
@@ -219,6 +244,56 @@ def labelled(sentence: str, spans: list[tuple[int, int]], words: set[str]) -> tu
         if m and any(len(w) > 1 and w in m.group(1) for w in words):
             return a, b
     return None
+
+
+_ABBREVIATION_ASKED = re.compile(r"略称|略号|略語|頭字語|abbreviat|acronym|stand for", re.I)
+_ABBREVIATED = re.compile(r"([^\s、。，,()（）「」『』]{2,})[(（]([A-Za-z][A-Za-z0-9\-]{1,15})"
+                          r"(?:\s*[:：,、=][^)）]*)?[)）]")
+
+
+def abbreviation(sentence: str, question: str) -> tuple[int, int] | None:
+    """For a question asking what the documents abbreviate a name to (「小型衛星放出機構の略称は」),
+    the identifier bracketed right after that name (小型衛星放出機構(J-SSOD) → J-SSOD); None when
+    the question asks no abbreviation or the sentence does not abbreviate a name it names."""
+    if not _ABBREVIATION_ASKED.search(question):
+        return None
+    q = _nfkc(question)
+    for m in _ABBREVIATED.finditer(sentence):
+        name = _nfkc(m.group(1))
+        if any(name[-n:] in q for n in range(min(len(name), 12), 2, -1)):
+            return m.start(2), m.end(2)
+    return None
+
+
+_CLAUSE_END = re.compile(r"[、。，,；;]")
+
+
+def _clause(sentence: str, a: int) -> str:
+    start = max((m.end() for m in _CLAUSE_END.finditer(sentence, 0, a)), default=0)
+    m = _CLAUSE_END.search(sentence, a)
+    return sentence[start:m.start() if m else len(sentence)]
+
+
+def clause_of_question(sentence: str, spans: list[tuple[int, int]], names: set[str],
+                       is_name) -> tuple[int, int] | None:
+    """Of phrases of the asked kind in different clauses of one sentence (1Uサイズ… by 九州工業大学、
+    3Uサイズ… by シンガポール国立大学), the one in a clause naming what the question names, when the
+    first-ranked one's clause is about something else (names of its own, none of the question's);
+    None otherwise. `is_name(text)` tells a proper noun of the clause."""
+    if len(spans) < 2 or not names:
+        return None
+    first = _clause(sentence, spans[0][0])
+    if any(n in first for n in names) or not is_name(first):
+        return None
+    return next(((a, b) for a, b in spans[1:] if _siblings(sentence[spans[0][0]:spans[0][1]], sentence[a:b])
+                 and any(n in _clause(sentence, a) and n not in sentence[a:b] and sentence[a:b] not in n
+                         for n in names)), None)
+
+
+def _siblings(x: str, y: str) -> bool:
+    """Two phrases of one form: two dates, or the same word counted or named (1Uサイズ / 3Uサイズ)."""
+    date = re.compile(r"[0-9０-９]+\s*[年月日]")
+    return bool(date.search(x) and date.search(y)) or len(x) > 2 and len(y) > 2 and x[-2:] == y[-2:]
 
 
 _TITLE_RUN = re.compile(r"[^、。，,とでにがはをのへや\s()（）]*")

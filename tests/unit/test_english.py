@@ -173,6 +173,17 @@ def test_question_types():
     # a quantity asked for by its name
     assert question_type("What is the highest temperature ever recorded in Toyooka?") == "how many"
     assert question_type("At about what water temperature do salmon spawn?") == "how many"
+    # a reason or a manner asks for a sentence; the head noun of which / what names the kind
+    assert question_type("Why is JAXA sending MMX to the moons of Mars?") == "describe"
+    assert question_type("How does JAXA work with Russia?") == "describe"
+    assert question_type("On what day was the event held?") == "when"
+    assert question_type("Which astronaut performed the experiment?") == "who"
+    assert question_type("At which hotel in Singapore was the workshop held?") == "where"
+    assert question_type("From which US state was it launched?") == "where"
+    assert question_type("Which company signed the letter?") == "what"
+    assert question_type("On what kind of frequencies does the reporting system work?") == "describe"
+    assert question_type("In the mission, what is India responsible for?") == "describe"
+    assert question_type("What is the name of the map?") == "what"  # a name is still a phrase
 
 
 def test_english_answer_states_the_date_with_quote_and_glossary(engine):
@@ -217,6 +228,11 @@ def test_a_name_is_stated_from_the_best_sentence_only_a_date_from_any(engine, to
     best, runner_up = cited("国際空港", 0.9), cited("1936年", 0.5)
     when, _ = composer.compose(index, [runner_up, best], "When was the record set?", [])
     assert when.startswith("When: 3 February 1936 [1]")
+    # a reason is no phrase: the best sentence, quoted, is the lead; the others follow it
+    why, _ = composer.compose(index, [runner_up, best], "Why is the airport quarantine important?", [])
+    lead, quotes = why.split("\n\n")[:2]
+    assert lead.startswith("The documents say: 「伝染病の研究では国際空港の検疫が重要である。」[2]")
+    assert "1936年" in quotes and "国際空港" not in quotes
 
 
 def test_english_documents_answer_english_questions_directly(mixed_engine):
@@ -342,6 +358,14 @@ def test_names_keep_their_capitals_and_a_persons_reading_in_context(engine, toke
     ("The session was held in Bremen, Germany on 30 September 2018.", "where",
      "Where was the Kibo session held?", "Bremen, Germany"),
     ("The programme was launched jointly by JAXA and UNOOSA.", "when", "When was it launched?", None),
+    ("The workshop was held on November 6 at the hotel.", "how many", "How many people attended the workshop?",
+     None),  # the day of a date counts nothing
+    # where the workshop was held, not where a co-chair is from
+    ("The workshop, co-chaired by Mr. Cheng Hai Tan from SSTA and Mr. Fumiaki Tanigaki from JAXA, was held on "
+     "November 6 at the Sheraton Towers Singapore.", "where", "At which hotel in Singapore was the workshop held?",
+     "the Sheraton Towers Singapore"),
+    ("The satellite will be launched from Virginia in April.", "where", "From which state will it be launched?",
+     "Virginia"),
     # a person, not the place the meeting was at, and without the title or the other party
     ("During their meeting at JAXA Headquarters in Tokyo, NASA Administrator James Bridenstine and JAXA "
      "President Hiroshi Yamakawa signed a statement.", "who", "Who is the president of JAXA?", "Hiroshi Yamakawa"),
@@ -394,3 +418,109 @@ def test_the_english_lead_is_the_phrase_that_counts_what_was_asked_across_the_se
     citations = [SimpleNamespace(n=i + 1, text=t, highlight=(0, len(t))) for i, t in enumerate(sentences)]
     lead = _english_lead(chosen, citations, "how many", "How many member organizations does Sentinel Asia have?")
     assert lead == "How many: 111 [2]."
+
+
+def test_a_who_question_asked_for_one_party_leads_with_that_partys_person():
+    from types import SimpleNamespace
+
+    from bot.answer.compose_en import _english_lead
+    sentences = ["Prime Minister Shinzo Abe signed the lunar exploration statement.",
+                 "NASA Administrator James Bridenstine and JAXA President Hiroshi Yamakawa attended."]
+    chosen = [SimpleNamespace(score=0.9), SimpleNamespace(score=0.8)]
+    citations = [SimpleNamespace(n=i + 1, text=t, highlight=(0, len(t))) for i, t in enumerate(sentences)]
+    question = "Who signed the lunar exploration statement for JAXA?"
+    assert _english_lead(chosen, citations, "who", question) == "Who: Hiroshi Yamakawa [2]."
+    assert _english_lead(chosen, citations, "who", "Who signed the lunar exploration statement?") \
+        == "Who: Shinzo Abe [1]."
+
+
+@pytest.mark.parametrize("sentence, acronym, expected", [
+    ("ルクセンブルク宇宙機関(Luxembourg Space Agency Foundation : LSA)セレスCEOは署名した。", "LSA",
+     "Luxembourg Space Agency Foundation"),
+    ("タイ地理情報・宇宙技術開発機構(GISTDA=Geo-Informatics and Space Technology Development Agency)と", "GISTDA",
+     "Geo-Informatics and Space Technology Development Agency"),
+    ("The European Space Agency (ESA) and JAXA met.", "ESA", "European Space Agency"),
+    ("ESA and the Japan Aerospace Exploration Agency met.", "ESA", None),  # not its words
+    ("JAXA President Naoki Okumura (JAXA) spoke.", "JAXA", None),
+])
+def test_an_acronym_is_expanded_by_the_words_beside_it(sentence, acronym, expected):
+    from bot.answer.compose_en import expanded_acronym, expansion
+    assert expanded_acronym(f"What does {acronym} stand for?") == acronym
+    assert expansion(sentence, acronym) == expected
+
+
+WORKSHOP_DOC = """---
+title: Workshop report
+lang: en
+---
+Workshop report
+
+The Kibo workshop was held on November 6 at the Sheraton Hotel in Singapore. It was organised under the working \
+group of the forum. Thirty-five participants from twenty organizations attended.
+"""
+
+
+def test_the_number_asked_for_is_read_from_the_next_sentence_when_the_quoted_ones_lack_it(tmp_path, tokenizer, models):
+    engine = _engine(tmp_path, tokenizer, models, {"workshop.md": WORKSHOP_DOC})
+    a = engine.ask("How many people attended the Kibo workshop at the Sheraton Hotel?", top_k=1)
+    assert a.found, a.answer
+    assert a.answer.startswith("How many: Thirty-five participants"), a.answer
+
+
+ERA_DOC = """---
+title: 覚書の経緯
+lang: ja
+---
+覚書の経緯
+
+昭和61年 海洋観測衛星の受信に関する覚書を締結。
+
+平成 3年 覚書に観測衛星の二号機を追加。
+"""
+
+
+def test_a_year_of_an_era_is_stated_with_its_era(tmp_path, tokenizer, models):
+    engine = _engine(tmp_path, tokenizer, models, {"era.md": ERA_DOC})
+    a = engine.ask("In which year was the second observation satellite added to the memorandum?")
+    assert a.found, a.answer
+    assert a.answer.startswith("When: Heisei 3 (1991)"), a.answer
+
+
+def test_a_who_lead_is_neither_what_the_questions_acronym_stands_for_nor_a_runner_ups_body():
+    from types import SimpleNamespace
+
+    from bot.answer.compose_en import _english_lead
+    sentences = ["APRSAF provides an open forum for governments, space agencies, and industry.",
+                 "The Asia-Pacific Regional Space Agency Forum followed the Asia-Pacific International Space Year "
+                 "Conference (APIC)."]
+    chosen = [SimpleNamespace(score=0.9), SimpleNamespace(score=0.8)]
+    citations = [SimpleNamespace(n=i + 1, text=t, highlight=(0, len(t))) for i, t in enumerate(sentences)]
+    assert _english_lead(chosen, citations, "who", "Who does APRSAF offer an open forum to?") is None
+
+
+def test_asked_why_the_sentence_saying_a_purpose_leads():
+    from types import SimpleNamespace
+
+    from bot.answer.compose_en import _quoted_lead
+    chosen = [SimpleNamespace(score=0.9), SimpleNamespace(score=0.5)]
+    quotes = ["「JAXAはDLRとの協力に合意した。」[1] (Japanese source)",
+              "「MMXは衛星の起源を明らかにすることを目的としています。」[2] (Japanese source)"]
+    lead, rest = _quoted_lead(chosen, quotes, why=True)
+    assert "[2]" in lead and rest == quotes[:1]
+    assert "[1]" in _quoted_lead(chosen, quotes)[0]  # not asked why: the best-scored
+
+
+@pytest.mark.parametrize("question, particle", [
+    ("Where did the document exchange ceremony take place?", "で"),
+    ("Where was the agreement signed?", "で"),
+    ("From which US state was the flight launched?", "から"),
+    ("Where is the space centre located?", "に"),
+    ("In which prefecture is Toyooka?", "に"),
+    ("Where did the royal family stay?", "に"),
+    ("What is the stress in the body where stress is defined?", None),
+    ("If the balance holds in the body where stress is defined, what is the stress?", None),
+    ("When was it signed?", None),
+])
+def test_an_english_where_question_reads_the_japanese_particle_after_its_place(question, particle):
+    from bot.answer.compose_en import japanese_particle
+    assert japanese_particle(question) == particle

@@ -3,7 +3,17 @@
 import pytest
 from paths import DATA
 
-from bot.answer.kinds import coordinated, defines, definition_subject, glossed, is_yes_no, names_the_asked, titled
+from bot.answer.kinds import (
+    abbreviation,
+    clause_of_question,
+    coordinated,
+    defines,
+    definition_subject,
+    glossed,
+    is_yes_no,
+    names_the_asked,
+    titled,
+)
 
 
 @pytest.mark.parametrize("question, lang, subject", [
@@ -341,6 +351,20 @@ def test_a_definition_by_the_name_the_page_glosses_leads(lead_engine):
     assert lead_engine._text(c.index, first).startswith("RSFは")
 
 
+def test_of_several_parties_signing_the_asked_partys_person_leads():
+    from bot.answer.kinds import sided
+    sentence = ("JAXA理事長 奥村直樹と、アラブ首長国連邦宇宙機関(以下「UAESA」)総裁 カリファ・アル・ルメイシは、"
+                "協定を締結した。")
+    spans = [(sentence.index(p), sentence.index(p) + len(p))
+             for p in ("カリファ・アル・ルメイシ", "理事長", "奥村直樹", "直樹")]
+    assert sided(sentence, spans, {"JAXA"}) == spans[2]  # the name after its title, not a part of it
+    assert sided(sentence, spans, {"UAESA"}) == spans[0]
+    assert sided(sentence, spans, {"ESA"}) is None  # no part names it
+    both = "JAXA理事 國中均とJAXA理事 山田太郎が出席した。"
+    assert sided(both, [(both.index("國中均"), both.index("國中均") + 3),
+                        (both.index("山田太郎"), both.index("山田太郎") + 4)], {"JAXA"}) is None
+
+
 def test_a_gloss_that_spells_a_name_out_gives_way_to_the_name():
     s = "ASI及び国立研究会議(CNR:National Research Council)が株式を保有。"
     spans = [(s.index("Council"), s.index("Council") + 7), (s.index("国立"), s.index("("))]
@@ -367,3 +391,30 @@ def test_the_person_holding_the_asked_office_leads():
     assert titled(s, spans, "総理大臣") == spans[2]
     assert titled(s, spans, "大使") == spans[0]
     assert titled(s, spans, None) is None
+
+
+def test_the_phrase_in_the_clause_naming_the_questions_subject_leads():
+    s = ("2月18日に九州工業大学が製作した1Uサイズの衛星3機、翌19日にはシンガポール国立大学が製作した"
+         "3Uサイズの衛星1機をJAXAに引き渡しました。")
+    spans = [(s.index("1U"), s.index("1U") + 6), (s.index("3U"), s.index("3U") + 6)]
+    has_name = lambda t: "九州" in t or "シンガポール" in t  # noqa: E731
+    assert clause_of_question(s, spans, {"シンガポール"}, has_name) == spans[1]
+    assert clause_of_question(s, spans, {"九州"}, has_name) is None  # the first-ranked is the asked one
+    # A clause with no names of its own (a date or place first, the subject after) is not another subject's.
+    t = "2015年、JAXAはXを打ち上げ、2016年に運用を開始した。"
+    dates = [(0, 5), (t.index("2016"), t.index("2016") + 5)]
+    assert clause_of_question(t, dates, {"JAXA"}, lambda x: "JAXA" in x) is None
+
+
+def test_an_acronym_before_the_gloss_colon_stays_an_answer():
+    s = "イタリア自動車部品工業会(ANFIA:Associazione Nazionale Filiera Industria Automobilistica)"
+    assert glossed(s, s.index("ANFIA"), s.index(":"), [(0, s.index("("))]) is None
+
+
+def test_an_abbreviation_question_is_answered_by_the_bracketed_identifier_after_the_name():
+    s = "「きぼう」の小型衛星放出機構(J-SSOD)と超小型衛星を前に記念撮影を行う関係者ら"
+    q = "「きぼう」の小型衛星放出機構の略称は何ですか？"
+    a, b = abbreviation(s, q)
+    assert s[a:b] == "J-SSOD"
+    assert abbreviation(s, "小型衛星放出機構はいつ使われましたか？") is None
+    assert abbreviation("宇宙航空研究開発機構(JAXA)は協定を結んだ。", q) is None  # another name's

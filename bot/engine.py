@@ -39,6 +39,7 @@ from bot.answer.evidence import Evidence, RefusalModel, decide_found, question_t
 from bot.answer.phrase import PhraseModel, fits_type, rank_phrases
 from bot.answer.sentences import (
     MAX_SENTENCES,
+    CrossLanguage,
     ScoredSentence,
     candidate_rows,
     demote_repeats,
@@ -106,20 +107,22 @@ BACKGROUND_PASSAGES = 20
 class Models:
     """The fitted parameters the engine answers with: the retrieval fusion of each language, the
     refusal model of each language, the sentence choice, the answer phrase ranker, what settles
-    a yes/no question and when the asker's language goes first."""
+    a yes/no question, when the asker's language goes first and how other-language sentences'
+    cosines are put on the question's own language's scale."""
     fusion: Fusions
     refusal: dict[str, RefusalModel]
     choice: ChoiceModel
     phrase: PhraseModel
     yesno: YesNoModel
     language: AskerLanguage
+    cross: CrossLanguage
 
     @classmethod
     def load(cls) -> "Models":
         """The files shipped beside the code; FittedFileError naming the first that does not fit it
         (bot/fitted.py)."""
         return cls(Fusions.load(), RefusalModel.load_all(), ChoiceModel.load(), PhraseModel.load(),
-                   YesNoModel.load(), AskerLanguage.load())
+                   YesNoModel.load(), AskerLanguage.load(), CrossLanguage.load())
 
 
 @dataclass
@@ -356,7 +359,7 @@ class Engine:
         if c.q_info is not None and c.q_info.asked:
             c.q_terms = {t: w for t, w in c.q_terms.items() if t not in c.q_info.asked} or c.q_terms
         rows = candidate_rows(index, c.hits)
-        c.scored = score_sentences(index, rows, c.qvec, c.q_terms, c.terms_of, lang)
+        c.scored = score_sentences(index, rows, c.qvec, c.q_terms, c.terms_of, lang, self.models.cross.of(lang))
         if resolved.follow_up:
             c.scored = demote_repeats(index, c.scored, [t.content for t in history if t.role == "assistant"])
 
@@ -552,7 +555,8 @@ class Engine:
         seen = {s.passage_row for s in c.scored}
         rows = [h.row for h in c.hits if h.row not in seen]
         if rows:
-            more = score_sentences(c.index, rows, c.qvec, c.q_terms, c.terms_of, c.lang)
+            more = score_sentences(c.index, rows, c.qvec, c.q_terms, c.terms_of, c.lang,
+                                   self.models.cross.of(c.lang))
             keep, _ = self._check_all(ids, more[:CONSTRAINT_DEPTH], c)
             if keep:
                 return keep, []

@@ -26,6 +26,7 @@ from bot.answer.compose_en import (
     ENGLISH_TYPE,
     EnglishComposer,
     asked_side,
+    counted_noun,
     english_phrase,
     english_phrases,
     japanese_date_of,
@@ -53,7 +54,7 @@ from bot.errors import DocumentNotFound, IndexMissing, InvalidQuestion
 from bot.ingest.dates import date_line
 from bot.ingest.passages import is_heading
 from bot.query import crosslingual
-from bot.query.analysis import QuestionInfo, morpheme_toks, question_info
+from bot.query.analysis import DURATION, MONEY, QuestionInfo, morpheme_toks, question_info
 from bot.query.conversation import Resolved, other_reading, resolve
 from bot.results import (
     MAX_HISTORY_CHARS,
@@ -422,7 +423,9 @@ class Engine:
             text, citations = self._english.compose(index, chosen, asked_en, en, None, listed=listed)
             return text, citations, "answered"
         state_name = "answered"
-        if phrase_en is None and checkable(*japanese_kind(asked_en)) \
+        # A count of named things ("how many experiments") is checked in quoted English sentences too.
+        english_quoted = any(not has_japanese(self._text(index, s)) for s in chosen)
+        if phrase_en is None and (checkable(*japanese_kind(asked_en)) or counted_noun(asked_en) and english_quoted) \
                 and not self._english.english_source_gives(index, chosen, asked_en):
             chosen = self._giving_neighbour(c, chosen, asked_en)
             if not self._english.english_source_gives(index, chosen, asked_en):
@@ -1019,9 +1022,11 @@ class Engine:
 
 
 # The asked kinds whose absence the sentences can be checked for: a count of things with a counter
-# of its own (何人, 何か国, 何件, 何回, 何機) and a calendar date or year (何年に, 何月何日). Other kinds
-# are answered in too many forms to tell (いつ → 夜間, どこ → 北部の熱帯雨林, 何社 → フィリップス社).
-CHECKABLE_COUNTERS = {"number": {"人", "名", "箇国", "件", "回", "機", "基", "台", "個", "倍", "校", "隻"},
+# of its own (何人, 何か国, 何件, 何回, 何機), a quantity in a unit of its own (an amount of money, a
+# span of years, 何キログラム) and a calendar date or year (何年に, 何月何日). Other kinds are answered
+# in too many forms to tell (いつ → 夜間, どこ → 北部の熱帯雨林, 何社 → フィリップス社).
+CHECKABLE_COUNTERS = {"number": {"人", "名", "箇国", "件", "回", "機", "基", "台", "個", "倍", "校", "隻",
+                                 MONEY, DURATION, "キログラム", "トン", "キロメートル", "メートル"},
                       "time": {"年", "月", "日", "年度", "世紀", "年代"}}
 
 

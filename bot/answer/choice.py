@@ -112,7 +112,8 @@ def type_match(p: Profile, q: analysis.QuestionInfo) -> float:
         return float(fresh(p.times))
     if t == "number":
         if q.counter:
-            return float(fresh((n, s) for n, s, cn, cs in p.counted if q.counter in (cn, cs)))
+            forms = phrase.counter_forms(q.counter)
+            return float(fresh((n, s) for n, s, cn, cs in p.counted if cn in forms or cs in forms))
         return float(fresh(p.numbers))
     if t == "person":
         return float(fresh(p.persons))

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from bot.answer import lists
 from bot.answer.lists import Item
 from bot.answer.sentences import ScoredSentence
+from bot.query.analysis import measured
 from bot.results import Citation
 from bot.store.index import SearchIndex
 
@@ -55,7 +56,7 @@ def compose_partial(index: SearchIndex, chosen: list[ScoredSentence], lang: str,
     """The documents speak about the question but do not give what it asks for (`what`, else the
     kind the question asks for): say so first, then cite what they do say."""
     if what is None:
-        asked = ASKED.get(getattr(q_info, "qtype", None) or "")
+        asked = (measured(q_info) if q_info is not None else None) or ASKED.get(getattr(q_info, "qtype", None) or "")
         if asked is None and getattr(q_info, "head", None):
             asked = q_info.head
         what = f"お尋ねの{asked}" if asked else "お尋ねの点"

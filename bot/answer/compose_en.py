@@ -22,6 +22,7 @@ from bot.answer import lists
 from bot.answer.compose import location_fields
 from bot.answer.lists import Item
 from bot.answer.sentences import ScoredSentence
+from bot.query.analysis import MONEY
 from bot.results import Citation
 from bot.store.index import SearchIndex
 from bot.store.termtable import romaji, spells_reading
@@ -86,6 +87,7 @@ _EN_NAME = re.compile(rf"(?:(?:Mr|Ms|Mrs|Dr|Prof)\.\s+)?{_CAPS}(?:\s+(?:of|de|fo
                       rf"(?:\s*\({_CAPS}\))?")
 _EN_PLACE = re.compile(rf"\b(?:in|at|from)\s+((?:the\s+)?{_CAPS}(?:\s+{_CAPS})*(?:,\s*{_CAPS}(?:\s+{_CAPS})*)?)")
 _PEOPLE = {"people", "persons", "participants", "attendees", "delegates", "members", "experts", "students"}
+_PEOPLE_STEMS = {w.rstrip("s")[:5] for w in _PEOPLE}
 _EN_STOP = {"the", "a", "an", "on", "in", "at", "this", "that", "these", "it", "its", "they", "we", "he", "she",
             "after", "before", "since", "according", "with", "for", "to", "and", "of", "as", "by", "from"}
 
@@ -265,6 +267,30 @@ _DATE_PARTS = (re.compile(rf"^(\d{{1,2}})(?:st|nd|rd|th)?\s+({_MONTH})\s+(\d{{4}
                re.compile(rf"^({_MONTH})\s+(\d{{4}})$"))
 
 
+def counted_noun(question: str) -> str | None:
+    """The noun "how many X" counts (applications), or None."""
+    m = re.search(r"how many\s+([a-z]+)", question.lower())
+    return m.group(1) if m is not None and m.group(1) not in _NOT_COUNTED else None
+
+
+def gives_asked(sentence: str, at: int, phrase: str, question: str) -> bool:
+    """Whether `phrase` (at `at` in the English `sentence`) is the quantity an English question
+    asks for: an amount of money carries its currency; "how many X" counts X (the noun in the
+    phrase or among the three words after it)."""
+    kind, counter = japanese_kind(question)
+    if kind != "number":
+        return True
+    if counter == MONEY:
+        return bool(_CURRENCY.search(sentence[max(at - 2, 0): at + len(phrase) + 12]))
+    noun = counted_noun(question)
+    if noun is None:
+        return True
+    stem = noun.rstrip("s")[:5]
+    near = re.findall(r"[A-Za-z]+", phrase) + re.findall(r"[A-Za-z]+", sentence[at + len(phrase):])[:3]
+    return any(stem in w.lower() for w in near) or stem in _PEOPLE_STEMS and any(
+        w.lower().rstrip("s")[:5] in _PEOPLE_STEMS for w in near)
+
+
 def japanese_date_of(phrase: str) -> str | None:
     """An English date in Japanese form (3rd March 2018 → 2018年3月3日, February 2016 → 2016年2月),
     or None when `phrase` is no full date with its year."""
@@ -372,6 +398,14 @@ _COUNTERS = {"people": "人", "persons": "人", "participants": "人", "employee
              "satellites": "機", "years": "年", "proposals": "件", "applications": "件", "cases": "件"}
 
 
+# An asked quantity that is an amount of money (how much did X spend, how large is the budget).
+_MONEY_ASKED = re.compile(r"\bhow much\b(?!\s+\w+er\b).*\b(?:money|spen[dt]|cost|pa(?:y|id)|invest\w*|fund\w*)\b|"
+                          r"\b(?:how (?:large|big)|what)\s+(?:is|was|are|were)\s+(?:the\s+)?(?:\w+\s+)?"
+                          r"(?:budget|cost|price|fee)s?\b")
+# How an English sentence writes an amount of money.
+_CURRENCY = re.compile(r"[$€¥£]|\b(?:dollars?|euros?|yen|pounds?|USD|EUR|JPY)\b", re.I)
+# Words after "how many" that are no counted noun (How many were selected?).
+_NOT_COUNTED = {"were", "was", "did", "do", "does", "have", "has", "had", "are", "is", "will", "can", "of", "more"}
 _SIDE = re.compile(r"\b(?:on behalf of|for|representing|from)\s+(?:the\s+)?([A-Z][\w&.'’-]*(?:\s+[A-Z][\w&.'’-]*)*)"
                    r"\s*\?*\s*$")
 
@@ -407,10 +441,12 @@ def japanese_particle(question: str) -> str | None:
 
 def japanese_kind(question: str) -> tuple[str | None, str | None]:
     """(type, counter) of the Japanese phrase that answers an English question: a date for when,
-    a counted number for how many, a person, place or organisation for who / where / which X;
-    (None, None) when the question asks for no phrase of a checkable kind."""
+    a counted number for how many, an amount of money, a person, place or organisation for who /
+    where / which X; (None, None) when the question asks for no phrase of a checkable kind."""
     kind = question_type(question)
     q = question.lower()
+    if kind == "how many" and _MONEY_ASKED.search(q):
+        return "number", MONEY
     if kind == "how many":
         m = re.search(r"how many\s+(\w+)", q)
         return "number", _COUNTERS.get(m.group(1)) if m else None
@@ -710,11 +746,16 @@ class EnglishComposer:
 
     # -- the answer --------------------------------------------------------------------------------
     def english_source_gives(self, index: SearchIndex, chosen: list[ScoredSentence], question: str) -> bool:
-        """Whether a quoted sentence from an English document gives the asked-for phrase."""
+        """Whether a quoted sentence from an English document gives the asked-for phrase: of
+        the asked quantity, an amount of money written as one, a number of the things asked
+        about counting them."""
         qtype = question_type(question)
         for s in chosen:
             sentence = index.documents[index.passages[s.passage_row].doc_id].text[s.start:s.end]
-            if not _JAPANESE.search(sentence) and english_phrase(sentence, qtype, question):
+            if _JAPANESE.search(sentence):
+                continue
+            if any(gives_asked(sentence, at, phrase, question) for _, at, phrase in
+                   english_phrases(sentence, qtype, question)[:1]):
                 return True
         return False
 

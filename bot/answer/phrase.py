@@ -22,6 +22,8 @@ import numpy as np
 
 from bot import fitted
 from bot.query.analysis import (
+    DURATION,
+    MONEY,
     TIME_UNITS,
     TYPES,
     QuestionInfo,
@@ -475,10 +477,18 @@ _PERSON_SUFFIX = ("氏", "長官", "大使", "理事長", "理事", "教授", "�
                   "大統領", "宇宙飛行士", "博士", "議長", "所長", "局長", "部長", "陛下", "殿下", "大公")
 
 
-# Counters that count the same things (何人 is answered by 580名; 何か国 by 28カ国).
+# Counters that count the same things (何人 is answered by 580名; 何か国 by 28カ国), and units that
+# measure the same quantity however the sentence writes them (何メートル → 1,447m; an amount of
+# money in any currency; a span of years as 5年 or 5年間).
 _COUNTER_CLASSES = (("人", "名"), ("箇国", "か国", "カ国", "ヶ国", "ヵ国", "ケ国", "国"), ("機", "基", "台"),
-                    ("箇所", "か所", "カ所", "ヶ所", "ヵ所"), ("件",),
-                    ("個", "つ"), ("回", "度"))
+                    ("箇所", "か所", "カ所", "ヶ所", "ヵ所"), ("箇月", "か月", "カ月", "ヶ月", "ヵ月"), ("件",),
+                    ("個", "つ"), ("回", "度"),
+                    (MONEY, "円", "ドル", "ユーロ", "ポンド", "ルピー", "ウォン", "$", "€", "¥", "￥"),
+                    (DURATION, "年"),
+                    ("キログラム", "kg", "キロ"), ("トン",), ("キロメートル", "km", "キロ"), ("メートル", "m"))
+# A calendar year is no span of years (有効期間は何年 is not answered by 2014年).
+_CALENDAR_YEAR = re.compile(r"[0-9]{4}|元年|明治|大正|昭和|平成|令和|[0-9]\s*[月日]")
+_DATE_AFTER = re.compile(r"年\s*(?:度|[0-9]+\s*月)")  # 28年 of 平成28年3月22日, of 28年度
 
 
 def _is_count_class(counter: str) -> bool:
@@ -486,7 +496,7 @@ def _is_count_class(counter: str) -> bool:
     return any(counter in forms for forms in _COUNTER_CLASSES) and counter != "国"
 
 
-def _counter_forms(counter: str) -> tuple[str, ...]:
+def counter_forms(counter: str) -> tuple[str, ...]:
     for forms in _COUNTER_CLASSES:
         if counter in forms:
             return forms
@@ -520,8 +530,11 @@ def fits_type(phrase: str, qtype: str | None, tokenizer, head: str | None = None
             return True  # a unit the sentence may write its own way (何メートル → 1,447m)
         # A count with a counter of its own counts the same things, the counter in the phrase or
         # right after it (33の国・地域 does not answer 何人).
-        tail = text + unicodedata.normalize("NFKC", after)[:3]
-        return any(f in tail for f in _counter_forms(counter))
+        after = unicodedata.normalize("NFKC", after)
+        tail = text + after[:3]
+        if DURATION in counter_forms(counter):  # 5年 or 5年間, not 5 of 5年 nor a calendar year
+            return "年" in text and not (_CALENDAR_YEAR.search(text) or _DATE_AFTER.search(text + after[:8]))
+        return any(f.lower() in tail.lower() for f in counter_forms(counter))  # 15,000Km
     if re.fullmatch(rf"(?:{_DATE.pattern}|[\s~〜(),()曜月火水木金土日])+", text) or re.fullmatch(r"[0-9.,]+", text) \
             or re.search(r"[0-9]+\s*(?:件|回|人|名|%)", text):
         return False  # a date, a number or a count is no person, place or organisation

@@ -21,6 +21,7 @@ _TIME_WH_SURFACE = {"いつ", "いつごろ", "いつ頃"}
 _PERSON_WH = {"誰", "何者", "どなた", "何方"}
 _PLACE_WH = {"何処", "どこ", "何方此方"}
 _NUMBER_WH = {"幾つ", "幾ら", "幾等", "幾何"}
+_HOW_MUCH = {"幾ら", "幾等"}
 _DEGREE = {"くらい", "位", "ぐらい", "程", "ほど"}  # どのくらい / どれほど: how much, how long
 _WHICH = {"どの", "何の", "どういう", "どんな", "如何なる"}
 _NO_PHRASE = {"何故", "なぜ", "どうして", "如何して", "どう", "如何", "どのよう", "どの様", "如何様"}
@@ -33,6 +34,16 @@ _NAME_NOUNS = {"名前", "名称", "略称", "呼称", "通称", "愛称", "正�
 # Topic nouns that ask for a quantity (〜の人口は？).
 _QUANTITY_NOUNS = {"人口", "面積", "人数", "金額", "額", "量", "率", "割合", "距離", "長さ", "高さ", "重さ", "速度",
                    "温度", "規模", "総数", "順位", "価格", "値段", "費用", "年齢"}
+# Nouns whose quantity, asked with いくら, is an amount of money (〜の費用はいくら, 開発費はいくら): the
+# answer carries a currency (〜の価格は？ without いくら may be priced in anything: 360クレジット). A
+# compound is classed by its last character too (開発費, 総額).
+_MONEY_NOUNS = {"費用", "予算", "価格", "値段", "金額", "資金", "賞金", "料金", "代金", "経費", "コスト", "売上",
+                "売上高", "収入", "支出", "投資額", "出資", "費", "額"}
+MONEY = "金額"  # the counter of an asked amount of money, in whatever currency the answer is written
+# Topic nouns that are a span of time (有効期間は何年, 任期は何年, 何年の歴史): 何年 asks how long, not
+# which year.
+_SPAN_NOUNS = {"期間", "寿命", "任期", "歴史"}
+DURATION = "年間"
 # Head nouns of どの X / 何という X / 〜の X は that decide the type (a closed set of classifier
 # nouns; a compound is classed by its last character too: 出身国 → 国).
 _HEAD_CLASS = {
@@ -123,6 +134,8 @@ def analyse_question(question: str, tokenizer) -> QuestionInfo:
             info.particle = _next_particle(toks, max(used) + 1)
             if info.head is None:
                 info.head = _head_near(toks, min(used), max(used))
+            if toks[min(used)].norm in _HOW_MUCH and _money(info.head):
+                info.counter = MONEY
             if info.qtype == "place" and _asks_which_body(toks, min(used), info.head):
                 info.qtype = "org"
             info.before, info.after = neighbours(toks, min(used), max(used))
@@ -247,6 +260,14 @@ def _what_fused(toks: list[Tok], i: int, tokenizer) -> Found | None:
     return QuestionInfo(_head_type(rest, "name"), head=rest), [i]
 
 
+def _what_split(toks: list[Tok], i: int, tokenizer) -> Found | None:
+    """何か国 / 何か所 / 何か月 that Sudachi splits into 何・か・国 in some contexts: a counter."""
+    if toks[i].norm != "何" or i + 2 >= len(toks) or toks[i + 1].surface not in ("か", "カ", "ヶ", "ケ", "ヵ") \
+            or toks[i + 2].surface not in ("国", "所", "月"):
+        return None
+    return QuestionInfo("number", counter="箇" + toks[i + 2].surface), [i, i + 1, i + 2]
+
+
 def _which(toks: list[Tok], i: int, tokenizer) -> Found | None:
     """どの / どんな + noun (compound nouns to their end): the class of that noun."""
     t, nxt = toks[i], _next_tok(toks, i)
@@ -263,7 +284,8 @@ def _which(toks: list[Tok], i: int, tokenizer) -> Found | None:
 
 
 # Tried in order at each token; the first that matches is the question's interrogative.
-_INTERROGATIVES = (_wh_word, _how_much, _what_noun, _what_called, _what_of, _what_numeral, _what_fused, _which)
+_INTERROGATIVES = (_wh_word, _how_much, _what_split, _what_noun, _what_called, _what_of, _what_numeral, _what_fused,
+                   _which)
 
 
 def _interrogative(toks: list[Tok], i: int, tokenizer) -> Found | None:
@@ -352,7 +374,29 @@ def _predicate(toks: list[Tok]) -> str | None:
     return None
 
 
+def _money(head: str | None) -> bool:
+    return head is not None and (head in _MONEY_NOUNS or head[-1:] in ("費", "額") and len(head) > 1)
+
+
+def _asked_quantity(info: QuestionInfo) -> None:
+    """A span of years when the quantity's noun is one (有効期間は何年; 何年から / 何年に still
+    ask for a year)."""
+    head = info.head or ""
+    if info.qtype == "time" and info.counter == "年" and info.particle not in ("から", "まで", "に", "には") \
+            and any(head.endswith(n) for n in _SPAN_NOUNS):
+        info.qtype, info.counter = "number", DURATION
+
+
+def measured(info: QuestionInfo) -> str | None:
+    """The noun that names an asked quantity (費用, 有効期間 → 期間, 重さ), or None."""
+    head = info.head or ""
+    if info.qtype == "number" and head and (head in _QUANTITY_NOUNS or info.counter in (MONEY, DURATION)):
+        return head
+    return None
+
+
 def _finish(info: QuestionInfo, toks: list[Tok], skip: set[int]) -> QuestionInfo:
+    _asked_quantity(info)
     info.text = "".join(t.surface for t in toks)
     info.predicate = _predicate(toks) or info.after
     for i, t in enumerate(toks):

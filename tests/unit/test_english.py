@@ -386,10 +386,32 @@ def test_english_sources_lead_with_the_asked_phrase(sentence, qtype, question, e
     ("Which company signed a letter of intent with JAXA?", ("org", None)),
     ("For which countries were they the first satellites?", ("place", None)),
     ("What is India responsible for?", (None, None)),
+    ("How much did the university spend on its CubeSat?", ("number", "金額")),  # an amount of money
+    ("How large is the budget of the plan?", ("number", "金額")),
+    ("How much stronger is the sunlight on Mercury?", ("number", None)),
+    ("At what fraction of the planned price was the contract won?", ("number", None)),  # no amount
 ])
 def test_english_questions_map_to_the_japanese_kind_they_ask_for(question, expected):
     from bot.answer.compose_en import japanese_kind
     assert japanese_kind(question) == expected
+
+
+@pytest.mark.parametrize("sentence, question, ok", [
+    ("The 1st round of KiboCUBE enabled a team to develop a cube satellite.",
+     "How many applications were received in the second round?", False),  # counts no applications
+    ("The agency received 13 applications in the second round.",
+     "How many applications were received in the second round?", True),
+    ("Thirty-five participants from twenty countries attended.", "How many people attended?", True),
+    ("The workshop was held on November 6 in Singapore.", "How many people attended?", False),
+    ("One highlight activity was Asian Try Zero-G 2018.", "How many experiments were selected?", False),
+    ("The programme was launched in September 2015 with 1 satellite.",
+     "How much did the University of Nairobi spend on its CubeSat?", False),  # no amount of money
+    ("The CubeSat cost $50,000 to build.", "How much did the university spend on its CubeSat?", True),
+])
+def test_an_english_source_gives_the_asked_quantity_only_in_its_kind(sentence, question, ok):
+    from bot.answer.compose_en import english_phrases, gives_asked, question_type
+    found = english_phrases(sentence, question_type(question), question)
+    assert any(gives_asked(sentence, at, phrase, question) for _, at, phrase in found[:1]) is ok
 
 
 @pytest.mark.slow

@@ -91,6 +91,8 @@ def test_shipped_model_matches_the_features(tmp_path):
     ("1993年に何が設立されましたか？", "1993年にAPRSAFが設立された。", 0.0),  # the year is the question's own
     ("会議には何カ国が参加しましたか？", "会議には40カ国が参加した。", 1.0),
     ("会議には何カ国が参加しましたか？", "会議は3日間開かれた。", 0.0),  # a number, not of the asked counter
+    ("会議には何人が参加しましたか？", "会議には580名が参加した。", 1.0),  # the counter in another form
+    ("開発費はいくらですか？", "開発費は約2億ドルである。", 1.0),  # an amount of money in any currency
     ("式典で挨拶したのは誰ですか？", "式典では田中太郎が挨拶した。", 1.0),
     ("この軌道を何と呼びますか？", "このような軌道を静止軌道という。", 1.0),
 ])

@@ -123,6 +123,29 @@ def test_a_counted_number_must_count_the_asked_things(tokenizer):
     assert not fits_type("33", "number", tokenizer, counter="人", after="の国・地域")
 
 
+def test_a_quantity_must_be_in_the_asked_unit(tokenizer):
+    duration = dict(counter="年間")
+    assert fits_type("5年", "number", tokenizer, **duration)
+    assert fits_type("1年間", "number", tokenizer, after="かけて", **duration)
+    assert not fits_type("5", "number", tokenizer, after="年である", **duration)  # the span with its unit
+    assert not fits_type("2014年", "number", tokenizer, **duration)  # a calendar year is no span
+    assert not fits_type("28年", "number", tokenizer, after="3月22日", **duration)  # 平成28年3月22日
+    assert not fits_type("6月13日", "number", tokenizer, **duration)
+    assert fits_type("2億3,580万", "number", tokenizer, counter="金額", after="ドル")  # any currency
+    assert not fits_type("第22回目", "number", tokenizer, counter="金額")
+    assert not fits_type("2005", "number", tokenizer, counter="金額", after=" Sentinel Asia設立")
+    assert fits_type("1.5kg", "number", tokenizer, counter="キログラム")
+    assert not fits_type("図:1KUNS-PF", "number", tokenizer, counter="キログラム")
+
+
+@pytest.mark.slow
+def test_a_quantity_the_sentences_do_not_give_is_not_answered(meetings_engine):
+    cost = meetings_engine.ask("第21回アジア宇宙会議の開催費用はいくらでしたか？")
+    assert not cost.found, cost.answer
+    span = meetings_engine.ask("第22回アジア宇宙会議で採択された宣言の有効期間は何年ですか？")
+    assert not span.found, span.answer
+
+
 @pytest.mark.slow
 def test_a_question_whose_asked_kind_the_sentences_lack_gets_a_partial_answer(meetings_engine):
     a = meetings_engine.ask("第21回アジア宇宙会議では改革案が何件承認されましたか？")

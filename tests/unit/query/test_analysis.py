@@ -12,3 +12,19 @@ from bot.query.analysis import analyse_question
 ])
 def test_where_asked_of_a_person_or_body_asks_for_an_organisation(tokenizer, question, qtype):
     assert analyse_question(question, tokenizer).qtype == qtype
+
+
+@pytest.mark.parametrize("question, qtype, counter", [
+    ("APRSAF-22の開催にかかった費用はいくらでしたか？", "number", "金額"),  # an amount of money
+    ("LUPEXローバの開発費はいくらですか？", "number", "金額"),
+    ("2013年のラオスのGDPはいくら？", "number", None),  # not a money noun: any quantity
+    ("建築と技術の価格は？", "number", None),  # not asked with いくら: priced in anything (360クレジット)
+    ("JAXAとUAESAの機関間協定の有効期間は何年ですか？", "number", "年間"),  # a span, not a year
+    ("ラオスの国家主席の任期は何年か？", "number", "年間"),
+    ("国分寺市長の任期は何年から何年？", "time", "年"),  # from which year to which
+    ("APRSAFは何年に設立されましたか", "time", "年"),
+    ("APRSAF名古屋ビジョンの採択には何か国が賛成しましたか？", "number", "箇国"),  # 何・か・国 split
+])
+def test_the_asked_quantity_is_read_from_its_noun(tokenizer, question, qtype, counter):
+    info = analyse_question(question, tokenizer)
+    assert (info.qtype, info.counter) == (qtype, counter)

@@ -40,6 +40,7 @@ from bot.answer.evidence import Evidence, RefusalModel, decide_found, question_t
 from bot.answer.phrase import ORG_SUFFIX, PhraseModel, fits_type, rank_phrases, whole_name
 from bot.answer.sentences import (
     MAX_SENTENCES,
+    CrossLanguage,
     ScoredSentence,
     candidate_rows,
     demote_repeats,
@@ -106,20 +107,22 @@ BACKGROUND_PASSAGES = 20
 class Models:
     """The fitted parameters the engine answers with: the retrieval fusion of each language, the
     refusal model of each language, the sentence choice, the answer phrase ranker, what settles
-    a yes/no question and when the asker's language goes first."""
+    a yes/no question, when the asker's language goes first and how other-language sentences'
+    cosines are put on the question's own language's scale."""
     fusion: Fusions
     refusal: dict[str, RefusalModel]
     choice: ChoiceModel
     phrase: PhraseModel
     yesno: YesNoModel
     language: AskerLanguage
+    cross: CrossLanguage
 
     @classmethod
     def load(cls) -> "Models":
         """The files shipped beside the code; FittedFileError naming the first that does not fit it
         (bot/fitted.py)."""
         return cls(Fusions.load(), RefusalModel.load_all(), ChoiceModel.load(), PhraseModel.load(),
-                   YesNoModel.load(), AskerLanguage.load())
+                   YesNoModel.load(), AskerLanguage.load(), CrossLanguage.load())
 
 
 @dataclass
@@ -165,6 +168,7 @@ class _State:
         self._share: dict[str, float] = {}
         self._bilingual: dict[int, set[str]] = {}
         self._bridge: crosslingual.EnglishBridge | None = None
+        self._english_of: dict[str, list[str]] | None = None
         self._lock = threading.Lock()
 
     @property
@@ -174,6 +178,19 @@ class _State:
             with self._lock:
                 self._bridge = self._bridge or bridge
         return self._bridge
+
+    def english_of(self, term: str) -> list[str]:
+        """The one-word English keys of the term table that give `term` (構造 → structure), and
+        the English pages' words for it: how an English sentence may write a Japanese word."""
+        if self._english_of is None:
+            found: dict[str, list[str]] = {}
+            for key, entries in self.index.terms.english.items():
+                if re.fullmatch(r"[a-z][a-z-]+", key):
+                    for written, _ in entries:
+                        found.setdefault(written, []).append(key)
+            with self._lock:
+                self._english_of = self._english_of or found
+        return list(dict.fromkeys(self._english_of.get(term, []) + list(self.bridge.english.get(term, ()))))
 
     def common_name(self, name: str) -> bool:
         """Whether more than half of the documents carry `name` (flattened): the corpus's own subject."""
@@ -347,7 +364,7 @@ class Engine:
         if c.q_info is not None and c.q_info.asked:
             c.q_terms = {t: w for t, w in c.q_terms.items() if t not in c.q_info.asked} or c.q_terms
         rows = candidate_rows(index, c.hits)
-        c.scored = score_sentences(index, rows, c.qvec, c.q_terms, c.terms_of, lang)
+        c.scored = score_sentences(index, rows, c.qvec, c.q_terms, c.terms_of, lang, self.models.cross.of(lang))
         if resolved.follow_up:
             c.scored = demote_repeats(index, c.scored, [t.content for t in history if t.role == "assistant"])
 
@@ -377,13 +394,15 @@ class Engine:
         ask = None if subject else lists.asked_ja(query, q_info.qtype if q_info is not None else None,
                                                   self.tokenizer)
         if ask is not None:
+            # English sentences name the asked noun in English (structure of …)
+            ask = replace(ask, heads=ask.heads + tuple(w for h in ask.heads for w in c.state.english_of(h)))
             kind = q_info.qtype if q_info is not None and q_info.qtype in LIST_TYPES else None
             listed, chosen = self._listing(c, chosen, ask, query, phrase,
                                            partial(self._named, kind=kind) if kind else None,
                                            None if kind == "place" else self._place)
             if listed:
                 phrase = None
-                listed = self._as_written(index, listed, ask)
+                listed = self._as_written(index, listed, ask) + self._parallel(c, listed, query)
         if not listed and not self._gives_asked_kind(index, chosen, q_info, phrase):
             # The sentences are about the question but do not give what it asks for (a date,
             # a number, a name of the asked kind): say so, and cite what they do say.
@@ -549,7 +568,8 @@ class Engine:
         seen = {s.passage_row for s in c.scored}
         rows = [h.row for h in c.hits if h.row not in seen]
         if rows:
-            more = score_sentences(c.index, rows, c.qvec, c.q_terms, c.terms_of, c.lang)
+            more = score_sentences(c.index, rows, c.qvec, c.q_terms, c.terms_of, c.lang,
+                                   self.models.cross.of(c.lang))
             keep, _ = self._check_all(ids, more[:CONSTRAINT_DEPTH], c)
             if keep:
                 return keep, []
@@ -726,10 +746,11 @@ class Engine:
     def _widened(self, sentence: str, a: int, b: int, spans: list[tuple[int, int]], q_info,
                  fits) -> tuple[int, int]:
         """The lead phrase [a, b) widened to the items coordinated with it: names of the lead's
-        kind (スリランカとネパール, フォボスとダイモス; not any noun the sentence joins with と or 、,
-        石破総理大臣と… for a place), or for 誰と誰 any phrases of the asked kind."""
+        kind (スリランカとネパール, フォボスとダイモス, ASI及び国立研究会議(CNR:…): a phrase the sentence
+        spells out as a name is one; not any noun the sentence joins with と or 、, 石破総理大臣と…
+        for a place), or for 誰と誰 any phrases of the asked kind."""
         item = partial(self._named, kind=q_info.qtype)
-        if q_info.qtype in LIST_TYPES and item(sentence[a:b]):
+        if q_info.qtype in LIST_TYPES and (item(sentence[a:b]) or kinds.spelled_out(sentence, b)):
             return kinds.coordinated(sentence, a, b, spans, item)
         if q_info.pair:
             return kinds.coordinated(sentence, a, b, spans, fits)
@@ -921,7 +942,8 @@ class Engine:
 
         content = [m for m in self.tokenizer.morphemes(question) if m.part_of_speech()[0] in ("名詞", "動詞")]
         found = lists.best(cands, ask, question, same_kind, overlaps, other_kind,
-                           frozenset(m.surface() for m in content if len(m.surface()) > 1), phrase is not None)
+                           frozenset(m.surface() for m in content if len(m.surface()) > 1), phrase is not None,
+                           lists.object_verbs(question, ask.heads, self.tokenizer))
         if found is None:
             return None, chosen
         words = {m.surface() for m in content if m.part_of_speech()[0] == "名詞"} if has_japanese(question) else set()
@@ -944,6 +966,20 @@ class Engine:
             return items
         end = last.end + lists.head_tail(text[last.end:last.end + 40], ask.heads)
         return [lists.Item(text[first.start:end], first.key, first.start, end)]
+
+    def _parallel(self, c: Candidates, items: list[lists.Item], question: str) -> list[lists.Item]:
+        """Names the sentence of a run of names gives the same verb in a later clause
+        (lists.parallel_objects) but the question does not; none for items from several sentences
+        or not all names."""
+        if len({i.key for i in items}) > 1 or not all(self._named(i.text) for i in items):
+            return []
+        s = next((x for x in c.scored if x.vector_row == items[0].key), None)
+        if s is None:
+            return []
+        sentence = self._text(c.index, s)
+        return [lists.Item(sentence[a:b], s.vector_row, s.start + a, s.start + b)
+                for a, b in lists.parallel_objects(sentence, items[-1].end - s.start, self.tokenizer)
+                if self._named(sentence[a:b]) and sentence[a:b] not in question]
 
     def _neighbours(self, c: Candidates, s: ScoredSentence) -> list[ScoredSentence]:
         """The scored sentences of the same document and section within `lists.NEIGHBOURS`

@@ -184,16 +184,28 @@ def glossed(sentence: str, a: int, b: int, spans: list[tuple[int, int]]) -> tupl
     if opened < 0 or re.search(r"[)）]", sentence[opened:b]):
         return None
     close = re.search(r"[)）]", sentence[b:])
-    inside = sentence[opened + 1:b + close.start()] if close else ""
-    # A translation is in Latin script; a Japanese bracket (主体育館:1964年 設計・丹下健三) says more.
-    latin = len(re.findall(r"[A-Za-z]", inside))
-    if not re.search(r"[:：=＝]", inside) or latin < 0.6 * len(re.sub(r"\s", "", inside)):
+    if not _spells_out(sentence[opened + 1:b + close.start()] if close else ""):
         return None
     # The identifier before the colon (CNR, ANFIA) is itself an answer: to 「略称は」.
     if not re.search(r"[:：=＝]", sentence[opened:b]) and re.fullmatch(r"[A-Z][A-Za-z0-9\-]{1,15}", sentence[a:b]):
         return None
     end = len(sentence[:opened].rstrip())
     return next(((x, y) for x, y in spans if y == end and x < y), None)
+
+
+def _spells_out(inside: str) -> bool:
+    """Whether a bracket's text spells a name out in Latin script (CNR:National Research
+    Council); a Japanese bracket (主体育館:1964年 設計・丹下健三) says more."""
+    latin = len(re.findall(r"[A-Za-z]", inside))
+    return bool(re.search(r"[:：=＝]", inside)) and latin >= 0.6 * len(re.sub(r"\s", "", inside))
+
+
+def spelled_out(sentence: str, end: int) -> bool:
+    """Whether the phrase ending at `end` is followed by a bracket spelling it out as a name
+    (国立研究会議(CNR:National Research Council)): the phrase is then a name, whatever words it
+    is made of."""
+    m = re.match(r"\s*[(（]([^()（）]*)[)）]", sentence[end:])
+    return m is not None and _spells_out(m.group(1))
 
 
 def _owner(sentence: str, a: int) -> str | None:

@@ -14,6 +14,7 @@ from bot.answer.kinds import (
     japanese_side,
     names_the_asked,
     sided,
+    spelled_out,
     titled,
 )
 
@@ -61,6 +62,14 @@ def test_a_lead_takes_in_the_items_coordinated_with_it():
     assert coordinated(s, 0, 5, spans, lambda t: t in ("スリランカ", "ネパール")) == (0, 10)
     assert coordinated(s, 6, 10, spans, lambda t: t in ("スリランカ", "ネパール")) == (0, 10)
     assert coordinated(s, 0, 5, spans, lambda t: t == "スリランカ") == (0, 5)
+
+
+def test_a_phrase_spelled_out_in_latin_script_is_a_name():
+    s = "ASI及び国立研究会議(CNR:National Research Council)が大部分の株式を保有。"
+    assert spelled_out(s, s.index("("))
+    assert not spelled_out(s, s.index("が大部分"))
+    hall = "代々木競技場(主体育館:1964年 設計・丹下健三)"
+    assert not spelled_out(hall, hall.index("("))
 
 
 def test_coordinated_items_may_carry_their_abbreviation_in_brackets():

@@ -616,6 +616,8 @@ class Engine:
         X = self.sentence_features(c)
         chosen = choice.choose(c.index, c.scored, choice.probabilities(X, model), min(top_k, MAX_SENTENCES),
                                model.confidence)
+        # A list's numbering on a line of its own (「1.」) says nothing: it is never quoted.
+        chosen = [s for s in chosen if not _says_nothing(self._text(c.index, s))] or chosen
         chosen = [self._with_value(c.index, s) for s in chosen]
         ordered = lead(choice.reading_order(c.index, chosen))
         # A title line, caption or table cell (no sentence end) supports an answer but never
@@ -716,9 +718,11 @@ class Engine:
                 words = q_info.surfaces
                 # The asked party's phrase may rank below the others' (they stand nearer the
                 # question's words): every fitting phrase of the sentence is read for it.
-                every = [(a, b) for _, (a, b) in ranked if usable(sentence, a, b)] if side else []
+                counted = asks_for == "number" and not q_info.counter and q_info.head
+                every = [(a, b) for _, (a, b) in ranked if usable(sentence, a, b)] if side or counted else []
                 a, b = (kinds.owned_by_question(sentence, fitting, words) or kinds.labelled(sentence, fitting, words)
                         or side and kinds.sided(sentence, every, set(side))
+                        or counted and kinds.counting(sentence, every, q_info.head)
                         or asks_for in ("person", "org") and kinds.titled(sentence, fitting, q_info.head, query,
                                                                          name=asks_for == "org")
                         or kinds.clause_of_question(sentence, fitting, names, self._has_name)
@@ -1133,11 +1137,15 @@ def table_row(lines: list[str], i: int) -> tuple[int, int] | None:
 _LABEL = re.compile(r"^\s*[^。．.!?！？|]{1,30}[:：]\s*\|?\s*$")
 
 
+def _says_nothing(text: str) -> bool:
+    """Fewer than four letters: a list's numbering (「2.」), a table's rule (「|」)."""
+    return len(re.findall(r"[^\W\d_]", text)) < 4
+
+
 def _fragment(text: str) -> bool:
     """A line that is no sentence: a title, a caption, a table cell (no full stop at its end)."""
     t = text.strip()
-    letters = len(re.findall(r"[^\W\d_]", t))  # 「2.」 ends like a sentence but says nothing
-    return letters < 4 or not re.search(r"[。．.!?！？]\s*[」』）)]?\s*$", t)
+    return _says_nothing(t) or not re.search(r"[。．.!?！？]\s*[」』）)]?\s*$", t)
 
 
 def _best_terms(state: _State, index: SearchIndex, scored, n: int = 1) -> list[set[str]]:

@@ -7,6 +7,7 @@ from bot.answer.kinds import (
     abbreviation,
     clause_of_question,
     coordinated,
+    counting,
     defines,
     definition_subject,
     glossed,
@@ -451,3 +452,14 @@ def test_the_asked_partys_person_may_carry_the_party_in_the_phrase():
     s = "JAXA山川理事長およびルクセンブルク宇宙機関(LSA)セレスCEOは、6月13日に署名しました。"
     spans = [(s.index("セレス"), s.index("は、")), (0, s.index("および"))]
     assert sided(s, spans, {"JAXA"}) == spans[1]
+
+
+def test_a_count_asked_without_a_counter_is_the_number_written_before_the_asked_noun():
+    s = "第21回会議(APRSAF-21)は、33の国・地域および12の国際機関から580名の参加者が集い、開催された。"
+    spans = [(s.index("580"), s.index("580") + 4), (s.index("33"), s.index("33") + 2),
+             (s.index("12"), s.index("12") + 2), (s.index("21回"), s.index("21回") + 3)]
+    assert counting(s, spans, "機関") == spans[2]
+    t = "九州工業大学の1Uサイズの衛星3機と、シンガポール国立大学の3Uサイズの衛星1機"
+    sizes = [(t.index("1U"), t.index("1U") + 2), (t.index("3U"), t.index("3U") + 2)]
+    assert counting(t, sizes, "サイズ") is None  # which of the two is asked is for another rule
+    assert counting(s, spans, None) is None

@@ -472,10 +472,13 @@ def japanese_particle(question: str) -> str | None:
 
 
 def own_terms(terms: Sequence, question: str) -> list:
-    """The terms found for the words of `question` itself: a follow-up is searched with the
-    previous question's terms too, which ask for something else (all of them when none is its own)."""
+    """The terms found for the words of `question` itself, and names: a follow-up is searched
+    with the previous question's terms too, whose dictionary words ask for something else
+    (university in "Which university built them?") while its names may spell the topic otherwise
+    (Bodhgaya for "it" put back as Bodh Gaya). All of them when none is its own."""
     said = {w.lower() for w in re.findall(r"[\w'’-]+", question)}
-    return [t for t in terms if {w.lower() for w in re.findall(r"[\w'’-]+", t.english)} <= said] or list(terms)
+    return [t for t in terms if t.kind != "dictionary"
+            or {w.lower() for w in re.findall(r"[\w'’-]+", t.english)} <= said] or list(terms)
 
 
 _AUXILIARY = re.compile(r"\b(?:was|were|is|are|did|does|do|has|have|had|will|be|been)\b", re.I)

@@ -623,3 +623,13 @@ def test_a_what_question_is_led_by_the_value_of_the_record_line_its_word_labels(
     a = engine.ask("What size is ABC-1?", top_k=2)
     assert a.found, a.answer
     assert a.answer.startswith("Answer: 1U "), a.answer
+
+
+def test_a_follow_ups_own_terms_keep_names_and_drop_the_previous_questions_words():
+    from bot.answer.compose_en import own_terms
+    from bot.query.crosslingual import Term
+    terms = [Term("handed over", "引き渡す", ("引き渡す",), "dictionary"),
+             Term("university", "大学", ("大学",), "dictionary"),  # from "Which university built them?"
+             Term("Bodhgaya", "ボードガヤー", ("ボードガヤー",), "reading")]  # the topic, spelled otherwise
+    kept = {t.surface for t in own_terms(terms, "Where were BIRDS-3 CubeSats handed over to JAXA?")}
+    assert kept == {"引き渡す", "ボードガヤー"}

@@ -62,6 +62,16 @@ def test_names_must_be_in_the_document_unless_the_corpus_is_about_them(tokenizer
     assert check(ids, ctx, common=lambda name: name == "アルテミス").ok
 
 
+def test_the_series_of_an_edition_must_be_in_the_document(tokenizer):
+    ids = identifiers("第27回宇宙開発戦略本部はいつ開かれましたか？", "ja", tokenizer)
+    other = check(ids, _ctx("第27回のAPRSAFでは活発な議論が行われました。"))
+    assert not other.ok and other.missing == ["宇宙開発戦略本部"]
+    assert check(ids, _ctx("第27回宇宙開発戦略本部を官邸で開催しました。")).ok
+    # the nouns before the edition are its series, those after it what the series made
+    ids = identifiers("BIRDSプロジェクト第3弾の1Uサイズ衛星は何機引き渡されましたか？", "ja", tokenizer)
+    assert check(ids, _ctx("BIRDSプロジェクトの第3弾として製作した1Uサイズの超小型衛星3機")).ok
+
+
 @pytest.mark.parametrize("phrase, qtype, ok", [
     ("平成27年9月", "time", True),
     ("2020年1月29日", "time", True),

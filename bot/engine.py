@@ -790,9 +790,10 @@ class Engine:
         type (when it asks for one), or the noun it asks about (どのロケット: a rocket)."""
         if q_info is None or q_info.qtype is None:
             return True
-        if checkable(q_info.qtype, q_info.counter):
-            return phrase is not None
         head = q_info.head or ""
+        # A country (どの国) has a name of its own that the sentences would give.
+        if checkable(q_info.qtype, q_info.counter) or q_info.qtype == "place" and head.endswith("国"):
+            return phrase is not None
         # どのロケット asks to pick one of a concrete kind named in katakana, which the sentences
         # would name; a kanji classifier (どの部分, どの文書) is answered without being repeated,
         # and 〜のタイトルは何 by a title in 『』.

@@ -127,6 +127,29 @@ def test_a_place_that_begins_an_organisations_name_is_no_place(tokenizer):
     assert fits_type("種子島", "place", tokenizer, after="宇宙センターから打ち上げ")
 
 
+def test_a_person_phrase_ends_on_the_name_or_a_title(tokenizer):
+    assert not fits_type("川勝火星衛星探査機", "person", tokenizer)  # a probe's name after the person's
+    assert fits_type("ジム・ブライデンスタイン", "person", tokenizer)  # katakana Sudachi does not know
+    assert fits_type("小池俊雄東京大学教授", "person", tokenizer)
+    assert fits_type("奥村直樹", "person", tokenizer)
+
+
+def test_a_country_is_asked_for_by_its_name(tokenizer):
+    assert not fits_type("関連イベント", "place", tokenizer, head="国")
+    assert not fits_type("APRSAF", "place", tokenizer, head="国")
+    assert fits_type("インドネシア", "place", tokenizer, head="国")
+    assert fits_type("Indonesia", "place", tokenizer, head="国")
+    assert fits_type("関連イベント会場", "place", tokenizer)  # any other place is read leniently
+
+
+def test_a_country_the_sentences_do_not_name_is_not_given(tokenizer):
+    from bot.engine import Engine
+    from bot.query.analysis import question_info
+    country = question_info("水ロケット大会で優勝したのはどの国のチームですか？", tokenizer)
+    assert not Engine._gives_asked_kind(None, [], country, None)
+    assert Engine._gives_asked_kind(None, [], question_info("大会はどこで開かれましたか？", tokenizer), None)
+
+
 def test_a_counted_number_must_count_the_asked_things(tokenizer):
     assert fits_type("580名", "number", tokenizer, counter="人")
     assert fits_type("28", "number", tokenizer, counter="箇国", after="か国・地域")

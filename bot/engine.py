@@ -392,7 +392,8 @@ class Engine:
             if listed:
                 phrase = None
                 listed = self._as_written(index, listed, ask)
-        if not listed and not self._gives_asked_kind(index, chosen, q_info, phrase):
+        if not listed and (not self._gives_asked_kind(index, chosen, q_info, phrase)
+                           or phrase is None and self._only_relative(index, chosen, q_info)):
             # The sentences are about the question but do not give what it asks for (a date,
             # a number, a name of the asked kind): say so, and cite what they do say.
             text, citations = compose_partial(index, chosen, c.lang, q_info)
@@ -673,6 +674,7 @@ class Engine:
                                                 q_info.counter, after)
         # An English question's names are search terms out of their clauses: no clause to match.
         names = self._proper_nouns(q_info.text) if english_words is not None else set()
+        event = kinds.asked_event(morpheme_toks(q_info.text, self.tokenizer), q_info.predicate, q_info.after)
         usable = lambda sentence, a, b: fits(sentence[a:b], sentence[b:]) and not (  # noqa: E731
             known and kinds.restates(sentence, a, b, known)) and not kinds.names_the_asked(sentence, a, b, query)
         # About the present, every quoted sentence's phrase is kept: dated sources may disagree.
@@ -683,6 +685,8 @@ class Engine:
         for s in sorted(chosen, key=lambda x: -x.score):
             text = index.documents[index.passages[s.passage_row].doc_id].text
             sentence = text[s.start:s.end]
+            if event and kinds.only_relative(morpheme_toks(sentence, self.tokenizer), event):
+                continue  # it dates or places another event, named after the asked one
             prior = LEAD_SENTENCE_WEIGHT * math.log(max(s.score, 1e-6) / max(top, 1e-6))
             ranked = rank_phrases(sentence, query, asks_for, self.tokenizer, self.models.phrase, info=q_info)
             fitting: list[tuple[int, int]] = []
@@ -802,6 +806,15 @@ class Engine:
             texts = [index.documents[index.passages[s.passage_row].doc_id].text[s.start:s.end] for s in chosen]
             return any(head.rstrip("ー") in t for t in texts)
         return True
+
+    def _only_relative(self, index: SearchIndex, chosen, q_info) -> bool:
+        """Whether the quoted sentences that name the asked event (就任) name it only as the
+        reference point of another (就任後初来日の折に): they do not say when or where it was."""
+        if q_info is None or q_info.qtype not in LEAD_TYPES:
+            return False
+        event = kinds.asked_event(morpheme_toks(q_info.text, self.tokenizer), q_info.predicate, q_info.after)
+        return event is not None and any(
+            kinds.only_relative(morpheme_toks(self._text(index, s), self.tokenizer), event) for s in chosen)
 
     def _proper_nouns(self, text: str) -> set[str]:
         return {t.surface for t in morpheme_toks(text, self.tokenizer) if t.pos[1] == "固有名詞" and len(t.surface) > 1}

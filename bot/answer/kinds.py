@@ -303,3 +303,34 @@ def range_end(question: str, sentence: str, b: int) -> int:
         return b
     m = _RANGE_REST.match(sentence, b)
     return b + len(m.group(0).rstrip()) if m and re.search(r"[0-9]", m.group(0)) else b
+
+
+# What follows an event named as the reference point of another: 就任後, 打ち上げ前, 放出に向けて.
+_RELATIVE_SUFFIX = ("後", "前")
+
+
+def asked_event(question_toks, predicate: str | None, after: str | None) -> str | None:
+    """The event a question asks about (normalised): the word before 〜のは (就任したのはいつ →
+    就任), else its last verb or verbal noun (何月何日に「きぼう」から放出されましたか → 放出)."""
+    if predicate and predicate != after:
+        return predicate
+    for t in reversed(question_toks):
+        if t.pos[0] == "動詞" and "非自立可能" not in t.pos or t.pos[0] == "名詞" and "サ変可能" in t.pos:
+            return t.norm
+    return None
+
+
+def only_relative(sentence_toks, event: str) -> bool:
+    """Whether a sentence names the asked event only as the reference point of another
+    (就任後初来日の折に, 放出に向けて搭載作業が): its date or place is then the other event's."""
+    seen = False
+    for i, t in enumerate(sentence_toks):
+        if t.norm in (event + s for s in _RELATIVE_SUFFIX):  # one word in Sudachi: 就任後
+            seen = True
+        elif t.norm == event:
+            nxt = sentence_toks[i + 1:i + 3]
+            if not (nxt and (nxt[0].surface in _RELATIVE_SUFFIX
+                             or nxt[0].surface == "に" and len(nxt) > 1 and nxt[1].norm == "向ける")):
+                return False
+            seen = True
+    return seen

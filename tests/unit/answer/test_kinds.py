@@ -5,6 +5,7 @@ from paths import DATA
 
 from bot.answer.kinds import (
     abbreviation,
+    asked_event,
     clause_of_question,
     coordinated,
     defines,
@@ -12,8 +13,10 @@ from bot.answer.kinds import (
     glossed,
     is_yes_no,
     names_the_asked,
+    only_relative,
     titled,
 )
+from bot.query.analysis import morpheme_toks, question_info
 
 
 @pytest.mark.parametrize("question, lang, subject", [
@@ -341,3 +344,25 @@ def test_an_abbreviation_question_is_answered_by_the_bracketed_identifier_after_
     assert s[a:b] == "J-SSOD"
     assert abbreviation(s, "小型衛星放出機構はいつ使われましたか？") is None
     assert abbreviation("宇宙航空研究開発機構(JAXA)は協定を結んだ。", q) is None  # another name's
+
+
+def _event(question, tokenizer):
+    info = question_info(question, tokenizer)
+    return asked_event(morpheme_toks(question, tokenizer), info.predicate, info.after)
+
+
+def test_the_asked_event_is_the_verb_before_noha_or_the_last_verb(tokenizer):
+    assert _event("ヴァーナー氏がESA長官に就任したのはいつですか？", tokenizer) == "就任"
+    assert _event("衛星は何月何日に「きぼう」から放出されましたか？", tokenizer) == "放出"
+
+
+@pytest.mark.parametrize("sentence, relative", [
+    ("JAXAは5月15日、ESAのヴァーナー長官の就任後初来日の折に、会合を開催しました。", True),
+    ("衛星3機が2月18日に引き渡され、「きぼう」からの放出に向けて搭載作業が実施されました。", True),
+    ("ヴァーナー氏は2015年7月にESA長官に就任しました。", False),
+    ("衛星は5月11日に「きぼう」から放出されました。", False),
+    ("会合は5月15日に開催されました。", False),  # the event not named at all: nothing to tell
+])
+def test_an_event_named_only_as_a_reference_point_is_not_dated(tokenizer, sentence, relative):
+    event = "就任" if "就任" in sentence or "会合" in sentence else "放出"
+    assert only_relative(morpheme_toks(sentence, tokenizer), event) is relative

@@ -103,6 +103,7 @@ fit: setup
 	$(PY) -m fit.fit_refusal $(FIT_QA) --lang en --max-false-refusal 0.08
 	$(PY) -m fit.fit_yesno
 	$(PY) -m fit.fit_asker_language
+	$(PY) -m fit.fit_cross_language
 	$(PY) -m fit.fit_quant
 
 # Benchmarks print figures (see bench/README.md); pass options with ARGS=--quick etc.

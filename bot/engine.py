@@ -37,9 +37,10 @@ from bot.answer.compose_en import (
 )
 from bot.answer.compose_en import asked as english_asked
 from bot.answer.evidence import Evidence, RefusalModel, decide_found, question_terms, worth_relating
-from bot.answer.phrase import PhraseModel, fits_type, rank_phrases
+from bot.answer.phrase import ORG_SUFFIX, PhraseModel, fits_type, rank_phrases
 from bot.answer.sentences import (
     MAX_SENTENCES,
+    CrossLanguage,
     ScoredSentence,
     candidate_rows,
     demote_repeats,
@@ -52,7 +53,7 @@ from bot.embed.recent import RecentQueries
 from bot.errors import DocumentNotFound, IndexMissing, InvalidQuestion
 from bot.ingest.dates import date_line
 from bot.ingest.passages import is_heading
-from bot.query import crosslingual
+from bot.query import conversation, crosslingual
 from bot.query.analysis import DURATION, MONEY, QuestionInfo, morpheme_toks, question_info
 from bot.query.conversation import Resolved, other_reading, resolve
 from bot.results import (
@@ -72,7 +73,6 @@ from bot.results import (
     Turn,
 )
 from bot.retrieve.retrieval import Fusions, Hit, retrieve
-from bot.store.dense import search as dense_search
 from bot.store.index import DocInfo, SearchIndex, load_index
 from bot.text.analyser import Tokenizer
 from bot.text.language import detect_language, has_japanese
@@ -107,20 +107,22 @@ BACKGROUND_PASSAGES = 20
 class Models:
     """The fitted parameters the engine answers with: the retrieval fusion of each language, the
     refusal model of each language, the sentence choice, the answer phrase ranker, what settles
-    a yes/no question and when the asker's language goes first."""
+    a yes/no question, when the asker's language goes first and how other-language sentences'
+    cosines are put on the question's own language's scale."""
     fusion: Fusions
     refusal: dict[str, RefusalModel]
     choice: ChoiceModel
     phrase: PhraseModel
     yesno: YesNoModel
     language: AskerLanguage
+    cross: CrossLanguage
 
     @classmethod
     def load(cls) -> "Models":
         """The files shipped beside the code; FittedFileError naming the first that does not fit it
         (bot/fitted.py)."""
         return cls(Fusions.load(), RefusalModel.load_all(), ChoiceModel.load(), PhraseModel.load(),
-                   YesNoModel.load(), AskerLanguage.load())
+                   YesNoModel.load(), AskerLanguage.load(), CrossLanguage.load())
 
 
 @dataclass
@@ -166,6 +168,7 @@ class _State:
         self._share: dict[str, float] = {}
         self._bilingual: dict[int, set[str]] = {}
         self._bridge: crosslingual.EnglishBridge | None = None
+        self._english_of: dict[str, list[str]] | None = None
         self._lock = threading.Lock()
 
     @property
@@ -175,6 +178,19 @@ class _State:
             with self._lock:
                 self._bridge = self._bridge or bridge
         return self._bridge
+
+    def english_of(self, term: str) -> list[str]:
+        """The one-word English keys of the term table that give `term` (構造 → structure), and
+        the English pages' words for it: how an English sentence may write a Japanese word."""
+        if self._english_of is None:
+            found: dict[str, list[str]] = {}
+            for key, entries in self.index.terms.english.items():
+                if re.fullmatch(r"[a-z][a-z-]+", key):
+                    for written, _ in entries:
+                        found.setdefault(written, []).append(key)
+            with self._lock:
+                self._english_of = self._english_of or found
+        return list(dict.fromkeys(self._english_of.get(term, []) + list(self.bridge.english.get(term, ()))))
 
     def common_name(self, name: str) -> bool:
         """Whether more than half of the documents carry `name` (flattened): the corpus's own subject."""
@@ -279,7 +295,7 @@ class Engine:
         """`ask`, plus the evidence the found/not-found decision was made on (for calibration)."""
         t0 = time.perf_counter()
         question, history = validate(question, history, top_k)
-        c, evidence, found = self._best_reading(question, history)
+        c, evidence, found, _ = self._best_reading(question, history)
         index, lang, query, hits, en = c.index, c.lang, c.query, c.hits, c.en
         asks_for = c.q_info.qtype if c.q_info is not None else None
         missing: list[str] = []
@@ -322,18 +338,9 @@ class Engine:
         resolved = reading or resolve(question, history, lang, self.tokenizer)
         query = resolved.query
         # An English question searches with Japanese terms from the index's term table.
-        en = None if has_japanese(query) else self._english_terms(index, resolved)
         t1 = time.perf_counter()
-        if en is None:
-            dense_text, q_tokens, use_lexical = query, self.tokenizer.tokens(query), True
-            if state.bridge:  # English pages answer Japanese questions too: their words for its terms
-                english = state.bridge.expand(self.tokenizer.content_terms(query))
-                q_tokens += english
-                dense_text = crosslingual.dense_query(query, english)
-        else:
-            dense_text, q_tokens, use_lexical = (crosslingual.dense_query(query, en),
-                                                 crosslingual.lexical_tokens(en), bool(en))
-        qvec, topic_doc = self._encode(resolved, index, dense_text)
+        dense_text, q_tokens, use_lexical, en = self._query_side(state, resolved)
+        qvec, topic_doc = self._encode(resolved, state, dense_text, conversation.previous_answer(history))
         t2 = time.perf_counter()
         hits = retrieve(index, qvec, q_tokens, use_lexical, k, self.models.fusion.of(lang), topic_doc=topic_doc)
         t3 = time.perf_counter()
@@ -351,13 +358,13 @@ class Engine:
             # A follow-up's own words decide coverage: the topic put in for its pronoun may be the
             # previous question's subject rather than what the documents call it.
             c.q_terms = question_terms(self.tokenizer, index.lexical,
-                                       question if resolved.topic else query, lang) or \
+                                       (resolved.own or question) if resolved.topic else query, lang) or \
                 question_terms(self.tokenizer, index.lexical, query, lang)
         c.q_info = question_info(query, self.tokenizer) if lang == "ja" else None
         if c.q_info is not None and c.q_info.asked:
             c.q_terms = {t: w for t, w in c.q_terms.items() if t not in c.q_info.asked} or c.q_terms
         rows = candidate_rows(index, c.hits)
-        c.scored = score_sentences(index, rows, c.qvec, c.q_terms, c.terms_of, lang)
+        c.scored = score_sentences(index, rows, c.qvec, c.q_terms, c.terms_of, lang, self.models.cross.of(lang))
         if resolved.follow_up:
             c.scored = demote_repeats(index, c.scored, [t.content for t in history if t.role == "assistant"])
 
@@ -374,7 +381,9 @@ class Engine:
                 return text, citations, "partial"
             text, citations = compose_answer(index, chosen, c.lang, verdict=verdict)
             return text, citations, "answered"
-        phrase = self._phrase(index, chosen, query, q_info, self._english_words(c))
+        party = kinds.japanese_side(query) if c.lang == "ja" else None
+        phrase = self._phrase(index, chosen, query, q_info, self._english_words(c),
+                              side=frozenset({party}) if party else frozenset())
         if phrase is None and q_info is not None and q_info.qtype == "person" and q_info.particle == "と":
             # 誰と連携: the partners may be organisations
             phrase = self._phrase(index, chosen, query, replace(q_info, qtype="org"), self._english_words(c))
@@ -385,13 +394,15 @@ class Engine:
         ask = None if subject else lists.asked_ja(query, q_info.qtype if q_info is not None else None,
                                                   self.tokenizer)
         if ask is not None:
+            # English sentences name the asked noun in English (structure of …)
+            ask = replace(ask, heads=ask.heads + tuple(w for h in ask.heads for w in c.state.english_of(h)))
             kind = q_info.qtype if q_info is not None and q_info.qtype in LIST_TYPES else None
             listed, chosen = self._listing(c, chosen, ask, query, phrase,
                                            partial(self._named, kind=kind) if kind else None,
                                            None if kind == "place" else self._place)
             if listed:
                 phrase = None
-                listed = self._as_written(index, listed, ask)
+                listed = self._as_written(index, listed, ask) + self._parallel(c, listed, query)
         if not listed and (not self._gives_asked_kind(index, chosen, q_info, phrase)
                            or phrase is None and self._only_relative(index, chosen, q_info)):
             # The sentences are about the question but do not give what it asks for (a date,
@@ -453,23 +464,25 @@ class Engine:
                 return sorted(kept, key=lambda x: (x.passage_row, x.start))
         return chosen
 
-    def _best_reading(self, question: str, history: list[Turn]) -> tuple[Candidates, Evidence, bool]:
+    def _best_reading(self, question: str, history: list[Turn]
+                      ) -> tuple[Candidates, Evidence, bool, Resolved | None]:
         """In a conversation a question can be read two ways (as a follow-up or alone; with the
         topic put back or as it stands): each is retrieved, and the one whose evidence the fitted
-        decision finds likelier to answer is kept (the usual reading on a tie)."""
+        decision finds likelier to answer is kept (the usual reading on a tie). Also returns the
+        other reading when it was kept."""
         c = self.retrieve(question, history)
         evidence = self.evidence(c)
         found = self.decide(evidence, c.lang)
         usual = resolve(question, history, c.lang, self.tokenizer) if history else None
         other = other_reading(question, history, c.lang, self.tokenizer, usual) if usual else None
         if other is None or other.query == c.query:
-            return c, evidence, found
+            return c, evidence, found, None
         c2 = self.retrieve(question, history, reading=other)
         evidence2 = self.evidence(c2)
         found2 = self.decide(evidence2, c2.lang)
         if (evidence2.p_answer or 0.0) > (evidence.p_answer or 0.0):
-            return c2, evidence2, found2
-        return c, evidence, found
+            return c2, evidence2, found2, other
+        return c, evidence, found, None
 
     def evidence(self, c: Candidates) -> Evidence:
         """What the found / not-found decision reads from a question's candidates."""
@@ -556,7 +569,8 @@ class Engine:
         seen = {s.passage_row for s in c.scored}
         rows = [h.row for h in c.hits if h.row not in seen]
         if rows:
-            more = score_sentences(c.index, rows, c.qvec, c.q_terms, c.terms_of, c.lang)
+            more = score_sentences(c.index, rows, c.qvec, c.q_terms, c.terms_of, c.lang,
+                                   self.models.cross.of(c.lang))
             keep, _ = self._check_all(ids, more[:CONSTRAINT_DEPTH], c)
             if keep:
                 return keep, []
@@ -721,12 +735,21 @@ class Engine:
         _, s, sentence, ranked, (a, b) = best
         if asks_for == "time":
             b = kinds.range_end(query, sentence, b)
-        item = partial(self._named, kind=asks_for)
-        if asks_for in LIST_TYPES and item(sentence[a:b]):
-            # Items of a list are names of the lead's kind (スリランカとネパール, フォボスとダイモス),
-            # not any noun the sentence joins with と or 、 (石破総理大臣と… for a place).
-            a, b = kinds.coordinated(sentence, a, b, [span for _, span in ranked], item)
+        a, b = self._widened(sentence, a, b, [span for _, span in ranked], q_info, fits)
         return Phrase(s.vector_row, s.start + a, s.start + b, as_of)
+
+    def _widened(self, sentence: str, a: int, b: int, spans: list[tuple[int, int]], q_info,
+                 fits) -> tuple[int, int]:
+        """The lead phrase [a, b) widened to the items coordinated with it: names of the lead's
+        kind (スリランカとネパール, フォボスとダイモス, ASI及び国立研究会議(CNR:…): a phrase the sentence
+        spells out as a name is one; not any noun the sentence joins with と or 、, 石破総理大臣と…
+        for a place), or for 誰と誰 any phrases of the asked kind."""
+        item = partial(self._named, kind=q_info.qtype)
+        if q_info.qtype in LIST_TYPES and (item(sentence[a:b]) or kinds.spelled_out(sentence, b)):
+            return kinds.coordinated(sentence, a, b, spans, item)
+        if q_info.pair:
+            return kinds.coordinated(sentence, a, b, spans, fits)
+        return a, b
 
     def _abbreviation(self, index: SearchIndex, chosen, query: str) -> Phrase | None:
         """The abbreviation a quoted sentence gives the name the question asks it of."""
@@ -825,10 +848,13 @@ class Engine:
     def _named(self, text: str, kind: str = "name") -> bool:
         """A name of the asked kind, at most a short phrase: a katakana or Latin-script word, or a
         proper noun (for a place, one Sudachi knows as a place; for a name or an organisation,
-        not a person's)."""
+        not a person's); for an organisation also an official name of common nouns ending in an
+        organisation's word (文部科学省, 宇宙航空研究開発機構)."""
         if len(text) > MAX_LIST_ITEM or not text.strip():
             return False
         if re.fullmatch(r"[\u30a0-\u30ffー・A-Za-z0-9 .\-]+", text):
+            return True
+        if kind == "org" and text.endswith(ORG_SUFFIX) and fits_type(text, "org", self.tokenizer):
             return True
         pos = [m.part_of_speech() for m in self.tokenizer.morphemes(text)]
         if kind == "place":
@@ -918,7 +944,8 @@ class Engine:
 
         content = [m for m in self.tokenizer.morphemes(question) if m.part_of_speech()[0] in ("名詞", "動詞")]
         found = lists.best(cands, ask, question, same_kind, overlaps, other_kind,
-                           frozenset(m.surface() for m in content if len(m.surface()) > 1), phrase is not None)
+                           frozenset(m.surface() for m in content if len(m.surface()) > 1), phrase is not None,
+                           lists.object_verbs(question, ask.heads, self.tokenizer))
         if found is None:
             return None, chosen
         words = {m.surface() for m in content if m.part_of_speech()[0] == "名詞"} if has_japanese(question) else set()
@@ -941,6 +968,20 @@ class Engine:
             return items
         end = last.end + lists.head_tail(text[last.end:last.end + 40], ask.heads)
         return [lists.Item(text[first.start:end], first.key, first.start, end)]
+
+    def _parallel(self, c: Candidates, items: list[lists.Item], question: str) -> list[lists.Item]:
+        """Names the sentence of a run of names gives the same verb in a later clause
+        (lists.parallel_objects) but the question does not; none for items from several sentences
+        or not all names."""
+        if len({i.key for i in items}) > 1 or not all(self._named(i.text) for i in items):
+            return []
+        s = next((x for x in c.scored if x.vector_row == items[0].key), None)
+        if s is None:
+            return []
+        sentence = self._text(c.index, s)
+        return [lists.Item(sentence[a:b], s.vector_row, s.start + a, s.start + b)
+                for a, b in lists.parallel_objects(sentence, items[-1].end - s.start, self.tokenizer)
+                if self._named(sentence[a:b]) and sentence[a:b] not in question]
 
     def _neighbours(self, c: Candidates, s: ScoredSentence) -> list[ScoredSentence]:
         """The scored sentences of the same document and section within `lists.NEIGHBOURS`
@@ -973,32 +1014,57 @@ class Engine:
             out.append(lists.Item(lists.NUMBERED.sub("", text[a:b]), holder.vector_row, a, b))
         return out
 
-    def _encode(self, resolved: Resolved, index: SearchIndex, dense_text: str) -> tuple[np.ndarray, str | None]:
+    def _query_side(self, state: "_State", resolved: Resolved) -> tuple[str, list[str], bool, list | None]:
+        """What a (resolved) question searches with: the text to embed, the BM25 tokens, whether
+        BM25 is fused, and an English question's Japanese search terms (None for Japanese)."""
+        index, query = state.index, resolved.query
+        # An English question searches with Japanese terms from the index's term table.
+        en = None if has_japanese(query) else self._english_terms(index, resolved)
+        if en is None:
+            dense_text, q_tokens = query, self.tokenizer.tokens(query)
+            if state.bridge:  # English pages answer Japanese questions too: their words for its terms
+                english = state.bridge.expand(self.tokenizer.content_terms(query))
+                q_tokens += english
+                dense_text = crosslingual.dense_query(query, english)
+            return dense_text, q_tokens, True, None
+        return crosslingual.dense_query(query, en), crosslingual.lexical_tokens(en), bool(en), en
+
+    def _encode(self, resolved: Resolved, state: "_State", dense_text: str,
+                previous_answer: str | None = None) -> tuple[np.ndarray, str | None]:
         """The query vector (of `dense_text`: the resolved query, with Japanese search terms for an
-        English question) and, for a follow-up, the document the previous question is answered
-        from (the previous question's vector from `recent`, else both embedded in one call)."""
-        # In a chat the previous question was embedded when it was asked, as its resolved text
-        # (what a follow-up's `previous` holds): a follow-up then costs one embedding, not two.
+        English question) and, for a follow-up, the conversation's document: the one the previous
+        exchange (the previous question, resolved, and the answer given to it) is found in. The
+        answer names what the question led to (a satellite, a signing, a date), which the question
+        alone often shares with sibling pages."""
+        index = state.index
         previous = resolved.previous if resolved.follow_up else None
-        pvec = self.recent.get(previous) if previous else None
-        if previous and pvec is None:
-            qvec, pvec = self.embedder.encode_queries([dense_text, previous])
+        if previous is None:
+            return self.embedder.encode_queries([dense_text])[0], None
+        exchange = conversation.exchange_text(previous, previous_answer)
+        if has_japanese(exchange) == has_japanese(previous):
+            t_dense, t_tokens, t_lexical, _ = self._query_side(state, Resolved(exchange, False))
+        else:  # an English question answered in Japanese: the question through its Japanese terms
+            t_dense, t_tokens, t_lexical, _ = self._query_side(state, Resolved(previous, False))
+            answer = conversation.answer_start(previous_answer) or ""
+            t_dense = conversation.exchange_text(t_dense, answer)
+            t_tokens, t_lexical = t_tokens + self.tokenizer.tokens(answer), True
+        # A question's readings and its search share the exchange's vector (bot/embed/recent.py).
+        tvec = self.recent.get(t_dense)
+        if tvec is None:
+            qvec, tvec = self.embedder.encode_queries([dense_text, t_dense])
+            self.recent.put(t_dense, tvec)
         else:
             qvec = self.embedder.encode_queries([dense_text])[0]
-        if dense_text == resolved.query:  # only such a text can be a later follow-up's `previous`
-            self.recent.put(dense_text, qvec)
-        if pvec is None:
-            return qvec, None
-        _, ids = dense_search(index.dense_sentences, pvec[None, :], 1)
-        row = int(ids[0][0])
-        topic_doc = index.passages[int(index.sentence_passage[row])].doc_id if row >= 0 else None
-        return qvec, topic_doc
+        hits = retrieve(index, tvec, t_tokens, t_lexical, 1, self.models.fusion.of(detect_language(previous)))
+        return qvec, index.passages[hits[0].row].doc_id if hits else None
 
     def search(self, q: str, k: int = 5, history: Sequence[Turn | dict] = ()) -> SearchResults:
-        """Passages ranked as the answer's retrieval ranks them (a follow-up is resolved with the
-        history first)."""
+        """Passages ranked as the answer's retrieval ranks them (in a conversation the question is
+        read as the answer reads it: resolved with the history, or the other way when that reading's
+        evidence is likelier to answer)."""
         q, history = validate(q, history, min(max(k, 1), MAX_TOP_K))
-        c = self.retrieve(q, history, k, sentences=False)
+        reading = self._best_reading(q, history)[3] if history else None
+        c = self.retrieve(q, history, k, sentences=False, reading=reading)
         index = c.index
         out = []
         for rank, h in enumerate(c.hits, 1):

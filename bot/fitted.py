@@ -1,7 +1,8 @@
 """Reading a file of fitted parameters: the one check every such file passes before it is used.
 
 Each file beside the code it parameterises (choice.json, refusal.json, phrase_model.json,
-fusion.json, query_int8.json, asker_language.json) says what it is: `format` (the layout version its reader expects),
+fusion.json, query_int8.json, asker_language.json, cross_language.json) says what it is: `format`
+(the layout version its reader expects),
 `features` (the names of the inputs its numbers belong to, in order), `fitted_by` (the command that
 wrote it), `data` (what it was fitted on) and `commit` (the code it was fitted with). A file whose
 format or features differ from the code's would give numbers to the wrong inputs, so it is

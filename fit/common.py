@@ -31,16 +31,18 @@ def provenance(fmt: int, features, fitted_by: str, data: str) -> dict:
 
 def models(**stand_ins):
     """The engine's fitted models (bot.engine.Models) from the shipped files, except those named in
-    `stand_ins` (fusion=, refusal=, choice=, phrase=, yesno=, language=), which replace the file being refit."""
+    `stand_ins` (fusion=, refusal=, choice=, phrase=, yesno=, language=, cross=), which replace the file
+    being refit."""
     from bot.answer.asker_language import AskerLanguage
     from bot.answer.choice import ChoiceModel
     from bot.answer.evidence import RefusalModel
     from bot.answer.phrase import PhraseModel
+    from bot.answer.sentences import CrossLanguage
     from bot.answer.yesno import YesNoModel
     from bot.engine import Models
     from bot.retrieve.retrieval import Fusions
 
     loaders = {"fusion": Fusions.load, "refusal": RefusalModel.load_all, "choice": ChoiceModel.load,
                "phrase": PhraseModel.load,
-               "yesno": YesNoModel.load, "language": AskerLanguage.load}
+               "yesno": YesNoModel.load, "language": AskerLanguage.load, "cross": CrossLanguage.load}
     return Models(**{name: stand_ins[name] if name in stand_ins else load() for name, load in loaders.items()})

@@ -421,8 +421,9 @@ def asked_side(question: str) -> str | None:
 
 _EVENT = re.compile(r"\b(?:held|took place|take place|takes place|signed|sign|happen(?:ed|s)?|met|meet|"
                     r"organi[sz]ed|conducted|exchanged|ceremony)\b")
-_BEING = re.compile(r"\b(?:located|based|situated|headquartered|stay(?:ed|s)?|live[ds]?)\b"
-                    r"|^\s*(?:where|in which \w+|which \w+)\s+(?:is|are|was|were)\b")
+_DONE = re.compile(r"\b(?:was|were)\b(?:\s+\w+)*?\s+\w+(?:ed|en|wn|ght|lt)\b")
+_STAYING = re.compile(r"\b(?:located|based|situated|headquartered|stay(?:ed|s)?|live[ds]?)\b")
+_BEING = re.compile(r"^\s*(?:where|in which \w+|which \w+)\s+(?:is|are|was|were)\b")
 
 
 def japanese_particle(question: str) -> str | None:
@@ -435,6 +436,11 @@ def japanese_particle(question: str) -> str | None:
     if re.search(r"\bfrom\b", q):
         return "から"
     if _EVENT.search(q):
+        return "で"
+    if _STAYING.search(q):
+        return "に"
+    # Something done to it, in the past (where were they handed over / built / found): an event.
+    if _DONE.search(q):
         return "で"
     return "に" if _BEING.search(q) else None
 

@@ -16,8 +16,12 @@ _ALTERNATIVES_JA = re.compile(r"か[、，,？?]\s*\S.*か[?？。]?$|か[\u4e00
                               r"|か否か|いかなる|いかに")
 _YES_NO_EN = re.compile(r"^\s*(?:did|does|do|is|are|was|were|has|have|had|can|could|will|would|should)\b", re.I)
 # Conjunctions that join items of a list inside a sentence.
-_AND = re.compile(r"^(?:と|、|，|,|及び|および|並びに|ならびに|や|・|and|or)\s*")
+# An item may carry its abbreviation or reading in brackets before the conjunction:
+# 「文部科学省(MEXT)、宇宙航空研究開発機構(JAXA)」.
+_BRACKETED = r"(?:\s*[(（][^()（）]{1,20}[)）])?"
+_AND = re.compile(r"^" + _BRACKETED + r"\s*(?:と|、|，|,|及び|および|並びに|ならびに|や|・|and|or)\s*")
 _AND_BEFORE = re.compile(r"(?:と|、|，|,|及び|および|並びに|ならびに|や|・|and|or)\s*$")
+_BRACKET_BEFORE = re.compile(r"\s*[(（][^()（）]{1,20}[)）]\s*$")
 
 
 def _nfkc(text: str) -> str:
@@ -76,6 +80,9 @@ def coordinated(sentence: str, start: int, end: int, spans: list[tuple[int, int]
     while True:
         m = _AND_BEFORE.search(sentence[:start])
         prv = m.start() if m else None
+        bracket = _BRACKET_BEFORE.search(sentence[:prv]) if prv is not None else None
+        if bracket is not None and prv not in by_end:
+            prv = bracket.start()
         if prv is None or prv not in by_end or not same_kind(sentence[by_end[prv]:prv]):
             break
         start = by_end[prv]
@@ -155,16 +162,28 @@ def glossed(sentence: str, a: int, b: int, spans: list[tuple[int, int]]) -> tupl
     if opened < 0 or re.search(r"[)）]", sentence[opened:b]):
         return None
     close = re.search(r"[)）]", sentence[b:])
-    inside = sentence[opened + 1:b + close.start()] if close else ""
-    # A translation is in Latin script; a Japanese bracket (主体育館:1964年 設計・丹下健三) says more.
-    latin = len(re.findall(r"[A-Za-z]", inside))
-    if not re.search(r"[:：=＝]", inside) or latin < 0.6 * len(re.sub(r"\s", "", inside)):
+    if not _spells_out(sentence[opened + 1:b + close.start()] if close else ""):
         return None
     # The identifier before the colon (CNR, ANFIA) is itself an answer: to 「略称は」.
     if not re.search(r"[:：=＝]", sentence[opened:b]) and re.fullmatch(r"[A-Z][A-Za-z0-9\-]{1,15}", sentence[a:b]):
         return None
     end = len(sentence[:opened].rstrip())
     return next(((x, y) for x, y in spans if y == end and x < y), None)
+
+
+def _spells_out(inside: str) -> bool:
+    """Whether a bracket's text spells a name out in Latin script (CNR:National Research
+    Council); a Japanese bracket (主体育館:1964年 設計・丹下健三) says more."""
+    latin = len(re.findall(r"[A-Za-z]", inside))
+    return bool(re.search(r"[:：=＝]", inside)) and latin >= 0.6 * len(re.sub(r"\s", "", inside))
+
+
+def spelled_out(sentence: str, end: int) -> bool:
+    """Whether the phrase ending at `end` is followed by a bracket spelling it out as a name
+    (国立研究会議(CNR:National Research Council)): the phrase is then a name, whatever words it
+    is made of."""
+    m = re.match(r"\s*[(（]([^()（）]*)[)）]", sentence[end:])
+    return m is not None and _spells_out(m.group(1))
 
 
 def _owner(sentence: str, a: int) -> str | None:
@@ -195,17 +214,27 @@ def owned_by_question(sentence: str, spans: list[tuple[int, int]], words: set[st
 _PARTY_END = re.compile(r"[、，,。;；]|と(?!して)|および|及び|並びに")
 
 
+_SIDE_JA = re.compile(r"([A-Za-z][A-Za-z0-9\-]+|[\u30a1-\u30fa\u30fc・]{2,}|[\u4e00-\u9fff]{1,4})側(?=[のでにがはと])")
+_NO_PARTY = {"両", "反対", "相手", "外", "内", "左", "右", "北", "南", "東", "西", "先方", "当方", "片", "裏", "表"}
+
+
+def japanese_side(question: str) -> str | None:
+    """The party a Japanese question asks about (「JAXA側の署名者は」 → JAXA), or None."""
+    m = _SIDE_JA.search(_nfkc(question))
+    return m.group(1) if m and m.group(1) not in _NO_PARTY else None
+
+
 def sided(sentence: str, spans: list[tuple[int, int]], side: set[str]) -> tuple[int, int] | None:
     """Of phrases of the asked kind in a sentence naming several parties, the one in the part
-    (between separators) that names the party the question is asked for: JAXA理事 國中均 for
-    "on behalf of JAXA", the last of that part (a name comes after its title: 理事長 奥村直樹);
-    None unless exactly one part does."""
+    (between separators) that names the party the question is asked for, before or in the phrase:
+    JAXA理事 國中均 for "on behalf of JAXA", JAXA山川理事長 for 「JAXA側の署名者」, the last of that
+    part (a name comes after its title: 理事長 奥村直樹); None unless exactly one part does."""
     whole = [(a, b) for a, b in spans if not any(x <= a and b <= y and (x, y) != (a, b) for x, y in spans)]
     parts: dict[int, tuple[int, int]] = {}
     for a, b in sorted(whole):
         start = max((m.end() for m in _PARTY_END.finditer(sentence, 0, a)), default=0)
         # A Latin-script party is a whole word (ESA is not the end of UAESA).
-        if any(w and re.search(rf"(?<![A-Za-z]){re.escape(w)}(?![A-Za-z])", sentence[start:a]) for w in side):
+        if any(w and re.search(rf"(?<![A-Za-z]){re.escape(w)}(?![A-Za-z])", sentence[start:b]) for w in side):
             parts[start] = (a, b)
     return next(iter(parts.values())) if len(parts) == 1 else None
 

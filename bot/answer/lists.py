@@ -4,11 +4,14 @@ order, each with its citation.
 
 A question is read as asking for a list (`asked_ja`, `asked_en`) when it says so (すべて, 挙げて,
 主な, どのようなXがありますか, a plural "which Xs", "What are the Xs") or asks for a kind of thing
-(どのようなX, どの分野, どこの国や地域). Whether the answer is a list is then decided by the
+(どのようなX, どの分野, どこの国や地域), or what a noun is of or for (何の構造, "Who does X offer a
+forum to?"). Whether the answer is a list is then decided by the
 evidence: a run of coordinated items (、 ・ と 及び や だけでなく; commas and "and"; the cells of a
 table row; the numbered or bulleted lines after a sentence) that names the asked kind beside it
 (「…等の分野」, 「分科会(…)」, "fields such as …"), whose items are of that kind (島国, a place), or
-whose number of items is the number asked ("which four categories"). A question that asks for
+whose number of items is the number asked ("which four categories"); asked what a noun is of,
+only a run the sentence names it of ("structure of clouds, aerosols and radiation",
+「雲、エアロゾル及び放射の構造」). A question that asks for
 a list in so many words also takes the best run of the quoted sentences.
 """
 
@@ -45,6 +48,8 @@ _EN_NOT_PLURAL = {"does", "is", "was", "has", "his", "its", "this", "us", "thus"
 _EN_LIST = re.compile(r"\bwhat\s+(?:are|were)\s+(?:the\s+)?((?:[\w-]+\s+){0,3}?)([a-z][\w-]*s)\b"
                       r"|\b(?:which|what)\s+((?:[\w-]+\s+){0,3}?)([a-z][\w-]*s)\b"
                       r"|^\s*(?:list|name)\s+(?:all\s+)?(?:the\s+)?((?:[\w-]+\s+){0,3}?)([a-z][\w-]*s)\b", re.I)
+_EN_OWNER = re.compile(r"^\s*(?:who|whom|what)\b.*\b(?:an?|the|its|their)\s+(?:[\w-]+\s+)?([a-z][\w-]+)\s+"
+                       r"(?:to|for|of)\s*\?*\s*$", re.I)
 _EN_STOP = {"the", "a", "an", "for", "to", "in", "on", "at", "by", "with", "from", "of", "into", "through",
             "such", "as", "including", "between", "among", "about", "across", "toward", "towards", "via",
             "is", "are", "was", "were", "be", "been", "being", "has", "have", "had", "do", "does", "did",
@@ -65,6 +70,10 @@ class ListAsk:
     heads: tuple[str, ...] = ()
     count: int | None = None
     explicit: bool = False
+    # It asks what its noun is of or for (何の構造, "a forum to whom?"): the items are those the
+    # sentence names the noun of (「雲、エアロゾル及び放射の構造」, "structure of clouds, aerosols and
+    # radiation"), and only a run so placed answers.
+    owner: bool = False
 
 
 @dataclass(frozen=True)
@@ -101,6 +110,9 @@ def asked_ja(question: str, qtype: str | None, tokenizer) -> ListAsk | None:
     two_kinds = False
     for i, m in enumerate(toks):
         surface = m.surface()
+        owned = _owned(toks, i) if qtype not in ("person", "place") else None
+        if owned:
+            return ListAsk((owned,), None, False, owner=True)
         # The noun after どのような / どの / 主な, or before を・は・が + すべて / 挙げ.
         nxt = toks[i + 1].surface() if i + 1 < len(toks) else ""
         if _JA_KIND.fullmatch(surface) or surface == "主な" or surface == "どこ" and nxt == "の":
@@ -108,7 +120,9 @@ def asked_ja(question: str, qtype: str | None, tokenizer) -> ListAsk | None:
             while j < len(toks) and toks[j].surface() in ("な", "ような"):
                 j += 1
             chunk = _noun_chunk(toks, j)
-            if chunk:
+            if chunk and chunk[-1] in ("もの", "こと"):
+                heads += _topic_noun(toks, i)
+            elif chunk:
                 heads.append(chunk[-1])
                 k = j + len(chunk)
                 if k + 1 < len(toks) and toks[k].surface() == "や" and _noun_chunk(toks, k + 1):
@@ -128,6 +142,43 @@ def asked_ja(question: str, qtype: str | None, tokenizer) -> ListAsk | None:
              if h not in ("もの", "こと") and not re.fullmatch(r"[0-9０-９一二三四五六七八九十]*[つ個]?", h)]
     return ListAsk(tuple(dict.fromkeys(heads)), _count(q),
                    explicit or two_kinds)
+
+
+def object_verbs(question: str, heads: tuple[str, ...], tokenizer) -> frozenset[str]:
+    """The verbs a Japanese question makes its asked noun the object of: 「どんな衛星を打ち上げ」,
+    or a clause before the noun that has no object of its own (「打ち上げた衛星」, not 「衛星を打ち
+    上げた国」). A run those verbs act on in a sentence (「DubaiSat-1、DubaiSat-2を打ち上げ」) is what
+    it asks about; one they act on in another way (「どのロケットで打ち上げ」) is not."""
+    toks = tokenizer.morphemes(_nfkc(question))
+    out: set[str] = set()
+    for i, m in enumerate(toks):
+        if m.surface() not in heads:
+            continue
+        if i + 2 < len(toks) and toks[i + 1].surface() == "を" and toks[i + 2].part_of_speech()[0] == "動詞":
+            out.add(toks[i + 2].surface())
+        k = i - 1
+        while k >= 0 and toks[k].part_of_speech()[0] == "助動詞":
+            k -= 1
+        if 0 <= k < i - 1 and toks[k].part_of_speech()[0] == "動詞" and not (k > 0 and toks[k - 1].surface() == "を"):
+            out.add(toks[k].surface())
+    return frozenset(v for v in out if len(v) > 1)
+
+
+def _owned(toks, i: int) -> str | None:
+    """The noun of 「何のX」 at token i (何の構造 → 構造): what the question asks the owner of."""
+    if toks[i].surface() in ("何", "なに", "なん") and i + 1 < len(toks) and toks[i + 1].surface() == "の":
+        chunk = _noun_chunk(toks, i + 2)
+        return chunk[-1] if chunk else None
+    return None
+
+
+def _topic_noun(toks, i: int) -> list[str]:
+    """For 「衛星にはどんなものがありますか」 (どんな at token i), the noun before its particles: the
+    asked kind; none when no noun stands there."""
+    k = i - 1
+    while k >= 0 and toks[k].part_of_speech()[0] == "助詞":
+        k -= 1
+    return [toks[k].surface()] if 0 <= k < i - 1 and toks[k].part_of_speech()[0] == "名詞" else []
 
 
 def _noun_chunk(toks, j: int) -> list[str]:
@@ -159,6 +210,11 @@ def asked_en(question: str, head_terms: Callable[[str], list[str]] = lambda w: [
         single = re.sub(r"ies$", "y", head.lower()) if head.lower().endswith("ies") else head.lower()[:-1]
         forms = [head.lower(), single] + head_terms(head) + head_terms(single)
         return ListAsk(tuple(dict.fromkeys(forms)), count, True)
+    # "Who does APRSAF offer an open forum to?": whom the noun is for
+    owner = _EN_OWNER.match(question)
+    if owner and owner.group(1).lower() not in _EN_STOP:
+        head = owner.group(1).lower()
+        return ListAsk(tuple(dict.fromkeys([head] + head_terms(head))), None, False, owner=True)
     return None
 
 
@@ -226,6 +282,32 @@ def runs_ja(sentence: str, tokenizer, fragment: bool = False) -> list[Run]:
     # An item cut inside a quotation (「ご飯がススム」 read from ススム」) is no item.
     return [r for r in runs if all(_length(sentence[x:y]) <= MAX_ITEM and _balanced(sentence[x:y])
                                    for x, y in r.items)]
+
+
+def parallel_objects(sentence: str, end: int, tokenizer) -> list[tuple[int, int]]:
+    """When a run ending at `end` is the object of a verb (「DubaiSat-1、DubaiSat-2を打ち上げており、」),
+    the objects the sentence's later clauses give the same verb (「最新の衛星であるKhalifaSatを…
+    打ち上げました」): each the noun right before its を, as (start, end) offsets."""
+    toks = tokenizer.morphemes(sentence)
+    at = next((i for i, m in enumerate(toks) if m.begin() >= end), None)
+    if at is None or at + 1 >= len(toks) or toks[at].surface() != "を" \
+            or toks[at + 1].part_of_speech()[0] != "動詞":
+        return []
+    verb = toks[at + 1].dictionary_form()
+    out: list[tuple[int, int]] = []
+    for i in range(at + 2, len(toks)):
+        if toks[i].surface() in "。．!?！？":
+            break
+        if toks[i].surface() != "を" or toks[i - 1].part_of_speech()[0] != "名詞":
+            continue
+        k = i - 1
+        while k > 0 and toks[k - 1].part_of_speech()[0] in ("名詞", "接頭辞", "接尾辞"):
+            k -= 1
+        # the clause's own verb: the first after its を
+        said = next((m for m in toks[i + 1:] if m.part_of_speech()[0] == "動詞" or m.surface() in "、。"), None)
+        if said is not None and said.part_of_speech()[0] == "動詞" and said.dictionary_form() == verb:
+            out.append((toks[k].begin(), toks[i - 1].end()))
+    return out
 
 
 def _balanced(item: str) -> bool:
@@ -396,13 +478,17 @@ def head_tail(after: str, heads: tuple[str, ...]) -> int:
     return 0
 
 
-def names_head(run_text: str, before: str, after: str, items: list[str], heads: tuple[str, ...]) -> bool:
+def names_head(run_text: str, before: str, after: str, items: list[str], heads: tuple[str, ...],
+               owner: bool = False) -> bool:
     """Whether a run stands beside a noun of the asked kind (「…等の分野」, 「分科会(…」, "fields such
-    as …") or each of its items is one (発展途上国や島国 for 国)."""
+    as …") or each of its items is one (発展途上国や島国 for 国); asked what the noun is of or for
+    (`owner`), whether the run follows it so ("structure of …", "forum for …")."""
     for h in heads:
         if not h:
             continue
         hx = re.escape(h)
+        if owner and re.search(rf"\b{hx}\s+(?:of|for|to)\s*$", before, re.I):
+            return True
         # A run in parentheses glosses the word before them (CIQ（税関、出入国管理、検疫）に関する設備):
         # only that word can name its kind.
         if re.match(_after_head(h), after, re.I) and not re.match(r"^\s*[)）]", after):
@@ -450,11 +536,12 @@ def candidates_of(run: Run, sentence: str, key: int, offset: int, quoted: bool, 
 def best(cands: list[Candidate], ask: ListAsk, question: str, same_kind: Callable[[str], bool] | None = None,
          overlaps: Callable[[Candidate], bool] = lambda c: False,
          other_kind: Callable[[str], bool] | None = None, words: frozenset[str] = frozenset(),
-         phrase_led: bool = False) -> Candidate | None:
+         phrase_led: bool = False, verbs: frozenset[str] = frozenset()) -> Candidate | None:
     """The run that answers a list question: one beside a noun of the asked kind, of that kind, or
     with as many items as asked for; else, for a question that asks for a list in so many words,
-    the best run of the quoted sentences; the best-scored sentence's runs (and its neighbours')
-    before the others'. With a phrase of the asked kind (`phrase_led`), only a run that takes it
+    the best run of the quoted sentences; the object of one of the question's `verbs` (「…を打ち上げ」
+    for 「打ち上げた衛星」) and then the best-scored sentence's runs (and its neighbours') before the
+    others'. With a phrase of the asked kind (`phrase_led`), only a run that takes it
     in. Runs naming what the question names (JAXAとUAESA for 「JAXAとUAESAは…」), verbs joined by と or ・, and names of
     another kind than the one asked (`other_kind`: 日本とアメリカ for 「主なセンサ」) are not lists."""
     q = _nfkc(question).lower()
@@ -471,13 +558,18 @@ def best(cands: list[Candidate], ask: ListAsk, question: str, same_kind: Callabl
         # 「ISSへの飛行及びISSからの帰還」: the items modify what follows them; they are no list.
         if re.match(r"^\s*(?:から|へ|まで|で|と)の", c.after):
             return None
-        headed = names_head("", c.before, c.after, texts, ask.heads)
+        headed = names_head("", c.before, c.after, texts, ask.heads, ask.owner)
+        if ask.owner and not headed:
+            return None
         kind = headed or (same_kind is not None and all(same_kind(t) for t in texts))
         if not kind and ask.heads and other_kind is not None and all(other_kind(t) for t in texts):
             return None
         counted = ask.count is not None and ask.count == len(texts)
         near = overlaps(c)
-        if not (kind or counted or near or ask.explicit and c.quoted):
+        # The object of the question's verb (「…を打ち上げ」 for 「打ち上げた衛星」) is what it asks about,
+        # in a quoted sentence or beside one.
+        acted_on = any(re.match(rf"^\s*[をがも]\s*{re.escape(v)}", c.after) for v in verbs)
+        if not (kind or counted or near or acted_on or ask.explicit and c.quoted):
             return None
         # A run in parentheses gives examples of what stands before them (協力…(野口宇宙飛行士,
         # 古川宇宙飛行士)); it answers only when that word names the asked kind (分科会(…)) or it
@@ -485,14 +577,15 @@ def best(cands: list[Candidate], ask: ListAsk, question: str, same_kind: Callabl
         if re.search(r"[(（]\s*$", c.before) and not (headed or counted):
             return None
         # Asked for a kind of thing (どのような技術), the best-scored sentence answers, with a list
-        # when it has one; a runner-up's list (or a neighbour's) only when it names that kind.
-        if not ask.explicit and (c.rank > 0 or not c.quoted) and not headed:
+        # when it has one; a runner-up's list (or a neighbour's) only when it names that kind or
+        # the question's verb acts on it.
+        if not ask.explicit and (c.rank > 0 or not c.quoted) and not (headed or acted_on):
             return None
-        # A run beside the question's own words (「…を打ち上げ」 for 「打ち上げた衛星」) is what it asks about.
         beside = sum(w in c.before[-15:] + c.after[:15] for w in words)
-        if phrase_led and not near:
+        # A run the sentence names the asked noun of is read before a phrase of the asked type.
+        if phrase_led and not near and not ask.owner:
             return None
-        return (kind or counted or near, -c.rank, c.quoted, beside, len(texts) >= 3, len(texts))
+        return (kind or counted or near, acted_on, -c.rank, c.quoted, beside, len(texts) >= 3, len(texts))
 
     scored = [(s, c) for c in cands if (s := strength(c)) is not None]
     return max(scored, key=lambda x: x[0])[1] if scored else None

@@ -462,7 +462,7 @@ _DATE = re.compile(r"[0-9０-９〇一二三四五六七八九十]+\s*(?:年|月
                    r"|元年|明治|大正|昭和|平成|令和|上旬|中旬|下旬|[0-9]{4}")
 _PLACE_SUFFIX = ("市", "県", "州", "国", "島", "都", "府", "町", "村", "会場", "ホテル", "官邸", "センター", "大学",
                  "基地", "空港", "港", "館", "ホール", "宮殿", "本部", "本社", "地域", "地方", "省")
-_ORG_SUFFIX = ("機関", "庁", "省", "大学", "委員会", "協会", "会社", "センター", "局", "部", "会", "機構", "研究所",
+ORG_SUFFIX = ("機関", "庁", "省", "大学", "委員会", "協会", "会社", "センター", "局", "部", "会", "機構", "研究所",
                "財団", "連合", "グループ", "チーム", "社", "事務局", "政府", "学会", "本部")
 # Time words that answer いつ without a date: 夜間, 梅雨末期, 当時, 江戸時代.
 _TIME_WORD = re.compile(r"(?:時期|時代|時間|期間|季節|頃|ごろ|当時|以前|以後|以降|直後|直前|"
@@ -556,7 +556,7 @@ def fits_type(phrase: str, qtype: str | None, tokenizer, head: str | None = None
         return _fits_place(text, toks, head, after)
     if qtype == "org":
         # (a code such as ASC-21 names an event or a satellite, not an organisation)
-        return text.endswith(_ORG_SUFFIX) or not re.search(r"[0-9]", text) and (
+        return text.endswith(ORG_SUFFIX) or not re.search(r"[0-9]", text) and (
             latin or any(p[1] == "固有名詞" for p in pos))
     return True
 

@@ -12,9 +12,11 @@ see `decide_found` and docs/design/refusal.md.
 import re
 import unicodedata
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 
+from bot import fitted
 from bot.ingest.passages import is_heading
 from bot.retrieve.retrieval import Hit
 from bot.store.index import SearchIndex
@@ -47,6 +49,34 @@ class ScoredSentence:
     score: float
 
 
+CROSS_FILE = Path(__file__).with_name("cross_language.json")
+CROSS_FORMAT = 1
+CROSS_FEATURES = ("cosine",)
+
+
+@dataclass(frozen=True)
+class CrossLanguage:
+    """How much lower the model puts a question's cosine to a sentence in the other language than
+    to one in its own, per question language (None: not corrected). A Japanese question's
+    sentences are scored, chosen and refused on the scale of Japanese sentences (the refusal
+    model was fitted on them), so an English page's sentence gets the offset added before it is
+    compared with them. Fitted by fit/fit_cross_language.py."""
+    offsets: dict[str, float | None]
+
+    @classmethod
+    def load(cls, path: Path = CROSS_FILE) -> "CrossLanguage":
+        data = fitted.read(path, CROSS_FORMAT, CROSS_FEATURES)
+        raw = data.get("offsets")
+        offsets: dict = raw if isinstance(raw, dict) else {}
+        fitted.require(isinstance(raw, dict) and all(v is None or isinstance(v, (int, float))
+                                                     for v in offsets.values()),
+                       path, "offsets must map each question language to a number or null")
+        return cls({lang: None if v is None else float(v) for lang, v in offsets.items()})
+
+    def of(self, lang: str) -> float:
+        return self.offsets.get(lang) or 0.0
+
+
 def candidate_rows(index: SearchIndex, hits: list[Hit], n: int = CANDIDATE_PASSAGES) -> list[int]:
     rows: list[int] = []
     for h in hits[:n]:
@@ -71,16 +101,19 @@ def coverage(terms: dict[str, float], text_terms: set[str]) -> float:
 
 
 def score_sentences(index: SearchIndex, rows: list[int], qvec: np.ndarray, q_terms: dict[str, float],
-                    sentence_terms, lang: str) -> list[ScoredSentence]:
-    """`sentence_terms(vector_row, text)` returns the content terms of one sentence (cached)."""
+                    sentence_terms, lang: str, cross: float = 0.0) -> list[ScoredSentence]:
+    """`sentence_terms(vector_row, text)` returns the content terms of one sentence (cached);
+    `cross` is added to the cosines of sentences and passages whose document is in another
+    language than the question (`CrossLanguage`)."""
     out = []
     for r in rows:
         p = index.passages[r]
         vr = index.sentence_rows[r]
         if not len(vr):
             continue
-        sims = index.sentence_vectors[vr.start:vr.stop] @ qvec
-        psim = float(index.passage_vectors[r] @ qvec)
+        offset = cross if cross and index.documents[p.doc_id].lang != lang else 0.0
+        sims = index.sentence_vectors[vr.start:vr.stop] @ qvec + offset
+        psim = float(index.passage_vectors[r] @ qvec) + offset
         doc_text = index.documents[p.doc_id].text
         section_terms = sentence_terms(-1 - r, p.section) if p.section else set()
         for i, (s, e) in enumerate(p.sentences):

@@ -1,11 +1,11 @@
-"""The vectors of recently asked questions, for the follow-ups that refer to them.
+"""The vectors of recent conversation exchanges, for the follow-ups that refer to them.
 
-A follow-up needs the previous question's vector as well as its own (the engine favours the
-document the previous question is answered from), and in a chat that question was embedded a
-moment ago, when it was asked. Keeping the last few hundred question vectors makes a follow-up
-cost one embedding instead of two. Only that lookup reads this cache: a question asked again is
-embedded again, so the figures of a benchmark that repeats its questions stay honest.
-"""
+A follow-up needs, besides its own vector, the vector of the previous exchange (the previous
+question with the start of its answer: the engine favours the document that exchange is found in).
+A question can be retrieved more than once (its two readings in a conversation, then its search),
+and keeping the last few hundred exchange vectors embeds the exchange once. Only that lookup reads
+this cache: a question asked again is embedded again, so the figures of a benchmark that repeats
+its questions stay honest."""
 
 from __future__ import annotations
 

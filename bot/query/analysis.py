@@ -84,6 +84,7 @@ class QuestionInfo:
     before: str | None = None  # the word right before the interrogative (マーラーの何 → マーラー)
     after: str | None = None  # the first content word after it (何を支持した → 支持)
     predicate: str | None = None  # what was done: the content word before のは (加盟したのはいつ → 加盟), else `after`
+    pair: bool = False  # 誰と誰 / どこ と どこ: the interrogative coordinated with itself asks for two or more
     terms: set[str] = field(default_factory=set)  # content words (normalised)
     surfaces: set[str] = field(default_factory=set)
     # The interrogative phrase's nouns (どの部分 → 部分, 何という会議 → 会議): the kind asked for,
@@ -112,6 +113,14 @@ def _next_particle(toks: list[Tok], i: int) -> str | None:
     return None
 
 
+def _same_word_after_and(toks: list[Tok], i: int, word: Tok) -> bool:
+    """Whether the particle at `i` (と) is followed by `word` again (誰と誰, どこ と どこ)."""
+    k = i + 1
+    while k < len(toks) and toks[k].pos[0] == "空白":
+        k += 1
+    return k < len(toks) and toks[k].norm == word.norm
+
+
 def _head_type(head: str | None, default: str | None) -> str | None:
     if head is None:
         return default
@@ -132,6 +141,10 @@ def analyse_question(question: str, tokenizer) -> QuestionInfo:
         if found is not None:
             info, used = found
             info.particle = _next_particle(toks, max(used) + 1)
+            if info.particle == "と" and _same_word_after_and(toks, max(used) + 1, toks[min(used)]):
+                # 誰と誰: not "with whom" but two of the asked kind
+                info.particle, info.pair = None, True
+                used = [*used, *range(max(used) + 1, max(used) + 3)]
             if info.head is None:
                 info.head = _head_near(toks, min(used), max(used))
             if toks[min(used)].norm in _HOW_MUCH and _money(info.head):

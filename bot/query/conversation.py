@@ -6,9 +6,9 @@ is too short to stand on its own (ellipsis: 「いつ？」, "And Canada?"). It 
 the previous turn was about, not glued to the whole previous question, so the current question
 keeps its own weight: in Japanese the pronoun is replaced by the previous question's topic (the
 phrase it asked about: 「APRSAFは…」 → APRSAF), found by parsing, and previous questions that were
-follow-ups themselves are resolved first. The engine also favours the document the previous
-question was answered from (the one holding the sentence nearest to the previous question's
-vector; bot/engine.py).
+follow-ups themselves are resolved first. The engine also favours the conversation's document: the
+one the previous exchange (the previous question with the start of its answer) is found in
+(bot/engine.py).
 """
 
 import re
@@ -26,6 +26,7 @@ _EN_REFERENCE = re.compile(
     r"\b(it|its|it's|that|this|those|these|they|them|their|there|he|she|him|her|his|the same|"
     r"such|former|latter)\b", re.I)
 _EN_OPENERS = re.compile(r"^\s*(and|also|what about|how about|then)\b", re.I)
+_EN_WH = re.compile(r"\b(?:who|whom|whose|what(?!\s+about)|which|when|where|why|how(?!\s+about))\b", re.I)
 _MIN_STANDALONE_CHARS = 6
 _MIN_STANDALONE_WORDS = 3
 # Particles that mark what a Japanese question is about: 「Xは」「Xが」「Xについて」「Xとは」「Xって」.
@@ -40,6 +41,7 @@ class Resolved:
     follow_up: bool
     previous: str | None = None  # the previous user question, itself resolved
     topic: str | None = None  # what the pronoun was taken to mean
+    own: str | None = None  # the question's own words, without what refers back (そのとき, それは)
 
 
 def is_follow_up(question: str, lang: str, tokenizer=None) -> bool:
@@ -161,6 +163,32 @@ def previous_user_turn(history: list) -> tuple[str | None, list]:
     return None, []
 
 
+def previous_answer(history: list) -> str | None:
+    """The answer given to the last user turn (the assistant turn after it), if any."""
+    for i in range(len(history) - 1, -1, -1):
+        if history[i].role == "user" and history[i].content.strip():
+            after = [t.content.strip() for t in history[i + 1:] if t.role == "assistant" and t.content.strip()]
+            return after[0] if after else None
+    return None
+
+
+# How much of the previous answer joins the previous question to find the conversation's
+# document: its lead and first quoted sentence, not a long answer's glossary and related links.
+EXCHANGE_ANSWER_CHARS = 300
+
+
+def answer_start(answer: str | None) -> str | None:
+    """The part of an answer that joins its question to find the conversation's document."""
+    return answer.strip()[:EXCHANGE_ANSWER_CHARS] if answer and answer.strip() else None
+
+
+def exchange_text(previous: str, answer: str | None) -> str:
+    """The previous exchange as one search text: the (resolved) previous question and the start
+    of the answer it got."""
+    start = answer_start(answer)
+    return f"{previous}\n{start}" if start else previous
+
+
 def resolve(question: str, history: list, lang: str, tokenizer=None) -> Resolved:
     question = question.strip()
     previous, earlier = previous_user_turn(history)
@@ -173,6 +201,10 @@ def resolve(question: str, history: list, lang: str, tokenizer=None) -> Resolved
             m = _JA_PRONOUN.search(question)
             if m:
                 rest = question[m.end():]
+                # そのとき / その際 / その年: the determiner and an adverbial noun of time or
+                # occasion together point back; the noun is no word the answer has to contain.
+                occasion = m.group("det") and _occasion_noun(rest, tokenizer)
+                own = question[:m.start()] + rest[len(occasion or ""):]
                 # その声明 after 「…共同声明は…」: the topic already names the thing.
                 named = m.group("det") and next((rest[:n] for n in range(len(rest), 0, -1)
                                                  if topic.endswith(rest[:n]) and n >= 2), None)
@@ -180,21 +212,50 @@ def resolve(question: str, history: list, lang: str, tokenizer=None) -> Resolved
                     query = question[:m.start()] + topic + rest[len(named):]
                 else:
                     query = question[:m.start()] + topic + ("の" if m.group("det") else "") + rest
+            elif restates(question, topic, tokenizer):
+                return Resolved(question, False)
             else:  # ellipsis: 「いつ？」「事務局はどこですか？」「では、予算は？」
-                query = _with_topic(question, topic, tokenizer)
-            return Resolved(query, True, prev.query, topic)
+                query, own = _with_topic(question, topic, tokenizer), question
+            return Resolved(query, True, prev.query, topic, own)
     if lang == "en":
-        topic = english_topic(prev.query)
-        m = _EN_PRONOUN.search(question)
-        if topic and m:
-            said = topic + ("'s" if m.group(1).lower() in ("its", "their") else "")
-            return Resolved(question[:m.start()] + said + question[m.end():], True, prev.query, topic)
-        # Ellipsis naming something new ("And with the US?" after "When did cooperation with
-        # Europe start?"): the previous question, asked about it.
-        new = english_topic(question)
-        if topic and not m and new and _EN_OPENERS.match(question) and topic in prev.query:
-            return Resolved(prev.query.replace(topic, new, 1), True, prev.query, topic)
+        return _english_answer_reading(question, history, prev.query) or _english_reading(question, prev.query)
     return Resolved(f"{prev.query} {question}", True, prev.query, None)
+
+
+def _english_reading(question: str, previous: str) -> Resolved:
+    """An English follow-up read against the previous question alone: its pronoun stands for the
+    name that question was about."""
+    topic = english_topic(previous)
+    m = _EN_PRONOUN.search(question)
+    if topic and m:
+        said = topic + ("'s" if m.group(1).lower() in ("its", "their") else "")
+        return Resolved(question[:m.start()] + said + question[m.end():], True, previous, topic)
+    # Ellipsis naming something new ("And with the US?" after "When did cooperation with
+    # Europe start?"): the previous question, asked about it. A question that asks something of
+    # its own ("And which NASA program is JAXA going to take part in?") is no ellipsis.
+    new = english_topic(question)
+    if topic and not m and new and _EN_OPENERS.match(question) and topic in previous \
+            and not _EN_WH.search(question):
+        return Resolved(previous.replace(topic, new, 1), True, previous, topic)
+    return Resolved(f"{previous} {question}", True, previous, None)
+
+
+def restates(question: str, topic: str, tokenizer) -> bool:
+    """Whether a question without a pronoun says the conversation's topic in its own words (at
+    least half of the topic's content words: 「現在、日露間の具体的な協力には…」 after 「日露宇宙協力協定は…」):
+    it is about what it says, and the topic put back would only repeat it."""
+    words = set(tokenizer.content_terms(topic))
+    shared = words & set(tokenizer.content_terms(question))
+    return bool(shared) and 2 * len(shared) >= len(words)
+
+
+def _occasion_noun(text: str, tokenizer) -> str | None:
+    """The adverbial noun of time or occasion `text` starts with (とき, 際, 年, 頃: Sudachi's
+    副詞可能 nouns), if any."""
+    first = next(iter(tokenizer.morphemes(text)), None) if text else None
+    if first is not None and first.begin() == 0 and first.part_of_speech()[:3] == ("名詞", "普通名詞", "副詞可能"):
+        return first.surface()
+    return None
 
 
 def _with_topic(question: str, topic: str, tokenizer) -> str:
@@ -212,6 +273,49 @@ def _with_topic(question: str, topic: str, tokenizer) -> str:
     return f"{topic}が{body}"  # 打ち上げた衛星は → Xが打ち上げた衛星は
 
 
+# A question that asks for a thing (Which satellite…? What did the workshop highlight?) is answered
+# by naming it; one that asks what something is (What is X?) is answered about X.
+_EN_ASKS_THING = re.compile(r"^\s*(?:which\b|what\s+(?!(?:is|are|was|were|'s)\b)\w+)", re.I)
+# What points back at one thing: it / its, or that / this before a noun (that experiment).
+_EN_ONE_THING = re.compile(r"\b(?:(it|its)|(?:that|this)(?=\s+[a-z]+\b)"
+                           r"(?!\s+(?:is|was|are|were|has|have|had|did|does|do|can|will|would|could|should|may)\b))\b",
+                           re.I)
+# An English answer's lead as the engine writes it: a label (Who:, When:, Answer:) before what was
+# found, then a citation marker.
+_EN_LABEL = re.compile(r"^\s*(?:[A-Z][a-z]+(?:\s+[a-z]+)?\s*:\s*)")
+_EN_LEAD_NAME = re.compile(r"^(?!(?:The|A|An|It|This|That|Yes|No|In|On|At|By|From|Since|With|For)\b)[A-Z0-9][\w\-]*"
+                           r"(?:\s+(?:(?:of|the|and|for|de|del|la)\s+)*[A-Z0-9][\w\-]*)*$")
+
+
+def answer_name(answer: str | None) -> str | None:
+    """The name an English answer opens with (1KUNS-PF in "1KUNS-PF, from the University of
+    Nairobi", Asian Try Zero-G 2018 in "Asian Try Zero-G 2018, which astronaut …"), or None when it
+    opens with something else (a sentence, an article, a Japanese phrase)."""
+    if not answer:
+        return None
+    lead = re.split(r"[,.;:(\[]|\s+-\s+", _EN_LABEL.sub("", answer.strip()), maxsplit=1)[0].strip()
+    # A date or a number is no thing to refer back to by "it".
+    words = re.sub(r"\b(?:January|February|March|April|May|June|July|August|September|October|November|December)\b",
+                   "", lead)
+    return lead if _EN_LEAD_NAME.match(lead) and re.search(r"[A-Za-z]", words) else None
+
+
+def _english_answer_reading(question: str, history: list, previous: str) -> Resolved | None:
+    """After a question that asked for a thing and got a name for it, "it" or "that experiment"
+    means the named thing, the last thing said, rather than what the question was about ("Which
+    satellite was selected in the first KiboCUBE round?" — "1KUNS-PF, …" — "What size is it?");
+    None when the previous exchange was not so."""
+    if not _EN_ASKS_THING.match(previous):
+        return None
+    name = answer_name(previous_answer(history))
+    m = _EN_ONE_THING.search(question)
+    if name is None or m is None:
+        return None
+    said = name + ("'s" if m.group(1) and m.group(1).lower() == "its" else "" if m.group(1) else " ")
+    end = m.end() if m.group(1) else m.end() + len(question[m.end():]) - len(question[m.end():].lstrip())
+    return Resolved(question[:m.start()] + said + question[end:], True, previous, name)
+
+
 def other_reading(question: str, history: list, lang: str, tokenizer, usual: Resolved) -> Resolved | None:
     """The other way to read a Japanese question asked in a conversation, beside `usual` (what
     `resolve` made of it): alone when it was taken as a follow-up, and when taken as standalone,
@@ -227,7 +331,7 @@ def other_reading(question: str, history: list, lang: str, tokenizer, usual: Res
         return Resolved(question, False)
     prev = resolve(previous, earlier, lang, tokenizer)
     topic = topic_of(prev.query, tokenizer)
-    if not topic or topic in question:
+    if not topic or topic in question or restates(question, topic, tokenizer):
         return None
     return Resolved(_with_topic(question, topic, tokenizer), True, prev.query, topic)
 

@@ -74,6 +74,16 @@ def test_english_follow_up_uses_the_history(real_engine):
     assert r.found and "キルナ" in r.answer
 
 
+def test_search_in_a_conversation_reads_the_question_as_the_answer_does(real_engine):
+    # 「DLR側の登壇者は？」 names DLR, yet asks about the event talked about: the answer keeps the
+    # reading with the topic put back, and the search ranks passages for that same reading.
+    history = [{"role": "user", "content": "ドイツナショナルデーの特別イベントはいつ開かれましたか？"},
+               {"role": "assistant", "content": "…"}]
+    asked = real_engine.ask("DLR側の登壇者は？", history)
+    assert asked.query == "ドイツナショナルデーの特別イベントのDLR側の登壇者は？"
+    assert real_engine.search("DLR側の登壇者は？", 3, history).query == asked.query
+
+
 @pytest.mark.parametrize("question,history,top_k", [
     ("", [], 3),
     ("   \n\t", [], 3),

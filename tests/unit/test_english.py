@@ -542,6 +542,8 @@ def test_asked_why_the_sentence_saying_a_purpose_leads():
     ("What is the stress in the body where stress is defined?", None),
     ("If the balance holds in the body where stress is defined, what is the stress?", None),
     ("When was it signed?", None),
+    ("Where were they handed over to JAXA?", "で"),
+    ("Where was the satellite built?", "で"),
 ])
 def test_an_english_where_question_reads_the_japanese_particle_after_its_place(question, particle):
     from bot.answer.compose_en import japanese_particle

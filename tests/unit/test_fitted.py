@@ -17,6 +17,7 @@ from bot.answer.asker_language import LANGUAGE_FILE, AskerLanguage
 from bot.answer.choice import MODEL_FILE, ChoiceModel
 from bot.answer.evidence import REFUSAL_FILE, RefusalModel
 from bot.answer.phrase import MODEL_PATH, PhraseModel
+from bot.answer.sentences import CROSS_FILE, CrossLanguage
 from bot.answer.yesno import MODEL_FILE as YESNO_FILE
 from bot.answer.yesno import YesNoModel
 from bot.embed.convert.quantize import RECIPE_FILE, load_recipe
@@ -27,7 +28,7 @@ from bot.retrieve.retrieval import FUSION_FILE, Fusions
 LOADERS = {"choice": (MODEL_FILE, ChoiceModel.load), "refusal": (REFUSAL_FILE, RefusalModel.load_all),
            "phrase": (MODEL_PATH, PhraseModel.load), "fusion": (FUSION_FILE, Fusions.load),
            "query_int8": (RECIPE_FILE, load_recipe), "yesno": (YESNO_FILE, YesNoModel.load),
-           "asker_language": (LANGUAGE_FILE, AskerLanguage.load)}
+           "asker_language": (LANGUAGE_FILE, AskerLanguage.load), "cross_language": (CROSS_FILE, CrossLanguage.load)}
 
 
 def _rewritten(path: Path, folder: Path, change) -> Path:

@@ -12,8 +12,11 @@ from bot.answer.kinds import (
     definition_subject,
     glossed,
     is_yes_no,
+    japanese_side,
     names_the_asked,
     only_relative,
+    sided,
+    spelled_out,
     titled,
 )
 from bot.query.analysis import morpheme_toks, question_info
@@ -62,6 +65,22 @@ def test_a_lead_takes_in_the_items_coordinated_with_it():
     assert coordinated(s, 0, 5, spans, lambda t: t in ("スリランカ", "ネパール")) == (0, 10)
     assert coordinated(s, 6, 10, spans, lambda t: t in ("スリランカ", "ネパール")) == (0, 10)
     assert coordinated(s, 0, 5, spans, lambda t: t == "スリランカ") == (0, 5)
+
+
+def test_a_phrase_spelled_out_in_latin_script_is_a_name():
+    s = "ASI及び国立研究会議(CNR:National Research Council)が大部分の株式を保有。"
+    assert spelled_out(s, s.index("("))
+    assert not spelled_out(s, s.index("が大部分"))
+    hall = "代々木競技場(主体育館:1964年 設計・丹下健三)"
+    assert not spelled_out(hall, hall.index("("))
+
+
+def test_coordinated_items_may_carry_their_abbreviation_in_brackets():
+    s = "文部科学省(MEXT)、宇宙航空研究開発機構(JAXA)"
+    spans = [(0, 5), (12, 22)]
+    org = lambda t: t.endswith(("省", "機構"))  # noqa: E731
+    assert coordinated(s, 0, 5, spans, org) == (0, 22)
+    assert coordinated(s, 12, 22, spans, org) == (0, 22)
 
 
 @pytest.mark.parametrize("text, fragment", [
@@ -366,3 +385,17 @@ def test_the_asked_event_is_the_verb_before_noha_or_the_last_verb(tokenizer):
 def test_an_event_named_only_as_a_reference_point_is_not_dated(tokenizer, sentence, relative):
     event = "就任" if "就任" in sentence or "会合" in sentence else "放出"
     assert only_relative(morpheme_toks(sentence, tokenizer), event) is relative
+
+
+@pytest.mark.parametrize("question, party", [
+    ("JAXA側の署名者は？", "JAXA"), ("署名したUAE側の人物は？", "UAE"), ("日本側の主催者はどこでしたか？", "日本"),
+    ("両側の代表は誰ですか？", None), ("LUPEXで日本はどの部分を担当しますか？", None),
+])
+def test_the_party_a_japanese_question_asks_about(question, party):
+    assert japanese_side(question) == party
+
+
+def test_the_asked_partys_person_may_carry_the_party_in_the_phrase():
+    s = "JAXA山川理事長およびルクセンブルク宇宙機関(LSA)セレスCEOは、6月13日に署名しました。"
+    spans = [(s.index("セレス"), s.index("は、")), (0, s.index("および"))]
+    assert sided(s, spans, {"JAXA"}) == spans[1]

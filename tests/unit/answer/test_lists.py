@@ -3,7 +3,19 @@
 import pytest
 from paths import DATA
 
-from bot.answer.lists import Candidate, Item, ListAsk, asked_en, asked_ja, best, bullets, runs_en, runs_ja
+from bot.answer.lists import (
+    Candidate,
+    Item,
+    ListAsk,
+    asked_en,
+    asked_ja,
+    best,
+    bullets,
+    object_verbs,
+    parallel_objects,
+    runs_en,
+    runs_ja,
+)
 
 
 def _items(sentence, runs):
@@ -31,6 +43,23 @@ def test_an_english_run_is_short_noun_phrases_joined_by_commas_and_and():
     assert _items(s, runs_en(s)) == [["President Donald Trump", "Prime Minister Shinzo Abe"]]
 
 
+def test_the_objects_later_clauses_give_the_same_verb_are_items_too(tokenizer):
+    s = "また、SandSat-1、SandSat-2を打ち上げており、最新の衛星であるDuneSatを種子島から打ち上げました。"
+    assert [s[a:b] for a, b in parallel_objects(s, s.index("を"), tokenizer)] == ["DuneSat"]
+    other = "また、SandSat-1、SandSat-2を打ち上げており、その画像を世界中に提供しています。"
+    assert parallel_objects(other, other.index("を"), tokenizer) == []  # another verb's object
+
+
+@pytest.mark.parametrize("question, head, verbs", [
+    ("打ち上げた衛星にはどんなものがありますか？", "衛星", {"打ち上げ"}),
+    ("どんな衛星を打ち上げましたか？", "衛星", {"打ち上げ"}),
+    ("その衛星はどのロケットで打ち上げられましたか？", "ロケット", set()),  # no object of 打ち上げ
+    ("衛星を打ち上げた国はどこですか？", "国", set()),  # the clause has its own object
+])
+def test_the_verbs_a_question_makes_its_asked_noun_the_object_of(tokenizer, question, head, verbs):
+    assert object_verbs(question, (head,), tokenizer) == verbs
+
+
 def test_announced_lines_are_items_even_without_their_markers():
     text = "They are divided into three groups.\n\nSpace agency: provides images\n\nUsers\n\nUniversities\n\nFigure 1"
     assert [text[a:b] for a, b in bullets(text, text.index("groups.") + 7, 3)] == ["Space agency", "Users",
@@ -45,6 +74,7 @@ def test_announced_lines_are_items_even_without_their_markers():
     ("1KUNS-PFではどのような技術を実証しますか？", None, ("技術",), False),
     ("どこの国や地域の観測機器が載りますか？", "place", ("国", "地域"), True),
     ("安全保障のための宇宙アーキテクチャにはどのような機能が含まれますか？", None, ("機能",), True),
+    ("打ち上げた衛星にはどんなものがありますか？", None, ("衛星",), True),  # the noun before どんなもの
 ])
 def test_a_japanese_list_question(tokenizer, question, qtype, heads, explicit):
     ask = asked_ja(question, qtype, tokenizer)
@@ -60,6 +90,14 @@ def test_a_japanese_list_question(tokenizer, question, qtype, heads, explicit):
 ])
 def test_factoid_questions_are_not_lists(tokenizer, question, qtype):
     assert asked_ja(question, qtype, tokenizer) is None
+
+
+def test_what_a_noun_is_of_or_for_is_asked_by_its_owner(tokenizer):
+    ask = asked_ja("EarthCAREは何の構造を測定しますか？", "name", tokenizer)
+    assert ask is not None and ask.heads == ("構造",) and ask.owner and not ask.explicit
+    en = asked_en("Who does APRSAF offer an open forum to?")
+    assert en is not None and en.heads[0] == "forum" and en.owner
+    assert asked_en("Who does APRSAF report to?") is None
 
 
 @pytest.mark.parametrize("question, head, count", [
@@ -110,9 +148,26 @@ def test_the_run_naming_the_asked_kind_answers():
     assert best([trip], ListAsk(explicit=True), "協力にはどんなものがありますか") is None
     # asked for a list in so many words, the quoted sentences' best run answers
     assert best([other], ListAsk(explicit=True), "協力する機関をすべて教えて") is other
+    # of runs naming no asked kind, the object of the question's verb (「…を打ち上げ」)
+    service = _cand(["画像", "データ解析サービス"], before="衛星の組み立てをしており、", after="を提供しています")
+    launched = _cand(["SandSat-1", "SandSat-2"], after="を打ち上げており", rank=1)
+    assert best([service, launched], ListAsk(("衛星",), None, True), "打ち上げた衛星にはどんなものがありますか",
+                words=frozenset({"打ち上げ", "衛星"}), verbs=frozenset({"打ち上げ"})) is launched
     # as many items as asked for
     four = _cand(["Space agency", "Users", "Universities", "Donors"], quoted=False, rank=2)
     assert best([other, four], ListAsk(("categories",), 4, True), "which four categories") is four
+
+
+def test_asked_what_a_noun_is_of_only_the_run_after_it_answers():
+    ask = ListAsk(("構造", "structure"), owner=True)
+    of = _cand(["clouds", "aerosols", "radiation"], before="a mission measuring the structure of ", rank=0)
+    other = _cand(["EarthCARE", "BepiColombo"], before="joint missions such as ", rank=0)
+    assert best([other, of], ask, "EarthCAREは何の構造を測定しますか") is of
+    assert best([other], ask, "EarthCAREは何の構造を測定しますか") is None
+    ja = _cand(["雲", "エアロゾル", "放射"], after="の構造を測定します")
+    assert best([ja], ask, "何の構造を測定しますか", phrase_led=True) is ja  # before a phrase of the asked type
+    forum = _cand(["governments", "space agencies", "industry"], before="APRSAF provides an open forum for ")
+    assert best([forum], ListAsk(("forum",), owner=True), "Who does APRSAF offer an open forum to?") is forum
 
 
 @pytest.fixture(scope="module")
@@ -131,3 +186,24 @@ def test_a_list_question_is_answered_with_every_item_first(lists_engine):
     en = lists_engine.ask("Which calamities are major sources of losses in the region?")
     assert en.found and en.answer.splitlines()[0].startswith(
         "Answer: flooding, earthquakes and landslides [1]"), en.answer
+
+
+@pytest.mark.slow
+def test_a_lead_takes_in_the_names_coordinated_with_a_name_spelled_out(lists_engine):
+    a = lists_engine.ask("研究センターの株式の大部分を保有しているのはどこですか？")
+    assert a.found and a.answer.splitlines()[0].startswith("ASI及び国立研究会議"), a.answer
+
+
+@pytest.mark.slow
+def test_the_items_a_noun_is_of_lead_from_an_english_sentence(lists_engine):
+    ja = lists_engine.ask("その雲のミッションは何の構造を測定しますか？")
+    assert ja.found and ja.answer.splitlines()[0].startswith("clouds, aerosols and radiation"), ja.answer
+    en = lists_engine.ask("Who does the forum offer an open platform to?")
+    assert en.found and en.answer.splitlines()[0].startswith(
+        "Answer: governments, space agencies and industry representatives"), en.answer
+
+
+@pytest.mark.slow
+def test_a_list_takes_the_objects_later_clauses_give_the_same_verb(lists_engine):
+    a = lists_engine.ask("砂漠宇宙センターが打ち上げた衛星にはどんなものがありますか？")
+    assert a.found and a.answer.splitlines()[0].startswith("SandSat-1、SandSat-2、DuneSat"), a.answer

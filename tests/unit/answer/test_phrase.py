@@ -146,3 +146,26 @@ def test_feature_groups_name_every_base_feature_once(tokenizer):
     span = phrase._Span(toks, 0, 2, "run", (0, 2), info, [0], JAXA)
     names = [name for group in phrase.FEATURE_GROUPS for name in group(span)]
     assert sorted(names) == sorted(phrase.BASE_FEATURES) and len(set(names)) == len(names)
+
+
+@pytest.mark.parametrize("sentence, question, lead, widened", [
+    # 誰と誰: the people joined to the lead
+    ("また同日、松浦理事とジョージ駐日インド大使間で文書交換式が行われました。", "文書を交換したのは誰と誰ですか？",
+     "ジョージ駐日インド大使", "松浦理事とジョージ駐日インド大使"),
+    # organisations with official names of common nouns, each with its abbreviation
+    ("日本側主催: 文部科学省(MEXT)、独立行政法人宇宙航空研究開発機構(JAXA)", "日本側の主催者はどこでしたか？",
+     "文部科学省", "文部科学省(MEXT)、独立行政法人宇宙航空研究開発機構"),
+    # one person asked for: the lead stays one
+    ("また同日、松浦理事とジョージ駐日インド大使間で文書交換式が行われました。", "文書を交換したのは誰ですか？",
+     "ジョージ駐日インド大使", "ジョージ駐日インド大使"),
+])
+def test_a_lead_takes_in_the_coordinated_items_asked_for(tokenizer, models, fake_embedder, sentence, question,
+                                                         lead, widened):
+    from bot.engine import Engine
+    info = question_info(question, tokenizer)
+    ranked = phrase.rank_phrases(sentence, question, info.qtype, tokenizer, models.phrase, info=info)
+    engine = Engine(fake_embedder, tokenizer, models=models)
+    a = sentence.index(lead)
+    fits = lambda text, after="": phrase.fits_type(text, info.qtype, tokenizer, info.head)  # noqa: E731
+    a, b = engine._widened(sentence, a, a + len(lead), [span for _, span in ranked], info, fits)
+    assert sentence[a:b] == widened

@@ -14,6 +14,16 @@ def test_where_asked_of_a_person_or_body_asks_for_an_organisation(tokenizer, que
     assert analyse_question(question, tokenizer).qtype == qtype
 
 
+@pytest.mark.parametrize("question, qtype, particle, pair", [
+    ("文書を交換したのは誰と誰ですか？", "person", None, True),  # two people, not "with whom"
+    ("どことどこが署名しましたか？", "place", None, True),
+    ("JAXAは誰と協力していますか？", "person", "と", False),
+])
+def test_an_interrogative_coordinated_with_itself_asks_for_two(tokenizer, question, qtype, particle, pair):
+    info = analyse_question(question, tokenizer)
+    assert (info.qtype, info.particle, info.pair) == (qtype, particle, pair)
+
+
 @pytest.mark.parametrize("question, qtype, counter", [
     ("APRSAF-22の開催にかかった費用はいくらでしたか？", "number", "金額"),  # an amount of money
     ("LUPEXローバの開発費はいくらですか？", "number", "金額"),

@@ -68,6 +68,9 @@ def test_english_topics():
     ("Where was it held?", "When was APRSAF founded?", "Where was APRSAF held?"),
     ("What is its budget?", "When was APRSAF founded?", "What is APRSAF's budget?"),
     ("And with Canada?", "When did cooperation with Europe start?", "When did cooperation with Canada start?"),
+    # opens like a continuation but asks something of its own: no name is swapped into the previous
+    ("And which NASA program is JAXA going to join?", "When did JAXA and NASA sign their statement?",
+     "When did JAXA and NASA sign their statement? And which NASA program is JAXA going to join?"),
     # nothing to put in: the previous question comes along whole
     ("Where is that station?", "Does JAXA have a tracking station in Sweden?",
      "Does JAXA have a tracking station in Sweden? Where is that station?"),
@@ -94,6 +97,9 @@ def test_english_follow_ups_are_resolved_to_the_previous_topic(question, previou
      "2019年2月に引き渡された超小型衛星はいつ放出されましたか？"),
     # a question that names its own subject stands alone
     ("センチネルアジアとは何ですか？", "KiboCUBEの事務局はどこですか？", "KiboCUBEの事務局はどこですか？"),
+    # and so does one that says the topic in its own words
+    ("日露宇宙協力協定はいつ結ばれましたか？", "現在、日露間の具体的な協力にはどんなものがありますか？",
+     "現在、日露間の具体的な協力にはどんなものがありますか？"),
 ])
 def test_follow_ups_keep_the_topic_without_a_pronoun(tokenizer, previous, q, query):
     history = [Turn(role="user", content=previous), Turn(role="assistant", content="…")]
@@ -114,6 +120,55 @@ def test_a_question_in_a_conversation_has_one_other_reading(tokenizer):
     usual = resolve("それはいつですか？", history, "ja", tokenizer)
     assert usual.follow_up
     assert other_reading("それはいつですか？", history, "ja", tokenizer, usual).query == "それはいつですか？"
+    # A question that says the topic in its own words has no other reading.
+    history = [Turn(role="user", content="日露宇宙協力協定はいつ結ばれましたか？"), Turn(role="assistant", content="…")]
+    q = "現在、日露間の具体的な協力にはどんなものがありますか？"
+    assert other_reading(q, history, "ja", tokenizer, resolve(q, history, "ja", tokenizer)) is None
     # Without an earlier question there is no other reading.
     alone = resolve("DLR側の署名者は？", [], "ja", tokenizer)
     assert other_reading("DLR側の署名者は？", [], "ja", tokenizer, alone) is None
+
+
+def test_a_follow_ups_own_words_leave_out_what_points_back(tokenizer):
+    history = [Turn(role="user", content="LUPEXの実施取決めはいつ署名されましたか？"),
+               Turn(role="assistant", content="2025年8月29日です。")]
+    # そのとき points back as a whole: とき is no word the answer has to contain.
+    r = resolve("そのとき文書を交換したのは誰ですか？", history, "ja", tokenizer)
+    assert r.follow_up and r.query.startswith("LUPEXの実施取決め")
+    assert r.own == "文書を交換したのは誰ですか？"
+    own = resolve("その署名式には誰が臨席しましたか？", history, "ja", tokenizer).own
+    assert own == "署名式には誰が臨席しましたか？"
+
+
+@pytest.mark.parametrize("answer,name", [
+    ("1KUNS-PF, from the University of Nairobi in Kenya.", "1KUNS-PF"),
+    ("Who: University of Nairobi [1]. (From the cited Japanese text.)", "University of Nairobi"),
+    ("Asian Try Zero-G 2018, which astronaut Norishige Kanai performed aboard Kibo.", "Asian Try Zero-G 2018"),
+    ("The Kyushu Institute of Technology (Kyutech).", None),  # opens with an article
+    ("In October 1993.", None),
+    ("24 September 2019", None),  # a date is no thing to refer back to
+    ("2016年3月22日です。", None),
+])
+def test_the_name_an_english_answer_opens_with(answer, name):
+    from bot.query.conversation import answer_name
+    assert answer_name(answer) == name
+
+
+@pytest.mark.parametrize("previous,answer,question,expected", [
+    # asked for a thing and got its name: "it" / "that experiment" is the thing named
+    ("Which satellite was selected in the first KiboCUBE round?", "1KUNS-PF, from the University of Nairobi.",
+     "What size is it?", "What size is 1KUNS-PF?"),
+    ("What did the workshop at APRSAF-25 highlight?", "Asian Try Zero-G 2018, which astronauts performed.",
+     "When was that experiment carried out?", "When was Asian Try Zero-G 2018 experiment carried out?"),
+    ("Which Thai agency received the antenna?", "GISTDA, the Geo-Informatics Agency.",
+     "What was its predecessor?", "What was GISTDA's predecessor?"),
+    # asked what something is: "it" is still that thing
+    ("What is BepiColombo?", "An international Mercury exploration mission.", "When was it launched?",
+     "When was BepiColombo launched?"),
+    # "they" is not the one name the answer gave
+    ("Which university built the three BIRDS-3 CubeSats?", "Kyutech.", "Where were they handed over?",
+     "Where were BIRDS-3 CubeSats handed over?"),
+])
+def test_an_english_follow_up_may_mean_what_the_previous_answer_named(previous, answer, question, expected):
+    history = [Turn(role="user", content=previous), Turn(role="assistant", content=answer)]
+    assert resolve(question, history, "en").query == expected

@@ -137,6 +137,23 @@ def test_follow_up_prefers_the_previous_answers_document(tmp_path, fake_embedder
     assert hits[0].doc_id == "a"
 
 
+@pytest.mark.parametrize("answer,doc", [("ジャカルタで開かれました。", "b"), ("バンコクで開かれました。", "a")])
+def test_follow_up_favours_the_document_its_previous_answer_came_from(tmp_path, fake_embedder, tokenizer,
+                                                                      models, answer, doc):
+    # The previous question fits both meetings alike; only the answer says which one was meant.
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    head = "---\ntitle: 会議\n---\n会議\n\n"
+    (corpus / "a.txt").write_text(head + "第2回の会議はバンコクで開かれた。会議の日程は3月だった。\n",
+                                  encoding="utf-8")
+    (corpus / "b.txt").write_text(head + "第3回の会議はジャカルタで開かれた。会議の日程は5月だった。\n",
+                                  encoding="utf-8")
+    build_index(corpus, tmp_path / "index", fake_embedder, tokenizer, max_bytes=10**6)
+    engine = Engine.load(tmp_path / "index", fake_embedder, tokenizer, models=models)
+    history = [Turn(role="user", content="会議はどこで開かれましたか？"), Turn(role="assistant", content=answer)]
+    assert engine.search("その日程は？", 2, history).hits[0].doc_id == doc
+
+
 def test_jsquad_follow_up_replaces_the_title_with_a_pronoun():
     case = {"question": "日本で梅雨がないのは北海道とどこか。"}
     assert jsquad.follow_up_of(case, "梅雨") == "日本でそれがないのは北海道とどこか。"

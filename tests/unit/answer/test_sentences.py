@@ -1,0 +1,52 @@
+"""Sentence scoring across languages (bot/answer/sentences.py)."""
+
+import json
+from types import SimpleNamespace
+
+import numpy as np
+import pytest
+
+from bot.answer.sentences import CrossLanguage, score_sentences
+from bot.errors import FittedFileError
+
+JA, EN = "衛星は地球を回る。", "The satellite orbits the Earth."
+
+
+def _index() -> SimpleNamespace:
+    """A Japanese and an English passage of one sentence each; the question's vector is closer to
+    the Japanese one by less than the other language's offset."""
+    vectors = np.array([[0.90, np.sqrt(1 - 0.90 ** 2)], [0.88, -np.sqrt(1 - 0.88 ** 2)]], dtype=np.float32)
+    passage = lambda doc, text: SimpleNamespace(doc_id=doc, section=None, sentences=[(0, len(text))])  # noqa: E731
+    return SimpleNamespace(passages=[passage("ja", JA), passage("en", EN)],
+                           documents={"ja": SimpleNamespace(text=JA, lang="ja"),
+                                      "en": SimpleNamespace(text=EN, lang="en")},
+                           sentence_rows=[range(0, 1), range(1, 2)], sentence_vectors=vectors,
+                           passage_vectors=vectors)
+
+
+def test_an_other_language_sentence_is_scored_on_the_question_languages_scale():
+    index, qvec = _index(), np.array([1.0, 0.0], dtype=np.float32)
+    terms = lambda row, text: set()  # noqa: E731
+    plain = score_sentences(index, [0, 1], qvec, {}, terms, "ja")
+    assert [s.passage_row for s in plain] == [0, 1]
+    crossed = score_sentences(index, [0, 1], qvec, {}, terms, "ja", cross=0.03)
+    assert [s.passage_row for s in crossed] == [1, 0]  # the English sentence, 0.02 lower raw, now leads
+    assert crossed[0].sim == pytest.approx(0.91, abs=1e-6)
+    assert crossed[1].sim == pytest.approx(0.90, abs=1e-6)  # the question's own language is untouched
+    # An English question's Japanese sentence is the other language's one.
+    english = score_sentences(index, [0, 1], qvec, {}, terms, "en", cross=0.03)
+    assert english[0].passage_row == 0 and english[0].sim == pytest.approx(0.93, abs=1e-6)
+
+
+def test_the_shipped_offsets_correct_japanese_questions_only():
+    cross = CrossLanguage.load()
+    assert 0.0 < cross.of("ja") < 0.1
+    assert cross.of("en") == 0.0  # the English refusal model was fitted on cross-language cosines
+
+
+def test_an_offsets_file_of_other_features_is_refused(tmp_path):
+    path = tmp_path / "cross_language.json"
+    path.write_text(json.dumps({"format": 1, "features": ["sim"], "fitted_by": "x", "data": "x", "commit": "x",
+                                "offsets": {"ja": 0.02}}), encoding="utf-8")
+    with pytest.raises(FittedFileError):
+        CrossLanguage.load(path)

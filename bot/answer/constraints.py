@@ -141,9 +141,13 @@ def _noun_run(toks, step: int) -> str:
     """The nouns next to an edition number, read away from it (`step` -1: before, 1: after), up to
     the first word that is not a noun or is a numeral."""
     run = []
-    for t in toks[::step]:
+    ordered = toks[::step]
+    for k, t in enumerate(ordered):
         if t.pos[0] not in ("名詞", "接尾辞") and not re.fullmatch(r"[A-Za-z][A-Za-z0-9\-]*", t.surface) \
-                or t.pos[1] == "数詞" or t.pos[1] == "代名詞":
+                or t.pos[1] in ("数詞", "代名詞"):
+            break
+        # a counter belongs to its number (2006年ラオスの第6期: the series is ラオス)
+        if step < 0 and k + 1 < len(ordered) and ordered[k + 1].pos[1] == "数詞":
             break
         run.append(t.surface)
     return "".join(run[::step])

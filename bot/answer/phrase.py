@@ -578,9 +578,10 @@ def _fits_place(text: str, toks, head: str | None, after: str) -> bool:
     core = re.sub(r"(?:間|ら|たち|等|など)$", "", text)
     if core.endswith(_PERSON_SUFFIX) or (core != text or len(toks) > 1) and "人名" in toks[-1].pos:
         return False
-    # どの国 / どこの国 asks for a country, which has a name (関連イベント is none, nor is an
-    # acronym such as APRSAF).
+    # どの国 / どこの国 asks for a country, which has a name or is a word for countries (EU諸国,
+    # 他国); 関連イベント is none, nor is an acronym such as APRSAF.
     if head is not None and head.endswith("国") and not (
-            re.fullmatch(r"[A-Z][a-z]+(?:[ .\-]+[A-Za-z]+)*", text) or any(p[2] == "地名" for p in pos)):
+            text.endswith("国") or re.fullmatch(r"[A-Z][a-z]+(?:[ .\-]+[A-Za-z]+)*", text)
+            or any(p[2] == "地名" for p in pos)):
         return False
     return not (text.endswith(_ORG_ONLY) and not text.endswith(_PLACE_SUFFIX))

@@ -70,6 +70,9 @@ def test_the_series_of_an_edition_must_be_in_the_document(tokenizer):
     # the nouns before the edition are its series, those after it what the series made
     ids = identifiers("BIRDSプロジェクト第3弾の1Uサイズ衛星は何機引き渡されましたか？", "ja", tokenizer)
     assert check(ids, _ctx("BIRDSプロジェクトの第3弾として製作した1Uサイズの超小型衛星3機")).ok
+    # a year's counter before the series is the year's
+    ids = identifiers("2006年ラオスの第6期国民議会第1回会議で選ばれたのは誰か？", "ja", tokenizer)
+    assert ids.names == {"ラオス", "国民議会"}
 
 
 @pytest.mark.parametrize("phrase, qtype, ok", [
@@ -139,6 +142,7 @@ def test_a_country_is_asked_for_by_its_name(tokenizer):
     assert not fits_type("APRSAF", "place", tokenizer, head="国")
     assert fits_type("インドネシア", "place", tokenizer, head="国")
     assert fits_type("Indonesia", "place", tokenizer, head="国")
+    assert fits_type("EU諸国", "place", tokenizer, head="国")  # a word for countries
     assert fits_type("関連イベント会場", "place", tokenizer)  # any other place is read leniently
 
 

@@ -546,12 +546,7 @@ def fits_type(phrase: str, qtype: str | None, tokenizer, head: str | None = None
     # A Latin-script name: a capitalised word (Bridenstine), not a code (ASC-21).
     latin_name = bool(re.search(r"[A-Z][a-z]+", text)) and not re.search(r"[0-9]", text)
     if qtype == "person":
-        # A name followed by other nouns names a thing of the person's (川勝火星衛星探査機 is a
-        # probe's name run into the manager's): the phrase ends on the name or a person's title.
-        # A foreign name's parts Sudachi does not know (ジム・ブライデンスタイン) are katakana.
-        named = [i for i, p in enumerate(pos) if "人名" in p]
-        ends_named = bool(named) and not any(re.search(r"[\u4e00-\u9fff]", t.surface) for t in toks[named[-1] + 1:])
-        return ends_named or text.endswith(_PERSON_SUFFIX) or latin_name or text.endswith(_PERSON_KIND)
+        return _ends_named(toks) or text.endswith(_PERSON_SUFFIX) or latin_name or text.endswith(_PERSON_KIND)
     if qtype == "place":
         return _fits_place(text, toks, head, after)
     if qtype == "org":
@@ -585,3 +580,16 @@ def _fits_place(text: str, toks, head: str | None, after: str) -> bool:
             or any(p[2] == "地名" for p in pos)):
         return False
     return not (text.endswith(_ORG_ONLY) and not text.endswith(_PLACE_SUFFIX))
+
+
+def _ends_named(toks) -> bool:
+    """Whether a phrase with a person's name ends on it: a name followed by words of two kanji or
+    more names a thing of the person's (川勝火星衛星探査機 is a probe's name run into the manager's,
+    麻生内閣 a cabinet). What may follow the name: parts Sudachi does not know as a name (保史 of
+    藤野保史, ブライデンスタイン), a regnal number (アルフォンソ3世)."""
+    named = [i for i, t in enumerate(toks) if "人名" in t.pos]
+    if not named:
+        return False
+    kanji = re.compile(r"[\u4e00-\u9fff]{2,}")
+    return not any(kanji.search(t.surface) and t.pos[0] == "名詞" for t in toks[named[-1] + 1:])
+

@@ -135,6 +135,9 @@ def test_a_person_phrase_ends_on_the_name_or_a_title(tokenizer):
     assert fits_type("ジム・ブライデンスタイン", "person", tokenizer)  # katakana Sudachi does not know
     assert fits_type("小池俊雄東京大学教授", "person", tokenizer)
     assert fits_type("奥村直樹", "person", tokenizer)
+    assert fits_type("藤野保史", "person", tokenizer)  # a given name Sudachi does not know
+    assert fits_type("アルフォンソ3世", "person", tokenizer)
+    assert not fits_type("麻生内閣", "person", tokenizer)
 
 
 def test_a_country_is_asked_for_by_its_name(tokenizer):

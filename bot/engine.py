@@ -819,7 +819,7 @@ class Engine:
             return True
         head = q_info.head or ""
         # A country (どの国) has a name of its own that the sentences would give.
-        if checkable(q_info.qtype, q_info.counter) or q_info.qtype == "place" and head.endswith("国"):
+        if checkable(q_info.qtype, q_info.counter) or q_info.qtype == "place" and head == "国":
             return phrase is not None
         # どのロケット asks to pick one of a concrete kind named in katakana, which the sentences
         # would name; a kanji classifier (どの部分, どの文書) is answered without being repeated,

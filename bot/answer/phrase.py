@@ -575,7 +575,7 @@ def _fits_place(text: str, toks, head: str | None, after: str) -> bool:
         return False
     # どの国 / どこの国 asks for a country, which has a name or is a word for countries (EU諸国,
     # 他国); 関連イベント is none, nor is an acronym such as APRSAF.
-    if head is not None and head.endswith("国") and not (
+    if head == "国" and not (
             text.endswith("国") or re.fullmatch(r"[A-Z][a-z]+(?:[ .\-]+[A-Za-z]+)*", text)
             or any(p[2] == "地名" for p in pos)):
         return False

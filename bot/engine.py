@@ -722,7 +722,7 @@ class Engine:
                 every = [(a, b) for _, (a, b) in ranked if usable(sentence, a, b)] if side or counted else []
                 a, b = (kinds.owned_by_question(sentence, fitting, words) or kinds.labelled(sentence, fitting, words)
                         or side and kinds.sided(sentence, every, set(side))
-                        or counted and kinds.counting(sentence, every, q_info.head)
+                        or counted and kinds.counting(sentence, every, q_info.head, query)
                         or asks_for in ("person", "org") and kinds.titled(sentence, fitting, q_info.head, query,
                                                                          name=asks_for == "org")
                         or kinds.clause_of_question(sentence, fitting, names, self._has_name)

@@ -325,7 +325,8 @@ def _siblings(x: str, y: str) -> bool:
     return bool(date.search(x) and date.search(y)) or len(x) > 2 and len(y) > 2 and x[-2:] == y[-2:]
 
 
-def counting(sentence: str, spans: list[tuple[int, int]], head: str | None) -> tuple[int, int] | None:
+def counting(sentence: str, spans: list[tuple[int, int]], head: str | None,
+             question: str = "") -> tuple[int, int] | None:
     """For 「国際機関はいくつ」 (a count asked without a counter), the number the sentence writes
     right before the asked noun (12の国際機関, 10国際機関), not another count (580名); None when
     no number or more than one counts it."""
@@ -333,7 +334,10 @@ def counting(sentence: str, spans: list[tuple[int, int]], head: str | None) -> t
         return None
     rx = re.compile(r"\s*の?\s*[^\s、。,，()（）]{0,4}?" + re.escape(head))
     number = re.compile(r"[^0-9０-９]{0,2}[0-9０-９][0-9０-９,.，．]*[^0-9０-９]{0,2}")
-    counts = [(a, b) for a, b in spans if number.fullmatch(sentence[a:b]) and rx.match(sentence, b)]
+    # A date (2013年のGDP) counts nothing; a number the question says (1モーラの音) is not its answer.
+    counts = [(a, b) for a, b in spans if number.fullmatch(sentence[a:b]) and rx.match(sentence, b)
+              and not re.search(r"[0-9０-９]\s*[年月日]", sentence[a:b + 1])
+              and re.sub(r"\D", "", sentence[a:b]) not in re.findall(r"[0-9]+", _nfkc(question))]
     # Several numbers of the noun (1Uサイズ…3Uサイズ): which one is asked is for another rule.
     return counts[0] if counts and all(a == counts[0][0] for a, _ in counts) else None
 

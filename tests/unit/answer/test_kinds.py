@@ -463,3 +463,10 @@ def test_a_count_asked_without_a_counter_is_the_number_written_before_the_asked_
     sizes = [(t.index("1U"), t.index("1U") + 2), (t.index("3U"), t.index("3U") + 2)]
     assert counting(t, sizes, "サイズ") is None  # which of the two is asked is for another rule
     assert counting(s, spans, None) is None
+
+
+def test_a_date_or_the_questions_own_number_counts_nothing():
+    s = "IMFの試算では、2013年のGDPは100億ドルであった。"
+    assert counting(s, [(s.index("2013"), s.index("2013") + 5)], "GDP") is None
+    t = "1モーラの音が2モーラ分に引き延ばされる。"
+    assert counting(t, [(0, 1)], "音", "1モーラの音がどれくらいに引き延ばされるか") is None

@@ -29,6 +29,7 @@ from bot.answer.compose_en import (
     counted_noun,
     english_phrase,
     english_phrases,
+    expansion,
     japanese_date_of,
     japanese_kind,
     japanese_particle,
@@ -677,10 +678,11 @@ class Engine:
             return None
         top = max(x.score for x in chosen)
         english = [s for s in chosen if not has_japanese(self._text(index, s))]
+        spelled = self._written_out(index, chosen, query)
         from_english = self._english_phrase(index, english, asks_for, english_words or "") \
             if english and max(s.score for s in english) >= top else None
         chosen = [s for s in chosen if s not in english and not self._page_date_line(index, s)]
-        early = from_english or self._abbreviation(index, chosen, query)
+        early = spelled or from_english or self._abbreviation(index, chosen, query)
         if early is not None:
             return early
         best: tuple[float, ScoredSentence, str, list, tuple[int, int]] | None = None
@@ -759,6 +761,19 @@ class Engine:
         if q_info.pair:
             return kinds.coordinated(sentence, a, b, spans, fits)
         return a, b
+
+    def _written_out(self, index: SearchIndex, chosen, query: str) -> Phrase | None:
+        """For 「XとはSの略」, the words a quoted sentence spells the acronym out with."""
+        acronym = kinds.expanded(query)
+        if acronym is None:
+            return None
+        for s in sorted(chosen, key=lambda x: -x.score):
+            text = self._text(index, s)
+            words = expansion(text, acronym) if not has_japanese(text) else None
+            span = (text.index(words), text.index(words) + len(words)) if words else kinds.written_out(text, acronym)
+            if span is not None:
+                return Phrase(s.vector_row, s.start + span[0], s.start + span[1])
+        return None
 
     def _abbreviation(self, index: SearchIndex, chosen, query: str) -> Phrase | None:
         """The abbreviation a quoted sentence gives the name the question asks it of."""

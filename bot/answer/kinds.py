@@ -280,6 +280,27 @@ _ABBREVIATED = re.compile(r"([^\s、。，,()（）「」『』]{2,})[(（]([A-Z
                           r"(?:\s*[:：,、=][^)）]*)?[)）]")
 
 
+_EXPANSION_ASKED = re.compile(r"([A-Z][A-Za-z0-9&\-]+)\s*(?:とは|って|は)?\s*(?:何の略|何を略|の正式名称|の略称の元)")
+_ABBREVIATES = re.compile(r"([^、。，,()（）「」『』\n]{2,40}?)\s*[(（]\s*{}\s*(?:[:：,、=][^)）]*)?[)）]")
+
+
+def expanded(question: str) -> str | None:
+    """The acronym a Japanese question asks to spell out (「DPNとは何の略ですか」 → DPN), or None."""
+    m = _EXPANSION_ASKED.search(_nfkc(question))
+    return m.group(1) if m else None
+
+
+def written_out(sentence: str, acronym: str) -> tuple[int, int] | None:
+    """Where a Japanese sentence spells out `acronym`: the name right before it in brackets
+    (小型衛星放出機構(J-SSOD) → 小型衛星放出機構), or None."""
+    m = re.search(_ABBREVIATES.pattern.replace("{}", re.escape(acronym)), sentence)
+    if m is None:
+        return None
+    a, b = m.span(1)
+    cut = max((x.end() for x in re.finditer(r"[はがをにでとの、]", sentence[a:b]) if x.end() < b - a - 1), default=0)
+    return a + cut, b
+
+
 def abbreviation(sentence: str, question: str) -> tuple[int, int] | None:
     """For a question asking what the documents abbreviate a name to (「小型衛星放出機構の略称は」),
     the identifier bracketed right after that name (小型衛星放出機構(J-SSOD) → J-SSOD); None when

@@ -10,6 +10,7 @@ from bot.answer.kinds import (
     counting,
     defines,
     definition_subject,
+    expanded,
     glossed,
     is_yes_no,
     japanese_side,
@@ -17,6 +18,7 @@ from bot.answer.kinds import (
     sided,
     spelled_out,
     titled,
+    written_out,
 )
 
 
@@ -470,3 +472,13 @@ def test_a_date_or_the_questions_own_number_counts_nothing():
     assert counting(s, [(s.index("2013"), s.index("2013") + 5)], "GDP") is None
     t = "1モーラの音が2モーラ分に引き延ばされる。"
     assert counting(t, [(0, 1)], "音", "1モーラの音がどれくらいに引き延ばされるか") is None
+
+
+def test_a_question_asking_what_an_acronym_stands_for_gets_the_words_before_it():
+    assert expanded("DPNとは何の略ですか？") == "DPN"
+    assert expanded("J-SSODは何の略？") == "J-SSOD"
+    assert expanded("DPNはどこにありますか？") is None
+    s = "「きぼう」の小型衛星放出機構(J-SSOD)と超小型衛星を前に記念撮影を行う"
+    a, b = written_out(s, "J-SSOD")
+    assert s[a:b] == "小型衛星放出機構"
+    assert written_out(s, "JAXA") is None

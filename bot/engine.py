@@ -29,6 +29,7 @@ from bot.answer.compose_en import (
     counted_noun,
     english_phrase,
     english_phrases,
+    expansion,
     japanese_date_of,
     japanese_kind,
     japanese_particle,
@@ -37,7 +38,7 @@ from bot.answer.compose_en import (
 )
 from bot.answer.compose_en import asked as english_asked
 from bot.answer.evidence import Evidence, RefusalModel, decide_found, question_terms, worth_relating
-from bot.answer.phrase import ORG_SUFFIX, PhraseModel, fits_type, rank_phrases
+from bot.answer.phrase import ORG_SUFFIX, PhraseModel, fits_type, rank_phrases, whole_name
 from bot.answer.sentences import (
     MAX_SENTENCES,
     CrossLanguage,
@@ -617,6 +618,8 @@ class Engine:
         X = self.sentence_features(c)
         chosen = choice.choose(c.index, c.scored, choice.probabilities(X, model), min(top_k, MAX_SENTENCES),
                                model.confidence)
+        # A list's numbering on a line of its own (「1.」) says nothing: it is never quoted.
+        chosen = [s for s in chosen if not _says_nothing(self._text(c.index, s))] or chosen
         chosen = [self._with_value(c.index, s) for s in chosen]
         ordered = lead(choice.reading_order(c.index, chosen))
         # A title line, caption or table cell (no sentence end) supports an answer but never
@@ -676,10 +679,11 @@ class Engine:
             return None
         top = max(x.score for x in chosen)
         english = [s for s in chosen if not has_japanese(self._text(index, s))]
+        spelled = self._written_out(index, chosen, query)
         from_english = self._english_phrase(index, english, asks_for, english_words or "") \
             if english and max(s.score for s in english) >= top else None
         chosen = [s for s in chosen if s not in english and not self._page_date_line(index, s)]
-        early = from_english or self._abbreviation(index, chosen, query)
+        early = spelled or from_english or self._abbreviation(index, chosen, query)
         if early is not None:
             return early
         best: tuple[float, ScoredSentence, str, list, tuple[int, int]] | None = None
@@ -695,6 +699,9 @@ class Engine:
         if now is None:
             now = has_japanese(q_info.text) and kinds.asks_now(q_info.text)
         now = now and asks_for in NOW_TYPES
+        # 「いつからいつまで」: a date that opens a range the sentence gives beats a better-scored
+        # single date, so every quoted sentence is read.
+        ranged = asks_for == "time" and kinds.asks_range(query)
         found: list[tuple[float, ScoredSentence, str, list, tuple[int, int]]] = []
         for s in sorted(chosen, key=lambda x: -x.score):
             text = index.documents[index.passages[s.passage_row].doc_id].text
@@ -706,7 +713,7 @@ class Engine:
             fitting: list[tuple[int, int]] = []
             lead_score = 0.0
             for n, (score, (a, b)) in enumerate(ranked):
-                if not fitting and not now and best is not None and score + prior <= best[0] \
+                if not fitting and not now and not ranged and best is not None and score + prior <= best[0] \
                         or fitting and (len(fitting) >= PHRASE_ALTERNATIVES or n >= 3 * PHRASE_ALTERNATIVES):
                     break
                 if usable(sentence, a, b):
@@ -717,10 +724,13 @@ class Engine:
                 words = q_info.surfaces
                 # The asked party's phrase may rank below the others' (they stand nearer the
                 # question's words): every fitting phrase of the sentence is read for it.
-                every = [(a, b) for _, (a, b) in ranked if usable(sentence, a, b)] if side else []
+                counted = asks_for == "number" and not q_info.counter and q_info.head
+                every = [(a, b) for _, (a, b) in ranked if usable(sentence, a, b)] if side or counted else []
                 a, b = (kinds.owned_by_question(sentence, fitting, words) or kinds.labelled(sentence, fitting, words)
                         or side and kinds.sided(sentence, every, set(side))
-                        or asks_for == "person" and kinds.titled(sentence, fitting, q_info.head)
+                        or counted and kinds.counting(sentence, every, q_info.head, query)
+                        or asks_for in ("person", "org") and kinds.titled(sentence, fitting, q_info.head, query,
+                                                                         name=asks_for == "org")
                         or kinds.clause_of_question(sentence, fitting, names, self._has_name)
                         or fitting[0])
                 found.append((lead_score, s, sentence, ranked, (a, b)))
@@ -728,6 +738,9 @@ class Engine:
                     best = found[-1]
         if best is None:
             return None
+        spanning = [e for e in found if kinds.range_end(query, e[2], e[4][1]) > e[4][1]] if ranged else []
+        if spanning:
+            best = max(spanning, key=lambda e: e[0])
         as_of = None
         newest = self._newest(index, found, best) if now else None
         if newest is not None:
@@ -735,6 +748,8 @@ class Engine:
         _, s, sentence, ranked, (a, b) = best
         if asks_for == "time":
             b = kinds.range_end(query, sentence, b)
+        if asks_for == "person":
+            a, b = whole_name(sentence, a, b, self.tokenizer)
         a, b = self._widened(sentence, a, b, [span for _, span in ranked], q_info, fits)
         return Phrase(s.vector_row, s.start + a, s.start + b, as_of)
 
@@ -750,6 +765,19 @@ class Engine:
         if q_info.pair:
             return kinds.coordinated(sentence, a, b, spans, fits)
         return a, b
+
+    def _written_out(self, index: SearchIndex, chosen, query: str) -> Phrase | None:
+        """For 「XとはSの略」, the words a quoted sentence spells the acronym out with."""
+        acronym = kinds.expanded(query)
+        if acronym is None:
+            return None
+        for s in sorted(chosen, key=lambda x: -x.score):
+            text = self._text(index, s)
+            words = expansion(text, acronym) if not has_japanese(text) else None
+            span = (text.index(words), text.index(words) + len(words)) if words else kinds.written_out(text, acronym)
+            if span is not None:
+                return Phrase(s.vector_row, s.start + span[0], s.start + span[1])
+        return None
 
     def _abbreviation(self, index: SearchIndex, chosen, query: str) -> Phrase | None:
         """The abbreviation a quoted sentence gives the name the question asks it of."""
@@ -807,7 +835,10 @@ class Engine:
         """For 「Xとは何ですか」: the sentence that defines X first (from the quoted ones, else from the
         best candidates), headings and other fragments out."""
         pool = list(chosen) + [s for s in scored[:CONSTRAINT_DEPTH] if s not in chosen]
-        defining = next((s for s in pool if self._defines(index, s, subject)), None)
+        # The documents may define X by another name they give it (火星衛星探査計画(… : MMX) → MMXは…).
+        passages = {index.passages[s.passage_row].text for s in pool}
+        names = [subject] + [a for text in passages for a in kinds.aliases(text, subject)]
+        defining = next((s for s in pool if any(self._defines(index, s, x) for x in names)), None)
         rest = [s for s in chosen if s is not defining and not is_heading(self._text(index, s))]
         return ([defining] if defining else []) + rest[: top_k - (1 if defining else 0)] or list(chosen)
 
@@ -1135,11 +1166,15 @@ def table_row(lines: list[str], i: int) -> tuple[int, int] | None:
 _LABEL = re.compile(r"^\s*[^。．.!?！？|]{1,30}[:：]\s*\|?\s*$")
 
 
+def _says_nothing(text: str) -> bool:
+    """Fewer than four letters: a list's numbering (「2.」), a table's rule (「|」)."""
+    return len(re.findall(r"[^\W\d_]", text)) < 4
+
+
 def _fragment(text: str) -> bool:
     """A line that is no sentence: a title, a caption, a table cell (no full stop at its end)."""
     t = text.strip()
-    letters = len(re.findall(r"[^\W\d_]", t))  # 「2.」 ends like a sentence but says nothing
-    return letters < 4 or not re.search(r"[。．.!?！？]\s*[」』）)]?\s*$", t)
+    return _says_nothing(t) or not re.search(r"[。．.!?！？]\s*[」』）)]?\s*$", t)
 
 
 def _best_terms(state: _State, index: SearchIndex, scored, n: int = 1) -> list[set[str]]:

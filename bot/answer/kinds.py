@@ -47,11 +47,33 @@ def defines(sentence: str, subject: str) -> bool:
     for m in re.finditer(re.escape(x), s, re.I):
         if m.start() > len(s) / 2:
             break
+        before = s[:m.start()]
+        if sum(before.count(o) for o in "(（") > sum(before.count(c) for c in ")）") \
+                and not re.match(r"\s*[)）]", s[m.end():]):
+            continue  # one of several names glossed in brackets (X(Martian Moons eXploration : MMX)) is no topic
         after = re.sub(r"^\s*[(（][^)）]{0,80}[)）]", "", s[m.end():])
         after = re.sub(r"^[)）」』]", "", after)
         if re.match(r"^\s*(?:は|とは|って|、|:|：|\s+(?:is|are|was|were|refers)\b)", after):
             return True
     return False
+
+
+_ALIAS = r"\s*[(（]([^()（）]{1,80})[)）]"
+
+
+def aliases(text: str, subject: str) -> list[str]:
+    """Other names a text gives `subject` in brackets right after it (火星衛星探査計画(Martian Moons
+    eXploration : MMX) → Martian Moons eXploration, MMX): a defining sentence may use any of them."""
+    out: list[str] = []
+    for m in re.finditer(re.escape(_nfkc(subject)) + _ALIAS, _nfkc(text)):
+        for part in re.split(r"\s*[:：;；、,]\s*|\s*=\s*", m.group(1)):
+            part = re.sub(r"^(?:以下|略称|略)[「『]?|[」』]$", "", part.strip())
+            # Only a Latin-script name (an acronym, the English name): a Japanese word in brackets
+            # is as often a gloss (パルス（アクセント）) as another name.
+            if 2 <= len(part) <= 40 and re.fullmatch(r"[A-Za-z][A-Za-z0-9\-\s.&']*", part) \
+                    and part not in out and part != subject:
+                out.append(part)
+    return out
 
 
 def is_yes_no(question: str, lang: str) -> bool:
@@ -258,6 +280,27 @@ _ABBREVIATED = re.compile(r"([^\s、。，,()（）「」『』]{2,})[(（]([A-Z
                           r"(?:\s*[:：,、=][^)）]*)?[)）]")
 
 
+_EXPANSION_ASKED = re.compile(r"([A-Z][A-Za-z0-9&\-]+)\s*(?:とは|って|は)?\s*(?:何の略|何を略|の正式名称|の略称の元)")
+_ABBREVIATES = re.compile(r"([^、。，,()（）「」『』\n]{2,40}?)\s*[(（]\s*{}\s*(?:[:：,、=][^)）]*)?[)）]")
+
+
+def expanded(question: str) -> str | None:
+    """The acronym a Japanese question asks to spell out (「DPNとは何の略ですか」 → DPN), or None."""
+    m = _EXPANSION_ASKED.search(_nfkc(question))
+    return m.group(1) if m else None
+
+
+def written_out(sentence: str, acronym: str) -> tuple[int, int] | None:
+    """Where a Japanese sentence spells out `acronym`: the name right before it in brackets
+    (小型衛星放出機構(J-SSOD) → 小型衛星放出機構), or None."""
+    m = re.search(_ABBREVIATES.pattern.replace("{}", re.escape(acronym)), sentence)
+    if m is None:
+        return None
+    a, b = m.span(1)
+    cut = max((x.end() for x in re.finditer(r"[はがをにでとの、]", sentence[a:b]) if x.end() < b - a - 1), default=0)
+    return a + cut, b
+
+
 def abbreviation(sentence: str, question: str) -> tuple[int, int] | None:
     """For a question asking what the documents abbreviate a name to (「小型衛星放出機構の略称は」),
     the identifier bracketed right after that name (小型衛星放出機構(J-SSOD) → J-SSOD); None when
@@ -303,19 +346,42 @@ def _siblings(x: str, y: str) -> bool:
     return bool(date.search(x) and date.search(y)) or len(x) > 2 and len(y) > 2 and x[-2:] == y[-2:]
 
 
+def counting(sentence: str, spans: list[tuple[int, int]], head: str | None,
+             question: str = "") -> tuple[int, int] | None:
+    """For 「国際機関はいくつ」 (a count asked without a counter), the number the sentence writes
+    right before the asked noun (12の国際機関, 10国際機関), not another count (580名); None when
+    no number or more than one counts it."""
+    if not head:
+        return None
+    rx = re.compile(r"\s*の?\s*[^\s、。,，()（）]{0,4}?" + re.escape(head))
+    number = re.compile(r"[^0-9０-９]{0,2}[0-9０-９][0-9０-９,.，．]*[^0-9０-９]{0,2}")
+    # A date (2013年のGDP) counts nothing; a number the question says (1モーラの音) is not its answer.
+    counts = [(a, b) for a, b in spans if number.fullmatch(sentence[a:b]) and rx.match(sentence, b)
+              and not re.search(r"[0-9０-９]\s*[年月日]", sentence[a:b + 1])
+              and re.sub(r"\D", "", sentence[a:b]) not in re.findall(r"[0-9]+", _nfkc(question))]
+    # Several numbers of the noun (1Uサイズ…3Uサイズ): which one is asked is for another rule.
+    return counts[0] if counts and all(a == counts[0][0] for a, _ in counts) else None
+
+
 _TITLE_RUN = re.compile(r"[^、。，,とでにがはをのへや\s()（）]*")
 
 
-def titled(sentence: str, spans: list[tuple[int, int]], head: str | None) -> tuple[int, int] | None:
-    """Of people in one sentence, the one holding the office the question asks about: the office
-    written onto the name (モディ・インド首相 for 「インドの首相は誰」, not ジョージ駐日インド大使);
-    None when no phrase or more than one carries it."""
+def titled(sentence: str, spans: list[tuple[int, int]], head: str | None,
+           question: str = "", name: bool = False) -> tuple[int, int] | None:
+    """Of people or bodies in one sentence, the one holding the office or being the kind the
+    question asks about: the office or kind written onto the name (モディ・インド首相 for 「インドの首相
+    は誰」, not ジョージ駐日インド大使; ナイロビ大学 for 「大学はどこ」), other than the question's own
+    words (最高決議機関 for 「最高決議機関は」); None when no phrase or more than one carries it.
+    With `name` (a body asked by its kind: 政党は, 大学はどこ) a phrase describing one of the kind
+    (パテト・ラオの政党) does not count: the body's name is asked, not what it is of."""
     if not head or len(head) < 2:
         return None
     def run(b: int) -> str:
         m = _TITLE_RUN.match(sentence, b)
         return m.group(0) if m else ""
-    holding = [(a, b) for a, b in spans if head in sentence[a:b] + run(b)]
+    holding = [(a, b) for a, b in spans
+               if head in sentence[a:b] + run(b) and _nfkc(sentence[a:b]) not in _nfkc(question)
+               and not (name and sentence[a:b].endswith("の" + head))]
     return holding[0] if len(holding) == 1 or holding and all(x[0] == holding[0][0] for x in holding) else None
 
 
@@ -325,10 +391,15 @@ _RANGE_REST = re.compile(r"(?:\s*[(（][^)）]{1,3}[)）])?\s*(?:[~〜～\-–]|
                          r"(?:\s*[(（][^)）]{1,3}[)）])?\s*(?:まで)?")
 
 
+def asks_range(question: str) -> bool:
+    """Whether a question asks for a span of time (いつからいつまで, 期間)."""
+    return bool(_RANGE_ASKED.search(_nfkc(question)))
+
+
 def range_end(question: str, sentence: str, b: int) -> int:
     """Where a date answering 「いつからいつまで」 ends: past the rest of its range (1997年~2015年,
     12月5日~7日) when the question asks for one and the sentence gives it; else `b`."""
-    if not _RANGE_ASKED.search(_nfkc(question)):
+    if not asks_range(question):
         return b
     m = _RANGE_REST.match(sentence, b)
     return b + len(m.group(0).rstrip()) if m and re.search(r"[0-9]", m.group(0)) else b

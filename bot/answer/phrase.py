@@ -455,6 +455,23 @@ def find_phrase(sentence: str, question: str, qtype: str | None, tokenizer,
     return ranked[0][1] if ranked else None
 
 
+def whole_name(sentence: str, a: int, b: int, tokenizer) -> tuple[int, int]:
+    """A person's name [a, b) widened to the rest of it across the spaces a page writes between
+    family and given name (奥村 直樹): a neighbouring word Sudachi reads as part of a name."""
+    toks = morpheme_toks(sentence, tokenizer)
+    inside = [k for k, t in enumerate(toks) if a <= t.start and t.end <= b]
+    if not inside:
+        return a, b
+    first, last = inside[0], inside[-1]
+    name = lambda k: 0 <= k < len(toks) and "人名" in toks[k].pos  # noqa: E731
+    space = lambda k: 0 <= k < len(toks) and toks[k].pos[0] == "空白"  # noqa: E731
+    while name(last) and space(last + 1) and name(last + 2):
+        last += 2
+    while name(first) and space(first - 1) and name(first - 2):
+        first -= 2
+    return toks[first].start, toks[last].end
+
+
 # --- does a phrase have the asked type? ---------------------------------------------------------
 
 _NUMERAL = re.compile(r"[0-9０-９〇一二三四五六七八九十百千万億]")
@@ -468,6 +485,9 @@ ORG_SUFFIX = ("機関", "庁", "省", "大学", "委員会", "協会", "会社",
 _TIME_WORD = re.compile(r"(?:時期|時代|時間|期間|季節|頃|ごろ|当時|以前|以後|以降|直後|直前|"
                         r"初期|中期|後期|末期|前期|初頭|前半|後半|上旬|中旬|下旬|夜間|日中|昼間|"
                         r"早朝|深夜|夜|朝|昼|夕方|夕|春|夏|秋|冬|雨期|乾期|古く|年間|世紀|年代|期)")
+# What a date must state when the question asks 何年 / 何時.
+_PRECISION = {"年": re.compile(r"[0-9]{4}|[0-9０-９〇一二三四五六七八九十]+\s*年|元年"),
+              "時": re.compile(r"[0-9０-９〇一二三四五六七八九十]+\s*時(?!間|刻|代|期)|[0-9]{1,2}:[0-9]{2}|正午")}
 # Suffixes of an organisation that is no place (a どこ answered by one names the wrong kind).
 _ORG_ONLY = ("局", "機構", "機関", "庁", "協会", "委員会", "社", "財団", "連合", "公社", "組合")
 # Words for a kind of person (誰 → 労働者, 修道士, 有資格者).
@@ -508,6 +528,30 @@ _ORG_AFTER = re.compile(r"\s*(?:(?:Space|Aerospace|National)\s+)*(?:Agency|Admin
                         r"|Office)\b|(?:宇宙|航空|研究|開発|科学|技術)*(?:機関|機構|庁|局|研究所|研究センター)")
 
 
+_ORDINAL = re.compile(r"^第\s*[0-9〇一二三四五六七八九十]|[0-9](?:回|番)目$")
+
+
+def _fits_number(text: str, counter: str | None, after: str) -> bool:
+    """Whether `text` can answer a question asking how many or how much (`counter`: its counter)."""
+    if re.fullmatch(r"[0-9]+\s*[.)]|[(][0-9]+[)]", text):
+        return False  # a list's numbering (1. / (2)) counts nothing
+    if counter is None and _ORDINAL.search(text):
+        return False  # an ordinal (第3弾) ranks; it measures nothing (大きさはどれくらい)
+    if not _NUMERAL.search(text):
+        # 何国 / 何論 / 何社 ask for a word of that kind, not a count; 何人 may be なにじん
+        # (ポルトガル人)
+        return counter is not None and text.endswith(counter)
+    if counter is None or not _is_count_class(counter):
+        return True  # a unit the sentence may write its own way (何メートル → 1,447m)
+    # A count with a counter of its own counts the same things, the counter in the phrase or
+    # right after it (33の国・地域 does not answer 何人).
+    after = unicodedata.normalize("NFKC", after)
+    tail = text + after[:3]
+    if DURATION in counter_forms(counter):  # 5年 or 5年間, not 5 of 5年 nor a calendar year
+        return "年" in text and not (_CALENDAR_YEAR.search(text) or _DATE_AFTER.search(text + after[:8]))
+    return any(f.lower() in tail.lower() for f in counter_forms(counter))  # 15,000Km
+
+
 def fits_type(phrase: str, qtype: str | None, tokenizer, head: str | None = None,
               counter: str | None = None, after: str = "") -> bool:
     """Whether `phrase` can be of the kind the question asks for. It rules out the plainly wrong
@@ -520,21 +564,11 @@ def fits_type(phrase: str, qtype: str | None, tokenizer, head: str | None = None
     if not text or qtype in (None, "thing"):
         return bool(text)
     if qtype == "time":
-        return bool(_DATE.search(text) or _TIME_WORD.search(text))
+        # 何年 / 何時 ask for a year / an hour: a date without one (12月2日) is not what was asked.
+        precise = _PRECISION.get(counter or "")
+        return bool(_DATE.search(text) or _TIME_WORD.search(text)) and (precise is None or bool(precise.search(text)))
     if qtype == "number":
-        if not _NUMERAL.search(text):
-            # 何国 / 何論 / 何社 ask for a word of that kind, not a count; 何人 may be なにじん
-            # (ポルトガル人)
-            return counter is not None and text.endswith(counter)
-        if counter is None or not _is_count_class(counter):
-            return True  # a unit the sentence may write its own way (何メートル → 1,447m)
-        # A count with a counter of its own counts the same things, the counter in the phrase or
-        # right after it (33の国・地域 does not answer 何人).
-        after = unicodedata.normalize("NFKC", after)
-        tail = text + after[:3]
-        if DURATION in counter_forms(counter):  # 5年 or 5年間, not 5 of 5年 nor a calendar year
-            return "年" in text and not (_CALENDAR_YEAR.search(text) or _DATE_AFTER.search(text + after[:8]))
-        return any(f.lower() in tail.lower() for f in counter_forms(counter))  # 15,000Km
+        return _fits_number(text, counter, after)
     if re.fullmatch(rf"(?:{_DATE.pattern}|[\s~〜(),()曜月火水木金土日])+", text) or re.fullmatch(r"[0-9.,]+", text) \
             or re.search(r"[0-9]+\s*(?:件|回|人|名|%)", text):
         return False  # a date, a number or a count is no person, place or organisation

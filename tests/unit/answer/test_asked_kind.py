@@ -33,3 +33,10 @@ def test_a_which_part_question_is_answered_by_the_sentence_naming_the_part(roles
     a = roles_engine.ask("LUNAXで日本はどの部分を担当しますか？")
     assert a.state == "answered", a.answer
     assert "着陸機" in a.answer.split("\n")[0]
+
+
+@pytest.mark.slow
+def test_a_count_asked_by_its_noun_is_the_number_before_it_and_numbering_is_never_quoted(roles_engine):
+    a = roles_engine.ask("第5回宇宙協力フォーラムに参加した国際機関はいくつですか？")
+    assert a.answer.split("\n")[0].startswith("7"), a.answer
+    assert all(len(c.text.strip()) > 3 for c in a.citations), [c.text for c in a.citations]

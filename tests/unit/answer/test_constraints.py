@@ -163,6 +163,28 @@ def test_a_counted_number_must_count_the_asked_things(tokenizer):
     assert not fits_type("33", "number", tokenizer, counter="人", after="の国・地域")
 
 
+def test_a_date_has_the_precision_asked(tokenizer):
+    assert not fits_type("12月2日", "time", tokenizer, counter="年")  # 何年: no year
+    assert fits_type("2014年12月2日", "time", tokenizer, counter="年")
+    assert fits_type("平成28年", "time", tokenizer, counter="年")
+    assert fits_type("2年間", "time", tokenizer, counter="年")  # 最低何年働く: a number of years
+    assert fits_type("12月2日", "time", tokenizer, counter="日")
+    assert fits_type("午前9時", "time", tokenizer, counter="時")
+    assert not fits_type("タイ国標準時刻12月2日", "time", tokenizer, counter="時")  # 何時: no hour
+
+
+def test_a_lists_numbering_counts_nothing(tokenizer):
+    assert not fits_type("1.", "number", tokenizer)
+    assert not fits_type("(2)", "number", tokenizer)
+    assert fits_type("12", "number", tokenizer, after="の国際機関")
+    assert not fits_type("第3弾", "number", tokenizer)  # an ordinal measures nothing (大きさはどれくらい)
+    assert fits_type("10cm×10cm×10cm", "number", tokenizer)
+    assert not fits_type("22回目", "number", tokenizer)
+    assert fits_type("第3位", "number", tokenizer, counter="位")
+    assert fits_type("第3党", "number", tokenizer, counter="番目")
+    assert fits_type("第28回", "number", tokenizer, counter="回")  # 第何回
+
+
 def test_a_quantity_must_be_in_the_asked_unit(tokenizer):
     duration = dict(counter="年間")
     assert fits_type("5年", "number", tokenizer, **duration)

@@ -8,8 +8,10 @@ from bot.answer.kinds import (
     asked_event,
     clause_of_question,
     coordinated,
+    counting,
     defines,
     definition_subject,
+    expanded,
     glossed,
     is_yes_no,
     japanese_side,
@@ -18,6 +20,7 @@ from bot.answer.kinds import (
     sided,
     spelled_out,
     titled,
+    written_out,
 )
 from bot.query.analysis import morpheme_toks, question_info
 
@@ -296,6 +299,83 @@ def test_a_table_cell_line_is_read_with_its_row():
     assert table_row(["前の文です。", "セル |", "セル |"], 1) is None  # no header: not a table we can read
 
 
+def test_a_definition_may_use_another_name_the_documents_give_the_subject():
+    from bot.answer.kinds import aliases
+    text = "JAXAは、検討中の火星衛星探査計画(Martian Moons eXploration : MMX)についてDLRと合意しました。"
+    assert aliases(text, "火星衛星探査計画") == ["Martian Moons eXploration", "MMX"]
+    assert aliases("火星衛星探査計画について", "火星衛星探査計画") == []
+    assert aliases("パルス（アクセント）と拍", "パルス") == []  # a Japanese gloss is no other name
+    assert defines("MMXは、火星の衛星から物質を採取して地球に帰還する計画です。", "MMX")
+    # a name glossed in brackets is not the sentence's topic, whatever follows it
+    assert not defines(text, "Martian Moons eXploration")
+
+
+def test_the_kind_of_body_asked_says_which_name_was_asked():
+    line = "機関・国名:University of Nairobi(ナイロビ大学)/ケニア共和国"
+    spans = [(line.index(x), line.index(x) + len(x)) for x in ("Nairobi", "ケニア共和国", "ナイロビ大学")]
+    assert titled(line, spans, "大学") == spans[2]
+    assert titled(line, spans[:2], "大学") is None
+    # the question's own words are not its answer
+    board = "都道府県委員会の最高決議機関は、都道府県委員会総会である。"
+    spans = [(board.index(x), board.index(x) + len(x)) for x in ("最高決議機関", "都道府県委員会総会")]
+    assert titled(board, spans, "機関", "都道府県委員会の最高決議機関は？") is None
+    # a description of one of the kind names none
+    laos = "パテト・ラオの政党であるラオス人民革命党が一党独裁体制を行っている。"
+    spans = [(laos.index(x), laos.index(x) + len(x)) for x in ("パテト・ラオの政党", "ラオス人民革命党")]
+    assert titled(laos, spans, "政党", "ラオスの一党独裁体制を行っている政党は？", name=True) is None
+    # while an office is named by what it is of (何の皇帝 → ドイツ帝国の皇帝)
+    reich = "ホーエンツォレルン家はプロイセン王を経て、1871年にドイツ帝国の皇帝となった。"
+    spans = [(reich.index(x), reich.index(x) + len(x)) for x in ("プロイセン王", "ドイツ帝国の皇帝")]
+    assert titled(reich, spans, "皇帝", "ホーエンツォレルン家は1871年に何の皇帝となったか？") == spans[1]
+
+
+@pytest.fixture(scope="module")
+def lead_engine(tmp_path_factory, real_embedder, tokenizer, models):
+    from bot.engine import Engine
+    from bot.store.build import build_index
+    index = tmp_path_factory.mktemp("lead") / "index"
+    build_index(DATA / "lead_pages", index, real_embedder, tokenizer, max_bytes=10**6)
+    return Engine.load(index, real_embedder, tokenizer, models=models)
+
+
+def _sentence(engine, c, part, score):
+    """The page's sentence holding `part`, as a candidate scored `score`."""
+    from bot.answer.sentences import ScoredSentence
+    for row, p in enumerate(c.index.passages):
+        text = c.index.documents[p.doc_id].text
+        for i, (a, b) in enumerate(p.sentences):
+            if part in text[a:b]:
+                return ScoredSentence(row, i, row, a, b, score, score, 1.0, score)
+    raise AssertionError(part)
+
+
+@pytest.mark.slow
+def test_asked_from_when_to_when_a_range_leads_over_a_better_scored_single_date(lead_engine):
+    c = lead_engine.retrieve("第22回の会議の会期はいつからいつまででしたか？")
+    chosen = [_sentence(lead_engine, c, "1993年から毎年", 0.5), _sentence(lead_engine, c, "2015年12月1日", 0.1)]
+    p = lead_engine._phrase(c.index, chosen, c.query, c.q_info)
+    assert p is not None and c.index.documents[c.index.passages[0].doc_id].text[p.start:p.end] == "2015年12月1日~4日"
+
+
+@pytest.mark.slow
+def test_the_role_asked_about_picks_the_name_and_a_spaced_name_is_given_whole(lead_engine):
+    text = lambda c, p: c.index.documents[c.index.passages[0].doc_id].text[p.start:p.end]  # noqa: E731
+    c = lead_engine.retrieve("文書交換式に立ち会った総理大臣は誰ですか？")
+    chosen = [_sentence(lead_engine, c, "石破総理大臣", 0.5)]
+    assert text(c, lead_engine._phrase(c.index, chosen, c.query, c.q_info)) == "石破"
+    c = lead_engine.retrieve("協定に署名したのは誰ですか？")
+    chosen = [_sentence(lead_engine, c, "奥村", 0.5)]
+    assert text(c, lead_engine._phrase(c.index, chosen, c.query, c.q_info)) == "奥村 直樹"
+
+
+@pytest.mark.slow
+def test_a_definition_by_the_name_the_page_glosses_leads(lead_engine):
+    c = lead_engine.retrieve("地域宇宙機関会議とは何ですか？")
+    chosen = [_sentence(lead_engine, c, "JAXAは、毎年", 0.5), _sentence(lead_engine, c, "RSFは", 0.2)]
+    first = lead_engine._defining_first(c.index, chosen, c.scored, "地域宇宙機関会議", 3)[0]
+    assert lead_engine._text(c.index, first).startswith("RSFは")
+
+
 def test_of_several_parties_signing_the_asked_partys_person_leads():
     from bot.answer.kinds import sided
     sentence = ("JAXA理事長 奥村直樹と、アラブ首長国連邦宇宙機関(以下「UAESA」)総裁 カリファ・アル・ルメイシは、"
@@ -399,3 +479,31 @@ def test_the_asked_partys_person_may_carry_the_party_in_the_phrase():
     s = "JAXA山川理事長およびルクセンブルク宇宙機関(LSA)セレスCEOは、6月13日に署名しました。"
     spans = [(s.index("セレス"), s.index("は、")), (0, s.index("および"))]
     assert sided(s, spans, {"JAXA"}) == spans[1]
+
+
+def test_a_count_asked_without_a_counter_is_the_number_written_before_the_asked_noun():
+    s = "第21回会議(APRSAF-21)は、33の国・地域および12の国際機関から580名の参加者が集い、開催された。"
+    spans = [(s.index("580"), s.index("580") + 4), (s.index("33"), s.index("33") + 2),
+             (s.index("12"), s.index("12") + 2), (s.index("21回"), s.index("21回") + 3)]
+    assert counting(s, spans, "機関") == spans[2]
+    t = "九州工業大学の1Uサイズの衛星3機と、シンガポール国立大学の3Uサイズの衛星1機"
+    sizes = [(t.index("1U"), t.index("1U") + 2), (t.index("3U"), t.index("3U") + 2)]
+    assert counting(t, sizes, "サイズ") is None  # which of the two is asked is for another rule
+    assert counting(s, spans, None) is None
+
+
+def test_a_date_or_the_questions_own_number_counts_nothing():
+    s = "IMFの試算では、2013年のGDPは100億ドルであった。"
+    assert counting(s, [(s.index("2013"), s.index("2013") + 5)], "GDP") is None
+    t = "1モーラの音が2モーラ分に引き延ばされる。"
+    assert counting(t, [(0, 1)], "音", "1モーラの音がどれくらいに引き延ばされるか") is None
+
+
+def test_a_question_asking_what_an_acronym_stands_for_gets_the_words_before_it():
+    assert expanded("DPNとは何の略ですか？") == "DPN"
+    assert expanded("J-SSODは何の略？") == "J-SSOD"
+    assert expanded("DPNはどこにありますか？") is None
+    s = "「きぼう」の小型衛星放出機構(J-SSOD)と超小型衛星を前に記念撮影を行う"
+    a, b = written_out(s, "J-SSOD")
+    assert s[a:b] == "小型衛星放出機構"
+    assert written_out(s, "JAXA") is None

@@ -148,6 +148,15 @@ def test_feature_groups_name_every_base_feature_once(tokenizer):
     assert sorted(names) == sorted(phrase.BASE_FEATURES) and len(set(names)) == len(names)
 
 
+def test_a_name_written_with_a_space_is_given_whole(tokenizer):
+    line = "JAXA 理事長 奥村 直樹"
+    for part in ("奥村", "直樹"):
+        a = line.index(part)
+        assert phrase.whole_name(line, a, a + 2, tokenizer) == (line.index("奥村"), len(line))
+    a = line.index("理事長")
+    assert phrase.whole_name(line, a, a + 3, tokenizer) == (a, a + 3)  # a title is not part of the name
+
+
 @pytest.mark.parametrize("sentence, question, lead, widened", [
     # 誰と誰: the people joined to the lead
     ("また同日、松浦理事とジョージ駐日インド大使間で文書交換式が行われました。", "文書を交換したのは誰と誰ですか？",

@@ -405,7 +405,7 @@ class Engine:
                 phrase = None
                 listed = self._as_written(index, listed, ask) + self._parallel(c, listed, query)
         if not listed and (not self._gives_asked_kind(index, chosen, q_info, phrase)
-                           or phrase is None and self._only_relative(index, chosen, q_info)):
+                           or phrase is None and bool(self._relative_rows(index, chosen, q_info))):
             # The sentences are about the question but do not give what it asks for (a date,
             # a number, a name of the asked kind): say so, and cite what they do say.
             text, citations = compose_partial(index, chosen, c.lang, q_info)
@@ -692,7 +692,8 @@ class Engine:
                                                 q_info.counter, after)
         # An English question's names are search terms out of their clauses: no clause to match.
         names = self._proper_nouns(q_info.text) if english_words is not None else set()
-        event = kinds.asked_event(morpheme_toks(q_info.text, self.tokenizer), q_info.predicate, q_info.after)
+        # A sentence that names the asked event only as another's reference point dates that other.
+        relative = self._relative_rows(index, chosen, q_info)
         usable = lambda sentence, a, b: fits(sentence[a:b], sentence[b:]) and not (  # noqa: E731
             known and kinds.restates(sentence, a, b, known)) and not kinds.names_the_asked(sentence, a, b, query)
         # About the present, every quoted sentence's phrase is kept: dated sources may disagree.
@@ -703,11 +704,9 @@ class Engine:
         # single date, so every quoted sentence is read.
         ranged = asks_for == "time" and kinds.asks_range(query)
         found: list[tuple[float, ScoredSentence, str, list, tuple[int, int]]] = []
-        for s in sorted(chosen, key=lambda x: -x.score):
+        for s in sorted((x for x in chosen if x.vector_row not in relative), key=lambda x: -x.score):
             text = index.documents[index.passages[s.passage_row].doc_id].text
             sentence = text[s.start:s.end]
-            if event and kinds.only_relative(morpheme_toks(sentence, self.tokenizer), event):
-                continue  # it dates or places another event, named after the asked one
             prior = LEAD_SENTENCE_WEIGHT * math.log(max(s.score, 1e-6) / max(top, 1e-6))
             ranked = rank_phrases(sentence, query, asks_for, self.tokenizer, self.models.phrase, info=q_info)
             fitting: list[tuple[int, int]] = []
@@ -861,14 +860,15 @@ class Engine:
             return any(head.rstrip("ー") in t for t in texts)
         return True
 
-    def _only_relative(self, index: SearchIndex, chosen, q_info) -> bool:
-        """Whether the quoted sentences that name the asked event (就任) name it only as the
-        reference point of another (就任後初来日の折に): they do not say when or where it was."""
+    def _relative_rows(self, index: SearchIndex, chosen, q_info) -> set[int]:
+        """The quoted sentences (vector rows) that name the asked event (就任) only as the reference
+        point of another (就任後初来日の折に): they do not say when or where it was."""
         if q_info is None or q_info.qtype not in LEAD_TYPES:
-            return False
+            return set()
         event = kinds.asked_event(morpheme_toks(q_info.text, self.tokenizer), q_info.predicate, q_info.after)
-        return event is not None and any(
-            kinds.only_relative(morpheme_toks(self._text(index, s), self.tokenizer), event) for s in chosen)
+        return set() if event is None else {
+            s.vector_row for s in chosen
+            if kinds.only_relative(morpheme_toks(self._text(index, s), self.tokenizer), event)}
 
     def _proper_nouns(self, text: str) -> set[str]:
         return {t.surface for t in morpheme_toks(text, self.tokenizer) if t.pos[1] == "固有名詞" and len(t.surface) > 1}

@@ -30,6 +30,7 @@ from bot.answer.compose_en import (
     english_phrase,
     english_phrases,
     english_predicate,
+    expansion,
     japanese_date_of,
     japanese_kind,
     japanese_particle,
@@ -405,7 +406,8 @@ class Engine:
             if listed:
                 phrase = None
                 listed = self._as_written(index, listed, ask) + self._parallel(c, listed, query)
-        if not listed and not self._gives_asked_kind(index, chosen, q_info, phrase):
+        if not listed and (not self._gives_asked_kind(index, chosen, q_info, phrase)
+                           or phrase is None and bool(self._relative_rows(index, chosen, q_info))):
             # The sentences are about the question but do not give what it asks for (a date,
             # a number, a name of the asked kind): say so, and cite what they do say.
             text, citations = compose_partial(index, chosen, c.lang, q_info)
@@ -696,10 +698,11 @@ class Engine:
             return None
         top = max(x.score for x in chosen)
         english = [s for s in chosen if not has_japanese(self._text(index, s))]
+        spelled = self._written_out(index, chosen, query)
         from_english = self._english_phrase(index, english, asks_for, english_words or "") \
             if english and max(s.score for s in english) >= top else None
         chosen = [s for s in chosen if s not in english and not self._page_date_line(index, s)]
-        early = from_english or self._abbreviation(index, chosen, query)
+        early = spelled or from_english or self._abbreviation(index, chosen, query)
         if early is not None:
             return early
         best: tuple[float, ScoredSentence, str, list, tuple[int, int]] | None = None
@@ -708,6 +711,8 @@ class Engine:
                                                 q_info.counter, after)
         # An English question's names are search terms out of their clauses: no clause to match.
         names = self._proper_nouns(q_info.text) if english_words is not None else set()
+        # A sentence that names the asked event only as another's reference point dates that other.
+        relative = self._relative_rows(index, chosen, q_info)
         usable = lambda sentence, a, b: fits(sentence[a:b], sentence[b:]) and not (  # noqa: E731
             known and kinds.restates(sentence, a, b, known)) and not kinds.names_the_asked(sentence, a, b, query)
         # About the present, every quoted sentence's phrase is kept: dated sources may disagree.
@@ -718,7 +723,7 @@ class Engine:
         # single date, so every quoted sentence is read.
         ranged = asks_for == "time" and kinds.asks_range(query)
         found: list[tuple[float, ScoredSentence, str, list, tuple[int, int]]] = []
-        for s in sorted(chosen, key=lambda x: -x.score):
+        for s in sorted((x for x in chosen if x.vector_row not in relative), key=lambda x: -x.score):
             text = index.documents[index.passages[s.passage_row].doc_id].text
             sentence = text[s.start:s.end]
             prior = LEAD_SENTENCE_WEIGHT * math.log(max(s.score, 1e-6) / max(top, 1e-6))
@@ -741,7 +746,7 @@ class Engine:
                 every = [(a, b) for _, (a, b) in ranked if usable(sentence, a, b)] if side or counted else []
                 a, b = (kinds.owned_by_question(sentence, fitting, words) or kinds.labelled(sentence, fitting, words)
                         or side and kinds.sided(sentence, every, set(side))
-                        or counted and kinds.counting(sentence, every, q_info.head)
+                        or counted and kinds.counting(sentence, every, q_info.head, query)
                         or asks_for in ("person", "org") and kinds.titled(sentence, fitting, q_info.head, query,
                                                                          name=asks_for == "org")
                         or kinds.clause_of_question(sentence, fitting, names, self._has_name)
@@ -778,6 +783,19 @@ class Engine:
         if q_info.pair:
             return kinds.coordinated(sentence, a, b, spans, fits)
         return a, b
+
+    def _written_out(self, index: SearchIndex, chosen, query: str) -> Phrase | None:
+        """For 「XとはSの略」, the words a quoted sentence spells the acronym out with."""
+        acronym = kinds.expanded(query)
+        if acronym is None:
+            return None
+        for s in sorted(chosen, key=lambda x: -x.score):
+            text = self._text(index, s)
+            words = expansion(text, acronym) if not has_japanese(text) else None
+            span = (text.index(words), text.index(words) + len(words)) if words else kinds.written_out(text, acronym)
+            if span is not None:
+                return Phrase(s.vector_row, s.start + span[0], s.start + span[1])
+        return None
 
     def _abbreviation(self, index: SearchIndex, chosen, query: str) -> Phrase | None:
         """The abbreviation a quoted sentence gives the name the question asks it of."""
@@ -848,9 +866,10 @@ class Engine:
         type (when it asks for one), or the noun it asks about (どのロケット: a rocket)."""
         if q_info is None or q_info.qtype is None:
             return True
-        if checkable(q_info.qtype, q_info.counter):
-            return phrase is not None
         head = q_info.head or ""
+        # A country (どの国) has a name of its own that the sentences would give.
+        if checkable(q_info.qtype, q_info.counter) or q_info.qtype == "place" and head == "国":
+            return phrase is not None
         # どのロケット asks to pick one of a concrete kind named in katakana, which the sentences
         # would name; a kanji classifier (どの部分, どの文書) is answered without being repeated,
         # and 〜のタイトルは何 by a title in 『』.
@@ -859,6 +878,16 @@ class Engine:
             texts = [index.documents[index.passages[s.passage_row].doc_id].text[s.start:s.end] for s in chosen]
             return any(head.rstrip("ー") in t for t in texts)
         return True
+
+    def _relative_rows(self, index: SearchIndex, chosen, q_info) -> set[int]:
+        """The quoted sentences (vector rows) that name the asked event (就任) only as the reference
+        point of another (就任後初来日の折に): they do not say when or where it was."""
+        if q_info is None or q_info.qtype not in LEAD_TYPES:
+            return set()
+        event = kinds.asked_event(morpheme_toks(q_info.text, self.tokenizer), q_info.predicate, q_info.after)
+        return set() if event is None else {
+            s.vector_row for s in chosen
+            if kinds.only_relative(morpheme_toks(self._text(index, s), self.tokenizer), event)}
 
     def _proper_nouns(self, text: str) -> set[str]:
         return {t.surface for t in morpheme_toks(text, self.tokenizer) if t.pos[1] == "固有名詞" and len(t.surface) > 1}

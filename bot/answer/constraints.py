@@ -10,7 +10,9 @@ So the identifiers of a question are read out of it and checked against a candid
   years (西暦 or 和暦: 平成27年 is 2015) anywhere in the sentence's document;
 - codes (BIRDS-3, NG-11) likewise, as written or as their name beside the edition number;
 - names (Latin-script words such as LUPEX, and Sudachi's proper nouns written in katakana such as
-  アルテミス) must appear somewhere in the sentence's document.
+  アルテミス) must appear somewhere in the sentence's document; so must the series an edition number
+  belongs to (第27回宇宙開発戦略本部: a page about the 27th APRSAF does not describe it), which a
+  question names as a proper name even when it is written in common kanji words.
 """
 
 from __future__ import annotations
@@ -18,6 +20,8 @@ from __future__ import annotations
 import re
 import unicodedata
 from dataclasses import dataclass, field
+
+from bot.query.analysis import morpheme_toks
 
 # Western year = era year + offset.
 ERAS = {"明治": 1867, "大正": 1911, "昭和": 1925, "平成": 1988, "令和": 2018}
@@ -109,6 +113,9 @@ def identifiers(question: str, lang: str, tokenizer=None) -> Identifiers:
                 ids.names.add(flat(w))
                 ids.shown[flat(w)] = w
         if tokenizer is not None:
+            for w in _series(q, tokenizer):
+                ids.names.add(flat(w))
+                ids.shown.setdefault(flat(w), w)
             for m in tokenizer.morphemes(q):
                 pos = m.part_of_speech()
                 s = m.surface()
@@ -128,6 +135,40 @@ def identifiers(question: str, lang: str, tokenizer=None) -> Identifiers:
                 ids.names.add(flat(w))
                 ids.shown[flat(w)] = w
     return ids
+
+
+def _noun_run(toks, step: int) -> str:
+    """The nouns next to an edition number, read away from it (`step` -1: before, 1: after), up to
+    the first word that is not a noun or is a numeral."""
+    run = []
+    ordered = toks[::step]
+    for k, t in enumerate(ordered):
+        if t.pos[0] not in ("名詞", "接尾辞") and not re.fullmatch(r"[A-Za-z][A-Za-z0-9\-]*", t.surface) \
+                or t.pos[1] in ("数詞", "代名詞"):
+            break
+        # a counter belongs to its number (2006年ラオスの第6期: the series is ラオス)
+        if step < 0 and k + 1 < len(ordered) and ordered[k + 1].pos[1] == "数詞":
+            break
+        run.append(t.surface)
+    return "".join(run[::step])
+
+
+def _series(q: str, tokenizer) -> list[str]:
+    """The series each edition number of a Japanese question belongs to: the nouns right before it
+    (BIRDSプロジェクト第3弾の衛星, KiboCUBEの第4回), else the nouns after it (第27回宇宙開発戦略本部,
+    第22回のAPRSAF)."""
+    out = []
+    for m in _EDITION_JA.finditer(q):
+        before = morpheme_toks(q[:m.start()], tokenizer)
+        if before and before[-1].surface == "の":
+            before = before[:-1]
+        after = morpheme_toks(q[m.end():], tokenizer)
+        if after and after[0].surface == "の":
+            after = after[1:]
+        run = next((r for r in (_noun_run(before, -1), _noun_run(after, 1)) if len(r) > 1), None)
+        if run:
+            out.append(run)
+    return out
 
 
 @dataclass

@@ -293,6 +293,27 @@ _ABBREVIATED = re.compile(r"([^\s、。，,()（）「」『』]{2,})[(（]([A-Z
                           r"(?:\s*[:：,、=][^)）]*)?[)）]")
 
 
+_EXPANSION_ASKED = re.compile(r"([A-Z][A-Za-z0-9&\-]+)\s*(?:とは|って|は)?\s*(?:何の略|何を略|の正式名称|の略称の元)")
+_ABBREVIATES = re.compile(r"([^、。，,()（）「」『』\n]{2,40}?)\s*[(（]\s*{}\s*(?:[:：,、=][^)）]*)?[)）]")
+
+
+def expanded(question: str) -> str | None:
+    """The acronym a Japanese question asks to spell out (「DPNとは何の略ですか」 → DPN), or None."""
+    m = _EXPANSION_ASKED.search(_nfkc(question))
+    return m.group(1) if m else None
+
+
+def written_out(sentence: str, acronym: str) -> tuple[int, int] | None:
+    """Where a Japanese sentence spells out `acronym`: the name right before it in brackets
+    (小型衛星放出機構(J-SSOD) → 小型衛星放出機構), or None."""
+    m = re.search(_ABBREVIATES.pattern.replace("{}", re.escape(acronym)), sentence)
+    if m is None:
+        return None
+    a, b = m.span(1)
+    cut = max((x.end() for x in re.finditer(r"[はがをにでとの、]", sentence[a:b]) if x.end() < b - a - 1), default=0)
+    return a + cut, b
+
+
 def abbreviation(sentence: str, question: str) -> tuple[int, int] | None:
     """For a question asking what the documents abbreviate a name to (「小型衛星放出機構の略称は」),
     the identifier bracketed right after that name (小型衛星放出機構(J-SSOD) → J-SSOD); None when
@@ -338,7 +359,8 @@ def _siblings(x: str, y: str) -> bool:
     return bool(date.search(x) and date.search(y)) or len(x) > 2 and len(y) > 2 and x[-2:] == y[-2:]
 
 
-def counting(sentence: str, spans: list[tuple[int, int]], head: str | None) -> tuple[int, int] | None:
+def counting(sentence: str, spans: list[tuple[int, int]], head: str | None,
+             question: str = "") -> tuple[int, int] | None:
     """For 「国際機関はいくつ」 (a count asked without a counter), the number the sentence writes
     right before the asked noun (12の国際機関, 10国際機関), not another count (580名); None when
     no number or more than one counts it."""
@@ -346,7 +368,10 @@ def counting(sentence: str, spans: list[tuple[int, int]], head: str | None) -> t
         return None
     rx = re.compile(r"\s*の?\s*[^\s、。,，()（）]{0,4}?" + re.escape(head))
     number = re.compile(r"[^0-9０-９]{0,2}[0-9０-９][0-9０-９,.，．]*[^0-9０-９]{0,2}")
-    counts = [(a, b) for a, b in spans if number.fullmatch(sentence[a:b]) and rx.match(sentence, b)]
+    # A date (2013年のGDP) counts nothing; a number the question says (1モーラの音) is not its answer.
+    counts = [(a, b) for a, b in spans if number.fullmatch(sentence[a:b]) and rx.match(sentence, b)
+              and not re.search(r"[0-9０-９]\s*[年月日]", sentence[a:b + 1])
+              and re.sub(r"\D", "", sentence[a:b]) not in re.findall(r"[0-9]+", _nfkc(question))]
     # Several numbers of the noun (1Uサイズ…3Uサイズ): which one is asked is for another rule.
     return counts[0] if counts and all(a == counts[0][0] for a, _ in counts) else None
 
@@ -391,3 +416,34 @@ def range_end(question: str, sentence: str, b: int) -> int:
         return b
     m = _RANGE_REST.match(sentence, b)
     return b + len(m.group(0).rstrip()) if m and re.search(r"[0-9]", m.group(0)) else b
+
+
+# What follows an event named as the reference point of another: 就任後, 打ち上げ前, 放出に向けて.
+_RELATIVE_SUFFIX = ("後", "前")
+
+
+def asked_event(question_toks, predicate: str | None, after: str | None) -> str | None:
+    """The event a question asks about (normalised): the word before 〜のは (就任したのはいつ →
+    就任), else its last verb or verbal noun (何月何日に「きぼう」から放出されましたか → 放出)."""
+    if predicate and predicate != after:
+        return predicate
+    for t in reversed(question_toks):
+        if t.pos[0] == "動詞" and "非自立可能" not in t.pos or t.pos[0] == "名詞" and "サ変可能" in t.pos:
+            return t.norm
+    return None
+
+
+def only_relative(sentence_toks, event: str) -> bool:
+    """Whether a sentence names the asked event only as the reference point of another
+    (就任後初来日の折に, 放出に向けて搭載作業が): its date or place is then the other event's."""
+    seen = False
+    for i, t in enumerate(sentence_toks):
+        if t.norm in (event + s for s in _RELATIVE_SUFFIX):  # one word in Sudachi: 就任後
+            seen = True
+        elif t.norm == event:
+            nxt = sentence_toks[i + 1:i + 3]
+            if not (nxt and (nxt[0].surface in _RELATIVE_SUFFIX
+                             or nxt[0].surface == "に" and len(nxt) > 1 and nxt[1].norm == "向ける")):
+                return False
+            seen = True
+    return seen

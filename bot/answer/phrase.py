@@ -585,25 +585,50 @@ def fits_type(phrase: str, qtype: str | None, tokenizer, head: str | None = None
     # A Latin-script name: a capitalised word (Bridenstine), not a code (ASC-21).
     latin_name = bool(re.search(r"[A-Z][a-z]+", text)) and not re.search(r"[0-9]", text)
     if qtype == "person":
-        return any("人名" in p for p in pos) or text.endswith(_PERSON_SUFFIX) or latin_name \
-            or text.endswith(_PERSON_KIND)
+        return _ends_named(toks) or text.endswith(_PERSON_SUFFIX) or latin_name or text.endswith(_PERSON_KIND)
     if qtype == "place":
-        # A place that begins an organisation's name (アラブ首長国連邦|宇宙機関, United Arab Emirates|
-        # Space Agency) is the organisation's, not where something happened.
-        if _ORG_AFTER.match(unicodedata.normalize("NFKC", after)):
-            return False
-        # A country before an office (インド首相, 米国大統領) names whose office, not where; an
-        # office's building (首相官邸) is a place.
-        if re.match(r"\s*" + _OFFICE, unicodedata.normalize("NFKC", after)) \
-                or re.search(_OFFICE + r"++(?!官邸|公邸|邸|府|館|室)", text):
-            return False
-        # People are no place: 「…大使間で」 names who, not where (a trailing 間 / ら / 等 joins them).
-        core = re.sub(r"(?:間|ら|たち|等|など)$", "", text)
-        if core.endswith(_PERSON_SUFFIX) or (core != text or len(toks) > 1) and "人名" in toks[-1].pos:
-            return False
-        return not (text.endswith(_ORG_ONLY) and not text.endswith(_PLACE_SUFFIX))
+        return _fits_place(text, toks, head, after)
     if qtype == "org":
         # (a code such as ASC-21 names an event or a satellite, not an organisation)
         return text.endswith(ORG_SUFFIX) or not re.search(r"[0-9]", text) and (
             latin or any(p[1] == "固有名詞" for p in pos))
     return True
+
+
+def _fits_place(text: str, toks, head: str | None, after: str) -> bool:
+    """`fits_type` for どこ: anything but an organisation's or a person's name, and for どの国 a
+    country's name."""
+    pos = [t.pos for t in toks]
+    # A place that begins an organisation's name (アラブ首長国連邦|宇宙機関, United Arab Emirates|
+    # Space Agency) is the organisation's, not where something happened.
+    if _ORG_AFTER.match(unicodedata.normalize("NFKC", after)):
+        return False
+    # A country before an office (インド首相, 米国大統領) names whose office, not where; an
+    # office's building (首相官邸) is a place.
+    if re.match(r"\s*" + _OFFICE, unicodedata.normalize("NFKC", after)) \
+            or re.search(_OFFICE + r"++(?!官邸|公邸|邸|府|館|室)", text):
+        return False
+    # People are no place: 「…大使間で」 names who, not where (a trailing 間 / ら / 等 joins them).
+    core = re.sub(r"(?:間|ら|たち|等|など)$", "", text)
+    if core.endswith(_PERSON_SUFFIX) or (core != text or len(toks) > 1) and "人名" in toks[-1].pos:
+        return False
+    # どの国 / どこの国 asks for a country, which has a name or is a word for countries (EU諸国,
+    # 他国); 関連イベント is none, nor is an acronym such as APRSAF.
+    if head == "国" and not (
+            text.endswith("国") or re.fullmatch(r"[A-Z][a-z]+(?:[ .\-]+[A-Za-z]+)*", text)
+            or any(p[2] == "地名" for p in pos)):
+        return False
+    return not (text.endswith(_ORG_ONLY) and not text.endswith(_PLACE_SUFFIX))
+
+
+def _ends_named(toks) -> bool:
+    """Whether a phrase with a person's name ends on it: a name followed by words of two kanji or
+    more names a thing of the person's (川勝火星衛星探査機 is a probe's name run into the manager's,
+    麻生内閣 a cabinet). What may follow the name: parts Sudachi does not know as a name (保史 of
+    藤野保史, ブライデンスタイン), a regnal number (アルフォンソ3世)."""
+    named = [i for i, t in enumerate(toks) if "人名" in t.pos]
+    if not named:
+        return False
+    kanji = re.compile(r"[\u4e00-\u9fff]{2,}")
+    return not any(kanji.search(t.surface) and t.pos[0] == "名詞" for t in toks[named[-1] + 1:])
+

@@ -62,6 +62,19 @@ def test_names_must_be_in_the_document_unless_the_corpus_is_about_them(tokenizer
     assert check(ids, ctx, common=lambda name: name == "アルテミス").ok
 
 
+def test_the_series_of_an_edition_must_be_in_the_document(tokenizer):
+    ids = identifiers("第27回宇宙開発戦略本部はいつ開かれましたか？", "ja", tokenizer)
+    other = check(ids, _ctx("第27回のAPRSAFでは活発な議論が行われました。"))
+    assert not other.ok and other.missing == ["宇宙開発戦略本部"]
+    assert check(ids, _ctx("第27回宇宙開発戦略本部を官邸で開催しました。")).ok
+    # the nouns before the edition are its series, those after it what the series made
+    ids = identifiers("BIRDSプロジェクト第3弾の1Uサイズ衛星は何機引き渡されましたか？", "ja", tokenizer)
+    assert check(ids, _ctx("BIRDSプロジェクトの第3弾として製作した1Uサイズの超小型衛星3機")).ok
+    # a year's counter before the series is the year's
+    ids = identifiers("2006年ラオスの第6期国民議会第1回会議で選ばれたのは誰か？", "ja", tokenizer)
+    assert ids.names == {"ラオス", "国民議会"}
+
+
 @pytest.mark.parametrize("phrase, qtype, ok", [
     ("平成27年9月", "time", True),
     ("2020年1月29日", "time", True),
@@ -115,6 +128,33 @@ def test_a_place_that_begins_an_organisations_name_is_no_place(tokenizer):
     assert fits_type("総理大臣官邸", "place", tokenizer, after="で開催された")
     assert not fits_type("イタリア", "place", tokenizer, after="航空宇宙研究センター(CIRA)")
     assert fits_type("種子島", "place", tokenizer, after="宇宙センターから打ち上げ")
+
+
+def test_a_person_phrase_ends_on_the_name_or_a_title(tokenizer):
+    assert not fits_type("川勝火星衛星探査機", "person", tokenizer)  # a probe's name after the person's
+    assert fits_type("ジム・ブライデンスタイン", "person", tokenizer)  # katakana Sudachi does not know
+    assert fits_type("小池俊雄東京大学教授", "person", tokenizer)
+    assert fits_type("奥村直樹", "person", tokenizer)
+    assert fits_type("藤野保史", "person", tokenizer)  # a given name Sudachi does not know
+    assert fits_type("アルフォンソ3世", "person", tokenizer)
+    assert not fits_type("麻生内閣", "person", tokenizer)
+
+
+def test_a_country_is_asked_for_by_its_name(tokenizer):
+    assert not fits_type("関連イベント", "place", tokenizer, head="国")
+    assert not fits_type("APRSAF", "place", tokenizer, head="国")
+    assert fits_type("インドネシア", "place", tokenizer, head="国")
+    assert fits_type("Indonesia", "place", tokenizer, head="国")
+    assert fits_type("EU諸国", "place", tokenizer, head="国")  # a word for countries
+    assert fits_type("関連イベント会場", "place", tokenizer)  # any other place is read leniently
+
+
+def test_a_country_the_sentences_do_not_name_is_not_given(tokenizer):
+    from bot.engine import Engine
+    from bot.query.analysis import question_info
+    country = question_info("水ロケット大会で優勝したのはどの国のチームですか？", tokenizer)
+    assert not Engine._gives_asked_kind(None, [], country, None)
+    assert Engine._gives_asked_kind(None, [], question_info("大会はどこで開かれましたか？", tokenizer), None)
 
 
 def test_a_counted_number_must_count_the_asked_things(tokenizer):

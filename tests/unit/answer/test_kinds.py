@@ -5,20 +5,25 @@ from paths import DATA
 
 from bot.answer.kinds import (
     abbreviation,
+    asked_event,
     clause_of_question,
     coordinated,
     counting,
     defines,
     definition_subject,
+    expanded,
     glossed,
     is_yes_no,
     japanese_side,
     labelled_value,
     names_the_asked,
+    only_relative,
     sided,
     spelled_out,
     titled,
+    written_out,
 )
+from bot.query.analysis import morpheme_toks, question_info
 
 
 @pytest.mark.parametrize("question, lang, subject", [
@@ -441,6 +446,28 @@ def test_an_abbreviation_question_is_answered_by_the_bracketed_identifier_after_
     assert abbreviation("宇宙航空研究開発機構(JAXA)は協定を結んだ。", q) is None  # another name's
 
 
+def _event(question, tokenizer):
+    info = question_info(question, tokenizer)
+    return asked_event(morpheme_toks(question, tokenizer), info.predicate, info.after)
+
+
+def test_the_asked_event_is_the_verb_before_noha_or_the_last_verb(tokenizer):
+    assert _event("ヴァーナー氏がESA長官に就任したのはいつですか？", tokenizer) == "就任"
+    assert _event("衛星は何月何日に「きぼう」から放出されましたか？", tokenizer) == "放出"
+
+
+@pytest.mark.parametrize("sentence, relative", [
+    ("JAXAは5月15日、ESAのヴァーナー長官の就任後初来日の折に、会合を開催しました。", True),
+    ("衛星3機が2月18日に引き渡され、「きぼう」からの放出に向けて搭載作業が実施されました。", True),
+    ("ヴァーナー氏は2015年7月にESA長官に就任しました。", False),
+    ("衛星は5月11日に「きぼう」から放出されました。", False),
+    ("会合は5月15日に開催されました。", False),  # the event not named at all: nothing to tell
+])
+def test_an_event_named_only_as_a_reference_point_is_not_dated(tokenizer, sentence, relative):
+    event = "就任" if "就任" in sentence or "会合" in sentence else "放出"
+    assert only_relative(morpheme_toks(sentence, tokenizer), event) is relative
+
+
 @pytest.mark.parametrize("question, party", [
     ("JAXA側の署名者は？", "JAXA"), ("署名したUAE側の人物は？", "UAE"), ("日本側の主催者はどこでしたか？", "日本"),
     ("両側の代表は誰ですか？", None), ("LUPEXで日本はどの部分を担当しますか？", None),
@@ -472,3 +499,20 @@ def test_the_value_of_a_line_labelled_by_the_asked_word():
     assert line[a:b] == "1U"
     assert labelled_value(line, {"衛星"}) is None
     assert labelled_value("衛星のサイズは1Uです。", {"サイズ"}) is None
+
+
+def test_a_date_or_the_questions_own_number_counts_nothing():
+    s = "IMFの試算では、2013年のGDPは100億ドルであった。"
+    assert counting(s, [(s.index("2013"), s.index("2013") + 5)], "GDP") is None
+    t = "1モーラの音が2モーラ分に引き延ばされる。"
+    assert counting(t, [(0, 1)], "音", "1モーラの音がどれくらいに引き延ばされるか") is None
+
+
+def test_a_question_asking_what_an_acronym_stands_for_gets_the_words_before_it():
+    assert expanded("DPNとは何の略ですか？") == "DPN"
+    assert expanded("J-SSODは何の略？") == "J-SSOD"
+    assert expanded("DPNはどこにありますか？") is None
+    s = "「きぼう」の小型衛星放出機構(J-SSOD)と超小型衛星を前に記念撮影を行う"
+    a, b = written_out(s, "J-SSOD")
+    assert s[a:b] == "小型衛星放出機構"
+    assert written_out(s, "JAXA") is None

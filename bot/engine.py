@@ -390,6 +390,8 @@ class Engine:
         if phrase is None and q_info is not None and q_info.qtype == "person" and q_info.particle == "と":
             # 誰と連携: the partners may be organisations
             phrase = self._phrase(index, chosen, query, replace(q_info, qtype="org"), self._english_words(c))
+        if phrase is None and q_info is not None and q_info.qtype == "time" and q_info.counter == "年":
+            phrase = self._year_from_heading(index, chosen, query, q_info)
         subject = kinds.definition_subject(query, c.lang)
         if subject:
             chosen = self._defining_first(index, chosen, c.scored, subject, top_k)
@@ -783,6 +785,18 @@ class Engine:
         if q_info.pair:
             return kinds.coordinated(sentence, a, b, spans, fits)
         return a, b
+
+    def _year_from_heading(self, index: SearchIndex, chosen, query: str, q_info) -> Phrase | None:
+        """何年 asked, and the quoted sentence gives the day without its year (12月2日から5日まで):
+        the year its page writes for that same day elsewhere (「2014年12月2日~5日 東京」 under the
+        title) completes it; None when the page does not."""
+        day = self._phrase(index, chosen, query, replace(q_info, counter=None), None)
+        if day is None:
+            return None
+        p = index.passages[next(s.passage_row for s in chosen if s.vector_row == day.vector_row)]
+        doc = index.documents[p.doc_id]
+        dated = kinds.year_of_day(doc.text[day.start:day.end], f"{doc.title}\n{doc.text}")
+        return replace(day, japanese=dated) if dated else None
 
     def _written_out(self, index: SearchIndex, chosen, query: str) -> Phrase | None:
         """For 「XとはSの略」, the words a quoted sentence spells the acronym out with."""

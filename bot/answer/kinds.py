@@ -376,6 +376,23 @@ def counting(sentence: str, spans: list[tuple[int, int]], head: str | None,
     return counts[0] if counts and all(a == counts[0][0] for a, _ in counts) else None
 
 
+_DAY = re.compile(r"([0-9]{1,2})\s*月\s*([0-9]{1,2})\s*日")
+
+
+def year_of_day(phrase: str, page: str) -> str | None:
+    """The page's date with its year for the day `phrase` gives without one (12月2日から5日 on a page
+    headed 「2014年12月2日~5日 東京」 → 2014年12月2日~5日); None when the phrase has a year, or the
+    page no year for that day."""
+    day = _DAY.search(_nfkc(phrase))
+    if day is None or re.search(r"[0-9]{4}\s*年|元年", _nfkc(phrase)):
+        return None
+    month, date = int(day.group(1)), int(day.group(2))
+    for m in re.finditer(r"([0-9]{4})\s*年\s*([0-9]{1,2})\s*月\s*([0-9]{1,2})\s*日[^\s、。]*", _nfkc(page)):
+        if (int(m.group(2)), int(m.group(3))) == (month, date):
+            return m.group(0)
+    return None
+
+
 _TITLE_RUN = re.compile(r"[^、。，,とでにがはをのへや\s()（）]*")
 
 

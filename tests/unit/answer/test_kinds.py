@@ -22,6 +22,7 @@ from bot.answer.kinds import (
     spelled_out,
     titled,
     written_out,
+    year_of_day,
 )
 from bot.query.analysis import morpheme_toks, question_info
 
@@ -516,3 +517,10 @@ def test_a_question_asking_what_an_acronym_stands_for_gets_the_words_before_it()
     a, b = written_out(s, "J-SSOD")
     assert s[a:b] == "小型衛星放出機構"
     assert written_out(s, "JAXA") is None
+
+
+def test_a_day_without_its_year_takes_the_year_the_page_writes_for_it():
+    page = "第21回会議\nサマリ&提言\n2014年12月2日~5日 東京\n\n第21回会議は、12月2日から5日まで東京において開催された。"
+    assert year_of_day("12月2日", page) == "2014年12月2日~5日"
+    assert year_of_day("12月3日", page) is None  # the page gives no year for that day
+    assert year_of_day("2014年12月2日", page) is None  # it has its year

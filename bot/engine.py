@@ -392,6 +392,8 @@ class Engine:
             phrase = self._phrase(index, chosen, query, replace(q_info, qtype="org"), self._english_words(c))
         if phrase is None and q_info is not None and q_info.qtype == "time" and q_info.counter == "年":
             phrase = self._year_from_heading(index, chosen, query, q_info)
+        if phrase is None and q_info is not None and checkable(q_info.qtype, q_info.counter):
+            chosen, phrase = self._giving_neighbour_ja(c, chosen, query, q_info, party)
         subject = kinds.definition_subject(query, c.lang)
         if subject:
             chosen = self._defining_first(index, chosen, c.scored, subject, top_k)
@@ -470,6 +472,33 @@ class Engine:
                 kept = [s for s in chosen if s is not worst] + [n]
                 return sorted(kept, key=lambda x: (x.passage_row, x.start))
         return chosen
+
+    def _giving_neighbour_ja(self, c: Candidates, chosen: list[ScoredSentence], query: str, q_info,
+                             party: str | None) -> tuple[list[ScoredSentence], Phrase | None]:
+        """When no quoted sentence gives the checkable phrase a Japanese question asks for, the
+        quoted sentences with the least-scored one replaced by the best-scored neighbour (same
+        section) of one of them that gives it ("Thirty-five participants … in fourteen countries
+        attended." after the sentence naming the workshop), and the phrase; as they were and None
+        when no neighbour gives it."""
+        if not q_info.predicate:
+            return chosen, None
+        # The neighbour must say what the question asks about (参加者 / participants), not merely
+        # give a number of the asked kind for another event of the page.
+        said = {q_info.predicate, *(w.lower() for w in c.state.english_of(q_info.predicate))}
+        quoted = {s.vector_row for s in chosen}
+        near = {n.vector_row: n for s in chosen for n in self._neighbours(c, s) if n.vector_row not in quoted}
+        side = frozenset({party}) if party else frozenset()
+        for n in sorted(near.values(), key=lambda x: -x.score):
+            text = self._text(c.index, n)
+            if not (said & set(self.tokenizer.content_terms(text)) or
+                    said & set(re.findall(r"[a-z]+", text.lower()))):
+                continue
+            if self._phrase(c.index, [n], query, q_info, self._english_words(c), side=side) is None:
+                continue
+            worst = min(chosen, key=lambda x: x.score)
+            kept = sorted([s for s in chosen if s is not worst] + [n], key=lambda x: (x.passage_row, x.start))
+            return kept, self._phrase(c.index, kept, query, q_info, self._english_words(c), side=side)
+        return chosen, None
 
     def _labelled_line(self, c: Candidates, chosen: list[ScoredSentence], words: set[str]) -> list[ScoredSentence]:
         """When no quoted sentence is a line labelled by a word of the question ("What size is

@@ -75,6 +75,10 @@ DLR-JAXA Joint Statement
 DLR and JAXA signed an Inter-Agency Arrangement for a Strategic Partnership in February 2016.
 
 The Kibo workshop was held in Bremen and co-chaired by Mr. Fumiaki Tanigaki from JAXA.
+
+## Kibo-ABC Workshop at APRSAF-25
+
+The Kibo-ABC workshop at APRSAF-25 gave participants from member countries a place to meet. Thirty-five participants from twenty organizations in fourteen countries attended. The Kibo-ABC workshop at APRSAF-25 let participants from the countries discuss their programs. The Kibo-ABC workshop at APRSAF-25 was the first meeting of participants from the countries this year.
 """
 
 
@@ -102,3 +106,9 @@ def test_the_english_page_meets_a_japanese_question_through_bm25(engine):
     assert hits[0].title == "DLR-JAXA Joint Statement" and hits[0].lexical_score > 0
     a = engine.ask("ワークショップの共同議長は誰ですか？")
     assert a.found and a.answer.startswith("Mr. Fumiaki Tanigakiです。")
+
+
+def test_a_count_the_quoted_sentences_lack_is_read_from_their_neighbour(engine):
+    # The sentences that name the workshop do not count its countries; the next one does.
+    a = engine.ask("APRSAF-25のKibo-ABCワークショップには何か国から参加者がありましたか？")
+    assert a.found and a.answer.startswith("fourteen countriesです。")

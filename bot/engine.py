@@ -26,6 +26,7 @@ from bot.answer.compose_en import (
     ENGLISH_TYPE,
     EnglishComposer,
     asked_side,
+    asks_when,
     counted_noun,
     english_phrase,
     english_phrases,
@@ -37,6 +38,7 @@ from bot.answer.compose_en import (
     own_terms,
     person_like,
     question_type,
+    undated,
 )
 from bot.answer.compose_en import asked as english_asked
 from bot.answer.evidence import Evidence, RefusalModel, decide_found, question_terms, worth_relating
@@ -448,6 +450,8 @@ class Engine:
             chosen = self._giving_neighbour(c, chosen, asked_en)
             if not self._english.english_source_gives(index, chosen, asked_en):
                 state_name = "partial"
+        if phrase_en is None and asks_when(asked_en) and all(undated(self._text(index, s)) for s in chosen):
+            state_name = "partial"  # no quoted sentence dates anything: they cannot say when
         # Quantities are read into English by the composer's own extractors (ordinals, units);
         # the Japanese phrase leads a date (read into English from it), a name, place or
         # organisation.
@@ -612,6 +616,13 @@ class Engine:
         whose documents name them are scored and checked too (a Japanese question answered by an
         English page ranks it below same-language siblings)."""
         ids = constraints.identifiers(c.query, c.lang, self.tokenizer)
+        # An English question's romanised name the corpus writes in katakana (BepiColombo →
+        # ベピコロンボ) is a name the documents must hold, as an acronym is.
+        worded = {t.english for t in c.en or [] if t.kind == "dictionary"}
+        for t in c.en or []:
+            if t.kind == "reading" and t.english not in worded:
+                ids.names.add(constraints.flat(t.english))
+                ids.shown.setdefault(constraints.flat(t.english), t.english)
         if not ids or not c.scored:
             return c.scored, []
         keep, first = self._check_all(ids, c.scored[:CONSTRAINT_DEPTH], c)
@@ -730,7 +741,8 @@ class Engine:
         top = max(x.score for x in chosen)
         english = [s for s in chosen if not has_japanese(self._text(index, s))]
         spelled = self._written_out(index, chosen, query)
-        from_english = self._english_phrase(index, english, asks_for, english_words or "") \
+        latin_side = next((p for p in side if re.fullmatch(r"[A-Za-z][\w&.\-]*", p)), None)
+        from_english = self._english_phrase(index, english, asks_for, english_words or "", latin_side) \
             if english and max(s.score for s in english) >= top else None
         chosen = [s for s in chosen if s not in english and not self._page_date_line(index, s)]
         early = spelled or from_english or self._abbreviation(index, chosen, query)
@@ -796,7 +808,7 @@ class Engine:
             best, as_of = newest
         _, s, sentence, ranked, (a, b) = best
         if asks_for == "time":
-            b = kinds.range_end(query, sentence, b)
+            b = kinds.with_clock(sentence, kinds.range_end(query, sentence, b))
         if asks_for == "person":
             a, b = whole_name(sentence, a, b, self.tokenizer)
         a, b = self._widened(sentence, a, b, [span for _, span in ranked], q_info, fits)
@@ -848,12 +860,13 @@ class Engine:
                 return Phrase(s.vector_row, s.start + span[0], s.start + span[1])
         return None
 
-    def _english_phrase(self, index: SearchIndex, english, asks_for: str, words: str) -> Phrase | None:
+    def _english_phrase(self, index: SearchIndex, english, asks_for: str, words: str,
+                        side: str | None = None) -> Phrase | None:
         """The asked-for phrase of the best-scored English sentence that has one, with a date
-        also in Japanese form."""
+        also in Japanese form; `side`: the party asked about (JAXA側), in Latin script."""
         for s in sorted(english, key=lambda x: -x.score):
             sentence = self._text(index, s)
-            phrase = english_phrase(sentence, ENGLISH_TYPE[asks_for], words)
+            phrase = english_phrase(sentence, ENGLISH_TYPE[asks_for], words, side)
             at = sentence.find(phrase) if phrase else -1
             if phrase and at >= 0:
                 japanese = japanese_date_of(phrase) if asks_for == "time" else None

@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from bot.answer import kinds, lists
 from bot.answer.compose import location_fields
 from bot.answer.lists import Item
+from bot.answer.phrase import TIME_WORD
 from bot.answer.sentences import ScoredSentence
 from bot.query.analysis import MONEY
 from bot.results import Citation
@@ -106,8 +107,8 @@ class _Asked:
     side: set[str]  # lower case: the party asked about (on behalf of JAXA)
 
     @classmethod
-    def of(cls, question: str, qtype: str) -> "_Asked":
-        party = asked_side(question) if qtype == "who" else None
+    def of(cls, question: str, qtype: str, side: str | None = None) -> "_Asked":
+        party = side or (asked_side(question) if qtype == "who" else None)
         return cls(qtype, question, {w.lower() for w in re.findall(r"[A-Za-z][A-Za-z0-9\-]*", question)},
                    set(re.findall(r"[0-9]+", question)), set(party.lower().split()) if party else set())
 
@@ -243,7 +244,10 @@ def _en_names(sentence: str, q: _Asked) -> Found:
             prio = 0 if heads & (set(words) | {after.group(1) if after else ""}) else 1
             if people and not person_like(name) or held and m.start() + at > held.start():
                 prio += 1
-            if q.side and not q.side <= before:  # another party's person (NASA Administrator …)
+            # Another party's person (NASA Administrator …, Mr. Tan from SSTA).
+            end = m.start() + at + len(name)
+            party_after = re.match(r"\s*(?:\(|,?\s*(?:from|of)\s+(?:the\s+)?)([A-Z][\w&.\-]*)", sentence[end:])
+            if q.side and not (q.side <= before or party_after and party_after.group(1).rstrip(".").lower() in q.side):
                 prio += 1
             found.append((prio, m.start() + at, name))
     return found
@@ -266,21 +270,22 @@ _EN_EXTRACTORS = {"when": _en_dates, "how many": _en_quantities, "where": _en_pl
                   "what": _en_things}
 
 
-def english_phrases(sentence: str, qtype: str, question: str) -> Found:
+def english_phrases(sentence: str, qtype: str, question: str, side: str | None = None) -> Found:
     """The phrases of an English sentence that answer an English question of type `qtype` (a
     date, a quantity, a place after in/at, a person's or organisation's name, a quoted title), best
-    first: by how well they fit what is asked, then nearest to the question's own words."""
+    first: by how well they fit what is asked, then nearest to the question's own words. `side`:
+    the party asked about when the question is not English (JAXA側), else read from it."""
     extract = _EN_EXTRACTORS.get(qtype)
-    q = _Asked.of(question, qtype)
+    q = _Asked.of(question, qtype, side)
     found = extract(sentence, q) if extract is not None else []
     anchors = [m.start() for w in q.words if len(w) > 3 for m in re.finditer(re.escape(w), sentence, re.I)]
     found.sort(key=lambda c: (c[0], min((abs(c[1] - a) for a in anchors), default=c[1])))
     return found
 
 
-def english_phrase(sentence: str, qtype: str, question: str) -> str | None:
+def english_phrase(sentence: str, qtype: str, question: str, side: str | None = None) -> str | None:
     """The best of `english_phrases`; None when the sentence has none of that kind."""
-    found = english_phrases(sentence, qtype, question)
+    found = english_phrases(sentence, qtype, question, side)
     return found[0][2] if found else None
 
 
@@ -315,6 +320,27 @@ def gives_asked(sentence: str, at: int, phrase: str, question: str) -> bool:
     near = re.findall(r"[A-Za-z]+", phrase) + re.findall(r"[A-Za-z]+", sentence[at + len(phrase):])[:3]
     return any(stem in w.lower() for w in near) or stem in _PEOPLE_STEMS and any(
         w.lower().rstrip("s")[:5] in _PEOPLE_STEMS for w in near)
+
+
+# Anything a sentence could date an event with: a digit (not a name's: DubaiSat-1), a
+# kanji-numeral date, a time word (終戦前, 江戸時代, 当時, 昨年), a month's name.
+_DATE_LIKE = re.compile(r"(?<![A-Za-z])(?<![A-Za-z][-‐])[0-9０-９]|[一二三四五六七八九十]\s*[年月日]|元年|前|後|翌|"
+                        + TIME_WORD.pattern + r"|本日|昨年|今年|来年|昨日|先日|同日"
+                        r"|\b(?:today|yesterday|tomorrow|before|after|since|until|during|century|era|period"
+                        r"|Jan(?:uary)?|Feb(?:ruary)?|March|April|May|June|July"
+                        r"|Aug(?:ust)?|Sep(?:tember)?|Oct(?:ober)?|Nov(?:ember)?|Dec(?:ember)?)\b")
+# A question that asks when (not "what happens when …").
+_ASKS_WHEN = re.compile(r"\s*(?:(?:since|until|till)\s+)?when\b|.*\b(?:in|on|by)\s+(?:what|which)\s+"
+                        r"(?:year|month|date|day)\b|\s*what\s+(?:year|date|day)\b", re.I)
+
+
+def undated(sentence: str) -> bool:
+    """Whether a sentence states no date or time in any form: it cannot say when."""
+    return _DATE_LIKE.search(sentence) is None
+
+
+def asks_when(question: str) -> bool:
+    return _ASKS_WHEN.match(question) is not None
 
 
 def japanese_date_of(phrase: str) -> str | None:

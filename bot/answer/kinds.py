@@ -426,6 +426,18 @@ def asks_range(question: str) -> bool:
     return bool(_RANGE_ASKED.search(_nfkc(question)))
 
 
+# A clock time written right after a day (12月2日(月)午前9時, 5日 14:00): part of when.
+_CLOCK_AFTER = re.compile(r"\s*(?:[(（][月火水木金土日](?:曜日?)?[)）])?\s*(?:午前|午後)?\s*[0-9０-９]{1,2}\s*"
+                          r"(?:時(?![間代期])(?:\s*[0-9０-９]{1,2}\s*分|半)?|[:：][0-9０-９]{2})")
+
+
+def with_clock(sentence: str, b: int) -> int:
+    """The end of a date phrase ending at `b` widened to the clock time written right after its
+    day (12月2日 → 12月2日(月)午前9時): asked when, the hour is part of the answer."""
+    m = _CLOCK_AFTER.match(sentence, b) if sentence[:b].rstrip().endswith("日") else None
+    return m.end() if m else b
+
+
 def range_end(question: str, sentence: str, b: int) -> int:
     """Where a date answering 「いつからいつまで」 ends: past the rest of its range (1997年~2015年,
     12月5日~7日) when the question asks for one and the sentence gives it; else `b`."""

@@ -487,7 +487,7 @@ _PLACE_SUFFIX = ("市", "県", "州", "国", "島", "都", "府", "町", "村", 
 ORG_SUFFIX = ("機関", "庁", "省", "大学", "委員会", "協会", "会社", "センター", "局", "部", "会", "機構", "研究所",
                "財団", "連合", "グループ", "チーム", "社", "事務局", "政府", "学会", "本部")
 # Time words that answer いつ without a date: 夜間, 梅雨末期, 当時, 江戸時代.
-_TIME_WORD = re.compile(r"(?:時期|時代|時間|期間|季節|頃|ごろ|当時|以前|以後|以降|直後|直前|"
+TIME_WORD = re.compile(r"(?:時期|時代|時間|期間|季節|頃|ごろ|当時|以前|以後|以降|直後|直前|"
                         r"初期|中期|後期|末期|前期|初頭|前半|後半|上旬|中旬|下旬|夜間|日中|昼間|"
                         r"早朝|深夜|夜|朝|昼|夕方|夕|春|夏|秋|冬|雨期|乾期|古く|年間|世紀|年代|期)")
 # What a date must state when the question asks 何年 / 何時.
@@ -571,7 +571,7 @@ def fits_type(phrase: str, qtype: str | None, tokenizer, head: str | None = None
     if qtype == "time":
         # 何年 / 何時 ask for a year / an hour: a date without one (12月2日) is not what was asked.
         precise = _PRECISION.get(counter or "")
-        return bool(_DATE.search(text) or _TIME_WORD.search(text)) and (precise is None or bool(precise.search(text)))
+        return bool(_DATE.search(text) or TIME_WORD.search(text)) and (precise is None or bool(precise.search(text)))
     if qtype == "number":
         return _fits_number(text, counter, after)
     if re.fullmatch(rf"(?:{_DATE.pattern}|[\s~〜(),()曜月火水木金土日])+", text) or re.fullmatch(r"[0-9.,]+", text) \

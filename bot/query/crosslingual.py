@@ -14,6 +14,7 @@ from bot.store.termtable import STOPWORDS, TermTable, fold, key_of, stem
 # looked-up phrase and are never looked up alone.
 _DEMACRON = str.maketrans("ĀāĒēĪīŌōŪūÂâÊêÎîÔôÛû", "AaEeIiOoUuAaEeIiOoUu")
 _WORD = re.compile(r"[A-Za-z0-9][A-Za-z0-9'’\-\.]*[A-Za-z0-9]|[A-Za-z0-9]")
+_KATAKANA = re.compile(r"[\u30a0-\u30ffー・]+")
 MAX_PHRASE = 4
 # The particles of phrasal verbs: a stopword that still ends a two-word phrase (hand over, set up).
 _VERB_PARTICLES = frozenset({"over", "up", "out"})
@@ -145,8 +146,12 @@ def _take_word(found: _Found, i: int, table: TermTable, vocabulary) -> None:
     if w[0].isupper() or not terms:
         # A capitalised word may be a Japanese name written in romaji (Tabuchi, Toyooka).
         have = {t.surface for t in found.terms}
+        # A word the dictionary has is not also read as a katakana name (Dominica: ドミニカ, not
+        # ドミニーカ); one only written in Latin script elsewhere is (BepiColombo: ベピコロンボ).
+        spelled = bool(terms)
         for v in _variants(w):
-            named = [x for x in table.readings.get(fold(v), []) if x[0] not in have]
+            named = [x for x in table.readings.get(fold(v), [])
+                     if x[0] not in have and not (spelled and _KATAKANA.fullmatch(x[0]))]
             if named:
                 found.take(i, 1, named, "reading")
                 break

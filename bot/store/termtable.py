@@ -30,7 +30,7 @@ import sqlite3
 import threading
 import unicodedata
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -40,7 +40,7 @@ from bot.text.language import has_japanese
 log = logging.getLogger(__name__)
 
 FILE = "termtable.json"
-VERSION = 7
+VERSION = 8
 # Senses of a JMdict entry whose glosses are used: later senses are rare uses that mostly add noise.
 MAX_SENSES = 3
 # Senses whose glosses may name a Japanese word on an English page: deeper than the English keys'
@@ -53,6 +53,8 @@ MAX_ENGLISH_PER_TERM = 6
 MAX_GLOSS_WORDS = 3
 # Japanese terms kept per English key (the most frequent in the corpus first).
 MAX_TERMS_PER_KEY = 4
+# Katakana words shorter than this are too often a word piece to be read as a name (ビン, サット).
+MIN_NAME_KANA = 4
 MAX_KEY_WORDS = 4
 # A run of adjacent content words looked up as one dictionary word.
 MAX_RUN = 3
@@ -130,12 +132,15 @@ _KUNREI = (("tsu", "tu"), ("shi", "si"), ("sha", "sya"), ("shu", "syu"), ("sho",
 def fold(word: str) -> str:
     """A romanisation key that forgives the usual spelling variants: long vowels written or not
     (Tōkyō, Toukyou, Tokyo, Ōnishi, Ohnishi, Onishi), m or n before b/p (Shimbun, Shinbun), Hepburn
-    or Kunrei (Kawakatsu, Kawakatu)."""
+    or Kunrei (Kawakatsu, Kawakatu), l or r and c or k in a foreign name (Colombo, コロンボ)."""
     w = re.sub(r"[^a-z]", "", word.lower().translate(str.maketrans("āēīōūâêîôû", "aeiouaeiou")))
     w = re.sub(r"oh(?=[^aeiouy]|$)", "o", w)
     for hepburn, kunrei in _KUNREI:
         w = w.replace(hepburn, kunrei)
     w = w.replace("ou", "o").replace("mb", "nb").replace("mp", "np")
+    # A foreign name's Latin spelling against its katakana reading (BepiColombo / ベピコロンボ):
+    # romaji has no l, and no c outside ch.
+    w = re.sub(r"c(?!h)", "k", w.replace("ck", "k")).replace("l", "r")
     return re.sub(r"([aeiou])\1+", r"\1", w)
 
 
@@ -310,6 +315,7 @@ def build_term_table(texts: list[str], tokenizer: Tokenizer, vocabulary: set[str
     # Hiragana-only forms are grammar or verb endings far more often than the noun they spell.
     senses.add_dictionary(words.forms, sorted(f for f in words.forms if not _HIRAGANA.match(f)))
     senses.add_loanwords(texts, tokenizer, vocabulary)
+    words.add_katakana_names(senses.options)
     for key, by_surface in words.readings.items():
         for surface in by_surface:
             if surface not in senses.options:  # a romanised name where no dictionary has one
@@ -466,6 +472,15 @@ class _CorpusWords:
             self._add_compounds(run)
             if pos[0] in _CONTENT_POS:  # affixes only inside runs (市 + 長 → 市長 "mayor")
                 self._add_word(m, pos, token, tokenizer)
+
+    def add_katakana_names(self, glossed: Collection[str]) -> None:
+        """The romanised readings of katakana words no dictionary glosses (ベピコロンボ,
+        シリントン): Sudachi tags an unknown foreign name as a common noun, so it is known a name
+        only by having no entry."""
+        for surface, tokens in list(self.forms.items()):
+            if len(surface) >= MIN_NAME_KANA and _KATAKANA_WORD.match(surface) and "・" not in surface \
+                    and surface not in glossed and len(tokens) == 1:
+                self.readings.setdefault(fold(romaji(surface)), {}).setdefault(surface, tokens)
 
     def _add_compounds(self, run: list) -> None:
         """The runs of two or three words ending at the run's last word (職業 + 紹介 → 職業紹介)."""

@@ -373,6 +373,9 @@ def test_names_keep_their_capitals_and_a_persons_reading_in_context(engine, toke
      "meeting.", "who", "Who was the president of JAXA in 2017?", "Naoki Okumura"),
     ("The theme is “Collaborating to Build a Sustainable and Responsible Regional Space Sector”.", "what",
      "What was the theme of APRSAF-30?", "Collaborating to Build a Sustainable and Responsible Regional Space Sector"),
+    # the party asked about is written after its person
+    ("The workshop, co-chaired by Mr. Cheng Hai Tan from SSTA and Mr. Fumiaki Tanigaki from JAXA, was held in "
+     "Singapore.", "who", "Who co-chaired the workshop for JAXA?", "Mr. Fumiaki Tanigaki"),
 ])
 def test_english_sources_lead_with_the_asked_phrase(sentence, qtype, question, expected):
     from bot.answer.compose_en import english_phrase
@@ -633,3 +636,49 @@ def test_a_follow_ups_own_terms_keep_names_and_drop_the_previous_questions_words
              Term("Bodhgaya", "ボードガヤー", ("ボードガヤー",), "reading")]  # the topic, spelled otherwise
     kept = {t.surface for t in own_terms(terms, "Where were BIRDS-3 CubeSats handed over to JAXA?")}
     assert kept == {"引き渡す", "ボードガヤー"}
+
+
+def test_a_foreign_name_in_katakana_is_reached_from_its_latin_spelling(tmp_path, tokenizer, models):
+    assert fold("BepiColombo") == fold(romaji("ベピコロンボ")) and fold("Jackson") != fold("Jakarta")
+    engine = _engine(tmp_path, tokenizer, models, {"mercury.md": MERCURY_DOC, "expo.md": EXPO_DOC})
+    from bot.query import crosslingual
+    terms = crosslingual.english_terms("When will BepiColombo reach Mercury?", engine.index.terms,
+                                       engine.index.lexical)
+    assert "ベピコロンボ" in {t.surface for t in terms}
+    # The name is one the documents must hold: the project manager of another page is not its.
+    a = engine.ask("Who is the project manager of BepiColombo?")
+    assert "Kawakatsu" not in a.answer.split("\n")[0] and "川勝" not in a.answer.split("\n")[0], a.answer
+
+
+def test_an_english_when_question_over_sentences_that_date_nothing_is_partial(tmp_path, tokenizer, models):
+    engine = _engine(tmp_path, tokenizer, models, {"centre.md": CENTRE_DOC})
+    a = engine.ask("When was the latest satellite of the space centre launched from Tanegashima?")
+    assert a.state == "partial" and a.answer.startswith("The documents do not give the date"), a.answer
+
+
+MERCURY_DOC = """---
+title: 水星探査
+lang: ja
+---
+水星探査
+
+国際水星探査計画ベピコロンボは、ヨーロッパと日本の協力で進めている水星探査計画です。
+"""
+
+EXPO_DOC = """---
+title: 万博
+lang: ja
+---
+万博
+
+万博では、プロジェクトマネージャの川勝が登壇し、探査計画について説明しました。
+"""
+
+CENTRE_DOC = """---
+title: 宇宙センター
+lang: ja
+---
+宇宙センター
+
+ドバイの宇宙センターは地球観測衛星を打ち上げており、最新の衛星を種子島宇宙センターから打ち上げました。
+"""

@@ -281,6 +281,17 @@ def test_a_date_range_is_given_whole_when_the_question_asks_from_when_to_when():
     assert range_end("いつ開かれましたか？", held, 10) == 10
 
 
+def test_a_day_is_given_with_the_clock_time_written_after_it():
+    from bot.answer.kinds import with_clock
+    held = "タイ国標準時刻12月2日(月)午前9時、ホテルにて式典を開催"
+    day = held.index("日") + 1
+    assert held[:with_clock(held, day)].endswith("12月2日(月)午前9時")
+    talk = "5日 14:00から講演"
+    assert talk[:with_clock(talk, 2)] == "5日 14:00"
+    # a number of hours is no clock time, and a month ends with no day
+    assert with_clock("5日12時間の試験", 2) == 2 and with_clock("12月 9時", 3) == 3
+
+
 def test_a_labelled_value_leads():
     from bot.answer.kinds import labelled
     line = "衛星名:1KUNS-PF(1st Kenyan University NanoSatellite-Precursor Flight)"

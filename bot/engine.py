@@ -11,10 +11,11 @@ import re
 import threading
 import time
 import unicodedata
-from collections.abc import Collection, Sequence
-from dataclasses import dataclass, replace
+from collections.abc import Collection, Mapping, Sequence
+from dataclasses import dataclass, field, replace
 from functools import partial
 from pathlib import Path
+from types import MappingProxyType
 
 import numpy as np
 
@@ -49,6 +50,7 @@ from bot.answer.sentences import (
     ScoredSentence,
     candidate_rows,
     demote_repeats,
+    phrase_givers,
     pick_sentences,
     score_sentences,
 )
@@ -79,7 +81,7 @@ from bot.results import (
 )
 from bot.retrieve.retrieval import Fusions, Hit, retrieve
 from bot.store.index import DocInfo, SearchIndex, load_index
-from bot.text.analyser import Tokenizer
+from bot.text.analyser import Tokenizer, term_of
 from bot.text.language import detect_language, has_japanese
 
 # Question types whose phrase leads the answer. "thing" (a bare 何) is found less reliably than
@@ -149,6 +151,8 @@ class Candidates:
     t_start: float
     t_embedded: float
     t_searched: float
+    # A Japanese question's names as the English pages write them (安倍 → abe)
+    aliases: dict[str, str] = field(default_factory=dict)
 
     @property
     def index(self) -> SearchIndex:
@@ -158,7 +162,13 @@ class Candidates:
     def terms_of(self):
         """A sentence's content terms as the question's terms are matched against them."""
         state = self.state
-        return state.bilingual_terms if self.en is None and state.bridge else state.sentence_terms
+        if self.en is not None or not state.bridge:
+            return state.sentence_terms
+        if not self.aliases:
+            return state.bilingual_terms
+        aliases = self.aliases
+        return lambda key, text: (terms := state.bilingual_terms(key, text)) | {
+            ja for ja, en in aliases.items() if en in terms}
 
 
 class _State:
@@ -179,7 +189,7 @@ class _State:
     @property
     def bridge(self) -> crosslingual.EnglishBridge:
         if self._bridge is None:
-            bridge = crosslingual.EnglishBridge(self.index.terms)
+            bridge = crosslingual.EnglishBridge(self.index.terms, self.index.lexical.vocabulary)
             with self._lock:
                 self._bridge = self._bridge or bridge
         return self._bridge
@@ -344,13 +354,14 @@ class Engine:
         query = resolved.query
         # An English question searches with Japanese terms from the index's term table.
         t1 = time.perf_counter()
-        dense_text, q_tokens, use_lexical, en = self._query_side(state, resolved)
+        aliases = state.bridge.aliases(self._name_readings(query)) if lang == "ja" and state.bridge else {}
+        dense_text, q_tokens, use_lexical, en = self._query_side(state, resolved, list(aliases.values()))
         qvec, topic_doc = self._encode(resolved, state, dense_text, conversation.previous_answer(history))
         t2 = time.perf_counter()
         hits = retrieve(index, qvec, q_tokens, use_lexical, k, self.models.fusion.of(lang), topic_doc=topic_doc)
         t3 = time.perf_counter()
         c = Candidates(state, lang, query, dense_text, q_tokens, use_lexical, qvec, hits, {}, [], None, en,
-                       t1, t2, t3)
+                       t1, t2, t3, aliases)
         if sentences:
             self._score_candidates(c, question, resolved, history)
         return c
@@ -368,7 +379,7 @@ class Engine:
         c.q_info = question_info(query, self.tokenizer) if lang == "ja" else None
         if c.q_info is not None and c.q_info.asked:
             c.q_terms = {t: w for t, w in c.q_terms.items() if t not in c.q_info.asked} or c.q_terms
-        rows = candidate_rows(index, c.hits)
+        rows = candidate_rows(index, c.hits, lang=lang)
         c.scored = score_sentences(index, rows, c.qvec, c.q_terms, c.terms_of, lang, self.models.cross.of(lang))
         if resolved.follow_up:
             c.scored = demote_repeats(index, c.scored, [t.content for t in history if t.role == "assistant"])
@@ -388,7 +399,7 @@ class Engine:
             return text, citations, "answered"
         party = kinds.japanese_side(query) if c.lang == "ja" else None
         phrase = self._phrase(index, chosen, query, q_info, self._english_words(c),
-                              side=frozenset({party}) if party else frozenset())
+                              side=frozenset({party}) if party else frozenset(), aliases=c.aliases)
         if phrase is None and q_info is not None and q_info.qtype == "person" and q_info.particle == "と":
             # 誰と連携: the partners may be organisations
             phrase = self._phrase(index, chosen, query, replace(q_info, qtype="org"), self._english_words(c))
@@ -643,6 +654,8 @@ class Engine:
         index = c.index
         # An English question's acronym may be written in Japanese (LDP → 自民党): its terms count.
         terms = [(t.english.lower(), constraints.flat(t.surface)) for t in (c.en or [])]
+        # A Japanese question's name as an English page writes it (トランプ → Donald Trump).
+        terms += [(ja, constraints.flat(en)) for ja, en in c.aliases.items()]
         forms = lambda name: {name} | {s for e, s in terms if constraints.flat(e) == name}  # noqa: E731
         for s in scored:
             p = index.passages[s.passage_row]
@@ -722,10 +735,18 @@ class Engine:
         words and the English pages' words for its terms (bot/store/termtable.py)."""
         latin = re.findall(r"[A-Za-z][A-Za-z0-9\-]*", c.query)
         bridge = c.state.bridge
-        return " ".join(latin + (bridge.expand(self.tokenizer.content_terms(c.query)) if bridge else []))
+        return " ".join(latin + (bridge.expand(self.tokenizer.content_terms(c.query)) + list(c.aliases.values())
+                                 if bridge else []))
+
+    def _name_readings(self, text: str) -> list[tuple[str, str, str]]:
+        """A Japanese text's proper nouns written in Japanese: surface, katakana reading and BM25
+        token (安倍, アベ, 安倍)."""
+        return [(m.surface(), m.reading_form(), term_of(m)) for m in self.tokenizer.morphemes(text)
+                if m.part_of_speech()[1] == "固有名詞" and has_japanese(m.surface())]
 
     def _phrase(self, index: SearchIndex, chosen, query: str, q_info, english_words: str | None = "",
-                now: bool | None = None, side: frozenset[str] = frozenset()) -> Phrase | None:
+                now: bool | None = None, side: frozenset[str] = frozenset(),
+                aliases: Mapping[str, str] = MappingProxyType({})) -> Phrase | None:
         """The asked-for phrase (a date, number, name, place): the best-scored candidate of the
         asked type across the quoted sentences, widened to the items coordinated with it (a list),
         or None when none of them has one. The page's own date line is quoted for context but
@@ -734,7 +755,9 @@ class Engine:
         English finder from the English sentences (`english_words`: the question's words in
         English), and the Japanese ranker reads only the Japanese ones. `english_words` is None
         for an English question read through its Japanese search terms. `side`: the words of the
-        party the question asks about, when a sentence may name several (on behalf of JAXA)."""
+        party the question asks about, when a sentence may name several (on behalf of JAXA).
+        `aliases`: the question's names as English pages write them (トランプ → donald trump): an
+        English sentence naming them gives the phrase when no Japanese one names them."""
         asks_for = q_info.qtype if q_info is not None else None
         if asks_for not in LEAD_TYPES:
             return None
@@ -742,8 +765,9 @@ class Engine:
         english = [s for s in chosen if not has_japanese(self._text(index, s))]
         spelled = self._written_out(index, chosen, query)
         latin_side = next((p for p in side if re.fullmatch(r"[A-Za-z][\w&.\-]*", p)), None)
-        from_english = self._english_phrase(index, english, asks_for, english_words or "", latin_side) \
-            if english and max(s.score for s in english) >= top else None
+        named = self._naming(index, chosen, english, aliases)
+        from_english = self._english_phrase(index, named or english, asks_for, english_words or "", latin_side) \
+            if english and (named or max(s.score for s in english) >= top) else None
         chosen = [s for s in chosen if s not in english and not self._page_date_line(index, s)]
         early = spelled or from_english or self._abbreviation(index, chosen, query)
         if early is not None:
@@ -766,7 +790,7 @@ class Engine:
         # single date, so every quoted sentence is read.
         ranged = asks_for == "time" and kinds.asks_range(query)
         found: list[tuple[float, ScoredSentence, str, list, tuple[int, int]]] = []
-        for s in sorted((x for x in chosen if x.vector_row not in relative), key=lambda x: -x.score):
+        for s in sorted((x for x in phrase_givers(chosen) if x.vector_row not in relative), key=lambda x: -x.score):
             text = index.documents[index.passages[s.passage_row].doc_id].text
             sentence = text[s.start:s.end]
             prior = LEAD_SENTENCE_WEIGHT * math.log(max(s.score, 1e-6) / max(top, 1e-6))
@@ -859,6 +883,13 @@ class Engine:
             if span is not None:
                 return Phrase(s.vector_row, s.start + span[0], s.start + span[1])
         return None
+
+    def _naming(self, index: SearchIndex, chosen, english, aliases: Mapping[str, str]) -> list:
+        """The English sentences that name the question's names (`aliases`) when no Japanese one
+        names them; none otherwise."""
+        if not aliases or any(ja in self._text(index, s) for s in chosen if s not in english for ja in aliases):
+            return []
+        return [s for s in english if any(en in self._text(index, s).lower() for en in aliases.values())]
 
     def _english_phrase(self, index: SearchIndex, english, asks_for: str, words: str,
                         side: str | None = None) -> Phrase | None:
@@ -1125,7 +1156,8 @@ class Engine:
             out.append(lists.Item(lists.NUMBERED.sub("", text[a:b]), holder.vector_row, a, b))
         return out
 
-    def _query_side(self, state: "_State", resolved: Resolved) -> tuple[str, list[str], bool, list | None]:
+    def _query_side(self, state: "_State", resolved: Resolved,
+                    names: Sequence[str] = ()) -> tuple[str, list[str], bool, list | None]:
         """What a (resolved) question searches with: the text to embed, the BM25 tokens, whether
         BM25 is fused, and an English question's Japanese search terms (None for Japanese)."""
         index, query = state.index, resolved.query
@@ -1134,7 +1166,7 @@ class Engine:
         if en is None:
             dense_text, q_tokens = query, self.tokenizer.tokens(query)
             if state.bridge:  # English pages answer Japanese questions too: their words for its terms
-                english = state.bridge.expand(self.tokenizer.content_terms(query))
+                english = state.bridge.expand(self.tokenizer.content_terms(query)) + list(names)
                 q_tokens += english
                 dense_text = crosslingual.dense_query(query, english)
             return dense_text, q_tokens, True, None

@@ -20,6 +20,7 @@ from bot import fitted
 from bot.ingest.passages import is_heading
 from bot.retrieve.retrieval import Hit
 from bot.store.index import SearchIndex
+from bot.text.language import has_japanese
 
 # How many ranked passages feed sentence scoring (their neighbours are added).
 CANDIDATE_PASSAGES = 4
@@ -77,9 +78,33 @@ class CrossLanguage:
         return self.offsets.get(lang) or 0.0
 
 
-def candidate_rows(index: SearchIndex, hits: list[Hit], n: int = CANDIDATE_PASSAGES) -> list[int]:
+# The least share of the question's words (IDF-weighted) a runner-up sentence must hold to give
+# the lead phrase.
+MIN_PHRASE_COVERAGE = 0.1
+
+
+def phrase_givers(chosen: list[ScoredSentence]) -> list[ScoredSentence]:
+    """The quoted sentences a lead phrase may be read from: the best-scored one, runners-up
+    holding some of the question's words, and those in the passage of one that does (or next to
+    it: 「これをテンポという。」 after the sentence the question restates). A runner-up holding next
+    to none, from another passage (a footnote's 「1999年以降、3回開催」 quoted beside a sentence
+    about the asked plan), is context, not the answer."""
+    first = max(chosen, key=lambda x: x.score, default=None)
+    covering = {s.passage_row for s in chosen if s is first or s.coverage >= MIN_PHRASE_COVERAGE}
+    return [s for s in chosen if s is first or s.coverage >= MIN_PHRASE_COVERAGE
+            or covering & {s.passage_row - 1, s.passage_row, s.passage_row + 1}]
+
+
+def candidate_rows(index: SearchIndex, hits: list[Hit], n: int = CANDIDATE_PASSAGES, lang: str = "") -> list[int]:
+    """The passages whose sentences are scored: the first `n` of the fused ranking, and the one the
+    dense model ranks first when it is in another language than `lang`, the question's (BM25
+    reaches such a page only through the question's translated words, so it may rank below
+    same-language siblings), each with its neighbours."""
     rows: list[int] = []
-    for h in hits[:n]:
+    densest = max(hits, key=lambda h: h.dense, default=None)
+    other = densest is not None and densest not in hits[:n] and bool(lang) and \
+        has_japanese(index.passages[densest.row].text) != (lang == "ja")
+    for h in hits[:n] + ([densest] if densest is not None and other else []):
         for r in (h.row, h.row - 1, h.row + 1):
             if 0 <= r < len(index.passages) and index.passages[r].doc_id == index.passages[h.row].doc_id \
                     and r not in rows:

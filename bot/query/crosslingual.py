@@ -5,10 +5,11 @@ has them. Every term returned occurs in the index.
 """
 
 import re
+from collections.abc import Collection
 from dataclasses import dataclass
 
 from bot.store.lexical import idf
-from bot.store.termtable import STOPWORDS, TermTable, fold, key_of, stem
+from bot.store.termtable import STOPWORDS, TermTable, fold, key_of, romaji, stem
 
 # STOPWORDS: words that carry the question's grammar, not its topic. They never start or end a
 # looked-up phrase and are never looked up alone.
@@ -16,6 +17,10 @@ _DEMACRON = str.maketrans("ĀāĒēĪīŌōŪūÂâÊêÎîÔôÛû", "AaEeIiOoU
 _WORD = re.compile(r"[A-Za-z0-9][A-Za-z0-9'’\-\.]*[A-Za-z0-9]|[A-Za-z0-9]")
 _KATAKANA = re.compile(r"[\u30a0-\u30ffー・]+")
 MAX_PHRASE = 4
+# A romanised name shorter than this (ito, abe's kin: oe) is too often an English word's key.
+MIN_NAME_KEY = 3
+# Fewer consonants than this match too many words to tell a katakana name by them.
+MIN_NAME_CONSONANTS = 4
 # The particles of phrasal verbs: a stopword that still ends a two-word phrase (hand over, set up).
 _VERB_PARTICLES = frozenset({"over", "up", "out"})
 
@@ -213,12 +218,38 @@ class EnglishBridge:
     English for BM25, and an English sentence's words as the Japanese terms they translate, for
     coverage. Built once per index; empty (and a no-op) for a corpus without English pages."""
 
-    def __init__(self, table: TermTable) -> None:
+    def __init__(self, table: TermTable, vocabulary: Collection[str] = ()) -> None:
         self.english = table.english_words
         self.japanese: dict[str, set[str]] = {}
         for token, words in self.english.items():
             for w in words:
                 self.japanese.setdefault(w, set()).add(token)
+        # The index's Latin-script words by their romanisation key: a Japanese question's name
+        # (安倍) meets an English page's (Abe) through its reading.
+        self.romanised: dict[str, str] = {}
+        self.consonants: dict[str, str] = {}
+        if self.english:
+            for w in vocabulary:  # (a name the tokenizer knows is one term: "donald trump")
+                for part in w.split() if w.isascii() else ():
+                    if len(part) >= MIN_NAME_KEY and part.isalpha():
+                        self.romanised.setdefault(fold(part), w)
+                        self.consonants.setdefault(_consonants(part), w)
+
+    def aliases(self, names: list[tuple[str, str, str]]) -> dict[str, str]:
+        """The index's Latin-script words for proper nouns (surface, katakana reading, token → the
+        word): a Japanese name by its romanisation (安倍 → abe), a foreign one written in katakana
+        by its consonants, since katakana adds vowels and changes others (トランプ → donald trump,
+        ブライデンスタイン → bridenstine)."""
+        out = {}
+        for surface, reading, token in names:
+            key = fold(romaji(reading))
+            if len(key) >= MIN_NAME_KEY and key in self.romanised:
+                out[token] = self.romanised[key]
+            elif _KATAKANA.fullmatch(surface) and len(_consonants(key)) >= MIN_NAME_CONSONANTS \
+                    and _consonants(key) in self.consonants:
+                out[token] = self.consonants[_consonants(key)]
+        return out
+
 
     def __bool__(self) -> bool:
         return bool(self.english)
@@ -230,5 +261,17 @@ class EnglishBridge:
         return list(dict.fromkeys(w for t in terms for w in self.english.get(t, ()) if w not in own))
 
     def with_japanese(self, terms: set[str]) -> set[str]:
-        """An English sentence's terms with the Japanese ones its words translate."""
-        return terms | {t for w in terms for t in self.japanese.get(w, ())}
+        """An English sentence's terms with the Japanese ones its words translate, an ordinal
+        with its number (third, 3rd → 3: 第3回)."""
+        ordinals = {str(_ORDINALS[w]) for w in terms if w in _ORDINALS}
+        ordinals |= {m.group(1) for w in terms if (m := _ORDINAL_NUMBER.fullmatch(w))}
+        return terms | ordinals | {t for w in terms for t in self.japanese.get(w, ())}
+
+
+_ORDINALS = {w: n for n, w in enumerate(("first", "second", "third", "fourth", "fifth", "sixth", "seventh",
+                                         "eighth", "ninth", "tenth"), 1)}
+_ORDINAL_NUMBER = re.compile(r"([0-9]{1,3})(?:st|nd|rd|th)")
+
+
+def _consonants(word: str) -> str:
+    return re.sub(r"[aeiouy]", "", fold(word))

@@ -682,3 +682,18 @@ lang: ja
 
 ドバイの宇宙センターは地球観測衛星を打ち上げており、最新の衛星を種子島宇宙センターから打ち上げました。
 """
+
+
+@pytest.mark.parametrize("question, when", [
+    ("When was X launched?", True), ("Since when has it existed?", True), ("On what date was it deployed?", True),
+    ("In what year was Sentinel Asia launched?", True),
+    ("What happens when the object is released?", False), ("What is it called when a pulse ends?", False)])
+def test_what_asks_when(question, when):
+    from bot.answer.compose_en import asks_when
+    assert asks_when(question) is when
+
+
+def test_a_sentence_dated_by_a_time_word_is_not_undated():
+    from bot.answer.compose_en import undated
+    assert not undated("第二次世界大戦終戦前の憲法の下においては、権利は存在しなかった。")
+    assert not undated("It was launched in May.") and undated("DubaiSat-1 was launched from Tanegashima.")

@@ -50,3 +50,39 @@ def test_an_offsets_file_of_other_features_is_refused(tmp_path):
                                 "offsets": {"ja": 0.02}}), encoding="utf-8")
     with pytest.raises(FittedFileError):
         CrossLanguage.load(path)
+
+
+def test_a_runner_up_holding_none_of_the_questions_words_gives_no_phrase():
+    from bot.answer.sentences import ScoredSentence, phrase_givers
+
+    def sentence(row: int, score: float, coverage: float) -> ScoredSentence:
+        return ScoredSentence(row, 0, row, 0, 10, 0.8, 0.8, coverage, score)
+    best, related, footnote = sentence(0, 0.5, 0.5), sentence(1, 0.2, 0.4), sentence(9, 0.07, 0.02)
+    assert phrase_givers([best, related, footnote]) == [best, related]
+    # the next sentence of the passage the question restates (これをテンポという。) may give it
+    after = sentence(1, 0.17, 0.0)
+    assert phrase_givers([best, after]) == [best, after]
+    # the best-scored sentence gives its phrase whatever it holds
+    alone = sentence(3, 0.9, 0.0)
+    assert phrase_givers([alone, footnote]) == [alone]
+
+
+def test_the_densest_passage_in_the_other_language_is_a_candidate_too():
+    from bot.answer.sentences import candidate_rows
+    from bot.retrieve.retrieval import Hit
+    texts = ["日本語の一", "日本語の二", "日本語の三", "日本語の四", "日本語の五", "They shared a view in May 2019."]
+    index = SimpleNamespace(passages=[SimpleNamespace(doc_id=f"d{i}", text=t) for i, t in enumerate(texts)])
+    hits = [Hit(i, 1.0 - i / 10, 0.80, 5.0) for i in range(5)] + [Hit(5, 0.4, 0.90, 1.0)]
+    assert candidate_rows(index, hits, n=4, lang="ja") == [0, 1, 2, 3, 5]
+    # an English question's densest English passage is no other language's: the ranking decides
+    assert candidate_rows(index, hits, n=4, lang="en") == [0, 1, 2, 3]
+
+
+def test_an_english_ordinal_meets_a_japanese_edition_number():
+    from dataclasses import replace
+
+    from bot.query.crosslingual import EnglishBridge
+    from bot.store.termtable import TermTable
+    bridge = EnglishBridge(replace(TermTable.empty(), english_words={"選ぶ": ["selected"]}))
+    assert {"3", "選ぶ"} <= bridge.with_japanese({"third", "round", "selected"})
+    assert "21" in bridge.with_japanese({"21st", "session"})

@@ -113,3 +113,43 @@ def test_a_count_the_quoted_sentences_lack_is_read_from_their_neighbour(engine):
     # The sentences that name the workshop do not count its countries; the next one does.
     a = engine.ask("APRSAF-25のKibo-ABCワークショップには何か国から参加者がありましたか？")
     assert a.found and a.answer.startswith("fourteen countriesです。")
+
+
+def test_a_japanese_questions_names_meet_the_english_pages_by_their_readings():
+    bridge = EnglishBridge(replace(TermTable.empty(), english_words={"議長": ["chair"]}),
+                           {"donald trump", "abe", "bridenstine", "chair", "tokyo"})
+    names = [("安倍", "アベ", "安倍"), ("トランプ", "トランプ", "トランプ"),
+             ("ブライデンスタイン", "ブライデンスタイン", "ブライデンスタイン"), ("ベルリン", "ベルリン", "ベルリン")]
+    assert bridge.aliases(names) == {"安倍": "abe", "トランプ": "donald trump", "ブライデンスタイン": "bridenstine"}
+
+
+MEETING_JA = """---
+title: 月探査の会合
+lang: ja
+---
+月探査の会合
+
+2019年9月24日に両機関の長が会合を持ち、月探査の協力について議論を加速させることで一致した。
+"""
+
+MEETING_EN = """---
+title: Joint Statement
+lang: en
+---
+Joint Statement
+
+They noted the May 2019 shared view of President Donald Trump and Prime Minister Shinzo Abe to accelerate discussions.
+"""
+
+
+def test_the_sentence_naming_the_questions_people_gives_the_lead(tmp_path, tokenizer, models):
+    # The Japanese page dates another meeting; the English one names Trump and Abe.
+    (tmp_path / "corpus").mkdir()
+    (tmp_path / "corpus" / "ja.md").write_text(MEETING_JA, encoding="utf-8")
+    (tmp_path / "corpus" / "en.md").write_text(MEETING_EN, encoding="utf-8")
+    emb = FakeEmbedder()
+    build_index(tmp_path / "corpus", tmp_path / "index", emb, tokenizer, max_bytes=2**20)
+    engine = Engine(emb, tokenizer, load_index(tmp_path / "index"),
+                    models=replace(models, refusal=refusal_on_coverage(0.3)))
+    a = engine.ask("トランプ大統領と安倍首相が議論を加速させる考えで一致したのはいつですか？")
+    assert a.found and a.answer.startswith("May 2019（2019年5月）です。"), a.answer

@@ -38,6 +38,8 @@ from bot.query import analysis
 from bot.retrieve.retrieval import Hit
 from bot.store.index import SearchIndex
 
+_KATAKANA = re.compile(r"[\u30a0-\u30ffー]{2,}")
+
 MODEL_FILE = Path(__file__).with_name("choice.json")
 FORMAT_VERSION = 1
 REDUNDANT_COSINE = 0.96
@@ -96,8 +98,12 @@ def profile(toks: list[analysis.Tok]) -> Profile:
                 times.append(pair(t))
     named = any(t.surface in phrase._OPEN for t in toks) or any(
         t.surface == "と" and any(u.norm in phrase._NAMING for u in toks[k + 1:k + 4]) for k, t in enumerate(toks))
+    # A katakana word before a person's title is a person Sudachi does not know (シリントン王女).
+    titled = [t for t, nxt in zip(toks, toks[1:], strict=False)
+              if _KATAKANA.fullmatch(t.surface) and nxt.surface in phrase.PERSON_SUFFIX]
     return Profile(tuple(numbers), tuple(times), tuple(counted),
-                   tuple(pair(t) for t in toks if "人名" in t.pos), tuple(pair(t) for t in toks if "地名" in t.pos),
+                   tuple(pair(t) for t in toks if "人名" in t.pos) + tuple(pair(t) for t in titled),
+                   tuple(pair(t) for t in toks if "地名" in t.pos),
                    tuple(pair(t) for t in toks if t.pos[1] == "固有名詞"), named)
 
 

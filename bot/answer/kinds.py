@@ -409,9 +409,13 @@ def titled(sentence: str, spans: list[tuple[int, int]], head: str | None,
     def run(b: int) -> str:
         m = _TITLE_RUN.match(sentence, b)
         return m.group(0) if m else ""
-    holding = [(a, b) for a, b in spans
-               if head in sentence[a:b] + run(b) and _nfkc(sentence[a:b]) not in _nfkc(question)
-               and not (name and sentence[a:b].endswith("の" + head))]
+    fresh = [(a, b) for a, b in spans if _nfkc(sentence[a:b]) not in _nfkc(question)]
+    holding = [(a, b) for a, b in fresh
+               if head in sentence[a:b] + run(b) and not (name and sentence[a:b].endswith("の" + head))]
+    if not holding and not name and re.fullmatch(r"[\u4e00-\u9fff]{2}", head):
+        # A kind written with the title's first character (王族 asked, シリントン王女 written).
+        holding = [(a, b) for a, b in fresh
+                   if re.search(rf"{re.escape(head[0])}[\u4e00-\u9fff]$", sentence[a:b] + run(b))]
     return holding[0] if len(holding) == 1 or holding and all(x[0] == holding[0][0] for x in holding) else None
 
 

@@ -498,8 +498,9 @@ _ORG_ONLY = ("局", "機構", "機関", "庁", "協会", "委員会", "社", "�
 # Words for a kind of person (誰 → 労働者, 修道士, 有資格者).
 _PERSON_KIND = ("者", "士", "員", "家", "人", "手", "師", "官", "民", "族", "陣", "衆", "生", "王", "帝", "子", "女",
                 "氏", "様", "党")
-_PERSON_SUFFIX = ("氏", "長官", "大使", "理事長", "理事", "教授", "首相", "総理", "大臣", "総裁", "社長", "会長",
-                  "大統領", "宇宙飛行士", "博士", "議長", "所長", "局長", "部長", "陛下", "殿下", "大公")
+PERSON_SUFFIX = ("氏", "長官", "大使", "理事長", "理事", "教授", "首相", "総理", "大臣", "総裁", "社長", "会長",
+                 "大統領", "宇宙飛行士", "博士", "議長", "所長", "局長", "部長", "陛下", "殿下", "大公", "王女", "王子",
+                 "国王", "女王")
 
 
 # Counters that count the same things (何人 is answered by 580名; 何か国 by 28カ国), and units that
@@ -585,7 +586,7 @@ def fits_type(phrase: str, qtype: str | None, tokenizer, head: str | None = None
     # A Latin-script name: a capitalised word (Bridenstine), not a code (ASC-21).
     latin_name = bool(re.search(r"[A-Z][a-z]+", text)) and not re.search(r"[0-9]", text)
     if qtype == "person":
-        return _ends_named(toks) or text.endswith(_PERSON_SUFFIX) or latin_name or text.endswith(_PERSON_KIND)
+        return _ends_named(toks) or text.endswith(PERSON_SUFFIX) or latin_name or text.endswith(_PERSON_KIND)
     if qtype == "place":
         return _fits_place(text, toks, head, after)
     if qtype == "org":
@@ -610,7 +611,7 @@ def _fits_place(text: str, toks, head: str | None, after: str) -> bool:
         return False
     # People are no place: 「…大使間で」 names who, not where (a trailing 間 / ら / 等 joins them).
     core = re.sub(r"(?:間|ら|たち|等|など)$", "", text)
-    if core.endswith(_PERSON_SUFFIX) or (core != text or len(toks) > 1) and "人名" in toks[-1].pos:
+    if core.endswith(PERSON_SUFFIX) or (core != text or len(toks) > 1) and "人名" in toks[-1].pos:
         return False
     # どの国 / どこの国 asks for a country, which has a name or is a word for countries (EU諸国,
     # 他国); 関連イベント is none, nor is an acronym such as APRSAF.

@@ -94,6 +94,7 @@ def test_shipped_model_matches_the_features(tmp_path):
     ("会議には何人が参加しましたか？", "会議には580名が参加した。", 1.0),  # the counter in another form
     ("開発費はいくらですか？", "開発費は約2億ドルである。", 1.0),  # an amount of money in any currency
     ("式典で挨拶したのは誰ですか？", "式典では田中太郎が挨拶した。", 1.0),
+    ("式典に出席したのは誰ですか？", "式典にはシリントン王女が出席した。", 1.0),  # a name Sudachi lacks, titled
     ("この軌道を何と呼びますか？", "このような軌道を静止軌道という。", 1.0),
 ])
 def test_type_match_reads_the_asked_kind(tokenizer, question, sentence, expected):

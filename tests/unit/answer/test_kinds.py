@@ -323,6 +323,13 @@ def test_a_definition_may_use_another_name_the_documents_give_the_subject():
     assert not defines(text, "Martian Moons eXploration")
 
 
+def test_a_kind_asked_is_held_by_the_title_written_with_its_first_character():
+    guests = "タイ国シリントン王女を始め、GISTDA長官、その他関係者が出席する予定です。"
+    spans = [(guests.index(x), guests.index(x) + len(x)) for x in ("タイ国シリントン王女", "GISTDA長官", "他関係者")]
+    assert titled(guests, spans, "王族") == spans[0]
+    assert titled(guests, spans, "学者") is None
+
+
 def test_the_kind_of_body_asked_says_which_name_was_asked():
     line = "機関・国名:University of Nairobi(ナイロビ大学)/ケニア共和国"
     spans = [(line.index(x), line.index(x) + len(x)) for x in ("Nairobi", "ケニア共和国", "ナイロビ大学")]

@@ -877,9 +877,11 @@ class Engine:
         return None
 
     def _abbreviation(self, index: SearchIndex, chosen, query: str) -> Phrase | None:
-        """The abbreviation a quoted sentence gives the name the question asks it of."""
+        """The abbreviation a quoted sentence gives the name the question asks it of, or the name
+        it writes right after the noun whose name is asked (国際水星探査計画ベピコロンボ)."""
         for s in sorted(chosen, key=lambda x: -x.score):
-            span = kinds.abbreviation(self._text(index, s), query)
+            text = self._text(index, s)
+            span = kinds.abbreviation(text, query) or kinds.apposed_name(text, query)
             if span is not None:
                 return Phrase(s.vector_row, s.start + span[0], s.start + span[1])
         return None

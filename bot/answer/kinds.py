@@ -328,6 +328,28 @@ def abbreviation(sentence: str, question: str) -> tuple[int, int] | None:
     return None
 
 
+# 「Xの名前は何」: the noun run X whose name is asked.
+_NAME_ASKED = re.compile(r"([\u4e00-\u9fff\u30a0-\u30ffA-Za-z0-9ー・]{3,})の(?:名前|名称|愛称|正式名称)(?:は|を)")
+# A name written right after the noun that says what it is (国際水星探査計画ベピコロンボ, 計画「はやぶさ」).
+_APPOSED = re.compile(r"\s*(?:「([^」]{1,40})」"
+                      r"|([\u30a0-\u30ffー・]{2,}|[A-Z][A-Za-z0-9\-]{2,}(?:\s[A-Z][A-Za-z0-9\-]+)*))")
+
+
+def apposed_name(sentence: str, question: str) -> tuple[int, int] | None:
+    """For 「Xの名前は何」, the name the sentence writes right after X (国際水星探査計画ベピコロンボ →
+    ベピコロンボ); None when the question asks no such name, or the sentence does not write X once
+    with a name after it (高速列車タリスが…高速列車ICEが: which one is asked, the words around
+    them say)."""
+    m = _NAME_ASKED.search(_nfkc(question))
+    if m is None or sentence.count(m.group(1)) != 1:
+        return None
+    name = _APPOSED.match(sentence, sentence.index(m.group(1)) + len(m.group(1)))
+    if name is None:
+        return None
+    g = 1 if name.group(1) else 2
+    return name.start(g), name.end(g)
+
+
 _CLAUSE_END = re.compile(r"[、。，,；;]")
 
 

@@ -542,3 +542,19 @@ def test_a_day_without_its_year_takes_the_year_the_page_writes_for_it():
     assert year_of_day("12月2日", page) == "2014年12月2日~5日"
     assert year_of_day("12月3日", page) is None  # the page gives no year for that day
     assert year_of_day("2014年12月2日", page) is None  # it has its year
+
+
+def test_the_name_written_after_the_noun_whose_name_is_asked_leads():
+    from bot.answer.kinds import apposed_name
+    line = "2025年に水星周回軌道投入を予定している国際水星探査計画ベピコロンボ。"
+    a, b = apposed_name(line, "「みお」が参加している国際水星探査計画の名前は何ですか？")
+    assert line[a:b] == "ベピコロンボ"
+    quoted = "日本の小惑星探査計画「はやぶさ」は成功した。"
+    a, b = apposed_name(quoted, "小惑星探査計画の名称は？")
+    assert quoted[a:b] == "はやぶさ"
+    # the noun written twice, each with its name: which is asked, the words around them say
+    trains = "パリから高速列車タリスが、フランクフルトから高速列車ICEが直通している。"
+    assert apposed_name(trains, "フランクフルトから直通している高速列車の名称は？") is None
+    # the noun without a name after it, or no name asked
+    assert apposed_name("国際水星探査計画を紹介します。", "国際水星探査計画の名前は何ですか？") is None
+    assert apposed_name(line, "国際水星探査計画はいつ始まりましたか？") is None

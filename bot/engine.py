@@ -811,7 +811,9 @@ class Engine:
                 # question's words): every fitting phrase of the sentence is read for it.
                 counted = asks_for == "number" and not q_info.counter and q_info.head
                 every = [(a, b) for _, (a, b) in ranked if usable(sentence, a, b)] if side or counted else []
-                a, b = (kinds.owned_by_question(sentence, fitting, words) or kinds.labelled(sentence, fitting, words)
+                agent = asks_for == "org" and q_info.particle == "が"
+                a, b = (agent and kinds.doer(sentence, fitting, q_info.predicate)
+                        or kinds.owned_by_question(sentence, fitting, words) or kinds.labelled(sentence, fitting, words)
                         or side and kinds.sided(sentence, every, set(side))
                         or counted and kinds.counting(sentence, every, q_info.head, query)
                         or asks_for in ("person", "org") and kinds.titled(sentence, fitting, q_info.head, query,

@@ -350,6 +350,18 @@ def apposed_name(sentence: str, question: str) -> tuple[int, int] | None:
     return name.start(g), name.end(g)
 
 
+def doer(sentence: str, spans: list[tuple[int, int]], predicate: str | None) -> tuple[int, int] | None:
+    """Of phrases in a sentence, the one marked as the subject (は / が right after it) before the
+    question's predicate (「文書を受け取ったのはどこ」: Kibo-ABC事務局は、…文書を受け取りました),
+    the first such; None when the sentence does not write the predicate after one."""
+    if not predicate:
+        return None
+    stem = predicate[:-1] if len(predicate) > 1 and "\u3040" <= predicate[-1] <= "\u309f" else predicate
+    at = sentence.find(stem)
+    marked = [(a, b) for a, b in sorted(spans) if 0 <= b < at and sentence[b:b + 1] in ("は", "が")]
+    return marked[0] if marked else None
+
+
 _CLAUSE_END = re.compile(r"[、。，,；;]")
 
 

@@ -151,6 +151,8 @@ def analyse_question(question: str, tokenizer) -> QuestionInfo:
                 info.counter = MONEY
             if info.qtype == "place" and _asks_which_body(toks, min(used), info.head):
                 info.qtype = "org"
+            elif info.qtype == "place" and info.particle is None and _asks_agent(toks, min(used)):
+                info.qtype, info.particle = "org", "が"  # the doer: the sentence's subject
             info.before, info.after = neighbours(toks, min(used), max(used))
             return _finish(info, toks, set(used))
     if any(t.norm == "何" for t in toks):
@@ -164,6 +166,24 @@ def _asks_which_body(toks: list[Tok], wh: int, head: str | None) -> bool:
     organisation, not which place."""
     return wh >= 2 and toks[wh - 1].surface in ("は", "が") and toks[wh - 2].norm == head \
         and _head_type(head, None) in ("person", "org")
+
+
+# Verbs whose どこ is where it happened or where something is, not who did it (開いたのはどこ).
+_WHERE_VERBS = {"開く", "行う", "有る", "居る", "置く", "建てる", "訪れる", "行く", "来る", "着く", "住む", "生まれる",
+                "開催", "設置", "滞在", "位置", "所在", "建設", "到着", "訪問", "移転", "実施", "打ち上げる", "発射"}
+
+
+def _asks_agent(toks: list[Tok], wh: int) -> bool:
+    """「文書を受け取ったのはどこ」: どこ asked of who did an act the question names with no doer
+    (an active verb, no が before it) asks which organisation; 「開催されたのはどこ」 (passive) and
+    「会合を開いたのはどこ」 (a verb of where) ask a place."""
+    if wh < 4 or [t.surface for t in toks[wh - 3:wh]] not in (["た", "の", "は"], ["だ", "の", "は"]):
+        return False
+    verb = toks[wh - 4]
+    if verb.pos[0] != "動詞" or any(t.surface == "が" and t.pos[0] == "助詞" for t in toks[:wh - 4]):
+        return False
+    act = toks[wh - 5].norm if verb.norm in ("為る", "する") and wh >= 5 else verb.norm
+    return act not in _WHERE_VERBS
 
 
 def _next_tok(toks: list[Tok], i: int) -> Tok | None:

@@ -558,3 +558,11 @@ def test_the_name_written_after_the_noun_whose_name_is_asked_leads():
     # the noun without a name after it, or no name asked
     assert apposed_name("国際水星探査計画を紹介します。", "国際水星探査計画の名前は何ですか？") is None
     assert apposed_name(line, "国際水星探査計画はいつ始まりましたか？") is None
+
+
+def test_the_doer_asked_is_the_subject_before_the_questions_verb():
+    from bot.answer.kinds import doer
+    line = "Kibo-ABC事務局は、UAEのMBRSCから、Kibo-ABCイニシアチブへの参加を要請する文書を受け取りました。"
+    spans = [(line.index(x), line.index(x) + len(x)) for x in ("Kibo-ABCイニシアチブ", "MBRSC", "Kibo-ABC事務局")]
+    assert doer(line, spans, "受け取る") == spans[2]
+    assert doer(line, spans, "署名") is None  # the sentence does not write the asked act

@@ -9,6 +9,12 @@ from bot.query.analysis import analyse_question
     ("本部はどこですか？", "place"),
     ("その作者が生まれたのはどこですか？", "place"),
     ("第21回の会議はどこで開催されましたか？", "place"),
+    # an act with no doer named: which organisation did it
+    ("MBRSCからの参加要請の文書を受け取ったのはどこですか？", "org"),
+    ("協定に署名したのはどこですか？", "org"),
+    ("APRSAF-21が開催されたのはどこですか？", "place"),  # passive: where
+    ("会合を開いたのはどこですか？", "place"),  # a verb of where
+    ("JAXAが協定を結んだのはどこですか？", "place"),  # the doer is named
 ])
 def test_where_asked_of_a_person_or_body_asks_for_an_organisation(tokenizer, question, qtype):
     assert analyse_question(question, tokenizer).qtype == qtype

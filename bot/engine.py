@@ -11,7 +11,7 @@ import re
 import threading
 import time
 import unicodedata
-from collections.abc import Collection, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from functools import partial
 from pathlib import Path
@@ -1211,10 +1211,17 @@ class Engine:
         evidence is likelier to answer)."""
         q, history = validate(q, history, min(max(k, 1), MAX_TOP_K))
         reading = self._best_reading(q, history)[3] if history else None
-        c = self.retrieve(q, history, k, sentences=False, reading=reading)
+        c = self.retrieve(q, history, k, reading=reading)
         index = c.index
         out = []
-        for rank, h in enumerate(c.hits, 1):
+        # (a Japanese question's, by the sentence ranker the answer chooses its quotes with)
+        other = lambda h: not has_japanese(index.passages[h.row].text)  # noqa: E731
+        hits = c.hits
+        if c.lang == "ja" and c.scored and any(other(h) for h in hits):
+            probs = choice.probabilities(self.sentence_features(c), self.models.choice)
+            hits = sentence_order(hits, [replace(s, score=float(p)) for s, p in zip(c.scored, probs, strict=True)],
+                                  other)
+        for rank, h in enumerate(hits, 1):
             p = index.passages[h.row]
             d = index.documents[p.doc_id]
             out.append(SearchHit(rank=rank, chunk_id=p.chunk_id, doc_id=p.doc_id, title=d.title, url=d.url,
@@ -1242,6 +1249,23 @@ class Engine:
         return DocumentView(doc_id=d.doc_id, title=d.title, url=d.url, lang=d.lang, path=d.path,
                             text=d.text, passages=spans, kind=d.kind, date=d.date,
                             locations=[tuple(loc.to_row()) for loc in d.locations])
+
+
+def sentence_order(hits: list[Hit], scored: list[ScoredSentence], other: Callable[[Hit], bool]) -> list[Hit]:
+    """The fused ranking, with each passage in another language than the question's (`other`)
+    moved up before the first same-language passage whose best sentence scores below its own
+    (`scored`: the sentences with the answer's ranker's probabilities). BM25 meets such a page
+    only through the question's translated words, so the fused score underrates it; the
+    sentence ranker reads both languages alike. Never moved down."""
+    best: dict[int, float] = {}
+    for s in scored:
+        best[s.passage_row] = max(best.get(s.passage_row, -math.inf), s.score)
+    moved = [h for h in hits if other(h) and h.row in best]
+    order = [h for h in hits if h not in moved]
+    for h in moved:
+        at = next((i for i, x in enumerate(order) if best.get(x.row, -math.inf) < best[h.row]), len(order))
+        order.insert(min(at, hits.index(h)), h)
+    return order
 
 
 # The asked kinds whose absence the sentences can be checked for: a count of things with a counter

@@ -86,3 +86,21 @@ def test_an_english_ordinal_meets_a_japanese_edition_number():
     bridge = EnglishBridge(replace(TermTable.empty(), english_words={"選ぶ": ["selected"]}))
     assert {"3", "選ぶ"} <= bridge.with_japanese({"third", "round", "selected"})
     assert "21" in bridge.with_japanese({"21st", "session"})
+
+
+def test_a_page_in_the_other_language_is_ranked_by_its_best_sentence_never_lower():
+    from bot.answer.sentences import ScoredSentence
+    from bot.engine import sentence_order
+    from bot.retrieve.retrieval import Hit
+    hits = [Hit(i, 1.0 - i / 10, 0.8, 5.0) for i in range(6)]
+    english = {4, 5}
+
+    def said(row: int, p: float) -> ScoredSentence:
+        return ScoredSentence(row, 0, row, 0, 10, 0.8, 0.8, 0.5, p)
+    # passage 4 (English) holds the likeliest sentence; passage 5 (English) a weak one
+    scored = [said(0, 0.2), said(1, 0.1), said(2, 0.05), said(4, 0.6), said(5, 0.01)]
+    order = [h.row for h in sentence_order(hits, scored, lambda h: h.row in english)]
+    # (passage 3 had no sentence scored: any scored one goes before it)
+    assert order == [4, 0, 1, 2, 5, 3]
+    # the same-language order is the fused one, whatever their sentences score
+    assert [h.row for h in sentence_order(hits, [said(2, 0.9)], lambda h: False)] == [0, 1, 2, 3, 4, 5]

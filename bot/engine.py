@@ -26,6 +26,7 @@ from bot.answer.compose import Phrase, compose_answer, compose_not_found, compos
 from bot.answer.compose_en import (
     ENGLISH_TYPE,
     EnglishComposer,
+    asked_role,
     asked_side,
     asks_when,
     counted_noun,
@@ -461,8 +462,9 @@ class Engine:
             chosen = self._giving_neighbour(c, chosen, asked_en)
             if not self._english.english_source_gives(index, chosen, asked_en):
                 state_name = "partial"
-        if phrase_en is None and asks_when(asked_en) and all(undated(self._text(index, s)) for s in chosen):
-            state_name = "partial"  # no quoted sentence dates anything: they cannot say when
+        if phrase_en is None and asks_when(asked_en) and all(undated(self._text(index, s)) for s in chosen) \
+                or self._role_unheld(c, chosen, asked_en):
+            state_name = "partial"  # no quoted sentence dates anything, or names the asked role
         # Quantities are read into English by the composer's own extractors (ordinals, units);
         # the Japanese phrase leads a date (read into English from it), a name, place or
         # organisation.
@@ -470,6 +472,22 @@ class Engine:
         text, citations = self._english.compose(index, chosen, asked_en, en, lead_phrase,
                                                 partial=state_name == "partial")
         return text, citations, state_name
+
+    def _role_unheld(self, c: Candidates, chosen, question: str) -> bool:
+        """Whether a who-question asks the holder of a role (JAXA's project manager) that no quoted
+        sentence names, in English or by a Japanese word whose English says it (プロジェクトマネージャ
+        "project manager", 天皇 "Emperor of Japan"): a person they name holds another."""
+        role = asked_role(question)
+        if role is None:
+            return False
+        word = re.compile(rf"\b{re.escape(role.split()[-1])}", re.I)
+        glosses = c.index.terms.glosses
+        for s in chosen:
+            text = self._text(c.index, s)
+            if word.search(text) or any(word.search(e) for m in self.tokenizer.morphemes(text)
+                                        for e in (glosses.get(m.surface(), ""), *c.state.english_of(term_of(m)))):
+                return False
+        return True
 
     def _giving_neighbour(self, c: Candidates, chosen: list[ScoredSentence], question: str) -> list[ScoredSentence]:
         """When no quoted sentence gives what an English question asks for, the quoted sentences

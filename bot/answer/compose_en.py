@@ -508,6 +508,15 @@ def own_terms(terms: Sequence, question: str) -> list:
 
 
 _AUXILIARY = re.compile(r"\b(?:was|were|is|are|did|does|do|has|have|had|will|be|been)\b", re.I)
+# "Who is JAXA's project manager for …", "Who was the president of …": the role asked the holder of.
+_ROLE_ASKED = re.compile(r"^\s*(?i:who\s+(?:is|was|are|were))\s+(?:the\s+)?(?:[A-Z][\w.&-]*(?:'s|’s)\s+)?"
+                         r"([a-z][a-z-]*(?:\s+[a-z][a-z-]*)?)\s*(?:\b(?:of|for|at|in|on|from)\b|\?|$)")
+
+
+def asked_role(question: str) -> str | None:
+    """The role a who-question asks the holder of (project manager, president), or None."""
+    m = _ROLE_ASKED.match(question)
+    return m.group(1) if m and m.group(1).split()[0] not in ("the", "a", "an") else None
 
 
 def english_predicate(question: str, terms: Sequence, tokenizer: Tokenizer) -> str | None:

@@ -697,3 +697,30 @@ def test_a_sentence_dated_by_a_time_word_is_not_undated():
     from bot.answer.compose_en import undated
     assert not undated("第二次世界大戦終戦前の憲法の下においては、権利は存在しなかった。")
     assert not undated("It was launched in May.") and undated("DubaiSat-1 was launched from Tanegashima.")
+
+
+@pytest.mark.parametrize("question, role", [
+    ("Who is JAXA's project manager for BepiColombo?", "project manager"),
+    ("Who was the president of JAXA in 2017?", "president"), ("Who chaired the committee?", None),
+    ("Who is Tanigaki?", None)])
+def test_the_role_a_who_question_asks_the_holder_of(question, role):
+    from bot.answer.compose_en import asked_role
+    assert asked_role(question) == role
+
+
+LAUNCH_DOC = """---
+title: 打ち上げ
+lang: ja
+---
+打ち上げ
+
+ベピコロンボの打ち上げでは、ESAのヴァーナー長官が挨拶しました。
+"""
+
+
+def test_a_who_question_asking_a_role_no_sentence_names_is_partial(tmp_path, tokenizer, models):
+    engine = _engine(tmp_path, tokenizer, models, {"launch.md": LAUNCH_DOC, "mercury.md": MERCURY_DOC})
+    a = engine.ask("Who is the project manager of BepiColombo?")
+    assert a.state == "partial" and a.answer.startswith("The documents do not give the person"), a.answer
+    b = engine.ask("Who gave a speech at the launch of BepiColombo?")
+    assert b.found and "ヴァーナー" in b.answer.split("\n")[0], b.answer

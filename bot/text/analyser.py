@@ -67,8 +67,25 @@ def term_of(morpheme) -> str:
     return morpheme.normalized_form().lower()
 
 
+def _ideograph_table() -> dict[int, str]:
+    """Kangxi radicals and CJK compatibility ideographs → the ideographs they stand for (⽉⾯ →
+    月面: PDF text layers often carry the radicals). One character each way, so offsets hold."""
+    ranges = [(0x2F00, 0x2FD5), (0xF900, 0xFAFF), (0x2F800, 0x2FA1F)]
+    table = {}
+    for a, b in ranges:
+        for cp in range(a, b + 1):
+            to = unicodedata.normalize("NFKC", chr(cp))
+            if len(to) == 1 and to != chr(cp):
+                table[cp] = to
+    return table
+
+
+_IDEOGRAPHS = _ideograph_table()
+
+
 class Tokenizer:
-    """Thread-safe wrapper: a Sudachi tokenizer must not be shared between threads."""
+    """Thread-safe wrapper: a Sudachi tokenizer must not be shared between threads. Text is read
+    with Kangxi radicals and compatibility ideographs as the ideographs they stand for."""
 
     def __init__(self) -> None:
         self._dict = Dictionary(dict="core")
@@ -85,10 +102,11 @@ class Tokenizer:
         tok = getattr(local, "tok", None)
         if tok is None:
             tok = local.tok = self._dict.create(mode=SplitMode.B)
-        if len(text) * 4 <= MAX_PIECE_BYTES:
-            out = tok.tokenize(text)
+        read = text.translate(_IDEOGRAPHS)
+        if len(read) * 4 <= MAX_PIECE_BYTES:
+            out = tok.tokenize(read)
         else:
-            out = [m for piece in pieces(text) for m in tok.tokenize(piece)]
+            out = [m for piece in pieces(read) for m in tok.tokenize(piece)]
         local.last = (text, out)
         return out
 

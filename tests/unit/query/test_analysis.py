@@ -44,3 +44,11 @@ def test_an_interrogative_coordinated_with_itself_asks_for_two(tokenizer, questi
 def test_the_asked_quantity_is_read_from_its_noun(tokenizer, question, qtype, counter):
     info = analyse_question(question, tokenizer)
     assert (info.qtype, info.counter) == (qtype, counter)
+
+
+def test_kangxi_radicals_are_read_as_the_ideographs_they_stand_for(tokenizer):
+    # PDF text layers often carry ⽉ (U+2F49) for 月: the words must still meet the question's.
+    text = "⽉⾯を移動しながら観測する"
+    assert tokenizer.content_terms(text)[:2] == tokenizer.content_terms("月面を移動しながら観測する")[:2]
+    first = tokenizer.morphemes(text)[0]
+    assert (first.begin(), first.end()) == (0, 2)  # offsets index the text as written

@@ -484,8 +484,11 @@ class Engine:
         glosses = c.index.terms.glosses
         for s in chosen:
             text = self._text(c.index, s)
-            if word.search(text) or any(word.search(e) for m in self.tokenizer.morphemes(text)
-                                        for e in (glosses.get(m.surface(), ""), *c.state.english_of(term_of(m)))):
+            surfaces = [m.surface() for m in self.tokenizer.morphemes(text)]
+            # words and the compounds of two or three (市 + 長 → 市長 "mayor")
+            words = {"".join(surfaces[i:i + n]) for n in (1, 2, 3) for i in range(len(surfaces) - n + 1)}
+            if word.search(text) or any(word.search(e) for w in words
+                                        for e in (glosses.get(w, ""), *c.state.english_of(w))):
                 return False
         return True
 

@@ -12,7 +12,7 @@ logging.getLogger("bm25s").setLevel(logging.WARNING)
 
 # Version of the BM25 terms: an index whose terms were made differently is re-tokenised on the
 # next build (its vectors are reused).
-LEXICAL_VERSION = 5
+LEXICAL_VERSION = 6
 # BM25's term-frequency saturation, chosen on the JSQuAD open corpus (words + bigrams, b = 0.75)
 # over bm25s's default 1.5 and 2.0 (docs/design/retrieval.md, "BM25 terms").
 K1 = 1.2

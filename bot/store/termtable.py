@@ -40,7 +40,7 @@ from bot.text.language import has_japanese
 log = logging.getLogger(__name__)
 
 FILE = "termtable.json"
-VERSION = 9
+VERSION = 10
 # Senses of a JMdict entry whose glosses are used: later senses are rare uses that mostly add noise.
 MAX_SENSES = 3
 # Senses whose glosses may name a Japanese word on an English page: deeper than the English keys'

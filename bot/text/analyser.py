@@ -54,6 +54,7 @@ def char_bigrams(text: str) -> list[str]:
 
 
 _LATIN_WORD = re.compile(r"[A-Za-z][A-Za-z0-9'’\-]*")
+_LATIN_PHRASE = re.compile(r"[A-Za-z][A-Za-z0-9'’\-]*(?: [A-Za-z][A-Za-z0-9'’\-]*)+")
 
 
 def term_of(morpheme) -> str:
@@ -65,6 +66,18 @@ def term_of(morpheme) -> str:
     if _LATIN_WORD.fullmatch(surface):
         return surface.lower()
     return morpheme.normalized_form().lower()
+
+
+def terms_of(morpheme) -> list[str]:
+    """A morpheme's index terms: its `term_of`, and for an English phrase Sudachi reads as one
+    common noun (Working Group → ワーキンググループ) its words too, which a Japanese question's
+    words meet through their glosses (グループ → group) and which a Japanese page splits the same
+    way. A name (Donald Trump) stays one term."""
+    term = term_of(morpheme)
+    surface = morpheme.surface()
+    if _LATIN_PHRASE.fullmatch(surface) and morpheme.part_of_speech()[1] != "固有名詞":
+        return [term, *surface.lower().split()]
+    return [term]
 
 
 def _ideograph_table() -> dict[int, str]:
@@ -127,17 +140,15 @@ class Tokenizer:
         and digits. Bigrams match where word boundaries differ between question and text
         (compounds, kanji variants of a name); both together rank better than words alone
         (docs/design/retrieval.md, "BM25 terms")."""
-        words = [term_of(m) for m in self._morphemes(text) if m.part_of_speech()[0] not in _FUNCTION_POS]
+        words = [t for m in self._morphemes(text) if m.part_of_speech()[0] not in _FUNCTION_POS for t in terms_of(m)]
         return words + char_bigrams(text)
 
     def content_terms(self, text: str) -> list[str]:
         """Terms a supporting sentence should contain: nouns, names, numbers."""
-        out = []
+        out: list[str] = []
         for m in self._morphemes(text):
             pos = m.part_of_speech()
             if pos[0] not in _CONTENT_POS or pos[1] in _NON_CONTENT_SUB or pos[2] in _NON_CONTENT_SUB:
                 continue
-            term = term_of(m)
-            if term not in _NON_CONTENT_WORDS:
-                out.append(term)
+            out.extend(t for t in terms_of(m) if t not in _NON_CONTENT_WORDS)
         return out

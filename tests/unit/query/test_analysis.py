@@ -52,3 +52,12 @@ def test_kangxi_radicals_are_read_as_the_ideographs_they_stand_for(tokenizer):
     assert tokenizer.content_terms(text)[:2] == tokenizer.content_terms("月面を移動しながら観測する")[:2]
     first = tokenizer.morphemes(text)[0]
     assert (first.begin(), first.end()) == (0, 2)  # offsets index the text as written
+
+
+def test_an_english_phrase_sudachi_respells_keeps_its_words(tokenizer):
+    # Sudachi reads "Working Group" as one word, ワーキンググループ, which a Japanese question
+    # (split ワーキング + グループ) and the English words never meet.
+    line = "It was organized under the Space Environment Utilization Working Group (SEUWG)."
+    assert {"working", "group"} <= set(tokenizer.tokens(line))
+    assert {"working", "group"} <= set(tokenizer.content_terms(line))
+    assert "donald trump" in tokenizer.tokens("Mr. Donald Trump spoke.")  # a name stays one term

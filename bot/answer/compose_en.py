@@ -513,10 +513,21 @@ _ROLE_ASKED = re.compile(r"^\s*(?i:who\s+(?:is|was|are|were))\s+(?:the\s+)?(?:[A
                          r"([a-z][a-z-]*(?:\s+[a-z][a-z-]*)?)\s*(?:\b(?:of|for|at|in|on|from)\b|\?|$)")
 
 
+# "Who chaired …": verbs only the holder of a role does; the role's word as sentences write it
+# (chair: chairman, co-chaired, 議長 "chairman"; presid: president, presiding).
+_ROLE_VERBS = {"chair": "chair", "co-chair": "chair", "preside": "presid", "moderate": "moderator",
+               "command": "commander", "direct": "director"}
+_ROLE_VERB = re.compile(r"^\s*(?i:who)\s+(?:(?:has|had)\s+)?(" + "|".join(_ROLE_VERBS) + r")(?:s|d|ed)?\b(?!\s+by\b)")
+
+
 def asked_role(question: str) -> str | None:
-    """The role a who-question asks the holder of (project manager, president), or None."""
+    """The role a who-question asks the holder of (project manager, president; chair for "who
+    chaired"), or None."""
     m = _ROLE_ASKED.match(question)
-    return m.group(1) if m and m.group(1).split()[0] not in ("the", "a", "an") else None
+    if m and m.group(1).split()[0] not in ("the", "a", "an"):
+        return m.group(1)
+    verb = _ROLE_VERB.match(question)
+    return _ROLE_VERBS[verb.group(1).lower()] if verb else None
 
 
 def english_predicate(question: str, terms: Sequence, tokenizer: Tokenizer) -> str | None:

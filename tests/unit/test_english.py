@@ -701,8 +701,9 @@ def test_a_sentence_dated_by_a_time_word_is_not_undated():
 
 @pytest.mark.parametrize("question, role", [
     ("Who is JAXA's project manager for BepiColombo?", "project manager"),
-    ("Who was the president of JAXA in 2017?", "president"), ("Who chaired the committee?", None),
-    ("Who is Tanigaki?", None)])
+    ("Who was the president of JAXA in 2017?", "president"), ("Who chaired the committee?", "chair"),
+    ("Who co-chaired the workshop?", "chair"), ("Who presided over the meeting?", "presid"),
+    ("Who directs the office?", "director"), ("Who is Tanigaki?", None), ("Who organized the forum?", None)])
 def test_the_role_a_who_question_asks_the_holder_of(question, role):
     from bot.answer.compose_en import asked_role
     assert asked_role(question) == role

@@ -798,7 +798,7 @@ class Engine:
         fits = lambda text, after="": fits_type(text, asks_for, self.tokenizer, q_info.head,  # noqa: E731
                                                 q_info.counter, after)
         # An English question's names are search terms out of their clauses: no clause to match.
-        names = self._proper_nouns(q_info.text) if english_words is not None else set()
+        names = self._clause_names(q_info.text, query) if english_words is not None else set()
         # A sentence that names the asked event only as another's reference point dates that other.
         relative = self._relative_rows(index, chosen, q_info)
         usable = lambda sentence, a, b: fits(sentence[a:b], sentence[b:]) and not (  # noqa: E731
@@ -811,6 +811,7 @@ class Engine:
         # single date, so every quoted sentence is read.
         ranged = asks_for == "time" and kinds.asks_range(query)
         found: list[tuple[float, ScoredSentence, str, list, tuple[int, int]]] = []
+        sided_rows: set[int] = set()
         for s in sorted((x for x in phrase_givers(chosen) if x.vector_row not in relative), key=lambda x: -x.score):
             text = index.documents[index.passages[s.passage_row].doc_id].text
             sentence = text[s.start:s.end]
@@ -833,9 +834,11 @@ class Engine:
                 counted = asks_for == "number" and not q_info.counter and q_info.head
                 every = [(a, b) for _, (a, b) in ranked if usable(sentence, a, b)] if side or counted else []
                 agent = asks_for == "org" and q_info.particle == "が"
+                on_side = kinds.sided(sentence, every, set(side)) if side else None
+                sided_rows.update([s.vector_row] * bool(on_side and asks_for in ("person", "org")))
                 a, b = (agent and kinds.doer(sentence, fitting, q_info.predicate)
                         or kinds.owned_by_question(sentence, fitting, words) or kinds.labelled(sentence, fitting, words)
-                        or side and kinds.sided(sentence, every, set(side))
+                        or on_side
                         or counted and kinds.counting(sentence, every, q_info.head, query)
                         or asks_for in ("person", "org") and kinds.titled(sentence, fitting, q_info.head, query,
                                                                          name=asks_for == "org")
@@ -846,6 +849,8 @@ class Engine:
                     best = found[-1]
         if best is None:
             return None
+        # The asked party's person or body (JAXA 理事長 奥村 直樹) over another party's on their own lines.
+        best = max((e for e in found if e[1].vector_row in sided_rows), key=lambda e: e[0], default=best)
         spanning = [e for e in found if kinds.range_end(query, e[2], e[4][1]) > e[4][1]] if ranged else []
         if spanning:
             best = max(spanning, key=lambda e: e[0])
@@ -1000,6 +1005,12 @@ class Engine:
         return set() if event is None else {
             s.vector_row for s in chosen
             if kinds.only_relative(morpheme_toks(self._text(index, s), self.tokenizer), event)}
+
+    def _clause_names(self, text: str, query: str) -> set[str]:
+        """The names a clause about the question's subject writes: its proper nouns, and its
+        Latin-script names and codes (BIRDS, 1Uサイズ's 1U)."""
+        return self._proper_nouns(text) | {w for w in re.findall(r"[A-Za-z0-9][A-Za-z0-9\-]+", query)
+                                           if re.search("[A-Za-z]", w)}
 
     def _proper_nouns(self, text: str) -> set[str]:
         return {t.surface for t in morpheme_toks(text, self.tokenizer) if t.pos[1] == "固有名詞" and len(t.surface) > 1}

@@ -233,10 +233,11 @@ def owned_by_question(sentence: str, spans: list[tuple[int, int]], words: set[st
 
 
 # What separates one party of a sentence from the next (JAXA理事 國中均とDLR理事…、UAESA総裁…).
-_PARTY_END = re.compile(r"[、，,。;；]|と(?!して)|および|及び|並びに")
+_PARTY_END = re.compile(r"[、，,。;；\n]|と(?!して)|および|及び|並びに")
 
 
-_SIDE_JA = re.compile(r"([A-Za-z][A-Za-z0-9\-]+|[\u30a1-\u30fa\u30fc・]{2,}|[\u4e00-\u9fff]{1,4})側(?=[のでにがはと])")
+_SIDE_JA = re.compile(r"([A-Za-z][A-Za-z0-9\-]+|[\u30a1-\u30fa\u30fc・]{2,}|[\u4e00-\u9fff]{1,4})"
+                      r"(?:側(?=[のでにがはと])|を代表(?=し|す))")
 _NO_PARTY = {"両", "反対", "相手", "外", "内", "左", "右", "北", "南", "東", "西", "先方", "当方", "片", "裏", "表"}
 
 
@@ -388,9 +389,13 @@ def clause_of_question(sentence: str, spans: list[tuple[int, int]], names: set[s
 
 
 def _siblings(x: str, y: str) -> bool:
-    """Two phrases of one form: two dates, or the same word counted or named (1Uサイズ / 3Uサイズ)."""
+    """Two phrases of one form: two dates, two counts of one counter (3機 / 1機), or the same word
+    counted or named (1Uサイズ / 3Uサイズ)."""
     date = re.compile(r"[0-9０-９]+\s*[年月日]")
-    return bool(date.search(x) and date.search(y)) or len(x) > 2 and len(y) > 2 and x[-2:] == y[-2:]
+    count = re.compile(r"[0-9０-９][0-9０-９,.，．]*\s*(\D{1,2})")
+    cx, cy = count.fullmatch(x), count.fullmatch(y)
+    return bool(date.search(x) and date.search(y)) or len(x) > 2 and len(y) > 2 and x[-2:] == y[-2:] \
+        or bool(cx and cy and cx.group(1) == cy.group(1))
 
 
 def counting(sentence: str, spans: list[tuple[int, int]], head: str | None,

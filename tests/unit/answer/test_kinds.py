@@ -449,6 +449,10 @@ def test_the_phrase_in_the_clause_naming_the_questions_subject_leads():
     t = "2015年、JAXAはXを打ち上げ、2016年に運用を開始した。"
     dates = [(0, 5), (t.index("2016"), t.index("2016") + 5)]
     assert clause_of_question(t, dates, {"JAXA"}, lambda x: "JAXA" in x) is None
+    # Counts of one counter are siblings too (1Uサイズ…3機 / 3Uサイズ…1機: how many 1U satellites).
+    counts = [(s.index("1機"), s.index("1機") + 2), (s.index("3機"), s.index("3機") + 2)]
+    assert clause_of_question(s, counts, {"1U"}, has_name) == counts[1]
+    assert clause_of_question(s, [counts[0], (0, 5)], {"1U"}, has_name) is None  # 1機 and 2月18日 are not
 
 
 def test_an_acronym_before_the_gloss_colon_stays_an_answer():
@@ -490,6 +494,7 @@ def test_an_event_named_only_as_a_reference_point_is_not_dated(tokenizer, senten
 @pytest.mark.parametrize("question, party", [
     ("JAXA側の署名者は？", "JAXA"), ("署名したUAE側の人物は？", "UAE"), ("日本側の主催者はどこでしたか？", "日本"),
     ("両側の代表は誰ですか？", None), ("LUPEXで日本はどの部分を担当しますか？", None),
+    ("共同声明でJAXAを代表したのは誰ですか？", "JAXA"), ("日本を代表する研究者は誰？", "日本"),
 ])
 def test_the_party_a_japanese_question_asks_about(question, party):
     assert japanese_side(question) == party
@@ -499,6 +504,11 @@ def test_the_asked_partys_person_may_carry_the_party_in_the_phrase():
     s = "JAXA山川理事長およびルクセンブルク宇宙機関(LSA)セレスCEOは、6月13日に署名しました。"
     spans = [(s.index("セレス"), s.index("は、")), (0, s.index("および"))]
     assert sided(s, spans, {"JAXA"}) == spans[1]
+    # Signature lines: one party a line.
+    lines = "JAXA 理事長 奥村 直樹\nDLR 長官 パスカル・エーレンフロイント"
+    people = [(lines.index("奥村"), lines.index("\n")), (lines.index("パスカル"), len(lines))]
+    assert sided(lines, people, {"JAXA"}) == people[0]
+    assert sided(lines, people, {"DLR"}) == people[1]
 
 
 def test_a_count_asked_without_a_counter_is_the_number_written_before_the_asked_noun():

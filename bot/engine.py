@@ -154,6 +154,9 @@ class Candidates:
     t_searched: float
     # A Japanese question's names as the English pages write them (安倍 → abe)
     aliases: dict[str, str] = field(default_factory=dict)
+    # A Japanese question's words the corpus never uses → its words of the same meaning, as BM25
+    # tokens (顧客 → クライアント: bot/store/termtable.py)
+    synonyms: dict[str, list[tuple[str, ...]]] = field(default_factory=dict)
 
     @property
     def index(self) -> SearchIndex:
@@ -163,13 +166,14 @@ class Candidates:
     def terms_of(self):
         """A sentence's content terms as the question's terms are matched against them."""
         state = self.state
-        if self.en is not None or not state.bridge:
+        if self.en is not None:
             return state.sentence_terms
-        if not self.aliases:
-            return state.bilingual_terms
-        aliases = self.aliases
-        return lambda key, text: (terms := state.bilingual_terms(key, text)) | {
-            ja for ja, en in aliases.items() if en in terms}
+        own = state.bilingual_terms if state.bridge else state.sentence_terms
+        aliases, synonyms = self.aliases, self.synonyms
+        if not aliases and not synonyms:
+            return own
+        return lambda key, text: (terms := own(key, text)) | {ja for ja, en in aliases.items() if en in terms} | {
+            t for t, words in synonyms.items() if any(all(x in terms for x in tokens) for tokens in words)}
 
 
 class _State:
@@ -362,7 +366,7 @@ class Engine:
         hits = retrieve(index, qvec, q_tokens, use_lexical, k, self.models.fusion.of(lang), topic_doc=topic_doc)
         t3 = time.perf_counter()
         c = Candidates(state, lang, query, dense_text, q_tokens, use_lexical, qvec, hits, {}, [], None, en,
-                       t1, t2, t3, aliases)
+                       t1, t2, t3, aliases, self._synonyms(index, query) if en is None else {})
         if sentences:
             self._score_candidates(c, question, resolved, history)
         return c
@@ -1201,12 +1205,20 @@ class Engine:
         en = None if has_japanese(query) else self._english_terms(index, resolved)
         if en is None:
             dense_text, q_tokens = query, self.tokenizer.tokens(query)
+            q_tokens += [t for words in self._synonyms(index, query).values() for tokens in words for t in tokens]
             if state.bridge:  # English pages answer Japanese questions too: their words for its terms
                 english = state.bridge.expand(self.tokenizer.content_terms(query)) + list(names)
                 q_tokens += english
                 dense_text = crosslingual.dense_query(query, english)
             return dense_text, q_tokens, True, None
         return crosslingual.dense_query(query, en), crosslingual.lexical_tokens(en), bool(en), en
+
+    def _synonyms(self, index: SearchIndex, query: str) -> dict[str, list[tuple[str, ...]]]:
+        """The Japanese question's content terms the corpus never uses that the term table gives
+        words of the same meaning in the other script, with their BM25 tokens."""
+        table = index.terms.synonyms
+        return {t: [tuple(tokens) for _, tokens in table[t]] for t in self.tokenizer.content_terms(query)
+                if t in table}
 
     def _encode(self, resolved: Resolved, state: "_State", dense_text: str,
                 previous_answer: str | None = None) -> tuple[np.ndarray, str | None]:

@@ -21,6 +21,12 @@ gloss. A katakana word whose only gloss spells its own kana reading gets none un
 the word the same way (ローバ → "Lohba", a name dictionary's romanisation of a word UniDic cannot
 spell, is no gloss; ペルー → "Peru" is). The table is a plain JSON file in the versioned index
 folder (`termtable.json`, listed in the manifest's checksums like every other file).
+
+A Japanese question may also use a kanji word where the pages use a katakana loanword of the same
+meaning, or the reverse (顧客 ↔ クライアント, 任務 ↔ ミッション). The table maps such a word, one the
+corpus never uses, to the corpus's words it shares a one-word gloss with in both entries' first
+senses, one side katakana and the other not, both common words (JMdict's priority tags): the
+question then meets the page's word (`synonyms`).
 """
 
 import json
@@ -40,7 +46,7 @@ from bot.text.language import has_japanese
 log = logging.getLogger(__name__)
 
 FILE = "termtable.json"
-VERSION = 10
+VERSION = 11
 # Senses of a JMdict entry whose glosses are used: later senses are rare uses that mostly add noise.
 MAX_SENSES = 3
 # Senses whose glosses may name a Japanese word on an English page: deeper than the English keys'
@@ -58,6 +64,8 @@ MIN_NAME_KANA = 4
 MAX_KEY_WORDS = 4
 # A run of adjacent content words looked up as one dictionary word.
 MAX_RUN = 3
+# Corpus words kept per question word of the same meaning (the most frequent first).
+MAX_SYNONYMS = 2
 
 _CONTENT_POS = {"名詞", "動詞", "形容詞", "形状詞", "副詞"}
 _RUN_POS = _CONTENT_POS | {"接頭辞", "接尾辞"}
@@ -169,6 +177,9 @@ class TermTable:
     # katakana word such an entry is more often a false split than the word (ドバイサット →
     # サット, "Special Assault Team"); a common word there is a real part (リモート|センシング).
     uncommon: list[str] = field(default_factory=list)
+    # BM25 token of a word the corpus never uses → the corpus's words of the same meaning in the
+    # other script (katakana loanword ↔ not), each [surface, [BM25 tokens]]: 顧客 → クライアント
+    synonyms: dict[str, list[list]] = field(default_factory=dict)
 
     @classmethod
     def empty(cls) -> "TermTable":
@@ -177,7 +188,8 @@ class TermTable:
     def save(self, path: Path) -> None:
         path.write_text(json.dumps({"version": VERSION, "english": self.english, "readings": self.readings,
                                     "glosses": self.glosses, "stems": self.stems,
-                                    "english_words": self.english_words, "uncommon": self.uncommon},
+                                    "english_words": self.english_words, "uncommon": self.uncommon,
+                                    "synonyms": self.synonyms},
                                    ensure_ascii=False, separators=(",", ":")),
                         encoding="utf-8")
 
@@ -187,7 +199,7 @@ class TermTable:
             return cls.empty()
         data = json.loads(path.read_text(encoding="utf-8"))
         return cls(data["english"], data["readings"], data["glosses"], data.get("stems", {}),
-                   data.get("english_words", {}), data.get("uncommon", []))
+                   data.get("english_words", {}), data.get("uncommon", []), data.get("synonyms", {}))
 
 
 def spells_reading(surface: str, gloss: str) -> bool:
@@ -285,6 +297,62 @@ def _jmdict_glosses(forms: list[str], max_senses: int = MAX_SENSES) -> dict[str,
     return ranked
 
 
+def _jmdict_first_words() -> dict[str, set[str]]:
+    """Common written form (a priority tag on the spelling) → the one-word glosses of its entry's
+    first sense (a bracketed note dropped: スペース "space (room, area, outer space)"); of a
+    katakana loanword only the first, the word it is borrowed from (サービス "service", not its
+    "help; assistance; care"). A capitalised gloss is a name (トルコ "Turkey" is no turkey)."""
+    path = _jmdict_path()
+    if path is None:
+        return {}
+    out: dict[str, set[str]] = {}
+    con = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+    try:
+        # (from the priority tags, and without the kana readings of kanji words, which are
+        # skipped anyway: half the time of scanning every spelling)
+        for table, priority, kana in (("Kanji", "KJP", ""), ("Kana", "KNP", "WHERE f.text NOT GLOB '*[ぁ-ゖ]*'")):
+            for form, gloss in con.execute(
+                    f"SELECT f.text, g.text FROM (SELECT DISTINCT kid FROM {priority}) p JOIN {table} f "
+                    "ON f.ID = p.kid JOIN SenseGloss g ON g.sid = (SELECT MIN(s.ID) FROM Sense s "
+                    f"WHERE s.idseq = f.idseq) {kana} ORDER BY f.ID, g.rowid"):
+                if _HIRAGANA.match(form) or _KATAKANA_WORD.match(form) and form in out:
+                    continue
+                have = out.setdefault(form, set())
+                word = _PAREN.sub("", gloss).strip()
+                if _GLOSS_WORD.fullmatch(word) and word not in STOPWORDS:
+                    have.add(word)
+    finally:
+        con.close()
+    return {form: glosses for form, glosses in out.items() if glosses}
+
+
+def _synonyms(words: "_CorpusWords", tokenizer: Tokenizer, vocabulary: set[str]) -> dict[str, list[list]]:
+    """Question word the corpus never uses → the corpus's words of the same meaning in the other
+    script (`TermTable.synonyms`). Only a word the corpus lacks gets any: one it uses meets its own
+    pages, and a second reading of a word the pages do use (宇宙 → スペース "space") mostly adds
+    noise. The question word must be one Sudachi word, since its BM25 token is the key."""
+    first = _jmdict_first_words()
+    by_gloss: dict[tuple[bool, str], list[str]] = {}  # (katakana, gloss) → corpus forms
+    for form in words.forms:
+        for g in first.get(form, ()):
+            by_gloss.setdefault((bool(_KATAKANA_WORD.match(form)), g), []).append(form)
+    out: dict[str, list[list]] = {}
+    for form, glosses in first.items():
+        katakana = bool(_KATAKANA_WORD.match(form))
+        found = {y for g in glosses for y in by_gloss.get((not katakana, g), ())}
+        if not found:
+            continue
+        morphemes = tokenizer.morphemes(form)
+        if len(morphemes) != 1 or morphemes[0].part_of_speech()[0] not in _CONTENT_POS:
+            continue
+        token = term_of(morphemes[0])
+        if token in vocabulary or token in out:
+            continue
+        best = sorted(found, key=lambda y: (-words.freq[y], y))[:MAX_SYNONYMS]
+        out[token] = [[y, words.forms[y]] for y in best]
+    return dict(sorted(out.items()))
+
+
 def _loanwords(texts: list[str]) -> dict[str, str]:
     """Katakana word → its English spelling, from UniDic lemmas."""
     try:
@@ -326,6 +394,7 @@ def build_term_table(texts: list[str], tokenizer: Tokenizer, vocabulary: set[str
     table.glosses = _in_corpus(table.glosses, senses.options, senses.spelled, english)
     common = _jmdict_common(sorted(s for s in table.glosses if _KATAKANA_WORD.match(s)))
     table.uncommon = sorted(s for s, is_common in common.items() if not is_common)
+    table.synonyms = _synonyms(words, tokenizer, vocabulary)
     return table
 
 

@@ -262,6 +262,15 @@ class _State:
         return found
 
 
+def _headed(sentence: str, spans: list[tuple[int, int]], q_info) -> list[tuple[int, int]]:
+    """An organisation asked by its kind (どの省): the phrases that are one (a name through its
+    middle dot, 研究技術・高等教育省), when any is; all of them otherwise."""
+    if q_info.qtype != "org" or not q_info.head:
+        return spans
+    whole = [(a, kinds.official_name_end(sentence, b)) for a, b in spans]
+    return [(a, b) for a, b in whole if sentence[a:b].endswith(q_info.head)] or spans
+
+
 class Engine:
     def __init__(self, embedder: Embedder, tokenizer: Tokenizer, index: SearchIndex | None = None, *,
                  models: Models) -> None:
@@ -838,7 +847,7 @@ class Engine:
                 counted = asks_for == "number" and not q_info.counter and q_info.head
                 every = [(a, b) for _, (a, b) in ranked if usable(sentence, a, b)] if side or counted else []
                 agent = asks_for == "org" and q_info.particle == "が"
-                on_side = kinds.sided(sentence, every, set(side)) if side else None
+                on_side = kinds.sided(sentence, _headed(sentence, every, q_info), set(side)) if side else None
                 sided_rows.update([s.vector_row] * bool(on_side and asks_for in ("person", "org")))
                 a, b = (agent and kinds.doer(sentence, fitting, q_info.predicate)
                         or kinds.owned_by_question(sentence, fitting, words) or kinds.labelled(sentence, fitting, words)
@@ -867,16 +876,21 @@ class Engine:
             b = kinds.with_clock(sentence, kinds.range_end(query, sentence, b))
         if asks_for == "person":
             a, b = whole_name(sentence, a, b, self.tokenizer)
-        a, b = self._widened(sentence, a, b, [span for _, span in ranked], q_info, fits)
+        b = kinds.official_name_end(sentence, b) if asks_for == "org" else b
+        a, b = self._widened(sentence, a, b, [span for _, span in ranked], q_info, fits, side)
         return Phrase(s.vector_row, s.start + a, s.start + b, as_of)
 
     def _widened(self, sentence: str, a: int, b: int, spans: list[tuple[int, int]], q_info,
-                 fits) -> tuple[int, int]:
+                 fits, side: frozenset[str] = frozenset()) -> tuple[int, int]:
         """The lead phrase [a, b) widened to the items coordinated with it: names of the lead's
         kind (スリランカとネパール, フォボスとダイモス, ASI及び国立研究会議(CNR:…): a phrase the sentence
         spells out as a name is one; not any noun the sentence joins with と or 、, 石破総理大臣と…
-        for a place), or for 誰と誰 any phrases of the asked kind."""
-        item = partial(self._named, kind=q_info.qtype)
+        for a place), or for 誰と誰 any phrases of the asked kind. Asked for one party's
+        (インドネシア側で共催した省) in a sentence naming it among others, only items naming it (a
+        sentence under the party's label, 日本側主催:, need not name it)."""
+        named = partial(self._named, kind=q_info.qtype)
+        parties = [w for w in side if re.search(re.escape(w) + "(?!側)", sentence)]
+        item = (lambda text: named(text) and any(w in text for w in parties)) if parties else named
         if q_info.qtype in LIST_TYPES and (item(sentence[a:b]) or kinds.spelled_out(sentence, b)):
             return kinds.coordinated(sentence, a, b, spans, item)
         if q_info.pair:

@@ -17,6 +17,7 @@ from bot.answer.kinds import (
     japanese_side,
     labelled_value,
     names_the_asked,
+    official_name_end,
     only_relative,
     sided,
     spelled_out,
@@ -576,3 +577,11 @@ def test_the_doer_asked_is_the_subject_before_the_questions_verb():
     spans = [(line.index(x), line.index(x) + len(x)) for x in ("Kibo-ABCイニシアチブ", "MBRSC", "Kibo-ABC事務局")]
     assert doer(line, spans, "受け取る") == spans[2]
     assert doer(line, spans, "署名") is None  # the sentence does not write the asked act
+
+
+def test_an_official_name_runs_through_its_middle_dot_to_the_body_word():
+    s = "文部科学省、JAXA及びインドネシア研究技術・高等教育省(RISTEK-DIKTI)の共催により"
+    end = s.index("・")
+    assert s[:official_name_end(s, end)].endswith("研究技術・高等教育省")
+    t = "スリランカ・ネパールの学生"  # items joined by the dot, no body word: a list, not one name
+    assert official_name_end(t, t.index("・")) == t.index("・")

@@ -267,7 +267,7 @@ def _headed(sentence: str, spans: list[tuple[int, int]], q_info) -> list[tuple[i
     middle dot, 研究技術・高等教育省), when any is; all of them otherwise."""
     if q_info.qtype != "org" or not q_info.head:
         return spans
-    whole = [(a, kinds.official_name_end(sentence, b)) for a, b in spans]
+    whole = [(a, kinds.official_name_end(sentence, b, ORG_SUFFIX)) for a, b in spans]
     return [(a, b) for a, b in whole if sentence[a:b].endswith(q_info.head)] or spans
 
 
@@ -876,7 +876,7 @@ class Engine:
             b = kinds.with_clock(sentence, kinds.range_end(query, sentence, b))
         if asks_for == "person":
             a, b = whole_name(sentence, a, b, self.tokenizer)
-        b = kinds.official_name_end(sentence, b) if asks_for == "org" else b
+        b = kinds.official_name_end(sentence, b, ORG_SUFFIX) if asks_for == "org" else b
         a, b = self._widened(sentence, a, b, [span for _, span in ranked], q_info, fits, side)
         return Phrase(s.vector_row, s.start + a, s.start + b, as_of)
 

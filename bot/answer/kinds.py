@@ -8,8 +8,6 @@ from __future__ import annotations
 import re
 import unicodedata
 
-from bot.answer.phrase import ORG_SUFFIX
-
 _DEF_JA = re.compile(r"^(?P<x>.+?)(?:とは|って)(?:何|なん|なに|どんな|どういう|どのような)")
 _DEF_EN = re.compile(r"^\s*what\s+(?:is|are|was|were)\s+(?:an?\s+|the\s+)?(?P<x>[^?,;]{1,60}?)\s*\?*\s*$", re.I)
 _WH_JA = re.compile(r"何|なに|なん|誰|だれ|どこ|いつ|どの|どれ|どう|どんな|どちら|なぜ|いくつ|いくら|幾|どれ")
@@ -89,7 +87,7 @@ def is_yes_no(question: str, lang: str) -> bool:
 _DOTTED_RUN = re.compile(r"(?:・[\u4e00-\u9fff\u30a1-\u30fc]+)+")
 
 
-def official_name_end(sentence: str, end: int, suffixes: tuple[str, ...] = ORG_SUFFIX) -> int:
+def official_name_end(sentence: str, end: int, suffixes: tuple[str, ...]) -> int:
     """Where an organisation's name ending at `end` really ends: an official name may join its
     fields with a middle dot (研究技術・高等教育省) up to the word for a body (`suffixes`); items
     joined by the dot with no such word after them (スリランカ・ネパール) are a list."""

@@ -582,6 +582,6 @@ def test_the_doer_asked_is_the_subject_before_the_questions_verb():
 def test_an_official_name_runs_through_its_middle_dot_to_the_body_word():
     s = "文部科学省、JAXA及びインドネシア研究技術・高等教育省(RISTEK-DIKTI)の共催により"
     end = s.index("・")
-    assert s[:official_name_end(s, end)].endswith("研究技術・高等教育省")
+    assert s[:official_name_end(s, end, ("省", "機構"))].endswith("研究技術・高等教育省")
     t = "スリランカ・ネパールの学生"  # items joined by the dot, no body word: a list, not one name
-    assert official_name_end(t, t.index("・")) == t.index("・")
+    assert official_name_end(t, t.index("・"), ("省", "機構")) == t.index("・")

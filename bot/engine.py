@@ -856,6 +856,7 @@ class Engine:
                         or asks_for in ("person", "org") and kinds.titled(sentence, fitting, q_info.head, query,
                                                                          name=asks_for == "org")
                         or kinds.clause_of_question(sentence, fitting, names, self._has_name)
+                        or asks_for == "time" and kinds.clause_of_predicate(sentence, fitting, q_info.predicate)
                         or fitting[0])
                 found.append((lead_score, s, sentence, ranked, (a, b)))
                 if best is None or lead_score > best[0]:

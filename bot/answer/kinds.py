@@ -399,6 +399,26 @@ def clause_of_question(sentence: str, spans: list[tuple[int, int]], names: set[s
                          for n in names)), None)
 
 
+def clause_of_predicate(sentence: str, spans: list[tuple[int, int]], predicate: str | None) -> tuple[int, int] | None:
+    """Of sibling phrases in different clauses of one sentence (2008年10月12日に有効期間満了,
+    1998年及び2003年にそれぞれ5年間延長), the first-ranked one in a clause writing the question's
+    verb after it, when the first-ranked phrase's clause does not; None otherwise."""
+    if len(spans) < 2 or not predicate:
+        return None
+    stem = predicate[:-1] if len(predicate) > 1 and "\u3040" <= predicate[-1] <= "\u309f" else predicate
+    if len(stem) < 2:  # (座 of 座に就く: one character stands in too many other words)
+        return None
+
+    def writes(a: int, b: int) -> bool:
+        clause_end = _CLAUSE_END.search(sentence, b)
+        return stem in sentence[b:clause_end.start() if clause_end else len(sentence)]
+
+    if writes(*spans[0]):
+        return None
+    first = sentence[spans[0][0]:spans[0][1]]
+    return next(((a, b) for a, b in spans[1:] if _siblings(first, sentence[a:b]) and writes(a, b)), None)
+
+
 def _siblings(x: str, y: str) -> bool:
     """Two phrases of one form: two dates, two counts of one counter (3機 / 1機), or the same word
     counted or named (1Uサイズ / 3Uサイズ)."""

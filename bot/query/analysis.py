@@ -144,7 +144,7 @@ def analyse_question(question: str, tokenizer) -> QuestionInfo:
             if info.particle == "と" and _same_word_after_and(toks, max(used) + 1, toks[min(used)]):
                 # 誰と誰: not "with whom" but two of the asked kind
                 info.particle, info.pair = None, True
-                used = [*used, *range(max(used) + 1, max(used) + 3)]
+                used = [*used, *range(max(used) + 1, max(used) + 2 + len(used))]  # 何年と何年: both words
             if info.head is None:
                 info.head = _head_near(toks, min(used), max(used))
             if toks[min(used)].norm in _HOW_MUCH and _money(info.head):

@@ -6,6 +6,7 @@ from paths import DATA
 from bot.answer.kinds import (
     abbreviation,
     asked_event,
+    clause_of_predicate,
     clause_of_question,
     coordinated,
     counting,
@@ -585,3 +586,13 @@ def test_an_official_name_runs_through_its_middle_dot_to_the_body_word():
     assert s[:official_name_end(s, end, ("省", "機構"))].endswith("研究技術・高等教育省")
     t = "スリランカ・ネパールの学生"  # items joined by the dot, no body word: a list, not one name
     assert official_name_end(t, t.index("・"), ("省", "機構")) == t.index("・")
+
+
+def test_the_phrase_in_the_clause_writing_the_asked_verb_leads():
+    s = "1993年10月に締結された協定(1998年及び2003年にそれぞれ5年間延長,2008年10月12日に有効期間満了)に基づき"
+    spans = [(s.index("2008"), s.index("2008") + 11), (s.index("1998"), s.index("1998") + 5),
+             (s.index("2003"), s.index("2003") + 5)]
+    assert clause_of_predicate(s, spans, "延長") == spans[1]
+    assert clause_of_predicate(s, spans, "満了") is None  # the first-ranked clause writes it
+    assert clause_of_predicate(s, spans, "打ち上げ") is None  # no clause does
+    assert clause_of_predicate(s, spans[:1], "延長") is None

@@ -30,6 +30,11 @@ def test_an_interrogative_coordinated_with_itself_asks_for_two(tokenizer, questi
     assert (info.qtype, info.particle, info.pair) == (qtype, particle, pair)
 
 
+def test_the_predicate_after_a_repeated_interrogative_is_the_verb(tokenizer):
+    info = analyse_question("日露宇宙協力協定は何年と何年に延長されましたか？", tokenizer)
+    assert (info.qtype, info.pair, info.predicate) == ("time", True, "延長")
+
+
 @pytest.mark.parametrize("question, qtype, counter", [
     ("APRSAF-22の開催にかかった費用はいくらでしたか？", "number", "金額"),  # an amount of money
     ("LUPEXローバの開発費はいくらですか？", "number", "金額"),

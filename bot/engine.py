@@ -44,7 +44,7 @@ from bot.answer.compose_en import (
 )
 from bot.answer.compose_en import asked as english_asked
 from bot.answer.evidence import Evidence, RefusalModel, decide_found, question_terms, worth_relating
-from bot.answer.phrase import ORG_SUFFIX, PhraseModel, fits_type, rank_phrases, whole_name
+from bot.answer.phrase import NICKNAME, ORG_SUFFIX, PhraseModel, fits_type, rank_phrases, whole_name
 from bot.answer.sentences import (
     MAX_SENTENCES,
     CrossLanguage,
@@ -815,7 +815,8 @@ class Engine:
         # A sentence that names the asked event only as another's reference point dates that other.
         relative = self._relative_rows(index, chosen, q_info)
         usable = lambda sentence, a, b: fits(sentence[a:b], sentence[b:]) and not (  # noqa: E731
-            known and kinds.restates(sentence, a, b, known)) and not kinds.names_the_asked(sentence, a, b, query)
+            known and kinds.restates(sentence, a, b, known)) and not kinds.names_the_asked(sentence, a, b, query) \
+            and (q_info.head not in NICKNAME or kinds.calls(sentence))
         # About the present, every quoted sentence's phrase is kept: dated sources may disagree.
         if now is None:
             now = has_japanese(q_info.text) and kinds.asks_now(q_info.text)
@@ -1003,8 +1004,10 @@ class Engine:
         if q_info is None or q_info.qtype is None:
             return True
         head = q_info.head or ""
-        # A country (どの国) has a name of its own that the sentences would give.
-        if checkable(q_info.qtype, q_info.counter) or q_info.qtype == "place" and head == "国":
+        # A country (どの国) has a name of its own that the sentences would give; so has a
+        # nickname (愛称), which they would write as one.
+        if checkable(q_info.qtype, q_info.counter) or q_info.qtype == "place" and head == "国" \
+                or head in NICKNAME:
             return phrase is not None
         # どのロケット asks to pick one of a concrete kind named in katakana, which the sentences
         # would name; a kanji classifier (どの部分, どの文書) is answered without being repeated,

@@ -183,7 +183,26 @@ def names_the_asked(sentence: str, a: int, b: int, question: str) -> bool:
     gloss = _nfkc(m.group(1)).strip() if m else ""
     # Only an identifier (an acronym, a code) names it: a bracketed description after a name
     # (拍子（周期的なアクセント）) is what a 「何というか」 question asks the name of.
-    return bool(re.fullmatch(r"[A-Za-z][A-Za-z0-9\-]{1,15}", gloss)) and gloss in _nfkc(question)
+    if re.fullmatch(r"[A-Za-z][A-Za-z0-9\-]{1,15}", gloss) and gloss in _nfkc(question):
+        return True
+    # Or the phrase is the question's identifier with a common noun after it (MMX探査機).
+    own = _OWN_NOUN.fullmatch(_nfkc(sentence[a:b]))
+    if own is None:
+        return False
+    return re.search(rf"(?<![A-Za-z0-9]){re.escape(own.group(1))}(?![A-Za-z0-9])", _nfkc(question)) is not None
+
+
+# How a sentence gives something's nickname: it says 愛称 / 名付け / 呼ばれ, or quotes it.
+_CALLS = re.compile(r"愛称|ニックネーム|名付け|命名|呼ば|呼ん|[「『“]")
+
+
+def calls(sentence: str) -> bool:
+    """Whether a sentence may give what something is called (its 愛称): it writes a naming word or
+    quotes a name; a sentence that only names bodies beside the thing gives none."""
+    return _CALLS.search(sentence) is not None
+
+
+_OWN_NOUN = re.compile(r"([A-Za-z][A-Za-z0-9\-]{1,15})[\u4e00-\u9fff\u30a1-\u30fc]{1,4}")
 
 
 def glossed(sentence: str, a: int, b: int, spans: list[tuple[int, int]]) -> tuple[int, int] | None:

@@ -484,6 +484,8 @@ _DATE = re.compile(r"[0-9０-９〇一二三四五六七八九十]+\s*(?:年|月
                    r"|元年|明治|大正|昭和|平成|令和|上旬|中旬|下旬|[0-9]{4}")
 _PLACE_SUFFIX = ("市", "県", "州", "国", "島", "都", "府", "町", "村", "会場", "ホテル", "官邸", "センター", "大学",
                  "基地", "空港", "港", "館", "ホール", "宮殿", "本部", "本社", "地域", "地方", "省")
+# Heads of a name question asking what something is called, never a body's own name.
+NICKNAME = ("愛称", "ニックネーム")
 ORG_SUFFIX = ("機関", "庁", "省", "大学", "委員会", "協会", "会社", "センター", "局", "部", "会", "機構", "研究所",
                "財団", "連合", "グループ", "チーム", "社", "事務局", "政府", "学会", "本部")
 # Time words that answer いつ without a date: 夜間, 梅雨末期, 当時, 江戸時代.
@@ -593,7 +595,8 @@ def fits_type(phrase: str, qtype: str | None, tokenizer, head: str | None = None
         # (a code such as ASC-21 names an event or a satellite, not an organisation)
         return text.endswith(ORG_SUFFIX) or not re.search(r"[0-9]", text) and (
             latin or any(p[1] == "固有名詞" for p in pos))
-    return True
+    # What a thing is called (ローバの愛称) is not the body named beside it.
+    return not (head in NICKNAME and text.endswith(ORG_SUFFIX))
 
 
 def _fits_place(text: str, toks, head: str | None, after: str) -> bool:

@@ -253,6 +253,12 @@ def test_a_phrase_glossed_with_what_the_question_names_is_not_its_answer():
                         ("アジア太平洋国際宇宙年会議", False)):
         a = sentence.index(phrase)
         assert names_the_asked(sentence, a, a + len(phrase), question) is own, phrase
+    # The question's own identifier with a common noun (MMX探査機 for a question about MMX's rover).
+    rover = "DLRは、MMX探査機に搭載する小型ローバの共同検討に貢献する。"
+    asked = "MMXに搭載される小型ローバの愛称は何ですか？"
+    for phrase, own in (("MMX探査機", True), ("DLR", False), ("小型ローバ", False)):
+        a = rover.index(phrase)
+        assert names_the_asked(rover, a, a + len(phrase), asked) is own, phrase
 
 
 def test_of_bracketed_phrases_the_one_belonging_to_what_the_question_names_leads():

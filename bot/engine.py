@@ -814,9 +814,10 @@ class Engine:
         names = self._clause_names(q_info.text, query) if english_words is not None else set()
         # A sentence that names the asked event only as another's reference point dates that other.
         relative = self._relative_rows(index, chosen, q_info)
+        total = asks_for == "number" and kinds.asks_total(query)
         usable = lambda sentence, a, b: fits(sentence[a:b], sentence[b:]) and not (  # noqa: E731
             known and kinds.restates(sentence, a, b, known)) and not kinds.names_the_asked(sentence, a, b, query) \
-            and (q_info.head not in NICKNAME or kinds.calls(sentence))
+            and (q_info.head not in NICKNAME or kinds.calls(sentence)) and (not total or kinds.states_total(sentence))
         # About the present, every quoted sentence's phrase is kept: dated sources may disagree.
         if now is None:
             now = has_japanese(q_info.text) and kinds.asks_now(q_info.text)

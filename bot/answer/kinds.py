@@ -192,6 +192,21 @@ def names_the_asked(sentence: str, a: int, b: int, question: str) -> bool:
     return re.search(rf"(?<![A-Za-z0-9]){re.escape(own.group(1))}(?![A-Za-z0-9])", _nfkc(question)) is not None
 
 
+_ASKS_TOTAL = re.compile(r"合計|累計|総計|通算")
+_STATES_TOTAL = re.compile(r"合計|累計|総計|総数|通算|(?<![設会統推集余])計\s*[0-9０-９]|合わせて|併せて|あわせて"
+                           r"|全部で|\b(?:total|in all|altogether|cumulative)\b", re.I)
+
+
+def asks_total(question: str) -> bool:
+    """Whether a question asks a total (合計何機, 累計): one count of a part is not its answer."""
+    return _ASKS_TOTAL.search(question) is not None
+
+
+def states_total(sentence: str) -> bool:
+    """Whether a sentence states a total (計200名, 合計, in total): its counts may answer 合計何機."""
+    return _STATES_TOTAL.search(sentence) is not None
+
+
 # How a sentence gives something's nickname: it says 愛称 / 名付け / 呼ばれ, or quotes it.
 _CALLS = re.compile(r"愛称|ニックネーム|名付け|命名|呼ば|呼ん|[「『“]")
 

@@ -6,7 +6,7 @@ from dataclasses import replace
 import pytest
 from fakes import FakeEmbedder, refusal_on_coverage
 
-from bot.answer.kinds import calls
+from bot.answer.kinds import asks_total, calls, states_total
 from bot.engine import Engine
 from bot.store.build import build_index
 from bot.store.index import load_index
@@ -55,3 +55,10 @@ def test_a_sentence_that_names_the_thing_gives_its_nickname(engine):
 def test_a_nickname_is_given_by_a_naming_word_or_a_quote():
     assert calls("愛称は「はやぶさ」") and calls("イダテンと名付けられた")
     assert not calls("フランス国立宇宙研究センター(CNES)との共同検討")
+
+
+def test_a_total_is_asked_by_its_word_and_stated_by_one():
+    assert asks_total("「きぼう」から放出された超小型衛星はこれまでに合計何機ですか？")
+    assert not asks_total("設立したのは全部で何人か。")
+    assert states_total("現在は計200名弱の中央委員から構成されている。") and states_total("in total, 50 satellites")
+    assert not states_total("九州工業大学が設計・製作した1Uサイズの衛星3機")  # 設計 is no 計

@@ -607,14 +607,25 @@ def _fits_place(text: str, toks, head: str | None, after: str) -> bool:
     # Space Agency) is the organisation's, not where something happened.
     if _ORG_AFTER.match(unicodedata.normalize("NFKC", after)):
         return False
-    # A country before an office (インド首相, 米国大統領) names whose office, not where; an
-    # office's building (首相官邸) is a place.
-    if re.match(r"\s*" + _OFFICE, unicodedata.normalize("NFKC", after)) \
+    # A country before an office (インド首相, 米国大統領) names whose office, not where, as does
+    # a name (ジム・ブライデンスタイン長官); an office's building (首相官邸) is a place.
+    if re.match(r"(?:\s*・[\u30a1-\u30fc]+)*\s*" + _OFFICE, unicodedata.normalize("NFKC", after)) \
             or re.search(_OFFICE + r"++(?!官邸|公邸|邸|府|館|室)", text):
+        return False
+    # An act (議論, 署名: a verbal noun alone) is no place, nor is a time word (本日, 同日, 今回)
+    # or a date with one (本日2019年9月24日).
+    if re.search(r"[0-9]+\s*年\s*[0-9]+\s*月|[0-9]+\s*月\s*[0-9]+\s*日", unicodedata.normalize("NFKC", text)):
+        return False
+    if len(toks) == 1 and (pos[0][:3] == ("名詞", "普通名詞", "サ変可能")
+                           or pos[0][2] == "副詞可能" and re.search(r"[日年月回時今昨来将先週朝晩夜]", text)):
         return False
     # People are no place: 「…大使間で」 names who, not where (a trailing 間 / ら / 等 joins them).
     core = re.sub(r"(?:間|ら|たち|等|など)$", "", text)
     if core.endswith(PERSON_SUFFIX) or (core != text or len(toks) > 1) and "人名" in toks[-1].pos:
+        return False
+    # A surname before its given name and title (山川|宏理事長) is a person's.
+    titled = r"\s*[\u4e00-\u9fff]{0,2}\s*(?:" + "|".join(PERSON_SUFFIX) + ")"
+    if re.fullmatch(r"[\u4e00-\u9fff]{1,3}", text) and re.match(titled, unicodedata.normalize("NFKC", after)):
         return False
     # どの国 / どこの国 asks for a country, which has a name or is a word for countries (EU諸国,
     # 他国); 関連イベント is none, nor is an acronym such as APRSAF.

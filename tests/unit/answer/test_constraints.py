@@ -128,6 +128,16 @@ def test_a_place_that_begins_an_organisations_name_is_no_place(tokenizer):
     assert fits_type("総理大臣官邸", "place", tokenizer, after="で開催された")
     assert not fits_type("イタリア", "place", tokenizer, after="航空宇宙研究センター(CIRA)")
     assert fits_type("種子島", "place", tokenizer, after="宇宙センターから打ち上げ")
+    assert not fits_type("議論", "place", tokenizer, after="しました")  # an act is no place
+    assert not fits_type("ジム", "place", tokenizer, after="・ブライデンスタイン長官は")  # a name before an office
+    assert fits_type("インドネシア", "place", tokenizer, after="・バリ島にて開催")
+    assert not fits_type("本日", "place", tokenizer, after="2019年9月24日に会合を持ち")  # a time word
+    assert fits_type("近く", "place", tokenizer, after="で見つかった")
+    assert not fits_type("本日2019年9月24日", "place", tokenizer, after="に会合を持ち")
+    assert fits_type("沖縄県議補欠選挙", "place", tokenizer, after="で泡沫候補を")  # どこ of an election
+    assert not fits_type("山川", "place", tokenizer, after="宏理事長と、")
+    assert not fits_type("将来", "place", tokenizer, after="の両機関の協力")
+    assert fits_type("会場", "place", tokenizer, after="で行われた")
 
 
 def test_a_person_phrase_ends_on_the_name_or_a_title(tokenizer):

@@ -40,13 +40,15 @@ from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from lemminflect import getAllLemmas
+
 from bot.text.analyser import Tokenizer, term_of
 from bot.text.language import has_japanese
 
 log = logging.getLogger(__name__)
 
 FILE = "termtable.json"
-VERSION = 11
+VERSION = 12
 # Senses of a JMdict entry whose glosses are used: later senses are rare uses that mostly add noise.
 MAX_SENSES = 3
 # Senses whose glosses may name a Japanese word on an English page: deeper than the English keys'
@@ -448,6 +450,12 @@ def _bases(word: str) -> set[str]:
     return out
 
 
+def _lemmas(word: str) -> set[str]:
+    """The dictionary forms of an English word's irregular inflections (held → hold, children →
+    child), which `_bases`'s suffix rules cannot reach."""
+    return {lemma for lemmas in getAllLemmas(word).values() for lemma in lemmas}
+
+
 def _english_words(words: "_CorpusWords", senses: "_Senses", english: set[str]) -> dict[str, list[str]]:
     """Japanese word → the English pages' words that translate it, best sense first: JMdict's
     glosses of every Japanese word (a question may use one the Japanese pages never do: 人口
@@ -484,8 +492,11 @@ def _jmdict_english(english: set[str]):
     if path is None:
         return
     by_stem: dict[str, list[str]] = {}
+    lemmas: dict[str, set[str]] = {}
     for w in sorted(english):
-        by_stem.setdefault(stem(w), []).append(w)
+        lemmas[w] = _lemmas(w) - {w}
+        for key in {stem(w)} | {stem(b) for b in lemmas[w]}:
+            by_stem.setdefault(key, []).append(w)
     con = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
     try:
         first = dict(con.execute("SELECT idseq, MIN(ID) FROM Sense GROUP BY idseq"))
@@ -508,7 +519,8 @@ def _jmdict_english(english: set[str]):
         found = stems.get(g)
         if found is None:
             found = stems[g] = [w for w in by_stem.get(stem(g), ())
-                                if g in _bases(w) or w in _bases(g) or not any(b in own for b in _bases(w))]
+                                if g in _bases(w) or w in _bases(g) or lemmas[w] & _bases(g)
+                                or not any(b in own for b in _bases(w))]
         return found
 
     for form, rank, gloss in rows:

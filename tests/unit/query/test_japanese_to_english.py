@@ -36,6 +36,8 @@ def test_a_japanese_word_gets_the_english_pages_words_for_it(tokenizer):
     assert {"agency", "agencies"} & set(words["機関"])
     # A stem two unrelated words share (universe, university) does not join them.
     assert "space" in words["宇宙"] and "university" not in words["宇宙"]
+    # An irregular inflection meets its gloss through its dictionary form (開催 "holding" ↔ held).
+    assert "held" in words["開催"]
 
 
 def test_a_corpus_without_english_pages_has_no_english_words(tokenizer):

@@ -125,7 +125,8 @@ def _take_phrases(found: _Found, table: TermTable) -> None:
             # The last word inflected (joint committees), or the first (handed over: a verb
             # with its particle).
             keys = [head + [last] for last in _variants(lower[i + n - 1])] + \
-                [[first] + lower[i + 1:i + n] for first in _variants(lower[i])[1:]]
+                [[first] + lower[i + 1:i + n] for first in _variants(lower[i])[1:]] + \
+                [[lower[i], "and", lower[i + 1]]] * (n == 2)  # a pair of parties (Japan–Canada: 日加)
             for words in keys:
                 terms = table.english.get(key_of(" ".join(words)))
                 if terms:

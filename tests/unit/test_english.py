@@ -130,6 +130,13 @@ def test_stems_demonyms_and_acronyms_find_the_corpus_words():
         == [("aprsaf", "26")]
 
 
+def test_two_parties_joined_by_a_dash_find_the_dictionary_pair():
+    # JMdict glosses a pair of countries as "X and Y" (日加 "Japan and Canada"); askers write Japan–Canada.
+    table = _table({"japan and canada": ["日加"], "canada": ["カナダ"]})
+    terms = english_terms("How often has the Japan–Canada Space Panel met?", table, set())
+    assert ("Japan Canada", "日加") in [(t.english, t.surface) for t in terms]
+
+
 def test_coverage_counts_the_question_words_the_corpus_has_no_term_for():
     class Lexical:  # every term equally rare
         num_docs = 10

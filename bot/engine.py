@@ -437,12 +437,15 @@ class Engine:
             if listed:
                 phrase = None
                 listed = self._as_written(index, listed, ask) + self._parallel(c, listed, query)
-        if not listed and (not self._gives_asked_kind(index, chosen, q_info, phrase)
+        if not listed and (not self._gives_asked_kind(index, chosen, q_info, phrase, c.state.english_of)
                            or phrase is None and bool(self._relative_rows(index, chosen, q_info))):
             # The sentences are about the question but do not give what it asks for (a date,
             # a number, a name of the asked kind): say so, and cite what they do say.
             text, citations = compose_partial(index, chosen, c.lang, q_info)
             return text, citations, "partial"
+        names = self._names_asked_noun(q_info, c.state.english_of) if phrase is None and not listed else None
+        if names is not None:  # the sentence naming the asked kind leads
+            chosen = sorted(chosen, key=lambda s: not names(self._text(index, s)))
         text, citations = compose_answer(index, chosen, c.lang, phrase, listed=listed)
         return text, citations, "answered"
 
@@ -999,9 +1002,11 @@ class Engine:
         return ([defining] if defining else []) + rest[: top_k - (1 if defining else 0)] or list(chosen)
 
     @staticmethod
-    def _gives_asked_kind(index: SearchIndex, chosen, q_info, phrase: Phrase | None) -> bool:
+    def _gives_asked_kind(index: SearchIndex, chosen, q_info, phrase: Phrase | None,
+                          english_of: Callable[[str], list[str]] = lambda term: []) -> bool:
         """Whether the quoted sentences give what the question asks for: a phrase of the asked
-        type (when it asks for one), or the noun it asks about (どのロケット: a rocket)."""
+        type (when it asks for one), or the noun it asks about (どのロケット: a rocket; in an
+        English sentence, `english_of` its words: グループ → group)."""
         if q_info is None or q_info.qtype is None:
             return True
         head = q_info.head or ""
@@ -1010,14 +1015,24 @@ class Engine:
         if checkable(q_info.qtype, q_info.counter) or q_info.qtype == "place" and head == "国" \
                 or head in NICKNAME:
             return phrase is not None
-        # どのロケット asks to pick one of a concrete kind named in katakana, which the sentences
-        # would name; a kanji classifier (どの部分, どの文書) is answered without being repeated,
-        # and 〜のタイトルは何 by a title in 『』.
-        if q_info.qtype == "thing" and len(head) > 1 and all("\u30a0" <= ch <= "\u30ff" for ch in head) \
-                and "どの" in q_info.text:
-            texts = [index.documents[index.passages[s.passage_row].doc_id].text[s.start:s.end] for s in chosen]
-            return any(head.rstrip("ー") in t for t in texts)
+        names = Engine._names_asked_noun(q_info, english_of)
+        if names is not None:
+            return any(names(index.documents[index.passages[s.passage_row].doc_id].text[s.start:s.end])
+                       for s in chosen)
         return True
+
+    @staticmethod
+    def _names_asked_noun(q_info, english_of: Callable[[str], list[str]]) -> Callable[[str], bool] | None:
+        """For どのロケット (a pick of a concrete kind named in katakana, which the sentences would
+        name), whether a sentence names the kind (in an English one, `english_of` its words:
+        グループ → group); None for other questions. A kanji classifier (どの部分, どの文書) is
+        answered without being repeated, and 〜のタイトルは何 by a title in 『』."""
+        head = q_info.head or "" if q_info is not None else ""
+        if not (q_info is not None and q_info.qtype == "thing" and len(head) > 1
+                and all("\u30a0" <= ch <= "\u30ff" for ch in head) and "どの" in q_info.text):
+            return None
+        english = [re.compile(rf"\b{re.escape(w)}\b", re.I) for w in english_of(head)]
+        return lambda t: head.rstrip("ー") in t or not has_japanese(t) and any(e.search(t) for e in english)
 
     def _relative_rows(self, index: SearchIndex, chosen, q_info) -> set[int]:
         """The quoted sentences (vector rows) that name the asked event (就任) only as the reference

@@ -167,6 +167,25 @@ def test_a_country_the_sentences_do_not_name_is_not_given(tokenizer):
     assert Engine._gives_asked_kind(None, [], question_info("大会はどこで開かれましたか？", tokenizer), None)
 
 
+def test_a_picked_kind_is_named_in_japanese_or_in_english(tokenizer):
+    from types import SimpleNamespace
+
+    from bot.engine import Engine
+    from bot.query.analysis import question_info
+    texts = ["The workshop was held in Singapore.", "It was organized under the Space Working Group."]
+    doc = "\n".join(texts)
+    index = SimpleNamespace(passages=[SimpleNamespace(doc_id="d")], documents={"d": SimpleNamespace(text=doc)})
+    quoted = [SimpleNamespace(passage_row=0, start=doc.index(t), end=doc.index(t) + len(t)) for t in texts]
+    asked = question_info("ワークショップはどのワーキンググループの下で開催されましたか？", tokenizer)
+    # without the English word for グループ no quoted sentence names a group
+    assert not Engine._gives_asked_kind(index, quoted, asked, None)
+    english = {"グループ": ["group"]}
+    assert Engine._gives_asked_kind(index, quoted, asked, None, lambda term: english.get(term, []))
+    names = Engine._names_asked_noun(asked, lambda term: english.get(term, []))
+    assert names is not None and [names(t) for t in texts] == [False, True]
+    assert not Engine._gives_asked_kind(index, quoted[:1], asked, None, lambda term: english.get(term, []))
+
+
 def test_a_counted_number_must_count_the_asked_things(tokenizer):
     assert fits_type("580名", "number", tokenizer, counter="人")
     assert fits_type("28", "number", tokenizer, counter="箇国", after="か国・地域")

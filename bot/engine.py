@@ -820,7 +820,8 @@ class Engine:
         total = asks_for == "number" and kinds.asks_total(query)
         usable = lambda sentence, a, b: fits(sentence[a:b], sentence[b:]) and not (  # noqa: E731
             known and kinds.restates(sentence, a, b, known)) and not kinds.names_the_asked(sentence, a, b, query) \
-            and (q_info.head not in NICKNAME or kinds.calls(sentence)) and (not total or kinds.states_total(sentence))
+            and (q_info.head not in NICKNAME or kinds.calls(sentence)) and (not total or kinds.states_total(sentence)) \
+            and not (asks_for == "time" and kinds.dates_another(sentence, a, b, q_info.predicate, names))
         # About the present, every quoted sentence's phrase is kept: dated sources may disagree.
         if now is None:
             now = has_japanese(q_info.text) and kinds.asks_now(q_info.text)

@@ -176,6 +176,24 @@ _GLOSSED = re.compile(r"[^、。，,()（）\s]{0,6}\s*[(（]([^)）:：=＝]{2,
 _OWNER_END = re.compile(r"[、。，,・:：;；|\n]")
 
 
+# A date, then the asked verb in a relative clause ending in the noun it describes:
+# 「2006年に設立されたムハンマド・ビン・ラシード宇宙センター」 (not 設立された。 / 設立されたのは).
+_RELATIVE_TAIL = re.compile(r"(?:され|し)た(?=[^\s。、，,.はがをにでとものへやかよ」』)）)])")
+
+
+def dates_another(sentence: str, a: int, b: int, predicate: str | None, names: set[str]) -> bool:
+    """Whether the date sentence[a:b] dates something else than the question's subject: right
+    after it the question's verb describes a following noun (2006年に設立された<MBRSC>) and the
+    sentence names none of the question's `names` (Kibo-ABCは何年に設立された)."""
+    if not predicate or not names or any(n in sentence for n in names):
+        return False
+    stem = predicate[:-1] if len(predicate) > 1 and "\u3040" <= predicate[-1] <= "\u309f" else predicate
+    if len(stem) < 2:
+        return False
+    m = re.match(r"\s*(?:に|から|には)?\s*" + re.escape(stem), sentence[b:])
+    return bool(m and _RELATIVE_TAIL.match(sentence, b + m.end()))
+
+
 def names_the_asked(sentence: str, a: int, b: int, question: str) -> bool:
     """Whether sentence[a:b] is (the start of) what the question itself names, glossed in brackets
     after it (アジア太平洋地域宇宙機関会議(APRSAF) for a question about APRSAF): not its answer."""

@@ -10,6 +10,7 @@ from bot.answer.kinds import (
     clause_of_question,
     coordinated,
     counting,
+    dates_another,
     defines,
     definition_subject,
     expanded,
@@ -592,6 +593,18 @@ def test_an_official_name_runs_through_its_middle_dot_to_the_body_word():
     assert s[:official_name_end(s, end, ("省", "機構"))].endswith("研究技術・高等教育省")
     t = "スリランカ・ネパールの学生"  # items joined by the dot, no body word: a list, not one name
     assert official_name_end(t, t.index("・"), ("省", "機構")) == t.index("・")
+
+
+def test_a_date_of_another_founding_does_not_date_the_asked_one():
+    s = "2006年に設立されたムハンマド・ビン・ラシード宇宙センターはUAE国家宇宙プログラムの本拠地です。"
+    year = (0, 5)
+    # Kibo-ABCは何年に設立: the year is the centre's, which the verb describes
+    assert dates_another(s, *year, "設立", {"Kibo-ABC"})
+    assert not dates_another(s, *year, "設立", {"ムハンマド・ビン・ラシード宇宙センター"})  # asked about it
+    assert not dates_another("2008年にKibo-ABCが設立された。", *year, "設立", {"Kibo-ABC"})
+    assert not dates_another("2008年に設立された。", *year, "設立", {"Kibo-ABC"})  # no other noun follows
+    assert not dates_another(s, *year, "打ち上げ", {"Kibo-ABC"})  # another verb
+    assert not dates_another(s, *year, "設立", set())  # the question names nothing
 
 
 def test_the_phrase_in_the_clause_writing_the_asked_verb_leads():

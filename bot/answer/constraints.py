@@ -221,5 +221,23 @@ def check(ids: Identifiers, ctx: Context, flat_document: str | None = None, lang
             continue
         missing.append(f"{name.upper()}-{n}")
     missing += [ids.shown.get(w, w) for w in sorted(ids.names)
-                if not common(w) and not any(a in doc_flat for a in forms(w))]
+                if not common(w) and not any(_carries(a, doc_flat, ctx.document if lang != "ja" else None)
+                                             for a in forms(w))]
     return Check(not missing, missing)
+
+
+# An English question's acronym this short is found inside longer words once spaces are gone
+# (ASI in Asia, ESA in research): it must stand as a word of its own. (A Japanese question's Latin
+# word may be cut short, DP for GDP, and is matched as written.)
+MAX_ACRONYM = 5
+
+
+def _carries(form: str, doc_flat: str, document: str | None) -> bool:
+    """Whether a document carries a name's flattened `form`; with `document` (its text), a short
+    acronym only as a word."""
+    if form not in doc_flat:
+        return False
+    if document is None or len(form) > MAX_ACRONYM or not re.fullmatch(r"[a-z0-9]+", form):
+        return True
+    word = re.compile(rf"(?<![A-Za-z0-9]){re.escape(form)}(?![A-Za-z0-9])", re.I)
+    return bool(word.search(document) or word.search(_nfkc(document)))

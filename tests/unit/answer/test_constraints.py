@@ -62,6 +62,16 @@ def test_names_must_be_in_the_document_unless_the_corpus_is_about_them(tokenizer
     assert check(ids, ctx, common=lambda name: name == "アルテミス").ok
 
 
+def test_an_english_questions_acronym_must_stand_as_a_word():
+    ids = identifiers("Who was JAXA's president at the time of the joint statement with ASI?", "en")
+    asia = _ctx("JAXA President Naoki Okumura met ESA.", doc="JAXA and ESA work with Asia-Pacific agencies.")
+    assert check(ids, asia, lang="en").missing == ["ASI"]
+    assert check(ids, _ctx("JAXA立川理事長他", doc="イタリア宇宙機関(ASI)総裁とJAXA"), lang="en").ok
+    # a Japanese question's Latin word may be cut short and is matched inside the longer one
+    cut = identifiers("コンゴ共和国のDPの5割は何に頼っていますか？", "ja")
+    assert check(cut, _ctx("GDPの5割以上を石油に頼る。")).ok
+
+
 def test_the_series_of_an_edition_must_be_in_the_document(tokenizer):
     ids = identifiers("第27回宇宙開発戦略本部はいつ開かれましたか？", "ja", tokenizer)
     other = check(ids, _ctx("第27回のAPRSAFでは活発な議論が行われました。"))

@@ -421,6 +421,8 @@ class Engine:
             phrase = self._year_from_heading(index, chosen, query, q_info)
         if phrase is None and q_info is not None and checkable(q_info.qtype, q_info.counter):
             chosen, phrase = self._giving_neighbour_ja(c, chosen, query, q_info, party)
+        if phrase is None and q_info is not None and q_info.qtype in choice.HEADED_TYPES:
+            phrase = self._heading_phrase(index, chosen, query, q_info)
         subject = kinds.definition_subject(query, c.lang)
         if subject:
             chosen = self._defining_first(index, chosen, c.scored, subject, top_k)
@@ -810,18 +812,13 @@ class Engine:
         if early is not None:
             return early
         best: tuple[float, ScoredSentence, str, list, tuple[int, int]] | None = None
-        known = kinds.stated_months(query) if asks_for == "time" and q_info.counter != "日" else set()
         fits = lambda text, after="": fits_type(text, asks_for, self.tokenizer, q_info.head,  # noqa: E731
                                                 q_info.counter, after)
         # An English question's names are search terms out of their clauses: no clause to match.
         names = self._clause_names(q_info.text, query) if english_words is not None else set()
         # A sentence that names the asked event only as another's reference point dates that other.
         relative = self._relative_rows(index, chosen, q_info)
-        total = asks_for == "number" and kinds.asks_total(query)
-        usable = lambda sentence, a, b: fits(sentence[a:b], sentence[b:]) and not (  # noqa: E731
-            known and kinds.restates(sentence, a, b, known)) and not kinds.names_the_asked(sentence, a, b, query) \
-            and (q_info.head not in NICKNAME or kinds.calls(sentence)) and (not total or kinds.states_total(sentence)) \
-            and not (asks_for == "time" and kinds.dates_another(sentence, a, b, q_info.predicate, names))
+        usable = self._answers(query, q_info, names)
         # About the present, every quoted sentence's phrase is kept: dated sources may disagree.
         if now is None:
             now = has_japanese(q_info.text) and kinds.asks_now(q_info.text)
@@ -887,6 +884,20 @@ class Engine:
         a, b = self._widened(sentence, a, b, [span for _, span in ranked], q_info, fits, side)
         return Phrase(s.vector_row, s.start + a, s.start + b, as_of)
 
+    def _answers(self, query: str, q_info, names: set[str]) -> Callable[[str, int, int], bool]:
+        """Whether sentence[a:b] can answer the question: of the asked type, not a date in a month
+        the question states, not the asked thing's own name, a nickname only where the sentence
+        calls it one, a total only where it states one, not a date the asked verb gives another
+        of the question's `names`."""
+        asks_for = q_info.qtype
+        known = kinds.stated_months(query) if asks_for == "time" and q_info.counter != "日" else set()
+        total = asks_for == "number" and kinds.asks_total(query)
+        return lambda sentence, a, b: fits_type(sentence[a:b], asks_for, self.tokenizer, q_info.head,  \
+                                                 q_info.counter, sentence[b:]) and not (
+            known and kinds.restates(sentence, a, b, known)) and not kinds.names_the_asked(sentence, a, b, query) \
+            and (q_info.head not in NICKNAME or kinds.calls(sentence)) and (not total or kinds.states_total(sentence)) \
+            and not (asks_for == "time" and kinds.dates_another(sentence, a, b, q_info.predicate, names))
+
     def _widened(self, sentence: str, a: int, b: int, spans: list[tuple[int, int]], q_info,
                  fits, side: frozenset[str] = frozenset()) -> tuple[int, int]:
         """The lead phrase [a, b) widened to the items coordinated with it: names of the lead's
@@ -915,6 +926,24 @@ class Engine:
         doc = index.documents[p.doc_id]
         dated = kinds.year_of_day(doc.text[day.start:day.end], f"{doc.title}\n{doc.text}")
         return replace(day, japanese=dated) if dated else None
+
+    def _heading_phrase(self, index: SearchIndex, chosen, query: str, q_info) -> Phrase | None:
+        """A number or date asked that no quoted sentence gives but the heading above one of
+        them does (「50水星磁気圏探査機「みお」(88秒)」 over the guide's text): that phrase, kept on
+        the first such sentence, in the heading's document offsets; None when no heading gives it.
+        A heading's phrase is written in figures: a word (ヘクトメートル) only names its topic."""
+        usable = self._answers(query, q_info, self._clause_names(q_info.text, query))
+        for s in chosen:
+            p = index.passages[s.passage_row]
+            text = index.documents[p.doc_id].text
+            at = text.rfind(p.section, 0, p.start) if p.section else -1
+            if at < 0:
+                continue
+            for _, (a, b) in rank_phrases(p.section, query, q_info.qtype, self.tokenizer, self.models.phrase,
+                                          info=q_info):
+                if re.search(r"[0-9]", unicodedata.normalize("NFKC", p.section[a:b])) and usable(p.section, a, b):
+                    return Phrase(s.vector_row, at + a, at + b, heading=True)
+        return None
 
     def _written_out(self, index: SearchIndex, chosen, query: str) -> Phrase | None:
         """For 「XとはSの略」, the words a quoted sentence spells the acronym out with."""
@@ -1352,7 +1381,8 @@ def sentence_order(hits: list[Hit], scored: list[ScoredSentence], other: Callabl
 # span of years, 何キログラム) and a calendar date or year (何年に, 何月何日). Other kinds are answered
 # in too many forms to tell (いつ → 夜間, どこ → 北部の熱帯雨林, 何社 → フィリップス社).
 CHECKABLE_COUNTERS = {"number": {"人", "名", "箇国", "件", "回", "機", "基", "台", "個", "倍", "校", "隻",
-                                 MONEY, DURATION, "キログラム", "トン", "キロメートル", "メートル"},
+                                 MONEY, DURATION, "秒", "分", "時間", "キログラム", "トン", "キロメートル",
+                                 "メートル"},
                       "time": {"年", "月", "日", "年度", "世紀", "年代"}}
 
 

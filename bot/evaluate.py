@@ -161,10 +161,11 @@ def score_case(case: dict, result, latency_ms: float, evidence: dict | None = No
     phrase = None
     # The answer carries at most one phrase, in the citation of the sentence it was found in (not
     # necessarily the first: citations follow document order).
-    spans = [c for c in result.citations if c.answer_span] if result.found else []
+    spans = [c for c in result.citations if c.answer_span or c.section_span] if result.found else []
     if spans:
-        a, b = spans[0].answer_span
-        phrase = spans[0].text[a:b]
+        c = spans[0]
+        phrase = c.text[c.answer_span[0]:c.answer_span[1]] if c.answer_span else \
+            c.section[c.section_span[0]:c.section_span[1]]
     answers = case.get("answers") or []
     em, f1 = phrase_scores(phrase, answers) if answers else (None, None)
     neutral = [a for a in answers if language_neutral(a)]

@@ -28,6 +28,9 @@ class Citation(BaseModel):
     answer_span: tuple[int, int] | None = Field(
         default=None, description="[start, end) within `text` of the phrase that answers the question "
                                   "(a year, number, name, place...), when the question asks for one")
+    section_span: tuple[int, int] | None = Field(
+        default=None, description="[start, end) within `section` of the answering phrase, when the heading "
+                                  "above the passage gives it and no cited sentence does (a length, a date)")
     score: float
     page: int | None = Field(default=None, description="PDF: the page (1-based) the cited sentence is on")
     slide: int | None = Field(default=None, description="PowerPoint: the slide (1-based) of the cited sentence")

@@ -39,6 +39,7 @@ from web.view import (
     format_date,
     safe_url,
     searched_query,
+    section_parts,
     site_name,
     source_href,
     text_lang,
@@ -54,8 +55,9 @@ def _templates() -> Jinja2Templates:
     env = jinja2.Environment(loader=jinja2.FileSystemLoader(TEMPLATES_DIR), autoescape=True,
                              trim_blocks=True, lstrip_blocks=True)
     env.globals.update(answer_parts=answer_parts, excerpt_parts=excerpt_parts, card_parts=card_parts,
-                       card_place=card_place, source_href=source_href, safe_url=safe_url, answer_state=answer_state,
-                       searched_query=searched_query, answer_layout=answer_layout, text_lang=text_lang,
+                       section_parts=section_parts, card_place=card_place, source_href=source_href,
+                       safe_url=safe_url, answer_state=answer_state, searched_query=searched_query,
+                       answer_layout=answer_layout, text_lang=text_lang,
                        format_date=format_date, site_name=site_name)
     env.globals["markup_version"] = pages.markup_version(env)
     return Jinja2Templates(env=env)

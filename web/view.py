@@ -133,6 +133,13 @@ def card_parts(text: str, highlight: tuple[int, int] | None,
     return out
 
 
+def section_parts(section: str, span: tuple[int, int] | None) -> list[tuple[str, bool]]:
+    """A card's section heading in pieces flagged bold where the answering phrase (`span`, when
+    the heading gives it) falls."""
+    a, b = span if span and 0 <= span[0] < span[1] <= len(section) else (0, 0)
+    return [(t, bold) for t, bold in ((section[:a], False), (section[a:b], True), (section[b:], False)) if t]
+
+
 def ocr_percent(confidence) -> int | None:
     """An OCR confidence (0–1) as a whole percentage, half up."""
     if confidence is None or isinstance(confidence, bool) or not isinstance(confidence, (int, float)):

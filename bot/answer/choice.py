@@ -133,6 +133,9 @@ def type_match(p: Profile, q: analysis.QuestionInfo) -> float:
 # How many of the fixed mix's first sentences are searched for a phrase of the asked-for type
 # (refusal evidence: 「万博で誰が話しましたか？」 is answerable because a retrieved sentence names people).
 SUPPORT_TOP = 5
+# Kinds a page's headings state as often as its prose: a date or a length in a title
+# (「みお」(88秒)). A heading's names are the page's topic, not an answer.
+HEADED_TYPES = ("number", "time")
 
 
 def type_support(index: SearchIndex, scored: list[ScoredSentence], q_info: analysis.QuestionInfo | None,
@@ -141,7 +144,12 @@ def type_support(index: SearchIndex, scored: list[ScoredSentence], q_info: analy
     question asks for no particular kind), else 0."""
     if q_info is None or q_info.qtype not in analysis.TYPES:
         return 1.0
-    return max((type_match(sentence_profile(s.vector_row, _text(index, s)), q_info) for s in scored[:SUPPORT_TOP]),
+    top = scored[:SUPPORT_TOP]
+    found = max((type_match(sentence_profile(s.vector_row, _text(index, s)), q_info) for s in top), default=0.0)
+    if found or q_info.qtype not in HEADED_TYPES:
+        return found
+    sections = {s.passage_row: index.passages[s.passage_row].section for s in top}
+    return max((type_match(sentence_profile(-1 - row, text), q_info) for row, text in sections.items() if text),
                default=0.0)
 
 

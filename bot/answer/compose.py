@@ -69,12 +69,14 @@ class Phrase:
     """The answering phrase: document offsets inside the chosen sentence at `vector_row`;
     `as_of`: the date of its source (ISO) when dated sources disagree and the newest one leads;
     `japanese`: the phrase in Japanese form when it is read from an English sentence (a date:
-    February 2016 → 2016年2月)."""
+    February 2016 → 2016年2月); `heading`: the offsets are in the section heading above the
+    sentence's passage (a length or date only the heading states)."""
     vector_row: int
     start: int
     end: int
     as_of: str | None = None
     japanese: str | None = None
+    heading: bool = False
 
 
 def japanese_date(iso: str) -> str:
@@ -102,19 +104,24 @@ def compose_answer(index: SearchIndex, chosen: list[ScoredSentence], lang: str,
         p = index.passages[s.passage_row]
         d = index.documents[p.doc_id]
         sentence = d.text[s.start:s.end]
-        span = None
+        span = section_span = None
         mine = [i for i in listed or () if i.key == s.vector_row and s.start <= i.start]
         if mine:
             span = (min(i.start for i in mine) - p.start, max(i.end for i in mine) - p.start)
         if phrase is not None and phrase.vector_row == s.vector_row:
-            span = (phrase.start - p.start, phrase.end - p.start)
+            if phrase.heading:
+                at = d.text.rfind(p.section, 0, p.start)
+                section_span = (phrase.start - at, phrase.end - at)
+            else:
+                span = (phrase.start - p.start, phrase.end - p.start)
             when = f"（{japanese_date(phrase.as_of)}時点）" if phrase.as_of else ""
             also = f"（{phrase.japanese}）" if phrase.japanese else ""
             lead = f"{d.text[phrase.start:phrase.end]}{also}です{when}。[{n}]"
         citations.append(Citation(
             n=n, chunk_id=p.chunk_id, doc_id=p.doc_id, title=d.title, url=d.url, section=p.section,
             text=p.text, highlight=(s.start - p.start, s.end - p.start), answer_span=span,
-            score=round(s.score, 6), date=getattr(d, "date", None), **location_fields(d, s.start)))
+            section_span=section_span, score=round(s.score, 6), date=getattr(d, "date", None),
+            **location_fields(d, s.start)))
         parts.append(f"{sentence}[{n}]" if lang == "ja" else f"「{sentence}」[{n}]")
     if verdict and not lead:
         lead = {"yes": "はい。[1]", "no": "いいえ。[1]"}[verdict]

@@ -22,6 +22,7 @@ AUTH = {"Authorization": f"Bearer {ADMIN_TOKEN}"}
 ASK_KEYS = {"answer", "found", "language", "query", "citations", "related", "timings_ms", "index_version",
             "asks_for", "state"}
 CITATION_KEYS = {"n", "chunk_id", "doc_id", "title", "url", "section", "text", "highlight", "score", "answer_span",
+                 "section_span",  # null unless only the section heading gives the phrase
                  "page", "slide", "sheet", "row", "ocr_confidence", "date"}  # locations: null for text documents
 
 

@@ -13,7 +13,7 @@ from web_helpers import live_server
 from web.openai.api import pieces
 
 QUESTION = "SAFEは何年に設立されましたか？"
-CITATION_KEYS = {"n", "title", "url", "doc_id", "chunk_id", "text", "highlight", "answer_span"}
+CITATION_KEYS = {"n", "title", "url", "doc_id", "chunk_id", "text", "highlight", "answer_span", "section"}
 
 
 def chat(client, messages, **extra):

@@ -56,6 +56,20 @@ def test_answer_span_is_bold_in_the_rendered_card_and_escaped(templates):
     assert_no_inline_code(hostile)
 
 
+def test_a_phrase_only_the_heading_gives_is_bold_in_the_cards_section(templates):
+    from web.routes.pages import chat_context
+    from web.view import section_parts
+    assert section_parts("12「はやぶさ2」(95秒)", (10, 13)) == [
+        ("12「はやぶさ2」(", False), ("95秒", True), (")", False)]
+    assert section_parts("見出し", None) == section_parts("見出し", (2, 9)) == [("見出し", False)]
+    answer = fake_answer("答え")
+    cited = answer.citations[0].model_copy(update={"section": f"ガイド({XSS})", "section_span": (4, 4 + len(XSS))})
+    html = templates.get_template("chat.html").render(
+        chat_context("ja", question="Q", answer=answer.model_copy(update={"citations": [cited]})))
+    assert '<p class="card-section">ガイド(<mark><strong class="answer-span">&lt;img src=x' in html
+    assert "<img src=x" not in html
+
+
 def test_markers_cards_and_links_have_distinct_spoken_labels(templates):
     from web.routes.pages import chat_context
     html = templates.get_template("chat.html").render(chat_context("ja", question="Q", answer=fake_answer("答え")))

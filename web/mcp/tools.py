@@ -88,7 +88,8 @@ class Tools:
         """Answer a question from the indexed documents. The answer quotes the documents'
         sentences with [n] markers; each citation gives the title, URL, section and the passage
         text with the supporting sentence's [start, end) `highlight` (and `answer_span`, the
-        phrase that answers, when there is one). When the documents do not answer, `found` is
+        phrase that answers, when there is one; `section_span` when only the section heading
+        gives it). When the documents do not answer, `found` is
         false and there are no citations: say so rather than guessing."""
         answer = await self._call(lambda e: e.ask(question, history or []), ctx)
         if self.on_answer is not None:

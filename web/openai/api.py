@@ -112,6 +112,7 @@ def conversation(messages: list[ChatMessage]) -> tuple[str, list[dict]]:
 def _citations(answer: Answer) -> list[CompletionCitation]:
     return [CompletionCitation(n=c.n, title=c.title, url=c.url, doc_id=c.doc_id, chunk_id=c.chunk_id,
                                text=c.text, highlight=c.highlight, answer_span=c.answer_span,
+                               section=c.section, section_span=c.section_span,
                                page=c.page, slide=c.slide, sheet=c.sheet, row=c.row, date=c.date)
             for c in answer.citations]
 

@@ -101,6 +101,9 @@ class CompletionCitation(BaseModel):
     highlight: tuple[int, int] = Field(description="[start, end) of the supporting sentence within `text`")
     answer_span: tuple[int, int] | None = Field(
         None, description="[start, end) within `text` of the phrase that answers the question, if any")
+    section: str = Field("", description="the heading the cited passage stands under")
+    section_span: tuple[int, int] | None = Field(
+        None, description="[start, end) within `section` of the answering phrase, when only the heading gives it")
     page: int | None = Field(None, description="PDF: the page of the cited sentence")
     slide: int | None = Field(None, description="PowerPoint: the slide of the cited sentence")
     sheet: str | None = Field(None, description="Excel: the sheet of the cited sentence")

@@ -877,7 +877,7 @@ class Engine:
             best, as_of = newest
         _, s, sentence, ranked, (a, b) = best
         if asks_for == "time":
-            b = kinds.with_clock(sentence, kinds.range_end(query, sentence, b))
+            a, b = kinds.with_era(sentence, a), kinds.with_clock(sentence, kinds.range_end(query, sentence, b))
         if asks_for == "person":
             a, b = whole_name(sentence, a, b, self.tokenizer)
         b = kinds.official_name_end(sentence, b, ORG_SUFFIX) if asks_for == "org" else b

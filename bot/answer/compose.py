@@ -8,6 +8,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from bot.answer import lists
+from bot.answer.constraints import in_western_years
 from bot.answer.lists import Item
 from bot.answer.sentences import ScoredSentence
 from bot.query.analysis import measured
@@ -115,8 +116,10 @@ def compose_answer(index: SearchIndex, chosen: list[ScoredSentence], lang: str,
             else:
                 span = (phrase.start - p.start, phrase.end - p.start)
             when = f"（{japanese_date(phrase.as_of)}時点）" if phrase.as_of else ""
-            also = f"（{phrase.japanese}）" if phrase.japanese else ""
-            lead = f"{d.text[phrase.start:phrase.end]}{also}です{when}。[{n}]"
+            stated = d.text[phrase.start:phrase.end]
+            # A 和暦 date is stated in both forms: 平成27年9月（2015年9月）.
+            also = phrase.japanese or in_western_years(stated)
+            lead = f"{stated}{f'（{also}）' if also else ''}です{when}。[{n}]"
         citations.append(Citation(
             n=n, chunk_id=p.chunk_id, doc_id=p.doc_id, title=d.title, url=d.url, section=p.section,
             text=p.text, highlight=(s.start - p.start, s.end - p.start), answer_span=span,

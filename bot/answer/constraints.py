@@ -62,6 +62,14 @@ def years(text: str) -> set[int]:
     return out
 
 
+def in_western_years(text: str) -> str | None:
+    """`text` with each 和暦 year written as its 西暦 year (平成27年9月 → 2015年9月); None when it
+    has none."""
+    t = _nfkc(text)
+    out = _ERA_YEAR.sub(lambda m: f"{ERAS[m.group(1)] + (1 if m.group(2) == '元' else int(m.group(2)))}年", t)
+    return out if out != t else None
+
+
 def _context_editions(text: str, codes: bool = True) -> set[int]:
     """Edition numbers a text states (第21回, 21回目, 21st, third round), and with `codes` the
     numbers of its codes too (APRSAF-21 is the 21st APRSAF)."""

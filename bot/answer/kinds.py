@@ -542,8 +542,10 @@ def titled(sentence: str, spans: list[tuple[int, int]], head: str | None,
 
 
 _RANGE_ASKED = re.compile(r"(?:いつ|何年|何月|何日)から.*(?:いつ|何年|何月|何日)まで|from\s+when.*until|期間")
+_ERA = r"(?:明治|大正|昭和|平成|令和)"
 _RANGE_REST = re.compile(r"(?:\s*[(（][^)）]{1,3}[)）])?\s*(?:[~〜～\-–]|から)"
-                         r"\s*(?:[0-9]{1,4}\s*年)?\s*(?:[0-9]{1,2}\s*月)?\s*(?:[0-9]{1,2}\s*日)?"
+                         rf"\s*(?:(?:{_ERA}\s*(?:元|[0-9]{{1,2}})|[0-9]{{1,4}})\s*年)?"
+                         r"\s*(?:[0-9]{1,2}\s*月)?\s*(?:[0-9]{1,2}\s*日)?"
                          r"(?:\s*[(（][^)）]{1,3}[)）])?\s*(?:まで)?")
 
 
@@ -562,6 +564,13 @@ def with_clock(sentence: str, b: int) -> int:
     day (12月2日 → 12月2日(月)午前9時): asked when, the hour is part of the answer."""
     m = _CLOCK_AFTER.match(sentence, b) if sentence[:b].rstrip().endswith("日") else None
     return m.end() if m else b
+
+
+def with_era(sentence: str, a: int) -> int:
+    """The start of a date phrase at `a` widened to the era name written right before its year
+    (27年9月10日 → 平成27年9月10日): without it the year is not the year."""
+    m = re.search(rf"{_ERA}\s*$", sentence[:a]) if re.match(r"\s*(?:元|[0-9０-９]{1,2})\s*年", sentence[a:]) else None
+    return m.start() if m else a
 
 
 def range_end(question: str, sentence: str, b: int) -> int:

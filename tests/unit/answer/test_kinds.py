@@ -290,6 +290,19 @@ def test_a_date_range_is_given_whole_when_the_question_asks_from_when_to_when():
     assert range_end("いつ開かれましたか？", held, 10) == 10
 
 
+def test_an_era_date_keeps_its_era_and_its_range_end_in_an_era():
+    from bot.answer.constraints import in_western_years
+    from bot.answer.kinds import range_end, with_era
+    period = "(応募期間:平成27年9月10日~平成28年3月31日)。"
+    a = period.index("27年")
+    assert period[with_era(period, a):].startswith("平成27年9月10日")
+    assert with_era("2015年9月", 0) == 0 and with_era("平成の27件", 3) == 3
+    b = period.index("日~") + 1
+    assert period[a:range_end("応募期間はいつからいつまでですか？", period, b)] == "27年9月10日~平成28年3月31日"
+    assert in_western_years("平成27年9月10日~平成28年3月31日") == "2015年9月10日~2016年3月31日"
+    assert in_western_years("令和元年5月") == "2019年5月" and in_western_years("2015年9月") is None
+
+
 def test_a_day_is_given_with_the_clock_time_written_after_it():
     from bot.answer.kinds import with_clock
     held = "タイ国標準時刻12月2日(月)午前9時、ホテルにて式典を開催"

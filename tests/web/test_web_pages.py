@@ -237,6 +237,7 @@ def test_answer_fragment_is_the_forms_markup_with_the_tools(templates, fake_clie
     fragment = r.text
     tools = fragment.split('<div class="answer-tools">')[1].split("</form>")[0]
     assert 'data-action="copy"' in tools and 'id="comment-j2"' in tools
+    assert '<span class="action-text">コピー</span>' in tools and "built-in method" not in fragment
     without_tools = fragment.replace('<div class="answer-tools">' + tools + "</form>\n</div>\n", "")
     assert _bot_turn(without_tools) == _bot_turn(page).replace("-s-", "-j2-").replace('"state-s"', '"state-j2"')
     assert "&lang=en#" in fragment.replace("&amp;", "&")  # the page's language, for the source links

@@ -6,6 +6,7 @@ state once, so it finishes on the index it started with. The fitted models (`Mod
 once at the edge (server start, CLI, benchmark, fitting script) and passed in.
 """
 
+import functools
 import math
 import re
 import threading
@@ -44,7 +45,15 @@ from bot.answer.compose_en import (
 )
 from bot.answer.compose_en import asked as english_asked
 from bot.answer.evidence import Evidence, RefusalModel, decide_found, question_terms, worth_relating
-from bot.answer.phrase import NICKNAME, ORG_SUFFIX, PhraseModel, fits_type, rank_phrases, whole_name
+from bot.answer.phrase import (
+    NICKNAME,
+    ORG_SUFFIX,
+    PhraseModel,
+    fits_type,
+    named_in_sentence,
+    rank_phrases,
+    whole_name,
+)
 from bot.answer.sentences import (
     MAX_SENTENCES,
     CrossLanguage,
@@ -894,11 +903,13 @@ class Engine:
         asks_for = q_info.qtype
         known = kinds.stated_months(query) if asks_for == "time" and q_info.counter != "日" else set()
         total = asks_for == "number" and kinds.asks_total(query)
+        toks = functools.lru_cache(maxsize=64)(lambda sentence: morpheme_toks(sentence, self.tokenizer))
         return lambda sentence, a, b: fits_type(sentence[a:b], asks_for, self.tokenizer, q_info.head,  \
                                                  q_info.counter, sentence[b:]) and not (
             known and kinds.restates(sentence, a, b, known)) and not kinds.names_the_asked(sentence, a, b, query) \
             and (q_info.head not in NICKNAME or kinds.calls(sentence)) and (not total or kinds.states_total(sentence)) \
-            and not (asks_for == "time" and kinds.dates_another(sentence, a, b, q_info.predicate, names))
+            and not (asks_for == "time" and kinds.dates_another(sentence, a, b, q_info.predicate, names)) \
+            and (asks_for != "person" or named_in_sentence(sentence, a, b, toks))
 
     def _widened(self, sentence: str, a: int, b: int, spans: list[tuple[int, int]], q_info,
                  fits, side: frozenset[str] = frozenset()) -> tuple[int, int]:

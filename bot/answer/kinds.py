@@ -319,8 +319,9 @@ def sided(sentence: str, spans: list[tuple[int, int]], side: set[str]) -> tuple[
     parts: dict[int, tuple[int, int]] = {}
     for a, b in sorted(whole):
         start = max((m.end() for m in _PARTY_END.finditer(sentence, 0, a)), default=0)
-        # A Latin-script party is a whole word (ESA is not the end of UAESA).
-        if any(w and re.search(rf"(?<![A-Za-z]){re.escape(w)}(?![A-Za-z])", sentence[start:b]) for w in side):
+        # A Latin-script party is a whole word (ESA is not the end of UAESA); 駐UAE (stationed in
+        # the UAE: 駐UAE日本国大使) names where another party's envoy serves, not the party.
+        if any(w and re.search(rf"(?<![A-Za-z駐]){re.escape(w)}(?![A-Za-z])", sentence[start:b]) for w in side):
             parts[start] = (a, b)
     return next(iter(parts.values())) if len(parts) == 1 else None
 

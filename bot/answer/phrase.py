@@ -14,6 +14,7 @@ the sentence, whether the particle after it matches the one after the interrogat
 import math
 import re
 import unicodedata
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from pathlib import Path
@@ -634,6 +635,18 @@ def _fits_place(text: str, toks, head: str | None, after: str) -> bool:
             or any(p[2] == "地名" for p in pos)):
         return False
     return not (text.endswith(_ORG_ONLY) and not text.endswith(_PLACE_SUFFIX))
+
+
+def named_in_sentence(sentence: str, a: int, b: int, toks: Callable[[str], list]) -> bool:
+    """Whether the person phrase sentence[a:b] has a name in its sentence (`toks`: its morphemes),
+    not only when read alone: 中和 of 中和器 is a surname to Sudachi only out of context, a common
+    noun in it. (In its sentence a name may be read as another kind of name: 桜町 of 桜町天皇 is a
+    place there.) A title or a kind of person (長官, 飛行士) or a Latin-script name is one however
+    it is read."""
+    text = unicodedata.normalize("NFKC", sentence[a:b]).strip()
+    if text.endswith(PERSON_SUFFIX) or text.endswith(_PERSON_KIND) or re.search(r"[A-Z][a-z]+", text):
+        return True
+    return any(t.pos[1] == "固有名詞" for t in toks(sentence) if t.start < b and t.end > a)
 
 
 def _ends_named(toks) -> bool:

@@ -427,6 +427,10 @@ def test_of_several_parties_signing_the_asked_partys_person_leads():
     assert sided(sentence, spans, {"JAXA"}) == spans[2]  # the name after its title, not a part of it
     assert sided(sentence, spans, {"UAESA"}) == spans[0]
     assert sided(sentence, spans, {"ESA"}) is None  # no part names it
+    # 駐UAE日本国大使 is Japan's envoy to the UAE, not the UAE's side.
+    envoy = "藤木駐UAE日本国大使のご臨席のもと、UAE総裁 カリファ氏が署名した。"
+    people = [(envoy.index(p), envoy.index(p) + len(p)) for p in ("藤木駐UAE日本国大使", "カリファ氏")]
+    assert sided(envoy, people, {"UAE"}) == people[1]
     both = "JAXA理事 國中均とJAXA理事 山田太郎が出席した。"
     assert sided(both, [(both.index("國中均"), both.index("國中均") + 3),
                         (both.index("山田太郎"), both.index("山田太郎") + 4)], {"JAXA"}) is None
@@ -628,3 +632,13 @@ def test_the_phrase_in_the_clause_writing_the_asked_verb_leads():
     assert clause_of_predicate(s, spans, "満了") is None  # the first-ranked clause writes it
     assert clause_of_predicate(s, spans, "打ち上げ") is None  # no clause does
     assert clause_of_predicate(s, spans[:1], "延長") is None
+
+
+def test_a_person_is_named_in_the_sentence_not_only_when_read_alone(tokenizer):
+    from bot.answer.phrase import named_in_sentence
+    from bot.query.analysis import morpheme_toks
+    toks = lambda text: morpheme_toks(text, tokenizer)  # noqa: E731
+    s = "JAXAのマイクロ波放電式中和器を山川宏理事長が紹介した。"
+    at = lambda p: (s.index(p), s.index(p) + len(p))  # noqa: E731
+    assert not named_in_sentence(s, *at("中和"), toks)  # a surname to Sudachi only out of context
+    assert named_in_sentence(s, *at("山川宏"), toks) and named_in_sentence(s, *at("山川宏理事長"), toks)

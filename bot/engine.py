@@ -744,7 +744,7 @@ class Engine:
                                model.confidence)
         # A list's numbering on a line of its own (「1.」) says nothing: it is never quoted.
         chosen = [s for s in chosen if not _says_nothing(self._text(c.index, s))] or chosen
-        chosen = [self._with_value(c.index, s) for s in chosen]
+        chosen = _distinct([self._with_value(c.index, s) for s in chosen])
         ordered = lead(choice.reading_order(c.index, chosen))
         # A title line, caption or table cell (no sentence end) supports an answer but never
         # opens it: the first quoted line is a sentence when there is one.
@@ -1401,6 +1401,16 @@ CHECKABLE_COUNTERS = {"number": {"人", "名", "箇国", "件", "回", "機", "�
 
 def checkable(qtype: str | None, counter: str | None) -> bool:
     return counter is not None and counter in CHECKABLE_COUNTERS.get(qtype or "", ())
+
+
+def _distinct(chosen: list[ScoredSentence]) -> list[ScoredSentence]:
+    """The quoted spans without one that another before it covers (a table's cells each widened
+    to the same row are quoted once)."""
+    kept: list[ScoredSentence] = []
+    for s in chosen:
+        if not any(k.passage_row == s.passage_row and k.start <= s.start and s.end <= k.end for k in kept):
+            kept.append(s)
+    return kept
 
 
 def table_row(lines: list[str], i: int) -> tuple[int, int] | None:

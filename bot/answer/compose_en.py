@@ -48,6 +48,7 @@ UNITS = {
     "メートル": "metres", "キロメートル": "kilometres", "世紀": "century", "番": "number", "号": "number",
     "条": "article", "位": "place", "文字": "characters", "字": "characters", "語": "words",
 }
+_SPANS = {"years", "months", "days", "hours", "minutes", "seconds"}
 _SCALE = {"万": 10_000, "億": 100_000_000, "千": 1000, "百万": 1_000_000}
 _NUM = r"[0-9０-９][0-9０-９,，.．]*"
 _DATE = re.compile(r"(?:(明治|大正|昭和|平成|令和)\s*(\d{1,2}|元)年|(\d{3,4})年(代)?)(?:(\d{1,2})月(?:(\d{1,2})日)?)?"
@@ -631,6 +632,9 @@ def quantity_english(m: re.Match) -> str | None:
     return f"{prefix}{value} {u}{suffix}"
 
 
+_DATE_TAIL = re.compile(r"\s*(?:[~〜～\-–]|から)\s*(?:[0-9]{1,4}年)?(?:[0-9]{1,2}月)?[0-9]{1,2}日")
+
+
 @dataclass(frozen=True)
 class _Reading:
     """A Japanese sentence (or answer phrase) as the extractors of English phrases read it."""
@@ -646,9 +650,11 @@ class _Reading:
     @classmethod
     def of(cls, text: str, qtype: str, avoid: set[str], question: str) -> "_Reading":
         norm = unicodedata.normalize("NFKC", text)
+        # A range's end is part of its date (12月1日~4日: not "4 days").
+        dates = [(m.start(), m.end() + (t.end() - t.start() if (t := _DATE_TAIL.match(norm, m.end())) else 0))
+                 for m in _DATE.finditer(norm)]
         return cls(text, norm, qtype, question, avoid, set(re.findall(r"[0-9]+", question)),
-                   {w.lower() for w in re.findall(r"[A-Za-z][A-Za-z0-9\-]*", question)},
-                   [(m.start(), m.end()) for m in _DATE.finditer(norm)])
+                   {w.lower() for w in re.findall(r"[A-Za-z][A-Za-z0-9\-]*", question)}, dates)
 
     def in_date(self, m: re.Match) -> bool:
         """6月20日 is a date, not "20 days": quantities inside dates are not candidates."""
@@ -693,6 +699,8 @@ def _quantities(s: _Reading) -> Found:
                 (m.group(4) == "年" and re.match(r"\d{3,4}$", num) and not m.group(3)):
             continue  # a number the question gives, or a year rather than a number of years
         unit = UNITS.get(m.group(4) or "", "")
+        if noun and unit in _SPANS and unit.rstrip("s") != noun.rstrip("s"):
+            continue  # a span of time counts no participants: only "how many days" asks for days
         e = quantity_english(m)
         if e:
             prio = 0 if unit and (measuring or unit not in _MEASURES) else 1

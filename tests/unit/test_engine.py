@@ -124,3 +124,12 @@ def test_eval_targets_hold(real_engine, path):
     assert m["answer_key_accuracy"] >= 0.90
     assert m["refusal_accuracy"] >= 0.90
     assert m["false_refusal_rate"] <= 0.05
+
+
+def test_a_span_another_quoted_span_covers_is_quoted_once():
+    from bot.answer.sentences import ScoredSentence
+    from bot.engine import _distinct
+    row = ScoredSentence(0, 1, 10, 100, 160, 0.9, 0.9, 1.0, 0.8)  # a table row, widened from a cell
+    cell = ScoredSentence(0, 2, 11, 120, 140, 0.8, 0.9, 1.0, 0.7)  # another cell of the row
+    other = ScoredSentence(1, 0, 20, 120, 140, 0.7, 0.8, 1.0, 0.6)  # same offsets, another passage
+    assert _distinct([row, row, cell, other]) == [row, other]

@@ -594,6 +594,16 @@ def test_a_japanese_count_is_read_in_the_counter_the_question_asks_for(tokenizer
                                   "How many years was it extended by?") == "5 years"
 
 
+def test_a_span_of_time_answers_only_how_many_of_its_unit(tokenizer):
+    from bot.answer.compose_en import EnglishComposer
+    composer = EnglishComposer(tokenizer)
+    held = "2015年12月1日~4日、会議を開催し、前半2日間で約480名が議論した。"
+    ask = lambda q: composer.answer_phrase(None, held, "how many", set(), None, q)  # noqa: E731
+    # 4日 ends the date range (not "4 days"); 2日間 is no number of participants.
+    assert ask("How many participants attended?") == "about 480 people"
+    assert ask("How many days did the first part last?") == "2 days"
+
+
 def test_the_predicate_of_an_english_question_is_its_verbs_japanese_verb(tokenizer):
     from bot.answer.compose_en import english_predicate
     from bot.query.crosslingual import Term

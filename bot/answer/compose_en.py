@@ -18,6 +18,8 @@ import unicodedata
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
+from lemminflect import getAllLemmas
+
 from bot.answer import kinds, lists
 from bot.answer.compose import location_fields
 from bot.answer.lists import Item
@@ -187,9 +189,10 @@ _TITLES = {"president", "administrator", "director", "general", "chairman", "cha
 
 def person_like(name: str) -> bool:
     """Whether an English name may be a person's: two words or more, none naming a body or a
-    place (NASA's Artemis program is not one)."""
+    place (NASA's Artemis program is not one), and one that is no English word (Pippo, Tanigaki:
+    Human Space Technology Initiative is all English words)."""
     words = [re.sub(r"['’]s?$", "", w.lower().strip("().,")) for w in name.split()]
-    return len(words) >= 2 and not _NOT_PERSON & set(words)
+    return len(words) >= 2 and not _NOT_PERSON & set(words) and any(not getAllLemmas(w) for w in words)
 
 
 def _people(name: str, q: _Asked) -> list[tuple[int, str, set[str]]]:
@@ -243,7 +246,9 @@ def _en_names(sentence: str, q: _Asked) -> Found:
             # The head noun (which program) in the name or right after it (NASA's Artemis program).
             after = re.match(r"\s*([a-z]+)", sentence[m.start() + at + len(name):])
             prio = 0 if heads & (set(words) | {after.group(1) if after else ""}) else 1
-            if people and not person_like(name) or held and m.start() + at > held.start():
+            if people and not person_like(name):
+                continue  # asked who, a body's or a programme's name is no answer
+            if held and m.start() + at > held.start():
                 prio += 1
             # Another party's person (NASA Administrator …, Mr. Tan from SSTA).
             end = m.start() + at + len(name)

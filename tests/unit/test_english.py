@@ -742,3 +742,12 @@ def test_a_who_question_asking_a_role_no_sentence_names_is_partial(tmp_path, tok
     assert a.state == "partial" and a.answer.startswith("The documents do not give the person"), a.answer
     b = engine.ask("Who gave a speech at the launch of BepiColombo?")
     assert b.found and "ヴァーナー" in b.answer.split("\n")[0], b.answer
+
+
+def test_a_persons_name_has_a_word_that_is_no_english_word():
+    from bot.answer.compose_en import english_phrases, person_like
+    assert person_like("Fumiaki Tanigaki") and person_like("Cheng Hai Tan") and person_like("Donald Trump")
+    assert not person_like("Human Space Technology Initiative") and not person_like("Tanigaki")
+    assert not person_like("Mohammed Bin Rashid Space Centre")  # a body's name
+    sentence = "KiboCUBE is also part of UNOOSA's broader Human Space Technology Initiative."
+    assert english_phrases(sentence, "who", "Who is the Director of UNOOSA?") == []

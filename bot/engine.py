@@ -26,6 +26,7 @@ from bot.answer.choice import ChoiceModel
 from bot.answer.compose import Phrase, compose_answer, compose_not_found, compose_partial
 from bot.answer.compose_en import (
     ENGLISH_TYPE,
+    UNITS,
     EnglishComposer,
     asked_role,
     asked_side,
@@ -49,6 +50,7 @@ from bot.answer.phrase import (
     NICKNAME,
     ORG_SUFFIX,
     PhraseModel,
+    counter_forms,
     fits_type,
     named_in_sentence,
     rank_phrases,
@@ -816,7 +818,8 @@ class Engine:
         spelled = self._written_out(index, chosen, query)
         latin_side = next((p for p in side if re.fullmatch(r"[A-Za-z][\w&.\-]*", p)), None)
         named = self._naming(index, chosen, english, aliases)
-        from_english = self._english_phrase(index, named or english, asks_for, english_words or "", latin_side) \
+        from_english = self._english_phrase(index, named or english, asks_for, english_words or "", latin_side,
+                                            q_info.counter if checkable(asks_for, q_info.counter) else None) \
             if english and (named or max(s.score for s in english) >= top) else None
         chosen = [s for s in chosen if s not in english and not self._page_date_line(index, s)]
         early = spelled or from_english or self._abbreviation(index, chosen, query)
@@ -989,13 +992,19 @@ class Engine:
         return [s for s in english if any(en in self._text(index, s).lower() for en in aliases.values())]
 
     def _english_phrase(self, index: SearchIndex, english, asks_for: str, words: str,
-                        side: str | None = None) -> Phrase | None:
+                        side: str | None = None, counter: str | None = None) -> Phrase | None:
         """The asked-for phrase of the best-scored English sentence that has one, with a date
-        also in Japanese form; `side`: the party asked about (JAXA側), in Latin script."""
+        also in Japanese form; `side`: the party asked about (JAXA側), in Latin script; `counter`:
+        the asked count's counter (か国), whose English noun (countries) the count is written with
+        ("Figure 1" counts no countries)."""
+        # (People are counted under many nouns: participants, researchers.)
+        nouns = {UNITS[f].rstrip("s") for f in counter_forms(counter) if f in UNITS} - {"people"} if counter else set()
         for s in sorted(english, key=lambda x: -x.score):
             sentence = self._text(index, s)
             phrase = english_phrase(sentence, ENGLISH_TYPE[asks_for], words, side)
             at = sentence.find(phrase) if phrase else -1
+            if phrase and nouns and at >= 0 and not any(n in sentence[at:at + len(phrase) + 20].lower() for n in nouns):
+                continue
             if phrase and at >= 0:
                 japanese = japanese_date_of(phrase) if asks_for == "time" else None
                 return Phrase(s.vector_row, s.start + at, s.start + at + len(phrase), japanese=japanese)

@@ -133,3 +133,18 @@ def test_a_span_another_quoted_span_covers_is_quoted_once():
     cell = ScoredSentence(0, 2, 11, 120, 140, 0.8, 0.9, 1.0, 0.7)  # another cell of the row
     other = ScoredSentence(1, 0, 20, 120, 140, 0.7, 0.8, 1.0, 0.6)  # same offsets, another passage
     assert _distinct([row, row, cell, other]) == [row, other]
+
+
+def test_a_count_read_from_an_english_page_counts_the_asked_things():
+    from types import SimpleNamespace
+
+    from bot.answer.sentences import ScoredSentence
+    from bot.engine import Engine
+    text = "Figure 1: Emergency observation satellites.\nMembers came from fourteen countries."
+    second = text.index("Members")
+    index = SimpleNamespace(passages=[SimpleNamespace(doc_id="d")], documents={"d": SimpleNamespace(text=text)})
+    figure = ScoredSentence(0, 0, 0, 0, second - 1, 0.9, 0.9, 1.0, 0.9)
+    members = ScoredSentence(0, 1, 1, second, len(text), 0.8, 0.9, 1.0, 0.8)
+    engine = Engine.__new__(Engine)  # the method reads only the index it is given
+    found = engine._english_phrase(index, [figure, members], "number", "Sentinel Asia", None, "箇国")
+    assert text[found.start:found.end] == "fourteen countries"  # "Figure 1" counts no countries

@@ -134,6 +134,9 @@ def asked_ja(question: str, qtype: str | None, tokenizer) -> ListAsk | None:
                 j -= 1
             if j < i - 2:
                 heads.append(toks[i - 2].surface())
+                # 分科会の分野をすべて: the pages may list them after the owner (分科会(宇宙利用、…)).
+                if j >= 1 and toks[j].surface() == "の" and toks[j - 1].part_of_speech()[0] == "名詞":
+                    heads.append(toks[j - 1].surface())
     if qtype in ("person", "place", "name", "org") and not (explicit or two_kinds):
         return None
     if not heads and not explicit:

@@ -71,6 +71,7 @@ def test_announced_lines_are_items_even_without_their_markers():
 
 @pytest.mark.parametrize("question, qtype, heads, explicit", [
     ("分科会をすべて教えてください。", None, ("分科会",), True),
+    ("APRSAF-22の分科会の分野をすべて教えてください", None, ("分野", "分科会"), True),  # and its owner
     ("1KUNS-PFではどのような技術を実証しますか？", None, ("技術",), False),
     ("どこの国や地域の観測機器が載りますか？", "place", ("国", "地域"), True),
     ("安全保障のための宇宙アーキテクチャにはどのような機能が含まれますか？", None, ("機能",), True),

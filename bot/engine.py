@@ -71,7 +71,6 @@ from bot.embed.base import Embedder
 from bot.embed.recent import RecentQueries
 from bot.errors import DocumentNotFound, IndexMissing, InvalidQuestion
 from bot.ingest.dates import date_line
-from bot.ingest.passages import is_heading
 from bot.query import conversation, crosslingual
 from bot.query.analysis import DURATION, MONEY, QuestionInfo, morpheme_toks, question_info
 from bot.query.conversation import Resolved, other_reading, resolve
@@ -439,6 +438,11 @@ class Engine:
         subject = kinds.definition_subject(query, c.lang)
         if subject:
             chosen = self._defining_first(index, chosen, c.scored, subject, top_k)
+            if phrase is None and all(_fragment(self._text(index, s)) for s in chosen):
+                # Only headings, timeline entries or captions name it (「2006 SAFEの設立」): the
+                # documents do not say what it is.
+                text, citations = compose_partial(index, chosen, c.lang, what=f"{subject}が何であるか")
+                return text, citations, "partial"
         listed = None
         ask = None if subject else lists.asked_ja(query, q_info.qtype if q_info is not None else None,
                                                   self.tokenizer)
@@ -474,6 +478,14 @@ class Engine:
             verdict, chosen = self._settle(c, chosen, asked_en, top_k)
             text, citations = self._english.compose(index, chosen, asked_en, en, verdict=verdict or "unsettled")
             return text, citations, "answered" if verdict else "partial"
+        subject = kinds.definition_subject(asked_en, "en")
+        if subject:
+            chosen = self._defining_first(index, chosen, c.scored, subject, top_k)
+        if subject and chosen and all(_fragment(self._text(index, s)) for s in chosen):
+            # Only headings or timeline entries name it: the documents do not say what it is.
+            text, citations = self._english.compose(index, chosen, asked_en, en, partial=True,
+                                                    missing=f"what {subject} is")
+            return text, citations, "partial"
         phrase_en = self._phrase_en(index, chosen, asked_en, en, c.query)
         if question_type(asked_en) == "what" and japanese_kind(asked_en)[0] is None:
             chosen = self._labelled_line(c, chosen, {t.surface for t in own_terms(en, c.query)})
@@ -1050,7 +1062,7 @@ class Engine:
         passages = {index.passages[s.passage_row].text for s in pool}
         names = [subject] + [a for text in passages for a in kinds.aliases(text, subject)]
         defining = next((s for s in pool if any(self._defines(index, s, x) for x in names)), None)
-        rest = [s for s in chosen if s is not defining and not is_heading(self._text(index, s))]
+        rest = [s for s in chosen if s is not defining and not _fragment(self._text(index, s))]
         return ([defining] if defining else []) + rest[: top_k - (1 if defining else 0)] or list(chosen)
 
     @staticmethod

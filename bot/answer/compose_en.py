@@ -892,14 +892,16 @@ class EnglishComposer:
 
     def compose(self, index: SearchIndex, chosen: list[ScoredSentence], question: str,
                 terms: list, phrase_at=None, partial: bool = False,
-                verdict: str | None = None, listed: list[Item] | None = None) -> tuple[str, list[Citation]]:
+                verdict: str | None = None, listed: list[Item] | None = None,
+                missing: str | None = None) -> tuple[str, list[Citation]]:
         """`terms`: the Japanese terms the question was searched with (crosslingual.Term; their
         words are not the answer, and the glossary gives them the sense the question asked in).
         `phrase_at`: the Japanese answer phrase of the asked kind (compose.Phrase), when the
         engine found one; with a kind to check and none found, no phrase leads. `verdict`: a
         yes/no question's answer ("yes", "no", settled by the first quoted sentence, or
         "unsettled"). `listed`: the items a list question asks for, which lead the answer with the
-        sentences they are from."""
+        sentences they are from. `missing`: what a partial answer says the documents do not give,
+        when not the asked kind ("what SAFE is")."""
         asked = [t.surface for t in terms]
         citations, quotes, ja_sentences = _cite(index, chosen, phrase_at)
         qtype = question_type(question)
@@ -927,7 +929,8 @@ class EnglishComposer:
                 gloss = self.glossary(index, ja_sentences, asked, senses) if ja_sentences else []
                 return _answer_text(f"Answer: {words} [{c.n}].", quotes, gloss), citations
         if partial:  # the sentences are about the question but do not give what it asks for
-            lead = f"The documents do not give {_MISSING.get(qtype, 'what is asked')}; the closest passages say:"
+            lead = f"The documents do not give {missing or _MISSING.get(qtype, 'what is asked')}; " \
+                   "the closest passages say:"
             gloss = self.glossary(index, ja_sentences, asked) if ja_sentences else []
             return _answer_text(lead, quotes, gloss), citations
         as_of = f" (as of {english_date(phrase_at.as_of)})" if phrase_at is not None and phrase_at.as_of else ""

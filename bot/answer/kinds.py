@@ -8,7 +8,7 @@ from __future__ import annotations
 import re
 import unicodedata
 
-_DEF_JA = re.compile(r"^(?P<x>.+?)(?:とは|って)(?:何|なん|なに|どんな|どういう|どのような)")
+_DEF_JA = re.compile(r"^(?P<x>.+?)(?:とは|って)(?:何|なん|なに|どんな|どういう|どのような|\s*[?？]?\s*$)")
 _DEF_EN = re.compile(r"^\s*what\s+(?:is|are|was|were)\s+(?:an?\s+|the\s+)?(?P<x>[^?,;]{1,60}?)\s*\?*\s*$", re.I)
 _WH_JA = re.compile(r"何|なに|なん|誰|だれ|どこ|いつ|どの|どれ|どう|どんな|どちら|なぜ|いくつ|いくら|幾|どれ")
 # 「赤字か黒字か」「落選したか、当選したか」「できるか否か」: a choice between alternatives, not yes/no.
@@ -35,6 +35,11 @@ def definition_subject(question: str, lang: str) -> str | None:
     if not m:
         return None
     x = m.group("x").strip(" 「」『』\"'")
+    if lang != "ja" and (re.search(r"\s(?:of|for|in|on|at|to|from|by|with|about)$", x, re.I)
+                         or re.match(r"(?:its|their|his|her|our|your|my)\b", x, re.I) or re.search(r"['’]s\b", x)):
+        # "What is Tokai Radio Broadcasting the name of?", "What was its predecessor?", "What is
+        # JAXA's role?" ask for a thing the documents name, not what a name means.
+        return None
     return x or None
 
 

@@ -45,6 +45,22 @@ def test_english_question_gets_english_lead_and_quoted_sources(real_engine):
     assert_grounded(r)
 
 
+@pytest.mark.parametrize("question, said", [
+    ("SAFEとは？", "資料には、SAFEが何であるかは書かれていません。"),
+    ("What is SAFE?", "The documents do not give what SAFE is;"),
+])
+def test_a_name_only_a_timeline_line_gives_is_not_defined(real_engine, question, said):
+    r = real_engine.ask(question)  # the seed page names SAFE only in 「2006 SAFEの設立」
+    assert r.state == "partial" and r.answer.startswith(said) and r.citations
+
+
+def test_a_definition_in_english_opens_with_a_sentence_not_a_heading(real_engine):
+    r = real_engine.ask("What is APRSAF?")
+    c = r.citations[0]
+    first = c.text[c.highlight[0]:c.highlight[1]]
+    assert r.found and first.endswith("。") and f"「{first}」[{c.n}]" in r.answer.split("\n")[0]
+
+
 @pytest.mark.parametrize("question,lang", [
     ("JAXAの職員数は何人ですか？", "ja"),
     ("H3ロケットの打ち上げ費用は？", "ja"),

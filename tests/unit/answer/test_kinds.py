@@ -33,6 +33,10 @@ from bot.query.analysis import morpheme_toks, question_info
 @pytest.mark.parametrize("question, lang, subject", [
     ("APRSAFとは何ですか？", "ja", "APRSAF"),
     ("センチネルアジアってどんな活動ですか？", "ja", "センチネルアジア"),
+    ("SAFEとは？", "ja", "SAFE"),
+    ("What is Tokai Radio Broadcasting the name of?", "en", None),
+    ("What was its predecessor?", "en", None),
+    ("What is GISTDA's predecessor?", "en", None),
     ("What is Sentinel Asia?", "en", "Sentinel Asia"),
     ("APRSAFはどこで開かれましたか？", "ja", None),
     ("What is India responsible for in LUPEX, and why?", "en", None),

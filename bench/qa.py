@@ -247,6 +247,18 @@ def real_pages(sets: list[str], cache: Path, embedder, tokenizer, models) -> dic
     return reports
 
 
+def hubs(reports: dict) -> str:
+    """Per corpus of real pages, the sentence most often cited first by answers it does not answer."""
+    from bot.evaluate import hub
+    lines = ["", "Hub sentences (first citation of answers whose gold it does not hold):"]
+    for name in ("dev", "jaxaweb ja", "jaxaweb en", "own (all)"):
+        found = hub(reports[name].cases) if name in reports else None
+        if found:
+            text, n, answered = found
+            lines.append(f"- {name}: {n} of {answered} answers open with 「{text[:40]}…」")
+    return "\n".join(lines)
+
+
 def table(reports: dict) -> str:
     head = "| set | cases (ans/unans) | " + " | ".join(c[1] for c in COLUMNS) + " |"
     lines = [head, "|" + "---|" * (len(COLUMNS) + 2)]
@@ -270,6 +282,7 @@ def main(argv: list[str] | None = None) -> None:
         ap.error(f"unknown sets: {', '.join(sorted(unknown))}")
     result = run(sets, args.sample)
     print(table(result["reports"]))
+    print(hubs(result["reports"]))
     print(f"\n({result['seconds']:.0f} s; answered = a top-3 citation holds the gold at its place and the "
           "answer text holds an annotator's answer; phrase F1/EM over questions asking for a time, number, "
           "name or place)")

@@ -69,6 +69,7 @@ class CaseResult:
     stated: bool | None = None
     lead_ok: bool = False  # every answer key in the answer's first line
     kind: str | None = None  # the case's own label (time, list, definition, …), when it has one
+    first_cited: str | None = None  # the sentence of the answer's first citation, when it has one
 
 
 @dataclass
@@ -175,7 +176,32 @@ def score_case(case: dict, result, latency_ms: float, evidence: dict | None = No
                       keys_ok and result.found, latency_ms, case["question"], result.answer, result.query,
                       result.language, evidence or {}, phrase=phrase, phrase_em=em, phrase_f1=f1,
                       asks_for=getattr(result, "asks_for", None), stated=stated, lead_ok=lead_ok,
-                      kind=case.get("kind"))
+                      kind=case.get("kind"), first_cited=first_cited(result))
+
+
+def first_cited(result) -> str | None:
+    """The sentence an answer cites first ([1]), when it cites one."""
+    if not result.found or not result.citations:
+        return None
+    c = min(result.citations, key=lambda c: c.n)
+    return c.text[c.highlight[0]:c.highlight[1]]
+
+
+def hub(cases: list[CaseResult]) -> tuple[str, int, int] | None:
+    """The sentence most often cited first by answers it does not answer (their gold is not in
+    their first citation), how many such answers cite it first, and how many answers there are;
+    None without answers. One sentence opening many unrelated answers is a hub."""
+    found = [(c, c.first_cited) for c in cases if c.found and c.first_cited]
+    if not found:
+        return None
+    counts: dict[str, int] = {}
+    for c, text in found:
+        if c.rank != 1:
+            counts[text] = counts.get(text, 0) + 1
+    if not counts:
+        return None
+    text = max(counts, key=lambda t: (counts[t], t))
+    return text, counts[text], len(found)
 
 
 MONTHS = ["January", "February", "March", "April", "May", "June", "July", "August", "September",

@@ -131,3 +131,14 @@ def test_recent_queries_keep_the_newest_and_hand_out_read_only_vectors():
     with pytest.raises(ValueError):
         recent.get("a")[0] = 2.0
     assert RecentQueries(size=0).get("x") is None
+
+
+def test_a_hub_is_the_sentence_most_answers_open_with_without_answering():
+    from bot.evaluate import CaseResult, hub
+
+    def case(first, rank, found=True):
+        return CaseResult("q", True, found, rank, False, False, 1.0, "q", "a", "q", first_cited=first)
+    cases = [case("万博の文。", None), case("万博の文。", 2), case("万博の文。", 1),  # it answers the third
+             case("宇宙条約の文。", 1), case(None, None, found=False)]
+    assert hub(cases) == ("万博の文。", 2, 4)
+    assert hub([case("宇宙条約の文。", 1)]) is None and hub([]) is None

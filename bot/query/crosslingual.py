@@ -9,7 +9,8 @@ from collections.abc import Collection
 from dataclasses import dataclass
 
 from bot.store.lexical import idf
-from bot.store.termtable import STOPWORDS, TermTable, fold, key_of, romaji, stem
+from bot.store.termtable import STOPWORDS, TermTable, fold, key_of, romaji
+from bot.text.analyser import stem
 
 # STOPWORDS: words that carry the question's grammar, not its topic. They never start or end a
 # looked-up phrase and are never looked up alone.

@@ -33,7 +33,6 @@ import json
 import logging
 import re
 import sqlite3
-import threading
 import unicodedata
 from collections import Counter
 from collections.abc import Collection, Sequence
@@ -42,7 +41,7 @@ from pathlib import Path
 
 from lemminflect import getAllLemmas
 
-from bot.text.analyser import Tokenizer, term_of
+from bot.text.analyser import Tokenizer, stem, term_of
 from bot.text.language import has_japanese
 
 log = logging.getLogger(__name__)
@@ -214,19 +213,6 @@ def spells_reading(surface: str, gloss: str) -> bool:
     def key(w: str) -> str:
         return fold(w).replace("l", "r")
     return key(_PAREN.sub("", gloss)) == key(romaji(surface))
-
-
-_local = threading.local()
-
-
-def stem(word: str) -> str:
-    """The Snowball (Porter2) stem of one lower-case English word. A stemmer keeps its word in its
-    own state, so each thread has its own (an index build runs beside questions)."""
-    stemmer = getattr(_local, "stemmer", None)
-    if stemmer is None:
-        import snowballstemmer
-        stemmer = _local.stemmer = snowballstemmer.stemmer("english")
-    return stemmer.stemWord(word)
 
 
 def _jmdict_path() -> Path | None:

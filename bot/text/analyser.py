@@ -80,6 +80,19 @@ def terms_of(morpheme) -> list[str]:
     return [term]
 
 
+_local = threading.local()
+
+
+def stem(word: str) -> str:
+    """The Snowball (Porter2) stem of one lower-case English word. A stemmer keeps its word in its
+    own state, so each thread has its own (an index build runs beside questions)."""
+    stemmer = getattr(_local, "stemmer", None)
+    if stemmer is None:
+        import snowballstemmer
+        stemmer = _local.stemmer = snowballstemmer.stemmer("english")
+    return stemmer.stemWord(word)
+
+
 def _ideograph_table() -> dict[int, str]:
     """Kangxi radicals and CJK compatibility ideographs → the ideographs they stand for (⽉⾯ →
     月面: PDF text layers often carry the radicals). One character each way, so offsets hold."""

@@ -15,7 +15,8 @@ from bot.query import crosslingual
 from bot.query.crosslingual import english_terms
 from bot.store.build import build_index
 from bot.store.index import load_index
-from bot.store.termtable import FILE, TermTable, fold, key_of, romaji, stem
+from bot.store.termtable import FILE, TermTable, fold, key_of, romaji
+from bot.text.analyser import stem
 
 DOC = """---
 title: 豊岡市

@@ -1302,7 +1302,7 @@ class Engine:
         # An English question searches with Japanese terms from the index's term table.
         en = None if has_japanese(query) else self._english_terms(index, resolved)
         if en is None:
-            dense_text, q_tokens = query, self.tokenizer.tokens(query)
+            dense_text, q_tokens = query, self.tokenizer.query_tokens(query)
             q_tokens += [t for words in self._synonyms(index, query).values() for tokens in words for t in tokens]
             if state.bridge:  # English pages answer Japanese questions too: their words for its terms
                 english = state.bridge.expand(self.tokenizer.content_terms(query)) + list(names)
@@ -1336,7 +1336,7 @@ class Engine:
             t_dense, t_tokens, t_lexical, _ = self._query_side(state, Resolved(previous, False))
             answer = conversation.answer_start(previous_answer) or ""
             t_dense = conversation.exchange_text(t_dense, answer)
-            t_tokens, t_lexical = t_tokens + self.tokenizer.tokens(answer), True
+            t_tokens, t_lexical = t_tokens + self.tokenizer.query_tokens(answer), True
         # A question's readings and its search share the exchange's vector (bot/embed/recent.py).
         tvec = self.recent.get(t_dense)
         if tvec is None:

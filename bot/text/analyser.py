@@ -11,6 +11,10 @@ from sudachipy import Dictionary, SplitMode
 
 # Parts of speech that carry no topic: particles, auxiliaries, punctuation, whitespace.
 _FUNCTION_POS = {"助詞", "助動詞", "補助記号", "空白", "記号"}
+# Grammar besides function words: pronouns, determiners, conjunctions, interjections, light verbs
+# and adjectives (為る, 居る, 成る: 非自立可能), and the stem of auxiliary-like 形状詞 (よう).
+_GRAMMAR_POS = {"代名詞", "連体詞", "接続詞", "感動詞"}
+_GRAMMAR_SUB = {"非自立可能", "助動詞語幹"}
 # Content words for "does this sentence cover the question": nouns, numbers, names.
 _CONTENT_POS = {"名詞", "形状詞", "接頭辞"}
 _NON_CONTENT_SUB = {"代名詞", "非自立可能", "助数詞可能"}
@@ -109,6 +113,18 @@ def _ideograph_table() -> dict[int, str]:
 _IDEOGRAPHS = _ideograph_table()
 
 
+def _grammar(morphemes) -> list[bool]:
+    """Which morphemes are grammar: function words, `_GRAMMAR_POS`/`_GRAMMAR_SUB`, and the verb of
+    a compound particle (に + つく + て: について, に対して, によって, において)."""
+    pos = [m.part_of_speech() for m in morphemes]
+    out = [p[0] in _FUNCTION_POS or p[0] in _GRAMMAR_POS or p[1] in _GRAMMAR_SUB for p in pos]
+    for i in range(1, len(pos) - 1):
+        if (pos[i][0] == "動詞" and pos[i - 1][1] == "格助詞" and pos[i + 1][1] == "接続助詞"
+                and morphemes[i + 1].surface() in ("て", "で")):
+            out[i] = True
+    return out
+
+
 class Tokenizer:
     """Thread-safe wrapper: a Sudachi tokenizer must not be shared between threads. Text is read
     with Kangxi radicals and compatibility ideographs as the ideographs they stand for."""
@@ -155,6 +171,22 @@ class Tokenizer:
         (docs/design/retrieval.md, "BM25 terms")."""
         words = [t for m in self._morphemes(text) if m.part_of_speech()[0] not in _FUNCTION_POS for t in terms_of(m)]
         return words + char_bigrams(text)
+
+    def query_tokens(self, text: str) -> list[str]:
+        """A question's BM25 terms: `tokens` without grammar words and without the bigrams that lie
+        within grammar (`_grammar`: していますか). A small corpus gives grammar a high idf: a
+        passage that says について would outrank the one on the asked topic for any question asked
+        with について. Bigrams that join grammar to a word stay (法に, 国と): questions that copy a
+        sentence's wording are found by them."""
+        morphemes = self._morphemes(text)
+        grammar = _grammar(morphemes)
+        words = [t for m, g in zip(morphemes, grammar, strict=True) if not g for t in terms_of(m)]
+        pieces_ = [unicodedata.normalize("NFKC", m.surface()).lower() for m in morphemes]
+        chars = "".join(pieces_)
+        in_grammar = [g for p, g in zip(pieces_, grammar, strict=True) for _ in p]
+        bigrams = [f"{BIGRAM_MARK}{chars[i:i + 2]}" for run in _ALNUM_RUN.finditer(chars)
+                   for i in range(run.start(), run.end() - 1) if not (in_grammar[i] and in_grammar[i + 1])]
+        return words + bigrams
 
     def content_terms(self, text: str) -> list[str]:
         """Terms a supporting sentence should contain: nouns, names, numbers."""

@@ -66,3 +66,25 @@ def test_an_english_phrase_sudachi_respells_keeps_its_words(tokenizer):
     assert {"working", "group"} <= set(tokenizer.tokens(line))
     assert {"working", "group"} <= set(tokenizer.content_terms(line))
     assert "donald trump" in tokenizer.tokens("Mr. Donald Trump spoke.")  # a name stays one term
+
+
+def test_a_question_searches_without_its_grammar(tokenizer):
+    terms = tokenizer.query_tokens("宇宙法についてJAXAは何をしていますか？")
+    assert {"宇宙", "法", "jaxa", "\x02宙法", "\x02法に"} <= set(terms)
+    # について (に + つく + て), し, い, 何 and the bigrams within them (につ, して, ます) are grammar.
+    assert not {"つく", "為る", "居る", "何", "\x02につ", "\x02つい", "\x02して", "\x02ます"} & set(terms)
+    for question, verb in (("日本に対して協定を結んだ機関は？", "対する"), ("JAXAによって開発された衛星は？", "よる"),
+                           ("宇宙ステーションにおいて実施された実験は？", "おく")):
+        assert verb not in tokenizer.query_tokens(question)
+        assert verb in tokenizer.tokens(question)  # the passages' terms keep them
+
+
+def test_a_passage_that_shares_only_grammar_with_the_question_does_not_outrank_the_topic(tokenizer):
+    from bot.store.lexical import LexicalIndex
+    passages = ["JAXAからは理事長が出席しました。JAXAについて講演し、JAXAの活動について紹介しています。",
+                "宇宙法の条約を各国が議論し、JAXAも参加しています。",
+                "ロケットの打ち上げは種子島で行われます。",
+                "人工衛星のデータを各国に提供しています。"]
+    lexical = LexicalIndex.build([tokenizer.tokens(p) for p in passages])
+    question = "宇宙法についてJAXAは何をしていますか？"
+    assert int(lexical.scores(tokenizer.query_tokens(question)).argmax()) == 1

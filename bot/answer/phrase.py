@@ -497,6 +497,8 @@ TIME_WORD = re.compile(r"(?:時期|時代|時間|期間|季節|頃|ごろ|当時
 _PRECISION = {"年": re.compile(r"[0-9]{4}|[0-9０-９〇一二三四五六七八九十]+\s*年|元年"),
               "時": re.compile(r"[0-9０-９〇一二三四五六七八九十]+\s*時(?!間|刻|代|期)|[0-9]{1,2}:[0-9]{2}|正午")}
 # Suffixes of an organisation that is no place (a どこ answered by one names the wrong kind).
+# Places that are a building or a site, not a region or a country.
+_FACILITY = ("会場", "ホテル", "官邸", "センター", "大学", "基地", "空港", "港", "館", "ホール", "宮殿", "本部", "本社")
 _ORG_ONLY = ("局", "機構", "機関", "庁", "協会", "委員会", "社", "財団", "連合", "公社", "組合")
 # Words for a kind of person (誰 → 労働者, 修道士, 有資格者).
 _PERSON_KIND = ("者", "士", "員", "家", "人", "手", "師", "官", "民", "族", "陣", "衆", "生", "王", "帝", "子", "女",
@@ -633,6 +635,10 @@ def _fits_place(text: str, toks, head: str | None, after: str) -> bool:
     if head == "国" and not (
             text.endswith("国") or re.fullmatch(r"[A-Z][a-z]+(?:[ .\-]+[A-Za-z]+)*", text)
             or any(p[2] == "地名" for p in pos)):
+        return False
+    # A body or a building named after its city (ベルリン日独センター, 東京大学) is in a country,
+    # not one.
+    if head == "国" and text.endswith(ORG_SUFFIX + _FACILITY):
         return False
     return not (text.endswith(_ORG_ONLY) and not text.endswith(_PLACE_SUFFIX))
 

@@ -168,6 +168,11 @@ def test_a_country_is_asked_for_by_its_name(tokenizer):
     assert fits_type("Indonesia", "place", tokenizer, head="国")
     assert fits_type("EU諸国", "place", tokenizer, head="国")  # a word for countries
     assert fits_type("関連イベント会場", "place", tokenizer)  # any other place is read leniently
+    # a body or a building named after its city is in a country, not one
+    assert not fits_type("ベルリン日独センター", "place", tokenizer, head="国")
+    assert not fits_type("ナイロビ大学", "place", tokenizer, head="国")
+    assert fits_type("ドイツ連邦共和国", "place", tokenizer, head="国")
+    assert fits_type("ベルリン日独センター", "place", tokenizer)  # where: it is a place
 
 
 def test_a_country_the_sentences_do_not_name_is_not_given(tokenizer):

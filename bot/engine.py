@@ -465,6 +465,8 @@ class Engine:
         names = self._names_asked_noun(q_info, c.state.english_of) if phrase is None and not listed else None
         if names is not None:  # the sentence naming the asked kind leads
             chosen = sorted(chosen, key=lambda s: not names(self._text(index, s)))
+        chosen = choice.lead_first(index, chosen, {i.key for i in listed or ()}
+                                   | ({phrase.vector_row} if phrase is not None else set()))
         text, citations = compose_answer(index, chosen, c.lang, phrase, listed=listed)
         return text, citations, "answered"
 
@@ -495,6 +497,7 @@ class Engine:
         if ask is not None:
             listed, chosen = self._listing(c, chosen, ask, asked_en, phrase_en)
         if listed:
+            chosen = choice.lead_first(index, chosen, {i.key for i in listed})
             text, citations = self._english.compose(index, chosen, asked_en, en, None, listed=listed)
             return text, citations, "answered"
         state_name = "answered"
@@ -512,6 +515,8 @@ class Engine:
         # the Japanese phrase leads a date (read into English from it), a name, place or
         # organisation.
         lead_phrase = None if japanese_kind(asked_en)[0] == "number" else phrase_en
+        if lead_phrase is not None:
+            chosen = choice.lead_first(index, chosen, {lead_phrase.vector_row})
         text, citations = self._english.compose(index, chosen, asked_en, en, lead_phrase,
                                                 partial=state_name == "partial")
         return text, citations, state_name

@@ -278,6 +278,24 @@ def choose(index: SearchIndex, scored: list[ScoredSentence], probs: np.ndarray, 
 _CONTINUES = re.compile(r"^[「『(（]?(これ|この|それ|その|こう|そう|こちら|同[社国年機会省庁局氏])")
 
 
+def lead_first(index: SearchIndex, chosen: list[ScoredSentence], rows: set[int]) -> list[ScoredSentence]:
+    """The quoted sentences with those the answer's first line is read from (`rows`: the answer
+    phrase's sentence, the listed items' sentences) first, so that [1] is the evidence of what the
+    answer says; the others after them, each group in its order. A sentence continuing the one
+    before it (`reading_order`) moves with it."""
+    runs: list[list[ScoredSentence]] = []
+    for s in chosen:
+        prev = runs[-1][-1] if runs else None
+        if prev is not None and prev.vector_row + 1 == s.vector_row \
+                and index.passages[prev.passage_row].doc_id == index.passages[s.passage_row].doc_id \
+                and _CONTINUES.match(_text(index, s)):
+            runs[-1].append(s)
+        else:
+            runs.append([s])
+    leading = [run for run in runs if any(s.vector_row in rows for s in run)]
+    return [s for run in leading for s in run] + [s for run in runs if run not in leading for s in run]
+
+
 def reading_order(index: SearchIndex, chosen: list[ScoredSentence]) -> list[ScoredSentence]:
     """Quoted sentences as a reader should meet them: most probable first, so that [1] is the best
     evidence, except that a sentence continuing the one before it (「…を感じる。これを〇〇という。」)

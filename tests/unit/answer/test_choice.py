@@ -64,6 +64,21 @@ def test_reading_order_puts_the_best_first_but_keeps_a_continuation_after_its_to
     assert choice.reading_order(index, [answer, far, s(3, 0, 0.1)]) == [far, answer, s(3, 0, 0.1)]
 
 
+def test_the_sentence_the_first_line_is_read_from_is_cited_first():
+    text = "衛星は止まって見える。これを静止衛星という。別の話である。"
+    bounds = [(0, 11), (11, 22), (22, 29)]
+    index = SimpleNamespace(passages=[SimpleNamespace(doc_id="a")], documents={"a": SimpleNamespace(text=text)})
+    s = lambda row, prob: ScoredSentence(0, 0, row, *bounds[row], 0.8, 0.8, 0.5, prob)  # noqa: E731
+    topic, answer, other = s(0, 0.5), s(1, 0.3), s(2, 0.2)
+    # the phrase is read from the third quote: it becomes [1], the others keep their order
+    assert choice.lead_first(index, [topic, answer, other], {2}) == [other, topic, answer]
+    # 「これを…」 continues its topic sentence: the two move together
+    assert choice.lead_first(index, [other, topic, answer], {1}) == [topic, answer, other]
+    # list items from two sentences: both lead, in their order
+    assert choice.lead_first(index, [other, topic, answer], {0, 2}) == [other, topic, answer]
+    assert choice.lead_first(index, [other, topic], set()) == [other, topic]
+
+
 def test_probabilities_are_a_softmax_following_the_weights():
     model = choice.ChoiceModel(np.zeros(2), np.ones(2), np.array([2.0, 0.0]), 0.9)
     p = choice.probabilities(np.array([[1.0, 5.0], [0.0, 9.0], [3.0, 0.0]]), model)

@@ -1030,11 +1030,17 @@ def _cite(index: SearchIndex, chosen: list[ScoredSentence], phrase_at
 _REASON = re.compile(r"ため|目的|べく|目指|ので|\b(?:because|in order to|so that|aims? to|purpose|due to)\b", re.I)
 
 
+# A quote of a whole sentence (its full stop before the closing quote), not a heading or a caption.
+_SENTENCE_QUOTE = re.compile(r"[。．.!?！？][」』）)]?[」”]\s*\[")
+
+
 def _quoted_lead(chosen: list[ScoredSentence], quotes: list[str], why: bool = False) -> tuple[str, list[str]]:
     """The best-scored sentence, quoted as it stands, as the lead, and the other quotes after it:
-    what answers a question asking for no single phrase (what X is, why, how) is a sentence. Asked
+    what answers a question asking for no single phrase (what X is, why, how) is a sentence (a
+    heading or a caption leads only when nothing else is quoted). Asked
     why, the best-scored sentence that says a reason or a purpose, when one does."""
-    best = max(range(len(chosen)), key=lambda i: (why and bool(_REASON.search(quotes[i])), chosen[i].score))
+    best = max(range(len(chosen)), key=lambda i: (why and bool(_REASON.search(quotes[i])),
+                                                  bool(_SENTENCE_QUOTE.search(quotes[i])), chosen[i].score))
     glossed = " Its words are glossed below." if quotes[best].endswith("(Japanese source)") else ""
     return f"The documents say: {quotes[best]}.{glossed}", quotes[:best] + quotes[best + 1:]
 

@@ -543,6 +543,17 @@ def test_asked_why_the_sentence_saying_a_purpose_leads():
     assert "[1]" in _quoted_lead(chosen, quotes)[0]  # not asked why: the best-scored
 
 
+def test_a_heading_leads_a_quoted_answer_only_when_no_sentence_is_quoted():
+    from types import SimpleNamespace
+
+    from bot.answer.compose_en import _quoted_lead
+    chosen = [SimpleNamespace(score=0.6), SimpleNamespace(score=0.3)]
+    quotes = ["「APRSAF25年間の歴史」[1] (Japanese source)",
+              "“APRSAF was established in 1993 to enhance space activities.” [2] (English source)"]
+    assert "[2]" in _quoted_lead(chosen, quotes)[0]
+    assert "[1]" in _quoted_lead(chosen[:1], quotes[:1])[0]
+
+
 @pytest.mark.parametrize("question, particle", [
     ("Where did the document exchange ceremony take place?", "で"),
     ("Where was the agreement signed?", "で"),

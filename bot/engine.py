@@ -515,10 +515,14 @@ class Engine:
         # the Japanese phrase leads a date (read into English from it), a name, place or
         # organisation.
         lead_phrase = None if japanese_kind(asked_en)[0] == "number" else phrase_en
-        if lead_phrase is not None:
-            chosen = choice.lead_first(index, chosen, {lead_phrase.vector_row})
-        text, citations = self._english.compose(index, chosen, asked_en, en, lead_phrase,
-                                                partial=state_name == "partial")
+        compose = partial(self._english.compose, index, question=asked_en, terms=en, phrase_at=lead_phrase,
+                          partial=state_name == "partial")
+        text, citations = compose(chosen)
+        # The composer reads the lead from the sentence it finds it in: that sentence is cited
+        # first, as in Japanese answers.
+        lead = _lead_citation(text)
+        if lead is not None and lead > 1:
+            text, citations = compose(choice.lead_first(index, chosen, {chosen[lead - 1].vector_row}))
         return text, citations, state_name
 
     def _role_unheld(self, c: Candidates, chosen, question: str) -> bool:
@@ -1467,6 +1471,13 @@ _LABEL = re.compile(r"^\s*[^。．.!?！？|]{1,30}[:：]\s*\|?\s*$")
 def _says_nothing(text: str) -> bool:
     """Fewer than four letters: a list's numbering (「2.」), a table's rule (「|」)."""
     return len(re.findall(r"[^\W\d_]", text)) < 4
+
+
+def _lead_citation(answer: str) -> int | None:
+    """The one citation an answer's first line gives (「When: 2004 [3].」 → 3); None when it gives
+    none or several."""
+    marks = set(re.findall(r"\[(\d+)\]", answer.split("\n", 1)[0]))
+    return int(marks.pop()) if len(marks) == 1 else None
 
 
 def _fragment(text: str) -> bool:

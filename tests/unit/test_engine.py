@@ -61,6 +61,17 @@ def test_a_definition_in_english_opens_with_a_sentence_not_a_heading(real_engine
     assert r.found and first.endswith("。") and f"「{first}」[{c.n}]" in r.answer.split("\n")[0]
 
 
+@pytest.mark.parametrize("question", [
+    "JAXAはどの国と協力していますか？", "APRSAFは誰と協力して開催していますか？",  # a phrase of a runner-up
+    "What fields does JAXA cooperate on with Canada?",  # a list
+    "When was the SAFE initiative established?", "What was APRSAF established for?",  # the composer's own lead
+])
+def test_the_sentence_an_answers_first_line_is_read_from_is_cited_first(real_engine, question):
+    r = real_engine.ask(question)
+    assert r.found and "[1]" in r.answer.split("\n")[0]
+    assert_grounded(r)
+
+
 @pytest.mark.parametrize("question,lang", [
     ("JAXAの職員数は何人ですか？", "ja"),
     ("H3ロケットの打ち上げ費用は？", "ja"),

@@ -637,8 +637,8 @@ def _fits_place(text: str, toks, head: str | None, after: str) -> bool:
             or any(p[2] == "地名" for p in pos)):
         return False
     # A body or a building named after its city (ベルリン日独センター, 東京大学) is in a country,
-    # not one.
-    if head == "国" and text.endswith(ORG_SUFFIX + _FACILITY):
+    # not one; 各国 ("each country": アジア太平洋地域の各国) names none.
+    if head == "国" and text.endswith(ORG_SUFFIX + _FACILITY + ("各国",)):
         return False
     return not (text.endswith(_ORG_ONLY) and not text.endswith(_PLACE_SUFFIX))
 

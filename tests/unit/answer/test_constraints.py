@@ -172,6 +172,7 @@ def test_a_country_is_asked_for_by_its_name(tokenizer):
     assert not fits_type("ベルリン日独センター", "place", tokenizer, head="国")
     assert not fits_type("ナイロビ大学", "place", tokenizer, head="国")
     assert fits_type("ドイツ連邦共和国", "place", tokenizer, head="国")
+    assert not fits_type("アジア太平洋地域の各国", "place", tokenizer, head="国")  # "each country"
     assert fits_type("ベルリン日独センター", "place", tokenizer)  # where: it is a place
 
 

@@ -201,7 +201,18 @@ class _State:
         self._bilingual: dict[int, set[str]] = {}
         self._bridge: crosslingual.EnglishBridge | None = None
         self._english_of: dict[str, list[str]] | None = None
+        self._doc_rows: dict[str, list[int]] | None = None
         self._lock = threading.Lock()
+
+    def doc_rows(self, doc_id: str) -> list[int]:
+        """The passage rows of one document."""
+        if self._doc_rows is None:
+            rows: dict[str, list[int]] = {}
+            for r, p in enumerate(self.index.passages):
+                rows.setdefault(p.doc_id, []).append(r)
+            with self._lock:
+                self._doc_rows = self._doc_rows or rows
+        return self._doc_rows.get(doc_id, [])
 
     @property
     def bridge(self) -> crosslingual.EnglishBridge:
@@ -456,6 +467,12 @@ class Engine:
             if listed:
                 phrase = None
                 listed = self._as_written(index, listed, ask) + self._parallel(c, listed, query)
+        partnered = lists.partner_predicate(query) if not listed and not subject and q_info is not None else None
+        if partnered and q_info is not None and len(q_info.terms - {partnered, "国"}) <= 1:
+            # 「JAXAはどの国と協力していますか」 (no narrower topic): the partners each section names
+            listed, chosen = self._gathered(c, chosen, [{partnered}], query)
+            if listed:
+                phrase = None
         if not listed and (not self._gives_asked_kind(index, chosen, q_info, phrase, c.state.english_of)
                            or phrase is None and bool(self._relative_rows(index, chosen, q_info))):
             # The sentences are about the question but do not give what it asks for (a date,
@@ -494,7 +511,15 @@ class Engine:
         ask = lists.asked_en(asked_en, lambda word: [t.surface for t in en
                                                      if word.lower() in t.english.lower().split()])
         listed = None
-        if ask is not None:
+        if ask is not None and "国" in ask.heads and re.search(r"\bwith\b", asked_en, re.I):
+            # "Which countries does JAXA cooperate with?": the partners each section names
+            groups: dict[str, set[str]] = {}
+            for t in en:
+                if t.kind != "verbatim" and t.surface not in ask.heads:
+                    groups.setdefault(t.english.lower(), set()).add(t.surface)
+            if len(groups) == 1:  # no narrower topic ("in Asia")
+                listed, chosen = self._gathered(c, chosen, list(groups.values()), c.query)
+        if ask is not None and not listed:
             listed, chosen = self._listing(c, chosen, ask, asked_en, phrase_en)
         if listed:
             chosen = choice.lead_first(index, chosen, {i.key for i in listed})
@@ -1242,6 +1267,38 @@ class Engine:
         by_row = {s.vector_row: s for s in c.scored}
         extra = [by_row[k] for k in dict.fromkeys(i.key for i in items) if k not in {s.vector_row for s in chosen}]
         return items, list(chosen) + extra
+
+    def _gathered(self, c: Candidates, chosen: list[ScoredSentence], predicates: list[set[str]], asked: str
+                  ) -> tuple[list[lists.Item] | None, list[ScoredSentence]]:
+        """The countries a partner question asks for, read across the sections of the quoted
+        sentences' documents (lists.gathered) from the sentences that state its predicate (one
+        term of each group in `predicates`); with the sentences they are cited from, in document
+        order, and the best quoted sentence after them. No items and the quoted sentences as they
+        were when the sentences of one section or none name them."""
+        index = c.index
+        docs = list(dict.fromkeys(index.passages[s.passage_row].doc_id for s in chosen))
+        # Beyond the passages scored for the quoted sentences: the rest of those documents' that
+        # state the predicate, where the other sections are.
+        scored_rows = {s.passage_row for s in c.scored}
+        more = [r for d in docs for r in c.state.doc_rows(d) if r not in scored_rows
+                and predicates and any(t in index.passages[r].text for t in predicates[0])]
+        pool = c.scored + score_sentences(index, more, c.qvec, c.q_terms, c.terms_of, c.lang,
+                                          self.models.cross.of(c.lang))
+        support = []
+        for s in pool:
+            p = index.passages[s.passage_row]
+            text = self._text(index, s)
+            if p.doc_id in docs and not _fragment(text) and predicates \
+                    and all(any(t in text for t in group) for group in predicates):
+                support.append((docs.index(p.doc_id), s.start, s, p))
+        support.sort(key=lambda x: x[:2])
+        items = lists.gathered([lists.Source(s.vector_row, s.start, self._text(index, s), (p.doc_id, p.section or ""))
+                                for _, _, s, p in support], self.tokenizer, asked)
+        if not items:
+            return None, chosen
+        by_row = {s.vector_row: s for s in pool}
+        cited = [by_row[k] for k in dict.fromkeys(i.key for i in items)]
+        return items, cited + [s for s in chosen[:1] if s.vector_row not in {x.vector_row for x in cited}]
 
     @staticmethod
     def _as_written(index: SearchIndex, items: list[lists.Item], ask: lists.ListAsk) -> list[lists.Item]:

@@ -99,8 +99,10 @@ def compose_answer(index: SearchIndex, chosen: list[ScoredSentence], lang: str,
     lead = ""
     rows = {s.vector_row: n for n, s in enumerate(chosen, 1)}
     if listed:
+        names = [i.text for i in listed]
+        each = lists.marked(listed, names, rows)
         marks = "".join(f"[{n}]" for n in sorted({rows[i.key] for i in listed}))
-        lead = f"{lists.joined_ja([i.text for i in listed])}です。{marks}"
+        lead = f"{lists.joined_ja(each)}です。" if each else f"{lists.joined_ja(names)}です。{marks}"
     for n, s in enumerate(chosen, 1):
         p = index.passages[s.passage_row]
         d = index.documents[p.doc_id]

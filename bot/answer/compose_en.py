@@ -738,9 +738,11 @@ class EnglishComposer:
         if not _JAPANESE.search(surface):
             return surface  # written in Latin script already
         gloss = index.terms.glosses.get(surface)
-        if _KATAKANA.match(surface) and gloss and re.fullmatch(r"[A-Za-z][A-Za-z .'\-]*", gloss):
-            return gloss  # a loanword's or foreign name's English spelling (UniDic / JMnedict)
         pos = m.part_of_speech()
+        # A name's English is capitalised: タイ the country is not "tie".
+        if _KATAKANA.match(surface) and gloss and re.fullmatch(r"[A-Za-z][A-Za-z .'\-]*", gloss) \
+                and (pos[1] != "固有名詞" or gloss[:1].isupper()):
+            return gloss  # a loanword's or foreign name's English spelling (UniDic / JMnedict)
         if pos[1] == "固有名詞":
             r = romaji(m.reading_form())
             # A person's name has no English, only a romanisation: Sudachi's reading (chosen in
@@ -910,7 +912,8 @@ class EnglishComposer:
             marks = "".join(f"[{n}]" for n in sorted({rows[i.key] for i in listed}))
             japanese = [i for i in listed if _JAPANESE.search(i.text)]
             named = [self._item_english(index, i.text) if _JAPANESE.search(i.text) else i.text for i in listed]
-            lead = f"Answer: {lists.joined_en(named)} {marks}." + (
+            each = lists.marked(listed, named, rows, " ")
+            lead = (f"Answer: {lists.joined_en(each)}." if each else f"Answer: {lists.joined_en(named)} {marks}.") + (
                 " (From the cited Japanese text; its words are glossed below.)" if japanese else "")
             senses = {t.surface: t.english.lower() for t in terms if t.kind == "dictionary"}
             gloss = self.glossary(index, ja_sentences, asked, senses) if ja_sentences else []

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
 # The longest item (characters, without its parenthetical) a list takes in.
@@ -594,9 +594,100 @@ def best(cands: list[Candidate], ask: ListAsk, question: str, same_kind: Callabl
     return max(scored, key=lambda x: x[0])[1] if scored else None
 
 
+def marked(items: Sequence[Item], names: list[str], rows: Mapping[int, int],
+           space: str = "") -> list[str] | None:
+    """Items read from several sentences, each run of one sentence's items followed by that
+    sentence's citation (ドイツ[1]、アメリカ[2]、ロシア、フランス[5]); None for one sentence's
+    items, which share the mark after the whole list."""
+    if len({i.key for i in items}) < 2:
+        return None
+    return [f"{name}{space}[{rows[i.key]}]" if n + 1 == len(items) or items[n + 1].key != i.key else name
+            for n, (i, name) in enumerate(zip(items, names, strict=True))]
+
+
 def joined_ja(items: list[str]) -> str:
     return "、".join(items)
 
 
 def joined_en(items: list[str]) -> str:
     return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1]
+
+
+# -- a list gathered across sections ---------------------------------------------------------------
+
+# The words a country's full name adds to its short one (ドイツ連邦共和国, 中華人民共和国, アラブ首長国連邦).
+_STATE_FORM = re.compile(r"(?:人民|民主|社会主義)*(?:首長国連邦|首長国|連邦共和国|合衆国|共和国|王国|公国|連邦|国)")
+
+
+# 「どの国と協力していますか」, 「JAXAと協力している国は」: a country asked for as the partner of a
+# サ変 predicate (協力, 連携).
+_PARTNER = re.compile(r"(?:どの|どこの|どんな|どのような|いずれの)国と(?P<a>[^\s、。？?はがをとに]{1,8}?)"
+                      r"(?:し|する|され)|と(?P<b>[^\s、。？?はがをとに]{1,8}?)(?:している|していた|する|した)国")
+
+
+def partner_predicate(question: str) -> str | None:
+    """The predicate a Japanese question asks the partner countries of (協力), or None."""
+    m = _PARTNER.search(_nfkc(question))
+    return (m.group("a") or m.group("b")) if m else None
+
+
+@dataclass(frozen=True)
+class Source:
+    """A sentence a gathered list reads: its vector row, document offset, text, and the section
+    it stands in (document, heading)."""
+    key: int
+    start: int
+    text: str
+    section: tuple[str, str]
+
+
+def countries(sentence: str, tokenizer) -> list[tuple[int, int, str]]:
+    """The countries a sentence names as such (アメリカ, 日本国, ドイツ連邦共和国, アラブ首長国連邦),
+    as (start, end, short name), not those inside a longer name (日本人, カナダ宇宙庁,
+    フランス国立宇宙研究センター)."""
+    toks = tokenizer.morphemes(sentence)
+    out: list[tuple[int, int, str]] = []
+    i = 0
+    while i < len(toks):
+        pos = toks[i].part_of_speech()
+        if pos[0] not in ("名詞", "接頭辞", "接尾辞"):
+            i += 1
+            continue
+        j = i
+        while j < len(toks) and toks[j].part_of_speech()[0] in ("名詞", "接頭辞", "接尾辞"):
+            j += 1
+        chunk = toks[i:j]
+        while chunk and chunk[-1].surface() in _JA_END:  # 韓国等
+            chunk = chunk[:-1]
+        # A Latin word in a Latin name (Luxembourg Space Agency) is no country of its own.
+        latin = bool(chunk) and bool(re.search(r"[A-Za-z]\s+$", sentence[:chunk[0].begin()])
+                                     or re.match(r"\s+[A-Za-z]", sentence[chunk[-1].end():]))
+        if chunk and not latin and chunk[0].part_of_speech()[2] == "地名":
+            rest = "".join(m.surface() for m in chunk[1:])
+            if rest and _STATE_FORM.fullmatch(rest) or not rest and chunk[0].part_of_speech()[3] == "国":
+                out.append((chunk[0].begin(), chunk[-1].end(), chunk[0].normalized_form()))
+        i = j
+    return out
+
+
+def gathered(sources: list[Source], tokenizer, asked: str = "") -> list[Item]:
+    """The countries the supporting sentences of several sections name (「どの国と協力していますか」
+    over a page with a section per region), each once, as first written, in the order of
+    `sources`. A country named in more than one of those sections is the side that asks (日本 on
+    a page of Japan's partners), not an answer; so is one the question names. None unless the
+    items come from two sections or more: one sentence's own list is read as a run."""
+    named: dict[str, list[tuple[Source, int, int]]] = {}
+    for s in sources:
+        for a, b, short in countries(s.text, tokenizer):
+            if short not in asked and s.text[a:b] not in asked:
+                named.setdefault(short, []).append((s, a, b))
+    items: list[tuple[Item, tuple[str, str]]] = []
+    for places in named.values():
+        if len({s.section for s, _, _ in places}) > 1:
+            continue
+        s, a, b = places[0]
+        items.append((Item(s.text[a:b], s.key, s.start + a, s.start + b), s.section))
+    if len(items) < 2 or len({section for _, section in items}) < 2:
+        return []
+    order = {s.key: n for n, s in enumerate(sources)}
+    return [i for i, _ in sorted(items, key=lambda x: (order[x[0].key], x[0].start))]

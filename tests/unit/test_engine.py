@@ -72,6 +72,21 @@ def test_the_sentence_an_answers_first_line_is_read_from_is_cited_first(real_eng
     assert_grounded(r)
 
 
+def test_which_countries_are_listed_from_every_section_that_names_them(real_engine):
+    r = real_engine.ask("JAXAはどの国と協力していますか？")
+    lead = r.answer.split("\n")[0]
+    named = ("アメリカ", "カナダ", "スウェーデン", "ロシア", "インド", "オーストラリア")
+    assert r.found and all(c in lead for c in named)
+    assert "日本" not in lead  # the side every section names is JAXA's own
+    assert re.match(r"^ドイツ\[1\]、アメリカ\[2\]、カナダ\[3\]、", lead)  # document order, each cited
+    assert_grounded(r)
+    en = real_engine.ask("Which countries does JAXA cooperate with?").answer.split("\n")[0]
+    assert all(c in en for c in ("Canada", "Sweden", "India (インド)", "(タイ)")) and "tie" not in en
+    # a narrower topic keeps its own section's list
+    pacific = real_engine.ask("太平洋地域ではどの国と協力していますか？").answer.split("\n")[0]
+    assert "オーストラリア、ニュージーランド" in pacific and "カナダ" not in pacific
+
+
 @pytest.mark.parametrize("question,lang", [
     ("JAXAの職員数は何人ですか？", "ja"),
     ("H3ロケットの打ち上げ費用は？", "ja"),

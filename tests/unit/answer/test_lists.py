@@ -7,12 +7,17 @@ from bot.answer.lists import (
     Candidate,
     Item,
     ListAsk,
+    Source,
     asked_en,
     asked_ja,
     best,
     bullets,
+    countries,
+    gathered,
+    marked,
     object_verbs,
     parallel_objects,
+    partner_predicate,
     runs_en,
     runs_ja,
 )
@@ -118,6 +123,49 @@ def test_an_english_list_question(question, head, count):
                                       "What are architects like these called?"])
 def test_english_factoid_questions_are_not_lists(question):
     assert asked_en(question) is None
+
+
+def test_a_country_is_read_as_named_not_inside_a_longer_name(tokenizer):
+    s = "日本国とアメリカ合衆国、日本人宇宙飛行士、カナダ宇宙庁、韓国等に加え、アラブ首長国連邦、スウェーデンのキルナ。"
+    assert [s[a:b] for a, b, _ in countries(s, tokenizer)] == [
+        "日本国", "アメリカ合衆国", "韓国", "アラブ首長国連邦", "スウェーデン"]
+    assert [short for _, _, short in countries("ドイツ連邦共和国の大統領", tokenizer)] == ["ドイツ"]
+    assert countries("ルクセンブルク宇宙機関(Luxembourg Space Agency)", tokenizer) == []
+
+
+@pytest.mark.parametrize("question, predicate", [
+    ("JAXAはどの国と協力していますか？", "協力"), ("JAXAはどこの国と連携していますか", "連携"),
+    ("JAXAと協力している国はどこですか？", "協力"), ("オランダはどこの国と隣接している？", "隣接"),
+    ("どの国で打ち上げられましたか？", None), ("フォッカー社はどこの国の企業か？", None),
+])
+def test_a_country_asked_as_a_partner_names_its_predicate(question, predicate):
+    assert partner_predicate(question) == predicate
+
+
+def _source(key, text, section, start=0):
+    return Source(key, start, text, ("page", section))
+
+
+def test_a_list_gathered_across_sections_leaves_out_the_side_every_section_names(tokenizer):
+    sources = [_source(1, "アメリカとの協力関係は、日本国とアメリカ合衆国の交換公文から始まりました。",
+                       "アメリカ・カナダ"),
+               _source(2, "カナダとは、日本・カナダ宇宙パネルを開催しています。", "アメリカ・カナダ", 100),
+               _source(3, "スウェーデンのキルナに日本の追跡局を設置し、協力関係は深まりました。", "ヨーロッパ", 200)]
+    items = gathered(sources, tokenizer)
+    assert [i.text for i in items] == ["アメリカ", "カナダ", "スウェーデン"]  # 日本 is named in both sections
+    assert [(i.key, i.start) for i in items] == [(1, 0), (2, 100), (3, 200)]
+    assert [i.text for i in gathered(sources, tokenizer, asked="カナダとはどの国と協力していますか")] == [
+        "アメリカ", "スウェーデン"]
+    # one section's countries are its own list, read as a run of its sentence
+    assert gathered(sources[:2], tokenizer) == []
+
+
+def test_items_of_several_sentences_are_each_followed_by_their_citation():
+    items = [Item("ドイツ", 7, 0, 3), Item("ロシア", 9, 10, 13), Item("フランス", 9, 14, 18)]
+    assert marked(items, [i.text for i in items], {7: 1, 9: 2}) == ["ドイツ[1]", "ロシア", "フランス[2]"]
+    english = marked(items, ["Germany", "Russia", "France"], {7: 1, 9: 2}, " ")
+    assert english == ["Germany [1]", "Russia", "France [2]"]
+    assert marked(items[1:], ["ロシア", "フランス"], {9: 1}) is None  # one sentence: one mark after the list
 
 
 def _cand(texts, before="", after="", quoted=True, rank=0):

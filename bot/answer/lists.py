@@ -12,7 +12,9 @@ table row; the numbered or bulleted lines after a sentence) that names the asked
 whose number of items is the number asked ("which four categories"); asked what a noun is of,
 only a run the sentence names it of ("structure of clouds, aerosols and radiation",
 「雲、エアロゾル及び放射の構造」). A question that asks for
-a list in so many words also takes the best run of the quoted sentences.
+a list in so many words also takes the best run of the quoted sentences. Asked for the countries
+that are partners in something (「どの国と協力していますか」, "Which countries does JAXA cooperate
+with?"), the list is gathered across the sections of the answering pages (`gathered`).
 """
 
 from __future__ import annotations
@@ -673,7 +675,7 @@ def countries(sentence: str, tokenizer) -> list[tuple[int, int, str]]:
 def gathered(sources: list[Source], tokenizer, asked: str = "") -> list[Item]:
     """The countries the supporting sentences of several sections name (「どの国と協力していますか」
     over a page with a section per region), each once, as first written, in the order of
-    `sources`. A country named in more than one of those sections is the side that asks (日本 on
+    `sources`, the page naming the most first. A country named in more than one of those sections is the side that asks (日本 on
     a page of Japan's partners), not an answer; so is one the question names. None unless the
     items come from two sections or more: one sentence's own list is read as a run."""
     named: dict[str, list[tuple[Source, int, int]]] = {}
@@ -690,4 +692,8 @@ def gathered(sources: list[Source], tokenizer, asked: str = "") -> list[Item]:
     if len(items) < 2 or len({section for _, section in items}) < 2:
         return []
     order = {s.key: n for n, s in enumerate(sources)}
-    return [i for i, _ in sorted(items, key=lambda x: (order[x[0].key], x[0].start))]
+    per_doc: dict[str, int] = {}
+    for _, (doc, _) in items:
+        per_doc[doc] = per_doc.get(doc, 0) + 1
+    # The page that names the most comes first; each page's items in its own order.
+    return [i for i, _ in sorted(items, key=lambda x: (-per_doc[x[1][0]], order[x[0].key], x[0].start))]

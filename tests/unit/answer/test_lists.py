@@ -158,6 +158,9 @@ def test_a_list_gathered_across_sections_leaves_out_the_side_every_section_names
         "アメリカ", "スウェーデン"]
     # one section's countries are its own list, read as a run of its sentence
     assert gathered(sources[:2], tokenizer) == []
+    # the page naming the most comes first
+    other = Source(5, 0, "ルクセンブルクとの協力を発展させます。", ("other page", ""))
+    assert [i.text for i in gathered([other] + sources, tokenizer)][-1] == "ルクセンブルク"
 
 
 def test_items_of_several_sentences_are_each_followed_by_their_citation():

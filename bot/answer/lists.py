@@ -675,9 +675,10 @@ def countries(sentence: str, tokenizer) -> list[tuple[int, int, str]]:
 def gathered(sources: list[Source], tokenizer, asked: str = "") -> list[Item]:
     """The countries the supporting sentences of several sections name (「どの国と協力していますか」
     over a page with a section per region), each once, as first written, in the order of
-    `sources`, the page naming the most first. A country named in more than one of those sections is the side that asks (日本 on
-    a page of Japan's partners), not an answer; so is one the question names. None unless the
-    items come from two sections or more: one sentence's own list is read as a run."""
+    `sources`, the page naming the most first. A country named in more than one of those sections
+    is the side that asks (日本 on a page of Japan's partners), not an answer; so is one the
+    question names. None unless the items come from two sections or more: one sentence's own
+    list is read as a run."""
     named: dict[str, list[tuple[Source, int, int]]] = {}
     for s in sources:
         for a, b, short in countries(s.text, tokenizer):

@@ -864,9 +864,9 @@ class Engine:
         spelled = self._written_out(index, chosen, query)
         latin_side = next((p for p in side if re.fullmatch(r"[A-Za-z][\w&.\-]*", p)), None)
         named = self._naming(index, chosen, english, aliases)
-        from_english = self._english_phrase(index, named or english, asks_for, english_words or "", latin_side,
-                                            q_info.counter if checkable(asks_for, q_info.counter) else None) \
-            if english and (named or max(s.score for s in english) >= top) else None
+        read_english = partial(self._english_phrase, index, named or english, asks_for, english_words or "",
+                               latin_side, q_info.counter if checkable(asks_for, q_info.counter) else None)
+        from_english = read_english() if english and (named or max(s.score for s in english) >= top) else None
         chosen = [s for s in chosen if s not in english and not self._page_date_line(index, s)]
         early = spelled or from_english or self._abbreviation(index, chosen, query)
         if early is not None:
@@ -925,7 +925,9 @@ class Engine:
                 if best is None or lead_score > best[0]:
                     best = found[-1]
         if best is None:
-            return None
+            # No Japanese sentence gives it: a quoted English one may (「…会合はどこで」 answered by
+            # "meeting at JAXA Headquarters in Tokyo").
+            return read_english() if english and from_english is None else None
         # The asked party's person or body (JAXA 理事長 奥村 直樹) over another party's on their own lines.
         best = max((e for e in found if e[1].vector_row in sided_rows), key=lambda e: e[0], default=best)
         spanning = [e for e in found if kinds.range_end(query, e[2], e[4][1]) > e[4][1]] if ranged else []

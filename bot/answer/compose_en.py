@@ -93,7 +93,9 @@ _CAPS = r"[A-Z][\w'’&.-]*"
 # between two of its words, as whole words ("de" is not the start of "developed").
 _EN_NAME = re.compile(rf"(?:(?:Mr|Ms|Mrs|Dr|Prof)\.\s+)?{_CAPS}(?:(?:\s+(?:of|de|del|for|the|and)\b)*\s+{_CAPS})*"
                       rf"(?:\s*\({_CAPS}\))?")
-_EN_PLACE = re.compile(rf"\b(?:in|at|from)\s+((?:the\s+)?{_CAPS}(?:\s+{_CAPS})*(?:,\s*{_CAPS}(?:\s+{_CAPS})*)?)")
+# (a venue with the city it is in: "at JAXA Headquarters in Tokyo")
+_EN_PLACE = re.compile(rf"\b(?:in|at|from)\s+((?:the\s+)?{_CAPS}(?:\s+{_CAPS})*(?:,\s*{_CAPS}(?:\s+{_CAPS})*)?"
+                       rf"(?:\s+in\s+(?!{_MONTH}){_CAPS}(?:\s+{_CAPS})*)?)")
 _PEOPLE = {"people", "persons", "participants", "attendees", "delegates", "members", "experts", "students"}
 _PEOPLE_STEMS = {w.rstrip("s")[:5] for w in _PEOPLE}
 _EN_STOP = {"the", "a", "an", "on", "in", "at", "this", "that", "these", "it", "its", "they", "we", "he", "she",

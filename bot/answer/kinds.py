@@ -208,6 +208,12 @@ def names_the_asked(sentence: str, a: int, b: int, question: str) -> bool:
     # (拍子（周期的なアクセント）) is what a 「何というか」 question asks the name of.
     if re.fullmatch(r"[A-Za-z][A-Za-z0-9\-]{1,15}", gloss) and gloss in _nfkc(question):
         return True
+    # An identifier the question names (JAXA in 「JAXAとNASAの会合はどこで」) is what it asks
+    # about, unless it asks which of the two (どちら).
+    said = _nfkc(sentence[a:b]).strip()
+    if re.fullmatch(r"[A-Za-z][A-Za-z0-9\-]{1,15}", said) and not re.search(r"どちら|どっち", question) \
+            and re.search(rf"(?<![A-Za-z0-9]){re.escape(said)}(?![A-Za-z0-9])", _nfkc(question)):
+        return True
     # Or the phrase is the question's identifier with a common noun after it (MMX探査機).
     own = _OWN_NOUN.fullmatch(_nfkc(sentence[a:b]))
     if own is None:

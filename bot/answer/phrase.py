@@ -536,7 +536,7 @@ def counter_forms(counter: str) -> tuple[str, ...]:
 
 _OFFICE = r"(?:首相|大統領|大使|公使|長官|大臣|外相|国王|総理|議長)"
 _ORG_AFTER = re.compile(r"\s*(?:(?:Space|Aerospace|National)\s+)*(?:Agency|Administration|Organi[sz]ation|Institute"
-                        r"|Office)\b|(?:宇宙|航空|研究|開発|科学|技術)*(?:機関|機構|庁|局|研究所|研究センター)")
+                        r"|Office)\b|[\u4e00-\u9fff]*?(?:機関|機構|庁|局|研究所|研究センター)")
 
 
 _ORDINAL = re.compile(r"^第\s*[0-9〇一二三四五六七八九十]|[0-9](?:回|番)目$")
@@ -615,12 +615,12 @@ def _fits_place(text: str, toks, head: str | None, after: str) -> bool:
     if re.match(r"(?:\s*・[\u30a1-\u30fc]+)*\s*" + _OFFICE, unicodedata.normalize("NFKC", after)) \
             or re.search(_OFFICE + r"++(?!官邸|公邸|邸|府|館|室)", text):
         return False
-    # An act (議論, 署名: a verbal noun alone) is no place, nor is a time word (本日, 同日, 今回)
-    # or a date with one (本日2019年9月24日).
-    if re.search(r"[0-9]+\s*年\s*[0-9]+\s*月|[0-9]+\s*月\s*[0-9]+\s*日", unicodedata.normalize("NFKC", text)):
+    # An act (議論, 署名, 両機関の協力: a verbal noun naming nowhere; 沖縄県議補欠選挙 is one) is no
+    # place, nor is a time word (本日, 同日, 今回) or a date or a piece of one (本日2019年9月24日, 年9月).
+    if re.search(r"[0-9]\s*[年月日]|[年月]\s*[0-9]|^\s*年", unicodedata.normalize("NFKC", text)):
         return False
-    if len(toks) == 1 and (pos[0][:3] == ("名詞", "普通名詞", "サ変可能")
-                           or pos[0][2] == "副詞可能" and re.search(r"[日年月回時今昨来将先週朝晩夜]", text)):
+    if any(t.pos[2] == "副詞可能" and re.search(r"[日年月回時今昨来将先週朝晩夜]", t.surface) for t in toks) \
+            or pos[-1][:3] == ("名詞", "普通名詞", "サ変可能") and not any(p[1] == "固有名詞" for p in pos):
         return False
     # People are no place: 「…大使間で」 names who, not where (a trailing 間 / ら / 等 joins them).
     core = re.sub(r"(?:間|ら|たち|等|など)$", "", text)

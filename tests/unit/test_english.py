@@ -374,6 +374,9 @@ def test_names_keep_their_capitals_and_a_persons_reading_in_context(engine, toke
      "the Sheraton Towers Singapore"),
     ("The satellite will be launched from Virginia in April.", "where", "From which state will it be launched?",
      "Virginia"),
+    # a venue with the city it is in
+    ("During their September 24, 2019, meeting at JAXA Headquarters in Tokyo, the two heads met.", "where",
+     "Where did the two heads meet?", "JAXA Headquarters in Tokyo"),
     # a person, not the place the meeting was at, and without the title or the other party
     ("During their meeting at JAXA Headquarters in Tokyo, NASA Administrator James Bridenstine and JAXA "
      "President Hiroshi Yamakawa signed a statement.", "who", "Who is the president of JAXA?", "Hiroshi Yamakawa"),

@@ -148,6 +148,13 @@ def test_a_place_that_begins_an_organisations_name_is_no_place(tokenizer):
     assert fits_type("沖縄県議補欠選挙", "place", tokenizer, after="で泡沫候補を")  # どこ of an election
     assert not fits_type("山川", "place", tokenizer, after="宏理事長と、")
     assert not fits_type("将来", "place", tokenizer, after="の両機関の協力")
+    assert not fits_type("両機関の協力", "place", tokenizer, after="について議論を")  # an act, whoever's
+    assert not fits_type("本日2019", "place", tokenizer, after="年9月24日に")  # pieces of a date
+    assert not fits_type("年9月", "place", tokenizer, after="24日に")
+    assert not fits_type("月24", "place", tokenizer, after="日に")
+    assert fits_type("月面", "place", tokenizer, after="に着陸")
+    assert not fits_type("国立", "place", tokenizer, after="研究開発法人宇宙航空研究開発機構(JAXA)")  # an org's
+    assert fits_type("東京都渋谷区千駄ヶ谷4丁目26-7", "place", tokenizer, after="にある")  # an address
     assert fits_type("会場", "place", tokenizer, after="で行われた")
 
 

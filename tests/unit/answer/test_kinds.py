@@ -259,6 +259,12 @@ def test_a_phrase_glossed_with_what_the_question_names_is_not_its_answer():
         a = sentence.index(phrase)
         assert names_the_asked(sentence, a, a + len(phrase), question) is own, phrase
     # The question's own identifier with a common noun (MMX探査機 for a question about MMX's rover).
+    # The question's own identifier, alone: 「JAXAとNASAの会合はどこで」 is not answered by JAXA,
+    # unless it asks which of them (どちら).
+    meeting = "国立研究開発法人宇宙航空研究開発機構(JAXA)の理事長が会合を持った。"
+    a = meeting.index("JAXA")
+    assert names_the_asked(meeting, a, a + 4, "JAXAとNASAの会合はどこで行われましたか？")
+    assert not names_the_asked(meeting, a, a + 4, "JAXAとNASAのどちらが会合を主催しましたか？")
     rover = "DLRは、MMX探査機に搭載する小型ローバの共同検討に貢献する。"
     asked = "MMXに搭載される小型ローバの愛称は何ですか？"
     for phrase, own in (("MMX探査機", True), ("DLR", False), ("小型ローバ", False)):
@@ -401,6 +407,16 @@ def test_asked_from_when_to_when_a_range_leads_over_a_better_scored_single_date(
     chosen = [_sentence(lead_engine, c, "1993年から毎年", 0.5), _sentence(lead_engine, c, "2015年12月1日", 0.1)]
     p = lead_engine._phrase(c.index, chosen, c.query, c.q_info)
     assert p is not None and c.index.documents[c.index.passages[0].doc_id].text[p.start:p.end] == "2015年12月1日~4日"
+
+
+@pytest.mark.slow
+def test_a_place_no_japanese_sentence_gives_is_read_from_a_quoted_english_one(lead_engine):
+    c = lead_engine.retrieve("2019年のJAXAとNASAの会合はどこで行われましたか？")
+    # the Japanese sentence scores higher, but its 両機関の協力, 本日2019 and JAXA are no place
+    chosen = [_sentence(lead_engine, c, "本日2019年9月24日", 0.5), _sentence(lead_engine, c, "During their", 0.2)]
+    p = lead_engine._phrase(c.index, chosen, c.query, c.q_info)
+    assert p is not None and c.index.documents[c.index.passages[0].doc_id].text[p.start:p.end] == \
+        "JAXA Headquarters in Tokyo"
 
 
 @pytest.mark.slow

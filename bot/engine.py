@@ -1099,7 +1099,17 @@ class Engine:
         names = [subject] + [a for text in passages for a in kinds.aliases(text, subject)]
         defining = next((s for s in pool if any(self._defines(index, s, x) for x in names)), None)
         rest = [s for s in chosen if s is not defining and not _fragment(self._text(index, s))]
+        if defining is None:
+            # No sentence defines it: the one that says most about it (the best retrieved) leads
+            # the few that name it in passing (「…(APRSAF-26)を名古屋で開催。」).
+            defining = next((s for s in scored[:CONSTRAINT_DEPTH] if not _fragment(self._text(index, s))
+                             and self._names(index, s, names)), None)
+            rest = [s for s in rest if defining is None or s.vector_row != defining.vector_row]
         return ([defining] if defining else []) + rest[: top_k - (1 if defining else 0)] or list(chosen)
+
+    def _names(self, index: SearchIndex, s, names: list[str]) -> bool:
+        text = unicodedata.normalize("NFKC", self._text(index, s)).lower()
+        return any(unicodedata.normalize("NFKC", x).lower() in text for x in names)
 
     @staticmethod
     def _gives_asked_kind(index: SearchIndex, chosen, q_info, phrase: Phrase | None,

@@ -54,6 +54,13 @@ def test_a_name_only_a_timeline_line_gives_is_not_defined(real_engine, question,
     assert r.state == "partial" and r.answer.startswith(said) and r.citations
 
 
+def test_with_no_sentence_defining_it_the_one_saying_most_about_it_leads(real_engine):
+    # The seed page never writes 「APRSAFは…」: its founding sentence leads, not the one naming
+    # APRSAF-26 in passing.
+    r = real_engine.ask("APRSAFとは何ですか？")
+    assert r.found and r.answer.startswith("1993年、日本が主体となって")
+
+
 def test_a_definition_in_english_opens_with_a_sentence_not_a_heading(real_engine):
     r = real_engine.ask("What is APRSAF?")
     c = r.citations[0]

@@ -859,6 +859,8 @@ class Engine:
         asks_for = q_info.qtype if q_info is not None else None
         if asks_for not in LEAD_TYPES:
             return None
+        # A photo's caption («… (Credit: JAXA)») is context: it names what the photo shows.
+        chosen = [s for s in chosen if not _caption(self._text(index, s))] or chosen
         top = max(x.score for x in chosen)
         english = [s for s in chosen if not has_japanese(self._text(index, s))]
         spelled = self._written_out(index, chosen, query)
@@ -1547,6 +1549,14 @@ def _lead_citation(answer: str) -> int | None:
     none or several."""
     marks = set(re.findall(r"\[(\d+)\]", answer.split("\n", 1)[0]))
     return int(marks.pop()) if len(marks) == 1 else None
+
+
+_CAPTION = re.compile(r"[(（]\s*(?:Credit|Photo|Image|Courtesy|写真|提供|画像|出典|クレジット)\s*[:：]|©", re.I)
+
+
+def _caption(text: str) -> bool:
+    """A photo's caption: a line crediting its source (Credit: JAXA, 写真提供:, ©)."""
+    return _fragment(text) and bool(_CAPTION.search(text))
 
 
 def _fragment(text: str) -> bool:

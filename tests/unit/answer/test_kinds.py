@@ -420,6 +420,16 @@ def test_a_place_no_japanese_sentence_gives_is_read_from_a_quoted_english_one(le
 
 
 @pytest.mark.slow
+def test_a_photo_caption_gives_no_lead(lead_engine):
+    from bot.engine import _caption
+    assert _caption("The 23rd forum at Tokyo Big Sight (Credit: JAXA)") and not _caption("(Credit: JAXA) is shown.")
+    c = lead_engine.retrieve("第22回の会議はどこで開催されましたか？")
+    chosen = [_sentence(lead_engine, c, "Credit", 0.5), _sentence(lead_engine, c, "バリ島", 0.2)]
+    p = lead_engine._phrase(c.index, chosen, c.query, c.q_info)
+    assert p is not None and "バリ島" in c.index.documents[c.index.passages[0].doc_id].text[p.start:p.end]
+
+
+@pytest.mark.slow
 def test_the_role_asked_about_picks_the_name_and_a_spaced_name_is_given_whole(lead_engine):
     text = lambda c, p: c.index.documents[c.index.passages[0].doc_id].text[p.start:p.end]  # noqa: E731
     c = lead_engine.retrieve("文書交換式に立ち会った総理大臣は誰ですか？")

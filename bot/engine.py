@@ -867,7 +867,8 @@ class Engine:
         latin_side = next((p for p in side if re.fullmatch(r"[A-Za-z][\w&.\-]*", p)), None)
         named = self._naming(index, chosen, english, aliases)
         read_english = partial(self._english_phrase, index, named or english, asks_for, english_words or "",
-                               latin_side, q_info.counter if checkable(asks_for, q_info.counter) else None)
+                               latin_side, q_info.counter if checkable(asks_for, q_info.counter) else None,
+                               country=q_info.head == "国" and asks_for == "place", question=q_info.text)
         from_english = read_english() if english and (named or max(s.score for s in english) >= top) else None
         chosen = [s for s in chosen if s not in english and not self._page_date_line(index, s)]
         early = spelled or from_english or self._abbreviation(index, chosen, query)
@@ -1042,16 +1043,27 @@ class Engine:
         return [s for s in english if any(en in self._text(index, s).lower() for en in aliases.values())]
 
     def _english_phrase(self, index: SearchIndex, english, asks_for: str, words: str,
-                        side: str | None = None, counter: str | None = None) -> Phrase | None:
+                        side: str | None = None, counter: str | None = None, *, country: bool = False,
+                        question: str = "") -> Phrase | None:
         """The asked-for phrase of the best-scored English sentence that has one, with a date
         also in Japanese form; `side`: the party asked about (JAXA側), in Latin script; `counter`:
         the asked count's counter (か国), whose English noun (countries) the count is written with
-        ("Figure 1" counts no countries)."""
+        ("Figure 1" counts no countries); `country`: どの国 asks for a country's name (Mauritius),
+        not one of the question's `words` or its `question`'s."""
         # (People are counted under many nouns: participants, researchers.)
         nouns = {UNITS[f].rstrip("s") for f in counter_forms(counter) if f in UNITS} - {"people"} if counter else set()
+        # (the question's own countries, also as the glossary writes them: インドネシア, Indonesia)
+        known = " ".join([words, question] + [index.terms.glosses.get(m.surface(), "") for m in
+                                               self.tokenizer.morphemes(question) if m.part_of_speech()[3] == "国"]
+                         ).lower() if country else ""
         for s in sorted(english, key=lambda x: -x.score):
             sentence = self._text(index, s)
-            phrase = english_phrase(sentence, ENGLISH_TYPE[asks_for], words, side)
+            if country:
+                phrase = next((m.surface() for m in self.tokenizer.morphemes(sentence)
+                               if m.part_of_speech()[3] == "国" and re.fullmatch(r"[A-Z][A-Za-z]+", m.surface())
+                               and m.surface().lower() not in known), None)
+            else:
+                phrase = english_phrase(sentence, ENGLISH_TYPE[asks_for], words, side)
             at = sentence.find(phrase) if phrase else -1
             if phrase and nouns and at >= 0 and not any(n in sentence[at:at + len(phrase) + 20].lower() for n in nouns):
                 continue

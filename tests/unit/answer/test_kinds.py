@@ -430,6 +430,14 @@ def test_a_photo_caption_gives_no_lead(lead_engine):
 
 
 @pytest.mark.slow
+def test_which_country_read_from_an_english_sentence_is_a_country_the_question_does_not_name(lead_engine):
+    c = lead_engine.retrieve("第3回でインドネシアとともに選ばれたのはどこの国ですか？")
+    chosen = [_sentence(lead_engine, c, "Mauritius", 0.5)]
+    p = lead_engine._phrase(c.index, chosen, c.query, c.q_info, lead_engine._english_words(c))
+    assert p is not None and c.index.documents[c.index.passages[0].doc_id].text[p.start:p.end] == "Mauritius"
+
+
+@pytest.mark.slow
 def test_the_role_asked_about_picks_the_name_and_a_spaced_name_is_given_whole(lead_engine):
     text = lambda c, p: c.index.documents[c.index.passages[0].doc_id].text[p.start:p.end]  # noqa: E731
     c = lead_engine.retrieve("文書交換式に立ち会った総理大臣は誰ですか？")
